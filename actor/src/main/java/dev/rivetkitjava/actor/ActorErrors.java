@@ -1,0 +1,61 @@
+package dev.rivetkitjava.actor;
+
+import java.util.Map;
+
+/** The runtime's own errors, with RivetKit's codes where RivetKit has one. */
+final class ActorErrors {
+    private ActorErrors() {
+    }
+
+    static ActorError notFound(String what) {
+        return new ActorError("actor", "not_found", "The actor does not exist or was destroyed.",
+                Map.of("actor", what), null);
+    }
+
+    static ActorError unknownActorType(String name) {
+        return new ActorError("actor", "not_found", "No actor type named `" + name + "` is registered.",
+                Map.of("name", name), null);
+    }
+
+    static ActorError duplicateKey(String name, ActorKey key, String existingId) {
+        return new ActorError("actor", "duplicate_key", "Actor already exists with key `" + key.serialize() + "`.",
+                Map.of("name", name, "key", key.serialize(), "existing_actor_id", existingId), null);
+    }
+
+    static ActorError actionNotFound(String action) {
+        return new ActorError("actor", "action_not_found", "Action `" + action + "` was not found.");
+    }
+
+    static ActorError actionTimedOut(String action) {
+        return new ActorError("actor", "action_timed_out", "Action `" + action + "` timed out.");
+    }
+
+    static ActorError invalidKey(String why) {
+        return new ActorError("actor", "invalid_key", "Invalid actor key: " + why + ".");
+    }
+
+    static ActorError invalidRequest(String why, Throwable cause) {
+        return new ActorError("actor", "invalid_request", why, Map.of(), cause);
+    }
+
+    static ActorError stateUnreadable(String actorId, Throwable cause) {
+        return new ActorError("actor", "state_unreadable",
+                "The actor's stored state could not be read; it is kept unchanged in the store.",
+                Map.of("actorId", actorId), cause);
+    }
+
+    static ActorError stopped(String actorId) {
+        return new ActorError("actor", "stopped", "This actor instance has stopped; call it again to wake it.",
+                Map.of("actorId", actorId), null);
+    }
+
+    static ActorError fenced(String actorId) {
+        return new ActorError("actor", "fenced",
+                "Another activation of this actor took over; this one stopped without saving.",
+                Map.of("actorId", actorId), null);
+    }
+
+    static ActorError internal(Throwable cause) {
+        return new ActorError("rivetkit", "internal_error", "An internal error occurred", Map.of(), cause);
+    }
+}

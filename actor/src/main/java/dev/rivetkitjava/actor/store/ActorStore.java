@@ -1,0 +1,59 @@
+package dev.rivetkitjava.actor.store;
+
+import dev.rivetkitjava.actor.ActorKey;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Where actors live while they sleep: their identity, state and schedules.
+ *
+ * <p>Every implementation passes the same contract test ({@code ActorStoreContract} in this module's test jar).
+ * Methods are safe to call from many threads. Writes are durable when the method returns.
+ */
+public interface ActorStore extends AutoCloseable {
+
+    /**
+     * Inserts {@code actor} unless an actor with the same name and key exists.
+     * Atomic per (name, key): of any number of concurrent callers, one inserts and all get that record.
+     */
+    ActorRecord insertIfAbsent(NewActor actor);
+
+    Optional<ActorRecord> findById(String id);
+
+    Optional<ActorRecord> findByKey(String name, ActorKey key);
+
+    /** Actors of one type, ordered by serialized key, starting after {@code afterKey} (exclusive, may be null). */
+    List<ActorRecord> list(String name, ActorKey afterKey, int limit);
+
+    /**
+     * Starts a new activation: increments the generation and returns the record with it,
+     * or empty when the actor does not exist. Saves carrying an older generation are rejected from then on.
+     */
+    Optional<ActorRecord> claim(String id);
+
+    /**
+     * Applies the writes in one transaction. A write whose generation no longer matches the stored one
+     * (another activation claimed the actor) or whose actor is gone is skipped.
+     *
+     * @return the ids of the skipped writes
+     */
+    Set<String> saveStates(List<StateWrite> writes);
+
+    /** Deletes the actor and its schedules; the key becomes free. */
+    void delete(String id);
+
+    void putSchedule(ScheduledEvent event);
+
+    /** @return whether the event existed */
+    boolean deleteSchedule(String actorId, String eventId);
+
+    /** The actor's scheduled events, earliest first. */
+    List<ScheduledEvent> schedules(String actorId);
+
+    /** For every actor with scheduled events, the earliest one. */
+    List<ActorAlarm> alarms();
+
+    @Override
+    void close();
+}
