@@ -1,0 +1,25 @@
+package dev.rivetkitjava.actor;
+
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.List;
+
+/**
+ * One action call as it travels to an actor.
+ *
+ * @param idempotencyKey when set, a call repeated with the same key (after an unknown outcome, say) gets the first
+ *                       call's outcome instead of running again, while the actor stays awake
+ */
+public record ActionCall(String name, List<Object> args, String idempotencyKey) {
+    public ActionCall {
+        args = Collections.unmodifiableList(Arrays.asList(args.toArray()));
+    }
+
+    public static ActionCall of(String name, Object... args) {
+        return new ActionCall(name, Arrays.asList(args), null);
+    }
+
+    public ActionCall withIdempotencyKey(String key) {
+        return new ActionCall(name, args, key);
+    }
+}

@@ -1,0 +1,43 @@
+package dev.rivetkitjava.actor;
+
+/** Handles to the actors of one type: {@code client.counter} in RivetKit's client. */
+public final class ActorAccessor {
+    private final Placement placement;
+    private final Json json;
+    private final String name;
+
+    ActorAccessor(Placement placement, Json json, String name) {
+        this.placement = placement;
+        this.json = json;
+        this.name = name;
+    }
+
+    /** An existing actor; calls fail with {@code actor.not_found} if there is none. */
+    public ActorHandle get(ActorKey key) {
+        return handle(new ActorQuery.Get(name, key));
+    }
+
+    /** The actor with this key, created on first use. */
+    public ActorHandle getOrCreate(ActorKey key) {
+        return getOrCreate(key, null);
+    }
+
+    /** The actor with this key, created on first use with {@code input} for {@code createState}. */
+    public ActorHandle getOrCreate(ActorKey key, Object input) {
+        return handle(new ActorQuery.GetOrCreate(name, key, input));
+    }
+
+    /** Creates the actor now; {@code actor.duplicate_key} if one with this key exists. */
+    public ActorHandle create(ActorKey key, Object input) {
+        String id = placement.resolve(new ActorQuery.Create(name, key, input));
+        return getForId(id);
+    }
+
+    public ActorHandle getForId(String actorId) {
+        return handle(new ActorQuery.ById(actorId));
+    }
+
+    private ActorHandle handle(ActorQuery query) {
+        return new ActorHandle(placement, json, query);
+    }
+}

@@ -1,0 +1,928 @@
+package dev.rivetkitjava.actor;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.NullNode;
+import dev.rivetkitjava.actor.store.ActorRecord;
+import dev.rivetkitjava.actor.store.ScheduledEvent;
+import dev.rivetkitjava.actor.store.StateWrite;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One activation of one actor: its turn lock, state, vars, connections and timers, from wake to sleep.
+ * Everything marked "turn" is read and written only while holding {@link #turn}.
+ */
+final class ActorCell<S, V> {
+    private static final Logger log = LoggerFactory.getLogger(ActorCell.class);
+
+    /** {@link #serializeIfDirty} could not take the turn in time; try again next round. */
+    static final StateSaver.PendingWrite BUSY = new StateSaver.PendingWrite(null, null, null);
+    /** Marks a call that met a stopped activation and must look the actor up again. */
+    static final Object RETRY = new Object();
+
+    private static final int RECENT_CALLS = 256;
+    private static final long NO_DEADLINE = Long.MIN_VALUE;
+
+    enum Status { STARTING, AWAKE, STOPPING, STOPPED }
+
+    enum StopReason { SLEEP, DESTROY, SHUTDOWN, FENCED }
+
+    final ActorRuntime runtime;
+    final ActorType<S, V> type;
+    final String id;
+    final ActorKey key;
+    final ReentrantLock turn = new ReentrantLock();
+    private final Condition idle = turn.newCondition();
+    private final CompletableFuture<Void> stopped = new CompletableFuture<>();
+    private final ContextImpl hooks = new ContextImpl(null, NO_DEADLINE);
+    private final Map<String, ConnImpl> conns = new ConcurrentHashMap<>();
+    private final AtomicInteger keepAwake = new AtomicInteger();
+    private final Logger actorLog;
+
+    private volatile Status status = Status.STARTING;
+    private volatile V vars;
+    private long generation;            // turn
+    private S state;                    // turn
+    private int inflight;               // turn
+    private boolean dirty;              // turn
+    private byte[] lastSubmitted;       // turn: the newest bytes handed to the saver
+    private long lastActivityMillis;    // turn
+    private Runnable sleepTimer;        // turn
+    private StopReason requestedStop;   // turn
+    private Map<String, CompletableFuture<Object>> recentCalls; // turn, made on first use
+
+    ActorCell(ActorRuntime runtime, ActorType<S, V> type, ActorRecord record) {
+        this.runtime = runtime;
+        this.type = type;
+        this.id = record.id();
+        this.key = record.key();
+        this.actorLog = LoggerFactory.getLogger("rivetkit.actor." + type.name());
+    }
+
+    Status status() {
+        return status;
+    }
+
+    // ---------------------------------------------------------------- start
+
+    /** Create or wake: onMigrate, [createState, onCreate, save,] createVars, onWake. Turn held. */
+    private void startLocked() throws Exception {
+        ActorRecord record = runtime.store().claim(id).orElseThrow(() -> ActorErrors.notFound(id));
+        generation = record.generation();
+        boolean isNew = !record.initialized();
+        Json json = runtime.json();
+        if (!isNew && record.stateVersion() > type.stateVersion()) {
+            throw ActorErrors.stateUnreadable(id, new IllegalStateException("stored state version "
+                    + record.stateVersion() + " is newer than this code's " + type.stateVersion()));
+        }
+        JsonNode stored = isNew ? null : readTree(record.state());
+        MigrationImpl migration = new MigrationImpl(isNew, isNew ? 0 : record.stateVersion(), type.stateVersion(), stored);
+        if (type.onMigrate() != null) {
+            type.onMigrate().run(hooks, migration);
+        }
+        if (isNew) {
+            Object input = record.input() == null ? null : readInput(record.input());
+            state = type.createState().create(hooks, input);
+            if (state == null) {
+                throw new IllegalStateException("createState of `" + type.name() + "` returned null");
+            }
+            if (type.onCreate() != null) {
+                type.onCreate().run(hooks, input);
+            }
+            saveNowLocked();
+        } else {
+            try {
+                state = json.read(migration.state, type.stateType());
+            } catch (IOException | IllegalArgumentException e) {
+                throw ActorErrors.stateUnreadable(id, e);
+            }
+            lastSubmitted = record.state();
+            if (migration.replaced || record.stateVersion() != type.stateVersion()) {
+                markDirtyLocked();
+            }
+        }
+        if (type.createVars() != null) {
+            vars = type.createVars().apply(hooks);
+        }
+        if (type.onWake() != null) {
+            type.onWake().run(hooks);
+        }
+        status = Status.AWAKE;
+        lastActivityMillis = runtime.clock().nowMillis();
+        log.debug("actor {} {} ({} {}) generation {}", isNew ? "created" : "woke", id, type.name(), key, generation);
+    }
+
+    private JsonNode readTree(byte[] bytes) {
+        try {
+            return runtime.json().readTree(bytes);
+        } catch (IOException e) {
+            throw ActorErrors.stateUnreadable(id, e);
+        }
+    }
+
+    private Object readInput(byte[] bytes) {
+        try {
+            return runtime.json().read(runtime.json().readTree(bytes), type.inputType());
+        } catch (IOException | IllegalArgumentException e) {
+            throw ActorErrors.invalidRequest("The actor's creation input cannot be read as "
+                    + type.inputType().getSimpleName(), e);
+        }
+    }
+
+    /**
+     * Takes the turn and makes sure the activation is awake, starting it if it is new.
+     *
+     * @return false when this activation is stopping or stopped (the turn is then not held)
+     */
+    private boolean enter(long deadline, String what) {
+        acquire(deadline, what);
+        if (status == Status.STARTING) {
+            try {
+                startLocked();
+            } catch (Throwable e) {
+                status = Status.STOPPED;
+                vars = null;
+                state = null;
+                runtime.forget(this);
+                stopped.complete(null);
+                turn.unlock();
+                throw runtime.toActorError(e, this, "start");
+            }
+        }
+        if (status != Status.AWAKE) {
+            turn.unlock();
+            stopped.join();
+            return false;
+        }
+        return true;
+    }
+
+    private void acquire(long deadline, String what) {
+        if (deadline == NO_DEADLINE) {
+            turn.lock();
+            return;
+        }
+        try {
+            if (!turn.tryLock(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
+                throw ActorErrors.actionTimedOut(what);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw ActorErrors.actionTimedOut(what);
+        }
+    }
+
+    // ---------------------------------------------------------------- actions
+
+    /** Runs an action, or returns {@link #RETRY} if this activation stopped first. */
+    Object invoke(ActionCall call, ConnImpl conn, long startNanos) {
+        ActorType.ActionDef<S, V> action = type.action(call.name());
+        if (action == null) {
+            throw ActorErrors.actionNotFound(call.name());
+        }
+        Duration timeout = action.options() != null ? action.options().timeout()
+                : type.actionTimeout() != null ? type.actionTimeout() : runtime.defaultActionTimeout();
+        long deadline = timeout.isZero() ? NO_DEADLINE : startNanos + timeout.toNanos();
+        if (!enter(deadline, call.name())) {
+            return RETRY;
+        }
+        CompletableFuture<Object> outcome = null;
+        try {
+            if (conn != null && conn.closed) {
+                throw ActorErrors.invalidRequest("The connection is closed.", null);
+            }
+            if (call.idempotencyKey() != null) {
+                CompletableFuture<Object> earlier = recentCalls().get(call.idempotencyKey());
+                if (earlier != null) {
+                    return awaitEarlierCall(earlier, deadline, call.name());
+                }
+                outcome = new CompletableFuture<>();
+                recentCalls.put(call.idempotencyKey(), outcome);
+            }
+            inflight++;
+            try {
+                Object result = action.handler().call(new ContextImpl(conn, deadline), new ActionArgs(call.args(), runtime.json()));
+                if (outcome != null) {
+                    outcome.complete(result);
+                }
+                return result;
+            } finally {
+                inflight--;
+                lastActivityMillis = runtime.clock().nowMillis();
+                afterWorkLocked();
+            }
+        } catch (Exception | StackOverflowError e) {
+            ActorError error = runtime.toActorError(e, this, call.name());
+            if (outcome != null) {
+                outcome.completeExceptionally(error);
+            }
+            throw error;
+        } finally {
+            if (turn.isHeldByCurrentThread()) {
+                turn.unlock();
+            }
+        }
+    }
+
+    private Object awaitEarlierCall(CompletableFuture<Object> earlier, long deadline, String action) throws Exception {
+        turn.unlock();
+        try {
+            return deadline == NO_DEADLINE ? earlier.get()
+                    : earlier.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+        } catch (ExecutionException e) {
+            throw (Exception) e.getCause();
+        } catch (TimeoutException e) {
+            throw ActorErrors.actionTimedOut(action);
+        }
+    }
+
+    private Map<String, CompletableFuture<Object>> recentCalls() {
+        if (recentCalls == null) {
+            recentCalls = new LinkedHashMap<>() {
+                @Override
+                protected boolean removeEldestEntry(Map.Entry<String, CompletableFuture<Object>> eldest) {
+                    return size() > RECENT_CALLS;
+                }
+            };
+        }
+        return recentCalls;
+    }
+
+    /** Turn held, after an action, hook or connection change: sleep bookkeeping and deferred stops. */
+    private void afterWorkLocked() {
+        if (inflight > 0) {
+            return;
+        }
+        idle.signalAll();
+        if (requestedStop != null && status == Status.AWAKE) {
+            StopReason reason = requestedStop;
+            runtime.executor().execute(() -> stop(reason));
+            return;
+        }
+        armSleepTimerLocked();
+    }
+
+    private boolean idleLocked() {
+        return inflight == 0 && conns.isEmpty() && keepAwake.get() == 0;
+    }
+
+    private void armSleepTimerLocked() {
+        if (sleepTimer == null && status == Status.AWAKE && idleLocked()) {
+            sleepTimer = runtime.clock().schedule(lastActivityMillis + sleepTimeoutMillis(), this::sleepTimerFired);
+        }
+    }
+
+    private long sleepTimeoutMillis() {
+        Duration timeout = type.sleepTimeout() != null ? type.sleepTimeout() : runtime.defaultSleepTimeout();
+        return timeout.toMillis();
+    }
+
+    private void sleepTimerFired() {
+        turn.lock();
+        try {
+            sleepTimer = null;
+            if (status != Status.AWAKE || !idleLocked()) {
+                return;
+            }
+            long due = lastActivityMillis + sleepTimeoutMillis();
+            if (runtime.clock().nowMillis() < due) {
+                sleepTimer = runtime.clock().schedule(due, this::sleepTimerFired);
+                return;
+            }
+            stopLocked(StopReason.SLEEP);
+        } finally {
+            turn.unlock();
+        }
+    }
+
+    // ---------------------------------------------------------------- connections
+
+    /** Opens a connection, or returns null if this activation stopped first. */
+    ConnImpl connect(Object params, ConnectionSink sink) {
+        if (!enter(NO_DEADLINE, "connect")) {
+            return null;
+        }
+        try {
+            JsonNode paramsTree = params == null ? NullNode.getInstance() : runtime.json().tree(params);
+            if (type.onBeforeConnect() != null) {
+                type.onBeforeConnect().check(hooks, paramsTree);
+            }
+            ConnImpl conn = new ConnImpl(this, UUID.randomUUID().toString(), paramsTree, sink);
+            if (type.createConnState() != null) {
+                conn.state = type.createConnState().create(hooks, paramsTree);
+            }
+            conns.put(conn.id, conn);
+            cancelSleepTimerLocked();
+            if (type.onConnect() != null) {
+                try {
+                    type.onConnect().run(hooks, conn);
+                } catch (Exception e) {
+                    conns.remove(conn.id);
+                    throw e;
+                }
+            }
+            return conn;
+        } catch (Exception | StackOverflowError e) {
+            throw runtime.toActorError(e, this, "connect");
+        } finally {
+            lastActivityMillis = runtime.clock().nowMillis();
+            afterWorkLocked();
+            turn.unlock();
+        }
+    }
+
+    /** Removes a connection; {@code reason} non-null means the actor closes it and the transport is told. */
+    void disconnect(ConnImpl conn, String reason) {
+        turn.lock();
+        try {
+            if (conns.remove(conn.id) == null) {
+                return;
+            }
+            conn.closed = true;
+            if (type.onDisconnect() != null && status != Status.STOPPED) {
+                try {
+                    type.onDisconnect().run(hooks, conn);
+                } catch (Exception e) {
+                    actorLog.error("onDisconnect of actor {} failed", id, e);
+                }
+            }
+            lastActivityMillis = runtime.clock().nowMillis();
+            afterWorkLocked();
+        } finally {
+            turn.unlock();
+        }
+        if (reason != null) {
+            conn.sink.close(reason, null);
+        }
+    }
+
+    private void cancelSleepTimerLocked() {
+        if (sleepTimer != null) {
+            sleepTimer.run();
+            sleepTimer = null;
+        }
+    }
+
+    void broadcast(String event, Object[] args) {
+        requireNotStopped();
+        if (conns.isEmpty()) {
+            return;
+        }
+        ActorEvent message = new ActorEvent(event, Arrays.asList(args));
+        for (ConnImpl conn : conns.values()) {
+            if (conn.subscriptions.contains(event)) {
+                conn.deliver(message);
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- saving
+
+    private void markDirtyLocked() {
+        if (!dirty) {
+            dirty = true;
+            runtime.saver().markDirty(this);
+        }
+    }
+
+    /** Saver thread: serialises the state if it changed, or returns null, or {@link #BUSY}. */
+    StateSaver.PendingWrite serializeIfDirty() {
+        try {
+            if (!turn.tryLock(5, TimeUnit.MILLISECONDS)) {
+                return BUSY;
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return BUSY;
+        }
+        try {
+            if (!dirty || status == Status.STOPPED || status == Status.STARTING) {
+                return null;
+            }
+            dirty = false;
+            StateWrite write = stateWriteLocked();
+            return write == null ? null : new StateSaver.PendingWrite(this, write, new CompletableFuture<>());
+        } finally {
+            turn.unlock();
+        }
+    }
+
+    /** The state as bytes to write, or null when the store already has (or will have) exactly these bytes. */
+    private StateWrite stateWriteLocked() {
+        byte[] bytes = runtime.json().write(state);
+        if (Arrays.equals(bytes, lastSubmitted)) {
+            return null;
+        }
+        lastSubmitted = bytes;
+        return new StateWrite(id, generation, bytes, type.stateVersion());
+    }
+
+    /** Writes the state durably before returning. Turn held. */
+    private void saveNowLocked() {
+        dirty = false;
+        StateWrite write = stateWriteLocked();
+        if (write == null) {
+            return;
+        }
+        try {
+            runtime.saver().submitUrgent(this, write).get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while saving the state of actor " + id, e);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof ActorError error) {
+                throw error;
+            }
+            throw new IllegalStateException("saving the state of actor " + id + " failed", e.getCause());
+        }
+    }
+
+    /** Saver thread: the write failed; make sure the state is written again. */
+    void saveFailed() {
+        turn.lock();
+        try {
+            lastSubmitted = null;
+            if (status == Status.AWAKE) {
+                markDirtyLocked();
+            }
+        } finally {
+            turn.unlock();
+        }
+    }
+
+    /** Saver thread: the store has a newer generation: another activation owns this actor now. */
+    void fenced() {
+        log.error("actor {} ({} {}) was claimed by another activation; stopping this one without saving",
+                id, type.name(), key);
+        runtime.executor().execute(() -> stop(StopReason.FENCED));
+    }
+
+    // ---------------------------------------------------------------- stopping
+
+    /** Stops this activation for {@code reason} (waits for running actions first, up to the grace period). */
+    void stop(StopReason reason) {
+        turn.lock();
+        try {
+            stopLocked(reason);
+        } finally {
+            turn.unlock();
+        }
+    }
+
+    private void stopLocked(StopReason reason) {
+        if (status != Status.AWAKE) {
+            return;
+        }
+        status = Status.STOPPING;
+        cancelSleepTimerLocked();
+        long graceEnd = System.nanoTime() + runtime.stopGracePeriod().toNanos();
+        while (inflight > 0 && reason != StopReason.FENCED) {
+            long left = graceEnd - System.nanoTime();
+            if (left <= 0) {
+                log.warn("actor {} stops with {} action(s) still running after the grace period", id, inflight);
+                break;
+            }
+            try {
+                idle.awaitNanos(left);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        ActorType.Hook<S, V> hook = switch (reason) {
+            case SLEEP, SHUTDOWN -> type.onSleep();
+            case DESTROY -> type.onDestroy();
+            case FENCED -> null;
+        };
+        if (hook != null) {
+            try {
+                hook.run(hooks);
+            } catch (Exception e) {
+                actorLog.error("{} of actor {} failed", reason == StopReason.DESTROY ? "onDestroy" : "onSleep", id, e);
+            }
+        }
+        try {
+            if (reason == StopReason.DESTROY) {
+                runtime.store().delete(id);
+            } else if (reason != StopReason.FENCED) {
+                saveNowLocked();
+            }
+        } catch (RuntimeException e) {
+            log.error("actor {} could not save its state while stopping ({})", id, reason, e);
+        } finally {
+            String closeReason = reason == StopReason.DESTROY ? "actor.destroyed" : "actor.stopping";
+            for (ConnImpl conn : conns.values()) {
+                conn.closed = true;
+                conn.sink.close(closeReason, null);
+            }
+            conns.clear();
+            vars = null;
+            state = null;
+            status = Status.STOPPED;
+            runtime.forget(this);
+            stopped.complete(null);
+            log.debug("actor {} ({} {}) stopped: {}", id, type.name(), key, reason);
+        }
+    }
+
+    /** Asks for a stop once no action runs (from {@code c.sleep()} / {@code c.destroy()}). Turn held. */
+    private void requestStopLocked(StopReason reason) {
+        if (requestedStop != StopReason.DESTROY) {
+            requestedStop = reason;
+        }
+        if (inflight == 0 && status == Status.AWAKE) {
+            runtime.executor().execute(() -> stop(requestedStop));
+        }
+    }
+
+    private void requireNotStopped() {
+        if (status == Status.STOPPED) {
+            throw ActorErrors.stopped(id);
+        }
+    }
+
+    private void requireTurn() {
+        if (!turn.isHeldByCurrentThread()) {
+            throw new IllegalStateException("the state of actor " + id + " (" + type.name()
+                    + ") is only reachable while holding its turn: read it before or after c.await(...), not inside");
+        }
+        requireNotStopped();
+    }
+
+    // ---------------------------------------------------------------- context
+
+    /** {@code c} for hooks (no connection, no deadline) and for each action call. */
+    final class ContextImpl implements ActionContext<S, V> {
+        private final ConnImpl conn;
+        private final long deadline;
+
+        ContextImpl(ConnImpl conn, long deadline) {
+            this.conn = conn;
+            this.deadline = deadline;
+        }
+
+        @Override
+        public String actorId() {
+            return id;
+        }
+
+        @Override
+        public String name() {
+            return type.name();
+        }
+
+        @Override
+        public ActorKey key() {
+            return key;
+        }
+
+        @Override
+        public long generation() {
+            return generation;
+        }
+
+        @Override
+        public S state() {
+            requireTurn();
+            if (state == null) {
+                throw new IllegalStateException("the state of actor " + id + " does not exist yet (createState runs after onMigrate)");
+            }
+            markDirtyLocked();
+            return state;
+        }
+
+        @Override
+        public void setState(S newState) {
+            requireTurn();
+            if (newState == null) {
+                throw new IllegalArgumentException("state must not be null");
+            }
+            state = newState;
+            markDirtyLocked();
+        }
+
+        @Override
+        public void saveState() {
+            requireTurn();
+            saveNowLocked();
+        }
+
+        @Override
+        public V vars() {
+            V current = vars;
+            if (current == null) {
+                requireNotStopped();
+                if (type.createVars() == null) {
+                    throw new IllegalStateException("actor type `" + type.name() + "` has no createVars");
+                }
+            }
+            return current;
+        }
+
+        @Override
+        public void broadcast(String event, Object... args) {
+            ActorCell.this.broadcast(event, args);
+        }
+
+        @Override
+        public Collection<Conn> conns() {
+            return Collections.unmodifiableCollection(conns.values());
+        }
+
+        @Override
+        public Schedule schedule() {
+            return new ScheduleImpl();
+        }
+
+        @Override
+        public <T> T await(Callable<T> work) throws Exception {
+            if (deadline == NO_DEADLINE) {
+                return released(work);
+            }
+            Future<T> running = runtime.executor().submit(work);
+            return released(() -> {
+                try {
+                    return running.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+                } catch (TimeoutException e) {
+                    running.cancel(true);
+                    throw ActorErrors.actionTimedOut("await");
+                } catch (ExecutionException e) {
+                    throw e.getCause() instanceof Exception cause ? cause : e;
+                }
+            });
+        }
+
+        @Override
+        public <T> T await(CompletionStage<T> stage) throws Exception {
+            CompletableFuture<T> future = stage.toCompletableFuture();
+            return await(() -> {
+                try {
+                    return future.get();
+                } catch (ExecutionException e) {
+                    throw e.getCause() instanceof Exception cause ? cause : e;
+                }
+            });
+        }
+
+        /** Runs {@code work} with the turn released, and takes it back whatever happens. */
+        private <T> T released(Callable<T> work) throws Exception {
+            if (!turn.isHeldByCurrentThread()) {
+                return work.call();
+            }
+            int holds = turn.getHoldCount();
+            for (int i = 0; i < holds; i++) {
+                turn.unlock();
+            }
+            try {
+                return work.call();
+            } finally {
+                for (int i = 0; i < holds; i++) {
+                    turn.lock();
+                }
+            }
+        }
+
+        @Override
+        public <T> CompletionStage<T> keepAwake(CompletionStage<T> work) {
+            requireNotStopped();
+            keepAwake.incrementAndGet();
+            return work.whenComplete((result, error) -> {
+                keepAwake.decrementAndGet();
+                runtime.executor().execute(() -> {
+                    turn.lock();
+                    try {
+                        lastActivityMillis = runtime.clock().nowMillis();
+                        afterWorkLocked();
+                    } finally {
+                        turn.unlock();
+                    }
+                });
+            });
+        }
+
+        @Override
+        public void sleep() {
+            requireTurn();
+            requestStopLocked(StopReason.SLEEP);
+        }
+
+        @Override
+        public void destroy() {
+            requireTurn();
+            requestStopLocked(StopReason.DESTROY);
+        }
+
+        @Override
+        public long nowMillis() {
+            return runtime.clock().nowMillis();
+        }
+
+        @Override
+        public Logger log() {
+            return actorLog;
+        }
+
+        @Override
+        public Optional<Conn> conn() {
+            return Optional.ofNullable(conn);
+        }
+    }
+
+    final class ScheduleImpl implements ActorContext.Schedule {
+        @Override
+        public String after(Duration delay, String action, Object... args) {
+            return at(runtime.clock().nowMillis() + delay.toMillis(), action, args);
+        }
+
+        @Override
+        public String at(long epochMillis, String action, Object... args) {
+            requireNotStopped();
+            if (type.action(action) == null) {
+                throw ActorErrors.actionNotFound(action);
+            }
+            String eventId = UUID.randomUUID().toString();
+            runtime.store().putSchedule(new ScheduledEvent(eventId, id, epochMillis, action,
+                    runtime.json().write(Arrays.asList(args))));
+            runtime.armAlarm(id, epochMillis);
+            return eventId;
+        }
+
+        @Override
+        public boolean cancel(String eventId) {
+            return runtime.store().deleteSchedule(id, eventId);
+        }
+
+        @Override
+        public List<ScheduledEvent> list() {
+            return runtime.store().schedules(id);
+        }
+    }
+
+    /** The migration view handed to {@code onMigrate}. */
+    static final class MigrationImpl implements Migration {
+        private final boolean isNew;
+        private final int fromVersion;
+        private final int toVersion;
+        private JsonNode state;
+        private boolean replaced;
+
+        MigrationImpl(boolean isNew, int fromVersion, int toVersion, JsonNode state) {
+            this.isNew = isNew;
+            this.fromVersion = fromVersion;
+            this.toVersion = toVersion;
+            this.state = state;
+        }
+
+        @Override
+        public boolean isNew() {
+            return isNew;
+        }
+
+        @Override
+        public int fromVersion() {
+            return fromVersion;
+        }
+
+        @Override
+        public int toVersion() {
+            return toVersion;
+        }
+
+        @Override
+        public JsonNode state() {
+            return state;
+        }
+
+        @Override
+        public void replaceState(JsonNode upgraded) {
+            if (isNew) {
+                throw new IllegalStateException("a new actor has no stored state to replace; use createState");
+            }
+            this.state = upgraded;
+            this.replaced = true;
+        }
+    }
+
+    /** A connection to this activation; events are handed to the sink in order, off the caller's thread. */
+    static final class ConnImpl implements Conn, Placement.ConnectionHandle {
+        final ActorCell<?, ?> cell;
+        final String id;
+        final JsonNode params;
+        final ConnectionSink sink;
+        final Set<String> subscriptions = ConcurrentHashMap.newKeySet();
+        volatile Object state;
+        volatile boolean closed;
+
+        ConnImpl(ActorCell<?, ?> cell, String id, JsonNode params, ConnectionSink sink) {
+            this.cell = cell;
+            this.id = id;
+            this.params = params;
+            this.sink = sink;
+        }
+
+        void deliver(ActorEvent event) {
+            try {
+                sink.send(event);
+            } catch (RuntimeException e) {
+                log.warn("connection {} of actor {} failed to take an event; closing it", id, cell.id, e);
+                cell.disconnect(this, "connection.failed");
+            }
+        }
+
+        @Override
+        public String id() {
+            return id;
+        }
+
+        @Override
+        public JsonNode params() {
+            return params;
+        }
+
+        @Override
+        public <T> T params(Class<T> type) {
+            return cell.runtime.json().convert(params, type, "connection params");
+        }
+
+        @Override
+        public Object state() {
+            return state;
+        }
+
+        @Override
+        public <T> T state(Class<T> type) {
+            return cell.runtime.json().convert(state, type, "connection state");
+        }
+
+        @Override
+        public void setState(Object state) {
+            this.state = state;
+        }
+
+        @Override
+        public void send(String event, Object... args) {
+            deliver(new ActorEvent(event, Arrays.asList(args)));
+        }
+
+        @Override
+        public void disconnect(String reason) {
+            cell.runtime.executor().execute(() -> cell.disconnect(this, reason == null ? "" : reason));
+        }
+
+        @Override
+        public String actorId() {
+            return cell.id;
+        }
+
+        @Override
+        public String connectionId() {
+            return id;
+        }
+
+        @Override
+        public Object invoke(ActionCall call) {
+            Object result = cell.invoke(call, this, System.nanoTime());
+            if (result == RETRY) {
+                throw ActorErrors.stopped(cell.id);
+            }
+            return result;
+        }
+
+        @Override
+        public void subscribe(String event) {
+            subscriptions.add(event);
+        }
+
+        @Override
+        public void unsubscribe(String event) {
+            subscriptions.remove(event);
+        }
+
+        @Override
+        public void close() {
+            cell.disconnect(this, null);
+        }
+    }
+}

@@ -1,0 +1,296 @@
+package dev.rivetkitjava.actor;
+
+import dev.rivetkitjava.actor.store.ActorAlarm;
+import dev.rivetkitjava.actor.store.ActorRecord;
+import dev.rivetkitjava.actor.store.ActorStore;
+import dev.rivetkitjava.actor.store.NewActor;
+import dev.rivetkitjava.actor.store.ScheduledEvent;
+import java.io.IOException;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The placement that runs every actor in this process: a directory of awake actors by id (and a key → id cache),
+ * activation on first call, durable alarms for schedules, and shutdown.
+ */
+final class ActorRuntime implements Placement {
+    private static final Logger log = LoggerFactory.getLogger(ActorRuntime.class);
+    private static final char[] ID_ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz".toCharArray();
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    private record NameKey(String name, ActorKey key) {
+    }
+
+    private final Map<String, ActorType<?, ?>> types;
+    private final ActorStore store;
+    private final ActorClock clock;
+    private final Json json;
+    private final StateSaver saver;
+    private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
+    private final Duration defaultSleepTimeout;
+    private final Duration defaultActionTimeout;
+    private final Duration stopGracePeriod;
+    private final boolean exposeInternalErrors;
+    private final ConcurrentHashMap<String, ActorCell<?, ?>> cells = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<NameKey, String> idsByKey = new ConcurrentHashMap<>();
+    private volatile boolean closed;
+
+    ActorRuntime(Registry.Builder config) {
+        this.types = Map.copyOf(config.types);
+        this.store = config.store;
+        this.clock = config.clock;
+        this.json = new Json(config.mapper);
+        this.defaultSleepTimeout = config.sleepTimeout;
+        this.defaultActionTimeout = config.actionTimeout;
+        this.stopGracePeriod = config.stopGracePeriod;
+        this.exposeInternalErrors = config.exposeInternalErrors;
+        this.saver = new StateSaver(store, config.saveInterval);
+        for (ActorAlarm alarm : store.alarms()) {
+            armAlarm(alarm.actorId(), alarm.fireAtMillis());
+        }
+    }
+
+    ActorStore store() {
+        return store;
+    }
+
+    ActorClock clock() {
+        return clock;
+    }
+
+    Json json() {
+        return json;
+    }
+
+    StateSaver saver() {
+        return saver;
+    }
+
+    ExecutorService executor() {
+        return executor;
+    }
+
+    Duration defaultSleepTimeout() {
+        return defaultSleepTimeout;
+    }
+
+    Duration defaultActionTimeout() {
+        return defaultActionTimeout;
+    }
+
+    Duration stopGracePeriod() {
+        return stopGracePeriod;
+    }
+
+    int awakeActors() {
+        return cells.size();
+    }
+
+    // ---------------------------------------------------------------- Placement
+
+    @Override
+    public String resolve(ActorQuery query) {
+        ActorCell<?, ?> cell = cachedCell(query);
+        return cell != null ? cell.id : recordFor(query).id();
+    }
+
+    @Override
+    public Object invoke(ActorQuery query, ActionCall call) {
+        long start = System.nanoTime();
+        while (true) {
+            Object result = cellFor(query).invoke(call, null, start);
+            if (result != ActorCell.RETRY) {
+                return result;
+            }
+        }
+    }
+
+    @Override
+    public ConnectionHandle connect(ActorQuery query, Object params, ConnectionSink sink) {
+        while (true) {
+            ActorCell.ConnImpl conn = cellFor(query).connect(params, sink);
+            if (conn != null) {
+                return conn;
+            }
+        }
+    }
+
+    @Override
+    public List<ActorRecord> list(String name, ActorKey afterKey, int limit) {
+        typeNamed(name);
+        return store.list(name, afterKey, limit);
+    }
+
+    /** The activation the query names, made (not yet started) when the actor is not awake. */
+    private ActorCell<?, ?> cellFor(ActorQuery query) {
+        ActorCell<?, ?> cell = cachedCell(query);
+        return cell != null ? cell : activate(recordFor(query));
+    }
+
+    /** The awake activation the query names, if any: a map lookup, no store access. */
+    private ActorCell<?, ?> cachedCell(ActorQuery query) {
+        if (closed) {
+            throw new ActorError("actor", "stopped", "The registry is shutting down.");
+        }
+        return switch (query) {
+            case ActorQuery.ById q -> cells.get(q.actorId());
+            case ActorQuery.Get q -> cachedCell(q.name(), q.key());
+            case ActorQuery.GetOrCreate q -> cachedCell(q.name(), q.key());
+            case ActorQuery.Create q -> null;
+        };
+    }
+
+    private ActorCell<?, ?> cachedCell(String name, ActorKey key) {
+        typeNamed(name);
+        String id = idsByKey.get(new NameKey(name, key));
+        return id == null ? null : cells.get(id);
+    }
+
+    /** The stored actor the query names, created when the query says so. */
+    private ActorRecord recordFor(ActorQuery query) {
+        return switch (query) {
+            case ActorQuery.ById q -> store.findById(q.actorId())
+                    .orElseThrow(() -> ActorErrors.notFound(q.actorId()));
+            case ActorQuery.Get q -> store.findByKey(q.name(), q.key())
+                    .orElseThrow(() -> ActorErrors.notFound(q.name() + " " + q.key().serialize()));
+            case ActorQuery.GetOrCreate q -> store.findByKey(q.name(), q.key())
+                    .orElseGet(() -> store.insertIfAbsent(newActor(q.name(), q.key(), q.input())));
+            case ActorQuery.Create q -> {
+                NewActor fresh = newActor(q.name(), q.key(), q.input());
+                ActorRecord record = store.insertIfAbsent(fresh);
+                if (!record.id().equals(fresh.id())) {
+                    throw ActorErrors.duplicateKey(q.name(), q.key(), record.id());
+                }
+                yield record;
+            }
+        };
+    }
+
+    private NewActor newActor(String name, ActorKey key, Object input) {
+        typeNamed(name);
+        key.serialize(); // validates the serialized length
+        return new NewActor(newId(), name, key, clock.nowMillis(), input == null ? null : json.write(input));
+    }
+
+    private ActorCell<?, ?> activate(ActorRecord record) {
+        ActorType<?, ?> type = typeNamed(record.name());
+        ActorCell<?, ?> cell = cells.computeIfAbsent(record.id(), id -> newCell(type, record));
+        idsByKey.put(new NameKey(record.name(), record.key()), record.id());
+        return cell;
+    }
+
+    private <S, V> ActorCell<S, V> newCell(ActorType<S, V> type, ActorRecord record) {
+        return new ActorCell<>(this, type, record);
+    }
+
+    private ActorType<?, ?> typeNamed(String name) {
+        ActorType<?, ?> type = types.get(name);
+        if (type == null) {
+            throw ActorErrors.unknownActorType(name);
+        }
+        return type;
+    }
+
+    /** A stopped activation leaves the directory so the next call starts a new one. */
+    void forget(ActorCell<?, ?> cell) {
+        cells.remove(cell.id, cell);
+        idsByKey.remove(new NameKey(cell.type.name(), cell.key), cell.id);
+    }
+
+    // ---------------------------------------------------------------- schedules
+
+    void armAlarm(String actorId, long atMillis) {
+        clock.schedule(atMillis, () -> fireDue(actorId));
+    }
+
+    /** Runs the actor's due scheduled calls (waking it), each removed from the store once it ran. */
+    private void fireDue(String actorId) {
+        if (closed) {
+            return;
+        }
+        ActorRecord record = store.findById(actorId).orElse(null);
+        if (record == null) {
+            return;
+        }
+        if (!types.containsKey(record.name())) {
+            log.warn("actor {} has scheduled events but its type `{}` is not registered here", actorId, record.name());
+            return;
+        }
+        long now = clock.nowMillis();
+        for (ScheduledEvent event : store.schedules(actorId)) {
+            if (event.fireAtMillis() > now) {
+                break;
+            }
+            try {
+                invoke(new ActorQuery.ById(actorId), new ActionCall(event.action(), readArgs(event), "schedule:" + event.id()));
+            } catch (ActorError e) {
+                log.error("scheduled call `{}` of actor {} failed: {}", event.action(), actorId, e.toString());
+            } catch (RuntimeException e) {
+                log.error("scheduled call `{}` of actor {} failed", event.action(), actorId, e);
+            } finally {
+                store.deleteSchedule(actorId, event.id());
+            }
+        }
+    }
+
+    private List<Object> readArgs(ScheduledEvent event) {
+        try {
+            return json.mapper().readValue(event.args(), json.mapper().getTypeFactory()
+                    .constructCollectionType(List.class, Object.class));
+        } catch (IOException e) {
+            log.error("scheduled event {} of actor {} has unreadable arguments; calling with none", event.id(),
+                    event.actorId(), e);
+            return List.of();
+        }
+    }
+
+    // ---------------------------------------------------------------- errors
+
+    /** What a caller sees of a failure: framework and user errors as they are, anything else as internal. */
+    ActorError toActorError(Throwable error, ActorCell<?, ?> cell, String what) {
+        if (error instanceof ActorError actorError) {
+            return actorError;
+        }
+        log.error("actor {} ({} {}) failed in `{}`", cell.id, cell.type.name(), cell.key, what, error);
+        if (exposeInternalErrors) {
+            return new ActorError("rivetkit", "internal_error", String.valueOf(error), Map.of(), error);
+        }
+        return ActorErrors.internal(error);
+    }
+
+    static String newId() {
+        char[] id = new char[24];
+        for (int i = 0; i < id.length; i++) {
+            id[i] = ID_ALPHABET[RANDOM.nextInt(ID_ALPHABET.length)];
+        }
+        return new String(id);
+    }
+
+    // ---------------------------------------------------------------- shutdown
+
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        List<Runnable> stops = new ArrayList<>();
+        for (ActorCell<?, ?> cell : cells.values()) {
+            stops.add(() -> cell.stop(ActorCell.StopReason.SHUTDOWN));
+        }
+        try (ExecutorService stopping = Executors.newVirtualThreadPerTaskExecutor()) {
+            stops.forEach(stopping::execute);
+        }
+        saver.close();
+        executor.shutdown();
+        store.close();
+    }
+}

@@ -1,0 +1,28 @@
+package dev.rivetkitjava.actor;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+/** One client connection to an actor. */
+public interface Conn {
+
+    String id();
+
+    /** The connection parameters the client sent (JSON {@code null} when none). */
+    JsonNode params();
+
+    /** The parameters converted to {@code type}. */
+    <T> T params(Class<T> type);
+
+    /** The per-connection state made by {@code createConnState}, or {@code null}. */
+    Object state();
+
+    <T> T state(Class<T> type);
+
+    void setState(Object state);
+
+    /** Sends an event to this connection only (whether or not it subscribed). */
+    void send(String event, Object... args);
+
+    /** Closes the connection; the client sees {@code reason}. */
+    void disconnect(String reason);
+}

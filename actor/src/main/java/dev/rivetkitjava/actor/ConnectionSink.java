@@ -1,0 +1,13 @@
+package dev.rivetkitjava.actor;
+
+/**
+ * Where an actor's events for one connection go: a WebSocket in the server, a listener in process.
+ * Called from any thread; must not block for long.
+ */
+public interface ConnectionSink {
+
+    void send(ActorEvent event);
+
+    /** The actor closed the connection: {@code error} is null for a plain disconnect with {@code reason}. */
+    void close(String reason, ActorError error);
+}

@@ -1,0 +1,44 @@
+package dev.rivetkitjava.actor;
+
+import dev.rivetkitjava.actor.store.ActorRecord;
+import java.util.List;
+
+/**
+ * Where actors run. Every call reaches an actor through this one interface, so a multi-node placement
+ * (cluster sharding by name and key) can replace the local one without changing actor or caller code.
+ * Results are the action's return value in process, or its JSON form when it crossed a network.
+ */
+public interface Placement extends AutoCloseable {
+
+    /** The id of the actor the query names, creating it when the query says so. */
+    String resolve(ActorQuery query);
+
+    /** Runs one action on the actor the query names, waking or creating it as needed. */
+    Object invoke(ActorQuery query, ActionCall call);
+
+    /** Opens a connection: {@code onBeforeConnect}, {@code createConnState}, {@code onConnect}, then events flow. */
+    ConnectionHandle connect(ActorQuery query, Object params, ConnectionSink sink);
+
+    /** Actors of one type, ordered by key, after {@code afterKey} (null for the first page). */
+    List<ActorRecord> list(String name, ActorKey afterKey, int limit);
+
+    /** Stops every actor as for sleep (state saved) and releases resources. */
+    @Override
+    void close();
+
+    /** An open connection as its transport (a WebSocket, an in-process client) holds it. */
+    interface ConnectionHandle {
+        String actorId();
+
+        String connectionId();
+
+        Object invoke(ActionCall call);
+
+        void subscribe(String event);
+
+        void unsubscribe(String event);
+
+        /** Closes from the client side: {@code onDisconnect} runs. */
+        void close();
+    }
+}

@@ -1,0 +1,147 @@
+package dev.rivetkitjava.actor;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.rivetkitjava.actor.store.ActorRecord;
+import dev.rivetkitjava.actor.store.ActorStore;
+import dev.rivetkitjava.actor.store.InMemoryActorStore;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * The actor types of an application and the place they run: the Java twin of RivetKit's
+ * {@code setup({ use: {...} })}.
+ *
+ * <pre>{@code
+ * try (Registry registry = Registry.builder().use(COUNTER).store(SqliteActorStore.open(path)).build()) {
+ *     ActorHandle counter = registry.actor("counter").getOrCreate(ActorKey.of("room-1"));
+ *     int count = counter.action("increment", Integer.class, 5);
+ * }
+ * }</pre>
+ *
+ * Closing the registry puts every awake actor to sleep (state saved) and closes its store.
+ */
+public final class Registry implements AutoCloseable {
+    private final Placement placement;
+    private final Json json;
+
+    private Registry(Placement placement, Json json) {
+        this.placement = placement;
+        this.json = json;
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** The actors of one type, by name (as the client writes {@code client.counter}). */
+    public ActorAccessor actor(String name) {
+        return new ActorAccessor(placement, json, name);
+    }
+
+    public ActorAccessor actor(ActorType<?, ?> type) {
+        return actor(type.name());
+    }
+
+    /** Actors of one type, ordered by key, after {@code afterKey} (null for the first page). */
+    public List<ActorRecord> list(String name, ActorKey afterKey, int limit) {
+        return placement.list(name, afterKey, limit);
+    }
+
+    /** The placement every call goes through; a server routes its requests here. */
+    public Placement placement() {
+        return placement;
+    }
+
+    @Override
+    public void close() {
+        placement.close();
+    }
+
+    /** Registry settings; defaults are RivetKit's where RivetKit has one. */
+    public static final class Builder {
+        final Map<String, ActorType<?, ?>> types = new HashMap<>();
+        ActorStore store;
+        ActorClock clock = ActorClock.system();
+        ObjectMapper mapper = Json.defaultMapper();
+        Duration sleepTimeout = Duration.ofSeconds(30);
+        Duration actionTimeout = Duration.ofSeconds(60);
+        Duration saveInterval = Duration.ofMillis(100);
+        Duration stopGracePeriod = Duration.ofSeconds(15);
+        boolean exposeInternalErrors;
+
+        private Builder() {
+        }
+
+        public Builder use(ActorType<?, ?> type) {
+            if (types.putIfAbsent(type.name(), type) != null) {
+                throw new IllegalArgumentException("two actor types are named `" + type.name() + "`");
+            }
+            return this;
+        }
+
+        /** Where actors are kept while asleep. Default: in memory (nothing survives the process). */
+        public Builder store(ActorStore store) {
+            this.store = Objects.requireNonNull(store, "store");
+            return this;
+        }
+
+        public Builder clock(ActorClock clock) {
+            this.clock = Objects.requireNonNull(clock, "clock");
+            return this;
+        }
+
+        /** The JSON mapper for state, inputs, arguments and results. */
+        public Builder objectMapper(ObjectMapper mapper) {
+            this.mapper = Objects.requireNonNull(mapper, "mapper");
+            return this;
+        }
+
+        /** Idle time before an actor without connections or running work sleeps (default 30 s). */
+        public Builder sleepTimeout(Duration timeout) {
+            this.sleepTimeout = positive(timeout, "sleepTimeout");
+            return this;
+        }
+
+        /** Default action timeout (default 60 s); {@link ActionOptions#NO_TIMEOUT} disables it. */
+        public Builder actionTimeout(Duration timeout) {
+            this.actionTimeout = new ActionOptions(timeout).timeout();
+            return this;
+        }
+
+        /** Longest time between a state change and its durable save (default 100 ms). */
+        public Builder saveInterval(Duration interval) {
+            this.saveInterval = positive(interval, "saveInterval");
+            return this;
+        }
+
+        /** How long stopping waits for running actions before it proceeds (default 15 s). */
+        public Builder stopGracePeriod(Duration grace) {
+            this.stopGracePeriod = Objects.requireNonNull(grace, "grace");
+            return this;
+        }
+
+        /** Shows internal errors' detail to callers instead of "An internal error occurred" (development only). */
+        public Builder exposeInternalErrors(boolean expose) {
+            this.exposeInternalErrors = expose;
+            return this;
+        }
+
+        public Registry build() {
+            if (store == null) {
+                store = new InMemoryActorStore();
+            }
+            ActorRuntime runtime = new ActorRuntime(this);
+            return new Registry(runtime, runtime.json());
+        }
+
+        private static Duration positive(Duration duration, String what) {
+            if (duration == null || duration.isNegative() || duration.isZero()) {
+                throw new IllegalArgumentException(what + " must be positive");
+            }
+            return duration;
+        }
+    }
+}

@@ -1,0 +1,144 @@
+package dev.rivetkitjava.actor;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.rivetkitjava.actor.store.InMemoryActorStore;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.Test;
+
+class LifecycleTest {
+    record Count(int count) {
+    }
+
+    record Vars(int wakeNumber) {
+    }
+
+    private final List<String> hooks = new CopyOnWriteArrayList<>();
+
+    private ActorType<Count, Vars> recordingType() {
+        return ActorType.builder("lifecycle", Count.class, Vars.class)
+                .onMigrate((c, m) -> hooks.add("onMigrate(isNew=" + m.isNew() + ")"))
+                .createState(String.class, (c, input) -> {
+                    hooks.add("createState(" + input + ")");
+                    return new Count(0);
+                })
+                .onCreate((ActorContext<Count, Vars> c, String input) -> hooks.add("onCreate(" + input + ")"))
+                .createVars(c -> {
+                    hooks.add("createVars");
+                    return new Vars(hooks.size());
+                })
+                .onWake(c -> hooks.add("onWake"))
+                .onSleep(c -> hooks.add("onSleep"))
+                .onDestroy(c -> hooks.add("onDestroy"))
+                .onBeforeConnect((c, params) -> hooks.add("onBeforeConnect(" + params.path("user").asText() + ")"))
+                .createConnState((c, params) -> {
+                    hooks.add("createConnState");
+                    return params.path("user").asText();
+                })
+                .onConnect((c, conn) -> hooks.add("onConnect(" + conn.state() + ")"))
+                .onDisconnect((c, conn) -> hooks.add("onDisconnect(" + conn.state() + ")"))
+                .action("increment", c -> {
+                    c.setState(new Count(c.state().count() + 1));
+                    return c.state().count();
+                })
+                .action("sleep", c -> {
+                    c.sleep();
+                    return null;
+                })
+                .action("destroy", c -> {
+                    c.destroy();
+                    return null;
+                })
+                .build();
+    }
+
+    @Test
+    void createThenSleepThenWakeRunHooksInRivetKitsOrder() {
+        ManualClock clock = new ManualClock();
+        try (Registry registry = Registry.builder().use(recordingType()).clock(clock).build()) {
+            ActorHandle actor = registry.actor("lifecycle").getOrCreate(ActorKey.of("a"), "hello");
+
+            assertThat(actor.action("increment", Integer.class)).isEqualTo(1);
+            assertThat(hooks).containsExactly("onMigrate(isNew=true)", "createState(hello)", "onCreate(hello)",
+                    "createVars", "onWake");
+
+            hooks.clear();
+            clock.advance(Duration.ofSeconds(30));
+            assertThat(hooks).containsExactly("onSleep");
+
+            hooks.clear();
+            assertThat(actor.action("increment", Integer.class)).isEqualTo(2);
+            assertThat(hooks).containsExactly("onMigrate(isNew=false)", "createVars", "onWake");
+        }
+    }
+
+    @Test
+    void connectionsRunTheirHooksInOrder() {
+        try (Registry registry = Registry.builder().use(recordingType()).clock(new ManualClock()).build()) {
+            ActorHandle actor = registry.actor("lifecycle").getOrCreate(ActorKey.of("a"));
+            actor.action("increment", Integer.class);
+            hooks.clear();
+
+            ActorConnection conn = actor.connect(java.util.Map.of("user", "alice"));
+            assertThat(hooks).containsExactly("onBeforeConnect(alice)", "createConnState", "onConnect(alice)");
+            conn.close();
+            assertThat(hooks).last().isEqualTo("onDisconnect(alice)");
+        }
+    }
+
+    @Test
+    void sleepRequestedByTheActorHappensAfterTheAction() {
+        try (Registry registry = Registry.builder().use(recordingType()).clock(new ManualClock()).build()) {
+            ActorHandle actor = registry.actor("lifecycle").getOrCreate(ActorKey.of("a"));
+            String id = actor.resolve();
+            actor.action("sleep", Object.class);
+            org.awaitility.Awaitility.await().until(() -> hooks.contains("onSleep"));
+            hooks.clear();
+            actor.action("increment", Integer.class);
+            assertThat(hooks).startsWith("onMigrate(isNew=false)");
+            assertThat(actor.resolve()).isEqualTo(id);
+        }
+    }
+
+    @Test
+    void destroyDeletesTheActorAndFreesItsKey() {
+        InMemoryActorStore store = new InMemoryActorStore();
+        try (Registry registry = Registry.builder().use(recordingType()).store(store).clock(new ManualClock()).build()) {
+            ActorHandle actor = registry.actor("lifecycle").getOrCreate(ActorKey.of("a"));
+            actor.action("increment", Integer.class);
+            String id = actor.resolve();
+
+            actor.action("destroy", Object.class);
+            org.awaitility.Awaitility.await().until(() -> hooks.contains("onDestroy"));
+
+            assertThat(store.findById(id)).isEmpty();
+            assertThatThrownBy(() -> registry.actor("lifecycle").getForId(id).action("increment", Integer.class))
+                    .isInstanceOfSatisfying(ActorError.class, e -> assertThat(e.qualifiedCode()).isEqualTo("actor.not_found"));
+            ActorHandle again = registry.actor("lifecycle").getOrCreate(ActorKey.of("a"));
+            assertThat(again.resolve()).isNotEqualTo(id);
+            assertThat(again.action("increment", Integer.class)).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void getCreateAndGetForIdResolveAsRivetKitsHandlesDo() {
+        try (Registry registry = Registry.builder().use(recordingType()).clock(new ManualClock()).build()) {
+            ActorAccessor actors = registry.actor("lifecycle");
+            assertThatThrownBy(() -> actors.get(ActorKey.of("missing")).action("increment", Integer.class))
+                    .isInstanceOfSatisfying(ActorError.class, e -> assertThat(e.code()).isEqualTo("not_found"));
+
+            ActorHandle created = actors.create(ActorKey.of("b"), "input");
+            assertThatThrownBy(() -> actors.create(ActorKey.of("b"), null))
+                    .isInstanceOfSatisfying(ActorError.class, e -> {
+                        assertThat(e.qualifiedCode()).isEqualTo("actor.duplicate_key");
+                        assertThat(e.metadata()).containsEntry("existing_actor_id", created.resolve());
+                    });
+            assertThat(actors.get(ActorKey.of("b")).resolve()).isEqualTo(created.resolve());
+            assertThat(actors.getForId(created.resolve()).action("increment", Integer.class)).isEqualTo(1);
+            assertThat(registry.list("lifecycle", null, 10)).extracting(r -> r.key().serialize()).containsExactly("b");
+        }
+    }
+}
