@@ -1,7 +1,9 @@
 package dev.rivetkitjava.actor.store;
 
 import dev.rivetkitjava.actor.ActorKey;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -11,7 +13,10 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 
-/** A store in the heap, for unit tests and throwaway runs: nothing survives the process. */
+/**
+ * A store in the heap, for unit tests and throwaway runs: nothing survives the process.
+ * Byte arrays are copied in and out, so callers never share them with the store.
+ */
 public final class InMemoryActorStore implements ActorStore {
     private record NameKey(String name, String serializedKey) {
     }
@@ -25,34 +30,35 @@ public final class InMemoryActorStore implements ActorStore {
         NameKey nameKey = new NameKey(actor.name(), actor.key().serialize());
         String existing = idByKey.get(nameKey);
         if (existing != null) {
-            return byId.get(existing);
+            return detached(byId.get(existing));
         }
         ActorRecord record = new ActorRecord(actor.id(), actor.name(), actor.key(), actor.createdAtMillis(),
                 copy(actor.input()), null, 0, 0);
         byId.put(actor.id(), record);
         idByKey.put(nameKey, actor.id());
-        return record;
+        return detached(record);
     }
 
     @Override
     public synchronized Optional<ActorRecord> findById(String id) {
-        return Optional.ofNullable(byId.get(id));
+        return Optional.ofNullable(byId.get(id)).map(InMemoryActorStore::detached);
     }
 
     @Override
     public synchronized Optional<ActorRecord> findByKey(String name, ActorKey key) {
         String id = idByKey.get(new NameKey(name, key.serialize()));
-        return id == null ? Optional.empty() : Optional.of(byId.get(id));
+        return id == null ? Optional.empty() : Optional.of(detached(byId.get(id)));
     }
 
     @Override
     public synchronized List<ActorRecord> list(String name, ActorKey afterKey, int limit) {
-        String after = afterKey == null ? null : afterKey.serialize();
+        byte[] after = afterKey == null ? null : utf8(afterKey);
         return byId.values().stream()
                 .filter(r -> r.name().equals(name))
-                .filter(r -> after == null || r.key().serialize().compareTo(after) > 0)
-                .sorted(Comparator.comparing(r -> r.key().serialize()))
+                .filter(r -> after == null || Arrays.compareUnsigned(utf8(r.key()), after) > 0)
+                .sorted(Comparator.comparing(r -> utf8(r.key()), Arrays::compareUnsigned))
                 .limit(limit)
+                .map(InMemoryActorStore::detached)
                 .toList();
     }
 
@@ -65,7 +71,7 @@ public final class InMemoryActorStore implements ActorStore {
         ActorRecord claimed = new ActorRecord(current.id(), current.name(), current.key(), current.createdAtMillis(),
                 current.input(), current.state(), current.stateVersion(), current.generation() + 1);
         byId.put(id, claimed);
-        return Optional.of(claimed);
+        return Optional.of(detached(claimed));
     }
 
     @Override
@@ -95,7 +101,11 @@ public final class InMemoryActorStore implements ActorStore {
 
     @Override
     public synchronized void putSchedule(ScheduledEvent event) {
-        schedulesByActor.computeIfAbsent(event.actorId(), id -> new TreeMap<>()).put(event.id(), event);
+        // A schedule for a deleted actor would outlive it and wake nothing.
+        if (!byId.containsKey(event.actorId())) {
+            return;
+        }
+        schedulesByActor.computeIfAbsent(event.actorId(), id -> new TreeMap<>()).put(event.id(), detached(event));
     }
 
     @Override
@@ -112,9 +122,10 @@ public final class InMemoryActorStore implements ActorStore {
 
     @Override
     public synchronized List<ScheduledEvent> schedules(String actorId) {
-        List<ScheduledEvent> events = new ArrayList<>(schedulesByActor.getOrDefault(actorId, new TreeMap<>()).values());
-        events.sort(Comparator.comparingLong(ScheduledEvent::fireAtMillis).thenComparing(ScheduledEvent::id));
-        return events;
+        return schedulesByActor.getOrDefault(actorId, new TreeMap<>()).values().stream()
+                .sorted(Comparator.comparingLong(ScheduledEvent::fireAtMillis).thenComparing(ScheduledEvent::id))
+                .map(InMemoryActorStore::detached)
+                .toList();
     }
 
     @Override
@@ -133,5 +144,19 @@ public final class InMemoryActorStore implements ActorStore {
 
     private static byte[] copy(byte[] bytes) {
         return bytes == null ? null : bytes.clone();
+    }
+
+    private static ActorRecord detached(ActorRecord r) {
+        return new ActorRecord(r.id(), r.name(), r.key(), r.createdAtMillis(), copy(r.input()), copy(r.state()),
+                r.stateVersion(), r.generation());
+    }
+
+    private static ScheduledEvent detached(ScheduledEvent e) {
+        return new ScheduledEvent(e.id(), e.actorId(), e.fireAtMillis(), e.action(), copy(e.args()));
+    }
+
+    /** Lists order by the key's UTF-8 bytes, as byte-comparing databases do, not by UTF-16 units. */
+    private static byte[] utf8(ActorKey key) {
+        return key.serialize().getBytes(StandardCharsets.UTF_8);
     }
 }

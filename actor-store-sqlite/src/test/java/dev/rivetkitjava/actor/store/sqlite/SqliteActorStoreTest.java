@@ -1,0 +1,132 @@
+package dev.rivetkitjava.actor.store.sqlite;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.rivetkitjava.actor.ActorKey;
+import dev.rivetkitjava.actor.store.ActorRecord;
+import dev.rivetkitjava.actor.store.ActorStore;
+import dev.rivetkitjava.actor.store.ActorStoreContract;
+import dev.rivetkitjava.actor.store.NewActor;
+import dev.rivetkitjava.actor.store.StateWrite;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class SqliteActorStoreTest extends ActorStoreContract {
+    @TempDir
+    Path dir;
+
+    private Path file() {
+        return dir.resolve("data/actors/actors.db");
+    }
+
+    @Override
+    protected ActorStore newStore() {
+        return SqliteActorStore.open(file());
+    }
+
+    @Override
+    protected ActorStore reopen(ActorStore closed) {
+        return SqliteActorStore.open(file());
+    }
+
+    @Test
+    void createsTheFileInMissingDirectoriesInWalModeWithTheSchemaVersion() throws SQLException {
+        assertThat(file()).isRegularFile();
+        assertThat(pragma(file(), "journal_mode")).isEqualTo("wal");
+        assertThat(pragma(file(), "user_version")).isEqualTo(String.valueOf(SqliteActorStore.SCHEMA_VERSION));
+    }
+
+    @Test
+    void refusesAFileThatIsNotASqliteDatabaseAndLeavesItAlone() throws Exception {
+        Path garbage = dir.resolve("garbage.db");
+        byte[] bytes = "this is not a database, just some text that is long enough to have a header".repeat(100)
+                .getBytes(UTF_8);
+        Files.write(garbage, bytes);
+
+        assertThatThrownBy(() -> SqliteActorStore.open(garbage))
+                .isInstanceOf(SqliteStoreException.class)
+                .hasMessageContaining(garbage.toString())
+                .hasMessageContaining("not a database");
+        assertThat(Files.readAllBytes(garbage)).isEqualTo(bytes);
+    }
+
+    @Test
+    void refusesASchemaVersionNewerThanItReads() throws SQLException {
+        Path newer = dir.resolve("newer.db");
+        try (Connection connection = DriverManager.getConnection("jdbc:sqlite:" + newer);
+             Statement statement = connection.createStatement()) {
+            statement.execute("PRAGMA user_version = " + (SqliteActorStore.SCHEMA_VERSION + 1));
+        }
+
+        assertThatThrownBy(() -> SqliteActorStore.open(newer))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining(newer.toString())
+                .hasMessageContaining("schema version " + (SqliteActorStore.SCHEMA_VERSION + 1));
+        assertThat(pragma(newer, "user_version")).isEqualTo(String.valueOf(SqliteActorStore.SCHEMA_VERSION + 1));
+    }
+
+    @Test
+    void aCorruptStateBlobIsStoredAndReturnedUnchanged() {
+        Path path = dir.resolve("corrupt.db");
+        // Invalid UTF-8, a NUL and truncated JSON: the store must not look inside.
+        byte[] corrupt = {'{', '"', 'n', '"', ':', (byte) 0xC3, 0, (byte) 0xFF, (byte) 0xFE};
+        try (SqliteActorStore store = SqliteActorStore.open(path)) {
+            store.insertIfAbsent(new NewActor("a1", "counter", ActorKey.of("k"), 1, corrupt));
+            store.claim("a1");
+            assertThat(store.saveStates(List.of(new StateWrite("a1", 1, corrupt, 1)))).isEmpty();
+            assertThat(store.findById("a1").orElseThrow().state()).isEqualTo(corrupt);
+        }
+        try (SqliteActorStore store = SqliteActorStore.open(path)) {
+            ActorRecord reopened = store.findById("a1").orElseThrow();
+            assertThat(reopened.state()).isEqualTo(corrupt);
+            assertThat(reopened.input()).isEqualTo(corrupt);
+        }
+    }
+
+    @Test
+    void callsAfterCloseFailNamingTheFileAndCloseIsIdempotent() {
+        Path path = dir.resolve("closed.db");
+        SqliteActorStore store = SqliteActorStore.open(path);
+        store.close();
+        store.close();
+
+        assertThatThrownBy(() -> store.findById("a1"))
+                .isInstanceOf(SqliteStoreException.class)
+                .hasMessageContaining(path.toString())
+                .hasMessageContaining("findById");
+    }
+
+    @Test
+    void twoStoresOnOneFileAgreeOnConcurrentInserts() throws Exception {
+        try (SqliteActorStore first = SqliteActorStore.open(file());
+             SqliteActorStore second = SqliteActorStore.open(file())) {
+            List<ActorRecord> records = concurrently(40, i -> () -> (i % 2 == 0 ? first : second)
+                    .insertIfAbsent(new NewActor("id-" + i, "counter", ActorKey.of("shared"), i, null)));
+
+            String winner = records.getFirst().id();
+            assertThat(records).extracting(ActorRecord::id).containsOnly(winner);
+            assertThat(first.list("counter", null, 100)).extracting(ActorRecord::id).containsExactly(winner);
+            assertThat(second.findByKey("counter", ActorKey.of("shared"))).get()
+                    .extracting(ActorRecord::id).isEqualTo(winner);
+        }
+    }
+
+    private static String pragma(Path path, String name) throws SQLException {
+        try (Connection connection = DriverManager.getConnection("jdbc:sqlite:" + path);
+             Statement statement = connection.createStatement();
+             ResultSet rows = statement.executeQuery("PRAGMA " + name)) {
+            rows.next();
+            return rows.getString(1);
+        }
+    }
+}
