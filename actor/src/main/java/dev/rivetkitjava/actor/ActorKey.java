@@ -10,7 +10,7 @@ import java.util.List;
  * <p>{@link #serialize()} gives RivetKit's one-string form (components joined by {@code /}, with {@code \} and
  * {@code /} escaped and an empty component written {@code \0}); {@link #parse(String)} reverses it.
  */
-public record ActorKey(List<String> components) implements Comparable<ActorKey> {
+public record ActorKey(List<String> components) {
     /** RivetKit's client-side limit for one component, in UTF-8 bytes. */
     public static final int MAX_COMPONENT_BYTES = 128;
     /** RivetKit's limit for the serialized key, in UTF-8 bytes. */
@@ -111,11 +111,6 @@ public record ActorKey(List<String> components) implements Comparable<ActorKey> 
         ActorKey key = new ActorKey(parts);
         key.serialize();
         return key;
-    }
-
-    @Override
-    public int compareTo(ActorKey other) {
-        return serialize().compareTo(other.serialize());
     }
 
     @Override

@@ -259,7 +259,14 @@ final class ActorRuntime implements Placement {
         if (error instanceof ActorError actorError) {
             return actorError;
         }
-        log.error("actor {} ({} {}) failed in `{}`", cell.id, cell.type.name(), cell.key, what, error);
+        if (error instanceof StackOverflowError) {
+            // Thousands of identical frames would drown the log; the top ones say where.
+            StackTraceElement[] top = java.util.Arrays.copyOf(error.getStackTrace(), Math.min(8, error.getStackTrace().length));
+            log.error("actor {} ({} {}) overflowed its stack in `{}` at {}", cell.id, cell.type.name(), cell.key, what,
+                    java.util.Arrays.toString(top));
+        } else {
+            log.error("actor {} ({} {}) failed in `{}`", cell.id, cell.type.name(), cell.key, what, error);
+        }
         if (exposeInternalErrors) {
             return new ActorError("rivetkit", "internal_error", String.valueOf(error), Map.of(), error);
         }

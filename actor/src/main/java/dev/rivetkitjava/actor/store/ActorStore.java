@@ -23,7 +23,10 @@ public interface ActorStore extends AutoCloseable {
 
     Optional<ActorRecord> findByKey(String name, ActorKey key);
 
-    /** Actors of one type, ordered by serialized key, starting after {@code afterKey} (exclusive, may be null). */
+    /**
+     * Actors of one type, ordered by the UTF-8 bytes of their serialized key, starting after {@code afterKey}
+     * (exclusive, may be null).
+     */
     List<ActorRecord> list(String name, ActorKey afterKey, int limit);
 
     /**
@@ -43,6 +46,7 @@ public interface ActorStore extends AutoCloseable {
     /** Deletes the actor and its schedules; the key becomes free. */
     void delete(String id);
 
+    /** Adds or replaces (by id) a scheduled event; ignored when the actor does not exist. */
     void putSchedule(ScheduledEvent event);
 
     /** @return whether the event existed */

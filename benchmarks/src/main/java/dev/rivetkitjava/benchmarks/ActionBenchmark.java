@@ -1,0 +1,81 @@
+package dev.rivetkitjava.benchmarks;
+
+import dev.rivetkitjava.actor.ActorHandle;
+import dev.rivetkitjava.actor.ActorKey;
+import dev.rivetkitjava.actor.ActorType;
+import dev.rivetkitjava.actor.Registry;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Threads;
+
+/** In-process actions on a warm actor: the runtime's own cost (turn, lookup, dispatch, dirty tracking). */
+@BenchmarkMode(Mode.Throughput)
+@OutputTimeUnit(TimeUnit.SECONDS)
+public class ActionBenchmark {
+    public record Count(long count) {
+    }
+
+    static final ActorType<Count, Void> COUNTER = ActorType.builder("counter", Count.class)
+            .createState(c -> new Count(0))
+            .action("increment", c -> {
+                c.setState(new Count(c.state().count() + 1));
+                return c.state().count();
+            })
+            .build();
+
+    @State(Scope.Benchmark)
+    public static class Shared {
+        Registry registry;
+        ActorHandle actor;
+
+        @Setup(Level.Trial)
+        public void start() {
+            registry = Registry.builder().use(COUNTER).build();
+            actor = registry.actor("counter").getOrCreate(ActorKey.of("shared"));
+            actor.action("increment", Long.class);
+        }
+
+        @TearDown(Level.Trial)
+        public void stop() {
+            registry.close();
+        }
+    }
+
+    /** One actor per benchmark thread, so threads do not contend for one actor's turn. */
+    @State(Scope.Thread)
+    public static class Own {
+        ActorHandle actor;
+
+        @Setup(Level.Trial)
+        public void start(Shared shared) {
+            actor = shared.registry.actor("counter").getOrCreate(ActorKey.of("own", Thread.currentThread().getName()));
+            actor.action("increment", Long.class);
+        }
+    }
+
+    @Benchmark
+    @Threads(1)
+    public Long oneCallerOneActor(Shared shared) {
+        return shared.actor.action("increment", Long.class);
+    }
+
+    @Benchmark
+    @Threads(2)
+    public Long twoCallersOneActor(Shared shared) {
+        return shared.actor.action("increment", Long.class);
+    }
+
+    @Benchmark
+    @Threads(2)
+    public Long twoCallersTwoActors(Own own) {
+        return own.actor.action("increment", Long.class);
+    }
+}
