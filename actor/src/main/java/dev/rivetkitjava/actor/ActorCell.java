@@ -553,7 +553,8 @@ final class ActorCell<S, V> {
             requestedStop = reason;
         }
         if (inflight == 0 && status == Status.AWAKE) {
-            runtime.executor().execute(() -> stop(requestedStop));
+            StopReason stop = requestedStop;
+            runtime.executor().execute(() -> stop(stop));
         }
     }
 

@@ -211,7 +211,10 @@ final class ActorRuntime implements Placement {
         clock.schedule(atMillis, () -> fireDue(actorId));
     }
 
-    /** Runs the actor's due scheduled calls (waking it), each removed from the store once it ran. */
+    /**
+     * Runs the actor's due scheduled calls (waking it), each removed from the store once it ran. A duplicate timer
+     * for the same event finds it gone, or deduplicated by the call's idempotency key while it runs.
+     */
     private void fireDue(String actorId) {
         if (closed) {
             return;
@@ -227,6 +230,8 @@ final class ActorRuntime implements Placement {
         long now = clock.nowMillis();
         for (ScheduledEvent event : store.schedules(actorId)) {
             if (event.fireAtMillis() > now) {
+                // After a restart only each actor's earliest event was armed: arm the next one now.
+                armAlarm(actorId, event.fireAtMillis());
                 break;
             }
             try {

@@ -85,6 +85,22 @@ class ScheduleTest {
     }
 
     @Test
+    void everyPendingEventOfAnActorFiresAfterARestart() {
+        ManualClock clock = new ManualClock();
+        try (Registry registry = Registry.builder().use(ticker()).store(store).clock(clock).build()) {
+            ActorHandle actor = registry.actor("ticker").getOrCreate(ActorKey.of("a"));
+            actor.action("remind", String.class, new Reminder("first", 1));
+            clock.advance(Duration.ofSeconds(30));
+            actor.action("remind", String.class, new Reminder("second", 2));
+        }
+        ManualClock restarted = new ManualClock(clock.nowMillis());
+        try (Registry registry = Registry.builder().use(ticker()).store(store).clock(restarted).build()) {
+            restarted.advance(Duration.ofMinutes(1));
+            assertThat(fired).containsExactly("first x1", "second x2");
+        }
+    }
+
+    @Test
     void schedulingAnUnknownActionFailsAtOnce() {
         ActorType<Ticks, Void> type = ActorType.builder("bad", Ticks.class)
                 .createState(c -> new Ticks(List.of()))
