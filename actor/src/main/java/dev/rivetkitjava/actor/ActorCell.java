@@ -63,7 +63,7 @@ final class ActorCell<S, V> {
 
     private volatile Status status = Status.STARTING;
     private volatile V vars;
-    private long generation;            // turn
+    private volatile long generation;   // written once, at start
     private S state;                    // turn
     private int inflight;               // turn
     private boolean dirty;              // turn
@@ -532,10 +532,13 @@ final class ActorCell<S, V> {
         } catch (RuntimeException e) {
             log.error("actor {} could not save its state while stopping ({})", id, reason, e);
         } finally {
-            String closeReason = reason == StopReason.DESTROY ? "actor.destroyed" : "actor.stopping";
+            // A lifecycle error, which the official client answers by reconnecting (and so waking the actor).
+            ActorError closing = reason == StopReason.DESTROY
+                    ? new ActorError("actor", "destroyed", "The actor was destroyed.")
+                    : ActorErrors.stopped(id);
             for (ConnImpl conn : conns.values()) {
                 conn.closed = true;
-                conn.sink.close(closeReason, null);
+                conn.sink.close(closing.getMessage(), closing);
             }
             conns.clear();
             vars = null;
@@ -544,6 +547,19 @@ final class ActorCell<S, V> {
             runtime.forget(this);
             stopped.complete(null);
             log.debug("actor {} ({} {}) stopped: {}", id, type.name(), key, reason);
+        }
+    }
+
+    /** Destroys this activation now (from outside, e.g. the actors API); false if it stopped first. */
+    boolean destroyNow() {
+        if (!enter(NO_DEADLINE, "destroy")) {
+            return false;
+        }
+        try {
+            stopLocked(StopReason.DESTROY);
+            return true;
+        } finally {
+            turn.unlock();
         }
     }
 
@@ -900,6 +916,16 @@ final class ActorCell<S, V> {
         @Override
         public String connectionId() {
             return id;
+        }
+
+        @Override
+        public ActorKey key() {
+            return cell.key;
+        }
+
+        @Override
+        public long generation() {
+            return cell.generation;
         }
 
         @Override

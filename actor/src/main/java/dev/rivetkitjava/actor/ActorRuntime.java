@@ -103,6 +103,19 @@ final class ActorRuntime implements Placement {
     }
 
     @Override
+    public ActorRecord describe(ActorQuery query) {
+        String id = resolve(query);
+        return store.findById(id).orElseThrow(() -> ActorErrors.notFound(id));
+    }
+
+    @Override
+    public void destroy(String actorId) {
+        while (!cellFor(new ActorQuery.ById(actorId)).destroyNow()) {
+            // The activation stopped meanwhile: look the actor up again.
+        }
+    }
+
+    @Override
     public Object invoke(ActorQuery query, ActionCall call) {
         long start = System.nanoTime();
         while (true) {
@@ -121,6 +134,11 @@ final class ActorRuntime implements Placement {
                 return conn;
             }
         }
+    }
+
+    @Override
+    public java.util.Set<String> actorNames() {
+        return types.keySet();
     }
 
     @Override

@@ -13,11 +13,20 @@ public interface Placement extends AutoCloseable {
     /** The id of the actor the query names, creating it when the query says so. */
     String resolve(ActorQuery query);
 
+    /** The stored actor the query names (creating it when the query says so). */
+    ActorRecord describe(ActorQuery query);
+
+    /** Destroys the actor: {@code onDestroy} runs (waking it if asleep), then its state is deleted. */
+    void destroy(String actorId);
+
     /** Runs one action on the actor the query names, waking or creating it as needed. */
     Object invoke(ActorQuery query, ActionCall call);
 
     /** Opens a connection: {@code onBeforeConnect}, {@code createConnState}, {@code onConnect}, then events flow. */
     ConnectionHandle connect(ActorQuery query, Object params, ConnectionSink sink);
+
+    /** The names of the actor types this placement runs. */
+    java.util.Set<String> actorNames();
 
     /** Actors of one type, ordered by key, after {@code afterKey} (null for the first page). */
     List<ActorRecord> list(String name, ActorKey afterKey, int limit);
@@ -31,6 +40,11 @@ public interface Placement extends AutoCloseable {
         String actorId();
 
         String connectionId();
+
+        ActorKey key();
+
+        /** The generation of the activation this connection belongs to. */
+        long generation();
 
         Object invoke(ActionCall call);
 

@@ -50,6 +50,11 @@ public final class Registry implements AutoCloseable {
         return placement.list(name, afterKey, limit);
     }
 
+    /** The JSON mapper for state, inputs, arguments and results; a server encodes with the same one. */
+    public ObjectMapper objectMapper() {
+        return json.mapper();
+    }
+
     /** The placement every call goes through; a server routes its requests here. */
     public Placement placement() {
         return placement;
