@@ -1,5 +1,7 @@
 package dev.rivetkitjava.actor;
 
+import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonValue;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -9,13 +11,15 @@ import java.util.List;
  *
  * <p>{@link #serialize()} gives RivetKit's one-string form (components joined by {@code /}, with {@code \} and
  * {@code /} escaped and an empty component written {@code \0}); {@link #parse(String)} reverses it.
+ * In JSON a key is an array of strings, as {@code c.key} is in RivetKit.
  */
-public record ActorKey(List<String> components) {
+public record ActorKey(@JsonValue List<String> components) {
     /** RivetKit's client-side limit for one component, in UTF-8 bytes. */
     public static final int MAX_COMPONENT_BYTES = 128;
     /** RivetKit's limit for the serialized key, in UTF-8 bytes. */
     public static final int MAX_SERIALIZED_BYTES = 1024;
 
+    @JsonCreator
     public ActorKey {
         components = List.copyOf(components);
         for (String component : components) {

@@ -55,6 +55,13 @@ class ActorKeyTest {
     }
 
     @Test
+    void isAJsonArrayOfStrings() throws Exception {
+        var mapper = new com.fasterxml.jackson.databind.ObjectMapper();
+        assertThat(mapper.writeValueAsString(ActorKey.of("a", "b/c"))).isEqualTo("[\"a\",\"b/c\"]");
+        assertThat(mapper.readValue("[\"x\"]", ActorKey.class)).isEqualTo(ActorKey.of("x"));
+    }
+
+    @Test
     void rejectsMalformedSerializedKeys() {
         assertThatThrownBy(() -> ActorKey.parse("trailing\\")).isInstanceOf(ActorError.class);
         assertThatThrownBy(() -> ActorKey.parse("bad\\escape")).isInstanceOf(ActorError.class);
