@@ -202,10 +202,43 @@ final class ActorCell<S, V> {
         if (action == null) {
             throw ActorErrors.actionNotFound(call.name());
         }
-        Duration timeout = action.options() != null ? action.options().timeout()
-                : type.actionTimeout() != null ? type.actionTimeout() : runtime.defaultActionTimeout();
-        long deadline = timeout.isZero() ? NO_DEADLINE : startNanos + timeout.toNanos();
-        if (!enter(deadline, call.name())) {
+        Duration timeout = action.options() != null ? action.options().timeout() : defaultActionTimeout();
+        return runTurn(call.name(), deadline(startNanos, timeout), conn, call.idempotencyKey(),
+                c -> action.handler().call(c, new ActionArgs(call.args(), runtime.json())));
+    }
+
+    /** Answers a raw HTTP request with {@code onRequest}, or returns {@link #RETRY}. */
+    Object request(RawRequest request, long startNanos) {
+        ActorType.RequestHandler<S, V> handler = type.onRequest();
+        if (handler == null) {
+            throw routeNotFound("/request" + request.path());
+        }
+        return runTurn("onRequest", deadline(startNanos, defaultActionTimeout()), null, null,
+                c -> handler.handle(c, request));
+    }
+
+    private Duration defaultActionTimeout() {
+        return type.actionTimeout() != null ? type.actionTimeout() : runtime.defaultActionTimeout();
+    }
+
+    private static long deadline(long startNanos, Duration timeout) {
+        return timeout.isZero() ? NO_DEADLINE : startNanos + timeout.toNanos();
+    }
+
+    static ActorError routeNotFound(String route) {
+        return new ActorError("actor", "not_found", "Actor route '" + route + "' was not found.",
+                Map.of("resource", "route"), null);
+    }
+
+    /** A unit of actor work, run holding the turn. */
+    @FunctionalInterface
+    private interface TurnWork<S, V> {
+        Object run(ActionContext<S, V> c) throws Exception;
+    }
+
+    /** Runs {@code work} in a turn of its own, counted as running work; {@link #RETRY} if this activation stopped. */
+    private Object runTurn(String what, long deadline, ConnImpl conn, String idempotencyKey, TurnWork<S, V> work) {
+        if (!enter(deadline, what)) {
             return RETRY;
         }
         CompletableFuture<Object> outcome = null;
@@ -213,17 +246,17 @@ final class ActorCell<S, V> {
             if (conn != null && conn.closed) {
                 throw ActorErrors.invalidRequest("The connection is closed.", null);
             }
-            if (call.idempotencyKey() != null) {
-                CompletableFuture<Object> earlier = recentCalls().get(call.idempotencyKey());
+            if (idempotencyKey != null) {
+                CompletableFuture<Object> earlier = recentCalls().get(idempotencyKey);
                 if (earlier != null) {
-                    return awaitEarlierCall(earlier, deadline, call.name());
+                    return awaitEarlierCall(earlier, deadline, what);
                 }
                 outcome = new CompletableFuture<>();
-                recentCalls.put(call.idempotencyKey(), outcome);
+                recentCalls.put(idempotencyKey, outcome);
             }
             inflight++;
             try {
-                Object result = action.handler().call(new ContextImpl(conn, deadline), new ActionArgs(call.args(), runtime.json()));
+                Object result = work.run(new ContextImpl(conn, deadline));
                 if (outcome != null) {
                     outcome.complete(result);
                 }
@@ -234,7 +267,7 @@ final class ActorCell<S, V> {
                 afterWorkLocked();
             }
         } catch (Exception | StackOverflowError e) {
-            ActorError error = runtime.toActorError(e, this, call.name());
+            ActorError error = runtime.toActorError(e, this, what);
             if (outcome != null) {
                 outcome.completeExceptionally(error);
             }
@@ -243,6 +276,95 @@ final class ActorCell<S, V> {
             if (turn.isHeldByCurrentThread()) {
                 turn.unlock();
             }
+        }
+    }
+
+    /**
+     * Hands a raw WebSocket to {@code onWebSocket}; false if this activation stopped first. The socket keeps the actor
+     * awake until it closes, and its listeners run in turns of their own.
+     */
+    boolean webSocket(RawWebSocket transport) {
+        ActorType.WebSocketHandler<S, V> handler = type.onWebSocket();
+        if (handler == null) {
+            throw routeNotFound("/websocket" + transport.path());
+        }
+        if (!enter(NO_DEADLINE, "onWebSocket")) {
+            return false;
+        }
+        try {
+            keepAwake.incrementAndGet();
+            cancelSleepTimerLocked();
+            handler.open(hooks, new TurnTakingSocket(transport));
+            return true;
+        } catch (Exception | StackOverflowError e) {
+            keepAwake.decrementAndGet();
+            throw runtime.toActorError(e, this, "onWebSocket");
+        } finally {
+            turn.unlock();
+        }
+    }
+
+    /** Runs a raw-socket listener holding the turn; dropped (with a log line) once the actor stopped. */
+    private void inTurn(String what, Runnable listener) {
+        turn.lock();
+        try {
+            if (status == Status.AWAKE || status == Status.STOPPING) {
+                listener.run();
+            }
+        } catch (RuntimeException e) {
+            actorLog.error("{} of actor {} failed", what, id, e);
+        } finally {
+            lastActivityMillis = runtime.clock().nowMillis();
+            afterWorkLocked();
+            turn.unlock();
+        }
+    }
+
+    /** The actor's view of a raw socket: listeners take the turn; closing releases the keep-awake. */
+    private final class TurnTakingSocket implements RawWebSocket {
+        private final RawWebSocket transport;
+
+        TurnTakingSocket(RawWebSocket transport) {
+            this.transport = transport;
+            transport.onClose((code, reason) -> {
+                keepAwake.decrementAndGet();
+                inTurn("raw WebSocket close", () -> { });
+            });
+        }
+
+        @Override
+        public String path() {
+            return transport.path();
+        }
+
+        @Override
+        public void send(String text) {
+            transport.send(text);
+        }
+
+        @Override
+        public void send(byte[] bytes) {
+            transport.send(bytes);
+        }
+
+        @Override
+        public void close(int code, String reason) {
+            transport.close(code, reason);
+        }
+
+        @Override
+        public void onText(java.util.function.Consumer<String> listener) {
+            transport.onText(text -> inTurn("raw WebSocket listener", () -> listener.accept(text)));
+        }
+
+        @Override
+        public void onBinary(java.util.function.Consumer<byte[]> listener) {
+            transport.onBinary(bytes -> inTurn("raw WebSocket listener", () -> listener.accept(bytes)));
+        }
+
+        @Override
+        public void onClose(java.util.function.BiConsumer<Integer, String> listener) {
+            transport.onClose((code, reason) -> inTurn("raw WebSocket close", () -> listener.accept(code, reason)));
         }
     }
 

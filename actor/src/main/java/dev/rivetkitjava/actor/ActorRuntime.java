@@ -127,6 +127,27 @@ final class ActorRuntime implements Placement {
     }
 
     @Override
+    public RawResponse request(ActorQuery query, RawRequest request) {
+        long start = System.nanoTime();
+        while (true) {
+            Object result = cellFor(query).request(request, start);
+            if (result != ActorCell.RETRY) {
+                if (!(result instanceof RawResponse response)) {
+                    throw new ActorError("rivetkit", "internal_error", "onRequest returned no response");
+                }
+                return response;
+            }
+        }
+    }
+
+    @Override
+    public void webSocket(ActorQuery query, RawWebSocket socket) {
+        while (!cellFor(query).webSocket(socket)) {
+            // The activation stopped meanwhile: look the actor up again.
+        }
+    }
+
+    @Override
     public ConnectionHandle connect(ActorQuery query, Object params, ConnectionSink sink) {
         while (true) {
             ActorCell.ConnImpl conn = cellFor(query).connect(params, sink);

@@ -70,6 +70,16 @@ public final class ActorType<S, V> {
     }
 
     @FunctionalInterface
+    public interface RequestHandler<S, V> {
+        RawResponse handle(ActorContext<S, V> c, RawRequest request) throws Exception;
+    }
+
+    @FunctionalInterface
+    public interface WebSocketHandler<S, V> {
+        void open(ActorContext<S, V> c, RawWebSocket socket) throws Exception;
+    }
+
+    @FunctionalInterface
     public interface Action0<S, V, R> {
         R call(ActionContext<S, V> c) throws Exception;
     }
@@ -104,6 +114,8 @@ public final class ActorType<S, V> {
     private final ConnStateFactory<S, V> createConnState;
     private final ConnHook<S, V> onConnect;
     private final ConnHook<S, V> onDisconnect;
+    private final RequestHandler<S, V> onRequest;
+    private final WebSocketHandler<S, V> onWebSocket;
     private final Map<String, ActionDef<S, V>> actions;
     private final int stateVersion;
     private final Duration sleepTimeout;
@@ -125,6 +137,8 @@ public final class ActorType<S, V> {
         this.createConnState = b.createConnState;
         this.onConnect = b.onConnect;
         this.onDisconnect = b.onDisconnect;
+        this.onRequest = b.onRequest;
+        this.onWebSocket = b.onWebSocket;
         this.actions = Map.copyOf(b.actions);
         this.stateVersion = b.stateVersion;
         this.sleepTimeout = b.sleepTimeout;
@@ -200,6 +214,14 @@ public final class ActorType<S, V> {
         return onDisconnect;
     }
 
+    RequestHandler<S, V> onRequest() {
+        return onRequest;
+    }
+
+    WebSocketHandler<S, V> onWebSocket() {
+        return onWebSocket;
+    }
+
     ActionDef<S, V> action(String action) {
         return actions.get(action);
     }
@@ -239,6 +261,8 @@ public final class ActorType<S, V> {
         private ConnStateFactory<S, V> createConnState;
         private ConnHook<S, V> onConnect;
         private ConnHook<S, V> onDisconnect;
+        private RequestHandler<S, V> onRequest;
+        private WebSocketHandler<S, V> onWebSocket;
         private final Map<String, ActionDef<S, V>> actions = new HashMap<>();
         private int stateVersion = 1;
         private Duration sleepTimeout;
@@ -320,6 +344,18 @@ public final class ActorType<S, V> {
 
         public Builder<S, V> onDisconnect(ConnHook<S, V> hook) {
             this.onDisconnect = hook;
+            return this;
+        }
+
+        /** Answers raw HTTP requests under the actor's {@code /request/…} route; bounded by the action timeout. */
+        public Builder<S, V> onRequest(RequestHandler<S, V> handler) {
+            this.onRequest = handler;
+            return this;
+        }
+
+        /** Accepts raw WebSockets under the actor's {@code /websocket/…} route. */
+        public Builder<S, V> onWebSocket(WebSocketHandler<S, V> handler) {
+            this.onWebSocket = handler;
             return this;
         }
 

@@ -22,6 +22,12 @@ public interface Placement extends AutoCloseable {
     /** Runs one action on the actor the query names, waking or creating it as needed. */
     Object invoke(ActorQuery query, ActionCall call);
 
+    /** Answers a raw HTTP request with the actor's {@code onRequest}. */
+    RawResponse request(ActorQuery query, RawRequest request);
+
+    /** Hands a raw WebSocket to the actor's {@code onWebSocket}. */
+    void webSocket(ActorQuery query, RawWebSocket socket);
+
     /** Opens a connection: {@code onBeforeConnect}, {@code createConnState}, {@code onConnect}, then events flow. */
     ConnectionHandle connect(ActorQuery query, Object params, ConnectionSink sink);
 
