@@ -66,6 +66,7 @@ final class ActorCell<S, V> {
     private volatile long generation;   // written once, at start
     private S state;                    // turn
     private int inflight;               // turn
+    private int wakefulConns;           // turn: connections that keep the actor awake (not hibernatable)
     private boolean dirty;              // turn
     private byte[] lastSubmitted;       // turn: the newest bytes handed to the saver
     private long lastActivityMillis;    // turn
@@ -89,7 +90,7 @@ final class ActorCell<S, V> {
 
     /** Create or wake: onMigrate, [createState, onCreate, save,] createVars, onWake. Turn held. */
     private void startLocked() throws Exception {
-        ActorRecord record = runtime.store().claim(id).orElseThrow(() -> ActorErrors.notFound(id));
+        ActorRecord record = runtime.store().claim(id).orElseThrow(ActorErrors::notFound);
         generation = record.generation();
         boolean isNew = !record.initialized();
         Json json = runtime.json();
@@ -128,6 +129,12 @@ final class ActorCell<S, V> {
         }
         if (type.onWake() != null) {
             type.onWake().run(hooks);
+        }
+        for (ConnImpl conn : runtime.takeHibernated(id)) {
+            if (!conn.closed) {
+                conn.cell = this;
+                conns.put(conn.id, conn);
+            }
         }
         status = Status.AWAKE;
         lastActivityMillis = runtime.clock().nowMillis();
@@ -407,7 +414,7 @@ final class ActorCell<S, V> {
     }
 
     private boolean idleLocked() {
-        return inflight == 0 && conns.isEmpty() && keepAwake.get() == 0;
+        return inflight == 0 && wakefulConns == 0 && keepAwake.get() == 0;
     }
 
     private void armSleepTimerLocked() {
@@ -455,13 +462,12 @@ final class ActorCell<S, V> {
             if (type.createConnState() != null) {
                 conn.state = type.createConnState().create(hooks, paramsTree);
             }
-            conns.put(conn.id, conn);
-            cancelSleepTimerLocked();
+            addConnLocked(conn);
             if (type.onConnect() != null) {
                 try {
                     type.onConnect().run(hooks, conn);
                 } catch (Exception e) {
-                    conns.remove(conn.id);
+                    removeConnLocked(conn);
                     throw e;
                 }
             }
@@ -475,11 +481,29 @@ final class ActorCell<S, V> {
         }
     }
 
+    private void addConnLocked(ConnImpl conn) {
+        conns.put(conn.id, conn);
+        if (!conn.hibernatable) {
+            wakefulConns++;
+            cancelSleepTimerLocked();
+        }
+    }
+
+    private boolean removeConnLocked(ConnImpl conn) {
+        if (conns.remove(conn.id) == null) {
+            return false;
+        }
+        if (!conn.hibernatable) {
+            wakefulConns--;
+        }
+        return true;
+    }
+
     /** Removes a connection; {@code reason} non-null means the actor closes it and the transport is told. */
     void disconnect(ConnImpl conn, String reason) {
         turn.lock();
         try {
-            if (conns.remove(conn.id) == null) {
+            if (!removeConnLocked(conn)) {
                 return;
             }
             conn.closed = true;
@@ -659,10 +683,15 @@ final class ActorCell<S, V> {
                     ? new ActorError("actor", "destroyed", "The actor was destroyed.")
                     : ActorErrors.stopped(id);
             for (ConnImpl conn : conns.values()) {
-                conn.closed = true;
-                conn.sink.close(closing.getMessage(), closing);
+                if (reason == StopReason.SLEEP && conn.hibernatable && !conn.closed) {
+                    runtime.hibernate(id, conn);
+                } else {
+                    conn.closed = true;
+                    conn.sink.close(closing.getMessage(), closing);
+                }
             }
             conns.clear();
+            wakefulConns = 0;
             vars = null;
             state = null;
             status = Status.STOPPED;
@@ -670,6 +699,15 @@ final class ActorCell<S, V> {
             stopped.complete(null);
             log.debug("actor {} ({} {}) stopped: {}", id, type.name(), key, reason);
         }
+    }
+
+    /** Makes sure this activation has started; false if it stopped first. */
+    boolean wake() {
+        if (!enter(NO_DEADLINE, "wake")) {
+            return false;
+        }
+        turn.unlock();
+        return true;
     }
 
     /** Destroys this activation now (from outside, e.g. the actors API); false if it stopped first. */
@@ -966,7 +1004,9 @@ final class ActorCell<S, V> {
 
     /** A connection to this activation; events are handed to the sink in order, off the caller's thread. */
     static final class ConnImpl implements Conn, Placement.ConnectionHandle {
-        final ActorCell<?, ?> cell;
+        /** The activation it belongs to; a hibernatable connection moves to the next one when the actor wakes. */
+        volatile ActorCell<?, ?> cell;
+        final boolean hibernatable;
         final String id;
         final JsonNode params;
         final ConnectionSink sink;
@@ -979,6 +1019,7 @@ final class ActorCell<S, V> {
             this.id = id;
             this.params = params;
             this.sink = sink;
+            this.hibernatable = sink.hibernatable();
         }
 
         void deliver(ActorEvent event) {
@@ -1052,11 +1093,19 @@ final class ActorCell<S, V> {
 
         @Override
         public Object invoke(ActionCall call) {
-            Object result = cell.invoke(call, this, System.nanoTime());
-            if (result == RETRY) {
-                throw ActorErrors.stopped(cell.id);
+            long start = System.nanoTime();
+            while (true) {
+                ActorCell<?, ?> current = cell;
+                Object result = current.invoke(call, this, start);
+                if (result != RETRY) {
+                    return result;
+                }
+                if (!hibernatable || closed) {
+                    throw ActorErrors.stopped(current.id);
+                }
+                // The actor slept under this connection: wake it, which moves this connection to the new activation.
+                current.runtime.wake(current.id);
             }
-            return result;
         }
 
         @Override
@@ -1071,7 +1120,11 @@ final class ActorCell<S, V> {
 
         @Override
         public void close() {
-            cell.disconnect(this, null);
+            ActorCell<?, ?> current = cell;
+            if (!current.runtime.dropHibernated(current.id, this)) {
+                current.disconnect(this, null);
+            }
+            closed = true;
         }
     }
 }

@@ -7,9 +7,8 @@ final class ActorErrors {
     private ActorErrors() {
     }
 
-    static ActorError notFound(String what) {
-        return new ActorError("actor", "not_found", "The actor does not exist or was destroyed.",
-                Map.of("actor", what), null);
+    static ActorError notFound() {
+        return new ActorError("actor", "not_found", "The actor does not exist or was destroyed.");
     }
 
     static ActorError unknownActorType(String name) {
@@ -17,9 +16,10 @@ final class ActorErrors {
                 Map.of("name", name), null);
     }
 
-    static ActorError duplicateKey(String name, ActorKey key, String existingId) {
-        return new ActorError("actor", "duplicate_key", "Actor already exists with key `" + key.serialize() + "`.",
-                Map.of("name", name, "key", key.serialize(), "existing_actor_id", existingId), null);
+    static ActorError duplicateKey(ActorKey key, String existingId) {
+        return new ActorError("actor", "duplicate_key",
+                "Actor key '" + key.serialize() + "' already in use for actor '" + existingId + "'",
+                Map.of("existing_actor_id", existingId, "key", key.serialize()), null);
     }
 
     static ActorError actionNotFound(String action) {

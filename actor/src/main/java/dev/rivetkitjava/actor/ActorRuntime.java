@@ -41,6 +41,8 @@ final class ActorRuntime implements Placement {
     private final boolean exposeInternalErrors;
     private final ConcurrentHashMap<String, ActorCell<?, ?>> cells = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<NameKey, String> idsByKey = new ConcurrentHashMap<>();
+    /** Connections that stay open while their actor sleeps, by actor id; they rejoin it when it wakes. */
+    private final ConcurrentHashMap<String, List<ActorCell.ConnImpl>> hibernated = new ConcurrentHashMap<>();
     private volatile boolean closed;
 
     ActorRuntime(Registry.Builder config) {
@@ -105,7 +107,7 @@ final class ActorRuntime implements Placement {
     @Override
     public ActorRecord describe(ActorQuery query) {
         String id = resolve(query);
-        return store.findById(id).orElseThrow(() -> ActorErrors.notFound(id));
+        return store.findById(id).orElseThrow(ActorErrors::notFound);
     }
 
     @Override
@@ -197,16 +199,16 @@ final class ActorRuntime implements Placement {
     private ActorRecord recordFor(ActorQuery query) {
         return switch (query) {
             case ActorQuery.ById q -> store.findById(q.actorId())
-                    .orElseThrow(() -> ActorErrors.notFound(q.actorId()));
+                    .orElseThrow(ActorErrors::notFound);
             case ActorQuery.Get q -> store.findByKey(q.name(), q.key())
-                    .orElseThrow(() -> ActorErrors.notFound(q.name() + " " + q.key().serialize()));
+                    .orElseThrow(ActorErrors::notFound);
             case ActorQuery.GetOrCreate q -> store.findByKey(q.name(), q.key())
                     .orElseGet(() -> store.insertIfAbsent(newActor(q.name(), q.key(), q.input())));
             case ActorQuery.Create q -> {
                 NewActor fresh = newActor(q.name(), q.key(), q.input());
                 ActorRecord record = store.insertIfAbsent(fresh);
                 if (!record.id().equals(fresh.id())) {
-                    throw ActorErrors.duplicateKey(q.name(), q.key(), record.id());
+                    throw ActorErrors.duplicateKey(q.key(), record.id());
                 }
                 yield record;
             }
@@ -236,6 +238,33 @@ final class ActorRuntime implements Placement {
             throw ActorErrors.unknownActorType(name);
         }
         return type;
+    }
+
+    void hibernate(String actorId, ActorCell.ConnImpl conn) {
+        hibernated.computeIfAbsent(actorId, id -> new java.util.concurrent.CopyOnWriteArrayList<>()).add(conn);
+    }
+
+    /** The connections waiting for this actor to wake; they are handed over once. */
+    List<ActorCell.ConnImpl> takeHibernated(String actorId) {
+        List<ActorCell.ConnImpl> conns = hibernated.remove(actorId);
+        return conns == null ? List.of() : conns;
+    }
+
+    /** @return whether the connection was hibernating (and no longer is) */
+    boolean dropHibernated(String actorId, ActorCell.ConnImpl conn) {
+        boolean[] dropped = {false};
+        hibernated.computeIfPresent(actorId, (id, conns) -> {
+            dropped[0] = conns.remove(conn);
+            return conns.isEmpty() ? null : conns;
+        });
+        return dropped[0];
+    }
+
+    /** Wakes the actor (a hibernated connection's next call). */
+    void wake(String actorId) {
+        while (!cellFor(new ActorQuery.ById(actorId)).wake()) {
+            // The activation stopped meanwhile: look the actor up again.
+        }
     }
 
     /** A stopped activation leaves the directory so the next call starts a new one. */
@@ -340,6 +369,9 @@ final class ActorRuntime implements Placement {
         try (ExecutorService stopping = Executors.newVirtualThreadPerTaskExecutor()) {
             stops.forEach(stopping::execute);
         }
+        ActorError stopping = new ActorError("actor", "stopped", "The server is shutting down.");
+        hibernated.values().forEach(conns -> conns.forEach(conn -> conn.sink.close(stopping.getMessage(), stopping)));
+        hibernated.clear();
         saver.close();
         executor.shutdown();
         store.close();

@@ -1,8 +1,8 @@
 package dev.rivetkitjava.app;
 
-import dev.rivetkitjava.actor.ActorKey;
 import dev.rivetkitjava.actor.Registry;
 import dev.rivetkitjava.actor.store.sqlite.SqliteActorStore;
+import dev.rivetkitjava.server.RivetServer;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -24,30 +24,37 @@ public final class Main {
     }
 
     @Command(name = "serve", mixinStandardHelpOptions = true,
-            description = "Runs the actor registry on the embedded SQLite store until stopped (Ctrl-C saves every actor).")
+            description = "Serves the actors over RivetKit's client protocol on the embedded SQLite store, until stopped.")
     static final class Serve implements Callable<Integer> {
+        @Option(names = "--host", defaultValue = "127.0.0.1", description = "Address to bind (default: ${DEFAULT-VALUE}, this machine only).")
+        String host;
+
+        @Option(names = "--port", defaultValue = "6420", description = "Port (default: ${DEFAULT-VALUE}, RivetKit's default endpoint).")
+        int port;
+
         @Option(names = "--data-dir", defaultValue = "data", description = "Where the SQLite store lives (default: ${DEFAULT-VALUE}).")
         Path dataDir;
 
+        @Option(names = "--token", description = "Require this token on every actor route (the client's `token` option).")
+        String token;
+
         @Override
-        public Integer call() throws InterruptedException {
+        public Integer call() throws Exception {
             Path file = dataDir.resolve("actors.db").toAbsolutePath();
             Registry registry = Registry.builder()
                     .use(Counter.TYPE)
                     .store(SqliteActorStore.open(file))
                     .build();
+            RivetServer server = RivetServer.builder(registry).host(host).port(port).token(token).build().start();
             CountDownLatch stopped = new CountDownLatch(1);
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-                log.info("stopping: putting awake actors to sleep");
+                log.info("stopping: closing connections, then putting awake actors to sleep");
+                server.close();
                 registry.close();
                 stopped.countDown();
             }, "rivetkit-shutdown"));
-
-            // Until the network server exists, show the runtime working: one durable counter per data directory.
-            int count = registry.actor(Counter.TYPE).getOrCreate(ActorKey.of("serve-starts"))
-                    .action("increment", Integer.class, 1);
-            log.info("ready: store {}; counter `serve-starts` is now {} (it survives restarts)", file, count);
-            log.info("the client endpoint (RivetKit protocol on 127.0.0.1:6420) is not built yet; press Ctrl-C to stop");
+            log.info("rivetkit-java ready: endpoint {} (store {}{})", server.endpoint(), file,
+                    token == null ? "" : ", token required");
             stopped.await();
             return 0;
         }

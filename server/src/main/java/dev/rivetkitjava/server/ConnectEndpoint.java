@@ -1,0 +1,280 @@
+package dev.rivetkitjava.server;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.rivetkitjava.actor.ActionCall;
+import dev.rivetkitjava.actor.ActorError;
+import dev.rivetkitjava.actor.ActorEvent;
+import dev.rivetkitjava.actor.ActorQuery;
+import dev.rivetkitjava.actor.ConnectionSink;
+import dev.rivetkitjava.actor.Placement;
+import dev.rivetkitjava.protocol.ClientProtocol;
+import dev.rivetkitjava.protocol.Encoding;
+import dev.rivetkitjava.protocol.ProtocolException;
+import dev.rivetkitjava.protocol.ToClient;
+import dev.rivetkitjava.protocol.ToServer;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicLong;
+import org.eclipse.jetty.websocket.api.Callback;
+import org.eclipse.jetty.websocket.api.Session;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One {@code /connect} WebSocket: RivetKit's actor-connect protocol. {@code Init} once the actor accepted the
+ * connection; actions run concurrently (replies may come out of order, as in RivetKit); events arrive encoded once
+ * per broadcast. Frames are queued in Jetty's flusher, which writes what piles up together; a client that lets more
+ * than the outbound budget pile up is closed rather than allowed to grow the heap.
+ *
+ * <p>Public only because Jetty calls the listener methods reflectively; it is made by the server alone.
+ */
+public final class ConnectEndpoint implements Session.Listener.AutoDemanding, ConnectionSink {
+    private static final Logger log = LoggerFactory.getLogger(ConnectEndpoint.class);
+    private static final int MAX_CONCURRENT_ACTIONS = 256;
+    static final int CLOSE_NORMAL = 1000;
+    static final int CLOSE_UNSUPPORTED = 1003;
+    static final int CLOSE_ERROR = 1011;
+    private static final Executor CLOSE_LATER = java.util.concurrent.CompletableFuture.delayedExecutor(
+            100, java.util.concurrent.TimeUnit.MILLISECONDS);
+
+    /** Set when the upgrade request itself was bad: the socket opens, says why, and closes (as the engine does). */
+    record Rejection(ActorError error, int closeCode) {
+    }
+
+    private final Placement placement;
+    private final WireValues values;
+    private final ServerConfig config;
+    private final Executor executor;
+    private final OpenSockets sockets;
+    private final ActorQuery query;
+    private final JsonNode params;
+    private final Encoding encoding;
+    private final Rejection rejection;
+    private final CompletableFuture<Placement.ConnectionHandle> opened = new CompletableFuture<>();
+    private final AtomicLong pendingBytes = new AtomicLong();
+    private final Semaphore actionSlots = new Semaphore(MAX_CONCURRENT_ACTIONS);
+    private volatile Session session;
+
+    ConnectEndpoint(Placement placement, WireValues values, ServerConfig config, Executor executor, OpenSockets sockets,
+            ActorQuery query, JsonNode params, Encoding encoding, Rejection rejection) {
+        this.placement = placement;
+        this.values = values;
+        this.config = config;
+        this.executor = executor;
+        this.sockets = sockets;
+        this.query = query;
+        this.params = params;
+        this.encoding = encoding == null ? Encoding.JSON : encoding;
+        this.rejection = rejection;
+    }
+
+    @Override
+    public void onWebSocketOpen(Session session) {
+        this.session = session;
+        if (rejection != null) {
+            fail(rejection.error(), rejection.closeCode());
+            return;
+        }
+        sockets.add(this);
+        executor.execute(this::open);
+    }
+
+    private void open() {
+        try {
+            Placement.ConnectionHandle handle = placement.connect(query, params, this);
+            opened.complete(handle);
+            send(new ToClient.Init(handle.actorId(), handle.connectionId()));
+        } catch (ActorError e) {
+            opened.completeExceptionally(e);
+            fail(e, CLOSE_ERROR);
+        } catch (RuntimeException e) {
+            log.error("opening a connection to {} failed", query, e);
+            opened.completeExceptionally(e);
+            fail(new ActorError("rivetkit", "internal_error", "An internal error occurred"), CLOSE_ERROR);
+        }
+    }
+
+    @Override
+    public void onWebSocketText(String message) {
+        receive(message.getBytes(StandardCharsets.UTF_8));
+    }
+
+    @Override
+    public void onWebSocketBinary(ByteBuffer payload, Callback callback) {
+        byte[] bytes = new byte[payload.remaining()];
+        payload.get(bytes);
+        callback.succeed();
+        receive(bytes);
+    }
+
+    private void receive(byte[] bytes) {
+        if (bytes.length > config.maxIncomingMessageBytes()) {
+            fail(new ActorError("message", "incoming_too_long",
+                    "A message is larger than " + config.maxIncomingMessageBytes() + " bytes."), CLOSE_ERROR);
+            return;
+        }
+        ToServer message;
+        try {
+            message = ClientProtocol.decodeToServer(encoding, bytes);
+        } catch (ProtocolException e) {
+            fail(new ActorError("actor", "invalid_request", "Undecodable message: " + e.getMessage()), CLOSE_ERROR);
+            return;
+        }
+        switch (message) {
+            case ToServer.SubscriptionRequest s -> executor.execute(() -> whenOpen(handle -> {
+                if (s.subscribe()) {
+                    handle.subscribe(s.eventName());
+                } else {
+                    handle.unsubscribe(s.eventName());
+                }
+            }));
+            case ToServer.ActionRequest a -> {
+                if (!actionSlots.tryAcquire()) {
+                    send(new ToClient.Error("actor", "overloaded", "Too many actions in flight on this connection.",
+                            null, a.id(), null));
+                    return;
+                }
+                executor.execute(() -> {
+                    try {
+                        whenOpen(handle -> runAction(handle, a));
+                    } finally {
+                        actionSlots.release();
+                    }
+                });
+            }
+        }
+    }
+
+    private void whenOpen(java.util.function.Consumer<Placement.ConnectionHandle> work) {
+        Placement.ConnectionHandle handle;
+        try {
+            handle = opened.join();
+        } catch (RuntimeException e) {
+            return; // the connection failed to open and is closing
+        }
+        work.accept(handle);
+    }
+
+    private void runAction(Placement.ConnectionHandle handle, ToServer.ActionRequest request) {
+        try {
+            Object result = handle.invoke(new ActionCall(request.name(), WireValues.arguments(request.args()), null));
+            send(new ToClient.ActionResponse(request.id(), values.tree(result)));
+        } catch (ActorError e) {
+            send(new ToClient.Error(e.group(), e.code(), e.getMessage(),
+                    e.metadata().isEmpty() ? null : values.tree(e.metadata()), request.id(), HttpRoutes.specifier(handle)));
+        } catch (RuntimeException e) {
+            log.error("action {} failed outside the actor", request.name(), e);
+            send(new ToClient.Error("rivetkit", "internal_error", "An internal error occurred", null, request.id(),
+                    HttpRoutes.specifier(handle)));
+        }
+    }
+
+    @Override
+    public void onWebSocketClose(int statusCode, String reason) {
+        sockets.remove(this);
+        opened.thenAccept(Placement.ConnectionHandle::close);
+    }
+
+    @Override
+    public void onWebSocketError(Throwable cause) {
+        log.debug("connection to {} failed", query, cause);
+    }
+
+    // ---------------------------------------------------------------- ConnectionSink
+
+    @Override
+    public void send(ActorEvent event) {
+        sendFrame(event.encoded(encoding, e -> frame(new ToClient.Event(e.name(), values.array(e.args())))));
+    }
+
+    @Override
+    public void close(String reason, ActorError error) {
+        Session current = session;
+        if (current == null) {
+            return;
+        }
+        if (error == null) {
+            current.close(CLOSE_NORMAL, reason, Callback.NOOP);
+        } else {
+            current.close(CLOSE_ERROR, error.qualifiedCode(), Callback.NOOP);
+        }
+    }
+
+    /** As RivetKit's actor-connect sockets: open across the actor's sleep; the next frame wakes it. */
+    @Override
+    public boolean hibernatable() {
+        return true;
+    }
+
+    /** Closes with a lifecycle signal that the official client answers by reconnecting. */
+    void goAway() {
+        Session current = session;
+        if (current != null) {
+            current.close(CLOSE_ERROR, "ws.going_away", Callback.NOOP);
+        }
+    }
+
+    void ping() {
+        Session current = session;
+        if (current != null && current.isOpen()) {
+            current.sendPing(ByteBuffer.allocate(0), Callback.NOOP);
+        }
+    }
+
+    // ---------------------------------------------------------------- frames
+
+    private void send(ToClient message) {
+        sendFrame(frame(message));
+    }
+
+    /** A frame as Jetty sends it: text for JSON, bytes otherwise. */
+    private Object frame(ToClient message) {
+        byte[] bytes = ClientProtocol.encode(encoding, message);
+        return encoding.binary() ? bytes : new String(bytes, StandardCharsets.UTF_8);
+    }
+
+    private void sendFrame(Object frame) {
+        sendFrame(frame, () -> { });
+    }
+
+    /** Queues a frame; {@code then} runs once it is written (or failed). */
+    private void sendFrame(Object frame, Runnable then) {
+        Session current = session;
+        if (current == null || !current.isOpen()) {
+            return;
+        }
+        long size = frame instanceof byte[] bytes ? bytes.length : ((String) frame).length();
+        if (pendingBytes.addAndGet(size) > config.maxPendingOutboundBytes()) {
+            log.warn("closing a connection to {}: {} bytes wait to be sent", query, pendingBytes.get());
+            current.close(CLOSE_ERROR, "ws.slow_consumer", Callback.NOOP);
+            return;
+        }
+        Callback done = Callback.from(() -> {
+            pendingBytes.addAndGet(-size);
+            then.run();
+        }, failure -> {
+            pendingBytes.addAndGet(-size);
+            then.run();
+        });
+        if (frame instanceof byte[] bytes) {
+            current.sendBinary(ByteBuffer.wrap(bytes), done);
+        } else {
+            current.sendText((String) frame, done);
+        }
+    }
+
+    /**
+     * A connection-level error: the Error frame, then the close. The official client decodes messages
+     * asynchronously and would handle a close that follows at once before the error; behind the engine the two
+     * arrive apart, so the close waits a moment.
+     */
+    private void fail(ActorError error, int closeCode) {
+        Session current = session;
+        sendFrame(frame(new ToClient.Error(error.group(), error.code(), error.getMessage(),
+                        error.metadata().isEmpty() ? null : values.tree(error.metadata()), null, null)),
+                () -> CLOSE_LATER.execute(() -> current.close(closeCode, error.qualifiedCode(), Callback.NOOP)));
+    }
+}

@@ -1,0 +1,101 @@
+package dev.rivetkitjava.server;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.rivetkitjava.actor.ActorError;
+import dev.rivetkitjava.actor.ActorQuery;
+import dev.rivetkitjava.actor.Placement;
+import dev.rivetkitjava.protocol.Encoding;
+import dev.rivetkitjava.protocol.ProtocolException;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.Executor;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.websocket.server.ServerUpgradeRequest;
+import org.eclipse.jetty.websocket.server.ServerUpgradeResponse;
+import org.eclipse.jetty.websocket.server.WebSocketCreator;
+
+/**
+ * Turns a WebSocket upgrade into a {@link ConnectEndpoint}. Everything the client says travels in
+ * subprotocols ({@code rivet}, {@code rivet_encoding.*}, {@code rivet_conn_params.*}, {@code rivet_token.*},
+ * {@code rivet_target.actor} + {@code rivet_actor.*}); {@code rivet} must be echoed or the client gives up.
+ * A bad request is still upgraded, then closed with the reason, as the engine does.
+ */
+final class ConnectUpgrade implements WebSocketCreator {
+    private final Placement placement;
+    private final WireValues values;
+    private final ServerConfig config;
+    private final Executor executor;
+    private final OpenSockets sockets;
+
+    ConnectUpgrade(Placement placement, WireValues values, ServerConfig config, Executor executor, OpenSockets sockets) {
+        this.placement = placement;
+        this.values = values;
+        this.config = config;
+        this.executor = executor;
+        this.sockets = sockets;
+    }
+
+    @Override
+    public Object createWebSocket(ServerUpgradeRequest request, ServerUpgradeResponse response, Callback callback) {
+        if (request.hasSubProtocol("rivet")) {
+            response.setAcceptedSubProtocol("rivet");
+        }
+        String encodingName = "json";
+        String paramsText = null;
+        String token = null;
+        String targetActor = null;
+        for (String protocol : request.getSubProtocols()) {
+            if (protocol.startsWith("rivet_encoding.")) {
+                encodingName = protocol.substring("rivet_encoding.".length());
+            } else if (protocol.startsWith("rivet_conn_params.")) {
+                paramsText = URLDecoder.decode(protocol.substring("rivet_conn_params.".length()), StandardCharsets.UTF_8);
+            } else if (protocol.startsWith("rivet_token.")) {
+                token = protocol.substring("rivet_token.".length());
+            } else if (protocol.startsWith("rivet_actor.")) {
+                targetActor = protocol.substring("rivet_actor.".length());
+            }
+        }
+        Encoding encoding;
+        try {
+            encoding = Encoding.fromWireName(encodingName);
+        } catch (ProtocolException e) {
+            return rejected(new ActorError("actor", "unsupported_websocket_encoding",
+                    "Encoding `" + encodingName + "` is not supported."), ConnectEndpoint.CLOSE_UNSUPPORTED);
+        }
+        try {
+            String path = Request.getPathInContext(request);
+            ActorQuery query;
+            if (path.startsWith("/gateway/")) {
+                GatewayTarget target = GatewayTarget.parse(path, request.getHttpURI().getQuery(), values,
+                        config.maxQueryInputBytes());
+                Guard.namespace(config, target.namespace());
+                Guard.token(config, request, token != null ? token : target.token());
+                String actorPath = target.actorPath();
+                if (actorPath.equals("/websocket") || actorPath.startsWith("/websocket/")) {
+                    String rawPath = actorPath.substring("/websocket".length());
+                    return new RawSocketEndpoint(placement, executor, target.query(),
+                            (rawPath.isEmpty() ? "/" : rawPath) + (target.actorQuery().isEmpty() ? "" : "?" + target.actorQuery()));
+                }
+                if (!actorPath.equals("/connect")) {
+                    throw new ActorError("actor", "not_found", "Actor route '" + actorPath + "' was not found.");
+                }
+                query = target.query();
+            } else if (path.equals("/connect") && targetActor != null) {
+                Guard.token(config, request, token);
+                query = new ActorQuery.ById(targetActor);
+            } else {
+                throw new ActorError("guard", "not_found", "No WebSocket route `" + path + "`.");
+            }
+            JsonNode params = values.params(paramsText, config.maxConnParamsBytes());
+            return new ConnectEndpoint(placement, values, config, executor, sockets, query, params, encoding, null);
+        } catch (ActorError e) {
+            return rejected(e, ConnectEndpoint.CLOSE_ERROR);
+        }
+    }
+
+    private ConnectEndpoint rejected(ActorError error, int closeCode) {
+        return new ConnectEndpoint(placement, values, config, executor, sockets, null, null, null,
+                new ConnectEndpoint.Rejection(error, closeCode));
+    }
+}

@@ -1,0 +1,29 @@
+package dev.rivetkitjava.server;
+
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/** The open {@code /connect} sockets, for keep-alive pings and for closing them all on shutdown. */
+final class OpenSockets {
+    private final Set<ConnectEndpoint> open = ConcurrentHashMap.newKeySet();
+
+    void add(ConnectEndpoint endpoint) {
+        open.add(endpoint);
+    }
+
+    void remove(ConnectEndpoint endpoint) {
+        open.remove(endpoint);
+    }
+
+    int count() {
+        return open.size();
+    }
+
+    void pingAll() {
+        open.forEach(ConnectEndpoint::ping);
+    }
+
+    void goAwayAll() {
+        open.forEach(ConnectEndpoint::goAway);
+    }
+}

@@ -1,0 +1,108 @@
+package dev.rivetkitjava.server;
+
+import dev.rivetkitjava.actor.ActorError;
+import dev.rivetkitjava.actor.ActorQuery;
+import dev.rivetkitjava.actor.Placement;
+import dev.rivetkitjava.actor.RawWebSocket;
+import java.nio.ByteBuffer;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executor;
+import java.util.function.BiConsumer;
+import java.util.function.Consumer;
+import org.eclipse.jetty.websocket.api.Callback;
+import org.eclipse.jetty.websocket.api.Session;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A raw {@code /websocket/…} socket: frames pass untouched between the client and the actor's {@code onWebSocket}.
+ * Public only because Jetty calls the listener methods reflectively; it is made by the server alone.
+ */
+public final class RawSocketEndpoint implements Session.Listener.AutoDemanding, RawWebSocket {
+    private static final Logger log = LoggerFactory.getLogger(RawSocketEndpoint.class);
+
+    private final Placement placement;
+    private final Executor executor;
+    private final ActorQuery query;
+    private final String path;
+    private final List<Consumer<String>> textListeners = new CopyOnWriteArrayList<>();
+    private final List<Consumer<byte[]>> binaryListeners = new CopyOnWriteArrayList<>();
+    private final List<BiConsumer<Integer, String>> closeListeners = new CopyOnWriteArrayList<>();
+    private volatile Session session;
+
+    RawSocketEndpoint(Placement placement, Executor executor, ActorQuery query, String path) {
+        this.placement = placement;
+        this.executor = executor;
+        this.query = query;
+        this.path = path;
+    }
+
+    @Override
+    public void onWebSocketOpen(Session session) {
+        this.session = session;
+        executor.execute(() -> {
+            try {
+                placement.webSocket(query, this);
+            } catch (ActorError e) {
+                session.close(ConnectEndpoint.CLOSE_ERROR, e.qualifiedCode(), Callback.NOOP);
+            } catch (RuntimeException e) {
+                log.error("opening a raw WebSocket to {} failed", query, e);
+                session.close(ConnectEndpoint.CLOSE_ERROR, "rivetkit.internal_error", Callback.NOOP);
+            }
+        });
+    }
+
+    @Override
+    public void onWebSocketText(String message) {
+        textListeners.forEach(l -> l.accept(message));
+    }
+
+    @Override
+    public void onWebSocketBinary(ByteBuffer payload, Callback callback) {
+        byte[] bytes = new byte[payload.remaining()];
+        payload.get(bytes);
+        callback.succeed();
+        binaryListeners.forEach(l -> l.accept(bytes));
+    }
+
+    @Override
+    public void onWebSocketClose(int statusCode, String reason) {
+        closeListeners.forEach(l -> l.accept(statusCode, reason));
+    }
+
+    @Override
+    public String path() {
+        return path;
+    }
+
+    @Override
+    public void send(String text) {
+        session.sendText(text, Callback.NOOP);
+    }
+
+    @Override
+    public void send(byte[] bytes) {
+        session.sendBinary(ByteBuffer.wrap(bytes), Callback.NOOP);
+    }
+
+    @Override
+    public void close(int code, String reason) {
+        session.close(code, reason, Callback.NOOP);
+    }
+
+    @Override
+    public void onText(Consumer<String> listener) {
+        textListeners.add(listener);
+    }
+
+    @Override
+    public void onBinary(Consumer<byte[]> listener) {
+        binaryListeners.add(listener);
+    }
+
+    @Override
+    public void onClose(BiConsumer<Integer, String> listener) {
+        closeListeners.add(listener);
+    }
+}

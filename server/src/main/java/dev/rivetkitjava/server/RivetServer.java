@@ -1,0 +1,176 @@
+package dev.rivetkitjava.server;
+
+import dev.rivetkitjava.actor.Registry;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
+import org.eclipse.jetty.util.thread.VirtualThreadPool;
+import org.eclipse.jetty.websocket.server.WebSocketUpgradeHandler;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Serves a {@link Registry} over RivetKit's client protocol, so {@code createClient({ endpoint })} from npm
+ * {@code rivetkit} works against it unchanged, with no Rivet Engine.
+ *
+ * <pre>{@code
+ * try (Registry registry = Registry.builder().use(COUNTER).build();
+ *      RivetServer server = RivetServer.builder(registry).port(6420).build().start()) {
+ *     ...
+ * }
+ * }</pre>
+ */
+public final class RivetServer implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(RivetServer.class);
+
+    private final Server jetty;
+    private final ServerConnector connector;
+    private final OpenSockets sockets = new OpenSockets();
+    private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
+    private final ScheduledExecutorService pinger = Executors.newSingleThreadScheduledExecutor(
+            Thread.ofPlatform().daemon().name("rivetkit-ws-ping").factory());
+    private final String host;
+
+    private RivetServer(Builder b) {
+        this.host = b.host;
+        QueuedThreadPool threads = new QueuedThreadPool();
+        threads.setName("rivetkit-http");
+        threads.setVirtualThreadsExecutor(new VirtualThreadPool());
+        jetty = new Server(threads);
+        connector = new ServerConnector(jetty);
+        connector.setHost(b.host);
+        connector.setPort(b.port);
+        jetty.addConnector(connector);
+        ServerConfig config = new ServerConfig(b.token, b.corsOrigins, b.namespaces, b.maxIncomingMessageBytes,
+                b.maxHttpBodyBytes, b.maxConnParamsBytes, b.maxQueryInputBytes, b.maxPendingOutboundBytes);
+        WireValues values = new WireValues(b.registry.objectMapper());
+        ConnectUpgrade upgrade = new ConnectUpgrade(b.registry.placement(), values, config, executor, sockets);
+        WebSocketUpgradeHandler webSockets = WebSocketUpgradeHandler.from(jetty, container -> {
+            // Jetty's own limit is a backstop; the endpoint enforces RivetKit's with RivetKit's close reason.
+            container.setMaxBinaryMessageSize(4L * b.maxIncomingMessageBytes);
+            container.setMaxTextMessageSize(4L * b.maxIncomingMessageBytes);
+            container.setIdleTimeout(Duration.ofMinutes(2));
+            container.addMapping("/*", upgrade);
+        });
+        webSockets.setHandler(new HttpRoutes(b.registry.placement(), values, config));
+        jetty.setHandler(webSockets);
+    }
+
+    public static Builder builder(Registry registry) {
+        return new Builder(registry);
+    }
+
+    /** Starts listening; returns this. */
+    public RivetServer start() throws Exception {
+        jetty.start();
+        // The protocol has no pings of its own; these keep idle viewers' sockets (and proxies) alive.
+        pinger.scheduleAtFixedRate(sockets::pingAll, 30, 30, TimeUnit.SECONDS);
+        return this;
+    }
+
+    /** The port it listens on (the real one when built with port 0). */
+    public int port() {
+        return connector.getLocalPort();
+    }
+
+    /** The URL to give {@code createClient({ endpoint })}. */
+    public String endpoint() {
+        return "http://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + port();
+    }
+
+    /** Open {@code /connect} sockets. */
+    public int connections() {
+        return sockets.count();
+    }
+
+    /** Closes every socket with a signal the official client reconnects on, then stops listening. */
+    @Override
+    public void close() {
+        pinger.shutdownNow();
+        sockets.goAwayAll();
+        try {
+            jetty.stop();
+        } catch (Exception e) {
+            log.warn("stopping the HTTP server failed", e);
+        }
+        executor.shutdown();
+    }
+
+    /** Server settings; limits default to RivetKit's. */
+    public static final class Builder {
+        private final Registry registry;
+        private String host = "127.0.0.1";
+        private int port = 6420;
+        private String token;
+        private Set<String> corsOrigins = Set.of();
+        private Set<String> namespaces = Set.of("default");
+        private int maxIncomingMessageBytes = 64 * 1024;
+        private int maxHttpBodyBytes = 20 * 1024 * 1024;
+        private int maxConnParamsBytes = 4 * 1024;
+        private int maxQueryInputBytes = 4 * 1024;
+        private long maxPendingOutboundBytes = 16L * 1024 * 1024;
+
+        private Builder(Registry registry) {
+            this.registry = Objects.requireNonNull(registry, "registry");
+        }
+
+        /** The address to bind (default 127.0.0.1: reachable from this machine only). */
+        public Builder host(String host) {
+            this.host = Objects.requireNonNull(host, "host");
+            return this;
+        }
+
+        /** The port (default 6420, RivetKit's default endpoint; 0 picks a free one). */
+        public Builder port(int port) {
+            this.port = port;
+            return this;
+        }
+
+        /** Every actor route and the actors API then require this token, sent the way the official client sends it. */
+        public Builder token(String token) {
+            this.token = token;
+            return this;
+        }
+
+        /** Browser origins allowed by CORS (default: any origin is echoed, as the engine does). */
+        public Builder corsOrigins(Set<String> origins) {
+            this.corsOrigins = Set.copyOf(origins);
+            return this;
+        }
+
+        /** The namespaces clients may name (default {@code default}). */
+        public Builder namespaces(Set<String> namespaces) {
+            this.namespaces = Set.copyOf(namespaces);
+            return this;
+        }
+
+        /** Largest WebSocket message a client may send (default 64 KiB, RivetKit's). */
+        public Builder maxIncomingMessageBytes(int bytes) {
+            this.maxIncomingMessageBytes = bytes;
+            return this;
+        }
+
+        /** Largest HTTP request body (default 20 MiB). */
+        public Builder maxHttpBodyBytes(int bytes) {
+            this.maxHttpBodyBytes = bytes;
+            return this;
+        }
+
+        /** Bytes that may wait to be written to one connection before it is closed as too slow (default 16 MiB). */
+        public Builder maxPendingOutboundBytes(long bytes) {
+            this.maxPendingOutboundBytes = bytes;
+            return this;
+        }
+
+        public RivetServer build() {
+            return new RivetServer(this);
+        }
+    }
+}

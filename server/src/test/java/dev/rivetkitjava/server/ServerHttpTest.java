@@ -1,0 +1,209 @@
+package dev.rivetkitjava.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.rivetkitjava.actor.Registry;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.http.WebSocket;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The server's routes spoken to directly, in JSON, as the wire transcripts show them. */
+class ServerHttpTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String GOC = "rvt-namespace=default&rvt-method=getOrCreate&rvt-runner=default&rvt-crash-policy=sleep";
+
+    private Registry registry;
+    private RivetServer server;
+    private final HttpClient http = HttpClient.newHttpClient();
+
+    @BeforeEach
+    void start() throws Exception {
+        registry = Registry.builder().use(CompatFixtures.counter(Duration.ofSeconds(30))).build();
+        server = RivetServer.builder(registry).port(0).build().start();
+    }
+
+    @AfterEach
+    void stop() {
+        server.close();
+        registry.close();
+    }
+
+    private HttpResponse<String> send(String method, String path, String body, String... headers) throws Exception {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(server.endpoint() + path))
+                .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+        if (headers.length > 0) {
+            request.headers(headers);
+        }
+        return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static JsonNode json(HttpResponse<String> response) throws Exception {
+        return JSON.readTree(response.body());
+    }
+
+    @Test
+    void metadataAndHealthAnswer() throws Exception {
+        assertThat(json(send("GET", "/metadata?namespace=default", null)).get("runtime").asText()).isEqualTo("rivetkit-java");
+        assertThat(send("GET", "/health", null).body()).isEqualTo("ok");
+    }
+
+    @Test
+    void statelessActionsAndTheirErrorsHaveRivetKitsShape() throws Exception {
+        HttpResponse<String> ok = send("POST", "/gateway/counter/action/increment?rvt-key=room-1&" + GOC, "{\"args\":[5]}",
+                "content-type", "application/json", "x-rivet-encoding", "json");
+        assertThat(ok.statusCode()).isEqualTo(200);
+        assertThat(json(ok).get("output").asInt()).isEqualTo(5);
+        assertThat(ok.headers().firstValue("x-rivet-actor-key")).hasValue("room-1");
+        assertThat(ok.headers().firstValue("x-rivet-actor-generation")).hasValue("1");
+
+        HttpResponse<String> user = send("POST", "/gateway/counter/action/fail?rvt-key=room-1&" + GOC, "{\"args\":[]}");
+        assertThat(user.statusCode()).isEqualTo(500);
+        assertThat(json(user).get("group").asText()).isEqualTo("user");
+        assertThat(json(user).get("code").asText()).isEqualTo("custom_code");
+        assertThat(json(user).get("metadata").get("a").asInt()).isEqualTo(1);
+        assertThat(json(user).get("actor").get("key").asText()).isEqualTo("room-1");
+
+        HttpResponse<String> missing = send("POST", "/gateway/counter/action/nope?rvt-key=room-1&" + GOC, "{\"args\":[]}");
+        assertThat(missing.statusCode()).isEqualTo(404);
+        assertThat(json(missing).get("code").asText()).isEqualTo("action_not_found");
+
+        HttpResponse<String> get = send("POST", "/gateway/counter/action/getCount?rvt-namespace=default&rvt-method=get&rvt-key=nobody", "{}");
+        assertThat(get.statusCode()).isEqualTo(404);
+        assertThat(get.headers().firstValue("x-rivet-error")).hasValue("actor.not_found");
+
+        HttpResponse<String> internal = send("POST", "/gateway/counter/action/internalFail?rvt-key=room-1&" + GOC, "{\"args\":[]}");
+        assertThat(json(internal).get("message").asText()).isEqualTo("An internal error occurred");
+
+        HttpResponse<String> wrongMethod = send("GET", "/gateway/counter/action/getCount?rvt-key=room-1&" + GOC, null);
+        assertThat(wrongMethod.statusCode()).isEqualTo(405);
+    }
+
+    @Test
+    void badGatewayQueriesAndBodiesAreStructuredErrors() throws Exception {
+        HttpResponse<String> unknown = send("POST", "/gateway/counter/action/getCount?rvt-foo=1&" + GOC, "{}");
+        assertThat(unknown.statusCode()).isEqualTo(400);
+        assertThat(unknown.headers().firstValue("x-rivet-error")).hasValue("guard.query_invalid_params");
+
+        HttpResponse<String> namespace = send("POST", "/gateway/counter/action/getCount?rvt-namespace=nope&rvt-method=get", "{}");
+        assertThat(namespace.headers().firstValue("x-rivet-error")).hasValue("namespace.not_found");
+
+        HttpResponse<String> garbage = send("POST", "/gateway/counter/action/getCount?rvt-key=a&" + GOC, "{not json",
+                "x-rivet-encoding", "json");
+        assertThat(garbage.statusCode()).isEqualTo(400);
+        assertThat(json(garbage).get("code").asText()).isEqualTo("invalid_request");
+
+        HttpResponse<String> encoding = send("POST", "/gateway/counter/action/getCount?rvt-key=a&" + GOC, "{}",
+                "x-rivet-encoding", "msgpack");
+        assertThat(encoding.statusCode()).isEqualTo(400);
+
+        // The server is unharmed.
+        assertThat(send("POST", "/gateway/counter/action/getCount?rvt-key=a&" + GOC, "{\"args\":[]}").statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    void theActorsApiGetsCreatesAndListsActors() throws Exception {
+        HttpResponse<String> put = send("PUT", "/actors?namespace=default",
+                "{\"name\":\"counter\",\"key\":\"room-1\",\"runner_name_selector\":\"default\",\"crash_policy\":\"sleep\"}");
+        assertThat(json(put).get("created").asBoolean()).isTrue();
+        String id = json(put).get("actor").get("actor_id").asText();
+        assertThat(json(send("PUT", "/actors?namespace=default", "{\"name\":\"counter\",\"key\":\"room-1\"}")).get("created").asBoolean()).isFalse();
+
+        HttpResponse<String> duplicate = send("POST", "/actors?namespace=default", "{\"name\":\"counter\",\"key\":\"room-1\"}");
+        assertThat(duplicate.statusCode()).isEqualTo(400);
+        assertThat(json(duplicate).get("metadata").get("existing_actor_id").asText()).isEqualTo(id);
+
+        assertThat(json(send("GET", "/actors?namespace=default&actor_ids=" + id, null)).get("actors").get(0).get("key").asText()).isEqualTo("room-1");
+        assertThat(json(send("GET", "/actors?namespace=default&name=counter&key=nope", null)).get("actors")).isEmpty();
+        assertThat(json(send("GET", "/actors/names?namespace=default", null)).get("names").has("counter")).isTrue();
+
+        assertThat(send("POST", "/gateway/" + id + "/action/increment", "{\"args\":[2]}").statusCode()).isEqualTo(200);
+        assertThat(send("DELETE", "/actors/" + id + "?namespace=default", null).statusCode()).isEqualTo(200);
+        assertThat(send("POST", "/gateway/" + id + "/action/getCount", "{\"args\":[]}").statusCode()).isEqualTo(404);
+    }
+
+    @Test
+    void corsEchoesTheOrigin() throws Exception {
+        HttpResponse<String> preflight = send("OPTIONS", "/gateway/counter/action/getCount", null,
+                "origin", "http://example.test", "access-control-request-headers", "x-rivet-encoding");
+        assertThat(preflight.statusCode()).isEqualTo(204);
+        assertThat(preflight.headers().firstValue("access-control-allow-origin")).hasValue("http://example.test");
+        assertThat(preflight.headers().firstValue("access-control-allow-credentials")).hasValue("true");
+        assertThat(preflight.headers().firstValue("access-control-allow-headers")).hasValue("x-rivet-encoding");
+    }
+
+    @Test
+    void aTokenIsRequiredWhenConfigured() throws Exception {
+        try (RivetServer guarded = RivetServer.builder(registry).port(0).token("s3cret").build().start()) {
+            String url = guarded.endpoint() + "/gateway/counter/action/getCount?rvt-key=a&" + GOC;
+            HttpResponse<String> without = http.send(HttpRequest.newBuilder(URI.create(url))
+                    .POST(HttpRequest.BodyPublishers.ofString("{}")).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(without.statusCode()).isEqualTo(403);
+            assertThat(without.headers().firstValue("x-rivet-error")).hasValue("auth.forbidden");
+            HttpResponse<String> with = http.send(HttpRequest.newBuilder(URI.create(url + "&rvt-token=s3cret"))
+                    .POST(HttpRequest.BodyPublishers.ofString("{}")).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(with.statusCode()).isEqualTo(200);
+            HttpResponse<String> bearer = http.send(HttpRequest.newBuilder(URI.create(guarded.endpoint() + "/actors?name=counter"))
+                    .header("authorization", "Bearer s3cret").build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(bearer.statusCode()).isEqualTo(200);
+        }
+    }
+
+    @Test
+    void theConnectProtocolSpeaksJson() throws Exception {
+        List<JsonNode> frames = new CopyOnWriteArrayList<>();
+        WebSocket socket = http.newWebSocketBuilder()
+                .subprotocols("rivet", "rivet_encoding.json", "rivet_conn_params.%7B%22user%22%3A%22alice%22%7D")
+                .buildAsync(URI.create(server.endpoint().replace("http", "ws") + "/gateway/counter/connect?rvt-key=room-9&" + GOC),
+                        new WebSocket.Listener() {
+                            private final StringBuilder text = new StringBuilder();
+
+                            @Override
+                            public CompletionStage<?> onText(WebSocket webSocket, CharSequence data, boolean last) {
+                                text.append(data);
+                                if (last) {
+                                    try {
+                                        frames.add(JSON.readTree(text.toString()));
+                                    } catch (Exception e) {
+                                        throw new IllegalStateException(e);
+                                    }
+                                    text.setLength(0);
+                                }
+                                webSocket.request(1);
+                                return null;
+                            }
+                        }).get();
+        assertThat(socket.getSubprotocol()).isEqualTo("rivet");
+        await().until(() -> frames.size() == 1);
+        assertThat(frames.get(0).at("/body/tag").asText()).isEqualTo("Init");
+
+        socket.sendText("{\"body\":{\"tag\":\"SubscriptionRequest\",\"val\":{\"eventName\":\"newCount\",\"subscribe\":true}}}", true).get();
+        socket.sendText("{\"body\":{\"tag\":\"ActionRequest\",\"val\":{\"id\":[\"$BigInt\",\"0\"],\"name\":\"increment\",\"args\":[3]}}}", true).get();
+        socket.sendText("{\"body\":{\"tag\":\"ActionRequest\",\"val\":{\"id\":[\"$BigInt\",\"1\"],\"name\":\"whoami\",\"args\":[]}}}", true).get();
+        await().until(() -> frames.size() == 4);
+        assertThat(frames).extracting(f -> f.at("/body/tag").asText())
+                .containsExactlyInAnyOrder("Init", "Event", "ActionResponse", "ActionResponse");
+        JsonNode event = frames.stream().filter(f -> f.at("/body/tag").asText().equals("Event")).findFirst().orElseThrow();
+        assertThat(event.at("/body/val/args/0").asInt()).isEqualTo(3);
+        JsonNode whoami = frames.stream().filter(f -> f.at("/body/val/output/connState").isObject()).findFirst().orElseThrow();
+        assertThat(whoami.at("/body/val/output/connState/user").asText()).isEqualTo("alice");
+        assertThat(whoami.at("/body/val/id/1").asText()).isEqualTo("1");
+
+        // Garbage closes this connection with a structured reason; the server keeps serving.
+        socket.sendText("{\"body\":{\"tag\":\"Nope\"}}", true).get();
+        await().until(socket::isInputClosed);
+        assertThat(frames).last().satisfies(f -> assertThat(f.at("/body/val/code").asText()).isEqualTo("invalid_request"));
+        assertThat(send("POST", "/gateway/counter/action/getCount?rvt-key=room-9&" + GOC, "{\"args\":[]}").body()).contains("3");
+    }
+}
