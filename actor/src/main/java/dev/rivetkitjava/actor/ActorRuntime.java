@@ -92,8 +92,11 @@ final class ActorRuntime implements Placement {
         return stopGracePeriod;
     }
 
-    int awakeActors() {
-        return cells.size();
+    @Override
+    public RuntimeStats stats() {
+        int hibernating = hibernated.values().stream().mapToInt(List::size).sum();
+        return new RuntimeStats(cells.size(), hibernating, saver.batches(), saver.writes(), saver.nanos(),
+                saver.failures());
     }
 
     // ---------------------------------------------------------------- Placement

@@ -37,6 +37,9 @@ public interface Placement extends AutoCloseable {
     /** Actors of one type, ordered by key, after {@code afterKey} (null for the first page). */
     List<ActorRecord> list(String name, ActorKey afterKey, int limit);
 
+    /** Counters about this placement, for metrics. */
+    RuntimeStats stats();
+
     /** Stops every actor as for sleep (state saved) and releases resources. */
     @Override
     void close();

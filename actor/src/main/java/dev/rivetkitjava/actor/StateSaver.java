@@ -31,6 +31,10 @@ final class StateSaver implements AutoCloseable {
     private final ConcurrentLinkedQueue<PendingWrite> urgent = new ConcurrentLinkedQueue<>();
     private final Thread thread;
     private volatile boolean closing;
+    private final java.util.concurrent.atomic.LongAdder batches = new java.util.concurrent.atomic.LongAdder();
+    private final java.util.concurrent.atomic.LongAdder writes = new java.util.concurrent.atomic.LongAdder();
+    private final java.util.concurrent.atomic.LongAdder nanos = new java.util.concurrent.atomic.LongAdder();
+    private final java.util.concurrent.atomic.LongAdder failures = new java.util.concurrent.atomic.LongAdder();
 
     StateSaver(ActorStore store, Duration interval) {
         this.store = store;
@@ -93,15 +97,21 @@ final class StateSaver implements AutoCloseable {
             return;
         }
         Set<String> skipped;
+        long start = System.nanoTime();
         try {
             skipped = store.saveStates(batch.stream().map(PendingWrite::write).toList());
+            batches.increment();
+            writes.add(batch.size());
         } catch (RuntimeException e) {
+            failures.increment();
             log.error("saving the state of {} actors failed; will retry", batch.size(), e);
             for (PendingWrite pending : batch) {
                 pending.cell().saveFailed();
                 pending.done().completeExceptionally(e);
             }
             return;
+        } finally {
+            nanos.add(System.nanoTime() - start);
         }
         for (PendingWrite pending : batch) {
             if (skipped.contains(pending.write().actorId())) {
@@ -111,6 +121,22 @@ final class StateSaver implements AutoCloseable {
                 pending.done().complete(null);
             }
         }
+    }
+
+    long batches() {
+        return batches.sum();
+    }
+
+    long writes() {
+        return writes.sum();
+    }
+
+    long nanos() {
+        return nanos.sum();
+    }
+
+    long failures() {
+        return failures.sum();
     }
 
     /** Writes everything still dirty, then stops the thread. */

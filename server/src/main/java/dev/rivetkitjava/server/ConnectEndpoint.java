@@ -49,6 +49,7 @@ public final class ConnectEndpoint implements Session.Listener.AutoDemanding, Co
     private final ServerConfig config;
     private final Executor executor;
     private final OpenSockets sockets;
+    private final ServerMetrics metrics;
     private final ActorQuery query;
     private final JsonNode params;
     private final Encoding encoding;
@@ -59,12 +60,13 @@ public final class ConnectEndpoint implements Session.Listener.AutoDemanding, Co
     private volatile Session session;
 
     ConnectEndpoint(Placement placement, WireValues values, ServerConfig config, Executor executor, OpenSockets sockets,
-            ActorQuery query, JsonNode params, Encoding encoding, Rejection rejection) {
+            ServerMetrics metrics, ActorQuery query, JsonNode params, Encoding encoding, Rejection rejection) {
         this.placement = placement;
         this.values = values;
         this.config = config;
         this.executor = executor;
         this.sockets = sockets;
+        this.metrics = metrics;
         this.query = query;
         this.params = params;
         this.encoding = encoding == null ? Encoding.JSON : encoding;
@@ -159,9 +161,12 @@ public final class ConnectEndpoint implements Session.Listener.AutoDemanding, Co
     }
 
     private void runAction(Placement.ConnectionHandle handle, ToServer.ActionRequest request) {
+        long start = System.nanoTime();
+        boolean ok = false;
         try {
             Object result = handle.invoke(new ActionCall(request.name(), WireValues.arguments(request.args()), null));
             send(new ToClient.ActionResponse(request.id(), values.tree(result)));
+            ok = true;
         } catch (ActorError e) {
             send(new ToClient.Error(e.group(), e.code(), e.getMessage(),
                     e.metadata().isEmpty() ? null : values.tree(e.metadata()), request.id(), HttpRoutes.specifier(handle)));
@@ -169,6 +174,8 @@ public final class ConnectEndpoint implements Session.Listener.AutoDemanding, Co
             log.error("action {} failed outside the actor", request.name(), e);
             send(new ToClient.Error("rivetkit", "internal_error", "An internal error occurred", null, request.id(),
                     HttpRoutes.specifier(handle)));
+        } finally {
+            metrics.action(true, ok, start);
         }
     }
 
@@ -249,6 +256,7 @@ public final class ConnectEndpoint implements Session.Listener.AutoDemanding, Co
         long size = frame instanceof byte[] bytes ? bytes.length : ((String) frame).length();
         if (pendingBytes.addAndGet(size) > config.maxPendingOutboundBytes()) {
             log.warn("closing a connection to {}: {} bytes wait to be sent", query, pendingBytes.get());
+            metrics.slowConsumerClosed();
             current.close(CLOSE_ERROR, "ws.slow_consumer", Callback.NOOP);
             return;
         }

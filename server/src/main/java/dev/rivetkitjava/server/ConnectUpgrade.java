@@ -27,13 +27,16 @@ final class ConnectUpgrade implements WebSocketCreator {
     private final ServerConfig config;
     private final Executor executor;
     private final OpenSockets sockets;
+    private final ServerMetrics metrics;
 
-    ConnectUpgrade(Placement placement, WireValues values, ServerConfig config, Executor executor, OpenSockets sockets) {
+    ConnectUpgrade(Placement placement, WireValues values, ServerConfig config, Executor executor, OpenSockets sockets,
+            ServerMetrics metrics) {
         this.placement = placement;
         this.values = values;
         this.config = config;
         this.executor = executor;
         this.sockets = sockets;
+        this.metrics = metrics;
     }
 
     @Override
@@ -88,14 +91,14 @@ final class ConnectUpgrade implements WebSocketCreator {
                 throw new ActorError("guard", "not_found", "No WebSocket route `" + path + "`.");
             }
             JsonNode params = values.params(paramsText, config.maxConnParamsBytes());
-            return new ConnectEndpoint(placement, values, config, executor, sockets, query, params, encoding, null);
+            return new ConnectEndpoint(placement, values, config, executor, sockets, metrics, query, params, encoding, null);
         } catch (ActorError e) {
             return rejected(e, ConnectEndpoint.CLOSE_ERROR);
         }
     }
 
     private ConnectEndpoint rejected(ActorError error, int closeCode) {
-        return new ConnectEndpoint(placement, values, config, executor, sockets, null, null, null,
+        return new ConnectEndpoint(placement, values, config, executor, sockets, metrics, null, null, null,
                 new ConnectEndpoint.Rejection(error, closeCode));
     }
 }

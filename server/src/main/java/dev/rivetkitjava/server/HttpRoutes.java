@@ -58,11 +58,13 @@ final class HttpRoutes extends Handler.Abstract {
     private final Placement placement;
     private final WireValues values;
     private final ServerConfig config;
+    private final ServerMetrics metrics;
 
-    HttpRoutes(Placement placement, WireValues values, ServerConfig config) {
+    HttpRoutes(Placement placement, WireValues values, ServerConfig config, ServerMetrics metrics) {
         this.placement = placement;
         this.values = values;
         this.config = config;
+        this.metrics = metrics;
     }
 
     @Override
@@ -82,6 +84,9 @@ final class HttpRoutes extends Handler.Abstract {
                         .put("runtime", "rivetkit-java").put("version", VERSION));
             } else if (path.equals("/health")) {
                 writeText(response, callback, 200, "ok");
+            } else if (path.equals("/metrics") && method.equals("GET")) {
+                write(response, callback, 200, "text/plain; version=0.0.4; charset=utf-8",
+                        metrics.scrape().getBytes(StandardCharsets.UTF_8));
             } else if (path.equals("/actors") || path.startsWith("/actors/")) {
                 Guard.token(config, request, null);
                 actorsApi(request, response, callback, path, method);
@@ -129,12 +134,15 @@ final class HttpRoutes extends Handler.Abstract {
         JsonNode args = body.length == 0 ? null : ClientProtocol.decodeHttpActionRequest(encoding, body).args();
         JsonNode params = values.params(request.getHeaders().get("x-rivet-conn-params"), config.maxConnParamsBytes());
         Placement.ConnectionHandle conn = null;
+        long start = System.nanoTime();
+        boolean ok = false;
         try {
             conn = placement.connect(query, params, NO_EVENTS);
             Object result = conn.invoke(new ActionCall(name, WireValues.arguments(args), null));
             actorHeaders(response, conn.actorId(), conn.generation(), conn.key());
             write(response, callback, 200, encoding.contentType(),
                     ClientProtocol.encode(encoding, new HttpActionResponse(values.tree(result))));
+            ok = true;
         } catch (ActorError e) {
             ActorSpecifier actor = conn != null ? specifier(conn) : actorOf(query, e);
             if (conn != null) {
@@ -144,6 +152,7 @@ final class HttpRoutes extends Handler.Abstract {
             write(response, callback, ErrorStatus.of(e), encoding.contentType(), ClientProtocol.encode(encoding,
                     new HttpResponseError(e.group(), e.code(), e.getMessage(), metadata(e), actor)));
         } finally {
+            metrics.action(false, ok, start);
             if (conn != null) {
                 conn.close();
             }

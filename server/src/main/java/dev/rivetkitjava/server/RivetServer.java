@@ -51,7 +51,8 @@ public final class RivetServer implements AutoCloseable {
         ServerConfig config = new ServerConfig(b.token, b.corsOrigins, b.namespaces, b.maxIncomingMessageBytes,
                 b.maxHttpBodyBytes, b.maxConnParamsBytes, b.maxQueryInputBytes, b.maxPendingOutboundBytes);
         WireValues values = new WireValues(b.registry.objectMapper());
-        ConnectUpgrade upgrade = new ConnectUpgrade(b.registry.placement(), values, config, executor, sockets);
+        ServerMetrics metrics = new ServerMetrics(b.registry.placement(), sockets);
+        ConnectUpgrade upgrade = new ConnectUpgrade(b.registry.placement(), values, config, executor, sockets, metrics);
         WebSocketUpgradeHandler webSockets = WebSocketUpgradeHandler.from(jetty, container -> {
             // Jetty's own limit is a backstop; the endpoint enforces RivetKit's with RivetKit's close reason.
             container.setMaxBinaryMessageSize(4L * b.maxIncomingMessageBytes);
@@ -59,7 +60,7 @@ public final class RivetServer implements AutoCloseable {
             container.setIdleTimeout(Duration.ofMinutes(2));
             container.addMapping("/*", upgrade);
         });
-        webSockets.setHandler(new HttpRoutes(b.registry.placement(), values, config));
+        webSockets.setHandler(new HttpRoutes(b.registry.placement(), values, config, metrics));
         jetty.setHandler(webSockets);
     }
 

@@ -60,6 +60,20 @@ class ServerHttpTest {
     }
 
     @Test
+    void metricsCountActionsActorsAndSaves() throws Exception {
+        send("POST", "/gateway/counter/action/increment?rvt-key=m&" + GOC, "{\"args\":[1]}");
+        send("POST", "/gateway/counter/action/fail?rvt-key=m&" + GOC, "{\"args\":[]}");
+        // Creation writes the initial state at once; the increment is written within the save interval.
+        await().until(() -> send("GET", "/metrics", null).body().contains("rivetkit_state_writes_total 2.0"));
+        String metrics = send("GET", "/metrics", null).body();
+        assertThat(metrics).contains("rivetkit_state_saves_seconds_count 2");
+        assertThat(metrics).contains("rivetkit_actors_awake 1.0");
+        assertThat(metrics).contains("rivetkit_actions_seconds_count{outcome=\"ok\",transport=\"http\"} 1");
+        assertThat(metrics).contains("rivetkit_actions_seconds_count{outcome=\"error\",transport=\"http\"} 1");
+        assertThat(metrics).contains("rivetkit_connections 0.0");
+    }
+
+    @Test
     void statelessActionsAndTheirErrorsHaveRivetKitsShape() throws Exception {
         HttpResponse<String> ok = send("POST", "/gateway/counter/action/increment?rvt-key=room-1&" + GOC, "{\"args\":[5]}",
                 "content-type", "application/json", "x-rivet-encoding", "json");

@@ -1,0 +1,61 @@
+package dev.rivetkitjava.server;
+
+import dev.rivetkitjava.actor.Placement;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.FunctionTimer;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.util.concurrent.TimeUnit;
+
+/** What {@code GET /metrics} shows, in Prometheus' text format. */
+final class ServerMetrics {
+    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final Timer wsOk;
+    private final Timer wsError;
+    private final Timer httpOk;
+    private final Timer httpError;
+    private final Counter slowConsumers;
+
+    ServerMetrics(Placement placement, OpenSockets sockets) {
+        Gauge.builder("rivetkit.actors.awake", placement, p -> p.stats().awakeActors())
+                .description("Actors in memory (awake or starting)").register(registry);
+        Gauge.builder("rivetkit.connections.hibernated", placement, p -> p.stats().hibernatedConnections())
+                .description("Connections kept open while their actor sleeps").register(registry);
+        Gauge.builder("rivetkit.connections", sockets, OpenSockets::count)
+                .description("Open /connect WebSockets").register(registry);
+        FunctionTimer.builder("rivetkit.state.saves", placement, p -> p.stats().stateSaveBatches(),
+                        p -> p.stats().stateSaveNanos(), TimeUnit.NANOSECONDS)
+                .description("Store transactions writing actor state").register(registry);
+        FunctionCounter.builder("rivetkit.state.writes", placement, p -> p.stats().stateWrites())
+                .description("Actor states written").register(registry);
+        FunctionCounter.builder("rivetkit.state.save.failures", placement, p -> p.stats().stateSaveFailures())
+                .description("Failed state transactions (retried)").register(registry);
+        wsOk = actionTimer("ws", "ok");
+        wsError = actionTimer("ws", "error");
+        httpOk = actionTimer("http", "ok");
+        httpError = actionTimer("http", "error");
+        slowConsumers = Counter.builder("rivetkit.connections.slow.consumer.closed")
+                .description("Connections closed because their outbound frames piled up").register(registry);
+    }
+
+    private Timer actionTimer(String transport, String outcome) {
+        return Timer.builder("rivetkit.actions").tag("transport", transport).tag("outcome", outcome)
+                .description("Actions called by clients").register(registry);
+    }
+
+    void action(boolean webSocket, boolean ok, long startNanos) {
+        Timer timer = webSocket ? (ok ? wsOk : wsError) : (ok ? httpOk : httpError);
+        timer.record(System.nanoTime() - startNanos, TimeUnit.NANOSECONDS);
+    }
+
+    void slowConsumerClosed() {
+        slowConsumers.increment();
+    }
+
+    String scrape() {
+        return registry.scrape();
+    }
+}
