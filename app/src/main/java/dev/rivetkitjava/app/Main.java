@@ -4,6 +4,7 @@ import dev.rivetkitjava.actor.Registry;
 import dev.rivetkitjava.actor.store.sqlite.SqliteActorStore;
 import dev.rivetkitjava.server.RivetServer;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import org.slf4j.Logger;
@@ -38,6 +39,10 @@ public final class Main {
         @Option(names = "--token", description = "Require this token on every actor route (the client's `token` option).")
         String token;
 
+        @Option(names = "--drain-ms", defaultValue = "2000",
+                description = "On shutdown, keep the port answering 'retry' this long so clients reach the next server (default: ${DEFAULT-VALUE}).")
+        long drainMillis;
+
         @Override
         public Integer call() throws Exception {
             Path file = dataDir.resolve("actors.db").toAbsolutePath();
@@ -45,12 +50,12 @@ public final class Main {
                     .use(Counter.TYPE)
                     .store(SqliteActorStore.open(file))
                     .build();
-            RivetServer server = RivetServer.builder(registry).host(host).port(port).token(token).build().start();
+            RivetServer server = RivetServer.builder(registry).host(host).port(port).token(token)
+                    .drainPeriod(Duration.ofMillis(drainMillis)).build().start();
             CountDownLatch stopped = new CountDownLatch(1);
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-                log.info("stopping: closing connections, then putting awake actors to sleep");
+                log.info("stopping: actors sleep with their state saved, clients are told to reconnect");
                 server.close();
-                registry.close();
                 stopped.countDown();
             }, "rivetkit-shutdown"));
             log.info("rivetkit-java ready: endpoint {} (store {}{})", server.endpoint(), file,

@@ -28,15 +28,17 @@ final class ConnectUpgrade implements WebSocketCreator {
     private final Executor executor;
     private final OpenSockets sockets;
     private final ServerMetrics metrics;
+    private final java.util.concurrent.atomic.AtomicBoolean draining;
 
     ConnectUpgrade(Placement placement, WireValues values, ServerConfig config, Executor executor, OpenSockets sockets,
-            ServerMetrics metrics) {
+            ServerMetrics metrics, java.util.concurrent.atomic.AtomicBoolean draining) {
         this.placement = placement;
         this.values = values;
         this.config = config;
         this.executor = executor;
         this.sockets = sockets;
         this.metrics = metrics;
+        this.draining = draining;
     }
 
     @Override
@@ -58,6 +60,9 @@ final class ConnectUpgrade implements WebSocketCreator {
             } else if (protocol.startsWith("rivet_actor.")) {
                 targetActor = protocol.substring("rivet_actor.".length());
             }
+        }
+        if (draining.get()) {
+            return rejected(Guard.serviceUnavailable(), ConnectEndpoint.CLOSE_ERROR);
         }
         Encoding encoding;
         try {

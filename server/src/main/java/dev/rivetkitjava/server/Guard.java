@@ -53,6 +53,11 @@ final class Guard {
         throw new ActorError("auth", "forbidden", "This server needs a token: pass the client's `token` option.");
     }
 
+    /** While the server drains: a signal the official client retries on (it keeps retrying while it gets one). */
+    static ActorError serviceUnavailable() {
+        return new ActorError("guard", "service_unavailable", "The server is restarting; retry.");
+    }
+
     static void namespace(ServerConfig config, String namespace) {
         if (!config.namespaces().contains(namespace)) {
             throw new ActorError("namespace", "not_found", "Namespace `" + namespace + "` was not found.");

@@ -59,12 +59,15 @@ final class HttpRoutes extends Handler.Abstract {
     private final WireValues values;
     private final ServerConfig config;
     private final ServerMetrics metrics;
+    private final java.util.concurrent.atomic.AtomicBoolean draining;
 
-    HttpRoutes(Placement placement, WireValues values, ServerConfig config, ServerMetrics metrics) {
+    HttpRoutes(Placement placement, WireValues values, ServerConfig config, ServerMetrics metrics,
+            java.util.concurrent.atomic.AtomicBoolean draining) {
         this.placement = placement;
         this.values = values;
         this.config = config;
         this.metrics = metrics;
+        this.draining = draining;
     }
 
     @Override
@@ -87,9 +90,11 @@ final class HttpRoutes extends Handler.Abstract {
             } else if (path.equals("/metrics") && method.equals("GET")) {
                 write(response, callback, 200, "text/plain; version=0.0.4; charset=utf-8",
                         metrics.scrape().getBytes(StandardCharsets.UTF_8));
-            } else if (path.equals("/actors") || path.startsWith("/actors/")) {
+            } else if ((path.equals("/actors") || path.startsWith("/actors/")) && !draining.get()) {
                 Guard.token(config, request, null);
                 actorsApi(request, response, callback, path, method);
+            } else if (draining.get()) {
+                throw Guard.serviceUnavailable();
             } else if (path.startsWith("/gateway/")) {
                 gateway(request, response, callback, path, method);
             } else {

@@ -8,6 +8,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
@@ -18,7 +19,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Serves a {@link Registry} over RivetKit's client protocol, so {@code createClient({ endpoint })} from npm
- * {@code rivetkit} works against it unchanged, with no Rivet Engine.
+ * {@code rivetkit} works against it unchanged, with no Rivet Engine. Closing the server closes the registry.
  *
  * <pre>{@code
  * try (Registry registry = Registry.builder().use(COUNTER).build();
@@ -37,9 +38,14 @@ public final class RivetServer implements AutoCloseable {
     private final ScheduledExecutorService pinger = Executors.newSingleThreadScheduledExecutor(
             Thread.ofPlatform().daemon().name("rivetkit-ws-ping").factory());
     private final String host;
+    private final Registry registry;
+    private final Duration drainPeriod;
+    private final AtomicBoolean draining = new AtomicBoolean();
 
     private RivetServer(Builder b) {
         this.host = b.host;
+        this.registry = b.registry;
+        this.drainPeriod = b.drainPeriod;
         QueuedThreadPool threads = new QueuedThreadPool();
         threads.setName("rivetkit-http");
         threads.setVirtualThreadsExecutor(new VirtualThreadPool());
@@ -47,12 +53,15 @@ public final class RivetServer implements AutoCloseable {
         connector = new ServerConnector(jetty);
         connector.setHost(b.host);
         connector.setPort(b.port);
+        // A new server may bind the port while this one drains: restarts leave no moment without a listener.
+        connector.setReusePort(true);
         jetty.addConnector(connector);
         ServerConfig config = new ServerConfig(b.token, b.corsOrigins, b.namespaces, b.maxIncomingMessageBytes,
                 b.maxHttpBodyBytes, b.maxConnParamsBytes, b.maxQueryInputBytes, b.maxPendingOutboundBytes);
         WireValues values = new WireValues(b.registry.objectMapper());
         ServerMetrics metrics = new ServerMetrics(b.registry.placement(), sockets);
-        ConnectUpgrade upgrade = new ConnectUpgrade(b.registry.placement(), values, config, executor, sockets, metrics);
+        ConnectUpgrade upgrade = new ConnectUpgrade(b.registry.placement(), values, config, executor, sockets, metrics,
+                draining);
         WebSocketUpgradeHandler webSockets = WebSocketUpgradeHandler.from(jetty, container -> {
             // Jetty's own limit is a backstop; the endpoint enforces RivetKit's with RivetKit's close reason.
             container.setMaxBinaryMessageSize(4L * b.maxIncomingMessageBytes);
@@ -60,7 +69,7 @@ public final class RivetServer implements AutoCloseable {
             container.setIdleTimeout(Duration.ofMinutes(2));
             container.addMapping("/*", upgrade);
         });
-        webSockets.setHandler(new HttpRoutes(b.registry.placement(), values, config, metrics));
+        webSockets.setHandler(new HttpRoutes(b.registry.placement(), values, config, metrics, draining));
         jetty.setHandler(webSockets);
     }
 
@@ -91,11 +100,29 @@ public final class RivetServer implements AutoCloseable {
         return sockets.count();
     }
 
-    /** Closes every socket with a signal the official client reconnects on, then stops listening. */
+    /**
+     * Shuts down so that clients find the next server: new requests get the retryable
+     * {@code guard.service_unavailable}; the registry closes (every actor sleeps with its state saved, and its
+     * sockets close with {@code actor.stopped}); the remaining sockets close with {@code ws.going_away}; the port keeps
+     * answering "retry" for the drain period, during which a new server can bind it too; then it is released.
+     * The official client reconnects on those signals and keeps retrying while they last.
+     */
     @Override
     public void close() {
-        pinger.shutdownNow();
+        if (!draining.compareAndSet(false, true)) {
+            return;
+        }
+        registry.close();
         sockets.goAwayAll();
+        if (!drainPeriod.isZero()) {
+            log.info("draining for {} ms: clients are told to retry", drainPeriod.toMillis());
+            try {
+                Thread.sleep(drainPeriod);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        pinger.shutdownNow();
         try {
             jetty.stop();
         } catch (Exception e) {
@@ -117,6 +144,7 @@ public final class RivetServer implements AutoCloseable {
         private int maxConnParamsBytes = 4 * 1024;
         private int maxQueryInputBytes = 4 * 1024;
         private long maxPendingOutboundBytes = 16L * 1024 * 1024;
+        private Duration drainPeriod = Duration.ZERO;
 
         private Builder(Registry registry) {
             this.registry = Objects.requireNonNull(registry, "registry");
@@ -167,6 +195,12 @@ public final class RivetServer implements AutoCloseable {
         /** Bytes that may wait to be written to one connection before it is closed as too slow (default 16 MiB). */
         public Builder maxPendingOutboundBytes(long bytes) {
             this.maxPendingOutboundBytes = bytes;
+            return this;
+        }
+
+        /** How long {@link #close()} keeps the port answering "retry" so clients reach the next server (default 0). */
+        public Builder drainPeriod(Duration period) {
+            this.drainPeriod = Objects.requireNonNull(period, "period");
             return this;
         }
 
