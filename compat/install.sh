@@ -5,6 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ] \
 	|| [ ! -f node_modules/.package-lock.json ]; then
-	npm ci --no-audit --no-fund >&2
+	# npm ci rejects this lock (optional platform packages recorded without versions); install honours it.
+	npm install --no-audit --no-fund --no-save >&2
 	touch node_modules/.package-lock.json
 fi

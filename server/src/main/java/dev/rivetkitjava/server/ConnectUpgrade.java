@@ -61,15 +61,15 @@ final class ConnectUpgrade implements WebSocketCreator {
                 targetActor = protocol.substring("rivet_actor.".length());
             }
         }
-        if (draining.get()) {
-            return rejected(Guard.serviceUnavailable(), ConnectEndpoint.CLOSE_ERROR);
-        }
         Encoding encoding;
         try {
             encoding = Encoding.fromWireName(encodingName);
         } catch (ProtocolException e) {
             return rejected(new ActorError("actor", "unsupported_websocket_encoding",
-                    "Encoding `" + encodingName + "` is not supported."), ConnectEndpoint.CLOSE_UNSUPPORTED);
+                    "Encoding `" + encodingName + "` is not supported."), Encoding.JSON, ConnectEndpoint.CLOSE_UNSUPPORTED);
+        }
+        if (draining.get()) {
+            return rejected(Guard.serviceUnavailable(), encoding, ConnectEndpoint.CLOSE_ERROR);
         }
         try {
             String path = Request.getPathInContext(request);
@@ -98,12 +98,13 @@ final class ConnectUpgrade implements WebSocketCreator {
             JsonNode params = values.params(paramsText, config.maxConnParamsBytes());
             return new ConnectEndpoint(placement, values, config, executor, sockets, metrics, query, params, encoding, null);
         } catch (ActorError e) {
-            return rejected(e, ConnectEndpoint.CLOSE_ERROR);
+            return rejected(e, encoding, ConnectEndpoint.CLOSE_ERROR);
         }
     }
 
-    private ConnectEndpoint rejected(ActorError error, int closeCode) {
-        return new ConnectEndpoint(placement, values, config, executor, sockets, metrics, null, null, null,
+    /** An endpoint that tells the client why (in the client's own encoding, so it can read it) and closes. */
+    private ConnectEndpoint rejected(ActorError error, Encoding encoding, int closeCode) {
+        return new ConnectEndpoint(placement, values, config, executor, sockets, metrics, null, null, encoding,
                 new ConnectEndpoint.Rejection(error, closeCode));
     }
 }

@@ -114,5 +114,15 @@ class ServerBadInputTest {
                 .buildAsync(java.net.URI.create(server.endpoint().replace("http", "ws")
                         + "/gateway/nope/connect?" + WireClient.GET_OR_CREATE), unknownType).get();
         assertThat(unknownType.closed.get()).isEqualTo("1011 actor.not_found");
+
+        // The reason arrives in the client's own encoding, or a BARE client could not read it.
+        WireClient bare = new WireClient();
+        bare.socket = java.net.http.HttpClient.newHttpClient().newWebSocketBuilder()
+                .subprotocols("rivet", "rivet_encoding.bare")
+                .buildAsync(java.net.URI.create(server.endpoint().replace("http", "ws")
+                        + "/gateway/counter/connect?rvt-namespace=default&rvt-method=get&rvt-key=nobody"), bare).get();
+        assertThat(bare.closed.get()).isEqualTo("1011 actor.not_found");
+        assertThat(decoded(Encoding.BARE, bare.frames.getLast())).isInstanceOfSatisfying(ToClient.Error.class,
+                e -> assertThat(e.code()).isEqualTo("not_found"));
     }
 }
