@@ -75,7 +75,7 @@ class CompatibilityTest {
                 .collect(java.util.stream.Collectors.joining("\n", "", "\n"));
     }
 
-    private static String run(List<String> command, Duration timeout) throws Exception {
+    static String run(List<String> command, Duration timeout) throws Exception {
         Process process = new ProcessBuilder(command).directory(COMPAT.toFile())
                 .redirectError(ProcessBuilder.Redirect.INHERIT).start();
         var output = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
