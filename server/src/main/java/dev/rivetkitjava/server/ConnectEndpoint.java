@@ -126,13 +126,14 @@ public final class ConnectEndpoint implements Session.Listener.AutoDemanding, Co
             return;
         }
         switch (message) {
-            case ToServer.SubscriptionRequest s -> executor.execute(() -> whenOpen(handle -> {
+            // Applied here, in arrival order, so that an action sent right after it already sees the subscription.
+            case ToServer.SubscriptionRequest s -> whenOpen(handle -> {
                 if (s.subscribe()) {
                     handle.subscribe(s.eventName());
                 } else {
                     handle.unsubscribe(s.eventName());
                 }
-            }));
+            });
             case ToServer.ActionRequest a -> {
                 if (!actionSlots.tryAcquire()) {
                     send(new ToClient.Error("actor", "overloaded", "Too many actions in flight on this connection.",

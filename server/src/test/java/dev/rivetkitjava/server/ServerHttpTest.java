@@ -148,6 +148,20 @@ class ServerHttpTest {
     }
 
     @Test
+    void aSubscriptionAppliesBeforeTheActionSentAfterIt() throws Exception {
+        for (int round = 0; round < 20; round++) {
+            WireClient client = WireClient.connect(server, "order-" + round, "rivet", "rivet_encoding.json");
+            await().until(() -> client.frames.size() == 1);
+            client.socket.sendText("{\"body\":{\"tag\":\"SubscriptionRequest\",\"val\":{\"eventName\":\"newCount\",\"subscribe\":true}}}", true);
+            client.socket.sendText("{\"body\":{\"tag\":\"ActionRequest\",\"val\":{\"id\":[\"$BigInt\",\"0\"],\"name\":\"increment\",\"args\":[1]}}}", true).get();
+            await().until(() -> client.frames.size() == 3);
+            assertThat(client.frames).extracting(f -> JSON.readTree((String) f).at("/body/tag").asText())
+                    .containsExactly("Init", "Event", "ActionResponse");
+            client.socket.abort();
+        }
+    }
+
+    @Test
     void corsEchoesTheOrigin() throws Exception {
         HttpResponse<String> preflight = send("OPTIONS", "/gateway/counter/action/getCount", null,
                 "origin", "http://example.test", "access-control-request-headers", "x-rivet-encoding");
