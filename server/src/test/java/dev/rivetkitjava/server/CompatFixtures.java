@@ -16,9 +16,10 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The Java twins of the fixture actors in {@code compat/reference-server.mjs} (the RivetKit server the golden
- * outputs were recorded against): same names, actions, events and errors.
+ * outputs were recorded against): same names, actions, events and errors. Public for the client's tests (server
+ * test-jar).
  */
-final class CompatFixtures {
+public final class CompatFixtures {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private CompatFixtures() {
@@ -34,7 +35,7 @@ final class CompatFixtures {
     public record ConnState(String user) {
     }
 
-    static ActorType<Counter, CounterVars> counter(Duration sleepTimeout) {
+    public static ActorType<Counter, CounterVars> counter(Duration sleepTimeout) {
         return ActorType.builder("counter", Counter.class, CounterVars.class)
                 .createState(c -> new Counter())
                 .createVars(c -> new CounterVars(c.nowMillis()))
@@ -107,7 +108,7 @@ final class CompatFixtures {
         public int n;
     }
 
-    static ActorType<Lifecycle, LifecycleVars> lifecycle(Duration sleepTimeout) {
+    public static ActorType<Lifecycle, LifecycleVars> lifecycle(Duration sleepTimeout) {
         return ActorType.builder("lifecycle", Lifecycle.class, LifecycleVars.class)
                 .createState(JsonNode.class, (c, input) -> {
                     Lifecycle state = new Lifecycle();
