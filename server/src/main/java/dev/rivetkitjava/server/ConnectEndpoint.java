@@ -38,7 +38,7 @@ public final class ConnectEndpoint implements Session.Listener.AutoDemanding, Co
     static final int CLOSE_UNSUPPORTED = 1003;
     static final int CLOSE_ERROR = 1011;
     private static final Executor CLOSE_LATER = java.util.concurrent.CompletableFuture.delayedExecutor(
-            100, java.util.concurrent.TimeUnit.MILLISECONDS);
+            300, java.util.concurrent.TimeUnit.MILLISECONDS);
 
     /** Set when the upgrade request itself was bad: the socket opens, says why, and closes (as the engine does). */
     record Rejection(ActorError error, int closeCode) {
@@ -278,7 +278,7 @@ public final class ConnectEndpoint implements Session.Listener.AutoDemanding, Co
     /**
      * A connection-level error: the Error frame, then the close. The official client decodes messages
      * asynchronously and would handle a close that follows at once before the error; behind the engine the two
-     * arrive apart, so the close waits a moment.
+     * arrive apart, so the close waits a moment (long enough for a client on a busy machine).
      */
     private void fail(ActorError error, int closeCode) {
         Session current = session;

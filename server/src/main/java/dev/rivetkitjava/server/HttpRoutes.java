@@ -101,12 +101,12 @@ final class HttpRoutes extends Handler.Abstract {
                 throw new ActorError("guard", "not_found", "No route `" + path + "`.");
             }
         } catch (ActorError e) {
-            gatewayError(response, callback, e);
+            gatewayError(request, response, callback, e);
         } catch (ProtocolException e) {
-            gatewayError(response, callback, new ActorError("actor", "invalid_request", e.getMessage()));
+            gatewayError(request, response, callback, new ActorError("actor", "invalid_request", e.getMessage()));
         } catch (RuntimeException | IOException e) {
             log.error("{} {} failed", method, path, e);
-            gatewayError(response, callback, new ActorError("rivetkit", "internal_error", "An internal error occurred"));
+            gatewayError(request, response, callback, new ActorError("rivetkit", "internal_error", "An internal error occurred"));
         }
         return true;
     }
@@ -326,7 +326,20 @@ final class HttpRoutes extends Handler.Abstract {
         return field == null ? fallback : field.getValue();
     }
 
-    private void gatewayError(Response response, Callback callback, ActorError error) {
+    /**
+     * Answers with a gateway-level error. Whatever body the request still has is read and dropped first, so the
+     * connection stays usable for the client's next request (keep-alive).
+     */
+    private void gatewayError(Request request, Response response, Callback callback, ActorError error) {
+        try (InputStream rest = Content.Source.asInputStream(request)) {
+            byte[] sink = new byte[8192];
+            long left = config.maxHttpBodyBytes();
+            for (int n; left > 0 && (n = rest.read(sink, 0, (int) Math.min(sink.length, left))) > 0; ) {
+                left -= n; // past the limit Jetty closes the connection instead
+            }
+        } catch (IOException | RuntimeException e) {
+            log.debug("could not drain the body of a refused request", e);
+        }
         ObjectNode body = values.json().createObjectNode()
                 .put("group", error.group()).put("code", error.code()).put("message", error.getMessage());
         if (!error.metadata().isEmpty()) {

@@ -33,12 +33,11 @@ public final class DurabilityChild {
             System.out.println("id c" + i + " " + handle.resolve());
         }
         System.out.flush();
-        for (long round = 0; ; round++) {
+        while (true) {
             for (int i = 0; i < counters.size(); i++) {
                 long count = counters.get(i).action("increment", Long.class);
                 System.out.println("acked c" + i + " " + count + " " + System.currentTimeMillis());
-            }
-            if (round % 64 == 0) {
+                // Every ack must reach the parent before the next increment: its upper bound relies on it.
                 System.out.flush();
             }
         }
