@@ -51,12 +51,12 @@ class JavaServerClientTest {
     }
 
     /**
-     * Waits until {@code conn}'s subscription to {@code newCount} is live on the server: the server takes a
-     * subscription and a following action concurrently, so the first broadcast may precede it. {@code increment(0)}
-     * broadcasts without changing the count.
+     * Waits until the connection's {@code newCount} subscription is in effect: a subscription and an action sent
+     * right after it travel on the same socket but the real engine may apply them out of order (this server applies
+     * them in order). {@code increment(0)} broadcasts without changing the count.
      */
-    static void awaitSubscribed(ActorConnection conn, List<Integer> seen) {
-        await().atMost(Duration.ofSeconds(60)).until(() -> {
+    static void awaitSubscribed(ActorConnection conn, List<Integer> seen, Duration atMost) {
+        await().atMost(atMost).until(() -> {
             conn.action("increment", Integer.class, 0);
             return !seen.isEmpty();
         });
@@ -89,7 +89,7 @@ class JavaServerClientTest {
             ActorConnection conn = counter.connect();
             List<Integer> seen = new CopyOnWriteArrayList<>();
             conn.on("newCount", Integer.class, seen::add);
-            awaitSubscribed(conn, seen);
+            awaitSubscribed(conn, seen, Duration.ofSeconds(60));
             seen.clear();
 
             assertThat(conn.action("increment", Integer.class, 3)).isEqualTo(3);
@@ -151,7 +151,7 @@ class JavaServerClientTest {
             List<Integer> second = new CopyOnWriteArrayList<>();
             Subscription one = conn.on("newCount", Integer.class, first::add);
             Subscription two = conn.on("newCount", Integer.class, second::add);
-            awaitSubscribed(conn, first);
+            awaitSubscribed(conn, first, Duration.ofSeconds(60));
             assertThat(sent).containsExactly(new ToServer.SubscriptionRequest("newCount", true));
 
             one.close();
@@ -169,7 +169,7 @@ class JavaServerClientTest {
             ActorConnection other = counter.connect();
             List<Integer> others = new CopyOnWriteArrayList<>();
             other.on("newCount", Integer.class, others::add);
-            awaitSubscribed(other, others);
+            awaitSubscribed(other, others, Duration.ofSeconds(60));
             int next = conn.action("increment", Integer.class, 1);
             await().untilAsserted(() -> assertThat(others).contains(next));
             assertThat(first).isEmpty();

@@ -35,13 +35,6 @@ class RealStackClientTest {
                 .connectTimeout(Duration.ofSeconds(30)).build();
     }
 
-    private static void awaitSubscribed(ActorConnection conn, List<Integer> seen) {
-        await().atMost(SLOW).until(() -> {
-            conn.action("increment", Integer.class, 0);
-            return !seen.isEmpty();
-        });
-    }
-
     @ParameterizedTest
     @EnumSource(Encoding.class)
     void statelessActions(Encoding encoding) {
@@ -77,7 +70,7 @@ class RealStackClientTest {
             conn.on("newCount", Integer.class, seen::add);
             List<ArrayNode> direct = new CopyOnWriteArrayList<>();
             conn.onArgs("direct", direct::add);
-            awaitSubscribed(conn, seen);
+            JavaServerClientTest.awaitSubscribed(conn, seen, SLOW);
             seen.clear();
 
             assertThat(conn.action("increment", Integer.class, 3)).isEqualTo(3);
@@ -100,7 +93,7 @@ class RealStackClientTest {
             assertThat(conn.action("kick", String.class)).isEqualTo("kicking");
             await().atMost(SLOW).until(() -> conn.status() == Status.CONNECTED && !before.equals(conn.connectionId()));
             seen.clear();
-            awaitSubscribed(conn, seen);
+            JavaServerClientTest.awaitSubscribed(conn, seen, SLOW);
             assertThat(seen).contains(7);
         }
     }

@@ -40,7 +40,7 @@ class ReconnectTest {
             conn.onStatus(statuses::add);
             List<Integer> seen = new CopyOnWriteArrayList<>();
             conn.on("newCount", Integer.class, seen::add);
-            awaitSubscribed(conn, seen);
+            awaitSubscribed(conn, seen, Duration.ofSeconds(60));
             assertThat(conn.action("increment", Integer.class, 3)).isEqualTo(3);
             String firstConnection = conn.connectionId();
             String actorId = conn.actorId();
@@ -59,7 +59,7 @@ class ReconnectTest {
             assertThat(conn.actorId()).isEqualTo(actorId);
             // The listener's subscription was sent again after the new Init: increment(0) broadcasts 4.
             seen.clear();
-            awaitSubscribed(conn, seen);
+            awaitSubscribed(conn, seen, Duration.ofSeconds(60));
             assertThat(seen).contains(4);
             assertThat(statuses).containsSubsequence(Status.DISCONNECTED, Status.CONNECTING, Status.DISCONNECTED,
                     Status.CONNECTING, Status.CONNECTED).doesNotContain(Status.IDLE);
@@ -104,7 +104,7 @@ class ReconnectTest {
             ActorConnection conn = client.actor("counter").getOrCreate(unique("kick")).connect();
             List<Integer> seen = new CopyOnWriteArrayList<>();
             conn.on("newCount", Integer.class, seen::add);
-            awaitSubscribed(conn, seen);
+            awaitSubscribed(conn, seen, Duration.ofSeconds(60));
             String before = conn.connectionId();
             CompletableFuture<Integer> inFlight = conn.actionAsync("slow", Integer.class, 1000);
 
@@ -114,7 +114,7 @@ class ReconnectTest {
                     .isInstanceOf(ClientError.class).hasMessageContaining("kicked");
             await().atMost(RECONNECT).until(() -> conn.status() == Status.CONNECTED && !before.equals(conn.connectionId()));
             seen.clear();
-            awaitSubscribed(conn, seen);
+            awaitSubscribed(conn, seen, Duration.ofSeconds(60));
             assertThat(conn.action("increment", Integer.class, 2)).isEqualTo(2);
             await().untilAsserted(() -> assertThat(seen).contains(2));
         }
