@@ -1,0 +1,171 @@
+package dev.rivetkitjava.benchmarks;
+
+import dev.rivetkitjava.protocol.Encoding;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.IntFunction;
+
+/**
+ * The load tool's side of the wire: a few {@code java.net.http} clients (each has one selector thread) that
+ * connections are spread over, and bounded parallel opening of many connections.
+ */
+final class LoadClients implements AutoCloseable {
+    /** Connections opened (null where one failed) and why the failed ones failed. */
+    record Opened(List<ProtocolConnection> connections, Map<String, Integer> failures, double seconds) {
+        List<ProtocolConnection> open() {
+            return connections.stream().filter(c -> c != null).toList();
+        }
+
+        int failed() {
+            return failures.values().stream().mapToInt(Integer::intValue).sum();
+        }
+    }
+
+    private static final int ATTEMPTS = 5;
+
+    private final List<HttpClient> clients = new ArrayList<>();
+    private final AtomicInteger next = new AtomicInteger();
+    private final String endpoint;
+    private final Encoding encoding;
+
+    LoadClients(String endpoint, Encoding encoding, int count, String executor) {
+        this.endpoint = endpoint;
+        this.encoding = encoding;
+        for (int i = 0; i < count; i++) {
+            HttpClient.Builder builder = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(30));
+            if (executor.equals("direct")) {
+                builder.executor(Runnable::run);
+            } else if (executor.equals("virtual")) {
+                builder.executor(Executors.newVirtualThreadPerTaskExecutor());
+            }
+            clients.add(builder.build());
+        }
+    }
+
+    String endpoint() {
+        return endpoint;
+    }
+
+    /** {@code GET /metadata}, as every official client does first; fails if nothing answers. */
+    String metadata() throws Exception {
+        HttpResponse<String> response = clients.getFirst().send(
+                HttpRequest.newBuilder(URI.create(endpoint + "/metadata?namespace=default"))
+                        .timeout(Duration.ofSeconds(30)).header("User-Agent", "rivetkit-java-load").GET().build(),
+                HttpResponse.BodyHandlers.ofString());
+        if (response.statusCode() != 200) {
+            throw new IllegalStateException("GET /metadata answered " + response.statusCode() + ": " + response.body());
+        }
+        return response.body();
+    }
+
+    /**
+     * Opens {@code count} connections to {@code counter}/{@code key(i)}, at most {@code parallel} handshakes at a
+     * time, each given {@code timeout} to reach {@code Init}.
+     */
+    Opened open(int count, IntFunction<String> key, IntFunction<ProtocolConnection.EventSink> sinks, int parallel,
+            Duration timeout) throws InterruptedException {
+        ProtocolConnection[] connections = new ProtocolConnection[count];
+        Map<String, Integer> failures = new TreeMap<>();
+        Semaphore slots = new Semaphore(parallel);
+        long start = System.nanoTime();
+        try (ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
+            for (int i = 0; i < count; i++) {
+                int index = i;
+                slots.acquire();
+                threads.execute(() -> {
+                    try {
+                        connections[index] = openOne(key.apply(index), sinks == null ? null : sinks.apply(index),
+                                timeout);
+                    } catch (Exception e) {
+                        Throwable cause = e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
+                        String why = cause.getClass().getSimpleName() + ": " + String.valueOf(cause.getMessage());
+                        why = why.replaceAll("#[0-9a-z]+", "#…"); // ray ids
+                        synchronized (failures) {
+                            failures.merge(why.length() > 160 ? why.substring(0, 160) : why, 1, Integer::sum);
+                        }
+                    } finally {
+                        slots.release();
+                    }
+                });
+            }
+        }
+        return new Opened(Arrays.asList(connections), failures, (System.nanoTime() - start) / 1e9);
+    }
+
+    /**
+     * One connection, up to {@link #ATTEMPTS} tries: like the official client, it opens again when the server closes
+     * with a lifecycle signal before {@code Init} (e.g. the engine's {@code actor.destroyed_during_creation} when
+     * many clients getOrCreate one new key at once).
+     */
+    private ProtocolConnection openOne(String key, ProtocolConnection.EventSink sink, Duration timeout)
+            throws Exception {
+        for (int attempt = 1; ; attempt++) {
+            HttpClient http = clients.get(Math.floorMod(next.getAndIncrement(), clients.size()));
+            CompletableFuture<ProtocolConnection> opening = ProtocolConnection.open(http, endpoint, "counter", key,
+                    encoding, sink);
+            try {
+                ProtocolConnection connection = opening.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+                connection.init().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+                return connection;
+            } catch (Exception e) {
+                opening.thenAccept(ProtocolConnection::abort);
+                String why = String.valueOf(e.getCause() != null ? e.getCause().getMessage() : e.getMessage());
+                boolean lifecycle = why.contains("1011 actor.") || why.contains("1011 guard.")
+                        || why.contains("ws.going_away");
+                if (!lifecycle || attempt >= ATTEMPTS) {
+                    throw e;
+                }
+                Thread.sleep(250L * attempt);
+            }
+        }
+    }
+
+    /** Closes every connection (a close frame, dropped after a second), at most {@code parallel} at a time. */
+    static void closeAll(List<ProtocolConnection> connections, int parallel) {
+        Semaphore slots = new Semaphore(parallel);
+        List<CompletableFuture<String>> closing = new ArrayList<>();
+        for (ProtocolConnection c : connections) {
+            if (c == null) {
+                continue;
+            }
+            try {
+                slots.acquire();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+            closing.add(c.close().whenComplete((r, x) -> slots.release()));
+        }
+        try {
+            CompletableFuture.allOf(closing.toArray(CompletableFuture[]::new)).get(30, TimeUnit.SECONDS);
+        } catch (Exception ignored) {
+            connections.forEach(c -> {
+                if (c != null) {
+                    c.abort();
+                }
+            });
+        }
+    }
+
+    @Override
+    public void close() {
+        for (HttpClient client : clients) {
+            client.shutdownNow();
+        }
+    }
+}

@@ -1,0 +1,200 @@
+package dev.rivetkitjava.benchmarks;
+
+import dev.rivetkitjava.protocol.Encoding;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * The load tool's settings, from {@code --name value} arguments (see {@link #USAGE}).
+ *
+ * @param endpoint    a RivetKit endpoint to load, or null to start a server here
+ * @param server      with no endpoint: {@code inproc} (same JVM) or {@code fork} (a child JVM)
+ * @param maxActions  stop the actions scenario after this many actions in all (0: run for the duration)
+ * @param events      broadcast: increments to send (0: rate × duration)
+ * @param rate        broadcast: increments per second (0: the goal, 200 000 deliveries/s ÷ viewers)
+ */
+record LoadOptions(
+        String endpoint,
+        Encoding encoding,
+        String scenario,
+        int connections,
+        boolean sharedKey,
+        int viewers,
+        double rate,
+        int events,
+        Duration duration,
+        Duration warmup,
+        int maxActions,
+        int actors,
+        Duration hold,
+        String server,
+        String store,
+        List<Long> pids,
+        String jfr,
+        int clients,
+        String clientExecutor,
+        List<String> serverJvmArgs) {
+
+    static final String USAGE = """
+            LoadTool: RivetKit client-protocol load over WebSocket (loopback only).
+              --endpoint URL      load this RivetKit endpoint (e.g. the TypeScript stack); default: start a server
+              --server inproc|fork  with no endpoint: RivetServer in this JVM (default) or in a child JVM
+              --store sqlite|memory the started server's store (default sqlite, in a temp dir)
+              --encoding bare|cbor|json  (default bare, the official client's)
+              --scenario actions|broadcast|idle|all  (all: the bin/bench suite)
+              --connections N     actions: connections (default 16); idle: connections (default 10000)
+              --shared-key        actions: every connection on one counter key (default: a key each)
+              --viewers V         broadcast: subscribed viewers (default 100)
+              --rate R            broadcast: increments/s (default 200000 / viewers, the goal)
+              --events N          broadcast: increments in all (default rate × (warmup + duration))
+              --duration 10s      measured time
+              --warmup 10s        unmeasured time before it (the JIT needs ~10-15 s on 2 busy cores); with
+                                  --scenario all: a warm-up of this + 5 s first, then 3 s before each step
+              --actions N         actions: stop after N actions in all (default: run for the duration)
+              --actors A          idle: actors the connections spread over (default = connections)
+              --hold 10s          idle: time the connections stay idle before they are checked
+              --pids p1,p2        external server processes whose CPU and RSS to report
+              --jfr FILE          record a JFR profile of the server side (inproc: the whole JVM)
+              --clients K         java.net.http clients (selector threads) to spread connections over (default 2)
+              --client-executor direct|pool|virtual  where java.net.http runs listeners (default direct: on
+                                  its selector thread, the cheapest on 2 shared cores)
+              --server-jvm "ARGS" extra JVM options for --server fork (e.g. profiling flags)
+            """;
+
+    static LoadOptions parse(String... args) {
+        String endpoint = null;
+        Encoding encoding = Encoding.BARE;
+        String scenario = "actions";
+        Integer connections = null;
+        boolean sharedKey = false;
+        int viewers = 100;
+        double rate = 0;
+        int events = 0;
+        Duration duration = Duration.ofSeconds(10);
+        Duration warmup = Duration.ofSeconds(10);
+        int maxActions = 0;
+        int actors = 0;
+        Duration hold = Duration.ofSeconds(10);
+        String server = "inproc";
+        String store = "sqlite";
+        List<Long> pids = new ArrayList<>();
+        String jfr = null;
+        int clients = 2;
+        String clientExecutor = "direct";
+        List<String> serverJvmArgs = List.of();
+        for (int i = 0; i < args.length; i++) {
+            String name = args[i];
+            if (name.equals("--shared-key")) {
+                sharedKey = true;
+                continue;
+            }
+            if (name.equals("--help") || name.equals("-h")) {
+                throw new IllegalArgumentException("");
+            }
+            if (i + 1 >= args.length) {
+                throw new IllegalArgumentException(name + " needs a value");
+            }
+            String value = args[++i];
+            switch (name) {
+                case "--endpoint" -> endpoint = value.replaceAll("/+$", "");
+                case "--encoding" -> encoding = Encoding.fromWireName(value);
+                case "--scenario" -> scenario = oneOf(name, value, "actions", "broadcast", "idle", "all");
+                case "--connections" -> connections = positive(name, value);
+                case "--viewers" -> viewers = positive(name, value);
+                case "--rate" -> rate = Double.parseDouble(value);
+                case "--events" -> events = positive(name, value);
+                case "--duration" -> duration = duration(value);
+                case "--warmup" -> warmup = duration(value);
+                case "--actions" -> maxActions = positive(name, value);
+                case "--actors" -> actors = positive(name, value);
+                case "--hold" -> hold = duration(value);
+                case "--server" -> server = oneOf(name, value, "inproc", "fork");
+                case "--store" -> store = oneOf(name, value, "sqlite", "memory");
+                case "--pids" -> {
+                    for (String pid : value.split(",")) {
+                        pids.add(Long.parseLong(pid.trim()));
+                    }
+                }
+                case "--jfr" -> jfr = value;
+                case "--clients" -> clients = positive(name, value);
+                case "--client-executor" -> clientExecutor = oneOf(name, value, "direct", "pool", "virtual");
+                case "--server-jvm" -> serverJvmArgs = List.of(value.trim().split("\\s+"));
+                default -> throw new IllegalArgumentException("unknown option " + name);
+            }
+        }
+        if (endpoint != null && !endpoint.matches("https?://(127\\.0\\.0\\.1|localhost|\\[::1\\])(:\\d+)?(/.*)?")) {
+            throw new IllegalArgumentException("--endpoint must be a loopback address, not " + endpoint);
+        }
+        int defaultConnections = scenario.equals("idle") ? 10_000 : 16;
+        return new LoadOptions(endpoint, encoding, scenario, connections == null ? defaultConnections : connections,
+                sharedKey, viewers, rate, events, duration, warmup, maxActions, actors, hold, server, store,
+                List.copyOf(pids), jfr, clients, clientExecutor, serverJvmArgs);
+    }
+
+    LoadOptions withActions(int connections, boolean sharedKey) {
+        return new LoadOptions(endpoint, encoding, "actions", connections, sharedKey, viewers, rate, events, duration,
+                warmup, maxActions, actors, hold, server, store, pids, jfr, clients, clientExecutor, serverJvmArgs);
+    }
+
+    LoadOptions withBroadcast(int viewers) {
+        return new LoadOptions(endpoint, encoding, "broadcast", connections, sharedKey, viewers, rate, events, duration,
+                warmup, maxActions, actors, hold, server, store, pids, jfr, clients, clientExecutor, serverJvmArgs);
+    }
+
+    LoadOptions withIdle(int connections) {
+        return new LoadOptions(endpoint, encoding, "idle", connections, sharedKey, viewers, rate, events, duration,
+                warmup, maxActions, actors, hold, server, store, pids, jfr, clients, clientExecutor, serverJvmArgs);
+    }
+
+    LoadOptions withWarmup(Duration warmup) {
+        return new LoadOptions(endpoint, encoding, scenario, connections, sharedKey, viewers, rate, events, duration,
+                warmup, maxActions, actors, hold, server, store, pids, jfr, clients, clientExecutor, serverJvmArgs);
+    }
+
+    LoadOptions withDuration(Duration duration) {
+        return new LoadOptions(endpoint, encoding, scenario, connections, sharedKey, viewers, rate, events, duration,
+                warmup, maxActions, actors, hold, server, store, pids, jfr, clients, clientExecutor, serverJvmArgs);
+    }
+
+    /** Increments per second for the broadcast scenario. */
+    double broadcastRate() {
+        return rate > 0 ? rate : 200_000.0 / viewers;
+    }
+
+    static Duration duration(String text) {
+        String t = text.trim().toLowerCase(Locale.ROOT);
+        try {
+            if (t.endsWith("ms")) {
+                return Duration.ofMillis(Long.parseLong(t.substring(0, t.length() - 2)));
+            }
+            if (t.endsWith("s")) {
+                return Duration.ofMillis(Math.round(Double.parseDouble(t.substring(0, t.length() - 1)) * 1000));
+            }
+            if (t.endsWith("m")) {
+                return Duration.ofSeconds(Math.round(Double.parseDouble(t.substring(0, t.length() - 1)) * 60));
+            }
+            return Duration.ofMillis(Math.round(Double.parseDouble(t) * 1000));
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("not a duration: " + text + " (e.g. 10s, 500ms, 2m)");
+        }
+    }
+
+    private static int positive(String name, String value) {
+        int n = Integer.parseInt(value.replace("_", "").replace(",", ""));
+        if (n <= 0) {
+            throw new IllegalArgumentException(name + " must be positive");
+        }
+        return n;
+    }
+
+    private static String oneOf(String name, String value, String... allowed) {
+        for (String a : allowed) {
+            if (a.equals(value)) {
+                return value;
+            }
+        }
+        throw new IllegalArgumentException(name + " must be one of " + String.join(", ", allowed) + ", not " + value);
+    }
+}

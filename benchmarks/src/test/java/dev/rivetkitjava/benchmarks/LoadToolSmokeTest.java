@@ -1,0 +1,74 @@
+package dev.rivetkitjava.benchmarks;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** The load tool against an in-process server, small enough to run with the tests; no timing is asserted. */
+class LoadToolSmokeTest {
+
+    @Test
+    void actionsRunAndEveryReplyCountsUp() throws Exception {
+        List<LoadResult> results = LoadTool.runQuietly("--scenario", "actions", "--connections", "4", "--actions", "300",
+                "--store", "memory");
+        ActionsLoad.Result r = (ActionsLoad.Result) results.getFirst();
+        assertThat(r.errors()).isZero();
+        assertThat(r.anomalies()).isZero();
+        assertThat(r.actions()).isBetween(1L, 300L);
+        assertThat(r.perSecond()).isPositive();
+        assertThat(r.latency().count()).isEqualTo(r.actions());
+    }
+
+    @Test
+    void actionsOnOneSharedKeyInEveryEncoding() throws Exception {
+        for (String encoding : new String[] {"bare", "cbor", "json"}) {
+            ActionsLoad.Result r = (ActionsLoad.Result) LoadTool.runQuietly("--scenario", "actions", "--connections",
+                    "3", "--shared-key", "--actions", "150", "--encoding", encoding, "--store", "memory").getFirst();
+            assertThat(r.errors()).as(encoding).isZero();
+            assertThat(r.anomalies()).as(encoding).isZero();
+            assertThat(r.perSecond()).as(encoding).isPositive();
+        }
+    }
+
+    @Test
+    void broadcastReachesEveryViewerInOrderWithNothingLost() throws Exception {
+        BroadcastLoad.Result r = (BroadcastLoad.Result) LoadTool.runQuietly("--scenario", "broadcast", "--viewers", "20",
+                "--events", "100", "--rate", "500", "--store", "sqlite").getFirst();
+        assertThat(r.driverErrors()).isZero();
+        assertThat(r.firstError()).isNull();
+        assertThat(r.produced()).isEqualTo(100);
+        assertThat(r.deliveries()).isEqualTo(20L * 100);
+        assertThat(r.lost()).isZero();
+        assertThat(r.reordered()).isZero();
+        assertThat(r.duplicates()).isZero();
+        assertThat(r.perSecond()).isPositive();
+        assertThat(r.latency().count()).isEqualTo(r.deliveries());
+    }
+
+    @Test
+    void idleConnectionsStayOpenAndAnswer() throws Exception {
+        IdleLoad.Result r = (IdleLoad.Result) LoadTool.runQuietly("--scenario", "idle", "--connections", "60",
+                "--actors", "7", "--hold", "200ms", "--store", "memory").getFirst();
+        assertThat(r.failed()).isZero();
+        assertThat(r.opened()).isEqualTo(60);
+        assertThat(r.stillOpen()).isEqualTo(60);
+        assertThat(r.serverConnections()).isEqualTo(60);
+        assertThat(r.answered()).isEqualTo(60);
+        assertThat(r.firstError()).isNull();
+    }
+
+    @Test
+    void optionsParse() {
+        LoadOptions o = LoadOptions.parse("--endpoint", "http://127.0.0.1:6420/", "--encoding", "cbor", "--scenario",
+                "broadcast", "--viewers", "1000", "--duration", "1.5s", "--warmup", "500ms");
+        assertThat(o.endpoint()).isEqualTo("http://127.0.0.1:6420");
+        assertThat(o.viewers()).isEqualTo(1000);
+        assertThat(o.broadcastRate()).isEqualTo(200.0);
+        assertThat(o.duration().toMillis()).isEqualTo(1500);
+        assertThat(o.warmup().toMillis()).isEqualTo(500);
+        assertThat(LoadOptions.parse("--scenario", "idle").connections()).isEqualTo(10_000);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> LoadOptions.parse("--endpoint", "http://example.com"))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
+}
