@@ -59,14 +59,13 @@ public final class ConnectEndpoint implements Session.Listener.AutoDemanding, Co
     private final Semaphore actionSlots = new Semaphore(MAX_CONCURRENT_ACTIONS);
     private volatile Session session;
 
-    ConnectEndpoint(Placement placement, WireValues values, ServerConfig config, Executor executor, OpenSockets sockets,
-            ServerMetrics metrics, ActorQuery query, JsonNode params, Encoding encoding, Rejection rejection) {
-        this.placement = placement;
-        this.values = values;
-        this.config = config;
-        this.executor = executor;
-        this.sockets = sockets;
-        this.metrics = metrics;
+    ConnectEndpoint(ServerContext server, ActorQuery query, JsonNode params, Encoding encoding, Rejection rejection) {
+        this.placement = server.placement();
+        this.values = server.values();
+        this.config = server.config();
+        this.executor = server.executor();
+        this.sockets = server.sockets();
+        this.metrics = server.metrics();
         this.query = query;
         this.params = params;
         this.encoding = encoding == null ? Encoding.JSON : encoding;

@@ -3,12 +3,10 @@ package dev.rivetkitjava.server;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.rivetkitjava.actor.ActorError;
 import dev.rivetkitjava.actor.ActorQuery;
-import dev.rivetkitjava.actor.Placement;
 import dev.rivetkitjava.protocol.Encoding;
 import dev.rivetkitjava.protocol.ProtocolException;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
-import java.util.concurrent.Executor;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.websocket.server.ServerUpgradeRequest;
@@ -22,23 +20,10 @@ import org.eclipse.jetty.websocket.server.WebSocketCreator;
  * A bad request is still upgraded, then closed with the reason, as the engine does.
  */
 final class ConnectUpgrade implements WebSocketCreator {
-    private final Placement placement;
-    private final WireValues values;
-    private final ServerConfig config;
-    private final Executor executor;
-    private final OpenSockets sockets;
-    private final ServerMetrics metrics;
-    private final java.util.concurrent.atomic.AtomicBoolean draining;
+    private final ServerContext server;
 
-    ConnectUpgrade(Placement placement, WireValues values, ServerConfig config, Executor executor, OpenSockets sockets,
-            ServerMetrics metrics, java.util.concurrent.atomic.AtomicBoolean draining) {
-        this.placement = placement;
-        this.values = values;
-        this.config = config;
-        this.executor = executor;
-        this.sockets = sockets;
-        this.metrics = metrics;
-        this.draining = draining;
+    ConnectUpgrade(ServerContext server) {
+        this.server = server;
     }
 
     @Override
@@ -68,21 +53,21 @@ final class ConnectUpgrade implements WebSocketCreator {
             return rejected(new ActorError("actor", "unsupported_websocket_encoding",
                     "Encoding `" + encodingName + "` is not supported."), Encoding.JSON, ConnectEndpoint.CLOSE_UNSUPPORTED);
         }
-        if (draining.get()) {
+        if (server.draining().get()) {
             return rejected(Guard.serviceUnavailable(), encoding, ConnectEndpoint.CLOSE_ERROR);
         }
         try {
             String path = Request.getPathInContext(request);
             ActorQuery query;
             if (path.startsWith("/gateway/")) {
-                GatewayTarget target = GatewayTarget.parse(path, request.getHttpURI().getQuery(), values,
-                        config.maxQueryInputBytes());
-                Guard.namespace(config, target.namespace());
-                Guard.token(config, request, token != null ? token : target.token());
+                GatewayTarget target = GatewayTarget.parse(path, request.getHttpURI().getQuery(), server.values(),
+                        server.config().maxQueryInputBytes());
+                Guard.namespace(server.config(), target.namespace());
+                Guard.token(server.config(), request, token != null ? token : target.token());
                 String actorPath = target.actorPath();
                 if (actorPath.equals("/websocket") || actorPath.startsWith("/websocket/")) {
                     String rawPath = actorPath.substring("/websocket".length());
-                    return new RawSocketEndpoint(placement, executor, target.query(),
+                    return new RawSocketEndpoint(server.placement(), server.executor(), target.query(),
                             (rawPath.isEmpty() ? "/" : rawPath) + (target.actorQuery().isEmpty() ? "" : "?" + target.actorQuery()));
                 }
                 if (!actorPath.equals("/connect")) {
@@ -90,13 +75,13 @@ final class ConnectUpgrade implements WebSocketCreator {
                 }
                 query = target.query();
             } else if (path.equals("/connect") && targetActor != null) {
-                Guard.token(config, request, token);
+                Guard.token(server.config(), request, token);
                 query = new ActorQuery.ById(targetActor);
             } else {
                 throw new ActorError("guard", "not_found", "No WebSocket route `" + path + "`.");
             }
-            JsonNode params = values.params(paramsText, config.maxConnParamsBytes());
-            return new ConnectEndpoint(placement, values, config, executor, sockets, metrics, query, params, encoding, null);
+            JsonNode params = server.values().params(paramsText, server.config().maxConnParamsBytes());
+            return new ConnectEndpoint(server, query, params, encoding, null);
         } catch (ActorError e) {
             return rejected(e, encoding, ConnectEndpoint.CLOSE_ERROR);
         }
@@ -104,7 +89,6 @@ final class ConnectUpgrade implements WebSocketCreator {
 
     /** An endpoint that tells the client why (in the client's own encoding, so it can read it) and closes. */
     private ConnectEndpoint rejected(ActorError error, Encoding encoding, int closeCode) {
-        return new ConnectEndpoint(placement, values, config, executor, sockets, metrics, null, null, encoding,
-                new ConnectEndpoint.Rejection(error, closeCode));
+        return new ConnectEndpoint(server, null, null, encoding, new ConnectEndpoint.Rejection(error, closeCode));
     }
 }

@@ -61,13 +61,12 @@ final class HttpRoutes extends Handler.Abstract {
     private final ServerMetrics metrics;
     private final java.util.concurrent.atomic.AtomicBoolean draining;
 
-    HttpRoutes(Placement placement, WireValues values, ServerConfig config, ServerMetrics metrics,
-            java.util.concurrent.atomic.AtomicBoolean draining) {
-        this.placement = placement;
-        this.values = values;
-        this.config = config;
-        this.metrics = metrics;
-        this.draining = draining;
+    HttpRoutes(ServerContext server) {
+        this.placement = server.placement();
+        this.values = server.values();
+        this.config = server.config();
+        this.metrics = server.metrics();
+        this.draining = server.draining();
     }
 
     @Override

@@ -60,8 +60,9 @@ public final class RivetServer implements AutoCloseable {
                 b.maxHttpBodyBytes, b.maxConnParamsBytes, b.maxQueryInputBytes, b.maxPendingOutboundBytes);
         WireValues values = new WireValues(b.registry.objectMapper());
         ServerMetrics metrics = new ServerMetrics(b.registry.placement(), sockets);
-        ConnectUpgrade upgrade = new ConnectUpgrade(b.registry.placement(), values, config, executor, sockets, metrics,
+        ServerContext context = new ServerContext(b.registry.placement(), values, config, executor, sockets, metrics,
                 draining);
+        ConnectUpgrade upgrade = new ConnectUpgrade(context);
         WebSocketUpgradeHandler webSockets = WebSocketUpgradeHandler.from(jetty, container -> {
             // Jetty's own limit is a backstop; the endpoint enforces RivetKit's with RivetKit's close reason.
             container.setMaxBinaryMessageSize(4L * b.maxIncomingMessageBytes);
@@ -69,7 +70,7 @@ public final class RivetServer implements AutoCloseable {
             container.setIdleTimeout(Duration.ofMinutes(2));
             container.addMapping("/*", upgrade);
         });
-        webSockets.setHandler(new HttpRoutes(b.registry.placement(), values, config, metrics, draining));
+        webSockets.setHandler(new HttpRoutes(context));
         jetty.setHandler(webSockets);
     }
 
