@@ -12,20 +12,24 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The seed's TypeScript workspace actor ({@code shared/seed/multiplayer.md}) translated line for line.
- * {@link FakeSandboxAgent} stands in for the Sandbox Agent SDK until that SDK exists.
+ * {@link FakeSandboxAgent} stands in for the Sandbox Agent SDK until that SDK exists. Public so that the server's
+ * tests can serve it to the seed's unchanged browser snippet.
  */
-class SeedWorkspaceActorTest {
+public class SeedWorkspaceActorTest {
 
-    record WorkspaceState(String sandboxId, String baseUrl) {
+    public record WorkspaceState(String sandboxId, String baseUrl) {
     }
 
-    record WorkspaceVars(FakeSandboxAgent sdk, FakeSandboxAgent.Session session, Runnable unsubscribe) {
+    public record WorkspaceVars(FakeSandboxAgent sdk, FakeSandboxAgent.Session session, Runnable unsubscribe) {
     }
 
-    record PromptInput(String userId, String text) {
+    public record PromptInput(String userId, String text) {
     }
 
-    static final ActorType<WorkspaceState, WorkspaceVars> WORKSPACE = ActorType
+    public record ChatUser(String userId, String text, long createdAt) {
+    }
+
+    public static final ActorType<WorkspaceState, WorkspaceVars> WORKSPACE = ActorType
             .builder("workspace", WorkspaceState.class, WorkspaceVars.class)
 
             .createState(c -> new WorkspaceState("sbx_123", "http://127.0.0.1:2468"))
@@ -45,10 +49,10 @@ class SeedWorkspaceActorTest {
                     "sandboxId", c.state().sandboxId()))
 
             .action("prompt", PromptInput.class, (c, input) -> {
-                c.broadcast("chat.user", Map.of(
-                        "userId", input.userId(),
-                        "text", input.text(),
-                        "createdAt", c.nowMillis()));
+                c.broadcast("chat.user", new ChatUser(
+                        input.userId(),
+                        input.text(),
+                        c.nowMillis()));
 
                 var session = c.vars().session();
                 return c.await(() -> session.prompt(List.of(Map.of("type", "text", "text", input.text()))));
@@ -107,7 +111,7 @@ class SeedWorkspaceActorTest {
     }
 
     /** A stand-in for the Sandbox Agent SDK: a session whose prompt streams an echo and a done event. */
-    static final class FakeSandboxAgent {
+    public static final class FakeSandboxAgent {
         static volatile FakeSandboxAgent last;
         final AtomicBoolean disposed = new AtomicBoolean();
         Session session;
@@ -127,7 +131,7 @@ class SeedWorkspaceActorTest {
             disposed.set(true);
         }
 
-        static final class Session {
+        public static final class Session {
             final List<Consumer<Map<String, Object>>> listeners = new CopyOnWriteArrayList<>();
 
             Runnable onEvent(Consumer<Map<String, Object>> listener) {
