@@ -39,6 +39,9 @@ public final class Main {
         @Option(names = "--token", description = "Require this token on every actor route (the client's `token` option).")
         String token;
 
+        @Option(names = "--cors-origin", description = "A browser origin allowed by CORS; repeat for more (default: any origin is echoed, as the engine does).")
+        java.util.List<String> corsOrigins = new java.util.ArrayList<>();
+
         @Option(names = "--drain-ms", defaultValue = "2000",
                 description = "On shutdown, keep the port answering 'retry' this long so clients reach the next server (default: ${DEFAULT-VALUE}).")
         long drainMillis;
@@ -51,7 +54,7 @@ public final class Main {
                     .store(SqliteActorStore.open(file))
                     .build();
             RivetServer server = RivetServer.builder(registry).host(host).port(port).token(token)
-                    .drainPeriod(Duration.ofMillis(drainMillis)).build().start();
+                    .corsOrigins(java.util.Set.copyOf(corsOrigins)).drainPeriod(Duration.ofMillis(drainMillis)).build().start();
             CountDownLatch stopped = new CountDownLatch(1);
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
                 log.info("stopping: actors sleep with their state saved, clients are told to reconnect");

@@ -172,6 +172,19 @@ class ServerHttpTest {
     }
 
     @Test
+    void corsEchoesOnlyConfiguredOrigins() throws Exception {
+        try (RivetServer restricted = RivetServer.builder(registry).port(0).corsOrigins(java.util.Set.of("http://ok.test"))
+                .build().start()) {
+            for (String origin : List.of("http://ok.test", "http://evil.test")) {
+                HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(restricted.endpoint() + "/metadata"))
+                        .header("origin", origin).build(), HttpResponse.BodyHandlers.ofString());
+                assertThat(response.headers().firstValue("access-control-allow-origin"))
+                        .isEqualTo(origin.equals("http://ok.test") ? java.util.Optional.of(origin) : java.util.Optional.empty());
+            }
+        }
+    }
+
+    @Test
     void aTokenIsRequiredWhenConfigured() throws Exception {
         try (RivetServer guarded = RivetServer.builder(registry).port(0).token("s3cret").build().start()) {
             String url = guarded.endpoint() + "/gateway/counter/action/getCount?rvt-key=a&" + GOC;
