@@ -82,10 +82,6 @@ final class ActorCell<S, V> {
         this.actorLog = LoggerFactory.getLogger("rivetkit.actor." + type.name());
     }
 
-    Status status() {
-        return status;
-    }
-
     // ---------------------------------------------------------------- start
 
     /** Create or wake: onMigrate, [createState, onCreate, save,] createVars, onWake. Turn held. */

@@ -89,11 +89,11 @@ final class HttpRoutes extends Handler.Abstract {
             } else if (path.equals("/metrics") && method.equals("GET")) {
                 write(response, callback, 200, "text/plain; version=0.0.4; charset=utf-8",
                         metrics.scrape().getBytes(StandardCharsets.UTF_8));
-            } else if ((path.equals("/actors") || path.startsWith("/actors/")) && !draining.get()) {
-                Guard.token(config, request, null);
-                actorsApi(request, response, callback, path, method);
             } else if (draining.get()) {
                 throw Guard.serviceUnavailable();
+            } else if (path.equals("/actors") || path.startsWith("/actors/")) {
+                Guard.token(config, request, null);
+                actorsApi(request, response, callback, path, method);
             } else if (path.startsWith("/gateway/")) {
                 gateway(request, response, callback, path, method);
             } else {
