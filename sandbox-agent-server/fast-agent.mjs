@@ -95,7 +95,7 @@ readline.createInterface({ input: process.stdin }).on("line", (line) => {
 		case "initialize":
 			return send({ id: message.id, result: { protocolVersion: 1, agentCapabilities: { loadSession: false }, authMethods: [] } });
 		case "session/new": {
-			const sessionId = "fast-session-" + ++nextSession;
+			const sessionId = `fast-${process.pid}-${++nextSession}`;
 			sessions.set(sessionId, { cancelled: false, wake: () => {} });
 			return send({ id: message.id, result: { sessionId } });
 		}

@@ -74,6 +74,7 @@ final class AcpConnection {
     private final Object deliverLock = new Object();
     private long lastEventId; // guarded by deliverLock
 
+    private final AtomicLong streamsOpened = new AtomicLong();
     private volatile boolean posted;
     private volatile boolean closed;
     private volatile SandboxAgentException lost;
@@ -104,6 +105,11 @@ final class AcpConnection {
 
     String connectionId() {
         return connectionId;
+    }
+
+    /** How many times the event stream was opened (reconnects included). */
+    long streamsOpened() {
+        return streamsOpened.get();
     }
 
     long nextRequestId() {
@@ -277,6 +283,7 @@ final class AcpConnection {
                         stream = body;
                         lastReadNanos = System.nanoTime();
                         streamOpen = true;
+                        streamsOpened.incrementAndGet();
                         backoff = FIRST_BACKOFF_MILLIS;
                         new SseParser(body, maxMessageBytes).run(this::onStreamEvent);
                         log.debug("stream of {} ended; reconnecting", serverId);
@@ -298,12 +305,15 @@ final class AcpConnection {
                 }
                 log.debug("stream of {} broke ({}); reconnecting in {} ms", serverId, e.toString(), backoff);
             } catch (InterruptedException e) {
+                // close() and markLost() interrupt after setting their flag, checked below
+            }
+            if (closed || lost != null) {
                 return;
             }
             try {
                 Thread.sleep(backoff);
             } catch (InterruptedException e) {
-                return;
+                // as above
             }
             backoff = Math.min(backoff * 2, MAX_BACKOFF_MILLIS);
         }
@@ -365,11 +375,7 @@ final class AcpConnection {
         InputStream current = stream;
         if (current != null && System.nanoTime() - lastReadNanos > streamReadTimeout.toNanos()) {
             log.warn("stream of {} silent for over {}: reopening it", serverId, streamReadTimeout);
-            closeQuietly(current);
-            Thread reader = streamThread;
-            if (reader != null) {
-                reader.interrupt();
-            }
+            closeQuietly(current); // the blocked read then fails and the reader reconnects
         }
     }
 

@@ -380,8 +380,6 @@ public final class SandboxAgent implements AutoCloseable {
                     cancel(id);
                 }
                 throw e;
-            } finally {
-                pipeline(id).flush();
             }
         }
     }
@@ -514,6 +512,14 @@ public final class SandboxAgent implements AutoCloseable {
             }
             liveByAgent.put(agent, fresh);
             return fresh;
+        }
+    }
+
+    /** How many times the agent's current ACP connection opened its event stream; 0 without one. For tests. */
+    long streamsOpened(String agent) {
+        synchronized (liveByAgent) {
+            Live live = liveByAgent.get(agent);
+            return live == null ? 0 : live.acp.streamsOpened();
         }
     }
 
@@ -705,6 +711,9 @@ public final class SandboxAgent implements AutoCloseable {
                 return acp.call(envelope, timeout);
             } finally {
                 localByRequest.remove(key);
+                if (id != null) {
+                    pipeline(id).flush(); // the caller sees the request's events persisted (and delivered)
+                }
             }
         }
 
