@@ -771,13 +771,14 @@ public final class SandboxAgent implements AutoCloseable {
             String id = sessionOf(request.params());
             if (!"session/request_permission".equals(request.method())) {
                 log.warn("agent '{}' sent unsupported request {}; answering 'method not found'", acp.agent(), request.method());
-                if (id != null) {
-                    record(id, SessionEvent.Sender.AGENT, request.envelope(), null);
-                }
                 ObjectNode error = JsonRpcMessage.response(request.id(), null);
                 error.remove("result");
                 error.putObject("error").put("code", -32601).put("message", "Method not found: " + request.method());
-                Thread.ofVirtual().start(() -> sendQuietly(id, error));
+                if (id != null) {
+                    record(id, SessionEvent.Sender.AGENT, request.envelope(), () -> sendQuietly(id, error));
+                } else {
+                    Thread.ofVirtual().start(() -> sendQuietly(null, error));
+                }
                 return;
             }
             if (id == null) {
