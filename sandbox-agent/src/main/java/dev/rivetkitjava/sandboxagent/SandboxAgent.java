@@ -74,7 +74,10 @@ public final class SandboxAgent implements AutoCloseable {
     private final Map<String, List<Consumer<SessionEvent>>> eventListeners = new ConcurrentHashMap<>();
     private final Map<String, List<Consumer<PermissionRequest>>> permissionListeners = new ConcurrentHashMap<>();
     private final Map<String, PendingPermission> pendingPermissions = new ConcurrentHashMap<>();
+    /** Per-session lock held while binding or restoring a session (it may wait for the agent). */
     private final Map<String, ReentrantLock> sessionLocks = new ConcurrentHashMap<>();
+    /** Serialises read-modify-writes of records; never held while waiting, so event listeners may take it. */
+    private final Object recordWrites = new Object();
     private volatile boolean disposed;
 
     private SandboxAgent(Builder builder, SandboxAgentServer ownedServer) {
@@ -306,19 +309,21 @@ public final class SandboxAgent implements AutoCloseable {
         } catch (SandboxAgentException e) {
             log.debug("session '{}': cancel while destroying failed: {}", id, e.getMessage());
         }
-        ReentrantLock lock = lock(id);
-        try {
-            record = record(id).withDestroyedAt(System.currentTimeMillis());
-            persist.updateSession(record);
-        } finally {
-            lock.unlock();
-        }
+        updateRecord(id, current -> current.withDestroyedAt(System.currentTimeMillis()));
         pipeline(id).flush();
         return new Session(this, id, record.agent());
     }
 
     SessionRecord record(String id) {
         return persist.getSession(id).orElseThrow(() -> new SessionNotFoundException(id));
+    }
+
+    private SessionRecord updateRecord(String id, UnaryOperator<SessionRecord> change) {
+        synchronized (recordWrites) {
+            SessionRecord updated = change.apply(record(id));
+            persist.updateSession(updated);
+            return updated;
+        }
     }
 
     // ---------------------------------------------------------------------------------------------- turns
@@ -444,14 +449,13 @@ public final class SandboxAgent implements AutoCloseable {
         ObjectNode init = sessionInit(record.sessionInit(), null);
         JsonNode result = live.request(id, "session/new", init, api.requestTimeout());
         String agentSessionId = agentSessionId(result, record.agent());
-        SessionRecord rebound = record.withBinding(agentSessionId, live.acp.connectionId());
-        if (result.has("configOptions")) {
-            rebound = rebound.withConfigOptions(result.get("configOptions"));
-        }
-        if (result.has("modes")) {
-            rebound = rebound.withModes(result.get("modes"));
-        }
-        persist.updateSession(rebound);
+        SessionRecord rebound = updateRecord(id, current -> {
+            SessionRecord updated = current.withBinding(agentSessionId, live.acp.connectionId());
+            if (result.has("configOptions")) {
+                updated = updated.withConfigOptions(result.get("configOptions"));
+            }
+            return result.has("modes") ? updated.withModes(result.get("modes")) : updated;
+        });
         live.bind(id, agentSessionId);
         if (replay != null) {
             live.replay.put(id, replay.text());
@@ -830,21 +834,15 @@ public final class SandboxAgent implements AutoCloseable {
             if (!kind.equals("config_option_update") && !kind.equals("current_mode_update")) {
                 return;
             }
-            ReentrantLock lock = lock(id);
-            try {
-                persist.getSession(id).ifPresent(record -> {
-                    if (kind.equals("config_option_update")) {
-                        persist.updateSession(record.withConfigOptions(update.get("configOptions")));
-                    } else {
-                        ObjectNode modes = record.modes() instanceof ObjectNode known ? known.deepCopy()
-                                : Json.MAPPER.createObjectNode();
-                        modes.set("currentModeId", update.get("currentModeId"));
-                        persist.updateSession(record.withModes(modes));
-                    }
-                });
-            } finally {
-                lock.unlock();
-            }
+            updateRecord(id, record -> {
+                if (kind.equals("config_option_update")) {
+                    return record.withConfigOptions(update.get("configOptions"));
+                }
+                ObjectNode modes = record.modes() instanceof ObjectNode known ? known.deepCopy()
+                        : Json.MAPPER.createObjectNode();
+                modes.set("currentModeId", update.get("currentModeId"));
+                return record.withModes(modes);
+            });
         }
 
         @Override

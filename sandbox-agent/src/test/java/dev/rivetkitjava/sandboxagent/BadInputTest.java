@@ -148,6 +148,20 @@ class BadInputTest {
     }
 
     @Test
+    void modeAndConfigUpdatesAreKeptInTheRecord() {
+        connect(b -> b);
+        CompletableFuture<PromptResult> turn = prompt();
+        String update = "{\"jsonrpc\":\"2.0\",\"method\":\"session/update\",\"params\":{\"sessionId\":\""
+                + ScriptedAcpServer.SESSION + "\",\"update\":";
+        server.message(1, update + "{\"sessionUpdate\":\"current_mode_update\",\"currentModeId\":\"plan\"}}}");
+        server.message(2, update + "{\"sessionUpdate\":\"config_option_update\",\"configOptions\":[{\"id\":\"model\"}]}}}");
+        server.message(3, endTurn(server.lastRequestId("session/prompt")));
+        turn.join();
+        assertThat(session.record().modes().path("currentModeId").asText()).isEqualTo("plan");
+        assertThat(session.record().configOptions().get(0).path("id").asText()).isEqualTo("model");
+    }
+
+    @Test
     void plainTextErrorBodiesAreKept() {
         sdk = SandboxAgent.connect(server.baseUrl());
         assertThatThrownBy(() -> sdk.listAgents()).isInstanceOfSatisfying(HttpProblemException.class, e -> {
