@@ -39,7 +39,11 @@ final class AcpConnection {
 
     /** Longer than the server's 15 s heartbeat: a stream silent for this long is dead and reopened. */
     static final Duration STREAM_READ_TIMEOUT = Duration.ofSeconds(45);
-    /** How long a response read from the POST body waits for its copy on the stream, which keeps event order. */
+    /**
+     * A response read from the POST body waits for its copy on the stream while the stream is busy (the messages
+     * before it are still arriving), so events keep the agent's order; after this long without a stream message
+     * it is delivered from the POST body.
+     */
     private static final Duration POST_RESPONSE_GRACE = Duration.ofMillis(250);
     private static final Duration DELETE_TIMEOUT = Duration.ofSeconds(2);
     private static final long FIRST_BACKOFF_MILLIS = 150;
@@ -81,6 +85,7 @@ final class AcpConnection {
     private volatile boolean streamOpen;
     private volatile InputStream stream;
     private volatile long lastReadNanos;
+    private volatile long lastMessageNanos;
     private volatile Thread streamThread;
     private ScheduledFuture<?> watchdog;
 
@@ -238,7 +243,22 @@ final class AcpConnection {
             return;
         }
         if (streamOpen) {
-            timer.schedule(() -> deliverResponse(response), POST_RESPONSE_GRACE.toMillis(), TimeUnit.MILLISECONDS);
+            timer.schedule(() -> deliverWhenStreamQuiet(response), POST_RESPONSE_GRACE.toMillis(), TimeUnit.MILLISECONDS);
+        } else {
+            deliverResponse(response);
+        }
+    }
+
+    private void deliverWhenStreamQuiet(JsonRpcMessage.Response response) {
+        boolean answeredAlready;
+        synchronized (deliverLock) {
+            answeredAlready = answered.contains(JsonRpcMessage.idKey(response.id()));
+        }
+        if (answeredAlready) {
+            return;
+        }
+        if (streamOpen && System.nanoTime() - lastMessageNanos < POST_RESPONSE_GRACE.toNanos()) {
+            timer.schedule(() -> deliverWhenStreamQuiet(response), POST_RESPONSE_GRACE.toMillis(), TimeUnit.MILLISECONDS);
         } else {
             deliverResponse(response);
         }
@@ -320,6 +340,7 @@ final class AcpConnection {
     }
 
     private void onStreamEvent(SseEvent event) {
+        lastMessageNanos = System.nanoTime();
         synchronized (deliverLock) {
             if (event.id() != null) {
                 long id;
