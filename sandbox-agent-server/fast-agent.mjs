@@ -8,7 +8,8 @@
 //   HANG       after the chunks, wait for session/cancel (then stopReason "cancelled")
 //   EXIT       exit with code 3 after the first chunk
 // The first update of every turn is a chunk "echo: <blocks> blocks: <first 60 chars of the first block>".
-// session/cancel stops a running turn with stopReason "cancelled".
+// session/cancel stops a running turn with stopReason "cancelled". Modes "default" and "bypass" (session/set_mode
+// reports a current_mode_update); session/set_config_option accepts any option and value.
 import readline from "node:readline";
 
 const send = (message) => process.stdout.write(JSON.stringify({ jsonrpc: "2.0", ...message }) + "\n");
@@ -97,8 +98,14 @@ readline.createInterface({ input: process.stdin }).on("line", (line) => {
 		case "session/new": {
 			const sessionId = `fast-${process.pid}-${++nextSession}`;
 			sessions.set(sessionId, { cancelled: false, wake: () => {} });
-			return send({ id: message.id, result: { sessionId } });
+			const modes = { currentModeId: "default", availableModes: [{ id: "default", name: "Default" }, { id: "bypass", name: "Bypass" }] };
+			return send({ id: message.id, result: { sessionId, modes } });
 		}
+		case "session/set_mode":
+			update(params.sessionId, { sessionUpdate: "current_mode_update", currentModeId: params.modeId });
+			return send({ id: message.id, result: {} });
+		case "session/set_config_option":
+			return send({ id: message.id, result: { configOptions: [{ id: params.configId, currentValue: params.value }] } });
 		case "session/prompt":
 			return void prompt(message.id, params);
 		case "session/cancel": {

@@ -252,19 +252,89 @@ public final class SandboxAgent implements AutoCloseable {
 
     private void applySettings(String id, SessionCreateRequest request) {
         if (request.mode() != null) {
-            rawSend(id, "session/set_mode", Json.MAPPER.createObjectNode().put("modeId", request.mode()));
+            setMode(id, request.mode());
         }
         if (request.model() != null) {
-            setConfigOption(id, "model", request.model());
+            setConfigCategory(id, "model", request.model());
         }
         if (request.thoughtLevel() != null) {
-            setConfigOption(id, "thought_level", request.thoughtLevel());
+            setConfigCategory(id, "thought_level", request.thoughtLevel());
         }
     }
 
-    private void setConfigOption(String id, String configId, String value) {
-        rawSend(id, "session/set_config_option", Json.MAPPER.createObjectNode().put("configId", configId)
+    // ---------------------------------------------------------------------------------------------- settings
+
+    /**
+     * ACP {@code session/set_mode}, checked against the session's modes; an agent without modes (or without
+     * {@code set_mode}) gets its config option of category {@code mode} instead.
+     */
+    JsonNode setMode(String id, String modeId) {
+        JsonNode modes = record(id).modes();
+        JsonNode available = modes == null ? null : modes.get("availableModes");
+        if (available == null || !available.isArray()) {
+            return setConfigCategory(id, "mode", modeId);
+        }
+        List<String> ids = new ArrayList<>();
+        available.forEach(mode -> ids.add(mode.path("id").asText()));
+        if (!ids.contains(modeId)) {
+            throw new UnsupportedSessionSettingException(id, "mode", modeId, ids);
+        }
+        try {
+            return rawSend(id, "session/set_mode", Json.MAPPER.createObjectNode().put("modeId", modeId));
+        } catch (AcpRpcException e) {
+            if (e.code() != -32601) {
+                throw e;
+            }
+            return setConfigCategory(id, "mode", modeId);
+        }
+    }
+
+    /** Sets the config option of this category ({@code model}, {@code thought_level}, {@code mode}). */
+    JsonNode setConfigCategory(String id, String category, String value) {
+        JsonNode options = configOptions(id);
+        List<String> categories = new ArrayList<>();
+        for (JsonNode option : options) {
+            if (category.equals(option.path("category").asText())) {
+                return setConfigOption(id, option, value);
+            }
+            categories.add(option.path("category").asText());
+        }
+        throw new UnsupportedSessionSettingException(id, "setting", category, categories);
+    }
+
+    /** ACP {@code session/set_config_option}, checked against the agent's config options. */
+    JsonNode setConfigOption(String id, String configId, String value) {
+        List<String> ids = new ArrayList<>();
+        for (JsonNode option : configOptions(id)) {
+            if (configId.equals(option.path("id").asText())) {
+                return setConfigOption(id, option, value);
+            }
+            ids.add(option.path("id").asText());
+        }
+        throw new UnsupportedSessionSettingException(id, "config option", configId, ids);
+    }
+
+    private JsonNode setConfigOption(String id, JsonNode option, String value) {
+        String configId = option.path("id").asText();
+        if (option.path("options").isArray()) {
+            List<String> values = new ArrayList<>();
+            option.path("options").forEach(choice -> values.add(choice.path("value").asText()));
+            if (!values.contains(value)) {
+                throw new UnsupportedSessionSettingException(id, configId, value, values);
+            }
+        }
+        return rawSend(id, "session/set_config_option", Json.MAPPER.createObjectNode().put("configId", configId)
                 .put("value", value));
+    }
+
+    /** The session's config options as the agent last reported them, else the agent's ({@code ?config=true}). */
+    private JsonNode configOptions(String id) {
+        SessionRecord record = record(id);
+        if (record.configOptions() != null && record.configOptions().isArray()) {
+            return record.configOptions();
+        }
+        JsonNode options = getAgent(record.agent(), true).configOptions();
+        return options != null && options.isArray() ? options : Json.MAPPER.createArrayNode();
     }
 
     /** A handle on a persisted session, bound (restored if needed) on the agent now. */

@@ -56,6 +56,26 @@ public final class Session {
         sdk.cancel(id);
     }
 
+    /** Selects a mode ({@code session/set_mode}), checked against the agent's modes. */
+    public JsonNode setMode(String modeId) {
+        return sdk.setMode(id, modeId);
+    }
+
+    /** Selects a model (the config option of category {@code model}), checked against the agent's choices. */
+    public JsonNode setModel(String model) {
+        return sdk.setConfigCategory(id, "model", model);
+    }
+
+    /** Selects a thought level (the config option of category {@code thought_level}). */
+    public JsonNode setThoughtLevel(String level) {
+        return sdk.setConfigCategory(id, "thought_level", level);
+    }
+
+    /** Sets any config option ({@code session/set_config_option}), checked against the agent's choices. */
+    public JsonNode setConfigOption(String configId, String value) {
+        return sdk.setConfigOption(id, configId, value);
+    }
+
     /** Sends any session method ({@code params.sessionId} set to the agent's) and returns its result. */
     public JsonNode rawSend(String method, JsonNode params) {
         return sdk.rawSend(id, method, params);

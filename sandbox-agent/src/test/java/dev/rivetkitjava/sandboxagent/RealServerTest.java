@@ -194,6 +194,17 @@ class RealServerTest {
             assertThat(restoredEvent(events).path("params").path("contextRestored").asBoolean()).isTrue();
             assertThat(chunks(events)).contains("echo: 2 blocks: " + ReplayText.PREAMBLE.substring(0, 60));
         }
+        try (SandboxAgent sdk = SandboxAgent.builder(server.baseUrl()).persist(persist).build()) {
+            sdk.resumeSession("default").prompt("third words");
+            List<SessionEvent> events = SessionEvents.all(sdk, "default");
+            String replay = lastPrompt(events).path(0).path("text").asText();
+            assertThat(replay).startsWith(ReplayText.PREAMBLE).contains("second words").doesNotContain("_sdk/");
+        }
+    }
+
+    private static com.fasterxml.jackson.databind.JsonNode lastPrompt(List<SessionEvent> events) {
+        return events.stream().filter(e -> SessionEvents.kind(e).equals("client session/prompt")).reduce((a, b) -> b)
+                .orElseThrow().payload().path("params").path("prompt");
     }
 
     @Test
@@ -220,16 +231,14 @@ class RealServerTest {
             assertThat(restored.path("contextRestored").asBoolean()).isTrue();
             assertThat(restored.path("previousAgentSessionId").asText()).isEqualTo(before);
             assertThat(restored.path("agentSessionId").asText()).isEqualTo(session.agentSessionId()).isNotEqualTo(before);
-            SessionEvent prompt = events.stream().filter(e -> SessionEvents.kind(e).equals("client session/prompt"))
-                    .reduce((a, b) -> b).orElseThrow();
-            var blocks = prompt.payload().path("params").path("prompt");
+            var blocks = lastPrompt(events);
             assertThat(blocks).hasSize(2);
             String replay = blocks.get(0).path("text").asText();
             assertThat(replay).startsWith(ReplayText.PREAMBLE).contains("PELICAN");
             assertThat(replay.lines().skip(1).toList()).allSatisfy(line -> assertThat(line).startsWith("{\"createdAt\":"));
             assertThat(replay).contains(history.getFirst().payload().toString());
             assertThat(blocks.get(1).path("text").asText()).isEqualTo("what was the word");
-            assertThat(prompt.payload().path("params").path("sessionId").asText()).isEqualTo(session.agentSessionId());
+            assertThat(events.getLast().payload().path("result").path("stopReason").asText()).isEqualTo("end_turn");
         } finally {
             own.stop();
         }
@@ -283,6 +292,27 @@ class RealServerTest {
             assertThat(chunks(events)).containsExactly("echo: 1 blocks: first chunks=3", "chunk 1", "chunk 2", "chunk 3",
                     "echo: 1 blocks: second chunks=3", "chunk 1", "chunk 2", "chunk 3");
             assertThat(seen).containsExactlyElementsOf(events.subList(2, events.size()));
+        }
+    }
+
+    @Test
+    void settingsAreCheckedAgainstTheAgentsChoices() {
+        try (SandboxAgent sdk = connect()) {
+            Session session = sdk.createSession(SessionCreateRequest.of(FAST_AGENT).withMode("bypass")
+                    .withModel("amp-default"));
+            assertThat(session.record().modes().path("currentModeId").asText()).isEqualTo("bypass");
+            assertThat(SessionEvents.all(sdk, session.id())).filteredOn(e -> SessionEvents.kind(e).equals(
+                    "client session/set_config_option")).singleElement().satisfies(e -> assertThat(
+                    e.payload().path("params").path("configId").asText()).isEqualTo("model"));
+            assertThatThrownBy(() -> session.setMode("yolo")).isInstanceOf(UnsupportedSessionSettingException.class)
+                    .hasMessageContaining("default, bypass");
+            assertThatThrownBy(() -> session.setModel("gpt-4")).isInstanceOf(UnsupportedSessionSettingException.class)
+                    .hasMessageContaining("amp-default");
+            assertThatThrownBy(() -> session.setThoughtLevel("high")).isInstanceOf(UnsupportedSessionSettingException.class);
+
+            Session example = sdk.createSession(SessionCreateRequest.of(EXAMPLE_AGENT));
+            assertThatThrownBy(() -> example.setModel("gpt-5.2")).isInstanceOfSatisfying(AcpRpcException.class,
+                    e -> assertThat(e.code()).isEqualTo(-32601));
         }
     }
 
