@@ -162,6 +162,31 @@ class BadInputTest {
     }
 
     @Test
+    void aReplyTheAgentDoesNotOfferIsRefused() {
+        connect(b -> b);
+        List<PermissionRequest> asked = new CopyOnWriteArrayList<>();
+        session.onPermissionRequest(asked::add);
+        CompletableFuture<PromptResult> turn = prompt();
+        server.message(1, "{\"jsonrpc\":\"2.0\",\"id\":\"perm-1\",\"method\":\"session/request_permission\",\"params\":"
+                + "{\"sessionId\":\"" + ScriptedAcpServer.SESSION + "\",\"toolCall\":{\"toolCallId\":\"t\"},"
+                + "\"options\":[{\"optionId\":\"yes\",\"name\":\"Yes\",\"kind\":\"allow_once\"}]}}");
+        await().until(() -> !asked.isEmpty());
+        PermissionRequest request = asked.getFirst();
+        assertThat(request.availableReplies()).containsExactly(PermissionReply.ONCE, PermissionReply.ALWAYS);
+        assertThatThrownBy(() -> session.respondPermission(request.id(), PermissionReply.REJECT))
+                .isInstanceOfSatisfying(UnsupportedPermissionReplyException.class, e -> {
+                    assertThat(e.requestedReply()).isEqualTo(PermissionReply.REJECT);
+                    assertThat(e.availableReplies()).containsExactly(PermissionReply.ONCE, PermissionReply.ALWAYS);
+                });
+        session.respondPermission(request.id(), PermissionReply.ONCE); // still pending after the refused reply
+        await().until(() -> server.posts().stream().anyMatch(p -> "\"perm-1\"".equals(String.valueOf(p.get("id")))));
+        server.message(2, endTurn(server.lastRequestId("session/prompt")));
+        turn.join();
+        assertThat(events().stream().filter(e -> SessionEvents.kind(e).equals("client response")).findFirst().orElseThrow()
+                .payload().path("result").path("outcome").path("optionId").asText()).isEqualTo("yes");
+    }
+
+    @Test
     void plainTextErrorBodiesAreKept() {
         sdk = SandboxAgent.connect(server.baseUrl());
         assertThatThrownBy(() -> sdk.listAgents()).isInstanceOfSatisfying(HttpProblemException.class, e -> {
