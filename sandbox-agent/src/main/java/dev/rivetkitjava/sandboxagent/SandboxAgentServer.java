@@ -15,19 +15,30 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * A {@code sandbox-agent server} child process on 127.0.0.1: spawned by {@link Builder#start()}, healthy when that
- * returns, killed by PID on {@link #stop()}. Its output goes to {@code server.log} in the data home (or is discarded
- * without one).
+ * returns, killed by PID on {@link #stop()} (or when the JVM exits). Its output goes to {@code server.log} in the data
+ * home (or is discarded without one).
  */
 public final class SandboxAgentServer implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(SandboxAgentServer.class);
     private static final Duration STOP_GRACE = Duration.ofSeconds(5);
+    /** Servers not yet stopped: a JVM that exits kills them, and their agents, rather than leaving orphans. */
+    private static final Set<SandboxAgentServer> RUNNING = ConcurrentHashMap.newKeySet();
+
+    static {
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> RUNNING.forEach(server -> {
+            server.process.descendants().forEach(ProcessHandle::destroyForcibly);
+            server.process.destroyForcibly();
+        }), "sandbox-agent-server-reaper"));
+    }
 
     private final Process process;
     private final int port;
@@ -78,6 +89,7 @@ public final class SandboxAgentServer implements AutoCloseable {
 
     /** Kills the server by PID (its agent processes die with it): SIGTERM, then SIGKILL after 5 s. Idempotent. */
     public void stop() {
+        RUNNING.remove(this);
         List<ProcessHandle> agents = process.descendants().toList();
         if (process.isAlive()) {
             process.destroy();
@@ -193,6 +205,7 @@ public final class SandboxAgentServer implements AutoCloseable {
                 throw new SandboxAgentException("cannot start " + executable + ": " + e.getMessage(), e);
             }
             SandboxAgentServer server = new SandboxAgentServer(process, chosenPort, copy().port(chosenPort));
+            RUNNING.add(server);
             try {
                 awaitHealthy(server);
             } catch (RuntimeException e) {

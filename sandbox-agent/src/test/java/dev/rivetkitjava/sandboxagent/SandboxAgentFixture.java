@@ -46,6 +46,7 @@ public final class SandboxAgentFixture {
             try {
                 run(List.of("bash", serverDir().resolve("install.sh").toString()));
                 Path dir = Files.createTempDirectory("sandbox-agent-data");
+                Runtime.getRuntime().addShutdownHook(new Thread(() -> deleteTree(dir), "sandbox-agent-data-cleanup"));
                 run(List.of("bash", serverDir().resolve("stand-in.sh").toString(), dir.toString()));
                 dataHome = dir;
             } catch (IOException e) {
@@ -83,6 +84,14 @@ public final class SandboxAgentFixture {
                 .filter(p -> p.info().commandLine().orElse("").contains(script)).toList();
         agents.forEach(ProcessHandle::destroyForcibly);
         return agents.size();
+    }
+
+    private static void deleteTree(Path dir) {
+        try (var paths = Files.walk(dir)) {
+            paths.sorted(java.util.Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
+        } catch (IOException e) {
+            // best effort: a temporary directory
+        }
     }
 
     private static void run(List<String> command) throws IOException {
