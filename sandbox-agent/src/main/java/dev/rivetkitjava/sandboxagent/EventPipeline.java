@@ -52,7 +52,8 @@ final class EventPipeline {
     }
 
     /**
-     * Queues an envelope; {@code afterDelivery} (or null) runs once it is persisted and delivered.
+     * Queues an envelope; {@code afterDelivery} (or null) runs once it is persisted and delivered, and also when it
+     * could not be persisted (then undelivered), so that an agent's request is answered all the same.
      *
      * @return completes with the persisted event, or exceptionally when it could not be persisted
      */
@@ -102,20 +103,22 @@ final class EventPipeline {
             for (int i = 0; i < batch.size(); i++) {
                 Entry entry = batch.get(i);
                 SessionEvent event = events == null ? null : events.get(i);
-                if (event == null) {
-                    entry.done().completeExceptionally(new SandboxAgentException(
-                            "could not persist an event of session '" + sessionId + "'"));
-                    continue;
-                }
                 try {
-                    deliver.accept(event);
+                    if (event != null) {
+                        deliver.accept(event);
+                    }
                     if (entry.afterDelivery() != null) {
                         entry.afterDelivery().run();
                     }
                 } catch (RuntimeException e) {
-                    log.warn("a listener of session '{}' threw on event {}", sessionId, event.eventIndex(), e);
+                    log.warn("a listener of session '{}' threw on {}", sessionId, entry.payload(), e);
                 }
-                entry.done().complete(event);
+                if (event == null) {
+                    entry.done().completeExceptionally(new SandboxAgentException(
+                            "could not persist an event of session '" + sessionId + "'"));
+                } else {
+                    entry.done().complete(event);
+                }
             }
         }
     }
