@@ -15,6 +15,9 @@ import dev.rivetkitjava.sandboxagent.persist.SessionPersistDriver;
 import dev.rivetkitjava.sandboxagent.persist.SessionRecord;
 import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -23,6 +26,7 @@ import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The SDK against the real sandbox-agent 0.4.2 binary and real ACP agents (the example agent and the fast agent). */
 class RealServerTest {
@@ -372,6 +376,18 @@ class RealServerTest {
             assertThat(sdk.getSession("mocked")).isEmpty();
             assertThat(SessionEvents.all(sdk, "mocked")).hasSizeLessThanOrEqualTo(2);
         }
+    }
+
+    @Test
+    void aServerThatCannotStartFailsClearly(@TempDir Path dir) throws Exception {
+        Path failing = Files.writeString(dir.resolve("failing-server"), "#!/bin/sh\necho cannot start >&2\nexit 3\n");
+        Files.setPosixFilePermissions(failing, PosixFilePermissions.fromString("rwx------"));
+        assertThatThrownBy(() -> SandboxAgentServer.builder().binary(failing).dataHome(dir).start())
+                .isInstanceOf(SandboxAgentException.class).hasMessageContaining("exited with code 3 before becoming healthy")
+                .hasMessageContaining("server.log");
+        assertThat(Files.readString(dir.resolve("server.log"))).contains("cannot start");
+        assertThatThrownBy(() -> SandboxAgentServer.builder().binary(Path.of("/nonexistent/sandbox-agent"))
+                .start()).isInstanceOf(SandboxAgentException.class).hasMessageContaining("missing or not executable");
     }
 
     @Test
