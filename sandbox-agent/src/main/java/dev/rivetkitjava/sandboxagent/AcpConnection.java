@@ -40,11 +40,13 @@ final class AcpConnection {
     /** Longer than the server's 15 s heartbeat: a stream silent for this long is dead and reopened. */
     static final Duration STREAM_READ_TIMEOUT = Duration.ofSeconds(45);
     /**
-     * A response read from the POST body waits for its copy on the stream while the stream is busy (the messages
-     * before it are still arriving), so events keep the agent's order; after this long without a stream message
-     * it is delivered from the POST body.
+     * A response read from the POST body waits for its copy on the stream while the stream is busy or reconnecting
+     * (the messages before it are still to come), so events keep the agent's order; once the stream has been open
+     * and silent this long it is delivered from the POST body.
      */
     private static final Duration POST_RESPONSE_GRACE = Duration.ofMillis(250);
+    /** The longest a response read from the POST body waits for a stream that does not come back. */
+    private static final Duration POST_RESPONSE_MAX_WAIT = Duration.ofSeconds(5);
     private static final Duration DELETE_TIMEOUT = Duration.ofSeconds(2);
     private static final long FIRST_BACKOFF_MILLIS = 150;
     private static final long MAX_BACKOFF_MILLIS = 5_000;
@@ -242,14 +244,16 @@ final class AcpConnection {
                     + "' answered with a JSON-RPC message that is not a response: " + message.envelope()));
             return;
         }
-        if (streamOpen) {
-            timer.schedule(() -> deliverWhenStreamQuiet(response), POST_RESPONSE_GRACE.toMillis(), TimeUnit.MILLISECONDS);
+        if (streamThread == null) {
+            deliverResponse(response); // nothing came before it: the first request opens the stream
         } else {
-            deliverResponse(response);
+            long deadline = System.nanoTime() + POST_RESPONSE_MAX_WAIT.toNanos();
+            timer.schedule(() -> deliverWhenStreamQuiet(response, deadline), POST_RESPONSE_GRACE.toMillis(),
+                    TimeUnit.MILLISECONDS);
         }
     }
 
-    private void deliverWhenStreamQuiet(JsonRpcMessage.Response response) {
+    private void deliverWhenStreamQuiet(JsonRpcMessage.Response response, long deadline) {
         boolean answeredAlready;
         synchronized (deliverLock) {
             answeredAlready = answered.contains(JsonRpcMessage.idKey(response.id()));
@@ -257,8 +261,11 @@ final class AcpConnection {
         if (answeredAlready) {
             return;
         }
-        if (streamOpen && System.nanoTime() - lastMessageNanos < POST_RESPONSE_GRACE.toNanos()) {
-            timer.schedule(() -> deliverWhenStreamQuiet(response), POST_RESPONSE_GRACE.toMillis(), TimeUnit.MILLISECONDS);
+        long now = System.nanoTime();
+        boolean streamBusy = !streamOpen || now - lastMessageNanos < POST_RESPONSE_GRACE.toNanos();
+        if (streamBusy && now < deadline && lost == null && !closed) {
+            timer.schedule(() -> deliverWhenStreamQuiet(response, deadline), POST_RESPONSE_GRACE.toMillis(),
+                    TimeUnit.MILLISECONDS);
         } else {
             deliverResponse(response);
         }
@@ -302,6 +309,7 @@ final class AcpConnection {
                     if (response.statusCode() == 200) {
                         stream = body;
                         lastReadNanos = System.nanoTime();
+                        lastMessageNanos = lastReadNanos; // a reopened stream is about to replay what was missed
                         streamOpen = true;
                         streamsOpened.incrementAndGet();
                         backoff = FIRST_BACKOFF_MILLIS;

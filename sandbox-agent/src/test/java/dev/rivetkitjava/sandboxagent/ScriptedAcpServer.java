@@ -129,6 +129,8 @@ final class ScriptedAcpServer implements AutoCloseable {
         exchange.getResponseHeaders().set("Content-Type", "text/event-stream");
         exchange.sendResponseHeaders(200, 0);
         try (OutputStream out = exchange.getResponseBody()) {
+            out.write(": open\n\n".getBytes(StandardCharsets.UTF_8)); // puts the headers on the wire, as the real server does
+            out.flush();
             while (true) {
                 String frame = frames.take();
                 if (frame.equals(END)) {
