@@ -3,6 +3,7 @@
 // A prompt's last text block holds its script, words separated by spaces:
 //   chunks=N   stream N agent_message_chunk updates "chunk 1".."chunk N" (default 3)
 //   delay=MS   wait MS between updates (default 0)
+//   STAMP      chunks read "chunk N @<epoch ms when sent>" (for latency figures)
 //   TOOL       a tool_call and its completed tool_call_update
 //   PERM       a tool_call that asks permission; the outcome is reported as a chunk "permission: <optionId|cancelled>"
 //   HANG       after the chunks, wait for session/cancel (then stopReason "cancelled")
@@ -51,7 +52,7 @@ async function prompt(id, params) {
 	if (script.includes("EXIT")) process.exit(3);
 	for (let i = 1; i <= chunks && !session.cancelled; i++) {
 		await pause();
-		chunk(sessionId, "chunk " + i);
+		chunk(sessionId, "chunk " + i + (script.includes("STAMP") ? " @" + Date.now() : ""));
 	}
 	if (script.includes("TOOL") && !session.cancelled) {
 		update(sessionId, { sessionUpdate: "tool_call", toolCallId: "read-1", title: "Reading a file", kind: "read", status: "pending" });
