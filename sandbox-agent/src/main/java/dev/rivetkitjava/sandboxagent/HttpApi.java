@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.net.ConnectException;
 import java.net.URI;
 import java.net.http.HttpClient;
+import java.net.http.HttpConnectTimeoutException;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
@@ -128,14 +129,15 @@ final class HttpApi {
         if (cause instanceof SandboxAgentException known) {
             return known;
         }
-        if (cause instanceof HttpTimeoutException) {
-            return new SandboxAgentTimeoutException(describe(request) + " timed out after "
-                    + request.timeout().map(Duration::toString).orElse("its timeout"));
+        if (cause instanceof HttpTimeoutException && !(cause instanceof HttpConnectTimeoutException)) {
+            return new SandboxAgentTimeoutException(describe(request) + " to sandbox-agent at " + baseUrl
+                    + " timed out after " + request.timeout().map(Duration::toString).orElse("its timeout"));
         }
         if (cause instanceof CancellationException) {
             return new SandboxAgentException(describe(request) + " was cancelled", cause);
         }
-        String reason = cause instanceof ConnectException ? "connection refused" : String.valueOf(cause.getMessage());
+        String reason = cause instanceof ConnectException ? "connection refused"
+                : cause instanceof HttpConnectTimeoutException ? "connect timed out" : String.valueOf(cause.getMessage());
         return new ServerUnreachableException("cannot reach sandbox-agent at " + baseUrl + " (" + describe(request)
                 + ": " + reason + ")", cause);
     }
