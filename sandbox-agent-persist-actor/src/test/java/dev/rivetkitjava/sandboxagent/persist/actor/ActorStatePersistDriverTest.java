@@ -12,7 +12,6 @@ import dev.rivetkitjava.actor.Registry;
 import dev.rivetkitjava.actor.store.ActorStore;
 import dev.rivetkitjava.actor.store.InMemoryActorStore;
 import dev.rivetkitjava.actor.store.sqlite.SqliteActorStore;
-import dev.rivetkitjava.sandboxagent.persist.EventIndexConflictException;
 import dev.rivetkitjava.sandboxagent.persist.ListPage;
 import dev.rivetkitjava.sandboxagent.persist.PageRequest;
 import dev.rivetkitjava.sandboxagent.persist.SessionEvent;
@@ -189,15 +188,6 @@ class ActorStatePersistDriverTest extends SessionPersistDriverContract {
         }
         assertThat(readAll(100, (page, none) -> driver.listEvents("s-1", page))).hasSize(500)
                 .first().extracting(SessionEvent::eventIndex).isEqualTo(2L);
-    }
-
-    @Test
-    void aBatchWithAConflictInsertsNothing() {
-        SessionEvent first = event("s-1", 1);
-        driver.insertEvent("s-1", first);
-        assertThatThrownBy(() -> driver.insertEvents("s-1", List.of(event("s-1", 2), event("s-1", 1))))
-                .isInstanceOf(EventIndexConflictException.class);
-        assertThat(driver.listEvents("s-1", PageRequest.first()).items()).containsExactly(first);
     }
 
     @Test

@@ -3,7 +3,6 @@ package dev.rivetkitjava.sandboxagent.persist.postgres;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.rivetkitjava.sandboxagent.persist.EventIndexConflictException;
 import dev.rivetkitjava.sandboxagent.persist.PageRequest;
 import dev.rivetkitjava.sandboxagent.persist.SessionEvent;
 import dev.rivetkitjava.sandboxagent.persist.SessionPersistDriver;
@@ -56,15 +55,6 @@ class PostgresSessionPersistDriverTest extends SessionPersistDriverContract {
         inPublic.updateSession(session("in-public", 1));
         assertThat(driver.getSession("in-public")).isEmpty();
         assertThat(inPublic.getSession("in-public")).isPresent();
-    }
-
-    @Test
-    void aBatchWithAConflictInsertsNothing() {
-        SessionEvent first = event("s-1", 1);
-        driver.insertEvent("s-1", first);
-        assertThatThrownBy(() -> driver.insertEvents("s-1", List.of(event("s-1", 2), event("s-1", 1))))
-                .isInstanceOf(EventIndexConflictException.class);
-        assertThat(driver.listEvents("s-1", PageRequest.first()).items()).containsExactly(first);
     }
 
     @Test

@@ -3,7 +3,6 @@ package dev.rivetkitjava.sandboxagent.persist.sqlite;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.rivetkitjava.sandboxagent.persist.EventIndexConflictException;
 import dev.rivetkitjava.sandboxagent.persist.PageRequest;
 import dev.rivetkitjava.sandboxagent.persist.SessionEvent;
 import dev.rivetkitjava.sandboxagent.persist.SessionPersistDriver;
@@ -49,15 +48,6 @@ class SqliteSessionPersistDriverTest extends SessionPersistDriverContract {
         driver = SqliteSessionPersistDriver.open(file());
         assertThat(driver.getSession("s-1")).contains(session("s-1", 10));
         assertThat(driver.listEvents("s-1", PageRequest.first()).items()).containsExactlyElementsOf(events);
-    }
-
-    @Test
-    void aBatchWithAConflictInsertsNothing() {
-        SessionEvent first = event("s-1", 1);
-        driver.insertEvent("s-1", first);
-        assertThatThrownBy(() -> driver.insertEvents("s-1", List.of(event("s-1", 2), event("s-1", 1))))
-                .isInstanceOf(EventIndexConflictException.class);
-        assertThat(driver.listEvents("s-1", PageRequest.first()).items()).containsExactly(first);
     }
 
     @Test
