@@ -3,7 +3,6 @@ package dev.rivetkitjava.benchmarks;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.rivetkitjava.actor.ActorHandle;
 import dev.rivetkitjava.actor.ActorKey;
 import dev.rivetkitjava.actor.ActorType;
 import dev.rivetkitjava.actor.Registry;
@@ -57,20 +56,27 @@ public final class PersistDriverFigures {
             figures("PostgreSQL", driver, measured);
         }
 
+        // Every write saves the whole state, so its cost grows with the events kept: at the default cap and below.
+        for (int maxEvents : new int[] {500, 50}) {
+            actorState(dir.resolve("actors-" + maxEvents + ".db"), maxEvents, measured);
+        }
+    }
+
+    private static void actorState(Path db, int maxEvents, Duration measured) throws Exception {
         AtomicReference<SessionPersistDriver> inActor = new AtomicReference<>();
         ActorType<Workspace, WorkspaceVars> workspace = ActorType.builder("workspace", Workspace.class,
                         WorkspaceVars.class)
                 .createState(c -> new Workspace(new PersistedSessions()))
-                .createVars(c -> new WorkspaceVars(ActorStatePersistDriver.of(c, Workspace::sessions)))
+                .createVars(c -> new WorkspaceVars(ActorStatePersistDriver.builder(c, Workspace::sessions)
+                        .maxEventsPerSession(maxEvents).build()))
                 .onWake(c -> inActor.set(c.vars().persist()))
                 .action("wake", c -> null)
                 .sleepTimeout(Duration.ofHours(1))
                 .build();
-        try (SqliteActorStore store = SqliteActorStore.open(dir.resolve("actors.db"));
+        try (SqliteActorStore store = SqliteActorStore.open(db);
              Registry registry = Registry.builder().use(workspace).store(store).build()) {
-            ActorHandle actor = registry.actor(workspace).getOrCreate(ActorKey.of("bench"));
-            actor.action("wake", Object.class);
-            figures("actor state (SQLite store, 500 events kept)", inActor.get(), measured);
+            registry.actor(workspace).getOrCreate(ActorKey.of("bench")).action("wake", Object.class);
+            figures("actor state (SQLite store, " + maxEvents + " events kept)", inActor.get(), measured);
         }
     }
 

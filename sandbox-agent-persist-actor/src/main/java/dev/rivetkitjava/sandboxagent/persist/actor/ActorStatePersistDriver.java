@@ -50,7 +50,8 @@ public final class ActorStatePersistDriver implements SessionPersistDriver {
     }
 
     /** A driver with the default caps on the {@link PersistedSessions} that {@code sessions} finds in the state. */
-    public static <S> ActorStatePersistDriver of(ActorContext<S, ?> c, Function<? super S, PersistedSessions> sessions) {
+    public static <S> ActorStatePersistDriver of(ActorContext<S, ?> c,
+            Function<? super S, PersistedSessions> sessions) {
         return builder(c, sessions).build();
     }
 
@@ -141,7 +142,8 @@ public final class ActorStatePersistDriver implements SessionPersistDriver {
         return inTurn(() -> {
             List<SessionEvent> log = sessionsInState.call().events.getOrDefault(sessionId, List.of());
             int from = insertionPoint(log, after + 1);
-            List<SessionEvent> rows = new ArrayList<>(log.subList(from, Math.min(log.size(), from + request.limit() + 1)));
+            int to = (int) Math.min(log.size(), from + request.limit() + 1L);
+            List<SessionEvent> rows = new ArrayList<>(log.subList(from, to));
             return ListPage.ofLookahead(rows, request.limit(), Cursors::afterEvent);
         });
     }

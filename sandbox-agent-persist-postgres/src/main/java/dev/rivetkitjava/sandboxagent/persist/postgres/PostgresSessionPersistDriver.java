@@ -121,7 +121,9 @@ public final class PostgresSessionPersistDriver implements SessionPersistDriver,
             if ((dataSource == null) == (jdbcUrl == null)) {
                 throw new IllegalStateException("set exactly one of dataSource(...) and jdbcUrl(...)");
             }
-            String where = "schema \"" + schema + "\"" + (jdbcUrl == null ? "" : " at " + jdbcUrl);
+            // The URL's parameters may hold a password: messages name the server and database only.
+            String where = "schema \"" + schema + "\""
+                    + (jdbcUrl == null ? "" : " at " + jdbcUrl.split("\\?", 2)[0]);
             HikariDataSource pool = null;
             if (jdbcUrl != null) {
                 HikariConfig config = new HikariConfig();

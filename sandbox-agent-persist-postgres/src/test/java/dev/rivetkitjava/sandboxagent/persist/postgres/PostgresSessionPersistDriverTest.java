@@ -51,7 +51,8 @@ class PostgresSessionPersistDriverTest extends SessionPersistDriverContract {
 
     @Test
     void theDefaultSchemaIsPublic() {
-        PostgresSessionPersistDriver inPublic = PostgresSessionPersistDriver.create(EmbeddedPostgresFixture.dataSource());
+        PostgresSessionPersistDriver inPublic =
+                PostgresSessionPersistDriver.create(EmbeddedPostgresFixture.dataSource());
         inPublic.updateSession(session("in-public", 1));
         assertThat(driver.getSession("in-public")).isEmpty();
         assertThat(inPublic.getSession("in-public")).isPresent();
@@ -98,7 +99,9 @@ class PostgresSessionPersistDriverTest extends SessionPersistDriverContract {
             port = socket.getLocalPort();
         }
         String url = "jdbc:postgresql://127.0.0.1:" + port + "/postgres";
-        assertThatThrownBy(() -> PostgresSessionPersistDriver.builder().jdbcUrl(url, "postgres", "x").build())
-                .isInstanceOf(PostgresPersistException.class).hasMessageContaining(url);
+        assertThatThrownBy(() -> PostgresSessionPersistDriver.builder()
+                .jdbcUrl(url + "?password=hunter2", "postgres", null).build())
+                .isInstanceOf(PostgresPersistException.class).hasMessageContaining(url)
+                .hasMessageNotContaining("hunter2");
     }
 }
