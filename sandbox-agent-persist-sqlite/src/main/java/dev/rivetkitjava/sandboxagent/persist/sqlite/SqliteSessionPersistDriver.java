@@ -331,8 +331,8 @@ public final class SqliteSessionPersistDriver implements SessionPersistDriver, A
     private <T> T transaction(String operation, SqlWork<T> work) {
         return locked(operation, () -> {
             try (Statement statement = connection.createStatement()) {
-                // IMMEDIATE takes the write lock up front: a deferred transaction that must upgrade later can fail
-                // with SQLITE_BUSY without waiting for busy_timeout.
+                // Write lock first (IMMEDIATE), so another process's writer makes this wait on busy_timeout rather
+                // than fail with SQLITE_BUSY halfway.
                 statement.execute("BEGIN IMMEDIATE");
                 try {
                     T result = work.run();
