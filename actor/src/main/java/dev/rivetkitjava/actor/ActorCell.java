@@ -24,6 +24,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
@@ -59,6 +60,8 @@ final class ActorCell<S, V> {
     private final ContextImpl hooks = new ContextImpl(null, NO_DEADLINE);
     private final Map<String, ConnImpl> conns = new ConcurrentHashMap<>();
     private final AtomicInteger keepAwake = new AtomicInteger();
+    /** In the saver's queue of dirty cells: it is queued once, however often it turns dirty meanwhile. */
+    final AtomicBoolean queuedForSave = new AtomicBoolean();
     private final Logger actorLog;
 
     private volatile Status status = Status.STARTING;
@@ -545,7 +548,9 @@ final class ActorCell<S, V> {
     private void markDirtyLocked() {
         if (!dirty) {
             dirty = true;
-            runtime.saver().markDirty(this);
+            if (queuedForSave.compareAndSet(false, true)) {
+                runtime.saver().markDirty(this);
+            }
         }
     }
 

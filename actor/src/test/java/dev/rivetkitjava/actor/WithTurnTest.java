@@ -139,6 +139,25 @@ class WithTurnTest {
     }
 
     @Test
+    void anActorSavedOnEveryCallWaitsInTheSaversQueueOnce() throws Exception {
+        try (Registry registry = registry()) {
+            ActorHandle actor = registry.actor("counter").getOrCreate(ActorKey.of("a"));
+            actor.action("reentrant", Integer.class);
+            ActorContext<Count, Void> c = context.get();
+            for (int i = 0; i < 100; i++) {
+                c.withTurn(() -> {
+                    increment(c);
+                    c.saveState();
+                    return null;
+                });
+            }
+            // Each call turned the actor dirty again; queued once per call, the saver would wait for its turn
+            // (held by the caller waiting on that very saver) once per entry.
+            assertThat(((ActorRuntime) registry.placement()).saver().queuedCells()).isOne();
+        }
+    }
+
+    @Test
     void afterSleepItFailsClearlyAndChangesNothing() throws Exception {
         try (Registry registry = registry()) {
             ActorHandle actor = registry.actor("counter").getOrCreate(ActorKey.of("a"));
