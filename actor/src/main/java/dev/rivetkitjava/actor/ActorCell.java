@@ -24,6 +24,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
@@ -59,6 +60,8 @@ final class ActorCell<S, V> {
     private final ContextImpl hooks = new ContextImpl(null, NO_DEADLINE);
     private final Map<String, ConnImpl> conns = new ConcurrentHashMap<>();
     private final AtomicInteger keepAwake = new AtomicInteger();
+    /** In the saver's queue of dirty cells: it is queued once, however often it turns dirty meanwhile. */
+    final AtomicBoolean queuedForSave = new AtomicBoolean();
     private final Logger actorLog;
 
     private volatile Status status = Status.STARTING;
@@ -545,7 +548,9 @@ final class ActorCell<S, V> {
     private void markDirtyLocked() {
         if (!dirty) {
             dirty = true;
-            runtime.saver().markDirty(this);
+            if (queuedForSave.compareAndSet(false, true)) {
+                runtime.saver().markDirty(this);
+            }
         }
     }
 
@@ -857,6 +862,32 @@ final class ActorCell<S, V> {
                     throw e.getCause() instanceof Exception cause ? cause : e;
                 }
             });
+        }
+
+        @Override
+        public <T> T withTurn(Callable<T> work) throws Exception {
+            if (turn.isHeldByCurrentThread()) {
+                requireNotStopped();
+                return work.call();
+            }
+            acquire(deadline(System.nanoTime(), defaultActionTimeout()), "withTurn");
+            try {
+                // STOPPING lets work in while the stop waits for running actions: it lands before the final save.
+                if (status != Status.AWAKE && status != Status.STOPPING) {
+                    throw ActorErrors.stopped(id);
+                }
+                // Counted as running work, so a stop waits for it even if it awaits.
+                inflight++;
+                try {
+                    return work.call();
+                } finally {
+                    inflight--;
+                    lastActivityMillis = runtime.clock().nowMillis();
+                    afterWorkLocked();
+                }
+            } finally {
+                turn.unlock();
+            }
         }
 
         /** Runs {@code work} with the turn released, and takes it back whatever happens. */

@@ -4,6 +4,8 @@ import dev.rivetkitjava.actor.store.ActorStore;
 import dev.rivetkitjava.actor.store.StateWrite;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -80,8 +82,16 @@ final class StateSaver implements AutoCloseable {
     }
 
     private void collectDirty(List<PendingWrite> batch) {
+        // A cell with an urgent write in this batch is held by a thread waiting for the batch: its turn would not
+        // come, and its state is in the batch already.
+        Set<ActorCell<?, ?>> urgentCells = Collections.newSetFromMap(new IdentityHashMap<>());
+        batch.forEach(pending -> urgentCells.add(pending.cell()));
         List<ActorCell<?, ?>> busy = new ArrayList<>();
         for (ActorCell<?, ?> cell; (cell = dirtyCells.poll()) != null; ) {
+            cell.queuedForSave.set(false);
+            if (urgentCells.contains(cell)) {
+                continue;
+            }
             StateSaver.PendingWrite pending = cell.serializeIfDirty();
             if (pending == ActorCell.BUSY) {
                 busy.add(cell);
@@ -89,7 +99,16 @@ final class StateSaver implements AutoCloseable {
                 batch.add(pending);
             }
         }
-        dirtyCells.addAll(busy);
+        for (ActorCell<?, ?> cell : busy) {
+            if (cell.queuedForSave.compareAndSet(false, true)) {
+                dirtyCells.add(cell);
+            }
+        }
+    }
+
+    /** Cells waiting for the next periodic save: each at most once. */
+    int queuedCells() {
+        return dirtyCells.size();
     }
 
     private void write(List<PendingWrite> batch) {
@@ -106,8 +125,9 @@ final class StateSaver implements AutoCloseable {
             failures.increment();
             log.error("saving the state of {} actors failed; will retry", batch.size(), e);
             for (PendingWrite pending : batch) {
-                pending.cell().saveFailed();
+                // First release an urgent writer, which waits holding the turn that saveFailed takes.
                 pending.done().completeExceptionally(e);
+                pending.cell().saveFailed();
             }
             return;
         } finally {
