@@ -1,0 +1,21 @@
+package dev.rivetkitjava.sandboxagent;
+
+/**
+ * The agent process exited (the server's {@code _adapter/agent_exited}) while a request was waiting for it. The
+ * session's next call starts a new agent process and restores the session.
+ */
+public final class AgentExitedException extends SandboxAgentException {
+
+    private final Integer exitCode;
+
+    public AgentExitedException(String agent, Integer exitCode) {
+        super("agent '" + agent + "' exited" + (exitCode == null ? "" : " with code " + exitCode)
+                + " before answering; the session's next call restores it in a new agent process");
+        this.exitCode = exitCode;
+    }
+
+    /** The exit code, or null when the server did not report one. */
+    public Integer exitCode() {
+        return exitCode;
+    }
+}

@@ -1,0 +1,959 @@
+package dev.rivetkitjava.sandboxagent;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.rivetkitjava.sandboxagent.persist.InMemorySessionPersistDriver;
+import dev.rivetkitjava.sandboxagent.persist.ListPage;
+import dev.rivetkitjava.sandboxagent.persist.PageRequest;
+import dev.rivetkitjava.sandboxagent.persist.SessionEvent;
+import dev.rivetkitjava.sandboxagent.persist.SessionPersistDriver;
+import dev.rivetkitjava.sandboxagent.persist.SessionRecord;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
+import java.util.function.UnaryOperator;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A client of one Sandbox Agent server: the Java twin of npm {@code sandbox-agent@0.4.2}'s {@code SandboxAgent}.
+ * Sessions live on the client side, in a {@link SessionPersistDriver}; the SDK runs one ACP server per agent on
+ * the server and restores sessions there when it lost them. Thread-safe; {@link #dispose()} when done.
+ *
+ * <pre>{@code
+ * try (SandboxAgent sdk = SandboxAgent.connect("http://127.0.0.1:2468")) {
+ *     Session session = sdk.createSession(SessionCreateRequest.of("codex"));
+ *     session.onEvent(event -> System.out.println(event.payload()));
+ *     System.out.println(session.prompt("Summarise README.md").stopReason());
+ * }
+ * }</pre>
+ */
+public final class SandboxAgent implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(SandboxAgent.class);
+    private static final int ACP_PROTOCOL_VERSION = 1;
+    private static final int SCAN_PAGE = 500;
+
+    private final HttpApi api;
+    private final SessionPersistDriver persist;
+    private final Duration promptTimeout;
+    private final int replayMaxEvents;
+    private final int replayMaxChars;
+    private final int maxMessageBytes;
+    private final Duration streamReadTimeout;
+    private final SandboxAgentServer ownedServer;
+    private final ExecutorService httpExecutor = Executors.newVirtualThreadPerTaskExecutor();
+    private final HttpClient httpClient;
+    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(runnable -> {
+        Thread thread = new Thread(runnable, "sandbox-agent-timer");
+        thread.setDaemon(true);
+        return thread;
+    });
+
+    private final Map<String, Live> liveByAgent = new HashMap<>(); // guarded by itself
+    private final Map<String, EventPipeline> pipelines = new ConcurrentHashMap<>();
+    private final Map<String, List<Consumer<SessionEvent>>> eventListeners = new ConcurrentHashMap<>();
+    private final Map<String, List<Consumer<PermissionRequest>>> permissionListeners = new ConcurrentHashMap<>();
+    private final Map<String, PendingPermission> pendingPermissions = new ConcurrentHashMap<>();
+    /** Per-session lock held while binding or restoring a session (it may wait for the agent). */
+    private final Map<String, ReentrantLock> sessionLocks = new ConcurrentHashMap<>();
+    /** Serialises read-modify-writes of records; never held while waiting, so event listeners may take it. */
+    private final Object recordWrites = new Object();
+    private volatile boolean disposed;
+
+    private SandboxAgent(Builder builder, SandboxAgentServer ownedServer) {
+        this.httpClient = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).executor(httpExecutor)
+                .connectTimeout(builder.requestTimeout.compareTo(Duration.ofSeconds(10)) < 0 ? builder.requestTimeout
+                        : Duration.ofSeconds(10))
+                .build();
+        this.api = new HttpApi(httpClient, builder.baseUrl, builder.token, builder.requestTimeout);
+        this.persist = builder.persist;
+        this.promptTimeout = builder.promptTimeout;
+        this.replayMaxEvents = builder.replayMaxEvents;
+        this.replayMaxChars = builder.replayMaxChars;
+        this.maxMessageBytes = builder.maxMessageBytes;
+        this.streamReadTimeout = builder.streamReadTimeout;
+        this.ownedServer = ownedServer;
+    }
+
+    /** Connects with the defaults and waits (at most 30 s) until the server is healthy. */
+    public static SandboxAgent connect(String baseUrl) {
+        return builder(baseUrl).build();
+    }
+
+    public static Builder builder(String baseUrl) {
+        return new Builder(baseUrl);
+    }
+
+    /** Starts a server (see {@link SandboxAgentServer}) and connects to it; disposing the SDK stops the server. */
+    public static SandboxAgent start(SandboxAgentServer.Builder server) {
+        return start(server, UnaryOperator.identity());
+    }
+
+    /** As {@link #start(SandboxAgentServer.Builder)}, with SDK options (the URL and token come from the server). */
+    public static SandboxAgent start(SandboxAgentServer.Builder server, UnaryOperator<Builder> options) {
+        SandboxAgentServer started = server.start();
+        try {
+            Builder builder = options.apply(builder(started.baseUrl()).token(started.token()));
+            SandboxAgent sdk = new SandboxAgent(builder, started);
+            sdk.awaitHealth(builder.healthTimeout);
+            return sdk;
+        } catch (RuntimeException e) {
+            started.stop();
+            throw e;
+        }
+    }
+
+    public String baseUrl() {
+        return api.baseUrl();
+    }
+
+    // ---------------------------------------------------------------------------------------------- REST
+
+    public Health health() {
+        return api.getJson("/v1/health", Health.class);
+    }
+
+    public List<AgentInfo> listAgents() {
+        return List.of(api.getJson("/v1/agents", AgentList.class).agents());
+    }
+
+    private record AgentList(AgentInfo[] agents) {
+    }
+
+    /** One agent; with {@code config}, its version, path and config options too. */
+    public AgentInfo getAgent(String agent, boolean config) {
+        return api.getJson("/v1/agents/" + encode(agent) + (config ? "?config=true" : ""), AgentInfo.class);
+    }
+
+    public AgentInstallResult installAgent(String agent, AgentInstallRequest request) {
+        return api.postJson("/v1/agents/" + encode(agent) + "/install", request, AgentInstallResult.class);
+    }
+
+    private static String encode(String segment) {
+        return URLEncoder.encode(segment, StandardCharsets.UTF_8).replace("+", "%20");
+    }
+
+    private void awaitHealth(Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        long backoff = 50;
+        SandboxAgentException last;
+        while (true) {
+            try {
+                Health health = health();
+                if ("ok".equals(health.status())) {
+                    return;
+                }
+                last = new SandboxAgentException("sandbox-agent at " + baseUrl() + " reports status " + health.status());
+            } catch (AuthenticationException e) {
+                throw e;
+            } catch (SandboxAgentException e) {
+                last = e;
+            }
+            if (System.nanoTime() + backoff * 1_000_000 > deadline) {
+                break;
+            }
+            sleep(backoff);
+            backoff = Math.min(backoff * 2, 1_000);
+        }
+        dispose();
+        if (last instanceof ServerUnreachableException) {
+            throw new ServerUnreachableException("cannot reach sandbox-agent at " + baseUrl() + ": not healthy within "
+                    + timeout + " (" + last.getMessage() + ")", last);
+        }
+        throw new SandboxAgentTimeoutException("sandbox-agent at " + baseUrl() + " not healthy within " + timeout + ": "
+                + last.getMessage());
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new SandboxAgentException("interrupted", e);
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------- sessions
+
+    /**
+     * Creates a session: an ACP {@code session/new} on the agent's ACP server, then the record persisted.
+     *
+     * @throws SandboxAgentException "agent returned no sessionId" for an agent that is not an ACP agent (the
+     *     builtin {@code mock})
+     */
+    public Session createSession(SessionCreateRequest request) {
+        String id = request.id() == null || request.id().isBlank() ? UUID.randomUUID().toString() : request.id().trim();
+        ReentrantLock lock = lock(id);
+        try {
+            if (persist.getSession(id).isPresent()) {
+                throw new SandboxAgentException("session '" + id + "' already exists: resume it instead");
+            }
+            ObjectNode sessionInit = sessionInit(request.sessionInit(), request.cwd());
+            Live live = live(request.agent());
+            JsonNode result = live.request(id, "session/new", sessionInit.deepCopy(), api.requestTimeout());
+            String agentSessionId = agentSessionId(result, request.agent());
+            persist.updateSession(new SessionRecord(id, request.agent(), agentSessionId, live.acp.connectionId(),
+                    System.currentTimeMillis(), null, null, sessionInit, result.get("configOptions"),
+                    result.get("modes")));
+            live.bind(id, agentSessionId);
+        } finally {
+            lock.unlock();
+        }
+        Session session = new Session(this, id, request.agent());
+        try {
+            applySettings(id, request);
+        } catch (RuntimeException e) {
+            destroySession(id);
+            throw e;
+        }
+        return session;
+    }
+
+    /** ACP {@code session/new} params: as given, with {@code cwd} (default this process's) and {@code mcpServers}. */
+    private static ObjectNode sessionInit(JsonNode given, String cwd) {
+        ObjectNode init = given instanceof ObjectNode object ? object.deepCopy() : Json.MAPPER.createObjectNode();
+        if (!init.hasNonNull("cwd")) {
+            init.put("cwd", cwd != null ? cwd : Path.of("").toAbsolutePath().toString());
+        }
+        if (!init.has("mcpServers")) {
+            init.putArray("mcpServers");
+        }
+        return init;
+    }
+
+    private static String agentSessionId(JsonNode result, String agent) {
+        JsonNode sessionId = result == null ? null : result.get("sessionId");
+        if (sessionId == null || !sessionId.isTextual() || sessionId.asText().isEmpty()) {
+            throw new SandboxAgentException("agent '" + agent + "' returned no sessionId from session/new: it does not"
+                    + " speak ACP sessions (the builtin 'mock' agent only echoes requests); result: " + result);
+        }
+        return sessionId.asText();
+    }
+
+    private void applySettings(String id, SessionCreateRequest request) {
+        if (request.mode() != null) {
+            rawSend(id, "session/set_mode", Json.MAPPER.createObjectNode().put("modeId", request.mode()));
+        }
+        if (request.model() != null) {
+            setConfigOption(id, "model", request.model());
+        }
+        if (request.thoughtLevel() != null) {
+            setConfigOption(id, "thought_level", request.thoughtLevel());
+        }
+    }
+
+    private void setConfigOption(String id, String configId, String value) {
+        rawSend(id, "session/set_config_option", Json.MAPPER.createObjectNode().put("configId", configId)
+                .put("value", value));
+    }
+
+    /** A handle on a persisted session, bound (restored if needed) on the agent now. */
+    public Session resumeSession(String id) {
+        SessionRecord record = bound(id).record;
+        return new Session(this, id, record.agent());
+    }
+
+    /** Resumes the session with the request's id if it is persisted, else creates it. */
+    public Session resumeOrCreateSession(SessionCreateRequest request) {
+        Objects.requireNonNull(request.id(), "resumeOrCreateSession needs an id");
+        if (persist.getSession(request.id().trim()).isPresent()) {
+            Session session = resumeSession(request.id().trim());
+            applySettings(session.id(), request);
+            return session;
+        }
+        return createSession(request);
+    }
+
+    public Optional<Session> getSession(String id) {
+        return persist.getSession(id).map(record -> new Session(this, record.id(), record.agent()));
+    }
+
+    public ListPage<SessionRecord> listSessions(PageRequest request) {
+        return persist.listSessions(request);
+    }
+
+    public ListPage<SessionEvent> getEvents(String sessionId, PageRequest request) {
+        return persist.listEvents(sessionId, request);
+    }
+
+    /**
+     * Cancels the session's running turn and pending permission requests and marks it destroyed. The agent's ACP
+     * server stays until {@link #dispose()} (as in the TS SDK); a destroyed session can be resumed.
+     */
+    public Session destroySession(String id) {
+        SessionRecord record = record(id);
+        pendingPermissions.values().stream().filter(p -> p.sessionId.equals(id)).toList()
+                .forEach(p -> answerCancelled(p));
+        try {
+            cancel(id);
+        } catch (SandboxAgentException e) {
+            log.debug("session '{}': cancel while destroying failed: {}", id, e.getMessage());
+        }
+        updateRecord(id, current -> current.withDestroyedAt(System.currentTimeMillis()));
+        pipeline(id).flush();
+        return new Session(this, id, record.agent());
+    }
+
+    SessionRecord record(String id) {
+        return persist.getSession(id).orElseThrow(() -> new SessionNotFoundException(id));
+    }
+
+    private SessionRecord updateRecord(String id, UnaryOperator<SessionRecord> change) {
+        synchronized (recordWrites) {
+            SessionRecord updated = change.apply(record(id));
+            persist.updateSession(updated);
+            return updated;
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------- turns
+
+    PromptResult prompt(String id, List<ContentBlock> blocks) {
+        Objects.requireNonNull(blocks, "prompt");
+        JsonNode result = sessionRequest(id, "session/prompt", promptTimeout, (binding, params) -> {
+            ArrayNode prompt = params.putArray("prompt");
+            String replay = binding.live.replay.remove(id);
+            if (replay != null) {
+                prompt.add(ContentBlock.text(replay).json());
+            }
+            blocks.forEach(block -> prompt.add(block.json()));
+        });
+        return new PromptResult(result.path("stopReason").asText(null), result);
+    }
+
+    JsonNode rawSend(String id, String method, JsonNode params) {
+        if ("session/cancel".equals(method)) {
+            throw new IllegalArgumentException("send session/cancel with Session.cancel() (a notification, not a request)");
+        }
+        if (params != null && !params.isObject() && !params.isNull()) {
+            throw new IllegalArgumentException("params must be a JSON object, got " + params.getNodeType());
+        }
+        return sessionRequest(id, method, api.requestTimeout(), (binding, out) -> {
+            if (params instanceof ObjectNode given) {
+                given.properties().forEach(field -> {
+                    if (!field.getKey().equals("sessionId")) {
+                        out.set(field.getKey(), field.getValue().deepCopy());
+                    }
+                });
+            }
+        });
+    }
+
+    private interface ParamsWriter {
+        void write(Binding binding, ObjectNode params);
+    }
+
+    /**
+     * Sends a session request on its current binding (restoring it first when needed). When the request never
+     * reached the agent because the binding was lost (server restarted, agent gone), restores and sends once more.
+     */
+    private JsonNode sessionRequest(String id, String method, Duration timeout, ParamsWriter writer) {
+        for (int attempt = 0; ; attempt++) {
+            Binding binding = bound(id);
+            ObjectNode params = Json.MAPPER.createObjectNode().put("sessionId", binding.agentSessionId);
+            writer.write(binding, params);
+            try {
+                return binding.live.request(id, method, params, timeout);
+            } catch (HttpProblemException e) {
+                if (attempt > 0 || binding.live.acp.lostCause() == null) {
+                    throw e;
+                }
+                log.info("session '{}': ACP server {} is gone ({}); restoring the session", id,
+                        binding.live.acp.serverId(), e.getMessage());
+            } catch (SandboxAgentTimeoutException e) {
+                if ("session/prompt".equals(method)) {
+                    cancel(id);
+                }
+                throw e;
+            }
+        }
+    }
+
+    /** Cancels the running turn; a no-op when the session is not bound (nothing can be running). */
+    void cancel(String id) {
+        record(id);
+        Binding binding = currentBinding(id);
+        if (binding != null) {
+            binding.live.notify(id, "session/cancel",
+                    Json.MAPPER.createObjectNode().put("sessionId", binding.agentSessionId));
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------- binding
+
+    private record Binding(Live live, String agentSessionId, SessionRecord record) {
+    }
+
+    private ReentrantLock lock(String id) {
+        ReentrantLock lock = sessionLocks.computeIfAbsent(id, key -> new ReentrantLock());
+        lock.lock();
+        return lock;
+    }
+
+    /** The live binding of a session, or null when it has none on a usable connection. */
+    private Binding currentBinding(String id) {
+        SessionRecord record = record(id);
+        Live live;
+        synchronized (liveByAgent) {
+            live = liveByAgent.get(record.agent());
+        }
+        if (live == null || live.acp.lostCause() != null || record.agentSessionId() == null
+                || !live.acp.connectionId().equals(record.lastConnectionId())
+                || !record.agentSessionId().equals(live.agentSessionOf(id))) {
+            return null;
+        }
+        return new Binding(live, record.agentSessionId(), record);
+    }
+
+    /** The session's binding, restoring the session when the live connection does not hold it. */
+    private Binding bound(String id) {
+        ensureOpen();
+        ReentrantLock lock = lock(id);
+        try {
+            Binding binding = currentBinding(id);
+            return binding != null ? binding : restore(record(id));
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * The TS SDK's restore: collect the history, a NEW {@code session/new} with the stored init, the record rebound
+     * (new agent session id and connection, destroyedAt cleared, createdAt kept), the history queued as the first
+     * block of the next prompt, and an {@code _sdk/session_restored} event.
+     */
+    private Binding restore(SessionRecord record) {
+        String id = record.id();
+        ReplayText replay = ReplayText.of(replayEvents(id), replayMaxChars);
+        Live live = live(record.agent());
+        ObjectNode init = sessionInit(record.sessionInit(), null);
+        JsonNode result = live.request(id, "session/new", init, api.requestTimeout());
+        String agentSessionId = agentSessionId(result, record.agent());
+        SessionRecord rebound = updateRecord(id, current -> {
+            SessionRecord updated = current.withBinding(agentSessionId, live.acp.connectionId());
+            if (result.has("configOptions")) {
+                updated = updated.withConfigOptions(result.get("configOptions"));
+            }
+            return result.has("modes") ? updated.withModes(result.get("modes")) : updated;
+        });
+        live.bind(id, agentSessionId);
+        if (replay != null) {
+            live.replay.put(id, replay.text());
+        }
+        ObjectNode restored = Json.MAPPER.createObjectNode().put("contextRestored", replay != null)
+                .put("replayedEvents", replay == null ? 0 : replay.events())
+                .put("previousAgentSessionId", record.agentSessionId()).put("agentSessionId", agentSessionId);
+        pipeline(id).submit(SessionEvent.Sender.CLIENT, live.acp.connectionId(),
+                JsonRpcMessage.notification("_sdk/session_restored", restored), null);
+        log.info("session '{}' restored on agent '{}' as {} ({} events replayed)", id, record.agent(), agentSessionId,
+                replay == null ? 0 : replay.events());
+        return new Binding(live, agentSessionId, rebound);
+    }
+
+    /** The last {@code replayMaxEvents} persisted events, without the SDK's own {@code _sdk/*} signals. */
+    private List<SessionEvent> replayEvents(String id) {
+        pipeline(id).flush();
+        Deque<SessionEvent> last = new ArrayDeque<>(replayMaxEvents + 1);
+        PageRequest page = PageRequest.first(SCAN_PAGE);
+        while (true) {
+            ListPage<SessionEvent> result = persist.listEvents(id, page);
+            for (SessionEvent event : result.items()) {
+                if (!event.payload().path("method").asText("").startsWith("_sdk/")) {
+                    last.addLast(event);
+                    if (last.size() > replayMaxEvents) {
+                        last.removeFirst();
+                    }
+                }
+            }
+            if (!result.hasMore()) {
+                return new ArrayList<>(last);
+            }
+            page = page.next(result.nextCursor());
+        }
+    }
+
+    /** The usable ACP connection for an agent, started (and {@code initialize}d) when there is none. */
+    private Live live(String agent) {
+        synchronized (liveByAgent) {
+            ensureOpen();
+            Live live = liveByAgent.get(agent);
+            if (live != null && live.acp.lostCause() == null) {
+                return live;
+            }
+            if (live != null) {
+                liveByAgent.remove(agent);
+                Thread.ofVirtual().start(live.acp::close);
+            }
+            Live fresh = new Live(agent);
+            ObjectNode initialize = Json.MAPPER.createObjectNode().put("protocolVersion", ACP_PROTOCOL_VERSION);
+            initialize.putObject("clientCapabilities");
+            initialize.putObject("clientInfo").put("name", "rivetkit-java-sandbox-agent").put("version", "v1");
+            try {
+                fresh.request(null, "initialize", initialize, api.requestTimeout());
+            } catch (RuntimeException e) {
+                Thread.ofVirtual().start(fresh.acp::close);
+                throw e;
+            }
+            liveByAgent.put(agent, fresh);
+            return fresh;
+        }
+    }
+
+    /** How many times the agent's current ACP connection opened its event stream; 0 without one. For tests. */
+    long streamsOpened(String agent) {
+        synchronized (liveByAgent) {
+            Live live = liveByAgent.get(agent);
+            return live == null ? 0 : live.acp.streamsOpened();
+        }
+    }
+
+    private void ensureOpen() {
+        if (disposed) {
+            throw new SandboxAgentException("this SandboxAgent was disposed");
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------- events
+
+    private EventPipeline pipeline(String id) {
+        return pipelines.computeIfAbsent(id, key -> new EventPipeline(key, persist, event -> deliver(key, event)));
+    }
+
+    private void deliver(String id, SessionEvent event) {
+        for (Consumer<SessionEvent> listener : eventListeners.getOrDefault(id, List.of())) {
+            try {
+                listener.accept(event);
+            } catch (RuntimeException e) {
+                log.warn("an event listener of session '{}' threw on event {}", id, event.eventIndex(), e);
+            }
+        }
+    }
+
+    /** Every event of the session from now on, after it is persisted, in order, on the session's event thread. */
+    public Subscription onSessionEvent(String sessionId, Consumer<SessionEvent> listener) {
+        return subscribe(eventListeners, sessionId, listener);
+    }
+
+    /**
+     * The session's permission requests. While a session has no such listener, the SDK answers them
+     * {@code cancelled} at once.
+     */
+    public Subscription onPermissionRequest(String sessionId, Consumer<PermissionRequest> listener) {
+        return subscribe(permissionListeners, sessionId, listener);
+    }
+
+    private static <T> Subscription subscribe(Map<String, List<Consumer<T>>> listeners, String sessionId,
+            Consumer<T> listener) {
+        Objects.requireNonNull(listener, "listener");
+        List<Consumer<T>> list = listeners.computeIfAbsent(sessionId, key -> new CopyOnWriteArrayList<>());
+        list.add(listener);
+        return () -> list.remove(listener);
+    }
+
+    // ---------------------------------------------------------------------------------------------- permissions
+
+    private record PendingPermission(String sessionId, Live live, JsonNode rpcId, PermissionRequest request) {
+    }
+
+    /** Answers a permission request with the agent's option of the reply's kind. */
+    public void respondPermission(String permissionId, PermissionReply reply) {
+        Objects.requireNonNull(reply, "reply");
+        PendingPermission pending = pendingPermissions.get(permissionId);
+        if (pending == null) {
+            throw new SandboxAgentException("permission '" + permissionId + "' not found (already answered, or unknown)");
+        }
+        String optionId = optionFor(pending.request.options(), reply);
+        if (optionId == null) {
+            throw new UnsupportedPermissionReplyException(permissionId, reply, pending.request.availableReplies());
+        }
+        if (pendingPermissions.remove(permissionId) == null) {
+            throw new SandboxAgentException("permission '" + permissionId + "' was already answered");
+        }
+        ObjectNode result = Json.MAPPER.createObjectNode();
+        result.putObject("outcome").put("outcome", "selected").put("optionId", optionId);
+        pending.live.respond(pending.sessionId, pending.rpcId, result);
+    }
+
+    private void answerCancelled(PendingPermission pending) {
+        if (pendingPermissions.remove(pending.request.id()) != null) {
+            try {
+                pending.live.respond(pending.sessionId, pending.rpcId, cancelledOutcome());
+            } catch (SandboxAgentException e) {
+                log.debug("could not cancel permission request {}: {}", pending.request.id(), e.getMessage());
+            }
+        }
+    }
+
+    private static ObjectNode cancelledOutcome() {
+        ObjectNode result = Json.MAPPER.createObjectNode();
+        result.putObject("outcome").put("outcome", "cancelled");
+        return result;
+    }
+
+    private static String optionFor(JsonNode options, PermissionReply reply) {
+        List<String> kinds = switch (reply) {
+            case ONCE -> List.of("allow_once");
+            case ALWAYS -> List.of("allow_always", "allow_once");
+            case REJECT -> List.of("reject_once", "reject_always");
+        };
+        for (String kind : kinds) {
+            for (JsonNode option : options) {
+                if (kind.equals(option.path("kind").asText())) {
+                    return option.path("optionId").asText();
+                }
+            }
+        }
+        return null;
+    }
+
+    private static List<PermissionReply> availableReplies(JsonNode options) {
+        List<PermissionReply> replies = new ArrayList<>();
+        for (PermissionReply reply : PermissionReply.values()) {
+            if (optionFor(options, reply) != null) {
+                replies.add(reply);
+            }
+        }
+        return replies;
+    }
+
+    // ---------------------------------------------------------------------------------------------- dispose
+
+    /**
+     * Answers pending permission requests {@code cancelled}, deletes the SDK's ACP servers (2 s at most each),
+     * waits for queued events to be persisted, and stops a server this SDK started. Idempotent.
+     */
+    public void dispose() {
+        if (disposed) {
+            return;
+        }
+        List.copyOf(pendingPermissions.values()).forEach(this::answerCancelled);
+        disposed = true;
+        List<Live> lives;
+        synchronized (liveByAgent) {
+            lives = List.copyOf(liveByAgent.values());
+            liveByAgent.clear();
+        }
+        List<Thread> closing = lives.stream().map(live -> Thread.ofVirtual().start(live.acp::close)).toList();
+        for (Thread thread : closing) {
+            try {
+                thread.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        pipelines.values().forEach(EventPipeline::flush);
+        timer.shutdownNow();
+        httpClient.shutdownNow();
+        httpExecutor.shutdownNow();
+        if (ownedServer != null) {
+            ownedServer.stop();
+        }
+    }
+
+    @Override
+    public void close() {
+        dispose();
+    }
+
+    // ---------------------------------------------------------------------------------------------- live connection
+
+    /** One agent's ACP connection and which local sessions are bound on it. */
+    private final class Live implements AcpConnection.Inbound {
+        final AcpConnection acp;
+        private final Map<String, String> localByAgentSession = new ConcurrentHashMap<>();
+        private final Map<String, String> agentSessionByLocal = new ConcurrentHashMap<>();
+        private final Map<String, String> localByRequest = new ConcurrentHashMap<>();
+        /** Replay text waiting for the session's next prompt. */
+        final Map<String, String> replay = new ConcurrentHashMap<>();
+
+        Live(String agent) {
+            this.acp = new AcpConnection(api, agent, timer, maxMessageBytes, streamReadTimeout, this);
+        }
+
+        void bind(String id, String agentSessionId) {
+            String previous = agentSessionByLocal.put(id, agentSessionId);
+            if (previous != null) {
+                localByAgentSession.remove(previous);
+            }
+            localByAgentSession.put(agentSessionId, id);
+        }
+
+        String agentSessionOf(String id) {
+            return agentSessionByLocal.get(id);
+        }
+
+        /** Sends a request, persisting it (and its response) as the session's events when {@code id} is not null. */
+        JsonNode request(String id, String method, ObjectNode params, Duration timeout) {
+            ObjectNode envelope = JsonRpcMessage.request(acp.nextRequestId(), method, params);
+            String key = JsonRpcMessage.idKey(envelope.get("id"));
+            if (id != null) {
+                localByRequest.put(key, id);
+                record(id, SessionEvent.Sender.CLIENT, envelope, null);
+            }
+            try {
+                return acp.call(envelope, timeout);
+            } finally {
+                localByRequest.remove(key);
+                if (id != null) {
+                    pipeline(id).flush(); // the caller sees the request's events persisted (and delivered)
+                }
+            }
+        }
+
+        void notify(String id, String method, ObjectNode params) {
+            ObjectNode envelope = JsonRpcMessage.notification(method, params);
+            record(id, SessionEvent.Sender.CLIENT, envelope, null);
+            acp.send(envelope);
+        }
+
+        void respond(String id, JsonNode rpcId, JsonNode result) {
+            ObjectNode envelope = JsonRpcMessage.response(rpcId, result);
+            if (id != null) {
+                record(id, SessionEvent.Sender.CLIENT, envelope, null);
+            }
+            acp.send(envelope);
+        }
+
+        private void record(String id, SessionEvent.Sender sender, JsonNode envelope, Runnable afterDelivery) {
+            pipeline(id).submit(sender, acp.connectionId(), envelope, afterDelivery);
+        }
+
+        @Override
+        public void message(AcpConnection connection, JsonRpcMessage message) {
+            switch (message) {
+                case JsonRpcMessage.Response response -> {
+                    String id = localByRequest.remove(JsonRpcMessage.idKey(response.id()));
+                    if (id != null) {
+                        record(id, SessionEvent.Sender.AGENT, response.envelope(), null);
+                    }
+                }
+                case JsonRpcMessage.Notification notification when "_adapter/agent_exited".equals(notification.method()) -> {
+                    log.warn("agent '{}' of ACP server {} exited: {}", acp.agent(), acp.serverId(), notification.params());
+                    agentSessionByLocal.keySet().forEach(id ->
+                            record(id, SessionEvent.Sender.AGENT, notification.envelope(), null));
+                }
+                case JsonRpcMessage.Notification notification -> {
+                    String id = sessionOf(notification.params());
+                    if (id == null) {
+                        log.debug("ignored {} for no local session on {}", notification.method(), acp.serverId());
+                    } else {
+                        record(id, SessionEvent.Sender.AGENT, notification.envelope(),
+                                () -> applyUpdate(id, notification));
+                    }
+                }
+                case JsonRpcMessage.Request request -> onAgentRequest(request);
+            }
+        }
+
+        private String sessionOf(JsonNode params) {
+            JsonNode sessionId = params.get("sessionId");
+            return sessionId != null && sessionId.isTextual() ? localByAgentSession.get(sessionId.asText()) : null;
+        }
+
+        private void onAgentRequest(JsonRpcMessage.Request request) {
+            String id = sessionOf(request.params());
+            if (!"session/request_permission".equals(request.method())) {
+                log.warn("agent '{}' sent unsupported request {}; answering 'method not found'", acp.agent(), request.method());
+                ObjectNode error = JsonRpcMessage.response(request.id(), null);
+                error.remove("result");
+                error.putObject("error").put("code", -32601).put("message", "Method not found: " + request.method());
+                if (id != null) {
+                    record(id, SessionEvent.Sender.AGENT, request.envelope(), () -> sendQuietly(id, error));
+                } else {
+                    Thread.ofVirtual().start(() -> sendQuietly(null, error));
+                }
+                return;
+            }
+            if (id == null) {
+                log.warn("permission request for unknown agent session on {}: answering cancelled", acp.serverId());
+                Thread.ofVirtual().start(() -> sendQuietly(null, JsonRpcMessage.response(request.id(), cancelledOutcome())));
+                return;
+            }
+            record(id, SessionEvent.Sender.AGENT, request.envelope(), () -> offerPermission(id, request));
+        }
+
+        private void sendQuietly(String id, ObjectNode envelope) {
+            try {
+                if (id != null) {
+                    record(id, SessionEvent.Sender.CLIENT, envelope, null);
+                }
+                acp.send(envelope);
+            } catch (SandboxAgentException e) {
+                log.debug("could not answer the agent's request: {}", e.getMessage());
+            }
+        }
+
+        /** Runs once the permission request is persisted: to the listeners, or answered cancelled if there are none. */
+        private void offerPermission(String id, JsonRpcMessage.Request request) {
+            JsonNode params = request.params();
+            JsonNode options = params.path("options");
+            PermissionRequest permission = new PermissionRequest(UUID.randomUUID().toString(),
+                    System.currentTimeMillis(), id, agentSessionOf(id), availableReplies(options), options,
+                    params.get("toolCall"), request.envelope());
+            PendingPermission pending = new PendingPermission(id, this, request.id(), permission);
+            pendingPermissions.put(permission.id(), pending);
+            List<Consumer<PermissionRequest>> listeners = permissionListeners.getOrDefault(id, List.of());
+            if (listeners.isEmpty()) {
+                answerCancelled(pending);
+                return;
+            }
+            for (Consumer<PermissionRequest> listener : listeners) {
+                try {
+                    listener.accept(permission);
+                } catch (RuntimeException e) {
+                    log.warn("a permission listener of session '{}' threw", id, e);
+                }
+            }
+        }
+
+        /** Keeps the record's config options and current mode as the agent reports them. */
+        private void applyUpdate(String id, JsonRpcMessage.Notification notification) {
+            JsonNode update = notification.params().path("update");
+            String kind = update.path("sessionUpdate").asText();
+            if (!kind.equals("config_option_update") && !kind.equals("current_mode_update")) {
+                return;
+            }
+            updateRecord(id, record -> {
+                if (kind.equals("config_option_update")) {
+                    return record.withConfigOptions(update.get("configOptions"));
+                }
+                ObjectNode modes = record.modes() instanceof ObjectNode known ? known.deepCopy()
+                        : Json.MAPPER.createObjectNode();
+                modes.set("currentModeId", update.get("currentModeId"));
+                return record.withModes(modes);
+            });
+        }
+
+        @Override
+        public void eventsDropped(AcpConnection connection, long afterEventId, long firstEventId) {
+            ObjectNode params = Json.MAPPER.createObjectNode().put("afterEventId", afterEventId)
+                    .put("firstEventId", firstEventId);
+            agentSessionByLocal.keySet().forEach(id -> record(id, SessionEvent.Sender.CLIENT,
+                    JsonRpcMessage.notification("_sdk/events_dropped", params), null));
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------- builder
+
+    /** Options of a {@link SandboxAgent}; {@link #build()} connects and waits for the server's health. */
+    public static final class Builder {
+        private final String baseUrl;
+        private String token;
+        private SessionPersistDriver persist = new InMemorySessionPersistDriver();
+        private Duration requestTimeout = Duration.ofSeconds(30);
+        private Duration promptTimeout = Duration.ofMinutes(30);
+        private Duration healthTimeout = Duration.ofSeconds(30);
+        private int replayMaxEvents = 50;
+        private int replayMaxChars = 12_000;
+        private int maxMessageBytes = 16 * 1024 * 1024;
+        private Duration streamReadTimeout = AcpConnection.STREAM_READ_TIMEOUT;
+
+        private Builder(String baseUrl) {
+            Objects.requireNonNull(baseUrl, "baseUrl");
+            String trimmed = baseUrl.strip();
+            while (trimmed.endsWith("/")) {
+                trimmed = trimmed.substring(0, trimmed.length() - 1);
+            }
+            if (!trimmed.startsWith("http://") && !trimmed.startsWith("https://")) {
+                throw new IllegalArgumentException("baseUrl must be an http(s) URL, got '" + baseUrl + "'");
+            }
+            this.baseUrl = trimmed;
+        }
+
+        /** Sent as {@code Authorization: Bearer <token>}; null for a server started with {@code --no-token}. */
+        public Builder token(String token) {
+            this.token = token;
+            return this;
+        }
+
+        /** Where sessions and events are kept; in memory by default. */
+        public Builder persist(SessionPersistDriver persist) {
+            this.persist = Objects.requireNonNull(persist, "persist");
+            return this;
+        }
+
+        /** The timeout of every call but a prompt (30 s by default). */
+        public Builder requestTimeout(Duration timeout) {
+            this.requestTimeout = positive(timeout);
+            return this;
+        }
+
+        /** The timeout of a whole turn (30 min by default). */
+        public Builder promptTimeout(Duration timeout) {
+            this.promptTimeout = positive(timeout);
+            return this;
+        }
+
+        /** How long {@link #build()} waits for the server's health (30 s by default). */
+        public Builder healthTimeout(Duration timeout) {
+            this.healthTimeout = positive(timeout);
+            return this;
+        }
+
+        /** At most this many persisted events are replayed into a restored session (50 by default). */
+        public Builder replayMaxEvents(int events) {
+            this.replayMaxEvents = atLeastOne(events);
+            return this;
+        }
+
+        /** The replay text is at most about this long (12 000 characters by default). */
+        public Builder replayMaxChars(int chars) {
+            this.replayMaxChars = atLeastOne(chars);
+            return this;
+        }
+
+        /** A stream message larger than this is skipped with a log line (16 MiB by default). */
+        public Builder maxMessageBytes(int bytes) {
+            this.maxMessageBytes = atLeastOne(bytes);
+            return this;
+        }
+
+        /** A stream silent for this long is reopened (45 s by default, above the server's 15 s heartbeat). */
+        public Builder streamReadTimeout(Duration timeout) {
+            this.streamReadTimeout = positive(timeout);
+            return this;
+        }
+
+        /** Connects and waits until {@code GET /v1/health} answers ok. */
+        public SandboxAgent build() {
+            SandboxAgent sdk = new SandboxAgent(this, null);
+            sdk.awaitHealth(healthTimeout);
+            return sdk;
+        }
+
+        private static Duration positive(Duration duration) {
+            if (duration == null || duration.isNegative() || duration.isZero()) {
+                throw new IllegalArgumentException("a timeout must be positive, got " + duration);
+            }
+            return duration;
+        }
+
+        private static int atLeastOne(int value) {
+            if (value < 1) {
+                throw new IllegalArgumentException("must be at least 1, got " + value);
+            }
+            return value;
+        }
+    }
+}

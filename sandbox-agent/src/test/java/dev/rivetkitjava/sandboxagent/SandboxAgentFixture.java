@@ -1,0 +1,101 @@
+package dev.rivetkitjava.sandboxagent;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The real Sandbox Agent server for tests, offline: runs {@code sandbox-agent-server/install.sh} (the pinned npm
+ * packages) and {@code stand-in.sh} (agent {@code codex} = the ACP SDK's example agent, {@code amp} = the fast
+ * agent) into a temporary data home once per JVM, and starts servers on free ports. Reused by other modules'
+ * tests through the test-jar.
+ */
+public final class SandboxAgentFixture {
+
+    /** The ACP SDK's example agent: streams text, tool calls and a permission request, about 1 s per step. */
+    public static final String EXAMPLE_AGENT = "codex";
+    /** {@code fast-agent.mjs}: answers at once; the prompt's words script the turn (chunks=N, TOOL, PERM, HANG, EXIT). */
+    public static final String FAST_AGENT = "amp";
+
+    private static Path dataHome;
+
+    private SandboxAgentFixture() {
+    }
+
+    /** {@code sandbox-agent-server/} of this checkout, found from the working directory upwards. */
+    public static Path serverDir() {
+        for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
+            Path candidate = dir.resolve("sandbox-agent-server");
+            if (Files.isRegularFile(candidate.resolve("install.sh"))) {
+                return candidate;
+            }
+        }
+        throw new IllegalStateException("no sandbox-agent-server/install.sh above " + Path.of("").toAbsolutePath());
+    }
+
+    public static Path binary() {
+        return serverDir().resolve("node_modules/@sandbox-agent/cli-linux-x64/bin/sandbox-agent");
+    }
+
+    /** The shared data home with the stand-in agents; installs everything on first use. */
+    public static synchronized Path dataHome() {
+        if (dataHome == null) {
+            try {
+                run(List.of("bash", serverDir().resolve("install.sh").toString()));
+                Path dir = Files.createTempDirectory("sandbox-agent-data");
+                run(List.of("bash", serverDir().resolve("stand-in.sh").toString(), dir.toString()));
+                dataHome = dir;
+            } catch (IOException e) {
+                throw new IllegalStateException("cannot prepare the sandbox-agent data home", e);
+            }
+        }
+        return dataHome;
+    }
+
+    /** A server builder with the pinned binary and the stand-in agents; port and token still free to set. */
+    public static SandboxAgentServer.Builder server() {
+        Path home = dataHome();
+        return SandboxAgentServer.builder().binary(binary()).dataHome(home);
+    }
+
+    /** A started server on a free port, without a token. */
+    public static SandboxAgentServer start() {
+        return server().start();
+    }
+
+    /** Stops the server and starts a new one on the same port (it knows none of the old ACP servers). */
+    public static SandboxAgentServer restart(SandboxAgentServer server) {
+        server.stop();
+        return server.toBuilder().start();
+    }
+
+    /** Kills (SIGKILL) the server's agent processes running this agent; returns how many. */
+    public static int killAgentProcesses(SandboxAgentServer server, String agent) {
+        String script = switch (agent) {
+            case EXAMPLE_AGENT -> "examples/agent.js";
+            case FAST_AGENT -> "fast-agent.mjs";
+            default -> throw new IllegalArgumentException("not a stand-in agent: " + agent);
+        };
+        List<ProcessHandle> agents = server.process().descendants()
+                .filter(p -> p.info().commandLine().orElse("").contains(script)).toList();
+        agents.forEach(ProcessHandle::destroyForcibly);
+        return agents.size();
+    }
+
+    private static void run(List<String> command) throws IOException {
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        try {
+            if (!process.waitFor(5, TimeUnit.MINUTES) || process.exitValue() != 0) {
+                process.destroyForcibly();
+                throw new IllegalStateException(String.join(" ", command) + " failed:\n" + output);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted: " + command, e);
+        }
+    }
+}
