@@ -859,6 +859,32 @@ final class ActorCell<S, V> {
             });
         }
 
+        @Override
+        public <T> T withTurn(Callable<T> work) throws Exception {
+            if (turn.isHeldByCurrentThread()) {
+                requireNotStopped();
+                return work.call();
+            }
+            acquire(deadline(System.nanoTime(), defaultActionTimeout()), "withTurn");
+            try {
+                // STOPPING lets work in while the stop waits for running actions: it lands before the final save.
+                if (status != Status.AWAKE && status != Status.STOPPING) {
+                    throw ActorErrors.stopped(id);
+                }
+                // Counted as running work, so a stop waits for it even if it awaits.
+                inflight++;
+                try {
+                    return work.call();
+                } finally {
+                    inflight--;
+                    lastActivityMillis = runtime.clock().nowMillis();
+                    afterWorkLocked();
+                }
+            } finally {
+                turn.unlock();
+            }
+        }
+
         /** Runs {@code work} with the turn released, and takes it back whatever happens. */
         private <T> T released(Callable<T> work) throws Exception {
             if (!turn.isHeldByCurrentThread()) {

@@ -59,6 +59,17 @@ public interface ActorContext<S, V> {
     /** Waits for {@code stage} without holding the actor's turn; see {@link #await(Callable)}. */
     <T> T await(CompletionStage<T> stage) throws Exception;
 
+    /**
+     * Runs {@code work} holding the actor's turn, from any thread: code that runs outside actions (an SDK's
+     * callback thread, a persist driver) reads and writes state as an action would, and can make a write durable
+     * with {@link #saveState()} before it returns. Waits for the turn as an action does, bounded by the type's
+     * action timeout; a thread that already holds the turn just runs {@code work}.
+     *
+     * @throws ActorError {@code actor.stopped} when this activation is no longer awake (it slept or was destroyed);
+     *     {@code actor.action_timed_out} when the turn did not come in time
+     */
+    <T> T withTurn(Callable<T> work) throws Exception;
+
     /** Keeps the actor awake until {@code work} completes. */
     <T> CompletionStage<T> keepAwake(CompletionStage<T> work);
 

@@ -97,16 +97,31 @@ public final class InMemorySessionPersistDriver implements SessionPersistDriver 
     }
 
     @Override
-    public synchronized void insertEvent(String sessionId, SessionEvent event) {
-        TreeMap<Long, SessionEvent> log = events.computeIfAbsent(sessionId, id -> new TreeMap<>());
-        SessionEvent existing = log.get(event.eventIndex());
-        if (existing != null) {
-            if (existing.id().equals(event.id())) {
-                return;
+    public void insertEvent(String sessionId, SessionEvent event) {
+        insertEvents(sessionId, List.of(event));
+    }
+
+    /** Adds all the events or, when one conflicts, none. */
+    @Override
+    public synchronized void insertEvents(String sessionId, List<SessionEvent> batch) {
+        TreeMap<Long, SessionEvent> log = events.get(sessionId);
+        TreeMap<Long, SessionEvent> added = new TreeMap<>();
+        for (SessionEvent event : batch) {
+            SessionEvent existing = log == null ? null : log.get(event.eventIndex());
+            if (existing == null) {
+                existing = added.get(event.eventIndex());
             }
-            throw new EventIndexConflictException(sessionId, event.eventIndex());
+            if (existing == null) {
+                added.put(event.eventIndex(), event);
+            } else if (!existing.id().equals(event.id())) {
+                throw new EventIndexConflictException(sessionId, event.eventIndex());
+            }
         }
-        log.put(event.eventIndex(), event);
+        if (added.isEmpty()) {
+            return;
+        }
+        log = events.computeIfAbsent(sessionId, id -> new TreeMap<>());
+        log.putAll(added);
         while (log.size() > maxEventsPerSession) {
             log.pollFirstEntry();
         }

@@ -35,7 +35,9 @@ public interface SessionPersistDriver {
 
     /**
      * Adds events in order, in one durable write where the driver can (the SDK batches events that arrive
-     * while the previous write is in flight). Same idempotency as {@link #insertEvent}.
+     * while the previous write is in flight). Same idempotency as {@link #insertEvent}. The drivers of this
+     * project add all of the events or, on a conflict, none (the contract test requires it); this default adds
+     * them one at a time, so the events before a conflicting one stay.
      */
     default void insertEvents(String sessionId, List<SessionEvent> events) {
         for (SessionEvent event : events) {

@@ -198,6 +198,62 @@ public abstract class SessionPersistDriverContract {
     }
 
     @Test
+    void aBatchWithAConflictInsertsNothing() {
+        SessionEvent first = event("s-1", 1);
+        driver.insertEvent("s-1", first);
+        assertThatThrownBy(() -> driver.insertEvents("s-1", List.of(event("s-1", 2), event("s-1", 1), event("s-1", 3))))
+                .isInstanceOf(EventIndexConflictException.class).hasMessageContaining("index 1");
+        assertThat(driver.listEvents("s-1", PageRequest.first()).items()).containsExactly(first);
+    }
+
+    @Test
+    void aBatchThatRepeatsAnIndexWithAnotherEventIsAConflict() {
+        assertThatThrownBy(() -> driver.insertEvents("s-1", List.of(event("s-1", 1), event("s-1", 1))))
+                .isInstanceOf(EventIndexConflictException.class);
+        assertThat(driver.listEvents("s-1", PageRequest.first()).items()).isEmpty();
+    }
+
+    @Test
+    void anEmptyBatchChangesNothing() {
+        driver.insertEvents("s-1", List.of());
+        assertThat(driver.listEvents("s-1", PageRequest.first()).items()).isEmpty();
+    }
+
+    @Test
+    void aPageThatHoldsTheRestHasNoNextCursor() {
+        for (int i = 1; i <= 4; i++) {
+            driver.updateSession(session("s-" + i, i));
+            driver.insertEvent("s-1", event("s-1", i));
+        }
+        assertThat(driver.listEvents("s-1", PageRequest.first(4)).nextCursor()).isNull();
+        assertThat(driver.listSessions(PageRequest.first(4)).nextCursor()).isNull();
+        ListPage<SessionEvent> three = driver.listEvents("s-1", PageRequest.first(3));
+        assertThat(driver.listEvents("s-1", PageRequest.first(3).next(three.nextCursor())).nextCursor()).isNull();
+    }
+
+    @Test
+    void sessionIdsCompareAsJavaStringsWhateverTheDatabaseLocale() {
+        // Upper case before lower case, punctuation and accents by code point, ':' inside an id (cursors split
+        // at the first one): byte order, not a locale's dictionary order.
+        List<SessionRecord> expected = new ArrayList<>();
+        for (String id : List.of("b", "B", "a b", "_x", "é", "Z", "a:b:c", "a", "10", "9")) {
+            expected.add(session(id, 7));
+        }
+        expected.forEach(driver::updateSession);
+        expected.sort(InMemorySessionPersistDriver.SESSION_ORDER);
+        assertThat(readAll(3, (page, none) -> driver.listSessions(page))).containsExactlyElementsOf(expected);
+    }
+
+    @Test
+    void updatingASessionKeepsItsEvents() {
+        driver.updateSession(session("s-1", 10));
+        SessionEvent e = event("s-1", 1);
+        driver.insertEvent("s-1", e);
+        driver.updateSession(session("s-1", 10).withDestroyedAt(11L));
+        assertThat(driver.listEvents("s-1", PageRequest.first()).items()).containsExactly(e);
+    }
+
+    @Test
     void aCursorFromAnotherDriverIsRejectedClearly() {
         driver.insertEvent("s-1", event("s-1", 1));
         assertThatThrownBy(() -> driver.listEvents("s-1", PageRequest.first().next("garbage")))

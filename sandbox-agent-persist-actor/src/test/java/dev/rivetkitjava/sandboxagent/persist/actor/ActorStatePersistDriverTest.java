@@ -1,0 +1,216 @@
+package dev.rivetkitjava.sandboxagent.persist.actor;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.rivetkitjava.actor.ActorError;
+import dev.rivetkitjava.actor.ActorHandle;
+import dev.rivetkitjava.actor.ActorKey;
+import dev.rivetkitjava.actor.ActorType;
+import dev.rivetkitjava.actor.ManualClock;
+import dev.rivetkitjava.actor.Registry;
+import dev.rivetkitjava.actor.store.ActorStore;
+import dev.rivetkitjava.actor.store.InMemoryActorStore;
+import dev.rivetkitjava.actor.store.sqlite.SqliteActorStore;
+import dev.rivetkitjava.sandboxagent.persist.ListPage;
+import dev.rivetkitjava.sandboxagent.persist.PageRequest;
+import dev.rivetkitjava.sandboxagent.persist.SessionEvent;
+import dev.rivetkitjava.sandboxagent.persist.SessionPersistDriver;
+import dev.rivetkitjava.sandboxagent.persist.SessionPersistDriverContract;
+import dev.rivetkitjava.sandboxagent.persist.SessionRecord;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The contract on a driver inside a real actor, plus durability across restarts, sleep and the caps. */
+class ActorStatePersistDriverTest extends SessionPersistDriverContract {
+
+    /** The seed workspace's shape: the sessions live in the actor's own state. */
+    record WorkspaceState(String sandboxId, String baseUrl, PersistedSessions sessions) {
+    }
+
+    record WorkspaceVars(SessionPersistDriver persist) {
+    }
+
+    @TempDir
+    Path dir;
+
+    private final Map<String, SessionPersistDriver> drivers = new ConcurrentHashMap<>();
+    private final List<Registry> registries = new ArrayList<>();
+    private final ManualClock clock = new ManualClock();
+
+    @Override
+    protected SessionPersistDriver newDriver() {
+        return workspace(start(new InMemoryActorStore(), 1024, 500), "contract");
+    }
+
+    @AfterEach
+    void closeRegistries() {
+        registries.forEach(Registry::close);
+    }
+
+    private Registry start(ActorStore store, int maxSessions, int maxEvents) {
+        ActorType<WorkspaceState, WorkspaceVars> type = ActorType.builder("workspace", WorkspaceState.class,
+                        WorkspaceVars.class)
+                .createState(c -> new WorkspaceState("sbx-1", "http://127.0.0.1:2468", new PersistedSessions()))
+                .createVars(c -> new WorkspaceVars(ActorStatePersistDriver.builder(c, WorkspaceState::sessions)
+                        .maxSessions(maxSessions).maxEventsPerSession(maxEvents).build()))
+                .onWake(c -> drivers.put(c.actorId(), c.vars().persist()))
+                .action("wake", c -> c.state().sandboxId())
+                .action("tryCaps", Integer.class, (c, cap) -> {
+                    try {
+                        ActorStatePersistDriver.builder(c, WorkspaceState::sessions).maxEventsPerSession(cap);
+                        return "accepted";
+                    } catch (IllegalArgumentException e) {
+                        return e.getMessage();
+                    }
+                })
+                .sleepTimeout(Duration.ofMinutes(10))
+                .build();
+        // Only saveState and shutdown save, so a test sees exactly what the driver made durable.
+        Registry registry = Registry.builder().use(type).store(store).clock(clock)
+                .saveInterval(Duration.ofHours(1)).build();
+        registries.add(registry);
+        return registry;
+    }
+
+    private SessionPersistDriver workspace(Registry registry, String key) {
+        ActorHandle actor = registry.actor("workspace").getOrCreate(ActorKey.of(key));
+        actor.action("wake", String.class);
+        return drivers.get(actor.resolve());
+    }
+
+    @Test
+    void eachWriteIsInTheStoreWhenItReturnsAndSurvivesARestart() {
+        Path file = dir.resolve("actors.db");
+        SqliteActorStore store = SqliteActorStore.open(file);
+        Registry registry = start(store, 1024, 500);
+        SessionPersistDriver persist = workspace(registry, "durable");
+        String actorId = registry.actor("workspace").get(ActorKey.of("durable")).resolve();
+        persist.updateSession(session("s-1", 10));
+        List<SessionEvent> events = IntStream.rangeClosed(1, 20).mapToObj(i -> event("s-1", i)).toList();
+        persist.insertEvents("s-1", events.subList(0, 19));
+        persist.insertEvent("s-1", events.get(19));
+
+        String stored = new String(store.findById(actorId).orElseThrow().state(), StandardCharsets.UTF_8);
+        assertThat(stored).contains("\"sessions\":{\"s-1\":").contains(events.get(19).id());
+
+        registry.close();
+        store.close();
+        SqliteActorStore reopened = SqliteActorStore.open(file);
+        SessionPersistDriver after = workspace(start(reopened, 1024, 500), "durable");
+        assertThat(after.getSession("s-1")).contains(session("s-1", 10));
+        assertThat(readAll(7, (page, none) -> after.listEvents("s-1", page))).containsExactlyElementsOf(events);
+        registries.getLast().close();
+        reopened.close();
+    }
+
+    @Test
+    void callsFromManyThreadsAllLand() throws Exception {
+        try (ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
+            List<Future<?>> writes = new ArrayList<>();
+            for (int s = 0; s < 8; s++) {
+                String sessionId = "s-" + s;
+                writes.add(threads.submit(() -> {
+                    driver.updateSession(session(sessionId, 1));
+                    for (int i = 1; i <= 25; i++) {
+                        driver.insertEvent(sessionId, event(sessionId, i));
+                    }
+                }));
+            }
+            for (Future<?> write : writes) {
+                write.get();
+            }
+        }
+        assertThat(driver.listSessions(PageRequest.first()).items()).hasSize(8);
+        for (int s = 0; s < 8; s++) {
+            assertThat(driver.listEvents("s-" + s, PageRequest.first()).items()).hasSize(25);
+        }
+    }
+
+    @Test
+    void afterTheActorSleepsTheOldDriverFailsClearlyAndTheNextOneHasEverything() {
+        Registry registry = start(new InMemoryActorStore(), 1024, 500);
+        SessionPersistDriver first = workspace(registry, "sleepy");
+        first.updateSession(session("s-1", 10));
+        first.insertEvent("s-1", event("s-1", 1));
+        clock.advance(Duration.ofMinutes(10));
+
+        assertThatThrownBy(() -> first.getSession("s-1")).isInstanceOfSatisfying(ActorError.class,
+                e -> assertThat(e.qualifiedCode()).isEqualTo("actor.stopped"));
+        SessionPersistDriver next = workspace(registry, "sleepy");
+        assertThat(next.getSession("s-1")).isPresent();
+        assertThat(next.listEvents("s-1", PageRequest.first()).items()).hasSize(1);
+    }
+
+    @Test
+    void theOldestSessionsAreEvictedWithTheirEvents() {
+        SessionPersistDriver small = workspace(start(new InMemoryActorStore(), 2, 10), "caps");
+        small.updateSession(session("old", 1));
+        small.insertEvent("old", event("old", 1));
+        small.updateSession(session("mid", 2));
+        small.updateSession(session("new", 3));
+        assertThat(small.getSession("old")).isEmpty();
+        assertThat(small.listEvents("old", PageRequest.first()).items()).isEmpty();
+        assertThat(small.listSessions(PageRequest.first()).items()).extracting(SessionRecord::id)
+                .containsExactly("mid", "new");
+    }
+
+    @Test
+    void theOldestEventsAreTrimmedAndCursorsStayValid() {
+        SessionPersistDriver small = workspace(start(new InMemoryActorStore(), 2, 5), "caps");
+        for (int i = 1; i <= 5; i++) {
+            small.insertEvent("s", event("s", i));
+        }
+        ListPage<SessionEvent> first = small.listEvents("s", PageRequest.first(2));
+        small.insertEvents("s", List.of(event("s", 6), event("s", 7)));
+        assertThat(small.listEvents("s", PageRequest.first(10)).items()).extracting(SessionEvent::eventIndex)
+                .containsExactly(3L, 4L, 5L, 6L, 7L);
+        assertThat(small.listEvents("s", PageRequest.first(10).next(first.nextCursor())).items())
+                .extracting(SessionEvent::eventIndex).containsExactly(3L, 4L, 5L, 6L, 7L);
+    }
+
+    @Test
+    void theDefaultCapsAreUpstreams() {
+        for (int i = 1; i <= 501; i++) {
+            driver.insertEvent("s-1", event("s-1", i));
+        }
+        assertThat(readAll(100, (page, none) -> driver.listEvents("s-1", page))).hasSize(500)
+                .first().extracting(SessionEvent::eventIndex).isEqualTo(2L);
+    }
+
+    @Test
+    void aStateWithoutPersistedSessionsIsAClearError() {
+        ActorType<WorkspaceState, WorkspaceVars> type = ActorType.builder("workspace", WorkspaceState.class,
+                        WorkspaceVars.class)
+                .createState(c -> new WorkspaceState("sbx-1", "http://127.0.0.1:2468", null))
+                .createVars(c -> new WorkspaceVars(ActorStatePersistDriver.of(c, WorkspaceState::sessions)))
+                .onWake(c -> drivers.put(c.actorId(), c.vars().persist()))
+                .action("wake", c -> c.state().sandboxId())
+                .build();
+        Registry registry = Registry.builder().use(type).store(new InMemoryActorStore()).build();
+        registries.add(registry);
+        SessionPersistDriver broken = workspace(registry, "no-sessions");
+        assertThatThrownBy(() -> broken.updateSession(session("s-1", 1)))
+                .isInstanceOf(IllegalStateException.class).hasMessageContaining("PersistedSessions");
+    }
+
+    @Test
+    void capsBelowOneAreRefused() {
+        ActorHandle actor = start(new InMemoryActorStore(), 1, 1).actor("workspace").getOrCreate(ActorKey.of("k"));
+        assertThat(actor.action("tryCaps", String.class, 1)).isEqualTo("accepted");
+        assertThat(actor.action("tryCaps", String.class, 0))
+                .isEqualTo("maxEventsPerSession must be at least 1, got 0");
+    }
+}

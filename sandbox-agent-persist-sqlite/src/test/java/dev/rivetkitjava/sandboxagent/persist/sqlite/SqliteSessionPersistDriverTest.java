@@ -1,0 +1,88 @@
+package dev.rivetkitjava.sandboxagent.persist.sqlite;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.rivetkitjava.sandboxagent.persist.PageRequest;
+import dev.rivetkitjava.sandboxagent.persist.SessionEvent;
+import dev.rivetkitjava.sandboxagent.persist.SessionPersistDriver;
+import dev.rivetkitjava.sandboxagent.persist.SessionPersistDriverContract;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.Statement;
+import java.util.List;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class SqliteSessionPersistDriverTest extends SessionPersistDriverContract {
+
+    @TempDir
+    Path dir;
+
+    private Path file() {
+        return dir.resolve("sessions/sessions.db");
+    }
+
+    @Override
+    protected SessionPersistDriver newDriver() {
+        return SqliteSessionPersistDriver.open(file());
+    }
+
+    @AfterEach
+    void closeDriver() {
+        ((SqliteSessionPersistDriver) driver).close();
+    }
+
+    @Test
+    void sessionsAndEventsSurviveReopening() {
+        driver.updateSession(session("s-1", 10));
+        List<SessionEvent> events = IntStream.rangeClosed(1, 3).mapToObj(i -> event("s-1", i)).toList();
+        driver.insertEvents("s-1", events);
+        ((SqliteSessionPersistDriver) driver).close();
+
+        driver = SqliteSessionPersistDriver.open(file());
+        assertThat(driver.getSession("s-1")).contains(session("s-1", 10));
+        assertThat(driver.listEvents("s-1", PageRequest.first()).items()).containsExactlyElementsOf(events);
+    }
+
+    @Test
+    void aFileFromANewerVersionIsRefusedAndLeftAlone() throws Exception {
+        ((SqliteSessionPersistDriver) driver).close();
+        try (Connection raw = DriverManager.getConnection("jdbc:sqlite:" + file());
+             Statement statement = raw.createStatement()) {
+            statement.execute("PRAGMA user_version = " + (SqliteSessionPersistDriver.SCHEMA_VERSION + 1));
+        }
+        assertThatThrownBy(() -> SqliteSessionPersistDriver.open(file()))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining(file().toString()).hasMessageContaining("schema version 2");
+        try (Connection raw = DriverManager.getConnection("jdbc:sqlite:" + file());
+             Statement statement = raw.createStatement();
+             var rows = statement.executeQuery("PRAGMA user_version")) {
+            assertThat(rows.getInt(1)).isEqualTo(SqliteSessionPersistDriver.SCHEMA_VERSION + 1);
+        }
+        driver = SqliteSessionPersistDriver.open(dir.resolve("other.db"));
+    }
+
+    @Test
+    void aFileThatIsNotSqliteIsAClearError() throws Exception {
+        Path garbage = dir.resolve("garbage.db");
+        Files.writeString(garbage, "this is not a database, just some text ".repeat(200), StandardCharsets.UTF_8);
+        assertThatThrownBy(() -> SqliteSessionPersistDriver.open(garbage))
+                .isInstanceOf(SqlitePersistException.class).hasMessageContaining(garbage.toString());
+        assertThat(Files.readString(garbage)).startsWith("this is not a database");
+    }
+
+    @Test
+    void callsAfterCloseFailClearlyAndClosingTwiceIsHarmless() {
+        SqliteSessionPersistDriver sqlite = (SqliteSessionPersistDriver) driver;
+        sqlite.close();
+        sqlite.close();
+        assertThatThrownBy(() -> sqlite.getSession("s-1"))
+                .isInstanceOf(SqlitePersistException.class).hasMessageContaining("getSession");
+    }
+}
