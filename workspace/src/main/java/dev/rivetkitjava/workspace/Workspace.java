@@ -1,7 +1,7 @@
 package dev.rivetkitjava.workspace;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.rivetkitjava.sandboxagent.persist.PersistedSessions;
+import dev.rivetkitjava.sandboxagent.persist.actor.PersistedSessions;
 import java.util.List;
 
 /**

@@ -13,7 +13,7 @@ import dev.rivetkitjava.sandboxagent.SandboxAgent;
 import dev.rivetkitjava.sandboxagent.Session;
 import dev.rivetkitjava.sandboxagent.SessionCreateRequest;
 import dev.rivetkitjava.sandboxagent.persist.PageRequest;
-import dev.rivetkitjava.sandboxagent.persist.PersistedSessions;
+import dev.rivetkitjava.sandboxagent.persist.actor.PersistedSessions;
 import dev.rivetkitjava.sandboxagent.persist.SessionEvent;
 import dev.rivetkitjava.sandboxagent.persist.SessionPersistDriver;
 import dev.rivetkitjava.sandboxagent.persist.actor.ActorStatePersistDriver;
@@ -34,6 +34,7 @@ import dev.rivetkitjava.workspace.Workspace.State;
 import dev.rivetkitjava.workspace.Workspace.TimelineEntry;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 
@@ -196,12 +197,18 @@ public final class WorkspaceActor {
     private static void onPermissionRequest(ActorContext<State, WorkspaceVars> c, PermissionRequest request) {
         PermissionRequested requested = new PermissionRequested(request.id(), request.createdAt(),
                 request.toolCall(), request.options(),
-                request.availableReplies().stream().map(PermissionReply::wire).toList());
-        c.withTurn(() -> {
-            c.vars().pendingPermissions.put(requested.id(), requested);
-            note(c, "permission.requested", requested);
-            return null;
-        });
+                request.availableReplies().stream().map(WorkspaceActor::wire).toList());
+        try {
+            c.withTurn(() -> {
+                c.vars().pendingPermissions.put(requested.id(), requested);
+                note(c, "permission.requested", requested);
+                return null;
+            });
+        } catch (Exception e) {
+            // The actor is going to sleep: the SDK answers the agent "cancelled" once it is disposed.
+            c.log().warn("permission request {} of workspace {} dropped: {}", request.id(), c.key(), e.toString());
+            return;
+        }
         c.broadcast("permission.requested", requested);
     }
 
@@ -220,7 +227,7 @@ public final class WorkspaceActor {
                 return null;
             });
         }
-        PermissionAnswer resolved = new PermissionAnswer(pending.id(), reply.wire(),
+        PermissionAnswer resolved = new PermissionAnswer(pending.id(), wire(reply),
                 answer.userId() == null ? "anonymous" : answer.userId());
         note(c, "permission.resolved", resolved);
         c.broadcast("permission.resolved", resolved);
@@ -229,11 +236,16 @@ public final class WorkspaceActor {
 
     private static PermissionReply parseReply(String reply) {
         for (PermissionReply candidate : PermissionReply.values()) {
-            if (candidate.wire().equals(reply)) {
+            if (wire(candidate).equals(reply)) {
                 return candidate;
             }
         }
         throw new UserError("reply must be one of once, always, reject; got '" + reply + "'", "invalid_reply");
+    }
+
+    /** A reply as the page names it: {@code once}, {@code always}, {@code reject}. */
+    private static String wire(PermissionReply reply) {
+        return reply.name().toLowerCase(Locale.ROOT);
     }
 
     /** The turn failed: tell everyone, and drop the connection so the next prompt restores the session. */
