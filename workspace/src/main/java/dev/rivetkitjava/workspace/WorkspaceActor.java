@@ -179,10 +179,9 @@ public final class WorkspaceActor {
         String baseUrl = c.state().baseUrl();
         String agent = c.state().agent();
         AgentLink link = c.await(() -> AgentLink.open(config.sdk(baseUrl).persist(vars.persist).build(),
-                SessionCreateRequest.of(agent).withId(SESSION_ID)));
-        link.subscribe(
+                SessionCreateRequest.of(agent).withId(SESSION_ID),
                 event -> onSessionEvent(c, event),
-                request -> onPermissionRequest(c, request));
+                request -> onPermissionRequest(c, request)));
         vars.link = link;
         return link.session();
     }
