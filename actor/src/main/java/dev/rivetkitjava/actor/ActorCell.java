@@ -65,6 +65,8 @@ final class ActorCell<S, V> {
     private final Logger actorLog;
 
     private volatile Status status = Status.STARTING;
+    /** Set while a start runs; its hooks may release the turn (c.await), so others wait on this. Turn. */
+    private CompletableFuture<Void> starting;
     private volatile V vars;
     private volatile long generation;   // written once, at start
     private S state;                    // turn
@@ -164,10 +166,36 @@ final class ActorCell<S, V> {
      */
     private boolean enter(long deadline, String what) {
         acquire(deadline, what);
+        while (starting != null) {
+            // The start awaits something (c.await in createVars or onWake): wait for it to end, as JS callers do.
+            CompletableFuture<Void> started = starting;
+            turn.unlock();
+            try {
+                if (deadline == NO_DEADLINE) {
+                    started.get();
+                } else {
+                    started.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+                }
+            } catch (ExecutionException ignored) {
+                // the start failed: the status below says so
+            } catch (TimeoutException e) {
+                throw ActorErrors.actionTimedOut(what);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw ActorErrors.actionTimedOut(what);
+            }
+            acquire(deadline, what);
+        }
         if (status == Status.STARTING) {
+            CompletableFuture<Void> started = new CompletableFuture<>();
+            starting = started;
             try {
                 startLocked();
+                starting = null;
+                started.complete(null);
             } catch (Throwable e) {
+                starting = null;
+                started.completeExceptionally(e);
                 status = Status.STOPPED;
                 vars = null;
                 state = null;
@@ -873,7 +901,9 @@ final class ActorCell<S, V> {
             acquire(deadline(System.nanoTime(), defaultActionTimeout()), "withTurn");
             try {
                 // STOPPING lets work in while the stop waits for running actions: it lands before the final save.
-                if (status != Status.AWAKE && status != Status.STOPPING) {
+                // STARTING lets in the actor's own callbacks while its start awaits (an SDK persisting events).
+                boolean startAwaits = starting != null && state != null;
+                if (status != Status.AWAKE && status != Status.STOPPING && !startAwaits) {
                     throw ActorErrors.stopped(id);
                 }
                 // Counted as running work, so a stop waits for it even if it awaits.

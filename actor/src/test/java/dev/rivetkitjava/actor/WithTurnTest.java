@@ -172,6 +172,38 @@ class WithTurnTest {
         }
     }
 
+    @Test
+    void aStartThatAwaitsLetsTheActorsOwnCallbacksInWhileCallersWaitForIt() throws Exception {
+        CompletableFuture<Void> release = new CompletableFuture<>();
+        ActorType<Count, Void> starter = ActorType.builder("starter", Count.class)
+                .createState(c -> new Count(0))
+                .onWake(c -> {
+                    // An SDK connecting in onWake persists into the state from its own thread while the wake awaits.
+                    int persisted = c.await(() -> CompletableFuture.supplyAsync(() -> call(c), threads).get());
+                    order.add("callback saw " + persisted);
+                    c.await(release);
+                    order.add("woke");
+                })
+                .action("count", c -> {
+                    order.add("action");
+                    return c.state().count();
+                })
+                .build();
+        try (Registry registry = Registry.builder().use(starter).store(store).clock(clock).build()) {
+            ActorHandle actor = registry.actor("starter").getOrCreate(ActorKey.of("a"));
+            CompletableFuture<Integer> first = CompletableFuture.supplyAsync(() -> actor.action("count", Integer.class), threads);
+            await().until(() -> order.contains("callback saw 1"));
+            CompletableFuture<Integer> second = CompletableFuture.supplyAsync(() -> actor.action("count", Integer.class), threads);
+
+            await().during(Duration.ofMillis(200)).until(() -> !second.isDone() && !first.isDone());
+            release.complete(null);
+
+            assertThat(first.get()).isEqualTo(1);
+            assertThat(second.get()).isEqualTo(1);
+            assertThat(order).containsExactly("callback saw 1", "woke", "action", "action");
+        }
+    }
+
     private static int call(ActorContext<Count, Void> c) {
         try {
             return c.withTurn(() -> increment(c));

@@ -1,0 +1,38 @@
+package dev.rivetkitjava.workspace;
+
+import dev.rivetkitjava.sandboxagent.PermissionRequest;
+import dev.rivetkitjava.sandboxagent.SandboxAgent;
+import dev.rivetkitjava.sandboxagent.Session;
+import dev.rivetkitjava.sandboxagent.SessionCreateRequest;
+import dev.rivetkitjava.sandboxagent.Subscription;
+import dev.rivetkitjava.sandboxagent.persist.SessionEvent;
+import java.util.List;
+import java.util.function.Consumer;
+
+/** A workspace's connection to its Sandbox Agent: the seed's vars {@code sdk}, {@code session}, {@code unsubscribe}. */
+record AgentLink(SandboxAgent sdk, Session session, List<Subscription> subscriptions) {
+
+    /**
+     * Resumes (restoring, if the server lost it) or creates the session. Listens before resuming, so the events of
+     * the resume itself (such as {@code _sdk/session_restored}) reach the listeners too. Blocking.
+     */
+    static AgentLink open(SandboxAgent sdk, SessionCreateRequest request, Consumer<SessionEvent> events,
+                          Consumer<PermissionRequest> permissions) {
+        List<Subscription> subscriptions = List.of(
+                sdk.onSessionEvent(request.id(), events),
+                sdk.onPermissionRequest(request.id(), permissions));
+        try {
+            return new AgentLink(sdk, sdk.resumeOrCreateSession(request), subscriptions);
+        } catch (RuntimeException e) {
+            subscriptions.forEach(Subscription::unsubscribe);
+            sdk.dispose();
+            throw e;
+        }
+    }
+
+    /** The seed's {@code onSleep}: unsubscribe, then dispose the SDK. */
+    void close() {
+        subscriptions.forEach(Subscription::unsubscribe);
+        sdk.dispose();
+    }
+}
