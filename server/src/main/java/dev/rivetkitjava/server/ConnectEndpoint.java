@@ -200,7 +200,8 @@ public final class ConnectEndpoint implements Session.Listener.AutoDemanding, Co
 
     @Override
     public void send(ActorEvent event) {
-        sendFrame(event.encoded(encoding, e -> frame(new ToClient.Event(e.name(), values.array(e.args())))));
+        sendFrame(event.encoded(encoding, e -> frame(new ToClient.Event(e.name(), values.array(e.args())))), null,
+                false);
     }
 
     @Override
@@ -241,7 +242,7 @@ public final class ConnectEndpoint implements Session.Listener.AutoDemanding, Co
     // ---------------------------------------------------------------- frames
 
     private void send(ToClient message) {
-        sendFrame(frame(message));
+        sendFrame(frame(message), null, true);
     }
 
     /** A frame's payload in this connection's encoding (UTF-8 text for JSON). */
@@ -249,17 +250,13 @@ public final class ConnectEndpoint implements Session.Listener.AutoDemanding, Co
         return ClientProtocol.encode(encoding, message);
     }
 
-    private void sendFrame(byte[] frame) {
-        sendFrame(frame, null);
-    }
-
-    /** Queues a frame; {@code then} (or null) runs once it is written (or failed). */
-    private void sendFrame(byte[] frame, Runnable then) {
+    /** Queues a frame (see {@link Outbox#offer}); {@code then} (or null) runs once it is written (or failed). */
+    private void sendFrame(byte[] frame, Runnable then, boolean writeHere) {
         Session current = session;
         if (current == null || !current.isOpen()) {
             return;
         }
-        if (!outbox.offer(frame, then) && slowConsumer.compareAndSet(false, true)) {
+        if (!outbox.offer(frame, then, writeHere) && slowConsumer.compareAndSet(false, true)) {
             log.warn("closing a connection to {}: {} bytes wait to be sent", query, outbox.pendingBytes() + frame.length);
             metrics.slowConsumerClosed();
             current.close(CLOSE_ERROR, "ws.slow_consumer", Callback.NOOP);
@@ -275,6 +272,6 @@ public final class ConnectEndpoint implements Session.Listener.AutoDemanding, Co
         Session current = session;
         sendFrame(frame(new ToClient.Error(error.group(), error.code(), error.getMessage(),
                         error.metadata().isEmpty() ? null : values.tree(error.metadata()), null, null)),
-                () -> CLOSE_LATER.execute(() -> current.close(closeCode, error.qualifiedCode(), Callback.NOOP)));
+                () -> CLOSE_LATER.execute(() -> current.close(closeCode, error.qualifiedCode(), Callback.NOOP)), true);
     }
 }

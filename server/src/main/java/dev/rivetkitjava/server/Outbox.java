@@ -14,11 +14,10 @@ import org.eclipse.jetty.websocket.core.CoreSession;
 import org.eclipse.jetty.websocket.core.Frame;
 
 /**
- * One connection's outbound frames, in order, written by one writer at a time. The writer runs on the executor, not
- * on the sender's thread, and hands Jetty every frame queued so far in batch mode (copied into one buffer), then
- * flushes once: frames that pile up while the previous write is under way leave in one write instead of one
- * write each. Nothing waits for more frames to come (TCP_NODELAY stays on), so an idle connection's frame leaves at
- * once. Bytes count from queueing until their flush completes; {@link #offer} refuses past the budget, so a
+ * One connection's outbound frames, in order, written by one writer at a time. The writer hands Jetty every frame
+ * queued so far in batch mode (copied into one buffer), then flushes once: frames that pile up while the previous
+ * write is under way leave in one write instead of one write each. Nothing waits for more frames to come
+ * (TCP_NODELAY stays on), so an idle connection's frame leaves at once. Bytes count from queueing until their flush completes; {@link #offer} refuses past the budget, so a
  * client that does not read costs at most the budget, never an unbounded heap.
  */
 final class Outbox {
@@ -45,14 +44,22 @@ final class Outbox {
     /**
      * Queues a frame; {@code then} (or null) runs once it is written or has failed. Returns false, queueing nothing,
      * if the frame would take the connection past its budget.
+     *
+     * @param writeHere whether the calling thread may do the write when none is under way (a reply: no hop to
+     *                  another thread); a broadcast passes false, or it would write to its viewers one by one
+     *                  itself, one write each, instead of leaving each viewer's writer to batch them
      */
-    boolean offer(byte[] payload, Runnable then) {
+    boolean offer(byte[] payload, Runnable then, boolean writeHere) {
         if (pendingBytes.addAndGet(payload.length) > budget) {
             pendingBytes.addAndGet(-payload.length);
             return false;
         }
         queue.add(new Entry(payload, then));
-        startWriter();
+        if (writeHere && writing.compareAndSet(false, true)) {
+            write();
+        } else {
+            startWriter();
+        }
         return true;
     }
 
