@@ -17,8 +17,9 @@ import org.eclipse.jetty.websocket.core.Frame;
  * One connection's outbound frames, in order, written by one writer at a time. The writer hands Jetty every frame
  * queued so far in batch mode (copied into one buffer), then flushes once: frames that pile up while the previous
  * write is under way leave in one write instead of one write each. Nothing waits for more frames to come
- * (TCP_NODELAY stays on), so an idle connection's frame leaves at once. Bytes count from queueing until their flush completes; {@link #offer} refuses past the budget, so a
- * client that does not read costs at most the budget, never an unbounded heap.
+ * (TCP_NODELAY stays on), so an idle connection's frame leaves at once. Bytes count from queueing until their
+ * flush completes; {@link #offer} refuses past the budget, so a client that does not read costs at most the
+ * budget, never an unbounded heap.
  */
 final class Outbox {
     /** A frame's payload, or null for an action that must run after every frame queued before it. */

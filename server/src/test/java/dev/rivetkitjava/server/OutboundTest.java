@@ -5,6 +5,8 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.rivetkitjava.actor.ActorType;
+import dev.rivetkitjava.actor.Conn;
 import dev.rivetkitjava.actor.Registry;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -26,13 +28,25 @@ import org.junit.jupiter.api.Test;
 class OutboundTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final long BUDGET = 1024 * 1024;
+    /** Sends its caller n events of 1 KB, then disconnects it (the close comes once the action is done). */
+    private static final ActorType<Integer, Void> FAREWELL = ActorType.builder("farewell", Integer.class)
+            .createState(c -> 0)
+            .action("sendThenLeave", Integer.class, (c, n) -> {
+                Conn conn = c.conn().orElseThrow();
+                for (int i = 1; i <= n; i++) {
+                    conn.send("n", i, "x".repeat(1_000));
+                }
+                conn.disconnect("bye");
+                return n;
+            })
+            .build();
 
     private Registry registry;
     private RivetServer server;
 
     @BeforeEach
     void start() throws Exception {
-        registry = Registry.builder().use(CompatFixtures.counter(Duration.ofSeconds(30))).build();
+        registry = Registry.builder().use(CompatFixtures.counter(Duration.ofSeconds(30))).use(FAREWELL).build();
         server = RivetServer.builder(registry).port(0).maxPendingOutboundBytes(BUDGET).build().start();
     }
 
@@ -95,6 +109,24 @@ class OutboundTest {
             }
             assertThat(counts).isEqualTo(IntStream.rangeClosed(1, increments).boxed().toList());
         }
+    }
+
+    @Test
+    void aDisconnectClosesAfterTheFramesSentBeforeIt() throws Exception {
+        int events = 2_000;
+        WireClient client = WireClient.connectTo(server, "farewell", "leaving", "rivet", "rivet_encoding.json");
+        await().until(() -> client.frames.size() == 1);
+        client.socket.sendText(action(0, "sendThenLeave", "[" + events + "]"), true).get();
+
+        assertThat(client.closed.get(30, TimeUnit.SECONDS)).isEqualTo("1000 bye");
+        List<Integer> received = new ArrayList<>();
+        for (Object frame : client.frames.subList(1, client.frames.size())) {
+            JsonNode message = body(frame);
+            if (message.get("tag").asText().equals("Event")) {
+                received.add(message.get("val").get("args").get(0).asInt());
+            }
+        }
+        assertThat(received).isEqualTo(IntStream.rangeClosed(1, events).boxed().toList());
     }
 
     @Test

@@ -25,8 +25,14 @@ final class WireClient implements WebSocket.Listener {
     WebSocket socket;
 
     static WireClient connect(RivetServer server, String key, String... subprotocols) throws Exception {
+        return connectTo(server, "counter", key, subprotocols);
+    }
+
+    static WireClient connectTo(RivetServer server, String actorName, String key, String... subprotocols)
+            throws Exception {
         WireClient client = new WireClient();
-        String url = server.endpoint().replace("http", "ws") + "/gateway/counter/connect?rvt-key=" + key + "&" + GET_OR_CREATE;
+        String url = server.endpoint().replace("http", "ws") + "/gateway/" + actorName + "/connect?rvt-key=" + key + "&"
+                + GET_OR_CREATE;
         WebSocket.Builder builder = HttpClient.newHttpClient().newWebSocketBuilder();
         if (subprotocols.length > 0) {
             builder.subprotocols(subprotocols[0], java.util.Arrays.copyOfRange(subprotocols, 1, subprotocols.length));
