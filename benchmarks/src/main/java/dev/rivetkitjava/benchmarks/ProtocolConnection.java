@@ -224,6 +224,11 @@ final class ProtocolConnection implements WebSocket.Listener {
     }
 
     private void handle(byte[] frame, long receivedNanos) {
+        ToClient.Event peeked = encoding == Encoding.BARE ? BareEventPeek.event(frame) : null;
+        if (peeked != null) {
+            events.onEvent(peeked, receivedNanos);
+            return;
+        }
         ToClient message = ClientProtocol.decodeToClient(encoding, frame);
         switch (message) {
             case ToClient.Event event -> events.onEvent(event, receivedNanos);

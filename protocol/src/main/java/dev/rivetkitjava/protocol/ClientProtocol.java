@@ -94,11 +94,10 @@ public final class ClientProtocol {
   private static <T> T decode(Encoding e, byte[] data, String type, Function<byte[], T> bare,
       Function<Located, T> fromTree) {
     Objects.requireNonNull(data, "data");
+    if (e == Encoding.BARE) {
+      return bare.apply(data);
+    }
     String where = e.wireName() + " " + type;
-    return switch (e) {
-      case BARE -> bare.apply(data);
-      case JSON -> fromTree.apply(Located.root(Values.read(Values.JSON, data, where), where));
-      case CBOR -> fromTree.apply(Located.root(Values.read(Values.CBOR, data, where), where));
-    };
+    return fromTree.apply(Located.root(Values.read(e == Encoding.JSON ? Values.JSON : Values.CBOR, data, where), where));
   }
 }

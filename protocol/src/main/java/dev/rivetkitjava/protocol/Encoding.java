@@ -11,9 +11,11 @@ public enum Encoding {
   CBOR,
   BARE;
 
+  private final String wireName = name().toLowerCase(Locale.ROOT); // asked for on every message decoded
+
   /** The name on the wire: {@code json}, {@code cbor} or {@code bare}. */
   public String wireName() {
-    return name().toLowerCase(Locale.ROOT);
+    return wireName;
   }
 
   /** The encoding with this wire name; exact match, as the client's own check is. */

@@ -17,17 +17,19 @@ import java.nio.charset.StandardCharsets;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.Semaphore;
-import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.eclipse.jetty.websocket.api.Callback;
 import org.eclipse.jetty.websocket.api.Session;
+import org.eclipse.jetty.websocket.common.WebSocketSession;
+import org.eclipse.jetty.websocket.core.OpCode;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * One {@code /connect} WebSocket: RivetKit's actor-connect protocol. {@code Init} once the actor accepted the
  * connection; actions run concurrently (replies may come out of order, as in RivetKit); events arrive encoded once
- * per broadcast. Frames are queued in Jetty's flusher, which writes what piles up together; a client that lets more
- * than the outbound budget pile up is closed rather than allowed to grow the heap.
+ * per broadcast. Frames go out through an {@link Outbox}, which writes what piles up together; a client that lets
+ * more than the outbound budget pile up is closed ({@code ws.slow_consumer}) rather than allowed to grow the heap.
  *
  * <p>Public only because Jetty calls the listener methods reflectively; it is made by the server alone.
  */
@@ -55,9 +57,10 @@ public final class ConnectEndpoint implements Session.Listener.AutoDemanding, Co
     private final Encoding encoding;
     private final Rejection rejection;
     private final CompletableFuture<Placement.ConnectionHandle> opened = new CompletableFuture<>();
-    private final AtomicLong pendingBytes = new AtomicLong();
     private final Semaphore actionSlots = new Semaphore(MAX_CONCURRENT_ACTIONS);
+    private final AtomicBoolean slowConsumer = new AtomicBoolean();
     private volatile Session session;
+    private volatile Outbox outbox;
 
     ConnectEndpoint(ServerContext server, ActorQuery query, JsonNode params, Encoding encoding, Rejection rejection) {
         this.placement = server.placement();
@@ -74,6 +77,9 @@ public final class ConnectEndpoint implements Session.Listener.AutoDemanding, Co
 
     @Override
     public void onWebSocketOpen(Session session) {
+        // Jetty's API session has no batch mode; its core session (the one that writes) has.
+        this.outbox = new Outbox(((WebSocketSession) session).getCoreSession(),
+                encoding.binary() ? OpCode.BINARY : OpCode.TEXT, executor, config.maxPendingOutboundBytes());
         this.session = session;
         if (rejection != null) {
             fail(rejection.error(), rejection.closeCode());
@@ -194,19 +200,16 @@ public final class ConnectEndpoint implements Session.Listener.AutoDemanding, Co
 
     @Override
     public void send(ActorEvent event) {
-        sendFrame(event.encoded(encoding, e -> frame(new ToClient.Event(e.name(), values.array(e.args())))));
+        sendFrame(event.encoded(encoding, e -> frame(new ToClient.Event(e.name(), values.array(e.args())))), null,
+                false);
     }
 
     @Override
     public void close(String reason, ActorError error) {
-        Session current = session;
-        if (current == null) {
-            return;
-        }
         if (error == null) {
-            current.close(CLOSE_NORMAL, reason, Callback.NOOP);
+            closeAfterQueued(CLOSE_NORMAL, reason);
         } else {
-            current.close(CLOSE_ERROR, error.qualifiedCode(), Callback.NOOP);
+            closeAfterQueued(CLOSE_ERROR, error.qualifiedCode());
         }
     }
 
@@ -218,9 +221,14 @@ public final class ConnectEndpoint implements Session.Listener.AutoDemanding, Co
 
     /** Closes with a lifecycle signal that the official client answers by reconnecting. */
     void goAway() {
+        closeAfterQueued(CLOSE_ERROR, "ws.going_away");
+    }
+
+    /** Closes once the frames sent before are written, so that none is lost to the close. */
+    private void closeAfterQueued(int code, String reason) {
         Session current = session;
         if (current != null) {
-            current.close(CLOSE_ERROR, "ws.going_away", Callback.NOOP);
+            outbox.afterQueued(() -> current.close(code, reason, Callback.NOOP));
         }
     }
 
@@ -234,43 +242,24 @@ public final class ConnectEndpoint implements Session.Listener.AutoDemanding, Co
     // ---------------------------------------------------------------- frames
 
     private void send(ToClient message) {
-        sendFrame(frame(message));
+        sendFrame(frame(message), null, true);
     }
 
-    /** A frame as Jetty sends it: text for JSON, bytes otherwise. */
-    private Object frame(ToClient message) {
-        byte[] bytes = ClientProtocol.encode(encoding, message);
-        return encoding.binary() ? bytes : new String(bytes, StandardCharsets.UTF_8);
+    /** A frame's payload in this connection's encoding (UTF-8 text for JSON). */
+    private byte[] frame(ToClient message) {
+        return ClientProtocol.encode(encoding, message);
     }
 
-    private void sendFrame(Object frame) {
-        sendFrame(frame, () -> { });
-    }
-
-    /** Queues a frame; {@code then} runs once it is written (or failed). */
-    private void sendFrame(Object frame, Runnable then) {
+    /** Queues a frame (see {@link Outbox#offer}); {@code then} (or null) runs once it is written (or failed). */
+    private void sendFrame(byte[] frame, Runnable then, boolean writeHere) {
         Session current = session;
         if (current == null || !current.isOpen()) {
             return;
         }
-        long size = frame instanceof byte[] bytes ? bytes.length : ((String) frame).length();
-        if (pendingBytes.addAndGet(size) > config.maxPendingOutboundBytes()) {
-            log.warn("closing a connection to {}: {} bytes wait to be sent", query, pendingBytes.get());
+        if (!outbox.offer(frame, then, writeHere) && slowConsumer.compareAndSet(false, true)) {
+            log.warn("closing a connection to {}: {} bytes wait to be sent", query, outbox.pendingBytes() + frame.length);
             metrics.slowConsumerClosed();
             current.close(CLOSE_ERROR, "ws.slow_consumer", Callback.NOOP);
-            return;
-        }
-        Callback done = Callback.from(() -> {
-            pendingBytes.addAndGet(-size);
-            then.run();
-        }, failure -> {
-            pendingBytes.addAndGet(-size);
-            then.run();
-        });
-        if (frame instanceof byte[] bytes) {
-            current.sendBinary(ByteBuffer.wrap(bytes), done);
-        } else {
-            current.sendText((String) frame, done);
         }
     }
 
@@ -283,6 +272,6 @@ public final class ConnectEndpoint implements Session.Listener.AutoDemanding, Co
         Session current = session;
         sendFrame(frame(new ToClient.Error(error.group(), error.code(), error.getMessage(),
                         error.metadata().isEmpty() ? null : values.tree(error.metadata()), null, null)),
-                () -> CLOSE_LATER.execute(() -> current.close(closeCode, error.qualifiedCode(), Callback.NOOP)));
+                () -> CLOSE_LATER.execute(() -> current.close(closeCode, error.qualifiedCode(), Callback.NOOP)), true);
     }
 }

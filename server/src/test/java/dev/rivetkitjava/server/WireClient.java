@@ -9,7 +9,10 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CopyOnWriteArrayList;
 
-/** A raw WebSocket to the server for tests: records every frame (text as String, binary as byte[]) and the close. */
+/**
+ * A raw WebSocket to the server for tests: records every frame (text as String, binary as byte[]) and the close.
+ * {@link #pause} stops reading (the server's writes then pile up), {@link #resume} reads on.
+ */
 final class WireClient implements WebSocket.Listener {
     static final String GET_OR_CREATE = "rvt-namespace=default&rvt-method=getOrCreate&rvt-runner=default&rvt-crash-policy=sleep";
 
@@ -17,11 +20,19 @@ final class WireClient implements WebSocket.Listener {
     final CompletableFuture<String> closed = new CompletableFuture<>();
     private final StringBuilder text = new StringBuilder();
     private ByteBuffer binary = ByteBuffer.allocate(0);
+    private volatile boolean paused;
+    private boolean waiting; // guarded by this: a frame came in while paused and its successor was not requested
     WebSocket socket;
 
     static WireClient connect(RivetServer server, String key, String... subprotocols) throws Exception {
+        return connectTo(server, "counter", key, subprotocols);
+    }
+
+    static WireClient connectTo(RivetServer server, String actorName, String key, String... subprotocols)
+            throws Exception {
         WireClient client = new WireClient();
-        String url = server.endpoint().replace("http", "ws") + "/gateway/counter/connect?rvt-key=" + key + "&" + GET_OR_CREATE;
+        String url = server.endpoint().replace("http", "ws") + "/gateway/" + actorName + "/connect?rvt-key=" + key + "&"
+                + GET_OR_CREATE;
         WebSocket.Builder builder = HttpClient.newHttpClient().newWebSocketBuilder();
         if (subprotocols.length > 0) {
             builder.subprotocols(subprotocols[0], java.util.Arrays.copyOfRange(subprotocols, 1, subprotocols.length));
@@ -37,7 +48,7 @@ final class WireClient implements WebSocket.Listener {
             frames.add(text.toString());
             text.setLength(0);
         }
-        webSocket.request(1);
+        next(webSocket);
         return null;
     }
 
@@ -52,8 +63,28 @@ final class WireClient implements WebSocket.Listener {
             frames.add(bytes);
             binary = ByteBuffer.allocate(0);
         }
-        webSocket.request(1);
+        next(webSocket);
         return null;
+    }
+
+    void pause() {
+        paused = true;
+    }
+
+    synchronized void resume() {
+        paused = false;
+        if (waiting) {
+            waiting = false;
+            socket.request(1);
+        }
+    }
+
+    private synchronized void next(WebSocket webSocket) {
+        if (paused) {
+            waiting = true;
+        } else {
+            webSocket.request(1);
+        }
     }
 
     @Override
