@@ -19,6 +19,8 @@ import picocli.CommandLine.Option;
         subcommands = {Main.Serve.class})
 public final class Main {
     private static final Logger log = LoggerFactory.getLogger(Main.class);
+    /** The classpath folder the build puts the workspace page in (web/build.sh, run by this module's pom). */
+    static final String WEB_PAGE = "web";
 
     public static void main(String[] args) {
         System.exit(new CommandLine(new Main()).execute(args));
@@ -54,15 +56,16 @@ public final class Main {
                     .store(SqliteActorStore.open(file))
                     .build();
             RivetServer server = RivetServer.builder(registry).host(host).port(port).token(token)
-                    .corsOrigins(java.util.Set.copyOf(corsOrigins)).drainPeriod(Duration.ofMillis(drainMillis)).build().start();
+                    .corsOrigins(java.util.Set.copyOf(corsOrigins)).drainPeriod(Duration.ofMillis(drainMillis))
+                    .staticResources(WEB_PAGE).build().start();
             CountDownLatch stopped = new CountDownLatch(1);
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
                 log.info("stopping: actors sleep with their state saved, clients are told to reconnect");
                 server.close();
                 stopped.countDown();
             }, "rivetkit-shutdown"));
-            log.info("rivetkit-java ready: endpoint {} (store {}{})", server.endpoint(), file,
-                    token == null ? "" : ", token required");
+            log.info("rivetkit-java ready: endpoint {}, workspace page {}/ (store {}{})", server.endpoint(),
+                    server.endpoint(), file, token == null ? "" : ", token required");
             stopped.await();
             return 0;
         }
