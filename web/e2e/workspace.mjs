@@ -15,7 +15,8 @@ const WAIT = { timeout: 30_000 };
 // Agent text that would run script if it were ever rendered as HTML.
 const PROMPT = 'Add a health check <img src=x onerror="window.__injected=1">';
 
-const stdin = createInterface({ input: process.stdin })[Symbol.asyncIterator]();
+const input = createInterface({ input: process.stdin });
+const stdin = input[Symbol.asyncIterator]();
 const say = (step, detail = {}) => console.log(JSON.stringify({ step, ...detail }));
 async function handOver(step) {
   say(step);
@@ -26,6 +27,8 @@ async function handOver(step) {
 mkdirSync(shots, { recursive: true });
 const browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium", args: CHROMIUM_FLAGS });
 const pageErrors = [];
+const pages = [];
+const consoleLog = [];
 let shot = 0;
 async function screenshot(name, ...pages) {
   shot += 1;
@@ -37,7 +40,10 @@ async function person(who) {
   const context = await browser.newContext({ viewport: { width: 1100, height: 720 } });
   const page = await context.newPage();
   page.who = who;
-  page.on("pageerror", (error) => pageErrors.push(`${who}: ${error.message}`));
+  page.on("pageerror", (error) => pageErrors.push(`${who}: ${error.stack ?? error.message}`));
+  page.on("console", (message) => consoleLog.push(`${who} ${message.type()}: ${message.text()}`));
+  page.on("response", (r) => r.status() >= 400 && consoleLog.push(`${who} HTTP ${r.status()} ${r.request().method()} ${r.url()}`));
+  pages.push(page);
   return page;
 }
 const status = (page, state) => page.locator(`[data-testid=connection][data-status=${state}]`);
@@ -76,7 +82,7 @@ try {
   await screenshot("permission-asked", alice, bob);
   await bob.locator(".permission.pending button.reply-once").click();
   for (const page of [alice, bob]) {
-    await sees(page, ".resolution", "Approve by bob");
+    await sees(page, ".resolution", "Approved by bob");
     await sees(page, ".tool-completed", "Edit src/app.ts");
     await sees(page, ".stop", "turn ended: end_turn");
   }
@@ -106,12 +112,18 @@ try {
   for (const page of [alice, bob]) await sees(page, ".permission.pending", "Edit src/app.ts");
   await alice.locator(".permission.pending button.reply-reject").click();
   for (const page of [alice, bob]) {
-    await sees(page, ".resolution", "Deny by alice");
+    await sees(page, ".resolution", "Denied by alice");
     await sees(page, ".tool-failed", "Edit src/app.ts");
     await page.waitForFunction(() => document.querySelectorAll(".stop:not(.working)").length === 2, null, WAIT);
   }
   await screenshot("after-restart", alice, bob);
   say("done", { alice: await timeline(alice).innerText(), bob: await timeline(bob).innerText(), pageErrors });
+} catch (error) {
+  // What the pages showed and logged when it went wrong, for the test's report.
+  await screenshot("failure", ...pages).catch(() => {});
+  console.error([...consoleLog.slice(-40), ...pageErrors].join("\n"));
+  throw error;
 } finally {
+  input.close(); // else the open stdin keeps node running, and the test waits for its end of output
   await browser.close();
 }

@@ -2,10 +2,13 @@
 import { useEffect, useRef } from "react";
 
 const REPLY_LABELS = { once: "Approve", always: "Always allow", reject: "Deny" };
+const RESOLUTION_LABELS = { once: "Approved", always: "Always allowed", reject: "Denied" };
 
 export function Timeline({ items, onRespond }) {
   const end = useRef(null);
-  useEffect(() => end.current?.scrollIntoView({ block: "end" }), [items]);
+  useEffect(() => {
+    end.current?.scrollIntoView({ block: "end" }); // it returns a promise in newer browsers: not a cleanup
+  }, [items]);
   return (
     <ol className="timeline" data-testid="timeline">
       {items.length === 0 && <li className="muted">Nothing yet. Send the agent a prompt.</li>}
@@ -60,7 +63,8 @@ function Item({ item, onRespond }) {
 function Part({ part, onRespond }) {
   switch (part.kind) {
     case "text":
-      return <p className="text agent-text">{part.text}</p>;
+      // A chunk after a tool call often starts a new paragraph; the card already does.
+      return <p className="text agent-text">{part.text.replace(/^\n+/, "")}</p>;
     case "tool":
       return (
         <div className={`tool tool-${part.status}`} data-tool-call={part.toolCallId}>
@@ -83,7 +87,7 @@ function Permission({ permission: { request, resolution }, onRespond }) {
       </div>
       {resolution ? (
         <div className="resolution">
-          {REPLY_LABELS[resolution.reply] ?? resolution.reply} by <strong>{resolution.userId}</strong>
+          {RESOLUTION_LABELS[resolution.reply] ?? resolution.reply} by <strong>{resolution.userId}</strong>
         </div>
       ) : (
         <div className="actions">

@@ -74,12 +74,14 @@ export function Workspace({ useActor, workspaceId, userId, onLeave }) {
           you are <strong>{userId}</strong> · <button className="link" onClick={onLeave}>switch</button>
         </span>
       </header>
-      {workspace.error && <p className="notice">Connection error: {workspace.error.message}</p>}
-      {notice && (
-        <p className="notice" role="alert">
-          {notice} <button className="link" onClick={() => setNotice(null)}>dismiss</button>
-        </p>
-      )}
+      <div className="notices">
+        {workspace.error && <p className="notice">Connection error: {workspace.error.message}</p>}
+        {notice && (
+          <p className="notice" role="alert">
+            {notice} <button className="link" onClick={() => setNotice(null)}>dismiss</button>
+          </p>
+        )}
+      </div>
       <main>
         <Timeline items={items} onRespond={ready ? respond : null} />
         <Composer disabled={!ready} onPrompt={prompt} />

@@ -4,8 +4,9 @@ import { useState } from "react";
 import { createRoot } from "react-dom/client";
 import { Workspace } from "./Workspace.jsx";
 
-// The page is served by the rivetkit-java server itself, so its RivetKit endpoint is its own origin.
-const { useActor } = createRivetKit(window.location.origin);
+// The page is served by the rivetkit-java server itself, so its RivetKit endpoint is its own origin. The client
+// turns RivetKit's devtools on for localhost pages; this server does not serve them.
+const { useActor } = createRivetKit({ endpoint: window.location.origin, devtools: false });
 const NAME_KEY = "rivetkit-java.displayName";
 
 function workspaceIdFromUrl() {

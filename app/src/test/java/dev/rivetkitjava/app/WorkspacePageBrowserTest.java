@@ -109,7 +109,7 @@ class WorkspacePageBrowserTest {
         JsonNode turn = steps.get("turn");
         String timeline = turn.get("alice").asText();
         assertThat(timeline).containsSubsequence(PROMPT, "Reading the request: " + PROMPT, "I will edit one file for it.",
-                "Edit src/app.ts", "Approve by bob", "Done: src/app.ts is edited.", "turn ended: end_turn");
+                "Edit src/app.ts", "Approved by bob", "Done: src/app.ts is edited.", "turn ended: end_turn");
         assertThat(turn.get("bob").asText()).as("bob sees what alice sees").isEqualTo(timeline);
         assertThat(texts(turn.get("injected"))).as("agent text never becomes HTML").containsExactly("false", "false");
 
@@ -122,7 +122,7 @@ class WorkspacePageBrowserTest {
 
         JsonNode done = steps.get("done");
         assertThat(done.get("alice").asText()).startsWith(timeline.strip()).containsSubsequence(
-                "Now remove it again", "Deny by alice", "I left src/app.ts as it was.", "turn ended: end_turn");
+                "Now remove it again", "Denied by alice", "I left src/app.ts as it was.", "turn ended: end_turn");
         assertThat(done.get("bob").asText()).isEqualTo(done.get("alice").asText());
         assertThat(texts(done.get("pageErrors"))).isEmpty();
 
