@@ -2,7 +2,7 @@
 //   node workspace.mjs <page url> <screenshot dir>
 // Prints one JSON line per step. At {"step":"stop-server"} and {"step":"start-server"} it waits for a line "ok" on
 // stdin (the JUnit test restarts the server meanwhile). Exits non-zero when something expected does not appear.
-import { mkdirSync } from "node:fs";
+import { mkdirSync, rmSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { chromium } from "playwright-core";
 
@@ -24,6 +24,7 @@ async function handOver(step) {
   if (done || value.trim() !== "ok") throw new Error(`no "ok" after ${step}`);
 }
 
+rmSync(shots, { recursive: true, force: true });
 mkdirSync(shots, { recursive: true });
 const browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium", args: CHROMIUM_FLAGS });
 const pageErrors = [];
@@ -53,6 +54,7 @@ async function join(page, url) {
   await page.goto(url);
   await page.locator("input[name=workspace]").fill(workspaceId);
   await page.locator("input[name=name]").fill(page.who);
+  await screenshot("join-form", page);
   await page.locator("button[type=submit]").click();
   await status(page, "connected").waitFor(WAIT);
 }
@@ -117,6 +119,30 @@ try {
     await page.waitForFunction(() => document.querySelectorAll(".stop:not(.working)").length === 2, null, WAIT);
   }
   await screenshot("after-restart", alice, bob);
+
+  // The queue: alice sends two prompts at once, the second waits its turn; bob cancels both turns.
+  for (const text of ["First of two", "Second of two"]) {
+    await alice.locator("textarea[name=prompt]").fill(text);
+    await alice.locator("button[type=submit]").click();
+  }
+  for (const page of [alice, bob]) await sees(page, "[data-testid=queue]", "Waiting (1)");
+  await screenshot("queued", bob);
+  await bob.locator("[data-testid=queue] button", { hasText: "Cancel turn" }).click();
+  for (const page of [alice, bob]) {
+    await page.locator("[data-testid=queue]", { hasText: "Second of two", hasNotText: "Waiting" }).waitFor(WAIT);
+  }
+  await bob.locator("[data-testid=queue] button", { hasText: "Cancel turn" }).click();
+  for (const page of [alice, bob]) {
+    await page.waitForFunction(() => [...document.querySelectorAll(".stop")]
+      .filter((e) => e.textContent === "turn ended: cancelled").length === 2, null, WAIT);
+    await sees(page, "[data-testid=queue]", "Idle");
+  }
+
+  // An agent that dies shows as an error to everyone.
+  await alice.locator("textarea[name=prompt]").fill("[crash] Try something risky");
+  await alice.locator("button[type=submit]").click();
+  for (const page of [alice, bob]) await sees(page, ".item-error", "The agent process exited");
+  await screenshot("final", alice, bob);
   say("done", { alice: await timeline(alice).innerText(), bob: await timeline(bob).innerText(), pageErrors });
 } catch (error) {
   // What the pages showed and logged when it went wrong, for the test's report.

@@ -86,7 +86,7 @@ function Permission({ permission: { request, resolution }, onRespond }) {
         The agent asks permission: <strong>{request.toolCall?.title ?? "a tool call"}</strong>
       </div>
       {resolution ? (
-        <div className="resolution">
+        <div className={`resolution resolution-${resolution.reply}`}>
           {RESOLUTION_LABELS[resolution.reply] ?? resolution.reply} by <strong>{resolution.userId}</strong>
         </div>
       ) : (

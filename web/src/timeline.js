@@ -42,6 +42,8 @@ export function foldTimeline(entries) {
     if (event === "chat.user") {
       items.push({ kind: "user", key: entryKey({ event, data }), ...data });
     } else if (event === "session.error") {
+      // The agent is gone: its running turn will not end by itself.
+      if (turn) turn.stopReason = "error";
       items.push({ kind: "error", key: entryKey({ event, data }), ...data });
       turn = null;
     } else if (event === "permission.requested") {

@@ -23,13 +23,15 @@ import java.util.concurrent.TimeUnit;
  * TEST DOUBLE of the workspace actor, for the page's browser test until the real one (Sandbox Agent SDK) lands:
  * the same contract (actions, events, history, presence, FIFO queue, permissions), but the agent is a script. Each
  * turn streams a few {@code agent_message_chunk}s, starts a tool call that asks permission, finishes or fails it
- * by the answer, streams a last chunk and ends with {@code end_turn} (or {@code cancelled}).
+ * by the answer, streams a last chunk and ends with {@code end_turn} (or {@code cancelled}). A prompt containing
+ * {@value #CRASH} makes the agent "exit" after its first chunk: a {@code session.error}, stop reason {@code error}.
  */
 final class ScriptedWorkspace {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Set<String> REPLIES = Set.of("once", "always", "reject");
     /** The pace of the scripted agent, so a browser sees the reply stream in. */
     private static final long STEP_MILLIS = 120;
+    static final String CRASH = "[crash]";
 
     record TimelineEntry(String event, JsonNode data) {
     }
@@ -168,6 +170,11 @@ final class ScriptedWorkspace {
                 return endTurn(c, prompt, "cancelled");
             }
             update(c, sessionId, Map.of("sessionUpdate", "agent_message_chunk", "content", Map.of("type", "text", "text", chunk)));
+            if (prompt.text().contains(CRASH)) {
+                record(c, "session.error", Map.of("message", "The agent process exited (scripted crash).",
+                        "createdAt", c.nowMillis()));
+                return "error";
+            }
         }
         String toolCallId = "tool-" + prompt.promptId();
         Map<String, Object> toolCall = Map.of("toolCallId", toolCallId, "title", "Edit src/app.ts", "kind", "edit");
