@@ -79,9 +79,9 @@ function Part({ part, onRespond }) {
   }
 }
 
-function Permission({ permission: { request, resolution }, onRespond }) {
+function Permission({ permission: { request, resolution, turnEnded }, onRespond }) {
   return (
-    <div className={`permission ${resolution ? "resolved" : "pending"}`} data-permission={request.id}>
+    <div className={`permission ${resolution || turnEnded ? "resolved" : "pending"}`} data-permission={request.id}>
       <div>
         The agent asks permission: <strong>{request.toolCall?.title ?? "a tool call"}</strong>
       </div>
@@ -89,6 +89,8 @@ function Permission({ permission: { request, resolution }, onRespond }) {
         <div className={`resolution resolution-${resolution.reply}`}>
           {RESOLUTION_LABELS[resolution.reply] ?? resolution.reply} by <strong>{resolution.userId}</strong>
         </div>
+      ) : turnEnded ? (
+        <div className="resolution expired">The turn ended before anyone answered.</div>
       ) : (
         <div className="actions">
           {(request.availableReplies ?? []).map((reply) => (

@@ -43,7 +43,7 @@ export function foldTimeline(entries) {
       items.push({ kind: "user", key: entryKey({ event, data }), ...data });
     } else if (event === "session.error") {
       // The agent is gone: its running turn will not end by itself.
-      if (turn) turn.stopReason = "error";
+      if (turn) endTurn(turn, "error");
       items.push({ kind: "error", key: entryKey({ event, data }), ...data });
       turn = null;
     } else if (event === "permission.requested") {
@@ -58,12 +58,20 @@ export function foldTimeline(entries) {
       if (payload.method === "session/update") {
         applyUpdate(openTurn(), payload.params?.update ?? {});
       } else if (payload.result?.stopReason) {
-        openTurn().stopReason = payload.result.stopReason;
+        endTurn(openTurn(), payload.result.stopReason);
         turn = null;
       }
     }
   }
   return items;
+}
+
+/** A permission still unanswered when its turn ends can no longer be answered usefully. */
+function endTurn(turn, stopReason) {
+  turn.stopReason = stopReason;
+  for (const part of turn.parts) {
+    if (part.kind === "permission") part.turnEnded = true;
+  }
 }
 
 function applyUpdate(turn, update) {
