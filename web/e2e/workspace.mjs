@@ -147,7 +147,7 @@ try {
 } catch (error) {
   // What the pages showed and logged when it went wrong, for the test's report.
   await screenshot("failure", ...pages).catch(() => {});
-  console.error([...consoleLog.slice(-40), ...pageErrors].join("\n"));
+  console.error([...consoleLog.slice(-100), ...pageErrors].join("\n"));
   throw error;
 } finally {
   input.close(); // else the open stdin keeps node running, and the test waits for its end of output

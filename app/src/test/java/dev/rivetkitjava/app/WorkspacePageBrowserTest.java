@@ -18,7 +18,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -93,7 +92,7 @@ class WorkspacePageBrowserTest {
                     steps.put(name, step);
                     if (name.equals("stop-server")) {
                         // Closing returns after the drain; the pages see the stop at its start.
-                        stopped = CompletableFuture.runAsync(current::close, Executors.newVirtualThreadPerTaskExecutor());
+                        stopped = CompletableFuture.runAsync(current::close, Thread.ofVirtual()::start);
                     } else if (name.equals("start-server")) {
                         current = WorkspaceServer.start(store, port);
                     } else {
