@@ -1,7 +1,7 @@
 // One workspace: the connection to its actor, the state the page keeps of it, and the layout.
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { Timeline } from "./Timeline.jsx";
-import { foldTimeline, mergeHistory } from "./timeline.js";
+import { entryKey, foldTimeline, mergeHistory } from "./timeline.js";
 
 const TIMELINE_EVENTS = ["chat.user", "session.event", "session.error", "permission.requested", "permission.resolved"];
 const STATUS_LABELS = { connected: "Connected", connecting: "Connecting…", disconnected: "Reconnecting…", idle: "Offline" };
@@ -17,8 +17,10 @@ export function Workspace({ useActor, workspaceId, userId, onLeave }) {
   const racingHistory = useRef(null);
 
   const appendEntry = useCallback((event, data) => {
-    racingHistory.current?.push({ event, data });
-    setEntries((current) => [...current, { event, data }]);
+    const entry = { event, data };
+    racingHistory.current?.push(entry);
+    // The same event can arrive twice (a client that re-dialled during a restart may briefly hold two sockets).
+    setEntries((current) => (current.some((e) => entryKey(e) === entryKey(entry)) ? current : [...current, entry]));
   }, []);
   for (const event of TIMELINE_EVENTS) {
     // A fixed list, so the hooks run in the same order on every render.

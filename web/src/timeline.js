@@ -19,7 +19,10 @@ export function entryKey({ event, data }) {
 /** History first, then the live entries it does not already hold (received while it was being fetched). */
 export function mergeHistory(history, live) {
   const known = new Set(history.map(entryKey));
-  return history.concat(live.filter((entry) => !known.has(entryKey(entry))));
+  return history.concat(live.filter((entry) => {
+    const key = entryKey(entry);
+    return !known.has(key) && known.add(key);
+  }));
 }
 
 /**
