@@ -7,7 +7,6 @@ import dev.rivetkitjava.sandboxagent.SandboxAgentServer;
 import dev.rivetkitjava.server.RivetServer;
 import dev.rivetkitjava.workspace.WorkspaceActor;
 import dev.rivetkitjava.workspace.WorkspaceConfig;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -46,7 +45,7 @@ public final class WorkspaceServer implements AutoCloseable {
         this.store = store;
     }
 
-    public static WorkspaceServer start(Options options) throws IOException {
+    public static WorkspaceServer start(Options options) throws Exception {
         Files.createDirectories(options.dataDir());
         SandboxAgentServer sandboxAgent = null;
         String baseUrl = options.sandboxAgentUrl();
@@ -69,7 +68,7 @@ public final class WorkspaceServer implements AutoCloseable {
                     .token(options.token()).corsOrigins(options.corsOrigins()).drainPeriod(options.drainPeriod())
                     .staticResources(WEB_PAGE).build().start();
             return new WorkspaceServer(sandboxAgent, server, store);
-        } catch (RuntimeException e) {
+        } catch (Exception e) {
             if (sandboxAgent != null) {
                 sandboxAgent.stop();
             }

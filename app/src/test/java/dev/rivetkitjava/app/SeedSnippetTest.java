@@ -64,8 +64,9 @@ class SeedSnippetTest {
             assertThat(output).containsSubsequence(
                     "user message {", "userId: 'user-123'", "text: 'Propose a refactor plan for auth middleware.'",
                     "createdAt: ",
-                    "sandbox event {", "sessionUpdate: 'agent_message_chunk'",
-                    "sandbox event {", "sessionUpdate: 'tool_call'",
+                    "sandbox event {", "method: 'session/prompt'",
+                    "sandbox event {", "method: 'session/update'",
+                    "sandbox event {", "method: 'session/request_permission'",
                     "sandbox event {", "stopReason: 'end_turn'");
         }
     }
