@@ -1,10 +1,8 @@
 package dev.rivetkitjava.app;
 
-import dev.rivetkitjava.actor.Registry;
-import dev.rivetkitjava.actor.store.sqlite.SqliteActorStore;
-import dev.rivetkitjava.server.RivetServer;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import org.slf4j.Logger;
@@ -25,7 +23,7 @@ public final class Main {
     }
 
     @Command(name = "serve", mixinStandardHelpOptions = true,
-            description = "Serves the actors over RivetKit's client protocol on the embedded SQLite store, until stopped.")
+            description = "Serves the multiplayer workspace (page, actors over RivetKit's client protocol, embedded SQLite store, a Sandbox Agent server), until stopped.")
     static final class Serve implements Callable<Integer> {
         @Option(names = "--host", defaultValue = "127.0.0.1", description = "Address to bind (default: ${DEFAULT-VALUE}, this machine only).")
         String host;
@@ -46,22 +44,32 @@ public final class Main {
                 description = "On shutdown, keep the port answering 'retry' this long so clients reach the next server (default: ${DEFAULT-VALUE}).")
         long drainMillis;
 
+        @Option(names = "--agent", defaultValue = "codex",
+                description = "The agent a new workspace runs (default: ${DEFAULT-VALUE}, an offline stand-in unless --sandbox-agent-url is given).")
+        String agent;
+
+        @Option(names = "--sandbox-agent-url",
+                description = "Use this Sandbox Agent server instead of starting one with the stand-in agent.")
+        String sandboxAgentUrl;
+
+        @Option(names = "--sandbox-agent-token", description = "The bearer token of the --sandbox-agent-url server.")
+        String sandboxAgentToken;
+
         @Override
         public Integer call() throws Exception {
-            Path file = dataDir.resolve("actors.db").toAbsolutePath();
-            Registry registry = Registry.builder()
-                    .use(Counter.TYPE)
-                    .store(SqliteActorStore.open(file))
-                    .build();
-            RivetServer server = RivetServer.builder(registry).host(host).port(port).token(token)
-                    .corsOrigins(java.util.Set.copyOf(corsOrigins)).drainPeriod(Duration.ofMillis(drainMillis)).build().start();
+            String installed = System.getenv("RIVETKIT_SANDBOX_AGENT_DIR");
+            WorkspaceServer server = WorkspaceServer.start(new WorkspaceServer.Options(host, port, dataDir, token,
+                    Set.copyOf(corsOrigins), Duration.ofMillis(drainMillis), agent, sandboxAgentUrl,
+                    sandboxAgentToken, installed == null ? null : Path.of(installed)));
             CountDownLatch stopped = new CountDownLatch(1);
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
                 log.info("stopping: actors sleep with their state saved, clients are told to reconnect");
                 server.close();
                 stopped.countDown();
             }, "rivetkit-shutdown"));
-            log.info("rivetkit-java ready: endpoint {} (store {}{})", server.endpoint(), file,
+            log.info("rivetkit-java ready: endpoint {}, workspace page {}/ (store {}, Sandbox Agent {}{})",
+                    server.endpoint(), server.endpoint(), server.store(),
+                    sandboxAgentUrl == null ? server.sandboxAgentUrl() : sandboxAgentUrl,
                     token == null ? "" : ", token required");
             stopped.await();
             return 0;

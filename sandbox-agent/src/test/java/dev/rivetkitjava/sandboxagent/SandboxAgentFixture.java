@@ -1,11 +1,9 @@
 package dev.rivetkitjava.sandboxagent;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The real Sandbox Agent server for tests, offline: runs {@code sandbox-agent-server/install.sh} (the pinned npm
@@ -20,38 +18,24 @@ public final class SandboxAgentFixture {
     /** {@code fast-agent.mjs}: answers at once; the prompt's words script the turn (chunks=N, TOOL, PERM, HANG, EXIT). */
     public static final String FAST_AGENT = "amp";
 
+    private static final PinnedSandboxAgent PINNED = PinnedSandboxAgent.find();
     private static Path dataHome;
 
     private SandboxAgentFixture() {
     }
 
-    /** {@code sandbox-agent-server/} of this checkout, found from the working directory upwards. */
-    public static Path serverDir() {
-        for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
-            Path candidate = dir.resolve("sandbox-agent-server");
-            if (Files.isRegularFile(candidate.resolve("install.sh"))) {
-                return candidate;
-            }
-        }
-        throw new IllegalStateException("no sandbox-agent-server/install.sh above " + Path.of("").toAbsolutePath());
-    }
-
-    public static Path binary() {
-        return serverDir().resolve("node_modules/@sandbox-agent/cli-linux-x64/bin/sandbox-agent");
-    }
-
     /** The shared data home with the stand-in agents; installs everything on first use. */
     public static synchronized Path dataHome() {
         if (dataHome == null) {
+            Path dir;
             try {
-                run(List.of("bash", serverDir().resolve("install.sh").toString()));
-                Path dir = Files.createTempDirectory("sandbox-agent-data");
-                Runtime.getRuntime().addShutdownHook(new Thread(() -> deleteTree(dir), "sandbox-agent-data-cleanup"));
-                run(List.of("bash", serverDir().resolve("stand-in.sh").toString(), dir.toString()));
-                dataHome = dir;
+                dir = Files.createTempDirectory("sandbox-agent-data");
             } catch (IOException e) {
-                throw new IllegalStateException("cannot prepare the sandbox-agent data home", e);
+                throw new IllegalStateException("cannot create the sandbox-agent data home", e);
             }
+            PINNED.install();
+            PINNED.standIn(dir);
+            dataHome = dir;
         }
         return dataHome;
     }
@@ -59,7 +43,7 @@ public final class SandboxAgentFixture {
     /** A server builder with the pinned binary and the stand-in agents; port and token still free to set. */
     public static SandboxAgentServer.Builder server() {
         Path home = dataHome();
-        return SandboxAgentServer.builder().binary(binary()).dataHome(home);
+        return SandboxAgentServer.builder().binary(PINNED.binary()).dataHome(home);
     }
 
     /** A started server on a free port, without a token. */
@@ -91,20 +75,6 @@ public final class SandboxAgentFixture {
             paths.sorted(java.util.Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
         } catch (IOException e) {
             // best effort: a temporary directory
-        }
-    }
-
-    private static void run(List<String> command) throws IOException {
-        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        try {
-            if (!process.waitFor(5, TimeUnit.MINUTES) || process.exitValue() != 0) {
-                process.destroyForcibly();
-                throw new IllegalStateException(String.join(" ", command) + " failed:\n" + output);
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted: " + command, e);
         }
     }
 }

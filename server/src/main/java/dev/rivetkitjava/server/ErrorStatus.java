@@ -10,7 +10,7 @@ final class ErrorStatus {
     static int of(ActorError error) {
         return switch (error.qualifiedCode()) {
             case "auth.forbidden" -> 403;
-            case "actor.not_found", "actor.action_not_found" -> 404;
+            case "actor.not_found", "actor.action_not_found", "guard.not_found" -> 404;
             case "actor.method_not_allowed" -> 405;
             case "actor.action_timed_out" -> 408;
             case "actor.invalid_request", "actor.invalid_key", "actor.duplicate_key", "guard.query_invalid_params",

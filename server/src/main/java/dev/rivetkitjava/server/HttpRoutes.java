@@ -39,7 +39,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Every plain HTTP route: the engine's ({@code /metadata}, {@code /health}, {@code /actors}) and, under the
- * gateway, the actor's ({@code /action/{name}}). WebSocket routes are {@link ConnectEndpoint}'s.
+ * gateway, the actor's ({@code /action/{name}}); any other GET goes to the static files, when there are some.
+ * WebSocket routes are {@link ConnectEndpoint}'s.
  */
 final class HttpRoutes extends Handler.Abstract {
     private static final Logger log = LoggerFactory.getLogger(HttpRoutes.class);
@@ -60,6 +61,7 @@ final class HttpRoutes extends Handler.Abstract {
     private final ServerConfig config;
     private final ServerMetrics metrics;
     private final java.util.concurrent.atomic.AtomicBoolean draining;
+    private final Handler staticFiles;
 
     HttpRoutes(ServerContext server) {
         this.placement = server.placement();
@@ -67,6 +69,7 @@ final class HttpRoutes extends Handler.Abstract {
         this.config = server.config();
         this.metrics = server.metrics();
         this.draining = server.draining();
+        this.staticFiles = server.staticFiles();
     }
 
     @Override
@@ -89,14 +92,17 @@ final class HttpRoutes extends Handler.Abstract {
             } else if (path.equals("/metrics") && method.equals("GET")) {
                 write(response, callback, 200, "text/plain; version=0.0.4; charset=utf-8",
                         metrics.scrape().getBytes(StandardCharsets.UTF_8));
-            } else if (draining.get()) {
-                throw Guard.serviceUnavailable();
-            } else if (path.equals("/actors") || path.startsWith("/actors/")) {
-                Guard.token(config, request, null);
-                actorsApi(request, response, callback, path, method);
-            } else if (path.startsWith("/gateway/")) {
-                gateway(request, response, callback, path, method);
-            } else {
+            } else if (path.equals("/actors") || path.startsWith("/actors/") || path.startsWith("/gateway/")) {
+                if (draining.get()) {
+                    throw Guard.serviceUnavailable();
+                }
+                if (path.startsWith("/gateway/")) {
+                    gateway(request, response, callback, path, method);
+                } else {
+                    Guard.token(config, request, null);
+                    actorsApi(request, response, callback, path, method);
+                }
+            } else if (!serveStatic(request, response, callback, method)) {
                 throw new ActorError("guard", "not_found", "No route `" + path + "`.");
             }
         } catch (ActorError e) {
@@ -108,6 +114,20 @@ final class HttpRoutes extends Handler.Abstract {
             gatewayError(request, response, callback, new ActorError("rivetkit", "internal_error", "An internal error occurred"));
         }
         return true;
+    }
+
+    /** The page's files (served while draining too: they need no actor). False when there is no such file. */
+    private boolean serveStatic(Request request, Response response, Callback callback, String method) throws IOException {
+        if (staticFiles == null || !(method.equals("GET") || method.equals("HEAD"))) {
+            return false;
+        }
+        try {
+            return staticFiles.handle(request, response, callback);
+        } catch (IOException | RuntimeException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new IOException(e);
+        }
     }
 
     // ---------------------------------------------------------------- gateway

@@ -9,8 +9,12 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import org.eclipse.jetty.server.ResourceService;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.server.handler.ResourceHandler;
+import org.eclipse.jetty.util.resource.Resource;
+import org.eclipse.jetty.util.resource.ResourceFactory;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.eclipse.jetty.util.thread.VirtualThreadPool;
 import org.eclipse.jetty.websocket.server.WebSocketUpgradeHandler;
@@ -61,7 +65,7 @@ public final class RivetServer implements AutoCloseable {
         WireValues values = new WireValues(b.registry.objectMapper());
         ServerMetrics metrics = new ServerMetrics(b.registry.placement(), sockets);
         ServerContext context = new ServerContext(b.registry.placement(), values, config, executor, sockets, metrics,
-                draining);
+                draining, b.staticResources == null ? null : staticFiles(jetty, b.staticResources));
         ConnectUpgrade upgrade = new ConnectUpgrade(context);
         WebSocketUpgradeHandler webSockets = WebSocketUpgradeHandler.from(jetty, container -> {
             // Jetty's own limit is a backstop; the endpoint enforces RivetKit's with RivetKit's close reason.
@@ -72,6 +76,27 @@ public final class RivetServer implements AutoCloseable {
         });
         webSockets.setHandler(new HttpRoutes(context));
         jetty.setHandler(webSockets);
+    }
+
+    /**
+     * The files of a classpath folder, served for GET and HEAD below {@code /} (index.html for a folder). No
+     * listings; Jetty resolves every path inside the folder and refuses any that would leave it.
+     */
+    private static ResourceHandler staticFiles(Server jetty, String classpathFolder) {
+        Resource root = ResourceFactory.of(jetty).newClassLoaderResource(classpathFolder);
+        if (root == null || !root.isDirectory()) {
+            throw new IllegalArgumentException("staticResources: no folder `" + classpathFolder + "` on the classpath");
+        }
+        ResourceHandler files = new ResourceHandler();
+        files.setBaseResource(root);
+        files.setDirAllowed(false);
+        files.setWelcomeFiles("index.html");
+        files.setWelcomeMode(ResourceService.WelcomeMode.SERVE);
+        // Revalidate (ETag) on every load, so a rebuilt page is never stale in a browser's cache.
+        files.setCacheControl("no-cache");
+        files.setServer(jetty);
+        jetty.addBean(files, true);
+        return files;
     }
 
     public static Builder builder(Registry registry) {
@@ -146,6 +171,7 @@ public final class RivetServer implements AutoCloseable {
         private int maxQueryInputBytes = 4 * 1024;
         private long maxPendingOutboundBytes = 16L * 1024 * 1024;
         private Duration drainPeriod = Duration.ZERO;
+        private String staticResources;
 
         private Builder(Registry registry) {
             this.registry = Objects.requireNonNull(registry, "registry");
@@ -202,6 +228,15 @@ public final class RivetServer implements AutoCloseable {
         /** How long {@link #close()} keeps the port answering "retry" so clients reach the next server (default 0). */
         public Builder drainPeriod(Duration period) {
             this.drainPeriod = Objects.requireNonNull(period, "period");
+            return this;
+        }
+
+        /**
+         * Also serves a web page: the files of this classpath folder (e.g. {@code "web"}), at {@code /} and below,
+         * next to the RivetKit routes (which take precedence). Fails at {@link #build()} if the folder is missing.
+         */
+        public Builder staticResources(String classpathFolder) {
+            this.staticResources = Objects.requireNonNull(classpathFolder, "classpathFolder");
             return this;
         }
 

@@ -3,8 +3,9 @@ package dev.rivetkitjava.server;
 import dev.rivetkitjava.actor.Placement;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicBoolean;
+import org.eclipse.jetty.server.Handler;
 
-/** What every route and socket of one server shares. */
+/** What every route and socket of one server shares; {@code staticFiles} is null when the server serves no page. */
 record ServerContext(
         Placement placement,
         WireValues values,
@@ -12,5 +13,6 @@ record ServerContext(
         Executor executor,
         OpenSockets sockets,
         ServerMetrics metrics,
-        AtomicBoolean draining) {
+        AtomicBoolean draining,
+        Handler staticFiles) {
 }

@@ -21,14 +21,14 @@ import org.junit.jupiter.api.TestFactory;
  * against this server; each must print exactly what it printed against the real RivetKit stack
  * ({@code compat/expected/}, recorded by {@code compat/record.sh}).
  */
-class CompatibilityTest {
-    static final Path COMPAT = Path.of("").toAbsolutePath().getParent().resolve("compat");
+public class CompatibilityTest {
+    public static final Path COMPAT = Path.of("").toAbsolutePath().getParent().resolve("compat");
 
     private static Registry registry;
     private static RivetServer server;
 
     /** Installs the pinned npm packages (once; install.sh skips an up-to-date node_modules). */
-    static void installNodePackages() throws Exception {
+    public static void installNodePackages() throws Exception {
         run(List.of("bash", COMPAT.resolve("install.sh").toString()), Duration.ofMinutes(5));
     }
 

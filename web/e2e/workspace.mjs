@@ -1,0 +1,155 @@
+// Two people in one workspace, in two browser contexts of Debian's chromium, driven by playwright-core:
+//   node workspace.mjs <page url> <screenshot dir>
+// Prints one JSON line per step. At {"step":"stop-server"} and {"step":"start-server"} it waits for a line "ok" on
+// stdin (the JUnit test restarts the server meanwhile). Exits non-zero when something expected does not appear.
+import { mkdirSync, rmSync } from "node:fs";
+import { createInterface } from "node:readline";
+import { chromium } from "playwright-core";
+
+const [base, shots] = process.argv.slice(2);
+const workspaceId = process.env.WORKSPACE_ID ?? `e2e-${Date.now()}`;
+// What works as root on these machines, with no network beyond loopback (machine notes).
+const CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+  "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+const WAIT = { timeout: 30_000 };
+// Agent text that would run script if it were ever rendered as HTML.
+const PROMPT = 'Add a health check <img src=x onerror="window.__injected=1">';
+
+const input = createInterface({ input: process.stdin });
+const stdin = input[Symbol.asyncIterator]();
+const say = (step, detail = {}) => console.log(JSON.stringify({ step, ...detail }));
+async function handOver(step) {
+  say(step);
+  const { value, done } = await stdin.next();
+  if (done || value.trim() !== "ok") throw new Error(`no "ok" after ${step}`);
+}
+
+rmSync(shots, { recursive: true, force: true });
+mkdirSync(shots, { recursive: true });
+const browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium", args: CHROMIUM_FLAGS });
+const pageErrors = [];
+const pages = [];
+const consoleLog = [];
+let shot = 0;
+async function screenshot(name, ...pages) {
+  shot += 1;
+  for (const page of pages) {
+    await page.screenshot({ path: `${shots}/${String(shot).padStart(2, "0")}-${name}-${page.who}.png` });
+  }
+}
+async function person(who) {
+  const context = await browser.newContext({ viewport: { width: 1100, height: 720 } });
+  const page = await context.newPage();
+  page.who = who;
+  page.on("pageerror", (error) => pageErrors.push(`${who}: ${error.stack ?? error.message}`));
+  page.on("console", (message) => consoleLog.push(`${who} ${message.type()}: ${message.text()}`));
+  page.on("response", (r) => r.status() >= 400 && consoleLog.push(`${who} HTTP ${r.status()} ${r.request().method()} ${r.url()}`));
+  pages.push(page);
+  return page;
+}
+const status = (page, state) => page.locator(`[data-testid=connection][data-status=${state}]`);
+const timeline = (page) => page.locator("[data-testid=timeline]");
+const participants = (page) => page.locator("[data-testid=participants] li");
+async function join(page, url) {
+  await page.goto(url);
+  await page.locator("input[name=workspace]").fill(workspaceId);
+  await page.locator("input[name=name]").fill(page.who);
+  await screenshot("join-form", page);
+  await page.locator("button[type=submit]").click();
+  await status(page, "connected").waitFor(WAIT);
+}
+async function sees(page, selector, text) {
+  await page.locator(selector, { hasText: text }).first().waitFor(WAIT);
+}
+async function participantsOf(page) {
+  await page.waitForFunction(() => document.querySelectorAll("[data-testid=participants] li").length === 2, null, WAIT);
+  return (await participants(page).allInnerTexts()).map((t) => t.trim()).sort();
+}
+
+try {
+  const alice = await person("alice");
+  const bob = await person("bob");
+  await join(alice, `${base}/`);                      // creates the workspace from the form
+  await join(bob, `${base}/?w=${encodeURIComponent(workspaceId)}`);  // follows a shared link
+  say("joined", { url: alice.url(), alice: await participantsOf(alice), bob: await participantsOf(bob) });
+  await screenshot("joined", alice, bob);
+
+  await alice.locator("textarea[name=prompt]").fill(PROMPT);
+  await alice.locator("button[type=submit]").click();
+  for (const page of [alice, bob]) {
+    await sees(page, ".item-user", PROMPT);
+    await sees(page, ".item-turn .agent-text", `Reading the request: ${PROMPT}`);
+    await sees(page, ".permission.pending", "Edit src/app.ts");
+  }
+  await screenshot("permission-asked", alice, bob);
+  await bob.locator(".permission.pending button.reply-once").click();
+  for (const page of [alice, bob]) {
+    await sees(page, ".resolution", "Approved by bob");
+    await sees(page, ".tool-completed", "Edit src/app.ts");
+    await sees(page, ".stop", "turn ended: end_turn");
+  }
+  await screenshot("turn-ended", alice, bob);
+  const injected = await Promise.all([alice, bob].map((p) => p.evaluate(() =>
+    window.__injected !== undefined || document.querySelector("[data-testid=timeline] img") !== null)));
+  const afterTurn = await timeline(alice).innerText();
+  say("turn", { alice: afterTurn, bob: await timeline(bob).innerText(), injected });
+
+  await bob.reload();
+  await status(bob, "connected").waitFor(WAIT);
+  await sees(bob, ".stop", "turn ended: end_turn");
+  say("reloaded", { bob: await timeline(bob).innerText(), participants: await participantsOf(bob) });
+
+  await handOver("stop-server");
+  for (const page of [alice, bob]) await page.locator("[data-testid=connection]:not([data-status=connected])").waitFor(WAIT);
+  await screenshot("server-down", alice);
+  await handOver("start-server");
+  for (const page of [alice, bob]) await status(page, "connected").waitFor(WAIT);
+  for (const page of [alice, bob]) await sees(page, ".stop", "turn ended: end_turn");
+  say("reconnected", { alice: await timeline(alice).innerText(), bob: await timeline(bob).innerText(),
+    participants: await participantsOf(alice) });
+
+  // Live again after the restart: bob asks, alice denies.
+  await bob.locator("textarea[name=prompt]").fill("Now remove it again");
+  await bob.locator("button[type=submit]").click();
+  for (const page of [alice, bob]) await sees(page, ".permission.pending", "Edit src/app.ts");
+  await alice.locator(".permission.pending button.reply-reject").click();
+  for (const page of [alice, bob]) {
+    await sees(page, ".resolution", "Denied by alice");
+    await sees(page, ".tool-failed", "Edit src/app.ts");
+    await page.waitForFunction(() => document.querySelectorAll(".stop:not(.working)").length === 2, null, WAIT);
+  }
+  await screenshot("after-restart", alice, bob);
+
+  // The queue: alice sends two prompts at once, the second waits its turn; bob cancels both turns.
+  for (const text of ["First of two", "Second of two"]) {
+    await alice.locator("textarea[name=prompt]").fill(text);
+    await alice.locator("button[type=submit]").click();
+  }
+  for (const page of [alice, bob]) await sees(page, "[data-testid=queue]", "Waiting (1)");
+  await screenshot("queued", bob);
+  await bob.locator("[data-testid=queue] button", { hasText: "Cancel turn" }).click();
+  for (const page of [alice, bob]) {
+    await page.locator("[data-testid=queue]", { hasText: "Second of two", hasNotText: "Waiting" }).waitFor(WAIT);
+  }
+  await bob.locator("[data-testid=queue] button", { hasText: "Cancel turn" }).click();
+  for (const page of [alice, bob]) {
+    await page.waitForFunction(() => [...document.querySelectorAll(".stop")]
+      .filter((e) => e.textContent === "turn ended: cancelled").length === 2, null, WAIT);
+    await sees(page, "[data-testid=queue]", "Idle");
+  }
+
+  // An agent that dies shows as an error to everyone.
+  await alice.locator("textarea[name=prompt]").fill("[crash] Try something risky");
+  await alice.locator("button[type=submit]").click();
+  for (const page of [alice, bob]) await sees(page, ".item-error", "The agent process exited");
+  await screenshot("final", alice, bob);
+  say("done", { alice: await timeline(alice).innerText(), bob: await timeline(bob).innerText(), pageErrors });
+} catch (error) {
+  // What the pages showed and logged when it went wrong, for the test's report.
+  await screenshot("failure", ...pages).catch(() => {});
+  console.error([...consoleLog.slice(-100), ...pageErrors].join("\n"));
+  throw error;
+} finally {
+  input.close(); // else the open stdin keeps node running, and the test waits for its end of output
+  await browser.close();
+}

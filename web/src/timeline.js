@@ -1,0 +1,106 @@
+// The workspace's timeline: entries `{ event, data }` as getHistory() returns them and as live events arrive,
+// folded into what the page shows. Pure functions, so the fold is the same for history and live events.
+
+/** A stable identity per entry, to merge a history snapshot with live events that raced it. */
+export function entryKey({ event, data }) {
+  switch (event) {
+    case "session.event":
+      return `session.event:${data.id}`;
+    case "permission.requested":
+    case "permission.resolved":
+      return `${event}:${data.id}`;
+    case "chat.user":
+      return `chat.user:${data.userId}:${data.createdAt}:${data.text}`;
+    default:
+      return `${event}:${data.createdAt}:${data.message}`;
+  }
+}
+
+/** History first, then the live entries it does not already hold (received while it was being fetched). */
+export function mergeHistory(history, live) {
+  const known = new Set(history.map(entryKey));
+  return history.concat(live.filter((entry) => {
+    const key = entryKey(entry);
+    return !known.has(key) && known.add(key);
+  }));
+}
+
+/**
+ * Folds entries into display items: `user` messages, agent `turn`s (text chunks merged, tool calls updated in
+ * place, permission prompts in the order they came, the stop reason once the turn ended), standalone
+ * `permission`s and `error`s.
+ */
+export function foldTimeline(entries) {
+  const items = [];
+  const permissions = new Map();
+  let turn = null;
+  const openTurn = () => {
+    if (!turn) {
+      turn = { kind: "turn", key: `turn-${items.length}`, parts: [], stopReason: null };
+      items.push(turn);
+    }
+    return turn;
+  };
+  for (const { event, data } of entries) {
+    if (event === "chat.user") {
+      items.push({ kind: "user", key: entryKey({ event, data }), ...data });
+    } else if (event === "session.error") {
+      // The agent is gone: its running turn will not end by itself.
+      if (turn) endTurn(turn, "error");
+      items.push({ kind: "error", key: entryKey({ event, data }), ...data });
+      turn = null;
+    } else if (event === "permission.requested") {
+      const permission = { kind: "permission", key: `permission-${data.id}`, request: data, resolution: null };
+      permissions.set(data.id, permission);
+      (turn ? turn.parts : items).push(permission);
+    } else if (event === "permission.resolved") {
+      const permission = permissions.get(data.id);
+      if (permission) permission.resolution = data;
+    } else if (event === "session.event" && data.sender === "agent") {
+      const payload = data.payload ?? {};
+      if (payload.method === "session/update") {
+        applyUpdate(openTurn(), payload.params?.update ?? {});
+      } else if (payload.result?.stopReason) {
+        endTurn(openTurn(), payload.result.stopReason);
+        turn = null;
+      }
+    }
+  }
+  return items;
+}
+
+/** A permission still unanswered when its turn ends can no longer be answered usefully. */
+function endTurn(turn, stopReason) {
+  turn.stopReason = stopReason;
+  for (const part of turn.parts) {
+    if (part.kind === "permission") part.turnEnded = true;
+  }
+}
+
+function applyUpdate(turn, update) {
+  const last = turn.parts[turn.parts.length - 1];
+  switch (update.sessionUpdate) {
+    case "agent_message_chunk": {
+      const text = update.content?.type === "text" ? update.content.text : "";
+      if (last?.kind === "text") last.text += text;
+      else turn.parts.push({ kind: "text", key: `text-${turn.parts.length}`, text });
+      break;
+    }
+    case "tool_call":
+      turn.parts.push({ kind: "tool", key: `tool-${update.toolCallId}`, toolCallId: update.toolCallId, ...toolFields(update) });
+      break;
+    case "tool_call_update": {
+      const tool = turn.parts.find((p) => p.kind === "tool" && p.toolCallId === update.toolCallId);
+      if (tool) Object.assign(tool, toolFields(update));
+      break;
+    }
+    default:
+      break;
+  }
+}
+
+/** The fields a tool call shows; an update carries only those that changed. */
+function toolFields({ title, kind, status }) {
+  const fields = { title, toolKind: kind, status };
+  return Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== null && v !== undefined));
+}
