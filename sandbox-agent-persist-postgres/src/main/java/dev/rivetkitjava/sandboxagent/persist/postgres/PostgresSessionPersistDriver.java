@@ -1,27 +1,21 @@
 package dev.rivetkitjava.sandboxagent.persist.postgres;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import static dev.rivetkitjava.sandboxagent.persist.jdbc.SessionTables.EVENT_COLUMNS;
+import static dev.rivetkitjava.sandboxagent.persist.jdbc.SessionTables.SESSION_COLUMNS;
+
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
-import dev.rivetkitjava.sandboxagent.persist.Cursors;
-import dev.rivetkitjava.sandboxagent.persist.EventIndexConflictException;
 import dev.rivetkitjava.sandboxagent.persist.ListPage;
 import dev.rivetkitjava.sandboxagent.persist.PageRequest;
 import dev.rivetkitjava.sandboxagent.persist.SessionEvent;
 import dev.rivetkitjava.sandboxagent.persist.SessionPersistDriver;
 import dev.rivetkitjava.sandboxagent.persist.SessionRecord;
+import dev.rivetkitjava.sandboxagent.persist.jdbc.SessionTables;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.sql.Types;
-import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.regex.Pattern;
@@ -43,16 +37,12 @@ public final class PostgresSessionPersistDriver implements SessionPersistDriver,
     static final int SCHEMA_VERSION = 1;
     private static final Pattern SCHEMA_NAME = Pattern.compile("^[A-Za-z_][A-Za-z0-9_]*$");
     private static final int MAX_SCHEMA_NAME_LENGTH = 63;
-    private static final String SESSION_COLUMNS = "id, agent, agent_session_id, last_connection_id, created_at, "
-            + "destroyed_at, sandbox_id, session_init_json, config_options_json, modes_json";
-    private static final String EVENT_COLUMNS =
-            "id, event_index, session_id, created_at, connection_id, sender, payload_json";
 
     private final DataSource dataSource;
     private final HikariDataSource ownedPool;
     private final String schema;
     private final String where;
-    private final ObjectMapper json = new ObjectMapper();
+    private final SessionTables tables;
 
     private PostgresSessionPersistDriver(DataSource dataSource, HikariDataSource ownedPool, String schema,
             String where) {
@@ -60,6 +50,16 @@ public final class PostgresSessionPersistDriver implements SessionPersistDriver,
         this.ownedPool = ownedPool;
         this.schema = "\"" + schema + "\"";
         this.where = where;
+        this.tables = new SessionTables("PostgreSQL session store " + where, this.schema + ".",
+                "INSERT INTO " + this.schema + ".sessions (" + SESSION_COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, "
+                        + "CAST(? AS jsonb), CAST(? AS jsonb), CAST(? AS jsonb)) ON CONFLICT (id) DO UPDATE SET "
+                        + "agent = EXCLUDED.agent, agent_session_id = EXCLUDED.agent_session_id, "
+                        + "last_connection_id = EXCLUDED.last_connection_id, created_at = EXCLUDED.created_at, "
+                        + "destroyed_at = EXCLUDED.destroyed_at, sandbox_id = EXCLUDED.sandbox_id, "
+                        + "session_init_json = EXCLUDED.session_init_json, "
+                        + "config_options_json = EXCLUDED.config_options_json, modes_json = EXCLUDED.modes_json",
+                "INSERT INTO " + this.schema + ".events (" + EVENT_COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, "
+                        + "CAST(? AS jsonb)) ON CONFLICT (session_id, event_index) DO NOTHING");
     }
 
     /** A driver on {@code dataSource}, in schema {@code public}; the caller keeps owning the data source. */
@@ -212,93 +212,25 @@ public final class PostgresSessionPersistDriver implements SessionPersistDriver,
 
     @Override
     public Optional<SessionRecord> getSession(String id) {
-        return read("getSession", connection -> {
-            try (PreparedStatement select = connection.prepareStatement(
-                    "SELECT " + SESSION_COLUMNS + " FROM " + schema + ".sessions WHERE id = ?")) {
-                select.setString(1, id);
-                try (ResultSet rows = select.executeQuery()) {
-                    return rows.next() ? Optional.of(session(rows)) : Optional.empty();
-                }
-            }
-        });
+        return read("getSession", connection -> tables.getSession(connection, id));
     }
 
     @Override
     public ListPage<SessionRecord> listSessions(PageRequest request) {
-        Cursors.SessionPosition after = Cursors.sessionAfter(request);
-        return read("listSessions", connection -> {
-            // One row more than the page tells whether another page follows.
-            String afterClause = after == null ? "" : " WHERE (created_at, id) > (?, ?)";
-            try (PreparedStatement select = connection.prepareStatement("SELECT " + SESSION_COLUMNS + " FROM "
-                    + schema + ".sessions" + afterClause + " ORDER BY created_at, id LIMIT ?")) {
-                int next = 1;
-                if (after != null) {
-                    select.setLong(next++, after.createdAt());
-                    select.setString(next++, after.id());
-                }
-                select.setInt(next, request.limit() + 1);
-                List<SessionRecord> sessions = new ArrayList<>();
-                try (ResultSet rows = select.executeQuery()) {
-                    while (rows.next()) {
-                        sessions.add(session(rows));
-                    }
-                }
-                return ListPage.ofLookahead(sessions, request.limit(), Cursors::afterSession);
-            }
-        });
+        return read("listSessions", connection -> tables.listSessions(connection, request));
     }
 
     @Override
     public void updateSession(SessionRecord session) {
-        String sessionInit = text(session.sessionInit());
-        String configOptions = text(session.configOptions());
-        String modes = text(session.modes());
         transaction("updateSession", connection -> {
-            try (PreparedStatement upsert = connection.prepareStatement("INSERT INTO " + schema + ".sessions ("
-                    + SESSION_COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, CAST(? AS jsonb), CAST(? AS jsonb), "
-                    + "CAST(? AS jsonb)) ON CONFLICT (id) DO UPDATE SET agent = EXCLUDED.agent, "
-                    + "agent_session_id = EXCLUDED.agent_session_id, "
-                    + "last_connection_id = EXCLUDED.last_connection_id, created_at = EXCLUDED.created_at, "
-                    + "destroyed_at = EXCLUDED.destroyed_at, sandbox_id = EXCLUDED.sandbox_id, "
-                    + "session_init_json = EXCLUDED.session_init_json, "
-                    + "config_options_json = EXCLUDED.config_options_json, modes_json = EXCLUDED.modes_json")) {
-                upsert.setString(1, session.id());
-                upsert.setString(2, session.agent());
-                upsert.setString(3, session.agentSessionId());
-                upsert.setString(4, session.lastConnectionId());
-                upsert.setLong(5, session.createdAt());
-                if (session.destroyedAt() == null) {
-                    upsert.setNull(6, Types.BIGINT);
-                } else {
-                    upsert.setLong(6, session.destroyedAt());
-                }
-                upsert.setString(7, session.sandboxId());
-                upsert.setString(8, sessionInit);
-                upsert.setString(9, configOptions);
-                upsert.setString(10, modes);
-                return upsert.executeUpdate();
-            }
+            tables.updateSession(connection, session);
+            return null;
         });
     }
 
     @Override
     public ListPage<SessionEvent> listEvents(String sessionId, PageRequest request) {
-        long after = Cursors.eventIndexAfter(request);
-        return read("listEvents", connection -> {
-            try (PreparedStatement select = connection.prepareStatement("SELECT " + EVENT_COLUMNS + " FROM " + schema
-                    + ".events WHERE session_id = ? AND event_index > ? ORDER BY event_index LIMIT ?")) {
-                select.setString(1, sessionId);
-                select.setLong(2, after);
-                select.setInt(3, request.limit() + 1);
-                List<SessionEvent> events = new ArrayList<>();
-                try (ResultSet rows = select.executeQuery()) {
-                    while (rows.next()) {
-                        events.add(event(rows));
-                    }
-                }
-                return ListPage.ofLookahead(events, request.limit(), Cursors::afterEvent);
-            }
-        });
+        return read("listEvents", connection -> tables.listEvents(connection, sessionId, request));
     }
 
     @Override
@@ -312,54 +244,10 @@ public final class PostgresSessionPersistDriver implements SessionPersistDriver,
         if (events.isEmpty()) {
             return;
         }
-        List<String> payloads = events.stream().map(event -> text(event.payload())).toList();
         transaction("insertEvents", connection -> {
-            boolean allInserted = true;
-            try (PreparedStatement insert = connection.prepareStatement("INSERT INTO " + schema + ".events ("
-                    + EVENT_COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, CAST(? AS jsonb)) "
-                    + "ON CONFLICT (session_id, event_index) DO NOTHING")) {
-                for (int i = 0; i < events.size(); i++) {
-                    SessionEvent event = events.get(i);
-                    insert.setString(1, event.id());
-                    insert.setLong(2, event.eventIndex());
-                    insert.setString(3, sessionId);
-                    insert.setLong(4, event.createdAt());
-                    insert.setString(5, event.connectionId());
-                    insert.setString(6, event.sender().wire());
-                    insert.setString(7, payloads.get(i));
-                    insert.addBatch();
-                }
-                for (int count : insert.executeBatch()) {
-                    allInserted &= count == 1;   // 0: skipped; SUCCESS_NO_INFO: unknown, so check
-                }
-            }
-            if (!allInserted) {
-                requireSameEvents(connection, sessionId, events);
-            }
+            tables.insertEvents(connection, sessionId, events);
             return null;
         });
-    }
-
-    /** Some indexes were taken: fine if by these very events (a retry), a conflict otherwise. */
-    private void requireSameEvents(Connection connection, String sessionId, List<SessionEvent> events)
-            throws SQLException {
-        Map<Long, String> stored = new HashMap<>();
-        try (PreparedStatement select = connection.prepareStatement("SELECT event_index, id FROM " + schema
-                + ".events WHERE session_id = ? AND event_index = ANY (?)")) {
-            select.setString(1, sessionId);
-            select.setArray(2, connection.createArrayOf("bigint",
-                    events.stream().map(SessionEvent::eventIndex).toArray()));
-            try (ResultSet rows = select.executeQuery()) {
-                while (rows.next()) {
-                    stored.put(rows.getLong(1), rows.getString(2));
-                }
-            }
-        }
-        for (SessionEvent event : events) {
-            if (!event.id().equals(stored.get(event.eventIndex()))) {
-                throw new EventIndexConflictException(sessionId, event.eventIndex());
-            }
-        }
     }
 
     /** Closes the pool the driver made (not a data source it was given); later calls fail. */
@@ -367,42 +255,6 @@ public final class PostgresSessionPersistDriver implements SessionPersistDriver,
     public void close() {
         if (ownedPool != null) {
             ownedPool.close();
-        }
-    }
-
-    private SessionRecord session(ResultSet row) throws SQLException {
-        long destroyedAt = row.getLong(6);
-        Long destroyed = row.wasNull() ? null : destroyedAt;
-        return new SessionRecord(row.getString(1), row.getString(2), row.getString(3), row.getString(4),
-                row.getLong(5), destroyed, row.getString(7), tree(row.getString(8)), tree(row.getString(9)),
-                tree(row.getString(10)));
-    }
-
-    private SessionEvent event(ResultSet row) throws SQLException {
-        return new SessionEvent(row.getString(1), row.getLong(2), row.getString(3), row.getLong(4), row.getString(5),
-                SessionEvent.Sender.fromWire(row.getString(6)), tree(row.getString(7)));
-    }
-
-    private String text(JsonNode node) {
-        if (node == null) {
-            return null;
-        }
-        try {
-            return json.writeValueAsString(node);
-        } catch (JsonProcessingException e) {
-            throw new IllegalArgumentException("cannot write JSON: " + e.getOriginalMessage(), e);
-        }
-    }
-
-    private JsonNode tree(String text) {
-        if (text == null) {
-            return null;
-        }
-        try {
-            return json.readTree(text);
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException("PostgreSQL session store " + where + " holds JSON that does not parse: "
-                    + e.getOriginalMessage(), e);
         }
     }
 

@@ -1,26 +1,22 @@
 package dev.rivetkitjava.sandboxagent.persist.sqlite;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.rivetkitjava.sandboxagent.persist.Cursors;
-import dev.rivetkitjava.sandboxagent.persist.EventIndexConflictException;
+import static dev.rivetkitjava.sandboxagent.persist.jdbc.SessionTables.EVENT_COLUMNS;
+import static dev.rivetkitjava.sandboxagent.persist.jdbc.SessionTables.SESSION_COLUMNS;
+
 import dev.rivetkitjava.sandboxagent.persist.ListPage;
 import dev.rivetkitjava.sandboxagent.persist.PageRequest;
 import dev.rivetkitjava.sandboxagent.persist.SessionEvent;
 import dev.rivetkitjava.sandboxagent.persist.SessionPersistDriver;
 import dev.rivetkitjava.sandboxagent.persist.SessionRecord;
+import dev.rivetkitjava.sandboxagent.persist.jdbc.SessionTables;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
-import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.sql.Types;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.locks.ReentrantLock;
@@ -65,19 +61,19 @@ public final class SqliteSessionPersistDriver implements SessionPersistDriver, A
                 payload_json  TEXT    NOT NULL,
                 UNIQUE (session_id, event_index)
             ) STRICT""");
-    private static final String SESSION_COLUMNS = "id, agent, agent_session_id, last_connection_id, created_at, "
-            + "destroyed_at, sandbox_id, session_init_json, config_options_json, modes_json";
-    private static final String EVENT_COLUMNS =
-            "id, event_index, session_id, created_at, connection_id, sender, payload_json";
 
     private final Path file;
     private final Connection connection;
-    private final ObjectMapper json = new ObjectMapper();
+    private final SessionTables tables;
     private final ReentrantLock lock = new ReentrantLock();
 
     private SqliteSessionPersistDriver(Path file, Connection connection) {
         this.file = file;
         this.connection = connection;
+        this.tables = new SessionTables("SQLite session store " + file, "",
+                "INSERT OR REPLACE INTO sessions (" + SESSION_COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO events (" + EVENT_COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?) "
+                        + "ON CONFLICT (session_id, event_index) DO NOTHING");
     }
 
     /** Opens the store in {@code file}, creating the file, its parent directories and the schema as needed. */
@@ -141,87 +137,25 @@ public final class SqliteSessionPersistDriver implements SessionPersistDriver, A
 
     @Override
     public Optional<SessionRecord> getSession(String id) {
-        return locked("getSession", () -> {
-            try (PreparedStatement select = connection.prepareStatement(
-                    "SELECT " + SESSION_COLUMNS + " FROM sessions WHERE id = ?")) {
-                select.setString(1, id);
-                try (ResultSet rows = select.executeQuery()) {
-                    return rows.next() ? Optional.of(session(rows)) : Optional.empty();
-                }
-            }
-        });
+        return locked("getSession", () -> tables.getSession(connection, id));
     }
 
     @Override
     public ListPage<SessionRecord> listSessions(PageRequest request) {
-        Cursors.SessionPosition after = Cursors.sessionAfter(request);
-        return locked("listSessions", () -> {
-            // One row more than the page tells whether another page follows.
-            String where = after == null ? "" : " WHERE (created_at, id) > (?, ?)";
-            try (PreparedStatement select = connection.prepareStatement("SELECT " + SESSION_COLUMNS
-                    + " FROM sessions" + where + " ORDER BY created_at, id LIMIT ?")) {
-                int next = 1;
-                if (after != null) {
-                    select.setLong(next++, after.createdAt());
-                    select.setString(next++, after.id());
-                }
-                select.setInt(next, request.limit() + 1);
-                List<SessionRecord> sessions = new ArrayList<>();
-                try (ResultSet rows = select.executeQuery()) {
-                    while (rows.next()) {
-                        sessions.add(session(rows));
-                    }
-                }
-                return ListPage.ofLookahead(sessions, request.limit(), Cursors::afterSession);
-            }
-        });
+        return locked("listSessions", () -> tables.listSessions(connection, request));
     }
 
     @Override
     public void updateSession(SessionRecord session) {
-        String sessionInit = text(session.sessionInit());
-        String configOptions = text(session.configOptions());
-        String modes = text(session.modes());
         transaction("updateSession", () -> {
-            try (PreparedStatement upsert = connection.prepareStatement("INSERT OR REPLACE INTO sessions ("
-                    + SESSION_COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
-                upsert.setString(1, session.id());
-                upsert.setString(2, session.agent());
-                upsert.setString(3, session.agentSessionId());
-                upsert.setString(4, session.lastConnectionId());
-                upsert.setLong(5, session.createdAt());
-                if (session.destroyedAt() == null) {
-                    upsert.setNull(6, Types.BIGINT);
-                } else {
-                    upsert.setLong(6, session.destroyedAt());
-                }
-                upsert.setString(7, session.sandboxId());
-                upsert.setString(8, sessionInit);
-                upsert.setString(9, configOptions);
-                upsert.setString(10, modes);
-                return upsert.executeUpdate();
-            }
+            tables.updateSession(connection, session);
+            return null;
         });
     }
 
     @Override
     public ListPage<SessionEvent> listEvents(String sessionId, PageRequest request) {
-        long after = Cursors.eventIndexAfter(request);
-        return locked("listEvents", () -> {
-            try (PreparedStatement select = connection.prepareStatement("SELECT " + EVENT_COLUMNS
-                    + " FROM events WHERE session_id = ? AND event_index > ? ORDER BY event_index LIMIT ?")) {
-                select.setString(1, sessionId);
-                select.setLong(2, after);
-                select.setInt(3, request.limit() + 1);
-                List<SessionEvent> events = new ArrayList<>();
-                try (ResultSet rows = select.executeQuery()) {
-                    while (rows.next()) {
-                        events.add(event(rows));
-                    }
-                }
-                return ListPage.ofLookahead(events, request.limit(), Cursors::afterEvent);
-            }
-        });
+        return locked("listEvents", () -> tables.listEvents(connection, sessionId, request));
     }
 
     @Override
@@ -232,40 +166,10 @@ public final class SqliteSessionPersistDriver implements SessionPersistDriver, A
     /** Adds the events in one transaction: all of them, or none when one conflicts. */
     @Override
     public void insertEvents(String sessionId, List<SessionEvent> events) {
-        List<String> payloads = events.stream().map(event -> text(event.payload())).toList();
         transaction("insertEvents", () -> {
-            try (PreparedStatement insert = connection.prepareStatement("INSERT INTO events (" + EVENT_COLUMNS
-                    + ") VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (session_id, event_index) DO NOTHING")) {
-                for (int i = 0; i < events.size(); i++) {
-                    SessionEvent event = events.get(i);
-                    insert.setString(1, event.id());
-                    insert.setLong(2, event.eventIndex());
-                    insert.setString(3, sessionId);
-                    insert.setLong(4, event.createdAt());
-                    insert.setString(5, event.connectionId());
-                    insert.setString(6, event.sender().wire());
-                    insert.setString(7, payloads.get(i));
-                    if (insert.executeUpdate() == 0) {
-                        requireSameEvent(sessionId, event);
-                    }
-                }
-            }
+            tables.insertEvents(connection, sessionId, events);
             return null;
         });
-    }
-
-    /** The index is taken: fine if by this very event (a retry), a conflict otherwise. */
-    private void requireSameEvent(String sessionId, SessionEvent event) throws SQLException {
-        try (PreparedStatement select = connection.prepareStatement(
-                "SELECT id FROM events WHERE session_id = ? AND event_index = ?")) {
-            select.setString(1, sessionId);
-            select.setLong(2, event.eventIndex());
-            try (ResultSet rows = select.executeQuery()) {
-                if (!rows.next() || !rows.getString(1).equals(event.id())) {
-                    throw new EventIndexConflictException(sessionId, event.eventIndex());
-                }
-            }
-        }
     }
 
     /** Closes the connection, checkpointing the WAL into the file; later calls fail. Closing twice is harmless. */
@@ -278,42 +182,6 @@ public final class SqliteSessionPersistDriver implements SessionPersistDriver, A
             }
             return null;
         });
-    }
-
-    private SessionRecord session(ResultSet row) throws SQLException {
-        long destroyedAt = row.getLong(6);
-        Long destroyed = row.wasNull() ? null : destroyedAt;
-        return new SessionRecord(row.getString(1), row.getString(2), row.getString(3), row.getString(4),
-                row.getLong(5), destroyed, row.getString(7), tree(row.getString(8)), tree(row.getString(9)),
-                tree(row.getString(10)));
-    }
-
-    private SessionEvent event(ResultSet row) throws SQLException {
-        return new SessionEvent(row.getString(1), row.getLong(2), row.getString(3), row.getLong(4), row.getString(5),
-                SessionEvent.Sender.fromWire(row.getString(6)), tree(row.getString(7)));
-    }
-
-    private String text(JsonNode node) {
-        if (node == null) {
-            return null;
-        }
-        try {
-            return json.writeValueAsString(node);
-        } catch (JsonProcessingException e) {
-            throw new IllegalArgumentException("cannot write JSON: " + e.getOriginalMessage(), e);
-        }
-    }
-
-    private JsonNode tree(String text) {
-        if (text == null) {
-            return null;
-        }
-        try {
-            return json.readTree(text);
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException("Session store " + file + " holds JSON that does not parse: "
-                    + e.getOriginalMessage(), e);
-        }
     }
 
     private <T> T locked(String operation, SqlWork<T> work) {
