@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.UUID;
 import java.util.function.BiFunction;
 import java.util.stream.IntStream;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -29,6 +30,28 @@ public abstract class SessionPersistDriverContract {
     @BeforeEach
     void createDriver() throws Exception {
         driver = newDriver();
+    }
+
+    /** Releases what a driver holds (a file, a pool): the one in {@link #driver} when the test ends. */
+    @AfterEach
+    void closeDriver() throws Exception {
+        if (driver instanceof AutoCloseable closeable) {
+            closeable.close();
+        }
+    }
+
+    /** Writes session {@code s-1} and three of its events through {@link #driver}; returns the events. */
+    protected List<SessionEvent> writeSessionWithEvents() {
+        driver.updateSession(session("s-1", 10));
+        List<SessionEvent> events = IntStream.rangeClosed(1, 3).mapToObj(i -> event("s-1", i)).toList();
+        driver.insertEvents("s-1", events);
+        return events;
+    }
+
+    /** Asserts that {@code reader} holds what {@link #writeSessionWithEvents()} wrote. */
+    protected static void assertHoldsSessionWithEvents(SessionPersistDriver reader, List<SessionEvent> events) {
+        assertThat(reader.getSession("s-1")).contains(session("s-1", 10));
+        assertThat(reader.listEvents("s-1", PageRequest.first()).items()).containsExactlyElementsOf(events);
     }
 
     protected static SessionRecord session(String id, long createdAt) {

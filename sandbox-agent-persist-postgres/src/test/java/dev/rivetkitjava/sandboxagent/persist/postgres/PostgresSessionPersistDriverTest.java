@@ -12,8 +12,6 @@ import java.sql.Connection;
 import java.sql.Statement;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.stream.IntStream;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /** The contract and PostgreSQL specifics against a real server; each test gets a schema of its own. */
@@ -29,21 +27,13 @@ class PostgresSessionPersistDriverTest extends SessionPersistDriverContract {
                 .schema(schema).build();
     }
 
-    @AfterEach
-    void closeDriver() {
-        ((PostgresSessionPersistDriver) driver).close();
-    }
-
     @Test
     void aDriverWithItsOwnPoolSeesWhatAnotherWroteAndClosesItsPool() {
-        driver.updateSession(session("s-1", 10));
-        List<SessionEvent> events = IntStream.rangeClosed(1, 3).mapToObj(i -> event("s-1", i)).toList();
-        driver.insertEvents("s-1", events);
+        List<SessionEvent> events = writeSessionWithEvents();
 
         PostgresSessionPersistDriver pooled = PostgresSessionPersistDriver.builder()
                 .jdbcUrl(EmbeddedPostgresFixture.jdbcUrl(), "postgres", "postgres").poolSize(2).schema(schema).build();
-        assertThat(pooled.getSession("s-1")).contains(session("s-1", 10));
-        assertThat(pooled.listEvents("s-1", PageRequest.first()).items()).containsExactlyElementsOf(events);
+        assertHoldsSessionWithEvents(pooled, events);
         pooled.close();
         assertThatThrownBy(() -> pooled.getSession("s-1"))
                 .isInstanceOf(PostgresPersistException.class).hasMessageContaining("getSession");

@@ -3,7 +3,6 @@ package dev.rivetkitjava.sandboxagent.persist.sqlite;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.rivetkitjava.sandboxagent.persist.PageRequest;
 import dev.rivetkitjava.sandboxagent.persist.SessionEvent;
 import dev.rivetkitjava.sandboxagent.persist.SessionPersistDriver;
 import dev.rivetkitjava.sandboxagent.persist.SessionPersistDriverContract;
@@ -14,8 +13,6 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.Statement;
 import java.util.List;
-import java.util.stream.IntStream;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -33,21 +30,29 @@ class SqliteSessionPersistDriverTest extends SessionPersistDriverContract {
         return SqliteSessionPersistDriver.open(file());
     }
 
-    @AfterEach
-    void closeDriver() {
-        ((SqliteSessionPersistDriver) driver).close();
-    }
-
     @Test
     void sessionsAndEventsSurviveReopening() {
-        driver.updateSession(session("s-1", 10));
-        List<SessionEvent> events = IntStream.rangeClosed(1, 3).mapToObj(i -> event("s-1", i)).toList();
-        driver.insertEvents("s-1", events);
+        List<SessionEvent> events = writeSessionWithEvents();
         ((SqliteSessionPersistDriver) driver).close();
 
         driver = SqliteSessionPersistDriver.open(file());
-        assertThat(driver.getSession("s-1")).contains(session("s-1", 10));
-        assertThat(driver.listEvents("s-1", PageRequest.first()).items()).containsExactlyElementsOf(events);
+        assertHoldsSessionWithEvents(driver, events);
+    }
+
+    @Test
+    void storedJsonThatDoesNotParseIsAClearErrorAndIsLeftAsItIs() throws Exception {
+        driver.updateSession(session("s-1", 10));
+        try (Connection raw = DriverManager.getConnection("jdbc:sqlite:" + file());
+             Statement statement = raw.createStatement()) {
+            statement.execute("UPDATE sessions SET session_init_json = '{\"cwd\":' WHERE id = 's-1'");
+        }
+        assertThatThrownBy(() -> driver.getSession("s-1")).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining(file().toString()).hasMessageContaining("holds JSON that does not parse");
+        try (Connection raw = DriverManager.getConnection("jdbc:sqlite:" + file());
+             Statement statement = raw.createStatement();
+             var rows = statement.executeQuery("SELECT session_init_json FROM sessions WHERE id = 's-1'")) {
+            assertThat(rows.getString(1)).isEqualTo("{\"cwd\":");
+        }
     }
 
     @Test
