@@ -11,7 +11,11 @@ import dev.rivetkitjava.actor.ManualClock;
 import dev.rivetkitjava.actor.Registry;
 import dev.rivetkitjava.actor.store.ActorStore;
 import dev.rivetkitjava.actor.store.InMemoryActorStore;
+import dev.rivetkitjava.actor.store.KvEntry;
+import dev.rivetkitjava.actor.store.NewActor;
+import dev.rivetkitjava.actor.store.StateWrite;
 import dev.rivetkitjava.actor.store.sqlite.SqliteActorStore;
+import dev.rivetkitjava.sandboxagent.persist.EventIndexConflictException;
 import dev.rivetkitjava.sandboxagent.persist.ListPage;
 import dev.rivetkitjava.sandboxagent.persist.PageRequest;
 import dev.rivetkitjava.sandboxagent.persist.SessionEvent;
@@ -104,7 +108,10 @@ class ActorStatePersistDriverTest extends SessionPersistDriverContract {
         persist.insertEvent("s-1", events.get(19));
 
         String stored = new String(store.findById(actorId).orElseThrow().state(), StandardCharsets.UTF_8);
-        assertThat(stored).contains("\"sessions\":{\"s-1\":").contains(events.get(19).id());
+        assertThat(stored).contains("\"sessions\":{\"s-1\":").doesNotContain("events");
+        assertThat(store.kvList(actorId, "sandbox-agent/events/3:s-1/", null, 100)).hasSize(20)
+                .last().satisfies(e -> assertThat(new String(e.value(), StandardCharsets.UTF_8))
+                        .contains(events.get(19).id()));
 
         registry.close();
         store.close();
@@ -114,6 +121,78 @@ class ActorStatePersistDriverTest extends SessionPersistDriverContract {
         assertThat(readAll(7, (page, none) -> after.listEvents("s-1", page))).containsExactlyElementsOf(events);
         registries.getLast().close();
         reopened.close();
+    }
+
+    @Test
+    void anInsertWritesOnlyItsEventsAndTrimsInTheSameWrite() {
+        InMemoryActorStore store = new InMemoryActorStore();
+        Registry registry = start(store, 1024, 3);
+        SessionPersistDriver persist = workspace(registry, "kv");
+        String actorId = registry.actor("workspace").get(ActorKey.of("kv")).resolve();
+        persist.updateSession(session("s-1", 10));
+        byte[] stateAfterSession = store.findById(actorId).orElseThrow().state();
+
+        persist.insertEvents("s-1", List.of(event("s-1", 1), event("s-1", 2)));
+        persist.insertEvents("s-1", List.of(event("s-1", 3), event("s-1", 4), event("s-1", 5)));
+
+        assertThat(store.findById(actorId).orElseThrow().state()).as("the state is not written")
+                .isEqualTo(stateAfterSession);
+        assertThat(store.kvList(actorId, "", null, 100)).extracting(KvEntry::key).containsExactly(
+                "sandbox-agent/events/3:s-1/0000000000000000003",
+                "sandbox-agent/events/3:s-1/0000000000000000004",
+                "sandbox-agent/events/3:s-1/0000000000000000005");
+    }
+
+    @Test
+    void aSessionIdThatPrefixesAnotherKeepsItsOwnEvents() {
+        driver.insertEvent("s", event("s", 1));
+        driver.insertEvent("s/1", event("s/1", 1));
+        driver.insertEvent("s/", event("s/", 2));
+
+        assertThat(driver.listEvents("s", PageRequest.first()).items()).extracting(SessionEvent::sessionId)
+                .containsExactly("s");
+        assertThat(driver.listEvents("s/", PageRequest.first()).items()).extracting(SessionEvent::eventIndex)
+                .containsExactly(2L);
+    }
+
+    @Test
+    void eventsThatAnOlderVersionKeptInTheStateMoveToTheKeyValueStore() throws Exception {
+        InMemoryActorStore store = new InMemoryActorStore();
+        SessionEvent first = event("s-1", 1);
+        SessionEvent second = event("s-1", 2);
+        String legacy = JSON.writeValueAsString(Map.of("sandboxId", "sbx-1", "baseUrl", "http://127.0.0.1:2468",
+                "sessions", Map.of("sessions", Map.of("s-1", session("s-1", 10)),
+                        "events", Map.of("s-1", List.of(first, second)))));
+        store.insertIfAbsent(new NewActor("legacy-id", "workspace", ActorKey.of("legacy"), 1, null));
+        long generation = store.claim("legacy-id").orElseThrow().generation();
+        store.saveStates(List.of(new StateWrite("legacy-id", generation, legacy.getBytes(StandardCharsets.UTF_8), 1)));
+
+        SessionPersistDriver persist = workspace(start(store, 1024, 500), "legacy");
+
+        assertThat(persist.listEvents("s-1", PageRequest.first()).items()).containsExactly(first, second);
+        persist.insertEvent("s-1", second);
+        assertThatThrownBy(() -> persist.insertEvent("s-1", event("s-1", 1)))
+                .isInstanceOf(EventIndexConflictException.class);
+        assertThat(persist.getSession("s-1")).contains(session("s-1", 10));
+        assertThat(new String(store.findById("legacy-id").orElseThrow().state(), StandardCharsets.UTF_8))
+                .contains("\"s-1\"").doesNotContain("events").doesNotContain(first.id());
+        assertThat(store.kvList("legacy-id", "", null, 10)).hasSize(2);
+    }
+
+    @Test
+    void anEvictedSessionsEventsLeaveTheStore() {
+        InMemoryActorStore store = new InMemoryActorStore();
+        Registry registry = start(store, 1, 10);
+        SessionPersistDriver persist = workspace(registry, "evict");
+        String actorId = registry.actor("workspace").get(ActorKey.of("evict")).resolve();
+        persist.updateSession(session("old", 1));
+        persist.insertEvents("old", List.of(event("old", 1), event("old", 2)));
+
+        persist.updateSession(session("new", 2));
+        persist.insertEvent("new", event("new", 1));
+
+        assertThat(store.kvList(actorId, "", null, 10)).extracting(KvEntry::key)
+                .containsExactly("sandbox-agent/events/3:new/0000000000000000001");
     }
 
     @Test
