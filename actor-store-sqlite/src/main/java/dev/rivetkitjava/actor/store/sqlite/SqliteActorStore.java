@@ -73,7 +73,7 @@ public final class SqliteActorStore implements ActorStore {
                 key      BLOB NOT NULL,
                 value    BLOB NOT NULL,
                 PRIMARY KEY (actor_id, key)
-            ) STRICT, WITHOUT ROWID""");
+            ) STRICT""");
     private static final String ACTOR_COLUMNS = "id, name, key, created_at, input, state, state_version, generation";
 
     private final Path file;
