@@ -9,6 +9,7 @@ import dev.rivetkitjava.actor.store.InMemoryActorStore;
 import dev.rivetkitjava.actor.store.KvBatch;
 import dev.rivetkitjava.actor.store.KvEntry;
 import java.time.Duration;
+import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
@@ -164,7 +165,7 @@ class KvTest {
                     .build())).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("unpaired surrogate");
             assertThatThrownBy(() -> kv.put("x".repeat(KvBatch.MAX_KEY_BYTES + 1), bytes("v")))
                     .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("1025 bytes");
-            assertThatThrownBy(() -> kv.write(new KvBatch(java.util.Collections.singletonMap("good", null),
+            assertThatThrownBy(() -> kv.write(new KvBatch(Collections.singletonMap("good", null),
                     List.of(), List.of()))).isInstanceOf(NullPointerException.class).hasMessageContaining("good");
             assertThatThrownBy(() -> kv.write(KvBatch.builder().put("good", bytes("v")).deletePrefix("").build()))
                     .isInstanceOf(IllegalArgumentException.class);

@@ -2,6 +2,7 @@ package dev.rivetkitjava.actor.store;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -21,7 +22,7 @@ public record KvBatch(Map<String, byte[]> puts, List<String> deletes, List<Strin
         Map<String, byte[]> checkedPuts = new LinkedHashMap<>();
         puts.forEach((key, value) -> checkedPuts.put(checkKey(key),
                 Objects.requireNonNull(value, () -> "the value of kv key '" + key + "' is null")));
-        puts = java.util.Collections.unmodifiableMap(checkedPuts);
+        puts = Collections.unmodifiableMap(checkedPuts);
         deletes.forEach(KvBatch::checkKey);
         deletes = List.copyOf(deletes);
         deletePrefixes.forEach(KvBatch::checkKey);

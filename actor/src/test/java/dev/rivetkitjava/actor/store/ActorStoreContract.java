@@ -2,6 +2,7 @@ package dev.rivetkitjava.actor.store;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.rivetkitjava.actor.ActorKey;
@@ -583,8 +584,8 @@ public abstract class ActorStoreContract {
 
         assertThat(applied).isTrue();
         assertThat(store.kvList("a1", "", null, 10)).extracting(KvEntry::key, e -> new String(e.value(), UTF_8))
-                .containsExactly(org.assertj.core.groups.Tuple.tuple("log/3", "3 again"),
-                        org.assertj.core.groups.Tuple.tuple("log/4", "4"));
+                .containsExactly(tuple("log/3", "3 again"),
+                        tuple("log/4", "4"));
     }
 
     @Test

@@ -48,7 +48,7 @@ import java.util.function.Function;
  * <p>Events are under the keys {@code sandbox-agent/events/<length of the session id>:<session id>/<event index,
  * 19 digits>}, so each session's events are one key range in index order (the length keeps a session id that is
  * a prefix of another apart from it). Events that an older version kept in the state are moved to the key-value
- * store on first use.
+ * store on the activation's first call, which therefore takes the turn once (in {@code createVars}, say).
  *
  * <p>The driver belongs to one activation and is the only writer of its actor's events (it keeps their indexes in
  * memory): make one per activation, in {@code createVars}. Once the actor sleeps, calls fail with

@@ -28,10 +28,13 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -53,6 +56,8 @@ class ActorStatePersistDriverTest extends SessionPersistDriverContract {
     private final Map<String, SessionPersistDriver> drivers = new ConcurrentHashMap<>();
     private final List<Registry> registries = new ArrayList<>();
     private final ManualClock clock = new ManualClock();
+    private final CompletableFuture<Void> gate = new CompletableFuture<>();
+    private final CountDownLatch holding = new CountDownLatch(1);
 
     @Override
     protected SessionPersistDriver newDriver() {
@@ -72,6 +77,11 @@ class ActorStatePersistDriverTest extends SessionPersistDriverContract {
                         .maxSessions(maxSessions).maxEventsPerSession(maxEvents).build()))
                 .onWake(c -> drivers.put(c.actorId(), c.vars().persist()))
                 .action("wake", c -> c.state().sandboxId())
+                .action("holdTurn", c -> {
+                    holding.countDown();
+                    gate.join();
+                    return null;
+                })
                 .action("tryCaps", Integer.class, (c, cap) -> {
                     try {
                         ActorStatePersistDriver.builder(c, WorkspaceState::sessions).maxEventsPerSession(cap);
@@ -141,6 +151,27 @@ class ActorStatePersistDriverTest extends SessionPersistDriverContract {
                 "sandbox-agent/events/3:s-1/0000000000000000003",
                 "sandbox-agent/events/3:s-1/0000000000000000004",
                 "sandbox-agent/events/3:s-1/0000000000000000005");
+    }
+
+    @Test
+    void eventsAreWrittenAndReadWhileAnActionHoldsTheTurn() throws Exception {
+        Registry registry = start(new InMemoryActorStore(), 1024, 500);
+        SessionPersistDriver persist = workspace(registry, "busy");
+        persist.insertEvent("s-1", event("s-1", 1));
+        try (ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
+            Future<?> action = threads.submit(() ->
+                    registry.actor("workspace").get(ActorKey.of("busy")).action("holdTurn", Object.class));
+            holding.await();
+
+            threads.submit(() -> persist.insertEvents("s-1", List.of(event("s-1", 2), event("s-1", 3))))
+                    .get(30, TimeUnit.SECONDS);   // a bound instead of a hang if it waited for the turn
+
+            assertThat(persist.listEvents("s-1", PageRequest.first()).items()).extracting(SessionEvent::eventIndex)
+                    .containsExactly(1L, 2L, 3L);
+            assertThat(action).isNotDone();
+            gate.complete(null);
+            action.get();
+        }
     }
 
     @Test
