@@ -3,6 +3,8 @@ package dev.rivetkitjava.actor;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.NullNode;
 import dev.rivetkitjava.actor.store.ActorRecord;
+import dev.rivetkitjava.actor.store.KvBatch;
+import dev.rivetkitjava.actor.store.KvEntry;
 import dev.rivetkitjava.actor.store.ScheduledEvent;
 import dev.rivetkitjava.actor.store.StateWrite;
 import java.io.IOException;
@@ -13,6 +15,7 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
@@ -60,6 +63,7 @@ final class ActorCell<S, V> {
     private final ContextImpl hooks = new ContextImpl(null, NO_DEADLINE);
     private final Map<String, ConnImpl> conns = new ConcurrentHashMap<>();
     private final AtomicInteger keepAwake = new AtomicInteger();
+    private final KvImpl kv = new KvImpl();
     /** In the saver's queue of dirty cells: it is queued once, however often it turns dirty meanwhile. */
     final AtomicBoolean queuedForSave = new AtomicBoolean();
     private final Logger actorLog;
@@ -863,6 +867,11 @@ final class ActorCell<S, V> {
         }
 
         @Override
+        public ActorKv kv() {
+            return kv;
+        }
+
+        @Override
         public <T> T await(Callable<T> work) throws Exception {
             if (deadline == NO_DEADLINE) {
                 return released(work);
@@ -981,6 +990,49 @@ final class ActorCell<S, V> {
         @Override
         public Optional<Conn> conn() {
             return Optional.ofNullable(conn);
+        }
+    }
+
+    /** Straight to the store, without the turn: the store serialises writes and the generation fences them. */
+    final class KvImpl implements ActorKv {
+        @Override
+        public Optional<byte[]> get(String key) {
+            KvBatch.checkKey(key);
+            requireNotStopped();
+            return runtime.store().kvGet(id, key);
+        }
+
+        @Override
+        public void put(String key, byte[] value) {
+            write(KvBatch.builder().put(key, value).build());
+        }
+
+        @Override
+        public void delete(String key) {
+            write(KvBatch.builder().delete(key).build());
+        }
+
+        @Override
+        public void write(KvBatch batch) {
+            Objects.requireNonNull(batch, "batch");
+            requireNotStopped();
+            if (batch.isEmpty()) {
+                return;
+            }
+            if (!runtime.store().kvWrite(id, generation, batch)) {
+                fenced();
+                throw ActorErrors.fenced(id);
+            }
+        }
+
+        @Override
+        public List<KvEntry> list(String prefix, String afterKey, int limit) {
+            Objects.requireNonNull(prefix, "prefix");
+            if (limit < 0) {
+                throw new IllegalArgumentException("limit must not be negative, got " + limit);
+            }
+            requireNotStopped();
+            return runtime.store().kvList(id, prefix, afterKey, limit);
         }
     }
 

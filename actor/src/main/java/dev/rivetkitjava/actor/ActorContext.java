@@ -47,6 +47,12 @@ public interface ActorContext<S, V> {
     /** The open connections. */
     Collection<Conn> conns();
 
+    /**
+     * The actor's durable key-value store: each write is durable on return, needs no turn, and is fenced like
+     * state saves. See {@link ActorKv}.
+     */
+    ActorKv kv();
+
     /** Durable scheduled action calls: they fire after a restart too, waking the actor. */
     Schedule schedule();
 

@@ -22,14 +22,19 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * insertEvent throughput and latency of each session persist driver, as the SDK drives them: one writer per
- * session, each call durable on return, ~1 KB JSON-RPC payloads, single events and batches of 16. Run by
- * {@code bin/bench persist}; argument: seconds measured per figure (default 5, after as long a warm-up).
+ * session, each call durable on return, ~1 KB JSON-RPC payloads, single events and batches of 16 (closed loop:
+ * as fast as the driver goes), then an offered load of {@value #PACED_EVENTS_PER_SECOND} events/s written as the
+ * SDK writes them (every event due by the time the previous write returned, in one call), with the latency from
+ * each event's due time to durable. Run by {@code bin/bench persist}; argument: seconds measured per figure
+ * (default 5, after as long a warm-up).
  */
 public final class PersistDriverFigures {
     private static final int BATCH = 16;
+    private static final int PACED_EVENTS_PER_SECOND = 1_000;
     private static final JsonNode PAYLOAD = payload();
 
     public record Workspace(PersistedSessions sessions) {
@@ -56,10 +61,8 @@ public final class PersistDriverFigures {
             figures("PostgreSQL", driver, measured);
         }
 
-        // Every write saves the whole state, so its cost grows with the events kept: at the default cap and below.
-        for (int maxEvents : new int[] {500, 50}) {
-            actorState(dir.resolve("actors-" + maxEvents + ".db"), maxEvents, measured);
-        }
+        // Events go to the actor's key-value store, one entry each; at the default cap every insert also trims.
+        actorState(dir.resolve("actors.db"), 500, measured);
     }
 
     private static void actorState(Path db, int maxEvents, Duration measured) throws Exception {
@@ -88,6 +91,39 @@ public final class PersistDriverFigures {
                     batch == 1 ? "insertEvent       " : "insertEvents of " + batch, result.eventsPerSecond(),
                     result.latency().summaryMillis());
         }
+        paced(driver, measured);   // warm-up
+        Result paced = paced(driver, measured);
+        System.out.printf("persist %-44s %s: %,9.0f events/s, due to durable %s%n", name,
+                "offered " + PACED_EVENTS_PER_SECOND + "/s ", paced.eventsPerSecond(), paced.latency().summaryMillis());
+    }
+
+    /** Events fall due every millisecond; each write takes all that are due, as the SDK's group commit does. */
+    private static Result paced(SessionPersistDriver driver, Duration duration) {
+        String sessionId = UUID.randomUUID().toString();
+        LatencyHistogram latency = new LatencyHistogram();
+        long interval = 1_000_000_000L / PACED_EVENTS_PER_SECOND;
+        long start = System.nanoTime();
+        long end = start + duration.toNanos();
+        long written = 0;
+        long now;
+        while ((now = System.nanoTime()) < end) {
+            long due = (now - start) / interval;   // events 1..due are due
+            if (due == written) {
+                LockSupport.parkNanos(start + (written + 1) * interval - now);
+                continue;
+            }
+            List<SessionEvent> events = new ArrayList<>();
+            for (long index = written + 1; index <= due; index++) {
+                events.add(event(sessionId, index));
+            }
+            driver.insertEvents(sessionId, events);
+            long done = System.nanoTime();
+            for (long index = written + 1; index <= due; index++) {
+                latency.record(done - (start + index * interval));
+            }
+            written = due;
+        }
+        return new Result(written / ((System.nanoTime() - start) / 1e9), latency);
     }
 
     private record Result(double eventsPerSecond, LatencyHistogram latency) {
@@ -104,9 +140,7 @@ public final class PersistDriverFigures {
         while (now < end) {
             List<SessionEvent> events = new ArrayList<>(batch);
             for (int i = 0; i < batch; i++) {
-                index++;
-                events.add(new SessionEvent(UUID.randomUUID().toString(), index, sessionId, System.currentTimeMillis(),
-                        "conn-1", SessionEvent.Sender.AGENT, PAYLOAD));
+                events.add(event(sessionId, ++index));
             }
             if (batch == 1) {
                 driver.insertEvent(sessionId, events.getFirst());
@@ -118,6 +152,11 @@ public final class PersistDriverFigures {
             now = done;
         }
         return new Result(index / ((now - start) / 1e9), latency);
+    }
+
+    private static SessionEvent event(String sessionId, long index) {
+        return new SessionEvent(UUID.randomUUID().toString(), index, sessionId, System.currentTimeMillis(), "conn-1",
+                SessionEvent.Sender.AGENT, PAYLOAD);
     }
 
     /** A {@code session/update} notification carrying an agent message chunk, about 1 KB as JSON. */

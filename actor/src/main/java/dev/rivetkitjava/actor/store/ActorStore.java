@@ -6,7 +6,7 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * Where actors live while they sleep: their identity, state and schedules.
+ * Where actors live while they sleep: their identity, state, schedules and key-value entries.
  *
  * <p>Every implementation passes the same contract test ({@code ActorStoreContract} in this module's test jar).
  * Methods are safe to call from many threads. Writes are durable when the method returns.
@@ -43,7 +43,7 @@ public interface ActorStore extends AutoCloseable {
      */
     Set<String> saveStates(List<StateWrite> writes);
 
-    /** Deletes the actor and its schedules; the key becomes free. */
+    /** Deletes the actor, its schedules and its key-value entries; the key becomes free. */
     void delete(String id);
 
     /** Adds or replaces (by id) a scheduled event; ignored when the actor does not exist. */
@@ -57,6 +57,23 @@ public interface ActorStore extends AutoCloseable {
 
     /** For every actor with scheduled events, the earliest one. */
     List<ActorAlarm> alarms();
+
+    /** The value under {@code key} in the actor's key-value store, or empty. */
+    Optional<byte[]> kvGet(String actorId, String key);
+
+    /**
+     * The actor's entries whose key starts with {@code prefix} (empty: all) and sorts after {@code afterKey}
+     * (exclusive, may be null), at most {@code limit}, ordered by the UTF-8 bytes of the key.
+     */
+    List<KvEntry> kvList(String actorId, String prefix, String afterKey, int limit);
+
+    /**
+     * Applies {@code batch} to the actor's key-value store in one transaction, only while the stored generation
+     * still equals {@code generation}: a stale activation (or one of a deleted actor) writes nothing.
+     *
+     * @return whether it was applied
+     */
+    boolean kvWrite(String actorId, long generation, KvBatch batch);
 
     @Override
     void close();

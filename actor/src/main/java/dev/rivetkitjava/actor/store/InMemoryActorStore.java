@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.SortedMap;
 import java.util.TreeMap;
 
 /**
@@ -24,6 +25,7 @@ public final class InMemoryActorStore implements ActorStore {
     private final Map<String, ActorRecord> byId = new HashMap<>();
     private final Map<NameKey, String> idByKey = new HashMap<>();
     private final Map<String, TreeMap<String, ScheduledEvent>> schedulesByActor = new HashMap<>();
+    private final Map<String, TreeMap<String, byte[]>> kvByActor = new HashMap<>();
 
     @Override
     public synchronized ActorRecord insertIfAbsent(NewActor actor) {
@@ -97,6 +99,7 @@ public final class InMemoryActorStore implements ActorStore {
             idByKey.remove(new NameKey(removed.name(), removed.key().serialize()));
         }
         schedulesByActor.remove(id);
+        kvByActor.remove(id);
     }
 
     @Override
@@ -139,6 +142,48 @@ public final class InMemoryActorStore implements ActorStore {
     }
 
     @Override
+    public synchronized Optional<byte[]> kvGet(String actorId, String key) {
+        TreeMap<String, byte[]> entries = kvByActor.get(actorId);
+        return entries == null ? Optional.empty() : Optional.ofNullable(entries.get(key)).map(byte[]::clone);
+    }
+
+    @Override
+    public synchronized List<KvEntry> kvList(String actorId, String prefix, String afterKey, int limit) {
+        TreeMap<String, byte[]> entries = kvByActor.get(actorId);
+        if (entries == null || limit <= 0) {
+            return List.of();
+        }
+        SortedMap<String, byte[]> from = afterKey == null || CODE_POINT_ORDER.compare(afterKey, prefix) < 0
+                ? entries.tailMap(prefix, true) : entries.tailMap(afterKey, false);
+        List<KvEntry> page = new ArrayList<>();
+        for (Map.Entry<String, byte[]> entry : from.entrySet()) {
+            if (!entry.getKey().startsWith(prefix) || page.size() == limit) {
+                break;
+            }
+            page.add(new KvEntry(entry.getKey(), entry.getValue().clone()));
+        }
+        return page;
+    }
+
+    @Override
+    public synchronized boolean kvWrite(String actorId, long generation, KvBatch batch) {
+        ActorRecord actor = byId.get(actorId);
+        if (actor == null || actor.generation() != generation) {
+            return false;
+        }
+        TreeMap<String, byte[]> entries = kvByActor.computeIfAbsent(actorId, id -> new TreeMap<>(CODE_POINT_ORDER));
+        batch.deletes().forEach(entries::remove);
+        for (String prefix : batch.deletePrefixes()) {
+            entries.tailMap(prefix, true).keySet().removeIf(key -> key.startsWith(prefix));
+        }
+        batch.puts().forEach((key, value) -> entries.put(key, value.clone()));
+        if (entries.isEmpty()) {
+            kvByActor.remove(actorId);
+        }
+        return true;
+    }
+
+    @Override
     public void close() {
     }
 
@@ -154,6 +199,25 @@ public final class InMemoryActorStore implements ActorStore {
     private static ScheduledEvent detached(ScheduledEvent e) {
         return new ScheduledEvent(e.id(), e.actorId(), e.fireAtMillis(), e.action(), copy(e.args()));
     }
+
+    /**
+     * The order of UTF-8 bytes, which is code point order: {@link String#compareTo} differs between U+E000–U+FFFF
+     * and supplementary characters. Keys that share a prefix stay together, so a prefix is a contiguous range.
+     */
+    private static final Comparator<String> CODE_POINT_ORDER = (a, b) -> {
+        int i = 0;
+        int j = 0;
+        while (i < a.length() && j < b.length()) {
+            int ca = a.codePointAt(i);
+            int cb = b.codePointAt(j);
+            if (ca != cb) {
+                return Integer.compare(ca, cb);
+            }
+            i += Character.charCount(ca);
+            j += Character.charCount(cb);
+        }
+        return Integer.compare(a.length() - i, b.length() - j);
+    };
 
     /** Lists order by the key's UTF-8 bytes, as byte-comparing databases do, not by UTF-16 units. */
     private static byte[] utf8(ActorKey key) {

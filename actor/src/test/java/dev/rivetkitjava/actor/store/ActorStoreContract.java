@@ -2,6 +2,7 @@ package dev.rivetkitjava.actor.store;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.rivetkitjava.actor.ActorKey;
@@ -540,6 +541,178 @@ public abstract class ActorStoreContract {
                 new ActorAlarm("a2", 200), new ActorAlarm("a1", 300), new ActorAlarm("a3", Long.MAX_VALUE));
     }
 
+    // key-value store
+
+    @Test
+    void kvPutGetOverwriteAndDelete() {
+        long generation = claimed("a1");
+
+        assertThat(store.kvWrite("a1", generation, KvBatch.builder().put("k", bytes("one")).build())).isTrue();
+        assertThat(store.kvGet("a1", "k")).get().isEqualTo(bytes("one"));
+        store.kvWrite("a1", generation, KvBatch.builder().put("k", new byte[0]).build());
+        assertThat(store.kvGet("a1", "k")).get().isEqualTo(new byte[0]);
+        store.kvWrite("a1", generation, KvBatch.builder().delete("k").delete("never-there").build());
+
+        assertThat(store.kvGet("a1", "k")).isEmpty();
+        assertThat(store.kvGet("ghost", "k")).isEmpty();
+    }
+
+    @Test
+    void kvEntriesArePerActor() {
+        long g1 = claimed("a1");
+        long g2 = claimed("a2");
+        store.kvWrite("a1", g1, KvBatch.builder().put("k", bytes("of a1")).build());
+        store.kvWrite("a2", g2, KvBatch.builder().put("k", bytes("of a2")).put("only-a2", bytes("x")).build());
+
+        store.kvWrite("a1", g1, KvBatch.builder().deletePrefix("k").deletePrefix("only").build());
+
+        assertThat(store.kvGet("a1", "k")).isEmpty();
+        assertThat(store.kvGet("a2", "k")).get().isEqualTo(bytes("of a2"));
+        assertThat(keys(store.kvList("a2", "", null, 10))).containsExactly("k", "only-a2");
+    }
+
+    @Test
+    void kvBatchIsAtomicAndDeletesBeforeItPuts() {
+        long generation = claimed("a1");
+        store.kvWrite("a1", generation, KvBatch.builder()
+                .put("log/1", bytes("1")).put("log/2", bytes("2")).put("log/3", bytes("3")).put("other", bytes("o"))
+                .build());
+
+        boolean applied = store.kvWrite("a1", generation, KvBatch.builder()
+                .put("log/3", bytes("3 again")).put("log/4", bytes("4"))
+                .delete("log/1").delete("other").deletePrefix("log/").build());
+
+        assertThat(applied).isTrue();
+        assertThat(store.kvList("a1", "", null, 10)).extracting(KvEntry::key, e -> new String(e.value(), UTF_8))
+                .containsExactly(tuple("log/3", "3 again"),
+                        tuple("log/4", "4"));
+    }
+
+    @Test
+    void kvWritesOfAStaleGenerationOrAMissingActorWriteNothing() {
+        long first = claimed("a1");
+        store.kvWrite("a1", first, KvBatch.builder().put("k", bytes("first")).build());
+        long second = store.claim("a1").orElseThrow().generation();
+
+        assertThat(store.kvWrite("a1", first, KvBatch.builder().put("k", bytes("stale")).put("new", bytes("x"))
+                .delete("k").build())).isFalse();
+        assertThat(store.kvWrite("a1", second + 1, KvBatch.builder().put("k", bytes("future")).build())).isFalse();
+        assertThat(store.kvWrite("ghost", 0, KvBatch.builder().put("k", bytes("x")).build())).isFalse();
+
+        assertThat(store.kvGet("a1", "k")).get().isEqualTo(bytes("first"));
+        assertThat(store.kvGet("a1", "new")).isEmpty();
+        assertThat(store.kvGet("ghost", "k")).isEmpty();
+        assertThat(store.kvWrite("a1", second, KvBatch.builder().put("k", bytes("second")).build())).isTrue();
+        assertThat(store.kvGet("a1", "k")).get().isEqualTo(bytes("second"));
+    }
+
+    @Test
+    void kvEntriesGoWithTheActorAndDoNotComeBackWithItsKey() {
+        long generation = claimed("a1");
+        store.kvWrite("a1", generation, KvBatch.builder().put("k", bytes("v")).build());
+        long other = claimed("a2");
+        store.kvWrite("a2", other, KvBatch.builder().put("k", bytes("kept")).build());
+
+        store.delete("a1");
+
+        assertThat(store.kvGet("a1", "k")).isEmpty();
+        assertThat(store.kvList("a1", "", null, 10)).isEmpty();
+        assertThat(store.kvWrite("a1", generation, KvBatch.builder().put("k", bytes("late")).build())).isFalse();
+        store.insertIfAbsent(new NewActor("a1", COUNTER, ActorKey.of("k-a1"), 1, null));
+        assertThat(store.kvList("a1", "", null, 10)).isEmpty();
+        assertThat(store.kvGet("a2", "k")).get().isEqualTo(bytes("kept"));
+    }
+
+    @Test
+    void kvListOrdersByUtf8BytesFiltersByPrefixAndPages() {
+        long generation = claimed("a1");
+        List<String> keys = new ArrayList<>(List.of("b", "a", "a/1", "a/10", "a/2", "a0", "ab", "～", "😀",
+                "é", "e\u0301", "a/😀", "a/～", "A"));
+        Collections.shuffle(keys, new Random(3));
+        KvBatch.Builder batch = KvBatch.builder();
+        keys.forEach(key -> batch.put(key, bytes("v-" + key)));
+        store.kvWrite("a1", generation, batch.build());
+
+        List<String> all = keys.stream()
+                .sorted(Comparator.comparing((String k) -> k.getBytes(UTF_8), Arrays::compareUnsigned)).toList();
+        assertThat(keys(store.kvList("a1", "", null, 100))).containsExactlyElementsOf(all)
+                .containsSubsequence("～", "😀");
+        assertThat(keys(store.kvList("a1", "a/", null, 100))).containsExactly("a/1", "a/10", "a/2", "a/～", "a/😀");
+        assertThat(keys(store.kvList("a1", "a/", "a/10", 2))).containsExactly("a/2", "a/～");
+        assertThat(keys(store.kvList("a1", "a/", "a/11", 100))).as("afterKey need not exist")
+                .containsExactly("a/2", "a/～", "a/😀");
+        assertThat(keys(store.kvList("a1", "a/", "0", 1))).as("afterKey before the prefix").containsExactly("a/1");
+        assertThat(store.kvList("a1", "a/", "b", 10)).as("afterKey past the prefix").isEmpty();
+        assertThat(store.kvList("a1", "a/", null, 0)).isEmpty();
+        assertThat(store.kvList("a1", "zz", null, 10)).isEmpty();
+        assertThat(store.kvList("a1", "a", null, 100)).extracting(KvEntry::value)
+                .first().isEqualTo(bytes("v-a"));
+
+        List<String> paged = new ArrayList<>();
+        String after = null;
+        List<KvEntry> page;
+        while (!(page = store.kvList("a1", "", after, 3)).isEmpty()) {
+            paged.addAll(keys(page));
+            after = page.getLast().key();
+        }
+        assertThat(paged).containsExactlyElementsOf(all);
+    }
+
+    @Test
+    void kvDeletePrefixDeletesExactlyThatRange() {
+        long generation = claimed("a1");
+        store.kvWrite("a1", generation, KvBatch.builder().put("ev/1:a/1", bytes("x")).put("ev/1:a/2", bytes("x"))
+                .put("ev/1:a", bytes("x")).put("ev/1:b/1", bytes("x")).put("ev/1:a0", bytes("x"))
+                .put("ev/1:a/😀", bytes("x")).put("ew", bytes("x")).build());
+
+        store.kvWrite("a1", generation, KvBatch.builder().deletePrefix("ev/1:a/").build());
+
+        assertThat(keys(store.kvList("a1", "", null, 10))).containsExactly("ev/1:a", "ev/1:a0", "ev/1:b/1", "ew");
+    }
+
+    @Test
+    void kvValuesRoundTripEveryByteAndAreCopied() {
+        long generation = claimed("a1");
+        byte[] everyByte = new byte[256];
+        for (int i = 0; i < everyByte.length; i++) {
+            everyByte[i] = (byte) i;
+        }
+        byte[] passed = everyByte.clone();
+        store.kvWrite("a1", generation, KvBatch.builder().put("k", passed).build());
+        passed[0] = 'X';
+        store.kvGet("a1", "k").orElseThrow()[1] = 'X';
+        store.kvList("a1", "", null, 1).getFirst().value()[2] = 'X';
+
+        assertThat(store.kvGet("a1", "k")).get().isEqualTo(everyByte);
+    }
+
+    @Test
+    void concurrentKvWritesAllLand() throws Exception {
+        long generation = claimed("a1");
+
+        concurrently(40, i -> () -> store.kvWrite("a1", generation,
+                KvBatch.builder().put(String.format("k/%02d", i), bytes("v" + i)).build()));
+
+        assertThat(store.kvList("a1", "k/", null, 100)).hasSize(40).first()
+                .extracting(KvEntry::key).isEqualTo("k/00");
+    }
+
+    @Test
+    void kvEntriesSurviveCloseAndReopenAndStayFenced() {
+        long generation = claimed("a1");
+        store.kvWrite("a1", generation, KvBatch.builder().put("a/1", bytes("one")).put("a/2", bytes("two"))
+                .put("b", new byte[0]).build());
+        store.kvWrite("a1", generation, KvBatch.builder().delete("a/2").build());
+
+        closeAndReopen();
+
+        assertThat(store.kvList("a1", "", null, 10)).extracting(KvEntry::key).containsExactly("a/1", "b");
+        assertThat(store.kvGet("a1", "a/1")).get().isEqualTo(bytes("one"));
+        long next = store.claim("a1").orElseThrow().generation();
+        assertThat(store.kvWrite("a1", generation, KvBatch.builder().put("c", bytes("stale")).build())).isFalse();
+        assertThat(store.kvWrite("a1", next, KvBatch.builder().put("c", bytes("fresh")).build())).isTrue();
+    }
+
     // durability
 
     @Test
@@ -594,6 +767,15 @@ public abstract class ActorStoreContract {
     }
 
     // helpers
+
+    private long claimed(String id) {
+        insert(id, COUNTER, ActorKey.of("k-" + id));
+        return store.claim(id).orElseThrow().generation();
+    }
+
+    private static List<String> keys(List<KvEntry> entries) {
+        return entries.stream().map(KvEntry::key).toList();
+    }
 
     private ActorRecord insert(String id, String name, ActorKey key) {
         ActorRecord record = store.insertIfAbsent(new NewActor(id, name, key, 1, bytes("input-" + id)));

@@ -4,10 +4,13 @@ import dev.rivetkitjava.actor.ActorKey;
 import dev.rivetkitjava.actor.store.ActorAlarm;
 import dev.rivetkitjava.actor.store.ActorRecord;
 import dev.rivetkitjava.actor.store.ActorStore;
+import dev.rivetkitjava.actor.store.KvBatch;
+import dev.rivetkitjava.actor.store.KvEntry;
 import dev.rivetkitjava.actor.store.NewActor;
 import dev.rivetkitjava.actor.store.ScheduledEvent;
 import dev.rivetkitjava.actor.store.StateWrite;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -17,8 +20,10 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.locks.ReentrantLock;
@@ -36,8 +41,11 @@ import org.slf4j.LoggerFactory;
 public final class SqliteActorStore implements ActorStore {
     private static final Logger log = LoggerFactory.getLogger(SqliteActorStore.class);
 
-    /** Stored in {@code PRAGMA user_version}; raise it with every schema change and migrate older files. */
-    static final int SCHEMA_VERSION = 1;
+    /**
+     * Stored in {@code PRAGMA user_version}; raise it with every schema change and migrate older files. Version 2
+     * added the {@code kv} table; version 1 files get it when opened (the DDL below only adds what is missing).
+     */
+    static final int SCHEMA_VERSION = 2;
     private static final int BUSY_TIMEOUT_MILLIS = 5_000;
     private static final List<String> SCHEMA = List.of("""
             CREATE TABLE IF NOT EXISTS actors (
@@ -59,7 +67,13 @@ public final class SqliteActorStore implements ActorStore {
                 args     BLOB,
                 PRIMARY KEY (actor_id, id)
             ) STRICT""",
-            "CREATE INDEX IF NOT EXISTS schedules_fire_at ON schedules (fire_at)");
+            "CREATE INDEX IF NOT EXISTS schedules_fire_at ON schedules (fire_at)", """
+            CREATE TABLE IF NOT EXISTS kv (
+                actor_id TEXT NOT NULL REFERENCES actors (id) ON DELETE CASCADE,
+                key      BLOB NOT NULL,
+                value    BLOB NOT NULL,
+                PRIMARY KEY (actor_id, key)
+            ) STRICT""");
     private static final String ACTOR_COLUMNS = "id, name, key, created_at, input, state, state_version, generation";
 
     private final Path file;
@@ -218,7 +232,7 @@ public final class SqliteActorStore implements ActorStore {
 
     @Override
     public void delete(String id) {
-        // Schedules go with the actor through ON DELETE CASCADE.
+        // Schedules and kv entries go with the actor through ON DELETE CASCADE.
         update("delete", "DELETE FROM actors WHERE id = ?", id);
     }
 
@@ -279,6 +293,121 @@ public final class SqliteActorStore implements ActorStore {
                 return alarms;
             }
         });
+    }
+
+    @Override
+    public Optional<byte[]> kvGet(String actorId, String key) {
+        return locked("kvGet", () -> {
+            try (PreparedStatement select = connection.prepareStatement(
+                    "SELECT value FROM kv WHERE actor_id = ? AND key = ?")) {
+                select.setString(1, actorId);
+                select.setBytes(2, utf8(key));
+                try (ResultSet rows = select.executeQuery()) {
+                    return rows.next() ? Optional.of(rows.getBytes(1)) : Optional.empty();
+                }
+            }
+        });
+    }
+
+    @Override
+    public List<KvEntry> kvList(String actorId, String prefix, String afterKey, int limit) {
+        byte[] start = utf8(prefix);
+        byte[] after = afterKey == null ? null : utf8(afterKey);
+        boolean afterWithin = after != null && Arrays.compareUnsigned(after, start) >= 0;
+        byte[] end = prefixEnd(start);
+        return locked("kvList", () -> {
+            // Keys are BLOBs, compared as bytes (memcmp): a prefix is the range [prefix, prefixEnd).
+            try (PreparedStatement select = connection.prepareStatement("SELECT key, value FROM kv WHERE actor_id = ?"
+                    + (afterWithin ? " AND key > ?" : " AND key >= ?") + (end == null ? "" : " AND key < ?")
+                    + " ORDER BY key LIMIT ?")) {
+                int p = 1;
+                select.setString(p++, actorId);
+                select.setBytes(p++, afterWithin ? after : start);
+                if (end != null) {
+                    select.setBytes(p++, end);
+                }
+                select.setInt(p, Math.max(0, limit));
+                try (ResultSet rows = select.executeQuery()) {
+                    List<KvEntry> entries = new ArrayList<>();
+                    while (rows.next()) {
+                        entries.add(new KvEntry(new String(rows.getBytes(1), StandardCharsets.UTF_8),
+                                rows.getBytes(2)));
+                    }
+                    return entries;
+                }
+            }
+        });
+    }
+
+    @Override
+    public boolean kvWrite(String actorId, long generation, KvBatch batch) {
+        return transaction("kvWrite", () -> {
+            try (PreparedStatement fence = connection.prepareStatement(
+                    "SELECT 1 FROM actors WHERE id = ? AND generation = ?")) {
+                fence.setString(1, actorId);
+                fence.setLong(2, generation);
+                try (ResultSet rows = fence.executeQuery()) {
+                    if (!rows.next()) {
+                        return false;
+                    }
+                }
+            }
+            if (!batch.deletes().isEmpty()) {
+                try (PreparedStatement delete = connection.prepareStatement(
+                        "DELETE FROM kv WHERE actor_id = ? AND key = ?")) {
+                    for (String key : batch.deletes()) {
+                        delete.setString(1, actorId);
+                        delete.setBytes(2, utf8(key));
+                        delete.addBatch();
+                    }
+                    delete.executeBatch();
+                }
+            }
+            for (String prefix : batch.deletePrefixes()) {
+                byte[] start = utf8(prefix);
+                byte[] end = prefixEnd(start);
+                try (PreparedStatement delete = connection.prepareStatement(
+                        "DELETE FROM kv WHERE actor_id = ? AND key >= ?" + (end == null ? "" : " AND key < ?"))) {
+                    delete.setString(1, actorId);
+                    delete.setBytes(2, start);
+                    if (end != null) {
+                        delete.setBytes(3, end);
+                    }
+                    delete.executeUpdate();
+                }
+            }
+            if (!batch.puts().isEmpty()) {
+                try (PreparedStatement upsert = connection.prepareStatement("""
+                        INSERT INTO kv (actor_id, key, value) VALUES (?, ?, ?)
+                        ON CONFLICT (actor_id, key) DO UPDATE SET value = excluded.value""")) {
+                    for (Map.Entry<String, byte[]> put : batch.puts().entrySet()) {
+                        upsert.setString(1, actorId);
+                        upsert.setBytes(2, utf8(put.getKey()));
+                        upsert.setBytes(3, put.getValue());
+                        upsert.addBatch();
+                    }
+                    upsert.executeBatch();
+                }
+            }
+            return true;
+        });
+    }
+
+    private static byte[] utf8(String key) {
+        return key.getBytes(StandardCharsets.UTF_8);
+    }
+
+    /**
+     * The smallest byte string above every string that starts with {@code prefix}, or null when there is none (an
+     * empty prefix). UTF-8 never contains 0xFF, so incrementing the last byte never carries.
+     */
+    private static byte[] prefixEnd(byte[] prefix) {
+        if (prefix.length == 0) {
+            return null;
+        }
+        byte[] end = prefix.clone();
+        end[end.length - 1]++;
+        return end;
     }
 
     /** Closes the connection, checkpointing the WAL into the file; later calls fail. Closing twice is harmless. */

@@ -8,7 +8,9 @@ import dev.rivetkitjava.actor.ActorKey;
 import dev.rivetkitjava.actor.store.ActorRecord;
 import dev.rivetkitjava.actor.store.ActorStore;
 import dev.rivetkitjava.actor.store.ActorStoreContract;
+import dev.rivetkitjava.actor.store.KvBatch;
 import dev.rivetkitjava.actor.store.NewActor;
+import dev.rivetkitjava.actor.store.ScheduledEvent;
 import dev.rivetkitjava.actor.store.StateWrite;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -73,6 +75,39 @@ class SqliteActorStoreTest extends ActorStoreContract {
                 .hasMessageContaining(newer.toString())
                 .hasMessageContaining("schema version " + (SqliteActorStore.SCHEMA_VERSION + 1));
         assertThat(pragma(newer, "user_version")).isEqualTo(String.valueOf(SqliteActorStore.SCHEMA_VERSION + 1));
+    }
+
+    @Test
+    void aVersionOneFileIsMigratedKeepingItsActorsAndGainsTheKeyValueStore() throws SQLException {
+        Path old = dir.resolve("v1.db");
+        // The schema of version 1 as it shipped, with one actor and one schedule in it.
+        try (Connection connection = DriverManager.getConnection("jdbc:sqlite:" + old);
+             Statement statement = connection.createStatement()) {
+            statement.execute("""
+                    CREATE TABLE actors (
+                        id TEXT NOT NULL PRIMARY KEY, name TEXT NOT NULL, key TEXT NOT NULL,
+                        created_at INTEGER NOT NULL, input BLOB, state BLOB, state_version INTEGER NOT NULL,
+                        generation INTEGER NOT NULL, UNIQUE (name, key)) STRICT""");
+            statement.execute("""
+                    CREATE TABLE schedules (
+                        id TEXT NOT NULL, actor_id TEXT NOT NULL REFERENCES actors (id) ON DELETE CASCADE,
+                        fire_at INTEGER NOT NULL, action TEXT NOT NULL, args BLOB, PRIMARY KEY (actor_id, id)) STRICT""");
+            statement.execute("CREATE INDEX schedules_fire_at ON schedules (fire_at)");
+            statement.execute("INSERT INTO actors VALUES ('a1', 'counter', 'k', 1, NULL, X'7B7D', 1, 3)");
+            statement.execute("INSERT INTO schedules VALUES ('e1', 'a1', 100, 'tick', NULL)");
+            statement.execute("PRAGMA user_version = 1");
+        }
+
+        try (SqliteActorStore store = SqliteActorStore.open(old)) {
+            assertThat(store.findById("a1").orElseThrow()).usingRecursiveComparison()
+                    .isEqualTo(new ActorRecord("a1", "counter", ActorKey.of("k"), 1, null, "{}".getBytes(UTF_8), 1, 3));
+            assertThat(store.schedules("a1")).extracting(ScheduledEvent::id).containsExactly("e1");
+            assertThat(store.kvWrite("a1", 3, KvBatch.builder().put("k", "v".getBytes(UTF_8)).build())).isTrue();
+        }
+        assertThat(pragma(old, "user_version")).isEqualTo(String.valueOf(SqliteActorStore.SCHEMA_VERSION));
+        try (SqliteActorStore store = SqliteActorStore.open(old)) {
+            assertThat(store.kvGet("a1", "k")).get().isEqualTo("v".getBytes(UTF_8));
+        }
     }
 
     @Test

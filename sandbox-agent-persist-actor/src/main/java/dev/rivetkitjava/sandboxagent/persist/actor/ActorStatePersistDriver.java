@@ -1,6 +1,11 @@
 package dev.rivetkitjava.sandboxagent.persist.actor;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.rivetkitjava.actor.ActorContext;
+import dev.rivetkitjava.actor.ActorKv;
+import dev.rivetkitjava.actor.store.KvBatch;
+import dev.rivetkitjava.actor.store.KvEntry;
 import dev.rivetkitjava.sandboxagent.persist.Cursors;
 import dev.rivetkitjava.sandboxagent.persist.EventIndexConflictException;
 import dev.rivetkitjava.sandboxagent.persist.InMemorySessionPersistDriver;
@@ -9,38 +14,63 @@ import dev.rivetkitjava.sandboxagent.persist.PageRequest;
 import dev.rivetkitjava.sandboxagent.persist.SessionEvent;
 import dev.rivetkitjava.sandboxagent.persist.SessionPersistDriver;
 import dev.rivetkitjava.sandboxagent.persist.SessionRecord;
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.TreeMap;
 import java.util.concurrent.Callable;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Function;
 
 /**
- * Sessions and events kept in an actor's durable state, in a {@link PersistedSessions} field of it: the Java twin
- * of {@code @sandbox-agent/persist-rivet}. Make it in {@code createVars}:
+ * Sandbox Agent sessions and events kept by an actor: the Java twin of {@code @sandbox-agent/persist-rivet}. The
+ * sessions (few and small) live in a {@link PersistedSessions} field of the actor's state; the events live in the
+ * actor's key-value store ({@link ActorContext#kv()}), one entry per event, so an insert writes only the new events
+ * instead of the whole state. Make it in {@code createVars}:
  *
  * <pre>{@code
  * record WorkspaceState(String sandboxId, String baseUrl, PersistedSessions sessions) {}
  * SessionPersistDriver persist = ActorStatePersistDriver.of(c, WorkspaceState::sessions);
  * }</pre>
  *
- * <p>Every call may come from any thread (the SDK's, not an action's): it takes the actor's turn
- * ({@link ActorContext#withTurn}), and a write saves the state before returning, so it is durable then. The whole
- * state is written on every change, so keep the caps modest: at most {@code maxSessions} sessions (1024; the
- * oldest are evicted with their events) and {@code maxEventsPerSession} events per session (500; the oldest are
- * trimmed), as upstream. The driver belongs to one activation: once the actor sleeps, calls fail with
+ * <p>Every call may come from any thread (the SDK's, not an action's) and is durable when it returns. Session
+ * calls take the actor's turn ({@link ActorContext#withTurn}) and save the state; event calls do not take the
+ * turn: one {@code insertEvents} is one atomic key-value write of its new events and of the deletes of the oldest
+ * events beyond {@code maxEventsPerSession} (500, as upstream). At most {@code maxSessions} sessions (1024) are
+ * kept; the oldest are evicted with their events.
+ *
+ * <p>Events are under the keys {@code sandbox-agent/events/<length of the session id>:<session id>/<event index,
+ * 19 digits>}, so each session's events are one key range in index order (the length keeps a session id that is
+ * a prefix of another apart from it). Events that an older version kept in the state are moved to the key-value
+ * store on the activation's first call, which therefore takes the turn once (in {@code createVars}, say).
+ *
+ * <p>The driver belongs to one activation and is the only writer of its actor's events (it keeps their indexes in
+ * memory): make one per activation, in {@code createVars}. Once the actor sleeps, calls fail with
  * {@code actor.stopped}; keep the actor awake while the SDK uses it.
  */
 public final class ActorStatePersistDriver implements SessionPersistDriver {
     private static final Comparator<SessionRecord> SESSION_ORDER =
             Comparator.comparingLong(SessionRecord::createdAt).thenComparing(SessionRecord::id);
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String EVENTS = "sandbox-agent/events/";
+    /** Enough entries per read to load a session's events in one or two round trips. */
+    private static final int READ_CHUNK = 1000;
 
     private final ActorContext<?, ?> context;
     private final Callable<PersistedSessions> sessionsInState;
     private final int maxSessions;
     private final int maxEventsPerSession;
+    /** Serialises event writes, which do not hold the turn. Never take the turn while holding it. */
+    private final ReentrantLock eventWrites = new ReentrantLock();
+    /** By session: the stored events' ids by index, loaded on first write. Guarded by {@link #eventWrites}. */
+    private final Map<String, TreeMap<Long, String>> storedEventIds = new HashMap<>();
+    private volatile boolean legacyEventsMoved;
 
     private ActorStatePersistDriver(Builder<?> builder) {
         this.context = builder.context;
@@ -125,27 +155,44 @@ public final class ActorStatePersistDriver implements SessionPersistDriver {
     @Override
     public void updateSession(SessionRecord session) {
         Objects.requireNonNull(session, "session");
-        write(() -> {
+        List<String> evicted = inTurn(() -> {
             PersistedSessions persisted = sessionsInState.call();
             persisted.sessions.put(session.id(), session);
+            List<String> oldest = new ArrayList<>();
             while (persisted.sessions.size() > maxSessions) {
-                SessionRecord oldest = persisted.sessions.values().stream().min(SESSION_ORDER).orElseThrow();
-                persisted.sessions.remove(oldest.id());
-                persisted.events.remove(oldest.id());
+                SessionRecord first = persisted.sessions.values().stream().min(SESSION_ORDER).orElseThrow();
+                persisted.sessions.remove(first.id());
+                oldest.add(first.id());
             }
+            context.saveState();
+            return oldest;
         });
+        if (!evicted.isEmpty()) {
+            // After the state save, outside the turn: a crash in between leaves events no session lists, never a
+            // session without its events.
+            moveLegacyEvents();
+            eventWrites.lock();
+            try {
+                KvBatch.Builder deletes = KvBatch.builder();
+                evicted.forEach(id -> deletes.deletePrefix(eventPrefix(id)));
+                kv().write(deletes.build());
+                evicted.forEach(storedEventIds::remove);
+            } finally {
+                eventWrites.unlock();
+            }
+        }
     }
 
     @Override
     public ListPage<SessionEvent> listEvents(String sessionId, PageRequest request) {
+        Objects.requireNonNull(sessionId, "sessionId");
         long after = Cursors.eventIndexAfter(request);
-        return inTurn(() -> {
-            List<SessionEvent> log = sessionsInState.call().events.getOrDefault(sessionId, List.of());
-            int from = insertionPoint(log, after + 1);
-            int to = (int) Math.min(log.size(), from + request.limit() + 1L);
-            List<SessionEvent> rows = new ArrayList<>(log.subList(from, to));
-            return ListPage.ofLookahead(rows, request.limit(), Cursors::afterEvent);
-        });
+        moveLegacyEvents();
+        String prefix = eventPrefix(sessionId);
+        List<SessionEvent> rows = kv().list(prefix, prefix + indexKeyPart(after), request.limit() + 1).stream()
+                .map(ActorStatePersistDriver::event)
+                .toList();
+        return ListPage.ofLookahead(rows, request.limit(), Cursors::afterEvent);
     }
 
     @Override
@@ -153,56 +200,118 @@ public final class ActorStatePersistDriver implements SessionPersistDriver {
         insertEvents(sessionId, List.of(event));
     }
 
-    /** Adds the events in one save: all of them, or none when one conflicts. */
+    /** Adds the events in one atomic write: all of them, or none when one conflicts. */
     @Override
     public void insertEvents(String sessionId, List<SessionEvent> events) {
         Objects.requireNonNull(sessionId, "sessionId");
-        write(() -> {
-            PersistedSessions persisted = sessionsInState.call();
-            List<SessionEvent> log = new ArrayList<>(persisted.events.getOrDefault(sessionId, List.of()));
-            boolean changed = false;
-            for (SessionEvent event : events) {
-                int at = insertionPoint(log, event.eventIndex());
-                if (at < log.size() && log.get(at).eventIndex() == event.eventIndex()) {
-                    if (!log.get(at).id().equals(event.id())) {
-                        throw new EventIndexConflictException(sessionId, event.eventIndex());
-                    }
-                    continue;
-                }
-                log.add(at, event);
-                changed = true;
-            }
-            if (changed) {
-                if (log.size() > maxEventsPerSession) {
-                    log.subList(0, log.size() - maxEventsPerSession).clear();
-                }
-                persisted.events.put(sessionId, log);
-            }
-        });
-    }
-
-    /** The position of the first event whose index is at least {@code index}; events are in index order. */
-    private static int insertionPoint(List<SessionEvent> log, long index) {
-        int low = 0;
-        int high = log.size();
-        while (low < high) {
-            int mid = (low + high) >>> 1;
-            if (log.get(mid).eventIndex() < index) {
-                low = mid + 1;
-            } else {
-                high = mid;
-            }
+        // Serialised before taking the lock, so concurrent sessions wait only for each other's writes.
+        Map<Long, byte[]> serialized = new LinkedHashMap<>();
+        for (SessionEvent event : events) {
+            serialized.putIfAbsent(event.eventIndex(), bytes(event));
         }
-        return low;
+        moveLegacyEvents();
+        String prefix = eventPrefix(sessionId);
+        eventWrites.lock();
+        try {
+            TreeMap<Long, String> ids = new TreeMap<>(storedEventIdsLocked(sessionId, prefix));
+            Map<Long, byte[]> added = new LinkedHashMap<>();
+            for (SessionEvent event : events) {
+                String holder = ids.putIfAbsent(event.eventIndex(), event.id());
+                if (holder == null) {
+                    added.put(event.eventIndex(), serialized.get(event.eventIndex()));
+                } else if (!holder.equals(event.id())) {
+                    throw new EventIndexConflictException(sessionId, event.eventIndex());
+                }
+            }
+            if (added.isEmpty()) {
+                return;
+            }
+            KvBatch.Builder batch = KvBatch.builder();
+            while (ids.size() > maxEventsPerSession) {
+                long oldest = ids.pollFirstEntry().getKey();
+                if (added.remove(oldest) == null) {
+                    batch.delete(prefix + indexKeyPart(oldest));
+                }
+            }
+            added.forEach((index, json) -> batch.put(prefix + indexKeyPart(index), json));
+            kv().write(batch.build());
+            storedEventIds.put(sessionId, ids);
+        } finally {
+            eventWrites.unlock();
+        }
     }
 
-    /** Changes the state and saves it durably before returning. */
-    private void write(StateChange change) {
+    /** The ids of a session's stored events by index, read from the store on first use. Lock held. */
+    private TreeMap<Long, String> storedEventIdsLocked(String sessionId, String prefix) {
+        TreeMap<Long, String> ids = storedEventIds.get(sessionId);
+        if (ids == null) {
+            ids = new TreeMap<>();
+            String afterKey = null;
+            List<KvEntry> chunk;
+            do {
+                chunk = kv().list(prefix, afterKey, READ_CHUNK);
+                for (KvEntry entry : chunk) {
+                    SessionEvent event = event(entry);
+                    ids.put(event.eventIndex(), event.id());
+                    afterKey = entry.key();
+                }
+            } while (chunk.size() == READ_CHUNK);
+            storedEventIds.put(sessionId, ids);
+        }
+        return ids;
+    }
+
+    /**
+     * Moves events that an older version of this driver kept in the state into the key-value store, once per
+     * activation, before any event call: the entries are written first, then the state without them is saved, so
+     * a crash in between only repeats the move.
+     */
+    private void moveLegacyEvents() {
+        if (legacyEventsMoved) {
+            return;
+        }
         inTurn(() -> {
-            change.apply();
-            context.saveState();
+            PersistedSessions persisted = sessionsInState.call();
+            if (!persisted.events.isEmpty()) {
+                KvBatch.Builder batch = KvBatch.builder();
+                persisted.events.forEach((sessionId, log) -> log.forEach(event ->
+                        batch.put(eventPrefix(sessionId) + indexKeyPart(event.eventIndex()), bytes(event))));
+                kv().write(batch.build());
+                persisted.events.clear();
+                context.saveState();
+            }
+            legacyEventsMoved = true;
             return null;
         });
+    }
+
+    private ActorKv kv() {
+        return context.kv();
+    }
+
+    private static String eventPrefix(String sessionId) {
+        return EVENTS + sessionId.length() + ":" + sessionId + "/";
+    }
+
+    /** Zero-padded, so keys sort as indexes do (event indexes are positive longs). */
+    private static String indexKeyPart(long index) {
+        return String.format("%019d", index);
+    }
+
+    private static byte[] bytes(SessionEvent event) {
+        try {
+            return JSON.writeValueAsBytes(event);
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException("session event " + event.id() + " cannot be written as JSON", e);
+        }
+    }
+
+    private static SessionEvent event(KvEntry entry) {
+        try {
+            return JSON.readValue(entry.value(), SessionEvent.class);
+        } catch (IOException e) {
+            throw new IllegalStateException("the stored session event under " + entry.key() + " cannot be read", e);
+        }
     }
 
     private <T> T inTurn(Callable<T> work) {
@@ -213,10 +322,5 @@ public final class ActorStatePersistDriver implements SessionPersistDriver {
         } catch (Exception e) {
             throw new IllegalStateException("session persist call on actor " + context.actorId() + " failed", e);
         }
-    }
-
-    @FunctionalInterface
-    private interface StateChange {
-        void apply() throws Exception;
     }
 }

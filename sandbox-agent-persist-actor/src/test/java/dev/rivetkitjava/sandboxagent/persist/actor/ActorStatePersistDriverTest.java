@@ -11,7 +11,11 @@ import dev.rivetkitjava.actor.ManualClock;
 import dev.rivetkitjava.actor.Registry;
 import dev.rivetkitjava.actor.store.ActorStore;
 import dev.rivetkitjava.actor.store.InMemoryActorStore;
+import dev.rivetkitjava.actor.store.KvEntry;
+import dev.rivetkitjava.actor.store.NewActor;
+import dev.rivetkitjava.actor.store.StateWrite;
 import dev.rivetkitjava.actor.store.sqlite.SqliteActorStore;
+import dev.rivetkitjava.sandboxagent.persist.EventIndexConflictException;
 import dev.rivetkitjava.sandboxagent.persist.ListPage;
 import dev.rivetkitjava.sandboxagent.persist.PageRequest;
 import dev.rivetkitjava.sandboxagent.persist.SessionEvent;
@@ -24,10 +28,13 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -49,6 +56,8 @@ class ActorStatePersistDriverTest extends SessionPersistDriverContract {
     private final Map<String, SessionPersistDriver> drivers = new ConcurrentHashMap<>();
     private final List<Registry> registries = new ArrayList<>();
     private final ManualClock clock = new ManualClock();
+    private final CompletableFuture<Void> gate = new CompletableFuture<>();
+    private final CountDownLatch holding = new CountDownLatch(1);
 
     @Override
     protected SessionPersistDriver newDriver() {
@@ -68,6 +77,11 @@ class ActorStatePersistDriverTest extends SessionPersistDriverContract {
                         .maxSessions(maxSessions).maxEventsPerSession(maxEvents).build()))
                 .onWake(c -> drivers.put(c.actorId(), c.vars().persist()))
                 .action("wake", c -> c.state().sandboxId())
+                .action("holdTurn", c -> {
+                    holding.countDown();
+                    gate.join();
+                    return null;
+                })
                 .action("tryCaps", Integer.class, (c, cap) -> {
                     try {
                         ActorStatePersistDriver.builder(c, WorkspaceState::sessions).maxEventsPerSession(cap);
@@ -104,7 +118,10 @@ class ActorStatePersistDriverTest extends SessionPersistDriverContract {
         persist.insertEvent("s-1", events.get(19));
 
         String stored = new String(store.findById(actorId).orElseThrow().state(), StandardCharsets.UTF_8);
-        assertThat(stored).contains("\"sessions\":{\"s-1\":").contains(events.get(19).id());
+        assertThat(stored).contains("\"sessions\":{\"s-1\":").doesNotContain("events");
+        assertThat(store.kvList(actorId, "sandbox-agent/events/3:s-1/", null, 100)).hasSize(20)
+                .last().satisfies(e -> assertThat(new String(e.value(), StandardCharsets.UTF_8))
+                        .contains(events.get(19).id()));
 
         registry.close();
         store.close();
@@ -114,6 +131,99 @@ class ActorStatePersistDriverTest extends SessionPersistDriverContract {
         assertThat(readAll(7, (page, none) -> after.listEvents("s-1", page))).containsExactlyElementsOf(events);
         registries.getLast().close();
         reopened.close();
+    }
+
+    @Test
+    void anInsertWritesOnlyItsEventsAndTrimsInTheSameWrite() {
+        InMemoryActorStore store = new InMemoryActorStore();
+        Registry registry = start(store, 1024, 3);
+        SessionPersistDriver persist = workspace(registry, "kv");
+        String actorId = registry.actor("workspace").get(ActorKey.of("kv")).resolve();
+        persist.updateSession(session("s-1", 10));
+        byte[] stateAfterSession = store.findById(actorId).orElseThrow().state();
+
+        persist.insertEvents("s-1", List.of(event("s-1", 1), event("s-1", 2)));
+        persist.insertEvents("s-1", List.of(event("s-1", 3), event("s-1", 4), event("s-1", 5)));
+
+        assertThat(store.findById(actorId).orElseThrow().state()).as("the state is not written")
+                .isEqualTo(stateAfterSession);
+        assertThat(store.kvList(actorId, "", null, 100)).extracting(KvEntry::key).containsExactly(
+                "sandbox-agent/events/3:s-1/0000000000000000003",
+                "sandbox-agent/events/3:s-1/0000000000000000004",
+                "sandbox-agent/events/3:s-1/0000000000000000005");
+    }
+
+    @Test
+    void eventsAreWrittenAndReadWhileAnActionHoldsTheTurn() throws Exception {
+        Registry registry = start(new InMemoryActorStore(), 1024, 500);
+        SessionPersistDriver persist = workspace(registry, "busy");
+        persist.insertEvent("s-1", event("s-1", 1));
+        try (ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
+            Future<?> action = threads.submit(() ->
+                    registry.actor("workspace").get(ActorKey.of("busy")).action("holdTurn", Object.class));
+            holding.await();
+
+            threads.submit(() -> persist.insertEvents("s-1", List.of(event("s-1", 2), event("s-1", 3))))
+                    .get(30, TimeUnit.SECONDS);   // a bound instead of a hang if it waited for the turn
+
+            assertThat(persist.listEvents("s-1", PageRequest.first()).items()).extracting(SessionEvent::eventIndex)
+                    .containsExactly(1L, 2L, 3L);
+            assertThat(action).isNotDone();
+            gate.complete(null);
+            action.get();
+        }
+    }
+
+    @Test
+    void aSessionIdThatPrefixesAnotherKeepsItsOwnEvents() {
+        driver.insertEvent("s", event("s", 1));
+        driver.insertEvent("s/1", event("s/1", 1));
+        driver.insertEvent("s/", event("s/", 2));
+
+        assertThat(driver.listEvents("s", PageRequest.first()).items()).extracting(SessionEvent::sessionId)
+                .containsExactly("s");
+        assertThat(driver.listEvents("s/", PageRequest.first()).items()).extracting(SessionEvent::eventIndex)
+                .containsExactly(2L);
+    }
+
+    @Test
+    void eventsThatAnOlderVersionKeptInTheStateMoveToTheKeyValueStore() throws Exception {
+        InMemoryActorStore store = new InMemoryActorStore();
+        SessionEvent first = event("s-1", 1);
+        SessionEvent second = event("s-1", 2);
+        String legacy = JSON.writeValueAsString(Map.of("sandboxId", "sbx-1", "baseUrl", "http://127.0.0.1:2468",
+                "sessions", Map.of("sessions", Map.of("s-1", session("s-1", 10)),
+                        "events", Map.of("s-1", List.of(first, second)))));
+        store.insertIfAbsent(new NewActor("legacy-id", "workspace", ActorKey.of("legacy"), 1, null));
+        long generation = store.claim("legacy-id").orElseThrow().generation();
+        store.saveStates(List.of(new StateWrite("legacy-id", generation, legacy.getBytes(StandardCharsets.UTF_8), 1)));
+
+        SessionPersistDriver persist = workspace(start(store, 1024, 500), "legacy");
+
+        assertThat(persist.listEvents("s-1", PageRequest.first()).items()).containsExactly(first, second);
+        persist.insertEvent("s-1", second);
+        assertThatThrownBy(() -> persist.insertEvent("s-1", event("s-1", 1)))
+                .isInstanceOf(EventIndexConflictException.class);
+        assertThat(persist.getSession("s-1")).contains(session("s-1", 10));
+        assertThat(new String(store.findById("legacy-id").orElseThrow().state(), StandardCharsets.UTF_8))
+                .contains("\"s-1\"").doesNotContain("events").doesNotContain(first.id());
+        assertThat(store.kvList("legacy-id", "", null, 10)).hasSize(2);
+    }
+
+    @Test
+    void anEvictedSessionsEventsLeaveTheStore() {
+        InMemoryActorStore store = new InMemoryActorStore();
+        Registry registry = start(store, 1, 10);
+        SessionPersistDriver persist = workspace(registry, "evict");
+        String actorId = registry.actor("workspace").get(ActorKey.of("evict")).resolve();
+        persist.updateSession(session("old", 1));
+        persist.insertEvents("old", List.of(event("old", 1), event("old", 2)));
+
+        persist.updateSession(session("new", 2));
+        persist.insertEvent("new", event("new", 1));
+
+        assertThat(store.kvList(actorId, "", null, 10)).extracting(KvEntry::key)
+                .containsExactly("sandbox-agent/events/3:new/0000000000000000001");
     }
 
     @Test
