@@ -1,6 +1,7 @@
 package dev.rivetkitjava.benchmarks;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.BitSet;
 import java.util.regex.Matcher;
@@ -10,7 +11,8 @@ import java.util.regex.Pattern;
  * What one listener saw of one fast-agent turn ({@code sandbox-agent-server/fast-agent.mjs} with {@code STAMP}):
  * chunks "chunk N @&lt;epoch ms&gt;" numbered 1..expected. Records each chunk's latency from the agent's stamp to
  * its receipt, and checks that every chunk arrives exactly once and in order. Written by one thread at a time
- * (the listener's); read once the turn is over.
+ * (the listener's); {@link #received()} and {@link #sawLast()} may be polled from others, the rest is read once the
+ * turn is over.
  */
 final class ChunkStream {
     private static final Pattern CHUNK = Pattern.compile("chunk (\\d+) @(\\d+(?:\\.\\d+)?)");
@@ -25,6 +27,8 @@ final class ChunkStream {
     private final int expected;
     private final BitSet seen = new BitSet();
     private int highest;
+    private volatile int received;
+    private volatile boolean sawLast;
     private long reordered;
     private long duplicates;
     private long firstSent = Long.MAX_VALUE;
@@ -68,6 +72,8 @@ final class ChunkStream {
             return;
         }
         seen.set(n - 1);
+        received++; // one writer
+        sawLast |= n == expected;
         if (n < highest) {
             reordered++;
         }
@@ -80,15 +86,23 @@ final class ChunkStream {
 
     /** Whether the last chunk has arrived (not necessarily all before it). */
     boolean sawLast() {
-        return seen.get(expected - 1);
+        return sawLast;
+    }
+
+    /** Waits at most {@code timeout} for the last chunk: a turn's reply may overtake its last events' delivery. */
+    void awaitLast(Duration timeout) throws InterruptedException {
+        long giveUp = System.nanoTime() + timeout.toNanos();
+        while (!sawLast && System.nanoTime() < giveUp) {
+            Thread.sleep(1);
+        }
     }
 
     int received() {
-        return seen.cardinality();
+        return received;
     }
 
     long lost() {
-        return expected - seen.cardinality();
+        return expected - received;
     }
 
     long reordered() {

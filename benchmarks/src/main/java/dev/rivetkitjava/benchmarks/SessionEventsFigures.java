@@ -12,6 +12,7 @@ import dev.rivetkitjava.sandboxagent.persist.sqlite.SqliteSessionPersistDriver;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
@@ -108,11 +109,7 @@ public final class SessionEventsFigures {
             if (!stopReason.equals("end_turn")) {
                 throw new IllegalStateException("the turn ended with " + stopReason);
             }
-            // prompt returns once its events are persisted; the listener may still be on the last ones.
-            long giveUp = System.nanoTime() + 5_000_000_000L;
-            while (!stream.sawLast() && System.nanoTime() < giveUp) {
-                Thread.sleep(1);
-            }
+            stream.awaitLast(Duration.ofSeconds(5));
             return stream;
         }
     }
