@@ -81,7 +81,7 @@ public final class WorkspaceRelayFigures {
                     case "--viewers" -> viewers = positive("--viewers", value);
                     case "--rates" -> rates = Arrays.stream(value.split(",")).map(r -> positive("--rates", r.trim()))
                             .toList();
-                    case "--seconds" -> seconds = Double.parseDouble(value);
+                    case "--seconds" -> seconds = positiveSeconds(value);
                     case "--encoding" -> encoding = Encoding.fromWireName(value);
                     case "--endpoint" -> endpoint = value.replaceAll("/+$", "");
                     case "--sandbox-agent-url" -> sandboxAgentUrl = value.replaceAll("/+$", "");
@@ -91,10 +91,19 @@ public final class WorkspaceRelayFigures {
             if ((endpoint == null) != (sandboxAgentUrl == null)) {
                 throw new IllegalArgumentException("--endpoint and --sandbox-agent-url go together");
             }
-            if (!(seconds > 0)) {
-                throw new IllegalArgumentException("--seconds must be positive");
-            }
             return new Options(workspaces, viewers, rates, seconds, encoding, endpoint, sandboxAgentUrl);
+        }
+
+        private static double positiveSeconds(String value) {
+            try {
+                double seconds = Double.parseDouble(value);
+                if (seconds > 0) {
+                    return seconds;
+                }
+            } catch (NumberFormatException e) {
+                // reported below
+            }
+            throw new IllegalArgumentException("--seconds must be a positive number, not " + value);
         }
 
         private static int positive(String name, String value) {
