@@ -31,6 +31,7 @@ final class ChunkStream {
     private volatile boolean sawLast;
     private long reordered;
     private long duplicates;
+    private long serverDropped;
     private long firstSent = Long.MAX_VALUE;
     private long lastReceived = Long.MIN_VALUE;
 
@@ -54,11 +55,17 @@ final class ChunkStream {
         return new Chunk(Integer.parseInt(m.group(1)), Math.round(Double.parseDouble(m.group(2)) * 1e6));
     }
 
-    /** Records a session event's payload received at {@code receivedNanos} ({@link System#nanoTime()}). */
+    /**
+     * Records a session event's payload received at {@code receivedNanos} ({@link System#nanoTime()}): a stamped
+     * chunk, or the SDK's note that the Sandbox Agent server dropped stream messages (its buffer keeps 1 024).
+     */
     void onPayload(JsonNode payload, long receivedNanos) {
         Chunk chunk = parse(payload);
         if (chunk != null) {
             record(chunk, receivedNanos);
+        } else if (payload.path("method").asText().equals("_sdk/events_dropped")) {
+            JsonNode params = payload.path("params");
+            serverDropped += Math.max(0, params.path("firstEventId").asLong() - params.path("afterEventId").asLong() - 1);
         }
     }
 
@@ -111,6 +118,16 @@ final class ChunkStream {
 
     long duplicates() {
         return duplicates;
+    }
+
+    /** Stream messages the Sandbox Agent server dropped before the SDK read them (chunks or not), as it signalled. */
+    long serverDropped() {
+        return serverDropped;
+    }
+
+    /** Whether every chunk came once and in order, but for losses the Sandbox Agent server signalled. */
+    boolean cleanButForServerDrops() {
+        return reordered == 0 && duplicates == 0 && lost() <= serverDropped;
     }
 
     /** From the first chunk's send to the last receipt, in seconds: the span over which the rate is counted. */

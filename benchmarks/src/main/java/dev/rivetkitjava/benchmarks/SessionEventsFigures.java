@@ -22,7 +22,9 @@ import java.util.concurrent.atomic.AtomicReference;
  * (pinned 0.4.2) with the fast agent ({@code amp}) streaming stamped chunks on one session, once paced (default
  * 5 000 chunks at 1 000/s) and once as fast as it can; for each driver, events/s and the latency from the agent's
  * stamp to the SDK's listener, which sees an event only once the driver has persisted it. "Added" is each
- * percentile minus the in-memory driver's. Every chunk must arrive once, in order. Run by {@code bin/bench events};
+ * percentile minus the in-memory driver's. Every chunk must arrive once, in order, unless the Sandbox Agent server
+ * says it dropped it (its stream keeps 1 024 messages: an unpaced burst can outrun a reader on a busy machine;
+ * the SDK records that as an {@code _sdk/events_dropped} event, counted apart). Run by {@code bin/bench events};
  * arguments: chunks per turn, paced rate per second.
  */
 public final class SessionEventsFigures {
@@ -126,9 +128,9 @@ public final class SessionEventsFigures {
             // Unpaced, latency is the queue behind a burst the agent wrote at once: no baseline to subtract.
             String added = turn == memory ? "(the baseline)" : turn.pace().startsWith("paced")
                     ? added(s.latency, memory.stream().latency) : "(unpaced: not compared)";
-            System.out.printf("       %-12s %-18s lost %d, reordered %d, duplicated %d; added over memory: %s%n", "",
-                    "", s.lost(), s.reordered(), s.duplicates(), added);
-            ok &= s.lost() == 0 && s.reordered() == 0 && s.duplicates() == 0;
+            System.out.printf("       %-12s %-18s lost %d%s, reordered %d, duplicated %d; added over memory: %s%n", "",
+                    "", s.lost(), serverDrops(s), s.reordered(), s.duplicates(), added);
+            ok &= s.cleanButForServerDrops();
         }
         System.out.println();
         for (String driver : List.of("SQLite", "actor state")) {
@@ -144,6 +146,12 @@ public final class SessionEventsFigures {
                     MAX_ADDED_P99_MS, met ? "met" : "MISSED", paced.stream().perSecond(), rate, addedP99);
         }
         return ok;
+    }
+
+    /** How many stream messages the Sandbox Agent server said it dropped (its 1 024-message buffer overflowed). */
+    static String serverDrops(ChunkStream s) {
+        return s.serverDropped() == 0 ? "" : String.format(" (the Sandbox Agent server dropped %d stream messages "
+                + "the SDK had not read yet: its buffer keeps 1 024)", s.serverDropped());
     }
 
     /** "p50 +0.12 ms  p95 +0.40 ms  p99 +1.20 ms": each percentile minus the baseline's. */

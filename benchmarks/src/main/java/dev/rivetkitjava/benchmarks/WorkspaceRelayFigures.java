@@ -212,7 +212,7 @@ public final class WorkspaceRelayFigures {
                     StepResult result = step.relay(drivers.connections(), viewers, v, serve);
                     out.accept("");
                     result.lines(step, w, v, baseline).forEach(out);
-                    ok &= result.lost == 0 && result.reordered == 0 && result.duplicates == 0
+                    ok &= result.lost <= result.serverDropped && result.reordered == 0 && result.duplicates == 0
                             && result.firstError == null;
                 }
             } finally {
@@ -283,13 +283,15 @@ public final class WorkspaceRelayFigures {
     }
 
     private record StepResult(LatencyHistogram latency, long deliveries, double seconds, double[] perSession,
-            long lost, long reordered, long duplicates, String firstError, long[] cpuBefore, long[] cpuAfter) {
+            long lost, long serverDropped, long reordered, long duplicates, String firstError, long[] cpuBefore,
+            long[] cpuAfter) {
 
         static StepResult of(Viewer[] viewers, int perWorkspace, String firstError, int workspaces, long[] cpuBefore,
                 long[] cpuAfter) {
             LatencyHistogram latency = new LatencyHistogram();
             long deliveries = 0;
             long lost = 0;
+            long serverDropped = 0;
             long reordered = 0;
             long duplicates = 0;
             long firstSent = Long.MAX_VALUE;
@@ -304,6 +306,7 @@ public final class WorkspaceRelayFigures {
                     latency.add(s.latency);
                     deliveries += s.received();
                     lost += s.lost();
+                    serverDropped += s.serverDropped();
                     reordered += s.reordered();
                     duplicates += s.duplicates();
                     if (s.received() > 0) {
@@ -318,8 +321,8 @@ public final class WorkspaceRelayFigures {
                 lastReceived = Math.max(lastReceived, wLast);
             }
             double seconds = lastReceived > firstSent ? (lastReceived - firstSent) / 1e9 : 0;
-            return new StepResult(latency, deliveries, seconds, perSession, lost, reordered, duplicates, firstError,
-                    cpuBefore, cpuAfter);
+            return new StepResult(latency, deliveries, seconds, perSession, lost, serverDropped, reordered, duplicates,
+                    firstError, cpuBefore, cpuAfter);
         }
 
         List<String> lines(Step step, int workspaces, int viewers, LatencyHistogram baseline) {
@@ -334,8 +337,10 @@ public final class WorkspaceRelayFigures {
             lines.add("  delivery latency (agent stamp → viewer) " + latency.summaryMillis());
             lines.add("  baseline (stamp → SDK listener, no actor) " + baseline.summaryMillis());
             lines.add("  relay added over the baseline: " + SessionEventsFigures.added(latency, baseline));
-            lines.add(String.format("  lost %d, reordered %d, duplicated %d (over %d viewers × %,d chunks)%s", lost,
-                    reordered, duplicates, workspaces * viewers, step.chunks(),
+            lines.add(String.format("  lost %d, reordered %d, duplicated %d (over %d viewers × %,d chunks)%s%s", lost,
+                    reordered, duplicates, workspaces * viewers, step.chunks(), serverDropped == 0 ? ""
+                            : "; the Sandbox Agent server dropped " + serverDropped / viewers + " stream messages (all "
+                            + "workspaces) before the SDK read them: its buffer keeps 1 024",
                     firstError == null ? "" : "; " + firstError));
             if (cpuBefore != null) {
                 double s = Math.max(seconds, 1e-9);

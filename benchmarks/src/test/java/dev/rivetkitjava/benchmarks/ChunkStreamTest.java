@@ -75,6 +75,20 @@ class ChunkStreamTest {
     }
 
     @Test
+    void lossTheSandboxAgentServerSignalledIsCountedApart() {
+        ChunkStream stream = new ChunkStream(4);
+        stream.onPayload(chunk(1, 0), System.nanoTime());
+        stream.onPayload(JSON.createObjectNode().put("jsonrpc", "2.0").put("method", "_sdk/events_dropped")
+                .set("params", JSON.createObjectNode().put("afterEventId", 10).put("firstEventId", 13)), System.nanoTime());
+        stream.onPayload(chunk(4, 0), System.nanoTime());
+        assertThat(stream.lost()).isEqualTo(2);
+        assertThat(stream.serverDropped()).isEqualTo(2); // ids 11 and 12
+        assertThat(stream.cleanButForServerDrops()).isTrue();
+        stream.onPayload(chunk(2, 0), System.nanoTime()); // late: reordered, not excused
+        assertThat(stream.cleanButForServerDrops()).isFalse();
+    }
+
+    @Test
     void relayOptionsRejectBadInputClearly() {
         assertThat(WorkspaceRelayFigures.Options.parse().rates()).containsExactly(100, 1000);
         assertThat(WorkspaceRelayFigures.Options.parse("--rates", "10, 2000", "--viewers", "3").viewers()).isEqualTo(3);
