@@ -15,7 +15,7 @@ import java.util.regex.Pattern;
  * turn is over.
  */
 final class ChunkStream {
-    private static final Pattern CHUNK = Pattern.compile("chunk (\\d+) @(\\d+(?:\\.\\d+)?)");
+    private static final Pattern CHUNK = Pattern.compile("chunk (\\d+) @(\\d+)(?:\\.(\\d{1,6}))?");
     /** Epoch nanoseconds minus {@link System#nanoTime()}, so receipt times taken with nanoTime compare to stamps. */
     private static final long EPOCH_OFFSET = epochNanos(Instant.now()) - System.nanoTime();
 
@@ -52,7 +52,10 @@ final class ChunkStream {
         if (!m.matches()) {
             return null;
         }
-        return new Chunk(Integer.parseInt(m.group(1)), Math.round(Double.parseDouble(m.group(2)) * 1e6));
+        // Exactly, not through a double: epoch milliseconds with 3 decimals are more digits than a double holds.
+        String fraction = m.group(3) == null ? "" : m.group(3);
+        long nanos = Long.parseLong((fraction + "000000").substring(0, 6));
+        return new Chunk(Integer.parseInt(m.group(1)), Long.parseLong(m.group(2)) * 1_000_000L + nanos);
     }
 
     /**
