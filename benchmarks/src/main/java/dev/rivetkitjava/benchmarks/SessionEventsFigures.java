@@ -15,6 +15,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
@@ -72,8 +73,8 @@ public final class SessionEventsFigures {
         System.exit(ok ? 0 : 1);
     }
 
-    /** Drives turns on one SDK per driver. */
-    private record Measure(String baseUrl, int chunks, int rate, List<Turn> turns) {
+    /** Drives turns on one SDK per driver; adds what each listener saw to {@code turns}. */
+    record Measure(String baseUrl, int chunks, int rate, List<Turn> turns) {
 
         void warmUp(SessionPersistDriver driver) throws Exception {
             try (SandboxAgent sdk = SandboxAgent.builder(baseUrl).persist(driver).build()) {
@@ -90,7 +91,7 @@ public final class SessionEventsFigures {
                 Session session = sdk.createSession(SessionCreateRequest.of(AGENT));
                 AtomicReference<ChunkStream> current = listen(session);
                 turn(session, current, Math.min(chunks, 1_000), 0); // the driver's own warm-up
-                turns.add(new Turn(name, String.format("paced %,d/s", rate), turn(session, current, chunks, rate)));
+                turns.add(new Turn(name, String.format(Locale.ROOT, "paced %,d/s", rate), turn(session, current, chunks, rate)));
                 turns.add(new Turn(name, "as fast as it can", turn(session, current, chunks, 0)));
             }
         }
