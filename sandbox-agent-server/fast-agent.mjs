@@ -17,6 +17,14 @@ import readline from "node:readline";
 
 const send = (message) => process.stdout.write(JSON.stringify({ jsonrpc: "2.0", ...message }) + "\n");
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+// Epoch ms = this + performance.now(), to the microsecond: taken at a tick of Date.now() (so the two agree to
+// within microseconds, where performance.timeOrigin can be a millisecond or more off the wall clock).
+const epochOffset = (() => {
+	const start = Date.now();
+	let now;
+	while ((now = Date.now()) === start);
+	return now - performance.now();
+})();
 const sessions = new Map(); // sessionId -> { cancelled: boolean, wake: () => void }
 const pendingRequests = new Map(); // our request id -> resolve
 let nextSession = 0;
@@ -61,7 +69,7 @@ async function prompt(id, params) {
 	for (let i = 1; i <= chunks && !session.cancelled; i++) {
 		if (rate > 0) await due(i);
 		else await pause();
-		chunk(sessionId, "chunk " + i + (script.includes("STAMP") ? " @" + (performance.timeOrigin + performance.now()).toFixed(3) : ""));
+		chunk(sessionId, "chunk " + i + (script.includes("STAMP") ? " @" + (epochOffset + performance.now()).toFixed(3) : ""));
 	}
 	if (script.includes("TOOL") && !session.cancelled) {
 		update(sessionId, { sessionUpdate: "tool_call", toolCallId: "read-1", title: "Reading a file", kind: "read", status: "pending" });

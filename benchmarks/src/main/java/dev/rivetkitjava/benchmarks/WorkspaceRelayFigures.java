@@ -261,6 +261,7 @@ public final class WorkspaceRelayFigures {
                 viewer.current = new ChunkStream(chunks);
             }
             long[] cpuBefore = serve == null ? null : serve.cpuNanos();
+            long toolCpuBefore = toolCpuNanos();
             ObjectNode input = NODES.objectNode().put("userId", "bench").put("text", prompt());
             List<CompletableFuture<ProtocolConnection.Reply>> replies = drivers.stream()
                     .map(driver -> driver.action("prompt", input)).toList();
@@ -278,16 +279,17 @@ public final class WorkspaceRelayFigures {
             }
             drain(viewers);
             long[] cpuAfter = serve == null ? null : serve.cpuNanos();
-            return StepResult.of(viewers, perWorkspace, firstError, drivers.size(), cpuBefore, cpuAfter);
+            return StepResult.of(viewers, perWorkspace, firstError, drivers.size(), cpuBefore, cpuAfter,
+                    toolCpuNanos() - toolCpuBefore);
         }
     }
 
     private record StepResult(LatencyHistogram latency, long deliveries, double seconds, double[] perSession,
             long lost, long serverDropped, long reordered, long duplicates, String firstError, long[] cpuBefore,
-            long[] cpuAfter) {
+            long[] cpuAfter, long toolCpu) {
 
         static StepResult of(Viewer[] viewers, int perWorkspace, String firstError, int workspaces, long[] cpuBefore,
-                long[] cpuAfter) {
+                long[] cpuAfter, long toolCpu) {
             LatencyHistogram latency = new LatencyHistogram();
             long deliveries = 0;
             long lost = 0;
@@ -322,7 +324,7 @@ public final class WorkspaceRelayFigures {
             }
             double seconds = lastReceived > firstSent ? (lastReceived - firstSent) / 1e9 : 0;
             return new StepResult(latency, deliveries, seconds, perSession, lost, serverDropped, reordered, duplicates,
-                    firstError, cpuBefore, cpuAfter);
+                    firstError, cpuBefore, cpuAfter, toolCpu);
         }
 
         List<String> lines(Step step, int workspaces, int viewers, LatencyHistogram baseline) {
@@ -342,13 +344,13 @@ public final class WorkspaceRelayFigures {
                             : "; the Sandbox Agent server dropped " + serverDropped / viewers + " stream messages (all "
                             + "workspaces) before the SDK read them: its buffer keeps 1 024",
                     firstError == null ? "" : "; " + firstError));
-            if (cpuBefore != null) {
-                double s = Math.max(seconds, 1e-9);
-                lines.add(String.format("  CPU over the step: serve JVM %.1f s, Sandbox Agent server + agents %.1f s "
-                                + "(%.0f %% and %.0f %% of a core over %.1f s)", (cpuAfter[0] - cpuBefore[0]) / 1e9,
-                        (cpuAfter[1] - cpuBefore[1]) / 1e9, (cpuAfter[0] - cpuBefore[0]) / 1e7 / s,
-                        (cpuAfter[1] - cpuBefore[1]) / 1e7 / s, seconds));
-            }
+            double s = Math.max(seconds, 1e-9);
+            String serveCpu = cpuBefore == null ? "" : String.format("serve JVM %.1f s (%.0f %% of a core), Sandbox "
+                            + "Agent server + agents %.1f s (%.0f %%), ", (cpuAfter[0] - cpuBefore[0]) / 1e9,
+                    (cpuAfter[0] - cpuBefore[0]) / 1e7 / s, (cpuAfter[1] - cpuBefore[1]) / 1e9,
+                    (cpuAfter[1] - cpuBefore[1]) / 1e7 / s);
+            lines.add(String.format("  CPU over the step (%.1f s): %sthis load tool %.1f s (%.0f %%); %s", seconds,
+                    serveCpu, toolCpu / 1e9, toolCpu / 1e7 / s, CpuWindow.loadAverage()));
             double p95 = latency.percentile(95) / 1e6;
             double addedP99 = (latency.percentile(99) - baseline.percentile(99)) / 1e6;
             boolean clean = lost == 0 && reordered == 0 && duplicates == 0;
@@ -362,6 +364,11 @@ public final class WorkspaceRelayFigures {
             }
             return lines;
         }
+    }
+
+    /** CPU time used so far by this JVM (the viewers, the baseline's SDKs), in nanoseconds. */
+    private static long toolCpuNanos() {
+        return ProcessHandle.current().info().totalCpuDuration().map(Duration::toNanos).orElse(0L);
     }
 
     /** Waits until every viewer has the last chunk, or until none made progress for 5 s (60 s at most). */
