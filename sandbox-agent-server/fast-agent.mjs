@@ -3,7 +3,9 @@
 // A prompt's last text block holds its script, words separated by spaces:
 //   chunks=N   stream N agent_message_chunk updates "chunk 1".."chunk N" (default 3)
 //   delay=MS   wait MS between updates (default 0)
-//   STAMP      chunks read "chunk N @<epoch ms when sent>" (for latency figures)
+//   rate=R     send the chunks on a schedule of R per second from the first (open loop: a late chunk does not
+//              delay the next ones, so the mean rate holds even where timers cannot wait less than 1 ms)
+//   STAMP      chunks read "chunk N @<epoch ms when sent, to the microsecond>" (for latency figures)
 //   TOOL       a tool_call and its completed tool_call_update
 //   PERM       a tool_call that asks permission; the outcome is reported as a chunk "permission: <optionId|cancelled>"
 //   HANG       after the chunks, wait for session/cancel (then stopReason "cancelled")
@@ -15,6 +17,14 @@ import readline from "node:readline";
 
 const send = (message) => process.stdout.write(JSON.stringify({ jsonrpc: "2.0", ...message }) + "\n");
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+// Epoch ms = this + performance.now(), to the microsecond: taken at a tick of Date.now() (so the two agree to
+// within microseconds, where performance.timeOrigin can be a millisecond or more off the wall clock).
+const epochOffset = (() => {
+	const start = Date.now();
+	let now;
+	while ((now = Date.now()) === start);
+	return now - performance.now();
+})();
 const sessions = new Map(); // sessionId -> { cancelled: boolean, wake: () => void }
 const pendingRequests = new Map(); // our request id -> resolve
 let nextSession = 0;
@@ -45,14 +55,21 @@ async function prompt(id, params) {
 	const option = (name, fallback) => Number(script.find((w) => w.startsWith(name + "="))?.slice(name.length + 1) ?? fallback);
 	const chunks = option("chunks", 3);
 	const delay = option("delay", 0);
+	const rate = option("rate", 0);
 	const pause = async () => { if (delay > 0) await sleep(delay); };
+	const start = performance.now();
+	const due = async (i) => {
+		const wait = start + ((i - 1) * 1000) / rate - performance.now();
+		if (wait >= 1) await sleep(wait);
+	};
 	const sessionId = params.sessionId;
 
 	chunk(sessionId, `echo: ${blocks.length} blocks: ${(blocks[0]?.text ?? "").slice(0, 60)}`);
 	if (script.includes("EXIT")) process.exit(3);
 	for (let i = 1; i <= chunks && !session.cancelled; i++) {
-		await pause();
-		chunk(sessionId, "chunk " + i + (script.includes("STAMP") ? " @" + Date.now() : ""));
+		if (rate > 0) await due(i);
+		else await pause();
+		chunk(sessionId, "chunk " + i + (script.includes("STAMP") ? " @" + (epochOffset + performance.now()).toFixed(3) : ""));
 	}
 	if (script.includes("TOOL") && !session.cancelled) {
 		update(sessionId, { sessionUpdate: "tool_call", toolCallId: "read-1", title: "Reading a file", kind: "read", status: "pending" });

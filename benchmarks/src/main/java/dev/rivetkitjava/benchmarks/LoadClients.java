@@ -73,12 +73,18 @@ final class LoadClients implements AutoCloseable {
         return response.body();
     }
 
-    /**
-     * Opens {@code count} connections to {@code counter}/{@code key(i)}, at most {@code parallel} handshakes at a
-     * time, each given {@code timeout} to reach {@code Init}.
-     */
+    /** Opens {@code count} connections to {@code counter}/{@code key(i)} (see the general form). */
     Opened open(int count, IntFunction<String> key, IntFunction<ProtocolConnection.EventSink> sinks, int parallel,
             Duration timeout) throws InterruptedException {
+        return open("counter", count, key, sinks, parallel, timeout);
+    }
+
+    /**
+     * Opens {@code count} connections to actor {@code name}/{@code key(i)}, at most {@code parallel} handshakes at a
+     * time, each given {@code timeout} to reach {@code Init}.
+     */
+    Opened open(String name, int count, IntFunction<String> key, IntFunction<ProtocolConnection.EventSink> sinks,
+            int parallel, Duration timeout) throws InterruptedException {
         ProtocolConnection[] connections = new ProtocolConnection[count];
         Map<String, Integer> failures = new TreeMap<>();
         Semaphore slots = new Semaphore(parallel);
@@ -89,7 +95,7 @@ final class LoadClients implements AutoCloseable {
                 slots.acquire();
                 threads.execute(() -> {
                     try {
-                        connections[index] = openOne(key.apply(index), sinks == null ? null : sinks.apply(index),
+                        connections[index] = openOne(name, key.apply(index), sinks == null ? null : sinks.apply(index),
                                 timeout);
                     } catch (Exception e) {
                         Throwable cause = e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
@@ -112,11 +118,11 @@ final class LoadClients implements AutoCloseable {
      * with a lifecycle signal before {@code Init} (e.g. the engine's {@code actor.destroyed_during_creation} when
      * many clients getOrCreate one new key at once).
      */
-    private ProtocolConnection openOne(String key, ProtocolConnection.EventSink sink, Duration timeout)
+    private ProtocolConnection openOne(String name, String key, ProtocolConnection.EventSink sink, Duration timeout)
             throws Exception {
         for (int attempt = 1; ; attempt++) {
             HttpClient http = clients.get(Math.floorMod(next.getAndIncrement(), clients.size()));
-            CompletableFuture<ProtocolConnection> opening = ProtocolConnection.open(http, endpoint, "counter", key,
+            CompletableFuture<ProtocolConnection> opening = ProtocolConnection.open(http, endpoint, name, key,
                     encoding, sink);
             try {
                 ProtocolConnection connection = opening.get(timeout.toMillis(), TimeUnit.MILLISECONDS);

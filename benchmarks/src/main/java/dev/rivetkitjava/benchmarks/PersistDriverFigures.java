@@ -3,15 +3,9 @@ package dev.rivetkitjava.benchmarks;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.rivetkitjava.actor.ActorKey;
-import dev.rivetkitjava.actor.ActorType;
-import dev.rivetkitjava.actor.Registry;
-import dev.rivetkitjava.actor.store.sqlite.SqliteActorStore;
 import dev.rivetkitjava.sandboxagent.persist.InMemorySessionPersistDriver;
 import dev.rivetkitjava.sandboxagent.persist.SessionEvent;
 import dev.rivetkitjava.sandboxagent.persist.SessionPersistDriver;
-import dev.rivetkitjava.sandboxagent.persist.actor.ActorStatePersistDriver;
-import dev.rivetkitjava.sandboxagent.persist.actor.PersistedSessions;
 import dev.rivetkitjava.sandboxagent.persist.postgres.PostgresSessionPersistDriver;
 import dev.rivetkitjava.sandboxagent.persist.sqlite.SqliteSessionPersistDriver;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
@@ -21,7 +15,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -36,12 +29,6 @@ public final class PersistDriverFigures {
     private static final int BATCH = 16;
     private static final int PACED_EVENTS_PER_SECOND = 1_000;
     private static final JsonNode PAYLOAD = payload();
-
-    public record Workspace(PersistedSessions sessions) {
-    }
-
-    public record WorkspaceVars(SessionPersistDriver persist) {
-    }
 
     public static void main(String[] args) throws Exception {
         Duration measured = Duration.ofSeconds(args.length > 0 ? Long.parseLong(args[0]) : 5);
@@ -66,20 +53,8 @@ public final class PersistDriverFigures {
     }
 
     private static void actorState(Path db, int maxEvents, Duration measured) throws Exception {
-        AtomicReference<SessionPersistDriver> inActor = new AtomicReference<>();
-        ActorType<Workspace, WorkspaceVars> workspace = ActorType.builder("workspace", Workspace.class,
-                        WorkspaceVars.class)
-                .createState(c -> new Workspace(new PersistedSessions()))
-                .createVars(c -> new WorkspaceVars(ActorStatePersistDriver.builder(c, Workspace::sessions)
-                        .maxEventsPerSession(maxEvents).build()))
-                .onWake(c -> inActor.set(c.vars().persist()))
-                .action("wake", c -> null)
-                .sleepTimeout(Duration.ofHours(1))
-                .build();
-        try (SqliteActorStore store = SqliteActorStore.open(db);
-             Registry registry = Registry.builder().use(workspace).store(store).build()) {
-            registry.actor(workspace).getOrCreate(ActorKey.of("bench")).action("wake", Object.class);
-            figures("actor state (SQLite store, " + maxEvents + " events kept)", inActor.get(), measured);
+        try (ActorStateDriverHost host = ActorStateDriverHost.open(db, maxEvents)) {
+            figures("actor state (SQLite store, " + maxEvents + " events kept)", host.driver(), measured);
         }
     }
 
