@@ -1,7 +1,7 @@
 // Two people in one workspace, in two browser contexts of Debian's chromium, driven by playwright-core:
 //   node workspace.mjs <page url> <screenshot dir>
-// Prints one JSON line per step. At {"step":"stop-server"} and {"step":"start-server"} it waits for a line "ok" on
-// stdin (the JUnit test restarts the server meanwhile). Exits non-zero when something expected does not appear.
+// Prints one JSON line per step. At {"step":"kill-server"}, {"step":"start-server"} and {"step":"kill-agent"} it waits
+// for a line "ok" on stdin (the JUnit test does it meanwhile). Exits non-zero when something expected does not appear.
 import { mkdirSync, rmSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { chromium } from "playwright-core";
@@ -12,7 +12,7 @@ const workspaceId = process.env.WORKSPACE_ID ?? `e2e-${Date.now()}`;
 const CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
   "--disable-background-networking", "--disable-component-update", "--disable-sync"];
 const WAIT = { timeout: 30_000 };
-// Agent text that would run script if it were ever rendered as HTML.
+// User text that would run script if it were ever rendered as HTML.
 const PROMPT = 'Add a health check <img src=x onerror="window.__injected=1">';
 
 const input = createInterface({ input: process.stdin });
@@ -66,6 +66,18 @@ async function participantsOf(page) {
   return (await participants(page).allInnerTexts()).map((t) => t.trim()).sort();
 }
 
+// What the stand-in agent (the ACP SDK's example agent) says in each turn.
+const FIRST_WORDS = "I'll help you with that.";
+const EDIT = "Modifying critical configuration file";
+const APPROVED = "Perfect! I've successfully updated the configuration.";
+const DENIED = "I understand you prefer not to make that change.";
+const stopsWith = (page, reason, count) => page.waitForFunction(([reason, count]) => [...document.querySelectorAll(".stop")]
+  .filter((e) => e.textContent === `turn ended: ${reason}`).length === count, [reason, count], WAIT);
+async function prompt(page, text) {
+  await page.locator("textarea[name=prompt]").fill(text);
+  await page.locator("button[type=submit]").click();
+}
+
 try {
   const alice = await person("alice");
   const bob = await person("bob");
@@ -74,19 +86,18 @@ try {
   say("joined", { url: alice.url(), alice: await participantsOf(alice), bob: await participantsOf(bob) });
   await screenshot("joined", alice, bob);
 
-  await alice.locator("textarea[name=prompt]").fill(PROMPT);
-  await alice.locator("button[type=submit]").click();
+  await prompt(alice, PROMPT);
   for (const page of [alice, bob]) {
     await sees(page, ".item-user", PROMPT);
-    await sees(page, ".item-turn .agent-text", `Reading the request: ${PROMPT}`);
-    await sees(page, ".permission.pending", "Edit src/app.ts");
+    await sees(page, ".item-turn .agent-text", FIRST_WORDS);
+    await sees(page, ".permission.pending", EDIT);
   }
   await screenshot("permission-asked", alice, bob);
   await bob.locator(".permission.pending button.reply-once").click();
   for (const page of [alice, bob]) {
     await sees(page, ".resolution", "Approved by bob");
-    await sees(page, ".tool-completed", "Edit src/app.ts");
-    await sees(page, ".stop", "turn ended: end_turn");
+    await sees(page, ".agent-text", APPROVED);
+    await stopsWith(page, "end_turn", 1);
   }
   await screenshot("turn-ended", alice, bob);
   const injected = await Promise.all([alice, bob].map((p) => p.evaluate(() =>
@@ -96,35 +107,37 @@ try {
 
   await bob.reload();
   await status(bob, "connected").waitFor(WAIT);
-  await sees(bob, ".stop", "turn ended: end_turn");
+  await stopsWith(bob, "end_turn", 1);
   say("reloaded", { bob: await timeline(bob).innerText(), participants: await participantsOf(bob) });
 
-  await handOver("stop-server");
+  await handOver("kill-server");
   for (const page of [alice, bob]) await page.locator("[data-testid=connection]:not([data-status=connected])").waitFor(WAIT);
   await screenshot("server-down", alice);
   await handOver("start-server");
-  for (const page of [alice, bob]) await status(page, "connected").waitFor(WAIT);
-  for (const page of [alice, bob]) await sees(page, ".stop", "turn ended: end_turn");
+  // The official client retries with back-off doubling from 250 ms up to 30 s, so a page may wait that long.
+  const serverUp = Date.now();
+  const reconnectMillis = await Promise.all([alice, bob].map(async (page) => {
+    await status(page, "connected").waitFor({ timeout: 60_000 });
+    return Date.now() - serverUp;
+  }));
+  for (const page of [alice, bob]) await stopsWith(page, "end_turn", 1);
   say("reconnected", { alice: await timeline(alice).innerText(), bob: await timeline(bob).innerText(),
-    participants: await participantsOf(alice) });
+    participants: await participantsOf(alice), reconnectMillis });
 
-  // Live again after the restart: bob asks, alice denies.
-  await bob.locator("textarea[name=prompt]").fill("Now remove it again");
-  await bob.locator("button[type=submit]").click();
-  for (const page of [alice, bob]) await sees(page, ".permission.pending", "Edit src/app.ts");
+  // Live again after the restart (the session restored on a new Sandbox Agent server): bob asks, alice denies.
+  await prompt(bob, "Now remove it again");
+  for (const page of [alice, bob]) await sees(page, ".permission.pending", EDIT);
   await alice.locator(".permission.pending button.reply-reject").click();
   for (const page of [alice, bob]) {
     await sees(page, ".resolution", "Denied by alice");
-    await sees(page, ".tool-failed", "Edit src/app.ts");
-    await page.waitForFunction(() => document.querySelectorAll(".stop:not(.working)").length === 2, null, WAIT);
+    await sees(page, ".agent-text", DENIED);
+    await stopsWith(page, "end_turn", 2);
   }
   await screenshot("after-restart", alice, bob);
 
   // The queue: alice sends two prompts at once, the second waits its turn; bob cancels both turns.
-  for (const text of ["First of two", "Second of two"]) {
-    await alice.locator("textarea[name=prompt]").fill(text);
-    await alice.locator("button[type=submit]").click();
-  }
+  await prompt(alice, "First of two");
+  await prompt(alice, "Second of two");
   for (const page of [alice, bob]) await sees(page, "[data-testid=queue]", "Waiting (1)");
   await screenshot("queued", bob);
   await bob.locator("[data-testid=queue] button", { hasText: "Cancel turn" }).click();
@@ -133,15 +146,22 @@ try {
   }
   await bob.locator("[data-testid=queue] button", { hasText: "Cancel turn" }).click();
   for (const page of [alice, bob]) {
-    await page.waitForFunction(() => [...document.querySelectorAll(".stop")]
-      .filter((e) => e.textContent === "turn ended: cancelled").length === 2, null, WAIT);
+    await stopsWith(page, "cancelled", 2);
     await sees(page, "[data-testid=queue]", "Idle");
   }
 
-  // An agent that dies shows as an error to everyone.
-  await alice.locator("textarea[name=prompt]").fill("[crash] Try something risky");
-  await alice.locator("button[type=submit]").click();
-  for (const page of [alice, bob]) await sees(page, ".item-error", "The agent process exited");
+  // An agent process that dies mid-turn shows as an error to everyone; the next prompt restores the session.
+  await prompt(alice, "Try something risky");
+  for (const page of [alice, bob]) {
+    await page.locator(".item-turn", { has: page.locator(".stop.working") }).locator(".agent-text").first().waitFor(WAIT);
+  }
+  await handOver("kill-agent");
+  for (const page of [alice, bob]) await sees(page, ".item-error", "Agent error");
+  await screenshot("agent-died", alice, bob);
+  await prompt(bob, "Once more, carefully");
+  for (const page of [alice, bob]) await sees(page, ".permission.pending", EDIT);
+  await bob.locator(".permission.pending button.reply-once").click();
+  for (const page of [alice, bob]) await stopsWith(page, "end_turn", 3);
   await screenshot("final", alice, bob);
   say("done", { alice: await timeline(alice).innerText(), bob: await timeline(bob).innerText(), pageErrors });
 } catch (error) {

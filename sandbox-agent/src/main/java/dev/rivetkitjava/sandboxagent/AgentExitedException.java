@@ -10,7 +10,7 @@ public final class AgentExitedException extends SandboxAgentException {
 
     public AgentExitedException(String agent, Integer exitCode) {
         super("agent '" + agent + "' exited" + (exitCode == null ? "" : " with code " + exitCode)
-                + " before answering; the session's next call restores it in a new agent process");
+                + " before answering");
         this.exitCode = exitCode;
     }
 

@@ -59,11 +59,14 @@ public final class PinnedSandboxAgent {
         run(List.of("bash", dir.resolve("stand-in.sh").toString(), dataHome.toString()));
     }
 
-    /** Installs, lays out {@code dataHome} with the stand-in agents, and returns a server builder using both. */
+    /**
+     * Installs, lays out {@code dataHome} with the stand-in agents, and returns a server builder using both; the
+     * server's PID is kept in {@code dataHome/server.pid}, so one left running by a killed JVM is stopped first.
+     */
     public SandboxAgentServer.Builder server(Path dataHome) {
         Path binary = install();
         standIn(dataHome);
-        return SandboxAgentServer.builder().binary(binary).dataHome(dataHome);
+        return SandboxAgentServer.builder().binary(binary).dataHome(dataHome).pidFile(dataHome.resolve("server.pid"));
     }
 
     private static void run(List<String> command) {

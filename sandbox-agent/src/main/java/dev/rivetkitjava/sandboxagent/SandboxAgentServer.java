@@ -15,6 +15,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -25,6 +26,9 @@ import org.slf4j.LoggerFactory;
  * A {@code sandbox-agent server} child process on 127.0.0.1: spawned by {@link Builder#start()}, healthy when that
  * returns, killed by PID on {@link #stop()} (or when the JVM exits). Its output goes to {@code server.log} in the data
  * home (or is discarded without one).
+ *
+ * <p>With a {@linkplain Builder#pidFile PID file}, a start first kills the server still running under the PID recorded
+ * there: one orphaned when its JVM was killed with SIGKILL, which runs no shutdown hook.
  */
 public final class SandboxAgentServer implements AutoCloseable {
 
@@ -103,6 +107,13 @@ public final class SandboxAgentServer implements AutoCloseable {
             }
         }
         agents.stream().filter(ProcessHandle::isAlive).forEach(ProcessHandle::destroyForcibly);
+        if (builder.pidFile != null) {
+            try {
+                Files.deleteIfExists(builder.pidFile);
+            } catch (IOException e) {
+                log.debug("cannot delete {}: {}", builder.pidFile, e.getMessage());
+            }
+        }
     }
 
     @Override
@@ -118,6 +129,7 @@ public final class SandboxAgentServer implements AutoCloseable {
         private String token;
         private Map<String, String> env = new LinkedHashMap<>();
         private Duration startTimeout = Duration.ofSeconds(30);
+        private Path pidFile;
 
         private Builder() {
         }
@@ -130,6 +142,7 @@ public final class SandboxAgentServer implements AutoCloseable {
             copy.token = token;
             copy.env = new LinkedHashMap<>(env);
             copy.startTimeout = startTimeout;
+            copy.pidFile = pidFile;
             return copy;
         }
 
@@ -151,6 +164,15 @@ public final class SandboxAgentServer implements AutoCloseable {
         /** The server's {@code XDG_DATA_HOME}: where it finds installed agents, {@code <dataHome>/sandbox-agent/bin}. */
         public Builder dataHome(Path dataHome) {
             this.dataHome = dataHome;
+            return this;
+        }
+
+        /**
+         * Keeps the server's PID in this file while it runs. A start first kills a sandbox-agent server still running
+         * under the PID the file holds (with its agents): one orphaned when the JVM that started it was killed.
+         */
+        public Builder pidFile(Path pidFile) {
+            this.pidFile = pidFile;
             return this;
         }
 
@@ -200,7 +222,13 @@ public final class SandboxAgentServer implements AutoCloseable {
                 if (dataHome != null) {
                     Files.createDirectories(dataHome);
                 }
+                if (pidFile != null) {
+                    killOrphan(executable);
+                }
                 process = spawn.start();
+                if (pidFile != null) {
+                    Files.writeString(pidFile, Long.toString(process.pid()));
+                }
             } catch (IOException e) {
                 throw new SandboxAgentException("cannot start " + executable + ": " + e.getMessage(), e);
             }
@@ -258,6 +286,31 @@ public final class SandboxAgentServer implements AutoCloseable {
                 throw new SandboxAgentException("interrupted while starting sandbox-agent", e);
             }
             throw new SandboxAgentTimeoutException("sandbox-agent at " + server.baseUrl() + " not healthy within " + startTimeout);
+        }
+
+        /** Kills the server the PID file names, with its agents, if it still runs this binary. */
+        private void killOrphan(String executable) throws IOException {
+            if (!Files.exists(pidFile)) {
+                return;
+            }
+            String recorded = Files.readString(pidFile).strip();
+            Optional<ProcessHandle> orphan;
+            try {
+                orphan = ProcessHandle.of(Long.parseLong(recorded));
+            } catch (NumberFormatException e) {
+                orphan = Optional.empty();
+            }
+            String binaryName = Path.of(executable).getFileName().toString();
+            // A PID is reused once its process is gone: kill it only if it is a sandbox-agent server still.
+            orphan.filter(p -> p.isAlive() && p.info().commandLine().orElse("").contains(binaryName + " server"))
+                    .ifPresent(p -> {
+                        log.warn("stopping sandbox-agent server pid {} left running by a killed process ({})",
+                                p.pid(), pidFile);
+                        p.descendants().forEach(ProcessHandle::destroyForcibly);
+                        p.destroyForcibly();
+                        p.onExit().orTimeout(STOP_GRACE.toMillis(), TimeUnit.MILLISECONDS).exceptionally(e -> p).join();
+                    });
+            Files.deleteIfExists(pidFile);
         }
 
         private static int freePort() {

@@ -399,4 +399,23 @@ class RealServerTest {
         assertThatThrownBy(() -> SandboxAgent.builder(url).healthTimeout(Duration.ofMillis(300)).build())
                 .isInstanceOf(ServerUnreachableException.class);
     }
+
+    @Test
+    void aServerLeftRunningUnderItsPidFileIsStoppedByTheNextStart(@TempDir Path dir) throws Exception {
+        Path pidFile = dir.resolve("server.pid");
+        // The first server's owner "dies" without stopping it, as a JVM killed with SIGKILL does.
+        SandboxAgentServer orphan = SandboxAgentFixture.server().pidFile(pidFile).start();
+        assertThat(Files.readString(pidFile)).isEqualTo(Long.toString(orphan.pid()));
+        SandboxAgentServer next = SandboxAgentFixture.server().pidFile(pidFile).start();
+        try (SandboxAgent sdk = SandboxAgent.connect(next.baseUrl())) {
+            assertThat(orphan.isAlive()).as("the orphan was killed before the next server started").isFalse();
+            assertThat(Files.readString(pidFile)).isEqualTo(Long.toString(next.pid()));
+            assertThat(sdk.health().status()).isEqualTo("ok");
+            next.stop();
+            assertThat(pidFile).as("a stopped server's PID file is gone").doesNotExist();
+        } finally {
+            next.stop();
+            orphan.stop();
+        }
+    }
 }

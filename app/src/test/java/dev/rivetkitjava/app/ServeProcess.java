@@ -1,0 +1,116 @@
+package dev.rivetkitjava.app;
+
+import static org.awaitility.Awaitility.await;
+
+import dev.rivetkitjava.sandboxagent.PinnedSandboxAgent;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * {@code serve} in a JVM of its own, as {@code bin/rivetkit-java serve} runs it (this module's classes, the pinned
+ * Sandbox Agent server with the stand-in {@code codex}), so that a test can kill it with SIGKILL and start the next one
+ * on the same port and data dir. Its log goes to {@code serve.log} beside the data dir.
+ */
+final class ServeProcess implements AutoCloseable {
+    private static final Duration READY_TIMEOUT = Duration.ofSeconds(90);
+
+    private final Process process;
+    private final int port;
+
+    private ServeProcess(Process process, int port) {
+        this.process = process;
+        this.port = port;
+    }
+
+    /** Starts {@code serve} on a free port. */
+    static ServeProcess start(Path dataDir) {
+        return start(dataDir, freePort());
+    }
+
+    /** Starts {@code serve} and returns once it logged that it is ready. */
+    static ServeProcess start(Path dataDir, int port) {
+        Path log = dataDir.resolveSibling("serve.log");
+        List<String> command = List.of(ProcessHandle.current().info().command().orElseThrow(),
+                "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
+                Main.class.getName(), "serve", "--port", Integer.toString(port), "--data-dir", dataDir.toString(),
+                "--drain-ms", "200");
+        ProcessBuilder spawn = new ProcessBuilder(command).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+        spawn.environment().put("RIVETKIT_SANDBOX_AGENT_DIR", PinnedSandboxAgent.find().dir().toString());
+        long logged;
+        Process process;
+        try {
+            logged = Files.exists(log) ? Files.size(log) : 0;
+            process = spawn.start();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        ServeProcess serve = new ServeProcess(process, port);
+        try {
+            await("serve ready (see " + log + ")").atMost(READY_TIMEOUT).pollInterval(Duration.ofMillis(100))
+                    .failFast("serve exited (see " + log + ")", () -> !process.isAlive())
+                    .until(() -> readFrom(log, logged).contains("rivetkit-java ready"));
+        } catch (RuntimeException e) {
+            serve.kill();
+            throw e;
+        }
+        return serve;
+    }
+
+    String endpoint() {
+        return "http://127.0.0.1:" + port;
+    }
+
+    int port() {
+        return port;
+    }
+
+    ProcessHandle handle() {
+        return process.toHandle();
+    }
+
+    /** SIGKILL: no shutdown hook runs, the Sandbox Agent server it started is left orphaned. */
+    void kill() {
+        process.destroyForcibly();
+        waitForExit();
+    }
+
+    /** SIGTERM: the graceful stop, then the Sandbox Agent server it started stops too. */
+    @Override
+    public void close() {
+        process.destroy();
+        waitForExit();
+    }
+
+    private void waitForExit() {
+        try {
+            if (!process.waitFor(30, TimeUnit.SECONDS)) {
+                process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static String readFrom(Path log, long offset) throws IOException {
+        byte[] all = Files.readAllBytes(log);
+        return new String(all, (int) Math.min(offset, all.length), (int) Math.max(0, all.length - offset),
+                StandardCharsets.UTF_8);
+    }
+
+    private static int freePort() {
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return socket.getLocalPort();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}
