@@ -40,13 +40,26 @@ class OutboundTest {
                 return n;
             })
             .build();
+    /** From one small request, sends its caller n events of 64 KB; {@code ping} answers at once. */
+    private static final ActorType<Integer, Void> FLOOD = ActorType.builder("flood", Integer.class)
+            .createState(c -> 0)
+            .action("flood", Integer.class, (c, n) -> {
+                Conn conn = c.conn().orElseThrow();
+                String chunk = "x".repeat(64_000);
+                for (int i = 0; i < n; i++) {
+                    conn.send("chunk", chunk);
+                }
+                return n;
+            })
+            .action("ping", c -> "pong")
+            .build();
 
     private Registry registry;
     private RivetServer server;
 
     @BeforeEach
     void start() throws Exception {
-        registry = Registry.builder().use(CompatFixtures.counter(Duration.ofSeconds(30))).use(FAREWELL).build();
+        registry = Registry.builder().use(CompatFixtures.counter(Duration.ofSeconds(30))).use(FAREWELL).use(FLOOD).build();
         server = RivetServer.builder(registry).port(0).maxPendingOutboundBytes(BUDGET).build().start();
     }
 
@@ -131,22 +144,20 @@ class OutboundTest {
 
     @Test
     void aClientThatStopsReadingIsClosedAsSlowConsumerAndOthersCarryOn() throws Exception {
-        WireClient slow = WireClient.connect(server, "room", "rivet", "rivet_encoding.json");
-        WireClient bystander = WireClient.connect(server, "room", "rivet", "rivet_encoding.json");
+        WireClient slow = WireClient.connectTo(server, "flood", "room", "rivet", "rivet_encoding.json");
+        WireClient bystander = WireClient.connectTo(server, "flood", "room", "rivet", "rivet_encoding.json");
         await().until(() -> slow.frames.size() == 1 && bystander.frames.size() == 1);
         slow.pause();
 
-        // Each call makes the server send the slow client ~60 KB it does not read: the socket's buffers fill, then
-        // the budget; far fewer calls than this are needed.
-        String big = JSON.writeValueAsString(List.of("x".repeat(60_000)));
-        for (int id = 0; id < 2_000 && !metrics().contains("rivetkit_connections_slow_consumer_closed_total 1.0"); id++) {
-            slow.socket.sendText(action(id, "sendToMe", big), true).get();
-        }
-        assertThat(metrics()).contains("rivetkit_connections_slow_consumer_closed_total 1.0");
+        // 25.6 MB for a client that reads nothing: the socket's buffers fill, then the budget. The request is one
+        // small frame, read long before the close: a client still sending when its socket closes gets a reset
+        // that would discard the close frame waiting in its buffers.
+        slow.socket.sendText(action(1, "flood", "[400]"), true).get();
+        await().until(() -> metrics().contains("rivetkit_connections_slow_consumer_closed_total 1.0"));
 
         slow.resume();
         assertThat(slow.closed.get(30, TimeUnit.SECONDS)).isEqualTo("1011 ws.slow_consumer");
-        bystander.socket.sendText(action(7, "increment", "[1]"), true).get();
+        bystander.socket.sendText(action(7, "ping", "[]"), true).get();
         await().until(() -> bystander.frames.size() == 2);
         assertThat(body(bystander.frames.get(1)).get("tag").asText()).isEqualTo("ActionResponse");
         assertThat(bystander.closed).isNotDone();
