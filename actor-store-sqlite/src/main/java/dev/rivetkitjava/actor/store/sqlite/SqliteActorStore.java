@@ -9,12 +9,10 @@ import dev.rivetkitjava.actor.store.KvEntry;
 import dev.rivetkitjava.actor.store.NewActor;
 import dev.rivetkitjava.actor.store.ScheduledEvent;
 import dev.rivetkitjava.actor.store.StateWrite;
-import java.io.IOException;
+import dev.rivetkitjava.sqlite.SqliteFile;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -26,9 +24,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.locks.ReentrantLock;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * An {@link ActorStore} in one SQLite file, in WAL mode with {@code synchronous=NORMAL}: a write survives a process
@@ -39,14 +34,11 @@ import org.slf4j.LoggerFactory;
  * instead of interleaving.
  */
 public final class SqliteActorStore implements ActorStore {
-    private static final Logger log = LoggerFactory.getLogger(SqliteActorStore.class);
-
     /**
      * Stored in {@code PRAGMA user_version}; raise it with every schema change and migrate older files. Version 2
      * added the {@code kv} table; version 1 files get it when opened (the DDL below only adds what is missing).
      */
     static final int SCHEMA_VERSION = 2;
-    private static final int BUSY_TIMEOUT_MILLIS = 5_000;
     private static final List<String> SCHEMA = List.of("""
             CREATE TABLE IF NOT EXISTS actors (
                 id            TEXT    NOT NULL PRIMARY KEY,
@@ -76,74 +68,22 @@ public final class SqliteActorStore implements ActorStore {
             ) STRICT""");
     private static final String ACTOR_COLUMNS = "id, name, key, created_at, input, state, state_version, generation";
 
-    private final Path file;
-    private final Connection connection;
-    private final ReentrantLock lock = new ReentrantLock();
+    private final SqliteFile sqlite;
 
-    private SqliteActorStore(Path file, Connection connection) {
-        this.file = file;
-        this.connection = connection;
+    private SqliteActorStore(SqliteFile sqlite) {
+        this.sqlite = sqlite;
     }
 
     /** Opens the store in {@code file}, creating the file, its parent directories and the schema as needed. */
     public static SqliteActorStore open(Path file) {
-        Path path = file.toAbsolutePath();
-        try {
-            Files.createDirectories(path.getParent());
-        } catch (IOException e) {
-            throw new SqliteStoreException(path, "creating its directory", e);
-        }
-        Connection connection;
-        try {
-            connection = DriverManager.getConnection("jdbc:sqlite:" + path);
-        } catch (SQLException e) {
-            throw new SqliteStoreException(path, "opening", e);
-        }
-        try {
-            prepare(connection, path);
-        } catch (SQLException e) {
-            closeAfterFailure(connection, e);
-            throw new SqliteStoreException(path, "opening", e);
-        } catch (RuntimeException e) {
-            closeAfterFailure(connection, e);
-            throw e;
-        }
-        log.info("Opened actor store {}", path);
-        return new SqliteActorStore(path, connection);
-    }
-
-    private static void prepare(Connection connection, Path path) throws SQLException {
-        try (Statement statement = connection.createStatement()) {
-            statement.execute("PRAGMA busy_timeout = " + BUSY_TIMEOUT_MILLIS);
-            String journalMode = queryString(statement, "PRAGMA journal_mode = WAL");
-            if (!journalMode.equalsIgnoreCase("wal")) {
-                log.warn("Actor store {} runs in journal mode {}: the file system does not support WAL",
-                        path, journalMode);
-            }
-            statement.execute("PRAGMA synchronous = NORMAL");
-            statement.execute("PRAGMA foreign_keys = ON");
-        }
-        inTransaction(connection, () -> {
-            try (Statement statement = connection.createStatement()) {
-                int version = Integer.parseInt(queryString(statement, "PRAGMA user_version"));
-                if (version > SCHEMA_VERSION) {
-                    throw new IllegalStateException("Actor store " + path + " has schema version " + version
-                            + ", but this rivetkit-java reads up to version " + SCHEMA_VERSION
-                            + "; open it with the newer rivetkit-java that wrote it");
-                }
-                for (String ddl : SCHEMA) {
-                    statement.execute(ddl);
-                }
-                statement.execute("PRAGMA user_version = " + SCHEMA_VERSION);
-            }
-            return null;
-        });
+        return new SqliteActorStore(SqliteFile.open(file, "actor store", SCHEMA_VERSION, SCHEMA,
+                List.of("foreign_keys = ON")));
     }
 
     @Override
     public ActorRecord insertIfAbsent(NewActor actor) {
         String key = actor.key().serialize();
-        return transaction("insertIfAbsent", () -> {
+        return sqlite.transaction("insertIfAbsent", connection -> {
             try (PreparedStatement insert = connection.prepareStatement("INSERT INTO actors (" + ACTOR_COLUMNS
                     + ") VALUES (?, ?, ?, ?, ?, NULL, 0, 0) ON CONFLICT (name, key) DO NOTHING")) {
                 insert.setString(1, actor.id());
@@ -153,26 +93,27 @@ public final class SqliteActorStore implements ActorStore {
                 insert.setBytes(5, actor.input());
                 insert.executeUpdate();
             }
-            return selectActor("name = ? AND key = ?", actor.name(), key).orElseThrow();
+            return selectActor(connection, "name = ? AND key = ?", actor.name(), key).orElseThrow();
         });
     }
 
     @Override
     public Optional<ActorRecord> findById(String id) {
-        return locked("findById", () -> selectActor("id = ?", id));
+        return sqlite.locked("findById", connection -> selectActor(connection, "id = ?", id));
     }
 
     @Override
     public Optional<ActorRecord> findByKey(String name, ActorKey key) {
         String serialized = key.serialize();
-        return locked("findByKey", () -> selectActor("name = ? AND key = ?", name, serialized));
+        return sqlite.locked("findByKey",
+                connection -> selectActor(connection, "name = ? AND key = ?", name, serialized));
     }
 
     @Override
     public List<ActorRecord> list(String name, ActorKey afterKey, int limit) {
         // No serialized key is empty, so "" starts before the first one. TEXT compares as UTF-8 bytes.
         String after = afterKey == null ? "" : afterKey.serialize();
-        return locked("list", () -> {
+        return sqlite.locked("list", connection -> {
             try (PreparedStatement select = connection.prepareStatement("SELECT " + ACTOR_COLUMNS
                     + " FROM actors WHERE name = ? AND key > ? ORDER BY key LIMIT ?")) {
                 select.setString(1, name);
@@ -191,7 +132,7 @@ public final class SqliteActorStore implements ActorStore {
 
     @Override
     public Optional<ActorRecord> claim(String id) {
-        return transaction("claim", () -> {
+        return sqlite.transaction("claim", connection -> {
             try (PreparedStatement update = connection.prepareStatement(
                     "UPDATE actors SET generation = generation + 1 WHERE id = ?")) {
                 update.setString(1, id);
@@ -199,7 +140,7 @@ public final class SqliteActorStore implements ActorStore {
                     return Optional.empty();
                 }
             }
-            return selectActor("id = ?", id);
+            return selectActor(connection, "id = ?", id);
         });
     }
 
@@ -208,7 +149,7 @@ public final class SqliteActorStore implements ActorStore {
         if (writes.isEmpty()) {
             return Set.of();
         }
-        return transaction("saveStates", () -> {
+        return sqlite.transaction("saveStates", connection -> {
             try (PreparedStatement update = connection.prepareStatement(
                     "UPDATE actors SET state = ?, state_version = ? WHERE id = ? AND generation = ?")) {
                 for (StateWrite write : writes) {
@@ -239,7 +180,7 @@ public final class SqliteActorStore implements ActorStore {
     @Override
     public void putSchedule(ScheduledEvent event) {
         // The EXISTS guard ignores events of deleted actors instead of failing on the foreign key.
-        locked("putSchedule", () -> {
+        sqlite.locked("putSchedule", connection -> {
             try (PreparedStatement upsert = connection.prepareStatement("""
                     INSERT INTO schedules (actor_id, id, fire_at, action, args)
                     SELECT ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM actors WHERE id = ?)
@@ -263,7 +204,7 @@ public final class SqliteActorStore implements ActorStore {
 
     @Override
     public List<ScheduledEvent> schedules(String actorId) {
-        return locked("schedules", () -> {
+        return sqlite.locked("schedules", connection -> {
             try (PreparedStatement select = connection.prepareStatement(
                     "SELECT id, fire_at, action, args FROM schedules WHERE actor_id = ? ORDER BY fire_at, id")) {
                 select.setString(1, actorId);
@@ -281,7 +222,7 @@ public final class SqliteActorStore implements ActorStore {
 
     @Override
     public List<ActorAlarm> alarms() {
-        return locked("alarms", () -> {
+        return sqlite.locked("alarms", connection -> {
             try (Statement select = connection.createStatement();
                  ResultSet rows = select.executeQuery("""
                          SELECT actor_id, MIN(fire_at) AS at FROM schedules
@@ -297,7 +238,7 @@ public final class SqliteActorStore implements ActorStore {
 
     @Override
     public Optional<byte[]> kvGet(String actorId, String key) {
-        return locked("kvGet", () -> {
+        return sqlite.locked("kvGet", connection -> {
             try (PreparedStatement select = connection.prepareStatement(
                     "SELECT value FROM kv WHERE actor_id = ? AND key = ?")) {
                 select.setString(1, actorId);
@@ -315,7 +256,7 @@ public final class SqliteActorStore implements ActorStore {
         byte[] after = afterKey == null ? null : utf8(afterKey);
         boolean afterWithin = after != null && Arrays.compareUnsigned(after, start) >= 0;
         byte[] end = prefixEnd(start);
-        return locked("kvList", () -> {
+        return sqlite.locked("kvList", connection -> {
             // Keys are BLOBs, compared as bytes (memcmp): a prefix is the range [prefix, prefixEnd).
             try (PreparedStatement select = connection.prepareStatement("SELECT key, value FROM kv WHERE actor_id = ?"
                     + (afterWithin ? " AND key > ?" : " AND key >= ?") + (end == null ? "" : " AND key < ?")
@@ -341,7 +282,7 @@ public final class SqliteActorStore implements ActorStore {
 
     @Override
     public boolean kvWrite(String actorId, long generation, KvBatch batch) {
-        return transaction("kvWrite", () -> {
+        return sqlite.transaction("kvWrite", connection -> {
             try (PreparedStatement fence = connection.prepareStatement(
                     "SELECT 1 FROM actors WHERE id = ? AND generation = ?")) {
                 fence.setString(1, actorId);
@@ -413,16 +354,11 @@ public final class SqliteActorStore implements ActorStore {
     /** Closes the connection, checkpointing the WAL into the file; later calls fail. Closing twice is harmless. */
     @Override
     public void close() {
-        locked("close", () -> {
-            if (!connection.isClosed()) {
-                connection.close();
-                log.info("Closed actor store {}", file);
-            }
-            return null;
-        });
+        sqlite.close();
     }
 
-    private Optional<ActorRecord> selectActor(String where, String... params) throws SQLException {
+    private static Optional<ActorRecord> selectActor(Connection connection, String where, String... params)
+            throws SQLException {
         try (PreparedStatement select = connection.prepareStatement(
                 "SELECT " + ACTOR_COLUMNS + " FROM actors WHERE " + where)) {
             for (int i = 0; i < params.length; i++) {
@@ -440,7 +376,7 @@ public final class SqliteActorStore implements ActorStore {
     }
 
     private int update(String operation, String sql, String... params) {
-        return locked(operation, () -> {
+        return sqlite.locked(operation, connection -> {
             try (PreparedStatement statement = connection.prepareStatement(sql)) {
                 for (int i = 0; i < params.length; i++) {
                     statement.setString(i + 1, params[i]);
@@ -448,62 +384,5 @@ public final class SqliteActorStore implements ActorStore {
                 return statement.executeUpdate();
             }
         });
-    }
-
-    /** Runs {@code work} with the connection to itself: reads, or a single write statement, which is atomic alone. */
-    private <T> T locked(String operation, SqlWork<T> work) {
-        lock.lock();
-        try {
-            return work.run();
-        } catch (SQLException e) {
-            throw new SqliteStoreException(file, operation, e);
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    /** Runs {@code work} in one write transaction. */
-    private <T> T transaction(String operation, SqlWork<T> work) {
-        return locked(operation, () -> inTransaction(connection, work));
-    }
-
-    private static <T> T inTransaction(Connection connection, SqlWork<T> work) throws SQLException {
-        try (Statement statement = connection.createStatement()) {
-            // IMMEDIATE takes the write lock up front: a deferred transaction that must upgrade later can fail
-            // with SQLITE_BUSY without waiting for busy_timeout.
-            statement.execute("BEGIN IMMEDIATE");
-            try {
-                T result = work.run();
-                statement.execute("COMMIT");
-                return result;
-            } catch (Throwable t) {
-                try {
-                    statement.execute("ROLLBACK");
-                } catch (SQLException rollbackFailure) {
-                    t.addSuppressed(rollbackFailure);
-                }
-                throw t;
-            }
-        }
-    }
-
-    private static void closeAfterFailure(Connection connection, Exception failure) {
-        try {
-            connection.close();
-        } catch (SQLException e) {
-            failure.addSuppressed(e);
-        }
-    }
-
-    private static String queryString(Statement statement, String sql) throws SQLException {
-        try (ResultSet rows = statement.executeQuery(sql)) {
-            rows.next();
-            return rows.getString(1);
-        }
-    }
-
-    @FunctionalInterface
-    private interface SqlWork<T> {
-        T run() throws SQLException;
     }
 }

@@ -12,6 +12,7 @@ import dev.rivetkitjava.actor.store.KvBatch;
 import dev.rivetkitjava.actor.store.NewActor;
 import dev.rivetkitjava.actor.store.ScheduledEvent;
 import dev.rivetkitjava.actor.store.StateWrite;
+import dev.rivetkitjava.sqlite.SqliteFileException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -56,7 +57,7 @@ class SqliteActorStoreTest extends ActorStoreContract {
         Files.write(garbage, bytes);
 
         assertThatThrownBy(() -> SqliteActorStore.open(garbage))
-                .isInstanceOf(SqliteStoreException.class)
+                .isInstanceOf(SqliteFileException.class)
                 .hasMessageContaining(garbage.toString())
                 .hasMessageContaining("not a database");
         assertThat(Files.readAllBytes(garbage)).isEqualTo(bytes);
@@ -136,7 +137,7 @@ class SqliteActorStoreTest extends ActorStoreContract {
         store.close();
 
         assertThatThrownBy(() -> store.findById("a1"))
-                .isInstanceOf(SqliteStoreException.class)
+                .isInstanceOf(SqliteFileException.class)
                 .hasMessageContaining(path.toString())
                 .hasMessageContaining("findById");
     }

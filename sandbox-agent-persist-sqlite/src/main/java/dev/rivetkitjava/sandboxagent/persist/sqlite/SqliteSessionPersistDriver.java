@@ -9,19 +9,10 @@ import dev.rivetkitjava.sandboxagent.persist.SessionEvent;
 import dev.rivetkitjava.sandboxagent.persist.SessionPersistDriver;
 import dev.rivetkitjava.sandboxagent.persist.SessionRecord;
 import dev.rivetkitjava.sandboxagent.persist.jdbc.SessionTables;
-import java.io.IOException;
-import java.nio.file.Files;
+import dev.rivetkitjava.sqlite.SqliteFile;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.ResultSet;
-import java.sql.SQLException;
-import java.sql.Statement;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.locks.ReentrantLock;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Sessions and events in one SQLite file, in WAL mode with {@code synchronous=NORMAL}: a write survives a process
@@ -31,11 +22,8 @@ import org.slf4j.LoggerFactory;
  * another process on the same file waits on {@code busy_timeout} instead of interleaving.
  */
 public final class SqliteSessionPersistDriver implements SessionPersistDriver, AutoCloseable {
-    private static final Logger log = LoggerFactory.getLogger(SqliteSessionPersistDriver.class);
-
     /** Stored in {@code PRAGMA user_version}; raise it with every schema change and migrate older files. */
     static final int SCHEMA_VERSION = 1;
-    private static final int BUSY_TIMEOUT_MILLIS = 5_000;
     // Column names follow sandbox-agent's v0.2.1 reference schema, plus the fields 0.4.x added.
     private static final List<String> SCHEMA = List.of("""
             CREATE TABLE IF NOT EXISTS sessions (
@@ -62,15 +50,12 @@ public final class SqliteSessionPersistDriver implements SessionPersistDriver, A
                 UNIQUE (session_id, event_index)
             ) STRICT""");
 
-    private final Path file;
-    private final Connection connection;
+    private final SqliteFile sqlite;
     private final SessionTables tables;
-    private final ReentrantLock lock = new ReentrantLock();
 
-    private SqliteSessionPersistDriver(Path file, Connection connection) {
-        this.file = file;
-        this.connection = connection;
-        this.tables = new SessionTables("SQLite session store " + file, "",
+    private SqliteSessionPersistDriver(SqliteFile sqlite) {
+        this.sqlite = sqlite;
+        this.tables = new SessionTables("SQLite session store " + sqlite.path(), "",
                 "INSERT OR REPLACE INTO sessions (" + SESSION_COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 "INSERT INTO events (" + EVENT_COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?) "
                         + "ON CONFLICT (session_id, event_index) DO NOTHING");
@@ -78,76 +63,23 @@ public final class SqliteSessionPersistDriver implements SessionPersistDriver, A
 
     /** Opens the store in {@code file}, creating the file, its parent directories and the schema as needed. */
     public static SqliteSessionPersistDriver open(Path file) {
-        Path path = file.toAbsolutePath();
-        try {
-            Files.createDirectories(path.getParent());
-        } catch (IOException e) {
-            throw new SqlitePersistException(path, "creating its directory", e);
-        }
-        Connection connection;
-        try {
-            connection = DriverManager.getConnection("jdbc:sqlite:" + path);
-        } catch (SQLException e) {
-            throw new SqlitePersistException(path, "opening", e);
-        }
-        SqliteSessionPersistDriver driver = new SqliteSessionPersistDriver(path, connection);
-        try {
-            driver.prepare();
-        } catch (RuntimeException e) {
-            try {
-                connection.close();
-            } catch (SQLException closeFailure) {
-                e.addSuppressed(closeFailure);
-            }
-            throw e;
-        }
-        log.info("Opened session store {}", path);
-        return driver;
-    }
-
-    private void prepare() {
-        locked("opening", () -> {
-            try (Statement statement = connection.createStatement()) {
-                statement.execute("PRAGMA busy_timeout = " + BUSY_TIMEOUT_MILLIS);
-                String journalMode = queryString(statement, "PRAGMA journal_mode = WAL");
-                if (!journalMode.equalsIgnoreCase("wal")) {
-                    log.warn("Session store {} runs in journal mode {}: the file system does not support WAL",
-                            file, journalMode);
-                }
-                statement.execute("PRAGMA synchronous = NORMAL");
-            }
-            return null;
-        });
-        transaction("creating the schema", () -> {
-            try (Statement statement = connection.createStatement()) {
-                int version = Integer.parseInt(queryString(statement, "PRAGMA user_version"));
-                if (version > SCHEMA_VERSION) {
-                    throw new IllegalStateException("Session store " + file + " has schema version " + version
-                            + ", but this rivetkit-java reads up to version " + SCHEMA_VERSION
-                            + "; open it with the newer rivetkit-java that wrote it");
-                }
-                for (String ddl : SCHEMA) {
-                    statement.execute(ddl);
-                }
-                statement.execute("PRAGMA user_version = " + SCHEMA_VERSION);
-            }
-            return null;
-        });
+        return new SqliteSessionPersistDriver(SqliteFile.open(file, "session store", SCHEMA_VERSION, SCHEMA,
+                List.of()));
     }
 
     @Override
     public Optional<SessionRecord> getSession(String id) {
-        return locked("getSession", () -> tables.getSession(connection, id));
+        return sqlite.locked("getSession", connection -> tables.getSession(connection, id));
     }
 
     @Override
     public ListPage<SessionRecord> listSessions(PageRequest request) {
-        return locked("listSessions", () -> tables.listSessions(connection, request));
+        return sqlite.locked("listSessions", connection -> tables.listSessions(connection, request));
     }
 
     @Override
     public void updateSession(SessionRecord session) {
-        transaction("updateSession", () -> {
+        sqlite.transaction("updateSession", connection -> {
             tables.updateSession(connection, session);
             return null;
         });
@@ -155,7 +87,7 @@ public final class SqliteSessionPersistDriver implements SessionPersistDriver, A
 
     @Override
     public ListPage<SessionEvent> listEvents(String sessionId, PageRequest request) {
-        return locked("listEvents", () -> tables.listEvents(connection, sessionId, request));
+        return sqlite.locked("listEvents", connection -> tables.listEvents(connection, sessionId, request));
     }
 
     @Override
@@ -166,7 +98,7 @@ public final class SqliteSessionPersistDriver implements SessionPersistDriver, A
     /** Adds the events in one transaction: all of them, or none when one conflicts. */
     @Override
     public void insertEvents(String sessionId, List<SessionEvent> events) {
-        transaction("insertEvents", () -> {
+        sqlite.transaction("insertEvents", connection -> {
             tables.insertEvents(connection, sessionId, events);
             return null;
         });
@@ -175,58 +107,6 @@ public final class SqliteSessionPersistDriver implements SessionPersistDriver, A
     /** Closes the connection, checkpointing the WAL into the file; later calls fail. Closing twice is harmless. */
     @Override
     public void close() {
-        locked("close", () -> {
-            if (!connection.isClosed()) {
-                connection.close();
-                log.info("Closed session store {}", file);
-            }
-            return null;
-        });
-    }
-
-    private <T> T locked(String operation, SqlWork<T> work) {
-        lock.lock();
-        try {
-            return work.run();
-        } catch (SQLException e) {
-            throw new SqlitePersistException(file, operation, e);
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    /** Runs {@code work} in one write transaction, rolled back if it throws. */
-    private <T> T transaction(String operation, SqlWork<T> work) {
-        return locked(operation, () -> {
-            try (Statement statement = connection.createStatement()) {
-                // Write lock first (IMMEDIATE), so another process's writer makes this wait on busy_timeout rather
-                // than fail with SQLITE_BUSY halfway.
-                statement.execute("BEGIN IMMEDIATE");
-                try {
-                    T result = work.run();
-                    statement.execute("COMMIT");
-                    return result;
-                } catch (Throwable t) {
-                    try {
-                        statement.execute("ROLLBACK");
-                    } catch (SQLException rollbackFailure) {
-                        t.addSuppressed(rollbackFailure);
-                    }
-                    throw t;
-                }
-            }
-        });
-    }
-
-    private static String queryString(Statement statement, String sql) throws SQLException {
-        try (ResultSet rows = statement.executeQuery(sql)) {
-            rows.next();
-            return rows.getString(1);
-        }
-    }
-
-    @FunctionalInterface
-    private interface SqlWork<T> {
-        T run() throws SQLException;
+        sqlite.close();
     }
 }

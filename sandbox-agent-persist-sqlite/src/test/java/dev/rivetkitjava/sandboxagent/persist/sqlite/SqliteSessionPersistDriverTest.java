@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.rivetkitjava.sandboxagent.persist.SessionEvent;
 import dev.rivetkitjava.sandboxagent.persist.SessionPersistDriver;
 import dev.rivetkitjava.sandboxagent.persist.SessionPersistDriverContract;
+import dev.rivetkitjava.sqlite.SqliteFileException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -78,7 +79,7 @@ class SqliteSessionPersistDriverTest extends SessionPersistDriverContract {
         Path garbage = dir.resolve("garbage.db");
         Files.writeString(garbage, "this is not a database, just some text ".repeat(200), StandardCharsets.UTF_8);
         assertThatThrownBy(() -> SqliteSessionPersistDriver.open(garbage))
-                .isInstanceOf(SqlitePersistException.class).hasMessageContaining(garbage.toString());
+                .isInstanceOf(SqliteFileException.class).hasMessageContaining(garbage.toString());
         assertThat(Files.readString(garbage)).startsWith("this is not a database");
     }
 
@@ -88,6 +89,6 @@ class SqliteSessionPersistDriverTest extends SessionPersistDriverContract {
         sqlite.close();
         sqlite.close();
         assertThatThrownBy(() -> sqlite.getSession("s-1"))
-                .isInstanceOf(SqlitePersistException.class).hasMessageContaining("getSession");
+                .isInstanceOf(SqliteFileException.class).hasMessageContaining("getSession");
     }
 }
