@@ -213,29 +213,37 @@ public final class ActorStatePersistDriver implements SessionPersistDriver {
         String prefix = eventPrefix(sessionId);
         eventWrites.lock();
         try {
-            TreeMap<Long, String> ids = new TreeMap<>(storedEventIdsLocked(sessionId, prefix));
+            // Changed in place (a copy per insert cost more than the write); dropped if the call fails midway,
+            // so the next call reads it again from the store.
+            TreeMap<Long, String> ids = storedEventIdsLocked(sessionId, prefix);
             Map<Long, byte[]> added = new LinkedHashMap<>();
-            for (SessionEvent event : events) {
-                String holder = ids.putIfAbsent(event.eventIndex(), event.id());
-                if (holder == null) {
-                    added.put(event.eventIndex(), serialized.get(event.eventIndex()));
-                } else if (!holder.equals(event.id())) {
-                    throw new EventIndexConflictException(sessionId, event.eventIndex());
+            boolean written = false;
+            try {
+                for (SessionEvent event : events) {
+                    String holder = ids.putIfAbsent(event.eventIndex(), event.id());
+                    if (holder == null) {
+                        added.put(event.eventIndex(), serialized.get(event.eventIndex()));
+                    } else if (!holder.equals(event.id())) {
+                        throw new EventIndexConflictException(sessionId, event.eventIndex());
+                    }
+                }
+                if (!added.isEmpty()) {
+                    KvBatch.Builder batch = KvBatch.builder();
+                    while (ids.size() > maxEventsPerSession) {
+                        long oldest = ids.pollFirstEntry().getKey();
+                        if (added.remove(oldest) == null) {
+                            batch.delete(prefix + indexKeyPart(oldest));
+                        }
+                    }
+                    added.forEach((index, json) -> batch.put(prefix + indexKeyPart(index), json));
+                    kv().write(batch.build());
+                }
+                written = true;
+            } finally {
+                if (!written) {
+                    storedEventIds.remove(sessionId);
                 }
             }
-            if (added.isEmpty()) {
-                return;
-            }
-            KvBatch.Builder batch = KvBatch.builder();
-            while (ids.size() > maxEventsPerSession) {
-                long oldest = ids.pollFirstEntry().getKey();
-                if (added.remove(oldest) == null) {
-                    batch.delete(prefix + indexKeyPart(oldest));
-                }
-            }
-            added.forEach((index, json) -> batch.put(prefix + indexKeyPart(index), json));
-            kv().write(batch.build());
-            storedEventIds.put(sessionId, ids);
         } finally {
             eventWrites.unlock();
         }
