@@ -5,20 +5,17 @@ import static org.awaitility.Awaitility.await;
 
 import dev.rivetkitjava.actor.ActorKey;
 import dev.rivetkitjava.actor.store.ActorRecord;
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -41,17 +38,22 @@ class KillDurabilityTest {
         Path db = dir.resolve("actors.db");
         Map<String, String> ids = new HashMap<>();
         for (int round = 1; round <= 3; round++) {
-            Map<String, List<Ack>> acks = new ConcurrentHashMap<>();
-            Map<String, String> roundIds = new ConcurrentHashMap<>();
-            Process child = new ProcessBuilder(childCommand(db)).redirectError(ProcessBuilder.Redirect.INHERIT).start();
-            Thread reader = Thread.startVirtualThread(() -> readOutput(child, acks, roundIds));
-            long startAcks = total(acks);
+            // The child's output goes to a file, read after the kill: reading its pipe while the JDK drains it at
+            // the process's exit can end early and lose the last acks.
+            Path output = dir.resolve("child-" + round + ".out");
+            Process child = new ProcessBuilder(childCommand(db)).redirectError(ProcessBuilder.Redirect.INHERIT)
+                    .redirectOutput(output.toFile()).start();
             // Let it write for a while, then kill it at whatever point it has reached.
-            await().atMost(Duration.ofSeconds(60)).until(() -> total(acks) > startAcks + 20_000 && roundIds.size() == 4);
+            await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200)).until(() -> {
+                ChildOutput sofar = ChildOutput.read(output);
+                return sofar.ackCount() > 20_000 && sofar.ids().size() == 4;
+            });
             long killedAt = System.currentTimeMillis();
             child.destroyForcibly(); // SIGKILL
             child.waitFor();
-            reader.join();
+            ChildOutput out = ChildOutput.read(output);
+            Map<String, List<Ack>> acks = out.acks();
+            Map<String, String> roundIds = out.ids();
 
             assertThat(integrityCheck(db)).isEqualTo("ok");
             if (ids.isEmpty()) {
@@ -78,10 +80,6 @@ class KillDurabilityTest {
         }
     }
 
-    private static long total(Map<String, List<Ack>> acks) {
-        return acks.values().stream().mapToLong(List::size).sum();
-    }
-
     private static long readCount(ActorRecord record) throws Exception {
         return new com.fasterxml.jackson.databind.ObjectMapper().readTree(record.state()).get("count").asLong();
     }
@@ -100,19 +98,25 @@ class KillDurabilityTest {
                 DurabilityChild.class.getName(), db.toString());
     }
 
-    private static void readOutput(Process child, Map<String, List<Ack>> acks, Map<String, String> ids) {
-        try (BufferedReader lines = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
-            for (String line; (line = lines.readLine()) != null; ) {
+    /** What the child printed: its actors' ids and every increment it saw acknowledged, in order. */
+    record ChildOutput(Map<String, String> ids, Map<String, List<Ack>> acks) {
+        static ChildOutput read(Path file) throws java.io.IOException {
+            Map<String, String> ids = new HashMap<>();
+            Map<String, List<Ack>> acks = new HashMap<>();
+            for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
                 String[] parts = line.split(" ");
                 if (parts[0].equals("id") && parts.length == 3) {
                     ids.put(parts[1], parts[2]);
                 } else if (parts[0].equals("acked") && parts.length == 4 && parts[3].length() == 13) {
-                    acks.computeIfAbsent(parts[1], k -> Collections.synchronizedList(new ArrayList<>()))
+                    acks.computeIfAbsent(parts[1], k -> new ArrayList<>())
                             .add(new Ack(Long.parseLong(parts[2]), Long.parseLong(parts[3])));
                 }
             }
-        } catch (java.io.IOException ignored) {
-            // The child was killed: its output ends here.
+            return new ChildOutput(ids, acks);
+        }
+
+        long ackCount() {
+            return acks.values().stream().mapToLong(List::size).sum();
         }
     }
 }
