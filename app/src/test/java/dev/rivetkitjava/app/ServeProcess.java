@@ -5,14 +5,14 @@ import static org.awaitility.Awaitility.await;
 import dev.rivetkitjava.sandboxagent.PinnedSandboxAgent;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * {@code serve} in a JVM of its own, as {@code bin/rivetkit-java serve} runs it (this module's classes, the pinned
@@ -21,6 +21,7 @@ import java.util.concurrent.TimeUnit;
  */
 final class ServeProcess implements AutoCloseable {
     private static final Duration READY_TIMEOUT = Duration.ofSeconds(90);
+    private static final Pattern READY = Pattern.compile("rivetkit-java ready: endpoint http://127\\.0\\.0\\.1:(\\d+)");
 
     private final Process process;
     private final int port;
@@ -30,12 +31,12 @@ final class ServeProcess implements AutoCloseable {
         this.port = port;
     }
 
-    /** Starts {@code serve} on a free port. */
+    /** Starts {@code serve} on a port it picks. */
     static ServeProcess start(Path dataDir) {
-        return start(dataDir, freePort());
+        return start(dataDir, 0);
     }
 
-    /** Starts {@code serve} and returns once it logged that it is ready. */
+    /** Starts {@code serve} on {@code port} (0: any free one) and returns once it logged that it is ready. */
     static ServeProcess start(Path dataDir, int port) {
         Path log = dataDir.resolveSibling("serve.log");
         List<String> command = List.of(ProcessHandle.current().info().command().orElseThrow(),
@@ -53,16 +54,16 @@ final class ServeProcess implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        ServeProcess serve = new ServeProcess(process, port);
+        Matcher ready;
         try {
-            await("serve ready (see " + log + ")").atMost(READY_TIMEOUT).pollInterval(Duration.ofMillis(100))
+            ready = await("serve ready (see " + log + ")").atMost(READY_TIMEOUT).pollInterval(Duration.ofMillis(100))
                     .failFast("serve exited (see " + log + ")", () -> !process.isAlive())
-                    .until(() -> readFrom(log, logged).contains("rivetkit-java ready"));
+                    .until(() -> READY.matcher(readFrom(log, logged)), Matcher::find);
         } catch (RuntimeException e) {
-            serve.kill();
+            process.destroyForcibly();
             throw e;
         }
-        return serve;
+        return new ServeProcess(process, Integer.parseInt(ready.group(1)));
     }
 
     String endpoint() {
@@ -104,13 +105,5 @@ final class ServeProcess implements AutoCloseable {
         byte[] all = Files.readAllBytes(log);
         return new String(all, (int) Math.min(offset, all.length), (int) Math.max(0, all.length - offset),
                 StandardCharsets.UTF_8);
-    }
-
-    private static int freePort() {
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
     }
 }

@@ -1,10 +1,12 @@
 package dev.rivetkitjava.app;
 
+import static dev.rivetkitjava.sandboxagent.SandboxAgentFixture.EXAMPLE_AGENT;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.rivetkitjava.client.RivetClient;
+import dev.rivetkitjava.sandboxagent.SandboxAgentFixture;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.io.Writer;
@@ -71,7 +73,8 @@ class WorkspacePageBrowserTest {
                     switch (name) {
                         case "kill-server" -> serve.kill();
                         case "start-server" -> serve = ServeProcess.start(data, serve.port());
-                        case "kill-agent" -> assertThat(killAgentProcesses(serve)).as("agent processes killed").isPositive();
+                        case "kill-agent" -> assertThat(SandboxAgentFixture.killAgentProcesses(serve.handle(), EXAMPLE_AGENT))
+                                .as("agent processes killed").isPositive();
                         default -> {
                             continue;
                         }
@@ -130,14 +133,6 @@ class WorkspacePageBrowserTest {
                 .filter(e -> !e.equals("session.event") && !e.equals("permission.requested")))
                 .containsExactly("chat.user", "permission.resolved", "chat.user", "permission.resolved",
                         "chat.user", "chat.user", "chat.user", "session.error", "chat.user", "permission.resolved");
-    }
-
-    /** Kills (SIGKILL) the stand-in agents that serve's Sandbox Agent server runs; returns how many. */
-    private static long killAgentProcesses(ServeProcess serve) {
-        List<ProcessHandle> agents = serve.handle().descendants()
-                .filter(p -> p.info().commandLine().orElse("").contains("examples/agent.js")).toList();
-        agents.forEach(ProcessHandle::destroyForcibly);
-        return agents.size();
     }
 
     private static List<String> texts(JsonNode array) {

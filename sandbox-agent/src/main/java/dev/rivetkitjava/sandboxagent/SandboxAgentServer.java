@@ -38,10 +38,8 @@ public final class SandboxAgentServer implements AutoCloseable {
     private static final Set<SandboxAgentServer> RUNNING = ConcurrentHashMap.newKeySet();
 
     static {
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> RUNNING.forEach(server -> {
-            server.process.descendants().forEach(ProcessHandle::destroyForcibly);
-            server.process.destroyForcibly();
-        }), "sandbox-agent-server-reaper"));
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> RUNNING.forEach(server -> killWithAgents(server.process.toHandle())),
+                "sandbox-agent-server-reaper"));
     }
 
     private final Process process;
@@ -119,6 +117,12 @@ public final class SandboxAgentServer implements AutoCloseable {
     @Override
     public void close() {
         stop();
+    }
+
+    /** SIGKILL to a server and to its agent processes. */
+    private static void killWithAgents(ProcessHandle server) {
+        server.descendants().forEach(ProcessHandle::destroyForcibly);
+        server.destroyForcibly();
     }
 
     /** Options of a server; {@link #start()} spawns it. */
@@ -306,8 +310,7 @@ public final class SandboxAgentServer implements AutoCloseable {
                     .ifPresent(p -> {
                         log.warn("stopping sandbox-agent server pid {} left running by a killed process ({})",
                                 p.pid(), pidFile);
-                        p.descendants().forEach(ProcessHandle::destroyForcibly);
-                        p.destroyForcibly();
+                        killWithAgents(p);
                         p.onExit().orTimeout(STOP_GRACE.toMillis(), TimeUnit.MILLISECONDS).exceptionally(e -> p).join();
                     });
             Files.deleteIfExists(pidFile);

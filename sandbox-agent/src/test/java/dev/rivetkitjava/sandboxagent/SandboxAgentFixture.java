@@ -59,12 +59,20 @@ public final class SandboxAgentFixture {
 
     /** Kills (SIGKILL) the server's agent processes running this agent; returns how many. */
     public static int killAgentProcesses(SandboxAgentServer server, String agent) {
+        return killAgentProcesses(server.process(), agent);
+    }
+
+    /**
+     * Kills (SIGKILL) the processes running this stand-in agent below {@code ancestor} (a Sandbox Agent server, or a
+     * process that started one); returns how many.
+     */
+    public static int killAgentProcesses(ProcessHandle ancestor, String agent) {
         String script = switch (agent) {
             case EXAMPLE_AGENT -> "examples/agent.js";
             case FAST_AGENT -> "fast-agent.mjs";
             default -> throw new IllegalArgumentException("not a stand-in agent: " + agent);
         };
-        List<ProcessHandle> agents = server.process().descendants()
+        List<ProcessHandle> agents = ancestor.descendants()
                 .filter(p -> p.info().commandLine().orElse("").contains(script)).toList();
         agents.forEach(ProcessHandle::destroyForcibly);
         return agents.size();

@@ -217,7 +217,6 @@ public final class ActorStatePersistDriver implements SessionPersistDriver {
             // so the next call reads it again from the store.
             TreeMap<Long, String> ids = storedEventIdsLocked(sessionId, prefix);
             Map<Long, byte[]> added = new LinkedHashMap<>();
-            boolean written = false;
             try {
                 for (SessionEvent event : events) {
                     String holder = ids.putIfAbsent(event.eventIndex(), event.id());
@@ -238,11 +237,9 @@ public final class ActorStatePersistDriver implements SessionPersistDriver {
                     added.forEach((index, json) -> batch.put(prefix + indexKeyPart(index), json));
                     kv().write(batch.build());
                 }
-                written = true;
-            } finally {
-                if (!written) {
-                    storedEventIds.remove(sessionId);
-                }
+            } catch (RuntimeException | Error e) {
+                storedEventIds.remove(sessionId);
+                throw e;
             }
         } finally {
             eventWrites.unlock();
