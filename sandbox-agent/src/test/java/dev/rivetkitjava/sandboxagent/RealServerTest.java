@@ -418,4 +418,24 @@ class RealServerTest {
             orphan.stop();
         }
     }
+
+    @Test
+    void aPidFileThatNamesNoSandboxAgentServerKillsNothing(@TempDir Path dir) throws Exception {
+        Path pidFile = dir.resolve("server.pid");
+        // A PID reused by another process since the file was written, and a file that holds no PID at all.
+        Process bystander = new ProcessBuilder("sleep", "60").start();
+        try {
+            for (String recorded : List.of(Long.toString(bystander.pid()), "not a pid\n")) {
+                Files.writeString(pidFile, recorded);
+                try (SandboxAgentServer server = SandboxAgentFixture.server().pidFile(pidFile).start();
+                     SandboxAgent sdk = SandboxAgent.connect(server.baseUrl())) {
+                    assertThat(sdk.health().status()).isEqualTo("ok");
+                    assertThat(Files.readString(pidFile)).isEqualTo(Long.toString(server.pid()));
+                }
+                assertThat(bystander.isAlive()).as("the process under a reused PID is left alone").isTrue();
+            }
+        } finally {
+            bystander.destroyForcibly();
+        }
+    }
 }
