@@ -555,6 +555,25 @@ final class ActorCell<S, V> {
         }
     }
 
+    /** Runs {@code onUnsubscribe} for a connection that is still open on this awake activation. */
+    void unsubscribed(ConnImpl conn, String event) {
+        turn.lock();
+        try {
+            if (status != Status.AWAKE || conns.get(conn.id) != conn || conn.subscriptions.contains(event)) {
+                return;
+            }
+            try {
+                type.onUnsubscribe().run(hooks, conn, event);
+            } catch (Exception e) {
+                actorLog.error("onUnsubscribe of actor {} failed", id, e);
+            }
+            lastActivityMillis = runtime.clock().nowMillis();
+            afterWorkLocked();
+        } finally {
+            turn.unlock();
+        }
+    }
+
     private void cancelSleepTimerLocked() {
         if (sleepTimer != null) {
             sleepTimer.run();
@@ -1171,6 +1190,11 @@ final class ActorCell<S, V> {
         }
 
         @Override
+        public boolean isSubscribed(String event) {
+            return subscriptions.contains(event);
+        }
+
+        @Override
         public void send(String event, Object... args) {
             deliver(new ActorEvent(event, Arrays.asList(args)));
         }
@@ -1224,7 +1248,12 @@ final class ActorCell<S, V> {
 
         @Override
         public void unsubscribe(String event) {
-            subscriptions.remove(event);
+            if (subscriptions.remove(event)) {
+                ActorCell<?, ?> current = cell;
+                if (current.type.onUnsubscribe() != null) {
+                    current.runtime.executor().execute(() -> current.unsubscribed(this, event));
+                }
+            }
         }
 
         @Override

@@ -69,6 +69,12 @@ public final class ActorType<S, V> {
         void run(ActorContext<S, V> c, Conn conn) throws Exception;
     }
 
+    /** Runs when a connection stops listening to {@code event} (it unsubscribed; a disconnect is {@code onDisconnect}). */
+    @FunctionalInterface
+    public interface UnsubscribeHook<S, V> {
+        void run(ActorContext<S, V> c, Conn conn, String event) throws Exception;
+    }
+
     @FunctionalInterface
     public interface RequestHandler<S, V> {
         RawResponse handle(ActorContext<S, V> c, RawRequest request) throws Exception;
@@ -114,6 +120,7 @@ public final class ActorType<S, V> {
     private final ConnStateFactory<S, V> createConnState;
     private final ConnHook<S, V> onConnect;
     private final ConnHook<S, V> onDisconnect;
+    private final UnsubscribeHook<S, V> onUnsubscribe;
     private final RequestHandler<S, V> onRequest;
     private final WebSocketHandler<S, V> onWebSocket;
     private final Map<String, ActionDef<S, V>> actions;
@@ -137,6 +144,7 @@ public final class ActorType<S, V> {
         this.createConnState = b.createConnState;
         this.onConnect = b.onConnect;
         this.onDisconnect = b.onDisconnect;
+        this.onUnsubscribe = b.onUnsubscribe;
         this.onRequest = b.onRequest;
         this.onWebSocket = b.onWebSocket;
         this.actions = Map.copyOf(b.actions);
@@ -214,6 +222,10 @@ public final class ActorType<S, V> {
         return onDisconnect;
     }
 
+    UnsubscribeHook<S, V> onUnsubscribe() {
+        return onUnsubscribe;
+    }
+
     RequestHandler<S, V> onRequest() {
         return onRequest;
     }
@@ -261,6 +273,7 @@ public final class ActorType<S, V> {
         private ConnStateFactory<S, V> createConnState;
         private ConnHook<S, V> onConnect;
         private ConnHook<S, V> onDisconnect;
+        private UnsubscribeHook<S, V> onUnsubscribe;
         private RequestHandler<S, V> onRequest;
         private WebSocketHandler<S, V> onWebSocket;
         private final Map<String, ActionDef<S, V>> actions = new HashMap<>();
@@ -344,6 +357,15 @@ public final class ActorType<S, V> {
 
         public Builder<S, V> onDisconnect(ConnHook<S, V> hook) {
             this.onDisconnect = hook;
+            return this;
+        }
+
+        /**
+         * Runs, holding the turn, after a connection unsubscribed from an event (not when it disconnects: that is
+         * {@code onDisconnect}). With {@link Conn#isSubscribed}, lets an actor act when nobody listens any more.
+         */
+        public Builder<S, V> onUnsubscribe(UnsubscribeHook<S, V> hook) {
+            this.onUnsubscribe = hook;
             return this;
         }
 

@@ -40,6 +40,8 @@ class LifecycleTest {
                 })
                 .onConnect((c, conn) -> hooks.add("onConnect(" + conn.state() + ")"))
                 .onDisconnect((c, conn) -> hooks.add("onDisconnect(" + conn.state() + ")"))
+                .onUnsubscribe((c, conn, event) -> hooks.add("onUnsubscribe(" + conn.state() + ", " + event
+                        + ", listeners left: " + c.conns().stream().filter(other -> other.isSubscribed(event)).count() + ")"))
                 .action("increment", c -> {
                     c.setState(new Count(c.state().count() + 1));
                     return c.state().count();
@@ -86,6 +88,30 @@ class LifecycleTest {
             assertThat(hooks).containsExactly("onBeforeConnect(alice)", "createConnState", "onConnect(alice)");
             conn.close();
             assertThat(hooks).last().isEqualTo("onDisconnect(alice)");
+        }
+    }
+
+    @Test
+    void anActorSeesWhoListensAndIsToldWhenAListenerUnsubscribes() throws Exception {
+        try (Registry registry = Registry.builder().use(recordingType()).clock(new ManualClock()).build()) {
+            ActorHandle actor = registry.actor("lifecycle").getOrCreate(ActorKey.of("a"));
+            try (ActorConnection alice = actor.connect(java.util.Map.of("user", "alice"));
+                 ActorConnection bob = actor.connect(java.util.Map.of("user", "bob"))) {
+                AutoCloseable aliceListens = alice.on("news", Object.class, news -> { });
+                AutoCloseable bobListens = bob.on("news", Object.class, news -> { });
+                hooks.clear();
+
+                aliceListens.close();
+                org.awaitility.Awaitility.await().until(() -> !hooks.isEmpty());
+                assertThat(hooks).containsExactly("onUnsubscribe(alice, news, listeners left: 1)");
+
+                bobListens.close();
+                org.awaitility.Awaitility.await().until(() -> hooks.size() == 2);
+                assertThat(hooks).last().isEqualTo("onUnsubscribe(bob, news, listeners left: 0)");
+                hooks.clear();
+            }
+            // A disconnect is onDisconnect's, not onUnsubscribe's.
+            assertThat(hooks).containsExactlyInAnyOrder("onDisconnect(alice)", "onDisconnect(bob)");
         }
     }
 

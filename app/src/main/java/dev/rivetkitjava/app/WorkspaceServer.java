@@ -56,8 +56,8 @@ public final class WorkspaceServer implements AutoCloseable {
             sandboxAgentToken = null;
         }
         try {
-            WorkspaceConfig workspaces = new WorkspaceConfig(baseUrl, sandboxAgentToken,
-                    sandboxAgent == null ? baseUrl : "local", options.agent());
+            WorkspaceConfig workspaces = WorkspaceConfig.builder(baseUrl).token(sandboxAgentToken)
+                    .sandboxId(sandboxAgent == null ? baseUrl : "local").defaultAgent(options.agent()).build();
             Path store = options.dataDir().resolve("actors.db").toAbsolutePath();
             Registry registry = Registry.builder()
                     .use(WorkspaceActor.type(workspaces))

@@ -1,27 +1,108 @@
 package dev.rivetkitjava.workspace;
 
 import dev.rivetkitjava.sandboxagent.SandboxAgent;
+import java.time.Duration;
 import java.util.Objects;
 
 /**
- * Where workspaces find their Sandbox Agent server and which agent they run by default.
+ * How workspaces run: where they find their Sandbox Agent server, which agent they run by default, who may use them,
+ * how unanswered permissions are resolved and what they take from their users.
  *
- * @param baseUrl the Sandbox Agent server's URL
+ * <pre>{@code
+ * WorkspaceConfig config = WorkspaceConfig.builder("http://127.0.0.1:2468")
+ *     .access(tokens)                                   // default: WorkspaceAccess.open()
+ *     .permissionPolicy(PermissionPolicy.REJECT)
+ *     .build();
+ * }</pre>
+ *
+ * @param baseUrl the Sandbox Agent server's URL (only the actor's SDK sees it)
  * @param token its bearer token, or null
- * @param sandboxId what {@code getSessionInfo()} reports as the sandbox
+ * @param sandboxId what {@code getSessionInfo()} reports as the sandbox: an opaque id, never the URL
  * @param defaultAgent the agent of a workspace created without one (the seed's {@code codex})
+ * @param access who may connect, and as whom
+ * @param permissionPolicy how a permission nobody can answer is resolved
+ * @param permissionTimeout how long a permission request waits for an answer before the policy resolves it
  */
-public record WorkspaceConfig(String baseUrl, String token, String sandboxId, String defaultAgent) {
+public record WorkspaceConfig(String baseUrl, String token, String sandboxId, String defaultAgent,
+                              WorkspaceAccess access, PermissionPolicy permissionPolicy, Duration permissionTimeout,
+                              WorkspaceLimits limits) {
 
     public WorkspaceConfig {
         Objects.requireNonNull(baseUrl, "baseUrl");
         Objects.requireNonNull(sandboxId, "sandboxId");
         Objects.requireNonNull(defaultAgent, "defaultAgent");
+        Objects.requireNonNull(access, "access");
+        Objects.requireNonNull(permissionPolicy, "permissionPolicy");
+        Objects.requireNonNull(permissionTimeout, "permissionTimeout");
+        Objects.requireNonNull(limits, "limits");
+        if (permissionTimeout.isNegative() || permissionTimeout.isZero()) {
+            throw new IllegalArgumentException("permissionTimeout must be positive");
+        }
+    }
+
+    public static Builder builder(String baseUrl) {
+        return new Builder(baseUrl);
     }
 
     /** An SDK builder for this server; the actor adds its persist driver. */
     SandboxAgent.Builder sdk(String url) {
         SandboxAgent.Builder builder = SandboxAgent.builder(url);
         return token == null ? builder : builder.token(token);
+    }
+
+    /** Defaults: no token, sandbox id {@code local}, agent {@code codex}, open access, reject after 10 minutes. */
+    public static final class Builder {
+        private final String baseUrl;
+        private String token;
+        private String sandboxId = "local";
+        private String defaultAgent = "codex";
+        private WorkspaceAccess access = WorkspaceAccess.open();
+        private PermissionPolicy permissionPolicy = PermissionPolicy.REJECT;
+        private Duration permissionTimeout = Duration.ofMinutes(10);
+        private WorkspaceLimits limits = WorkspaceLimits.DEFAULTS;
+
+        private Builder(String baseUrl) {
+            this.baseUrl = Objects.requireNonNull(baseUrl, "baseUrl");
+        }
+
+        public Builder token(String token) {
+            this.token = token;
+            return this;
+        }
+
+        public Builder sandboxId(String sandboxId) {
+            this.sandboxId = sandboxId;
+            return this;
+        }
+
+        public Builder defaultAgent(String agent) {
+            this.defaultAgent = agent;
+            return this;
+        }
+
+        public Builder access(WorkspaceAccess access) {
+            this.access = access;
+            return this;
+        }
+
+        public Builder permissionPolicy(PermissionPolicy policy) {
+            this.permissionPolicy = policy;
+            return this;
+        }
+
+        public Builder permissionTimeout(Duration timeout) {
+            this.permissionTimeout = timeout;
+            return this;
+        }
+
+        public Builder limits(WorkspaceLimits limits) {
+            this.limits = limits;
+            return this;
+        }
+
+        public WorkspaceConfig build() {
+            return new WorkspaceConfig(baseUrl, token, sandboxId, defaultAgent, access, permissionPolicy,
+                    permissionTimeout, limits);
+        }
     }
 }

@@ -65,7 +65,7 @@ class WorkspaceActorTest {
 
     private Registry registry() {
         registry = Registry.builder()
-                .use(WorkspaceActor.type(new WorkspaceConfig(sandboxAgent.baseUrl(), null, "local", "codex")))
+                .use(WorkspaceActor.type(WorkspaceConfig.builder(sandboxAgent.baseUrl()).build()))
                 .store(SqliteActorStore.open(dir.resolve("actors.db")))
                 .build();
         return registry;
@@ -276,7 +276,7 @@ class WorkspaceActorTest {
         SandboxAgentServer own = SandboxAgentFixture.start();
         try {
             registry = Registry.builder()
-                    .use(WorkspaceActor.type(new WorkspaceConfig(own.baseUrl(), null, "local", "codex")))
+                    .use(WorkspaceActor.type(WorkspaceConfig.builder(own.baseUrl()).build()))
                     .store(SqliteActorStore.open(dir.resolve("actors.db")))
                     .build();
             ActorHandle room = workspace("server-restart", SandboxAgentFixture.FAST_AGENT);
