@@ -44,11 +44,14 @@ public final class EmbeddedPostgresFixture {
     }
 
     /**
-     * Starts a server of the caller's own, with its data in {@code dataDirectory} (so {@link #postmasterPid} can find
-     * it); the caller closes it.
+     * Starts a server of the caller's own on {@code dataDirectory} (so {@link #postmasterPid} can find it), which
+     * holds a database already or is empty; the caller closes the server and deletes the directory. Closing leaves
+     * the data, so a test can start a server on it again, on the same {@code port} (0: any free port).
      */
-    public static EmbeddedPostgres startDedicated(Path dataDirectory) {
-        return start(EmbeddedPostgres.builder().setDataDirectory(dataDirectory).setCleanDataDirectory(true));
+    public static EmbeddedPostgres startDedicated(Path dataDirectory, int port) {
+        EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder().setDataDirectory(dataDirectory)
+                .setCleanDataDirectory(false);
+        return start(port == 0 ? builder : builder.setPort(port));
     }
 
     /** The PID of the postmaster running on {@code dataDirectory}: the first line of its {@code postmaster.pid}. */
