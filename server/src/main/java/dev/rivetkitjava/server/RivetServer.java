@@ -63,7 +63,7 @@ public final class RivetServer implements AutoCloseable {
         ServerConfig config = new ServerConfig(b.token, b.adminToken, b.adminRoutesOpen,
                 new OriginPolicy(b.host, b.publicUrl, b.allowedHosts, b.corsOrigins), b.namespaces,
                 b.maxIncomingMessageBytes, b.maxHttpBodyBytes, b.maxConnParamsBytes, b.maxQueryInputBytes,
-                b.maxPendingOutboundBytes);
+                b.maxPendingOutboundBytes, b.maxSubscriptionsPerConnection);
         if (config.origins().anyOrigin()) {
             log.warn("CORS allows any origin (`*`): any web page a user of this server visits can call its actors");
         }
@@ -173,6 +173,7 @@ public final class RivetServer implements AutoCloseable {
         private String publicUrl;
         private Set<String> allowedHosts = Set.of();
         private Set<String> corsOrigins = Set.of();
+        private int maxSubscriptionsPerConnection = 64;
         private Set<String> namespaces = Set.of("default");
         private int maxIncomingMessageBytes = 64 * 1024;
         private int maxHttpBodyBytes = 20 * 1024 * 1024;
@@ -263,6 +264,18 @@ public final class RivetServer implements AutoCloseable {
          */
         public Builder corsOrigins(Set<String> origins) {
             this.corsOrigins = Set.copyOf(origins);
+            return this;
+        }
+
+        /**
+         * How many distinct events one connection may subscribe to at a time (default 64); a subscription past it
+         * closes the connection with {@code actor.too_many_subscriptions}. Unsubscribing frees a slot.
+         */
+        public Builder maxSubscriptionsPerConnection(int max) {
+            if (max < 0) {
+                throw new IllegalArgumentException("maxSubscriptionsPerConnection must not be negative");
+            }
+            this.maxSubscriptionsPerConnection = max;
             return this;
         }
 

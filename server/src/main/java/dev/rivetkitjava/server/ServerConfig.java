@@ -20,5 +20,6 @@ record ServerConfig(
         int maxHttpBodyBytes,
         int maxConnParamsBytes,
         int maxQueryInputBytes,
-        long maxPendingOutboundBytes) {
+        long maxPendingOutboundBytes,
+        int maxSubscriptionsPerConnection) {
 }

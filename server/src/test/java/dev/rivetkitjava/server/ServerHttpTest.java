@@ -162,6 +162,20 @@ class ServerHttpTest {
     }
 
     @Test
+    void framesSentBeforeInitAreAnsweredAfterItInOrder() throws Exception {
+        for (int round = 0; round < 20; round++) {
+            WireClient client = WireClient.connect(server, "early-" + round, "rivet", "rivet_encoding.json");
+            // No wait for Init: the actor is usually still being created when these arrive.
+            client.socket.sendText("{\"body\":{\"tag\":\"SubscriptionRequest\",\"val\":{\"eventName\":\"newCount\",\"subscribe\":true}}}", true).get();
+            client.socket.sendText("{\"body\":{\"tag\":\"ActionRequest\",\"val\":{\"id\":[\"$BigInt\",\"0\"],\"name\":\"increment\",\"args\":[1]}}}", true).get();
+            await().until(() -> client.frames.size() == 3);
+            assertThat(client.frames).extracting(f -> JSON.readTree((String) f).at("/body/tag").asText())
+                    .containsExactly("Init", "Event", "ActionResponse");
+            client.socket.abort();
+        }
+    }
+
+    @Test
     void corsEchoesTheServersOwnOrigin() throws Exception {
         HttpResponse<String> preflight = send("OPTIONS", "/gateway/counter/action/getCount", null,
                 "origin", server.endpoint(), "access-control-request-headers", "x-rivet-encoding");
