@@ -230,7 +230,7 @@ final class EventPipeline {
             }
             List<SessionEvent> events;
             try {
-                events = persistRetrying(toWrite);
+                events = persistRetrying(toWrite, batch.size());
             } catch (SessionPersistException e) {
                 giveUp(batch, e);
                 continue;
@@ -270,16 +270,7 @@ final class EventPipeline {
         gap = gap == null ? new Gap(batch.size(), now, now, batch.getFirst().connectionId(), rootMessage(error))
                 : gap.plus(batch.size(), now, rootMessage(error));
         log.error("{}", error.getMessage(), error.getCause());
-        for (Entry entry : batch) {
-            try {
-                if (entry.afterDelivery() != null) {
-                    entry.afterDelivery().run();
-                }
-            } catch (RuntimeException e) {
-                log.warn("session '{}': running after an event that was not persisted threw", sessionId, e);
-            }
-            entry.done().completeExceptionally(error);
-        }
+        // the signal and the error listeners first: whoever waits for these events' futures then sees them fired
         CompletableFuture<Void> signal;
         synchronized (this) {
             signal = failureSignal;
@@ -293,6 +284,16 @@ final class EventPipeline {
                 log.warn("a session error listener of session '{}' threw", sessionId, e);
             }
         }
+        for (Entry entry : batch) {
+            try {
+                if (entry.afterDelivery() != null) {
+                    entry.afterDelivery().run();
+                }
+            } catch (RuntimeException e) {
+                log.warn("session '{}': running after an event that was not persisted threw", sessionId, e);
+            }
+            entry.done().completeExceptionally(error);
+        }
     }
 
     private static String rootMessage(Throwable error) {
@@ -300,8 +301,12 @@ final class EventPipeline {
         return cause.getClass().getSimpleName() + ": " + cause.getMessage();
     }
 
-    /** Writes the entries, retrying failures with back-off for at most the retry timeout. */
-    private List<SessionEvent> persistRetrying(List<Entry> entries) {
+    /**
+     * Writes the entries, retrying failures with back-off for at most the retry timeout.
+     *
+     * @param events how many of the entries are events (the rest is the gap's record)
+     */
+    private List<SessionEvent> persistRetrying(List<Entry> entries, int events) {
         long started = System.nanoTime();
         long now = System.currentTimeMillis();
         List<String> ids = entries.stream().map(entry -> UUID.randomUUID().toString()).toList();
@@ -316,21 +321,21 @@ final class EventPipeline {
                 } catch (RuntimeException e) {
                     long elapsed = System.nanoTime() - started;
                     if (elapsed + TimeUnit.MILLISECONDS.toNanos(backoff) > options.retryTimeout().toNanos()) {
-                        throw new SessionPersistException(sessionId, entries.size(), "session '" + sessionId + "': "
-                                + entries.size() + " events not persisted after " + attempt + " attempts in "
+                        throw new SessionPersistException(sessionId, events, "session '" + sessionId + "': "
+                                + events + " events not persisted after " + attempt + " attempts in "
                                 + TimeUnit.NANOSECONDS.toMillis(elapsed) + " ms (" + e.getMessage() + "); they are"
                                 + " missing from its history, which records the gap as " + NOT_PERSISTED_METHOD, e);
                     }
                     if (attempt == 1) {
                         log.warn("session '{}': writing {} events failed ({}); retrying for up to {} ms", sessionId,
-                                entries.size(), e.getMessage(), options.retryTimeout().toMillis());
+                                events, e.getMessage(), options.retryTimeout().toMillis());
                     }
                     try {
                         Thread.sleep(backoff);
                     } catch (InterruptedException interrupted) {
                         Thread.currentThread().interrupt();
-                        throw new SessionPersistException(sessionId, entries.size(), "session '" + sessionId
-                                + "': interrupted while retrying a write of " + entries.size() + " events", e);
+                        throw new SessionPersistException(sessionId, events, "session '" + sessionId
+                                + "': interrupted while retrying a write of " + events + " events", e);
                     }
                     backoff = Math.min(backoff * 2, MAX_RETRY_MILLIS);
                 }
