@@ -461,16 +461,21 @@ public final class SandboxAgent implements AutoCloseable {
                         binding.live.acp.serverId(), e.getMessage());
             } catch (SandboxAgentTimeoutException | SessionPersistException e) {
                 if ("session/prompt".equals(method)) {
-                    cancelQuietly(id); // its events could not be recorded, or it ran too long: stop the agent
+                    cancelQuietly(id, binding); // its events could not be recorded, or it ran too long: stop it
                 }
                 throw e;
             }
         }
     }
 
-    private void cancelQuietly(String id) {
+    /** Cancels the turn on the binding it runs on, without reading the store (which may be what failed). */
+    private void cancelQuietly(String id, Binding binding) {
+        if (binding.live.acp.lostCause() != null) {
+            return; // the connection is gone, and the turn with it
+        }
         try {
-            cancel(id);
+            binding.live.notify(id, "session/cancel",
+                    Json.MAPPER.createObjectNode().put("sessionId", binding.agentSessionId));
         } catch (SandboxAgentException e) {
             log.debug("session '{}': cancelling the failed turn failed too: {}", id, e.getMessage());
         }
@@ -861,14 +866,16 @@ public final class SandboxAgent implements AutoCloseable {
             try {
                 result = acp.call(envelope, timeout, persistFailure);
             } catch (RuntimeException e) {
+                if (acp.lostCause() != null) {
+                    localByRequest.remove(key); // else the agent's late answer (a cancelled turn's) is still recorded
+                }
                 if (pipeline != null && !(e instanceof SessionPersistException)
                         && !pipeline.awaitFlushed(pipelineOptions.flushTimeout())) {
                     e.addSuppressed(new SandboxAgentTimeoutException(pipeline.stuck(pipelineOptions.flushTimeout())));
                 }
                 throw e;
-            } finally {
-                localByRequest.remove(key);
             }
+            localByRequest.remove(key);
             if (pipeline != null) {
                 pipeline.flush(); // the caller sees the request's events persisted (and delivered)
                 if (persistFailure.isCompletedExceptionally()) {

@@ -209,6 +209,39 @@ class FailureBehaviourTest {
     }
 
     @Test
+    void aStoreFailingMidTurnFailsThePromptAndCancelsTheTurn() {
+        FlakyDriver driver = new FlakyDriver();
+        try (SandboxAgentServer own = SandboxAgentFixture.start();
+             SandboxAgent sdk = SandboxAgent.builder(own.baseUrl()).persist(driver)
+                     .persistRetryTimeout(Duration.ofMillis(500)).build()) {
+            Session session = sdk.createSession(SessionCreateRequest.of(FAST_AGENT).withId("mid-turn"));
+            List<String> seen = new CopyOnWriteArrayList<>();
+            List<SandboxAgentException> errors = new CopyOnWriteArrayList<>();
+            session.onEvent(e -> seen.addAll(chunks(List.of(e))));
+            session.onError(e -> {
+                errors.add(e);
+                driver.down.set(false); // the store comes back as soon as the SDK gave up on it
+            });
+            CompletableFuture<PromptResult> turn = CompletableFuture.supplyAsync(() -> session.prompt("chunks=200 delay=20"));
+            await().until(() -> seen.contains("chunk 3"));
+            driver.down.set(true);
+
+            assertThat(turn).failsWithin(Duration.ofSeconds(10)).withThrowableThat().havingCause()
+                    .isInstanceOf(SessionPersistException.class);
+            assertThat(errors).hasSize(1);
+            // the SDK cancelled the turn it could not record: the agent's answer says so, recorded after the gap
+            await().until(() -> events(driver, "mid-turn").stream().anyMatch(e ->
+                    "cancelled".equals(e.payload().path("result").path("stopReason").asText())));
+            List<SessionEvent> events = events(driver, "mid-turn");
+            assertThat(kinds(events)).containsSubsequence("client _sdk/events_not_persisted", "client session/cancel",
+                    "agent response");
+            assertThat(chunks(events)).hasSizeLessThan(100);
+            assertThat(events).extracting(SessionEvent::eventIndex).containsExactlyElementsOf(
+                    IntStream.rangeClosed(1, events.size()).asLongStream().boxed().toList());
+        }
+    }
+
+    @Test
     void aSlowDriverBackPressuresTheStreamAndNothingIsLostUnreported() {
         FlakyDriver driver = new FlakyDriver();
         driver.writeMillis = 5;
