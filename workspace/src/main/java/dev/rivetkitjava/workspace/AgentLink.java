@@ -15,6 +15,8 @@ import org.slf4j.LoggerFactory;
 /** A workspace's connection to its Sandbox Agent: the seed's vars {@code sdk}, {@code session}, {@code unsubscribe}. */
 record AgentLink(SandboxAgent sdk, Session session, List<Subscription> subscriptions) {
 
+    private static final Logger log = LoggerFactory.getLogger(AgentLink.class);
+
     /**
      * Resumes (restoring, if the server lost it) or creates the session. Listens before resuming, so the events of
      * the resume itself (such as {@code _sdk/session_restored}) reach the listeners too. Blocking.
@@ -59,6 +61,4 @@ record AgentLink(SandboxAgent sdk, Session session, List<Subscription> subscript
         });
         return closing.join(bound);
     }
-
-    private static final Logger log = LoggerFactory.getLogger(AgentLink.class);
 }

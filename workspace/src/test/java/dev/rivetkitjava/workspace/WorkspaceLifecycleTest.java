@@ -54,7 +54,7 @@ class WorkspaceLifecycleTest extends WorkspaceTestSupport {
             registry.placement().destroy(actorId);
 
             // Not held up for the registry's grace period (15 s) by a turn that has no timeout.
-            assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(10));
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(12));
             for (Future<JsonNode> prompt : List.of(turn, queued)) {
                 assertThatThrownBy(() -> outcome(prompt)).isInstanceOfSatisfying(ActorError.class,
                         e -> assertThat(e.qualifiedCode()).isEqualTo("user.workspace_stopped"));
