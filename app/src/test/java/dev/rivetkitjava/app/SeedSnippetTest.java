@@ -13,7 +13,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.Test;
@@ -48,17 +47,18 @@ class SeedSnippetTest {
                     // the process was stopped
                 }
             });
+            JsonNode history;
             try {
-                // The stand-in agent asks permission to edit a file; another participant (this test) approves it.
-                var workspace = client.actor("workspace").getOrCreate("workspace-42");
-                await().atMost(Duration.ofSeconds(60))
-                        .until(() -> workspace.action("listPendingPermissions", JsonNode.class).size() == 1);
-                String id = workspace.action("listPendingPermissions", JsonNode.class).get(0).path("id").asText();
-                workspace.action("respondPermission", JsonNode.class, Map.of("id", id, "reply", "once", "userId", "reviewer"));
+                // The stand-in agent asks permission to edit a file. The snippet listens to no permission requests,
+                // so nobody can answer: the workspace's policy (reject) does, and the turn ends.
                 await().atMost(Duration.ofSeconds(60)).until(() -> String.join("\n", lines).contains("end_turn"));
+                history = client.actor("workspace").getOrCreate("workspace-42").action("getHistory", JsonNode.class);
             } finally {
                 node.destroyForcibly();
             }
+            assertThat(history.findValues("by")).singleElement()
+                    .satisfies(by -> assertThat(by.asText()).isEqualTo("policy"));
+            assertThat(history.findValuesAsText("reason")).containsExactly("no_listener");
             // Node prints each event with console.log's object formatting, over one or more lines.
             String output = String.join("\n", lines);
             assertThat(output).containsSubsequence(
