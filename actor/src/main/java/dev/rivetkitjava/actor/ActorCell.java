@@ -903,8 +903,9 @@ final class ActorCell<S, V> {
                 return;
             } catch (ActorError e) {
                 if (!isSaveFailure(e) || System.nanoTime() + delay >= end) {
-                    log.error("actor {} ({} {}) stops with its latest state NOT saved: {} The store keeps the state it "
-                            + "saved last; the changes since are lost.", id, type.name(), key, e.getMessage());
+                    String reason = saveFailure != null ? saveFailure : e.getMessage();
+                    log.error("actor {} ({} {}) stops with its latest state NOT saved ({}); the store keeps the state it "
+                            + "saved last, and the changes since are lost", id, type.name(), key, reason);
                     return;
                 }
             }

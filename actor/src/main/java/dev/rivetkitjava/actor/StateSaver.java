@@ -198,6 +198,11 @@ final class StateSaver implements AutoCloseable {
         }
     }
 
+    /** Writes waiting for the next transaction (someone waits for each). */
+    int waitingWrites() {
+        return urgent.size();
+    }
+
     /** Cells waiting for the next periodic save: each at most once. */
     int queuedCells() {
         return dirtyCells.size();
@@ -315,11 +320,12 @@ final class StateSaver implements AutoCloseable {
         List<ActorCell<?, ?>> due = new ArrayList<>();
         for (Iterator<Map.Entry<ActorCell<?, ?>, Retry>> it = retrying.entrySet().iterator(); it.hasNext(); ) {
             Map.Entry<ActorCell<?, ?>, Retry> entry = it.next();
-            if (entry.getKey().isStopped()) {
+            ActorCell<?, ?> cell = entry.getKey();
+            if (cell.isStopped()) {
                 it.remove();
-                failing.remove(entry.getKey());
+                failing.remove(cell);
             } else if (entry.getValue().nextAtNanos <= now) {
-                due.add(entry.getKey());
+                due.add(cell);
             }
         }
         for (ActorCell<?, ?> cell : due) {
