@@ -78,7 +78,8 @@ final class ActorCell<S, V> {
     private S state;                    // turn
     private int inflight;               // turn
     private int wakefulConns;           // turn: connections that keep the actor awake (not hibernatable)
-    private boolean dirty;              // turn
+    /** Turn; volatile so the saver can skip a clean cell without taking its turn (a reply saved it already). */
+    private volatile boolean dirty;
     private byte[] lastSubmitted;       // turn: the newest bytes handed to the saver
     private CompletableFuture<Void> lastSubmittedDone; // turn: the write of lastSubmitted (null: read from the store)
     private long saveSeq;               // turn: numbers serialisations, so the saver knows which write covers which
@@ -678,6 +679,11 @@ final class ActorCell<S, V> {
 
     /** Saver thread: serialises the state if it changed, or returns null, or {@link #BUSY}. */
     StateSaver.PendingWrite serializeIfDirty() {
+        if (!dirty) {
+            // Written by the reply that changed it (or unchanged): no need to wait for the turn. Should it turn dirty
+            // now, it was queued again when queuedForSave was cleared before this read.
+            return null;
+        }
         if (!tryTurn()) {
             return BUSY;
         }
