@@ -741,7 +741,9 @@ final class ActorCell<S, V> {
         }
         lastSubmitted = bytes;
         StateSaver.PendingWrite pending = new StateSaver.PendingWrite(this,
-                new StateWrite(id, generation, bytes, type.stateVersion()), new CompletableFuture<>(), seq);
+                new StateWrite(id, generation, bytes, type.stateVersion()),
+                // Every wait for it is bounded by this one timer (cheaper than a timed wait per waiter).
+                new CompletableFuture<Void>().orTimeout(runtime.saveTimeout().toNanos(), TimeUnit.NANOSECONDS), seq);
         lastSubmittedDone = pending.done();
         return pending;
     }
@@ -767,18 +769,22 @@ final class ActorCell<S, V> {
         return dirty ? submitLocked() : null;
     }
 
-    /** Waits (bounded by the save timeout) for a write; its failure becomes {@code actor.state_save_failed}. */
+    /**
+     * Waits for a write, bounded by the save timeout (the write's future fails when it passes: see
+     * {@link #serializeLocked}); its failure becomes {@code actor.state_save_failed}.
+     */
     private void awaitSave(CompletableFuture<Void> save) {
-        Duration timeout = runtime.saveTimeout();
         try {
-            save.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+            save.get();
         } catch (ExecutionException e) {
             if (e.getCause() instanceof ActorError error) {
                 throw error;
             }
+            if (e.getCause() instanceof TimeoutException) {
+                throw ActorErrors.stateSaveFailed(id,
+                        "it was not saved within " + runtime.saveTimeout().toMillis() + " ms", null);
+            }
             throw ActorErrors.stateSaveFailed(id, ActorErrors.shortReason(e.getCause()), e.getCause());
-        } catch (TimeoutException e) {
-            throw ActorErrors.stateSaveFailed(id, "it was not saved within " + timeout.toMillis() + " ms", null);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw ActorErrors.stateSaveFailed(id, "interrupted while waiting for the save", e);
