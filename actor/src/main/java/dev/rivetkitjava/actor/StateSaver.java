@@ -62,7 +62,7 @@ final class StateSaver implements AutoCloseable {
 
     private final ActorStore store;
     private final long intervalNanos;
-    private final Duration closeTimeout;
+    private final Duration closeTimeout; // the save timeout
     private final ConcurrentLinkedQueue<ActorCell<?, ?>> dirtyCells = new ConcurrentLinkedQueue<>();
     private final ConcurrentLinkedQueue<PendingWrite> urgent = new ConcurrentLinkedQueue<>();
     private final ConcurrentLinkedQueue<Failure> failuresSeen = new ConcurrentLinkedQueue<>();
@@ -72,6 +72,8 @@ final class StateSaver implements AutoCloseable {
     private final Set<ActorCell<?, ?>> failing = ConcurrentHashMap.newKeySet();
     /** Why the last store transaction failed; null once one succeeds. */
     private volatile String lastStoreFailure;
+    /** When the transaction under way started ({@link System#nanoTime()}), or 0 between transactions. */
+    private volatile long commitStarted;
     private final Thread thread;
     private volatile boolean closing;
     private final LongAdder batches = new LongAdder();
@@ -249,12 +251,14 @@ final class StateSaver implements AutoCloseable {
     private RuntimeException tryCommit(List<PendingWrite> batch) {
         Set<String> skipped;
         long start = System.nanoTime();
+        commitStarted = start;
         try {
             skipped = store.saveStates(batch.stream().map(PendingWrite::write).toList());
         } catch (RuntimeException e) {
             lastStoreFailure = ActorErrors.shortReason(e);
             return e;
         } finally {
+            commitStarted = 0;
             nanos.add(System.nanoTime() - start);
         }
         lastStoreFailure = null;
@@ -368,8 +372,16 @@ final class StateSaver implements AutoCloseable {
         return failing.size();
     }
 
-    /** Failing while an actor's saves fail or the last store transaction failed. */
+    /**
+     * Failing while an actor's saves fail, the last store transaction failed, or the one under way has taken longer
+     * than the save timeout (a store that hangs).
+     */
     RuntimeHealth health() {
+        long started = commitStarted;
+        if (started != 0 && System.nanoTime() - started > closeTimeout.toNanos()) {
+            return RuntimeHealth.failing("a state save has waited for the store for "
+                    + java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started) + " ms");
+        }
         int actors = failing.size();
         if (actors > 0) {
             String reason = failing.stream().map(cell -> cell.saveFailure).filter(r -> r != null).findFirst()

@@ -141,6 +141,25 @@ class SaveFailureTest {
     }
 
     @Test
+    void aReplyWaitsForItsSaveAtMostTheSaveTimeout() throws Exception {
+        try (Registry registry = registry(Duration.ofMillis(300))) {
+            ActorHandle actor = registry.actor("counter").getOrCreate(ActorKey.of("a"));
+            String id = actor.resolve();
+            assertThat(actor.action("peek", Integer.class)).isZero();
+            store.blockSaves(); // a store that hangs (locked by another process, a stuck disk)
+            long start = System.nanoTime();
+            assertSaveFailed(() -> actor.action("increment", Integer.class), "it was not saved within 300 ms");
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
+            assertThat(actor.action("peek", Integer.class)).isEqualTo(1); // kept in memory
+            await().atMost(Duration.ofSeconds(5)).until(() -> !registry.health().ok());
+            assertThat(registry.health().reason()).startsWith("a state save has waited for the store for ");
+            store.unblockSaves();
+            await().atMost(Duration.ofSeconds(5)).until(() -> storedCount(id) == 1);
+            assertThat(registry.health()).isEqualTo(RuntimeHealth.OK);
+        }
+    }
+
+    @Test
     void waitingRepliesShareOneTransaction() throws Exception {
         try (Registry registry = registry(Duration.ofSeconds(30))) {
             List<ActorHandle> actors = new ArrayList<>();
