@@ -14,8 +14,8 @@ import java.util.Locale;
  * @param maxActions  stop the actions scenario after this many actions in all (0: run for the duration)
  * @param events      broadcast: increments to send (0: rate × duration)
  * @param rate        broadcast: increments per second (0: the goal, 200 000 deliveries/s ÷ viewers)
- * @param actor       actions: the actor type, {@code counter} (replies after the save) or {@code counter-fast}
- *                    (replies before it, {@code replyBeforeSave})
+ * @param actor       actions and broadcast: the actor type, {@code counter} (replies after the save) or
+ *                    {@code counter-fast} (replies before it, {@code replyBeforeSave})
  */
 record LoadOptions(
         String endpoint,
@@ -49,7 +49,7 @@ record LoadOptions(
               --scenario actions|broadcast|idle|all  (all: the bin/bench suite)
               --connections N     actions: connections (default 16); idle: connections (default 10000)
               --shared-key        actions: every connection on one counter key (default: a key each)
-              --actor counter|counter-fast  actions: the actor type (default counter, whose replies wait for the
+              --actor counter|counter-fast  actions, broadcast: the actor type (default counter, whose replies wait for the
                                   durable save; counter-fast replies before it, as replyBeforeSave does)
               --viewers V         broadcast: subscribed viewers (default 100)
               --rate R            broadcast: increments/s (default 200000 / viewers, the goal)
