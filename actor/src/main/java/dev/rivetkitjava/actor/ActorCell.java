@@ -42,7 +42,7 @@ final class ActorCell<S, V> {
     private static final Logger log = LoggerFactory.getLogger(ActorCell.class);
 
     /** {@link #serializeIfDirty} could not take the turn in time; try again next round. */
-    static final StateSaver.PendingWrite BUSY = new StateSaver.PendingWrite(null, null, null);
+    static final StateSaver.PendingWrite BUSY = new StateSaver.PendingWrite(null, null, null, 0);
     /** Marks a call that met a stopped activation and must look the actor up again. */
     static final Object RETRY = new Object();
 
@@ -62,6 +62,8 @@ final class ActorCell<S, V> {
     private final CompletableFuture<Void> stopped = new CompletableFuture<>();
     /** Completed when the stop begins: {@code c.abortSignal()}. */
     private final CompletableFuture<Void> aborted = new CompletableFuture<>();
+    /** Completes when the current stop attempt ends: stopped, or postponed because the state could not be saved. */
+    private volatile CompletableFuture<Void> stopAttempt = stopped;
     private final ContextImpl hooks = new ContextImpl(null, NO_DEADLINE);
     private final Map<String, ConnImpl> conns = new ConcurrentHashMap<>();
     private final AtomicInteger keepAwake = new AtomicInteger();
@@ -78,8 +80,13 @@ final class ActorCell<S, V> {
     private S state;                    // turn
     private int inflight;               // turn
     private int wakefulConns;           // turn: connections that keep the actor awake (not hibernatable)
-    private boolean dirty;              // turn
+    /** Turn; volatile so the saver can skip a clean cell without taking its turn (a reply saved it already). */
+    private volatile boolean dirty;
     private byte[] lastSubmitted;       // turn: the newest bytes handed to the saver
+    private CompletableFuture<Void> lastSubmittedDone; // turn: the write of lastSubmitted (null: read from the store)
+    private long saveSeq;               // turn: numbers serialisations, so the saver knows which write covers which
+    /** Why this actor's saves fail, while they do (its state is kept in memory and retried); null when saving works. */
+    volatile String saveFailure;
     private long lastActivityMillis;    // turn
     private Runnable sleepTimer;        // turn
     private StopReason requestedStop;   // turn
@@ -171,52 +178,75 @@ final class ActorCell<S, V> {
      * @return false when this activation is stopping or stopped (the turn is then not held)
      */
     private boolean enter(long deadline, String what) {
-        acquire(deadline, what);
-        while (starting != null) {
-            // The start awaits something (c.await in createVars or onWake): wait for it to end, as JS callers do.
-            CompletableFuture<Void> started = starting;
-            turn.unlock();
-            try {
-                if (deadline == NO_DEADLINE) {
-                    started.get();
-                } else {
-                    started.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-                }
-            } catch (ExecutionException ignored) {
-                // the start failed: the status below says so
-            } catch (TimeoutException e) {
-                throw ActorErrors.actionTimedOut(what);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw ActorErrors.actionTimedOut(what);
-            }
+        while (true) {
             acquire(deadline, what);
-        }
-        if (status == Status.STARTING) {
-            CompletableFuture<Void> started = new CompletableFuture<>();
-            starting = started;
-            try {
-                startLocked();
-                starting = null;
-                started.complete(null);
-            } catch (Throwable e) {
-                starting = null;
-                started.completeExceptionally(e);
-                status = Status.STOPPED;
-                vars = null;
-                state = null;
-                runtime.forget(this);
-                stopped.complete(null);
+            while (starting != null) {
+                // The start awaits something (c.await in createVars or onWake): wait for it to end, as JS callers do.
+                CompletableFuture<Void> started = starting;
                 turn.unlock();
-                throw runtime.toActorError(e, this, "start");
+                try {
+                    if (deadline == NO_DEADLINE) {
+                        started.get();
+                    } else {
+                        started.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+                    }
+                } catch (ExecutionException ignored) {
+                    // the start failed: the status below says so
+                } catch (TimeoutException e) {
+                    throw ActorErrors.actionTimedOut(what);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw ActorErrors.actionTimedOut(what);
+                }
+                acquire(deadline, what);
             }
-        }
-        if (status != Status.AWAKE) {
+            if (status == Status.STARTING) {
+                CompletableFuture<Void> started = new CompletableFuture<>();
+                starting = started;
+                try {
+                    startLocked();
+                    starting = null;
+                    started.complete(null);
+                } catch (Throwable e) {
+                    starting = null;
+                    started.completeExceptionally(e);
+                    status = Status.STOPPED;
+                    vars = null;
+                    state = null;
+                    runtime.forget(this);
+                    runtime.saver().stopped(this);
+                    stopped.complete(null);
+                    turn.unlock();
+                    throw runtime.toActorError(e, this, "start");
+                }
+            }
+            if (status == Status.AWAKE) {
+                return true;
+            }
+            CompletableFuture<Void> attempt = stopAttempt;
             turn.unlock();
-            stopped.join();
-            return false;
+            awaitStopAttempt(attempt, deadline, what);
+            if (stopped.isDone()) {
+                return false;
+            }
+            // The stop was postponed (the state could not be saved before sleep): the actor is awake again.
         }
-        return true;
+    }
+
+    /** Waits for a stop under way to end, within the call's deadline (or the longest a stop can take). */
+    private void awaitStopAttempt(CompletableFuture<Void> attempt, long deadline, String what) {
+        long waitNanos = deadline != NO_DEADLINE ? Math.max(0, deadline - System.nanoTime())
+                : runtime.stopGracePeriod().plus(runtime.saveTimeout().multipliedBy(2)).plusSeconds(10).toNanos();
+        try {
+            attempt.get(waitNanos, TimeUnit.NANOSECONDS);
+        } catch (ExecutionException ignored) {
+            // a stop attempt only completes normally
+        } catch (TimeoutException e) {
+            throw deadline != NO_DEADLINE ? ActorErrors.actionTimedOut(what) : ActorErrors.stopped(id);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw ActorErrors.actionTimedOut(what);
+        }
     }
 
     private void acquire(long deadline, String what) {
@@ -242,8 +272,10 @@ final class ActorCell<S, V> {
         if (action == null) {
             throw ActorErrors.actionNotFound(call.name());
         }
-        Duration timeout = action.options() != null ? action.options().timeout() : defaultActionTimeout();
-        return runTurn(call.name(), deadline(startNanos, timeout), conn, call.idempotencyKey(),
+        ActionOptions options = action.options();
+        Duration timeout = options != null && options.timeout() != null ? options.timeout() : defaultActionTimeout();
+        boolean waitsForSave = !type.repliesBeforeSave() && (options == null || !options.repliesBeforeSave());
+        return runTurn(call.name(), deadline(startNanos, timeout), conn, call.idempotencyKey(), waitsForSave,
                 c -> action.handler().call(c, new ActionArgs(call.args(), runtime.json())));
     }
 
@@ -254,7 +286,7 @@ final class ActorCell<S, V> {
             throw routeNotFound("/request" + request.path());
         }
         return runTurn("onRequest", deadline(startNanos, defaultActionTimeout()), null, null,
-                c -> handler.handle(c, request));
+                !type.repliesBeforeSave(), c -> handler.handle(c, request));
     }
 
     private Duration defaultActionTimeout() {
@@ -276,12 +308,19 @@ final class ActorCell<S, V> {
         Object run(ActionContext<S, V> c) throws Exception;
     }
 
-    /** Runs {@code work} in a turn of its own, counted as running work; {@link #RETRY} if this activation stopped. */
-    private Object runTurn(String what, long deadline, ConnImpl conn, String idempotencyKey, TurnWork<S, V> work) {
+    /**
+     * Runs {@code work} in a turn of its own, counted as running work; {@link #RETRY} if this activation stopped. With
+     * {@code waitsForSave}, the reply waits (the turn released, so other calls run and join the same transaction)
+     * until the state as the work left it is durable.
+     */
+    private Object runTurn(String what, long deadline, ConnImpl conn, String idempotencyKey, boolean waitsForSave,
+                           TurnWork<S, V> work) {
         if (!enter(deadline, what)) {
             return RETRY;
         }
         CompletableFuture<Object> outcome = null;
+        boolean inCode = false;
+        boolean holding = true;
         try {
             if (conn != null && conn.closed) {
                 throw ActorErrors.invalidRequest("The connection is closed.", null);
@@ -289,31 +328,48 @@ final class ActorCell<S, V> {
             if (idempotencyKey != null) {
                 CompletableFuture<Object> earlier = recentCalls().get(idempotencyKey);
                 if (earlier != null) {
+                    holding = false;
                     return awaitEarlierCall(earlier, deadline, what);
                 }
                 outcome = new CompletableFuture<>();
                 recentCalls.put(idempotencyKey, outcome);
             }
+            Object result;
+            CompletableFuture<Void> save = null;
             inflight++;
             try {
-                Object result = work.run(new ContextImpl(conn, deadline));
-                if (outcome != null) {
-                    outcome.complete(result);
+                inCode = true;
+                result = work.run(new ContextImpl(conn, deadline));
+                inCode = false;
+                if (waitsForSave) {
+                    save = durableSaveLocked();
                 }
-                return result;
             } finally {
                 inflight--;
                 lastActivityMillis = runtime.clock().nowMillis();
                 afterWorkLocked();
             }
+            if (save != null) {
+                // Other calls run meanwhile, and join the same transaction.
+                holding = false;
+                turn.unlock();
+                awaitSave(save);
+            }
+            if (outcome != null) {
+                outcome.complete(result);
+            }
+            return result;
         } catch (Exception | StackOverflowError e) {
             ActorError error = runtime.toActorError(e, this, what);
+            if (inCode && !(e instanceof ActorError)) {
+                error = new ActorErrors.CodeFailed(error);
+            }
             if (outcome != null) {
                 outcome.completeExceptionally(error);
             }
             throw error;
         } finally {
-            if (turn.isHeldByCurrentThread()) {
+            if (holding) {
                 turn.unlock();
             }
         }
@@ -607,68 +663,141 @@ final class ActorCell<S, V> {
         }
     }
 
+    /** A state that cannot be serialised: serialisation {@code seq} failed for {@code reason}. */
+    static final class SerializationFailed extends RuntimeException {
+        final long seq;
+        final String reason;
+
+        SerializationFailed(long seq, String reason, Throwable cause) {
+            super(reason, cause, false, false);
+            this.seq = seq;
+            this.reason = reason;
+        }
+    }
+
+    boolean isStopped() {
+        return status == Status.STOPPED;
+    }
+
     /** Saver thread: serialises the state if it changed, or returns null, or {@link #BUSY}. */
     StateSaver.PendingWrite serializeIfDirty() {
-        try {
-            if (!turn.tryLock(5, TimeUnit.MILLISECONDS)) {
-                return BUSY;
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+        if (!dirty) {
+            // Written by the reply that changed it (or unchanged): no need to wait for the turn. Should it turn dirty
+            // now, it was queued again when queuedForSave was cleared before this read.
+            return null;
+        }
+        if (!tryTurn()) {
             return BUSY;
         }
         try {
             if (!dirty || status == Status.STOPPED || status == Status.STARTING) {
                 return null;
             }
-            dirty = false;
-            StateWrite write = stateWriteLocked();
-            return write == null ? null : new StateSaver.PendingWrite(this, write, new CompletableFuture<>());
+            return serializeLocked(false);
         } finally {
             turn.unlock();
         }
     }
 
-    /** The state as bytes to write, or null when the store already has (or will have) exactly these bytes. */
-    private StateWrite stateWriteLocked() {
-        byte[] bytes = runtime.json().write(state);
-        if (Arrays.equals(bytes, lastSubmitted)) {
+    /** Saver thread, for a failing actor: its current state, written even if unchanged; null once stopped. */
+    StateSaver.PendingWrite serializeForRetry() {
+        if (!tryTurn()) {
+            return BUSY;
+        }
+        try {
+            if (status == Status.STOPPED || status == Status.STARTING) {
+                return null;
+            }
+            return serializeLocked(true);
+        } finally {
+            turn.unlock();
+        }
+    }
+
+    private boolean tryTurn() {
+        try {
+            return turn.tryLock(5, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    /**
+     * Turn held: the state as a write for the saver, or null when the newest write handed to the saver has exactly
+     * these bytes (and has not failed). A state that cannot be serialised throws {@link SerializationFailed} and
+     * stays dirty.
+     */
+    private StateSaver.PendingWrite serializeLocked(boolean evenIfUnchanged) {
+        long seq = ++saveSeq;
+        byte[] bytes;
+        try {
+            bytes = runtime.json().write(state);
+        } catch (RuntimeException | StackOverflowError e) {
+            throw new SerializationFailed(seq, ActorErrors.shortReason(e), e);
+        }
+        dirty = false;
+        boolean lastFailed = lastSubmittedDone != null && lastSubmittedDone.isCompletedExceptionally();
+        if (!evenIfUnchanged && !lastFailed && Arrays.equals(bytes, lastSubmitted)) {
             return null;
         }
         lastSubmitted = bytes;
-        return new StateWrite(id, generation, bytes, type.stateVersion());
+        StateSaver.PendingWrite pending = new StateSaver.PendingWrite(this,
+                new StateWrite(id, generation, bytes, type.stateVersion()),
+                // Every wait for it is bounded by this one timer (cheaper than a timed wait per waiter).
+                new CompletableFuture<Void>().orTimeout(runtime.saveTimeout().toNanos(), TimeUnit.NANOSECONDS), seq);
+        lastSubmittedDone = pending.done();
+        return pending;
     }
 
-    /** Writes the state durably before returning. Turn held. */
-    private void saveNowLocked() {
-        dirty = false;
-        StateWrite write = stateWriteLocked();
-        if (write == null) {
-            return;
-        }
+    /** Turn held: serialises and queues the state; the write that makes it durable, or null if it is already. */
+    private CompletableFuture<Void> submitLocked() {
+        StateSaver.PendingWrite pending;
         try {
-            runtime.saver().submitUrgent(this, write).get();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while saving the state of actor " + id, e);
+            pending = serializeLocked(false);
+        } catch (SerializationFailed e) {
+            runtime.saver().serializationFailed(this, e.seq, e.reason);
+            throw ActorErrors.stateSaveFailed(id, e.reason, e.getCause());
+        }
+        if (pending != null) {
+            return runtime.saver().submit(pending);
+        }
+        CompletableFuture<Void> newest = lastSubmittedDone;
+        return newest == null || (newest.isDone() && !newest.isCompletedExceptionally()) ? null : newest;
+    }
+
+    /** Turn held, after an action: the write a durable reply waits for, or null if the action changed nothing. */
+    private CompletableFuture<Void> durableSaveLocked() {
+        return dirty ? submitLocked() : null;
+    }
+
+    /**
+     * Waits for a write, bounded by the save timeout (the write's future fails when it passes: see
+     * {@link #serializeLocked}); its failure becomes {@code actor.state_save_failed}.
+     */
+    private void awaitSave(CompletableFuture<Void> save) {
+        try {
+            save.get();
         } catch (ExecutionException e) {
             if (e.getCause() instanceof ActorError error) {
                 throw error;
             }
-            throw new IllegalStateException("saving the state of actor " + id + " failed", e.getCause());
+            if (e.getCause() instanceof TimeoutException) {
+                throw ActorErrors.stateSaveFailed(id,
+                        "it was not saved within " + runtime.saveTimeout().toMillis() + " ms", null);
+            }
+            throw ActorErrors.stateSaveFailed(id, ActorErrors.shortReason(e.getCause()), e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw ActorErrors.stateSaveFailed(id, "interrupted while waiting for the save", e);
         }
     }
 
-    /** Saver thread: the write failed; make sure the state is written again. */
-    void saveFailed() {
-        turn.lock();
-        try {
-            lastSubmitted = null;
-            if (status == Status.AWAKE) {
-                markDirtyLocked();
-            }
-        } finally {
-            turn.unlock();
+    /** Writes the state durably before returning (bounded by the save timeout). Turn held. */
+    private void saveNowLocked() {
+        CompletableFuture<Void> save = submitLocked();
+        if (save != null) {
+            awaitSave(save);
         }
     }
 
@@ -695,7 +824,13 @@ final class ActorCell<S, V> {
         if (status != Status.AWAKE) {
             return;
         }
+        if (reason == StopReason.SLEEP && saveFailure != null) {
+            // Its saves fail: sleeping would drop the state that only memory holds.
+            postponeSleepLocked(saveFailure);
+            return;
+        }
         status = Status.STOPPING;
+        stopAttempt = new CompletableFuture<>();
         cancelSleepTimerLocked();
         // Off the turn: listeners may take it (c.withTurn) while the stop waits for running actions.
         Thread.ofVirtual().name("actor-abort-" + id).start(() -> aborted.complete(null));
@@ -725,36 +860,99 @@ final class ActorCell<S, V> {
                 actorLog.error("{} of actor {} failed", reason == StopReason.DESTROY ? "onDestroy" : "onSleep", id, e);
             }
         }
+        boolean postponed = false;
         try {
-            if (reason == StopReason.DESTROY) {
-                runtime.store().delete(id);
-            } else if (reason != StopReason.FENCED) {
-                saveNowLocked();
+            switch (reason) {
+                case DESTROY -> runtime.store().delete(id);
+                case SLEEP -> {
+                    try {
+                        saveNowLocked();
+                    } catch (ActorError e) {
+                        if (!isSaveFailure(e)) {
+                            throw e;
+                        }
+                        // Stay awake with the state in memory; onSleep runs again at the next attempt.
+                        status = Status.AWAKE;
+                        postponed = true;
+                        postponeSleepLocked(e.getMessage());
+                    }
+                }
+                case SHUTDOWN -> saveBeforeShutdownLocked();
+                case FENCED -> {
+                }
             }
         } catch (RuntimeException e) {
             log.error("actor {} could not save its state while stopping ({})", id, reason, e);
         } finally {
-            // A lifecycle error, which the official client answers by reconnecting (and so waking the actor).
-            ActorError closing = reason == StopReason.DESTROY
-                    ? new ActorError("actor", "destroyed", "The actor was destroyed.")
-                    : ActorErrors.stopped(id);
-            for (ConnImpl conn : conns.values()) {
-                if (reason == StopReason.SLEEP && conn.hibernatable && !conn.closed) {
-                    runtime.hibernate(id, conn);
-                } else {
-                    conn.closed = true;
-                    conn.sink.close(closing.getMessage(), closing);
+            CompletableFuture<Void> attempt = stopAttempt;
+            if (!postponed) {
+                finishStopLocked(reason);
+            }
+            attempt.complete(null);
+        }
+    }
+
+    private static boolean isSaveFailure(ActorError error) {
+        return error.group().equals("actor") && error.code().equals("state_save_failed");
+    }
+
+    /** Turn held: sleep waits until the state is saved; the actor stays awake and tries again later. */
+    private void postponeSleepLocked(String why) {
+        if (requestedStop == StopReason.SLEEP) {
+            requestedStop = null;
+        }
+        log.debug("actor {} ({} {}) does not sleep yet, its state is not saved: {}", id, type.name(), key, why);
+        lastActivityMillis = runtime.clock().nowMillis();
+        armSleepTimerLocked();
+    }
+
+    /**
+     * Turn held, at shutdown: saves the state, retrying with back-off while saves fail, for at most the save timeout;
+     * then says plainly what is lost.
+     */
+    private void saveBeforeShutdownLocked() {
+        long end = System.nanoTime() + runtime.saveTimeout().toNanos();
+        long delay = StateSaver.FIRST_RETRY_NANOS;
+        while (true) {
+            try {
+                saveNowLocked();
+                return;
+            } catch (ActorError e) {
+                if (!isSaveFailure(e) || System.nanoTime() + delay >= end) {
+                    String reason = saveFailure != null ? saveFailure : e.getMessage();
+                    log.error("actor {} ({} {}) stops with its latest state NOT saved ({}); the store keeps the state it "
+                            + "saved last, and the changes since are lost", id, type.name(), key, reason);
+                    return;
                 }
             }
-            conns.clear();
-            wakefulConns = 0;
-            vars = null;
-            state = null;
-            status = Status.STOPPED;
-            runtime.forget(this);
-            stopped.complete(null);
-            log.debug("actor {} ({} {}) stopped: {}", id, type.name(), key, reason);
+            java.util.concurrent.locks.LockSupport.parkNanos(delay);
+            delay = Math.min(delay * 2, StateSaver.MAX_RETRY_NANOS);
         }
+    }
+
+    /** Turn held: the activation is over; connections are closed or hibernated and the directory forgets it. */
+    private void finishStopLocked(StopReason reason) {
+        // A lifecycle error, which the official client answers by reconnecting (and so waking the actor).
+        ActorError closing = reason == StopReason.DESTROY
+                ? new ActorError("actor", "destroyed", "The actor was destroyed.")
+                : ActorErrors.stopped(id);
+        for (ConnImpl conn : conns.values()) {
+            if (reason == StopReason.SLEEP && conn.hibernatable && !conn.closed) {
+                runtime.hibernate(id, conn);
+            } else {
+                conn.closed = true;
+                conn.sink.close(closing.getMessage(), closing);
+            }
+        }
+        conns.clear();
+        wakefulConns = 0;
+        vars = null;
+        state = null;
+        status = Status.STOPPED;
+        runtime.forget(this);
+        runtime.saver().stopped(this);
+        stopped.complete(null);
+        log.debug("actor {} ({} {}) stopped: {}", id, type.name(), key, reason);
     }
 
     /** Makes sure this activation has started; false if it stopped first. */

@@ -44,6 +44,27 @@ final class ActorErrors {
                 Map.of("actorId", actorId), cause);
     }
 
+    /** A durable reply could not be given: the state is kept in memory and its save retried. */
+    static ActorError stateSaveFailed(String actorId, String reason, Throwable cause) {
+        return new ActorError("actor", "state_save_failed",
+                "The actor's state could not be saved: " + reason + "; it is kept in memory and retried.",
+                Map.of("actorId", actorId), cause);
+    }
+
+    /** A short reason for a save failure, for messages and logs: the root cause's message, trimmed. */
+    static String shortReason(Throwable error) {
+        Throwable root = error;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        String message = root.getMessage() == null ? root.getClass().getSimpleName() : root.getMessage();
+        if (root != error && error.getMessage() != null && error.getMessage().startsWith("cannot write JSON")) {
+            message = "the state cannot be serialised (" + message + ")";
+        }
+        message = message.replaceAll("\\s+", " ").strip();
+        return message.length() > 200 ? message.substring(0, 197) + "..." : message;
+    }
+
     static ActorError stopped(String actorId) {
         return new ActorError("actor", "stopped", "This actor instance has stopped; call it again to wake it.",
                 Map.of("actorId", actorId), null);
@@ -53,6 +74,13 @@ final class ActorErrors {
         return new ActorError("actor", "fenced",
                 "Another activation of this actor took over; this one stopped without saving.",
                 Map.of("actorId", actorId), null);
+    }
+
+    /** What a caller sees when the actor's own code threw (not the runtime): it marks a user-caused failure. */
+    static final class CodeFailed extends ActorError {
+        CodeFailed(ActorError error) {
+            super(error.group(), error.code(), error.getMessage(), error.metadata(), error.getCause());
+        }
     }
 
     static ActorError internal(Throwable cause) {

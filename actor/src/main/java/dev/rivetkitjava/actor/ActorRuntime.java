@@ -38,12 +38,17 @@ final class ActorRuntime implements Placement {
     private final Duration defaultSleepTimeout;
     private final Duration defaultActionTimeout;
     private final Duration stopGracePeriod;
+    private final Duration saveTimeout;
     private final boolean exposeInternalErrors;
     private final ConcurrentHashMap<String, ActorCell<?, ?>> cells = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<NameKey, String> idsByKey = new ConcurrentHashMap<>();
     /** Connections that stay open while their actor sleeps, by actor id; they rejoin it when it wakes. */
     private final ConcurrentHashMap<String, List<ActorCell.ConnImpl>> hibernated = new ConcurrentHashMap<>();
     private volatile boolean closed;
+    /** Failed attempts of scheduled events being retried, by event id. */
+    private final ConcurrentHashMap<String, Integer> scheduleAttempts = new ConcurrentHashMap<>();
+    static final long SCHEDULE_FIRST_RETRY_MILLIS = 1_000;
+    static final long SCHEDULE_MAX_RETRY_MILLIS = 300_000;
 
     ActorRuntime(Registry.Builder config) {
         this.types = Map.copyOf(config.types);
@@ -53,8 +58,9 @@ final class ActorRuntime implements Placement {
         this.defaultSleepTimeout = config.sleepTimeout;
         this.defaultActionTimeout = config.actionTimeout;
         this.stopGracePeriod = config.stopGracePeriod;
+        this.saveTimeout = config.saveTimeout;
         this.exposeInternalErrors = config.exposeInternalErrors;
-        this.saver = new StateSaver(store, config.saveInterval);
+        this.saver = new StateSaver(store, config.saveInterval, config.saveTimeout);
         for (ActorAlarm alarm : store.alarms()) {
             armAlarm(alarm.actorId(), alarm.fireAtMillis());
         }
@@ -92,11 +98,20 @@ final class ActorRuntime implements Placement {
         return stopGracePeriod;
     }
 
+    Duration saveTimeout() {
+        return saveTimeout;
+    }
+
     @Override
     public RuntimeStats stats() {
         int hibernating = hibernated.values().stream().mapToInt(List::size).sum();
         return new RuntimeStats(cells.size(), hibernating, saver.batches(), saver.writes(), saver.nanos(),
-                saver.failures());
+                saver.failures(), saver.failingActors());
+    }
+
+    @Override
+    public RuntimeHealth health() {
+        return saver.health();
     }
 
     // ---------------------------------------------------------------- Placement
@@ -283,14 +298,27 @@ final class ActorRuntime implements Placement {
     }
 
     /**
-     * Runs the actor's due scheduled calls (waking it), each removed from the store once it ran. A duplicate timer
-     * for the same event finds it gone, or deduplicated by the call's idempotency key while it runs.
+     * Runs the actor's due scheduled calls (waking it), at least once each: an event is removed from the store once
+     * its call succeeded or failed in the actor's own code (a {@link UserError} or an exception it threw). A call
+     * that did not get to run or finish (a timeout, a failed wake, a shutdown, a save that failed) fires again with
+     * back-off; an event whose action no longer exists is reported and dropped. A duplicate timer for the same event
+     * finds it gone, or deduplicated by the call's idempotency key while it runs.
      */
     private void fireDue(String actorId) {
         if (closed) {
             return;
         }
-        ActorRecord record = store.findById(actorId).orElse(null);
+        ActorRecord record;
+        List<ScheduledEvent> events;
+        try {
+            record = store.findById(actorId).orElse(null);
+            events = record == null ? List.of() : store.schedules(actorId);
+        } catch (RuntimeException e) {
+            log.error("the scheduled calls of actor {} could not be read; trying again in {} ms", actorId,
+                    SCHEDULE_FIRST_RETRY_MILLIS, e);
+            armAlarm(actorId, clock.nowMillis() + SCHEDULE_FIRST_RETRY_MILLIS);
+            return;
+        }
         if (record == null) {
             return;
         }
@@ -299,21 +327,71 @@ final class ActorRuntime implements Placement {
             return;
         }
         long now = clock.nowMillis();
-        for (ScheduledEvent event : store.schedules(actorId)) {
+        for (ScheduledEvent event : events) {
             if (event.fireAtMillis() > now) {
                 // After a restart only each actor's earliest event was armed: arm the next one now.
                 armAlarm(actorId, event.fireAtMillis());
                 break;
             }
-            try {
-                invoke(new ActorQuery.ById(actorId), new ActionCall(event.action(), readArgs(event), "schedule:" + event.id()));
-            } catch (ActorError e) {
+            fire(event);
+        }
+    }
+
+    private void fire(ScheduledEvent event) {
+        String actorId = event.actorId();
+        int attempt = scheduleAttempts.getOrDefault(event.id(), 0);
+        // A new key per attempt: the idempotency cache would answer a retry with the failed first outcome.
+        String idempotencyKey = "schedule:" + event.id() + (attempt == 0 ? "" : ":" + attempt);
+        boolean done;
+        try {
+            invoke(new ActorQuery.ById(actorId), new ActionCall(event.action(), readArgs(event), idempotencyKey));
+            done = true;
+        } catch (ActorError e) {
+            if (e.group().equals("user") || e instanceof ActorErrors.CodeFailed) {
                 log.error("scheduled call `{}` of actor {} failed: {}", event.action(), actorId, e.toString());
-            } catch (RuntimeException e) {
-                log.error("scheduled call `{}` of actor {} failed", event.action(), actorId, e);
-            } finally {
-                store.deleteSchedule(actorId, event.id());
+                done = true;
+            } else if (e.qualifiedCode().equals("actor.action_not_found")) {
+                log.warn("scheduled call `{}` of actor {} names an action that does not exist (any more); dropped",
+                        event.action(), actorId);
+                done = true;
+            } else if (e.qualifiedCode().equals("actor.not_found")) {
+                done = true; // the actor is gone, and its schedules with it
+            } else {
+                done = false;
+                retryLater(event, attempt, e.toString());
             }
+        } catch (RuntimeException e) {
+            log.error("scheduled call `{}` of actor {} failed", event.action(), actorId, e);
+            done = false;
+            retryLater(event, attempt, e.toString());
+        }
+        if (done) {
+            try {
+                store.deleteSchedule(actorId, event.id());
+                scheduleAttempts.remove(event.id());
+            } catch (RuntimeException e) {
+                log.error("scheduled call `{}` of actor {} ran, but its event could not be removed; it may run again",
+                        event.action(), actorId, e);
+                retryLater(event, attempt, e.toString());
+            }
+        }
+    }
+
+    /** Fires the event again after a back-off (1 s doubling to 5 min), moved in the store so a restart keeps it. */
+    private void retryLater(ScheduledEvent event, int attempt, String why) {
+        scheduleAttempts.put(event.id(), attempt + 1);
+        long delay = Math.min(SCHEDULE_MAX_RETRY_MILLIS, SCHEDULE_FIRST_RETRY_MILLIS << Math.min(attempt, 20));
+        long at = clock.nowMillis() + delay;
+        log.warn("scheduled call `{}` of actor {} did not complete ({}); it fires again in {} ms (attempt {})",
+                event.action(), event.actorId(), why, delay, attempt + 2);
+        try {
+            store.putSchedule(new ScheduledEvent(event.id(), event.actorId(), at, event.action(), event.args()));
+        } catch (RuntimeException e) {
+            log.warn("scheduled event {} of actor {} could not be moved to its retry time: {}", event.id(),
+                    event.actorId(), e.toString());
+        }
+        if (!closed) {
+            armAlarm(event.actorId(), at);
         }
     }
 

@@ -127,6 +127,7 @@ public final class ActorType<S, V> {
     private final int stateVersion;
     private final Duration sleepTimeout;
     private final Duration actionTimeout;
+    private final boolean repliesBeforeSave;
 
     private ActorType(Builder<S, V> b) {
         this.name = b.name;
@@ -151,6 +152,7 @@ public final class ActorType<S, V> {
         this.stateVersion = b.stateVersion;
         this.sleepTimeout = b.sleepTimeout;
         this.actionTimeout = b.actionTimeout;
+        this.repliesBeforeSave = b.repliesBeforeSave;
     }
 
     /** An actor type without vars. */
@@ -256,6 +258,11 @@ public final class ActorType<S, V> {
         return actionTimeout;
     }
 
+    /** Whether every action of this type replies before its state change is saved. */
+    boolean repliesBeforeSave() {
+        return repliesBeforeSave;
+    }
+
     /** Builds an {@link ActorType}; every setting but {@code createState} is optional. */
     public static final class Builder<S, V> {
         private final String name;
@@ -280,6 +287,7 @@ public final class ActorType<S, V> {
         private int stateVersion = 1;
         private Duration sleepTimeout;
         private Duration actionTimeout;
+        private boolean repliesBeforeSave;
 
         private Builder(String name, Class<S> stateType, Class<V> varsType) {
             if (name == null || name.isEmpty() || name.length() > 64) {
@@ -433,6 +441,17 @@ public final class ActorType<S, V> {
         /** Default timeout of this type's actions (default: the registry's, 60 s as in RivetKit). */
         public Builder<S, V> actionTimeout(Duration timeout) {
             this.actionTimeout = new ActionOptions(timeout).timeout();
+            return this;
+        }
+
+        /**
+         * Every action of this type replies as soon as it returns, before what it changed is saved (within the save
+         * interval, 100 ms by default), as {@link ActionOptions#replyBeforeSave()} does for one action. Faster; a crash
+         * in that window loses changes their callers saw acknowledged. By default a reply waits until what the action
+         * changed is durable.
+         */
+        public Builder<S, V> replyBeforeSave() {
+            this.repliesBeforeSave = true;
             return this;
         }
 

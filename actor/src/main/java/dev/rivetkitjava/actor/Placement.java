@@ -40,6 +40,11 @@ public interface Placement extends AutoCloseable {
     /** Counters about this placement, for metrics. */
     RuntimeStats stats();
 
+    /** Whether state saves work: failing while some actor's saves fail or the last store write failed. */
+    default RuntimeHealth health() {
+        return RuntimeHealth.OK;
+    }
+
     /** Stops every actor as for sleep (state saved) and releases resources. */
     @Override
     void close();

@@ -60,6 +60,19 @@ public final class Registry implements AutoCloseable {
         return placement;
     }
 
+    /** Counters about the runtime (awake actors, state saves and their failures), for metrics. */
+    public RuntimeStats stats() {
+        return placement.stats();
+    }
+
+    /**
+     * Whether state saves work: {@link RuntimeHealth#ok()} unless some actor's saves are failing (its state kept in
+     * memory and retried) or the last store write failed, with the reason.
+     */
+    public RuntimeHealth health() {
+        return placement.health();
+    }
+
     @Override
     public void close() {
         placement.close();
@@ -75,6 +88,7 @@ public final class Registry implements AutoCloseable {
         Duration actionTimeout = Duration.ofSeconds(60);
         Duration saveInterval = Duration.ofMillis(100);
         Duration stopGracePeriod = Duration.ofSeconds(15);
+        Duration saveTimeout = Duration.ofSeconds(30);
         boolean exposeInternalErrors;
 
         private Builder() {
@@ -119,6 +133,16 @@ public final class Registry implements AutoCloseable {
         /** Longest time between a state change and its durable save (default 100 ms). */
         public Builder saveInterval(Duration interval) {
             this.saveInterval = positive(interval, "saveInterval");
+            return this;
+        }
+
+        /**
+         * The longest wait for a state save (default 30 s): a reply waiting for its save, a save before sleep, and at
+         * shutdown the retries of an actor whose saves fail. A wait that passes it is an {@code
+         * actor.state_save_failed} error (the state stays in memory and is retried).
+         */
+        public Builder saveTimeout(Duration timeout) {
+            this.saveTimeout = positive(timeout, "saveTimeout");
             return this;
         }
 

@@ -3,10 +3,12 @@ package dev.rivetkitjava.actor;
 /**
  * Counters a runtime keeps about itself, for metrics.
  *
- * @param stateSaveBatches store transactions the state saver ran (each writes every changed actor it has)
- * @param stateWrites      actor states written
- * @param stateSaveNanos   time spent in those transactions
- * @param stateSaveFailures transactions that failed (their states are written again later)
+ * @param stateSaveBatches   store transactions the state saver ran (each writes every changed actor it has)
+ * @param stateWrites        actor states written
+ * @param stateSaveNanos     time spent in those transactions
+ * @param stateSaveFailures  actor state saves that failed: a store write or a serialisation (each is retried)
+ * @param stateSaveFailingActors actors whose latest state is not saved because their saves fail (kept awake and
+ *                           retried with back-off)
  */
 public record RuntimeStats(
         int awakeActors,
@@ -14,5 +16,6 @@ public record RuntimeStats(
         long stateSaveBatches,
         long stateWrites,
         long stateSaveNanos,
-        long stateSaveFailures) {
+        long stateSaveFailures,
+        int stateSaveFailingActors) {
 }

@@ -6,7 +6,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.rivetkitjava.actor.store.InMemoryActorStore;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
 class ScheduleTest {
@@ -110,5 +112,88 @@ class ScheduleTest {
             assertThatThrownBy(() -> registry.actor("bad").getOrCreate(ActorKey.of("a")).action("go", String.class))
                     .isInstanceOfSatisfying(ActorError.class, e -> assertThat(e.qualifiedCode()).isEqualTo("actor.action_not_found"));
         }
+    }
+
+    /** {@code tick} fails its first call as {@code firstCall} says, and succeeds after. */
+    private ActorType<Ticks, Void> flaky(String firstCall, AtomicInteger calls) {
+        return ActorType.builder("flaky", Ticks.class)
+                .createState(c -> new Ticks(new CopyOnWriteArrayList<>()))
+                .action("remind", c -> c.schedule().after(Duration.ofMinutes(1), "tick", "once", 1))
+                .actionWithArgs("tick", (c, args) -> {
+                    if (calls.incrementAndGet() == 1) {
+                        switch (firstCall) {
+                            case "hang" -> c.await(new CompletableFuture<>()); // times out
+                            case "user" -> throw new UserError("not now");
+                            case "throw" -> throw new IllegalStateException("a bug in the action");
+                            default -> throw new IllegalArgumentException(firstCall);
+                        }
+                    }
+                    String tick = args.get(0, String.class) + " x" + args.get(1, Integer.class);
+                    c.state().ticks().add(tick);
+                    fired.add(tick);
+                    return null;
+                }, ActionOptions.timeout(Duration.ofMillis(200)))
+                .action("pending", c -> c.schedule().list().size())
+                .build();
+    }
+
+    @Test
+    void aScheduledCallThatTimesOutFiresAgainAndThenSucceeds() {
+        ManualClock clock = new ManualClock();
+        AtomicInteger calls = new AtomicInteger();
+        try (Registry registry = Registry.builder().use(flaky("hang", calls)).store(store).clock(clock).build()) {
+            ActorHandle actor = registry.actor("flaky").getOrCreate(ActorKey.of("a"));
+            actor.action("remind", String.class);
+
+            clock.advance(Duration.ofMinutes(1)); // the call times out after 200 ms
+            assertThat(calls).hasValue(1);
+            assertThat(fired).isEmpty();
+            assertThat(actor.action("pending", Integer.class)).isEqualTo(1); // kept, to fire again
+
+            clock.advance(Duration.ofSeconds(1)); // the first retry's back-off
+            assertThat(calls).hasValue(2);
+            assertThat(fired).containsExactly("once x1");
+            assertThat(actor.action("pending", Integer.class)).isZero();
+            clock.advance(Duration.ofMinutes(10));
+            assertThat(calls).hasValue(2);
+        }
+    }
+
+    @Test
+    void aScheduledCallThatFailsInTheActorsOwnCodeIsNotRepeated() {
+        for (String failure : List.of("user", "throw")) {
+            ManualClock clock = new ManualClock();
+            AtomicInteger calls = new AtomicInteger();
+            try (Registry registry = Registry.builder().use(flaky(failure, calls)).store(new InMemoryActorStore())
+                    .clock(clock).build()) {
+                ActorHandle actor = registry.actor("flaky").getOrCreate(ActorKey.of("a"));
+                actor.action("remind", String.class);
+                clock.advance(Duration.ofMinutes(1));
+                assertThat(calls).as(failure).hasValue(1);
+                assertThat(actor.action("pending", Integer.class)).as(failure).isZero();
+                clock.advance(Duration.ofMinutes(10));
+                assertThat(calls).as(failure).hasValue(1);
+            }
+        }
+    }
+
+    @Test
+    void aScheduledCallWhoseActionNoLongerExistsIsDropped() {
+        ManualClock clock = new ManualClock();
+        try (Registry registry = Registry.builder().use(ticker()).store(store).clock(clock).build()) {
+            registry.actor("ticker").getOrCreate(ActorKey.of("a")).action("remind", String.class, new Reminder("x", 1));
+        }
+        // The next version of the code has no `tick` any more.
+        ActorType<Ticks, Void> withoutTick = ActorType.builder("ticker", Ticks.class)
+                .createState(c -> new Ticks(List.of()))
+                .action("pending", c -> c.schedule().list().size())
+                .build();
+        ManualClock restarted = new ManualClock(clock.nowMillis());
+        try (Registry registry = Registry.builder().use(withoutTick).store(store).clock(restarted).build()) {
+            restarted.advance(Duration.ofMinutes(1));
+            assertThat(registry.actor("ticker").get(ActorKey.of("a")).action("pending", Integer.class)).isZero();
+            assertThat(restarted.pendingTasks()).isLessThanOrEqualTo(1); // no retry armed (a sleep timer at most)
+        }
+        assertThat(fired).isEmpty();
     }
 }

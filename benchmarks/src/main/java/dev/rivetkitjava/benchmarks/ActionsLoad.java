@@ -97,9 +97,10 @@ final class ActionsLoad {
     static Result run(LoadTarget target, LoadClients clients, LoadOptions o) throws Exception {
         int n = o.connections();
         String run = LoadTool.runId();
-        String title = String.format("actions: %d connection%s, %s, %s, closed loop, increment(1)", n, n == 1 ? "" : "s",
-                o.sharedKey() ? "all on one key" : "a key each", o.encoding().wireName());
-        LoadClients.Opened opened = clients.open(n,
+        String title = String.format("actions: %d connection%s, %s, %s, closed loop, increment(1) on %s (%s)", n,
+                n == 1 ? "" : "s", o.sharedKey() ? "all on one key" : "a key each", o.encoding().wireName(), o.actor(),
+                o.actor().equals("counter-fast") ? "replies before the save" : "replies once durable");
+        LoadClients.Opened opened = clients.open(o.actor(), n,
                 i -> o.sharedKey() ? "load-" + run : "load-" + run + "-" + i, i -> null, 64, Duration.ofSeconds(60));
         List<ProtocolConnection> connections = opened.open();
         try {

@@ -107,16 +107,16 @@ final class BroadcastLoad {
         double rate = o.broadcastRate();
         String run = LoadTool.runId();
         String key = "load-" + run + "-broadcast";
-        String title = String.format("broadcast: %d viewers of one actor, %s, driver at %,.0f increments/s", v,
-                o.encoding().wireName(), rate);
+        String title = String.format("broadcast: %d viewers of one actor (%s), %s, driver at %,.0f increments/s", v,
+                o.actor(), o.encoding().wireName(), rate);
         Viewer[] viewers = new Viewer[v];
         for (int i = 0; i < v; i++) {
             viewers[i] = new Viewer();
         }
         // The driver first, so the actor exists before the viewers' getOrCreate.
-        LoadClients.Opened first = clients.open(1, i -> key, i -> null, 1, Duration.ofSeconds(60));
+        LoadClients.Opened first = clients.open(o.actor(), 1, i -> key, i -> null, 1, Duration.ofSeconds(60));
         LoadClients.Opened rest = first.failed() > 0 ? first
-                : clients.open(v, i -> key, i -> viewers[i], 64, Duration.ofSeconds(60));
+                : clients.open(o.actor(), v, i -> key, i -> viewers[i], 64, Duration.ofSeconds(60));
         List<ProtocolConnection> all = new ArrayList<>(first.connections());
         if (rest != first) {
             all.addAll(rest.connections());

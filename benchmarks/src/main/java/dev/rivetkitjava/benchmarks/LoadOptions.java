@@ -14,6 +14,8 @@ import java.util.Locale;
  * @param maxActions  stop the actions scenario after this many actions in all (0: run for the duration)
  * @param events      broadcast: increments to send (0: rate × duration)
  * @param rate        broadcast: increments per second (0: the goal, 200 000 deliveries/s ÷ viewers)
+ * @param actor       actions and broadcast: the actor type, {@code counter} (replies after the save) or
+ *                    {@code counter-fast} (replies before it, {@code replyBeforeSave})
  */
 record LoadOptions(
         String endpoint,
@@ -35,7 +37,8 @@ record LoadOptions(
         String jfr,
         int clients,
         String clientExecutor,
-        List<String> serverJvmArgs) {
+        List<String> serverJvmArgs,
+        String actor) {
 
     static final String USAGE = """
             LoadTool: RivetKit client-protocol load over WebSocket (loopback only).
@@ -46,6 +49,8 @@ record LoadOptions(
               --scenario actions|broadcast|idle|all  (all: the bin/bench suite)
               --connections N     actions: connections (default 16); idle: connections (default 10000)
               --shared-key        actions: every connection on one counter key (default: a key each)
+              --actor counter|counter-fast  actions, broadcast: the actor type (default counter, whose replies wait for the
+                                  durable save; counter-fast replies before it, as replyBeforeSave does)
               --viewers V         broadcast: subscribed viewers (default 100)
               --rate R            broadcast: increments/s (default 200000 / viewers, the goal)
               --events N          broadcast: increments in all (default rate × (warmup + duration))
@@ -84,6 +89,7 @@ record LoadOptions(
         int clients = 2;
         String clientExecutor = "direct";
         List<String> serverJvmArgs = List.of();
+        String actor = "counter";
         for (int i = 0; i < args.length; i++) {
             String name = args[i];
             if (name.equals("--shared-key")) {
@@ -121,6 +127,7 @@ record LoadOptions(
                 case "--clients" -> clients = positive(name, value);
                 case "--client-executor" -> clientExecutor = oneOf(name, value, "direct", "pool", "virtual");
                 case "--server-jvm" -> serverJvmArgs = List.of(value.trim().split("\\s+"));
+                case "--actor" -> actor = oneOf(name, value, "counter", "counter-fast");
                 default -> throw new IllegalArgumentException("unknown option " + name);
             }
         }
@@ -130,32 +137,38 @@ record LoadOptions(
         int defaultConnections = scenario.equals("idle") ? 10_000 : 16;
         return new LoadOptions(endpoint, encoding, scenario, connections == null ? defaultConnections : connections,
                 sharedKey, viewers, rate, events, duration, warmup, maxActions, actors, hold, server, store,
-                List.copyOf(pids), jfr, clients, clientExecutor, serverJvmArgs);
+                List.copyOf(pids), jfr, clients, clientExecutor, serverJvmArgs, actor);
     }
 
     LoadOptions withActions(int connections, boolean sharedKey) {
         return new LoadOptions(endpoint, encoding, "actions", connections, sharedKey, viewers, rate, events, duration,
-                warmup, maxActions, actors, hold, server, store, pids, jfr, clients, clientExecutor, serverJvmArgs);
+                warmup, maxActions, actors, hold, server, store, pids, jfr, clients, clientExecutor, serverJvmArgs, actor);
+    }
+
+    /** The actions scenario on another actor type ({@code counter} or {@code counter-fast}). */
+    LoadOptions withActor(String actor) {
+        return new LoadOptions(endpoint, encoding, scenario, connections, sharedKey, viewers, rate, events, duration,
+                warmup, maxActions, actors, hold, server, store, pids, jfr, clients, clientExecutor, serverJvmArgs, actor);
     }
 
     LoadOptions withBroadcast(int viewers) {
         return new LoadOptions(endpoint, encoding, "broadcast", connections, sharedKey, viewers, rate, events, duration,
-                warmup, maxActions, actors, hold, server, store, pids, jfr, clients, clientExecutor, serverJvmArgs);
+                warmup, maxActions, actors, hold, server, store, pids, jfr, clients, clientExecutor, serverJvmArgs, actor);
     }
 
     LoadOptions withIdle(int connections) {
         return new LoadOptions(endpoint, encoding, "idle", connections, sharedKey, viewers, rate, events, duration,
-                warmup, maxActions, actors, hold, server, store, pids, jfr, clients, clientExecutor, serverJvmArgs);
+                warmup, maxActions, actors, hold, server, store, pids, jfr, clients, clientExecutor, serverJvmArgs, actor);
     }
 
     LoadOptions withWarmup(Duration warmup) {
         return new LoadOptions(endpoint, encoding, scenario, connections, sharedKey, viewers, rate, events, duration,
-                warmup, maxActions, actors, hold, server, store, pids, jfr, clients, clientExecutor, serverJvmArgs);
+                warmup, maxActions, actors, hold, server, store, pids, jfr, clients, clientExecutor, serverJvmArgs, actor);
     }
 
     LoadOptions withDuration(Duration duration) {
         return new LoadOptions(endpoint, encoding, scenario, connections, sharedKey, viewers, rate, events, duration,
-                warmup, maxActions, actors, hold, server, store, pids, jfr, clients, clientExecutor, serverJvmArgs);
+                warmup, maxActions, actors, hold, server, store, pids, jfr, clients, clientExecutor, serverJvmArgs, actor);
     }
 
     /** Increments per second for the broadcast scenario. */

@@ -37,16 +37,22 @@ abstract sealed class LoadTarget implements AutoCloseable {
     record Count(int count) {
     }
 
-    static final ActorType<Count, Void> COUNTER = ActorType.builder("counter", Count.class)
-            .createState(c -> new Count(0))
-            .action("increment", Integer.class, (c, amount) -> {
-                int count = c.state().count() + (amount == null ? 1 : amount);
-                c.setState(new Count(count));
-                c.broadcast("newCount", count);
-                return count;
-            })
-            .action("getCount", c -> c.state().count())
-            .build();
+    static final ActorType<Count, Void> COUNTER = counter("counter").build();
+
+    /** The same counter replying before its state is saved ({@code replyBeforeSave}), to measure what waiting costs. */
+    static final ActorType<Count, Void> COUNTER_FAST = counter("counter-fast").replyBeforeSave().build();
+
+    private static ActorType.Builder<Count, Void> counter(String name) {
+        return ActorType.builder(name, Count.class)
+                .createState(c -> new Count(0))
+                .action("increment", Integer.class, (c, amount) -> {
+                    int count = c.state().count() + (amount == null ? 1 : amount);
+                    c.setState(new Count(count));
+                    c.broadcast("newCount", count);
+                    return count;
+                })
+                .action("getCount", c -> c.state().count());
+    }
 
     abstract String endpoint();
 
@@ -108,7 +114,7 @@ abstract sealed class LoadTarget implements AutoCloseable {
             Path dir = Files.createTempDirectory("rivetkit-load");
             ActorStore actorStore = store.equals("sqlite") ? SqliteActorStore.open(dir.resolve("load.db"))
                     : new InMemoryActorStore();
-            Registry registry = Registry.builder().use(COUNTER).store(actorStore).build();
+            Registry registry = Registry.builder().use(COUNTER).use(COUNTER_FAST).store(actorStore).build();
             RivetServer server = RivetServer.builder(registry).host("127.0.0.1").port(0).build().start();
             jdk.jfr.Recording recording = null;
             if (jfr != null) {

@@ -32,6 +32,18 @@ class LoadToolSmokeTest {
     }
 
     @Test
+    void actionsOnTheDurableAndTheFastCounterOnSqlite() throws Exception {
+        for (String actor : new String[] {"counter", "counter-fast"}) {
+            ActionsLoad.Result r = (ActionsLoad.Result) LoadTool.runQuietly("--scenario", "actions", "--connections",
+                    "4", "--actions", "200", "--actor", actor, "--store", "sqlite").getFirst();
+            assertThat(r.title()).as(actor).contains("on " + actor + " (");
+            assertThat(r.errors()).as(actor).isZero();
+            assertThat(r.anomalies()).as(actor).isZero();
+            assertThat(r.actions()).as(actor).isPositive();
+        }
+    }
+
+    @Test
     void broadcastReachesEveryViewerInOrderWithNothingLost() throws Exception {
         BroadcastLoad.Result r = (BroadcastLoad.Result) LoadTool.runQuietly("--scenario", "broadcast", "--viewers", "20",
                 "--events", "100", "--rate", "500", "--store", "sqlite").getFirst();
@@ -68,6 +80,10 @@ class LoadToolSmokeTest {
         assertThat(o.duration().toMillis()).isEqualTo(1500);
         assertThat(o.warmup().toMillis()).isEqualTo(500);
         assertThat(LoadOptions.parse("--scenario", "idle").connections()).isEqualTo(10_000);
+        assertThat(o.actor()).isEqualTo("counter");
+        assertThat(LoadOptions.parse("--actor", "counter-fast").actor()).isEqualTo("counter-fast");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> LoadOptions.parse("--actor", "other"))
+                .isInstanceOf(IllegalArgumentException.class);
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> LoadOptions.parse("--endpoint", "http://example.com"))
                 .isInstanceOf(IllegalArgumentException.class);
     }

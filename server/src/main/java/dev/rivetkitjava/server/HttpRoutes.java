@@ -88,7 +88,9 @@ final class HttpRoutes extends Handler.Abstract {
                 writeJson(response, callback, 200, values.json().createObjectNode()
                         .put("runtime", "rivetkit-java").put("version", VERSION));
             } else if (path.equals("/health")) {
-                writeText(response, callback, 200, "ok");
+                // 503 while actors' state saves fail (the store is full, read-only, locked...), with the reason.
+                dev.rivetkitjava.actor.RuntimeHealth health = placement.health();
+                writeText(response, callback, health.ok() ? 200 : 503, health.ok() ? "ok" : health.reason());
             } else if (path.equals("/metrics") && method.equals("GET")) {
                 Guard.admin(config, request);
                 write(response, callback, 200, "text/plain; version=0.0.4; charset=utf-8",

@@ -33,7 +33,9 @@ final class ServerMetrics {
         FunctionCounter.builder("rivetkit.state.writes", placement, p -> p.stats().stateWrites())
                 .description("Actor states written").register(registry);
         FunctionCounter.builder("rivetkit.state.save.failures", placement, p -> p.stats().stateSaveFailures())
-                .description("Failed state transactions (retried)").register(registry);
+                .description("Failed actor state saves: store writes and serialisations (retried)").register(registry);
+        Gauge.builder("rivetkit.state.save.failing.actors", placement, p -> p.stats().stateSaveFailingActors())
+                .description("Actors whose state saves fail (kept awake, retried with back-off)").register(registry);
         wsOk = actionTimer("ws", "ok");
         wsError = actionTimer("ws", "error");
         httpOk = actionTimer("http", "ok");

@@ -15,7 +15,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One SQLite file in WAL mode with {@code synchronous=NORMAL}: a write survives a process crash once it returns; a
- * power loss may undo the last few commits, never corrupt the file.
+ * power loss may undo the last few commits, never corrupt the file. A caller's pragmas may raise it to {@code FULL}
+ * (the actor store does), which survives a power loss too.
  *
  * <p>One connection serves all calls, one at a time. Transactions start with {@code BEGIN IMMEDIATE}, so other
  * processes opening the same file wait on {@code busy_timeout} instead of interleaving.

@@ -26,8 +26,9 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * An {@link ActorStore} in one SQLite file, in WAL mode with {@code synchronous=NORMAL}: a write survives a process
- * crash once its method returns; a power loss may undo the last few commits, never corrupt the file.
+ * An {@link ActorStore} in one SQLite file, in WAL mode with {@code synchronous=FULL}: every write (state saves, key-value
+ * writes, schedules) is on disk once its method returns, so it survives a process crash and a power loss; the file is
+ * never corrupt.
  *
  * <p>One connection serves all calls, one at a time. Writes that belong together run in one {@code BEGIN IMMEDIATE}
  * transaction, so other processes opening the same file (tools, a second runtime) wait on {@code busy_timeout}
@@ -76,8 +77,26 @@ public final class SqliteActorStore implements ActorStore {
 
     /** Opens the store in {@code file}, creating the file, its parent directories and the schema as needed. */
     public static SqliteActorStore open(Path file) {
+        // FULL syncs the WAL at every commit: an actor's reply waits for its save, so what was acknowledged stays.
         return new SqliteActorStore(SqliteFile.open(file, "actor store", SCHEMA_VERSION, SCHEMA,
-                List.of("foreign_keys = ON")));
+                List.of("foreign_keys = ON", "synchronous = FULL")));
+    }
+
+    /**
+     * Runs {@code PRAGMA <pragma>} on the store's connection (the only one) and returns its first value, or null: for
+     * tests and tools (for example {@code max_page_count}, to make the store answer {@code SQLITE_FULL}).
+     */
+    String pragma(String pragma) {
+        return sqlite.locked("pragma", connection -> {
+            try (Statement statement = connection.createStatement()) {
+                if (!statement.execute("PRAGMA " + pragma)) {
+                    return null;
+                }
+                try (ResultSet rows = statement.getResultSet()) {
+                    return rows.next() ? rows.getString(1) : null;
+                }
+            }
+        });
     }
 
     @Override
