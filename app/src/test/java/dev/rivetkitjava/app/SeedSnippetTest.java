@@ -9,12 +9,15 @@ import dev.rivetkitjava.sandboxagent.PinnedSandboxAgent;
 import dev.rivetkitjava.server.CompatibilityTest;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -31,10 +34,11 @@ class SeedSnippetTest {
     @Test
     void theSeedsClientCodeRunsUnchangedAgainstServe() throws Exception {
         CompatibilityTest.installNodePackages();
-        WorkspaceServer.Options options = new WorkspaceServer.Options("127.0.0.1", 0, dataDir, null, Set.of(),
-                Duration.ofMillis(100), "codex", null, null, PinnedSandboxAgent.find().dir());
+        WorkspaceServer.Options options = WorkspaceServer.Options.builder(dataDir).port(0)
+                .drainPeriod(Duration.ofMillis(100)).sandboxAgentDir(PinnedSandboxAgent.find().dir()).build();
         try (WorkspaceServer server = WorkspaceServer.start(options);
              RivetClient client = RivetClient.create(server.endpoint())) {
+            assertSandboxAgentRefusesRequestsWithoutItsToken(server.sandboxAgentUrl());
             ProcessBuilder snippet = new ProcessBuilder("node", CompatibilityTest.COMPAT.resolve("seed-snippet.mjs").toString())
                     .redirectError(ProcessBuilder.Redirect.INHERIT);
             snippet.environment().put("NEXT_PUBLIC_RIVET_ENDPOINT", server.endpoint());
@@ -68,6 +72,19 @@ class SeedSnippetTest {
                     "sandbox event {", "method: 'session/update'",
                     "sandbox event {", "method: 'session/request_permission'",
                     "sandbox event {", "stopReason: 'end_turn'");
+        }
+    }
+
+    /** The managed Sandbox Agent server has a random token only serve's workspaces know: nobody else drives its agents. */
+    static void assertSandboxAgentRefusesRequestsWithoutItsToken(String url) throws Exception {
+        try (HttpClient http = HttpClient.newHttpClient()) {
+            for (String path : List.of("/v1/health", "/v1/agents")) {
+                HttpRequest bare = HttpRequest.newBuilder(URI.create(url + path)).build();
+                assertThat(http.send(bare, HttpResponse.BodyHandlers.discarding()).statusCode()).as(path).isEqualTo(401);
+                HttpRequest guessed = HttpRequest.newBuilder(URI.create(url + path))
+                        .header("Authorization", "Bearer " + "0".repeat(48)).build();
+                assertThat(http.send(guessed, HttpResponse.BodyHandlers.discarding()).statusCode()).as(path).isEqualTo(401);
+            }
         }
     }
 }
