@@ -1,5 +1,6 @@
-// The workspace's timeline: entries `{ event, data }` as getHistory() returns them and as live events arrive,
-// folded into what the page shows. Pure functions, so the fold is the same for history and live events.
+// The workspace's timeline: entries `{ seq, event, data }` as getHistory() returns them (a page at a time) and
+// `{ event, data }` as live events arrive, folded into what the page shows. Pure functions, so the fold is the same
+// for history and live events.
 
 /** A stable identity per entry, to merge a history snapshot with live events that raced it. */
 export function entryKey({ event, data }) {
@@ -25,6 +26,20 @@ export function mergeHistory(history, live) {
   }));
 }
 
+/** An older page of history before what the page holds (entries it already holds are left out). */
+export function prependHistory(older, current) {
+  const known = new Set(current.map(entryKey));
+  return older.filter((entry) => !known.has(entryKey(entry))).concat(current);
+}
+
+/** The smallest `seq` the page holds (live entries have none until the history is reloaded); null when none. */
+export function firstSeq(entries) {
+  for (const entry of entries) {
+    if (typeof entry.seq === "number") return entry.seq;
+  }
+  return null;
+}
+
 /**
  * Folds entries into display items: `user` messages, agent `turn`s (text chunks merged, tool calls updated in
  * place, permission prompts in the order they came, the stop reason once the turn ended), standalone
@@ -34,14 +49,16 @@ export function foldTimeline(entries) {
   const items = [];
   const permissions = new Map();
   let turn = null;
-  const openTurn = () => {
+  // A turn is known by the entry that opened it, so its key stays the same when older pages are put before it.
+  const openTurn = (opener) => {
     if (!turn) {
-      turn = { kind: "turn", key: `turn-${items.length}`, parts: [], stopReason: null };
+      turn = { kind: "turn", key: `turn:${entryKey(opener)}`, parts: [], stopReason: null };
       items.push(turn);
     }
     return turn;
   };
-  for (const { event, data } of entries) {
+  for (const entry of entries) {
+    const { event, data } = entry;
     if (event === "chat.user") {
       items.push({ kind: "user", key: entryKey({ event, data }), ...data });
     } else if (event === "session.error") {
@@ -59,9 +76,9 @@ export function foldTimeline(entries) {
     } else if (event === "session.event" && data.sender === "agent") {
       const payload = data.payload ?? {};
       if (payload.method === "session/update") {
-        applyUpdate(openTurn(), payload.params?.update ?? {});
+        applyUpdate(openTurn(entry), payload.params?.update ?? {});
       } else if (payload.result?.stopReason) {
-        endTurn(openTurn(), payload.result.stopReason);
+        endTurn(openTurn(entry), payload.result.stopReason);
         turn = null;
       }
     }
