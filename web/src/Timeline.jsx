@@ -57,26 +57,28 @@ export function Timeline({ items, onRespond, firstSeq, loadingOlder, reachedStar
   }, [items, loadingOlder, reachedStart, firstSeq, onReachTop]);
 
   return (
-    <ol className="timeline" data-testid="timeline" ref={list} onScroll={onScroll} data-first-seq={firstSeq ?? ""}
-      data-reached-start={String(reachedStart)} data-loading={String(loadingOlder)}>
-      {reachedStart && items.length > 0 && <li className="muted start" data-testid="timeline-start">Beginning of the workspace</li>}
+    <div className="timeline-scroll" ref={list} onScroll={onScroll}>
+      {reachedStart && items.length > 0 && <p className="muted start" data-testid="timeline-start">Beginning of the workspace</p>}
       {!reachedStart && firstSeq !== null && (
-        <li className="muted start">{loadingOlder ? "Loading earlier entries…" : "Scroll up for earlier entries"}</li>
+        <p className="muted start">{loadingOlder ? "Loading earlier entries…" : "Scroll up for earlier entries"}</p>
       )}
-      {items.length === 0 && <li className="muted">Nothing yet. Send the agent a prompt.</li>}
-      {items.map((item) => (
-        <li key={item.key} data-key={item.key} className={`item item-${item.kind}`}>
-          <Item item={item} onRespond={onRespond} />
-        </li>
-      ))}
-    </ol>
+      <ol className="timeline" data-testid="timeline" data-first-seq={firstSeq ?? ""}
+        data-reached-start={String(reachedStart)} data-loading={String(loadingOlder)}>
+        {items.length === 0 && <li className="muted">Nothing yet. Send the agent a prompt.</li>}
+        {items.map((item) => (
+          <li key={item.key} data-key={item.key} className={`item item-${item.kind}`}>
+            <Item item={item} onRespond={onRespond} />
+          </li>
+        ))}
+      </ol>
+    </div>
   );
 }
 
 /** The second item in view (the first may be a turn that grows when the older page joins it), else the bottom. */
 function anchorOf(el) {
   const top = el.scrollTop;
-  const items = [...el.querySelectorAll(":scope > li[data-key]")];
+  const items = [...el.querySelectorAll("li[data-key]")];
   const visible = items.filter((li) => li.offsetTop + li.offsetHeight > top);
   const pick = visible[1] ?? visible[0];
   return {

@@ -1,7 +1,7 @@
 // One workspace: the connection to its actor, the state the page keeps of it, and the layout.
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { Timeline } from "./Timeline.jsx";
-import { entryKey, firstSeq, foldTimeline, mergeHistory, prependHistory } from "./timeline.js";
+import { entryKey, firstSeq, foldTimeline, prependHistory, reconcileHistory } from "./timeline.js";
 import { tokenFor } from "./tokens.js";
 
 const TIMELINE_EVENTS = ["chat.user", "session.event", "session.error", "permission.requested", "permission.resolved"];
@@ -52,8 +52,9 @@ export function Workspace({ useActor, workspaceId, mode, userId, onLeave }) {
     setParticipants((current) => current.filter((p) => p.userId !== left.userId)));
 
   // On every (re)connect, the actor's own record replaces what this page holds: who this connection is, the latest
-  // page of the timeline, presence and queue. A reload, a late join and a server restart all end up showing the
-  // same thing as everyone else; older pages load as the timeline is scrolled to its top.
+  // page of the timeline (joined on to the older pages held, when nothing can be missing between them), presence and
+  // queue. A reload, a late join and a server restart all end up showing the same thing as everyone else; older
+  // pages load as the timeline is scrolled to its top.
   useEffect(() => {
     if (connStatus !== "connected" || !connection) return undefined;
     let current = true;
@@ -63,8 +64,11 @@ export function Workspace({ useActor, workspaceId, mode, userId, onLeave }) {
       .then(([caller, history, people, queueState]) => {
         if (!current) return;
         setMe(caller);
-        setEntries(mergeHistory(history, racing));
-        setPaging({ loading: false, reachedStart: history.length === 0 });
+        const entries = reconcileHistory(entriesRef.current, history, racing);
+        setEntries(entries);
+        // Older pages held before stay, and so does having reached the start, when the new page joins on to them.
+        const keptOlder = firstSeq(entries) !== firstSeq(history);
+        setPaging((was) => ({ loading: false, reachedStart: startsTheWorkspace(history) || (keptOlder && was.reachedStart) }));
         setParticipants(people);
         setQueue(queueState);
       })
@@ -86,7 +90,7 @@ export function Workspace({ useActor, workspaceId, mode, userId, onLeave }) {
     connection.getHistory({ beforeSeq, limit: PAGE })
       .then((older) => {
         setEntries((current) => prependHistory(older, current));
-        setPaging({ loading: false, reachedStart: older.length === 0 });
+        setPaging({ loading: false, reachedStart: startsTheWorkspace(older) });
       })
       .catch((error) => {
         setPaging({ loading: false, reachedStart: false });
@@ -182,6 +186,11 @@ export function Workspace({ useActor, workspaceId, mode, userId, onLeave }) {
       </aside>
     </div>
   );
+}
+
+/** Whether a page of history is the first one: empty, or holding the workspace's first entry. */
+function startsTheWorkspace(page) {
+  return page.length === 0 || page[0].seq === 1;
 }
 
 /** A queued prompt's text as the actor previews it (the first 200 characters). */

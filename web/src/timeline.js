@@ -26,6 +26,19 @@ export function mergeHistory(history, live) {
   }));
 }
 
+/**
+ * What the page holds after a (re)connect loaded the latest page of history: the older entries it already held
+ * when the new page joins on to them (no entry can be missing between the two), then the page, then the live entries
+ * that raced it. Entries held without a `seq` arrived live since the last load, so the new page holds them.
+ */
+export function reconcileHistory(held, page, racing) {
+  const latest = mergeHistory(page, racing);
+  const pageFirst = firstSeq(page);
+  const heldSeqs = held.filter((e) => typeof e.seq === "number").map((e) => e.seq);
+  if (pageFirst === null || heldSeqs.length === 0 || pageFirst > Math.max(...heldSeqs) + 1) return latest;
+  return prependHistory(held.filter((e) => typeof e.seq === "number" && e.seq < pageFirst), latest);
+}
+
 /** An older page of history before what the page holds (entries it already holds are left out). */
 export function prependHistory(older, current) {
   const known = new Set(current.map(entryKey));
