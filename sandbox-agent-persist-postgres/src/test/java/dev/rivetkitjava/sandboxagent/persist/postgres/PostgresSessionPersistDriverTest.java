@@ -7,6 +7,7 @@ import dev.rivetkitjava.sandboxagent.persist.PageRequest;
 import dev.rivetkitjava.sandboxagent.persist.SessionEvent;
 import dev.rivetkitjava.sandboxagent.persist.SessionPersistDriver;
 import dev.rivetkitjava.sandboxagent.persist.SessionPersistDriverContract;
+import dev.rivetkitjava.testing.postgres.EmbeddedPostgresFixture;
 import java.net.ServerSocket;
 import java.sql.Connection;
 import java.sql.Statement;

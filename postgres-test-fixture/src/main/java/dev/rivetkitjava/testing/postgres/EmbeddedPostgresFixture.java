@@ -1,0 +1,73 @@
+package dev.rivetkitjava.testing.postgres;
+
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import javax.sql.DataSource;
+
+/**
+ * Real PostgreSQL servers for tests (zonky's embedded binaries, no network needed): one shared server per test JVM,
+ * started on first use and stopped at exit, and dedicated servers for tests that stop or pause theirs.
+ */
+public final class EmbeddedPostgresFixture {
+    private static EmbeddedPostgres server;
+
+    private EmbeddedPostgresFixture() {
+    }
+
+    /** The shared server. Tests sharing it keep apart by schema or database, and never stop or pause it. */
+    public static synchronized EmbeddedPostgres server() {
+        if (server == null) {
+            server = start(EmbeddedPostgres.builder());
+            EmbeddedPostgres started = server;
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                try {
+                    started.close();
+                } catch (IOException e) {
+                    System.err.println("stopping the embedded PostgreSQL server: " + e);
+                }
+            }));
+        }
+        return server;
+    }
+
+    /** The shared server's {@code postgres} database, as user {@code postgres}. */
+    public static DataSource dataSource() {
+        return server().getPostgresDatabase();
+    }
+
+    /** A JDBC URL of the shared server's {@code postgres} database, user and password in its parameters. */
+    public static String jdbcUrl() {
+        return server().getJdbcUrl("postgres", "postgres");
+    }
+
+    /**
+     * Starts a server of the caller's own on {@code dataDirectory} (so {@link #postmasterPid} can find it), which
+     * holds a database already or is empty; the caller closes the server and deletes the directory. Closing leaves
+     * the data, so a test can start a server on it again, on the same {@code port} (0: any free port).
+     */
+    public static EmbeddedPostgres startDedicated(Path dataDirectory, int port) {
+        EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder().setDataDirectory(dataDirectory)
+                .setCleanDataDirectory(false);
+        return start(port == 0 ? builder : builder.setPort(port));
+    }
+
+    /** The PID of the postmaster running on {@code dataDirectory}: the first line of its {@code postmaster.pid}. */
+    public static long postmasterPid(Path dataDirectory) {
+        try {
+            return Long.parseLong(Files.readAllLines(dataDirectory.resolve("postmaster.pid")).getFirst().strip());
+        } catch (IOException e) {
+            throw new UncheckedIOException("reading postmaster.pid in " + dataDirectory, e);
+        }
+    }
+
+    private static EmbeddedPostgres start(EmbeddedPostgres.Builder builder) {
+        try {
+            return builder.start();
+        } catch (IOException e) {
+            throw new UncheckedIOException("starting an embedded PostgreSQL server", e);
+        }
+    }
+}
