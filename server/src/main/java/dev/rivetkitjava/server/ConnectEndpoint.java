@@ -14,10 +14,15 @@ import dev.rivetkitjava.protocol.ToClient;
 import dev.rivetkitjava.protocol.ToServer;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.Set;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.eclipse.jetty.websocket.api.Callback;
 import org.eclipse.jetty.websocket.api.Session;
 import org.eclipse.jetty.websocket.common.WebSocketSession;
@@ -36,13 +41,18 @@ import org.slf4j.LoggerFactory;
 public final class ConnectEndpoint implements Session.Listener.AutoDemanding, ConnectionSink {
     private static final Logger log = LoggerFactory.getLogger(ConnectEndpoint.class);
     private static final int MAX_CONCURRENT_ACTIONS = 256;
+    /** Subscription changes that may wait for the actor to accept the connection (each holds a little memory). */
+    private static final int MAX_QUEUED_SUBSCRIPTION_CHANGES = 1024;
     static final int CLOSE_NORMAL = 1000;
     static final int CLOSE_UNSUPPORTED = 1003;
     static final int CLOSE_ERROR = 1011;
     private static final Executor CLOSE_LATER = java.util.concurrent.CompletableFuture.delayedExecutor(
             300, java.util.concurrent.TimeUnit.MILLISECONDS);
 
-    /** Set when the upgrade request itself was bad: the socket opens, says why, and closes (as the engine does). */
+    /**
+     * Set when the upgrade request itself was bad: the socket opens, says why, and closes (as the engine does); the
+     * frames the client sends meanwhile are dropped unread.
+     */
     record Rejection(ActorError error, int closeCode) {
     }
 
@@ -56,9 +66,21 @@ public final class ConnectEndpoint implements Session.Listener.AutoDemanding, Co
     private final JsonNode params;
     private final Encoding encoding;
     private final Rejection rejection;
+    /** The connection once the actor accepted it; failed if it refused, if the upgrade was refused, or on close. */
     private final CompletableFuture<Placement.ConnectionHandle> opened = new CompletableFuture<>();
+    /**
+     * What a received frame's work waits for: {@link #opened}, then every subscription change received before it.
+     * Nothing ever blocks on it (a frame that arrives before the actor accepted the connection is queued behind it);
+     * only the reading thread, one frame at a time, replaces it.
+     */
+    private volatile CompletableFuture<Placement.ConnectionHandle> ready = opened;
+    /** The events this connection subscribed to, as received (applied in order through {@link #ready}). */
+    private final Set<String> subscriptions = ConcurrentHashMap.newKeySet();
+    private final AtomicInteger queuedSubscriptionChanges = new AtomicInteger();
     private final Semaphore actionSlots = new Semaphore(MAX_CONCURRENT_ACTIONS);
     private final AtomicBoolean slowConsumer = new AtomicBoolean();
+    /** Set by a connection-level error: the connection is closing, and further frames are dropped unread. */
+    private final AtomicBoolean failed = new AtomicBoolean();
     private volatile Session session;
     private volatile Outbox outbox;
 
@@ -73,6 +95,9 @@ public final class ConnectEndpoint implements Session.Listener.AutoDemanding, Co
         this.params = params;
         this.encoding = encoding == null ? Encoding.JSON : encoding;
         this.rejection = rejection;
+        if (rejection != null) {
+            opened.completeExceptionally(rejection.error());
+        }
     }
 
     @Override
@@ -86,14 +111,22 @@ public final class ConnectEndpoint implements Session.Listener.AutoDemanding, Co
             return;
         }
         sockets.add(this);
-        executor.execute(this::open);
+        try {
+            executor.execute(this::open);
+        } catch (RejectedExecutionException e) {
+            opened.completeExceptionally(e); // the server has stopped
+            fail(Guard.serviceUnavailable(), CLOSE_ERROR);
+        }
     }
 
     private void open() {
         try {
             Placement.ConnectionHandle handle = placement.connect(query, params, this);
-            opened.complete(handle);
+            // Init first: completing runs the work of the frames that came before it, whose replies follow Init.
             send(new ToClient.Init(handle.actorId(), handle.connectionId()));
+            if (!opened.complete(handle)) {
+                handle.close(); // the socket closed while the actor was accepting it
+            }
         } catch (ActorError e) {
             opened.completeExceptionally(e);
             fail(e, CLOSE_ERROR);
@@ -101,6 +134,10 @@ public final class ConnectEndpoint implements Session.Listener.AutoDemanding, Co
             log.error("opening a connection to {} failed", query, e);
             opened.completeExceptionally(e);
             fail(new ActorError("rivetkit", "internal_error", "An internal error occurred"), CLOSE_ERROR);
+        } finally {
+            if (!opened.isDone()) {
+                opened.completeExceptionally(new IllegalStateException("opening the connection failed"));
+            }
         }
     }
 
@@ -118,6 +155,10 @@ public final class ConnectEndpoint implements Session.Listener.AutoDemanding, Co
     }
 
     private void receive(byte[] bytes) {
+        if (rejection != null || failed.get()) {
+            metrics.frameIgnored(); // nothing was opened, or it is closing: no work, no thread, no waiting
+            return;
+        }
         if (bytes.length > config.maxIncomingMessageBytes()) {
             fail(new ActorError("message", "incoming_too_long",
                     "A message is larger than " + config.maxIncomingMessageBytes() + " bytes."), CLOSE_ERROR);
@@ -131,39 +172,76 @@ public final class ConnectEndpoint implements Session.Listener.AutoDemanding, Co
             return;
         }
         switch (message) {
-            // Applied here, in arrival order, so that an action sent right after it already sees the subscription.
-            case ToServer.SubscriptionRequest s -> whenOpen(handle -> {
-                if (s.subscribe()) {
-                    handle.subscribe(s.eventName());
-                } else {
-                    handle.unsubscribe(s.eventName());
-                }
-            });
+            case ToServer.SubscriptionRequest s -> subscription(s);
             case ToServer.ActionRequest a -> {
                 if (!actionSlots.tryAcquire()) {
                     send(new ToClient.Error("actor", "overloaded", "Too many actions in flight on this connection.",
                             null, a.id(), null));
                     return;
                 }
-                executor.execute(() -> {
-                    try {
-                        whenOpen(handle -> runAction(handle, a));
-                    } finally {
+                // Once open and after the subscriptions received before it; not at all if the connection failed.
+                ready.whenComplete((handle, failure) -> {
+                    if (failure != null) {
                         actionSlots.release();
+                        return;
+                    }
+                    try {
+                        executor.execute(() -> {
+                            try {
+                                runAction(handle, a);
+                            } finally {
+                                actionSlots.release();
+                            }
+                        });
+                    } catch (RejectedExecutionException e) {
+                        actionSlots.release(); // the server has stopped
                     }
                 });
             }
         }
     }
 
-    private void whenOpen(java.util.function.Consumer<Placement.ConnectionHandle> work) {
-        Placement.ConnectionHandle handle;
-        try {
-            handle = opened.join();
-        } catch (RuntimeException e) {
-            return; // the connection failed to open and is closing
+    /**
+     * Applied in arrival order (at once when the connection is open, the common case), so that an action sent right
+     * after it already sees the subscription. Past {@code maxSubscriptionsPerConnection} distinct events the
+     * connection fails with {@code actor.too_many_subscriptions}; subscribing again to an event costs nothing.
+     */
+    private void subscription(ToServer.SubscriptionRequest request) {
+        String name = request.eventName();
+        boolean subscribe = request.subscribe();
+        if (subscribe) {
+            int max = config.maxSubscriptionsPerConnection();
+            if (!subscriptions.contains(name) && subscriptions.size() >= max) {
+                fail(new ActorError("actor", "too_many_subscriptions", "A connection may subscribe to at most " + max
+                        + " events (maxSubscriptionsPerConnection)"), CLOSE_ERROR);
+                return;
+            }
+            subscriptions.add(name);
+        } else {
+            subscriptions.remove(name);
         }
-        work.accept(handle);
+        boolean queued = !ready.isDone();
+        if (queued && queuedSubscriptionChanges.incrementAndGet() > MAX_QUEUED_SUBSCRIPTION_CHANGES) {
+            fail(new ActorError("actor", "overloaded",
+                    "Too many subscription changes before the connection was accepted."), CLOSE_ERROR);
+            return;
+        }
+        ready = ready.thenApply(handle -> {
+            if (queued) {
+                queuedSubscriptionChanges.decrementAndGet();
+            }
+            try {
+                if (subscribe) {
+                    handle.subscribe(name);
+                } else {
+                    handle.unsubscribe(name);
+                }
+            } catch (RuntimeException e) {
+                log.error("subscribing a connection to {} failed", query, e);
+                fail(new ActorError("rivetkit", "internal_error", "An internal error occurred"), CLOSE_ERROR);
+            }
+            return handle;
+        });
     }
 
     private void runAction(Placement.ConnectionHandle handle, ToServer.ActionRequest request) {
@@ -188,6 +266,8 @@ public final class ConnectEndpoint implements Session.Listener.AutoDemanding, Co
     @Override
     public void onWebSocketClose(int statusCode, String reason) {
         sockets.remove(this);
+        // Work still waiting for the connection to open is dropped; a connection that opens now is closed at once.
+        opened.completeExceptionally(new CancellationException("the WebSocket closed"));
         opened.thenAccept(Placement.ConnectionHandle::close);
     }
 
@@ -269,6 +349,7 @@ public final class ConnectEndpoint implements Session.Listener.AutoDemanding, Co
      * arrive apart, so the close waits a moment (long enough for a client on a busy machine).
      */
     private void fail(ActorError error, int closeCode) {
+        failed.set(true);
         Session current = session;
         sendFrame(frame(new ToClient.Error(error.group(), error.code(), error.getMessage(),
                         error.metadata().isEmpty() ? null : values.tree(error.metadata()), null, null)),

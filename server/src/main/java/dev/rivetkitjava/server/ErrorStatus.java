@@ -9,7 +9,7 @@ final class ErrorStatus {
 
     static int of(ActorError error) {
         return switch (error.qualifiedCode()) {
-            case "auth.forbidden" -> 403;
+            case "auth.forbidden", "guard.origin_not_allowed", "guard.host_not_allowed", "guard.admin_token_required" -> 403;
             case "actor.not_found", "actor.action_not_found", "guard.not_found" -> 404;
             case "actor.method_not_allowed" -> 405;
             case "actor.action_timed_out" -> 408;

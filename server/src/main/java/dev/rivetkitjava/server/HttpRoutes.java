@@ -79,7 +79,7 @@ final class HttpRoutes extends Handler.Abstract {
         Guard.cors(request, response, config);
         try {
             if (method.equals("OPTIONS")) {
-                Guard.preflight(request, response);
+                Guard.preflight(response);
                 response.setStatus(204);
                 callback.succeeded();
                 return true;
@@ -90,6 +90,7 @@ final class HttpRoutes extends Handler.Abstract {
             } else if (path.equals("/health")) {
                 writeText(response, callback, 200, "ok");
             } else if (path.equals("/metrics") && method.equals("GET")) {
+                Guard.admin(config, request);
                 write(response, callback, 200, "text/plain; version=0.0.4; charset=utf-8",
                         metrics.scrape().getBytes(StandardCharsets.UTF_8));
             } else if (path.equals("/actors") || path.startsWith("/actors/") || path.startsWith("/gateway/")) {
@@ -99,7 +100,11 @@ final class HttpRoutes extends Handler.Abstract {
                 if (path.startsWith("/gateway/")) {
                     gateway(request, response, callback, path, method);
                 } else {
-                    Guard.token(config, request, null);
+                    if (isAdminRoute(request, path, method)) {
+                        Guard.admin(config, request);
+                    } else {
+                        Guard.token(config, request, null);
+                    }
                     actorsApi(request, response, callback, path, method);
                 }
             } else if (!serveStatic(request, response, callback, method)) {
@@ -222,6 +227,21 @@ final class HttpRoutes extends Handler.Abstract {
     }
 
     // ---------------------------------------------------------------- actors API
+
+    /**
+     * The actors API routes that list or destroy actors: {@code GET /actors} by name alone (the official client's
+     * lookups by name and key, or by ids, are not) and {@code DELETE /actors/{id}}.
+     */
+    private static boolean isAdminRoute(Request request, String path, String method) {
+        if (method.equals("DELETE")) {
+            return path.startsWith("/actors/");
+        }
+        if (!method.equals("GET") || !path.equals("/actors")) {
+            return false;
+        }
+        Fields query = Request.extractQueryParameters(request);
+        return query.getValue("name") != null && query.getValue("key") == null && query.getValue("actor_ids") == null;
+    }
 
     private void actorsApi(Request request, Response response, Callback callback, String path, String method)
             throws IOException {
@@ -359,13 +379,8 @@ final class HttpRoutes extends Handler.Abstract {
         } catch (IOException | RuntimeException e) {
             log.debug("could not drain the body of a refused request", e);
         }
-        ObjectNode body = values.json().createObjectNode()
-                .put("group", error.group()).put("code", error.code()).put("message", error.getMessage());
-        if (!error.metadata().isEmpty()) {
-            body.set("metadata", values.tree(error.metadata()));
-        }
         response.getHeaders().put("x-rivet-error", error.qualifiedCode());
-        writeJson(response, callback, ErrorStatus.of(error), body);
+        writeJson(response, callback, ErrorStatus.of(error), values.error(error));
     }
 
     private void writeJson(Response response, Callback callback, int status, JsonNode body) {

@@ -60,8 +60,13 @@ public final class RivetServer implements AutoCloseable {
         // A new server may bind the port while this one drains: restarts leave no moment without a listener.
         connector.setReusePort(true);
         jetty.addConnector(connector);
-        ServerConfig config = new ServerConfig(b.token, b.corsOrigins, b.namespaces, b.maxIncomingMessageBytes,
-                b.maxHttpBodyBytes, b.maxConnParamsBytes, b.maxQueryInputBytes, b.maxPendingOutboundBytes);
+        ServerConfig config = new ServerConfig(b.token, b.adminToken, b.adminRoutesOpen,
+                new OriginPolicy(b.host, b.publicUrl, b.allowedHosts, b.corsOrigins), b.namespaces,
+                b.maxIncomingMessageBytes, b.maxHttpBodyBytes, b.maxConnParamsBytes, b.maxQueryInputBytes,
+                b.maxPendingOutboundBytes, b.maxSubscriptionsPerConnection);
+        if (config.origins().anyOrigin()) {
+            log.warn("CORS allows any origin (`*`): any web page a user of this server visits can call its actors");
+        }
         WireValues values = new WireValues(b.registry.objectMapper());
         ServerMetrics metrics = new ServerMetrics(b.registry.placement(), sockets);
         ServerContext context = new ServerContext(b.registry.placement(), values, config, executor, sockets, metrics,
@@ -75,7 +80,7 @@ public final class RivetServer implements AutoCloseable {
             container.addMapping("/*", upgrade);
         });
         webSockets.setHandler(new HttpRoutes(context));
-        jetty.setHandler(webSockets);
+        jetty.setHandler(new GuardHandler(context, webSockets));
     }
 
     /**
@@ -163,7 +168,12 @@ public final class RivetServer implements AutoCloseable {
         private String host = "127.0.0.1";
         private int port = 6420;
         private String token;
+        private String adminToken;
+        private boolean adminRoutesOpen = true;
+        private String publicUrl;
+        private Set<String> allowedHosts = Set.of();
         private Set<String> corsOrigins = Set.of();
+        private int maxSubscriptionsPerConnection = 64;
         private Set<String> namespaces = Set.of("default");
         private int maxIncomingMessageBytes = 64 * 1024;
         private int maxHttpBodyBytes = 20 * 1024 * 1024;
@@ -177,7 +187,11 @@ public final class RivetServer implements AutoCloseable {
             this.registry = Objects.requireNonNull(registry, "registry");
         }
 
-        /** The address to bind (default 127.0.0.1: reachable from this machine only). */
+        /**
+         * The address to bind (default 127.0.0.1: reachable from this machine only). It is also a name the server
+         * answers to in {@code Host} (see {@link #allowedHosts}); bound to a wildcard ({@code 0.0.0.0}, {@code ::}),
+         * the server answers any IP address in {@code Host}, but still no other name.
+         */
         public Builder host(String host) {
             this.host = Objects.requireNonNull(host, "host");
             return this;
@@ -189,15 +203,79 @@ public final class RivetServer implements AutoCloseable {
             return this;
         }
 
-        /** Every actor route and the actors API then require this token, sent the way the official client sends it. */
+        /**
+         * Every actor route and the actors API then require this token, sent the way the official client sends it
+         * ({@code token} option). Without an {@link #adminToken}, the admin routes take this token too.
+         */
         public Builder token(String token) {
             this.token = token;
             return this;
         }
 
-        /** Browser origins allowed by CORS (default: any origin is echoed, as the engine does). */
+        /**
+         * The token of the admin routes: {@code GET /actors} listing a type's actors by {@code name} alone,
+         * {@code DELETE /actors/{id}} and {@code GET /metrics}, sent as {@code Authorization: Bearer} or
+         * {@code x-rivet-token}. Those routes then take this token only (not {@link #token}); the official
+         * client's own lookups (by name and key, or by ids) are not admin routes. Default: none, and the admin
+         * routes need {@link #token} if there is one, else see {@link #adminRoutesOpen}.
+         */
+        public Builder adminToken(String adminToken) {
+            this.adminToken = adminToken;
+            return this;
+        }
+
+        /**
+         * Whether the admin routes (see {@link #adminToken}) answer when neither an admin token nor a {@link #token}
+         * is set (default true, as the engine in development). False refuses them with 403
+         * {@code guard.admin_token_required}.
+         */
+        public Builder adminRoutesOpen(boolean open) {
+            this.adminRoutesOpen = open;
+            return this;
+        }
+
+        /**
+         * The URL browsers reach the server at, e.g. {@code https://agents.example.com} behind a proxy: its origin
+         * is allowed as the server's own (CORS and WebSocket {@code Origin}) and its host name in {@code Host}.
+         * Fails at {@link #build()} if it is not an http(s) URL with a host.
+         */
+        public Builder publicUrl(String url) {
+            this.publicUrl = url;
+            return this;
+        }
+
+        /**
+         * Further names (or IP addresses) the server answers to in the {@code Host} header. By default it answers
+         * {@code localhost}, the bound {@link #host} and {@link #publicUrl}'s host only, which refuses pages that
+         * reach it under a hostile name resolving to this machine (DNS rebinding): 403 {@code guard.host_not_allowed}.
+         * The port in {@code Host} is not checked. A request without {@code Host} is refused.
+         */
+        public Builder allowedHosts(Set<String> hosts) {
+            this.allowedHosts = Set.copyOf(hosts);
+            return this;
+        }
+
+        /**
+         * Browser origins (e.g. {@code https://app.example.com}) whose pages may call the server, besides its own
+         * (a page it serves itself, or {@link #publicUrl}'s). A request or WebSocket upgrade that carries any other
+         * {@code Origin} is refused with 403 {@code guard.origin_not_allowed}; allowed ones are echoed with
+         * credentials. Requests with no {@code Origin} (the Node client, curl) are not affected. {@code *} allows
+         * every origin, as the engine does: unsafe, since any page a user visits could then call the server.
+         */
         public Builder corsOrigins(Set<String> origins) {
             this.corsOrigins = Set.copyOf(origins);
+            return this;
+        }
+
+        /**
+         * How many distinct events one connection may subscribe to at a time (default 64); a subscription past it
+         * closes the connection with {@code actor.too_many_subscriptions}. Unsubscribing frees a slot.
+         */
+        public Builder maxSubscriptionsPerConnection(int max) {
+            if (max < 0) {
+                throw new IllegalArgumentException("maxSubscriptionsPerConnection must not be negative");
+            }
+            this.maxSubscriptionsPerConnection = max;
             return this;
         }
 
@@ -241,6 +319,9 @@ public final class RivetServer implements AutoCloseable {
         }
 
         public RivetServer build() {
+            if (publicUrl != null) {
+                OriginPolicy.publicUrl(publicUrl);
+            }
             return new RivetServer(this);
         }
     }

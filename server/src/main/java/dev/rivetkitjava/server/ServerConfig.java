@@ -2,18 +2,24 @@ package dev.rivetkitjava.server;
 
 import java.util.Set;
 
-/** The settings the routes read; RivetServer.Builder fills it. */
+/**
+ * The settings the routes read; RivetServer.Builder fills it.
+ *
+ * @param token          required on every actor route when not null
+ * @param adminToken     required on the admin routes (listing and destroying actors, metrics) when not null
+ * @param adminRoutesOpen whether the admin routes answer with no token at all configured
+ * @param origins        the browser origins and {@code Host} names the server answers
+ */
 record ServerConfig(
         String token,
-        Set<String> corsOrigins,
+        String adminToken,
+        boolean adminRoutesOpen,
+        OriginPolicy origins,
         Set<String> namespaces,
         int maxIncomingMessageBytes,
         int maxHttpBodyBytes,
         int maxConnParamsBytes,
         int maxQueryInputBytes,
-        long maxPendingOutboundBytes) {
-
-    boolean corsAllows(String origin) {
-        return corsOrigins.isEmpty() || corsOrigins.contains(origin);
-    }
+        long maxPendingOutboundBytes,
+        int maxSubscriptionsPerConnection) {
 }

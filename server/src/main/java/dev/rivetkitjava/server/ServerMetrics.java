@@ -18,6 +18,7 @@ final class ServerMetrics {
     private final Timer httpOk;
     private final Timer httpError;
     private final Counter slowConsumers;
+    private final Counter ignoredFrames;
 
     ServerMetrics(Placement placement, OpenSockets sockets) {
         Gauge.builder("rivetkit.actors.awake", placement, p -> p.stats().awakeActors())
@@ -39,6 +40,8 @@ final class ServerMetrics {
         httpError = actionTimer("http", "error");
         slowConsumers = Counter.builder("rivetkit.connections.slow.consumer.closed")
                 .description("Connections closed because their outbound frames piled up").register(registry);
+        ignoredFrames = Counter.builder("rivetkit.connections.frames.ignored")
+                .description("Frames a client sent on a refused or failing connection, dropped unread").register(registry);
     }
 
     private Timer actionTimer(String transport, String outcome) {
@@ -53,6 +56,10 @@ final class ServerMetrics {
 
     void slowConsumerClosed() {
         slowConsumers.increment();
+    }
+
+    void frameIgnored() {
+        ignoredFrames.increment();
     }
 
     String scrape() {

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.NullNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.cbor.databind.CBORMapper;
 import dev.rivetkitjava.actor.ActorError;
 import dev.rivetkitjava.protocol.ClientProtocol;
@@ -42,6 +43,16 @@ final class WireValues {
         } catch (IOException e) {
             throw new IllegalStateException("cannot write a JSON tree", e);
         }
+    }
+
+    /** A gateway-level error as RivetKit's JSON body: {@code group}, {@code code}, {@code message}, {@code metadata}. */
+    ObjectNode error(ActorError error) {
+        ObjectNode body = json.createObjectNode()
+                .put("group", error.group()).put("code", error.code()).put("message", error.getMessage());
+        if (!error.metadata().isEmpty()) {
+            body.set("metadata", tree(error.metadata()));
+        }
+        return body;
     }
 
     /** Action arguments as the runtime takes them: each element a tree it converts to the action's types. */

@@ -152,7 +152,7 @@ class ServerHttpTest {
         for (int round = 0; round < 20; round++) {
             WireClient client = WireClient.connect(server, "order-" + round, "rivet", "rivet_encoding.json");
             await().until(() -> client.frames.size() == 1);
-            client.socket.sendText("{\"body\":{\"tag\":\"SubscriptionRequest\",\"val\":{\"eventName\":\"newCount\",\"subscribe\":true}}}", true);
+            client.socket.sendText("{\"body\":{\"tag\":\"SubscriptionRequest\",\"val\":{\"eventName\":\"newCount\",\"subscribe\":true}}}", true).get();
             client.socket.sendText("{\"body\":{\"tag\":\"ActionRequest\",\"val\":{\"id\":[\"$BigInt\",\"0\"],\"name\":\"increment\",\"args\":[1]}}}", true).get();
             await().until(() -> client.frames.size() == 3);
             assertThat(client.frames).extracting(f -> JSON.readTree((String) f).at("/body/tag").asText())
@@ -162,13 +162,27 @@ class ServerHttpTest {
     }
 
     @Test
-    void corsEchoesTheOrigin() throws Exception {
+    void framesSentBeforeInitAreAnsweredAfterItInOrder() throws Exception {
+        for (int round = 0; round < 20; round++) {
+            WireClient client = WireClient.connect(server, "early-" + round, "rivet", "rivet_encoding.json");
+            // No wait for Init: the actor is usually still being created when these arrive.
+            client.socket.sendText("{\"body\":{\"tag\":\"SubscriptionRequest\",\"val\":{\"eventName\":\"newCount\",\"subscribe\":true}}}", true).get();
+            client.socket.sendText("{\"body\":{\"tag\":\"ActionRequest\",\"val\":{\"id\":[\"$BigInt\",\"0\"],\"name\":\"increment\",\"args\":[1]}}}", true).get();
+            await().until(() -> client.frames.size() == 3);
+            assertThat(client.frames).extracting(f -> JSON.readTree((String) f).at("/body/tag").asText())
+                    .containsExactly("Init", "Event", "ActionResponse");
+            client.socket.abort();
+        }
+    }
+
+    @Test
+    void corsEchoesTheServersOwnOrigin() throws Exception {
         HttpResponse<String> preflight = send("OPTIONS", "/gateway/counter/action/getCount", null,
-                "origin", "http://example.test", "access-control-request-headers", "x-rivet-encoding");
+                "origin", server.endpoint(), "access-control-request-headers", "x-rivet-encoding");
         assertThat(preflight.statusCode()).isEqualTo(204);
-        assertThat(preflight.headers().firstValue("access-control-allow-origin")).hasValue("http://example.test");
+        assertThat(preflight.headers().firstValue("access-control-allow-origin")).hasValue(server.endpoint());
         assertThat(preflight.headers().firstValue("access-control-allow-credentials")).hasValue("true");
-        assertThat(preflight.headers().firstValue("access-control-allow-headers")).hasValue("x-rivet-encoding");
+        assertThat(preflight.headers().firstValue("access-control-allow-headers")).hasValue(Guard.ALLOWED_HEADERS);
     }
 
     @Test
@@ -178,6 +192,7 @@ class ServerHttpTest {
             for (String origin : List.of("http://ok.test", "http://evil.test")) {
                 HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(restricted.endpoint() + "/metadata"))
                         .header("origin", origin).build(), HttpResponse.BodyHandlers.ofString());
+                assertThat(response.statusCode()).isEqualTo(origin.equals("http://ok.test") ? 200 : 403);
                 assertThat(response.headers().firstValue("access-control-allow-origin"))
                         .isEqualTo(origin.equals("http://ok.test") ? java.util.Optional.of(origin) : java.util.Optional.empty());
             }

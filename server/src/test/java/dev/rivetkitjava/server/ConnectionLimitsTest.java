@@ -1,0 +1,177 @@
+package dev.rivetkitjava.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.sun.management.HotSpotDiagnosticMXBean;
+import dev.rivetkitjava.actor.Registry;
+import java.lang.management.ManagementFactory;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** What one connection can make the server hold: nothing once refused, and a bounded set of subscriptions. */
+class ConnectionLimitsTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Pattern IGNORED = Pattern.compile("(?m)^rivetkit_connections_frames_ignored_total (\\S+)$");
+
+    private final HttpClient http = HttpClient.newHttpClient();
+    private Registry registry;
+    private RivetServer server;
+
+    @BeforeEach
+    void start() throws Exception {
+        registry = Registry.builder().use(CompatFixtures.counter(Duration.ofSeconds(30))).build();
+        server = RivetServer.builder(registry).port(0).build().start();
+    }
+
+    @AfterEach
+    void stop() {
+        server.close();
+        registry.close();
+    }
+
+    private static String subscription(String event, boolean subscribe) {
+        return "{\"body\":{\"tag\":\"SubscriptionRequest\",\"val\":{\"eventName\":\"" + event + "\",\"subscribe\":"
+                + subscribe + "}}}";
+    }
+
+    private static String action(long id, String name, String args) {
+        return "{\"body\":{\"tag\":\"ActionRequest\",\"val\":{\"id\":[\"$BigInt\",\"" + id + "\"],\"name\":\"" + name
+                + "\",\"args\":" + args + "}}}";
+    }
+
+    private static JsonNode frame(WireClient client, int index) throws Exception {
+        return JSON.readTree((String) client.frames.get(index));
+    }
+
+    private long ignoredFrames() throws Exception {
+        String metrics = http.send(HttpRequest.newBuilder(URI.create(server.endpoint() + "/metrics")).build(),
+                HttpResponse.BodyHandlers.ofString()).body();
+        Matcher m = IGNORED.matcher(metrics);
+        assertThat(m.find()).as("the ignored-frames counter is in /metrics").isTrue();
+        return (long) Double.parseDouble(m.group(1));
+    }
+
+    /** Threads (virtual ones included) with a ConnectEndpoint frame on their stack, from a full thread dump. */
+    private static int threadsInConnectEndpoint(Path dir) throws Exception {
+        Path dump = dir.resolve("threads-" + System.nanoTime() + ".json");
+        ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class)
+                .dumpThreads(dump.toString(), HotSpotDiagnosticMXBean.ThreadDumpFormat.JSON);
+        int count = 0;
+        for (JsonNode container : JSON.readTree(dump.toFile()).at("/threadDump/threadContainers")) {
+            for (JsonNode thread : container.path("threads")) {
+                for (JsonNode frame : thread.path("stack")) {
+                    if (frame.asText().contains(ConnectEndpoint.class.getName() + ".")) {
+                        count++;
+                        break;
+                    }
+                }
+            }
+        }
+        Files.delete(dump);
+        return count;
+    }
+
+    @Test
+    void aRefusedConnectionReadsNoFurtherFramesAndHoldsNoThread(@TempDir Path dir) throws Exception {
+        long before = ignoredFrames();
+        WireClient client = new WireClient();
+        client.socket = http.newWebSocketBuilder().subprotocols("rivet", "rivet_encoding.json")
+                .buildAsync(URI.create(server.endpoint().replace("http", "ws")
+                        + "/gateway/counter/connect?rvt-namespace=nope&rvt-method=get&rvt-key=x"), client).get();
+        // Actions and subscriptions, until 1000 are sent or the server's close (300 ms after its error) stops us.
+        int sent = 0;
+        try {
+            for (; sent < 1000; sent++) {
+                client.socket.sendText(sent % 2 == 0 ? action(sent, "increment", "[1]") : subscription("e" + sent, true),
+                        true).get(10, TimeUnit.SECONDS);
+            }
+        } catch (ExecutionException closedMeanwhile) {
+            // the output closed: what was sent so far is what the server received
+        }
+        assertThat(client.closed.get(10, TimeUnit.SECONDS)).isEqualTo("1011 namespace.not_found");
+        assertThat(sent).as("frames sent before the close").isPositive();
+        int delivered = sent;
+        // The frames it received were dropped unread (Jetty itself drops those that come after its close, so not
+        // necessarily all that were sent), and none left a thread waiting for a connection that was never opened.
+        await().untilAsserted(() -> assertThat(ignoredFrames() - before).isBetween(1L, (long) delivered));
+        await().untilAsserted(() -> assertThat(threadsInConnectEndpoint(dir)).isZero());
+        assertThat(server.connections()).isZero();
+        // No action ran: the actor was never created.
+        assertThat(JSON.readTree(http.send(HttpRequest.newBuilder(URI.create(server.endpoint() + "/actors?name=counter"))
+                .build(), HttpResponse.BodyHandlers.ofString()).body()).get("actors")).isEmpty();
+    }
+
+    @Test
+    void aConnectionSubscribesToAtMost64EventsThenFailsAloneWithANamedError() throws Exception {
+        WireClient client = WireClient.connect(server, "subs", "rivet", "rivet_encoding.json");
+        WireClient bystander = WireClient.connect(server, "subs", "rivet", "rivet_encoding.json");
+        await().until(() -> client.frames.size() == 1 && bystander.frames.size() == 1);
+
+        // 64 distinct events, newCount among them: all applied, so the increment's event arrives.
+        for (int i = 0; i < 63; i++) {
+            client.socket.sendText(subscription("event-" + i, true), true).get();
+        }
+        client.socket.sendText(subscription("newCount", true), true).get();
+        client.socket.sendText(action(1, "increment", "[1]"), true).get();
+        await().until(() -> client.frames.size() == 3);
+        assertThat(client.frames.subList(1, 3)).extracting(f -> JSON.readTree((String) f).at("/body/tag").asText())
+                .containsExactly("Event", "ActionResponse");
+
+        // Subscribing again is free; an unsubscription frees a slot for another event.
+        client.socket.sendText(subscription("newCount", true), true).get();
+        client.socket.sendText(subscription("event-0", false), true).get();
+        client.socket.sendText(subscription("event-63", true), true).get();
+        client.socket.sendText(action(2, "increment", "[1]"), true).get();
+        await().until(() -> client.frames.size() == 5);
+        assertThat(frame(client, 4).at("/body/tag").asText()).isEqualTo("ActionResponse");
+        assertThat(client.closed).isNotDone();
+
+        // The 65th distinct event is refused, and the connection closes with the reason.
+        client.socket.sendText(subscription("event-64", true), true).get();
+        assertThat(client.closed.get(10, TimeUnit.SECONDS)).isEqualTo("1011 actor.too_many_subscriptions");
+        JsonNode error = frame(client, client.frames.size() - 1).at("/body/val");
+        assertThat(frame(client, client.frames.size() - 1).at("/body/tag").asText()).isEqualTo("Error");
+        assertThat(error.get("group").asText()).isEqualTo("actor");
+        assertThat(error.get("code").asText()).isEqualTo("too_many_subscriptions");
+        assertThat(error.get("message").asText())
+                .isEqualTo("A connection may subscribe to at most 64 events (maxSubscriptionsPerConnection)");
+
+        // The other connection and the server carry on.
+        bystander.socket.sendText(action(7, "getCount", "[]"), true).get();
+        await().until(() -> bystander.frames.size() == 2);
+        assertThat(frame(bystander, 1).at("/body/val/output").asInt()).isEqualTo(2);
+        assertThat(bystander.closed).isNotDone();
+        WireClient next = WireClient.connect(server, "subs", "rivet", "rivet_encoding.json");
+        await().until(() -> next.frames.size() == 1);
+        assertThat(frame(next, 0).at("/body/tag").asText()).isEqualTo("Init");
+    }
+
+    @Test
+    void theLimitIsASetting() throws Exception {
+        try (RivetServer strict = RivetServer.builder(registry).port(0).maxSubscriptionsPerConnection(1).build().start()) {
+            WireClient client = WireClient.connect(strict, "one", "rivet", "rivet_encoding.json");
+            await().until(() -> client.frames.size() == 1);
+            client.socket.sendText(subscription("a", true), true).get();
+            client.socket.sendText(subscription("b", true), true).get();
+            assertThat(client.closed.get(10, TimeUnit.SECONDS)).isEqualTo("1011 actor.too_many_subscriptions");
+            assertThat(frame(client, client.frames.size() - 1).at("/body/val/message").asText())
+                    .isEqualTo("A connection may subscribe to at most 1 events (maxSubscriptionsPerConnection)");
+        }
+    }
+}
