@@ -52,8 +52,25 @@ public final class Main {
         @Option(names = "--token", description = "Require this token on every actor route (the client's `token` option).")
         String token;
 
-        @Option(names = "--cors-origin", description = "A browser origin allowed by CORS; repeat for more (default: any origin is echoed, as the engine does).")
+        @Option(names = "--admin-token", description = "The token of the admin routes (listing actors, deleting one, "
+                + "/metrics); default: --token. In token mode without either, they are closed.")
+        String adminToken;
+
+        @Option(names = "--cors-origin", description = "A browser origin whose pages may call the server, besides its own; "
+                + "repeat for more ('*': any origin, unsafe).")
         java.util.List<String> corsOrigins = new java.util.ArrayList<>();
+
+        @Option(names = "--public-url", description = "The URL browsers reach the server at (e.g. behind a proxy): its "
+                + "origin and host are allowed as the server's own.")
+        String publicUrl;
+
+        @Option(names = "--allowed-host", description = "Another name the server answers to in the Host header (besides "
+                + "localhost, --host and --public-url's); repeat for more.")
+        java.util.List<String> allowedHosts = new java.util.ArrayList<>();
+
+        @Option(names = "--max-subscriptions-per-connection", defaultValue = "64",
+                description = "Events one connection may subscribe to (default: ${DEFAULT-VALUE}).")
+        int maxSubscriptionsPerConnection;
 
         @Option(names = "--drain-ms", defaultValue = "2000",
                 description = "On shutdown, keep the port answering 'retry' this long so clients reach the next server (default: ${DEFAULT-VALUE}).")
@@ -114,7 +131,10 @@ public final class Main {
             WorkspaceServer server;
             try {
                 WorkspaceServer.Options options = WorkspaceServer.Options.builder(dataDir).host(host).port(port)
-                        .token(token).corsOrigins(Set.copyOf(corsOrigins)).drainPeriod(Duration.ofMillis(drainMillis))
+                        .token(token).adminToken(adminToken).corsOrigins(Set.copyOf(corsOrigins))
+                        .publicUrl(publicUrl).allowedHosts(Set.copyOf(allowedHosts))
+                        .maxSubscriptionsPerConnection(maxSubscriptionsPerConnection)
+                        .drainPeriod(Duration.ofMillis(drainMillis))
                         .agent(agent).sandboxAgent(sandboxAgentUrl, sandboxAgentToken)
                         .sandboxAgentDir(installed == null ? null : Path.of(installed))
                         .authSecretFile(authSecretFile).permissionPolicy(permissionPolicy)
@@ -123,7 +143,7 @@ public final class Main {
                                 maxConnectionsPerWorkspace, historyMaxEvents))
                         .build();
                 server = WorkspaceServer.start(options);
-            } catch (IllegalArgumentException e) {
+            } catch (IllegalArgumentException | IllegalStateException e) {
                 spec.commandLine().getErr().println("rivetkit-java serve: " + e.getMessage());
                 return 2;
             }

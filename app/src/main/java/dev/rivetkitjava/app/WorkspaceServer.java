@@ -41,14 +41,19 @@ public final class WorkspaceServer implements AutoCloseable {
     /**
      * What {@code serve}'s flags set; {@link #builder(Path)} gives the defaults.
      *
-     * @param token the admin token of every actor route ({@code --token}), or null
+     * @param token the token of every actor route ({@code --token}), or null
+     * @param adminToken the admin routes' token ({@code --admin-token}), or null: {@code token}, and in token mode
+     *     without either they are closed
+     * @param publicUrl the URL browsers reach the server at ({@code --public-url}), or null
+     * @param allowedHosts more names for the {@code Host} header ({@code --allowed-host})
      * @param sandboxAgentUrl a Sandbox Agent server to use, or null to start one
      * @param sandboxAgentDir {@code sandbox-agent-server/} of this checkout (the pinned binary and the stand-in
      *     agents), used when {@code sandboxAgentUrl} is null
      * @param authSecretFile the sign-in tokens' secret ({@code --auth-secret-file}), or null for open demo mode
      */
-    public record Options(String host, int port, Path dataDir, String token, Set<String> corsOrigins,
-                          Duration drainPeriod, String agent, String sandboxAgentUrl, String sandboxAgentToken,
+    public record Options(String host, int port, Path dataDir, String token, String adminToken,
+                          Set<String> corsOrigins, String publicUrl, Set<String> allowedHosts,
+                          int maxSubscriptionsPerConnection, Duration drainPeriod, String agent, String sandboxAgentUrl, String sandboxAgentToken,
                           Path sandboxAgentDir, Path authSecretFile, PermissionPolicy permissionPolicy,
                           Duration permissionTimeout, WorkspaceLimits limits) {
 
@@ -56,6 +61,7 @@ public final class WorkspaceServer implements AutoCloseable {
             Objects.requireNonNull(host, "host");
             Objects.requireNonNull(dataDir, "dataDir");
             corsOrigins = Set.copyOf(corsOrigins);
+            allowedHosts = Set.copyOf(allowedHosts);
             Objects.requireNonNull(drainPeriod, "drainPeriod");
             Objects.requireNonNull(agent, "agent");
             Objects.requireNonNull(permissionPolicy, "permissionPolicy");
@@ -74,7 +80,11 @@ public final class WorkspaceServer implements AutoCloseable {
             private int port = 6420;
             private final Path dataDir;
             private String token;
+            private String adminToken;
             private Set<String> corsOrigins = Set.of();
+            private String publicUrl;
+            private Set<String> allowedHosts = Set.of();
+            private int maxSubscriptionsPerConnection = 64;
             private Duration drainPeriod = Duration.ofSeconds(2);
             private String agent = "codex";
             private String sandboxAgentUrl;
@@ -104,8 +114,28 @@ public final class WorkspaceServer implements AutoCloseable {
                 return this;
             }
 
+            public Builder adminToken(String adminToken) {
+                this.adminToken = adminToken;
+                return this;
+            }
+
             public Builder corsOrigins(Set<String> origins) {
                 this.corsOrigins = origins;
+                return this;
+            }
+
+            public Builder publicUrl(String url) {
+                this.publicUrl = url;
+                return this;
+            }
+
+            public Builder allowedHosts(Set<String> hosts) {
+                this.allowedHosts = hosts;
+                return this;
+            }
+
+            public Builder maxSubscriptionsPerConnection(int max) {
+                this.maxSubscriptionsPerConnection = max;
                 return this;
             }
 
@@ -153,7 +183,8 @@ public final class WorkspaceServer implements AutoCloseable {
             }
 
             public Options build() {
-                return new Options(host, port, dataDir, token, corsOrigins, drainPeriod, agent, sandboxAgentUrl,
+                return new Options(host, port, dataDir, token, adminToken, corsOrigins, publicUrl, allowedHosts,
+                        maxSubscriptionsPerConnection, drainPeriod, agent, sandboxAgentUrl,
                         sandboxAgentToken, sandboxAgentDir, authSecretFile, permissionPolicy, permissionTimeout,
                         limits);
             }
@@ -201,10 +232,17 @@ public final class WorkspaceServer implements AutoCloseable {
                     .use(Counter.TYPE)
                     .store(SqliteActorStore.open(store))
                     .build();
+            boolean signIn = access != WorkspaceAccess.open();
             RivetServer server = RivetServer.builder(registry).host(options.host()).port(options.port())
-                    .token(options.token()).corsOrigins(options.corsOrigins()).drainPeriod(options.drainPeriod())
+                    .token(options.token()).adminToken(options.adminToken())
+                    // A team's server does not list its workspaces to whoever asks.
+                    .adminRoutesOpen(!signIn)
+                    .corsOrigins(options.corsOrigins()).publicUrl(options.publicUrl())
+                    .allowedHosts(options.allowedHosts())
+                    .maxSubscriptionsPerConnection(options.maxSubscriptionsPerConnection())
+                    .drainPeriod(options.drainPeriod())
                     .staticResources(WEB_PAGE).build().start();
-            return new WorkspaceServer(sandboxAgent, server, store, access != WorkspaceAccess.open());
+            return new WorkspaceServer(sandboxAgent, server, store, signIn);
         } catch (Exception e) {
             if (sandboxAgent != null) {
                 sandboxAgent.stop();

@@ -139,6 +139,15 @@ class MainTest {
     }
 
     @Test
+    void serveWithoutTheSandboxAgentFolderSaysHowToRunIt() {
+        // Run directly (not through bin/rivetkit-java), RIVETKIT_SANDBOX_AGENT_DIR is not set.
+        org.junit.jupiter.api.Assumptions.assumeTrue(System.getenv("RIVETKIT_SANDBOX_AGENT_DIR") == null);
+        Run run = run("serve", "--port", "0", "--data-dir", dir.resolve("data").toString());
+        assertThat(run.exitCode()).isEqualTo(2);
+        assertThat(run.err()).contains("run through bin/rivetkit-java");
+    }
+
+    @Test
     void durationsAreWrittenAsPeopleWriteThem() {
         assertThat(DurationConverter.parse("30s")).isEqualTo(Duration.ofSeconds(30));
         assertThat(DurationConverter.parse("10m")).isEqualTo(Duration.ofMinutes(10));

@@ -9,6 +9,10 @@ import dev.rivetkitjava.client.RivetClient;
 import dev.rivetkitjava.client.RivetError;
 import dev.rivetkitjava.workspace.Caller;
 import dev.rivetkitjava.workspace.WorkspaceTokens;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -55,6 +59,11 @@ class TeamWorkspaceBrowserTest {
         try (ServeProcess serve = ServeProcess.start(dir.resolve("data"), 0, "--auth-secret-file", secret.toString());
              RivetClient client = RivetClient.create(serve.endpoint())) {
             assertThat(serve.readyLine()).contains("(sign-in tokens required)");
+            try (HttpClient http = HttpClient.newHttpClient()) {
+                HttpResponse<String> metrics = http.send(HttpRequest.newBuilder(URI.create(serve.endpoint() + "/metrics"))
+                        .build(), HttpResponse.BodyHandlers.ofString());
+                assertThat(metrics.statusCode()).as("a team's server lists nothing to whoever asks").isEqualTo(403);
+            }
             ActorHandle workspace = client.actor("workspace").getOrCreate(WORKSPACE);
             ActorHandle asCarol = workspace.withParams(Map.of("token", carol));
             ActorHandle asAlice = workspace.withParams(Map.of("token", alice));
