@@ -3,9 +3,12 @@ import { useLayoutEffect, useRef } from "react";
 
 const REPLY_LABELS = { once: "Approve", always: "Always allow", reject: "Deny" };
 const RESOLUTION_LABELS = { once: "Approved", always: "Always allowed", reject: "Denied" };
-const POLICY_LABELS = { once: "Approved automatically", always: "Approved automatically", reject: "Rejected automatically" };
+const POLICY_LABELS = {
+  once: "Approved automatically", always: "Approved automatically", reject: "Rejected automatically",
+  cancelled: "Cancelled automatically",
+};
 const POLICY_REASONS = {
-  no_listeners: "nobody could answer",
+  no_listener: "nobody could answer",
   listeners_left: "everyone who could answer left",
   timeout: "nobody answered in time",
 };

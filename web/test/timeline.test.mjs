@@ -46,10 +46,10 @@ test("an older page joins the turn it cut, and turns after it keep their keys", 
 test("a permission resolved by the policy keeps who resolved it and why", () => {
   const items = foldTimeline([
     { seq: 1, event: "permission.requested", data: { id: "p1", availableReplies: ["once", "reject"] } },
-    { seq: 2, event: "permission.resolved", data: { id: "p1", reply: "reject", by: "policy", reason: "no_listeners" } },
+    { seq: 2, event: "permission.resolved", data: { id: "p1", reply: "reject", by: "policy", reason: "no_listener" } },
   ]);
   assert.equal(items[0].resolution.by, "policy");
-  assert.equal(items[0].resolution.reason, "no_listeners");
+  assert.equal(items[0].resolution.reason, "no_listener");
 });
 
 test("a join link's token moves to sessionStorage, by workspace, and out of the address", () => {
