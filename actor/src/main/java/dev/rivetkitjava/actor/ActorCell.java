@@ -60,6 +60,8 @@ final class ActorCell<S, V> {
     final ReentrantLock turn = new ReentrantLock();
     private final Condition idle = turn.newCondition();
     private final CompletableFuture<Void> stopped = new CompletableFuture<>();
+    /** Completed when the stop begins: {@code c.abortSignal()}. */
+    private final CompletableFuture<Void> aborted = new CompletableFuture<>();
     private final ContextImpl hooks = new ContextImpl(null, NO_DEADLINE);
     private final Map<String, ConnImpl> conns = new ConcurrentHashMap<>();
     private final AtomicInteger keepAwake = new AtomicInteger();
@@ -695,6 +697,8 @@ final class ActorCell<S, V> {
         }
         status = Status.STOPPING;
         cancelSleepTimerLocked();
+        // Off the turn: listeners may take it (c.withTurn) while the stop waits for running actions.
+        Thread.ofVirtual().name("actor-abort-" + id).start(() -> aborted.complete(null));
         long graceEnd = System.nanoTime() + runtime.stopGracePeriod().toNanos();
         while (inflight > 0 && reason != StopReason.FENCED) {
             long left = graceEnd - System.nanoTime();
@@ -964,6 +968,11 @@ final class ActorCell<S, V> {
                     turn.lock();
                 }
             }
+        }
+
+        @Override
+        public CompletionStage<Void> abortSignal() {
+            return aborted.minimalCompletionStage();
         }
 
         @Override

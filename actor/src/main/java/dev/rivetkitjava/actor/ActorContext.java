@@ -76,6 +76,14 @@ public interface ActorContext<S, V> {
      */
     <T> T withTurn(Callable<T> work) throws Exception;
 
+    /**
+     * Completes when this activation begins to stop (sleep, destroy, shutdown), before the stop waits for running
+     * actions: RivetKit's {@code c.abortSignal}. An action that awaits something long (an agent's turn, which has no
+     * timeout) listens to it to end early, instead of holding the stop up for the registry's grace period (15 s)
+     * and then losing what it waits for. Listeners run on a thread of their own, not holding the turn.
+     */
+    CompletionStage<Void> abortSignal();
+
     /** Keeps the actor awake until {@code work} completes. */
     <T> CompletionStage<T> keepAwake(CompletionStage<T> work);
 

@@ -150,6 +150,40 @@ class LifecycleTest {
     }
 
     @Test
+    void aDestroyAbortsAnActionThatAwaitsInsteadOfWaitingOutTheGracePeriod() throws Exception {
+        java.util.concurrent.CompletableFuture<Void> never = new java.util.concurrent.CompletableFuture<>();
+        java.util.concurrent.CountDownLatch awaiting = new java.util.concurrent.CountDownLatch(1);
+        ActorType<Count, Void> type = ActorType.builder("waiter", Count.class)
+                .createState(c -> new Count(0))
+                .action("wait", c -> {
+                    // An agent's turn: no timeout, ended early when the actor stops.
+                    c.abortSignal().thenRun(() -> never.completeExceptionally(new IllegalStateException("aborted")));
+                    try {
+                        awaiting.countDown();
+                        c.await(never);
+                        return "done";
+                    } catch (IllegalStateException e) {
+                        return e.getMessage();
+                    }
+                }, ActionOptions.noTimeout())
+                .onDestroy(c -> hooks.add("onDestroy"))
+                .build();
+        try (Registry registry = Registry.builder().use(type).stopGracePeriod(Duration.ofMinutes(5)).build()) {
+            ActorHandle actor = registry.actor("waiter").getOrCreate(ActorKey.of("w"));
+            java.util.concurrent.Future<String> waiting = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()
+                    .submit(() -> actor.action("wait", String.class));
+            assertThat(awaiting.await(30, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+
+            long start = System.nanoTime();
+            registry.placement().destroy(actor.resolve());
+
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(30));
+            assertThat(waiting.get(30, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo("aborted");
+            assertThat(hooks).containsExactly("onDestroy");
+        }
+    }
+
+    @Test
     void getCreateAndGetForIdResolveAsRivetKitsHandlesDo() {
         try (Registry registry = Registry.builder().use(recordingType()).clock(new ManualClock()).build()) {
             ActorAccessor actors = registry.actor("lifecycle");

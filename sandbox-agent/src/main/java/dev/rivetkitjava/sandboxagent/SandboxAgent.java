@@ -650,18 +650,45 @@ public final class SandboxAgent implements AutoCloseable {
         Objects.requireNonNull(reply, "reply");
         PendingPermission pending = pendingPermissions.get(permissionId);
         if (pending == null) {
-            throw new SandboxAgentException("permission '" + permissionId + "' not found (already answered, or unknown)");
+            throw new PermissionNotPendingException(permissionId, "permission '" + permissionId
+                    + "' not found (already answered, or unknown)");
         }
         String optionId = optionFor(pending.request.options(), reply);
         if (optionId == null) {
             throw new UnsupportedPermissionReplyException(permissionId, reply, pending.request.availableReplies());
         }
-        if (pendingPermissions.remove(permissionId) == null) {
-            throw new SandboxAgentException("permission '" + permissionId + "' was already answered");
-        }
         ObjectNode result = Json.MAPPER.createObjectNode();
         result.putObject("outcome").put("outcome", "selected").put("optionId", optionId);
-        pending.live.respond(pending.sessionId, pending.rpcId, result);
+        answer(pending, result);
+    }
+
+    /**
+     * Answers a permission request {@code cancelled}, as the SDK does when no listener is registered: the agent's
+     * turn goes on without the tool call (for a request none of the agent's options fits).
+     */
+    public void cancelPermission(String permissionId) {
+        PendingPermission pending = pendingPermissions.get(permissionId);
+        if (pending == null) {
+            throw new PermissionNotPendingException(permissionId, "permission '" + permissionId
+                    + "' not found (already answered, or unknown)");
+        }
+        answer(pending, cancelledOutcome());
+    }
+
+    /** Sends an answer once; a send that fails leaves the request pending, so it can be answered again. */
+    private void answer(PendingPermission pending, ObjectNode result) {
+        String permissionId = pending.request.id();
+        if (!pendingPermissions.remove(permissionId, pending)) {
+            throw new PermissionNotPendingException(permissionId, "permission '" + permissionId + "' was already answered");
+        }
+        try {
+            pending.live.respond(pending.sessionId, pending.rpcId, result);
+        } catch (RuntimeException e) {
+            if (!disposed) {
+                pendingPermissions.putIfAbsent(permissionId, pending);
+            }
+            throw e;
+        }
     }
 
     private void answerCancelled(PendingPermission pending) {

@@ -132,6 +132,15 @@ class RealServerTest {
             assertThat(turn.join().stopReason()).isEqualTo("end_turn");
             assertThat(chunks(SessionEvents.all(sdk, session.id()))).last().isEqualTo("permission: always");
             assertThatThrownBy(() -> sdk.respondPermission(id, PermissionReply.ONCE)).hasMessageContaining("not found");
+
+            // A listener may also dismiss a request (none of its options fits): the agent sees "cancelled".
+            pending.clear();
+            CompletableFuture<PromptResult> dismissed = CompletableFuture.supplyAsync(() -> session.prompt("PERM"));
+            await().until(() -> !pending.isEmpty());
+            sdk.cancelPermission(pending.getFirst().id());
+            assertThat(dismissed.join().stopReason()).isEqualTo("end_turn");
+            assertThat(chunks(SessionEvents.all(sdk, session.id()))).last().isEqualTo("permission: cancelled");
+            assertThatThrownBy(() -> sdk.cancelPermission(pending.getFirst().id())).hasMessageContaining("not found");
         }
     }
 

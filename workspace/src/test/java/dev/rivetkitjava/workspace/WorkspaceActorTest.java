@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.rivetkitjava.actor.ActorConnection;
 import dev.rivetkitjava.actor.ActorError;
 import dev.rivetkitjava.actor.ActorHandle;
 import dev.rivetkitjava.actor.ActorKey;
@@ -20,10 +19,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import org.junit.jupiter.api.AfterAll;
@@ -75,35 +72,10 @@ class WorkspaceActorTest {
         return registry.actor(WorkspaceActor.NAME).getOrCreate(ActorKey.of(id), new CreateInput(agent));
     }
 
-    /** A participant's connection that records every event it receives, in order. */
-    private final class Viewer {
-        final ActorConnection conn;
-        final List<Map.Entry<String, JsonNode>> events = new CopyOnWriteArrayList<>();
-
-        Viewer(ActorHandle workspace, String userId) {
-            conn = workspace.connect(Map.of("userId", userId));
-            closeables.add(conn);
-            for (String event : List.of("chat.user", "session.event", "session.error", "presence.join",
-                    "presence.leave", "queue.updated", "permission.requested", "permission.resolved")) {
-                conn.on(event, JsonNode.class, data -> events.add(Map.entry(event, data)));
-            }
-        }
-
-        List<JsonNode> named(String event) {
-            return events.stream().filter(e -> e.getKey().equals(event)).map(Map.Entry::getValue).toList();
-        }
-
-        /** The agent's streamed text, in order. */
-        String agentText() {
-            StringBuilder text = new StringBuilder();
-            for (JsonNode event : named("session.event")) {
-                JsonNode update = event.at("/payload/params/update");
-                if (update.path("sessionUpdate").asText().equals("agent_message_chunk")) {
-                    text.append(update.at("/content/text").asText());
-                }
-            }
-            return text.toString();
-        }
+    private Viewer viewer(ActorHandle workspace, String userId) {
+        Viewer viewer = new Viewer(workspace, userId);
+        closeables.add(viewer);
+        return viewer;
     }
 
     private static <T> Future<T> inBackground(Callable<T> work) {
@@ -114,8 +86,8 @@ class WorkspaceActorTest {
     void everyoneSeesThePromptTheStreamedReplyAndTheSharedPermissionAnswer() throws Exception {
         registry();
         ActorHandle room = workspace("workspace-42", null);
-        Viewer alice = new Viewer(room, "alice");
-        Viewer bob = new Viewer(room, "bob");
+        Viewer alice = viewer(room, "alice");
+        Viewer bob = viewer(room, "bob");
 
         Future<JsonNode> turn = inBackground(() -> alice.conn.action("prompt", JsonNode.class,
                 new PromptInput("alice", "Propose a refactor plan for auth middleware.")));
@@ -124,17 +96,25 @@ class WorkspaceActorTest {
         JsonNode request = bob.named("permission.requested").getFirst();
         assertThat(request.path("availableReplies")).extracting(JsonNode::asText)
                 .contains("once", "reject");
-        bob.conn.action("respondPermission", JsonNode.class, new PermissionAnswer(request.path("id").asText(), "once", "bob"));
+        bob.conn.action("respondPermission", JsonNode.class, new PermissionAnswer(request.path("id").asText(), "once"));
 
         assertThat(turn.get(TURN.toSeconds(), java.util.concurrent.TimeUnit.SECONDS).path("stopReason").asText())
                 .isEqualTo("end_turn");
         for (Viewer viewer : List.of(alice, bob)) {
             assertThat(viewer.named("chat.user")).singleElement().satisfies(chat -> {
                 assertThat(chat.path("userId").asText()).isEqualTo("alice");
+                assertThat(chat.path("name").asText()).isEqualTo("alice");
                 assertThat(chat.path("text").asText()).isEqualTo("Propose a refactor plan for auth middleware.");
             });
             await().until(() -> !viewer.named("permission.resolved").isEmpty());
-            assertThat(viewer.named("permission.resolved").getFirst().path("userId").asText()).isEqualTo("bob");
+            assertThat(viewer.named("permission.resolved")).singleElement().satisfies(resolved -> {
+                assertThat(resolved.path("id").asText()).isEqualTo(request.path("id").asText());
+                assertThat(resolved.path("reply").asText()).isEqualTo("once");
+                assertThat(resolved.path("userId").asText()).isEqualTo("bob");
+                assertThat(resolved.path("name").asText()).isEqualTo("bob");
+                assertThat(resolved.path("by").asText()).isEqualTo("user");
+                assertThat(resolved.path("reason").isNull()).isTrue();
+            });
             assertThat(viewer.agentText()).isNotEmpty();
             assertThat(viewer.named("session.event")).anySatisfy(e ->
                     assertThat(e.at("/payload/params/update/sessionUpdate").asText()).isEqualTo("tool_call"));
@@ -142,17 +122,22 @@ class WorkspaceActorTest {
         assertThat(alice.named("presence.join")).extracting(j -> j.path("userId").asText()).contains("bob");
         assertThat(room.action("listParticipants", JsonNode.class)).extracting(p -> p.path("userId").asText())
                 .containsExactlyInAnyOrder("alice", "bob");
+        assertThat(room.action("listParticipants", JsonNode.class)).allSatisfy(p -> {
+            assertThat(p.path("name").asText()).isEqualTo(p.path("userId").asText());
+            assertThat(p.path("role").asText()).isEqualTo("member");
+            assertThat(p.path("joinedAt").asLong()).isPositive();
+        });
     }
 
     @Test
     void promptsFromFiveClientsQueueAndAllCompleteInOrder() throws Exception {
         registry();
         ActorHandle room = workspace("queue", SandboxAgentFixture.FAST_AGENT);
-        Viewer watcher = new Viewer(room, "watcher");
+        Viewer watcher = viewer(room, "watcher");
         List<Future<JsonNode>> turns = new ArrayList<>();
         for (int i = 0; i < 5; i++) {
             String user = "user-" + i;
-            Viewer viewer = new Viewer(room, user);
+            Viewer viewer = viewer(room, user);
             turns.add(inBackground(() -> viewer.conn.action("prompt", JsonNode.class,
                     new PromptInput(user, "turn " + user + " chunks=3 delay=100"))));
             // Each prompt is queued before the next is sent, so the queue order is known.
@@ -179,8 +164,8 @@ class WorkspaceActorTest {
     void aPermissionAnsweredByTwoClientsAtOnceResolvesOnce() throws Exception {
         registry();
         ActorHandle room = workspace("permission-race", SandboxAgentFixture.FAST_AGENT);
-        Viewer alice = new Viewer(room, "alice");
-        Viewer bob = new Viewer(room, "bob");
+        Viewer alice = viewer(room, "alice");
+        Viewer bob = viewer(room, "bob");
         Future<JsonNode> turn = inBackground(() -> alice.conn.action("prompt", JsonNode.class,
                 new PromptInput("alice", "PERM")));
         await().atMost(TURN).until(() -> !alice.named("permission.requested").isEmpty());
@@ -192,7 +177,7 @@ class WorkspaceActorTest {
             answers.add(inBackground(() -> {
                 start.join();
                 try {
-                    viewer.conn.action("respondPermission", JsonNode.class, new PermissionAnswer(id, "once", "x"));
+                    viewer.conn.action("respondPermission", JsonNode.class, new PermissionAnswer(id, "once"));
                     return "ok";
                 } catch (ActorError e) {
                     return e.code();
@@ -225,6 +210,9 @@ class WorkspaceActorTest {
         JsonNode after = workspace("history", SandboxAgentFixture.FAST_AGENT).action("getHistory", JsonNode.class);
 
         assertThat(after.toString()).isEqualTo(before.toString());  // as text: numbers may come back as other node types
+        for (int i = 0; i < after.size(); i++) {
+            assertThat(after.get(i).path("seq").asLong()).isEqualTo(i + 1);
+        }
         List<String> order = new ArrayList<>();
         for (JsonNode entry : after) {
             String event = entry.path("event").asText();
@@ -241,7 +229,7 @@ class WorkspaceActorTest {
     void cancelStopsTheRunningTurn() throws Exception {
         registry();
         ActorHandle room = workspace("cancel", SandboxAgentFixture.FAST_AGENT);
-        Viewer alice = new Viewer(room, "alice");
+        Viewer alice = viewer(room, "alice");
         Future<JsonNode> turn = inBackground(() -> alice.conn.action("prompt", JsonNode.class,
                 new PromptInput("alice", "HANG")));
         await().atMost(TURN).until(() -> alice.agentText().contains("echo:"));
@@ -254,14 +242,20 @@ class WorkspaceActorTest {
     void anAgentThatExitsMidTurnIsAnErrorForEveryoneAndTheNextPromptRestoresTheSession() throws Exception {
         registry();
         ActorHandle room = workspace("agent-exit", SandboxAgentFixture.FAST_AGENT);
-        Viewer alice = new Viewer(room, "alice");
-        Viewer bob = new Viewer(room, "bob");
+        Viewer alice = viewer(room, "alice");
+        Viewer bob = viewer(room, "bob");
         room.action("prompt", JsonNode.class, new PromptInput("alice", "remember the word giraffe"));
 
         assertThatThrownBy(() -> alice.conn.action("prompt", JsonNode.class, new PromptInput("alice", "EXIT")))
-                .isInstanceOfSatisfying(ActorError.class, e -> assertThat(e.code()).isEqualTo("agent_failed"));
+                .isInstanceOfSatisfying(ActorError.class, e -> {
+                    assertThat(e.code()).isEqualTo("agent_failed");
+                    assertThat(e.getMessage()).matches(
+                            "The agent failed \\(ref [0-9a-f]{6}\\); the next prompt restores the session\\.");
+                });
         await().until(() -> !bob.named("session.error").isEmpty());
-        assertThat(bob.named("session.error").getFirst().path("message").asText()).isNotBlank();
+        // The detail (the agent's exit, the Sandbox Agent's URL) stays in the server log, under the same ref.
+        assertThat(bob.named("session.error").getFirst().path("message").asText())
+                .matches("The agent failed \\(ref [0-9a-f]{6}\\); the next prompt restores the session\\.");
 
         JsonNode next = room.action("prompt", JsonNode.class, new PromptInput("bob", "still there?"));
         assertThat(next.path("stopReason").asText()).isEqualTo("end_turn");
@@ -280,7 +274,7 @@ class WorkspaceActorTest {
                     .store(SqliteActorStore.open(dir.resolve("actors.db")))
                     .build();
             ActorHandle room = workspace("server-restart", SandboxAgentFixture.FAST_AGENT);
-            Viewer alice = new Viewer(room, "alice");
+            Viewer alice = viewer(room, "alice");
             room.action("prompt", JsonNode.class, new PromptInput("alice", "before chunks=1"));
 
             own = SandboxAgentFixture.restart(own);
