@@ -63,6 +63,8 @@ try {
     if (loads === 1) await page.screenshot({ path: `${shots}/02-after-one-older-page.png` });
     if (loads > 10_000) throw new Error("the timeline never reached its start");
   }
+  await page.locator(".timeline-scroll").evaluate((el) => { el.scrollTop = 0; });
+  await page.locator("[data-testid=timeline-start]").waitFor(WAIT);
   await page.screenshot({ path: `${shots}/03-beginning.png` });
   const first = await page.locator("[data-testid=timeline] li[data-key]").first().innerText();
   const start = await page.locator("[data-testid=timeline-start]").count();
