@@ -1,6 +1,7 @@
 // A team workspace on `serve --auth-secret-file`, in browser contexts of Debian's chromium driven by playwright-core:
 //   node team.mjs <page url> <screenshot dir>
-// with the join links in the environment: ALICE_LINK (member), CAROL_LINK (viewer), EXPIRED_LINK, FORGED_LINK.
+// with the join links in the environment: ALICE_LINK (member), CAROL_LINK (viewer), EXPIRED_LINK, FORGED_LINK, and
+// SOLO_LINK (alice, to a workspace whose turn ran with nobody listening).
 // Prints one JSON line per step. At {"step":"carol-refused"} and {"step":"forged-user"} it waits for a line "ok" on
 // stdin (the JUnit test calls the actor meanwhile). Exits non-zero when something expected does not appear.
 import { mkdirSync, rmSync } from "node:fs";
@@ -8,7 +9,7 @@ import { createInterface } from "node:readline";
 import { chromium } from "playwright-core";
 
 const [base, shots] = process.argv.slice(2);
-const { ALICE_LINK, CAROL_LINK, EXPIRED_LINK, FORGED_LINK, WORKSPACE_ID: workspaceId } = process.env;
+const { ALICE_LINK, CAROL_LINK, EXPIRED_LINK, FORGED_LINK, SOLO_LINK, WORKSPACE_ID: workspaceId } = process.env;
 const CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
   "--disable-background-networking", "--disable-component-update", "--disable-sync"];
 const WAIT = { timeout: 30_000 };
@@ -126,6 +127,13 @@ try {
   await screenshot("forged-user", carol);
   say("turns", { alice: await timeline(alice).innerText(), carol: await timeline(carol).innerText(), forgedAuthor });
 
+  // A turn that ran with nobody listening: its permission was answered by the workspace's policy.
+  await alice.goto(SOLO_LINK);
+  await status(alice, "connected").waitFor(WAIT);
+  await alice.locator(".resolution.by-policy").waitFor(WAIT);
+  const policy = await alice.locator(".resolution.by-policy").innerText();
+  await screenshot("resolved-by-policy", alice);
+
   const refused = {};
   for (const [who, link] of [["expired", EXPIRED_LINK], ["forged", FORGED_LINK],
     ["missing", `${base}/?w=${encodeURIComponent(workspaceId)}`]]) {
@@ -147,7 +155,7 @@ try {
   for (const page of pages.filter((p) => p.socketsAtRefusal !== undefined)) {
     refused[page.who].socketsSince = (page.sockets ?? 0) - page.socketsAtRefusal;
   }
-  say("done", { refused, pageErrors });
+  say("done", { refused, policy, pageErrors });
 } catch (error) {
   await screenshot("failure", ...pages).catch(() => {});
   console.error([...consoleLog.slice(-100), ...pageErrors].join("\n"));

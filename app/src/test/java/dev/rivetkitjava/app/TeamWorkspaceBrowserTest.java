@@ -36,6 +36,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class TeamWorkspaceBrowserTest {
     private static final String WORKSPACE = "team-" + System.nanoTime();
+    private static final String SOLO = WORKSPACE + "-solo";
 
     @BeforeAll
     static void installChromium() throws Exception {
@@ -47,7 +48,7 @@ class TeamWorkspaceBrowserTest {
         Path secret = dir.resolve("auth-secret");
         WorkspaceTokens.createSecretFile(secret);
         WorkspaceTokens tokens = WorkspaceTokens.fromSecretFile(secret);
-        String alice = tokens.issue("u-alice", "Alice", List.of(WORKSPACE), Caller.Role.MEMBER, Duration.ofHours(1));
+        String alice = tokens.issue("u-alice", "Alice", List.of(WORKSPACE, SOLO), Caller.Role.MEMBER, Duration.ofHours(1));
         String carol = tokens.issue("u-carol", "Carol", List.of(WORKSPACE), Caller.Role.VIEWER, Duration.ofHours(1));
         String expired = tokens.withClock(Clock.fixed(Instant.now().minus(Duration.ofHours(2)), ZoneOffset.UTC))
                 .issue("u-alice", "Alice", List.of(WORKSPACE), Caller.Role.MEMBER, Duration.ofHours(1));
@@ -67,11 +68,16 @@ class TeamWorkspaceBrowserTest {
             ActorHandle workspace = client.actor("workspace").getOrCreate(WORKSPACE);
             ActorHandle asCarol = workspace.withParams(Map.of("token", carol));
             ActorHandle asAlice = workspace.withParams(Map.of("token", alice));
+            // With nobody listening, the stand-in agent's permission request is the policy's (reject) to answer.
+            JsonNode solo = client.actor("workspace").getOrCreate(SOLO).withParams(Map.of("token", alice))
+                    .action("prompt", JsonNode.class, Map.of("text", "Nobody is watching"));
+            assertThat(solo.path("stopReason").asText()).isEqualTo("end_turn");
             AtomicReference<CompletableFuture<JsonNode>> forgedPrompt = new AtomicReference<>();
             steps = BrowserScript.run("team.mjs", serve.endpoint(), "team", Map.of(
                     "WORKSPACE_ID", WORKSPACE,
                     "ALICE_LINK", link(serve, alice), "CAROL_LINK", link(serve, carol),
-                    "EXPIRED_LINK", link(serve, expired), "FORGED_LINK", link(serve, forged)), Map.of(
+                    "EXPIRED_LINK", link(serve, expired), "FORGED_LINK", link(serve, forged),
+                    "SOLO_LINK", Main.joinLinks(serve.endpoint(), List.of(SOLO), alice).get(0)), Map.of(
                     "carol-refused", step -> {
                         // A viewer is refused by the server, not just by her page.
                         String pending = asAlice.action("listPendingPermissions", JsonNode.class).get(0).path("id").asText();
@@ -124,6 +130,7 @@ class TeamWorkspaceBrowserTest {
         assertThat(forgedMessage.path("userId").asText()).as("the caller comes from the token").isEqualTo("u-alice");
         assertThat(forgedMessage.path("name").asText()).isEqualTo("Alice");
 
+        assertThat(steps.get("done").get("policy").asText()).isEqualTo("Rejected automatically (nobody could answer)");
         JsonNode refused = steps.get("done").get("refused");
         assertThat(refused.get("expired").get("code").asText()).isEqualTo("token_expired");
         assertThat(refused.get("expired").get("text").asText()).contains("Your link expired at").contains("ask for a new one");
