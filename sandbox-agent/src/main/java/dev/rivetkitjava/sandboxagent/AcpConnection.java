@@ -16,6 +16,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
@@ -51,6 +52,10 @@ final class AcpConnection {
     private static final long FIRST_BACKOFF_MILLIS = 150;
     private static final long MAX_BACKOFF_MILLIS = 5_000;
     private static final int ANSWERED_IDS_KEPT = 2048;
+    /** The longest a silent server gets to answer a health probe. */
+    private static final Duration MAX_PROBE_TIMEOUT = Duration.ofSeconds(10);
+    /** Two of the server's 15 s heartbeats: a server silent this long is probed, and hung if the probe fails. */
+    static final Duration SERVER_SILENCE_TIMEOUT = Duration.ofSeconds(30);
 
     /** Receives what the agent says, on the stream's thread, in stream order. Must not block. */
     interface Inbound {
@@ -58,6 +63,13 @@ final class AcpConnection {
 
         /** The stream skipped ids (the server keeps only its last 1 024 messages). */
         void eventsDropped(AcpConnection connection, long afterEventId, long firstEventId);
+
+        /**
+         * Called on the stream's thread before each message: waits while the SDK cannot take more (back-pressure:
+         * the stream is not read meanwhile, so the server buffers and, past its buffer, reports what it dropped).
+         */
+        default void awaitCapacity() {
+        }
     }
 
     private final HttpApi api;
@@ -67,6 +79,7 @@ final class AcpConnection {
     private final ScheduledExecutorService timer;
     private final int maxMessageBytes;
     private final Duration streamReadTimeout;
+    private final Duration serverSilenceTimeout;
     private final Inbound inbound;
 
     private final AtomicLong nextRequestId = new AtomicLong();
@@ -88,17 +101,22 @@ final class AcpConnection {
     private volatile InputStream stream;
     private volatile long lastReadNanos;
     private volatile long lastMessageNanos;
+    /** When the server last said anything: stream bytes (heartbeats too), a POST answer, a health probe. */
+    private volatile long lastHeardNanos = System.nanoTime();
+    private final AtomicLong silenceProbes = new AtomicLong();
     private volatile Thread streamThread;
+    private volatile boolean awaitingCapacity;
     private ScheduledFuture<?> watchdog;
 
     AcpConnection(HttpApi api, String agent, ScheduledExecutorService timer, int maxMessageBytes,
-            Duration streamReadTimeout, Inbound inbound) {
+            Duration streamReadTimeout, Duration serverSilenceTimeout, Inbound inbound) {
         this.api = api;
         this.agent = agent;
         this.serverId = "sdk-" + agent + "-" + UUID.randomUUID();
         this.timer = timer;
         this.maxMessageBytes = maxMessageBytes;
         this.streamReadTimeout = streamReadTimeout;
+        this.serverSilenceTimeout = serverSilenceTimeout;
         this.inbound = inbound;
     }
 
@@ -119,6 +137,11 @@ final class AcpConnection {
         return streamsOpened.get();
     }
 
+    /** How many times a call found the server silent and asked {@code /v1/health} whether it is alive. For tests. */
+    long silenceProbes() {
+        return silenceProbes.get();
+    }
+
     long nextRequestId() {
         return nextRequestId.getAndIncrement();
     }
@@ -129,12 +152,15 @@ final class AcpConnection {
     }
 
     /**
-     * Sends a request and waits for its answer.
+     * Sends a request and waits for its answer, at most {@code timeout}, and fails sooner when the server stops
+     * answering (see {@link #checkServerAnswers}) or when {@code abort} (or null) completes exceptionally.
      *
      * @return the result
      * @throws AcpRpcException when the agent answers with an error
+     * @throws SandboxAgentTimeoutException when the timeout passes, or the server is silent and does not answer a
+     *     health probe (the connection is then lost, and the SDK's next call starts a new one)
      */
-    JsonNode call(ObjectNode request, Duration timeout) {
+    JsonNode call(ObjectNode request, Duration timeout, CompletableFuture<?> abort) {
         failIfLost();
         String method = request.path("method").asText();
         String key = JsonRpcMessage.idKey(request.get("id"));
@@ -142,7 +168,19 @@ final class AcpConnection {
         pending.put(key, answer);
         HttpRequest post = post(request, timeout.plusSeconds(1));
         CompletableFuture<HttpResponse<byte[]>> http = api.sendAsync(post);
+        if (abort != null) {
+            abort.whenComplete((ignored, error) -> {
+                if (error != null) {
+                    answer.completeExceptionally(error instanceof CompletionException
+                            && error.getCause() != null ? error.getCause() : error);
+                }
+            });
+        }
+        long started = System.nanoTime();
         http.whenComplete((response, error) -> {
+            if (error == null) {
+                lastHeardNanos = System.nanoTime();
+            }
             if (error != null) {
                 answer.completeExceptionally(api.failure(error, post));
             } else if (response.statusCode() / 100 != 2) {
@@ -160,7 +198,7 @@ final class AcpConnection {
             });
         }
         try {
-            JsonRpcMessage.Response response = answer.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            JsonRpcMessage.Response response = await(answer, method, started, timeout);
             if (response.error() != null) {
                 JsonNode error = response.error();
                 throw new AcpRpcException(error.path("code").asInt(), error.path("message").asText(""),
@@ -179,6 +217,56 @@ final class AcpConnection {
             throw new SandboxAgentException("interrupted while waiting for " + method, e);
         } finally {
             pending.remove(key);
+        }
+    }
+
+    /** Waits for the answer in slices, checking between them that the server still answers. */
+    private JsonRpcMessage.Response await(CompletableFuture<JsonRpcMessage.Response> answer, String method,
+            long started, Duration timeout) throws InterruptedException, ExecutionException, TimeoutException {
+        long deadline = started + timeout.toNanos();
+        long slice = Math.max(TimeUnit.MILLISECONDS.toNanos(50), serverSilenceTimeout.toNanos() / 4);
+        while (true) {
+            long remaining = deadline - System.nanoTime();
+            if (remaining <= 0) {
+                throw new TimeoutException();
+            }
+            try {
+                return answer.get(Math.min(remaining, slice), TimeUnit.NANOSECONDS);
+            } catch (TimeoutException e) {
+                checkServerAnswers(method, started);
+            }
+        }
+    }
+
+    /**
+     * A server that sent nothing (no message, no heartbeat: it sends one every 15 s on the stream) for
+     * {@code serverSilenceTimeout} is asked {@code GET /v1/health}; one that does not answer that either is hung
+     * (stopped, or cut off from us): the connection is lost with a {@link SandboxAgentTimeoutException}.
+     */
+    private void checkServerAnswers(String method, long started) {
+        long now = System.nanoTime();
+        long silentNanos = now - Math.max(lastHeardNanos, started);
+        if (silentNanos < serverSilenceTimeout.toNanos() || lost != null || closed) {
+            return;
+        }
+        silenceProbes.incrementAndGet();
+        Duration probeTimeout = serverSilenceTimeout.compareTo(MAX_PROBE_TIMEOUT) < 0 ? serverSilenceTimeout
+                : MAX_PROBE_TIMEOUT;
+        try {
+            api.send(api.request("/v1/health").timeout(probeTimeout).GET().build());
+            lastHeardNanos = System.nanoTime();
+            return;
+        } catch (HttpProblemException answered) {
+            lastHeardNanos = System.nanoTime(); // it answered, if not with ok: alive
+            return;
+        } catch (SandboxAgentException e) {
+            SandboxAgentTimeoutException hung = new SandboxAgentTimeoutException("sandbox-agent at " + api.baseUrl()
+                    + " stopped answering: nothing from it for " + TimeUnit.NANOSECONDS.toMillis(silentNanos)
+                    + " ms while waiting for " + method + " of agent '" + agent + "' (its event stream heartbeats every"
+                    + " 15 s), and GET /v1/health got no answer within " + probeTimeout.toMillis() + " ms ("
+                    + e.getMessage() + "): the server is hung, stopped or cut off from this client");
+            markLost(hung);
+            throw hung;
         }
     }
 
@@ -348,6 +436,13 @@ final class AcpConnection {
     }
 
     private void onStreamEvent(SseEvent event) {
+        awaitingCapacity = true;
+        try {
+            inbound.awaitCapacity();
+        } finally {
+            awaitingCapacity = false;
+            lastReadNanos = System.nanoTime(); // the wait was ours, not the server's silence
+        }
         lastMessageNanos = System.nanoTime();
         synchronized (deliverLock) {
             if (event.id() != null) {
@@ -402,7 +497,7 @@ final class AcpConnection {
 
     private void checkStreamAlive() {
         InputStream current = stream;
-        if (current != null && System.nanoTime() - lastReadNanos > streamReadTimeout.toNanos()) {
+        if (current != null && !awaitingCapacity && System.nanoTime() - lastReadNanos > streamReadTimeout.toNanos()) {
             log.warn("stream of {} silent for over {}: reopening it", serverId, streamReadTimeout);
             closeQuietly(current); // the blocked read then fails and the reader reconnects
         }
@@ -461,6 +556,7 @@ final class AcpConnection {
         public int read(byte[] b, int off, int len) throws IOException {
             int n = super.read(b, off, len);
             lastReadNanos = System.nanoTime();
+            lastHeardNanos = lastReadNanos;
             return n;
         }
     }

@@ -15,6 +15,9 @@ import java.time.Duration;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /** The server's HTTP surface: base URL, bearer token, timeouts, and one way to turn failures into SDK errors. */
 final class HttpApi {
@@ -69,17 +72,28 @@ final class HttpApi {
         return parse(send(request(path).header("Content-Type", "application/json").POST(jsonBody(body)).build()), type);
     }
 
-    /** Sends and returns any 2xx response; other statuses throw {@link #problem}. */
+    /**
+     * Sends and returns any 2xx response; other statuses throw {@link #problem}. Bounded as a whole: the request's
+     * timeout covers only the wait for the response's headers, so a body that stalls after them is given up at
+     * twice that timeout.
+     */
     HttpResponse<byte[]> send(HttpRequest request) {
+        Duration bound = request.timeout().orElse(requestTimeout).multipliedBy(2);
+        CompletableFuture<HttpResponse<byte[]>> sending = sendAsync(request);
         try {
-            HttpResponse<byte[]> response = client.send(request, HttpResponse.BodyHandlers.ofByteArray());
+            HttpResponse<byte[]> response = sending.get(bound.toMillis(), TimeUnit.MILLISECONDS);
             if (response.statusCode() / 100 != 2) {
                 throw problem(response.statusCode(), response.body());
             }
             return response;
-        } catch (IOException e) {
-            throw failure(e, request);
+        } catch (ExecutionException e) {
+            throw failure(e.getCause(), request);
+        } catch (TimeoutException e) {
+            sending.cancel(true);
+            throw new SandboxAgentTimeoutException(describe(request) + " to sandbox-agent at " + baseUrl
+                    + " got no complete answer within " + bound);
         } catch (InterruptedException e) {
+            sending.cancel(true);
             Thread.currentThread().interrupt();
             throw new SandboxAgentException("interrupted during " + describe(request), e);
         }

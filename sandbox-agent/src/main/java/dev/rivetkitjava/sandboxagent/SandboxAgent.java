@@ -23,6 +23,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
@@ -60,6 +61,9 @@ public final class SandboxAgent implements AutoCloseable {
     private final int replayMaxChars;
     private final int maxMessageBytes;
     private final Duration streamReadTimeout;
+    private final Duration serverSilenceTimeout;
+    private final EventPipeline.Options pipelineOptions;
+    private final Duration disposeTimeout;
     private final SandboxAgentServer ownedServer;
     private final ExecutorService httpExecutor = Executors.newVirtualThreadPerTaskExecutor();
     private final HttpClient httpClient;
@@ -73,6 +77,7 @@ public final class SandboxAgent implements AutoCloseable {
     private final Map<String, EventPipeline> pipelines = new ConcurrentHashMap<>();
     private final Map<String, List<Consumer<SessionEvent>>> eventListeners = new ConcurrentHashMap<>();
     private final Map<String, List<Consumer<PermissionRequest>>> permissionListeners = new ConcurrentHashMap<>();
+    private final Map<String, List<Consumer<SandboxAgentException>>> errorListeners = new ConcurrentHashMap<>();
     private final Map<String, PendingPermission> pendingPermissions = new ConcurrentHashMap<>();
     /** Per-session lock held while binding or restoring a session (it may wait for the agent). */
     private final Map<String, ReentrantLock> sessionLocks = new ConcurrentHashMap<>();
@@ -86,12 +91,16 @@ public final class SandboxAgent implements AutoCloseable {
                         : Duration.ofSeconds(10))
                 .build();
         this.api = new HttpApi(httpClient, builder.baseUrl, builder.token, builder.requestTimeout);
-        this.persist = builder.persist;
+        this.persist = new GuardedPersistDriver(builder.persist);
         this.promptTimeout = builder.promptTimeout;
         this.replayMaxEvents = builder.replayMaxEvents;
         this.replayMaxChars = builder.replayMaxChars;
         this.maxMessageBytes = builder.maxMessageBytes;
         this.streamReadTimeout = builder.streamReadTimeout;
+        this.serverSilenceTimeout = builder.serverSilenceTimeout;
+        this.pipelineOptions = new EventPipeline.Options(builder.persistRetryTimeout, builder.maxQueuedEvents,
+                builder.flushTimeout);
+        this.disposeTimeout = builder.disposeTimeout;
         this.ownedServer = ownedServer;
     }
 
@@ -450,12 +459,25 @@ public final class SandboxAgent implements AutoCloseable {
                 }
                 log.info("session '{}': ACP server {} is gone ({}); restoring the session", id,
                         binding.live.acp.serverId(), e.getMessage());
-            } catch (SandboxAgentTimeoutException e) {
+            } catch (SandboxAgentTimeoutException | SessionPersistException e) {
                 if ("session/prompt".equals(method)) {
-                    cancel(id);
+                    cancelQuietly(id, binding); // its events could not be recorded, or it ran too long: stop it
                 }
                 throw e;
             }
+        }
+    }
+
+    /** Cancels the turn on the binding it runs on, without reading the store (which may be what failed). */
+    private void cancelQuietly(String id, Binding binding) {
+        if (binding.live.acp.lostCause() != null) {
+            return; // the connection is gone, and the turn with it
+        }
+        try {
+            binding.live.notify(id, "session/cancel",
+                    Json.MAPPER.createObjectNode().put("sessionId", binding.agentSessionId));
+        } catch (SandboxAgentException e) {
+            log.debug("session '{}': cancelling the failed turn failed too: {}", id, e.getMessage());
         }
     }
 
@@ -597,6 +619,14 @@ public final class SandboxAgent implements AutoCloseable {
         }
     }
 
+    /** How many health probes the agent's current ACP connection made on a silent server; 0 without one. For tests. */
+    long silenceProbes(String agent) {
+        synchronized (liveByAgent) {
+            Live live = liveByAgent.get(agent);
+            return live == null ? 0 : live.acp.silenceProbes();
+        }
+    }
+
     private void ensureOpen() {
         if (disposed) {
             throw new SandboxAgentException("this SandboxAgent was disposed");
@@ -606,7 +636,28 @@ public final class SandboxAgent implements AutoCloseable {
     // ---------------------------------------------------------------------------------------------- events
 
     private EventPipeline pipeline(String id) {
-        return pipelines.computeIfAbsent(id, key -> new EventPipeline(key, persist, event -> deliver(key, event)));
+        return pipelines.computeIfAbsent(id, key -> new EventPipeline(key, persist, event -> deliver(key, event),
+                error -> reportSessionError(key, error), pipelineOptions));
+    }
+
+    private void reportSessionError(String id, SandboxAgentException error) {
+        for (Consumer<SandboxAgentException> listener : errorListeners.getOrDefault(id, List.of())) {
+            try {
+                listener.accept(error);
+            } catch (RuntimeException e) {
+                log.warn("an error listener of session '{}' threw", id, e);
+            }
+        }
+    }
+
+    /**
+     * Errors of the session that no call of the caller's reports: today a {@link SessionPersistException} when the
+     * session's events could not be persisted (once per outage of the store; the events are missing from the
+     * history, which records the gap as {@code _sdk/events_not_persisted} once the store takes writes again).
+     * Called on the session's event thread; a workspace turns it into its own error event.
+     */
+    public Subscription onSessionError(String sessionId, Consumer<SandboxAgentException> listener) {
+        return subscribe(errorListeners, sessionId, listener);
     }
 
     private void deliver(String id, SessionEvent event) {
@@ -737,29 +788,52 @@ public final class SandboxAgent implements AutoCloseable {
 
     /**
      * Answers pending permission requests {@code cancelled}, deletes the SDK's ACP servers (2 s at most each),
-     * waits for queued events to be persisted, and stops a server this SDK started. Idempotent.
+     * waits for queued events to be persisted, and stops a server this SDK started. All of it but the server's stop
+     * (SIGTERM, SIGKILL 5 s later) within {@code disposeTimeout} (5 s by default): what did not finish by then is
+     * given up and named in a warning. Idempotent.
      */
     public void dispose() {
         if (disposed) {
             return;
         }
-        List.copyOf(pendingPermissions.values()).forEach(this::answerCancelled);
+        long deadline = System.nanoTime() + disposeTimeout.toNanos();
+        List<PendingPermission> permissions = List.copyOf(pendingPermissions.values());
         disposed = true;
         List<Live> lives;
         synchronized (liveByAgent) {
             lives = List.copyOf(liveByAgent.values());
             liveByAgent.clear();
         }
-        List<Thread> closing = lives.stream().map(live -> Thread.ofVirtual().start(live.acp::close)).toList();
-        for (Thread thread : closing) {
+        List<String> gaveUp = new ArrayList<>();
+        Map<Thread, String> closing = new HashMap<>();
+        for (Live live : lives) {
+            closing.put(Thread.ofVirtual().start(() -> {
+                permissions.stream().filter(p -> p.live == live).forEach(this::answerCancelled);
+                live.acp.close();
+            }), "deleting ACP server " + live.acp.serverId());
+        }
+        permissions.stream().filter(p -> !lives.contains(p.live)).forEach(p -> pendingPermissions.remove(p.request.id()));
+        for (Map.Entry<Thread, String> close : closing.entrySet()) {
             try {
-                thread.join();
+                if (!close.getKey().join(Duration.ofNanos(Math.max(1, deadline - System.nanoTime())))) {
+                    gaveUp.add(close.getValue());
+                    close.getKey().interrupt();
+                }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                break;
+                gaveUp.add(close.getValue() + " (interrupted)");
             }
         }
-        pipelines.values().forEach(EventPipeline::flush);
+        pipelines.forEach((id, pipeline) -> {
+            Duration left = Duration.ofNanos(Math.max(0, deadline - System.nanoTime()));
+            if (!Thread.currentThread().isInterrupted() && !pipeline.awaitFlushed(left)) {
+                gaveUp.add(pipeline.stuck(disposeTimeout));
+            }
+        });
+        if (!gaveUp.isEmpty()) {
+            log.warn("dispose of the SandboxAgent for {} gave up after {} ms on: {}", baseUrl(), disposeTimeout.toMillis(),
+                    String.join("; ", gaveUp));
+        }
         timer.shutdownNow();
         httpClient.shutdownNow();
         httpExecutor.shutdownNow();
@@ -785,7 +859,8 @@ public final class SandboxAgent implements AutoCloseable {
         final Map<String, String> replay = new ConcurrentHashMap<>();
 
         Live(String agent) {
-            this.acp = new AcpConnection(api, agent, timer, maxMessageBytes, streamReadTimeout, this);
+            this.acp = new AcpConnection(api, agent, timer, maxMessageBytes, streamReadTimeout, serverSilenceTimeout,
+                    this);
         }
 
         void bind(String id, String agentSessionId) {
@@ -800,20 +875,49 @@ public final class SandboxAgent implements AutoCloseable {
             return agentSessionByLocal.get(id);
         }
 
-        /** Sends a request, persisting it (and its response) as the session's events when {@code id} is not null. */
+        /**
+         * Sends a request, persisting it (and its response) as the session's events when {@code id} is not null. It
+         * fails with a {@link SessionPersistException} as soon as the session's events are given up meanwhile, and
+         * returns once the request's events are persisted (and delivered), at most the flush timeout later.
+         */
         JsonNode request(String id, String method, ObjectNode params, Duration timeout) {
             ObjectNode envelope = JsonRpcMessage.request(acp.nextRequestId(), method, params);
             String key = JsonRpcMessage.idKey(envelope.get("id"));
+            EventPipeline pipeline = id == null ? null : pipeline(id);
+            CompletableFuture<Void> persistFailure = pipeline == null ? null : pipeline.failures();
             if (id != null) {
                 localByRequest.put(key, id);
                 record(id, SessionEvent.Sender.CLIENT, envelope, null);
             }
+            JsonNode result;
             try {
-                return acp.call(envelope, timeout);
-            } finally {
-                localByRequest.remove(key);
-                if (id != null) {
-                    pipeline(id).flush(); // the caller sees the request's events persisted (and delivered)
+                result = acp.call(envelope, timeout, persistFailure);
+            } catch (RuntimeException e) {
+                if (acp.lostCause() != null) {
+                    localByRequest.remove(key); // else the agent's late answer (a cancelled turn's) is still recorded
+                }
+                if (pipeline != null && !(e instanceof SessionPersistException)
+                        && !pipeline.awaitFlushed(pipelineOptions.flushTimeout())) {
+                    e.addSuppressed(new SandboxAgentTimeoutException(pipeline.stuck(pipelineOptions.flushTimeout())));
+                }
+                throw e;
+            }
+            localByRequest.remove(key);
+            if (pipeline != null) {
+                pipeline.flush(); // the caller sees the request's events persisted (and delivered)
+                if (persistFailure.isCompletedExceptionally()) {
+                    throw (SessionPersistException) persistFailure.exceptionNow();
+                }
+            }
+            return result;
+        }
+
+        @Override
+        public void awaitCapacity() {
+            for (String id : agentSessionByLocal.keySet()) {
+                EventPipeline pipeline = pipelines.get(id);
+                if (pipeline != null) {
+                    pipeline.awaitCapacity();
                 }
             }
         }
@@ -965,6 +1069,11 @@ public final class SandboxAgent implements AutoCloseable {
         private int replayMaxChars = 12_000;
         private int maxMessageBytes = 16 * 1024 * 1024;
         private Duration streamReadTimeout = AcpConnection.STREAM_READ_TIMEOUT;
+        private Duration serverSilenceTimeout = AcpConnection.SERVER_SILENCE_TIMEOUT;
+        private Duration persistRetryTimeout = EventPipeline.Options.DEFAULTS.retryTimeout();
+        private int maxQueuedEvents = EventPipeline.Options.DEFAULTS.maxQueued();
+        private Duration flushTimeout = EventPipeline.Options.DEFAULTS.flushTimeout();
+        private Duration disposeTimeout = Duration.ofSeconds(5);
 
         private Builder(String baseUrl) {
             Objects.requireNonNull(baseUrl, "baseUrl");
@@ -1029,6 +1138,52 @@ public final class SandboxAgent implements AutoCloseable {
         /** A stream silent for this long is reopened (45 s by default, above the server's 15 s heartbeat). */
         public Builder streamReadTimeout(Duration timeout) {
             this.streamReadTimeout = positive(timeout);
+            return this;
+        }
+
+        /**
+         * How long a call may hear nothing from the server (no message, no heartbeat: the server sends one every
+         * 15 s on the event stream) before the SDK asks {@code GET /v1/health} whether it is alive; when that gets no
+         * answer either (within this timeout, at most 10 s), the server is hung (stopped, or cut off from us) and
+         * the call fails with a {@link SandboxAgentTimeoutException}. The next call restores the session on a new
+         * ACP server. 30 s by default; a long silent turn on a live server is not affected.
+         */
+        public Builder serverSilenceTimeout(Duration timeout) {
+            this.serverSilenceTimeout = positive(timeout);
+            return this;
+        }
+
+        /**
+         * How long a failing write of events is retried (back-off from 50 ms, doubling to 1 s) before they are given
+         * up with a {@link SessionPersistException} (5 s by default). Later events wait meanwhile, so order holds.
+         */
+        public Builder persistRetryTimeout(Duration timeout) {
+            this.persistRetryTimeout = positive(timeout);
+            return this;
+        }
+
+        /**
+         * How many of a session's events may wait to be persisted (4 096 by default); past that the SDK stops
+         * reading the server's event stream until there is room, so the server buffers them (its last 1 024) and,
+         * past its buffer, the SDK reports what it dropped as {@code _sdk/events_dropped}.
+         */
+        public Builder maxQueuedEvents(int events) {
+            this.maxQueuedEvents = atLeastOne(events);
+            return this;
+        }
+
+        /**
+         * How long a call waits for its session's events to be persisted before it fails with a
+         * {@link SandboxAgentTimeoutException} naming what is still pending (10 s by default).
+         */
+        public Builder flushTimeout(Duration timeout) {
+            this.flushTimeout = positive(timeout);
+            return this;
+        }
+
+        /** The most {@link SandboxAgent#dispose()} waits, besides stopping a server it started (5 s by default). */
+        public Builder disposeTimeout(Duration timeout) {
+            this.disposeTimeout = positive(timeout);
             return this;
         }
 

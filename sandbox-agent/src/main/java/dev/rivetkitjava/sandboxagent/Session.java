@@ -42,7 +42,14 @@ public final class Session {
         return sdk.record(id);
     }
 
-    /** Runs one turn and waits for its end (at most {@code promptTimeout}); its events are persisted on return. */
+    /**
+     * Runs one turn and waits for its end (at most {@code promptTimeout}); its events are persisted on return.
+     *
+     * @throws SessionPersistException when the session's events could not be persisted meanwhile (the turn is
+     *     cancelled)
+     * @throws SandboxAgentTimeoutException when the turn outlasts {@code promptTimeout}, or the server stops
+     *     answering ({@code serverSilenceTimeout})
+     */
     public PromptResult prompt(List<ContentBlock> prompt) {
         return sdk.prompt(id, prompt);
     }
@@ -83,6 +90,11 @@ public final class Session {
 
     public Subscription onEvent(Consumer<SessionEvent> listener) {
         return sdk.onSessionEvent(id, listener);
+    }
+
+    /** Errors of this session that no call reports (see {@link SandboxAgent#onSessionError}). */
+    public Subscription onError(Consumer<SandboxAgentException> listener) {
+        return sdk.onSessionError(id, listener);
     }
 
     public Subscription onPermissionRequest(Consumer<PermissionRequest> listener) {

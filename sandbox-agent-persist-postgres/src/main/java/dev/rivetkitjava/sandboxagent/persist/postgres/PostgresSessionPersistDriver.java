@@ -15,6 +15,7 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -27,6 +28,13 @@ import javax.sql.DataSource;
  *
  * <p>Either on a {@link DataSource} the application owns ({@link #create(DataSource)}), or on a small pool of
  * its own made from a JDBC URL ({@link Builder#jdbcUrl}), which {@link #close()} closes.
+ *
+ * <p>Nothing waits unbounded on the database: a pool of its own connects within {@link Builder#connectTimeout} (5 s),
+ * waits for a free connection at most {@link Builder#connectionTimeout} (5 s), validates one within
+ * {@link Builder#validationTimeout} (2 s), gives up a read from a server that stopped answering after
+ * {@link Builder#socketTimeout} (10 s), and has statements cancelled by the server after
+ * {@link Builder#statementTimeout} (5 s). On a data source the application owns, the socket timeout is set on each
+ * connection the driver borrows (JDBC's network timeout), and the rest is the application's pool configuration.
  *
  * <p>PostgreSQL's {@code jsonb} cannot hold the character U+0000: a payload containing it is refused with a
  * {@link PostgresPersistException} and nothing of its batch is written.
@@ -43,10 +51,12 @@ public final class PostgresSessionPersistDriver implements SessionPersistDriver,
     private final String schema;
     private final String where;
     private final SessionTables tables;
+    private final int networkTimeoutMillis;
 
     private PostgresSessionPersistDriver(DataSource dataSource, HikariDataSource ownedPool, String schema,
-            String where) {
+            String where, Duration socketTimeout) {
         this.dataSource = dataSource;
+        this.networkTimeoutMillis = (int) Math.min(Integer.MAX_VALUE, socketTimeout.toMillis());
         this.ownedPool = ownedPool;
         this.schema = "\"" + schema + "\"";
         this.where = where;
@@ -79,8 +89,69 @@ public final class PostgresSessionPersistDriver implements SessionPersistDriver,
         private String password;
         private int poolSize = 4;
         private String schema = "public";
+        private Duration connectTimeout = Duration.ofSeconds(5);
+        private Duration socketTimeout = Duration.ofSeconds(10);
+        private Duration statementTimeout = Duration.ofSeconds(5);
+        private Duration connectionTimeout = Duration.ofSeconds(5);
+        private Duration validationTimeout = Duration.ofSeconds(2);
 
         private Builder() {
+        }
+
+        /**
+         * The owned pool's TCP connect and its login, each (pgjdbc's {@code connectTimeout} and
+         * {@code loginTimeout}): 5 s by default, in whole seconds.
+         */
+        public Builder connectTimeout(Duration timeout) {
+            this.connectTimeout = atLeastOneSecond(timeout);
+            return this;
+        }
+
+        /**
+         * The longest wait for the server's answer on an open connection (pgjdbc's {@code socketTimeout}, and the
+         * network timeout of every connection the driver borrows): a server that stopped answering fails the call
+         * after this. 10 s by default; keep it above {@link #statementTimeout}.
+         */
+        public Builder socketTimeout(Duration timeout) {
+            this.socketTimeout = atLeastOneSecond(timeout);
+            return this;
+        }
+
+        /** The server cancels a statement of the owned pool that runs longer ({@code statement_timeout}): 5 s by default. */
+        public Builder statementTimeout(Duration timeout) {
+            this.statementTimeout = positive(timeout);
+            return this;
+        }
+
+        /** The longest wait for a connection of the owned pool (HikariCP's {@code connectionTimeout}): 5 s by default. */
+        public Builder connectionTimeout(Duration timeout) {
+            this.connectionTimeout = positive(timeout);
+            return this;
+        }
+
+        /** The owned pool's check that a connection is alive (HikariCP's {@code validationTimeout}): 2 s by default. */
+        public Builder validationTimeout(Duration timeout) {
+            this.validationTimeout = positive(timeout);
+            return this;
+        }
+
+        private static Duration positive(Duration timeout) {
+            if (timeout == null || timeout.isNegative() || timeout.isZero()) {
+                throw new IllegalArgumentException("a timeout must be positive, got " + timeout);
+            }
+            return timeout;
+        }
+
+        private static Duration atLeastOneSecond(Duration timeout) {
+            if (positive(timeout).compareTo(Duration.ofSeconds(1)) < 0) {
+                throw new IllegalArgumentException("pgjdbc counts this timeout in whole seconds: at least 1 s, got "
+                        + timeout);
+            }
+            return timeout;
+        }
+
+        private static String seconds(Duration timeout) {
+            return Long.toString((timeout.toMillis() + 999) / 1000);
         }
 
         /** Uses the application's data source (not closed by the driver). */
@@ -132,7 +203,13 @@ public final class PostgresSessionPersistDriver implements SessionPersistDriver,
                 config.setPassword(password);
                 config.setMaximumPoolSize(poolSize);
                 config.setMinimumIdle(Math.min(2, poolSize));
-                config.setConnectionTimeout(10_000);
+                config.setConnectionTimeout(Math.max(250, connectionTimeout.toMillis()));
+                config.setValidationTimeout(Math.max(250, Math.min(validationTimeout.toMillis(),
+                        connectionTimeout.toMillis() - 1)));
+                config.addDataSourceProperty("connectTimeout", seconds(connectTimeout));
+                config.addDataSourceProperty("loginTimeout", seconds(connectTimeout));
+                config.addDataSourceProperty("socketTimeout", seconds(socketTimeout));
+                config.addDataSourceProperty("options", "-c statement_timeout=" + statementTimeout.toMillis());
                 config.setPoolName("sandbox-agent-persist");
                 try {
                     pool = new HikariDataSource(config);
@@ -141,7 +218,8 @@ public final class PostgresSessionPersistDriver implements SessionPersistDriver,
                 }
             }
             PostgresSessionPersistDriver driver =
-                    new PostgresSessionPersistDriver(pool != null ? pool : dataSource, pool, schema, where);
+                    new PostgresSessionPersistDriver(pool != null ? pool : dataSource, pool, schema, where,
+                            socketTimeout);
             try {
                 driver.prepare();
             } catch (RuntimeException e) {
@@ -260,6 +338,10 @@ public final class PostgresSessionPersistDriver implements SessionPersistDriver,
 
     private <T> T read(String operation, SqlWork<T> work) {
         try (Connection connection = dataSource.getConnection()) {
+            if (ownedPool == null) {
+                // the application's pool may have no socket timeout: a server that stops answering must not hang us
+                connection.setNetworkTimeout(Runnable::run, networkTimeoutMillis);
+            }
             return work.run(connection);
         } catch (SQLException e) {
             throw new PostgresPersistException(where, operation, e);
@@ -270,20 +352,22 @@ public final class PostgresSessionPersistDriver implements SessionPersistDriver,
     private <T> T transaction(String operation, SqlWork<T> work) {
         return read(operation, connection -> {
             connection.setAutoCommit(false);
+            T result;
             try {
-                T result = work.run(connection);
+                result = work.run(connection);
                 connection.commit();
-                return result;
             } catch (Throwable t) {
+                // on a broken connection these fail too; the first failure is the one to report
                 try {
                     connection.rollback();
-                } catch (SQLException rollbackFailure) {
-                    t.addSuppressed(rollbackFailure);
+                    connection.setAutoCommit(true);
+                } catch (SQLException cleanupFailure) {
+                    t.addSuppressed(cleanupFailure);
                 }
                 throw t;
-            } finally {
-                connection.setAutoCommit(true);
             }
+            connection.setAutoCommit(true);
+            return result;
         });
     }
 
