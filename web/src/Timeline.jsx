@@ -1,25 +1,94 @@
 // The shared timeline. Everything the agent or a user wrote is rendered as React text (text nodes), never as HTML.
-import { useEffect, useRef } from "react";
+import { useLayoutEffect, useRef } from "react";
 
 const REPLY_LABELS = { once: "Approve", always: "Always allow", reject: "Deny" };
 const RESOLUTION_LABELS = { once: "Approved", always: "Always allowed", reject: "Denied" };
+const POLICY_LABELS = {
+  once: "Approved automatically", always: "Approved automatically", reject: "Rejected automatically",
+  cancelled: "Cancelled automatically",
+};
+const POLICY_REASONS = {
+  no_listener: "nobody could answer",
+  listeners_left: "everyone who could answer left",
+  timeout: "nobody answered in time",
+};
+/** How close to the top (px) the timeline loads its older page, and to the bottom it keeps following new entries. */
+const EDGE = 120;
 
-export function Timeline({ items, onRespond }) {
-  const end = useRef(null);
-  useEffect(() => {
-    end.current?.scrollIntoView({ block: "end" }); // it returns a promise in newer browsers: not a cleanup
-  }, [items]);
+/**
+ * The timeline follows new entries while it is scrolled to its end; scrolled to its top, it asks for the page before
+ * (onReachTop) and keeps what was on screen where it was once that page is put above it.
+ */
+export function Timeline({ items, onRespond, firstSeq, loadingOlder, reachedStart, onReachTop }) {
+  const list = useRef(null);
+  const following = useRef(true);
+  // What was on screen when an older page was asked for: an item and its distance from the top of the view.
+  const anchor = useRef(null);
+
+  const onScroll = () => {
+    const el = list.current;
+    following.current = el.scrollHeight - el.scrollTop - el.clientHeight < EDGE;
+    if (el.scrollTop < EDGE && !loadingOlder && !reachedStart && firstSeq !== null) {
+      anchor.current = anchorOf(el);
+      onReachTop();
+    }
+  };
+
+  useLayoutEffect(() => {
+    const el = list.current;
+    if (!el) return;
+    const kept = anchor.current;
+    const item = kept && el.querySelector(`[data-key="${CSS.escape(kept.key)}"]`);
+    if (kept && item && !loadingOlder) {
+      el.scrollTop = item.offsetTop - kept.offset;
+      anchor.current = null;
+    } else if (kept && !loadingOlder) {
+      el.scrollTop = el.scrollHeight - kept.fromBottom;
+      anchor.current = null;
+    } else if (following.current) {
+      el.scrollTop = el.scrollHeight;
+    }
+  }, [items, loadingOlder]);
+
+  // A timeline too short to scroll cannot be scrolled to its top: load the page before at once.
+  useLayoutEffect(() => {
+    const el = list.current;
+    if (el && el.scrollHeight <= el.clientHeight && !loadingOlder && !reachedStart && firstSeq !== null) {
+      anchor.current = anchorOf(el);
+      onReachTop();
+    }
+  }, [items, loadingOlder, reachedStart, firstSeq, onReachTop]);
+
   return (
-    <ol className="timeline" data-testid="timeline">
-      {items.length === 0 && <li className="muted">Nothing yet. Send the agent a prompt.</li>}
-      {items.map((item) => (
-        <li key={item.key} className={`item item-${item.kind}`}>
-          <Item item={item} onRespond={onRespond} />
-        </li>
-      ))}
-      <li ref={end} aria-hidden="true" />
-    </ol>
+    <div className="timeline-scroll" ref={list} onScroll={onScroll}>
+      {reachedStart && items.length > 0 && <p className="muted start" data-testid="timeline-start">Beginning of the workspace</p>}
+      {!reachedStart && firstSeq !== null && (
+        <p className="muted start">{loadingOlder ? "Loading earlier entries…" : "Scroll up for earlier entries"}</p>
+      )}
+      <ol className="timeline" data-testid="timeline" data-first-seq={firstSeq ?? ""}
+        data-reached-start={String(reachedStart)} data-loading={String(loadingOlder)}>
+        {items.length === 0 && <li className="muted">Nothing yet. Send the agent a prompt.</li>}
+        {items.map((item) => (
+          <li key={item.key} data-key={item.key} className={`item item-${item.kind}`}>
+            <Item item={item} onRespond={onRespond} />
+          </li>
+        ))}
+      </ol>
+    </div>
   );
+}
+
+/** The second item in view (the first may be a turn that grows when the older page joins it), else the bottom. */
+function anchorOf(el) {
+  const top = el.scrollTop;
+  const items = [...el.querySelectorAll("li[data-key]")];
+  const visible = items.filter((li) => li.offsetTop + li.offsetHeight > top);
+  const pick = visible[1] ?? visible[0];
+  return {
+    key: pick?.dataset.key ?? "",
+    offset: pick ? pick.offsetTop - top : 0,
+    fromBottom: el.scrollHeight - top,
+  };
 }
 
 function Item({ item, onRespond }) {
@@ -28,7 +97,7 @@ function Item({ item, onRespond }) {
       return (
         <>
           <div className="who">
-            {item.userId} <time>{formatTime(item.createdAt)}</time>
+            {item.name ?? item.userId} <time>{formatTime(item.createdAt)}</time>
           </div>
           <p className="text">{item.text}</p>
         </>
@@ -85,16 +154,20 @@ function Permission({ permission: { request, resolution, turnEnded }, onRespond 
       <div>
         The agent asks permission: <strong>{request.toolCall?.title ?? "a tool call"}</strong>
       </div>
-      {resolution ? (
+      {resolution?.by === "policy" ? (
+        <div className={`resolution resolution-${resolution.reply} by-policy`}>
+          {POLICY_LABELS[resolution.reply] ?? resolution.reply} ({POLICY_REASONS[resolution.reason] ?? "nobody could answer"})
+        </div>
+      ) : resolution ? (
         <div className={`resolution resolution-${resolution.reply}`}>
-          {RESOLUTION_LABELS[resolution.reply] ?? resolution.reply} by <strong>{resolution.userId}</strong>
+          {RESOLUTION_LABELS[resolution.reply] ?? resolution.reply} by <strong>{resolution.name ?? resolution.userId}</strong>
         </div>
       ) : turnEnded ? (
         <div className="resolution expired">The turn ended before anyone answered.</div>
       ) : (
         <div className="actions">
           {(request.availableReplies ?? []).map((reply) => (
-            <button key={reply} className={`reply-${reply}`} disabled={!onRespond} onClick={() => onRespond(request.id, reply)}>
+            <button key={reply} className={`reply-${reply}`} disabled={!onRespond} onClick={() => onRespond?.(request.id, reply)}>
               {REPLY_LABELS[reply] ?? reply}
             </button>
           ))}

@@ -1,5 +1,6 @@
-// The workspace's timeline: entries `{ event, data }` as getHistory() returns them and as live events arrive,
-// folded into what the page shows. Pure functions, so the fold is the same for history and live events.
+// The workspace's timeline: entries `{ seq, event, data }` as getHistory() returns them (a page at a time) and
+// `{ event, data }` as live events arrive, folded into what the page shows. Pure functions, so the fold is the same
+// for history and live events.
 
 /** A stable identity per entry, to merge a history snapshot with live events that raced it. */
 export function entryKey({ event, data }) {
@@ -26,6 +27,33 @@ export function mergeHistory(history, live) {
 }
 
 /**
+ * What the page holds after a (re)connect loaded the latest page of history: the older entries it already held
+ * when the new page joins on to them (no entry can be missing between the two), then the page, then the live entries
+ * that raced it. Entries held without a `seq` arrived live since the last load, so the new page holds them.
+ */
+export function reconcileHistory(held, page, racing) {
+  const latest = mergeHistory(page, racing);
+  const pageFirst = firstSeq(page);
+  const heldSeqs = held.filter((e) => typeof e.seq === "number").map((e) => e.seq);
+  if (pageFirst === null || heldSeqs.length === 0 || pageFirst > Math.max(...heldSeqs) + 1) return latest;
+  return prependHistory(held.filter((e) => typeof e.seq === "number" && e.seq < pageFirst), latest);
+}
+
+/** An older page of history before what the page holds (entries it already holds are left out). */
+export function prependHistory(older, current) {
+  const known = new Set(current.map(entryKey));
+  return older.filter((entry) => !known.has(entryKey(entry))).concat(current);
+}
+
+/** The smallest `seq` the page holds (live entries have none until the history is reloaded); null when none. */
+export function firstSeq(entries) {
+  for (const entry of entries) {
+    if (typeof entry.seq === "number") return entry.seq;
+  }
+  return null;
+}
+
+/**
  * Folds entries into display items: `user` messages, agent `turn`s (text chunks merged, tool calls updated in
  * place, permission prompts in the order they came, the stop reason once the turn ended), standalone
  * `permission`s and `error`s.
@@ -34,14 +62,16 @@ export function foldTimeline(entries) {
   const items = [];
   const permissions = new Map();
   let turn = null;
-  const openTurn = () => {
+  // A turn is known by the entry that opened it, so its key stays the same when older pages are put before it.
+  const openTurn = (opener) => {
     if (!turn) {
-      turn = { kind: "turn", key: `turn-${items.length}`, parts: [], stopReason: null };
+      turn = { kind: "turn", key: `turn:${entryKey(opener)}`, parts: [], stopReason: null };
       items.push(turn);
     }
     return turn;
   };
-  for (const { event, data } of entries) {
+  for (const entry of entries) {
+    const { event, data } = entry;
     if (event === "chat.user") {
       items.push({ kind: "user", key: entryKey({ event, data }), ...data });
     } else if (event === "session.error") {
@@ -59,9 +89,9 @@ export function foldTimeline(entries) {
     } else if (event === "session.event" && data.sender === "agent") {
       const payload = data.payload ?? {};
       if (payload.method === "session/update") {
-        applyUpdate(openTurn(), payload.params?.update ?? {});
+        applyUpdate(openTurn(entry), payload.params?.update ?? {});
       } else if (payload.result?.stopReason) {
-        endTurn(openTurn(), payload.result.stopReason);
+        endTurn(openTurn(entry), payload.result.stopReason);
         turn = null;
       }
     }

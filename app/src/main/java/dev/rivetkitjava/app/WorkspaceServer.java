@@ -5,11 +5,23 @@ import dev.rivetkitjava.actor.store.sqlite.SqliteActorStore;
 import dev.rivetkitjava.sandboxagent.PinnedSandboxAgent;
 import dev.rivetkitjava.sandboxagent.SandboxAgentServer;
 import dev.rivetkitjava.server.RivetServer;
+import dev.rivetkitjava.workspace.PermissionPolicy;
+import dev.rivetkitjava.workspace.WorkspaceAccess;
 import dev.rivetkitjava.workspace.WorkspaceActor;
 import dev.rivetkitjava.workspace.WorkspaceConfig;
+import dev.rivetkitjava.workspace.WorkspaceLimits;
+import dev.rivetkitjava.workspace.WorkspaceTokens;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.security.SecureRandom;
 import java.time.Duration;
+import java.util.HexFormat;
+import java.util.Objects;
 import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -24,50 +36,213 @@ public final class WorkspaceServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(WorkspaceServer.class);
     /** The classpath folder the build puts the workspace page in (web/build.sh, run by this module's pom). */
     static final String WEB_PAGE = "web";
+    private static final SecureRandom RANDOM = new SecureRandom();
 
     /**
+     * What {@code serve}'s flags set; {@link #builder(Path)} gives the defaults.
+     *
+     * @param token the token of every actor route ({@code --token}), or null
+     * @param adminToken the admin routes' token ({@code --admin-token}), or null: {@code token}, and in token mode
+     *     without either they are closed
+     * @param publicUrl the URL browsers reach the server at ({@code --public-url}), or null
+     * @param allowedHosts more names for the {@code Host} header ({@code --allowed-host})
      * @param sandboxAgentUrl a Sandbox Agent server to use, or null to start one
      * @param sandboxAgentDir {@code sandbox-agent-server/} of this checkout (the pinned binary and the stand-in
      *     agents), used when {@code sandboxAgentUrl} is null
+     * @param authSecretFile the sign-in tokens' secret ({@code --auth-secret-file}), or null for open demo mode
      */
-    public record Options(String host, int port, Path dataDir, String token, Set<String> corsOrigins,
-                          Duration drainPeriod, String agent, String sandboxAgentUrl, String sandboxAgentToken,
-                          Path sandboxAgentDir) {
+    public record Options(String host, int port, Path dataDir, String token, String adminToken,
+                          Set<String> corsOrigins, String publicUrl, Set<String> allowedHosts,
+                          int maxSubscriptionsPerConnection, Duration drainPeriod, String agent, String sandboxAgentUrl, String sandboxAgentToken,
+                          Path sandboxAgentDir, Path authSecretFile, PermissionPolicy permissionPolicy,
+                          Duration permissionTimeout, WorkspaceLimits limits) {
+
+        public Options {
+            Objects.requireNonNull(host, "host");
+            Objects.requireNonNull(dataDir, "dataDir");
+            corsOrigins = Set.copyOf(corsOrigins);
+            allowedHosts = Set.copyOf(allowedHosts);
+            Objects.requireNonNull(drainPeriod, "drainPeriod");
+            Objects.requireNonNull(agent, "agent");
+            Objects.requireNonNull(permissionPolicy, "permissionPolicy");
+            Objects.requireNonNull(permissionTimeout, "permissionTimeout");
+            Objects.requireNonNull(limits, "limits");
+        }
+
+        /** Defaults as {@code serve}'s: 127.0.0.1:6420, open demo mode, agent {@code codex}, reject after 10 minutes. */
+        public static Builder builder(Path dataDir) {
+            return new Builder(dataDir);
+        }
+
+        /** {@link Options} with {@code serve}'s defaults. */
+        public static final class Builder {
+            private String host = "127.0.0.1";
+            private int port = 6420;
+            private final Path dataDir;
+            private String token;
+            private String adminToken;
+            private Set<String> corsOrigins = Set.of();
+            private String publicUrl;
+            private Set<String> allowedHosts = Set.of();
+            private int maxSubscriptionsPerConnection = 64;
+            private Duration drainPeriod = Duration.ofSeconds(2);
+            private String agent = "codex";
+            private String sandboxAgentUrl;
+            private String sandboxAgentToken;
+            private Path sandboxAgentDir;
+            private Path authSecretFile;
+            private PermissionPolicy permissionPolicy = PermissionPolicy.REJECT;
+            private Duration permissionTimeout = Duration.ofMinutes(10);
+            private WorkspaceLimits limits = WorkspaceLimits.DEFAULTS;
+
+            private Builder(Path dataDir) {
+                this.dataDir = Objects.requireNonNull(dataDir, "dataDir");
+            }
+
+            public Builder host(String host) {
+                this.host = host;
+                return this;
+            }
+
+            public Builder port(int port) {
+                this.port = port;
+                return this;
+            }
+
+            public Builder token(String token) {
+                this.token = token;
+                return this;
+            }
+
+            public Builder adminToken(String adminToken) {
+                this.adminToken = adminToken;
+                return this;
+            }
+
+            public Builder corsOrigins(Set<String> origins) {
+                this.corsOrigins = origins;
+                return this;
+            }
+
+            public Builder publicUrl(String url) {
+                this.publicUrl = url;
+                return this;
+            }
+
+            public Builder allowedHosts(Set<String> hosts) {
+                this.allowedHosts = hosts;
+                return this;
+            }
+
+            public Builder maxSubscriptionsPerConnection(int max) {
+                this.maxSubscriptionsPerConnection = max;
+                return this;
+            }
+
+            public Builder drainPeriod(Duration period) {
+                this.drainPeriod = period;
+                return this;
+            }
+
+            public Builder agent(String agent) {
+                this.agent = agent;
+                return this;
+            }
+
+            /** A Sandbox Agent server to use (with its token, or null) instead of starting one. */
+            public Builder sandboxAgent(String url, String token) {
+                this.sandboxAgentUrl = url;
+                this.sandboxAgentToken = token;
+                return this;
+            }
+
+            public Builder sandboxAgentDir(Path dir) {
+                this.sandboxAgentDir = dir;
+                return this;
+            }
+
+            /** Token mode: connections need a sign-in token signed with the secret in this file. */
+            public Builder authSecretFile(Path file) {
+                this.authSecretFile = file;
+                return this;
+            }
+
+            public Builder permissionPolicy(PermissionPolicy policy) {
+                this.permissionPolicy = policy;
+                return this;
+            }
+
+            public Builder permissionTimeout(Duration timeout) {
+                this.permissionTimeout = timeout;
+                return this;
+            }
+
+            public Builder limits(WorkspaceLimits limits) {
+                this.limits = limits;
+                return this;
+            }
+
+            public Options build() {
+                return new Options(host, port, dataDir, token, adminToken, corsOrigins, publicUrl, allowedHosts,
+                        maxSubscriptionsPerConnection, drainPeriod, agent, sandboxAgentUrl,
+                        sandboxAgentToken, sandboxAgentDir, authSecretFile, permissionPolicy, permissionTimeout,
+                        limits);
+            }
+        }
     }
 
     private final SandboxAgentServer sandboxAgent;
     private final RivetServer server;
     private final Path store;
+    private final boolean signInRequired;
 
-    private WorkspaceServer(SandboxAgentServer sandboxAgent, RivetServer server, Path store) {
+    private WorkspaceServer(SandboxAgentServer sandboxAgent, RivetServer server, Path store, boolean signInRequired) {
         this.sandboxAgent = sandboxAgent;
         this.server = server;
         this.store = store;
+        this.signInRequired = signInRequired;
     }
 
+    /**
+     * Starts it all.
+     *
+     * @throws IllegalArgumentException when the options cannot serve safely: open mode on an address other machines
+     *     reach, a missing or too short secret file (the message says what to do)
+     */
     public static WorkspaceServer start(Options options) throws Exception {
+        WorkspaceAccess access = access(options);
         Files.createDirectories(options.dataDir());
         SandboxAgentServer sandboxAgent = null;
         String baseUrl = options.sandboxAgentUrl();
         String sandboxAgentToken = options.sandboxAgentToken();
         if (baseUrl == null) {
-            sandboxAgent = startSandboxAgent(options);
+            // Its own random token, known to this process's workspaces only: no other local process drives its agents.
+            sandboxAgentToken = randomToken();
+            sandboxAgent = startSandboxAgent(options, sandboxAgentToken);
             baseUrl = sandboxAgent.baseUrl();
-            sandboxAgentToken = null;
         }
         try {
             WorkspaceConfig workspaces = WorkspaceConfig.builder(baseUrl).token(sandboxAgentToken)
-                    .sandboxId(sandboxAgent == null ? baseUrl : "local").defaultAgent(options.agent()).build();
+                    .sandboxId(sandboxAgent == null ? sandboxId(baseUrl) : "local").defaultAgent(options.agent())
+                    .access(access).permissionPolicy(options.permissionPolicy())
+                    .permissionTimeout(options.permissionTimeout()).limits(options.limits()).build();
             Path store = options.dataDir().resolve("actors.db").toAbsolutePath();
             Registry registry = Registry.builder()
                     .use(WorkspaceActor.type(workspaces))
                     .use(Counter.TYPE)
                     .store(SqliteActorStore.open(store))
                     .build();
+            boolean signIn = access != WorkspaceAccess.open();
             RivetServer server = RivetServer.builder(registry).host(options.host()).port(options.port())
-                    .token(options.token()).corsOrigins(options.corsOrigins()).drainPeriod(options.drainPeriod())
+                    .token(options.token()).adminToken(options.adminToken())
+                    // A team's server does not list its workspaces to whoever asks.
+                    .adminRoutesOpen(!signIn)
+                    .corsOrigins(options.corsOrigins()).publicUrl(options.publicUrl())
+                    .allowedHosts(options.allowedHosts())
+                    .maxSubscriptionsPerConnection(options.maxSubscriptionsPerConnection())
+                    .drainPeriod(options.drainPeriod())
                     .staticResources(WEB_PAGE).build().start();
-            return new WorkspaceServer(sandboxAgent, server, store);
+            return new WorkspaceServer(sandboxAgent, server, store, signIn);
         } catch (Exception e) {
             if (sandboxAgent != null) {
                 sandboxAgent.stop();
@@ -76,14 +251,44 @@ public final class WorkspaceServer implements AutoCloseable {
         }
     }
 
+    /** Sign-in tokens with {@code --auth-secret-file}; else open demo mode, on a loopback address only. */
+    private static WorkspaceAccess access(Options options) throws UnknownHostException {
+        if (options.authSecretFile() != null) {
+            return WorkspaceTokens.fromSecretFile(options.authSecretFile());
+        }
+        InetAddress bound = InetAddress.getByName(options.host());
+        if (!bound.isLoopbackAddress()) {
+            throw new IllegalArgumentException("open mode serves this machine only; pass --auth-secret-file to serve a "
+                    + "team (--host " + options.host() + " is not a loopback address)");
+        }
+        return WorkspaceAccess.open();
+    }
+
+    /** What {@code getSessionInfo()} tells clients about a Sandbox Agent server given by URL: an id, not the URL. */
+    static String sandboxId(String url) {
+        try {
+            byte[] digest = MessageDigest.getInstance("SHA-256").digest(url.getBytes(StandardCharsets.UTF_8));
+            return "sbx_" + HexFormat.of().formatHex(digest).substring(0, 12);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("no SHA-256", e);
+        }
+    }
+
+    /** 48 hex characters (192 bits) from SecureRandom. */
+    static String randomToken() {
+        byte[] bytes = new byte[24];
+        RANDOM.nextBytes(bytes);
+        return HexFormat.of().formatHex(bytes);
+    }
+
     /** The pinned Sandbox Agent server, with {@code codex} (and {@code amp}) as offline stand-ins, in the data dir. */
-    private static SandboxAgentServer startSandboxAgent(Options options) {
+    private static SandboxAgentServer startSandboxAgent(Options options, String token) {
         if (options.sandboxAgentDir() == null) {
             throw new IllegalStateException("no Sandbox Agent server to start: run through bin/rivetkit-java (it "
                     + "installs sandbox-agent-server/), or pass --sandbox-agent-url");
         }
         Path home = options.dataDir().resolve("sandbox-agent").toAbsolutePath();
-        SandboxAgentServer server = PinnedSandboxAgent.at(options.sandboxAgentDir()).server(home).start();
+        SandboxAgentServer server = PinnedSandboxAgent.at(options.sandboxAgentDir()).server(home).token(token).start();
         if (options.agent().equals("codex") || options.agent().equals("amp")) {
             log.warn("agent '{}' is a STAND-IN, not the real {}: {} (offline, no credentials). Use --agent for "
                             + "another agent, or --sandbox-agent-url for a Sandbox Agent server with real agents.",
@@ -102,7 +307,12 @@ public final class WorkspaceServer implements AutoCloseable {
         return store;
     }
 
-    /** The Sandbox Agent server's URL. */
+    /** Token mode ({@code --auth-secret-file}): every connection needs a sign-in token. */
+    public boolean signInRequired() {
+        return signInRequired;
+    }
+
+    /** The managed Sandbox Agent server's URL (null when {@code --sandbox-agent-url} was given). */
     public String sandboxAgentUrl() {
         return sandboxAgent == null ? null : sandboxAgent.baseUrl();
     }

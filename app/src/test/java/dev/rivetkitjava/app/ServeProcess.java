@@ -9,6 +9,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -21,14 +22,16 @@ import java.util.regex.Pattern;
  */
 final class ServeProcess implements AutoCloseable {
     private static final Duration READY_TIMEOUT = Duration.ofSeconds(90);
-    private static final Pattern READY = Pattern.compile("rivetkit-java ready: endpoint http://127\\.0\\.0\\.1:(\\d+)");
+    private static final Pattern READY = Pattern.compile("rivetkit-java ready: endpoint http://127\\.0\\.0\\.1:(\\d+)[^\\n]*");
 
     private final Process process;
     private final int port;
+    private final String readyLine;
 
-    private ServeProcess(Process process, int port) {
+    private ServeProcess(Process process, int port, String readyLine) {
         this.process = process;
         this.port = port;
+        this.readyLine = readyLine;
     }
 
     /** Starts {@code serve} on a port it picks. */
@@ -36,13 +39,17 @@ final class ServeProcess implements AutoCloseable {
         return start(dataDir, 0);
     }
 
-    /** Starts {@code serve} on {@code port} (0: any free one) and returns once it logged that it is ready. */
-    static ServeProcess start(Path dataDir, int port) {
+    /**
+     * Starts {@code serve} on {@code port} (0: any free one) with {@code options} besides the port, data dir and drain
+     * period, and returns once it logged that it is ready.
+     */
+    static ServeProcess start(Path dataDir, int port, String... options) {
         Path log = dataDir.resolveSibling("serve.log");
-        List<String> command = List.of(ProcessHandle.current().info().command().orElseThrow(),
+        List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElseThrow(),
                 "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
                 Main.class.getName(), "serve", "--port", Integer.toString(port), "--data-dir", dataDir.toString(),
-                "--drain-ms", "200");
+                "--drain-ms", "200"));
+        command.addAll(List.of(options));
         ProcessBuilder spawn = new ProcessBuilder(command).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
         spawn.environment().put("RIVETKIT_SANDBOX_AGENT_DIR", PinnedSandboxAgent.find().dir().toString());
@@ -63,7 +70,7 @@ final class ServeProcess implements AutoCloseable {
             process.destroyForcibly();
             throw e;
         }
-        return new ServeProcess(process, Integer.parseInt(ready.group(1)));
+        return new ServeProcess(process, Integer.parseInt(ready.group(1)), ready.group());
     }
 
     String endpoint() {
@@ -72,6 +79,11 @@ final class ServeProcess implements AutoCloseable {
 
     int port() {
         return port;
+    }
+
+    /** The log line saying it is ready, from {@code rivetkit-java ready:} on. */
+    String readyLine() {
+        return readyLine;
     }
 
     ProcessHandle handle() {

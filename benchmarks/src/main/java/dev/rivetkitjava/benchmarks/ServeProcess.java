@@ -8,7 +8,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -75,6 +77,20 @@ final class ServeProcess implements AutoCloseable {
 
     String sandboxAgentUrl() {
         return sandboxAgentUrl;
+    }
+
+    /**
+     * The managed Sandbox Agent server's random token, which serve gives only to its workspaces: read from the
+     * server's command line, as this user may (null when it runs without one).
+     */
+    String sandboxAgentToken() {
+        return process.descendants().map(p -> p.info().arguments().orElse(new String[0]))
+                .filter(args -> args.length > 0 && args[0].equals("server"))
+                .map(args -> {
+                    int at = Arrays.asList(args).indexOf("--token");
+                    return at >= 0 && at + 1 < args.length ? args[at + 1] : null;
+                })
+                .filter(Objects::nonNull).findFirst().orElse(null);
     }
 
     /** CPU time used so far by the serve JVM, and by its children (the Sandbox Agent server and agents), in ns. */

@@ -46,6 +46,7 @@ public final class WorkspaceRelayFigures {
               --encoding bare|cbor|json  the viewers' (default bare, the official client's)
               --endpoint URL        a running `serve --agent amp` (default: fork bin/rivetkit-java serve)
               --sandbox-agent-url U its Sandbox Agent server, for the baseline (with --endpoint)
+              --sandbox-agent-token T  that server's token, if it has one
             """;
     /** Issue [D]'s goals. */
     private static final double MAX_P95_MS = 100;
@@ -58,7 +59,7 @@ public final class WorkspaceRelayFigures {
     }
 
     record Options(int workspaces, int viewers, List<Integer> rates, double seconds, Encoding encoding,
-            String endpoint, String sandboxAgentUrl) {
+            String endpoint, String sandboxAgentUrl, String sandboxAgentToken) {
 
         static Options parse(String... args) {
             int workspaces = 10;
@@ -68,6 +69,7 @@ public final class WorkspaceRelayFigures {
             Encoding encoding = Encoding.BARE;
             String endpoint = null;
             String sandboxAgentUrl = null;
+            String sandboxAgentToken = null;
             for (int i = 0; i < args.length; i++) {
                 if (args[i].equals("--help") || args[i].equals("-h")) {
                     throw new IllegalArgumentException("");
@@ -85,13 +87,15 @@ public final class WorkspaceRelayFigures {
                     case "--encoding" -> encoding = Encoding.fromWireName(value);
                     case "--endpoint" -> endpoint = value.replaceAll("/+$", "");
                     case "--sandbox-agent-url" -> sandboxAgentUrl = value.replaceAll("/+$", "");
+                    case "--sandbox-agent-token" -> sandboxAgentToken = value;
                     default -> throw new IllegalArgumentException("unknown option " + args[i - 1]);
                 }
             }
             if ((endpoint == null) != (sandboxAgentUrl == null)) {
                 throw new IllegalArgumentException("--endpoint and --sandbox-agent-url go together");
             }
-            return new Options(workspaces, viewers, rates, seconds, encoding, endpoint, sandboxAgentUrl);
+            return new Options(workspaces, viewers, rates, seconds, encoding, endpoint, sandboxAgentUrl,
+                    sandboxAgentToken);
         }
 
         private static double positiveSeconds(String value) {
@@ -153,15 +157,20 @@ public final class WorkspaceRelayFigures {
 
     static boolean run(Options o, Consumer<String> out) throws Exception {
         if (o.endpoint() != null) {
-            return run(o, o.endpoint(), o.sandboxAgentUrl(), null, out);
+            return run(o, o.endpoint(), new SandboxAgentTarget(o.sandboxAgentUrl(), o.sandboxAgentToken()), null, out);
         }
         try (ServeProcess serve = ServeProcess.start(Files.createTempDirectory("rivetkit-workspace-relay"), AGENT,
                 Duration.ofMinutes(10))) {
-            return run(o, serve.endpoint(), serve.sandboxAgentUrl(), serve, out);
+            return run(o, serve.endpoint(), new SandboxAgentTarget(serve.sandboxAgentUrl(), serve.sandboxAgentToken()),
+                    serve, out);
         }
     }
 
-    private static boolean run(Options o, String endpoint, String sandboxAgentUrl, ServeProcess serve,
+    /** The Sandbox Agent server behind the workspaces, which the baseline drives directly. */
+    private record SandboxAgentTarget(String url, String token) {
+    }
+
+    private static boolean run(Options o, String endpoint, SandboxAgentTarget sandboxAgent, ServeProcess serve,
             Consumer<String> out) throws Exception {
         int w = o.workspaces();
         int v = o.viewers();
@@ -197,7 +206,7 @@ public final class WorkspaceRelayFigures {
                 // viewer's subscription is in effect (a viewer without the whole warm-up turn fails the run).
                 int warmRate = o.rates().getLast();
                 Step warm = new Step(warmRate, (int) Math.max(200, Math.min(2_000, warmRate * 2L)));
-                warm.baseline(sandboxAgentUrl, w);
+                warm.baseline(sandboxAgent, w);
                 StepResult warmed = warm.relay(drivers.connections(), viewers, v, serve);
                 long unready = Arrays.stream(viewers).filter(viewer -> !viewer.current.sawLast()).count();
                 if (unready > 0) {
@@ -208,7 +217,7 @@ public final class WorkspaceRelayFigures {
                         warmRate));
                 for (int rate : o.rates()) {
                     Step step = new Step(rate, (int) Math.max(1, Math.round(rate * o.seconds())));
-                    LatencyHistogram baseline = step.baseline(sandboxAgentUrl, w);
+                    LatencyHistogram baseline = step.baseline(sandboxAgent, w);
                     StepResult result = step.relay(drivers.connections(), viewers, v, serve);
                     out.accept("");
                     result.lines(step, w, v, baseline).forEach(out);
@@ -230,14 +239,16 @@ public final class WorkspaceRelayFigures {
         }
 
         /** W SDK sessions on the Sandbox Agent server directly, streaming at once: stamp → listener. */
-        LatencyHistogram baseline(String sandboxAgentUrl, int sessions) throws Exception {
+        LatencyHistogram baseline(SandboxAgentTarget sandboxAgent, int sessions) throws Exception {
             LatencyHistogram latency = new LatencyHistogram();
             List<Future<ChunkStream>> turns = new ArrayList<>();
             try (ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
                 for (int i = 0; i < sessions; i++) {
                     turns.add(threads.submit(() -> {
-                        try (SandboxAgent sdk = SandboxAgent.builder(sandboxAgentUrl)
-                                .persist(new InMemorySessionPersistDriver()).build()) {
+                        SandboxAgent.Builder builder = SandboxAgent.builder(sandboxAgent.url())
+                                .persist(new InMemorySessionPersistDriver());
+                        try (SandboxAgent sdk = (sandboxAgent.token() == null ? builder
+                                : builder.token(sandboxAgent.token())).build()) {
                             Session session = sdk.createSession(SessionCreateRequest.of(AGENT));
                             ChunkStream stream = new ChunkStream(chunks);
                             session.onEvent(event -> stream.onPayload(event.payload(), System.nanoTime()));
