@@ -7,15 +7,14 @@ import dev.rivetkitjava.protocol.ClientProtocol;
 import dev.rivetkitjava.protocol.Encoding;
 import dev.rivetkitjava.protocol.ToClient;
 import dev.rivetkitjava.protocol.ToServer;
-import dev.rivetkitjava.protocol.FrameAssembler;
 import dev.rivetkitjava.protocol.GatewayUrl;
+import dev.rivetkitjava.protocol.MessageListener;
 import dev.rivetkitjava.protocol.OrderedSender;
 import dev.rivetkitjava.protocol.ProtocolException;
 import dev.rivetkitjava.protocol.Subprotocols;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.WebSocket;
-import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -30,7 +29,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@code ActionRequest}s numbered from 0 and {@code SubscriptionRequest}s. Replies carry the time their frame
  * was complete, so a latency does not include the wake-up of whoever waits for it.
  */
-final class ProtocolConnection implements WebSocket.Listener {
+final class ProtocolConnection extends MessageListener {
     /** Receives events on the WebSocket's reading thread, one at a time per connection. */
     interface EventSink {
         void onEvent(ToClient.Event event, long receivedNanos);
@@ -55,7 +54,6 @@ final class ProtocolConnection implements WebSocket.Listener {
     private final AtomicLong nextId = new AtomicLong();
     private final CompletableFuture<ToClient.Init> init = new CompletableFuture<>();
     private final CompletableFuture<String> closed = new CompletableFuture<>();
-    private final FrameAssembler frames = new FrameAssembler();
     private volatile WebSocket socket;
     private volatile OrderedSender sender;
     private volatile ToClient.Error connectionError;
@@ -178,37 +176,18 @@ final class ProtocolConnection implements WebSocket.Listener {
     }
 
     @Override
-    public CompletionStage<?> onBinary(WebSocket webSocket, ByteBuffer data, boolean last) {
-        byte[] whole;
-        try {
-            whole = frames.binary(data, last);
-        } catch (ProtocolException e) {
-            tooLarge(webSocket, e);
-            return null;
-        }
-        if (whole != null) {
-            handle(whole, System.nanoTime());
-        }
-        return null;
+    protected void onMessage(WebSocket webSocket, byte[] message, boolean text) {
+        handle(message, System.nanoTime());
     }
 
+    /** Every frame was asked for at open. */
     @Override
-    public CompletionStage<?> onText(WebSocket webSocket, CharSequence data, boolean last) {
-        byte[] whole;
-        try {
-            whole = frames.text(data, last);
-        } catch (ProtocolException e) {
-            tooLarge(webSocket, e);
-            return null;
-        }
-        if (whole != null) {
-            handle(whole, System.nanoTime());
-        }
-        return null;
+    protected void next(WebSocket webSocket) {
     }
 
-    /** A message over {@link FrameAssembler}'s bound: the connection is dropped. */
-    private void tooLarge(WebSocket webSocket, ProtocolException e) {
+    /** A message over the assembler's bound: the connection is dropped. */
+    @Override
+    protected void onTooLarge(WebSocket webSocket, ProtocolException e) {
         webSocket.abort();
         onError(webSocket, e);
     }

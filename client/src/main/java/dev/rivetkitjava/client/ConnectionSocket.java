@@ -2,14 +2,13 @@ package dev.rivetkitjava.client;
 
 import dev.rivetkitjava.protocol.ClientProtocol;
 import dev.rivetkitjava.protocol.Encoding;
-import dev.rivetkitjava.protocol.FrameAssembler;
+import dev.rivetkitjava.protocol.MessageListener;
 import dev.rivetkitjava.protocol.OrderedSender;
 import dev.rivetkitjava.protocol.ProtocolException;
 import dev.rivetkitjava.protocol.ToServer;
 import java.net.http.HttpClient;
 import java.net.http.WebSocket;
 import java.net.http.WebSocketHandshakeException;
-import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CancellationException;
@@ -20,12 +19,12 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
- * One WebSocket of a connection (one attempt): dialled, its messages reassembled ({@link FrameAssembler}) and
+ * One WebSocket of a connection (one attempt): dialled, its messages reassembled ({@link MessageListener}) and
  * handed to its owner whole, frames sent one after another ({@link OrderedSender}), and closed with
  * {@code 1000 Disposed}. How it ended goes to the owner as a {@link ClientError}; the owner ignores callbacks of
  * a socket that is no longer its current one.
  */
-final class ConnectionSocket implements WebSocket.Listener {
+final class ConnectionSocket extends MessageListener {
     private static final Duration CLOSE_WAIT = Duration.ofSeconds(2);
 
     /** What a socket tells the connection it belongs to. */
@@ -45,7 +44,6 @@ final class ConnectionSocket implements WebSocket.Listener {
 
     private final Owner owner;
     private final Encoding encoding;
-    private final FrameAssembler frames = new FrameAssembler();
     private final CompletableFuture<Void> closed = new CompletableFuture<>();
     private volatile String url = "?";
     private volatile OrderedSender sender;
@@ -135,34 +133,13 @@ final class ConnectionSocket implements WebSocket.Listener {
     }
 
     @Override
-    public CompletionStage<?> onText(WebSocket ws, CharSequence data, boolean last) {
-        try {
-            whole(ws, frames.text(data, last));
-        } catch (ProtocolException e) {
-            tooLarge(ws, e);
-        }
-        return null;
-    }
-
-    @Override
-    public CompletionStage<?> onBinary(WebSocket ws, ByteBuffer data, boolean last) {
-        try {
-            whole(ws, frames.binary(data, last));
-        } catch (ProtocolException e) {
-            tooLarge(ws, e);
-        }
-        return null;
-    }
-
-    private void whole(WebSocket ws, byte[] message) {
-        if (message != null) {
-            owner.received(this, message);
-        }
-        ws.request(1);
+    protected void onMessage(WebSocket ws, byte[] message, boolean text) {
+        owner.received(this, message);
     }
 
     /** A message over the assembler's bound: the socket is dropped, and the connection reconnects. */
-    private void tooLarge(WebSocket ws, ProtocolException e) {
+    @Override
+    protected void onTooLarge(WebSocket ws, ProtocolException e) {
         ws.abort();
         closed.complete(null);
         owner.ended(this, new ClientError("WebSocket " + url + " failed: " + e.getMessage(), e));

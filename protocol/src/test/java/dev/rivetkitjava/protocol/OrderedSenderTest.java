@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Test;
 
 class OrderedSenderTest {
   /** A WebSocket whose sends complete only when the test says so, as a slow network would. */
-  static final class SlowSocket implements WebSocket {
+  static class SlowSocket implements WebSocket {
     final List<String> started = new ArrayList<>();
     final List<CompletableFuture<WebSocket>> sends = new ArrayList<>();
 

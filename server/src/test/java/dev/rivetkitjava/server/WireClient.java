@@ -1,13 +1,13 @@
 package dev.rivetkitjava.server;
 
 import dev.rivetkitjava.protocol.Encoding;
-import dev.rivetkitjava.protocol.FrameAssembler;
 import dev.rivetkitjava.protocol.GatewayUrl;
+import dev.rivetkitjava.protocol.MessageListener;
+import dev.rivetkitjava.protocol.ProtocolException;
 import dev.rivetkitjava.protocol.Subprotocols;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.WebSocket;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -19,10 +19,9 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * {@link #pause} stops reading (the server's writes then pile up), {@link #resume} reads on. URLs and
  * subprotocols come from the protocol module's {@link GatewayUrl} and {@link Subprotocols}.
  */
-final class WireClient implements WebSocket.Listener {
+final class WireClient extends MessageListener {
     final List<Object> frames = new CopyOnWriteArrayList<>();
     final CompletableFuture<String> closed = new CompletableFuture<>();
-    private final FrameAssembler assembler = new FrameAssembler();
     private volatile boolean paused;
     private boolean waiting; // guarded by this: a frame came in while paused and its successor was not requested
     WebSocket socket;
@@ -77,23 +76,14 @@ final class WireClient implements WebSocket.Listener {
     }
 
     @Override
-    public CompletionStage<?> onText(WebSocket webSocket, CharSequence data, boolean last) {
-        byte[] whole = assembler.text(data, last);
-        if (whole != null) {
-            frames.add(new String(whole, StandardCharsets.UTF_8));
-        }
-        next(webSocket);
-        return null;
+    protected void onMessage(WebSocket webSocket, byte[] message, boolean text) {
+        frames.add(text ? new String(message, StandardCharsets.UTF_8) : message);
     }
 
     @Override
-    public CompletionStage<?> onBinary(WebSocket webSocket, ByteBuffer data, boolean last) {
-        byte[] whole = assembler.binary(data, last);
-        if (whole != null) {
-            frames.add(whole);
-        }
-        next(webSocket);
-        return null;
+    protected void onTooLarge(WebSocket webSocket, ProtocolException error) {
+        webSocket.abort();
+        closed.complete("error " + error);
     }
 
     void pause() {
@@ -108,7 +98,8 @@ final class WireClient implements WebSocket.Listener {
         }
     }
 
-    private synchronized void next(WebSocket webSocket) {
+    @Override
+    protected synchronized void next(WebSocket webSocket) {
         if (paused) {
             waiting = true;
         } else {
