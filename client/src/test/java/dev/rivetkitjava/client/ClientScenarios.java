@@ -38,6 +38,19 @@ abstract class ClientScenarios {
         return patience().compareTo(Duration.ofSeconds(60)) < 0 ? Duration.ofSeconds(60) : patience();
     }
 
+    /**
+     * The error of an action on an actor id that is not even well-formed ({@code no-such-id}): this server does
+     * not tell it from a missing actor ({@code actor.not_found}); the real engine fails to parse it.
+     */
+    String malformedActorIdError() {
+        return "actor.not_found";
+    }
+
+    /** Whether the peer starts an actor whose input is too large for the URL (created by {@code PUT /actors}). */
+    boolean startsActorsWithLargeInputs() {
+        return true;
+    }
+
     static String unique(String prefix) {
         return prefix + "-" + UUID.randomUUID().toString().substring(0, 8);
     }
@@ -282,6 +295,9 @@ abstract class ClientScenarios {
             assertThat(state.get("input").get("hello").asText()).isEqualTo("input");
             assertThat(texts(state.get("log"))).startsWith("createState", "onCreate");
 
+            if (!startsActorsWithLargeInputs()) {
+                return;
+            }
             // Too large for the query gateway's rvt-input: it goes through PUT /actors instead.
             String blob = "x".repeat(6000);
             ActorHandle large = client.actor("lifecycle").getOrCreate(List.of(unique("lc-large")), Map.of("blob", blob));
@@ -308,7 +324,8 @@ abstract class ClientScenarios {
             assertThatThrownBy(waiting::join).cause()
                     .isInstanceOfSatisfying(RivetError.class, e -> assertThat(e.qualifiedCode()).isEqualTo("actor.not_found"));
             assertThatThrownBy(() -> client.actor("counter").getForId("no-such-id").action("getCount", Integer.class))
-                    .isInstanceOfSatisfying(RivetError.class, e -> assertThat(e.qualifiedCode()).isEqualTo("actor.not_found"));
+                    .isInstanceOfSatisfying(RivetError.class,
+                            e -> assertThat(e.qualifiedCode()).isEqualTo(malformedActorIdError()));
         }
     }
 

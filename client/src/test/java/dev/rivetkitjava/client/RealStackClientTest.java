@@ -25,4 +25,19 @@ class RealStackClientTest extends ClientScenarios {
     Duration patience() {
         return SLOW;
     }
+
+    /** Rivet Engine 2.3.19 cannot parse {@code no-such-id} as an actor id. */
+    @Override
+    String malformedActorIdError() {
+        return "core.internal_error";
+    }
+
+    /**
+     * Rivet Engine 2.3.19 created the actor but could not start it: "runtime startup preamble: Unexpected end of
+     * buffer reading string" in its log, and {@code guard.actor_wake_retries_exceeded} to the client.
+     */
+    @Override
+    boolean startsActorsWithLargeInputs() {
+        return false;
+    }
 }
