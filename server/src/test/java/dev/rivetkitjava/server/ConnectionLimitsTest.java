@@ -7,6 +7,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.management.HotSpotDiagnosticMXBean;
 import dev.rivetkitjava.actor.Registry;
+import dev.rivetkitjava.protocol.Encoding;
+import dev.rivetkitjava.protocol.GatewayUrl;
+import dev.rivetkitjava.protocol.Subprotocols;
 import java.lang.management.ManagementFactory;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -15,6 +18,7 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -90,10 +94,9 @@ class ConnectionLimitsTest {
     @Test
     void aRefusedConnectionReadsNoFurtherFramesAndHoldsNoThread(@TempDir Path dir) throws Exception {
         long before = ignoredFrames();
-        WireClient client = new WireClient();
-        client.socket = http.newWebSocketBuilder().subprotocols("rivet", "rivet_encoding.json")
-                .buildAsync(URI.create(server.endpoint().replace("http", "ws")
-                        + "/gateway/counter/connect?rvt-namespace=nope&rvt-method=get&rvt-key=x"), client).get();
+        WireClient client = WireClient.open(http.newWebSocketBuilder(), WireClient.ws(server)
+                + GatewayUrl.query("", "counter", "/connect").namespace("nope").get().key(List.of("x")).build(),
+                Subprotocols.builder(Encoding.JSON).build());
         // Actions and subscriptions, until 1000 are sent or the server's close (300 ms after its error) stops us.
         int sent = 0;
         try {
@@ -119,8 +122,8 @@ class ConnectionLimitsTest {
 
     @Test
     void aConnectionSubscribesToAtMost64EventsThenFailsAloneWithANamedError() throws Exception {
-        WireClient client = WireClient.connect(server, "subs", "rivet", "rivet_encoding.json");
-        WireClient bystander = WireClient.connect(server, "subs", "rivet", "rivet_encoding.json");
+        WireClient client = WireClient.connect(server, "subs");
+        WireClient bystander = WireClient.connect(server, "subs");
         await().until(() -> client.frames.size() == 1 && bystander.frames.size() == 1);
 
         // 64 distinct events, newCount among them: all applied, so the increment's event arrives.
@@ -157,7 +160,7 @@ class ConnectionLimitsTest {
         await().until(() -> bystander.frames.size() == 2);
         assertThat(frame(bystander, 1).at("/body/val/output").asInt()).isEqualTo(2);
         assertThat(bystander.closed).isNotDone();
-        WireClient next = WireClient.connect(server, "subs", "rivet", "rivet_encoding.json");
+        WireClient next = WireClient.connect(server, "subs");
         await().until(() -> next.frames.size() == 1);
         assertThat(frame(next, 0).at("/body/tag").asText()).isEqualTo("Init");
     }
@@ -165,7 +168,7 @@ class ConnectionLimitsTest {
     @Test
     void theLimitIsASetting() throws Exception {
         try (RivetServer strict = RivetServer.builder(registry).port(0).maxSubscriptionsPerConnection(1).build().start()) {
-            WireClient client = WireClient.connect(strict, "one", "rivet", "rivet_encoding.json");
+            WireClient client = WireClient.connect(strict, "one");
             await().until(() -> client.frames.size() == 1);
             client.socket.sendText(subscription("a", true), true).get();
             client.socket.sendText(subscription("b", true), true).get();

@@ -7,6 +7,7 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.rivetkitjava.actor.Registry;
+import dev.rivetkitjava.protocol.Subprotocols;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -21,6 +22,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
@@ -38,8 +40,8 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 class OriginAndHostTest {
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final String ACTION = "/gateway/counter/action/getCount?rvt-key=o&" + WireClient.GET_OR_CREATE;
-    private static final String CONNECT = "/gateway/counter/connect?rvt-key=o&" + WireClient.GET_OR_CREATE;
+    private static final String ACTION = WireClient.getOrCreate("counter", "o", "/action/getCount");
+    private static final String CONNECT = WireClient.getOrCreate("counter", "o", "/connect");
 
     private final HttpClient http = HttpClient.newHttpClient();
     private Registry registry;
@@ -183,9 +185,8 @@ class OriginAndHostTest {
     void anUpgradeFromTheServersOwnOriginConnects() throws Exception {
         assertThat(raw(server.port(), upgrade(CONNECT, "127.0.0.1:" + server.port(), server.endpoint())).status())
                 .isEqualTo(101);
-        WireClient client = new WireClient();
-        client.socket = http.newWebSocketBuilder().header("Origin", server.endpoint()).subprotocols("rivet")
-                .buildAsync(URI.create(server.endpoint().replace("http", "ws") + CONNECT), client).get();
+        WireClient client = WireClient.open(http.newWebSocketBuilder().header("Origin", server.endpoint()),
+                WireClient.ws(server) + CONNECT, List.of(Subprotocols.RIVET));
         await().until(() -> client.frames.size() == 1);
         assertThat(JSON.readTree((String) client.frames.getFirst()).at("/body/tag").asText()).isEqualTo("Init");
         client.socket.abort();

@@ -12,9 +12,8 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.WebSocket;
 import java.time.Duration;
+import java.util.AbstractList;
 import java.util.List;
-import java.util.concurrent.CompletionStage;
-import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -150,7 +149,7 @@ class ServerHttpTest {
     @Test
     void aSubscriptionAppliesBeforeTheActionSentAfterIt() throws Exception {
         for (int round = 0; round < 20; round++) {
-            WireClient client = WireClient.connect(server, "order-" + round, "rivet", "rivet_encoding.json");
+            WireClient client = WireClient.connect(server, "order-" + round);
             await().until(() -> client.frames.size() == 1);
             client.socket.sendText("{\"body\":{\"tag\":\"SubscriptionRequest\",\"val\":{\"eventName\":\"newCount\",\"subscribe\":true}}}", true).get();
             client.socket.sendText("{\"body\":{\"tag\":\"ActionRequest\",\"val\":{\"id\":[\"$BigInt\",\"0\"],\"name\":\"increment\",\"args\":[1]}}}", true).get();
@@ -164,7 +163,7 @@ class ServerHttpTest {
     @Test
     void framesSentBeforeInitAreAnsweredAfterItInOrder() throws Exception {
         for (int round = 0; round < 20; round++) {
-            WireClient client = WireClient.connect(server, "early-" + round, "rivet", "rivet_encoding.json");
+            WireClient client = WireClient.connect(server, "early-" + round);
             // No wait for Init: the actor is usually still being created when these arrive.
             client.socket.sendText("{\"body\":{\"tag\":\"SubscriptionRequest\",\"val\":{\"eventName\":\"newCount\",\"subscribe\":true}}}", true).get();
             client.socket.sendText("{\"body\":{\"tag\":\"ActionRequest\",\"val\":{\"id\":[\"$BigInt\",\"0\"],\"name\":\"increment\",\"args\":[1]}}}", true).get();
@@ -218,28 +217,25 @@ class ServerHttpTest {
 
     @Test
     void theConnectProtocolSpeaksJson() throws Exception {
-        List<JsonNode> frames = new CopyOnWriteArrayList<>();
-        WebSocket socket = http.newWebSocketBuilder()
-                .subprotocols("rivet", "rivet_encoding.json", "rivet_conn_params.%7B%22user%22%3A%22alice%22%7D")
-                .buildAsync(URI.create(server.endpoint().replace("http", "ws") + "/gateway/counter/connect?rvt-key=room-9&" + GOC),
-                        new WebSocket.Listener() {
-                            private final StringBuilder text = new StringBuilder();
+        WireClient client = WireClient.open(http.newWebSocketBuilder(),
+                WireClient.ws(server) + "/gateway/counter/connect?rvt-key=room-9&" + GOC,
+                List.of("rivet", "rivet_encoding.json", "rivet_conn_params.%7B%22user%22%3A%22alice%22%7D"));
+        WebSocket socket = client.socket;
+        List<JsonNode> frames = new AbstractList<>() {
+            @Override
+            public JsonNode get(int index) {
+                try {
+                    return JSON.readTree((String) client.frames.get(index));
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            }
 
-                            @Override
-                            public CompletionStage<?> onText(WebSocket webSocket, CharSequence data, boolean last) {
-                                text.append(data);
-                                if (last) {
-                                    try {
-                                        frames.add(JSON.readTree(text.toString()));
-                                    } catch (Exception e) {
-                                        throw new IllegalStateException(e);
-                                    }
-                                    text.setLength(0);
-                                }
-                                webSocket.request(1);
-                                return null;
-                            }
-                        }).get();
+            @Override
+            public int size() {
+                return client.frames.size();
+            }
+        };
         assertThat(socket.getSubprotocol()).isEqualTo("rivet");
         await().until(() -> frames.size() == 1);
         assertThat(frames.get(0).at("/body/tag").asText()).isEqualTo("Init");
