@@ -15,9 +15,8 @@ import dev.rivetkitjava.sandboxagent.SessionPersistException;
 import dev.rivetkitjava.sandboxagent.persist.ListPage;
 import dev.rivetkitjava.sandboxagent.persist.PageRequest;
 import dev.rivetkitjava.sandboxagent.persist.SessionEvent;
+import dev.rivetkitjava.testing.postgres.EmbeddedPostgresFixture;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -51,11 +50,6 @@ class PostgresFailureTest {
         }
     }
 
-    private static EmbeddedPostgres startPostgres(Path dataDir, int port) throws IOException {
-        EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder().setDataDirectory(dataDir).setCleanDataDirectory(false);
-        return (port == 0 ? builder : builder.setPort(port)).start();
-    }
-
     private static PostgresSessionPersistDriver driver(EmbeddedPostgres pg) {
         return PostgresSessionPersistDriver.builder().jdbcUrl(pg.getJdbcUrl("postgres", "postgres"), "postgres", null)
                 .schema("failures").connectTimeout(Duration.ofSeconds(1)).socketTimeout(Duration.ofSeconds(2))
@@ -66,24 +60,6 @@ class PostgresFailureTest {
     private static SandboxAgent sdk(PostgresSessionPersistDriver driver) {
         return SandboxAgent.builder(sandbox.baseUrl()).persist(driver).persistRetryTimeout(Duration.ofSeconds(1))
                 .flushTimeout(Duration.ofSeconds(8)).disposeTimeout(Duration.ofSeconds(3)).build();
-    }
-
-    /** The postmaster and its backends; the postmaster first, so it forks no new backend once the rest is listed. */
-    private static List<Long> signalPostgres(Path dataDir, String signal) throws Exception {
-        long postmaster = Long.parseLong(Files.readAllLines(dataDir.resolve("postmaster.pid")).getFirst().strip());
-        List<Long> pids = new ArrayList<>();
-        pids.add(postmaster);
-        kill(signal, postmaster);
-        ProcessHandle.of(postmaster).orElseThrow().descendants().forEach(p -> pids.add(p.pid()));
-        for (long pid : pids.subList(1, pids.size())) {
-            kill(signal, pid);
-        }
-        return pids;
-    }
-
-    private static void kill(String signal, long pid) throws Exception {
-        Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(pid)).inheritIO().start();
-        assertThat(kill.waitFor()).as("kill -%s %d", signal, pid).isZero();
     }
 
     private static List<SessionEvent> events(PostgresSessionPersistDriver driver, String sessionId) {
@@ -113,7 +89,7 @@ class PostgresFailureTest {
     void aDatabaseStoppedMidTurnFailsThePromptInBoundedTimeAndTheSessionCarriesOnAfterSigcont(@TempDir Path dataDir)
             throws Exception {
         List<Long> stopped = List.of();
-        try (EmbeddedPostgres pg = startPostgres(dataDir, 0); PostgresSessionPersistDriver driver = driver(pg)) {
+        try (EmbeddedPostgres pg = EmbeddedPostgresFixture.startDedicated(dataDir, 0); PostgresSessionPersistDriver driver = driver(pg)) {
             try {
                 SandboxAgent sdk = sdk(driver);
                 Session session = sdk.createSession(SessionCreateRequest.of(SandboxAgentFixture.FAST_AGENT).withId("pg"));
@@ -127,7 +103,7 @@ class PostgresFailureTest {
                 CompletableFuture<PromptResult> turn = CompletableFuture.supplyAsync(
                         () -> session.prompt("chunks=200 delay=50"));
                 await().until(() -> seen.contains("chunk 3"));
-                stopped = signalPostgres(dataDir, "STOP");
+                stopped = EmbeddedPostgresFixture.freeze(dataDir);
                 long sigstop = System.nanoTime();
 
                 assertThat(turn).failsWithin(Duration.ofSeconds(30)).withThrowableThat().havingCause()
@@ -148,9 +124,7 @@ class PostgresFailureTest {
                 sdk.dispose();
                 assertThat(Duration.ofNanos(System.nanoTime() - disposing)).isLessThan(Duration.ofSeconds(5));
             } finally {
-                for (long pid : stopped) {
-                    kill("CONT", pid);
-                }
+                EmbeddedPostgresFixture.thaw(stopped);
             }
 
             List<SessionEvent> afterFault = events(driver, "pg");
@@ -172,7 +146,7 @@ class PostgresFailureTest {
 
     @Test
     void aDatabaseThatShutsDownFailsClearlyAndARestartOnTheSameDataCarriesOn(@TempDir Path dataDir) throws Exception {
-        EmbeddedPostgres pg = startPostgres(dataDir, 0);
+        EmbeddedPostgres pg = EmbeddedPostgresFixture.startDedicated(dataDir, 0);
         int port = pg.getPort();
         try (PostgresSessionPersistDriver driver = driver(pg); SandboxAgent sdk = sdk(driver)) {
             Session session = sdk.createSession(SessionCreateRequest.of(SandboxAgentFixture.FAST_AGENT).withId("down"));
@@ -186,7 +160,7 @@ class PostgresFailureTest {
                     .hasMessageContaining("session 'down'");
             assertThat(Duration.ofNanos(System.nanoTime() - shutdown)).isLessThan(Duration.ofSeconds(10));
 
-            pg = startPostgres(dataDir, port);
+            pg = EmbeddedPostgresFixture.startDedicated(dataDir, port);
             assertThat(session.prompt("chunks=1").stopReason()).isEqualTo("end_turn");
             List<SessionEvent> after = events(driver, "down");
             assertThat(after.subList(0, before.size())).containsExactlyElementsOf(before);
