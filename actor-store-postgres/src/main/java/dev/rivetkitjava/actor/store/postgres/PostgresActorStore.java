@@ -1,6 +1,5 @@
 package dev.rivetkitjava.actor.store.postgres;
 
-import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.rivetkitjava.actor.ActorKey;
 import dev.rivetkitjava.actor.store.ActorAlarm;
@@ -13,6 +12,7 @@ import dev.rivetkitjava.actor.store.ScheduledEvent;
 import dev.rivetkitjava.actor.store.StateWrite;
 import dev.rivetkitjava.actor.store.jdbc.ActorTables;
 import dev.rivetkitjava.actor.store.jdbc.ActorTables.KeyColumn;
+import dev.rivetkitjava.postgres.PostgresPool;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -231,28 +231,11 @@ public final class PostgresActorStore implements ActorStore {
             String where = "schema \"" + schema + "\"" + (jdbcUrl == null ? "" : " at " + jdbcUrl.split("\\?", 2)[0]);
             HikariDataSource pool = null;
             if (jdbcUrl != null) {
-                HikariConfig config = new HikariConfig();
-                config.setJdbcUrl(jdbcUrl);
-                if (user != null) {
-                    config.setUsername(user);
-                    config.setPassword(password);
-                }
-                config.setPoolName("rivetkit-actor-store");
-                config.setMaximumPoolSize(poolSize);
-                config.setMinimumIdle(Math.min(2, poolSize));
-                config.setConnectionTimeout(connectionTimeout.toMillis());
-                config.setValidationTimeout(validationTimeout.toMillis());
-                config.setInitializationFailTimeout(connectionTimeout.toMillis());
-                // Driver properties; parameters in the URL win over them.
-                config.addDataSourceProperty("connectTimeout", seconds(connectTimeout));
-                config.addDataSourceProperty("socketTimeout", seconds(socketTimeout));
-                config.addDataSourceProperty("loginTimeout", seconds(connectTimeout.plus(socketTimeout)));
-                config.addDataSourceProperty("tcpKeepAlive", "true");
-                config.addDataSourceProperty("ApplicationName", "rivetkit-actor-store");
-                config.addDataSourceProperty("options", "-c statement_timeout=" + statementTimeout.toMillis()
-                        + " -c idle_in_transaction_session_timeout=" + idleInTransactionTimeout.toMillis());
+                PostgresPool settings = new PostgresPool("rivetkit-actor-store", jdbcUrl, user, password, poolSize,
+                        connectTimeout, connectTimeout.plus(socketTimeout), socketTimeout, connectionTimeout,
+                        validationTimeout, connectionTimeout, statementTimeout, idleInTransactionTimeout);
                 try {
-                    pool = new HikariDataSource(config);
+                    pool = settings.open();
                 } catch (RuntimeException e) {
                     throw new PostgresActorStoreException(where, "connecting", e);
                 }
@@ -273,11 +256,6 @@ public final class PostgresActorStore implements ActorStore {
                 throw new IllegalArgumentException(name + " must be at least " + minimum + ", got " + timeout);
             }
             return timeout;
-        }
-
-        /** pgjdbc's timeouts are whole seconds: round up, so a timeout is never shorter than asked. */
-        private static String seconds(Duration timeout) {
-            return Long.toString(timeout.plusMillis(999).toSeconds());
         }
     }
 

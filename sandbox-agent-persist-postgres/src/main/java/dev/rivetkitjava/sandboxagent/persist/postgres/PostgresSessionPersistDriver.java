@@ -3,8 +3,8 @@ package dev.rivetkitjava.sandboxagent.persist.postgres;
 import static dev.rivetkitjava.sandboxagent.persist.jdbc.SessionTables.EVENT_COLUMNS;
 import static dev.rivetkitjava.sandboxagent.persist.jdbc.SessionTables.SESSION_COLUMNS;
 
-import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import dev.rivetkitjava.postgres.PostgresPool;
 import dev.rivetkitjava.sandboxagent.persist.ListPage;
 import dev.rivetkitjava.sandboxagent.persist.PageRequest;
 import dev.rivetkitjava.sandboxagent.persist.SessionEvent;
@@ -150,10 +150,6 @@ public final class PostgresSessionPersistDriver implements SessionPersistDriver,
             return timeout;
         }
 
-        private static String seconds(Duration timeout) {
-            return Long.toString((timeout.toMillis() + 999) / 1000);
-        }
-
         /** Uses the application's data source (not closed by the driver). */
         public Builder dataSource(DataSource dataSource) {
             this.dataSource = Objects.requireNonNull(dataSource, "dataSource");
@@ -197,22 +193,14 @@ public final class PostgresSessionPersistDriver implements SessionPersistDriver,
                     + (jdbcUrl == null ? "" : " at " + jdbcUrl.split("\\?", 2)[0]);
             HikariDataSource pool = null;
             if (jdbcUrl != null) {
-                HikariConfig config = new HikariConfig();
-                config.setJdbcUrl(jdbcUrl);
-                config.setUsername(user);
-                config.setPassword(password);
-                config.setMaximumPoolSize(poolSize);
-                config.setMinimumIdle(Math.min(2, poolSize));
-                config.setConnectionTimeout(Math.max(250, connectionTimeout.toMillis()));
-                config.setValidationTimeout(Math.max(250, Math.min(validationTimeout.toMillis(),
-                        connectionTimeout.toMillis() - 1)));
-                config.addDataSourceProperty("connectTimeout", seconds(connectTimeout));
-                config.addDataSourceProperty("loginTimeout", seconds(connectTimeout));
-                config.addDataSourceProperty("socketTimeout", seconds(socketTimeout));
-                config.addDataSourceProperty("options", "-c statement_timeout=" + statementTimeout.toMillis());
-                config.setPoolName("sandbox-agent-persist");
+                PostgresPool settings = new PostgresPool("sandbox-agent-persist", jdbcUrl, user, password, poolSize,
+                        connectTimeout, connectTimeout, socketTimeout,
+                        Duration.ofMillis(Math.max(250, connectionTimeout.toMillis())),
+                        Duration.ofMillis(Math.max(250, Math.min(validationTimeout.toMillis(),
+                                connectionTimeout.toMillis() - 1))),
+                        null, statementTimeout, null);
                 try {
-                    pool = new HikariDataSource(config);
+                    pool = settings.open();
                 } catch (RuntimeException e) {
                     throw new PostgresPersistException(where, "connecting", e);
                 }
