@@ -4,14 +4,16 @@ import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.regex.Pattern;
 
 /**
  * Opens a HikariCP pool of pgjdbc connections on which no call waits unbounded, even when the database host freezes
  * or vanishes: connecting, logging in, waiting for a pooled connection, validating one, waiting for any reply of the
  * server and running a statement each have a timeout. Parameters in the JDBC URL win over the settings.
  *
- * <p>Public only because the PostgreSQL actor store and session persist driver live in other modules; applications
- * configure those, not this.
+ * <p>With the checks both of their builders make ({@link #requireSchemaName}, {@link #describe}). Public only because
+ * the PostgreSQL actor store and session persist driver live in other modules; applications configure those, not
+ * this.
  *
  * @param name the pool's name, also the connections' {@code ApplicationName} (seen in {@code pg_stat_activity})
  * @param jdbcUrl {@code jdbc:postgresql://host:port/db…}
@@ -33,6 +35,7 @@ public record PostgresPool(String name, String jdbcUrl, String user, String pass
         Duration connectTimeout, Duration loginTimeout, Duration socketTimeout, Duration connectionTimeout,
         Duration validationTimeout, Duration initializationFailTimeout, Duration statementTimeout,
         Duration idleInTransactionTimeout) {
+    private static final Pattern SCHEMA_NAME = Pattern.compile("^[A-Za-z_][A-Za-z0-9_]{0,62}$");
 
     public PostgresPool {
         Objects.requireNonNull(name, "name");
@@ -69,6 +72,23 @@ public record PostgresPool(String name, String jdbcUrl, String user, String pass
                 + (idleInTransactionTimeout == null ? ""
                         : " -c idle_in_transaction_session_timeout=" + idleInTransactionTimeout.toMillis()));
         return new HikariDataSource(config);
+    }
+
+    /** {@code schema} if it is a name PostgreSQL takes unquoted: letters, digits and _, not starting with a digit, ≤ 63. */
+    public static String requireSchemaName(String schema) {
+        if (schema == null || !SCHEMA_NAME.matcher(schema).matches()) {
+            throw new IllegalArgumentException("invalid schema name: '" + schema + "' (letters, digits and _, "
+                    + "not starting with a digit, at most 63 characters)");
+        }
+        return schema;
+    }
+
+    /**
+     * Names the schema, and the server and database of {@code jdbcUrl} (null: none) for messages: never the URL's
+     * parameters, which may hold a password.
+     */
+    public static String describe(String schema, String jdbcUrl) {
+        return "schema \"" + schema + "\"" + (jdbcUrl == null ? "" : " at " + jdbcUrl.split("\\?", 2)[0]);
     }
 
     /** pgjdbc's timeouts are whole seconds: round up, so a timeout is never shorter than asked. */

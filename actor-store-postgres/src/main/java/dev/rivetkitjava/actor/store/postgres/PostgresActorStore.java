@@ -25,7 +25,6 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
-import java.util.regex.Pattern;
 import javax.sql.DataSource;
 
 /**
@@ -78,7 +77,6 @@ import javax.sql.DataSource;
 public final class PostgresActorStore implements ActorStore {
     /** Stored in {@code actor_store_version}; raise it with every schema change and migrate older schemas. */
     static final int SCHEMA_VERSION = 1;
-    private static final Pattern SCHEMA_NAME = Pattern.compile("^[A-Za-z_][A-Za-z0-9_]{0,62}$");
     private static final int ATTEMPTS = 3;
 
     private final DataSource dataSource;
@@ -162,11 +160,7 @@ public final class PostgresActorStore implements ActorStore {
 
         /** The schema holding the tables, created if absent: {@code public} by default. */
         public Builder schema(String schema) {
-            if (schema == null || !SCHEMA_NAME.matcher(schema).matches()) {
-                throw new IllegalArgumentException("invalid schema name: '" + schema + "' (letters, digits and _, "
-                        + "not starting with a digit, at most 63 characters)");
-            }
-            this.schema = schema;
+            this.schema = PostgresPool.requireSchemaName(schema);
             return this;
         }
 
@@ -227,8 +221,7 @@ public final class PostgresActorStore implements ActorStore {
                 throw new IllegalStateException("validationTimeout (" + validationTimeout
                         + ") must be shorter than connectionTimeout (" + connectionTimeout + ")");
             }
-            // The URL's parameters may hold a password: messages name the server and database only.
-            String where = "schema \"" + schema + "\"" + (jdbcUrl == null ? "" : " at " + jdbcUrl.split("\\?", 2)[0]);
+            String where = PostgresPool.describe(schema, jdbcUrl);
             HikariDataSource pool = null;
             if (jdbcUrl != null) {
                 PostgresPool settings = new PostgresPool("rivetkit-actor-store", jdbcUrl, user, password, poolSize,

@@ -19,7 +19,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.regex.Pattern;
 import javax.sql.DataSource;
 
 /**
@@ -43,8 +42,6 @@ public final class PostgresSessionPersistDriver implements SessionPersistDriver,
 
     /** Stored in the schema's {@code session_persist_version} table; raise it with every schema change. */
     static final int SCHEMA_VERSION = 1;
-    private static final Pattern SCHEMA_NAME = Pattern.compile("^[A-Za-z_][A-Za-z0-9_]*$");
-    private static final int MAX_SCHEMA_NAME_LENGTH = 63;
 
     private final DataSource dataSource;
     private final HikariDataSource ownedPool;
@@ -175,11 +172,7 @@ public final class PostgresSessionPersistDriver implements SessionPersistDriver,
 
         /** The schema holding the tables, created if absent: {@code public} by default. */
         public Builder schema(String schema) {
-            if (schema == null || !SCHEMA_NAME.matcher(schema).matches() || schema.length() > MAX_SCHEMA_NAME_LENGTH) {
-                throw new IllegalArgumentException("invalid schema name: '" + schema + "' (letters, digits and _, "
-                        + "not starting with a digit, at most " + MAX_SCHEMA_NAME_LENGTH + " characters)");
-            }
-            this.schema = schema;
+            this.schema = PostgresPool.requireSchemaName(schema);
             return this;
         }
 
@@ -188,9 +181,7 @@ public final class PostgresSessionPersistDriver implements SessionPersistDriver,
             if ((dataSource == null) == (jdbcUrl == null)) {
                 throw new IllegalStateException("set exactly one of dataSource(...) and jdbcUrl(...)");
             }
-            // The URL's parameters may hold a password: messages name the server and database only.
-            String where = "schema \"" + schema + "\""
-                    + (jdbcUrl == null ? "" : " at " + jdbcUrl.split("\\?", 2)[0]);
+            String where = PostgresPool.describe(schema, jdbcUrl);
             HikariDataSource pool = null;
             if (jdbcUrl != null) {
                 PostgresPool settings = new PostgresPool("sandbox-agent-persist", jdbcUrl, user, password, poolSize,
