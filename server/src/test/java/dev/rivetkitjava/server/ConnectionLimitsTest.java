@@ -4,50 +4,24 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.management.HotSpotDiagnosticMXBean;
-import dev.rivetkitjava.actor.Registry;
 import dev.rivetkitjava.protocol.Encoding;
 import dev.rivetkitjava.protocol.GatewayUrl;
 import dev.rivetkitjava.protocol.Subprotocols;
 import java.lang.management.ManagementFactory;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** What one connection can make the server hold: nothing once refused, and a bounded set of subscriptions. */
-class ConnectionLimitsTest {
-    private static final ObjectMapper JSON = new ObjectMapper();
+class ConnectionLimitsTest extends CounterServerFixture {
     private static final Pattern IGNORED = Pattern.compile("(?m)^rivetkit_connections_frames_ignored_total (\\S+)$");
-
-    private final HttpClient http = HttpClient.newHttpClient();
-    private Registry registry;
-    private RivetServer server;
-
-    @BeforeEach
-    void start() throws Exception {
-        registry = Registry.builder().use(CompatFixtures.counter(Duration.ofSeconds(30))).build();
-        server = RivetServer.builder(registry).port(0).build().start();
-    }
-
-    @AfterEach
-    void stop() {
-        server.close();
-        registry.close();
-    }
 
     private static String subscription(String event, boolean subscribe) {
         return "{\"body\":{\"tag\":\"SubscriptionRequest\",\"val\":{\"eventName\":\"" + event + "\",\"subscribe\":"
@@ -64,8 +38,7 @@ class ConnectionLimitsTest {
     }
 
     private long ignoredFrames() throws Exception {
-        String metrics = http.send(HttpRequest.newBuilder(URI.create(server.endpoint() + "/metrics")).build(),
-                HttpResponse.BodyHandlers.ofString()).body();
+        String metrics = send("GET", "/metrics", null).body();
         Matcher m = IGNORED.matcher(metrics);
         assertThat(m.find()).as("the ignored-frames counter is in /metrics").isTrue();
         return (long) Double.parseDouble(m.group(1));
@@ -116,8 +89,7 @@ class ConnectionLimitsTest {
         await().untilAsserted(() -> assertThat(threadsInConnectEndpoint(dir)).isZero());
         assertThat(server.connections()).isZero();
         // No action ran: the actor was never created.
-        assertThat(JSON.readTree(http.send(HttpRequest.newBuilder(URI.create(server.endpoint() + "/actors?name=counter"))
-                .build(), HttpResponse.BodyHandlers.ofString()).body()).get("actors")).isEmpty();
+        assertThat(json(send("GET", "/actors?name=counter", null)).get("actors")).isEmpty();
     }
 
     @Test

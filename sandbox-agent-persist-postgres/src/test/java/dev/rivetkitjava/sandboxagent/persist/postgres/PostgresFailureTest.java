@@ -1,5 +1,6 @@
 package dev.rivetkitjava.sandboxagent.persist.postgres;
 
+import static dev.rivetkitjava.sandboxagent.SessionEvents.chunks;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
@@ -11,15 +12,13 @@ import dev.rivetkitjava.sandboxagent.SandboxAgentFixture;
 import dev.rivetkitjava.sandboxagent.SandboxAgentServer;
 import dev.rivetkitjava.sandboxagent.Session;
 import dev.rivetkitjava.sandboxagent.SessionCreateRequest;
+import dev.rivetkitjava.sandboxagent.SessionEvents;
 import dev.rivetkitjava.sandboxagent.SessionPersistException;
-import dev.rivetkitjava.sandboxagent.persist.ListPage;
-import dev.rivetkitjava.sandboxagent.persist.PageRequest;
 import dev.rivetkitjava.sandboxagent.persist.SessionEvent;
 import dev.rivetkitjava.testing.postgres.EmbeddedPostgresFixture;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -62,25 +61,6 @@ class PostgresFailureTest {
                 .flushTimeout(Duration.ofSeconds(8)).disposeTimeout(Duration.ofSeconds(3)).build();
     }
 
-    private static List<SessionEvent> events(PostgresSessionPersistDriver driver, String sessionId) {
-        List<SessionEvent> events = new ArrayList<>();
-        PageRequest page = PageRequest.first(PageRequest.MAX_LIMIT);
-        while (true) {
-            ListPage<SessionEvent> result = driver.listEvents(sessionId, page);
-            events.addAll(result.items());
-            if (!result.hasMore()) {
-                return events;
-            }
-            page = page.next(result.nextCursor());
-        }
-    }
-
-    private static List<String> chunks(List<SessionEvent> events) {
-        return events.stream()
-                .filter(e -> "agent_message_chunk".equals(e.payload().path("params").path("update").path("sessionUpdate").asText()))
-                .map(e -> e.payload().path("params").path("update").path("content").path("text").asText()).toList();
-    }
-
     private static void assertIndicesIncrease(List<SessionEvent> events) {
         assertThat(events).extracting(SessionEvent::eventIndex).isSorted().doesNotHaveDuplicates();
     }
@@ -94,7 +74,7 @@ class PostgresFailureTest {
                 SandboxAgent sdk = sdk(driver);
                 Session session = sdk.createSession(SessionCreateRequest.of(SandboxAgentFixture.FAST_AGENT).withId("pg"));
                 assertThat(session.prompt("chunks=2").stopReason()).isEqualTo("end_turn");
-                List<SessionEvent> before = events(driver, "pg");
+                List<SessionEvent> before = SessionEvents.all(driver, "pg");
                 List<String> seen = new CopyOnWriteArrayList<>();
                 List<SandboxAgentException> errors = new CopyOnWriteArrayList<>();
                 session.onEvent(e -> seen.addAll(chunks(List.of(e))));
@@ -127,14 +107,14 @@ class PostgresFailureTest {
                 EmbeddedPostgresFixture.thaw(stopped);
             }
 
-            List<SessionEvent> afterFault = events(driver, "pg");
+            List<SessionEvent> afterFault = SessionEvents.all(driver, "pg");
             assertIndicesIncrease(afterFault);
             try (SandboxAgent sdk = sdk(driver)) {
                 Session session = sdk.resumeOrCreateSession(
                         SessionCreateRequest.of(SandboxAgentFixture.FAST_AGENT).withId("pg"));
                 assertThat(session.prompt("chunks=1").stopReason()).isEqualTo("end_turn");
             }
-            List<SessionEvent> after = events(driver, "pg");
+            List<SessionEvent> after = SessionEvents.all(driver, "pg");
             assertThat(after.subList(0, afterFault.size())).containsExactlyElementsOf(afterFault);
             assertIndicesIncrease(after);
             assertThat(chunks(after)).startsWith("echo: 1 blocks: chunks=2", "chunk 1", "chunk 2").last()
@@ -151,7 +131,7 @@ class PostgresFailureTest {
         try (PostgresSessionPersistDriver driver = driver(pg); SandboxAgent sdk = sdk(driver)) {
             Session session = sdk.createSession(SessionCreateRequest.of(SandboxAgentFixture.FAST_AGENT).withId("down"));
             assertThat(session.prompt("chunks=2").stopReason()).isEqualTo("end_turn");
-            List<SessionEvent> before = events(driver, "down");
+            List<SessionEvent> before = SessionEvents.all(driver, "down");
 
             pg.close();
             long shutdown = System.nanoTime();
@@ -162,7 +142,7 @@ class PostgresFailureTest {
 
             pg = EmbeddedPostgresFixture.startDedicated(dataDir, port);
             assertThat(session.prompt("chunks=1").stopReason()).isEqualTo("end_turn");
-            List<SessionEvent> after = events(driver, "down");
+            List<SessionEvent> after = SessionEvents.all(driver, "down");
             assertThat(after.subList(0, before.size())).containsExactlyElementsOf(before);
             assertIndicesIncrease(after);
             assertThat(chunks(after)).last().isEqualTo("chunk 1");
