@@ -106,11 +106,18 @@ public final class SandboxAgentServer implements AutoCloseable {
         }
         agents.stream().filter(ProcessHandle::isAlive).forEach(ProcessHandle::destroyForcibly);
         if (builder.pidFile != null) {
-            try {
-                Files.deleteIfExists(builder.pidFile);
-            } catch (IOException e) {
-                log.debug("cannot delete {}: {}", builder.pidFile, e.getMessage());
+            deleteOwnPidFile(builder.pidFile, process.pid());
+        }
+    }
+
+    /** Deletes the PID file if it still names {@code pid}: a later server's file (another process's) is left alone. */
+    static void deleteOwnPidFile(Path pidFile, long pid) {
+        try {
+            if (Files.exists(pidFile) && Files.readString(pidFile).strip().equals(Long.toString(pid))) {
+                Files.deleteIfExists(pidFile);
             }
+        } catch (IOException e) {
+            log.debug("cannot delete {}: {}", pidFile, e.getMessage());
         }
     }
 
@@ -134,6 +141,7 @@ public final class SandboxAgentServer implements AutoCloseable {
         private Map<String, String> env = new LinkedHashMap<>();
         private Duration startTimeout = Duration.ofSeconds(30);
         private Path pidFile;
+        private boolean stopOnJvmExit = true;
 
         private Builder() {
         }
@@ -147,6 +155,7 @@ public final class SandboxAgentServer implements AutoCloseable {
             copy.env = new LinkedHashMap<>(env);
             copy.startTimeout = startTimeout;
             copy.pidFile = pidFile;
+            copy.stopOnJvmExit = stopOnJvmExit;
             return copy;
         }
 
@@ -177,6 +186,16 @@ public final class SandboxAgentServer implements AutoCloseable {
          */
         public Builder pidFile(Path pidFile) {
             this.pidFile = pidFile;
+            return this;
+        }
+
+        /**
+         * Whether a JVM that exits kills the server (the default): a shutdown hook of this class does, at once, in
+         * parallel with every other hook. {@code false} when the owner stops it itself, in order, from its own
+         * shutdown hook (after what uses the server has let go of it, so that the users see no failure).
+         */
+        public Builder stopOnJvmExit(boolean stop) {
+            this.stopOnJvmExit = stop;
             return this;
         }
 
@@ -237,7 +256,9 @@ public final class SandboxAgentServer implements AutoCloseable {
                 throw new SandboxAgentException("cannot start " + executable + ": " + e.getMessage(), e);
             }
             SandboxAgentServer server = new SandboxAgentServer(process, chosenPort, copy().port(chosenPort));
-            RUNNING.add(server);
+            if (stopOnJvmExit) {
+                RUNNING.add(server);
+            }
             try {
                 awaitHealthy(server);
             } catch (RuntimeException e) {
