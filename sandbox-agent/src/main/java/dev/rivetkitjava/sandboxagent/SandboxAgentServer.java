@@ -38,8 +38,10 @@ public final class SandboxAgentServer implements AutoCloseable {
     private static final Set<SandboxAgentServer> RUNNING = ConcurrentHashMap.newKeySet();
 
     static {
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> RUNNING.forEach(server -> killWithAgents(server.process.toHandle())),
-                "sandbox-agent-server-reaper"));
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> RUNNING.forEach(server -> {
+            log.info("killing sandbox-agent server pid {}: the JVM exits", server.pid());
+            killWithAgents(server.process.toHandle());
+        }), "sandbox-agent-server-reaper"));
     }
 
     private final Process process;
@@ -94,6 +96,7 @@ public final class SandboxAgentServer implements AutoCloseable {
         RUNNING.remove(this);
         List<ProcessHandle> agents = process.descendants().toList();
         if (process.isAlive()) {
+            log.info("stopping sandbox-agent server pid {}", process.pid());
             process.destroy();
             try {
                 if (!process.waitFor(STOP_GRACE.toMillis(), TimeUnit.MILLISECONDS)) {

@@ -414,6 +414,7 @@ public final class WorkspaceActor {
                 timeline.flush();   // the session's last events are in the timeline before the state is saved
                 return null;
             });
+            c.log().info("workspace {}: going to sleep, its agent session closed", c.key());
         }
     }
 
