@@ -95,9 +95,10 @@ class ServeKillLoopTest {
                 integrityOk++;
 
                 serve = ServeProcess.start(dataDir, port);
-                System.out.printf("faults: cycle %d: worked %d ms, restarted in %d ms; prompter: %s%n", cycle,
-                        worked / 1_000_000, (System.nanoTime() - restarting) / 1_000_000,
-                        prompter.outcomes().stream().skip(Math.max(0, prompter.outcomes().size() - 3)).toList());
+                System.out.printf("faults: cycle %d: worked %d ms, restarted in %d ms; so far %d increments "
+                                + "acknowledged, %d prompts ended their turn%n", cycle, worked / 1_000_000,
+                        (System.nanoTime() - restarting) / 1_000_000,
+                        counters.values().stream().mapToInt(c -> c.acks().size()).sum(), prompter.turns());
                 Set<Long> own = serve.handle().descendants().map(ProcessHandle::pid).collect(Collectors.toSet());
                 List<ProcessHandle> strays = ServeProcess.sandboxAgentProcesses(dataDir).stream()
                         .filter(p -> !own.contains(p.pid())).toList();

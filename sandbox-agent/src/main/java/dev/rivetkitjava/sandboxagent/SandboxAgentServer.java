@@ -24,11 +24,13 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A {@code sandbox-agent server} child process on 127.0.0.1: spawned by {@link Builder#start()}, healthy when that
- * returns, killed by PID on {@link #stop()} (or when the JVM exits). Its output goes to {@code server.log} in the data
+ * returns, killed by PID on {@link #stop()} (or when the JVM exits, unless {@link Builder#stopOnJvmExit} says its owner
+ * stops it). Its output goes to {@code server.log} in the data
  * home (or is discarded without one).
  *
  * <p>With a {@linkplain Builder#pidFile PID file}, a start first kills the server still running under the PID recorded
- * there: one orphaned when its JVM was killed with SIGKILL, which runs no shutdown hook.
+ * there: one orphaned when its JVM was killed with SIGKILL, which runs no shutdown hook. The file is deleted by the
+ * process that wrote it only (a later server's file is left alone).
  */
 public final class SandboxAgentServer implements AutoCloseable {
 
