@@ -14,7 +14,6 @@ import dev.rivetkitjava.workspace.WorkspaceTokens;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -191,28 +190,46 @@ public final class WorkspaceServer implements AutoCloseable {
         }
     }
 
-    private final SandboxAgentServer sandboxAgent;
-    private final RivetServer server;
+    private final DataDirLock lock;
     private final Path store;
-    private final boolean signInRequired;
+    private final Thread shutdownHook = new Thread(this::close, "rivetkit-serve-shutdown");
+    /** What {@link #start} opened so far; {@link #close()} closes what is there. Guarded by this. */
+    private SandboxAgentServer sandboxAgent;
+    private Registry registry;
+    private RivetServer server;
+    private boolean signInRequired;
+    private boolean closed;
 
-    private WorkspaceServer(SandboxAgentServer sandboxAgent, RivetServer server, Path store, boolean signInRequired) {
-        this.sandboxAgent = sandboxAgent;
-        this.server = server;
+    private WorkspaceServer(DataDirLock lock, Path store) {
+        this.lock = lock;
         this.store = store;
-        this.signInRequired = signInRequired;
     }
 
     /**
-     * Starts it all.
+     * Starts it all: takes the data dir's lock (one {@code serve} per data dir), starts the Sandbox Agent server,
+     * opens the store and listens. A start that fails closes whatever it opened, lock included. A JVM that exits
+     * closes the server in {@link #close()}'s order (its own shutdown hook), not in parallel with it.
      *
      * @throws IllegalArgumentException when the options cannot serve safely: open mode on an address other machines
      *     reach, a missing or too short secret file (the message says what to do)
+     * @throws IllegalStateException when another {@code serve} holds the data dir (the message names its PID), or the
+     *     port cannot be bound
      */
     public static WorkspaceServer start(Options options) throws Exception {
         WorkspaceAccess access = access(options);
-        Files.createDirectories(options.dataDir());
-        SandboxAgentServer sandboxAgent = null;
+        DataDirLock lock = DataDirLock.acquire(options.dataDir());
+        WorkspaceServer started = new WorkspaceServer(lock, options.dataDir().resolve("actors.db").toAbsolutePath());
+        try {
+            Runtime.getRuntime().addShutdownHook(started.shutdownHook);
+            started.open(options, access);
+            return started;
+        } catch (Throwable e) {
+            started.close();
+            throw e;
+        }
+    }
+
+    private synchronized void open(Options options, WorkspaceAccess access) throws Exception {
         String baseUrl = options.sandboxAgentUrl();
         String sandboxAgentToken = options.sandboxAgentToken();
         if (baseUrl == null) {
@@ -221,33 +238,31 @@ public final class WorkspaceServer implements AutoCloseable {
             sandboxAgent = startSandboxAgent(options, sandboxAgentToken);
             baseUrl = sandboxAgent.baseUrl();
         }
+        WorkspaceConfig workspaces = WorkspaceConfig.builder(baseUrl).token(sandboxAgentToken)
+                .sandboxId(sandboxAgent == null ? sandboxId(baseUrl) : "local").defaultAgent(options.agent())
+                .access(access).permissionPolicy(options.permissionPolicy())
+                .permissionTimeout(options.permissionTimeout()).limits(options.limits()).build();
+        registry = Registry.builder()
+                .use(WorkspaceActor.type(workspaces))
+                .use(Counter.TYPE)
+                .store(SqliteActorStore.open(store))
+                .build();
+        signInRequired = access != WorkspaceAccess.open();
+        RivetServer built = RivetServer.builder(registry).host(options.host()).port(options.port())
+                .token(options.token()).adminToken(options.adminToken())
+                // A team's server does not list its workspaces to whoever asks.
+                .adminRoutesOpen(!signInRequired)
+                .corsOrigins(options.corsOrigins()).publicUrl(options.publicUrl())
+                .allowedHosts(options.allowedHosts())
+                .maxSubscriptionsPerConnection(options.maxSubscriptionsPerConnection())
+                .drainPeriod(options.drainPeriod())
+                .staticResources(WEB_PAGE).build();
         try {
-            WorkspaceConfig workspaces = WorkspaceConfig.builder(baseUrl).token(sandboxAgentToken)
-                    .sandboxId(sandboxAgent == null ? sandboxId(baseUrl) : "local").defaultAgent(options.agent())
-                    .access(access).permissionPolicy(options.permissionPolicy())
-                    .permissionTimeout(options.permissionTimeout()).limits(options.limits()).build();
-            Path store = options.dataDir().resolve("actors.db").toAbsolutePath();
-            Registry registry = Registry.builder()
-                    .use(WorkspaceActor.type(workspaces))
-                    .use(Counter.TYPE)
-                    .store(SqliteActorStore.open(store))
-                    .build();
-            boolean signIn = access != WorkspaceAccess.open();
-            RivetServer server = RivetServer.builder(registry).host(options.host()).port(options.port())
-                    .token(options.token()).adminToken(options.adminToken())
-                    // A team's server does not list its workspaces to whoever asks.
-                    .adminRoutesOpen(!signIn)
-                    .corsOrigins(options.corsOrigins()).publicUrl(options.publicUrl())
-                    .allowedHosts(options.allowedHosts())
-                    .maxSubscriptionsPerConnection(options.maxSubscriptionsPerConnection())
-                    .drainPeriod(options.drainPeriod())
-                    .staticResources(WEB_PAGE).build().start();
-            return new WorkspaceServer(sandboxAgent, server, store, signIn);
-        } catch (Exception e) {
-            if (sandboxAgent != null) {
-                sandboxAgent.stop();
-            }
-            throw e;
+            server = built.start();
+        } catch (java.io.IOException e) {
+            built.close();
+            throw new IllegalStateException("cannot listen on " + options.host() + ":" + options.port() + ": "
+                    + e.getMessage(), e);
         }
     }
 
@@ -288,7 +303,9 @@ public final class WorkspaceServer implements AutoCloseable {
                     + "installs sandbox-agent-server/), or pass --sandbox-agent-url");
         }
         Path home = options.dataDir().resolve("sandbox-agent").toAbsolutePath();
-        SandboxAgentServer server = PinnedSandboxAgent.at(options.sandboxAgentDir()).server(home).token(token).start();
+        // Stopped by close(), after the workspaces let go of it: not by the JVM's exit at the same time as they sleep.
+        SandboxAgentServer server = PinnedSandboxAgent.at(options.sandboxAgentDir()).server(home).token(token)
+                .stopOnJvmExit(false).start();
         if (options.agent().equals("codex") || options.agent().equals("amp")) {
             log.warn("agent '{}' is a STAND-IN, not the real {}: {} (offline, no credentials). Use --agent for "
                             + "another agent, or --sandbox-agent-url for a Sandbox Agent server with real agents.",
@@ -299,7 +316,7 @@ public final class WorkspaceServer implements AutoCloseable {
         return server;
     }
 
-    public String endpoint() {
+    public synchronized String endpoint() {
         return server.endpoint();
     }
 
@@ -307,25 +324,64 @@ public final class WorkspaceServer implements AutoCloseable {
         return store;
     }
 
+    /** The file holding the data dir's lock while this server runs. */
+    public Path lockFile() {
+        return lock.file();
+    }
+
     /** Token mode ({@code --auth-secret-file}): every connection needs a sign-in token. */
-    public boolean signInRequired() {
+    public synchronized boolean signInRequired() {
         return signInRequired;
     }
 
     /** The managed Sandbox Agent server's URL (null when {@code --sandbox-agent-url} was given). */
-    public String sandboxAgentUrl() {
+    public synchronized String sandboxAgentUrl() {
         return sandboxAgent == null ? null : sandboxAgent.baseUrl();
     }
 
-    /** Actors sleep with their state saved (disposing their SDKs), clients are told to reconnect, then the Sandbox Agent server stops. */
+    /**
+     * The one shutdown path (Ctrl-C, SIGTERM, a failed start), in order: new requests are told to retry; every actor
+     * sleeps with its state saved (a workspace disposes its SDK, so its agent session ends cleanly) and the store
+     * closes; then the Sandbox Agent server stops and the data dir's lock is released (a next {@code serve} may
+     * start); the port answers "retry" for the drain period, then it is released. Idempotent; a second caller (the
+     * JVM's hook and {@code serve}'s) waits until the first is done.
+     */
     @Override
-    public void close() {
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
         try {
-            server.close();
+            if (server != null) {
+                server.close(this::releaseAfterActors);
+            } else {
+                try {
+                    if (registry != null) {
+                        registry.close();
+                    }
+                } finally {
+                    releaseAfterActors();
+                }
+            }
         } finally {
+            if (Thread.currentThread() != shutdownHook) {
+                try {
+                    Runtime.getRuntime().removeShutdownHook(shutdownHook);
+                } catch (IllegalStateException | IllegalArgumentException e) {
+                    // the JVM is exiting (its hook runs, or waits for this call), or it was never added
+                }
+            }
+        }
+    }
+
+    private void releaseAfterActors() {
+        try {
             if (sandboxAgent != null) {
                 sandboxAgent.stop();
             }
+        } finally {
+            lock.close();
         }
     }
 }

@@ -45,14 +45,7 @@ final class ServeProcess implements AutoCloseable {
      */
     static ServeProcess start(Path dataDir, int port, String... options) {
         Path log = dataDir.resolveSibling("serve.log");
-        List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElseThrow(),
-                "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
-                Main.class.getName(), "serve", "--port", Integer.toString(port), "--data-dir", dataDir.toString(),
-                "--drain-ms", "200"));
-        command.addAll(List.of(options));
-        ProcessBuilder spawn = new ProcessBuilder(command).redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
-        spawn.environment().put("RIVETKIT_SANDBOX_AGENT_DIR", PinnedSandboxAgent.find().dir().toString());
+        ProcessBuilder spawn = command(dataDir, port, options).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
         long logged;
         Process process;
         try {
@@ -71,6 +64,51 @@ final class ServeProcess implements AutoCloseable {
             throw e;
         }
         return new ServeProcess(process, Integer.parseInt(ready.group(1)), ready.group());
+    }
+
+    /** The command of {@code serve} in a JVM of its own, its output merged (the caller redirects it). */
+    static ProcessBuilder command(Path dataDir, int port, String... options) {
+        List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElseThrow(),
+                "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
+                Main.class.getName(), "serve", "--port", Integer.toString(port), "--data-dir", dataDir.toString(),
+                "--drain-ms", "200"));
+        command.addAll(List.of(options));
+        ProcessBuilder spawn = new ProcessBuilder(command).redirectErrorStream(true);
+        spawn.environment().put("RIVETKIT_SANDBOX_AGENT_DIR", PinnedSandboxAgent.find().dir().toString());
+        return spawn;
+    }
+
+    /**
+     * The live processes started for {@code dataDir}'s Sandbox Agent home: its servers and their agents (they run with
+     * {@code XDG_DATA_HOME=<data-dir>/sandbox-agent}, which {@code /proc/PID/environ} shows).
+     */
+    static List<ProcessHandle> sandboxAgentProcesses(Path dataDir) {
+        byte[] marker = ("XDG_DATA_HOME=" + dataDir.resolve("sandbox-agent").toAbsolutePath() + "\0")
+                .getBytes(StandardCharsets.UTF_8);
+        return ProcessHandle.allProcesses().filter(ProcessHandle::isAlive).filter(p -> {
+            try {
+                byte[] env = Files.readAllBytes(Path.of("/proc/" + p.pid() + "/environ"));
+                return indexOf(env, marker) >= 0;
+            } catch (IOException | RuntimeException e) {
+                return false;   // gone, or not ours to read
+            }
+        }).toList();
+    }
+
+    private static int indexOf(byte[] haystack, byte[] needle) {
+        outer:
+        for (int i = 0; i <= haystack.length - needle.length; i++) {
+            if (i > 0 && haystack[i - 1] != 0) {
+                continue;   // a variable starts after a NUL
+            }
+            for (int j = 0; j < needle.length; j++) {
+                if (haystack[i + j] != needle[j]) {
+                    continue outer;
+                }
+            }
+            return i;
+        }
+        return -1;
     }
 
     String endpoint() {

@@ -1,9 +1,12 @@
 package dev.rivetkitjava.sandboxagent;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -14,10 +17,30 @@ import java.util.concurrent.TimeUnit;
  */
 public final class PinnedSandboxAgent {
 
+    /** How long {@code install.sh} (npm) and {@code stand-in.sh} may run by default. */
+    static final Duration SCRIPT_TIMEOUT = Duration.ofMinutes(10);
+
     private final Path dir;
+    private final Duration timeout;
 
     private PinnedSandboxAgent(Path dir) {
+        this(dir, SCRIPT_TIMEOUT);
+    }
+
+    private PinnedSandboxAgent(Path dir, Duration timeout) {
         this.dir = dir;
+        this.timeout = timeout;
+    }
+
+    /**
+     * The same folder, with scripts ({@link #install()}, {@link #standIn}) that must finish within {@code timeout}
+     * (10 minutes by default); one that does not is killed, with its children, and the call fails.
+     */
+    public PinnedSandboxAgent withTimeout(Duration timeout) {
+        if (timeout.isNegative() || timeout.isZero()) {
+            throw new IllegalArgumentException("timeout must be positive");
+        }
+        return new PinnedSandboxAgent(dir, timeout);
     }
 
     /** The folder at {@code dir}. */
@@ -45,7 +68,7 @@ public final class PinnedSandboxAgent {
 
     /** Installs the pinned npm packages if needed (idempotent); returns the server binary. */
     public Path install() {
-        run(List.of("bash", dir.resolve("install.sh").toString()));
+        run(List.of("bash", dir.resolve("install.sh").toString()), timeout);
         return binary();
     }
 
@@ -56,7 +79,7 @@ public final class PinnedSandboxAgent {
 
     /** Lays out {@code dataHome} (the server's XDG_DATA_HOME) with the stand-in agents. Run {@link #install()} first. */
     public void standIn(Path dataHome) {
-        run(List.of("bash", dir.resolve("stand-in.sh").toString(), dataHome.toString()));
+        run(List.of("bash", dir.resolve("stand-in.sh").toString(), dataHome.toString()), timeout);
     }
 
     /**
@@ -69,19 +92,53 @@ public final class PinnedSandboxAgent {
         return SandboxAgentServer.builder().binary(binary).dataHome(dataHome).pidFile(dataHome.resolve("server.pid"));
     }
 
-    private static void run(List<String> command) {
+    /**
+     * Runs {@code command} to its end, at most {@code timeout}: its output is read on another thread (a script whose
+     * child keeps the output open would otherwise hold this call past any timeout), and on timeout the script and its
+     * children are killed.
+     */
+    static void run(List<String> command, Duration timeout) {
+        String what = String.join(" ", command);
+        Process process;
         try {
-            Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-            String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            if (!process.waitFor(10, TimeUnit.MINUTES) || process.exitValue() != 0) {
-                process.destroyForcibly();
-                throw new SandboxAgentException(String.join(" ", command) + " failed:\n" + output);
-            }
+            process = new ProcessBuilder(command).redirectErrorStream(true).start();
         } catch (IOException e) {
-            throw new SandboxAgentException(String.join(" ", command) + " could not run: " + e.getMessage(), e);
+            throw new SandboxAgentException(what + " could not run: " + e.getMessage(), e);
+        }
+        ByteArrayOutputStream output = new ByteArrayOutputStream();
+        Thread reader = Thread.ofVirtual().name("sandbox-agent-script-output").start(() -> {
+            try (InputStream in = process.getInputStream()) {
+                in.transferTo(output);
+            } catch (IOException e) {
+                // the process was killed: what was read so far is the output
+            }
+        });
+        try {
+            if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+                killWithChildren(process);
+                reader.join(Duration.ofSeconds(5));
+                throw new SandboxAgentTimeoutException(what + " did not finish within " + timeout
+                        + "; it was killed. Output so far:\n" + text(output));
+            }
+            reader.join(Duration.ofSeconds(5));
+            if (process.exitValue() != 0) {
+                throw new SandboxAgentException(what + " failed (exit code " + process.exitValue() + "):\n" + text(output));
+            }
         } catch (InterruptedException e) {
+            killWithChildren(process);
             Thread.currentThread().interrupt();
-            throw new SandboxAgentException("interrupted: " + String.join(" ", command), e);
+            throw new SandboxAgentException("interrupted: " + what, e);
+        }
+    }
+
+    private static void killWithChildren(Process process) {
+        process.descendants().forEach(ProcessHandle::destroyForcibly);
+        process.destroyForcibly();
+    }
+
+    private static String text(ByteArrayOutputStream output) {
+        synchronized (output) {
+            return output.toString(StandardCharsets.UTF_8);
         }
     }
 }

@@ -24,11 +24,13 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A {@code sandbox-agent server} child process on 127.0.0.1: spawned by {@link Builder#start()}, healthy when that
- * returns, killed by PID on {@link #stop()} (or when the JVM exits). Its output goes to {@code server.log} in the data
+ * returns, killed by PID on {@link #stop()} (or when the JVM exits, unless {@link Builder#stopOnJvmExit} says its owner
+ * stops it). Its output goes to {@code server.log} in the data
  * home (or is discarded without one).
  *
  * <p>With a {@linkplain Builder#pidFile PID file}, a start first kills the server still running under the PID recorded
- * there: one orphaned when its JVM was killed with SIGKILL, which runs no shutdown hook.
+ * there: one orphaned when its JVM was killed with SIGKILL, which runs no shutdown hook. The file is deleted by the
+ * process that wrote it only (a later server's file is left alone).
  */
 public final class SandboxAgentServer implements AutoCloseable {
 
@@ -38,8 +40,10 @@ public final class SandboxAgentServer implements AutoCloseable {
     private static final Set<SandboxAgentServer> RUNNING = ConcurrentHashMap.newKeySet();
 
     static {
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> RUNNING.forEach(server -> killWithAgents(server.process.toHandle())),
-                "sandbox-agent-server-reaper"));
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> RUNNING.forEach(server -> {
+            log.info("killing sandbox-agent server pid {}: the JVM exits", server.pid());
+            killWithAgents(server.process.toHandle());
+        }), "sandbox-agent-server-reaper"));
     }
 
     private final Process process;
@@ -94,6 +98,7 @@ public final class SandboxAgentServer implements AutoCloseable {
         RUNNING.remove(this);
         List<ProcessHandle> agents = process.descendants().toList();
         if (process.isAlive()) {
+            log.info("stopping sandbox-agent server pid {}", process.pid());
             process.destroy();
             try {
                 if (!process.waitFor(STOP_GRACE.toMillis(), TimeUnit.MILLISECONDS)) {
@@ -106,11 +111,18 @@ public final class SandboxAgentServer implements AutoCloseable {
         }
         agents.stream().filter(ProcessHandle::isAlive).forEach(ProcessHandle::destroyForcibly);
         if (builder.pidFile != null) {
-            try {
-                Files.deleteIfExists(builder.pidFile);
-            } catch (IOException e) {
-                log.debug("cannot delete {}: {}", builder.pidFile, e.getMessage());
+            deleteOwnPidFile(builder.pidFile, process.pid());
+        }
+    }
+
+    /** Deletes the PID file if it still names {@code pid}: a later server's file (another process's) is left alone. */
+    static void deleteOwnPidFile(Path pidFile, long pid) {
+        try {
+            if (Files.exists(pidFile) && Files.readString(pidFile).strip().equals(Long.toString(pid))) {
+                Files.deleteIfExists(pidFile);
             }
+        } catch (IOException e) {
+            log.debug("cannot delete {}: {}", pidFile, e.getMessage());
         }
     }
 
@@ -134,6 +146,7 @@ public final class SandboxAgentServer implements AutoCloseable {
         private Map<String, String> env = new LinkedHashMap<>();
         private Duration startTimeout = Duration.ofSeconds(30);
         private Path pidFile;
+        private boolean stopOnJvmExit = true;
 
         private Builder() {
         }
@@ -147,6 +160,7 @@ public final class SandboxAgentServer implements AutoCloseable {
             copy.env = new LinkedHashMap<>(env);
             copy.startTimeout = startTimeout;
             copy.pidFile = pidFile;
+            copy.stopOnJvmExit = stopOnJvmExit;
             return copy;
         }
 
@@ -177,6 +191,16 @@ public final class SandboxAgentServer implements AutoCloseable {
          */
         public Builder pidFile(Path pidFile) {
             this.pidFile = pidFile;
+            return this;
+        }
+
+        /**
+         * Whether a JVM that exits kills the server (the default): a shutdown hook of this class does, at once, in
+         * parallel with every other hook. {@code false} when the owner stops it itself, in order, from its own
+         * shutdown hook (after what uses the server has let go of it, so that the users see no failure).
+         */
+        public Builder stopOnJvmExit(boolean stop) {
+            this.stopOnJvmExit = stop;
             return this;
         }
 
@@ -237,7 +261,9 @@ public final class SandboxAgentServer implements AutoCloseable {
                 throw new SandboxAgentException("cannot start " + executable + ": " + e.getMessage(), e);
             }
             SandboxAgentServer server = new SandboxAgentServer(process, chosenPort, copy().port(chosenPort));
-            RUNNING.add(server);
+            if (stopOnJvmExit) {
+                RUNNING.add(server);
+            }
             try {
                 awaitHealthy(server);
             } catch (RuntimeException e) {

@@ -140,10 +140,23 @@ public final class RivetServer implements AutoCloseable {
      */
     @Override
     public void close() {
+        close(() -> { });
+    }
+
+    /**
+     * {@link #close()}, running {@code afterActorsStopped} once every actor sleeps (and the registry, with its store,
+     * is closed), before the drain: what the actors used (an agent server, a lock on their data) is released while
+     * the port still answers "retry".
+     */
+    public void close(Runnable afterActorsStopped) {
         if (!draining.compareAndSet(false, true)) {
             return;
         }
-        registry.close();
+        try {
+            registry.close();
+        } finally {
+            afterActorsStopped.run();
+        }
         sockets.goAwayAll();
         if (!drainPeriod.isZero()) {
             log.info("draining for {} ms: clients are told to retry", drainPeriod.toMillis());

@@ -2,6 +2,7 @@ package dev.rivetkitjava.workspace;
 
 import dev.rivetkitjava.sandboxagent.PermissionRequest;
 import dev.rivetkitjava.sandboxagent.SandboxAgent;
+import dev.rivetkitjava.sandboxagent.SandboxAgentException;
 import dev.rivetkitjava.sandboxagent.Session;
 import dev.rivetkitjava.sandboxagent.SessionCreateRequest;
 import dev.rivetkitjava.sandboxagent.Subscription;
@@ -22,10 +23,11 @@ record AgentLink(SandboxAgent sdk, Session session, List<Subscription> subscript
      * the resume itself (such as {@code _sdk/session_restored}) reach the listeners too. Blocking.
      */
     static AgentLink open(SandboxAgent sdk, SessionCreateRequest request, Consumer<SessionEvent> events,
-                          Consumer<PermissionRequest> permissions) {
+                          Consumer<PermissionRequest> permissions, Consumer<SandboxAgentException> errors) {
         List<Subscription> subscriptions = List.of(
                 sdk.onSessionEvent(request.id(), events),
-                sdk.onPermissionRequest(request.id(), permissions));
+                sdk.onPermissionRequest(request.id(), permissions),
+                sdk.onSessionError(request.id(), errors));
         try {
             return new AgentLink(sdk, sdk.resumeOrCreateSession(request), subscriptions);
         } catch (RuntimeException e) {

@@ -11,6 +11,7 @@ import dev.rivetkitjava.sandboxagent.PermissionNotPendingException;
 import dev.rivetkitjava.sandboxagent.PermissionReply;
 import dev.rivetkitjava.sandboxagent.PermissionRequest;
 import dev.rivetkitjava.sandboxagent.SandboxAgent;
+import dev.rivetkitjava.sandboxagent.SandboxAgentException;
 import dev.rivetkitjava.sandboxagent.Session;
 import dev.rivetkitjava.sandboxagent.SessionCreateRequest;
 import dev.rivetkitjava.sandboxagent.persist.PageRequest;
@@ -333,7 +334,8 @@ public final class WorkspaceActor {
             SandboxAgent sdk = config.sdk(baseUrl).persist(vars.persist).build();
             return AgentLink.open(sdk, SessionCreateRequest.of(agent).withId(SESSION_ID),
                     event -> onSessionEvent(c, vars, event),
-                    request -> onPermissionRequest(c, config, vars, sdk, request));
+                    request -> onPermissionRequest(c, config, vars, sdk, request),
+                    error -> onSessionError(c, vars, sdk, error));
         });
         vars.link = link;
         return link.session();
@@ -412,6 +414,7 @@ public final class WorkspaceActor {
                 timeline.flush();   // the session's last events are in the timeline before the state is saved
                 return null;
             });
+            c.log().info("workspace {}: going to sleep, its agent session closed", c.key());
         }
     }
 
@@ -457,6 +460,34 @@ public final class WorkspaceActor {
                         event.eventIndex(), error.toString());
             }
         });
+    }
+
+    /**
+     * SDK thread: an error of the session that no call reports (the store failed to keep the session's events). A
+     * running turn fails with it and reports it itself ({@code agent_failed}); otherwise it is a {@code session.error}
+     * for everyone here, and the link is dropped so that the next prompt restores the session.
+     */
+    private static void onSessionError(ActorContext<State, WorkspaceVars> c, WorkspaceVars vars, SandboxAgent sdk,
+                                       SandboxAgentException error) {
+        try {
+            c.withTurn(() -> {
+                AgentLink link = vars.link;
+                if (link == null || link.sdk() != sdk || vars.stopping) {
+                    return null;   // already reported and dropped, or the workspace is going away
+                }
+                if (vars.running != null && vars.runningSent) {
+                    c.log().info("workspace {}: the running turn fails with the session's error: {}", c.key(),
+                            error.toString());
+                    return null;
+                }
+                String ref = ref();
+                c.log().warn("workspace {}: the agent session failed (ref {})", c.key(), ref, error);
+                failed(c, vars, ref);
+                return null;
+            });
+        } catch (Exception e) {
+            c.log().warn("workspace {}: a session error while stopping: {}", c.key(), error.toString());
+        }
     }
 
     // ------------------------------------------------------------------------------------------------ permissions
