@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -26,6 +27,7 @@ import org.junit.jupiter.api.io.TempDir;
  * with the stand-in {@code codex} agent. Two people share a workspace; a reload, a {@code kill -9} of the server and
  * a killed agent process lose nothing. Screenshots land in {@code app/target/browser-screenshots/}.
  */
+@Tag("external")
 class WorkspacePageBrowserTest {
     private static final Path WEB = Path.of("").toAbsolutePath().getParent().resolve("web");
     private static final Path SCREENSHOTS = BrowserScript.screenshots("workspace");
