@@ -16,14 +16,16 @@ if [ "${1:-}" != --install ]; then
 		"chromium with apt-get, as root or through sudo), or set CHROMIUM to a chromium binary." >&2
 	exit 1
 fi
-sudo=""
-if [ "$(id -u)" -ne 0 ]; then
-	sudo=sudo
+if [ ! -x /usr/bin/chromium ]; then
+	sudo=""
+	if [ "$(id -u)" -ne 0 ]; then
+		sudo=sudo
+	fi
+	export DEBIAN_FRONTEND=noninteractive
+	$sudo apt-get update -qq >&2
+	$sudo apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core >&2
 fi
-export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get update -qq >&2
-$sudo apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core >&2
 if [ ! -x "$chromium" ]; then
-	echo "apt-get installed chromium, but $chromium is still missing (CHROMIUM points elsewhere?)" >&2
+	echo "Debian's chromium is at /usr/bin/chromium, but CHROMIUM=$chromium is missing." >&2
 	exit 1
 fi
