@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -17,6 +18,7 @@ import org.junit.jupiter.api.io.TempDir;
  * 20 turns of 1 000 unpaced chunks): the page ({@code web/e2e/history.mjs}) shows the latest page within a second of
  * connecting, and scrolling up loads page after page until the workspace's first entry (seq 1).
  */
+@Tag("external")
 class LongHistoryBrowserTest {
     private static final int TURNS = 20;
     private static final int CHUNKS = 1_000;

@@ -24,6 +24,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -34,6 +35,7 @@ import org.junit.jupiter.api.io.TempDir;
  * permission request, so the workspace's policy (reject, the default) answers at once and its prompt ends; a
  * participant who listens answers instead, and one who leaves mid-request hands it back to the policy.
  */
+@Tag("external")
 class SeedSnippetTest {
     private static final String EDIT = "Modifying critical configuration file";
 

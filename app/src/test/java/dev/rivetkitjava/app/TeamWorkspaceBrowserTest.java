@@ -25,6 +25,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -35,6 +36,7 @@ import org.junit.jupiter.api.io.TempDir;
  * expired, a forged and a missing token each show why the page cannot open. Screenshots land in
  * {@code app/target/browser-screenshots/team/}.
  */
+@Tag("external")
 class TeamWorkspaceBrowserTest {
     private static final String WORKSPACE = "team-" + System.nanoTime();
     private static final String SOLO = WORKSPACE + "-solo";

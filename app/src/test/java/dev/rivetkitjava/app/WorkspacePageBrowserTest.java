@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -20,6 +21,7 @@ import org.junit.jupiter.api.io.TempDir;
  * with the stand-in {@code codex} agent. Two people share a workspace; a reload, a {@code kill -9} of the server and
  * a killed agent process lose nothing. Screenshots land in {@code app/target/browser-screenshots/}.
  */
+@Tag("external")
 class WorkspacePageBrowserTest {
     private static final String PROMPT = "Add a health check <img src=x onerror=\"window.__injected=1\">";
     private static final String FIRST_WORDS = "I'll help you with that.";

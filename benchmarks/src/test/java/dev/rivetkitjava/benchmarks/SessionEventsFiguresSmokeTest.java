@@ -9,6 +9,7 @@ import dev.rivetkitjava.sandboxagent.persist.sqlite.SqliteSessionPersistDriver;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -16,6 +17,7 @@ import org.junit.jupiter.api.io.TempDir;
  * The events figures' wiring against the real Sandbox Agent server and the fast agent, small enough to run with the
  * tests: paced and unpaced turns reach the listener whole and in order. No timing is asserted.
  */
+@Tag("external")
 class SessionEventsFiguresSmokeTest {
 
     @Test

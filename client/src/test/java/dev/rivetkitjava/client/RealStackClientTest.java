@@ -2,6 +2,7 @@ package dev.rivetkitjava.client;
 
 import dev.rivetkitjava.protocol.Encoding;
 import java.time.Duration;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
@@ -9,6 +10,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * encoding: every scenario of {@link ClientScenarios}. The engine is slow to place an actor the first time (about
  * 12 s for a fresh client process), so waits are generous.
  */
+@Tag("external")
 class RealStackClientTest extends ClientScenarios {
     private static final Duration SLOW = Duration.ofSeconds(120);
 

@@ -18,6 +18,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.IntStream;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -25,6 +26,7 @@ import org.junit.jupiter.api.Test;
  * stopped mid-turn (SIGSTOP, a hang, not a death), when the persist driver fails, and when the driver is slower than
  * the agent.
  */
+@Tag("external")
 class FailureBehaviourTest {
 
     /** Sends a signal to a real process ({@code STOP}, {@code CONT}). */

@@ -25,10 +25,12 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The SDK against the real sandbox-agent 0.4.2 binary and real ACP agents (the example agent and the fast agent). */
+@Tag("external")
 class RealServerTest {
 
     private static SandboxAgentServer server;

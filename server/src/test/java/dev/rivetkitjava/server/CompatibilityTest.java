@@ -14,6 +14,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.TestFactory;
 
 /**
@@ -21,6 +22,7 @@ import org.junit.jupiter.api.TestFactory;
  * against this server; each must print exactly what it printed against the real RivetKit stack
  * ({@code compat/expected/}, recorded by {@code compat/record.sh}).
  */
+@Tag("external")
 public class CompatibilityTest {
     public static final Path COMPAT = Path.of("").toAbsolutePath().getParent().resolve("compat");
 

@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -19,6 +20,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * A server restart under connected official clients ({@code compat/restart.mjs}): the old server drains while the
  * new one takes the port, and the unmodified client reconnects by itself, with the actor's state intact.
  */
+@Tag("external")
 class OfficialClientRestartTest {
 
     private static Registry registry(InMemoryActorStore store) {

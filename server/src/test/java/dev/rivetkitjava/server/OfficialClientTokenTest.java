@@ -5,10 +5,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.rivetkitjava.actor.Registry;
 import java.time.Duration;
 import java.util.List;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /** {@code serve --token}: the official client's {@code token} option opens every route; without it, none opens. */
+@Tag("external")
 class OfficialClientTokenTest {
 
     @ParameterizedTest

@@ -25,6 +25,7 @@ import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -37,6 +38,7 @@ import org.junit.jupiter.api.Test;
  * {@code c.await(() -> sdk.resumeOrCreateSession(...))}, which hands the actor's turn to the SDK's own callbacks
  * (persisting the session's events in the actor's state) while it waits, as JavaScript's {@code await} does.
  */
+@Tag("external")
 class SeedWorkspaceActorTest {
 
     record WorkspaceState(String sandboxId, String baseUrl, PersistedSessions sandboxAgentPersist) {

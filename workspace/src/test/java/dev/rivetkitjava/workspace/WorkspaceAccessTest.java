@@ -12,12 +12,14 @@ import dev.rivetkitjava.workspace.Workspace.PromptInput;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Future;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
  * Who may do what: every action takes its caller from the connection ({@link WorkspaceAccess}), viewers watch
  * without acting, and each limit refuses with an error that names it while the workspace carries on.
  */
+@Tag("external")
 class WorkspaceAccessTest extends WorkspaceTestSupport {
 
     /** Admits by a {@code token} parameter: alice is a member, carol a viewer, anyone else is refused. */

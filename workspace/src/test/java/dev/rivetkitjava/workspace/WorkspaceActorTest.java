@@ -26,10 +26,12 @@ import java.util.concurrent.Future;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The workspace actor against the real Sandbox Agent server 0.4.2 and the offline stand-in agents. */
+@Tag("external")
 class WorkspaceActorTest {
 
     private static final Duration TURN = Duration.ofSeconds(60);

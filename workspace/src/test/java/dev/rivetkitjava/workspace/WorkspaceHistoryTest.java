@@ -23,9 +23,11 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /** The whole history, durably and in pages, with the real agent; and a workspace of the previous version migrated. */
+@Tag("external")
 class WorkspaceHistoryTest extends WorkspaceTestSupport {
 
     private static final ObjectMapper JSON = new ObjectMapper();

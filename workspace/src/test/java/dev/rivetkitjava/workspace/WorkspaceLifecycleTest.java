@@ -14,12 +14,14 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Future;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
  * The sandbox stays behind the actor: an opaque id, and no agent left after a destroy (generic error texts: see
  * {@link WorkspaceActorTest}'s agent that exits mid-turn).
  */
+@Tag("external")
 class WorkspaceLifecycleTest extends WorkspaceTestSupport {
 
     @Test

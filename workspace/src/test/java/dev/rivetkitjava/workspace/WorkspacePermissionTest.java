@@ -15,12 +15,14 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Future;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
  * Permissions never hang: a member answers, or the workspace's policy does when nobody listens, the last listener
  * leaves or unsubscribes, or the permission timeout passes. Against the real Sandbox Agent server.
  */
+@Tag("external")
 class WorkspacePermissionTest extends WorkspaceTestSupport {
 
     /** The seed's browser snippet listens to these only. */

@@ -35,12 +35,14 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
  * What PostgreSQL adds to the contract: two store instances on one database play two nodes, each with its own pool.
  * Each test gets a schema of its own on the shared embedded server.
  */
+@Tag("external")
 class PostgresActorStoreTest {
     private static final AtomicInteger schemas = new AtomicInteger();
 

@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -26,6 +27,7 @@ import org.junit.jupiter.api.io.TempDir;
  * A database that stops answering: every call fails within the configured timeouts instead of hanging, and the store
  * works again once the database is back. Each test has a server of its own, which it freezes or stops.
  */
+@Tag("external")
 class PostgresOutageTest {
     private static final Duration SOCKET_TIMEOUT = Duration.ofSeconds(2);
     private static final Duration CONNECTION_TIMEOUT = Duration.ofSeconds(1);

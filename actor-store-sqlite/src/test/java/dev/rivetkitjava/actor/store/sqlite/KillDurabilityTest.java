@@ -16,6 +16,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -25,6 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code replyBeforeSave}, what is lost is at most the save interval (100 ms, asserted with a margin for a loaded
  * machine; the measured window is printed).
  */
+@Tag("external")
 class KillDurabilityTest {
     private static final long SAVE_INTERVAL_MILLIS = 100;
     private static final long MARGIN_MILLIS = 400;

@@ -24,6 +24,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -33,6 +34,7 @@ import org.junit.jupiter.api.io.TempDir;
  * prompts fail clearly within the configured timeouts, nothing hangs, what was written before stays, and the session
  * carries on once the database is back.
  */
+@Tag("external")
 class PostgresFailureTest {
 
     private static SandboxAgentServer sandbox;

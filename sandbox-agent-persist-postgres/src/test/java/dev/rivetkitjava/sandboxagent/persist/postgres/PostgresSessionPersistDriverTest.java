@@ -13,9 +13,11 @@ import java.sql.Connection;
 import java.sql.Statement;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /** The contract and PostgreSQL specifics against a real server; each test gets a schema of its own. */
+@Tag("external")
 class PostgresSessionPersistDriverTest extends SessionPersistDriverContract {
     private static final AtomicInteger schemas = new AtomicInteger();
 
