@@ -19,6 +19,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -27,6 +28,7 @@ import org.junit.jupiter.api.io.TempDir;
  * one server per data dir, the shutdown's order (actors sleep before the Sandbox Agent server stops), and a start that
  * fails leaves nothing behind.
  */
+@Tag("external")
 class ServeFaultsTest {
 
     @TempDir

@@ -25,6 +25,7 @@ import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -45,6 +46,7 @@ import org.junit.jupiter.api.io.TempDir;
  * <p>{@code -Dfaults.cycles=N} sets the number of kills (3 by default; {@code bin/bench faults} runs 20); the figures
  * are printed and written to {@code target/faults-figures.txt}.
  */
+@Tag("external")
 class ServeKillLoopTest {
     private static final int CYCLES = Integer.getInteger("faults.cycles", 3);
     private static final List<String> COUNTERS = List.of("faults-a", "faults-b");

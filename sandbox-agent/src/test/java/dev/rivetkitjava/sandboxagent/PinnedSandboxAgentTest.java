@@ -8,10 +8,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The install's timeout applies even when the script hangs with its output open (a stuck npm). */
+@Tag("external")
 class PinnedSandboxAgentTest {
 
     @TempDir

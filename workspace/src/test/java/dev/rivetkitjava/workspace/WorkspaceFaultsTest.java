@@ -17,9 +17,11 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /** The workspace when its Sandbox Agent server hangs (SIGSTOP: alive, silent) in the middle of a turn. */
+@Tag("external")
 class WorkspaceFaultsTest extends WorkspaceTestSupport {
 
     private static final String GENERIC = "The agent failed \\(ref [0-9a-f]{6}\\); the next prompt restores the session\\.";
