@@ -48,7 +48,7 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The seed's multiplayer workspace ({@code shared/seed/multiplayer.md}) made real and safe for a team: one actor per
+ * The seed's multiplayer workspace (Sandbox Agent's "Multiplayer" doc, https://sandboxagent.dev/docs/multiplayer) made real and safe for a team: one actor per
  * workspace (key {@code [workspaceId]}) owns one Sandbox Agent session, persisted in the actor's state, and broadcasts
  * what happens in it to everyone connected. On top of the seed: callers admitted by a {@link WorkspaceAccess}
  * (members prompt, cancel and answer permissions; viewers watch), a FIFO prompt queue with limits, permissions that

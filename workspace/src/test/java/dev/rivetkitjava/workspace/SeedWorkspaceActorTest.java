@@ -29,7 +29,7 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
- * The seed's TypeScript workspace actor ({@code shared/seed/multiplayer.md}) translated line for line, with the real
+ * The seed's TypeScript workspace actor (Sandbox Agent's "Multiplayer" doc, https://sandboxagent.dev/docs/multiplayer) translated line for line, with the real
  * Sandbox Agent SDK and the actor-state persist driver (the twin of {@code @sandbox-agent/persist-rivet}), against
  * the real Sandbox Agent server and the offline stand-in {@code codex} agent. {@link WorkspaceActor} is this, made
  * into a product.
