@@ -2,6 +2,8 @@ package dev.rivetkitjava.postgres;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import java.sql.SQLException;
+import java.sql.SQLTransientConnectionException;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.regex.Pattern;
@@ -89,6 +91,18 @@ public record PostgresPool(String name, String jdbcUrl, String user, String pass
      */
     public static String describe(String schema, String jdbcUrl) {
         return "schema \"" + schema + "\"" + (jdbcUrl == null ? "" : " at " + jdbcUrl.split("\\?", 2)[0]);
+    }
+
+    /**
+     * Whether {@code e} says a pooled connection was already ended by the server (SQLState class 08, or the server
+     * shutting down or ending the session: 57P01–57P03), not that the statement failed nor that the pool had no
+     * connection to give. The pool discards such a connection, so a read may be tried once more on another: after a
+     * restart of the server, each pooled connection fails this way once.
+     */
+    public static boolean isStaleConnection(SQLException e) {
+        String state = e.getSQLState();
+        return !(e instanceof SQLTransientConnectionException) && state != null
+                && (state.startsWith("08") || state.equals("57P01") || state.equals("57P02") || state.equals("57P03"));
     }
 
     /** pgjdbc's timeouts are whole seconds: round up, so a timeout is never shorter than asked. */

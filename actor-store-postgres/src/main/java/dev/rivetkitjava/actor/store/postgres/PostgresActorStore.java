@@ -344,17 +344,17 @@ public final class PostgresActorStore implements ActorStore {
 
     @Override
     public Optional<ActorRecord> findById(String id) {
-        return autocommit("findById", connection -> tables.findById(connection, id));
+        return read("findById", connection -> tables.findById(connection, id));
     }
 
     @Override
     public Optional<ActorRecord> findByKey(String name, ActorKey key) {
-        return autocommit("findByKey", connection -> tables.findByKey(connection, name, key));
+        return read("findByKey", connection -> tables.findByKey(connection, name, key));
     }
 
     @Override
     public List<ActorRecord> list(String name, ActorKey afterKey, int limit) {
-        return autocommit("list", connection -> tables.list(connection, name, afterKey, Math.max(0, limit)));
+        return read("list", connection -> tables.list(connection, name, afterKey, Math.max(0, limit)));
     }
 
     @Override
@@ -405,22 +405,22 @@ public final class PostgresActorStore implements ActorStore {
 
     @Override
     public List<ScheduledEvent> schedules(String actorId) {
-        return autocommit("schedules", connection -> tables.schedules(connection, actorId));
+        return read("schedules", connection -> tables.schedules(connection, actorId));
     }
 
     @Override
     public List<ActorAlarm> alarms() {
-        return autocommit("alarms", tables::alarms);
+        return read("alarms", tables::alarms);
     }
 
     @Override
     public Optional<byte[]> kvGet(String actorId, String key) {
-        return autocommit("kvGet", connection -> tables.kvGet(connection, actorId, key));
+        return read("kvGet", connection -> tables.kvGet(connection, actorId, key));
     }
 
     @Override
     public List<KvEntry> kvList(String actorId, String prefix, String afterKey, int limit) {
-        return autocommit("kvList", connection -> tables.kvList(connection, actorId, prefix, afterKey, limit));
+        return read("kvList", connection -> tables.kvList(connection, actorId, prefix, afterKey, limit));
     }
 
     @Override
@@ -449,6 +449,18 @@ public final class PostgresActorStore implements ActorStore {
     @FunctionalInterface
     private interface SqlWork<T> {
         T apply(Connection connection) throws SQLException;
+    }
+
+    /** Runs a query once more on another connection when the first one turns out to be gone. */
+    private <T> T read(String operation, SqlWork<T> work) {
+        try {
+            return autocommit(operation, work);
+        } catch (PostgresActorStoreException e) {
+            if (e.getCause() instanceof SQLException cause && PostgresPool.isStaleConnection(cause)) {
+                return autocommit(operation, work);
+            }
+            throw e;
+        }
     }
 
     /** Runs {@code work} on a connection in auto-commit mode: each statement commits on its own. */

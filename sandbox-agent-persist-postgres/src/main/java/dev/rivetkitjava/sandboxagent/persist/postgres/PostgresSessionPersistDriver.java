@@ -315,7 +315,19 @@ public final class PostgresSessionPersistDriver implements SessionPersistDriver,
         }
     }
 
+    /** Runs {@code work} once more on another connection when the first one turns out to be gone. */
     private <T> T read(String operation, SqlWork<T> work) {
+        try {
+            return onConnection(operation, work);
+        } catch (PostgresPersistException e) {
+            if (e.getCause() instanceof SQLException cause && PostgresPool.isStaleConnection(cause)) {
+                return onConnection(operation, work);
+            }
+            throw e;
+        }
+    }
+
+    private <T> T onConnection(String operation, SqlWork<T> work) {
         try (Connection connection = dataSource.getConnection()) {
             if (ownedPool == null) {
                 // the application's pool may have no socket timeout: a server that stops answering must not hang us
@@ -329,7 +341,8 @@ public final class PostgresSessionPersistDriver implements SessionPersistDriver,
 
     /** Runs {@code work} in one transaction, committed before returning, rolled back if it throws. */
     private <T> T transaction(String operation, SqlWork<T> work) {
-        return read(operation, connection -> {
+        // not retried: a commit whose reply was lost may have happened
+        return onConnection(operation, connection -> {
             connection.setAutoCommit(false);
             T result;
             try {
