@@ -42,14 +42,13 @@ public final class ActorConnection implements AutoCloseable {
     }
 
     /** Listens to {@code event}, reading its first argument as {@code type}; close the result to stop. */
-    public <T> AutoCloseable on(String event, Class<T> type, Consumer<T> listener) {
+    public <T> Subscription on(String event, Class<T> type, Consumer<? super T> listener) {
         Consumer<Object> raw = args -> listener.accept(json.convert(args, type, "event `" + event + "`"));
         List<Consumer<Object>> forEvent = listeners.computeIfAbsent(event, e -> new CopyOnWriteArrayList<>());
         forEvent.add(raw);
         handle.subscribe(event);
         return () -> {
-            forEvent.remove(raw);
-            if (forEvent.isEmpty()) {
+            if (forEvent.remove(raw) && forEvent.isEmpty()) {
                 handle.unsubscribe(event);
             }
         };
