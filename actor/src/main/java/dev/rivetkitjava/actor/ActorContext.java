@@ -110,6 +110,6 @@ public interface ActorContext<S, V> {
         boolean cancel(String eventId);
 
         /** The pending events, earliest first. */
-        java.util.List<dev.rivetkitjava.actor.store.ScheduledEvent> list();
+        java.util.List<dev.rivetkitjava.actor.ScheduledEvent> list();
     }
 }

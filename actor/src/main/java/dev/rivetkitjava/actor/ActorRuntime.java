@@ -4,7 +4,6 @@ import dev.rivetkitjava.actor.store.ActorAlarm;
 import dev.rivetkitjava.actor.store.ActorRecord;
 import dev.rivetkitjava.actor.store.ActorStore;
 import dev.rivetkitjava.actor.store.NewActor;
-import dev.rivetkitjava.actor.store.ScheduledEvent;
 import java.io.IOException;
 import java.security.SecureRandom;
 import java.time.Duration;

@@ -11,7 +11,7 @@ import dev.rivetkitjava.actor.ManualClock;
 import dev.rivetkitjava.actor.Registry;
 import dev.rivetkitjava.actor.store.ActorStore;
 import dev.rivetkitjava.actor.store.InMemoryActorStore;
-import dev.rivetkitjava.actor.store.KvEntry;
+import dev.rivetkitjava.actor.KvEntry;
 import dev.rivetkitjava.actor.store.NewActor;
 import dev.rivetkitjava.actor.store.StateWrite;
 import dev.rivetkitjava.actor.store.sqlite.SqliteActorStore;
