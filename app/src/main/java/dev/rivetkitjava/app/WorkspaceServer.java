@@ -2,7 +2,7 @@ package dev.rivetkitjava.app;
 
 import dev.rivetkitjava.actor.Registry;
 import dev.rivetkitjava.actor.store.sqlite.SqliteActorStore;
-import dev.rivetkitjava.sandboxagent.PinnedSandboxAgent;
+import dev.rivetkitjava.sandboxagent.pinned.PinnedSandboxAgent;
 import dev.rivetkitjava.sandboxagent.SandboxAgentServer;
 import dev.rivetkitjava.server.RivetServer;
 import dev.rivetkitjava.workspace.PermissionPolicy;
@@ -304,8 +304,9 @@ public final class WorkspaceServer implements AutoCloseable {
         }
         Path home = options.dataDir().resolve("sandbox-agent").toAbsolutePath();
         // Stopped by close(), after the workspaces let go of it: not by the JVM's exit at the same time as they sleep.
-        SandboxAgentServer server = PinnedSandboxAgent.at(options.sandboxAgentDir()).server(home).token(token)
-                .stopOnJvmExit(false).start();
+        Path binary = PinnedSandboxAgent.at(options.sandboxAgentDir()).prepare(home);
+        SandboxAgentServer server = SandboxAgentServer.builder().binary(binary).dataHome(home)
+                .pidFile(home.resolve("server.pid")).token(token).stopOnJvmExit(false).start();
         if (options.agent().equals("codex") || options.agent().equals("amp")) {
             log.warn("agent '{}' is a STAND-IN, not the real {}: {} (offline, no credentials). Use --agent for "
                             + "another agent, or --sandbox-agent-url for a Sandbox Agent server with real agents.",

@@ -2,7 +2,7 @@ package dev.rivetkitjava.app;
 
 import static org.awaitility.Awaitility.await;
 
-import dev.rivetkitjava.sandboxagent.PinnedSandboxAgent;
+import dev.rivetkitjava.sandboxagent.pinned.PinnedSandboxAgent;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
