@@ -42,7 +42,7 @@ final class ActorRuntime implements Placement {
     private final ConcurrentHashMap<String, ActorCell<?, ?>> cells = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<NameKey, String> idsByKey = new ConcurrentHashMap<>();
     /** Connections that stay open while their actor sleeps, by actor id; they rejoin it when it wakes. */
-    private final ConcurrentHashMap<String, List<ActorCell.ConnImpl>> hibernated = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, List<ConnImpl>> hibernated = new ConcurrentHashMap<>();
     private volatile boolean closed;
     /** Failed attempts of scheduled events being retried, by event id. */
     private final ConcurrentHashMap<String, Integer> scheduleAttempts = new ConcurrentHashMap<>();
@@ -169,7 +169,7 @@ final class ActorRuntime implements Placement {
     @Override
     public ConnectionHandle connect(ActorQuery query, Object params, ConnectionSink sink) {
         while (true) {
-            ActorCell.ConnImpl conn = cellFor(query).connect(params, sink);
+            ConnImpl conn = cellFor(query).connect(params, sink);
             if (conn != null) {
                 return conn;
             }
@@ -257,18 +257,18 @@ final class ActorRuntime implements Placement {
         return type;
     }
 
-    void hibernate(String actorId, ActorCell.ConnImpl conn) {
+    void hibernate(String actorId, ConnImpl conn) {
         hibernated.computeIfAbsent(actorId, id -> new java.util.concurrent.CopyOnWriteArrayList<>()).add(conn);
     }
 
     /** The connections waiting for this actor to wake; they are handed over once. */
-    List<ActorCell.ConnImpl> takeHibernated(String actorId) {
-        List<ActorCell.ConnImpl> conns = hibernated.remove(actorId);
+    List<ConnImpl> takeHibernated(String actorId) {
+        List<ConnImpl> conns = hibernated.remove(actorId);
         return conns == null ? List.of() : conns;
     }
 
     /** @return whether the connection was hibernating (and no longer is) */
-    boolean dropHibernated(String actorId, ActorCell.ConnImpl conn) {
+    boolean dropHibernated(String actorId, ConnImpl conn) {
         boolean[] dropped = {false};
         hibernated.computeIfPresent(actorId, (id, conns) -> {
             dropped[0] = conns.remove(conn);
