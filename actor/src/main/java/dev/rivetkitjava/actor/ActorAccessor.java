@@ -1,5 +1,7 @@
 package dev.rivetkitjava.actor;
 
+import dev.rivetkitjava.actor.spi.ActorQuery;
+import dev.rivetkitjava.actor.spi.Placement;
 import java.util.List;
 
 /** Handles to the actors of one type: {@code client.counter} in RivetKit's client. */

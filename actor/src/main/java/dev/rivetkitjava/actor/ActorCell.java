@@ -2,6 +2,8 @@ package dev.rivetkitjava.actor;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.NullNode;
+import dev.rivetkitjava.actor.spi.ActorEvent;
+import dev.rivetkitjava.actor.spi.ConnectionSink;
 import dev.rivetkitjava.actor.store.ActorRecord;
 import dev.rivetkitjava.actor.store.StateWrite;
 import java.io.IOException;

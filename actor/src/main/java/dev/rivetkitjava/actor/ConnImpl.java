@@ -1,6 +1,9 @@
 package dev.rivetkitjava.actor;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.rivetkitjava.actor.spi.ActorEvent;
+import dev.rivetkitjava.actor.spi.ConnectionSink;
+import dev.rivetkitjava.actor.spi.Placement;
 import java.util.Arrays;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
