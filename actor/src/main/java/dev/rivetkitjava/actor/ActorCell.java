@@ -42,7 +42,7 @@ final class ActorCell<S, V> {
     private static final Logger log = LoggerFactory.getLogger(ActorCell.class);
 
     /** {@link #serializeIfDirty} could not take the turn in time; try again next round. */
-    static final StateSaver.PendingWrite BUSY = new StateSaver.PendingWrite(null, null, null, 0);
+    static final StateSaver.PendingWrite BUSY = new StateSaver.PendingWrite(null, null, null, 0, 0);
     /** Marks a call that met a stopped activation and must look the actor up again. */
     static final Object RETRY = new Object();
 
@@ -742,10 +742,9 @@ final class ActorCell<S, V> {
             return null;
         }
         lastSubmitted = bytes;
-        StateSaver.PendingWrite pending = new StateSaver.PendingWrite(this,
-                new StateWrite(id, generation, bytes, type.stateVersion()),
-                // Every wait for it is bounded by this one timer (cheaper than a timed wait per waiter).
-                new CompletableFuture<Void>().orTimeout(runtime.saveTimeout().toNanos(), TimeUnit.NANOSECONDS), seq);
+        // Every wait for it is bounded by the saver's watchdog (cheaper than a timer per write or per waiter).
+        StateSaver.PendingWrite pending = StateSaver.PendingWrite.of(this,
+                new StateWrite(id, generation, bytes, type.stateVersion()), seq);
         lastSubmittedDone = pending.done();
         return pending;
     }

@@ -14,6 +14,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
 import org.slf4j.Logger;
@@ -32,6 +33,9 @@ import org.slf4j.LoggerFactory;
  *   that fails is retried one actor at a time, so the others still commit. An actor whose save failed is
  *   <i>failing</i>: its state stays in memory, its writes go alone, and it is retried with back-off (100 ms doubling
  *   to 5 s) until a save succeeds; it is logged once when it starts failing and once when it recovers.
+ * <li><b>No write waits unbounded.</b> A watchdog fails the writes that have waited longer than the save timeout (a
+ *   store that hangs): one check per tenth of the timeout instead of a timer per write, which cost a wake-up of the
+ *   timer thread per action.
  * </ul>
  */
 final class StateSaver implements AutoCloseable {
@@ -41,9 +45,14 @@ final class StateSaver implements AutoCloseable {
 
     /**
      * A serialised state waiting for the store; {@code done} completes once it is durable, or fails with
-     * {@code actor.state_save_failed} or {@code actor.fenced}. {@code seq} orders an actor's serialisations.
+     * {@code actor.state_save_failed} or {@code actor.fenced}, or with a {@link TimeoutException} once it has waited
+     * longer than the save timeout since {@code sinceNanos}. {@code seq} orders an actor's serialisations.
      */
-    record PendingWrite(ActorCell<?, ?> cell, StateWrite write, CompletableFuture<Void> done, long seq) {
+    record PendingWrite(ActorCell<?, ?> cell, StateWrite write, CompletableFuture<Void> done, long seq,
+                        long sinceNanos) {
+        static PendingWrite of(ActorCell<?, ?> cell, StateWrite write, long seq) {
+            return new PendingWrite(cell, write, new CompletableFuture<>(), seq, System.nanoTime());
+        }
     }
 
     /** A failure seen outside the saver thread (a serialisation in an actor's turn), for the saver to adopt. */
@@ -74,6 +83,8 @@ final class StateSaver implements AutoCloseable {
     private volatile String lastStoreFailure;
     /** When the transaction under way started ({@link System#nanoTime()}), or 0 between transactions. */
     private volatile long commitStarted;
+    /** The writes of the transaction under way, for the watchdog. */
+    private volatile List<PendingWrite> committing = List.of();
     private final Thread thread;
     private volatile boolean closing;
     private final LongAdder batches = new LongAdder();
@@ -86,6 +97,25 @@ final class StateSaver implements AutoCloseable {
         this.intervalNanos = interval.toNanos();
         this.closeTimeout = closeTimeout;
         this.thread = Thread.ofPlatform().daemon().name("rivetkit-state-saver").start(this::run);
+        Thread.ofVirtual().name("rivetkit-state-saver-watchdog").start(this::watch);
+    }
+
+    /** Fails overdue writes every tenth of the save timeout, until the saver thread has ended and none is left. */
+    private void watch() {
+        long timeout = closeTimeout.toNanos();
+        long period = Math.clamp(timeout / 10, TimeUnit.MILLISECONDS.toNanos(10), TimeUnit.SECONDS.toNanos(1));
+        while (thread.isAlive() || !urgent.isEmpty()) {
+            LockSupport.parkNanos(this, period);
+            long now = System.nanoTime();
+            urgent.forEach(pending -> expireIfOverdue(pending, now, timeout));
+            committing.forEach(pending -> expireIfOverdue(pending, now, timeout));
+        }
+    }
+
+    private static void expireIfOverdue(PendingWrite pending, long now, long timeout) {
+        if (now - pending.sinceNanos() > timeout) {
+            pending.done().completeExceptionally(new TimeoutException());
+        }
     }
 
     /** Called once per clean-to-dirty transition of a cell. */
@@ -97,6 +127,11 @@ final class StateSaver implements AutoCloseable {
     CompletableFuture<Void> submit(PendingWrite pending) {
         urgent.add(pending);
         LockSupport.unpark(thread);
+        if (!thread.isAlive()) {
+            // Closed: neither the saver nor its watchdog will get to it.
+            pending.done().completeExceptionally(
+                    ActorErrors.stateSaveFailed(pending.write().actorId(), "the runtime has closed", null));
+        }
         return pending.done();
     }
 
@@ -252,12 +287,14 @@ final class StateSaver implements AutoCloseable {
         Set<String> skipped;
         long start = System.nanoTime();
         commitStarted = start;
+        committing = batch;
         try {
             skipped = store.saveStates(batch.stream().map(PendingWrite::write).toList());
         } catch (RuntimeException e) {
             lastStoreFailure = ActorErrors.shortReason(e);
             return e;
         } finally {
+            committing = List.of();
             commitStarted = 0;
             nanos.add(System.nanoTime() - start);
         }
