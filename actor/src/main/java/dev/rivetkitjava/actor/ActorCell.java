@@ -831,8 +831,12 @@ final class ActorCell<S, V> {
         status = Status.STOPPING;
         stopAttempt = new CompletableFuture<>();
         cancelSleepTimerLocked();
-        // Off the turn: listeners may take it (c.withTurn) while the stop waits for running actions.
-        Thread.ofVirtual().name("actor-abort-" + id).start(() -> aborted.complete(null));
+        // A sleep fires the abort signal only once it really stops: a failed save postpones it, the actor stays awake
+        // and must keep what listeners would close (no action runs, as it sleeps only when idle).
+        boolean abortNow = reason != StopReason.SLEEP;
+        if (abortNow) {
+            fireAbortSignal();
+        }
         long graceEnd = System.nanoTime() + runtime.stopGracePeriod().toNanos();
         while (inflight > 0 && reason != StopReason.FENCED) {
             long left = graceEnd - System.nanoTime();
@@ -885,10 +889,18 @@ final class ActorCell<S, V> {
         } finally {
             CompletableFuture<Void> attempt = stopAttempt;
             if (!postponed) {
+                if (!abortNow) {
+                    fireAbortSignal();
+                }
                 finishStopLocked(reason);
             }
             attempt.complete(null);
         }
+    }
+
+    /** Completes {@code c.abortSignal()} off the turn: listeners may take it (c.withTurn) while a stop waits. */
+    private void fireAbortSignal() {
+        Thread.ofVirtual().name("actor-abort-" + id).start(() -> aborted.complete(null));
     }
 
     private static boolean isSaveFailure(ActorError error) {
