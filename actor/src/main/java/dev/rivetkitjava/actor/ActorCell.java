@@ -39,7 +39,7 @@ final class ActorCell<S, V> {
     private static final Logger log = LoggerFactory.getLogger(ActorCell.class);
 
     /** {@link #serializeIfDirty} could not take the turn in time; try again next round. */
-    static final StateSaver.PendingWrite BUSY = new StateSaver.PendingWrite(null, null, null, 0);
+    static final StateSaver.PendingWrite BUSY = new StateSaver.PendingWrite(null, null, null, 0, 0);
     /** Marks a call that met a stopped activation and must look the actor up again. */
     static final Object RETRY = new Object();
 
@@ -696,10 +696,9 @@ final class ActorCell<S, V> {
             return null;
         }
         lastSubmitted = bytes;
-        StateSaver.PendingWrite pending = new StateSaver.PendingWrite(this,
-                new StateWrite(id, generation, bytes, type.stateVersion()),
-                // Every wait for it is bounded by this one timer (cheaper than a timed wait per waiter).
-                new CompletableFuture<Void>().orTimeout(runtime.saveTimeout().toNanos(), TimeUnit.NANOSECONDS), seq);
+        // Every wait for it is bounded by the saver's watchdog (cheaper than a timer per write or per waiter).
+        StateSaver.PendingWrite pending = StateSaver.PendingWrite.of(this,
+                new StateWrite(id, generation, bytes, type.stateVersion()), seq);
         lastSubmittedDone = pending.done();
         return pending;
     }
@@ -786,8 +785,12 @@ final class ActorCell<S, V> {
         status = Status.STOPPING;
         stopAttempt = new CompletableFuture<>();
         cancelSleepTimerLocked();
-        // Off the turn: listeners may take it (c.withTurn) while the stop waits for running actions.
-        Thread.ofVirtual().name("actor-abort-" + id).start(() -> aborted.complete(null));
+        // A sleep fires the abort signal only once it really stops: a failed save postpones it, the actor stays awake
+        // and must keep what listeners would close (no action runs, as it sleeps only when idle).
+        boolean abortNow = reason != StopReason.SLEEP;
+        if (abortNow) {
+            fireAbortSignal();
+        }
         long graceEnd = System.nanoTime() + runtime.stopGracePeriod().toNanos();
         while (inflight > 0 && reason != StopReason.FENCED) {
             long left = graceEnd - System.nanoTime();
@@ -840,10 +843,18 @@ final class ActorCell<S, V> {
         } finally {
             CompletableFuture<Void> attempt = stopAttempt;
             if (!postponed) {
+                if (!abortNow) {
+                    fireAbortSignal();
+                }
                 finishStopLocked(reason);
             }
             attempt.complete(null);
         }
+    }
+
+    /** Completes {@code c.abortSignal()} off the turn: listeners may take it (c.withTurn) while a stop waits. */
+    private void fireAbortSignal() {
+        Thread.ofVirtual().name("actor-abort-" + id).start(() -> aborted.complete(null));
     }
 
     private static boolean isSaveFailure(ActorError error) {

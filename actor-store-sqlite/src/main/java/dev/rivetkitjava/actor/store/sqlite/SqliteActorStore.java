@@ -128,7 +128,9 @@ public final class SqliteActorStore implements ActorStore {
         if (writes.isEmpty()) {
             return Set.of();
         }
-        return sqlite.transaction("saveStates", connection -> TABLES.saveStates(connection, writes));
+        // The saver's hot path: its statement is prepared once.
+        return sqlite.transaction("saveStates",
+                connection -> TABLES.saveStates(sqlite.prepared(TABLES.saveStateSql()), writes));
     }
 
     @Override
