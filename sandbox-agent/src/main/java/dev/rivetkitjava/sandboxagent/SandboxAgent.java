@@ -25,7 +25,6 @@ import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -75,10 +74,9 @@ public final class SandboxAgent implements AutoCloseable {
 
     private final Map<String, Live> liveByAgent = new HashMap<>(); // guarded by itself
     private final Map<String, EventPipeline> pipelines = new ConcurrentHashMap<>();
-    private final Map<String, List<Consumer<SessionEvent>>> eventListeners = new ConcurrentHashMap<>();
-    private final Map<String, List<Consumer<PermissionRequest>>> permissionListeners = new ConcurrentHashMap<>();
-    private final Map<String, List<Consumer<SandboxAgentException>>> errorListeners = new ConcurrentHashMap<>();
-    private final Map<String, PendingPermission> pendingPermissions = new ConcurrentHashMap<>();
+    private final SessionListeners<SessionEvent> eventListeners = new SessionListeners<>("event");
+    private final SessionListeners<SandboxAgentException> errorListeners = new SessionListeners<>("error");
+    private final PermissionBroker permissions = new PermissionBroker();
     /** Per-session lock held while binding or restoring a session (it may wait for the agent). */
     private final Map<String, ReentrantLock> sessionLocks = new ConcurrentHashMap<>();
     /** Serialises read-modify-writes of records; never held while waiting, so event listeners may take it. */
@@ -381,8 +379,7 @@ public final class SandboxAgent implements AutoCloseable {
      */
     public Session destroySession(String id) {
         SessionRecord record = record(id);
-        pendingPermissions.values().stream().filter(p -> p.sessionId.equals(id)).toList()
-                .forEach(p -> answerCancelled(p));
+        permissions.cancelSession(id);
         try {
             cancel(id);
         } catch (SandboxAgentException e) {
@@ -641,13 +638,7 @@ public final class SandboxAgent implements AutoCloseable {
     }
 
     private void reportSessionError(String id, SandboxAgentException error) {
-        for (Consumer<SandboxAgentException> listener : errorListeners.getOrDefault(id, List.of())) {
-            try {
-                listener.accept(error);
-            } catch (RuntimeException e) {
-                log.warn("an error listener of session '{}' threw", id, e);
-            }
-        }
+        errorListeners.deliver(id, error);
     }
 
     /**
@@ -657,22 +648,16 @@ public final class SandboxAgent implements AutoCloseable {
      * Called on the session's event thread; a workspace turns it into its own error event.
      */
     public Subscription onSessionError(String sessionId, Consumer<SandboxAgentException> listener) {
-        return subscribe(errorListeners, sessionId, listener);
+        return errorListeners.add(sessionId, listener);
     }
 
     private void deliver(String id, SessionEvent event) {
-        for (Consumer<SessionEvent> listener : eventListeners.getOrDefault(id, List.of())) {
-            try {
-                listener.accept(event);
-            } catch (RuntimeException e) {
-                log.warn("an event listener of session '{}' threw on event {}", id, event.eventIndex(), e);
-            }
-        }
+        eventListeners.deliver(id, event);
     }
 
     /** Every event of the session from now on, after it is persisted, in order, on the session's event thread. */
     public Subscription onSessionEvent(String sessionId, Consumer<SessionEvent> listener) {
-        return subscribe(eventListeners, sessionId, listener);
+        return eventListeners.add(sessionId, listener);
     }
 
     /**
@@ -680,37 +665,14 @@ public final class SandboxAgent implements AutoCloseable {
      * {@code cancelled} at once.
      */
     public Subscription onPermissionRequest(String sessionId, Consumer<PermissionRequest> listener) {
-        return subscribe(permissionListeners, sessionId, listener);
-    }
-
-    private static <T> Subscription subscribe(Map<String, List<Consumer<T>>> listeners, String sessionId,
-            Consumer<T> listener) {
-        Objects.requireNonNull(listener, "listener");
-        List<Consumer<T>> list = listeners.computeIfAbsent(sessionId, key -> new CopyOnWriteArrayList<>());
-        list.add(listener);
-        return () -> list.remove(listener);
+        return permissions.onRequest(sessionId, listener);
     }
 
     // ---------------------------------------------------------------------------------------------- permissions
 
-    private record PendingPermission(String sessionId, Live live, JsonNode rpcId, PermissionRequest request) {
-    }
-
     /** Answers a permission request with the agent's option of the reply's kind. */
     public void respondPermission(String permissionId, PermissionReply reply) {
-        Objects.requireNonNull(reply, "reply");
-        PendingPermission pending = pendingPermissions.get(permissionId);
-        if (pending == null) {
-            throw new PermissionNotPendingException(permissionId, "permission '" + permissionId
-                    + "' not found (already answered, or unknown)");
-        }
-        String optionId = optionFor(pending.request.options(), reply);
-        if (optionId == null) {
-            throw new UnsupportedPermissionReplyException(permissionId, reply, pending.request.availableReplies());
-        }
-        ObjectNode result = Json.MAPPER.createObjectNode();
-        result.putObject("outcome").put("outcome", "selected").put("optionId", optionId);
-        answer(pending, result);
+        permissions.respond(permissionId, reply);
     }
 
     /**
@@ -718,70 +680,7 @@ public final class SandboxAgent implements AutoCloseable {
      * turn goes on without the tool call (for a request none of the agent's options fits).
      */
     public void cancelPermission(String permissionId) {
-        PendingPermission pending = pendingPermissions.get(permissionId);
-        if (pending == null) {
-            throw new PermissionNotPendingException(permissionId, "permission '" + permissionId
-                    + "' not found (already answered, or unknown)");
-        }
-        answer(pending, cancelledOutcome());
-    }
-
-    /** Sends an answer once; a send that fails leaves the request pending, so it can be answered again. */
-    private void answer(PendingPermission pending, ObjectNode result) {
-        String permissionId = pending.request.id();
-        if (!pendingPermissions.remove(permissionId, pending)) {
-            throw new PermissionNotPendingException(permissionId, "permission '" + permissionId + "' was already answered");
-        }
-        try {
-            pending.live.respond(pending.sessionId, pending.rpcId, result);
-        } catch (RuntimeException e) {
-            if (!disposed) {
-                pendingPermissions.putIfAbsent(permissionId, pending);
-            }
-            throw e;
-        }
-    }
-
-    private void answerCancelled(PendingPermission pending) {
-        if (pendingPermissions.remove(pending.request.id()) != null) {
-            try {
-                pending.live.respond(pending.sessionId, pending.rpcId, cancelledOutcome());
-            } catch (SandboxAgentException e) {
-                log.debug("could not cancel permission request {}: {}", pending.request.id(), e.getMessage());
-            }
-        }
-    }
-
-    private static ObjectNode cancelledOutcome() {
-        ObjectNode result = Json.MAPPER.createObjectNode();
-        result.putObject("outcome").put("outcome", "cancelled");
-        return result;
-    }
-
-    private static String optionFor(JsonNode options, PermissionReply reply) {
-        List<String> kinds = switch (reply) {
-            case ONCE -> List.of("allow_once");
-            case ALWAYS -> List.of("allow_always", "allow_once");
-            case REJECT -> List.of("reject_once", "reject_always");
-        };
-        for (String kind : kinds) {
-            for (JsonNode option : options) {
-                if (kind.equals(option.path("kind").asText())) {
-                    return option.path("optionId").asText();
-                }
-            }
-        }
-        return null;
-    }
-
-    private static List<PermissionReply> availableReplies(JsonNode options) {
-        List<PermissionReply> replies = new ArrayList<>();
-        for (PermissionReply reply : PermissionReply.values()) {
-            if (optionFor(options, reply) != null) {
-                replies.add(reply);
-            }
-        }
-        return replies;
+        permissions.cancel(permissionId);
     }
 
     // ---------------------------------------------------------------------------------------------- dispose
@@ -797,7 +696,6 @@ public final class SandboxAgent implements AutoCloseable {
             return;
         }
         long deadline = System.nanoTime() + disposeTimeout.toNanos();
-        List<PendingPermission> permissions = List.copyOf(pendingPermissions.values());
         disposed = true;
         List<Live> lives;
         synchronized (liveByAgent) {
@@ -808,11 +706,10 @@ public final class SandboxAgent implements AutoCloseable {
         Map<Thread, String> closing = new HashMap<>();
         for (Live live : lives) {
             closing.put(Thread.ofVirtual().start(() -> {
-                permissions.stream().filter(p -> p.live == live).forEach(this::answerCancelled);
+                permissions.cancelAllOf(live);
                 live.acp.close();
             }), "deleting ACP server " + live.acp.serverId());
         }
-        permissions.stream().filter(p -> !lives.contains(p.live)).forEach(p -> pendingPermissions.remove(p.request.id()));
         for (Map.Entry<Thread, String> close : closing.entrySet()) {
             try {
                 if (!close.getKey().join(Duration.ofNanos(Math.max(1, deadline - System.nanoTime())))) {
@@ -824,6 +721,7 @@ public final class SandboxAgent implements AutoCloseable {
                 gaveUp.add(close.getValue() + " (interrupted)");
             }
         }
+        permissions.close();
         pipelines.forEach((id, pipeline) -> {
             Duration left = Duration.ofNanos(Math.max(0, deadline - System.nanoTime()));
             if (!Thread.currentThread().isInterrupted() && !pipeline.awaitFlushed(left)) {
@@ -850,7 +748,7 @@ public final class SandboxAgent implements AutoCloseable {
     // ---------------------------------------------------------------------------------------------- live connection
 
     /** One agent's ACP connection and which local sessions are bound on it. */
-    private final class Live implements AcpConnection.Inbound {
+    private final class Live implements AcpConnection.Inbound, PermissionBroker.Responder {
         final AcpConnection acp;
         private final Map<String, String> localByAgentSession = new ConcurrentHashMap<>();
         private final Map<String, String> agentSessionByLocal = new ConcurrentHashMap<>();
@@ -928,7 +826,8 @@ public final class SandboxAgent implements AutoCloseable {
             acp.send(envelope);
         }
 
-        void respond(String id, JsonNode rpcId, JsonNode result) {
+        @Override
+        public void respond(String id, JsonNode rpcId, JsonNode result) {
             ObjectNode envelope = JsonRpcMessage.response(rpcId, result);
             if (id != null) {
                 record(id, SessionEvent.Sender.CLIENT, envelope, null);
@@ -988,10 +887,12 @@ public final class SandboxAgent implements AutoCloseable {
             }
             if (id == null) {
                 log.warn("permission request for unknown agent session on {}: answering cancelled", acp.serverId());
-                Thread.ofVirtual().start(() -> sendQuietly(null, JsonRpcMessage.response(request.id(), cancelledOutcome())));
+                Thread.ofVirtual().start(() -> sendQuietly(null,
+                        JsonRpcMessage.response(request.id(), PermissionBroker.cancelledOutcome())));
                 return;
             }
-            record(id, SessionEvent.Sender.AGENT, request.envelope(), () -> offerPermission(id, request));
+            record(id, SessionEvent.Sender.AGENT, request.envelope(),
+                    () -> permissions.offer(this, id, agentSessionOf(id), request));
         }
 
         private void sendQuietly(String id, ObjectNode envelope) {
@@ -1002,29 +903,6 @@ public final class SandboxAgent implements AutoCloseable {
                 acp.send(envelope);
             } catch (SandboxAgentException e) {
                 log.debug("could not answer the agent's request: {}", e.getMessage());
-            }
-        }
-
-        /** Runs once the permission request is persisted: to the listeners, or answered cancelled if there are none. */
-        private void offerPermission(String id, JsonRpcMessage.Request request) {
-            JsonNode params = request.params();
-            JsonNode options = params.path("options");
-            PermissionRequest permission = new PermissionRequest(UUID.randomUUID().toString(),
-                    System.currentTimeMillis(), id, agentSessionOf(id), availableReplies(options), options,
-                    params.get("toolCall"), request.envelope());
-            PendingPermission pending = new PendingPermission(id, this, request.id(), permission);
-            pendingPermissions.put(permission.id(), pending);
-            List<Consumer<PermissionRequest>> listeners = permissionListeners.getOrDefault(id, List.of());
-            if (listeners.isEmpty()) {
-                answerCancelled(pending);
-                return;
-            }
-            for (Consumer<PermissionRequest> listener : listeners) {
-                try {
-                    listener.accept(permission);
-                } catch (RuntimeException e) {
-                    log.warn("a permission listener of session '{}' threw", id, e);
-                }
             }
         }
 
