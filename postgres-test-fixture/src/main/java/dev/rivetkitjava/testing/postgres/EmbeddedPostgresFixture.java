@@ -8,13 +8,14 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import javax.sql.DataSource;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Real PostgreSQL servers for tests (zonky's embedded binaries, no network needed): one shared server per test JVM,
  * started on first use and stopped at exit, and dedicated servers for tests that stop or pause theirs.
  */
 public final class EmbeddedPostgresFixture {
-    private static EmbeddedPostgres server;
+    private static @Nullable EmbeddedPostgres server;
 
     private EmbeddedPostgresFixture() {
     }
