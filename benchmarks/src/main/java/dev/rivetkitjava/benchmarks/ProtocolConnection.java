@@ -70,19 +70,37 @@ final class ProtocolConnection implements WebSocket.Listener {
      */
     static CompletableFuture<ProtocolConnection> open(HttpClient http, String endpoint, String name, String key,
             Encoding encoding, EventSink events) {
+        return open(http, endpoint, name, key, encoding, events, null);
+    }
+
+    /**
+     * As {@link #open(HttpClient, String, String, String, Encoding, EventSink)}, with connection params (null for
+     * none) sent as the official client sends them: subprotocol {@code rivet_conn_params.<encodeURIComponent(JSON)>}.
+     */
+    static CompletableFuture<ProtocolConnection> open(HttpClient http, String endpoint, String name, String key,
+            Encoding encoding, EventSink events, JsonNode params) {
         ProtocolConnection connection = new ProtocolConnection(encoding, events == null ? (e, t) -> { } : events);
         String ws = endpoint.replaceFirst("^http", "ws");
         URI uri = URI.create(ws + "/gateway/" + URLEncoder.encode(name, StandardCharsets.UTF_8).replace("+", "%20")
                 + "/connect?rvt-namespace=default&rvt-method=getOrCreate&rvt-runner=default&rvt-key="
                 + URLEncoder.encode(key, StandardCharsets.UTF_8) + "&rvt-crash-policy=sleep");
+        String[] more = params == null ? new String[] {"rivet_encoding." + encoding.wireName()}
+                : new String[] {"rivet_encoding." + encoding.wireName(), "rivet_conn_params." + encodeUriComponent(
+                        params.toString())};
         return http.newWebSocketBuilder()
-                .subprotocols("rivet", "rivet_encoding." + encoding.wireName())
+                .subprotocols("rivet", more)
                 .connectTimeout(Duration.ofSeconds(30))
                 .buildAsync(uri, connection)
                 .thenApply(s -> {
                     connection.socket = s;
                     return connection;
                 });
+    }
+
+    /** JavaScript's {@code encodeURIComponent}: everything but {@code A-Z a-z 0-9 - _ . ! ~ * ' ( )} escaped. */
+    static String encodeUriComponent(String s) {
+        return URLEncoder.encode(s, StandardCharsets.UTF_8).replace("+", "%20").replace("%21", "!")
+                .replace("%27", "'").replace("%28", "(").replace("%29", ")").replace("%7E", "~");
     }
 
     /** Completes with the server's {@code Init}, or fails if the connection fails first. */

@@ -20,16 +20,18 @@ import java.util.regex.Pattern;
  * Sandbox Agent server), on a free port with a data dir of its own. Its output goes to {@code serve.log} there;
  * its ready line gives the endpoint and the Sandbox Agent server's URL.
  */
-final class ServeProcess implements AutoCloseable {
+final class ServeProcess implements WorkspaceStack {
     private static final Pattern READY = Pattern.compile(
             "rivetkit-java ready: endpoint (\\S+),.*Sandbox Agent (http://[^,)\\s]+)");
 
     private final Process process;
+    private final String agent;
     private final String endpoint;
     private final String sandboxAgentUrl;
 
-    private ServeProcess(Process process, String endpoint, String sandboxAgentUrl) {
+    private ServeProcess(Process process, String agent, String endpoint, String sandboxAgentUrl) {
         this.process = process;
+        this.agent = agent;
         this.endpoint = endpoint;
         this.sandboxAgentUrl = sandboxAgentUrl;
     }
@@ -61,7 +63,7 @@ final class ServeProcess implements AutoCloseable {
         });
         try {
             Matcher m = ready.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-            return new ServeProcess(process, m.group(1), m.group(2));
+            return new ServeProcess(process, agent, m.group(1), m.group(2));
         } catch (Exception e) {
             stop(process);
             throw e instanceof TimeoutException ? new IllegalStateException("serve not ready after " + timeout
@@ -69,16 +71,29 @@ final class ServeProcess implements AutoCloseable {
         }
     }
 
-    String endpoint() {
+    @Override
+    public String endpoint() {
         return endpoint;
     }
 
-    String sandboxAgentUrl() {
+    @Override
+    public String sandboxAgentUrl() {
         return sandboxAgentUrl;
     }
 
+    @Override
+    public String description() {
+        return "rivetkit-java serve --agent " + agent + ", forked";
+    }
+
+    @Override
+    public List<String> cpuNames() {
+        return List.of("serve JVM", "Sandbox Agent server + agents");
+    }
+
     /** CPU time used so far by the serve JVM, and by its children (the Sandbox Agent server and agents), in ns. */
-    long[] cpuNanos() {
+    @Override
+    public long[] cpuNanos() {
         long children = process.descendants().mapToLong(ServeProcess::cpu).sum();
         return new long[] {cpu(process.toHandle()), children};
     }
@@ -108,7 +123,7 @@ final class ServeProcess implements AutoCloseable {
     }
 
     /** The checkout this runs in: the first folder with {@code bin/rivetkit-java} from the working directory up. */
-    private static Path projectRoot() {
+    static Path projectRoot() {
         for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
             if (Files.isExecutable(dir.resolve("bin/rivetkit-java"))) {
                 return dir;
