@@ -12,12 +12,15 @@
 // starting the agent process can take longer than the 5 s createVars default on a busy machine).
 //
 // Env: RIVET_ENDPOINT (engine), RIVET_RUN_ENGINE=0, RIVET_RUN_SERVICES=0 (see start-workspace.sh),
-//      SANDBOX_AGENT_URL (required), WORKSPACE_AGENT (default amp: sandbox-agent-server/fast-agent.mjs).
+//      SANDBOX_AGENT_URL (required), WORKSPACE_AGENT (default amp: sandbox-agent-server/fast-agent.mjs),
+//      WORKSPACE_PERSIST=state (default: the driver over actor state) | memory (the SDK's in-memory driver: a
+//      diagnostic, to tell the persistence's share of the cost from the relay's).
 import { actor, setup } from "rivetkit";
-import { SandboxAgent } from "sandbox-agent";
+import { InMemorySessionPersistDriver, SandboxAgent } from "sandbox-agent";
 
 const SANDBOX_AGENT_URL = process.env.SANDBOX_AGENT_URL;
 const AGENT = process.env.WORKSPACE_AGENT ?? "amp";
+const PERSIST = process.env.WORKSPACE_PERSIST ?? "state";
 if (!SANDBOX_AGENT_URL) {
 	console.error("workspace-server: SANDBOX_AGENT_URL is not set");
 	process.exit(2);
@@ -121,7 +124,7 @@ const workspace = actor({
 		if (c.state.baseUrl !== SANDBOX_AGENT_URL) {
 			c.state.baseUrl = SANDBOX_AGENT_URL;
 		}
-		const persist = new ActorStateSessionPersistDriver(c);
+		const persist = PERSIST === "memory" ? new InMemorySessionPersistDriver() : new ActorStateSessionPersistDriver(c);
 		const sdk = await SandboxAgent.connect({ baseUrl: c.state.baseUrl, persist });
 		const session = await sdk.resumeOrCreateSession({ id: "default", agent: AGENT });
 		const unsubscribe = session.onEvent((event) => {

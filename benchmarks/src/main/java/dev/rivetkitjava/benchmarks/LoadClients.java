@@ -138,8 +138,9 @@ final class LoadClients implements AutoCloseable {
             } catch (Exception e) {
                 opening.thenAccept(ProtocolConnection::abort);
                 String why = String.valueOf(e.getCause() != null ? e.getCause().getMessage() : e.getMessage());
+                // pegboard.route_subscribe_timeout: the engine, too busy, did not route the connection in time.
                 boolean lifecycle = why.contains("1011 actor.") || why.contains("1011 guard.")
-                        || why.contains("ws.going_away");
+                        || why.contains("1011 pegboard.") || why.contains("ws.going_away");
                 if (!lifecycle || attempt >= ATTEMPTS) {
                     throw e;
                 }

@@ -259,10 +259,10 @@ public final class WorkspaceRelayFigures {
 
     /** What one step measured, for the side-by-side table. */
     record StepFigures(Workload workload, double meanRate, double minRate, double p50Ms, double p95Ms, double p99Ms,
-            long lost, long reordered, long duplicates, long serverDropped, String error) {
+            long lost, long reordered, long duplicates, long serverDropped, int closed, String error) {
 
         static StepFigures failed(Workload workload, String error) {
-            return new StepFigures(workload, 0, 0, Double.NaN, Double.NaN, Double.NaN, 0, 0, 0, 0, error);
+            return new StepFigures(workload, 0, 0, Double.NaN, Double.NaN, Double.NaN, 0, 0, 0, 0, 0, error);
         }
 
         boolean clean() {
@@ -280,8 +280,9 @@ public final class WorkspaceRelayFigures {
             if (error != null) {
                 return false;
             }
-            // The original's losses are figures, not failures of this tool; rivetkit-java's are failures.
-            return steps.stream().allMatch(s -> side == Side.TS ? s.error() == null : s.clean());
+            // The original's losses, closed connections and unanswered prompts are figures, not failures of this
+            // tool; rivetkit-java's are failures.
+            return side == Side.TS || steps.stream().allMatch(StepFigures::clean);
         }
     }
 
@@ -330,11 +331,30 @@ public final class WorkspaceRelayFigures {
     }
 
     private static SideResult runSide(Side side, Options o, Consumer<String> out) {
-        String description = side.label;
+        try (WorkspaceStack stack = stack(side, o)) {
+            // Ctrl-C or a kill stops the forked server or the started stack too.
+            Thread stopper = new Thread(stack::close, "workspace-stack-stop");
+            Runtime.getRuntime().addShutdownHook(stopper);
+            try {
+                return runSide(side, stack, o, out);
+            } finally {
+                try {
+                    Runtime.getRuntime().removeShutdownHook(stopper);
+                } catch (IllegalStateException shuttingDown) {
+                    // the hook runs
+                }
+            }
+        } catch (Exception e) {
+            out.accept(side.label + ": FAILED: " + e);
+            return new SideResult(side, side.label, null, List.of(), e.toString());
+        }
+    }
+
+    private static SideResult runSide(Side side, WorkspaceStack stack, Options o, Consumer<String> out) {
+        String description = stack.description();
         Creates creates = null;
         List<StepFigures> steps = new ArrayList<>();
-        try (WorkspaceStack stack = stack(side, o)) {
-            description = stack.description();
+        try {
             String run = LoadTool.runId();
             out.accept(String.format("workspace relay → %s (%s); %s; JDK %s, %d cores; %s", stack.endpoint(),
                     description, o.encoding().wireName(), Runtime.version(),
@@ -388,6 +408,106 @@ public final class WorkspaceRelayFigures {
         return NODES.objectNode().put("userId", "bench").put("text", text);
     }
 
+    /**
+     * A group's connections: per workspace one that prompts, then its viewers. The official client reconnects (and
+     * subscribes again) when the server closes a connection; so does this, between steps, counting why.
+     */
+    private static final class Connections {
+        final ProtocolConnection[] drivers;
+        final ProtocolConnection[] viewers;
+        private final LoadClients clients;
+        private final String run;
+        private final int perWorkspace;
+        private final Viewer[] sinks;
+        private final List<ProtocolConnection> opened = new ArrayList<>();
+
+        Connections(LoadClients clients, String run, int workspaces, int perWorkspace, Viewer[] sinks) {
+            this.clients = clients;
+            this.run = run;
+            this.perWorkspace = perWorkspace;
+            this.sinks = sinks;
+            drivers = new ProtocolConnection[workspaces];
+            viewers = new ProtocolConnection[workspaces * perWorkspace];
+        }
+
+        private String key(int workspace) {
+            return "relay-" + run + "-" + workspace;
+        }
+
+        /** Opens every connection not open (all, the first time); returns why the server closed the others. */
+        java.util.Map<String, Integer> open() throws Exception {
+            java.util.Map<String, Integer> closed = new java.util.TreeMap<>();
+            // The prompting connections first, so the actors exist before their viewers' getOrCreate.
+            int[] d = notOpen(drivers, closed);
+            LoadClients.Opened drv = clients.open("workspace", d.length, j -> key(d[j]), j -> null,
+                    j -> params("bench"), 16, Duration.ofSeconds(120));
+            int[] v = notOpen(viewers, closed);
+            LoadClients.Opened vw = clients.open("workspace", v.length, j -> key(v[j] / perWorkspace),
+                    j -> sinks[v[j]], j -> params("viewer-" + v[j]), 64, Duration.ofSeconds(120));
+            put(drivers, d, drv);
+            put(viewers, v, vw);
+            if (drv.failed() > 0 || vw.failed() > 0) {
+                throw new IllegalStateException((drv.failed() + vw.failed()) + " of " + (d.length + v.length)
+                        + " connections failed to open: " + drv.failures() + " " + vw.failures());
+            }
+            List<CompletableFuture<?>> subscribed = new ArrayList<>();
+            for (int i : v) {
+                subscribed.add(viewers[i].subscribe("session.event"));
+            }
+            CompletableFuture.allOf(subscribed.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
+            return closed;
+        }
+
+        /** Why connections are closed now (nothing when all are open). */
+        java.util.Map<String, Integer> closedNow() {
+            java.util.Map<String, Integer> closed = new java.util.TreeMap<>();
+            notOpen(drivers, closed);
+            notOpen(viewers, closed);
+            return closed;
+        }
+
+        private static int[] notOpen(ProtocolConnection[] connections, java.util.Map<String, Integer> why) {
+            List<Integer> indexes = new ArrayList<>();
+            for (int i = 0; i < connections.length; i++) {
+                ProtocolConnection c = connections[i];
+                if (c == null || !c.isOpen()) {
+                    indexes.add(i);
+                    if (c != null) {
+                        why.merge(c.closed().getNow("?").replaceAll("#[0-9a-z]+", "#…"), 1, Integer::sum);
+                    }
+                }
+            }
+            return indexes.stream().mapToInt(Integer::intValue).toArray();
+        }
+
+        private void put(ProtocolConnection[] into, int[] indexes, LoadClients.Opened opened) {
+            for (int j = 0; j < indexes.length; j++) {
+                ProtocolConnection c = opened.connections().get(j);
+                if (c != null) {
+                    into[indexes[j]] = c;
+                    this.opened.add(c);
+                }
+            }
+        }
+
+        List<ProtocolConnection> drivers() {
+            return Arrays.asList(drivers);
+        }
+
+        void close() {
+            LoadClients.closeAll(opened, 64);
+        }
+    }
+
+    private static String reasons(java.util.Map<String, Integer> closed) {
+        return closed.entrySet().stream().map(e -> e.getValue() + " × " + e.getKey())
+                .collect(java.util.stream.Collectors.joining(", "));
+    }
+
+    private static int count(java.util.Map<String, Integer> closed) {
+        return closed.values().stream().mapToInt(Integer::intValue).sum();
+    }
+
     private static List<StepFigures> runGroup(LoadClients clients, WorkspaceStack stack, String run,
             List<Workload> group, Options o, Consumer<String> out) throws Exception {
         int w = group.getFirst().workspaces();
@@ -395,55 +515,50 @@ public final class WorkspaceRelayFigures {
         Viewer[] viewers = new Viewer[w * v];
         Arrays.setAll(viewers, i -> new Viewer());
         List<StepFigures> figures = new ArrayList<>();
-        // The prompting connection first, so the actor exists before its viewers' getOrCreate.
-        LoadClients.Opened drivers = clients.open("workspace", w, i -> "relay-" + run + "-" + i, i -> null,
-                i -> params("bench"), 16, Duration.ofSeconds(120));
-        LoadClients.Opened watching = drivers.failed() > 0 ? drivers
-                : clients.open("workspace", w * v, i -> "relay-" + run + "-" + (i / v), i -> viewers[i],
-                i -> params("viewer-" + i), 64, Duration.ofSeconds(120));
-        List<ProtocolConnection> all = new ArrayList<>(drivers.connections());
-        if (watching != drivers) {
-            all.addAll(watching.connections());
-        }
+        Connections connections = new Connections(clients, run, w, v, viewers);
         try {
-            if (drivers.failed() > 0 || watching.failed() > 0) {
-                throw new IllegalStateException((drivers.failed() + watching.failed()) + " of " + (w + w * v)
-                        + " connections failed: " + drivers.failures() + " " + watching.failures());
-            }
-            for (ProtocolConnection viewer : watching.connections()) {
-                viewer.subscribe("session.event").get(30, TimeUnit.SECONDS);
-            }
-            // Warm-up (not a figure): starts the JIT, and shows that every viewer's subscription is in effect
-            // (a viewer that got none of the warm-up turn fails the run). Two seconds at the group's last rate,
+            connections.open();
+            // Warm-up (not a figure): starts the JIT, and shows whether every viewer's subscription is in effect
+            // (viewers that got none of the warm-up turn are reported; their losses then show in the figures). Two seconds at the group's last rate,
             // 200 to 2 000 chunks, at most 20 000 deliveries per workspace: a server far slower than the offered
             // load (the original past its ceiling) would otherwise still be delivering it during the figures.
             int warmRate = group.getLast().rate();
             long warmChunks = Math.max(200, Math.min(2_000, warmRate * 2L));
             Step warm = new Step(warmRate, (int) Math.max(100, Math.min(warmChunks, 20_000 / v)));
             warm.baseline(stack.sandboxAgentUrl(), w);
-            StepResult warmed = warm.relay(drivers.connections(), viewers, v, stack, o.drainSeconds());
+            StepResult warmed = warm.relay(connections.drivers(), viewers, v, stack, o.drainSeconds());
             long silent = Arrays.stream(viewers).filter(viewer -> viewer.current.received() == 0).count();
-            if (silent > 0) {
-                throw new IllegalStateException(silent + " viewers got none of the warm-up turn: "
-                        + warmed.firstError);
-            }
             long partial = Arrays.stream(viewers).filter(viewer -> !viewer.current.sawLast()).count();
+            java.util.Map<String, Integer> warmClosed = connections.closedNow();
             out.accept("");
-            out.accept(String.format("warm-up: %,d chunks per workspace at %,d/s, not a figure%s", warm.chunks,
-                    warmRate, partial == 0 ? "" : String.format("; %d of %d viewers did not get its last chunk "
-                            + "within the drain (%.0f s)", partial, viewers.length, o.drainSeconds())));
+            out.accept(String.format("warm-up: %,d chunks per workspace at %,d/s, not a figure%s%s%s%s",
+                    warm.chunks, warmRate, partial == 0 ? "" : String.format("; %d of %d viewers did not get its "
+                            + "last chunk within the drain (%.0f s)", partial, viewers.length, o.drainSeconds()),
+                    silent == 0 ? "" : String.format(", %d got none of it", silent),
+                    warmed.firstError == null ? "" : "; " + warmed.firstError,
+                    warmClosed.isEmpty() ? "" : "; the server closed " + reasons(warmClosed)));
             for (Workload workload : group) {
                 quiet(viewers, o.drainSeconds());
+                java.util.Map<String, Integer> reopened = connections.open();
+                if (!reopened.isEmpty()) {
+                    out.accept(String.format("reopened %d connections the server had closed (%s)", count(reopened),
+                            reasons(reopened)));
+                }
                 int rate = workload.rate();
                 Step step = new Step(rate, (int) Math.max(1, Math.round(rate * o.seconds())));
                 LatencyHistogram baseline = step.baseline(stack.sandboxAgentUrl(), w);
-                StepResult result = step.relay(drivers.connections(), viewers, v, stack, o.drainSeconds());
+                StepResult result = step.relay(connections.drivers(), viewers, v, stack, o.drainSeconds());
+                java.util.Map<String, Integer> closed = connections.closedNow();
                 out.accept("");
                 result.lines(step, w, v, baseline, stack).forEach(out);
-                figures.add(result.figures(workload));
+                if (!closed.isEmpty()) {
+                    out.accept(String.format("  the server closed %d of %d connections during the step: %s",
+                            count(closed), w + w * v, reasons(closed)));
+                }
+                figures.add(result.figures(workload, count(closed)));
             }
         } finally {
-            LoadClients.closeAll(all, 64);
+            connections.close();
         }
         return figures;
     }
@@ -496,17 +611,26 @@ public final class WorkspaceRelayFigures {
             List<CompletableFuture<ProtocolConnection.Reply>> replies = drivers.stream()
                     .map(driver -> driver.action("prompt", input)).toList();
             String firstError = null;
-            long turnTimeout = (long) (chunks * 1000.0 / rate) + 120_000;
+            // One deadline for all the turns (they run at once): the turn's length and two minutes.
+            long deadline = System.nanoTime() + (long) ((chunks * 1000.0 / rate + 120_000) * 1e6);
+            int unanswered = 0;
             for (CompletableFuture<ProtocolConnection.Reply> reply : replies) {
                 try {
                     // rivetkit-java answers { stopReason }; the seed's prompt (the TypeScript twin) answers nothing.
-                    JsonNode stop = reply.get(turnTimeout, TimeUnit.MILLISECONDS).output().path("stopReason");
+                    long left = Math.max(0, deadline - System.nanoTime());
+                    JsonNode stop = reply.get(left, TimeUnit.NANOSECONDS).output().path("stopReason");
                     if (!stop.isMissingNode() && !stop.asText().equals("end_turn") && firstError == null) {
                         firstError = "a turn ended with " + stop.asText();
                     }
+                } catch (java.util.concurrent.TimeoutException e) {
+                    unanswered++;
                 } catch (Exception e) {
                     firstError = firstError == null ? "prompt failed: " + e : firstError;
                 }
+            }
+            if (unanswered > 0) {
+                String late = unanswered + " of " + replies.size() + " prompts unanswered two minutes after the turn";
+                firstError = firstError == null ? late : firstError + "; " + late;
             }
             drain(viewers, drainSeconds);
             long[] cpuAfter = stack.cpuNanos();
@@ -560,11 +684,12 @@ public final class WorkspaceRelayFigures {
                     stale, firstError, cpuBefore, cpuAfter, toolCpu);
         }
 
-        StepFigures figures(Workload workload) {
+        StepFigures figures(Workload workload, int closed) {
+            boolean any = deliveries > 0;
             return new StepFigures(workload, Arrays.stream(perSession).average().orElse(0),
-                    Arrays.stream(perSession).min().orElse(0), latency.percentile(50) / 1e6,
-                    latency.percentile(95) / 1e6, latency.percentile(99) / 1e6, lost, reordered, duplicates,
-                    serverDropped, firstError);
+                    Arrays.stream(perSession).min().orElse(0), any ? latency.percentile(50) / 1e6 : Double.NaN,
+                    any ? latency.percentile(95) / 1e6 : Double.NaN, any ? latency.percentile(99) / 1e6 : Double.NaN,
+                    lost, reordered, duplicates, serverDropped, closed, firstError);
         }
 
         List<String> lines(Step step, int workspaces, int viewers, LatencyHistogram baseline, WorkspaceStack stack) {
@@ -576,7 +701,8 @@ public final class WorkspaceRelayFigures {
             lines.add(String.format("  relayed %,.0f events/s per session (mean; slowest %,.0f), %,.0f deliveries/s "
                     + "in all (%,d in %.1f s)", meanRate, minRate, seconds > 0 ? deliveries / seconds : 0, deliveries,
                     seconds));
-            lines.add("  delivery latency (agent stamp → viewer) " + latency.summaryMillis());
+            lines.add("  delivery latency (agent stamp → viewer) " + (deliveries == 0 ? "— (nothing delivered)"
+                    : latency.summaryMillis()));
             if (baseline != null) {
                 lines.add("  baseline (stamp → SDK listener, no actor) " + baseline.summaryMillis());
                 lines.add("  relay added over the baseline: " + SessionEventsFigures.added(latency, baseline));
@@ -589,15 +715,19 @@ public final class WorkspaceRelayFigures {
                             + "workspaces) before the SDK read them: its buffer keeps 1 024",
                     stale == 0 ? "" : String.format("; %,d deliveries of the previous turn still arriving", stale),
                     firstError == null ? "" : "; " + firstError));
-            double s = Math.max(seconds, 1e-9);
+            double s = Math.max(seconds, 1);
             StringBuilder cpu = new StringBuilder();
             List<String> names = stack.cpuNames();
             for (int i = 0; i < names.size(); i++) {
-                double used = (cpuAfter[i] - cpuBefore[i]) / 1e9;
+                // Clamped: agents that exit during the step (the baseline's) take their CPU time with them.
+                double used = Math.max(0, cpuAfter[i] - cpuBefore[i]) / 1e9;
                 cpu.append(String.format("%s %.1f s (%.0f %% of a core), ", names.get(i), used, used * 100 / s));
             }
             lines.add(String.format("  CPU over the step (%.1f s): %sthis load tool %.1f s (%.0f %%); %s", seconds,
                     cpu, toolCpu / 1e9, toolCpu / 1e7 / s, CpuWindow.loadAverage()));
+            if (deliveries == 0) {
+                return lines;
+            }
             double p95 = latency.percentile(95) / 1e6;
             boolean clean = lost == 0 && reordered == 0 && duplicates == 0;
             lines.add(String.format("  goal [D] no loss or reorder: %s; p95 delivery < %.0f ms: %s (%.1f ms)",
@@ -747,17 +877,21 @@ public final class WorkspaceRelayFigures {
     }
 
     private static String latencies(StepFigures s) {
-        if (s == null || s.error() != null && Double.isNaN(s.p50Ms())) {
+        if (s == null || s.error() != null && Double.isNaN(s.p50Ms()) && s.meanRate() == 0) {
             return failed(s);
+        }
+        if (Double.isNaN(s.p50Ms())) {
+            return "nothing delivered";
         }
         return num(s.p50Ms()) + " / " + num(s.p95Ms()) + " / " + num(s.p99Ms()) + " ms";
     }
 
     private static String losses(StepFigures s) {
-        if (s == null || s.error() != null && Double.isNaN(s.p50Ms())) {
+        if (s == null || s.error() != null && Double.isNaN(s.p50Ms()) && s.lost() == 0) {
             return failed(s);
         }
-        return String.format(Locale.ROOT, "%,d / %,d / %,d%s", s.lost(), s.reordered(), s.duplicates(),
+        return String.format(Locale.ROOT, "%,d / %,d / %,d%s%s", s.lost(), s.reordered(), s.duplicates(),
+                s.closed() == 0 ? "" : String.format(" (the server closed %d connections)", s.closed()),
                 s.error() == null ? "" : " (" + s.error().replace('|', '/') + ")");
     }
 
