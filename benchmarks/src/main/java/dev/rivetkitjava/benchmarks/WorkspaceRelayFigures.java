@@ -434,8 +434,12 @@ public final class WorkspaceRelayFigures {
             return "relay-" + run + "-" + workspace;
         }
 
-        /** Opens every connection not open (all, the first time); returns why the server closed the others. */
+        /**
+         * Opens every connection not open (all, the first time); returns why the server had closed them, and, as
+         * "failed to reopen: …", those that would not open again (the first time, any failure throws).
+         */
         java.util.Map<String, Integer> open() throws Exception {
+            boolean first = opened.isEmpty();
             java.util.Map<String, Integer> closed = new java.util.TreeMap<>();
             // The prompting connections first, so the actors exist before their viewers' getOrCreate.
             int[] d = notOpen(drivers, closed);
@@ -446,13 +450,17 @@ public final class WorkspaceRelayFigures {
                     j -> sinks[v[j]], j -> params("viewer-" + v[j]), 64, Duration.ofSeconds(120));
             put(drivers, d, drv);
             put(viewers, v, vw);
-            if (drv.failed() > 0 || vw.failed() > 0) {
+            if (first && (drv.failed() > 0 || vw.failed() > 0)) {
                 throw new IllegalStateException((drv.failed() + vw.failed()) + " of " + (d.length + v.length)
                         + " connections failed to open: " + drv.failures() + " " + vw.failures());
             }
+            drv.failures().forEach((why, n) -> closed.merge("failed to reopen: " + why, n, Integer::sum));
+            vw.failures().forEach((why, n) -> closed.merge("failed to reopen: " + why, n, Integer::sum));
             List<CompletableFuture<?>> subscribed = new ArrayList<>();
             for (int i : v) {
-                subscribed.add(viewers[i].subscribe("session.event"));
+                if (viewers[i] != null && viewers[i].isOpen()) {
+                    subscribed.add(viewers[i].subscribe("session.event"));
+                }
             }
             CompletableFuture.allOf(subscribed.toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
             return closed;
