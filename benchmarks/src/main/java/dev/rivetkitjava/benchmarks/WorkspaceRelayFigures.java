@@ -850,7 +850,7 @@ public final class WorkspaceRelayFigures {
                     rates(j), rates(t), ratio(j == null ? Double.NaN : j.meanRate(),
                             t == null ? Double.NaN : t.meanRate())));
             out.accept(String.format("| %s: delivery p50 / p95 / p99 | %s | %s | %s |", name, latencies(j),
-                    latencies(t), j == null || t == null || j.error() != null || t.error() != null ? "—"
+                    latencies(t), j == null || t == null ? "—"
                             : ratio(t.p50Ms(), j.p50Ms()) + " / " + ratio(t.p95Ms(), j.p95Ms()) + " / "
                             + ratio(t.p99Ms(), j.p99Ms())));
             out.accept(String.format("| %s: lost / reordered / duplicated | %s | %s | |", name, losses(j),
@@ -899,12 +899,19 @@ public final class WorkspaceRelayFigures {
             return failed(s);
         }
         return String.format(Locale.ROOT, "%,d / %,d / %,d%s%s", s.lost(), s.reordered(), s.duplicates(),
-                s.closed() == 0 ? "" : String.format(" (the server closed %d connections)", s.closed()),
-                s.error() == null ? "" : " (" + s.error().replace('|', '/') + ")");
+                s.closed() == 0 ? "" : String.format("; the server closed %d connection%s", s.closed(),
+                        s.closed() == 1 ? "" : "s"),
+                s.error() == null ? "" : "; " + shortError(s.error()));
     }
 
     private static String failed(StepFigures s) {
-        return s == null ? "not run" : "failed: " + s.error().replace('|', '/');
+        return s == null ? "not run" : "failed: " + shortError(s.error());
+    }
+
+    /** An error for a table cell: without exception class names, ray ids and pipes. */
+    static String shortError(String error) {
+        return error.replaceAll("(?:[a-z]+\\.)+[A-Z][A-Za-z]*(?:Exception|Error): ", "")
+                .replaceAll("#[0-9a-z]{8,}", "").replace('|', '/');
     }
 
     private static String created(Creates c, java.util.function.Function<Creates, double[]> figure) {

@@ -127,6 +127,14 @@ class ChunkStreamTest {
     }
 
     @Test
+    void relayErrorsAreShortInTheTable() {
+        assertThat(WorkspaceRelayFigures.shortError("prompt failed: java.util.concurrent.ExecutionException: "
+                + "java.lang.IllegalStateException: closed: 1011 guard.websocket_garbage_collected#t1k204vxbcv7vwg8nl8"
+                + "084q2k6dl00; 5 of 10 prompts unanswered"))
+                .isEqualTo("prompt failed: closed: 1011 guard.websocket_garbage_collected; 5 of 10 prompts unanswered");
+    }
+
+    @Test
     void relayOptionsPickTheServers() {
         var compare = WorkspaceRelayFigures.Options.parse("--compare");
         assertThat(compare.sides()).containsExactly(WorkspaceRelayFigures.Side.JAVA, WorkspaceRelayFigures.Side.TS);
