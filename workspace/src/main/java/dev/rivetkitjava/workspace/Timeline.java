@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.rivetkitjava.actor.ActorKv;
 import dev.rivetkitjava.actor.store.KvBatch;
 import dev.rivetkitjava.actor.store.KvEntry;
+import dev.rivetkitjava.sandboxagent.persist.SessionEvent;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
@@ -28,13 +29,16 @@ import java.util.function.BiConsumer;
  * Appends go through one queue and one writer, which writes what piled up in one key-value write (a group commit:
  * an agent streams far faster than one write per event would allow) and broadcasts each entry after it is durable,
  * so seq order is append order is broadcast order. Appends do not take the actor's turn (key-value writes need
- * none): the SDK's event thread appends while an action runs. With a retention of N entries, each write deletes the
+ * none): the SDK's event thread appends while an action runs. The session's events come through the persist
+ * driver's write ({@link #writeWith}): their entries go in the same key-value write as the driver's own copy of
+ * them, so that an agent event costs one durable write. With a retention of N entries, each write deletes the
  * entries that fell out of the last N in the same batch.
  */
 final class Timeline {
 
     static final String PREFIX = "timeline/";
     static final String META = "timeline-meta";
+    static final String SESSION_EVENT = "session.event";
     /** Entries in a page when the caller names no limit. */
     static final int DEFAULT_PAGE = 200;
     /** The most entries a page has, whatever the caller asks. */
@@ -143,34 +147,72 @@ final class Timeline {
         tail.handle((seq, error) -> null).join();
     }
 
-    private void drain() {
-        while (true) {
-            List<Queued> batch = new ArrayList<>();
-            synchronized (queue) {
-                while (!queue.isEmpty() && batch.size() < MAX_BATCH) {
-                    batch.add(queue.poll());
-                }
-                if (batch.isEmpty()) {
-                    draining = false;
-                    return;
-                }
+    /**
+     * The persist driver's event writer ({@code ActorStatePersistDriver.EventWriter}): one atomic key-value write of
+     * {@code changes} (the driver's copy of the events), the entries queued before them, and theirs, {@code
+     * session.event} each; then the broadcasts, in seq order. Throws, writing nothing, when the write fails (the
+     * queued entries taken along fail with it).
+     */
+    void writeWith(String sessionId, List<SessionEvent> events, KvBatch.Builder changes) {
+        appends.lock();
+        try {
+            List<Queued> batch = takeQueued(Integer.MAX_VALUE);
+            for (SessionEvent event : events) {
+                batch.add(new Queued(SESSION_EVENT, event, new CompletableFuture<>()));
             }
-            writeBatch(batch);
+            RuntimeException failed = writeBatch(batch, changes);
+            if (failed != null) {
+                throw failed;
+            }
+        } finally {
+            appends.unlock();
         }
     }
 
-    /** The writer: one atomic write of the entries, their retention deletes and the meta; then the broadcasts. */
-    private void writeBatch(List<Queued> batch) {
-        appends.lock();
+    private void drain() {
+        while (true) {
+            // Taken under the lock, so that entries queued before a writeWith are written before its events.
+            appends.lock();
+            try {
+                List<Queued> batch;
+                synchronized (queue) {
+                    batch = takeQueued(MAX_BATCH);
+                    if (batch.isEmpty()) {
+                        draining = false;
+                        return;
+                    }
+                }
+                writeBatch(batch, KvBatch.builder());
+            } finally {
+                appends.unlock();
+            }
+        }
+    }
+
+    /** At most {@code max} of the queued entries, oldest first. */
+    private List<Queued> takeQueued(int max) {
+        List<Queued> batch = new ArrayList<>();
+        synchronized (queue) {
+            while (!queue.isEmpty() && batch.size() < max) {
+                batch.add(queue.poll());
+            }
+        }
+        return batch;
+    }
+
+    /**
+     * Lock held. One atomic write of {@code changes}, the entries, their retention deletes and the meta; then the
+     * broadcasts. Returns the write's failure (every entry's future has it), or null.
+     */
+    private RuntimeException writeBatch(List<Queued> batch, KvBatch.Builder changes) {
+        Meta current = meta;
+        long seq = current.next();
+        long next = seq + batch.size();
         try {
-            Meta current = meta;
-            long seq = current.next();
-            long next = seq + batch.size();
             long first = current.first();
             if (maxEntries > 0 && next - maxEntries > first) {
                 first = Math.min(next - maxEntries, first + MAX_DELETES_PER_WRITE);
             }
-            KvBatch.Builder changes = KvBatch.builder();
             for (long old = current.first(); old < Math.min(first, seq); old++) {
                 changes.delete(key(old));
             }
@@ -182,27 +224,22 @@ final class Timeline {
             }
             Meta written = new Meta(first, next);
             changes.put(META, write(written));
-            try {
-                kv.write(changes.build());
-            } catch (RuntimeException e) {
-                batch.forEach(entry -> entry.done().completeExceptionally(e));
-                return;
-            }
+            kv.write(changes.build());
             meta = written;
-            for (int i = 0; i < batch.size(); i++) {
-                Queued entry = batch.get(i);
-                try {
-                    broadcast.accept(entry.event(), entry.data());
-                    entry.done().complete(seq + i);
-                } catch (RuntimeException e) {
-                    entry.done().completeExceptionally(e);
-                }
-            }
         } catch (RuntimeException e) {
             batch.forEach(entry -> entry.done().completeExceptionally(e));
-        } finally {
-            appends.unlock();
+            return e;
         }
+        for (int i = 0; i < batch.size(); i++) {
+            Queued entry = batch.get(i);
+            try {
+                broadcast.accept(entry.event(), entry.data());
+                entry.done().complete(seq + i);
+            } catch (RuntimeException e) {
+                entry.done().completeExceptionally(e);
+            }
+        }
+        return null;
     }
 
     /**

@@ -1,6 +1,7 @@
 package dev.rivetkitjava.workspace;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -8,7 +9,9 @@ import dev.rivetkitjava.actor.ActorKey;
 import dev.rivetkitjava.actor.ActorKv;
 import dev.rivetkitjava.actor.ActorType;
 import dev.rivetkitjava.actor.Registry;
+import dev.rivetkitjava.actor.store.KvBatch;
 import dev.rivetkitjava.actor.store.sqlite.SqliteActorStore;
+import dev.rivetkitjava.sandboxagent.persist.SessionEvent;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -158,5 +161,38 @@ class TimelineTest {
         assertThat(broadcast).isEmpty();
         assertThat(reopened.append("chat.user", Map.of("i", 1_201))).isEqualTo(1_201);
         assertThat(reopened.meta()).isEqualTo(new Timeline.Meta(202, 1_202));
+    }
+
+    @Test
+    void sessionEventsGoInTheDriversWriteAfterWhatWasQueuedBeforeThem() throws Exception {
+        Timeline timeline = timeline(0);
+        timeline.append("chat.user", Map.of("text", "hi"));
+        KvBatch.Builder driversCopy = KvBatch.builder().put("sandbox-agent/events/x", new byte[] {1});
+
+        timeline.writeWith("default", List.of(event(1), event(2)), driversCopy);
+
+        assertThat(kv.get("sandbox-agent/events/x")).isPresent();
+        assertThat(timeline.meta()).isEqualTo(new Timeline.Meta(1, 4));
+        assertThat(timeline.page(null, null)).extracting(e -> e.path("event").asText() + " " + e.at("/data/eventIndex"))
+                .containsExactly("chat.user ", "session.event 1", "session.event 2");
+        assertThat(broadcast).containsExactly("chat.user", "session.event", "session.event");
+    }
+
+    @Test
+    void aFailedDriversWriteWritesNoEntryAndTheNextTakesItsSeqs() {
+        Timeline timeline = timeline(0);
+        KvBatch.Builder refused = KvBatch.builder().put("", new byte[] {1});   // an empty key: the write fails
+
+        assertThatThrownBy(() -> timeline.writeWith("default", List.of(event(1)), refused))
+                .isInstanceOf(IllegalArgumentException.class);
+        timeline.writeWith("default", List.of(event(1)), KvBatch.builder());
+
+        assertThat(timeline.meta()).isEqualTo(new Timeline.Meta(1, 2));
+        assertThat(broadcast).containsExactly("session.event");
+    }
+
+    private static SessionEvent event(long index) {
+        return new SessionEvent("e-" + index, index, "default", 1_000, "conn-1", SessionEvent.Sender.AGENT,
+                JSON.createObjectNode().put("n", index));
     }
 }
