@@ -6,11 +6,12 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.rivetkitjava.actor.ActorKv;
 import dev.rivetkitjava.actor.store.KvBatch;
 import dev.rivetkitjava.actor.store.KvEntry;
-import dev.rivetkitjava.sandboxagent.persist.SessionEvent;
+import dev.rivetkitjava.sandboxagent.persist.actor.ActorStatePersistDriver.AddedEvent;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -56,8 +57,8 @@ final class Timeline {
     record Entry(long seq, String event, Object data) {
     }
 
-    /** An entry waiting for the writer. */
-    private record Queued(String event, Object data, CompletableFuture<Long> done) {
+    /** An entry waiting for the writer; {@code dataJson}: its data already written as JSON, or null. */
+    private record Queued(String event, Object data, byte[] dataJson, CompletableFuture<Long> done) {
     }
 
     /** The stored meta: the first seq kept and the next seq to give (first == next: empty). */
@@ -128,7 +129,7 @@ final class Timeline {
     CompletableFuture<Long> appendLater(String event, Object data) {
         CompletableFuture<Long> done = new CompletableFuture<>();
         synchronized (queue) {
-            queue.add(new Queued(event, data, done));
+            queue.add(new Queued(event, data, null, done));
             last = done;
             if (!draining) {
                 draining = true;
@@ -153,12 +154,12 @@ final class Timeline {
      * session.event} each; then the broadcasts, in seq order. Throws, writing nothing, when the write fails (the
      * queued entries taken along fail with it).
      */
-    void writeWith(String sessionId, List<SessionEvent> events, KvBatch.Builder changes) {
+    void writeWith(String sessionId, List<AddedEvent> events, KvBatch.Builder changes) {
         appends.lock();
         try {
             List<Queued> batch = takeQueued(Integer.MAX_VALUE);
-            for (SessionEvent event : events) {
-                batch.add(new Queued(SESSION_EVENT, event, new CompletableFuture<>()));
+            for (AddedEvent added : events) {
+                batch.add(new Queued(SESSION_EVENT, added.event(), added.json(), new CompletableFuture<>()));
             }
             RuntimeException failed = writeBatch(batch, changes);
             if (failed != null) {
@@ -219,7 +220,9 @@ final class Timeline {
             for (int i = 0; i < batch.size(); i++) {
                 Queued entry = batch.get(i);
                 if (seq + i >= first) {   // an entry already past the retention is broadcast, not kept
-                    changes.put(key(seq + i), write(new Entry(seq + i, entry.event(), entry.data())));
+                    changes.put(key(seq + i), entry.dataJson() != null
+                            ? written(seq + i, entry.event(), entry.dataJson())
+                            : write(new Entry(seq + i, entry.event(), entry.data())));
                 }
             }
             Meta written = new Meta(first, next);
@@ -319,6 +322,16 @@ final class Timeline {
     static String key(long seq) {
         String digits = Long.toString(seq);
         return PREFIX + "0".repeat(19 - digits.length()) + digits;
+    }
+
+    /** An entry's JSON as {@link #write} makes it ({@link Entry}'s fields in order), around data already JSON. */
+    static byte[] written(long seq, String event, byte[] dataJson) {
+        byte[] head = ("{\"seq\":" + seq + ",\"event\":" + new String(write(event), StandardCharsets.UTF_8)
+                + ",\"data\":").getBytes(StandardCharsets.UTF_8);
+        byte[] entry = Arrays.copyOf(head, head.length + dataJson.length + 1);
+        System.arraycopy(dataJson, 0, entry, head.length, dataJson.length);
+        entry[entry.length - 1] = '}';
+        return entry;
     }
 
     private static byte[] write(Object value) {

@@ -86,6 +86,10 @@ public final class ActorStatePersistDriver implements SessionPersistDriver {
                 : (sessionId, added, changes) -> kv().write(changes.build());
     }
 
+    /** An event an insert adds, with its JSON as the driver stores it (written once, reused by an event writer). */
+    public record AddedEvent(SessionEvent event, byte[] json) {
+    }
+
     /** Writes an insert's changes to the actor's key-value store, in one atomic write, with anything else. */
     @FunctionalInterface
     public interface EventWriter {
@@ -96,7 +100,7 @@ public final class ActorStatePersistDriver implements SessionPersistDriver {
          * with them; durable when it returns, or throws and writes nothing. Called one at a time, under the
          * driver's event lock (take no actor turn in it).
          */
-        void write(String sessionId, List<SessionEvent> added, KvBatch.Builder changes);
+        void write(String sessionId, List<AddedEvent> added, KvBatch.Builder changes);
     }
 
     /** A driver with the default caps on the {@link PersistedSessions} that {@code sessions} finds in the state. */
@@ -254,7 +258,8 @@ public final class ActorStatePersistDriver implements SessionPersistDriver {
                     }
                 }
                 if (!added.isEmpty()) {
-                    List<SessionEvent> addedEvents = List.copyOf(added.values());
+                    List<AddedEvent> addedEvents = added.values().stream()
+                            .map(event -> new AddedEvent(event, serialized.get(event.eventIndex()))).toList();
                     KvBatch.Builder batch = KvBatch.builder();
                     while (ids.size() > maxEventsPerSession) {
                         long oldest = ids.pollFirstEntry().getKey();

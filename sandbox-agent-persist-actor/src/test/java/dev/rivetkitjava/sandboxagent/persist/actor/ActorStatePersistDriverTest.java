@@ -170,11 +170,14 @@ class ActorStatePersistDriverTest extends SessionPersistDriverContract {
         InMemoryActorStore store = new InMemoryActorStore();
         List<List<Long>> handed = new ArrayList<>();
         Registry registry = start(store, 1024, 3, kv -> (sessionId, added, changes) -> {
-            handed.add(added.stream().map(SessionEvent::eventIndex).toList());
-            if (added.getLast().eventIndex() == 9) {
+            handed.add(added.stream().map(a -> a.event().eventIndex()).toList());
+            assertThat(added).allSatisfy(a -> assertThat(new String(a.json(), StandardCharsets.UTF_8))
+                    .contains("\"id\":\"" + a.event().id() + "\""));
+            long last = added.getLast().event().eventIndex();
+            if (last == 9) {
                 throw new IllegalStateException("refused");
             }
-            changes.put("alongside/" + sessionId + "/" + added.getLast().eventIndex(), new byte[] {1});
+            changes.put("alongside/" + sessionId + "/" + last, new byte[] {1});
             kv.write(changes.build());
         });
         SessionPersistDriver persist = workspace(registry, "along");
