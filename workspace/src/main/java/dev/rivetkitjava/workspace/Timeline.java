@@ -1,8 +1,11 @@
 package dev.rivetkitjava.workspace;
 
+import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.util.JsonRecyclerPools;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
 import dev.rivetkitjava.actor.ActorKv;
 import dev.rivetkitjava.actor.store.KvBatch;
 import dev.rivetkitjava.actor.store.KvEntry;
@@ -51,7 +54,9 @@ final class Timeline {
     private static final int WRITE_CHUNK = 500;
     /** Entries the writer takes into one key-value write at most. */
     private static final int MAX_BATCH = 256;
-    private static final ObjectMapper JSON = new ObjectMapper();
+    /** Buffers from a shared pool: the default keeps them per thread, and the writers are short-lived ones. */
+    private static final ObjectMapper JSON = JsonMapper.builder(JsonFactory.builder()
+            .recyclerPool(JsonRecyclerPools.sharedConcurrentDequePool()).build()).build();
 
     /** An entry as it is stored and returned. */
     record Entry(long seq, String event, Object data) {

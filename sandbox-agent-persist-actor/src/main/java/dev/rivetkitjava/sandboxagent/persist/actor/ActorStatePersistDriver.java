@@ -1,7 +1,10 @@
 package dev.rivetkitjava.sandboxagent.persist.actor;
 
+import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.util.JsonRecyclerPools;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
 import dev.rivetkitjava.actor.ActorContext;
 import dev.rivetkitjava.actor.ActorKv;
 import dev.rivetkitjava.actor.store.KvBatch;
@@ -61,7 +64,9 @@ import java.util.function.Function;
 public final class ActorStatePersistDriver implements SessionPersistDriver {
     private static final Comparator<SessionRecord> SESSION_ORDER =
             Comparator.comparingLong(SessionRecord::createdAt).thenComparing(SessionRecord::id);
-    private static final ObjectMapper JSON = new ObjectMapper();
+    /** Buffers from a shared pool: the default keeps them per thread, and the SDK writes on short-lived ones. */
+    private static final ObjectMapper JSON = JsonMapper.builder(JsonFactory.builder()
+            .recyclerPool(JsonRecyclerPools.sharedConcurrentDequePool()).build()).build();
     private static final String EVENTS = "sandbox-agent/events/";
     /** Enough entries per read to load a session's events in one or two round trips. */
     private static final int READ_CHUNK = 1000;
