@@ -24,7 +24,8 @@ public record ActionOptions(Duration timeout, boolean repliesBeforeSave) {
         this(Objects.requireNonNull(timeout, "timeout"), false);
     }
 
-    public static ActionOptions timeout(Duration timeout) {
+    /** Options with this timeout; the reply waits for the save as by default. */
+    public static ActionOptions withTimeout(Duration timeout) {
         return new ActionOptions(timeout);
     }
 

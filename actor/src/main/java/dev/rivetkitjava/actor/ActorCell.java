@@ -2,10 +2,9 @@ package dev.rivetkitjava.actor;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.NullNode;
+import dev.rivetkitjava.actor.spi.ActorEvent;
+import dev.rivetkitjava.actor.spi.ConnectionSink;
 import dev.rivetkitjava.actor.store.ActorRecord;
-import dev.rivetkitjava.actor.store.KvBatch;
-import dev.rivetkitjava.actor.store.KvEntry;
-import dev.rivetkitjava.actor.store.ScheduledEvent;
 import dev.rivetkitjava.actor.store.StateWrite;
 import java.io.IOException;
 import java.time.Duration;
@@ -13,9 +12,7 @@ import java.util.Arrays;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
@@ -42,7 +39,7 @@ final class ActorCell<S, V> {
     private static final Logger log = LoggerFactory.getLogger(ActorCell.class);
 
     /** {@link #serializeIfDirty} could not take the turn in time; try again next round. */
-    static final StateSaver.PendingWrite BUSY = new StateSaver.PendingWrite(null, null, null, 0);
+    static final StateSaver.PendingWrite BUSY = new StateSaver.PendingWrite(null, null, null, 0, 0);
     /** Marks a call that met a stopped activation and must look the actor up again. */
     static final Object RETRY = new Object();
 
@@ -66,8 +63,8 @@ final class ActorCell<S, V> {
     private volatile CompletableFuture<Void> stopAttempt = stopped;
     private final ContextImpl hooks = new ContextImpl(null, NO_DEADLINE);
     private final Map<String, ConnImpl> conns = new ConcurrentHashMap<>();
-    private final AtomicInteger keepAwake = new AtomicInteger();
-    private final KvImpl kv = new KvImpl();
+    final AtomicInteger keepAwake = new AtomicInteger();
+    private final KvImpl kv = new KvImpl(this);
     /** In the saver's queue of dirty cells: it is queued once, however often it turns dirty meanwhile. */
     final AtomicBoolean queuedForSave = new AtomicBoolean();
     private final Logger actorLog;
@@ -91,6 +88,11 @@ final class ActorCell<S, V> {
     private Runnable sleepTimer;        // turn
     private StopReason requestedStop;   // turn
     private Map<String, CompletableFuture<Object>> recentCalls; // turn, made on first use
+
+    /** The generation this activation claimed at start (its writes are fenced by it). */
+    long generation() {
+        return generation;
+    }
 
     ActorCell(ActorRuntime runtime, ActorType<S, V> type, ActorRecord record) {
         this.runtime = runtime;
@@ -129,12 +131,12 @@ final class ActorCell<S, V> {
             saveNowLocked();
         } else {
             try {
-                state = json.read(migration.state, type.stateType());
+                state = json.read(migration.state(), type.stateType());
             } catch (IOException | IllegalArgumentException e) {
                 throw ActorErrors.stateUnreadable(id, e);
             }
             lastSubmitted = record.state();
-            if (migration.replaced || record.stateVersion() != type.stateVersion()) {
+            if (migration.replaced() || record.stateVersion() != type.stateVersion()) {
                 markDirtyLocked();
             }
         }
@@ -390,7 +392,7 @@ final class ActorCell<S, V> {
         try {
             keepAwake.incrementAndGet();
             cancelSleepTimerLocked();
-            handler.open(hooks, new TurnTakingSocket(transport));
+            handler.open(hooks, new TurnTakingSocket(this, transport));
             return true;
         } catch (Exception | StackOverflowError e) {
             keepAwake.decrementAndGet();
@@ -401,7 +403,7 @@ final class ActorCell<S, V> {
     }
 
     /** Runs a raw-socket listener holding the turn; dropped (with a log line) once the actor stopped. */
-    private void inTurn(String what, Runnable listener) {
+    void inTurn(String what, Runnable listener) {
         turn.lock();
         try {
             if (status == Status.AWAKE || status == Status.STOPPING) {
@@ -413,54 +415,6 @@ final class ActorCell<S, V> {
             lastActivityMillis = runtime.clock().nowMillis();
             afterWorkLocked();
             turn.unlock();
-        }
-    }
-
-    /** The actor's view of a raw socket: listeners take the turn; closing releases the keep-awake. */
-    private final class TurnTakingSocket implements RawWebSocket {
-        private final RawWebSocket transport;
-
-        TurnTakingSocket(RawWebSocket transport) {
-            this.transport = transport;
-            transport.onClose((code, reason) -> {
-                keepAwake.decrementAndGet();
-                inTurn("raw WebSocket close", () -> { });
-            });
-        }
-
-        @Override
-        public String path() {
-            return transport.path();
-        }
-
-        @Override
-        public void send(String text) {
-            transport.send(text);
-        }
-
-        @Override
-        public void send(byte[] bytes) {
-            transport.send(bytes);
-        }
-
-        @Override
-        public void close(int code, String reason) {
-            transport.close(code, reason);
-        }
-
-        @Override
-        public void onText(java.util.function.Consumer<String> listener) {
-            transport.onText(text -> inTurn("raw WebSocket listener", () -> listener.accept(text)));
-        }
-
-        @Override
-        public void onBinary(java.util.function.Consumer<byte[]> listener) {
-            transport.onBinary(bytes -> inTurn("raw WebSocket listener", () -> listener.accept(bytes)));
-        }
-
-        @Override
-        public void onClose(java.util.function.BiConsumer<Integer, String> listener) {
-            transport.onClose((code, reason) -> inTurn("raw WebSocket close", () -> listener.accept(code, reason)));
         }
     }
 
@@ -742,10 +696,9 @@ final class ActorCell<S, V> {
             return null;
         }
         lastSubmitted = bytes;
-        StateSaver.PendingWrite pending = new StateSaver.PendingWrite(this,
-                new StateWrite(id, generation, bytes, type.stateVersion()),
-                // Every wait for it is bounded by this one timer (cheaper than a timed wait per waiter).
-                new CompletableFuture<Void>().orTimeout(runtime.saveTimeout().toNanos(), TimeUnit.NANOSECONDS), seq);
+        // Every wait for it is bounded by the saver's watchdog (cheaper than a timer per write or per waiter).
+        StateSaver.PendingWrite pending = StateSaver.PendingWrite.of(this,
+                new StateWrite(id, generation, bytes, type.stateVersion()), seq);
         lastSubmittedDone = pending.done();
         return pending;
     }
@@ -832,8 +785,12 @@ final class ActorCell<S, V> {
         status = Status.STOPPING;
         stopAttempt = new CompletableFuture<>();
         cancelSleepTimerLocked();
-        // Off the turn: listeners may take it (c.withTurn) while the stop waits for running actions.
-        Thread.ofVirtual().name("actor-abort-" + id).start(() -> aborted.complete(null));
+        // A sleep fires the abort signal only once it really stops: a failed save postpones it, the actor stays awake
+        // and must keep what listeners would close (no action runs, as it sleeps only when idle).
+        boolean abortNow = reason != StopReason.SLEEP;
+        if (abortNow) {
+            fireAbortSignal();
+        }
         long graceEnd = System.nanoTime() + runtime.stopGracePeriod().toNanos();
         while (inflight > 0 && reason != StopReason.FENCED) {
             long left = graceEnd - System.nanoTime();
@@ -886,10 +843,18 @@ final class ActorCell<S, V> {
         } finally {
             CompletableFuture<Void> attempt = stopAttempt;
             if (!postponed) {
+                if (!abortNow) {
+                    fireAbortSignal();
+                }
                 finishStopLocked(reason);
             }
             attempt.complete(null);
         }
+    }
+
+    /** Completes {@code c.abortSignal()} off the turn: listeners may take it (c.withTurn) while a stop waits. */
+    private void fireAbortSignal() {
+        Thread.ofVirtual().name("actor-abort-" + id).start(() -> aborted.complete(null));
     }
 
     private static boolean isSaveFailure(ActorError error) {
@@ -988,7 +953,7 @@ final class ActorCell<S, V> {
         }
     }
 
-    private void requireNotStopped() {
+    void requireNotStopped() {
         if (status == Status.STOPPED) {
             throw ActorErrors.stopped(id);
         }
@@ -1084,7 +1049,7 @@ final class ActorCell<S, V> {
 
         @Override
         public Schedule schedule() {
-            return new ScheduleImpl();
+            return new ScheduleImpl(ActorCell.this);
         }
 
         @Override
@@ -1216,260 +1181,6 @@ final class ActorCell<S, V> {
         @Override
         public Optional<Conn> conn() {
             return Optional.ofNullable(conn);
-        }
-    }
-
-    /** Straight to the store, without the turn: the store serialises writes and the generation fences them. */
-    final class KvImpl implements ActorKv {
-        @Override
-        public Optional<byte[]> get(String key) {
-            KvBatch.checkKey(key);
-            requireNotStopped();
-            return runtime.store().kvGet(id, key);
-        }
-
-        @Override
-        public void put(String key, byte[] value) {
-            write(KvBatch.builder().put(key, value).build());
-        }
-
-        @Override
-        public void delete(String key) {
-            write(KvBatch.builder().delete(key).build());
-        }
-
-        @Override
-        public void write(KvBatch batch) {
-            Objects.requireNonNull(batch, "batch");
-            requireNotStopped();
-            if (batch.isEmpty()) {
-                return;
-            }
-            if (!runtime.store().kvWrite(id, generation, batch)) {
-                fenced();
-                throw ActorErrors.fenced(id);
-            }
-        }
-
-        @Override
-        public List<KvEntry> list(String prefix, String afterKey, int limit) {
-            Objects.requireNonNull(prefix, "prefix");
-            if (limit < 0) {
-                throw new IllegalArgumentException("limit must not be negative, got " + limit);
-            }
-            requireNotStopped();
-            return runtime.store().kvList(id, prefix, afterKey, limit);
-        }
-    }
-
-    final class ScheduleImpl implements ActorContext.Schedule {
-        @Override
-        public String after(Duration delay, String action, Object... args) {
-            return at(runtime.clock().nowMillis() + delay.toMillis(), action, args);
-        }
-
-        @Override
-        public String at(long epochMillis, String action, Object... args) {
-            requireNotStopped();
-            if (type.action(action) == null) {
-                throw ActorErrors.actionNotFound(action);
-            }
-            String eventId = UUID.randomUUID().toString();
-            runtime.store().putSchedule(new ScheduledEvent(eventId, id, epochMillis, action,
-                    runtime.json().write(Arrays.asList(args))));
-            runtime.armAlarm(id, epochMillis);
-            return eventId;
-        }
-
-        @Override
-        public boolean cancel(String eventId) {
-            return runtime.store().deleteSchedule(id, eventId);
-        }
-
-        @Override
-        public List<ScheduledEvent> list() {
-            return runtime.store().schedules(id);
-        }
-    }
-
-    /** The migration view handed to {@code onMigrate}. */
-    static final class MigrationImpl implements Migration {
-        private final boolean isNew;
-        private final int fromVersion;
-        private final int toVersion;
-        private JsonNode state;
-        private boolean replaced;
-
-        MigrationImpl(boolean isNew, int fromVersion, int toVersion, JsonNode state) {
-            this.isNew = isNew;
-            this.fromVersion = fromVersion;
-            this.toVersion = toVersion;
-            this.state = state;
-        }
-
-        @Override
-        public boolean isNew() {
-            return isNew;
-        }
-
-        @Override
-        public int fromVersion() {
-            return fromVersion;
-        }
-
-        @Override
-        public int toVersion() {
-            return toVersion;
-        }
-
-        @Override
-        public JsonNode state() {
-            return state;
-        }
-
-        @Override
-        public void replaceState(JsonNode upgraded) {
-            if (isNew) {
-                throw new IllegalStateException("a new actor has no stored state to replace; use createState");
-            }
-            this.state = upgraded;
-            this.replaced = true;
-        }
-    }
-
-    /** A connection to this activation; events are handed to the sink in order, off the caller's thread. */
-    static final class ConnImpl implements Conn, Placement.ConnectionHandle {
-        /** The activation it belongs to; a hibernatable connection moves to the next one when the actor wakes. */
-        volatile ActorCell<?, ?> cell;
-        final boolean hibernatable;
-        final String id;
-        final JsonNode params;
-        final ConnectionSink sink;
-        final Set<String> subscriptions = ConcurrentHashMap.newKeySet();
-        volatile Object state;
-        volatile boolean closed;
-
-        ConnImpl(ActorCell<?, ?> cell, String id, JsonNode params, ConnectionSink sink) {
-            this.cell = cell;
-            this.id = id;
-            this.params = params;
-            this.sink = sink;
-            this.hibernatable = sink.hibernatable();
-        }
-
-        void deliver(ActorEvent event) {
-            try {
-                sink.send(event);
-            } catch (RuntimeException e) {
-                log.warn("connection {} of actor {} failed to take an event; closing it", id, cell.id, e);
-                cell.disconnect(this, "connection.failed");
-            }
-        }
-
-        @Override
-        public String id() {
-            return id;
-        }
-
-        @Override
-        public JsonNode params() {
-            return params;
-        }
-
-        @Override
-        public <T> T params(Class<T> type) {
-            return cell.runtime.json().convert(params, type, "connection params");
-        }
-
-        @Override
-        public Object state() {
-            return state;
-        }
-
-        @Override
-        public <T> T state(Class<T> type) {
-            return cell.runtime.json().convert(state, type, "connection state");
-        }
-
-        @Override
-        public void setState(Object state) {
-            this.state = state;
-        }
-
-        @Override
-        public boolean isSubscribed(String event) {
-            return subscriptions.contains(event);
-        }
-
-        @Override
-        public void send(String event, Object... args) {
-            deliver(new ActorEvent(event, Arrays.asList(args)));
-        }
-
-        @Override
-        public void disconnect(String reason) {
-            cell.runtime.executor().execute(() -> cell.disconnect(this, reason == null ? "" : reason));
-        }
-
-        @Override
-        public String actorId() {
-            return cell.id;
-        }
-
-        @Override
-        public String connectionId() {
-            return id;
-        }
-
-        @Override
-        public ActorKey key() {
-            return cell.key;
-        }
-
-        @Override
-        public long generation() {
-            return cell.generation;
-        }
-
-        @Override
-        public Object invoke(ActionCall call) {
-            long start = System.nanoTime();
-            while (true) {
-                ActorCell<?, ?> current = cell;
-                Object result = current.invoke(call, this, start);
-                if (result != RETRY) {
-                    return result;
-                }
-                if (!hibernatable || closed) {
-                    throw ActorErrors.stopped(current.id);
-                }
-                // The actor slept under this connection: wake it, which moves this connection to the new activation.
-                current.runtime.wake(current.id);
-            }
-        }
-
-        @Override
-        public void subscribe(String event) {
-            subscriptions.add(event);
-        }
-
-        @Override
-        public void unsubscribe(String event) {
-            if (subscriptions.remove(event)) {
-                ActorCell<?, ?> current = cell;
-                if (current.type.onUnsubscribe() != null) {
-                    current.runtime.executor().execute(() -> current.unsubscribed(this, event));
-                }
-            }
-        }
-
-        @Override
-        public void close() {
-            ActorCell<?, ?> current = cell;
-            if (!current.runtime.dropHibernated(current.id, this)) {
-                current.disconnect(this, null);
-            }
-            closed = true;
         }
     }
 }

@@ -1,5 +1,9 @@
 package dev.rivetkitjava.actor;
 
+import dev.rivetkitjava.actor.spi.ActorEvent;
+import dev.rivetkitjava.actor.spi.ActorQuery;
+import dev.rivetkitjava.actor.spi.ConnectionSink;
+import dev.rivetkitjava.actor.spi.Placement;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -42,14 +46,13 @@ public final class ActorConnection implements AutoCloseable {
     }
 
     /** Listens to {@code event}, reading its first argument as {@code type}; close the result to stop. */
-    public <T> AutoCloseable on(String event, Class<T> type, Consumer<T> listener) {
+    public <T> Subscription on(String event, Class<T> type, Consumer<? super T> listener) {
         Consumer<Object> raw = args -> listener.accept(json.convert(args, type, "event `" + event + "`"));
         List<Consumer<Object>> forEvent = listeners.computeIfAbsent(event, e -> new CopyOnWriteArrayList<>());
         forEvent.add(raw);
         handle.subscribe(event);
         return () -> {
-            forEvent.remove(raw);
-            if (forEvent.isEmpty()) {
+            if (forEvent.remove(raw) && forEvent.isEmpty()) {
                 handle.unsubscribe(event);
             }
         };

@@ -77,8 +77,9 @@ public interface ActorContext<S, V> {
     <T> T withTurn(Callable<T> work) throws Exception;
 
     /**
-     * Completes when this activation begins to stop (sleep, destroy, shutdown), before the stop waits for running
-     * actions: RivetKit's {@code c.abortSignal}. An action that awaits something long (an agent's turn, which has no
+     * Completes when this activation begins to stop (destroy, shutdown), before the stop waits for running
+     * actions: RivetKit's {@code c.abortSignal}. A sleep (which begins only when no action runs) completes it once
+     * its state is saved: a sleep postponed because the save failed leaves the actor awake and the signal unfired. An action that awaits something long (an agent's turn, which has no
      * timeout) listens to it to end early, instead of holding the stop up for the registry's grace period (15 s)
      * and then losing what it waits for. Listeners run on a thread of their own, not holding the turn.
      */
@@ -110,6 +111,6 @@ public interface ActorContext<S, V> {
         boolean cancel(String eventId);
 
         /** The pending events, earliest first. */
-        java.util.List<dev.rivetkitjava.actor.store.ScheduledEvent> list();
+        java.util.List<dev.rivetkitjava.actor.ScheduledEvent> list();
     }
 }

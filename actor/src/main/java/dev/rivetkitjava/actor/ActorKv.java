@@ -1,7 +1,5 @@
 package dev.rivetkitjava.actor;
 
-import dev.rivetkitjava.actor.store.KvBatch;
-import dev.rivetkitjava.actor.store.KvEntry;
 import java.util.List;
 import java.util.Optional;
 

@@ -1,10 +1,13 @@
 package dev.rivetkitjava.actor;
 
+import dev.rivetkitjava.actor.spi.ActorQuery;
+import dev.rivetkitjava.actor.spi.ConnectionSink;
+import dev.rivetkitjava.actor.spi.Placement;
+import dev.rivetkitjava.actor.spi.RuntimeStats;
 import dev.rivetkitjava.actor.store.ActorAlarm;
 import dev.rivetkitjava.actor.store.ActorRecord;
 import dev.rivetkitjava.actor.store.ActorStore;
 import dev.rivetkitjava.actor.store.NewActor;
-import dev.rivetkitjava.actor.store.ScheduledEvent;
 import java.io.IOException;
 import java.security.SecureRandom;
 import java.time.Duration;
@@ -43,7 +46,7 @@ final class ActorRuntime implements Placement {
     private final ConcurrentHashMap<String, ActorCell<?, ?>> cells = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<NameKey, String> idsByKey = new ConcurrentHashMap<>();
     /** Connections that stay open while their actor sleeps, by actor id; they rejoin it when it wakes. */
-    private final ConcurrentHashMap<String, List<ActorCell.ConnImpl>> hibernated = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, List<ConnImpl>> hibernated = new ConcurrentHashMap<>();
     private volatile boolean closed;
     /** Failed attempts of scheduled events being retried, by event id. */
     private final ConcurrentHashMap<String, Integer> scheduleAttempts = new ConcurrentHashMap<>();
@@ -170,7 +173,7 @@ final class ActorRuntime implements Placement {
     @Override
     public ConnectionHandle connect(ActorQuery query, Object params, ConnectionSink sink) {
         while (true) {
-            ActorCell.ConnImpl conn = cellFor(query).connect(params, sink);
+            ConnImpl conn = cellFor(query).connect(params, sink);
             if (conn != null) {
                 return conn;
             }
@@ -258,18 +261,18 @@ final class ActorRuntime implements Placement {
         return type;
     }
 
-    void hibernate(String actorId, ActorCell.ConnImpl conn) {
+    void hibernate(String actorId, ConnImpl conn) {
         hibernated.computeIfAbsent(actorId, id -> new java.util.concurrent.CopyOnWriteArrayList<>()).add(conn);
     }
 
     /** The connections waiting for this actor to wake; they are handed over once. */
-    List<ActorCell.ConnImpl> takeHibernated(String actorId) {
-        List<ActorCell.ConnImpl> conns = hibernated.remove(actorId);
+    List<ConnImpl> takeHibernated(String actorId) {
+        List<ConnImpl> conns = hibernated.remove(actorId);
         return conns == null ? List.of() : conns;
     }
 
     /** @return whether the connection was hibernating (and no longer is) */
-    boolean dropHibernated(String actorId, ActorCell.ConnImpl conn) {
+    boolean dropHibernated(String actorId, ConnImpl conn) {
         boolean[] dropped = {false};
         hibernated.computeIfPresent(actorId, (id, conns) -> {
             dropped[0] = conns.remove(conn);

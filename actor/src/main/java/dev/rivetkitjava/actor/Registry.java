@@ -1,6 +1,8 @@
 package dev.rivetkitjava.actor;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.rivetkitjava.actor.spi.Placement;
+import dev.rivetkitjava.actor.spi.RuntimeStats;
 import dev.rivetkitjava.actor.store.ActorRecord;
 import dev.rivetkitjava.actor.store.ActorStore;
 import dev.rivetkitjava.actor.store.InMemoryActorStore;

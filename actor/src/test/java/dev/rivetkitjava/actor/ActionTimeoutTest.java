@@ -63,6 +63,6 @@ class ActionTimeoutTest {
 
     @Test
     void optionsRejectNegativeTimeouts() {
-        assertThatThrownBy(() -> ActionOptions.timeout(Duration.ofSeconds(-1))).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> ActionOptions.withTimeout(Duration.ofSeconds(-1))).isInstanceOf(IllegalArgumentException.class);
     }
 }

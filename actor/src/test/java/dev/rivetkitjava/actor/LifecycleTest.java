@@ -97,8 +97,8 @@ class LifecycleTest {
             ActorHandle actor = registry.actor("lifecycle").getOrCreate(ActorKey.of("a"));
             try (ActorConnection alice = actor.connect(java.util.Map.of("user", "alice"));
                  ActorConnection bob = actor.connect(java.util.Map.of("user", "bob"))) {
-                AutoCloseable aliceListens = alice.on("news", Object.class, news -> { });
-                AutoCloseable bobListens = bob.on("news", Object.class, news -> { });
+                Subscription aliceListens = alice.on("news", Object.class, news -> { });
+                Subscription bobListens = bob.on("news", Object.class, news -> { });
                 hooks.clear();
 
                 aliceListens.close();

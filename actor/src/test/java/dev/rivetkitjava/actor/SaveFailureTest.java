@@ -42,6 +42,7 @@ class SaveFailureTest {
     private final FaultyActorStore store = new FaultyActorStore();
     private final ManualClock clock = new ManualClock();
     private final AtomicInteger sleeps = new AtomicInteger();
+    private final AtomicInteger aborts = new AtomicInteger();
     private final ListAppender<ILoggingEvent> saverLog = new ListAppender<>();
     private final java.util.concurrent.ExecutorService callers = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor();
 
@@ -71,6 +72,7 @@ class SaveFailureTest {
                     return c.state().count();
                 }, ActionOptions.replyBeforeSave())
                 .action("peek", c -> c.state().count(), ActionOptions.replyBeforeSave())
+                .onWake(c -> c.abortSignal().thenRun(aborts::incrementAndGet))
                 .onSleep(c -> sleeps.incrementAndGet())
                 .sleepTimeout(Duration.ofSeconds(10))
                 .build();
@@ -302,6 +304,27 @@ class SaveFailureTest {
             clock.advance(Duration.ofSeconds(11));
             assertThat(registry.stats().awakeActors()).isZero();
             assertThat(actor.action("peek", Integer.class)).isEqualTo(2);
+        }
+    }
+
+    @Test
+    void aSleepPostponedByAFailedSaveDoesNotFireTheAbortSignal() {
+        try (Registry registry = registry(Duration.ofSeconds(5))) {
+            ActorHandle actor = registry.actor("counter").getOrCreate(ActorKey.of("a"));
+            assertThat(actor.action("increment", Integer.class)).isEqualTo(1);
+            store.failAllSaves(true);
+            assertThat(actor.action("fastIncrement", Integer.class)).isEqualTo(2);
+
+            clock.advance(Duration.ofSeconds(11)); // the save before sleep fails: it stays awake
+            assertThat(registry.stats().awakeActors()).isEqualTo(1);
+            // Listeners run on a thread of their own: give a wrongly fired signal time to show.
+            await().during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(2)).until(() -> aborts.get() == 0);
+
+            store.failAllSaves(false);
+            await().atMost(Duration.ofSeconds(10)).until(() -> registry.health().ok());
+            clock.advance(Duration.ofSeconds(11));
+            assertThat(registry.stats().awakeActors()).isZero();
+            await().atMost(Duration.ofSeconds(5)).until(() -> aborts.get() == 1);
         }
     }
 

@@ -132,7 +132,7 @@ class ScheduleTest {
                     c.state().ticks().add(tick);
                     fired.add(tick);
                     return null;
-                }, ActionOptions.timeout(Duration.ofMillis(200)))
+                }, ActionOptions.withTimeout(Duration.ofMillis(200)))
                 .action("pending", c -> c.schedule().list().size())
                 .build();
     }

@@ -4,9 +4,13 @@ import dev.rivetkitjava.workspace.Caller;
 import dev.rivetkitjava.workspace.PermissionPolicy;
 import dev.rivetkitjava.workspace.WorkspaceLimits;
 import dev.rivetkitjava.workspace.WorkspaceTokens;
+import dev.rivetkitjava.testing.postgres.EmbeddedPostgresFixture;
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -24,7 +28,7 @@ import picocli.CommandLine.Spec;
 /** The {@code rivetkit-java} command line. */
 @Command(name = "rivetkit-java", mixinStandardHelpOptions = true, version = "rivetkit-java 0.1.0",
         description = "Rivet-Actors-style virtual actors for Java.",
-        subcommands = {Main.Serve.class, Main.Token.class})
+        subcommands = {Main.Serve.class, Main.Token.class, Main.Postgres.class})
 public final class Main {
     private static final Logger log = LoggerFactory.getLogger(Main.class);
 
@@ -38,7 +42,7 @@ public final class Main {
     }
 
     @Command(name = "serve", mixinStandardHelpOptions = true,
-            description = "Serves the multiplayer workspace (page, actors over RivetKit's client protocol, embedded SQLite store, a Sandbox Agent server), until stopped.")
+            description = "Serves the multiplayer workspace (page, actors over RivetKit's client protocol, embedded SQLite store or PostgreSQL, a Sandbox Agent server), until stopped.")
     static final class Serve implements Callable<Integer> {
         @Option(names = "--host", defaultValue = "127.0.0.1", description = "Address to bind (default: ${DEFAULT-VALUE}, this machine only).")
         String host;
@@ -46,8 +50,17 @@ public final class Main {
         @Option(names = "--port", defaultValue = "6420", description = "Port (default: ${DEFAULT-VALUE}, RivetKit's default endpoint).")
         int port;
 
-        @Option(names = "--data-dir", defaultValue = "data", description = "Where the SQLite store lives (default: ${DEFAULT-VALUE}).")
+        @Option(names = "--data-dir", defaultValue = "data", description = "Where the SQLite store and the Sandbox "
+                + "Agent server's files live; one serve per data dir (default: ${DEFAULT-VALUE}).")
         Path dataDir;
+
+        @Option(names = "--store", paramLabel = "JDBC_URL", description = "Keep the actors in PostgreSQL instead of "
+                + "the data dir's SQLite file: jdbc:postgresql://HOST:PORT/DB?user=USER&password=PASSWORD (tables in "
+                + "schema public, created if absent; every write fenced by the actor's generation). One serve per "
+                + "database until cluster mode: another one waking the same actors takes them over. The start fails, "
+                + "naming the reason, when the database cannot be reached (about 5 s, the pool's connection timeout). "
+                + "Try it with `rivetkit-java postgres`.")
+        String store;
 
         @Option(names = "--token", description = "Require this token on every actor route (the client's `token` option).")
         String token;
@@ -130,7 +143,8 @@ public final class Main {
             String installed = System.getenv("RIVETKIT_SANDBOX_AGENT_DIR");
             WorkspaceServer server;
             try {
-                WorkspaceServer.Options options = WorkspaceServer.Options.builder(dataDir).host(host).port(port)
+                WorkspaceServer.Options options = WorkspaceServer.Options.builder(dataDir).storeUrl(store)
+                        .host(host).port(port)
                         .token(token).adminToken(adminToken).corsOrigins(Set.copyOf(corsOrigins))
                         .publicUrl(publicUrl).allowedHosts(Set.copyOf(allowedHosts))
                         .maxSubscriptionsPerConnection(maxSubscriptionsPerConnection)
@@ -225,6 +239,57 @@ public final class Main {
                 out.println(link);
             }
             out.flush();
+            return 0;
+        }
+    }
+
+    @Command(name = "postgres", mixinStandardHelpOptions = true,
+            description = {"Runs a PostgreSQL server (the embedded binaries the tests use, no install) for trying "
+                    + "`serve --store` on this machine, until stopped (Ctrl-C). Prints one line when it is ready: "
+                    + "rivetkit-java postgres ready: JDBC_URL.",
+                    "For trying things out only: it listens on localhost, lets any local user in as superuser "
+                            + "`postgres` without a password, and runs with fsync off (a crash of the machine may lose "
+                            + "recent writes)."})
+    static final class Postgres implements Callable<Integer> {
+        @Option(names = "--port", defaultValue = "5432", description = "Port (default: ${DEFAULT-VALUE}; 0: any free port).")
+        int port;
+
+        @Option(names = "--data-dir", defaultValue = "pgdata",
+                description = "The database files, created when empty, kept when stopped (default: ${DEFAULT-VALUE}).")
+        Path dataDir;
+
+        @Spec
+        CommandSpec spec;
+
+        @Override
+        public Integer call() throws Exception {
+            Path data = dataDir.toAbsolutePath();
+            Files.createDirectories(data);
+            EmbeddedPostgres server;
+            try {
+                server = EmbeddedPostgresFixture.startDedicated(data, port);
+            } catch (RuntimeException e) {
+                spec.commandLine().getErr().println("rivetkit-java postgres: cannot start PostgreSQL on port " + port
+                        + " with the data dir " + data + ": " + e.getMessage()
+                        + (e.getCause() == null ? "" : " (" + e.getCause().getMessage() + ")"));
+                return 2;
+            }
+            CountDownLatch stopped = new CountDownLatch(1);
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                try {
+                    server.close();
+                } catch (IOException e) {
+                    log.error("stopping PostgreSQL on {}", data, e);
+                } finally {
+                    stopped.countDown();
+                }
+            }, "rivetkit-postgres-shutdown"));
+            PrintWriter out = spec.commandLine().getOut();
+            // Tests parse "rivetkit-java postgres ready: JDBC_URL".
+            out.println("rivetkit-java postgres ready: " + server.getJdbcUrl("postgres", "postgres") + " (data dir "
+                    + data + "; Ctrl-C stops it)");
+            out.flush();
+            stopped.await();
             return 0;
         }
     }

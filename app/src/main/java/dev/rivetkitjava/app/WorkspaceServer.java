@@ -1,8 +1,12 @@
 package dev.rivetkitjava.app;
 
 import dev.rivetkitjava.actor.Registry;
+import dev.rivetkitjava.actor.store.ActorStore;
+import dev.rivetkitjava.actor.store.postgres.PostgresActorStore;
+import dev.rivetkitjava.actor.store.postgres.PostgresActorStoreException;
 import dev.rivetkitjava.actor.store.sqlite.SqliteActorStore;
-import dev.rivetkitjava.sandboxagent.PinnedSandboxAgent;
+import dev.rivetkitjava.postgres.PostgresPool;
+import dev.rivetkitjava.sandboxagent.pinned.PinnedSandboxAgent;
 import dev.rivetkitjava.sandboxagent.SandboxAgentServer;
 import dev.rivetkitjava.server.RivetServer;
 import dev.rivetkitjava.workspace.PermissionPolicy;
@@ -26,8 +30,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * What {@code serve} runs: the actors (the workspace and the canonical counter) on the embedded SQLite store, the
- * RivetKit server with the workspace page at {@code /}, and the Sandbox Agent server the workspaces drive — one this
+ * What {@code serve} runs: the actors (the workspace and the canonical counter) on the embedded SQLite store (or a
+ * PostgreSQL database, {@code --store}), the RivetKit server with the workspace page at {@code /}, and the Sandbox Agent server the workspaces drive — one this
  * process starts itself with the offline stand-in agent, or one the user already runs.
  */
 public final class WorkspaceServer implements AutoCloseable {
@@ -45,12 +49,14 @@ public final class WorkspaceServer implements AutoCloseable {
      *     without either they are closed
      * @param publicUrl the URL browsers reach the server at ({@code --public-url}), or null
      * @param allowedHosts more names for the {@code Host} header ({@code --allowed-host})
+     * @param storeUrl the PostgreSQL actor store's JDBC URL ({@code --store}), or null for the SQLite file
+     *     {@code actors.db} in the data dir
      * @param sandboxAgentUrl a Sandbox Agent server to use, or null to start one
      * @param sandboxAgentDir {@code sandbox-agent-server/} of this checkout (the pinned binary and the stand-in
      *     agents), used when {@code sandboxAgentUrl} is null
      * @param authSecretFile the sign-in tokens' secret ({@code --auth-secret-file}), or null for open demo mode
      */
-    public record Options(String host, int port, Path dataDir, String token, String adminToken,
+    public record Options(String host, int port, Path dataDir, String storeUrl, String token, String adminToken,
                           Set<String> corsOrigins, String publicUrl, Set<String> allowedHosts,
                           int maxSubscriptionsPerConnection, Duration drainPeriod, String agent, String sandboxAgentUrl, String sandboxAgentToken,
                           Path sandboxAgentDir, Path authSecretFile, PermissionPolicy permissionPolicy,
@@ -78,6 +84,7 @@ public final class WorkspaceServer implements AutoCloseable {
             private String host = "127.0.0.1";
             private int port = 6420;
             private final Path dataDir;
+            private String storeUrl;
             private String token;
             private String adminToken;
             private Set<String> corsOrigins = Set.of();
@@ -105,6 +112,12 @@ public final class WorkspaceServer implements AutoCloseable {
 
             public Builder port(int port) {
                 this.port = port;
+                return this;
+            }
+
+            /** The actors in PostgreSQL at this JDBC URL instead of the data dir's SQLite file (null: SQLite). */
+            public Builder storeUrl(String jdbcUrl) {
+                this.storeUrl = jdbcUrl;
                 return this;
             }
 
@@ -182,7 +195,7 @@ public final class WorkspaceServer implements AutoCloseable {
             }
 
             public Options build() {
-                return new Options(host, port, dataDir, token, adminToken, corsOrigins, publicUrl, allowedHosts,
+                return new Options(host, port, dataDir, storeUrl, token, adminToken, corsOrigins, publicUrl, allowedHosts,
                         maxSubscriptionsPerConnection, drainPeriod, agent, sandboxAgentUrl,
                         sandboxAgentToken, sandboxAgentDir, authSecretFile, permissionPolicy, permissionTimeout,
                         limits);
@@ -191,7 +204,7 @@ public final class WorkspaceServer implements AutoCloseable {
     }
 
     private final DataDirLock lock;
-    private final Path store;
+    private final String store;
     private final Thread shutdownHook = new Thread(this::close, "rivetkit-serve-shutdown");
     /** What {@link #start} opened so far; {@link #close()} closes what is there. Guarded by this. */
     private SandboxAgentServer sandboxAgent;
@@ -200,25 +213,28 @@ public final class WorkspaceServer implements AutoCloseable {
     private boolean signInRequired;
     private boolean closed;
 
-    private WorkspaceServer(DataDirLock lock, Path store) {
+    private WorkspaceServer(DataDirLock lock, String store) {
         this.lock = lock;
         this.store = store;
     }
 
     /**
-     * Starts it all: takes the data dir's lock (one {@code serve} per data dir), starts the Sandbox Agent server,
-     * opens the store and listens. A start that fails closes whatever it opened, lock included. A JVM that exits
+     * Starts it all: takes the data dir's lock (one {@code serve} per data dir), opens the store, starts the Sandbox
+     * Agent server and listens. A start that fails closes whatever it opened, lock included. A JVM that exits
      * closes the server in {@link #close()}'s order (its own shutdown hook), not in parallel with it.
      *
      * @throws IllegalArgumentException when the options cannot serve safely: open mode on an address other machines
      *     reach, a missing or too short secret file (the message says what to do)
-     * @throws IllegalStateException when another {@code serve} holds the data dir (the message names its PID), or the
-     *     port cannot be bound
+     * @throws IllegalStateException when another {@code serve} holds the data dir (the message names its PID), the
+     *     PostgreSQL store cannot be reached within its pool's timeouts, or the port cannot be bound
      */
     public static WorkspaceServer start(Options options) throws Exception {
         WorkspaceAccess access = access(options);
         DataDirLock lock = DataDirLock.acquire(options.dataDir());
-        WorkspaceServer started = new WorkspaceServer(lock, options.dataDir().resolve("actors.db").toAbsolutePath());
+        WorkspaceServer started = new WorkspaceServer(lock, options.storeUrl() == null
+                ? sqliteFile(options).toString()
+                // Without the URL's parameters, which may hold a password.
+                : "PostgreSQL " + PostgresPool.describe("public", options.storeUrl()));
         try {
             Runtime.getRuntime().addShutdownHook(started.shutdownHook);
             started.open(options, access);
@@ -230,6 +246,19 @@ public final class WorkspaceServer implements AutoCloseable {
     }
 
     private synchronized void open(Options options, WorkspaceAccess access) throws Exception {
+        // First, so that an unreachable database fails the start before any process is started.
+        ActorStore actorStore = openStore(options);
+        try {
+            build(options, access, actorStore);
+        } catch (Throwable e) {
+            if (registry == null) {
+                actorStore.close();
+            }
+            throw e;
+        }
+    }
+
+    private void build(Options options, WorkspaceAccess access, ActorStore actorStore) throws Exception {
         String baseUrl = options.sandboxAgentUrl();
         String sandboxAgentToken = options.sandboxAgentToken();
         if (baseUrl == null) {
@@ -245,7 +274,7 @@ public final class WorkspaceServer implements AutoCloseable {
         registry = Registry.builder()
                 .use(WorkspaceActor.type(workspaces))
                 .use(Counter.TYPE)
-                .store(SqliteActorStore.open(store))
+                .store(actorStore)
                 .build();
         signInRequired = access != WorkspaceAccess.open();
         RivetServer built = RivetServer.builder(registry).host(options.host()).port(options.port())
@@ -263,6 +292,22 @@ public final class WorkspaceServer implements AutoCloseable {
             built.close();
             throw new IllegalStateException("cannot listen on " + options.host() + ":" + options.port() + ": "
                     + e.getMessage(), e);
+        }
+    }
+
+    private static Path sqliteFile(Options options) {
+        return options.dataDir().resolve("actors.db").toAbsolutePath();
+    }
+
+    /** PostgreSQL ({@code --store}, schema {@code public}, its default pool and timeouts), else the SQLite file. */
+    private static ActorStore openStore(Options options) {
+        if (options.storeUrl() == null) {
+            return SqliteActorStore.open(sqliteFile(options));
+        }
+        try {
+            return PostgresActorStore.open(options.storeUrl());
+        } catch (PostgresActorStoreException e) {
+            throw new IllegalStateException("cannot open the actor store (--store): " + e.getMessage(), e);
         }
     }
 
@@ -304,8 +349,9 @@ public final class WorkspaceServer implements AutoCloseable {
         }
         Path home = options.dataDir().resolve("sandbox-agent").toAbsolutePath();
         // Stopped by close(), after the workspaces let go of it: not by the JVM's exit at the same time as they sleep.
-        SandboxAgentServer server = PinnedSandboxAgent.at(options.sandboxAgentDir()).server(home).token(token)
-                .stopOnJvmExit(false).start();
+        Path binary = PinnedSandboxAgent.at(options.sandboxAgentDir()).prepare(home);
+        SandboxAgentServer server = SandboxAgentServer.builder().binary(binary).dataHome(home)
+                .pidFile(home.resolve("server.pid")).token(token).stopOnJvmExit(false).start();
         if (options.agent().equals("codex") || options.agent().equals("amp")) {
             log.warn("agent '{}' is a STAND-IN, not the real {}: {} (offline, no credentials). Use --agent for "
                             + "another agent, or --sandbox-agent-url for a Sandbox Agent server with real agents.",
@@ -320,7 +366,8 @@ public final class WorkspaceServer implements AutoCloseable {
         return server.endpoint();
     }
 
-    public Path store() {
+    /** Where the actors are: the SQLite file, or the PostgreSQL server and database (without the URL's parameters). */
+    public String store() {
         return store;
     }
 

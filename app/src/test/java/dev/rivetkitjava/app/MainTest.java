@@ -148,6 +148,42 @@ class MainTest {
     }
 
     @Test
+    void serveNamesAnUnreachableStoreWithoutItsPasswordAndStartsNothing() throws Exception {
+        Path data = dir.resolve("data");
+        long started = System.nanoTime();
+        // Port 1 on loopback: nothing listens, connections are refused.
+        Run run = run("serve", "--port", "0", "--data-dir", data.toString(), "--store",
+                "jdbc:postgresql://127.0.0.1:1/actors?user=rivet&password=hunter2");
+        Duration took = Duration.ofNanos(System.nanoTime() - started);
+        assertThat(run.exitCode()).isEqualTo(2);
+        assertThat(run.err()).contains("rivetkit-java serve: cannot open the actor store (--store): PostgreSQL actor "
+                + "store schema \"public\" at jdbc:postgresql://127.0.0.1:1/actors: connecting failed")
+                .doesNotContain("hunter2");
+        assertThat(took).as("bounded by the pool's 5 s connection timeout").isLessThan(Duration.ofSeconds(20));
+        assertThat(data.resolve("sandbox-agent")).as("no Sandbox Agent server started").doesNotExist();
+        assertThat(data.resolve("actors.db")).doesNotExist();
+        ServeFaultsTest.assertLockFree(data);
+
+        Run notPostgres = run("serve", "--port", "0", "--data-dir", data.toString(), "--store", "jdbc:mysql://db/actors");
+        assertThat(notPostgres.exitCode()).isEqualTo(2);
+        assertThat(notPostgres.err()).contains("not a PostgreSQL JDBC URL (jdbc:postgresql://host:port/db): jdbc:mysql://db/actors");
+    }
+
+    @Test
+    void theHelpDescribesTheStoreAndThePostgresCommand() {
+        Run serve = run("serve", "--help");
+        assertThat(serve.exitCode()).isZero();
+        // Help text wraps at 80 columns.
+        assertThat(serve.out().replaceAll("\\s+", " ")).contains("--store=JDBC_URL")
+                .contains("Keep the actors in PostgreSQL instead of the data dir's SQLite file");
+        Run postgres = run("postgres", "--help");
+        assertThat(postgres.exitCode()).isZero();
+        assertThat(postgres.out().replaceAll("\\s+", " ")).contains("--port=<port>").contains("--data-dir=<dataDir>")
+                .contains("rivetkit-java postgres ready: JDBC_URL").contains("fsync off");
+        assertThat(run("--help").out()).contains("postgres");
+    }
+
+    @Test
     void durationsAreWrittenAsPeopleWriteThem() {
         assertThat(DurationConverter.parse("30s")).isEqualTo(Duration.ofSeconds(30));
         assertThat(DurationConverter.parse("10m")).isEqualTo(Duration.ofMinutes(10));

@@ -7,7 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.rivetkitjava.client.ActorConnection;
 import dev.rivetkitjava.client.ActorHandle;
 import dev.rivetkitjava.client.RivetClient;
-import dev.rivetkitjava.sandboxagent.PinnedSandboxAgent;
+import dev.rivetkitjava.sandboxagent.pinned.PinnedSandboxAgent;
 import dev.rivetkitjava.server.CompatibilityTest;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;

@@ -2,7 +2,7 @@ package dev.rivetkitjava.app;
 
 import static org.awaitility.Awaitility.await;
 
-import dev.rivetkitjava.sandboxagent.PinnedSandboxAgent;
+import dev.rivetkitjava.sandboxagent.pinned.PinnedSandboxAgent;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -68,14 +68,21 @@ final class ServeProcess implements AutoCloseable {
 
     /** The command of {@code serve} in a JVM of its own, its output merged (the caller redirects it). */
     static ProcessBuilder command(Path dataDir, int port, String... options) {
-        List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElseThrow(),
-                "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
-                Main.class.getName(), "serve", "--port", Integer.toString(port), "--data-dir", dataDir.toString(),
-                "--drain-ms", "200"));
-        command.addAll(List.of(options));
-        ProcessBuilder spawn = new ProcessBuilder(command).redirectErrorStream(true);
+        List<String> arguments = new ArrayList<>(List.of("serve", "--port", Integer.toString(port), "--data-dir",
+                dataDir.toString(), "--drain-ms", "200"));
+        arguments.addAll(List.of(options));
+        ProcessBuilder spawn = mainCommand(arguments);
         spawn.environment().put("RIVETKIT_SANDBOX_AGENT_DIR", PinnedSandboxAgent.find().dir().toString());
         return spawn;
+    }
+
+    /** {@code rivetkit-java ARGUMENTS} in a JVM of its own, as bin/rivetkit-java runs it, its output merged. */
+    static ProcessBuilder mainCommand(List<String> arguments) {
+        List<String> command = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElseThrow(),
+                "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
+                Main.class.getName()));
+        command.addAll(arguments);
+        return new ProcessBuilder(command).redirectErrorStream(true);
     }
 
     /**
@@ -151,7 +158,8 @@ final class ServeProcess implements AutoCloseable {
         }
     }
 
-    private static String readFrom(Path log, long offset) throws IOException {
+    /** What {@code log} holds from byte {@code offset} on. */
+    static String readFrom(Path log, long offset) throws IOException {
         byte[] all = Files.readAllBytes(log);
         return new String(all, (int) Math.min(offset, all.length), (int) Math.max(0, all.length - offset),
                 StandardCharsets.UTF_8);

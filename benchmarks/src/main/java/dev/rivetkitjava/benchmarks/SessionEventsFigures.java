@@ -1,6 +1,6 @@
 package dev.rivetkitjava.benchmarks;
 
-import dev.rivetkitjava.sandboxagent.PinnedSandboxAgent;
+import dev.rivetkitjava.sandboxagent.pinned.PinnedSandboxAgent;
 import dev.rivetkitjava.sandboxagent.SandboxAgent;
 import dev.rivetkitjava.sandboxagent.SandboxAgentServer;
 import dev.rivetkitjava.sandboxagent.Session;
@@ -41,12 +41,18 @@ public final class SessionEventsFigures {
     record Turn(String driver, String pace, ChunkStream stream) {
     }
 
+    /** A Sandbox Agent server of this checkout with the stand-in agents, its data under {@code home}. */
+    static SandboxAgentServer startServer(Path home) {
+        return SandboxAgentServer.builder().binary(PinnedSandboxAgent.find().prepare(home)).dataHome(home)
+                .pidFile(home.resolve("server.pid")).start();
+    }
+
     public static void main(String[] args) throws Exception {
         int chunks = args.length > 0 ? Integer.parseInt(args[0]) : 5_000;
         int rate = args.length > 1 ? Integer.parseInt(args[1]) : 1_000;
         Path dir = Files.createTempDirectory("rivetkit-session-events");
         List<Turn> turns = new ArrayList<>();
-        try (SandboxAgentServer server = PinnedSandboxAgent.find().server(dir.resolve("sandbox-agent")).start()) {
+        try (SandboxAgentServer server = startServer(dir.resolve("sandbox-agent"))) {
             System.out.printf("events: SDK → persist driver → listener, real Sandbox Agent server (%s) with the fast "
                     + "agent; one session, %,d stamped chunks paced at %,d/s, then as fast as it can; JDK %s, %d "
                     + "cores%n", server.baseUrl(), chunks, rate, Runtime.version(),

@@ -2,7 +2,6 @@ package dev.rivetkitjava.benchmarks;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.rivetkitjava.sandboxagent.PinnedSandboxAgent;
 import dev.rivetkitjava.sandboxagent.SandboxAgentServer;
 import dev.rivetkitjava.sandboxagent.persist.InMemorySessionPersistDriver;
 import dev.rivetkitjava.sandboxagent.persist.sqlite.SqliteSessionPersistDriver;
@@ -23,7 +22,7 @@ class SessionEventsFiguresSmokeTest {
     @Test
     void pacedAndUnpacedTurnsArriveWholeAndInOrder(@TempDir Path dir) throws Exception {
         List<SessionEventsFigures.Turn> turns = new ArrayList<>();
-        try (SandboxAgentServer server = PinnedSandboxAgent.find().server(dir.resolve("sandbox-agent")).start();
+        try (SandboxAgentServer server = SessionEventsFigures.startServer(dir.resolve("sandbox-agent"));
              SqliteSessionPersistDriver sqlite = SqliteSessionPersistDriver.open(dir.resolve("sessions.db"))) {
             // 300 chunks: fewer than the server's 1 024-message stream buffer, so it has nothing to drop.
             SessionEventsFigures.Measure measure = new SessionEventsFigures.Measure(server.baseUrl(), 300, 2_000, turns);

@@ -23,9 +23,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.UUID;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -73,12 +71,27 @@ public final class SandboxAgent implements AutoCloseable {
         return thread;
     });
 
-    private final Map<String, Live> liveByAgent = new HashMap<>(); // guarded by itself
+    private final Map<String, AgentConnection> liveByAgent = new HashMap<>(); // guarded by itself
     private final Map<String, EventPipeline> pipelines = new ConcurrentHashMap<>();
-    private final Map<String, List<Consumer<SessionEvent>>> eventListeners = new ConcurrentHashMap<>();
-    private final Map<String, List<Consumer<PermissionRequest>>> permissionListeners = new ConcurrentHashMap<>();
-    private final Map<String, List<Consumer<SandboxAgentException>>> errorListeners = new ConcurrentHashMap<>();
-    private final Map<String, PendingPermission> pendingPermissions = new ConcurrentHashMap<>();
+    private final SessionListeners<SessionEvent> eventListeners = new SessionListeners<>("event");
+    private final SessionListeners<SandboxAgentException> errorListeners = new SessionListeners<>("error");
+    private final PermissionBroker permissions = new PermissionBroker();
+    private final AgentConnection.Sessions sessions = new AgentConnection.Sessions() {
+        @Override
+        public EventPipeline pipeline(String sessionId) {
+            return SandboxAgent.this.pipeline(sessionId);
+        }
+
+        @Override
+        public EventPipeline existingPipeline(String sessionId) {
+            return pipelines.get(sessionId);
+        }
+
+        @Override
+        public void updateRecord(String sessionId, UnaryOperator<SessionRecord> change) {
+            SandboxAgent.this.updateRecord(sessionId, change);
+        }
+    };
     /** Per-session lock held while binding or restoring a session (it may wait for the agent). */
     private final Map<String, ReentrantLock> sessionLocks = new ConcurrentHashMap<>();
     /** Serialises read-modify-writes of records; never held while waiting, so event listeners may take it. */
@@ -218,7 +231,7 @@ public final class SandboxAgent implements AutoCloseable {
                 throw new SandboxAgentException("session '" + id + "' already exists: resume it instead");
             }
             ObjectNode sessionInit = sessionInit(request.sessionInit(), request.cwd());
-            Live live = live(request.agent());
+            AgentConnection live = live(request.agent());
             JsonNode result = live.request(id, "session/new", sessionInit.deepCopy(), api.requestTimeout());
             String agentSessionId = agentSessionId(result, request.agent());
             persist.updateSession(new SessionRecord(id, request.agent(), agentSessionId, live.acp.connectionId(),
@@ -381,8 +394,7 @@ public final class SandboxAgent implements AutoCloseable {
      */
     public Session destroySession(String id) {
         SessionRecord record = record(id);
-        pendingPermissions.values().stream().filter(p -> p.sessionId.equals(id)).toList()
-                .forEach(p -> answerCancelled(p));
+        permissions.cancelSession(id);
         try {
             cancel(id);
         } catch (SandboxAgentException e) {
@@ -493,7 +505,7 @@ public final class SandboxAgent implements AutoCloseable {
 
     // ---------------------------------------------------------------------------------------------- binding
 
-    private record Binding(Live live, String agentSessionId, SessionRecord record) {
+    private record Binding(AgentConnection live, String agentSessionId, SessionRecord record) {
     }
 
     private ReentrantLock lock(String id) {
@@ -505,7 +517,7 @@ public final class SandboxAgent implements AutoCloseable {
     /** The live binding of a session, or null when it has none on a usable connection. */
     private Binding currentBinding(String id) {
         SessionRecord record = record(id);
-        Live live;
+        AgentConnection live;
         synchronized (liveByAgent) {
             live = liveByAgent.get(record.agent());
         }
@@ -537,7 +549,7 @@ public final class SandboxAgent implements AutoCloseable {
     private Binding restore(SessionRecord record) {
         String id = record.id();
         ReplayText replay = ReplayText.of(replayEvents(id), replayMaxChars);
-        Live live = live(record.agent());
+        AgentConnection live = live(record.agent());
         ObjectNode init = sessionInit(record.sessionInit(), null);
         JsonNode result = live.request(id, "session/new", init, api.requestTimeout());
         String agentSessionId = agentSessionId(result, record.agent());
@@ -585,10 +597,10 @@ public final class SandboxAgent implements AutoCloseable {
     }
 
     /** The usable ACP connection for an agent, started (and {@code initialize}d) when there is none. */
-    private Live live(String agent) {
+    private AgentConnection live(String agent) {
         synchronized (liveByAgent) {
             ensureOpen();
-            Live live = liveByAgent.get(agent);
+            AgentConnection live = liveByAgent.get(agent);
             if (live != null && live.acp.lostCause() == null) {
                 return live;
             }
@@ -596,7 +608,9 @@ public final class SandboxAgent implements AutoCloseable {
                 liveByAgent.remove(agent);
                 Thread.ofVirtual().start(live.acp::close);
             }
-            Live fresh = new Live(agent);
+            AgentConnection fresh = new AgentConnection(inbound -> new AcpConnection(api, agent, timer, maxMessageBytes,
+                    streamReadTimeout, serverSilenceTimeout, inbound), sessions, permissions,
+                    pipelineOptions.flushTimeout());
             ObjectNode initialize = Json.MAPPER.createObjectNode().put("protocolVersion", ACP_PROTOCOL_VERSION);
             initialize.putObject("clientCapabilities");
             initialize.putObject("clientInfo").put("name", "rivetkit-java-sandbox-agent").put("version", "v1");
@@ -614,7 +628,7 @@ public final class SandboxAgent implements AutoCloseable {
     /** How many times the agent's current ACP connection opened its event stream; 0 without one. For tests. */
     long streamsOpened(String agent) {
         synchronized (liveByAgent) {
-            Live live = liveByAgent.get(agent);
+            AgentConnection live = liveByAgent.get(agent);
             return live == null ? 0 : live.acp.streamsOpened();
         }
     }
@@ -622,7 +636,7 @@ public final class SandboxAgent implements AutoCloseable {
     /** How many health probes the agent's current ACP connection made on a silent server; 0 without one. For tests. */
     long silenceProbes(String agent) {
         synchronized (liveByAgent) {
-            Live live = liveByAgent.get(agent);
+            AgentConnection live = liveByAgent.get(agent);
             return live == null ? 0 : live.acp.silenceProbes();
         }
     }
@@ -641,13 +655,7 @@ public final class SandboxAgent implements AutoCloseable {
     }
 
     private void reportSessionError(String id, SandboxAgentException error) {
-        for (Consumer<SandboxAgentException> listener : errorListeners.getOrDefault(id, List.of())) {
-            try {
-                listener.accept(error);
-            } catch (RuntimeException e) {
-                log.warn("an error listener of session '{}' threw", id, e);
-            }
-        }
+        errorListeners.deliver(id, error);
     }
 
     /**
@@ -657,22 +665,16 @@ public final class SandboxAgent implements AutoCloseable {
      * Called on the session's event thread; a workspace turns it into its own error event.
      */
     public Subscription onSessionError(String sessionId, Consumer<SandboxAgentException> listener) {
-        return subscribe(errorListeners, sessionId, listener);
+        return errorListeners.add(sessionId, listener);
     }
 
     private void deliver(String id, SessionEvent event) {
-        for (Consumer<SessionEvent> listener : eventListeners.getOrDefault(id, List.of())) {
-            try {
-                listener.accept(event);
-            } catch (RuntimeException e) {
-                log.warn("an event listener of session '{}' threw on event {}", id, event.eventIndex(), e);
-            }
-        }
+        eventListeners.deliver(id, event);
     }
 
     /** Every event of the session from now on, after it is persisted, in order, on the session's event thread. */
     public Subscription onSessionEvent(String sessionId, Consumer<SessionEvent> listener) {
-        return subscribe(eventListeners, sessionId, listener);
+        return eventListeners.add(sessionId, listener);
     }
 
     /**
@@ -680,37 +682,14 @@ public final class SandboxAgent implements AutoCloseable {
      * {@code cancelled} at once.
      */
     public Subscription onPermissionRequest(String sessionId, Consumer<PermissionRequest> listener) {
-        return subscribe(permissionListeners, sessionId, listener);
-    }
-
-    private static <T> Subscription subscribe(Map<String, List<Consumer<T>>> listeners, String sessionId,
-            Consumer<T> listener) {
-        Objects.requireNonNull(listener, "listener");
-        List<Consumer<T>> list = listeners.computeIfAbsent(sessionId, key -> new CopyOnWriteArrayList<>());
-        list.add(listener);
-        return () -> list.remove(listener);
+        return permissions.onRequest(sessionId, listener);
     }
 
     // ---------------------------------------------------------------------------------------------- permissions
 
-    private record PendingPermission(String sessionId, Live live, JsonNode rpcId, PermissionRequest request) {
-    }
-
     /** Answers a permission request with the agent's option of the reply's kind. */
     public void respondPermission(String permissionId, PermissionReply reply) {
-        Objects.requireNonNull(reply, "reply");
-        PendingPermission pending = pendingPermissions.get(permissionId);
-        if (pending == null) {
-            throw new PermissionNotPendingException(permissionId, "permission '" + permissionId
-                    + "' not found (already answered, or unknown)");
-        }
-        String optionId = optionFor(pending.request.options(), reply);
-        if (optionId == null) {
-            throw new UnsupportedPermissionReplyException(permissionId, reply, pending.request.availableReplies());
-        }
-        ObjectNode result = Json.MAPPER.createObjectNode();
-        result.putObject("outcome").put("outcome", "selected").put("optionId", optionId);
-        answer(pending, result);
+        permissions.respond(permissionId, reply);
     }
 
     /**
@@ -718,70 +697,7 @@ public final class SandboxAgent implements AutoCloseable {
      * turn goes on without the tool call (for a request none of the agent's options fits).
      */
     public void cancelPermission(String permissionId) {
-        PendingPermission pending = pendingPermissions.get(permissionId);
-        if (pending == null) {
-            throw new PermissionNotPendingException(permissionId, "permission '" + permissionId
-                    + "' not found (already answered, or unknown)");
-        }
-        answer(pending, cancelledOutcome());
-    }
-
-    /** Sends an answer once; a send that fails leaves the request pending, so it can be answered again. */
-    private void answer(PendingPermission pending, ObjectNode result) {
-        String permissionId = pending.request.id();
-        if (!pendingPermissions.remove(permissionId, pending)) {
-            throw new PermissionNotPendingException(permissionId, "permission '" + permissionId + "' was already answered");
-        }
-        try {
-            pending.live.respond(pending.sessionId, pending.rpcId, result);
-        } catch (RuntimeException e) {
-            if (!disposed) {
-                pendingPermissions.putIfAbsent(permissionId, pending);
-            }
-            throw e;
-        }
-    }
-
-    private void answerCancelled(PendingPermission pending) {
-        if (pendingPermissions.remove(pending.request.id()) != null) {
-            try {
-                pending.live.respond(pending.sessionId, pending.rpcId, cancelledOutcome());
-            } catch (SandboxAgentException e) {
-                log.debug("could not cancel permission request {}: {}", pending.request.id(), e.getMessage());
-            }
-        }
-    }
-
-    private static ObjectNode cancelledOutcome() {
-        ObjectNode result = Json.MAPPER.createObjectNode();
-        result.putObject("outcome").put("outcome", "cancelled");
-        return result;
-    }
-
-    private static String optionFor(JsonNode options, PermissionReply reply) {
-        List<String> kinds = switch (reply) {
-            case ONCE -> List.of("allow_once");
-            case ALWAYS -> List.of("allow_always", "allow_once");
-            case REJECT -> List.of("reject_once", "reject_always");
-        };
-        for (String kind : kinds) {
-            for (JsonNode option : options) {
-                if (kind.equals(option.path("kind").asText())) {
-                    return option.path("optionId").asText();
-                }
-            }
-        }
-        return null;
-    }
-
-    private static List<PermissionReply> availableReplies(JsonNode options) {
-        List<PermissionReply> replies = new ArrayList<>();
-        for (PermissionReply reply : PermissionReply.values()) {
-            if (optionFor(options, reply) != null) {
-                replies.add(reply);
-            }
-        }
-        return replies;
+        permissions.cancel(permissionId);
     }
 
     // ---------------------------------------------------------------------------------------------- dispose
@@ -797,22 +713,20 @@ public final class SandboxAgent implements AutoCloseable {
             return;
         }
         long deadline = System.nanoTime() + disposeTimeout.toNanos();
-        List<PendingPermission> permissions = List.copyOf(pendingPermissions.values());
         disposed = true;
-        List<Live> lives;
+        List<AgentConnection> lives;
         synchronized (liveByAgent) {
             lives = List.copyOf(liveByAgent.values());
             liveByAgent.clear();
         }
         List<String> gaveUp = new ArrayList<>();
         Map<Thread, String> closing = new HashMap<>();
-        for (Live live : lives) {
+        for (AgentConnection live : lives) {
             closing.put(Thread.ofVirtual().start(() -> {
-                permissions.stream().filter(p -> p.live == live).forEach(this::answerCancelled);
+                permissions.cancelAllOf(live);
                 live.acp.close();
             }), "deleting ACP server " + live.acp.serverId());
         }
-        permissions.stream().filter(p -> !lives.contains(p.live)).forEach(p -> pendingPermissions.remove(p.request.id()));
         for (Map.Entry<Thread, String> close : closing.entrySet()) {
             try {
                 if (!close.getKey().join(Duration.ofNanos(Math.max(1, deadline - System.nanoTime())))) {
@@ -824,6 +738,7 @@ public final class SandboxAgent implements AutoCloseable {
                 gaveUp.add(close.getValue() + " (interrupted)");
             }
         }
+        permissions.close();
         pipelines.forEach((id, pipeline) -> {
             Duration left = Duration.ofNanos(Math.max(0, deadline - System.nanoTime()));
             if (!Thread.currentThread().isInterrupted() && !pipeline.awaitFlushed(left)) {
@@ -845,214 +760,6 @@ public final class SandboxAgent implements AutoCloseable {
     @Override
     public void close() {
         dispose();
-    }
-
-    // ---------------------------------------------------------------------------------------------- live connection
-
-    /** One agent's ACP connection and which local sessions are bound on it. */
-    private final class Live implements AcpConnection.Inbound {
-        final AcpConnection acp;
-        private final Map<String, String> localByAgentSession = new ConcurrentHashMap<>();
-        private final Map<String, String> agentSessionByLocal = new ConcurrentHashMap<>();
-        private final Map<String, String> localByRequest = new ConcurrentHashMap<>();
-        /** Replay text waiting for the session's next prompt. */
-        final Map<String, String> replay = new ConcurrentHashMap<>();
-
-        Live(String agent) {
-            this.acp = new AcpConnection(api, agent, timer, maxMessageBytes, streamReadTimeout, serverSilenceTimeout,
-                    this);
-        }
-
-        void bind(String id, String agentSessionId) {
-            String previous = agentSessionByLocal.put(id, agentSessionId);
-            if (previous != null) {
-                localByAgentSession.remove(previous);
-            }
-            localByAgentSession.put(agentSessionId, id);
-        }
-
-        String agentSessionOf(String id) {
-            return agentSessionByLocal.get(id);
-        }
-
-        /**
-         * Sends a request, persisting it (and its response) as the session's events when {@code id} is not null. It
-         * fails with a {@link SessionPersistException} as soon as the session's events are given up meanwhile, and
-         * returns once the request's events are persisted (and delivered), at most the flush timeout later.
-         */
-        JsonNode request(String id, String method, ObjectNode params, Duration timeout) {
-            ObjectNode envelope = JsonRpcMessage.request(acp.nextRequestId(), method, params);
-            String key = JsonRpcMessage.idKey(envelope.get("id"));
-            EventPipeline pipeline = id == null ? null : pipeline(id);
-            CompletableFuture<Void> persistFailure = pipeline == null ? null : pipeline.failures();
-            if (id != null) {
-                localByRequest.put(key, id);
-                record(id, SessionEvent.Sender.CLIENT, envelope, null);
-            }
-            JsonNode result;
-            try {
-                result = acp.call(envelope, timeout, persistFailure);
-            } catch (RuntimeException e) {
-                if (acp.lostCause() != null) {
-                    localByRequest.remove(key); // else the agent's late answer (a cancelled turn's) is still recorded
-                }
-                if (pipeline != null && !(e instanceof SessionPersistException)
-                        && !pipeline.awaitFlushed(pipelineOptions.flushTimeout())) {
-                    e.addSuppressed(new SandboxAgentTimeoutException(pipeline.stuck(pipelineOptions.flushTimeout())));
-                }
-                throw e;
-            }
-            localByRequest.remove(key);
-            if (pipeline != null) {
-                pipeline.flush(); // the caller sees the request's events persisted (and delivered)
-                if (persistFailure.isCompletedExceptionally()) {
-                    throw (SessionPersistException) persistFailure.exceptionNow();
-                }
-            }
-            return result;
-        }
-
-        @Override
-        public void awaitCapacity() {
-            for (String id : agentSessionByLocal.keySet()) {
-                EventPipeline pipeline = pipelines.get(id);
-                if (pipeline != null) {
-                    pipeline.awaitCapacity();
-                }
-            }
-        }
-
-        void notify(String id, String method, ObjectNode params) {
-            ObjectNode envelope = JsonRpcMessage.notification(method, params);
-            record(id, SessionEvent.Sender.CLIENT, envelope, null);
-            acp.send(envelope);
-        }
-
-        void respond(String id, JsonNode rpcId, JsonNode result) {
-            ObjectNode envelope = JsonRpcMessage.response(rpcId, result);
-            if (id != null) {
-                record(id, SessionEvent.Sender.CLIENT, envelope, null);
-            }
-            acp.send(envelope);
-        }
-
-        private void record(String id, SessionEvent.Sender sender, JsonNode envelope, Runnable afterDelivery) {
-            pipeline(id).submit(sender, acp.connectionId(), envelope, afterDelivery);
-        }
-
-        @Override
-        public void message(AcpConnection connection, JsonRpcMessage message) {
-            switch (message) {
-                case JsonRpcMessage.Response response -> {
-                    String id = localByRequest.remove(JsonRpcMessage.idKey(response.id()));
-                    if (id != null) {
-                        record(id, SessionEvent.Sender.AGENT, response.envelope(), null);
-                    }
-                }
-                case JsonRpcMessage.Notification notification when "_adapter/agent_exited".equals(notification.method()) -> {
-                    log.warn("agent '{}' of ACP server {} exited: {}", acp.agent(), acp.serverId(), notification.params());
-                    agentSessionByLocal.keySet().forEach(id ->
-                            record(id, SessionEvent.Sender.AGENT, notification.envelope(), null));
-                }
-                case JsonRpcMessage.Notification notification -> {
-                    String id = sessionOf(notification.params());
-                    if (id == null) {
-                        log.debug("ignored {} for no local session on {}", notification.method(), acp.serverId());
-                    } else {
-                        record(id, SessionEvent.Sender.AGENT, notification.envelope(),
-                                () -> applyUpdate(id, notification));
-                    }
-                }
-                case JsonRpcMessage.Request request -> onAgentRequest(request);
-            }
-        }
-
-        private String sessionOf(JsonNode params) {
-            JsonNode sessionId = params.get("sessionId");
-            return sessionId != null && sessionId.isTextual() ? localByAgentSession.get(sessionId.asText()) : null;
-        }
-
-        private void onAgentRequest(JsonRpcMessage.Request request) {
-            String id = sessionOf(request.params());
-            if (!"session/request_permission".equals(request.method())) {
-                log.warn("agent '{}' sent unsupported request {}; answering 'method not found'", acp.agent(), request.method());
-                ObjectNode error = JsonRpcMessage.response(request.id(), null);
-                error.remove("result");
-                error.putObject("error").put("code", -32601).put("message", "Method not found: " + request.method());
-                if (id != null) {
-                    record(id, SessionEvent.Sender.AGENT, request.envelope(), () -> sendQuietly(id, error));
-                } else {
-                    Thread.ofVirtual().start(() -> sendQuietly(null, error));
-                }
-                return;
-            }
-            if (id == null) {
-                log.warn("permission request for unknown agent session on {}: answering cancelled", acp.serverId());
-                Thread.ofVirtual().start(() -> sendQuietly(null, JsonRpcMessage.response(request.id(), cancelledOutcome())));
-                return;
-            }
-            record(id, SessionEvent.Sender.AGENT, request.envelope(), () -> offerPermission(id, request));
-        }
-
-        private void sendQuietly(String id, ObjectNode envelope) {
-            try {
-                if (id != null) {
-                    record(id, SessionEvent.Sender.CLIENT, envelope, null);
-                }
-                acp.send(envelope);
-            } catch (SandboxAgentException e) {
-                log.debug("could not answer the agent's request: {}", e.getMessage());
-            }
-        }
-
-        /** Runs once the permission request is persisted: to the listeners, or answered cancelled if there are none. */
-        private void offerPermission(String id, JsonRpcMessage.Request request) {
-            JsonNode params = request.params();
-            JsonNode options = params.path("options");
-            PermissionRequest permission = new PermissionRequest(UUID.randomUUID().toString(),
-                    System.currentTimeMillis(), id, agentSessionOf(id), availableReplies(options), options,
-                    params.get("toolCall"), request.envelope());
-            PendingPermission pending = new PendingPermission(id, this, request.id(), permission);
-            pendingPermissions.put(permission.id(), pending);
-            List<Consumer<PermissionRequest>> listeners = permissionListeners.getOrDefault(id, List.of());
-            if (listeners.isEmpty()) {
-                answerCancelled(pending);
-                return;
-            }
-            for (Consumer<PermissionRequest> listener : listeners) {
-                try {
-                    listener.accept(permission);
-                } catch (RuntimeException e) {
-                    log.warn("a permission listener of session '{}' threw", id, e);
-                }
-            }
-        }
-
-        /** Keeps the record's config options and current mode as the agent reports them. */
-        private void applyUpdate(String id, JsonRpcMessage.Notification notification) {
-            JsonNode update = notification.params().path("update");
-            String kind = update.path("sessionUpdate").asText();
-            if (!kind.equals("config_option_update") && !kind.equals("current_mode_update")) {
-                return;
-            }
-            updateRecord(id, record -> {
-                if (kind.equals("config_option_update")) {
-                    return record.withConfigOptions(update.get("configOptions"));
-                }
-                ObjectNode modes = record.modes() instanceof ObjectNode known ? known.deepCopy()
-                        : Json.MAPPER.createObjectNode();
-                modes.set("currentModeId", update.get("currentModeId"));
-                return record.withModes(modes);
-            });
-        }
-
-        @Override
-        public void eventsDropped(AcpConnection connection, long afterEventId, long firstEventId) {
-            ObjectNode params = Json.MAPPER.createObjectNode().put("afterEventId", afterEventId)
-                    .put("firstEventId", firstEventId);
-            agentSessionByLocal.keySet().forEach(id -> record(id, SessionEvent.Sender.CLIENT,
-                    JsonRpcMessage.notification("_sdk/events_dropped", params), null));
-        }
     }
 
     // ---------------------------------------------------------------------------------------------- builder

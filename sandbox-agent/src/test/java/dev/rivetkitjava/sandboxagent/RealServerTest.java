@@ -121,7 +121,7 @@ class RealServerTest {
             Subscription reject = session.onPermissionRequest(r -> session.respondPermission(r.id(), PermissionReply.REJECT));
             session.prompt("PERM");
             assertThat(chunks(SessionEvents.all(sdk, session.id()))).last().isEqualTo("permission: reject");
-            reject.unsubscribe();
+            reject.close();
 
             List<PermissionRequest> pending = new CopyOnWriteArrayList<>();
             session.onPermissionRequest(pending::add);

@@ -1,5 +1,7 @@
 package dev.rivetkitjava.sandboxagent;
 
+import dev.rivetkitjava.sandboxagent.pinned.PinnedSandboxAgent;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -33,8 +35,7 @@ public final class SandboxAgentFixture {
             } catch (IOException e) {
                 throw new IllegalStateException("cannot create the sandbox-agent data home", e);
             }
-            PINNED.install();
-            PINNED.standIn(dir);
+            PINNED.prepare(dir);
             dataHome = dir;
         }
         return dataHome;

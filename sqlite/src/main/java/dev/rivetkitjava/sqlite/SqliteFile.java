@@ -5,10 +5,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
+import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -29,6 +32,8 @@ public final class SqliteFile implements AutoCloseable {
     private final Path path;
     private final Connection connection;
     private final ReentrantLock lock = new ReentrantLock();
+    /** Statements kept for the connection's lifetime, by SQL; under the lock. */
+    private final Map<String, PreparedStatement> prepared = new HashMap<>();
 
     private SqliteFile(String name, Path path, Connection connection) {
         this.name = name;
@@ -129,24 +134,38 @@ public final class SqliteFile implements AutoCloseable {
     /** Runs {@code work} in one write transaction, rolled back if it throws. */
     public <T> T transaction(String operation, SqlWork<T> work) {
         return locked(operation, connection -> {
-            try (Statement statement = connection.createStatement()) {
-                // IMMEDIATE takes the write lock up front: a deferred transaction that must upgrade later can fail
-                // with SQLITE_BUSY without waiting for busy_timeout.
-                statement.execute("BEGIN IMMEDIATE");
+            // IMMEDIATE takes the write lock up front: a deferred transaction that must upgrade later can fail with
+            // SQLITE_BUSY without waiting for busy_timeout.
+            prepared("BEGIN IMMEDIATE").execute();
+            try {
+                T result = work.run(connection);
+                prepared("COMMIT").execute();
+                return result;
+            } catch (Throwable t) {
                 try {
-                    T result = work.run(connection);
-                    statement.execute("COMMIT");
-                    return result;
-                } catch (Throwable t) {
-                    try {
-                        statement.execute("ROLLBACK");
-                    } catch (SQLException rollbackFailure) {
-                        t.addSuppressed(rollbackFailure);
-                    }
-                    throw t;
+                    prepared("ROLLBACK").execute();
+                } catch (SQLException rollbackFailure) {
+                    t.addSuppressed(rollbackFailure);
                 }
+                throw t;
             }
         });
+    }
+
+    /**
+     * The statement for {@code sql}, prepared once and kept until the file closes (preparing costs more than a
+     * small write): for work run by {@link #locked} or {@link #transaction}, which must not close it.
+     */
+    public PreparedStatement prepared(String sql) throws SQLException {
+        if (!lock.isHeldByCurrentThread()) {
+            throw new IllegalStateException("a kept statement of SQLite " + name + " is used outside its lock");
+        }
+        PreparedStatement statement = prepared.get(sql);
+        if (statement == null) {
+            statement = connection.prepareStatement(sql);
+            prepared.put(sql, statement);
+        }
+        return statement;
     }
 
     /** Closes the connection, checkpointing the WAL into the file; later calls fail. Closing twice is harmless. */
@@ -154,6 +173,10 @@ public final class SqliteFile implements AutoCloseable {
     public void close() {
         locked("close", connection -> {
             if (!connection.isClosed()) {
+                for (PreparedStatement statement : prepared.values()) {
+                    statement.close();
+                }
+                prepared.clear();
                 connection.close();
                 log.info("Closed {} {}", name, path);
             }

@@ -30,7 +30,7 @@ record AgentLink(SandboxAgent sdk, Session session, List<Subscription> subscript
         try {
             return new AgentLink(sdk, sdk.resumeOrCreateSession(request), subscriptions);
         } catch (RuntimeException e) {
-            subscriptions.forEach(Subscription::unsubscribe);
+            subscriptions.forEach(Subscription::close);
             sdk.dispose();
             throw e;
         }
@@ -38,7 +38,7 @@ record AgentLink(SandboxAgent sdk, Session session, List<Subscription> subscript
 
     /** The seed's {@code onSleep}: unsubscribe, then dispose the SDK. */
     void close() {
-        subscriptions.forEach(Subscription::unsubscribe);
+        subscriptions.forEach(Subscription::close);
         sdk.dispose();
     }
 
@@ -51,7 +51,7 @@ record AgentLink(SandboxAgent sdk, Session session, List<Subscription> subscript
      */
     boolean destroy(Duration bound) throws InterruptedException {
         Thread closing = Thread.ofVirtual().name("workspace-agent-destroy").start(() -> {
-            subscriptions.forEach(Subscription::unsubscribe);
+            subscriptions.forEach(Subscription::close);
             try {
                 sdk.destroySession(session.id());
             } catch (RuntimeException e) {

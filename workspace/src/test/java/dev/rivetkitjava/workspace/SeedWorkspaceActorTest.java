@@ -88,7 +88,7 @@ class SeedWorkspaceActorTest {
             }, ActionOptions.noTimeout())
 
             .onSleep(c -> {
-                c.vars().unsubscribe().unsubscribe();
+                c.vars().unsubscribe().close();
                 c.vars().sdk().dispose();
             })
             .build();

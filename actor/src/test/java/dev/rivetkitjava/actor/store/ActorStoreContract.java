@@ -6,6 +6,9 @@ import static org.assertj.core.api.Assertions.tuple;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.rivetkitjava.actor.ActorKey;
+import dev.rivetkitjava.actor.KvBatch;
+import dev.rivetkitjava.actor.KvEntry;
+import dev.rivetkitjava.actor.ScheduledEvent;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;

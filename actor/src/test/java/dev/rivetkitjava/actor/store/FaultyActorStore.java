@@ -1,6 +1,9 @@
 package dev.rivetkitjava.actor.store;
 
 import dev.rivetkitjava.actor.ActorKey;
+import dev.rivetkitjava.actor.KvBatch;
+import dev.rivetkitjava.actor.KvEntry;
+import dev.rivetkitjava.actor.ScheduledEvent;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;

@@ -5,13 +5,18 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import javax.sql.DataSource;
 
 /**
  * Real PostgreSQL servers for tests (zonky's embedded binaries, no network needed): one shared server per test JVM,
- * started on first use and stopped at exit, and dedicated servers for tests that stop or pause theirs.
+ * started on first use and stopped at exit, and dedicated servers for tests that stop or pause theirs (and for
+ * {@code rivetkit-java postgres}, which runs one on a data dir of the user's).
  */
 public final class EmbeddedPostgresFixture {
     private static EmbeddedPostgres server;
@@ -49,11 +54,55 @@ public final class EmbeddedPostgresFixture {
      * Starts a server of the caller's own on {@code dataDirectory} (so {@link #postmasterPid} can find it), which
      * holds a database already or is empty; the caller closes the server and deletes the directory. Closing leaves
      * the data, so a test can start a server on it again, on the same {@code port} (0: any free port).
+     *
+     * @throws IllegalStateException when another PostgreSQL server holds {@code port} (the message names its data
+     *     directory)
      */
     public static EmbeddedPostgres startDedicated(Path dataDirectory, int port) {
         EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder().setDataDirectory(dataDirectory)
                 .setCleanDataDirectory(false);
-        return start(port == 0 ? builder : builder.setPort(port));
+        EmbeddedPostgres server = start(port == 0 ? builder : builder.setPort(port));
+        requireServing(server, dataDirectory);
+        return server;
+    }
+
+    /**
+     * zonky's start checks that a server answers on the port, not that it is the one it started: with the port taken
+     * by another server, its own postmaster exits and the start still succeeds.
+     */
+    private static void requireServing(EmbeddedPostgres server, Path dataDirectory) {
+        String served;
+        try (Connection connection = server.getPostgresDatabase().getConnection();
+             Statement statement = connection.createStatement();
+             ResultSet rows = statement.executeQuery("SHOW data_directory")) {
+            rows.next();
+            served = rows.getString(1);
+        } catch (SQLException e) {
+            stopQuietly(server);
+            throw new IllegalStateException("the PostgreSQL server on port " + server.getPort() + " does not answer: "
+                    + e.getMessage(), e);
+        }
+        if (!sameFile(Path.of(served), dataDirectory)) {
+            stopQuietly(server);
+            throw new IllegalStateException("port " + server.getPort() + " is taken by another PostgreSQL server (its "
+                    + "data directory: " + served + ")");
+        }
+    }
+
+    private static boolean sameFile(Path a, Path b) {
+        try {
+            return Files.isSameFile(a, b);
+        } catch (IOException e) {
+            return false;   // the other server's directory, not readable here
+        }
+    }
+
+    private static void stopQuietly(EmbeddedPostgres server) {
+        try {
+            server.close();
+        } catch (IOException | RuntimeException e) {
+            // Its postmaster may have exited already (the port was taken): pg_ctl stop then fails, nothing to stop.
+        }
     }
 
     /** The PID of the postmaster running on {@code dataDirectory}: the first line of its {@code postmaster.pid}. */

@@ -2,11 +2,13 @@ package dev.rivetkitjava.sandboxagent.persist;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.function.BiFunction;
 import java.util.stream.IntStream;
@@ -16,7 +18,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * What every {@link SessionPersistDriver} must do. A driver's test extends this and returns an empty driver from
- * {@link #newDriver()}; driver-specific behaviour (caps, durability across reopen) is tested beside it.
+ * {@link #newDriver()}; a driver with caps also returns one from {@link #newCappedDriver}. Other driver-specific
+ * behaviour (durability across reopen) is tested beside it.
  */
 public abstract class SessionPersistDriverContract {
 
@@ -26,6 +29,20 @@ public abstract class SessionPersistDriverContract {
 
     /** A driver with no sessions and no events. */
     protected abstract SessionPersistDriver newDriver() throws Exception;
+
+    /**
+     * A driver keeping at most {@code maxSessions} sessions and {@code maxEventsPerSession} events of each, or empty
+     * for a driver without caps (its cap tests are skipped).
+     */
+    protected Optional<SessionPersistDriver> newCappedDriver(int maxSessions, int maxEventsPerSession) {
+        return Optional.empty();
+    }
+
+    private SessionPersistDriver capped(int maxSessions, int maxEventsPerSession) {
+        Optional<SessionPersistDriver> capped = newCappedDriver(maxSessions, maxEventsPerSession);
+        assumeTrue(capped.isPresent(), "this driver has no caps");
+        return capped.get();
+    }
 
     @BeforeEach
     void createDriver() throws Exception {
@@ -38,6 +55,34 @@ public abstract class SessionPersistDriverContract {
         if (driver instanceof AutoCloseable closeable) {
             closeable.close();
         }
+    }
+
+    @Test
+    void theOldestSessionsAreEvictedWithTheirEvents() {
+        SessionPersistDriver small = capped(2, 10);
+        small.updateSession(session("old", 1));
+        small.insertEvent("old", event("old", 1));
+        small.updateSession(session("mid", 2));
+        small.updateSession(session("new", 3));
+        assertThat(small.getSession("old")).isEmpty();
+        assertThat(small.listEvents("old", PageRequest.first()).items()).isEmpty();
+        assertThat(small.listSessions(PageRequest.first()).items()).extracting(SessionRecord::id)
+                .containsExactly("mid", "new");
+    }
+
+    @Test
+    void theOldestEventsAreTrimmedAndCursorsStayValid() {
+        SessionPersistDriver small = capped(2, 5);
+        for (int i = 1; i <= 5; i++) {
+            small.insertEvent("s", event("s", i));
+        }
+        ListPage<SessionEvent> first = small.listEvents("s", PageRequest.first(2));
+        small.insertEvent("s", event("s", 6));
+        small.insertEvents("s", List.of(event("s", 7)));
+        assertThat(small.listEvents("s", PageRequest.first(10)).items()).extracting(SessionEvent::eventIndex)
+                .containsExactly(3L, 4L, 5L, 6L, 7L);
+        assertThat(small.listEvents("s", PageRequest.first(10).next(first.nextCursor())).items())
+                .extracting(SessionEvent::eventIndex).containsExactly(3L, 4L, 5L, 6L, 7L);
     }
 
     /** Writes session {@code s-1} and three of its events through {@link #driver}; returns the events. */

@@ -3,10 +3,10 @@ package dev.rivetkitjava.actor.store.jdbc;
 import dev.rivetkitjava.actor.ActorKey;
 import dev.rivetkitjava.actor.store.ActorAlarm;
 import dev.rivetkitjava.actor.store.ActorRecord;
-import dev.rivetkitjava.actor.store.KvBatch;
-import dev.rivetkitjava.actor.store.KvEntry;
+import dev.rivetkitjava.actor.KvBatch;
+import dev.rivetkitjava.actor.KvEntry;
 import dev.rivetkitjava.actor.store.NewActor;
-import dev.rivetkitjava.actor.store.ScheduledEvent;
+import dev.rivetkitjava.actor.ScheduledEvent;
 import dev.rivetkitjava.actor.store.StateWrite;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
@@ -132,24 +132,35 @@ public final class ActorTables {
      * generation had moved on (claimed elsewhere) or that are gone, whose writes wrote nothing.
      */
     public Set<String> saveStates(Connection connection, List<StateWrite> writes) throws SQLException {
-        try (PreparedStatement update = connection.prepareStatement("UPDATE " + actors
-                + " SET state = ?, state_version = ? WHERE id = ? AND generation = ?")) {
-            for (StateWrite write : writes) {
-                update.setBytes(1, write.state());
-                update.setInt(2, write.stateVersion());
-                update.setString(3, write.actorId());
-                update.setLong(4, write.generation());
-                update.addBatch();
-            }
-            int[] counts = update.executeBatch();
-            Set<String> skipped = new HashSet<>();
-            for (int i = 0; i < counts.length; i++) {
-                if (counts[i] == 0) {
-                    skipped.add(writes.get(i).actorId());
-                }
-            }
-            return skipped;
+        try (PreparedStatement update = connection.prepareStatement(saveStateSql())) {
+            return saveStates(update, writes);
         }
+    }
+
+    /** The statement {@link #saveStates(PreparedStatement, List)} runs, for a store that prepares it once. */
+    public String saveStateSql() {
+        return "UPDATE " + actors + " SET state = ?, state_version = ? WHERE id = ? AND generation = ?";
+    }
+
+    /** As {@link #saveStates(Connection, List)}, on {@code update} prepared from {@link #saveStateSql()}. */
+    public Set<String> saveStates(PreparedStatement update, List<StateWrite> writes) throws SQLException {
+        // A kept statement may hold the batch of a transaction that failed: it must not land in this one.
+        update.clearBatch();
+        for (StateWrite write : writes) {
+            update.setBytes(1, write.state());
+            update.setInt(2, write.stateVersion());
+            update.setString(3, write.actorId());
+            update.setLong(4, write.generation());
+            update.addBatch();
+        }
+        int[] counts = update.executeBatch();
+        Set<String> skipped = new HashSet<>();
+        for (int i = 0; i < counts.length; i++) {
+            if (counts[i] == 0) {
+                skipped.add(writes.get(i).actorId());
+            }
+        }
+        return skipped;
     }
 
     public void delete(Connection connection, String id) throws SQLException {

@@ -7,7 +7,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.rivetkitjava.actor.ActorKey;
 import dev.rivetkitjava.actor.store.ActorRecord;
-import dev.rivetkitjava.actor.store.KvBatch;
+import dev.rivetkitjava.actor.KvBatch;
 import dev.rivetkitjava.actor.store.NewActor;
 import dev.rivetkitjava.actor.store.StateWrite;
 import dev.rivetkitjava.testing.postgres.EmbeddedPostgresFixture;

@@ -4,10 +4,10 @@ import dev.rivetkitjava.actor.ActorKey;
 import dev.rivetkitjava.actor.store.ActorAlarm;
 import dev.rivetkitjava.actor.store.ActorRecord;
 import dev.rivetkitjava.actor.store.ActorStore;
-import dev.rivetkitjava.actor.store.KvBatch;
-import dev.rivetkitjava.actor.store.KvEntry;
+import dev.rivetkitjava.actor.KvBatch;
+import dev.rivetkitjava.actor.KvEntry;
 import dev.rivetkitjava.actor.store.NewActor;
-import dev.rivetkitjava.actor.store.ScheduledEvent;
+import dev.rivetkitjava.actor.ScheduledEvent;
 import dev.rivetkitjava.actor.store.StateWrite;
 import dev.rivetkitjava.actor.store.jdbc.ActorTables;
 import dev.rivetkitjava.actor.store.jdbc.ActorTables.KeyColumn;
@@ -128,7 +128,9 @@ public final class SqliteActorStore implements ActorStore {
         if (writes.isEmpty()) {
             return Set.of();
         }
-        return sqlite.transaction("saveStates", connection -> TABLES.saveStates(connection, writes));
+        // The saver's hot path: its statement is prepared once.
+        return sqlite.transaction("saveStates",
+                connection -> TABLES.saveStates(sqlite.prepared(TABLES.saveStateSql()), writes));
     }
 
     @Override

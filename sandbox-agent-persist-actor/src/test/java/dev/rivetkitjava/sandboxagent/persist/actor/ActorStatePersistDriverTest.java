@@ -12,23 +12,22 @@ import dev.rivetkitjava.actor.ManualClock;
 import dev.rivetkitjava.actor.Registry;
 import dev.rivetkitjava.actor.store.ActorStore;
 import dev.rivetkitjava.actor.store.InMemoryActorStore;
-import dev.rivetkitjava.actor.store.KvEntry;
+import dev.rivetkitjava.actor.KvEntry;
 import dev.rivetkitjava.actor.store.NewActor;
 import dev.rivetkitjava.actor.store.StateWrite;
 import dev.rivetkitjava.actor.store.sqlite.SqliteActorStore;
 import dev.rivetkitjava.sandboxagent.persist.EventIndexConflictException;
-import dev.rivetkitjava.sandboxagent.persist.ListPage;
 import dev.rivetkitjava.sandboxagent.persist.PageRequest;
 import dev.rivetkitjava.sandboxagent.persist.SessionEvent;
 import dev.rivetkitjava.sandboxagent.persist.SessionPersistDriver;
 import dev.rivetkitjava.sandboxagent.persist.SessionPersistDriverContract;
-import dev.rivetkitjava.sandboxagent.persist.SessionRecord;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
@@ -64,6 +63,11 @@ class ActorStatePersistDriverTest extends SessionPersistDriverContract {
     @Override
     protected SessionPersistDriver newDriver() {
         return workspace(start(new InMemoryActorStore(), 1024, 500), "contract");
+    }
+
+    @Override
+    protected Optional<SessionPersistDriver> newCappedDriver(int maxSessions, int maxEventsPerSession) {
+        return Optional.of(workspace(start(new InMemoryActorStore(), maxSessions, maxEventsPerSession), "caps"));
     }
 
     @AfterEach
@@ -308,33 +312,6 @@ class ActorStatePersistDriverTest extends SessionPersistDriverContract {
         SessionPersistDriver next = workspace(registry, "sleepy");
         assertThat(next.getSession("s-1")).isPresent();
         assertThat(next.listEvents("s-1", PageRequest.first()).items()).hasSize(1);
-    }
-
-    @Test
-    void theOldestSessionsAreEvictedWithTheirEvents() {
-        SessionPersistDriver small = workspace(start(new InMemoryActorStore(), 2, 10), "caps");
-        small.updateSession(session("old", 1));
-        small.insertEvent("old", event("old", 1));
-        small.updateSession(session("mid", 2));
-        small.updateSession(session("new", 3));
-        assertThat(small.getSession("old")).isEmpty();
-        assertThat(small.listEvents("old", PageRequest.first()).items()).isEmpty();
-        assertThat(small.listSessions(PageRequest.first()).items()).extracting(SessionRecord::id)
-                .containsExactly("mid", "new");
-    }
-
-    @Test
-    void theOldestEventsAreTrimmedAndCursorsStayValid() {
-        SessionPersistDriver small = workspace(start(new InMemoryActorStore(), 2, 5), "caps");
-        for (int i = 1; i <= 5; i++) {
-            small.insertEvent("s", event("s", i));
-        }
-        ListPage<SessionEvent> first = small.listEvents("s", PageRequest.first(2));
-        small.insertEvents("s", List.of(event("s", 6), event("s", 7)));
-        assertThat(small.listEvents("s", PageRequest.first(10)).items()).extracting(SessionEvent::eventIndex)
-                .containsExactly(3L, 4L, 5L, 6L, 7L);
-        assertThat(small.listEvents("s", PageRequest.first(10).next(first.nextCursor())).items())
-                .extracting(SessionEvent::eventIndex).containsExactly(3L, 4L, 5L, 6L, 7L);
     }
 
     @Test

@@ -1,4 +1,4 @@
-package dev.rivetkitjava.sandboxagent;
+package dev.rivetkitjava.sandboxagent.pinned;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -13,7 +13,9 @@ import java.util.concurrent.TimeUnit;
 /**
  * The project's {@code sandbox-agent-server/} folder: the pinned Sandbox Agent server binary (npm
  * {@code @sandbox-agent/cli-linux-x64@0.4.2}) and the offline stand-in agents ({@code codex} = the ACP SDK's
- * example agent, {@code amp} = the fast test agent). {@code serve} and the tests start servers through it.
+ * example agent, {@code amp} = the fast test agent). {@code serve}, the benchmarks and the tests lay out their servers
+ * with it: {@code SandboxAgentServer.builder().binary(pinned.prepare(home)).dataHome(home)}. A checkout concern, kept
+ * out of the SDK.
  */
 public final class PinnedSandboxAgent {
 
@@ -83,13 +85,13 @@ public final class PinnedSandboxAgent {
     }
 
     /**
-     * Installs, lays out {@code dataHome} with the stand-in agents, and returns a server builder using both; the
-     * server's PID is kept in {@code dataHome/server.pid}, so one left running by a killed JVM is stopped first.
+     * Installs (if needed), lays out {@code dataHome} (the server's XDG_DATA_HOME) with the stand-in agents, and
+     * returns the server binary.
      */
-    public SandboxAgentServer.Builder server(Path dataHome) {
+    public Path prepare(Path dataHome) {
         Path binary = install();
         standIn(dataHome);
-        return SandboxAgentServer.builder().binary(binary).dataHome(dataHome).pidFile(dataHome.resolve("server.pid"));
+        return binary;
     }
 
     /**
@@ -103,7 +105,7 @@ public final class PinnedSandboxAgent {
         try {
             process = new ProcessBuilder(command).redirectErrorStream(true).start();
         } catch (IOException e) {
-            throw new SandboxAgentException(what + " could not run: " + e.getMessage(), e);
+            throw new PinnedSandboxAgentException(what + " could not run: " + e.getMessage(), e);
         }
         ByteArrayOutputStream output = new ByteArrayOutputStream();
         Thread reader = Thread.ofVirtual().name("sandbox-agent-script-output").start(() -> {
@@ -117,17 +119,17 @@ public final class PinnedSandboxAgent {
             if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
                 killWithChildren(process);
                 reader.join(Duration.ofSeconds(5));
-                throw new SandboxAgentTimeoutException(what + " did not finish within " + timeout
+                throw new PinnedSandboxAgentException(what + " did not finish within " + timeout
                         + "; it was killed. Output so far:\n" + text(output));
             }
             reader.join(Duration.ofSeconds(5));
             if (process.exitValue() != 0) {
-                throw new SandboxAgentException(what + " failed (exit code " + process.exitValue() + "):\n" + text(output));
+                throw new PinnedSandboxAgentException(what + " failed (exit code " + process.exitValue() + "):\n" + text(output));
             }
         } catch (InterruptedException e) {
             killWithChildren(process);
             Thread.currentThread().interrupt();
-            throw new SandboxAgentException("interrupted: " + what, e);
+            throw new PinnedSandboxAgentException("interrupted: " + what, e);
         }
     }
 

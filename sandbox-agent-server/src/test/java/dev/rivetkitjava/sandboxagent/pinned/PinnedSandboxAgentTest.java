@@ -1,4 +1,4 @@
-package dev.rivetkitjava.sandboxagent;
+package dev.rivetkitjava.sandboxagent.pinned;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -27,7 +27,7 @@ class PinnedSandboxAgentTest {
         PinnedSandboxAgent pinned = PinnedSandboxAgent.at(dir).withTimeout(Duration.ofSeconds(2));
 
         long started = System.nanoTime();
-        assertThatThrownBy(pinned::install).isInstanceOf(SandboxAgentTimeoutException.class)
+        assertThatThrownBy(pinned::install).isInstanceOf(PinnedSandboxAgentException.class)
                 .hasMessageContaining("install.sh did not finish within PT2S; it was killed")
                 .hasMessageContaining("installing");
         assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(15));
@@ -41,7 +41,7 @@ class PinnedSandboxAgentTest {
     void aFailingScriptReportsItsExitCodeAndOutput() {
         assertThatThrownBy(() -> PinnedSandboxAgent.run(List.of("bash", "-c", "echo no network; exit 3"),
                 Duration.ofSeconds(30)))
-                .isInstanceOf(SandboxAgentException.class)
+                .isInstanceOf(PinnedSandboxAgentException.class)
                 .hasMessageContaining("exit code 3").hasMessageContaining("no network");
     }
 }

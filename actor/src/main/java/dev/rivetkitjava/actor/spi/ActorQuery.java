@@ -1,5 +1,6 @@
-package dev.rivetkitjava.actor;
+package dev.rivetkitjava.actor.spi;
 
+import dev.rivetkitjava.actor.ActorKey;
 import java.util.Objects;
 
 /** How a caller names an actor; a {@link Placement} turns it into a running actor wherever that actor lives. */

@@ -1,4 +1,4 @@
-package dev.rivetkitjava.actor.store;
+package dev.rivetkitjava.actor;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
