@@ -101,9 +101,9 @@ public final class ActorStatePersistDriver implements SessionPersistDriver {
         /**
          * Writes {@code changes} — the puts of {@code added} (the events this insert adds, in index order; the
          * oldest of them are not put when one insert brings more than the cap) and the deletes of the events past
-         * the cap — in one atomic key-value write, adding to it whatever must be durable
-         * with them; durable when it returns, or throws and writes nothing. Called one at a time, under the
-         * driver's event lock (take no actor turn in it).
+         * the cap — in one atomic key-value write, adding to it whatever must be durable with them; durable when
+         * it returns, or throws and writes nothing. Called one at a time, under the driver's event lock (take no
+         * actor turn in it).
          */
         void write(String sessionId, List<AddedEvent> added, KvBatch.Builder changes);
     }
