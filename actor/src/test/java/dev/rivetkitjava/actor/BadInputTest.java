@@ -47,6 +47,7 @@ class BadInputTest {
                 .build();
     }
 
+    @SuppressWarnings("InfiniteRecursion") // on purpose: the action overflows the stack
     private static int recurse(int depth) {
         return recurse(depth + 1) + 1;
     }

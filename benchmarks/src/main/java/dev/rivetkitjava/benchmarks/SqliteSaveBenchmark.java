@@ -5,6 +5,7 @@ import dev.rivetkitjava.actor.store.NewActor;
 import dev.rivetkitjava.actor.store.StateWrite;
 import dev.rivetkitjava.actor.store.sqlite.SqliteActorStore;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -44,7 +45,7 @@ public class SqliteSaveBenchmark {
         dir = Files.createTempDirectory("rivetkit-bench");
         store = SqliteActorStore.open(dir.resolve("actors.db"));
         batch = new ArrayList<>();
-        byte[] state = ("{\"v\":\"" + "x".repeat(stateBytes - 8) + "\"}").getBytes();
+        byte[] state = ("{\"v\":\"" + "x".repeat(stateBytes - 8) + "\"}").getBytes(StandardCharsets.UTF_8);
         for (int i = 0; i < batchSize; i++) {
             String id = "actor-" + i;
             store.insertIfAbsent(new NewActor(id, "counter", ActorKey.of(String.valueOf(i)), 0, null));

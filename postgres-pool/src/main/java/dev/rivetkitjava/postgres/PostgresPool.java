@@ -7,6 +7,7 @@ import java.sql.SQLTransientConnectionException;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Opens a HikariCP pool of pgjdbc connections on which no call waits unbounded, even when the database host freezes
@@ -33,10 +34,10 @@ import java.util.regex.Pattern;
  * @param idleInTransactionTimeout the server ends a session idle in an open transaction that long
  *     ({@code idle_in_transaction_session_timeout}), or null for the server's default
  */
-public record PostgresPool(String name, String jdbcUrl, String user, String password, int size,
+public record PostgresPool(String name, String jdbcUrl, @Nullable String user, @Nullable String password, int size,
         Duration connectTimeout, Duration loginTimeout, Duration socketTimeout, Duration connectionTimeout,
-        Duration validationTimeout, Duration initializationFailTimeout, Duration statementTimeout,
-        Duration idleInTransactionTimeout) {
+        Duration validationTimeout, @Nullable Duration initializationFailTimeout, Duration statementTimeout,
+        @Nullable Duration idleInTransactionTimeout) {
     private static final Pattern SCHEMA_NAME = Pattern.compile("^[A-Za-z_][A-Za-z0-9_]{0,62}$");
 
     public PostgresPool {
@@ -77,7 +78,7 @@ public record PostgresPool(String name, String jdbcUrl, String user, String pass
     }
 
     /** {@code schema} if it is a name PostgreSQL takes unquoted: letters, digits and _, not starting with a digit, ≤ 63. */
-    public static String requireSchemaName(String schema) {
+    public static String requireSchemaName(@Nullable String schema) {
         if (schema == null || !SCHEMA_NAME.matcher(schema).matches()) {
             throw new IllegalArgumentException("invalid schema name: '" + schema + "' (letters, digits and _, "
                     + "not starting with a digit, at most 63 characters)");
@@ -89,7 +90,7 @@ public record PostgresPool(String name, String jdbcUrl, String user, String pass
      * Names the schema, and the server and database of {@code jdbcUrl} (null: none) for messages: never the URL's
      * parameters, which may hold a password.
      */
-    public static String describe(String schema, String jdbcUrl) {
+    public static String describe(String schema, @Nullable String jdbcUrl) {
         return "schema \"" + schema + "\"" + (jdbcUrl == null ? "" : " at " + jdbcUrl.split("\\?", 2)[0]);
     }
 

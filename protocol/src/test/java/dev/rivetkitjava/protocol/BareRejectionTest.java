@@ -1,6 +1,12 @@
 package dev.rivetkitjava.protocol;
 
-import static dev.rivetkitjava.protocol.Captured.*;
+import static dev.rivetkitjava.protocol.Captured.BARE_ACTION_REQUEST;
+import static dev.rivetkitjava.protocol.Captured.BARE_ACTION_REQUEST_500;
+import static dev.rivetkitjava.protocol.Captured.BARE_ERROR_USER;
+import static dev.rivetkitjava.protocol.Captured.BARE_HTTP_ACTION_REQUEST;
+import static dev.rivetkitjava.protocol.Captured.BARE_INIT;
+import static dev.rivetkitjava.protocol.Captured.BARE_SUBSCRIBE;
+import static dev.rivetkitjava.protocol.Captured.hex;
 import static dev.rivetkitjava.protocol.Encoding.BARE;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

@@ -1,6 +1,21 @@
 package dev.rivetkitjava.protocol;
 
-import static dev.rivetkitjava.protocol.Captured.*;
+import static dev.rivetkitjava.protocol.Captured.ACTOR;
+import static dev.rivetkitjava.protocol.Captured.ACTOR_ID;
+import static dev.rivetkitjava.protocol.Captured.CBOR_ACTION_REQUEST;
+import static dev.rivetkitjava.protocol.Captured.CBOR_ACTION_REQUEST_NO_ARGS;
+import static dev.rivetkitjava.protocol.Captured.CBOR_ACTION_RESPONSE;
+import static dev.rivetkitjava.protocol.Captured.CBOR_ERROR_INTERNAL;
+import static dev.rivetkitjava.protocol.Captured.CBOR_ERROR_USER;
+import static dev.rivetkitjava.protocol.Captured.CBOR_EVENT;
+import static dev.rivetkitjava.protocol.Captured.CBOR_HTTP_ACTION_REQUEST;
+import static dev.rivetkitjava.protocol.Captured.CBOR_HTTP_ACTION_RESPONSE;
+import static dev.rivetkitjava.protocol.Captured.CBOR_HTTP_RESPONSE_ERROR;
+import static dev.rivetkitjava.protocol.Captured.CBOR_INIT;
+import static dev.rivetkitjava.protocol.Captured.CBOR_SUBSCRIBE;
+import static dev.rivetkitjava.protocol.Captured.CBOR_WHOAMI_RESPONSE;
+import static dev.rivetkitjava.protocol.Captured.hex;
+import static dev.rivetkitjava.protocol.Captured.json;
 import static dev.rivetkitjava.protocol.Encoding.CBOR;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.params.provider.Arguments.arguments;

@@ -1,6 +1,8 @@
 package dev.rivetkitjava.protocol;
 
-import static dev.rivetkitjava.protocol.Captured.*;
+import static dev.rivetkitjava.protocol.Captured.hex;
+import static dev.rivetkitjava.protocol.Captured.json;
+import static dev.rivetkitjava.protocol.Captured.utf8;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;

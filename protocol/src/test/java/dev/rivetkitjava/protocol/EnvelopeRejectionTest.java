@@ -1,6 +1,11 @@
 package dev.rivetkitjava.protocol;
 
-import static dev.rivetkitjava.protocol.Captured.*;
+import static dev.rivetkitjava.protocol.Captured.CBOR_ACTION_REQUEST;
+import static dev.rivetkitjava.protocol.Captured.CBOR_SUBSCRIBE;
+import static dev.rivetkitjava.protocol.Captured.JSON_SUBSCRIBE;
+import static dev.rivetkitjava.protocol.Captured.hex;
+import static dev.rivetkitjava.protocol.Captured.json;
+import static dev.rivetkitjava.protocol.Captured.utf8;
 import static dev.rivetkitjava.protocol.Encoding.CBOR;
 import static dev.rivetkitjava.protocol.Encoding.JSON;
 import static org.assertj.core.api.Assertions.assertThat;

@@ -1,6 +1,22 @@
 package dev.rivetkitjava.protocol;
 
-import static dev.rivetkitjava.protocol.Captured.*;
+import static dev.rivetkitjava.protocol.Captured.ACTOR;
+import static dev.rivetkitjava.protocol.Captured.ACTOR_ID;
+import static dev.rivetkitjava.protocol.Captured.JSON_ACTION_REQUEST;
+import static dev.rivetkitjava.protocol.Captured.JSON_ACTION_REQUEST_NO_ARGS;
+import static dev.rivetkitjava.protocol.Captured.JSON_ACTION_RESPONSE;
+import static dev.rivetkitjava.protocol.Captured.JSON_ERROR_INTERNAL;
+import static dev.rivetkitjava.protocol.Captured.JSON_ERROR_REJECTED;
+import static dev.rivetkitjava.protocol.Captured.JSON_ERROR_USER;
+import static dev.rivetkitjava.protocol.Captured.JSON_EVENT;
+import static dev.rivetkitjava.protocol.Captured.JSON_HTTP_ACTION_REQUEST;
+import static dev.rivetkitjava.protocol.Captured.JSON_HTTP_ACTION_RESPONSE;
+import static dev.rivetkitjava.protocol.Captured.JSON_HTTP_RESPONSE_ERROR;
+import static dev.rivetkitjava.protocol.Captured.JSON_INIT;
+import static dev.rivetkitjava.protocol.Captured.JSON_SUBSCRIBE;
+import static dev.rivetkitjava.protocol.Captured.JSON_WHOAMI_RESPONSE;
+import static dev.rivetkitjava.protocol.Captured.json;
+import static dev.rivetkitjava.protocol.Captured.utf8;
 import static dev.rivetkitjava.protocol.Encoding.JSON;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.params.provider.Arguments.arguments;

@@ -12,6 +12,7 @@ import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import javax.sql.DataSource;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Real PostgreSQL servers for tests (zonky's embedded binaries, no network needed): one shared server per test JVM,
@@ -19,7 +20,7 @@ import javax.sql.DataSource;
  * {@code rivetkit-java postgres}, which runs one on a data dir of the user's).
  */
 public final class EmbeddedPostgresFixture {
-    private static EmbeddedPostgres server;
+    private static @Nullable EmbeddedPostgres server;
 
     private EmbeddedPostgresFixture() {
     }

@@ -13,11 +13,9 @@ import dev.rivetkitjava.actor.store.StateWrite;
 import dev.rivetkitjava.actor.store.jdbc.ActorTables;
 import dev.rivetkitjava.actor.store.jdbc.ActorTables.KeyColumn;
 import dev.rivetkitjava.postgres.PostgresPool;
+import dev.rivetkitjava.postgres.PostgresSchema;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -253,37 +251,9 @@ public final class PostgresActorStore implements ActorStore {
     }
 
     private void prepare(String schema) {
-        String quoted = "\"" + schema + "\"";
         transaction("creating the schema", connection -> {
-            try (Statement statement = connection.createStatement()) {
-                // Nodes starting together would race on CREATE ... IF NOT EXISTS; one at a time per schema.
-                statement.execute("SELECT pg_advisory_xact_lock(hashtext('rivetkit-actor-store:" + schema + "'))");
-                // CREATE SCHEMA IF NOT EXISTS needs the CREATE privilege even when the schema exists (public).
-                boolean exists;
-                try (PreparedStatement select = connection.prepareStatement(
-                        "SELECT 1 FROM pg_namespace WHERE nspname = ?")) {
-                    select.setString(1, schema);
-                    try (ResultSet rows = select.executeQuery()) {
-                        exists = rows.next();
-                    }
-                }
-                if (!exists) {
-                    statement.execute("CREATE SCHEMA IF NOT EXISTS " + quoted);
-                }
-                statement.execute("CREATE TABLE IF NOT EXISTS " + quoted
-                        + ".actor_store_version (version INTEGER NOT NULL)");
-                int version = 0;
-                try (ResultSet rows = statement.executeQuery(
-                        "SELECT coalesce(max(version), 0) FROM " + quoted + ".actor_store_version")) {
-                    if (rows.next()) {
-                        version = rows.getInt(1);
-                    }
-                }
-                if (version > SCHEMA_VERSION) {
-                    throw new IllegalStateException("PostgreSQL actor store " + where + " has schema version "
-                            + version + ", but this rivetkit-java reads up to version " + SCHEMA_VERSION
-                            + "; use the newer rivetkit-java that wrote it");
-                }
+            PostgresSchema.prepare(connection, "rivetkit-actor-store:" + schema, schema, "actor_store_version",
+                    SCHEMA_VERSION, "PostgreSQL actor store " + where, statement -> {
                 // Ids compare as bytes (collation C), as in the SQLite store, whatever the database's locale.
                 statement.execute("CREATE TABLE IF NOT EXISTS " + actors + """
                          (
@@ -314,13 +284,8 @@ public final class PostgresActorStore implements ActorStore {
                             value    BYTEA NOT NULL,
                             PRIMARY KEY (actor_id, key)
                         )""");
-                if (version < SCHEMA_VERSION) {
-                    statement.execute("DELETE FROM " + quoted + ".actor_store_version");
-                    statement.execute("INSERT INTO " + quoted + ".actor_store_version (version) VALUES ("
-                            + SCHEMA_VERSION + ")");
-                }
-                return null;
-            }
+            });
+            return null;
         });
     }
 

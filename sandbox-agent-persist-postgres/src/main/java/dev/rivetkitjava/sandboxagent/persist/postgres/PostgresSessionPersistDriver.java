@@ -5,6 +5,7 @@ import static dev.rivetkitjava.sandboxagent.persist.jdbc.SessionTables.SESSION_C
 
 import com.zaxxer.hikari.HikariDataSource;
 import dev.rivetkitjava.postgres.PostgresPool;
+import dev.rivetkitjava.postgres.PostgresSchema;
 import dev.rivetkitjava.sandboxagent.persist.ListPage;
 import dev.rivetkitjava.sandboxagent.persist.PageRequest;
 import dev.rivetkitjava.sandboxagent.persist.SessionEvent;
@@ -12,9 +13,7 @@ import dev.rivetkitjava.sandboxagent.persist.SessionPersistDriver;
 import dev.rivetkitjava.sandboxagent.persist.SessionRecord;
 import dev.rivetkitjava.sandboxagent.persist.jdbc.SessionTables;
 import java.sql.Connection;
-import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
@@ -200,7 +199,7 @@ public final class PostgresSessionPersistDriver implements SessionPersistDriver,
                     new PostgresSessionPersistDriver(pool != null ? pool : dataSource, pool, schema, where,
                             socketTimeout);
             try {
-                driver.prepare();
+                driver.prepare(schema);
             } catch (RuntimeException e) {
                 driver.close();
                 throw e;
@@ -209,26 +208,11 @@ public final class PostgresSessionPersistDriver implements SessionPersistDriver,
         }
     }
 
-    private void prepare() {
+    private void prepare(String schemaName) {
         transaction("creating the schema", connection -> {
-            try (Statement statement = connection.createStatement()) {
-                // Drivers starting together would race on CREATE ... IF NOT EXISTS; one at a time per schema.
-                statement.execute("SELECT pg_advisory_xact_lock(hashtext('sandbox-agent-persist:" + schema + "'))");
-                statement.execute("CREATE SCHEMA IF NOT EXISTS " + schema);
-                statement.execute("CREATE TABLE IF NOT EXISTS " + schema + ".session_persist_version "
-                        + "(version INTEGER NOT NULL)");
-                int version = 0;
-                try (ResultSet rows = statement.executeQuery(
-                        "SELECT max(version) FROM " + schema + ".session_persist_version")) {
-                    if (rows.next()) {
-                        version = rows.getInt(1);
-                    }
-                }
-                if (version > SCHEMA_VERSION) {
-                    throw new IllegalStateException("PostgreSQL session store " + where + " has schema version "
-                            + version + ", but this rivetkit-java reads up to version " + SCHEMA_VERSION
-                            + "; use the newer rivetkit-java that wrote it");
-                }
+            // The lock key names the quoted schema, as earlier versions' does: old and new drivers exclude each other.
+            PostgresSchema.prepare(connection, "sandbox-agent-persist:" + schema, schemaName,
+                    "session_persist_version", SCHEMA_VERSION, "PostgreSQL session store " + where, statement -> {
                 // Column names follow sandbox-agent's v0.2.1 reference schema, plus the fields 0.4.x added.
                 // Ids compare as bytes (collation C), as in the other drivers, whatever the database's locale.
                 statement.execute("CREATE TABLE IF NOT EXISTS " + schema + """
@@ -257,12 +241,7 @@ public final class PostgresSessionPersistDriver implements SessionPersistDriver,
                             payload_json  JSONB  NOT NULL,
                             UNIQUE (session_id, event_index)
                         )""");
-                if (version < SCHEMA_VERSION) {
-                    statement.execute("DELETE FROM " + schema + ".session_persist_version");
-                    statement.execute("INSERT INTO " + schema + ".session_persist_version VALUES (" + SCHEMA_VERSION
-                            + ")");
-                }
-            }
+            });
             return null;
         });
     }

@@ -76,7 +76,6 @@ class PostgresFailureTest {
                 SandboxAgent sdk = sdk(driver);
                 Session session = sdk.createSession(SessionCreateRequest.of(SandboxAgentFixture.FAST_AGENT).withId("pg"));
                 assertThat(session.prompt("chunks=2").stopReason()).isEqualTo("end_turn");
-                List<SessionEvent> before = SessionEvents.all(driver, "pg");
                 List<String> seen = new CopyOnWriteArrayList<>();
                 List<SandboxAgentException> errors = new CopyOnWriteArrayList<>();
                 session.onEvent(e -> seen.addAll(chunks(List.of(e))));
