@@ -25,6 +25,8 @@ final class ChunkStream {
 
     final LatencyHistogram latency = new LatencyHistogram();
     private final int expected;
+    private final long notBefore;
+    private long stale;
     private final BitSet seen = new BitSet();
     private int highest;
     private volatile int received;
@@ -36,7 +38,21 @@ final class ChunkStream {
     private long lastReceived = Long.MIN_VALUE;
 
     ChunkStream(int expected) {
+        this(expected, Long.MIN_VALUE);
+    }
+
+    /**
+     * A turn of {@code expected} chunks whose prompt was sent at {@code notBeforeEpochNanos}: chunks stamped earlier
+     * belong to an earlier turn still being delivered (a slow server's backlog) and are counted as {@link #stale()}.
+     */
+    ChunkStream(int expected, long notBeforeEpochNanos) {
         this.expected = expected;
+        this.notBefore = notBeforeEpochNanos;
+    }
+
+    /** Now, in epoch nanoseconds on the clock {@link #record} compares stamps with. */
+    static long nowEpochNanos() {
+        return System.nanoTime() + EPOCH_OFFSET;
     }
 
     /**
@@ -74,6 +90,10 @@ final class ChunkStream {
 
     void record(Chunk chunk, long receivedNanos) {
         int n = chunk.number();
+        if (chunk.sentEpochNanos() < notBefore) {
+            stale++;
+            return;
+        }
         if (n < 1 || n > expected) {
             return; // another turn's
         }
@@ -113,6 +133,11 @@ final class ChunkStream {
 
     long lost() {
         return expected - received;
+    }
+
+    /** Chunks of an earlier turn (stamped before this turn's prompt was sent), ignored. */
+    long stale() {
+        return stale;
     }
 
     long reordered() {

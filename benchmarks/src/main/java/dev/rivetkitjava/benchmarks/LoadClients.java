@@ -1,5 +1,6 @@
 package dev.rivetkitjava.benchmarks;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.rivetkitjava.protocol.Encoding;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -85,6 +86,12 @@ final class LoadClients implements AutoCloseable {
      */
     Opened open(String name, int count, IntFunction<String> key, IntFunction<ProtocolConnection.EventSink> sinks,
             int parallel, Duration timeout) throws InterruptedException {
+        return open(name, count, key, sinks, i -> null, parallel, timeout);
+    }
+
+    /** As above, each connection with the params {@code params(i)} (null for none). */
+    Opened open(String name, int count, IntFunction<String> key, IntFunction<ProtocolConnection.EventSink> sinks,
+            IntFunction<JsonNode> params, int parallel, Duration timeout) throws InterruptedException {
         ProtocolConnection[] connections = new ProtocolConnection[count];
         Map<String, Integer> failures = new TreeMap<>();
         Semaphore slots = new Semaphore(parallel);
@@ -96,7 +103,7 @@ final class LoadClients implements AutoCloseable {
                 threads.execute(() -> {
                     try {
                         connections[index] = openOne(name, key.apply(index), sinks == null ? null : sinks.apply(index),
-                                timeout);
+                                params.apply(index), timeout);
                     } catch (Exception e) {
                         Throwable cause = e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
                         String why = cause.getClass().getSimpleName() + ": " + String.valueOf(cause.getMessage());
@@ -118,12 +125,12 @@ final class LoadClients implements AutoCloseable {
      * with a lifecycle signal before {@code Init} (e.g. the engine's {@code actor.destroyed_during_creation} when
      * many clients getOrCreate one new key at once).
      */
-    private ProtocolConnection openOne(String name, String key, ProtocolConnection.EventSink sink, Duration timeout)
-            throws Exception {
+    private ProtocolConnection openOne(String name, String key, ProtocolConnection.EventSink sink, JsonNode params,
+            Duration timeout) throws Exception {
         for (int attempt = 1; ; attempt++) {
             HttpClient http = clients.get(Math.floorMod(next.getAndIncrement(), clients.size()));
             CompletableFuture<ProtocolConnection> opening = ProtocolConnection.open(http, endpoint, name, key,
-                    encoding, sink);
+                    encoding, sink, params);
             try {
                 ProtocolConnection connection = opening.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
                 connection.init().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
@@ -131,8 +138,9 @@ final class LoadClients implements AutoCloseable {
             } catch (Exception e) {
                 opening.thenAccept(ProtocolConnection::abort);
                 String why = String.valueOf(e.getCause() != null ? e.getCause().getMessage() : e.getMessage());
+                // pegboard.route_subscribe_timeout: the engine, too busy, did not route the connection in time.
                 boolean lifecycle = why.contains("1011 actor.") || why.contains("1011 guard.")
-                        || why.contains("ws.going_away");
+                        || why.contains("1011 pegboard.") || why.contains("ws.going_away");
                 if (!lifecycle || attempt >= ATTEMPTS) {
                     throw e;
                 }

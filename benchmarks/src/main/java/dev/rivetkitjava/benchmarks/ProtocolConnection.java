@@ -70,10 +70,20 @@ final class ProtocolConnection extends MessageListener {
      */
     static CompletableFuture<ProtocolConnection> open(HttpClient http, String endpoint, String name, String key,
             Encoding encoding, EventSink events) {
+        return open(http, endpoint, name, key, encoding, events, null);
+    }
+
+    /**
+     * As {@link #open(HttpClient, String, String, String, Encoding, EventSink)}, with connection params (null for
+     * none) sent as the official client sends them: subprotocol {@code rivet_conn_params.<encodeURIComponent(JSON)>}.
+     */
+    static CompletableFuture<ProtocolConnection> open(HttpClient http, String endpoint, String name, String key,
+            Encoding encoding, EventSink events, JsonNode params) {
         ProtocolConnection connection = new ProtocolConnection(encoding, events == null ? (e, t) -> { } : events);
         URI uri = URI.create(GatewayUrl.query(endpoint.replaceFirst("^http", "ws"), name, "/connect")
                 .getOrCreate("default").key(List.of(key)).build());
-        List<String> protocols = Subprotocols.builder(encoding).build();
+        List<String> protocols = Subprotocols.builder(encoding)
+                .connParams(params == null ? null : params.toString()).build();
         return http.newWebSocketBuilder()
                 .subprotocols(protocols.getFirst(), protocols.subList(1, protocols.size()).toArray(String[]::new))
                 .connectTimeout(Duration.ofSeconds(30))

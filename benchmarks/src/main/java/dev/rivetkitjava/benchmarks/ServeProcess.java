@@ -22,16 +22,18 @@ import java.util.regex.Pattern;
  * Sandbox Agent server), on a free port with a data dir of its own. Its output goes to {@code serve.log} there;
  * its ready line gives the endpoint and the Sandbox Agent server's URL.
  */
-final class ServeProcess implements AutoCloseable {
+final class ServeProcess implements WorkspaceStack {
     private static final Pattern READY = Pattern.compile(
             "rivetkit-java ready: endpoint (\\S+),.*Sandbox Agent (http://[^,)\\s]+)");
 
     private final Process process;
+    private final String agent;
     private final String endpoint;
     private final String sandboxAgentUrl;
 
-    private ServeProcess(Process process, String endpoint, String sandboxAgentUrl) {
+    private ServeProcess(Process process, String agent, String endpoint, String sandboxAgentUrl) {
         this.process = process;
+        this.agent = agent;
         this.endpoint = endpoint;
         this.sandboxAgentUrl = sandboxAgentUrl;
     }
@@ -63,7 +65,7 @@ final class ServeProcess implements AutoCloseable {
         });
         try {
             Matcher m = ready.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-            return new ServeProcess(process, m.group(1), m.group(2));
+            return new ServeProcess(process, agent, m.group(1), m.group(2));
         } catch (Exception e) {
             stop(process);
             throw e instanceof TimeoutException ? new IllegalStateException("serve not ready after " + timeout
@@ -71,11 +73,13 @@ final class ServeProcess implements AutoCloseable {
         }
     }
 
-    String endpoint() {
+    @Override
+    public String endpoint() {
         return endpoint;
     }
 
-    String sandboxAgentUrl() {
+    @Override
+    public String sandboxAgentUrl() {
         return sandboxAgentUrl;
     }
 
@@ -83,7 +87,8 @@ final class ServeProcess implements AutoCloseable {
      * The managed Sandbox Agent server's random token, which serve gives only to its workspaces: read from the
      * server's command line, as this user may (null when it runs without one).
      */
-    String sandboxAgentToken() {
+    @Override
+    public String sandboxAgentToken() {
         return process.descendants().map(p -> p.info().arguments().orElse(new String[0]))
                 .filter(args -> args.length > 0 && args[0].equals("server"))
                 .map(args -> {
@@ -93,8 +98,19 @@ final class ServeProcess implements AutoCloseable {
                 .filter(Objects::nonNull).findFirst().orElse(null);
     }
 
+    @Override
+    public String description() {
+        return "rivetkit-java serve --agent " + agent + ", forked";
+    }
+
+    @Override
+    public List<String> cpuNames() {
+        return List.of("serve JVM", "Sandbox Agent server + agents");
+    }
+
     /** CPU time used so far by the serve JVM, and by its children (the Sandbox Agent server and agents), in ns. */
-    long[] cpuNanos() {
+    @Override
+    public long[] cpuNanos() {
         long children = process.descendants().mapToLong(ServeProcess::cpu).sum();
         return new long[] {cpu(process.toHandle()), children};
     }
@@ -124,7 +140,7 @@ final class ServeProcess implements AutoCloseable {
     }
 
     /** The checkout this runs in: the first folder with {@code bin/rivetkit-java} from the working directory up. */
-    private static Path projectRoot() {
+    static Path projectRoot() {
         for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
             if (Files.isExecutable(dir.resolve("bin/rivetkit-java"))) {
                 return dir;

@@ -75,6 +75,18 @@ class ChunkStreamTest {
     }
 
     @Test
+    void chunksStampedBeforeTheTurnsPromptAreAnEarlierTurnsAndIgnored() {
+        ChunkStream stream = new ChunkStream(2, ChunkStream.nowEpochNanos() - 1_000_000_000L);
+        stream.onPayload(chunk(1, 5_000_000), System.nanoTime()); // stamped 5 s ago: the backlog of an earlier turn
+        stream.onPayload(chunk(1, 0), System.nanoTime());
+        stream.onPayload(chunk(2, 0), System.nanoTime());
+        assertThat(stream.stale()).isEqualTo(1);
+        assertThat(stream.received()).isEqualTo(2);
+        assertThat(stream.duplicates()).isZero();
+        assertThat(stream.lost()).isZero();
+    }
+
+    @Test
     void lossTheSandboxAgentServerSignalledIsCountedApart() {
         ChunkStream stream = new ChunkStream(4);
         stream.onPayload(chunk(1, 0), System.nanoTime());
@@ -90,19 +102,54 @@ class ChunkStreamTest {
 
     @Test
     void relayOptionsRejectBadInputClearly() {
-        assertThat(WorkspaceRelayFigures.Options.parse().rates()).containsExactly(100, 1000);
-        assertThat(WorkspaceRelayFigures.Options.parse("--rates", "10, 2000", "--viewers", "3").viewers()).isEqualTo(3);
+        assertThat(WorkspaceRelayFigures.Options.parse().workloads()).containsExactly(
+                new WorkspaceRelayFigures.Workload(10, 50, 100), new WorkspaceRelayFigures.Workload(10, 50, 1000));
+        assertThat(WorkspaceRelayFigures.Options.parse("--rates", "10, 2000", "--viewers", "3").workloads())
+                .extracting(WorkspaceRelayFigures.Workload::viewers).containsExactly(3, 3);
         assertThatThrownBy(() -> WorkspaceRelayFigures.Options.parse("--rates", "fast"))
                 .hasMessage("--rates takes a number, not fast");
         assertThatThrownBy(() -> WorkspaceRelayFigures.Options.parse("--viewers", "0"))
                 .hasMessage("--viewers must be positive");
-        assertThatThrownBy(() -> WorkspaceRelayFigures.Options.parse("--endpoint", "http://127.0.0.1:6420"))
-                .hasMessage("--endpoint and --sandbox-agent-url go together");
+        assertThatThrownBy(() -> WorkspaceRelayFigures.Options.parse("--sandbox-agent-url", "http://127.0.0.1:2468"))
+                .hasMessage("--sandbox-agent-url goes with --endpoint");
         assertThatThrownBy(() -> WorkspaceRelayFigures.Options.parse("--workspaces"))
                 .hasMessage("--workspaces needs a value");
         assertThatThrownBy(() -> WorkspaceRelayFigures.Options.parse("--seconds", "-1"))
                 .hasMessage("--seconds must be a positive number, not -1");
         assertThatThrownBy(() -> WorkspaceRelayFigures.Options.parse("--nope", "1"))
                 .hasMessage("unknown option --nope");
+        assertThatThrownBy(() -> WorkspaceRelayFigures.Options.parse("--server", "go"))
+                .hasMessage("--server is java or ts, not go");
+        assertThatThrownBy(() -> WorkspaceRelayFigures.Options.parse("--workloads", "10x50", "--compare"))
+                .hasMessage("--workloads takes WxV@R items, e.g. 10x50@100, not 10x50");
+        assertThatThrownBy(() -> WorkspaceRelayFigures.Options.parse("--workloads", "1x1@10", "--viewers", "2"))
+                .hasMessage("--workloads replaces --workspaces, --viewers and --rates");
+    }
+
+    @Test
+    void relayErrorsAreShortInTheTable() {
+        assertThat(WorkspaceRelayFigures.shortError("prompt failed: java.util.concurrent.ExecutionException: "
+                + "java.lang.IllegalStateException: closed: 1011 guard.websocket_garbage_collected#t1k204vxbcv7vwg8nl8"
+                + "084q2k6dl00; 5 of 10 prompts unanswered"))
+                .isEqualTo("prompt failed: closed: 1011 guard.websocket_garbage_collected; 5 of 10 prompts unanswered");
+    }
+
+    @Test
+    void relayOptionsPickTheServers() {
+        var compare = WorkspaceRelayFigures.Options.parse("--compare");
+        assertThat(compare.sides()).containsExactly(WorkspaceRelayFigures.Side.JAVA, WorkspaceRelayFigures.Side.TS);
+        assertThat(compare.workloads()).containsExactly(new WorkspaceRelayFigures.Workload(1, 1, 1000),
+                new WorkspaceRelayFigures.Workload(1, 50, 1000), new WorkspaceRelayFigures.Workload(10, 50, 100));
+        assertThat(WorkspaceRelayFigures.Options.parse("--compare", "--workloads", "1×1@100").workloads())
+                .containsExactly(new WorkspaceRelayFigures.Workload(1, 1, 100));
+        var ts = WorkspaceRelayFigures.Options.parse("--server", "ts", "--endpoint", "http://127.0.0.1:6420/");
+        assertThat(ts.sides()).containsExactly(WorkspaceRelayFigures.Side.TS);
+        assertThat(ts.tsEndpoint()).isEqualTo("http://127.0.0.1:6420");
+        assertThat(ts.endpoint()).isNull();
+        var java = WorkspaceRelayFigures.Options.parse("--endpoint", "http://127.0.0.1:6420");
+        assertThat(java.sides()).containsExactly(WorkspaceRelayFigures.Side.JAVA);
+        assertThat(java.sandboxAgentUrl()).isNull(); // no baseline then
+        assertThatThrownBy(() -> WorkspaceRelayFigures.Options.parse("--ts-endpoint", "http://127.0.0.1:6420"))
+                .hasMessage("--ts-endpoint goes with --compare (else: --server ts --endpoint)");
     }
 }

@@ -59,7 +59,10 @@ public final class ClientProtocol {
         EnvelopeCodec::toHttpResponseError);
   }
 
-  /** A user value in its wire form (the JSON-compat layer applied), ready for any JSON or CBOR writer. */
+  /**
+   * A user value in its wire form (the JSON-compat layer applied), ready for any JSON or CBOR writer: {@code revived}
+   * itself when that needs no change (so modify neither afterwards).
+   */
   public static JsonNode toWireValue(JsonNode revived) {
     return JsonCompat.toWire(revived);
   }

@@ -32,6 +32,37 @@ final class JsonCompat {
 
   static JsonNode toWire(JsonNode revived) {
     JsonNode value = Checks.value(revived);
+    // Most values (an agent's events: objects, strings, small numbers) are their own wire form: no copy then.
+    return isWire(value) ? value : copyToWire(value);
+  }
+
+  /** Whether {@link #copyToWire} would return an equal tree: nothing to tag, escape or narrow. Allocates nothing. */
+  private static boolean isWire(JsonNode value) {
+    if (value instanceof BigIntegerNode || value instanceof BinaryNode || value.isMissingNode()
+        || value.isLong() && outsideCborInt32(value.longValue())) {
+      return false;
+    }
+    if (value.isArray()) {
+      if (looksTagged(value)) {
+        return false;
+      }
+      for (int i = 0; i < value.size(); i++) {
+        if (!isWire(value.get(i))) {
+          return false;
+        }
+      }
+    } else if (value.isObject()) {
+      for (Map.Entry<String, JsonNode> field : value.properties()) {
+        if (!isWire(field.getValue())) {
+          return false;
+        }
+      }
+    }
+    return true;
+  }
+
+  private static JsonNode copyToWire(JsonNode revived) {
+    JsonNode value = Checks.value(revived);
     if (value instanceof BigIntegerNode big) {
       return tagged(BIGINT, NODES.textNode(big.bigIntegerValue().toString()));
     }
@@ -45,7 +76,7 @@ final class JsonCompat {
     }
     if (value.isArray()) {
       ArrayNode out = NODES.arrayNode(value.size());
-      value.forEach(element -> out.add(toWire(element)));
+      value.forEach(element -> out.add(copyToWire(element)));
       if (looksTagged(out)) {
         out.set(0, "$" + out.get(0).textValue());
       }
@@ -54,7 +85,7 @@ final class JsonCompat {
     if (value.isObject()) {
       ObjectNode out = NODES.objectNode();
       for (Map.Entry<String, JsonNode> field : value.properties()) {
-        out.set(field.getKey(), toWire(field.getValue()));
+        out.set(field.getKey(), copyToWire(field.getValue()));
       }
       return out;
     }

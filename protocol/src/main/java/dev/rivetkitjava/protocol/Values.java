@@ -3,6 +3,9 @@ package dev.rivetkitjava.protocol;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.core.util.BufferRecycler;
+import com.fasterxml.jackson.core.util.JsonRecyclerPools;
+import com.fasterxml.jackson.core.util.RecyclerPool;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -25,11 +28,17 @@ final class Values {
    */
   static final int MAX_NESTING = 512;
 
+  /**
+   * Buffers from a shared pool: the default keeps them per thread, and frames are encoded on short-lived virtual
+   * threads, which would allocate them afresh for every message.
+   */
+  private static final RecyclerPool<BufferRecycler> POOL = JsonRecyclerPools.sharedConcurrentDequePool();
+
   private static final StreamReadConstraints LIMITS =
       StreamReadConstraints.builder().maxNestingDepth(MAX_NESTING).build();
 
   static final ObjectMapper JSON =
-      JsonMapper.builder(JsonFactory.builder().streamReadConstraints(LIMITS).build())
+      JsonMapper.builder(JsonFactory.builder().streamReadConstraints(LIMITS).recyclerPool(POOL).build())
           .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
           .nodeFactory(new JsNumbers())
           .build();
@@ -37,6 +46,7 @@ final class Values {
   static final ObjectMapper CBOR =
       CBORMapper.builder(CBORFactory.builder()
               .streamReadConstraints(LIMITS)
+              .recyclerPool(POOL)
               // cbor-x writes negative bignums per RFC 8949 (-1 - n); Jackson's default reads them off by one.
               .enable(CBORParser.Feature.DECODE_USING_STANDARD_NEGATIVE_BIGINT_ENCODING)
               // A lone surrogate is legal in a JS string (so in JSON) but not in UTF-8: write U+FFFD, as the

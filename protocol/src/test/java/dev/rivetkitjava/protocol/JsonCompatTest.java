@@ -79,6 +79,16 @@ class JsonCompatTest {
   }
 
   @Test
+  void aValueThatNeedsNoChangeGoesOutAsItIsAndOneThatDoesIsCopiedLeavingItUntouched() {
+    JsonNode plain = json("{\"method\": \"session/update\", \"params\": {\"n\": 1, \"parts\": [\"$x\", 2, 3]}}");
+    JsonNode deep = json("{\"params\": {\"parts\": [\"$x\", 2]}}");
+
+    assertThat(ClientProtocol.toWireValue(plain)).isSameAs(plain);
+    assertThat(ClientProtocol.toWireValue(deep)).isEqualTo(json("{\"params\": {\"parts\": [\"$$x\", 2]}}"));
+    assertThat(deep).isEqualTo(json("{\"params\": {\"parts\": [\"$x\", 2]}}"));
+  }
+
+  @Test
   void nullAndMissingAreJsonNull() {
     assertThat(ClientProtocol.toWireValue(null)).isEqualTo(NullNode.getInstance());
     assertThat(ClientProtocol.toWireValue(json("{}").path("absent"))).isEqualTo(NullNode.getInstance());

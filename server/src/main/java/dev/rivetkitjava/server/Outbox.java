@@ -15,8 +15,9 @@ import org.eclipse.jetty.websocket.core.Frame;
 
 /**
  * One connection's outbound frames, in order, written by one writer at a time. The writer hands Jetty every frame
- * queued so far in batch mode (copied into one buffer), then flushes once: frames that pile up while the previous
- * write is under way leave in one write instead of one write each. Nothing waits for more frames to come
+ * queued so far in batch mode (copied into one buffer) but the last, which it sends unbatched: Jetty then writes
+ * them all in one flusher cycle, so frames that pile up while the previous write is under way leave in one write
+ * instead of one write each, and a lone frame costs one cycle, not a batched send plus a flush. Nothing waits for more frames to come
  * (TCP_NODELAY stays on), so an idle connection's frame leaves at once. Bytes count from queueing until their
  * flush completes; {@link #offer} refuses past the budget, so a client that does not read costs at most the
  * budget, never an unbounded heap.
@@ -88,9 +89,13 @@ final class Outbox {
     private void write() {
         long bytes = 0;
         List<Runnable> after = new ArrayList<>(1);
+        Frame last = null; // held back: it goes unbatched, which makes Jetty write it and the batch before it
         for (Entry entry; (entry = queue.poll()) != null; ) {
             if (entry.payload() != null) {
-                session.sendFrame(new Frame(opCode, ByteBuffer.wrap(entry.payload())), Callback.NOOP, true);
+                if (last != null) {
+                    session.sendFrame(last, Callback.NOOP, true);
+                }
+                last = new Frame(opCode, ByteBuffer.wrap(entry.payload()));
                 bytes += entry.payload().length;
             }
             if (entry.then() != null) {
@@ -101,7 +106,13 @@ final class Outbox {
             }
         }
         long written = bytes;
-        session.flush(Callback.from(() -> written(written, after), failure -> written(written, after)));
+        Callback done = Callback.from(() -> written(written, after), failure -> written(written, after));
+        // One flusher cycle: a batched frame and a flush would take two (the common case is a single frame).
+        if (last != null) {
+            session.sendFrame(last, done, false);
+        } else {
+            session.flush(done);
+        }
     }
 
     private void written(long bytes, List<Runnable> after) {

@@ -6,7 +6,6 @@ import dev.rivetkitjava.sandboxagent.SandboxAgentException;
 import dev.rivetkitjava.sandboxagent.Session;
 import dev.rivetkitjava.sandboxagent.SessionCreateRequest;
 import dev.rivetkitjava.sandboxagent.Subscription;
-import dev.rivetkitjava.sandboxagent.persist.SessionEvent;
 import java.time.Duration;
 import java.util.List;
 import java.util.function.Consumer;
@@ -19,13 +18,13 @@ record AgentLink(SandboxAgent sdk, Session session, List<Subscription> subscript
     private static final Logger log = LoggerFactory.getLogger(AgentLink.class);
 
     /**
-     * Resumes (restoring, if the server lost it) or creates the session. Listens before resuming, so the events of
-     * the resume itself (such as {@code _sdk/session_restored}) reach the listeners too. Blocking.
+     * Resumes (restoring, if the server lost it) or creates the session. Listens before resuming, so the requests
+     * and errors of the resume itself reach the listeners too. (Its events need no listener: the persist driver
+     * writes each into the timeline.) Blocking.
      */
-    static AgentLink open(SandboxAgent sdk, SessionCreateRequest request, Consumer<SessionEvent> events,
+    static AgentLink open(SandboxAgent sdk, SessionCreateRequest request,
                           Consumer<PermissionRequest> permissions, Consumer<SandboxAgentException> errors) {
         List<Subscription> subscriptions = List.of(
-                sdk.onSessionEvent(request.id(), events),
                 sdk.onPermissionRequest(request.id(), permissions),
                 sdk.onSessionError(request.id(), errors));
         try {

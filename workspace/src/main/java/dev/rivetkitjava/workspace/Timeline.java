@@ -1,15 +1,20 @@
 package dev.rivetkitjava.workspace;
 
+import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.util.JsonRecyclerPools;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
 import dev.rivetkitjava.actor.ActorKv;
 import dev.rivetkitjava.actor.KvBatch;
 import dev.rivetkitjava.actor.KvEntry;
+import dev.rivetkitjava.sandboxagent.persist.actor.ActorStatePersistDriver.AddedEvent;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -28,13 +33,16 @@ import java.util.function.BiConsumer;
  * Appends go through one queue and one writer, which writes what piled up in one key-value write (a group commit:
  * an agent streams far faster than one write per event would allow) and broadcasts each entry after it is durable,
  * so seq order is append order is broadcast order. Appends do not take the actor's turn (key-value writes need
- * none): the SDK's event thread appends while an action runs. With a retention of N entries, each write deletes the
+ * none): the SDK's event thread appends while an action runs. The session's events come through the persist
+ * driver's write ({@link #writeWith}): their entries go in the same key-value write as the driver's own copy of
+ * them, so that an agent event costs one durable write. With a retention of N entries, each write deletes the
  * entries that fell out of the last N in the same batch.
  */
 final class Timeline {
 
     static final String PREFIX = "timeline/";
     static final String META = "timeline-meta";
+    static final String SESSION_EVENT = "session.event";
     /** Entries in a page when the caller names no limit. */
     static final int DEFAULT_PAGE = 200;
     /** The most entries a page has, whatever the caller asks. */
@@ -46,14 +54,16 @@ final class Timeline {
     private static final int WRITE_CHUNK = 500;
     /** Entries the writer takes into one key-value write at most. */
     private static final int MAX_BATCH = 256;
-    private static final ObjectMapper JSON = new ObjectMapper();
+    /** Buffers from a shared pool: the default keeps them per thread, and the writers are short-lived ones. */
+    private static final ObjectMapper JSON = JsonMapper.builder(JsonFactory.builder()
+            .recyclerPool(JsonRecyclerPools.sharedConcurrentDequePool()).build()).build();
 
     /** An entry as it is stored and returned. */
     record Entry(long seq, String event, Object data) {
     }
 
-    /** An entry waiting for the writer. */
-    private record Queued(String event, Object data, CompletableFuture<Long> done) {
+    /** An entry waiting for the writer; {@code dataJson}: its data already written as JSON, or null. */
+    private record Queued(String event, Object data, byte[] dataJson, CompletableFuture<Long> done) {
     }
 
     /** The stored meta: the first seq kept and the next seq to give (first == next: empty). */
@@ -124,7 +134,7 @@ final class Timeline {
     CompletableFuture<Long> appendLater(String event, Object data) {
         CompletableFuture<Long> done = new CompletableFuture<>();
         synchronized (queue) {
-            queue.add(new Queued(event, data, done));
+            queue.add(new Queued(event, data, null, done));
             last = done;
             if (!draining) {
                 draining = true;
@@ -143,66 +153,101 @@ final class Timeline {
         tail.handle((seq, error) -> null).join();
     }
 
-    private void drain() {
-        while (true) {
-            List<Queued> batch = new ArrayList<>();
-            synchronized (queue) {
-                while (!queue.isEmpty() && batch.size() < MAX_BATCH) {
-                    batch.add(queue.poll());
-                }
-                if (batch.isEmpty()) {
-                    draining = false;
-                    return;
-                }
+    /**
+     * The persist driver's event writer ({@code ActorStatePersistDriver.EventWriter}): one atomic key-value write of
+     * {@code changes} (the driver's copy of the events), the entries queued before them, and theirs, {@code
+     * session.event} each; then the broadcasts, in seq order. Throws, writing nothing, when the write fails (the
+     * queued entries taken along fail with it).
+     */
+    void writeWith(String sessionId, List<AddedEvent> events, KvBatch.Builder changes) {
+        appends.lock();
+        try {
+            List<Queued> batch = takeQueued(Integer.MAX_VALUE);
+            for (AddedEvent added : events) {
+                batch.add(new Queued(SESSION_EVENT, added.event(), added.json(), new CompletableFuture<>()));
             }
-            writeBatch(batch);
+            RuntimeException failed = writeBatch(batch, changes);
+            if (failed != null) {
+                throw failed;
+            }
+        } finally {
+            appends.unlock();
         }
     }
 
-    /** The writer: one atomic write of the entries, their retention deletes and the meta; then the broadcasts. */
-    private void writeBatch(List<Queued> batch) {
-        appends.lock();
+    private void drain() {
+        while (true) {
+            // Taken under the lock, so that entries queued before a writeWith are written before its events.
+            appends.lock();
+            try {
+                List<Queued> batch;
+                synchronized (queue) {
+                    batch = takeQueued(MAX_BATCH);
+                    if (batch.isEmpty()) {
+                        draining = false;
+                        return;
+                    }
+                }
+                writeBatch(batch, KvBatch.builder());
+            } finally {
+                appends.unlock();
+            }
+        }
+    }
+
+    /** At most {@code max} of the queued entries, oldest first. */
+    private List<Queued> takeQueued(int max) {
+        List<Queued> batch = new ArrayList<>();
+        synchronized (queue) {
+            while (!queue.isEmpty() && batch.size() < max) {
+                batch.add(queue.poll());
+            }
+        }
+        return batch;
+    }
+
+    /**
+     * Lock held. One atomic write of {@code changes}, the entries, their retention deletes and the meta; then the
+     * broadcasts. Returns the write's failure (every entry's future has it), or null.
+     */
+    private RuntimeException writeBatch(List<Queued> batch, KvBatch.Builder changes) {
+        Meta current = meta;
+        long seq = current.next();
+        long next = seq + batch.size();
         try {
-            Meta current = meta;
-            long seq = current.next();
-            long next = seq + batch.size();
             long first = current.first();
             if (maxEntries > 0 && next - maxEntries > first) {
                 first = Math.min(next - maxEntries, first + MAX_DELETES_PER_WRITE);
             }
-            KvBatch.Builder changes = KvBatch.builder();
             for (long old = current.first(); old < Math.min(first, seq); old++) {
                 changes.delete(key(old));
             }
             for (int i = 0; i < batch.size(); i++) {
                 Queued entry = batch.get(i);
                 if (seq + i >= first) {   // an entry already past the retention is broadcast, not kept
-                    changes.put(key(seq + i), write(new Entry(seq + i, entry.event(), entry.data())));
+                    changes.put(key(seq + i), entry.dataJson() != null
+                            ? written(seq + i, entry.event(), entry.dataJson())
+                            : write(new Entry(seq + i, entry.event(), entry.data())));
                 }
             }
             Meta written = new Meta(first, next);
             changes.put(META, write(written));
-            try {
-                kv.write(changes.build());
-            } catch (RuntimeException e) {
-                batch.forEach(entry -> entry.done().completeExceptionally(e));
-                return;
-            }
+            kv.write(changes.build());
             meta = written;
-            for (int i = 0; i < batch.size(); i++) {
-                Queued entry = batch.get(i);
-                try {
-                    broadcast.accept(entry.event(), entry.data());
-                    entry.done().complete(seq + i);
-                } catch (RuntimeException e) {
-                    entry.done().completeExceptionally(e);
-                }
-            }
         } catch (RuntimeException e) {
             batch.forEach(entry -> entry.done().completeExceptionally(e));
-        } finally {
-            appends.unlock();
+            return e;
         }
+        for (int i = 0; i < batch.size(); i++) {
+            Queued entry = batch.get(i);
+            try {
+                broadcast.accept(entry.event(), entry.data());
+                entry.done().complete(seq + i);
+            } catch (RuntimeException e) {
+                entry.done().completeExceptionally(e);
+            }
+        }
+        return null;
     }
 
     /**
@@ -282,6 +327,16 @@ final class Timeline {
     static String key(long seq) {
         String digits = Long.toString(seq);
         return PREFIX + "0".repeat(19 - digits.length()) + digits;
+    }
+
+    /** An entry's JSON as {@link #write} makes it ({@link Entry}'s fields in order), around data already JSON. */
+    static byte[] written(long seq, String event, byte[] dataJson) {
+        byte[] head = ("{\"seq\":" + seq + ",\"event\":" + new String(write(event), StandardCharsets.UTF_8)
+                + ",\"data\":").getBytes(StandardCharsets.UTF_8);
+        byte[] entry = Arrays.copyOf(head, head.length + dataJson.length + 1);
+        System.arraycopy(dataJson, 0, entry, head.length, dataJson.length);
+        entry[entry.length - 1] = '}';
+        return entry;
     }
 
     private static byte[] write(Object value) {

@@ -176,9 +176,10 @@ public final class WorkspaceActor {
             // A managed Sandbox Agent server gets a new port on every start; older states kept its URL as the id.
             c.setState(state.withServer(config.sandboxId(), config.baseUrl()));
         }
-        var persist = ActorStatePersistDriver.of(c, State::sessions);
         Timeline timeline = Timeline.open(c.kv(), config.limits().historyMaxEvents(),
                 (event, data) -> c.broadcast(event, data));
+        // The session's events reach the timeline in the driver's own write: one durable write per batch of events.
+        var persist = ActorStatePersistDriver.builder(c, State::sessions).eventWriter(timeline::writeWith).build();
         if (!timeline.exists()) {
             List<Timeline.Entry> previous = previousTimeline(c.state().notes(), persist);
             timeline.appendAll(previous);
@@ -333,7 +334,6 @@ public final class WorkspaceActor {
         AgentLink link = c.await(() -> {
             SandboxAgent sdk = config.sdk(baseUrl).persist(vars.persist).build();
             return AgentLink.open(sdk, SessionCreateRequest.of(agent).withId(SESSION_ID),
-                    event -> onSessionEvent(c, vars, event),
                     request -> onPermissionRequest(c, config, vars, sdk, request),
                     error -> onSessionError(c, vars, sdk, error));
         });
@@ -450,16 +450,6 @@ public final class WorkspaceActor {
         } catch (ActorError e) {
             // the actor stopped meanwhile: nobody is left to tell
         }
-    }
-
-    /** SDK thread, after the event is persisted: queued for the timeline's writer, which keeps their order. */
-    private static void onSessionEvent(ActorContext<State, WorkspaceVars> c, WorkspaceVars vars, SessionEvent event) {
-        vars.timeline.appendLater("session.event", event).whenComplete((seq, error) -> {
-            if (error != null) {
-                c.log().warn("workspace {}: session event {} was not added to the timeline: {}", c.key(),
-                        event.eventIndex(), error.toString());
-            }
-        });
     }
 
     /**
@@ -692,7 +682,7 @@ public final class WorkspaceActor {
                     Note note = notes.get(next++);
                     timeline.add(new Timeline.Entry(0, note.event(), note.data()));
                 }
-                timeline.add(new Timeline.Entry(0, "session.event", event));
+                timeline.add(new Timeline.Entry(0, Timeline.SESSION_EVENT, event));
             }
             page = events.hasMore() ? page.next(events.nextCursor()) : null;
         }

@@ -1,14 +1,19 @@
 package dev.rivetkitjava.workspace;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.rivetkitjava.actor.ActorKey;
 import dev.rivetkitjava.actor.ActorKv;
 import dev.rivetkitjava.actor.ActorType;
+import dev.rivetkitjava.actor.KvBatch;
 import dev.rivetkitjava.actor.Registry;
 import dev.rivetkitjava.actor.store.sqlite.SqliteActorStore;
+import dev.rivetkitjava.sandboxagent.persist.SessionEvent;
+import dev.rivetkitjava.sandboxagent.persist.actor.ActorStatePersistDriver.AddedEvent;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -158,5 +163,53 @@ class TimelineTest {
         assertThat(broadcast).isEmpty();
         assertThat(reopened.append("chat.user", Map.of("i", 1_201))).isEqualTo(1_201);
         assertThat(reopened.meta()).isEqualTo(new Timeline.Meta(202, 1_202));
+    }
+
+    @Test
+    void sessionEventsGoInTheDriversWriteAfterWhatWasQueuedBeforeThem() throws Exception {
+        Timeline timeline = timeline(0);
+        timeline.append("chat.user", Map.of("text", "hi"));
+        KvBatch.Builder driversCopy = KvBatch.builder().put("sandbox-agent/events/x", new byte[] {1});
+
+        timeline.writeWith("default", List.of(added(1), added(2)), driversCopy);
+
+        assertThat(kv.get("sandbox-agent/events/x")).isPresent();
+        assertThat(timeline.meta()).isEqualTo(new Timeline.Meta(1, 4));
+        assertThat(timeline.page(null, null)).extracting(e -> e.path("event").asText() + " " + e.at("/data/eventIndex"))
+                .containsExactly("chat.user ", "session.event 1", "session.event 2");
+        assertThat(broadcast).containsExactly("chat.user", "session.event", "session.event");
+    }
+
+    @Test
+    void aFailedDriversWriteWritesNoEntryAndTheNextTakesItsSeqs() {
+        Timeline timeline = timeline(0);
+        KvBatch.Builder refused = KvBatch.builder().put("", new byte[] {1});   // an empty key: the write fails
+
+        assertThatThrownBy(() -> timeline.writeWith("default", List.of(added(1)), refused))
+                .isInstanceOf(IllegalArgumentException.class);
+        timeline.writeWith("default", List.of(added(1)), KvBatch.builder());
+
+        assertThat(timeline.meta()).isEqualTo(new Timeline.Meta(1, 2));
+        assertThat(broadcast).containsExactly("session.event");
+    }
+
+    @Test
+    void anEntryAroundJsonAlreadyWrittenIsTheEntryWrittenWhole() throws Exception {
+        SessionEvent event = new SessionEvent("e-1", 1, "default", 1_000, "conn-1", SessionEvent.Sender.AGENT,
+                JSON.createObjectNode().put("text", "é \"quoted\""));
+
+        assertThat(new String(Timeline.written(7, "session.event", JSON.writeValueAsBytes(event)), StandardCharsets.UTF_8))
+                .isEqualTo(JSON.writeValueAsString(new Timeline.Entry(7, "session.event", event)));
+    }
+
+    /** An event as the persist driver hands it over: with its JSON. */
+    private static AddedEvent added(long index) {
+        SessionEvent event = new SessionEvent("e-" + index, index, "default", 1_000, "conn-1",
+                SessionEvent.Sender.AGENT, JSON.createObjectNode().put("n", index));
+        try {
+            return new AddedEvent(event, JSON.writeValueAsBytes(event));
+        } catch (JsonProcessingException e) {
+            throw new AssertionError(e);
+        }
     }
 }

@@ -1,7 +1,10 @@
 package dev.rivetkitjava.sandboxagent.persist.actor;
 
+import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.util.JsonRecyclerPools;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
 import dev.rivetkitjava.actor.ActorContext;
 import dev.rivetkitjava.actor.ActorKv;
 import dev.rivetkitjava.actor.KvBatch;
@@ -50,6 +53,10 @@ import java.util.function.Function;
  * a prefix of another apart from it). Events that an older version kept in the state are moved to the key-value
  * store on the activation's first call, which therefore takes the turn once (in {@code createVars}, say).
  *
+ * <p>What must be durable with the events can go in the same write: give the builder an {@link EventWriter}, which
+ * adds its changes to each event write and writes it (the workspace's timeline does, so that an agent event costs
+ * one durable write, not two).
+ *
  * <p>The driver belongs to one activation and is the only writer of its actor's events (it keeps their indexes in
  * memory): make one per activation, in {@code createVars}. Once the actor sleeps, calls fail with
  * {@code actor.stopped}; keep the actor awake while the SDK uses it.
@@ -57,7 +64,9 @@ import java.util.function.Function;
 public final class ActorStatePersistDriver implements SessionPersistDriver {
     private static final Comparator<SessionRecord> SESSION_ORDER =
             Comparator.comparingLong(SessionRecord::createdAt).thenComparing(SessionRecord::id);
-    private static final ObjectMapper JSON = new ObjectMapper();
+    /** Buffers from a shared pool: the default keeps them per thread, and the SDK writes on short-lived ones. */
+    private static final ObjectMapper JSON = JsonMapper.builder(JsonFactory.builder()
+            .recyclerPool(JsonRecyclerPools.sharedConcurrentDequePool()).build()).build();
     private static final String EVENTS = "sandbox-agent/events/";
     /** Enough entries per read to load a session's events in one or two round trips. */
     private static final int READ_CHUNK = 1000;
@@ -66,6 +75,7 @@ public final class ActorStatePersistDriver implements SessionPersistDriver {
     private final Callable<PersistedSessions> sessionsInState;
     private final int maxSessions;
     private final int maxEventsPerSession;
+    private final EventWriter eventWriter;
     /** Serialises event writes, which do not hold the turn. Never take the turn while holding it. */
     private final ReentrantLock eventWrites = new ReentrantLock();
     /** By session: the stored events' ids by index, loaded on first write. Guarded by {@link #eventWrites}. */
@@ -77,6 +87,25 @@ public final class ActorStatePersistDriver implements SessionPersistDriver {
         this.sessionsInState = builder::persisted;
         this.maxSessions = builder.maxSessions;
         this.maxEventsPerSession = builder.maxEventsPerSession;
+        this.eventWriter = builder.eventWriter != null ? builder.eventWriter
+                : (sessionId, added, changes) -> kv().write(changes.build());
+    }
+
+    /** An event an insert adds, with its JSON as the driver stores it (written once, reused by an event writer). */
+    public record AddedEvent(SessionEvent event, byte[] json) {
+    }
+
+    /** Writes an insert's changes to the actor's key-value store, in one atomic write, with anything else. */
+    @FunctionalInterface
+    public interface EventWriter {
+        /**
+         * Writes {@code changes} — the puts of {@code added} (the events this insert adds, in index order; the
+         * oldest of them are not put when one insert brings more than the cap) and the deletes of the events past
+         * the cap — in one atomic key-value write, adding to it whatever must be durable with them; durable when
+         * it returns, or throws and writes nothing. Called one at a time, under the driver's event lock (take no
+         * actor turn in it).
+         */
+        void write(String sessionId, List<AddedEvent> added, KvBatch.Builder changes);
     }
 
     /** A driver with the default caps on the {@link PersistedSessions} that {@code sessions} finds in the state. */
@@ -95,6 +124,7 @@ public final class ActorStatePersistDriver implements SessionPersistDriver {
         private final Function<? super S, PersistedSessions> sessions;
         private int maxSessions = InMemorySessionPersistDriver.DEFAULT_MAX_SESSIONS;
         private int maxEventsPerSession = InMemorySessionPersistDriver.DEFAULT_MAX_EVENTS_PER_SESSION;
+        private EventWriter eventWriter;
 
         private Builder(ActorContext<S, ?> context, Function<? super S, PersistedSessions> sessions) {
             this.context = Objects.requireNonNull(context, "context");
@@ -108,6 +138,12 @@ public final class ActorStatePersistDriver implements SessionPersistDriver {
 
         public Builder<S> maxEventsPerSession(int maxEventsPerSession) {
             this.maxEventsPerSession = atLeastOne(maxEventsPerSession, "maxEventsPerSession");
+            return this;
+        }
+
+        /** Who writes each insert's changes (default: the actor's key-value store, alone). */
+        public Builder<S> eventWriter(EventWriter eventWriter) {
+            this.eventWriter = Objects.requireNonNull(eventWriter, "eventWriter");
             return this;
         }
 
@@ -216,17 +252,19 @@ public final class ActorStatePersistDriver implements SessionPersistDriver {
             // Changed in place (a copy per insert cost more than the write); dropped if the call fails midway,
             // so the next call reads it again from the store.
             TreeMap<Long, String> ids = storedEventIdsLocked(sessionId, prefix);
-            Map<Long, byte[]> added = new LinkedHashMap<>();
+            Map<Long, SessionEvent> added = new LinkedHashMap<>();
             try {
                 for (SessionEvent event : events) {
                     String holder = ids.putIfAbsent(event.eventIndex(), event.id());
                     if (holder == null) {
-                        added.put(event.eventIndex(), serialized.get(event.eventIndex()));
+                        added.put(event.eventIndex(), event);
                     } else if (!holder.equals(event.id())) {
                         throw new EventIndexConflictException(sessionId, event.eventIndex());
                     }
                 }
                 if (!added.isEmpty()) {
+                    List<AddedEvent> addedEvents = added.values().stream()
+                            .map(event -> new AddedEvent(event, serialized.get(event.eventIndex()))).toList();
                     KvBatch.Builder batch = KvBatch.builder();
                     while (ids.size() > maxEventsPerSession) {
                         long oldest = ids.pollFirstEntry().getKey();
@@ -234,8 +272,8 @@ public final class ActorStatePersistDriver implements SessionPersistDriver {
                             batch.delete(prefix + indexKeyPart(oldest));
                         }
                     }
-                    added.forEach((index, json) -> batch.put(prefix + indexKeyPart(index), json));
-                    kv().write(batch.build());
+                    added.keySet().forEach(index -> batch.put(prefix + indexKeyPart(index), serialized.get(index)));
+                    eventWriter.write(sessionId, addedEvents, batch);
                 }
             } catch (RuntimeException | Error e) {
                 storedEventIds.remove(sessionId);

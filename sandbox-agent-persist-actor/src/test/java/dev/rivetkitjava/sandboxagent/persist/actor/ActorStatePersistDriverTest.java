@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.rivetkitjava.actor.ActorError;
 import dev.rivetkitjava.actor.ActorHandle;
+import dev.rivetkitjava.actor.ActorKv;
 import dev.rivetkitjava.actor.ActorKey;
 import dev.rivetkitjava.actor.ActorType;
 import dev.rivetkitjava.actor.ManualClock;
@@ -34,6 +35,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -74,11 +76,21 @@ class ActorStatePersistDriverTest extends SessionPersistDriverContract {
     }
 
     private Registry start(ActorStore store, int maxSessions, int maxEvents) {
+        return start(store, maxSessions, maxEvents, null);
+    }
+
+    /** With the event writer that {@code eventWriter} makes of the actor's key-value store (null: the default). */
+    private Registry start(ActorStore store, int maxSessions, int maxEvents,
+            Function<ActorKv, ActorStatePersistDriver.EventWriter> eventWriter) {
         ActorType<WorkspaceState, WorkspaceVars> type = ActorType.builder("workspace", WorkspaceState.class,
                         WorkspaceVars.class)
                 .createState(c -> new WorkspaceState("sbx-1", "http://127.0.0.1:2468", new PersistedSessions()))
-                .createVars(c -> new WorkspaceVars(ActorStatePersistDriver.builder(c, WorkspaceState::sessions)
-                        .maxSessions(maxSessions).maxEventsPerSession(maxEvents).build()))
+                .createVars(c -> {
+                    var driver = ActorStatePersistDriver.builder(c, WorkspaceState::sessions)
+                            .maxSessions(maxSessions).maxEventsPerSession(maxEvents);
+                    return new WorkspaceVars((eventWriter == null ? driver
+                            : driver.eventWriter(eventWriter.apply(c.kv()))).build());
+                })
                 .onWake(c -> drivers.put(c.actorId(), c.vars().persist()))
                 .action("wake", c -> c.state().sandboxId())
                 .action("holdTurn", c -> {
@@ -155,6 +167,40 @@ class ActorStatePersistDriverTest extends SessionPersistDriverContract {
                 "sandbox-agent/events/3:s-1/0000000000000000003",
                 "sandbox-agent/events/3:s-1/0000000000000000004",
                 "sandbox-agent/events/3:s-1/0000000000000000005");
+    }
+
+    @Test
+    void anEventWriterWritesTheInsertWithItsOwnChangesAndAFailedOneLeavesNothing() {
+        InMemoryActorStore store = new InMemoryActorStore();
+        List<List<Long>> handed = new ArrayList<>();
+        Registry registry = start(store, 1024, 3, kv -> (sessionId, added, changes) -> {
+            handed.add(added.stream().map(a -> a.event().eventIndex()).toList());
+            assertThat(added).allSatisfy(a -> assertThat(new String(a.json(), StandardCharsets.UTF_8))
+                    .contains("\"id\":\"" + a.event().id() + "\""));
+            long last = added.getLast().event().eventIndex();
+            if (last == 9) {
+                throw new IllegalStateException("refused");
+            }
+            changes.put("alongside/" + sessionId + "/" + last, new byte[] {1});
+            kv.write(changes.build());
+        });
+        SessionPersistDriver persist = workspace(registry, "along");
+        String actorId = registry.actor("workspace").get(ActorKey.of("along")).resolve();
+
+        SessionEvent first = event("s-1", 1);
+        persist.insertEvents("s-1", List.of(first, event("s-1", 2)));
+        persist.insertEvent("s-1", first);   // already stored: nothing to write, the writer is not called
+        persist.insertEvents("s-1", List.of(event("s-1", 3), event("s-1", 4), event("s-1", 5)));
+        assertThatThrownBy(() -> persist.insertEvent("s-1", event("s-1", 9))).hasMessage("refused");
+
+        assertThat(handed).containsExactly(List.of(1L, 2L), List.of(3L, 4L, 5L), List.of(9L));
+        assertThat(store.kvList(actorId, "", null, 100)).extracting(KvEntry::key).containsExactly(
+                "alongside/s-1/2", "alongside/s-1/5",
+                "sandbox-agent/events/3:s-1/0000000000000000003",
+                "sandbox-agent/events/3:s-1/0000000000000000004",
+                "sandbox-agent/events/3:s-1/0000000000000000005");
+        assertThat(persist.listEvents("s-1", PageRequest.first(10)).items()).extracting(SessionEvent::eventIndex)
+                .containsExactly(3L, 4L, 5L);
     }
 
     @Test
