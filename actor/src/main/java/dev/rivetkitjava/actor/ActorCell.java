@@ -14,7 +14,6 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
@@ -32,23 +31,34 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One activation of one actor: its turn lock, state, vars, connections and timers, from wake to sleep.
- * Everything marked "turn" is read and written only while holding {@link #turn}.
+ * One activation of one actor: its turn lock, state, vars, connections and timers, from wake to
+ * sleep. Everything marked "turn" is read and written only while holding {@link #turn}.
  */
 final class ActorCell<S, V> {
     private static final Logger log = LoggerFactory.getLogger(ActorCell.class);
 
     /** {@link #serializeIfDirty} could not take the turn in time; try again next round. */
     static final StateSaver.PendingWrite BUSY = new StateSaver.PendingWrite(null, null, null, 0, 0);
+
     /** Marks a call that met a stopped activation and must look the actor up again. */
     static final Object RETRY = new Object();
 
     private static final int RECENT_CALLS = 256;
     private static final long NO_DEADLINE = Long.MIN_VALUE;
 
-    enum Status { STARTING, AWAKE, STOPPING, STOPPED }
+    enum Status {
+        STARTING,
+        AWAKE,
+        STOPPING,
+        STOPPED
+    }
 
-    enum StopReason { SLEEP, DESTROY, SHUTDOWN, FENCED }
+    enum StopReason {
+        SLEEP,
+        DESTROY,
+        SHUTDOWN,
+        FENCED
+    }
 
     final ActorRuntime runtime;
     final ActorType<S, V> type;
@@ -57,36 +67,64 @@ final class ActorCell<S, V> {
     final ReentrantLock turn = new ReentrantLock();
     private final Condition idle = turn.newCondition();
     private final CompletableFuture<Void> stopped = new CompletableFuture<>();
+
     /** Completed when the stop begins: {@code c.abortSignal()}. */
     private final CompletableFuture<Void> aborted = new CompletableFuture<>();
-    /** Completes when the current stop attempt ends: stopped, or postponed because the state could not be saved. */
+
+    /**
+     * Completes when the current stop attempt ends: stopped, or postponed because the state could
+     * not be saved.
+     */
     private volatile CompletableFuture<Void> stopAttempt = stopped;
+
     private final ContextImpl hooks = new ContextImpl(null, NO_DEADLINE);
     private final Map<String, ConnImpl> conns = new ConcurrentHashMap<>();
     final AtomicInteger keepAwake = new AtomicInteger();
     private final KvImpl kv = new KvImpl(this);
-    /** In the saver's queue of dirty cells: it is queued once, however often it turns dirty meanwhile. */
+
+    /**
+     * In the saver's queue of dirty cells: it is queued once, however often it turns dirty
+     * meanwhile.
+     */
     final AtomicBoolean queuedForSave = new AtomicBoolean();
+
     private final Logger actorLog;
 
     private volatile Status status = Status.STARTING;
-    /** Set while a start runs; its hooks may release the turn (c.await), so others wait on this. Turn. */
+
+    /**
+     * Set while a start runs; its hooks may release the turn (c.await), so others wait on this.
+     * Turn.
+     */
     private CompletableFuture<Void> starting;
+
     private volatile V vars;
-    private volatile long generation;   // written once, at start
-    private S state;                    // turn
-    private int inflight;               // turn
-    private int wakefulConns;           // turn: connections that keep the actor awake (not hibernatable)
-    /** Turn; volatile so the saver can skip a clean cell without taking its turn (a reply saved it already). */
+    private volatile long generation; // written once, at start
+    private S state; // turn
+    private int inflight; // turn
+    private int wakefulConns; // turn: connections that keep the actor awake (not hibernatable)
+
+    /**
+     * Turn; volatile so the saver can skip a clean cell without taking its turn (a reply saved it
+     * already).
+     */
     private volatile boolean dirty;
-    private byte[] lastSubmitted;       // turn: the newest bytes handed to the saver
-    private CompletableFuture<Void> lastSubmittedDone; // turn: the write of lastSubmitted (null: read from the store)
-    private long saveSeq;               // turn: numbers serialisations, so the saver knows which write covers which
-    /** Why this actor's saves fail, while they do (its state is kept in memory and retried); null when saving works. */
+
+    private byte[] lastSubmitted; // turn: the newest bytes handed to the saver
+    private CompletableFuture<Void>
+            lastSubmittedDone; // turn: the write of lastSubmitted (null: read from the store)
+    private long
+            saveSeq; // turn: numbers serialisations, so the saver knows which write covers which
+
+    /**
+     * Why this actor's saves fail, while they do (its state is kept in memory and retried); null
+     * when saving works.
+     */
     volatile String saveFailure;
-    private long lastActivityMillis;    // turn
-    private Runnable sleepTimer;        // turn
-    private StopReason requestedStop;   // turn
+
+    private long lastActivityMillis; // turn
+    private Runnable sleepTimer; // turn
+    private StopReason requestedStop; // turn
     private Map<String, CompletableFuture<Object>> recentCalls; // turn, made on first use
 
     /** The generation this activation claimed at start (its writes are fenced by it). */
@@ -111,11 +149,18 @@ final class ActorCell<S, V> {
         boolean isNew = !record.initialized();
         Json json = runtime.json();
         if (!isNew && record.stateVersion() > type.stateVersion()) {
-            throw ActorErrors.stateUnreadable(id, new IllegalStateException("stored state version "
-                    + record.stateVersion() + " is newer than this code's " + type.stateVersion()));
+            throw ActorErrors.stateUnreadable(
+                    id,
+                    new IllegalStateException(
+                            "stored state version "
+                                    + record.stateVersion()
+                                    + " is newer than this code's "
+                                    + type.stateVersion()));
         }
         JsonNode stored = isNew ? null : readTree(record.state());
-        MigrationImpl migration = new MigrationImpl(isNew, isNew ? 0 : record.stateVersion(), type.stateVersion(), stored);
+        MigrationImpl migration =
+                new MigrationImpl(
+                        isNew, isNew ? 0 : record.stateVersion(), type.stateVersion(), stored);
         if (type.onMigrate() != null) {
             type.onMigrate().run(hooks, migration);
         }
@@ -123,7 +168,8 @@ final class ActorCell<S, V> {
             Object input = record.input() == null ? null : readInput(record.input());
             state = type.createState().create(hooks, input);
             if (state == null) {
-                throw new IllegalStateException("createState of `" + type.name() + "` returned null");
+                throw new IllegalStateException(
+                        "createState of `" + type.name() + "` returned null");
             }
             if (type.onCreate() != null) {
                 type.onCreate().run(hooks, input);
@@ -154,7 +200,13 @@ final class ActorCell<S, V> {
         }
         status = Status.AWAKE;
         lastActivityMillis = runtime.clock().nowMillis();
-        log.debug("actor {} {} ({} {}) generation {}", isNew ? "created" : "woke", id, type.name(), key, generation);
+        log.debug(
+                "actor {} {} ({} {}) generation {}",
+                isNew ? "created" : "woke",
+                id,
+                type.name(),
+                key,
+                generation);
     }
 
     private JsonNode readTree(byte[] bytes) {
@@ -169,8 +221,10 @@ final class ActorCell<S, V> {
         try {
             return runtime.json().read(runtime.json().readTree(bytes), type.inputType());
         } catch (IOException | IllegalArgumentException e) {
-            throw ActorErrors.invalidRequest("The actor's creation input cannot be read as "
-                    + type.inputType().getSimpleName(), e);
+            throw ActorErrors.invalidRequest(
+                    "The actor's creation input cannot be read as "
+                            + type.inputType().getSimpleName(),
+                    e);
         }
     }
 
@@ -183,14 +237,16 @@ final class ActorCell<S, V> {
         while (true) {
             acquire(deadline, what);
             while (starting != null) {
-                // The start awaits something (c.await in createVars or onWake): wait for it to end, as JS callers do.
+                // The start awaits something (c.await in createVars or onWake): wait for it to end,
+                // as JS callers do.
                 CompletableFuture<Void> started = starting;
                 turn.unlock();
                 try {
                     if (deadline == NO_DEADLINE) {
                         started.get();
                     } else {
-                        started.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+                        started.get(
+                                Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
                     }
                 } catch (ExecutionException ignored) {
                     // the start failed: the status below says so
@@ -231,20 +287,31 @@ final class ActorCell<S, V> {
             if (stopped.isDone()) {
                 return false;
             }
-            // The stop was postponed (the state could not be saved before sleep): the actor is awake again.
+            // The stop was postponed (the state could not be saved before sleep): the actor is
+            // awake again.
         }
     }
 
-    /** Waits for a stop under way to end, within the call's deadline (or the longest a stop can take). */
+    /**
+     * Waits for a stop under way to end, within the call's deadline (or the longest a stop can
+     * take).
+     */
     private void awaitStopAttempt(CompletableFuture<Void> attempt, long deadline, String what) {
-        long waitNanos = deadline != NO_DEADLINE ? Math.max(0, deadline - System.nanoTime())
-                : runtime.stopGracePeriod().plus(runtime.saveTimeout().multipliedBy(2)).plusSeconds(10).toNanos();
+        long waitNanos =
+                deadline != NO_DEADLINE
+                        ? Math.max(0, deadline - System.nanoTime())
+                        : runtime.stopGracePeriod()
+                                .plus(runtime.saveTimeout().multipliedBy(2))
+                                .plusSeconds(10)
+                                .toNanos();
         try {
             attempt.get(waitNanos, TimeUnit.NANOSECONDS);
         } catch (ExecutionException ignored) {
             // a stop attempt only completes normally
         } catch (TimeoutException e) {
-            throw deadline != NO_DEADLINE ? ActorErrors.actionTimedOut(what) : ActorErrors.stopped(id);
+            throw deadline != NO_DEADLINE
+                    ? ActorErrors.actionTimedOut(what)
+                    : ActorErrors.stopped(id);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw ActorErrors.actionTimedOut(what);
@@ -275,9 +342,18 @@ final class ActorCell<S, V> {
             throw ActorErrors.actionNotFound(call.name());
         }
         ActionOptions options = action.options();
-        Duration timeout = options != null && options.timeout() != null ? options.timeout() : defaultActionTimeout();
-        boolean waitsForSave = !type.repliesBeforeSave() && (options == null || !options.repliesBeforeSave());
-        return runTurn(call.name(), deadline(startNanos, timeout), conn, call.idempotencyKey(), waitsForSave,
+        Duration timeout =
+                options != null && options.timeout() != null
+                        ? options.timeout()
+                        : defaultActionTimeout();
+        boolean waitsForSave =
+                !type.repliesBeforeSave() && (options == null || !options.repliesBeforeSave());
+        return runTurn(
+                call.name(),
+                deadline(startNanos, timeout),
+                conn,
+                call.idempotencyKey(),
+                waitsForSave,
                 c -> action.handler().call(c, new ActionArgs(call.args(), runtime.json())));
     }
 
@@ -287,8 +363,13 @@ final class ActorCell<S, V> {
         if (handler == null) {
             throw routeNotFound("/request" + request.path());
         }
-        return runTurn("onRequest", deadline(startNanos, defaultActionTimeout()), null, null,
-                !type.repliesBeforeSave(), c -> handler.handle(c, request));
+        return runTurn(
+                "onRequest",
+                deadline(startNanos, defaultActionTimeout()),
+                null,
+                null,
+                !type.repliesBeforeSave(),
+                c -> handler.handle(c, request));
     }
 
     private Duration defaultActionTimeout() {
@@ -300,8 +381,12 @@ final class ActorCell<S, V> {
     }
 
     static ActorError routeNotFound(String route) {
-        return new ActorError("actor", "not_found", "Actor route '" + route + "' was not found.",
-                Map.of("resource", "route"), null);
+        return new ActorError(
+                "actor",
+                "not_found",
+                "Actor route '" + route + "' was not found.",
+                Map.of("resource", "route"),
+                null);
     }
 
     /** A unit of actor work, run holding the turn. */
@@ -311,12 +396,17 @@ final class ActorCell<S, V> {
     }
 
     /**
-     * Runs {@code work} in a turn of its own, counted as running work; {@link #RETRY} if this activation stopped. With
-     * {@code waitsForSave}, the reply waits (the turn released, so other calls run and join the same transaction)
-     * until the state as the work left it is durable.
+     * Runs {@code work} in a turn of its own, counted as running work; {@link #RETRY} if this
+     * activation stopped. With {@code waitsForSave}, the reply waits (the turn released, so other
+     * calls run and join the same transaction) until the state as the work left it is durable.
      */
-    private Object runTurn(String what, long deadline, ConnImpl conn, String idempotencyKey, boolean waitsForSave,
-                           TurnWork<S, V> work) {
+    private Object runTurn(
+            String what,
+            long deadline,
+            ConnImpl conn,
+            String idempotencyKey,
+            boolean waitsForSave,
+            TurnWork<S, V> work) {
         if (!enter(deadline, what)) {
             return RETRY;
         }
@@ -378,8 +468,8 @@ final class ActorCell<S, V> {
     }
 
     /**
-     * Hands a raw WebSocket to {@code onWebSocket}; false if this activation stopped first. The socket keeps the actor
-     * awake until it closes, and its listeners run in turns of their own.
+     * Hands a raw WebSocket to {@code onWebSocket}; false if this activation stopped first. The
+     * socket keeps the actor awake until it closes, and its listeners run in turns of their own.
      */
     boolean webSocket(RawWebSocket transport) {
         ActorType.WebSocketHandler<S, V> handler = type.onWebSocket();
@@ -402,7 +492,10 @@ final class ActorCell<S, V> {
         }
     }
 
-    /** Runs a raw-socket listener holding the turn; dropped (with a log line) once the actor stopped. */
+    /**
+     * Runs a raw-socket listener holding the turn; dropped (with a log line) once the actor
+     * stopped.
+     */
     void inTurn(String what, Runnable listener) {
         turn.lock();
         try {
@@ -418,10 +511,12 @@ final class ActorCell<S, V> {
         }
     }
 
-    private Object awaitEarlierCall(CompletableFuture<Object> earlier, long deadline, String action) throws Exception {
+    private Object awaitEarlierCall(CompletableFuture<Object> earlier, long deadline, String action)
+            throws Exception {
         turn.unlock();
         try {
-            return deadline == NO_DEADLINE ? earlier.get()
+            return deadline == NO_DEADLINE
+                    ? earlier.get()
                     : earlier.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
         } catch (ExecutionException e) {
             throw (Exception) e.getCause();
@@ -432,17 +527,21 @@ final class ActorCell<S, V> {
 
     private Map<String, CompletableFuture<Object>> recentCalls() {
         if (recentCalls == null) {
-            recentCalls = new LinkedHashMap<>() {
-                @Override
-                protected boolean removeEldestEntry(Map.Entry<String, CompletableFuture<Object>> eldest) {
-                    return size() > RECENT_CALLS;
-                }
-            };
+            recentCalls =
+                    new LinkedHashMap<>() {
+                        @Override
+                        protected boolean removeEldestEntry(
+                                Map.Entry<String, CompletableFuture<Object>> eldest) {
+                            return size() > RECENT_CALLS;
+                        }
+                    };
         }
         return recentCalls;
     }
 
-    /** Turn held, after an action, hook or connection change: sleep bookkeeping and deferred stops. */
+    /**
+     * Turn held, after an action, hook or connection change: sleep bookkeeping and deferred stops.
+     */
     private void afterWorkLocked() {
         if (inflight > 0) {
             return;
@@ -462,12 +561,17 @@ final class ActorCell<S, V> {
 
     private void armSleepTimerLocked() {
         if (sleepTimer == null && status == Status.AWAKE && idleLocked()) {
-            sleepTimer = runtime.clock().schedule(lastActivityMillis + sleepTimeoutMillis(), this::sleepTimerFired);
+            sleepTimer =
+                    runtime.clock()
+                            .schedule(
+                                    lastActivityMillis + sleepTimeoutMillis(),
+                                    this::sleepTimerFired);
         }
     }
 
     private long sleepTimeoutMillis() {
-        Duration timeout = type.sleepTimeout() != null ? type.sleepTimeout() : runtime.defaultSleepTimeout();
+        Duration timeout =
+                type.sleepTimeout() != null ? type.sleepTimeout() : runtime.defaultSleepTimeout();
         return timeout.toMillis();
     }
 
@@ -497,7 +601,8 @@ final class ActorCell<S, V> {
             return null;
         }
         try {
-            JsonNode paramsTree = params == null ? NullNode.getInstance() : runtime.json().tree(params);
+            JsonNode paramsTree =
+                    params == null ? NullNode.getInstance() : runtime.json().tree(params);
             if (type.onBeforeConnect() != null) {
                 type.onBeforeConnect().check(hooks, paramsTree);
             }
@@ -542,7 +647,10 @@ final class ActorCell<S, V> {
         return true;
     }
 
-    /** Removes a connection; {@code reason} non-null means the actor closes it and the transport is told. */
+    /**
+     * Removes a connection; {@code reason} non-null means the actor closes it and the transport is
+     * told.
+     */
     void disconnect(ConnImpl conn, String reason) {
         turn.lock();
         try {
@@ -571,7 +679,9 @@ final class ActorCell<S, V> {
     void unsubscribed(ConnImpl conn, String event) {
         turn.lock();
         try {
-            if (status != Status.AWAKE || conns.get(conn.id) != conn || conn.subscriptions.contains(event)) {
+            if (status != Status.AWAKE
+                    || conns.get(conn.id) != conn
+                    || conn.subscriptions.contains(event)) {
                 return;
             }
             try {
@@ -636,7 +746,8 @@ final class ActorCell<S, V> {
     /** Saver thread: serialises the state if it changed, or returns null, or {@link #BUSY}. */
     StateSaver.PendingWrite serializeIfDirty() {
         if (!dirty) {
-            // Written by the reply that changed it (or unchanged): no need to wait for the turn. Should it turn dirty
+            // Written by the reply that changed it (or unchanged): no need to wait for the turn.
+            // Should it turn dirty
             // now, it was queued again when queuedForSave was cleared before this read.
             return null;
         }
@@ -653,7 +764,10 @@ final class ActorCell<S, V> {
         }
     }
 
-    /** Saver thread, for a failing actor: its current state, written even if unchanged; null once stopped. */
+    /**
+     * Saver thread, for a failing actor: its current state, written even if unchanged; null once
+     * stopped.
+     */
     StateSaver.PendingWrite serializeForRetry() {
         if (!tryTurn()) {
             return BUSY;
@@ -678,9 +792,9 @@ final class ActorCell<S, V> {
     }
 
     /**
-     * Turn held: the state as a write for the saver, or null when the newest write handed to the saver has exactly
-     * these bytes (and has not failed). A state that cannot be serialised throws {@link SerializationFailed} and
-     * stays dirty.
+     * Turn held: the state as a write for the saver, or null when the newest write handed to the
+     * saver has exactly these bytes (and has not failed). A state that cannot be serialised throws
+     * {@link SerializationFailed} and stays dirty.
      */
     private StateSaver.PendingWrite serializeLocked(boolean evenIfUnchanged) {
         long seq = ++saveSeq;
@@ -691,19 +805,25 @@ final class ActorCell<S, V> {
             throw new SerializationFailed(seq, ActorErrors.shortReason(e), e);
         }
         dirty = false;
-        boolean lastFailed = lastSubmittedDone != null && lastSubmittedDone.isCompletedExceptionally();
+        boolean lastFailed =
+                lastSubmittedDone != null && lastSubmittedDone.isCompletedExceptionally();
         if (!evenIfUnchanged && !lastFailed && Arrays.equals(bytes, lastSubmitted)) {
             return null;
         }
         lastSubmitted = bytes;
-        // Every wait for it is bounded by the saver's watchdog (cheaper than a timer per write or per waiter).
-        StateSaver.PendingWrite pending = StateSaver.PendingWrite.of(this,
-                new StateWrite(id, generation, bytes, type.stateVersion()), seq);
+        // Every wait for it is bounded by the saver's watchdog (cheaper than a timer per write or
+        // per waiter).
+        StateSaver.PendingWrite pending =
+                StateSaver.PendingWrite.of(
+                        this, new StateWrite(id, generation, bytes, type.stateVersion()), seq);
         lastSubmittedDone = pending.done();
         return pending;
     }
 
-    /** Turn held: serialises and queues the state; the write that makes it durable, or null if it is already. */
+    /**
+     * Turn held: serialises and queues the state; the write that makes it durable, or null if it is
+     * already.
+     */
     private CompletableFuture<Void> submitLocked() {
         StateSaver.PendingWrite pending;
         try {
@@ -716,10 +836,15 @@ final class ActorCell<S, V> {
             return runtime.saver().submit(pending);
         }
         CompletableFuture<Void> newest = lastSubmittedDone;
-        return newest == null || (newest.isDone() && !newest.isCompletedExceptionally()) ? null : newest;
+        return newest == null || (newest.isDone() && !newest.isCompletedExceptionally())
+                ? null
+                : newest;
     }
 
-    /** Turn held, after an action: the write a durable reply waits for, or null if the action changed nothing. */
+    /**
+     * Turn held, after an action: the write a durable reply waits for, or null if the action
+     * changed nothing.
+     */
     private CompletableFuture<Void> durableSaveLocked() {
         return dirty ? submitLocked() : null;
     }
@@ -736,10 +861,13 @@ final class ActorCell<S, V> {
                 throw error;
             }
             if (e.getCause() instanceof TimeoutException) {
-                throw ActorErrors.stateSaveFailed(id,
-                        "it was not saved within " + runtime.saveTimeout().toMillis() + " ms", null);
+                throw ActorErrors.stateSaveFailed(
+                        id,
+                        "it was not saved within " + runtime.saveTimeout().toMillis() + " ms",
+                        null);
             }
-            throw ActorErrors.stateSaveFailed(id, ActorErrors.shortReason(e.getCause()), e.getCause());
+            throw ActorErrors.stateSaveFailed(
+                    id, ActorErrors.shortReason(e.getCause()), e.getCause());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw ActorErrors.stateSaveFailed(id, "interrupted while waiting for the save", e);
@@ -756,14 +884,20 @@ final class ActorCell<S, V> {
 
     /** Saver thread: the store has a newer generation: another activation owns this actor now. */
     void fenced() {
-        log.error("actor {} ({} {}) was claimed by another activation; stopping this one without saving",
-                id, type.name(), key);
+        log.error(
+                "actor {} ({} {}) was claimed by another activation; stopping this one without saving",
+                id,
+                type.name(),
+                key);
         runtime.executor().execute(() -> stop(StopReason.FENCED));
     }
 
     // ---------------------------------------------------------------- stopping
 
-    /** Stops this activation for {@code reason} (waits for running actions first, up to the grace period). */
+    /**
+     * Stops this activation for {@code reason} (waits for running actions first, up to the grace
+     * period).
+     */
     void stop(StopReason reason) {
         turn.lock();
         try {
@@ -785,7 +919,8 @@ final class ActorCell<S, V> {
         status = Status.STOPPING;
         stopAttempt = new CompletableFuture<>();
         cancelSleepTimerLocked();
-        // A sleep fires the abort signal only once it really stops: a failed save postpones it, the actor stays awake
+        // A sleep fires the abort signal only once it really stops: a failed save postpones it, the
+        // actor stays awake
         // and must keep what listeners would close (no action runs, as it sleeps only when idle).
         boolean abortNow = reason != StopReason.SLEEP;
         if (abortNow) {
@@ -795,7 +930,10 @@ final class ActorCell<S, V> {
         while (inflight > 0 && reason != StopReason.FENCED) {
             long left = graceEnd - System.nanoTime();
             if (left <= 0) {
-                log.warn("actor {} stops with {} action(s) still running after the grace period", id, inflight);
+                log.warn(
+                        "actor {} stops with {} action(s) still running after the grace period",
+                        id,
+                        inflight);
                 break;
             }
             try {
@@ -805,16 +943,21 @@ final class ActorCell<S, V> {
                 break;
             }
         }
-        ActorType.Hook<S, V> hook = switch (reason) {
-            case SLEEP, SHUTDOWN -> type.onSleep();
-            case DESTROY -> type.onDestroy();
-            case FENCED -> null;
-        };
+        ActorType.Hook<S, V> hook =
+                switch (reason) {
+                    case SLEEP, SHUTDOWN -> type.onSleep();
+                    case DESTROY -> type.onDestroy();
+                    case FENCED -> null;
+                };
         if (hook != null) {
             try {
                 hook.run(hooks);
             } catch (Exception e) {
-                actorLog.error("{} of actor {} failed", reason == StopReason.DESTROY ? "onDestroy" : "onSleep", id, e);
+                actorLog.error(
+                        "{} of actor {} failed",
+                        reason == StopReason.DESTROY ? "onDestroy" : "onSleep",
+                        id,
+                        e);
             }
         }
         boolean postponed = false;
@@ -828,15 +971,15 @@ final class ActorCell<S, V> {
                         if (!isSaveFailure(e)) {
                             throw e;
                         }
-                        // Stay awake with the state in memory; onSleep runs again at the next attempt.
+                        // Stay awake with the state in memory; onSleep runs again at the next
+                        // attempt.
                         status = Status.AWAKE;
                         postponed = true;
                         postponeSleepLocked(e.getMessage());
                     }
                 }
                 case SHUTDOWN -> saveBeforeShutdownLocked();
-                case FENCED -> {
-                }
+                case FENCED -> {}
             }
         } catch (RuntimeException e) {
             log.error("actor {} could not save its state while stopping ({})", id, reason, e);
@@ -852,7 +995,10 @@ final class ActorCell<S, V> {
         }
     }
 
-    /** Completes {@code c.abortSignal()} off the turn: listeners may take it (c.withTurn) while a stop waits. */
+    /**
+     * Completes {@code c.abortSignal()} off the turn: listeners may take it (c.withTurn) while a
+     * stop waits.
+     */
     private void fireAbortSignal() {
         Thread.ofVirtual().name("actor-abort-" + id).start(() -> aborted.complete(null));
     }
@@ -861,19 +1007,26 @@ final class ActorCell<S, V> {
         return error.group().equals("actor") && error.code().equals("state_save_failed");
     }
 
-    /** Turn held: sleep waits until the state is saved; the actor stays awake and tries again later. */
+    /**
+     * Turn held: sleep waits until the state is saved; the actor stays awake and tries again later.
+     */
     private void postponeSleepLocked(String why) {
         if (requestedStop == StopReason.SLEEP) {
             requestedStop = null;
         }
-        log.debug("actor {} ({} {}) does not sleep yet, its state is not saved: {}", id, type.name(), key, why);
+        log.debug(
+                "actor {} ({} {}) does not sleep yet, its state is not saved: {}",
+                id,
+                type.name(),
+                key,
+                why);
         lastActivityMillis = runtime.clock().nowMillis();
         armSleepTimerLocked();
     }
 
     /**
-     * Turn held, at shutdown: saves the state, retrying with back-off while saves fail, for at most the save timeout;
-     * then says plainly what is lost.
+     * Turn held, at shutdown: saves the state, retrying with back-off while saves fail, for at most
+     * the save timeout; then says plainly what is lost.
      */
     private void saveBeforeShutdownLocked() {
         long end = System.nanoTime() + runtime.saveTimeout().toNanos();
@@ -885,8 +1038,13 @@ final class ActorCell<S, V> {
             } catch (ActorError e) {
                 if (!isSaveFailure(e) || System.nanoTime() + delay >= end) {
                     String reason = saveFailure != null ? saveFailure : e.getMessage();
-                    log.error("actor {} ({} {}) stops with its latest state NOT saved ({}); the store keeps the state it "
-                            + "saved last, and the changes since are lost", id, type.name(), key, reason);
+                    log.error(
+                            "actor {} ({} {}) stops with its latest state NOT saved ({}); the store keeps the state it "
+                                    + "saved last, and the changes since are lost",
+                            id,
+                            type.name(),
+                            key,
+                            reason);
                     return;
                 }
             }
@@ -895,12 +1053,17 @@ final class ActorCell<S, V> {
         }
     }
 
-    /** Turn held: the activation is over; connections are closed or hibernated and the directory forgets it. */
+    /**
+     * Turn held: the activation is over; connections are closed or hibernated and the directory
+     * forgets it.
+     */
     private void finishStopLocked(StopReason reason) {
-        // A lifecycle error, which the official client answers by reconnecting (and so waking the actor).
-        ActorError closing = reason == StopReason.DESTROY
-                ? new ActorError("actor", "destroyed", "The actor was destroyed.")
-                : ActorErrors.stopped(id);
+        // A lifecycle error, which the official client answers by reconnecting (and so waking the
+        // actor).
+        ActorError closing =
+                reason == StopReason.DESTROY
+                        ? new ActorError("actor", "destroyed", "The actor was destroyed.")
+                        : ActorErrors.stopped(id);
         for (ConnImpl conn : conns.values()) {
             if (reason == StopReason.SLEEP && conn.hibernatable && !conn.closed) {
                 runtime.hibernate(id, conn);
@@ -929,7 +1092,9 @@ final class ActorCell<S, V> {
         return true;
     }
 
-    /** Destroys this activation now (from outside, e.g. the actors API); false if it stopped first. */
+    /**
+     * Destroys this activation now (from outside, e.g. the actors API); false if it stopped first.
+     */
     boolean destroyNow() {
         if (!enter(NO_DEADLINE, "destroy")) {
             return false;
@@ -942,7 +1107,10 @@ final class ActorCell<S, V> {
         }
     }
 
-    /** Asks for a stop once no action runs (from {@code c.sleep()} / {@code c.destroy()}). Turn held. */
+    /**
+     * Asks for a stop once no action runs (from {@code c.sleep()} / {@code c.destroy()}). Turn
+     * held.
+     */
     private void requestStopLocked(StopReason reason) {
         if (requestedStop != StopReason.DESTROY) {
             requestedStop = reason;
@@ -961,8 +1129,12 @@ final class ActorCell<S, V> {
 
     private void requireTurn() {
         if (!turn.isHeldByCurrentThread()) {
-            throw new IllegalStateException("the state of actor " + id + " (" + type.name()
-                    + ") is only reachable while holding its turn: read it before or after c.await(...), not inside");
+            throw new IllegalStateException(
+                    "the state of actor "
+                            + id
+                            + " ("
+                            + type.name()
+                            + ") is only reachable while holding its turn: read it before or after c.await(...), not inside");
         }
         requireNotStopped();
     }
@@ -1003,7 +1175,10 @@ final class ActorCell<S, V> {
         public S state() {
             requireTurn();
             if (state == null) {
-                throw new IllegalStateException("the state of actor " + id + " does not exist yet (createState runs after onMigrate)");
+                throw new IllegalStateException(
+                        "the state of actor "
+                                + id
+                                + " does not exist yet (createState runs after onMigrate)");
             }
             markDirtyLocked();
             return state;
@@ -1031,7 +1206,8 @@ final class ActorCell<S, V> {
             if (current == null) {
                 requireNotStopped();
                 if (type.createVars() == null) {
-                    throw new IllegalStateException("actor type `" + type.name() + "` has no createVars");
+                    throw new IllegalStateException(
+                            "actor type `" + type.name() + "` has no createVars");
                 }
             }
             return current;
@@ -1063,28 +1239,32 @@ final class ActorCell<S, V> {
                 return released(work);
             }
             Future<T> running = runtime.executor().submit(work);
-            return released(() -> {
-                try {
-                    return running.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-                } catch (TimeoutException e) {
-                    running.cancel(true);
-                    throw ActorErrors.actionTimedOut("await");
-                } catch (ExecutionException e) {
-                    throw e.getCause() instanceof Exception cause ? cause : e;
-                }
-            });
+            return released(
+                    () -> {
+                        try {
+                            return running.get(
+                                    Math.max(0, deadline - System.nanoTime()),
+                                    TimeUnit.NANOSECONDS);
+                        } catch (TimeoutException e) {
+                            running.cancel(true);
+                            throw ActorErrors.actionTimedOut("await");
+                        } catch (ExecutionException e) {
+                            throw e.getCause() instanceof Exception cause ? cause : e;
+                        }
+                    });
         }
 
         @Override
         public <T> T await(CompletionStage<T> stage) throws Exception {
             CompletableFuture<T> future = stage.toCompletableFuture();
-            return await(() -> {
-                try {
-                    return future.get();
-                } catch (ExecutionException e) {
-                    throw e.getCause() instanceof Exception cause ? cause : e;
-                }
-            });
+            return await(
+                    () -> {
+                        try {
+                            return future.get();
+                        } catch (ExecutionException e) {
+                            throw e.getCause() instanceof Exception cause ? cause : e;
+                        }
+                    });
         }
 
         @Override
@@ -1095,8 +1275,10 @@ final class ActorCell<S, V> {
             }
             acquire(deadline(System.nanoTime(), defaultActionTimeout()), "withTurn");
             try {
-                // STOPPING lets work in while the stop waits for running actions: it lands before the final save.
-                // STARTING lets in the actor's own callbacks while its start awaits (an SDK persisting events).
+                // STOPPING lets work in while the stop waits for running actions: it lands before
+                // the final save.
+                // STARTING lets in the actor's own callbacks while its start awaits (an SDK
+                // persisting events).
                 boolean startAwaits = starting != null && state != null;
                 if (status != Status.AWAKE && status != Status.STOPPING && !startAwaits) {
                     throw ActorErrors.stopped(id);
@@ -1142,18 +1324,21 @@ final class ActorCell<S, V> {
         public <T> CompletionStage<T> keepAwake(CompletionStage<T> work) {
             requireNotStopped();
             keepAwake.incrementAndGet();
-            return work.whenComplete((result, error) -> {
-                keepAwake.decrementAndGet();
-                runtime.executor().execute(() -> {
-                    turn.lock();
-                    try {
-                        lastActivityMillis = runtime.clock().nowMillis();
-                        afterWorkLocked();
-                    } finally {
-                        turn.unlock();
-                    }
-                });
-            });
+            return work.whenComplete(
+                    (result, error) -> {
+                        keepAwake.decrementAndGet();
+                        runtime.executor()
+                                .execute(
+                                        () -> {
+                                            turn.lock();
+                                            try {
+                                                lastActivityMillis = runtime.clock().nowMillis();
+                                                afterWorkLocked();
+                                            } finally {
+                                                turn.unlock();
+                                            }
+                                        });
+                    });
         }
 
         @Override

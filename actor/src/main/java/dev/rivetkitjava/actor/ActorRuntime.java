@@ -21,16 +21,15 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The placement that runs every actor in this process: a directory of awake actors by id (and a key → id cache),
- * activation on first call, durable alarms for schedules, and shutdown.
+ * The placement that runs every actor in this process: a directory of awake actors by id (and a key
+ * → id cache), activation on first call, durable alarms for schedules, and shutdown.
  */
 final class ActorRuntime implements Placement {
     private static final Logger log = LoggerFactory.getLogger(ActorRuntime.class);
     private static final char[] ID_ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz".toCharArray();
     private static final SecureRandom RANDOM = new SecureRandom();
 
-    private record NameKey(String name, ActorKey key) {
-    }
+    private record NameKey(String name, ActorKey key) {}
 
     private final Map<String, ActorType<?, ?>> types;
     private final ActorStore store;
@@ -45,11 +44,18 @@ final class ActorRuntime implements Placement {
     private final boolean exposeInternalErrors;
     private final ConcurrentHashMap<String, ActorCell<?, ?>> cells = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<NameKey, String> idsByKey = new ConcurrentHashMap<>();
-    /** Connections that stay open while their actor sleeps, by actor id; they rejoin it when it wakes. */
+
+    /**
+     * Connections that stay open while their actor sleeps, by actor id; they rejoin it when it
+     * wakes.
+     */
     private final ConcurrentHashMap<String, List<ConnImpl>> hibernated = new ConcurrentHashMap<>();
+
     private volatile boolean closed;
+
     /** Failed attempts of scheduled events being retried, by event id. */
     private final ConcurrentHashMap<String, Integer> scheduleAttempts = new ConcurrentHashMap<>();
+
     static final long SCHEDULE_FIRST_RETRY_MILLIS = 1_000;
     static final long SCHEDULE_MAX_RETRY_MILLIS = 300_000;
 
@@ -108,8 +114,14 @@ final class ActorRuntime implements Placement {
     @Override
     public RuntimeStats stats() {
         int hibernating = hibernated.values().stream().mapToInt(List::size).sum();
-        return new RuntimeStats(cells.size(), hibernating, saver.batches(), saver.writes(), saver.nanos(),
-                saver.failures(), saver.failingActors());
+        return new RuntimeStats(
+                cells.size(),
+                hibernating,
+                saver.batches(),
+                saver.writes(),
+                saver.nanos(),
+                saver.failures(),
+                saver.failingActors());
     }
 
     @Override
@@ -156,7 +168,8 @@ final class ActorRuntime implements Placement {
             Object result = cellFor(query).request(request, start);
             if (result != ActorCell.RETRY) {
                 if (!(result instanceof RawResponse response)) {
-                    throw new ActorError("rivetkit", "internal_error", "onRequest returned no response");
+                    throw new ActorError(
+                            "rivetkit", "internal_error", "onRequest returned no response");
                 }
                 return response;
             }
@@ -219,12 +232,16 @@ final class ActorRuntime implements Placement {
     /** The stored actor the query names, created when the query says so. */
     private ActorRecord recordFor(ActorQuery query) {
         return switch (query) {
-            case ActorQuery.ById q -> store.findById(q.actorId())
-                    .orElseThrow(ActorErrors::notFound);
-            case ActorQuery.Get q -> store.findByKey(q.name(), q.key())
-                    .orElseThrow(ActorErrors::notFound);
-            case ActorQuery.GetOrCreate q -> store.findByKey(q.name(), q.key())
-                    .orElseGet(() -> store.insertIfAbsent(newActor(q.name(), q.key(), q.input())));
+            case ActorQuery.ById q ->
+                    store.findById(q.actorId()).orElseThrow(ActorErrors::notFound);
+            case ActorQuery.Get q ->
+                    store.findByKey(q.name(), q.key()).orElseThrow(ActorErrors::notFound);
+            case ActorQuery.GetOrCreate q ->
+                    store.findByKey(q.name(), q.key())
+                            .orElseGet(
+                                    () ->
+                                            store.insertIfAbsent(
+                                                    newActor(q.name(), q.key(), q.input())));
             case ActorQuery.Create q -> {
                 NewActor fresh = newActor(q.name(), q.key(), q.input());
                 ActorRecord record = store.insertIfAbsent(fresh);
@@ -239,7 +256,8 @@ final class ActorRuntime implements Placement {
     private NewActor newActor(String name, ActorKey key, Object input) {
         typeNamed(name);
         key.serialize(); // validates the serialized length
-        return new NewActor(newId(), name, key, clock.nowMillis(), input == null ? null : json.write(input));
+        return new NewActor(
+                newId(), name, key, clock.nowMillis(), input == null ? null : json.write(input));
     }
 
     private ActorCell<?, ?> activate(ActorRecord record) {
@@ -262,7 +280,9 @@ final class ActorRuntime implements Placement {
     }
 
     void hibernate(String actorId, ConnImpl conn) {
-        hibernated.computeIfAbsent(actorId, id -> new java.util.concurrent.CopyOnWriteArrayList<>()).add(conn);
+        hibernated
+                .computeIfAbsent(actorId, id -> new java.util.concurrent.CopyOnWriteArrayList<>())
+                .add(conn);
     }
 
     /** The connections waiting for this actor to wake; they are handed over once. */
@@ -271,13 +291,17 @@ final class ActorRuntime implements Placement {
         return conns == null ? List.of() : conns;
     }
 
-    /** @return whether the connection was hibernating (and no longer is) */
+    /**
+     * @return whether the connection was hibernating (and no longer is)
+     */
     boolean dropHibernated(String actorId, ConnImpl conn) {
         boolean[] dropped = {false};
-        hibernated.computeIfPresent(actorId, (id, conns) -> {
-            dropped[0] = conns.remove(conn);
-            return conns.isEmpty() ? null : conns;
-        });
+        hibernated.computeIfPresent(
+                actorId,
+                (id, conns) -> {
+                    dropped[0] = conns.remove(conn);
+                    return conns.isEmpty() ? null : conns;
+                });
         return dropped[0];
     }
 
@@ -301,11 +325,12 @@ final class ActorRuntime implements Placement {
     }
 
     /**
-     * Runs the actor's due scheduled calls (waking it), at least once each: an event is removed from the store once
-     * its call succeeded or failed in the actor's own code (a {@link UserError} or an exception it threw). A call
-     * that did not get to run or finish (a timeout, a failed wake, a shutdown, a save that failed) fires again with
-     * back-off; an event whose action no longer exists is reported and dropped. A duplicate timer for the same event
-     * finds it gone, or deduplicated by the call's idempotency key while it runs.
+     * Runs the actor's due scheduled calls (waking it), at least once each: an event is removed
+     * from the store once its call succeeded or failed in the actor's own code (a {@link UserError}
+     * or an exception it threw). A call that did not get to run or finish (a timeout, a failed
+     * wake, a shutdown, a save that failed) fires again with back-off; an event whose action no
+     * longer exists is reported and dropped. A duplicate timer for the same event finds it gone, or
+     * deduplicated by the call's idempotency key while it runs.
      */
     private void fireDue(String actorId) {
         if (closed) {
@@ -317,8 +342,11 @@ final class ActorRuntime implements Placement {
             record = store.findById(actorId).orElse(null);
             events = record == null ? List.of() : store.schedules(actorId);
         } catch (RuntimeException e) {
-            log.error("the scheduled calls of actor {} could not be read; trying again in {} ms", actorId,
-                    SCHEDULE_FIRST_RETRY_MILLIS, e);
+            log.error(
+                    "the scheduled calls of actor {} could not be read; trying again in {} ms",
+                    actorId,
+                    SCHEDULE_FIRST_RETRY_MILLIS,
+                    e);
             armAlarm(actorId, clock.nowMillis() + SCHEDULE_FIRST_RETRY_MILLIS);
             return;
         }
@@ -326,7 +354,10 @@ final class ActorRuntime implements Placement {
             return;
         }
         if (!types.containsKey(record.name())) {
-            log.warn("actor {} has scheduled events but its type `{}` is not registered here", actorId, record.name());
+            log.warn(
+                    "actor {} has scheduled events but its type `{}` is not registered here",
+                    actorId,
+                    record.name());
             return;
         }
         long now = clock.nowMillis();
@@ -343,19 +374,28 @@ final class ActorRuntime implements Placement {
     private void fire(ScheduledEvent event) {
         String actorId = event.actorId();
         int attempt = scheduleAttempts.getOrDefault(event.id(), 0);
-        // A new key per attempt: the idempotency cache would answer a retry with the failed first outcome.
+        // A new key per attempt: the idempotency cache would answer a retry with the failed first
+        // outcome.
         String idempotencyKey = "schedule:" + event.id() + (attempt == 0 ? "" : ":" + attempt);
         boolean done;
         try {
-            invoke(new ActorQuery.ById(actorId), new ActionCall(event.action(), readArgs(event), idempotencyKey));
+            invoke(
+                    new ActorQuery.ById(actorId),
+                    new ActionCall(event.action(), readArgs(event), idempotencyKey));
             done = true;
         } catch (ActorError e) {
             if (e.group().equals("user") || e instanceof ActorErrors.CodeFailed) {
-                log.error("scheduled call `{}` of actor {} failed: {}", event.action(), actorId, e.toString());
+                log.error(
+                        "scheduled call `{}` of actor {} failed: {}",
+                        event.action(),
+                        actorId,
+                        e.toString());
                 done = true;
             } else if (e.qualifiedCode().equals("actor.action_not_found")) {
-                log.warn("scheduled call `{}` of actor {} names an action that does not exist (any more); dropped",
-                        event.action(), actorId);
+                log.warn(
+                        "scheduled call `{}` of actor {} names an action that does not exist (any more); dropped",
+                        event.action(),
+                        actorId);
                 done = true;
             } else if (e.qualifiedCode().equals("actor.not_found")) {
                 done = true; // the actor is gone, and its schedules with it
@@ -373,25 +413,44 @@ final class ActorRuntime implements Placement {
                 store.deleteSchedule(actorId, event.id());
                 scheduleAttempts.remove(event.id());
             } catch (RuntimeException e) {
-                log.error("scheduled call `{}` of actor {} ran, but its event could not be removed; it may run again",
-                        event.action(), actorId, e);
+                log.error(
+                        "scheduled call `{}` of actor {} ran, but its event could not be removed; it may run again",
+                        event.action(),
+                        actorId,
+                        e);
                 retryLater(event, attempt, e.toString());
             }
         }
     }
 
-    /** Fires the event again after a back-off (1 s doubling to 5 min), moved in the store so a restart keeps it. */
+    /**
+     * Fires the event again after a back-off (1 s doubling to 5 min), moved in the store so a
+     * restart keeps it.
+     */
     private void retryLater(ScheduledEvent event, int attempt, String why) {
         scheduleAttempts.put(event.id(), attempt + 1);
-        long delay = Math.min(SCHEDULE_MAX_RETRY_MILLIS, SCHEDULE_FIRST_RETRY_MILLIS << Math.min(attempt, 20));
+        long delay =
+                Math.min(
+                        SCHEDULE_MAX_RETRY_MILLIS,
+                        SCHEDULE_FIRST_RETRY_MILLIS << Math.min(attempt, 20));
         long at = clock.nowMillis() + delay;
-        log.warn("scheduled call `{}` of actor {} did not complete ({}); it fires again in {} ms (attempt {})",
-                event.action(), event.actorId(), why, delay, attempt + 2);
+        log.warn(
+                "scheduled call `{}` of actor {} did not complete ({}); it fires again in {} ms (attempt {})",
+                event.action(),
+                event.actorId(),
+                why,
+                delay,
+                attempt + 2);
         try {
-            store.putSchedule(new ScheduledEvent(event.id(), event.actorId(), at, event.action(), event.args()));
+            store.putSchedule(
+                    new ScheduledEvent(
+                            event.id(), event.actorId(), at, event.action(), event.args()));
         } catch (RuntimeException e) {
-            log.warn("scheduled event {} of actor {} could not be moved to its retry time: {}", event.id(),
-                    event.actorId(), e.toString());
+            log.warn(
+                    "scheduled event {} of actor {} could not be moved to its retry time: {}",
+                    event.id(),
+                    event.actorId(),
+                    e.toString());
         }
         if (!closed) {
             armAlarm(event.actorId(), at);
@@ -400,32 +459,56 @@ final class ActorRuntime implements Placement {
 
     private List<Object> readArgs(ScheduledEvent event) {
         try {
-            return json.mapper().readValue(event.args(), json.mapper().getTypeFactory()
-                    .constructCollectionType(List.class, Object.class));
+            return json.mapper()
+                    .readValue(
+                            event.args(),
+                            json.mapper()
+                                    .getTypeFactory()
+                                    .constructCollectionType(List.class, Object.class));
         } catch (IOException e) {
-            log.error("scheduled event {} of actor {} has unreadable arguments; calling with none", event.id(),
-                    event.actorId(), e);
+            log.error(
+                    "scheduled event {} of actor {} has unreadable arguments; calling with none",
+                    event.id(),
+                    event.actorId(),
+                    e);
             return List.of();
         }
     }
 
     // ---------------------------------------------------------------- errors
 
-    /** What a caller sees of a failure: framework and user errors as they are, anything else as internal. */
+    /**
+     * What a caller sees of a failure: framework and user errors as they are, anything else as
+     * internal.
+     */
     ActorError toActorError(Throwable error, ActorCell<?, ?> cell, String what) {
         if (error instanceof ActorError actorError) {
             return actorError;
         }
         if (error instanceof StackOverflowError) {
             // Thousands of identical frames would drown the log; the top ones say where.
-            StackTraceElement[] top = java.util.Arrays.copyOf(error.getStackTrace(), Math.min(8, error.getStackTrace().length));
-            log.error("actor {} ({} {}) overflowed its stack in `{}` at {}", cell.id, cell.type.name(), cell.key, what,
+            StackTraceElement[] top =
+                    java.util.Arrays.copyOf(
+                            error.getStackTrace(), Math.min(8, error.getStackTrace().length));
+            log.error(
+                    "actor {} ({} {}) overflowed its stack in `{}` at {}",
+                    cell.id,
+                    cell.type.name(),
+                    cell.key,
+                    what,
                     java.util.Arrays.toString(top));
         } else {
-            log.error("actor {} ({} {}) failed in `{}`", cell.id, cell.type.name(), cell.key, what, error);
+            log.error(
+                    "actor {} ({} {}) failed in `{}`",
+                    cell.id,
+                    cell.type.name(),
+                    cell.key,
+                    what,
+                    error);
         }
         if (exposeInternalErrors) {
-            return new ActorError("rivetkit", "internal_error", String.valueOf(error), Map.of(), error);
+            return new ActorError(
+                    "rivetkit", "internal_error", String.valueOf(error), Map.of(), error);
         }
         return ActorErrors.internal(error);
     }
@@ -454,7 +537,12 @@ final class ActorRuntime implements Placement {
             stops.forEach(stopping::execute);
         }
         ActorError stopping = new ActorError("actor", "stopped", "The server is shutting down.");
-        hibernated.values().forEach(conns -> conns.forEach(conn -> conn.sink.close(stopping.getMessage(), stopping)));
+        hibernated
+                .values()
+                .forEach(
+                        conns ->
+                                conns.forEach(
+                                        conn -> conn.sink.close(stopping.getMessage(), stopping)));
         hibernated.clear();
         saver.close();
         executor.shutdown();

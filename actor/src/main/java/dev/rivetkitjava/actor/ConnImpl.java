@@ -10,12 +10,18 @@ import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** A connection to this activation; events are handed to the sink in order, off the caller's thread. */
+/**
+ * A connection to this activation; events are handed to the sink in order, off the caller's thread.
+ */
 final class ConnImpl implements Conn, Placement.ConnectionHandle {
     private static final Logger log = LoggerFactory.getLogger(ConnImpl.class);
 
-    /** The activation it belongs to; a hibernatable connection moves to the next one when the actor wakes. */
+    /**
+     * The activation it belongs to; a hibernatable connection moves to the next one when the actor
+     * wakes.
+     */
     volatile ActorCell<?, ?> cell;
+
     final boolean hibernatable;
     final String id;
     final JsonNode params;
@@ -36,7 +42,11 @@ final class ConnImpl implements Conn, Placement.ConnectionHandle {
         try {
             sink.send(event);
         } catch (RuntimeException e) {
-            log.warn("connection {} of actor {} failed to take an event; closing it", id, cell.id, e);
+            log.warn(
+                    "connection {} of actor {} failed to take an event; closing it",
+                    id,
+                    cell.id,
+                    e);
             cell.disconnect(this, "connection.failed");
         }
     }
@@ -118,7 +128,8 @@ final class ConnImpl implements Conn, Placement.ConnectionHandle {
             if (!hibernatable || closed) {
                 throw ActorErrors.stopped(current.id);
             }
-            // The actor slept under this connection: wake it, which moves this connection to the new activation.
+            // The actor slept under this connection: wake it, which moves this connection to the
+            // new activation.
             current.runtime.wake(current.id);
         }
     }

@@ -4,7 +4,10 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 
-/** Straight to the store, without the turn: the store serialises writes and the generation fences them. */
+/**
+ * Straight to the store, without the turn: the store serialises writes and the generation fences
+ * them.
+ */
 final class KvImpl implements ActorKv {
     private final ActorCell<?, ?> cell;
 

@@ -45,7 +45,8 @@ final class MigrationImpl implements Migration {
     @Override
     public void replaceState(JsonNode upgraded) {
         if (isNew) {
-            throw new IllegalStateException("a new actor has no stored state to replace; use createState");
+            throw new IllegalStateException(
+                    "a new actor has no stored state to replace; use createState");
         }
         this.state = upgraded;
         this.replaced = true;

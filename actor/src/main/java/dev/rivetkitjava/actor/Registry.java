@@ -13,8 +13,8 @@ import java.util.Map;
 import java.util.Objects;
 
 /**
- * The actor types of an application and the place they run: the Java twin of RivetKit's
- * {@code setup({ use: {...} })}.
+ * The actor types of an application and the place they run: the Java twin of RivetKit's {@code
+ * setup({ use: {...} })}.
  *
  * <pre>{@code
  * try (Registry registry = Registry.builder().use(COUNTER).store(SqliteActorStore.open(path)).build()) {
@@ -52,7 +52,9 @@ public final class Registry implements AutoCloseable {
         return placement.list(name, afterKey, limit);
     }
 
-    /** The JSON mapper for state, inputs, arguments and results; a server encodes with the same one. */
+    /**
+     * The JSON mapper for state, inputs, arguments and results; a server encodes with the same one.
+     */
     public ObjectMapper objectMapper() {
         return json.mapper();
     }
@@ -68,8 +70,8 @@ public final class Registry implements AutoCloseable {
     }
 
     /**
-     * Whether state saves work: {@link RuntimeHealth#ok()} unless some actor's saves are failing (its state kept in
-     * memory and retried) or the last store write failed, with the reason.
+     * Whether state saves work: {@link RuntimeHealth#ok()} unless some actor's saves are failing
+     * (its state kept in memory and retried) or the last store write failed, with the reason.
      */
     public RuntimeHealth health() {
         return placement.health();
@@ -93,17 +95,19 @@ public final class Registry implements AutoCloseable {
         Duration saveTimeout = Duration.ofSeconds(30);
         boolean exposeInternalErrors;
 
-        private Builder() {
-        }
+        private Builder() {}
 
         public Builder use(ActorType<?, ?> type) {
             if (types.putIfAbsent(type.name(), type) != null) {
-                throw new IllegalArgumentException("two actor types are named `" + type.name() + "`");
+                throw new IllegalArgumentException(
+                        "two actor types are named `" + type.name() + "`");
             }
             return this;
         }
 
-        /** Where actors are kept while asleep. Default: in memory (nothing survives the process). */
+        /**
+         * Where actors are kept while asleep. Default: in memory (nothing survives the process).
+         */
         public Builder store(ActorStore store) {
             this.store = Objects.requireNonNull(store, "store");
             return this;
@@ -139,9 +143,10 @@ public final class Registry implements AutoCloseable {
         }
 
         /**
-         * The longest wait for a state save (default 30 s): a reply waiting for its save, a save before sleep, and at
-         * shutdown the retries of an actor whose saves fail. A wait that passes it is an {@code
-         * actor.state_save_failed} error (the state stays in memory and is retried).
+         * The longest wait for a state save (default 30 s): a reply waiting for its save, a save
+         * before sleep, and at shutdown the retries of an actor whose saves fail. A wait that
+         * passes it is an {@code actor.state_save_failed} error (the state stays in memory and is
+         * retried).
          */
         public Builder saveTimeout(Duration timeout) {
             this.saveTimeout = positive(timeout, "saveTimeout");
@@ -154,7 +159,10 @@ public final class Registry implements AutoCloseable {
             return this;
         }
 
-        /** Shows internal errors' detail to callers instead of "An internal error occurred" (development only). */
+        /**
+         * Shows internal errors' detail to callers instead of "An internal error occurred"
+         * (development only).
+         */
         public Builder exposeInternalErrors(boolean expose) {
             this.exposeInternalErrors = expose;
             return this;

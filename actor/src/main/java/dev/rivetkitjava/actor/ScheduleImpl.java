@@ -5,7 +5,10 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.UUID;
 
-/** {@code c.schedule()}: durable calls of this actor's actions, kept in the store and armed in the cell.runtime. */
+/**
+ * {@code c.schedule()}: durable calls of this actor's actions, kept in the store and armed in the
+ * cell.runtime.
+ */
 final class ScheduleImpl implements ActorContext.Schedule {
     private final ActorCell<?, ?> cell;
 
@@ -25,8 +28,15 @@ final class ScheduleImpl implements ActorContext.Schedule {
             throw ActorErrors.actionNotFound(action);
         }
         String eventId = UUID.randomUUID().toString();
-        cell.runtime.store().putSchedule(new ScheduledEvent(eventId, cell.id, epochMillis, action,
-                cell.runtime.json().write(Arrays.asList(args))));
+        cell.runtime
+                .store()
+                .putSchedule(
+                        new ScheduledEvent(
+                                eventId,
+                                cell.id,
+                                epochMillis,
+                                action,
+                                cell.runtime.json().write(Arrays.asList(args))));
         cell.runtime.armAlarm(cell.id, epochMillis);
         return eventId;
     }

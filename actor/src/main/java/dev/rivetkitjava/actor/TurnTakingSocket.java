@@ -11,10 +11,11 @@ final class TurnTakingSocket implements RawWebSocket {
     TurnTakingSocket(ActorCell<?, ?> cell, RawWebSocket transport) {
         this.cell = cell;
         this.transport = transport;
-        transport.onClose((code, reason) -> {
-            cell.keepAwake.decrementAndGet();
-            cell.inTurn("raw WebSocket close", () -> { });
-        });
+        transport.onClose(
+                (code, reason) -> {
+                    cell.keepAwake.decrementAndGet();
+                    cell.inTurn("raw WebSocket close", () -> {});
+                });
     }
 
     @Override
@@ -39,16 +40,20 @@ final class TurnTakingSocket implements RawWebSocket {
 
     @Override
     public void onText(Consumer<String> listener) {
-        transport.onText(text -> cell.inTurn("raw WebSocket listener", () -> listener.accept(text)));
+        transport.onText(
+                text -> cell.inTurn("raw WebSocket listener", () -> listener.accept(text)));
     }
 
     @Override
     public void onBinary(Consumer<byte[]> listener) {
-        transport.onBinary(bytes -> cell.inTurn("raw WebSocket listener", () -> listener.accept(bytes)));
+        transport.onBinary(
+                bytes -> cell.inTurn("raw WebSocket listener", () -> listener.accept(bytes)));
     }
 
     @Override
     public void onClose(BiConsumer<Integer, String> listener) {
-        transport.onClose((code, reason) -> cell.inTurn("raw WebSocket close", () -> listener.accept(code, reason)));
+        transport.onClose(
+                (code, reason) ->
+                        cell.inTurn("raw WebSocket close", () -> listener.accept(code, reason)));
     }
 }

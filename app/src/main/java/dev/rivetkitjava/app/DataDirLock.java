@@ -12,9 +12,9 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 
 /**
- * One {@code serve} per data dir: an exclusive lock on {@code <data-dir>/serve.lock} (an OS file lock, so a process
- * killed with SIGKILL releases it too), the holder's PID written in the file while it holds it. The file stays; an
- * empty one is held by nobody.
+ * One {@code serve} per data dir: an exclusive lock on {@code <data-dir>/serve.lock} (an OS file
+ * lock, so a process killed with SIGKILL releases it too), the holder's PID written in the file
+ * while it holds it. The file stays; an empty one is held by nobody.
  */
 final class DataDirLock implements AutoCloseable {
 
@@ -33,18 +33,23 @@ final class DataDirLock implements AutoCloseable {
     /**
      * Takes the lock, or fails at once.
      *
-     * @throws IllegalStateException when another process (or this one) holds it; the message names its PID
+     * @throws IllegalStateException when another process (or this one) holds it; the message names
+     *     its PID
      */
     static DataDirLock acquire(Path dataDir) throws IOException {
         Files.createDirectories(dataDir);
         Path file = dataDir.resolve(FILE).toAbsolutePath();
-        FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ,
-                StandardOpenOption.WRITE);
+        FileChannel channel =
+                FileChannel.open(
+                        file,
+                        StandardOpenOption.CREATE,
+                        StandardOpenOption.READ,
+                        StandardOpenOption.WRITE);
         FileLock lock;
         try {
             lock = channel.tryLock();
         } catch (OverlappingFileLockException e) {
-            lock = null;   // this JVM holds it already
+            lock = null; // this JVM holds it already
         } catch (IOException | RuntimeException e) {
             channel.close();
             throw e;
@@ -52,13 +57,22 @@ final class DataDirLock implements AutoCloseable {
         if (lock == null) {
             String holder = holder(channel);
             channel.close();
-            throw new IllegalStateException("the data dir " + dataDir.toAbsolutePath() + " is in use by another serve"
-                    + (holder.isEmpty() ? "" : " (pid " + holder + ")") + ", which holds " + file
-                    + "; stop it first, or pass another --data-dir");
+            throw new IllegalStateException(
+                    "the data dir "
+                            + dataDir.toAbsolutePath()
+                            + " is in use by another serve"
+                            + (holder.isEmpty() ? "" : " (pid " + holder + ")")
+                            + ", which holds "
+                            + file
+                            + "; stop it first, or pass another --data-dir");
         }
         try {
             channel.truncate(0);
-            channel.write(ByteBuffer.wrap((ProcessHandle.current().pid() + "\n").getBytes(StandardCharsets.US_ASCII)), 0);
+            channel.write(
+                    ByteBuffer.wrap(
+                            (ProcessHandle.current().pid() + "\n")
+                                    .getBytes(StandardCharsets.US_ASCII)),
+                    0);
             channel.force(true);
         } catch (IOException e) {
             channel.close();
@@ -71,7 +85,8 @@ final class DataDirLock implements AutoCloseable {
         try {
             ByteBuffer buffer = ByteBuffer.allocate(64);
             channel.read(buffer, 0);
-            return new String(buffer.array(), 0, buffer.position(), StandardCharsets.US_ASCII).strip();
+            return new String(buffer.array(), 0, buffer.position(), StandardCharsets.US_ASCII)
+                    .strip();
         } catch (IOException e) {
             return "";
         }

@@ -16,15 +16,18 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * The TypeScript original's workspace, started with {@code compat/start-workspace.sh PORT}: Rivet Engine 2.3.19,
- * the RivetKit 2.3.19 registry of {@code compat/workspace-server.mjs} (the seed's workspace actor on the official
- * Sandbox Agent SDK) and a Sandbox Agent 0.4.2 server with the same stand-in agents {@code serve} uses; stopped with
- * {@code compat/stop-workspace.sh PORT}. The script's output is kept in {@code start-workspace.log} of a temporary
- * folder; the stack's own logs stay in {@code ${TMPDIR:-/tmp}/rivetkit-compat-ref-PORT/}.
+ * The TypeScript original's workspace, started with {@code compat/start-workspace.sh PORT}: Rivet
+ * Engine 2.3.19, the RivetKit 2.3.19 registry of {@code compat/workspace-server.mjs} (the seed's
+ * workspace actor on the official Sandbox Agent SDK) and a Sandbox Agent 0.4.2 server with the same
+ * stand-in agents {@code serve} uses; stopped with {@code compat/stop-workspace.sh PORT}. The
+ * script's output is kept in {@code start-workspace.log} of a temporary folder; the stack's own
+ * logs stay in {@code ${TMPDIR:-/tmp}/rivetkit-compat-ref-PORT/}.
  */
 final class TypeScriptWorkspaceStack implements WorkspaceStack {
-    private static final Pattern READY = Pattern.compile("engine_pid=(\\d+) registry_pid=(\\d+) endpoint=(\\S+) "
-            + "state=(\\S+) sandbox_agent_pid=(\\d+) sandbox_agent_url=(\\S+)");
+    private static final Pattern READY =
+            Pattern.compile(
+                    "engine_pid=(\\d+) registry_pid=(\\d+) endpoint=(\\S+) "
+                            + "state=(\\S+) sandbox_agent_pid=(\\d+) sandbox_agent_url=(\\S+)");
 
     private final Path root;
     private final int port;
@@ -32,7 +35,8 @@ final class TypeScriptWorkspaceStack implements WorkspaceStack {
     private final String sandboxAgentUrl;
     private final long[] pids; // engine, registry, Sandbox Agent server
 
-    private TypeScriptWorkspaceStack(Path root, int port, String endpoint, String sandboxAgentUrl, long[] pids) {
+    private TypeScriptWorkspaceStack(
+            Path root, int port, String endpoint, String sandboxAgentUrl, long[] pids) {
         this.root = root;
         this.port = port;
         this.endpoint = endpoint;
@@ -40,28 +44,51 @@ final class TypeScriptWorkspaceStack implements WorkspaceStack {
         this.pids = pids;
     }
 
-    /** Starts the stack on free ports (the guard's and the next three) and waits until it is ready. */
+    /**
+     * Starts the stack on free ports (the guard's and the next three) and waits until it is ready.
+     */
     static TypeScriptWorkspaceStack start(Duration timeout) throws Exception {
         Path root = ServeProcess.projectRoot();
         int port = freePorts(4);
-        Path log = Files.createTempDirectory("rivetkit-ts-workspace").resolve("start-workspace.log");
-        Process script = new ProcessBuilder(List.of(root.resolve("compat/start-workspace.sh").toString(),
-                Integer.toString(port))).directory(root.toFile()).redirectErrorStream(true)
-                .redirectOutput(log.toFile()).start();
+        Path log =
+                Files.createTempDirectory("rivetkit-ts-workspace").resolve("start-workspace.log");
+        Process script =
+                new ProcessBuilder(
+                                List.of(
+                                        root.resolve("compat/start-workspace.sh").toString(),
+                                        Integer.toString(port)))
+                        .directory(root.toFile())
+                        .redirectErrorStream(true)
+                        .redirectOutput(log.toFile())
+                        .start();
         if (!script.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
             script.destroyForcibly();
             stop(root, port);
-            throw new IllegalStateException("compat/start-workspace.sh " + port + " not done after " + timeout
-                    + "; see " + log);
+            throw new IllegalStateException(
+                    "compat/start-workspace.sh "
+                            + port
+                            + " not done after "
+                            + timeout
+                            + "; see "
+                            + log);
         }
         String output = Files.readString(log, StandardCharsets.UTF_8);
         Matcher m = READY.matcher(output);
         if (script.exitValue() != 0 || !m.find()) {
             stop(root, port);
-            throw new IllegalStateException("compat/start-workspace.sh " + port + " failed (exit "
-                    + script.exitValue() + "); see " + log + ":\n" + tail(output));
+            throw new IllegalStateException(
+                    "compat/start-workspace.sh "
+                            + port
+                            + " failed (exit "
+                            + script.exitValue()
+                            + "); see "
+                            + log
+                            + ":\n"
+                            + tail(output));
         }
-        long[] pids = {Long.parseLong(m.group(1)), Long.parseLong(m.group(2)), Long.parseLong(m.group(5))};
+        long[] pids = {
+            Long.parseLong(m.group(1)), Long.parseLong(m.group(2)), Long.parseLong(m.group(5))
+        };
         return new TypeScriptWorkspaceStack(root, port, m.group(3), m.group(6), pids);
     }
 
@@ -95,7 +122,10 @@ final class TypeScriptWorkspaceStack implements WorkspaceStack {
     @Override
     public long[] cpuNanos() {
         Optional<ProcessHandle> sandboxAgent = ProcessHandle.of(pids[2]);
-        long agents = sandboxAgent.map(p -> p.descendants().mapToLong(TypeScriptWorkspaceStack::cpu).sum()).orElse(0L);
+        long agents =
+                sandboxAgent
+                        .map(p -> p.descendants().mapToLong(TypeScriptWorkspaceStack::cpu).sum())
+                        .orElse(0L);
         return new long[] {cpu(pids[0]), cpu(pids[1]), cpu(pids[2]) + agents};
     }
 
@@ -114,9 +144,15 @@ final class TypeScriptWorkspaceStack implements WorkspaceStack {
 
     private static void stop(Path root, int port) {
         try {
-            Process stop = new ProcessBuilder(List.of(root.resolve("compat/stop-workspace.sh").toString(),
-                    Integer.toString(port))).directory(root.toFile()).redirectErrorStream(true)
-                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            Process stop =
+                    new ProcessBuilder(
+                                    List.of(
+                                            root.resolve("compat/stop-workspace.sh").toString(),
+                                            Integer.toString(port)))
+                            .directory(root.toFile())
+                            .redirectErrorStream(true)
+                            .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                            .start();
             if (!stop.waitFor(60, TimeUnit.SECONDS)) {
                 stop.destroyForcibly();
             }
@@ -151,6 +187,7 @@ final class TypeScriptWorkspaceStack implements WorkspaceStack {
 
     private static String tail(String output) {
         String[] lines = output.split("\n");
-        return String.join("\n", List.of(lines).subList(Math.max(0, lines.length - 20), lines.length));
+        return String.join(
+                "\n", List.of(lines).subList(Math.max(0, lines.length - 20), lines.length));
     }
 }

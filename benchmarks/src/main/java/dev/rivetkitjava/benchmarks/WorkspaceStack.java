@@ -3,8 +3,9 @@ package dev.rivetkitjava.benchmarks;
 import java.util.List;
 
 /**
- * A server the workspace relay figures run against: rivetkit-java's {@code serve} ({@link ServeProcess}), the
- * TypeScript original ({@link TypeScriptWorkspaceStack}), or one somebody else started ({@link #given}).
+ * A server the workspace relay figures run against: rivetkit-java's {@code serve} ({@link
+ * ServeProcess}), the TypeScript original ({@link TypeScriptWorkspaceStack}), or one somebody else
+ * started ({@link #given}).
  */
 interface WorkspaceStack extends AutoCloseable {
 
@@ -14,13 +15,19 @@ interface WorkspaceStack extends AutoCloseable {
     /** Its Sandbox Agent server, for the baseline; null when unknown (no baseline then). */
     String sandboxAgentUrl();
 
-    /** That server's token (serve gives its managed server a random one); null when it has none or it is unknown. */
+    /**
+     * That server's token (serve gives its managed server a random one); null when it has none or
+     * it is unknown.
+     */
     String sandboxAgentToken();
 
     /** What it is, for the figures' headers: e.g. "rivetkit-java serve --agent amp, forked". */
     String description();
 
-    /** The processes whose CPU time {@link #cpuNanos()} reports, in its order; empty when not measured. */
+    /**
+     * The processes whose CPU time {@link #cpuNanos()} reports, in its order; empty when not
+     * measured.
+     */
     List<String> cpuNames();
 
     /** CPU time used so far by each of {@link #cpuNames()}, in nanoseconds. */
@@ -30,7 +37,8 @@ interface WorkspaceStack extends AutoCloseable {
     void close();
 
     /** A stack started elsewhere: nothing to stop, no CPU figures. */
-    static WorkspaceStack given(String endpoint, String sandboxAgentUrl, String sandboxAgentToken, String kind) {
+    static WorkspaceStack given(
+            String endpoint, String sandboxAgentUrl, String sandboxAgentToken, String kind) {
         return new WorkspaceStack() {
             @Override
             public String endpoint() {
@@ -63,8 +71,7 @@ interface WorkspaceStack extends AutoCloseable {
             }
 
             @Override
-            public void close() {
-            }
+            public void close() {}
         };
     }
 }

@@ -8,8 +8,8 @@ import java.util.Objects;
  * @param key the serialized key ({@code room-1}), or null for an actor without a key
  */
 public record ActorSpecifier(String actorId, long generation, String key) {
-  public ActorSpecifier {
-    Objects.requireNonNull(actorId, "actorId");
-    Checks.unsigned(generation, "generation");
-  }
+    public ActorSpecifier {
+        Objects.requireNonNull(actorId, "actorId");
+        Checks.unsigned(generation, "generation");
+    }
 }

@@ -9,10 +9,11 @@ import java.util.Objects;
  * @param metadata null for none
  * @param actor null for none
  */
-public record HttpResponseError(String group, String code, String message, JsonNode metadata, ActorSpecifier actor) {
-  public HttpResponseError {
-    Objects.requireNonNull(group, "group");
-    Objects.requireNonNull(code, "code");
-    Objects.requireNonNull(message, "message");
-  }
+public record HttpResponseError(
+        String group, String code, String message, JsonNode metadata, ActorSpecifier actor) {
+    public HttpResponseError {
+        Objects.requireNonNull(group, "group");
+        Objects.requireNonNull(code, "code");
+        Objects.requireNonNull(message, "message");
+    }
 }

@@ -14,9 +14,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One agent's ACP connection and which local sessions are bound on it: requests and answers go out recorded as the
- * session's events, and what the agent sends is recorded, then applied (config and mode updates, permission
- * requests). The {@link SandboxAgent} facade keeps one per agent.
+ * One agent's ACP connection and which local sessions are bound on it: requests and answers go out
+ * recorded as the session's events, and what the agent sends is recorded, then applied (config and
+ * mode updates, permission requests). The {@link SandboxAgent} facade keeps one per agent.
  */
 final class AgentConnection implements AcpConnection.Inbound, PermissionBroker.Responder {
     private static final Logger log = LoggerFactory.getLogger(AgentConnection.class);
@@ -40,11 +40,15 @@ final class AgentConnection implements AcpConnection.Inbound, PermissionBroker.R
     private final Map<String, String> localByAgentSession = new ConcurrentHashMap<>();
     private final Map<String, String> agentSessionByLocal = new ConcurrentHashMap<>();
     private final Map<String, String> localByRequest = new ConcurrentHashMap<>();
+
     /** Replay text waiting for the session's next prompt. */
     final Map<String, String> replay = new ConcurrentHashMap<>();
 
-    AgentConnection(Function<AcpConnection.Inbound, AcpConnection> connect, Sessions sessions,
-            PermissionBroker permissions, Duration flushTimeout) {
+    AgentConnection(
+            Function<AcpConnection.Inbound, AcpConnection> connect,
+            Sessions sessions,
+            PermissionBroker permissions,
+            Duration flushTimeout) {
         this.sessions = sessions;
         this.permissions = permissions;
         this.flushTimeout = flushTimeout;
@@ -64,9 +68,10 @@ final class AgentConnection implements AcpConnection.Inbound, PermissionBroker.R
     }
 
     /**
-     * Sends a request, persisting it (and its response) as the session's events when {@code id} is not null. It
-     * fails with a {@link SessionPersistException} as soon as the session's events are given up meanwhile, and
-     * returns once the request's events are persisted (and delivered), at most the flush timeout later.
+     * Sends a request, persisting it (and its response) as the session's events when {@code id} is
+     * not null. It fails with a {@link SessionPersistException} as soon as the session's events are
+     * given up meanwhile, and returns once the request's events are persisted (and delivered), at
+     * most the flush timeout later.
      */
     JsonNode request(String id, String method, ObjectNode params, Duration timeout) {
         ObjectNode envelope = JsonRpcMessage.request(acp.nextRequestId(), method, params);
@@ -82,9 +87,11 @@ final class AgentConnection implements AcpConnection.Inbound, PermissionBroker.R
             result = acp.call(envelope, timeout, persistFailure);
         } catch (RuntimeException e) {
             if (acp.lostCause() != null) {
-                localByRequest.remove(key); // else the agent's late answer (a cancelled turn's) is still recorded
+                localByRequest.remove(
+                        key); // else the agent's late answer (a cancelled turn's) is still recorded
             }
-            if (pipeline != null && !(e instanceof SessionPersistException)
+            if (pipeline != null
+                    && !(e instanceof SessionPersistException)
                     && !pipeline.awaitFlushed(flushTimeout)) {
                 e.addSuppressed(new SandboxAgentTimeoutException(pipeline.stuck(flushTimeout)));
             }
@@ -125,7 +132,8 @@ final class AgentConnection implements AcpConnection.Inbound, PermissionBroker.R
         acp.send(envelope);
     }
 
-    private void record(String id, SessionEvent.Sender sender, JsonNode envelope, Runnable afterDelivery) {
+    private void record(
+            String id, SessionEvent.Sender sender, JsonNode envelope, Runnable afterDelivery) {
         sessions.pipeline(id).submit(sender, acp.connectionId(), envelope, afterDelivery);
     }
 
@@ -138,17 +146,35 @@ final class AgentConnection implements AcpConnection.Inbound, PermissionBroker.R
                     record(id, SessionEvent.Sender.AGENT, response.envelope(), null);
                 }
             }
-            case JsonRpcMessage.Notification notification when "_adapter/agent_exited".equals(notification.method()) -> {
-                log.warn("agent '{}' of ACP server {} exited: {}", acp.agent(), acp.serverId(), notification.params());
-                agentSessionByLocal.keySet().forEach(id ->
-                        record(id, SessionEvent.Sender.AGENT, notification.envelope(), null));
+            case JsonRpcMessage.Notification notification
+                    when "_adapter/agent_exited".equals(notification.method()) -> {
+                log.warn(
+                        "agent '{}' of ACP server {} exited: {}",
+                        acp.agent(),
+                        acp.serverId(),
+                        notification.params());
+                agentSessionByLocal
+                        .keySet()
+                        .forEach(
+                                id ->
+                                        record(
+                                                id,
+                                                SessionEvent.Sender.AGENT,
+                                                notification.envelope(),
+                                                null));
             }
             case JsonRpcMessage.Notification notification -> {
                 String id = sessionOf(notification.params());
                 if (id == null) {
-                    log.debug("ignored {} for no local session on {}", notification.method(), acp.serverId());
+                    log.debug(
+                            "ignored {} for no local session on {}",
+                            notification.method(),
+                            acp.serverId());
                 } else {
-                    record(id, SessionEvent.Sender.AGENT, notification.envelope(),
+                    record(
+                            id,
+                            SessionEvent.Sender.AGENT,
+                            notification.envelope(),
                             () -> applyUpdate(id, notification));
                 }
             }
@@ -158,30 +184,52 @@ final class AgentConnection implements AcpConnection.Inbound, PermissionBroker.R
 
     private String sessionOf(JsonNode params) {
         JsonNode sessionId = params.get("sessionId");
-        return sessionId != null && sessionId.isTextual() ? localByAgentSession.get(sessionId.asText()) : null;
+        return sessionId != null && sessionId.isTextual()
+                ? localByAgentSession.get(sessionId.asText())
+                : null;
     }
 
     private void onAgentRequest(JsonRpcMessage.Request request) {
         String id = sessionOf(request.params());
         if (!"session/request_permission".equals(request.method())) {
-            log.warn("agent '{}' sent unsupported request {}; answering 'method not found'", acp.agent(), request.method());
+            log.warn(
+                    "agent '{}' sent unsupported request {}; answering 'method not found'",
+                    acp.agent(),
+                    request.method());
             ObjectNode error = JsonRpcMessage.response(request.id(), null);
             error.remove("result");
-            error.putObject("error").put("code", -32601).put("message", "Method not found: " + request.method());
+            error.putObject("error")
+                    .put("code", -32601)
+                    .put("message", "Method not found: " + request.method());
             if (id != null) {
-                record(id, SessionEvent.Sender.AGENT, request.envelope(), () -> sendQuietly(id, error));
+                record(
+                        id,
+                        SessionEvent.Sender.AGENT,
+                        request.envelope(),
+                        () -> sendQuietly(id, error));
             } else {
                 Thread.ofVirtual().start(() -> sendQuietly(null, error));
             }
             return;
         }
         if (id == null) {
-            log.warn("permission request for unknown agent session on {}: answering cancelled", acp.serverId());
-            Thread.ofVirtual().start(() -> sendQuietly(null,
-                    JsonRpcMessage.response(request.id(), PermissionBroker.cancelledOutcome())));
+            log.warn(
+                    "permission request for unknown agent session on {}: answering cancelled",
+                    acp.serverId());
+            Thread.ofVirtual()
+                    .start(
+                            () ->
+                                    sendQuietly(
+                                            null,
+                                            JsonRpcMessage.response(
+                                                    request.id(),
+                                                    PermissionBroker.cancelledOutcome())));
             return;
         }
-        record(id, SessionEvent.Sender.AGENT, request.envelope(),
+        record(
+                id,
+                SessionEvent.Sender.AGENT,
+                request.envelope(),
                 () -> permissions.offer(this, id, agentSessionOf(id), request));
     }
 
@@ -203,22 +251,36 @@ final class AgentConnection implements AcpConnection.Inbound, PermissionBroker.R
         if (!kind.equals("config_option_update") && !kind.equals("current_mode_update")) {
             return;
         }
-        sessions.updateRecord(id, record -> {
-            if (kind.equals("config_option_update")) {
-                return record.withConfigOptions(update.get("configOptions"));
-            }
-            ObjectNode modes = record.modes() instanceof ObjectNode known ? known.deepCopy()
-                    : Json.MAPPER.createObjectNode();
-            modes.set("currentModeId", update.get("currentModeId"));
-            return record.withModes(modes);
-        });
+        sessions.updateRecord(
+                id,
+                record -> {
+                    if (kind.equals("config_option_update")) {
+                        return record.withConfigOptions(update.get("configOptions"));
+                    }
+                    ObjectNode modes =
+                            record.modes() instanceof ObjectNode known
+                                    ? known.deepCopy()
+                                    : Json.MAPPER.createObjectNode();
+                    modes.set("currentModeId", update.get("currentModeId"));
+                    return record.withModes(modes);
+                });
     }
 
     @Override
     public void eventsDropped(AcpConnection connection, long afterEventId, long firstEventId) {
-        ObjectNode params = Json.MAPPER.createObjectNode().put("afterEventId", afterEventId)
-                .put("firstEventId", firstEventId);
-        agentSessionByLocal.keySet().forEach(id -> record(id, SessionEvent.Sender.CLIENT,
-                JsonRpcMessage.notification("_sdk/events_dropped", params), null));
+        ObjectNode params =
+                Json.MAPPER
+                        .createObjectNode()
+                        .put("afterEventId", afterEventId)
+                        .put("firstEventId", firstEventId);
+        agentSessionByLocal
+                .keySet()
+                .forEach(
+                        id ->
+                                record(
+                                        id,
+                                        SessionEvent.Sender.CLIENT,
+                                        JsonRpcMessage.notification("_sdk/events_dropped", params),
+                                        null));
     }
 }

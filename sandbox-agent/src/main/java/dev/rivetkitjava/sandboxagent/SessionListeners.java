@@ -9,7 +9,10 @@ import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Listeners of one kind ({@code what}), per session; a listener that throws is logged and the others still run. */
+/**
+ * Listeners of one kind ({@code what}), per session; a listener that throws is logged and the
+ * others still run.
+ */
 final class SessionListeners<T> {
     private static final Logger log = LoggerFactory.getLogger(SessionListeners.class);
 
@@ -22,7 +25,8 @@ final class SessionListeners<T> {
 
     Subscription add(String sessionId, Consumer<T> listener) {
         Objects.requireNonNull(listener, "listener");
-        List<Consumer<T>> list = bySession.computeIfAbsent(sessionId, key -> new CopyOnWriteArrayList<>());
+        List<Consumer<T>> list =
+                bySession.computeIfAbsent(sessionId, key -> new CopyOnWriteArrayList<>());
         list.add(listener);
         return () -> list.remove(listener);
     }

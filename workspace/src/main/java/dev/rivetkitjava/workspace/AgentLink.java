@@ -12,21 +12,28 @@ import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** A workspace's connection to its Sandbox Agent: the seed's vars {@code sdk}, {@code session}, {@code unsubscribe}. */
+/**
+ * A workspace's connection to its Sandbox Agent: the seed's vars {@code sdk}, {@code session},
+ * {@code unsubscribe}.
+ */
 record AgentLink(SandboxAgent sdk, Session session, List<Subscription> subscriptions) {
 
     private static final Logger log = LoggerFactory.getLogger(AgentLink.class);
 
     /**
-     * Resumes (restoring, if the server lost it) or creates the session. Listens before resuming, so the requests
-     * and errors of the resume itself reach the listeners too. (Its events need no listener: the persist driver
-     * writes each into the timeline.) Blocking.
+     * Resumes (restoring, if the server lost it) or creates the session. Listens before resuming,
+     * so the requests and errors of the resume itself reach the listeners too. (Its events need no
+     * listener: the persist driver writes each into the timeline.) Blocking.
      */
-    static AgentLink open(SandboxAgent sdk, SessionCreateRequest request,
-                          Consumer<PermissionRequest> permissions, Consumer<SandboxAgentException> errors) {
-        List<Subscription> subscriptions = List.of(
-                sdk.onPermissionRequest(request.id(), permissions),
-                sdk.onSessionError(request.id(), errors));
+    static AgentLink open(
+            SandboxAgent sdk,
+            SessionCreateRequest request,
+            Consumer<PermissionRequest> permissions,
+            Consumer<SandboxAgentException> errors) {
+        List<Subscription> subscriptions =
+                List.of(
+                        sdk.onPermissionRequest(request.id(), permissions),
+                        sdk.onSessionError(request.id(), errors));
         try {
             return new AgentLink(sdk, sdk.resumeOrCreateSession(request), subscriptions);
         } catch (RuntimeException e) {
@@ -43,23 +50,31 @@ record AgentLink(SandboxAgent sdk, Session session, List<Subscription> subscript
     }
 
     /**
-     * The workspace is destroyed: ends the running turn and destroys the session, then disposes the SDK, which
-     * deletes its ACP server on the Sandbox Agent server and so ends the agent's process. Waits at most
-     * {@code bound} (a DELETE the server does not answer, an unreachable server); the rest goes on in the background.
+     * The workspace is destroyed: ends the running turn and destroys the session, then disposes the
+     * SDK, which deletes its ACP server on the Sandbox Agent server and so ends the agent's
+     * process. Waits at most {@code bound} (a DELETE the server does not answer, an unreachable
+     * server); the rest goes on in the background.
      *
      * @return whether it finished within {@code bound}
      */
     boolean destroy(Duration bound) throws InterruptedException {
-        Thread closing = Thread.ofVirtual().name("workspace-agent-destroy").start(() -> {
-            subscriptions.forEach(Subscription::close);
-            try {
-                sdk.destroySession(session.id());
-            } catch (RuntimeException e) {
-                log.debug("destroying session {} failed: {}", session.id(), e.toString());
-            } finally {
-                sdk.dispose();
-            }
-        });
+        Thread closing =
+                Thread.ofVirtual()
+                        .name("workspace-agent-destroy")
+                        .start(
+                                () -> {
+                                    subscriptions.forEach(Subscription::close);
+                                    try {
+                                        sdk.destroySession(session.id());
+                                    } catch (RuntimeException e) {
+                                        log.debug(
+                                                "destroying session {} failed: {}",
+                                                session.id(),
+                                                e.toString());
+                                    } finally {
+                                        sdk.dispose();
+                                    }
+                                });
         return closing.join(bound);
     }
 }

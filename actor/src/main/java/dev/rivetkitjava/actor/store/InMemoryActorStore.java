@@ -18,12 +18,11 @@ import java.util.SortedMap;
 import java.util.TreeMap;
 
 /**
- * A store in the heap, for unit tests and throwaway runs: nothing survives the process.
- * Byte arrays are copied in and out, so callers never share them with the store.
+ * A store in the heap, for unit tests and throwaway runs: nothing survives the process. Byte arrays
+ * are copied in and out, so callers never share them with the store.
  */
 public final class InMemoryActorStore implements ActorStore {
-    private record NameKey(String name, String serializedKey) {
-    }
+    private record NameKey(String name, String serializedKey) {}
 
     private final Map<String, ActorRecord> byId = new HashMap<>();
     private final Map<NameKey, String> idByKey = new HashMap<>();
@@ -37,8 +36,16 @@ public final class InMemoryActorStore implements ActorStore {
         if (existing != null) {
             return detached(byId.get(existing));
         }
-        ActorRecord record = new ActorRecord(actor.id(), actor.name(), actor.key(), actor.createdAtMillis(),
-                copy(actor.input()), null, 0, 0);
+        ActorRecord record =
+                new ActorRecord(
+                        actor.id(),
+                        actor.name(),
+                        actor.key(),
+                        actor.createdAtMillis(),
+                        copy(actor.input()),
+                        null,
+                        0,
+                        0);
         byId.put(actor.id(), record);
         idByKey.put(nameKey, actor.id());
         return detached(record);
@@ -73,8 +80,16 @@ public final class InMemoryActorStore implements ActorStore {
         if (current == null) {
             return Optional.empty();
         }
-        ActorRecord claimed = new ActorRecord(current.id(), current.name(), current.key(), current.createdAtMillis(),
-                current.input(), current.state(), current.stateVersion(), current.generation() + 1);
+        ActorRecord claimed =
+                new ActorRecord(
+                        current.id(),
+                        current.name(),
+                        current.key(),
+                        current.createdAtMillis(),
+                        current.input(),
+                        current.state(),
+                        current.stateVersion(),
+                        current.generation() + 1);
         byId.put(id, claimed);
         return Optional.of(detached(claimed));
     }
@@ -88,9 +103,17 @@ public final class InMemoryActorStore implements ActorStore {
                 skipped.add(write.actorId());
                 continue;
             }
-            byId.put(write.actorId(), new ActorRecord(current.id(), current.name(), current.key(),
-                    current.createdAtMillis(), current.input(), copy(write.state()), write.stateVersion(),
-                    current.generation()));
+            byId.put(
+                    write.actorId(),
+                    new ActorRecord(
+                            current.id(),
+                            current.name(),
+                            current.key(),
+                            current.createdAtMillis(),
+                            current.input(),
+                            copy(write.state()),
+                            write.stateVersion(),
+                            current.generation()));
         }
         return skipped;
     }
@@ -111,7 +134,9 @@ public final class InMemoryActorStore implements ActorStore {
         if (!byId.containsKey(event.actorId())) {
             return;
         }
-        schedulesByActor.computeIfAbsent(event.actorId(), id -> new TreeMap<>()).put(event.id(), detached(event));
+        schedulesByActor
+                .computeIfAbsent(event.actorId(), id -> new TreeMap<>())
+                .put(event.id(), detached(event));
     }
 
     @Override
@@ -129,7 +154,9 @@ public final class InMemoryActorStore implements ActorStore {
     @Override
     public synchronized List<ScheduledEvent> schedules(String actorId) {
         return schedulesByActor.getOrDefault(actorId, new TreeMap<>()).values().stream()
-                .sorted(Comparator.comparingLong(ScheduledEvent::fireAtMillis).thenComparing(ScheduledEvent::id))
+                .sorted(
+                        Comparator.comparingLong(ScheduledEvent::fireAtMillis)
+                                .thenComparing(ScheduledEvent::id))
                 .map(InMemoryActorStore::detached)
                 .toList();
     }
@@ -137,9 +164,12 @@ public final class InMemoryActorStore implements ActorStore {
     @Override
     public synchronized List<ActorAlarm> alarms() {
         List<ActorAlarm> alarms = new ArrayList<>();
-        schedulesByActor.forEach((actorId, events) -> events.values().stream()
-                .mapToLong(ScheduledEvent::fireAtMillis).min()
-                .ifPresent(at -> alarms.add(new ActorAlarm(actorId, at))));
+        schedulesByActor.forEach(
+                (actorId, events) ->
+                        events.values().stream()
+                                .mapToLong(ScheduledEvent::fireAtMillis)
+                                .min()
+                                .ifPresent(at -> alarms.add(new ActorAlarm(actorId, at))));
         alarms.sort(Comparator.comparingLong(ActorAlarm::fireAtMillis));
         return alarms;
     }
@@ -147,17 +177,22 @@ public final class InMemoryActorStore implements ActorStore {
     @Override
     public synchronized Optional<byte[]> kvGet(String actorId, String key) {
         TreeMap<String, byte[]> entries = kvByActor.get(actorId);
-        return entries == null ? Optional.empty() : Optional.ofNullable(entries.get(key)).map(byte[]::clone);
+        return entries == null
+                ? Optional.empty()
+                : Optional.ofNullable(entries.get(key)).map(byte[]::clone);
     }
 
     @Override
-    public synchronized List<KvEntry> kvList(String actorId, String prefix, String afterKey, int limit) {
+    public synchronized List<KvEntry> kvList(
+            String actorId, String prefix, String afterKey, int limit) {
         TreeMap<String, byte[]> entries = kvByActor.get(actorId);
         if (entries == null || limit <= 0) {
             return List.of();
         }
-        SortedMap<String, byte[]> from = afterKey == null || CODE_POINT_ORDER.compare(afterKey, prefix) < 0
-                ? entries.tailMap(prefix, true) : entries.tailMap(afterKey, false);
+        SortedMap<String, byte[]> from =
+                afterKey == null || CODE_POINT_ORDER.compare(afterKey, prefix) < 0
+                        ? entries.tailMap(prefix, true)
+                        : entries.tailMap(afterKey, false);
         List<KvEntry> page = new ArrayList<>();
         for (Map.Entry<String, byte[]> entry : from.entrySet()) {
             if (!entry.getKey().startsWith(prefix) || page.size() == limit) {
@@ -174,7 +209,8 @@ public final class InMemoryActorStore implements ActorStore {
         if (actor == null || actor.generation() != generation) {
             return false;
         }
-        TreeMap<String, byte[]> entries = kvByActor.computeIfAbsent(actorId, id -> new TreeMap<>(CODE_POINT_ORDER));
+        TreeMap<String, byte[]> entries =
+                kvByActor.computeIfAbsent(actorId, id -> new TreeMap<>(CODE_POINT_ORDER));
         batch.deletes().forEach(entries::remove);
         for (String prefix : batch.deletePrefixes()) {
             entries.tailMap(prefix, true).keySet().removeIf(key -> key.startsWith(prefix));
@@ -187,42 +223,53 @@ public final class InMemoryActorStore implements ActorStore {
     }
 
     @Override
-    public void close() {
-    }
+    public void close() {}
 
     private static byte[] copy(byte[] bytes) {
         return bytes == null ? null : bytes.clone();
     }
 
     private static ActorRecord detached(ActorRecord r) {
-        return new ActorRecord(r.id(), r.name(), r.key(), r.createdAtMillis(), copy(r.input()), copy(r.state()),
-                r.stateVersion(), r.generation());
+        return new ActorRecord(
+                r.id(),
+                r.name(),
+                r.key(),
+                r.createdAtMillis(),
+                copy(r.input()),
+                copy(r.state()),
+                r.stateVersion(),
+                r.generation());
     }
 
     private static ScheduledEvent detached(ScheduledEvent e) {
-        return new ScheduledEvent(e.id(), e.actorId(), e.fireAtMillis(), e.action(), copy(e.args()));
+        return new ScheduledEvent(
+                e.id(), e.actorId(), e.fireAtMillis(), e.action(), copy(e.args()));
     }
 
     /**
-     * The order of UTF-8 bytes, which is code point order: {@link String#compareTo} differs between U+E000–U+FFFF
-     * and supplementary characters. Keys that share a prefix stay together, so a prefix is a contiguous range.
+     * The order of UTF-8 bytes, which is code point order: {@link String#compareTo} differs between
+     * U+E000–U+FFFF and supplementary characters. Keys that share a prefix stay together, so a
+     * prefix is a contiguous range.
      */
-    private static final Comparator<String> CODE_POINT_ORDER = (a, b) -> {
-        int i = 0;
-        int j = 0;
-        while (i < a.length() && j < b.length()) {
-            int ca = a.codePointAt(i);
-            int cb = b.codePointAt(j);
-            if (ca != cb) {
-                return Integer.compare(ca, cb);
-            }
-            i += Character.charCount(ca);
-            j += Character.charCount(cb);
-        }
-        return Integer.compare(a.length() - i, b.length() - j);
-    };
+    private static final Comparator<String> CODE_POINT_ORDER =
+            (a, b) -> {
+                int i = 0;
+                int j = 0;
+                while (i < a.length() && j < b.length()) {
+                    int ca = a.codePointAt(i);
+                    int cb = b.codePointAt(j);
+                    if (ca != cb) {
+                        return Integer.compare(ca, cb);
+                    }
+                    i += Character.charCount(ca);
+                    j += Character.charCount(cb);
+                }
+                return Integer.compare(a.length() - i, b.length() - j);
+            };
 
-    /** Lists order by the key's UTF-8 bytes, as byte-comparing databases do, not by UTF-16 units. */
+    /**
+     * Lists order by the key's UTF-8 bytes, as byte-comparing databases do, not by UTF-16 units.
+     */
     private static byte[] utf8(ActorKey key) {
         return key.serialize().getBytes(StandardCharsets.UTF_8);
     }

@@ -12,10 +12,11 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The project's {@code sandbox-agent-server/} folder: the pinned Sandbox Agent server binary (npm
- * {@code @sandbox-agent/cli-linux-x64@0.4.2}) and the offline stand-in agents ({@code codex} = the ACP SDK's
- * example agent, {@code amp} = the fast test agent). {@code serve}, the benchmarks and the tests lay out their servers
- * with it: {@code SandboxAgentServer.builder().binary(pinned.prepare(home)).dataHome(home)}. A checkout concern, kept
- * out of the SDK.
+ * {@code @sandbox-agent/cli-linux-x64@0.4.2}) and the offline stand-in agents ({@code codex} = the
+ * ACP SDK's example agent, {@code amp} = the fast test agent). {@code serve}, the benchmarks and
+ * the tests lay out their servers with it: {@code
+ * SandboxAgentServer.builder().binary(pinned.prepare(home)).dataHome(home)}. A checkout concern,
+ * kept out of the SDK.
  */
 public final class PinnedSandboxAgent {
 
@@ -35,8 +36,9 @@ public final class PinnedSandboxAgent {
     }
 
     /**
-     * The same folder, with scripts ({@link #install()}, {@link #standIn}) that must finish within {@code timeout}
-     * (10 minutes by default); one that does not is killed, with its children, and the call fails.
+     * The same folder, with scripts ({@link #install()}, {@link #standIn}) that must finish within
+     * {@code timeout} (10 minutes by default); one that does not is killed, with its children, and
+     * the call fails.
      */
     public PinnedSandboxAgent withTimeout(Duration timeout) {
         if (timeout.isNegative() || timeout.isZero()) {
@@ -48,7 +50,8 @@ public final class PinnedSandboxAgent {
     /** The folder at {@code dir}. */
     public static PinnedSandboxAgent at(Path dir) {
         if (!Files.isRegularFile(dir.resolve("install.sh"))) {
-            throw new IllegalArgumentException(dir + " is not a sandbox-agent-server folder (no install.sh)");
+            throw new IllegalArgumentException(
+                    dir + " is not a sandbox-agent-server folder (no install.sh)");
         }
         return new PinnedSandboxAgent(dir.toAbsolutePath());
     }
@@ -61,7 +64,8 @@ public final class PinnedSandboxAgent {
                 return new PinnedSandboxAgent(candidate);
             }
         }
-        throw new IllegalStateException("no sandbox-agent-server/install.sh above " + Path.of("").toAbsolutePath());
+        throw new IllegalStateException(
+                "no sandbox-agent-server/install.sh above " + Path.of("").toAbsolutePath());
     }
 
     public Path dir() {
@@ -79,14 +83,17 @@ public final class PinnedSandboxAgent {
         return dir.resolve("node_modules/@sandbox-agent/cli-linux-x64/bin/sandbox-agent");
     }
 
-    /** Lays out {@code dataHome} (the server's XDG_DATA_HOME) with the stand-in agents. Run {@link #install()} first. */
+    /**
+     * Lays out {@code dataHome} (the server's XDG_DATA_HOME) with the stand-in agents. Run {@link
+     * #install()} first.
+     */
     public void standIn(Path dataHome) {
         run(List.of("bash", dir.resolve("stand-in.sh").toString(), dataHome.toString()), timeout);
     }
 
     /**
-     * Installs (if needed), lays out {@code dataHome} (the server's XDG_DATA_HOME) with the stand-in agents, and
-     * returns the server binary.
+     * Installs (if needed), lays out {@code dataHome} (the server's XDG_DATA_HOME) with the
+     * stand-in agents, and returns the server binary.
      */
     public Path prepare(Path dataHome) {
         Path binary = install();
@@ -95,9 +102,9 @@ public final class PinnedSandboxAgent {
     }
 
     /**
-     * Runs {@code command} to its end, at most {@code timeout}: its output is read on another thread (a script whose
-     * child keeps the output open would otherwise hold this call past any timeout), and on timeout the script and its
-     * children are killed.
+     * Runs {@code command} to its end, at most {@code timeout}: its output is read on another
+     * thread (a script whose child keeps the output open would otherwise hold this call past any
+     * timeout), and on timeout the script and its children are killed.
      */
     static void run(List<String> command, Duration timeout) {
         String what = String.join(" ", command);
@@ -108,23 +115,33 @@ public final class PinnedSandboxAgent {
             throw new PinnedSandboxAgentException(what + " could not run: " + e.getMessage(), e);
         }
         ByteArrayOutputStream output = new ByteArrayOutputStream();
-        Thread reader = Thread.ofVirtual().name("sandbox-agent-script-output").start(() -> {
-            try (InputStream in = process.getInputStream()) {
-                in.transferTo(output);
-            } catch (IOException e) {
-                // the process was killed: what was read so far is the output
-            }
-        });
+        Thread reader =
+                Thread.ofVirtual()
+                        .name("sandbox-agent-script-output")
+                        .start(
+                                () -> {
+                                    try (InputStream in = process.getInputStream()) {
+                                        in.transferTo(output);
+                                    } catch (IOException e) {
+                                        // the process was killed: what was read so far is the
+                                        // output
+                                    }
+                                });
         try {
             if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
                 killWithChildren(process);
                 reader.join(Duration.ofSeconds(5));
-                throw new PinnedSandboxAgentException(what + " did not finish within " + timeout
-                        + "; it was killed. Output so far:\n" + text(output));
+                throw new PinnedSandboxAgentException(
+                        what
+                                + " did not finish within "
+                                + timeout
+                                + "; it was killed. Output so far:\n"
+                                + text(output));
             }
             reader.join(Duration.ofSeconds(5));
             if (process.exitValue() != 0) {
-                throw new PinnedSandboxAgentException(what + " failed (exit code " + process.exitValue() + "):\n" + text(output));
+                throw new PinnedSandboxAgentException(
+                        what + " failed (exit code " + process.exitValue() + "):\n" + text(output));
             }
         } catch (InterruptedException e) {
             killWithChildren(process);

@@ -16,21 +16,24 @@ import org.junit.jupiter.api.io.TempDir;
 @Tag("external")
 class PinnedSandboxAgentTest {
 
-    @TempDir
-    Path dir;
+    @TempDir Path dir;
 
     @Test
     void aHungInstallIsKilledWithItsChildrenAtItsTimeout() throws Exception {
         Path marker = dir.resolve("sleeping.pid");
         // A child that keeps the script's output open, as npm does while it hangs on the network.
-        Files.writeString(dir.resolve("install.sh"), "echo installing\nsleep 600 &\necho $! > " + marker + "\nwait\n");
+        Files.writeString(
+                dir.resolve("install.sh"),
+                "echo installing\nsleep 600 &\necho $! > " + marker + "\nwait\n");
         PinnedSandboxAgent pinned = PinnedSandboxAgent.at(dir).withTimeout(Duration.ofSeconds(2));
 
         long started = System.nanoTime();
-        assertThatThrownBy(pinned::install).isInstanceOf(PinnedSandboxAgentException.class)
+        assertThatThrownBy(pinned::install)
+                .isInstanceOf(PinnedSandboxAgentException.class)
                 .hasMessageContaining("install.sh did not finish within PT2S; it was killed")
                 .hasMessageContaining("installing");
-        assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(15));
+        assertThat(Duration.ofNanos(System.nanoTime() - started))
+                .isLessThan(Duration.ofSeconds(15));
 
         long sleeper = Long.parseLong(Files.readString(marker).strip());
         await().atMost(Duration.ofSeconds(10))
@@ -39,9 +42,13 @@ class PinnedSandboxAgentTest {
 
     @Test
     void aFailingScriptReportsItsExitCodeAndOutput() {
-        assertThatThrownBy(() -> PinnedSandboxAgent.run(List.of("bash", "-c", "echo no network; exit 3"),
-                Duration.ofSeconds(30)))
+        assertThatThrownBy(
+                        () ->
+                                PinnedSandboxAgent.run(
+                                        List.of("bash", "-c", "echo no network; exit 3"),
+                                        Duration.ofSeconds(30)))
                 .isInstanceOf(PinnedSandboxAgentException.class)
-                .hasMessageContaining("exit code 3").hasMessageContaining("no network");
+                .hasMessageContaining("exit code 3")
+                .hasMessageContaining("no network");
     }
 }

@@ -10,7 +10,8 @@ class InMemorySessionPersistDriverTest extends SessionPersistDriverContract {
     }
 
     @Override
-    protected Optional<SessionPersistDriver> newCappedDriver(int maxSessions, int maxEventsPerSession) {
+    protected Optional<SessionPersistDriver> newCappedDriver(
+            int maxSessions, int maxEventsPerSession) {
         return Optional.of(new InMemorySessionPersistDriver(maxSessions, maxEventsPerSession));
     }
 }

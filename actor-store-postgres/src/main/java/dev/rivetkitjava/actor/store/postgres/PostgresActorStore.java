@@ -2,13 +2,13 @@ package dev.rivetkitjava.actor.store.postgres;
 
 import com.zaxxer.hikari.HikariDataSource;
 import dev.rivetkitjava.actor.ActorKey;
+import dev.rivetkitjava.actor.KvBatch;
+import dev.rivetkitjava.actor.KvEntry;
+import dev.rivetkitjava.actor.ScheduledEvent;
 import dev.rivetkitjava.actor.store.ActorAlarm;
 import dev.rivetkitjava.actor.store.ActorRecord;
 import dev.rivetkitjava.actor.store.ActorStore;
-import dev.rivetkitjava.actor.KvBatch;
-import dev.rivetkitjava.actor.KvEntry;
 import dev.rivetkitjava.actor.store.NewActor;
-import dev.rivetkitjava.actor.ScheduledEvent;
 import dev.rivetkitjava.actor.store.StateWrite;
 import dev.rivetkitjava.actor.store.jdbc.ActorTables;
 import dev.rivetkitjava.actor.store.jdbc.ActorTables.KeyColumn;
@@ -26,10 +26,11 @@ import java.util.Set;
 import javax.sql.DataSource;
 
 /**
- * An {@link ActorStore} in PostgreSQL, which several nodes (processes, machines) can share: each write is committed
- * when its method returns, and every state save and key-value write is fenced by the actor's generation
- * ({@code ... WHERE generation = ?}), so a stale owner (a node that was paused, say by {@code SIGSTOP} or a long GC,
- * while another node claimed its actor) writes nothing over the new owner's data.
+ * An {@link ActorStore} in PostgreSQL, which several nodes (processes, machines) can share: each
+ * write is committed when its method returns, and every state save and key-value write is fenced by
+ * the actor's generation ({@code ... WHERE generation = ?}), so a stale owner (a node that was
+ * paused, say by {@code SIGSTOP} or a long GC, while another node claimed its actor) writes nothing
+ * over the new owner's data.
  *
  * <pre>{@code
  * try (Registry registry = Registry.builder().use(COUNTER)
@@ -46,35 +47,48 @@ import javax.sql.DataSource;
  *         .build();
  * }</pre>
  *
- * <p><b>Connections.</b> Given a URL, the store makes a HikariCP pool of its own, which {@link #close()} closes; given
- * a {@link DataSource} ({@link #open(DataSource)}), it uses it and leaves it open, and the timeouts are the data
- * source's business. The owned pool's timeouts, all settable on the {@link Builder}, bound every call even when the
- * database host freezes or vanishes: a call fails with a {@link PostgresActorStoreException} instead of hanging.
+ * <p><b>Connections.</b> Given a URL, the store makes a HikariCP pool of its own, which {@link
+ * #close()} closes; given a {@link DataSource} ({@link #open(DataSource)}), it uses it and leaves
+ * it open, and the timeouts are the data source's business. The owned pool's timeouts, all settable
+ * on the {@link Builder}, bound every call even when the database host freezes or vanishes: a call
+ * fails with a {@link PostgresActorStoreException} instead of hanging.
+ *
  * <ul>
  *   <li>{@code connectTimeout} (5 s): opening a TCP connection;
- *   <li>{@code socketTimeout} (30 s): waiting for any reply from the server, the bound on a frozen server;
- *   <li>{@code connectionTimeout} (5 s): waiting for a pooled connection (all busy, or none can be made);
+ *   <li>{@code socketTimeout} (30 s): waiting for any reply from the server, the bound on a frozen
+ *       server;
+ *   <li>{@code connectionTimeout} (5 s): waiting for a pooled connection (all busy, or none can be
+ *       made);
  *   <li>{@code validationTimeout} (2 s): checking that an idle pooled connection still works;
- *   <li>{@code statementTimeout} (10 s): the server cancels a statement running longer, say one waiting for a lock;
- *   <li>{@code idleInTransactionTimeout} (5 s): the server ends a session that sits in an open transaction for that
- *       long, so a node frozen mid-transaction cannot keep an actor's row locked and block its new owner.
+ *   <li>{@code statementTimeout} (10 s): the server cancels a statement running longer, say one
+ *       waiting for a lock;
+ *   <li>{@code idleInTransactionTimeout} (5 s): the server ends a session that sits in an open
+ *       transaction for that long, so a node frozen mid-transaction cannot keep an actor's row
+ *       locked and block its new owner.
  * </ul>
+ *
  * Options in the URL ({@code ?socketTimeout=60}) win over the builder's.
  *
- * <p><b>Schema.</b> Tables {@code actors}, {@code actor_schedules}, {@code actor_kv} and {@code actor_store_version}
- * in a schema of your choice ({@code public} by default), created if absent when the store opens, under an advisory
- * lock, so any number of nodes may start at once. Actor keys and key-value keys are stored as UTF-8 {@code bytea}, so
- * lists order by their bytes (code point order) whatever the database's collation. Ids, names and action names are
- * {@code text}, which PostgreSQL refuses to hold U+0000 in.
+ * <p><b>Schema.</b> Tables {@code actors}, {@code actor_schedules}, {@code actor_kv} and {@code
+ * actor_store_version} in a schema of your choice ({@code public} by default), created if absent
+ * when the store opens, under an advisory lock, so any number of nodes may start at once. Actor
+ * keys and key-value keys are stored as UTF-8 {@code bytea}, so lists order by their bytes (code
+ * point order) whatever the database's collation. Ids, names and action names are {@code text},
+ * which PostgreSQL refuses to hold U+0000 in.
  *
- * <p><b>Concurrency.</b> Reads and single-statement writes run on their own; {@link #saveStates} runs as one
- * transaction (the runtime's batch of dirty actors, in one round of statements), as does {@link #kvWrite}, which
- * locks the actor's row while it writes: a {@link #claim} waits for a key-value write under way and the write after
- * the claim is refused. Transactions that PostgreSQL aborts for a deadlock or a serialization failure are retried.
+ * <p><b>Concurrency.</b> Reads and single-statement writes run on their own; {@link #saveStates}
+ * runs as one transaction (the runtime's batch of dirty actors, in one round of statements), as
+ * does {@link #kvWrite}, which locks the actor's row while it writes: a {@link #claim} waits for a
+ * key-value write under way and the write after the claim is refused. Transactions that PostgreSQL
+ * aborts for a deadlock or a serialization failure are retried.
  */
 public final class PostgresActorStore implements ActorStore {
-    /** Stored in {@code actor_store_version}; raise it with every schema change and migrate older schemas. */
+    /**
+     * Stored in {@code actor_store_version}; raise it with every schema change and migrate older
+     * schemas.
+     */
     static final int SCHEMA_VERSION = 1;
+
     private static final int ATTEMPTS = 3;
 
     private final DataSource dataSource;
@@ -85,7 +99,8 @@ public final class PostgresActorStore implements ActorStore {
     private final String kv;
     private final ActorTables tables;
 
-    private PostgresActorStore(DataSource dataSource, HikariDataSource ownedPool, String schema, String where) {
+    private PostgresActorStore(
+            DataSource dataSource, HikariDataSource ownedPool, String schema, String where) {
         this.dataSource = dataSource;
         this.ownedPool = ownedPool;
         this.where = where;
@@ -93,19 +108,24 @@ public final class PostgresActorStore implements ActorStore {
         this.actors = prefix + "actors";
         this.schedules = prefix + "actor_schedules";
         this.kv = prefix + "actor_kv";
-        // Keys are bytea, so they compare as bytes whatever the collation; the fence locks the actor's row.
+        // Keys are bytea, so they compare as bytes whatever the collation; the fence locks the
+        // actor's row.
         this.tables = new ActorTables(actors, schedules, kv, KeyColumn.BYTES, " FOR NO KEY UPDATE");
     }
 
     /**
-     * Opens the store at {@code jdbcUrl} ({@code jdbc:postgresql://host:port/db?user=…&password=…}), in schema
-     * {@code public}, on a pool of its own with the default timeouts; creates the tables if absent.
+     * Opens the store at {@code jdbcUrl} ({@code
+     * jdbc:postgresql://host:port/db?user=…&password=…}), in schema {@code public}, on a pool of
+     * its own with the default timeouts; creates the tables if absent.
      */
     public static PostgresActorStore open(String jdbcUrl) {
         return builder().jdbcUrl(jdbcUrl).build();
     }
 
-    /** Opens the store on the caller's {@code dataSource} (left open by {@link #close()}), in schema {@code public}. */
+    /**
+     * Opens the store on the caller's {@code dataSource} (left open by {@link #close()}), in schema
+     * {@code public}.
+     */
     public static PostgresActorStore open(DataSource dataSource) {
         return builder().dataSource(dataSource).build();
     }
@@ -114,7 +134,10 @@ public final class PostgresActorStore implements ActorStore {
         return new Builder();
     }
 
-    /** Configures a store: a JDBC URL or a data source, the schema, and the owned pool's size and timeouts. */
+    /**
+     * Configures a store: a JDBC URL or a data source, the schema, and the owned pool's size and
+     * timeouts.
+     */
     public static final class Builder {
         private DataSource dataSource;
         private String jdbcUrl;
@@ -129,21 +152,27 @@ public final class PostgresActorStore implements ActorStore {
         private Duration statementTimeout = Duration.ofSeconds(10);
         private Duration idleInTransactionTimeout = Duration.ofSeconds(5);
 
-        private Builder() {
-        }
+        private Builder() {}
 
-        /** Uses the application's data source, which the store does not close; the pool settings do not apply. */
+        /**
+         * Uses the application's data source, which the store does not close; the pool settings do
+         * not apply.
+         */
         public Builder dataSource(DataSource dataSource) {
             this.dataSource = Objects.requireNonNull(dataSource, "dataSource");
             return this;
         }
 
-        /** Makes a pool of its own for {@code jdbcUrl} ({@code jdbc:postgresql://…}), closed with the store. */
+        /**
+         * Makes a pool of its own for {@code jdbcUrl} ({@code jdbc:postgresql://…}), closed with
+         * the store.
+         */
         public Builder jdbcUrl(String jdbcUrl) {
             Objects.requireNonNull(jdbcUrl, "jdbcUrl");
             if (!jdbcUrl.startsWith("jdbc:postgresql:")) {
-                throw new IllegalArgumentException("not a PostgreSQL JDBC URL (jdbc:postgresql://host:port/db): "
-                        + jdbcUrl.split("\\?", 2)[0]);
+                throw new IllegalArgumentException(
+                        "not a PostgreSQL JDBC URL (jdbc:postgresql://host:port/db): "
+                                + jdbcUrl.split("\\?", 2)[0]);
             }
             this.jdbcUrl = jdbcUrl;
             return this;
@@ -162,7 +191,10 @@ public final class PostgresActorStore implements ActorStore {
             return this;
         }
 
-        /** The owned pool's connections: 8 by default. Every call holds one for a single short transaction. */
+        /**
+         * The owned pool's connections: 8 by default. Every call holds one for a single short
+         * transaction.
+         */
         public Builder poolSize(int poolSize) {
             if (poolSize < 1 || poolSize > 256) {
                 throw new IllegalArgumentException("poolSize must be 1..256, got " + poolSize);
@@ -171,15 +203,19 @@ public final class PostgresActorStore implements ActorStore {
             return this;
         }
 
-        /** How long opening a TCP connection may take: 5 s by default; whole seconds (pgjdbc's unit), at least 1. */
+        /**
+         * How long opening a TCP connection may take: 5 s by default; whole seconds (pgjdbc's
+         * unit), at least 1.
+         */
         public Builder connectTimeout(Duration timeout) {
             this.connectTimeout = atLeast(timeout, Duration.ofSeconds(1), "connectTimeout");
             return this;
         }
 
         /**
-         * How long to wait for any reply of the server before the connection is given up: 30 s by default; whole
-         * seconds, at least 1. Keep it above {@link #statementTimeout}, so the server cancels a slow statement first.
+         * How long to wait for any reply of the server before the connection is given up: 30 s by
+         * default; whole seconds, at least 1. Keep it above {@link #statementTimeout}, so the
+         * server cancels a slow statement first.
          */
         public Builder socketTimeout(Duration timeout) {
             this.socketTimeout = atLeast(timeout, Duration.ofSeconds(1), "socketTimeout");
@@ -192,46 +228,72 @@ public final class PostgresActorStore implements ActorStore {
             return this;
         }
 
-        /** How long checking an idle pooled connection may take: 2 s by default, at least 250 ms. */
+        /**
+         * How long checking an idle pooled connection may take: 2 s by default, at least 250 ms.
+         */
         public Builder validationTimeout(Duration timeout) {
             this.validationTimeout = atLeast(timeout, Duration.ofMillis(250), "validationTimeout");
             return this;
         }
 
-        /** The server-side {@code statement_timeout} of the owned pool's sessions: 10 s by default. */
+        /**
+         * The server-side {@code statement_timeout} of the owned pool's sessions: 10 s by default.
+         */
         public Builder statementTimeout(Duration timeout) {
             this.statementTimeout = atLeast(timeout, Duration.ofMillis(1), "statementTimeout");
             return this;
         }
 
-        /** The server-side {@code idle_in_transaction_session_timeout} of the owned pool's sessions: 5 s by default. */
+        /**
+         * The server-side {@code idle_in_transaction_session_timeout} of the owned pool's sessions:
+         * 5 s by default.
+         */
         public Builder idleInTransactionTimeout(Duration timeout) {
-            this.idleInTransactionTimeout = atLeast(timeout, Duration.ofMillis(1), "idleInTransactionTimeout");
+            this.idleInTransactionTimeout =
+                    atLeast(timeout, Duration.ofMillis(1), "idleInTransactionTimeout");
             return this;
         }
 
         /** Connects and creates the schema and tables if absent. */
         public PostgresActorStore build() {
             if ((dataSource == null) == (jdbcUrl == null)) {
-                throw new IllegalStateException("set exactly one of dataSource(...) and jdbcUrl(...)");
+                throw new IllegalStateException(
+                        "set exactly one of dataSource(...) and jdbcUrl(...)");
             }
             if (validationTimeout.compareTo(connectionTimeout) >= 0) {
-                throw new IllegalStateException("validationTimeout (" + validationTimeout
-                        + ") must be shorter than connectionTimeout (" + connectionTimeout + ")");
+                throw new IllegalStateException(
+                        "validationTimeout ("
+                                + validationTimeout
+                                + ") must be shorter than connectionTimeout ("
+                                + connectionTimeout
+                                + ")");
             }
             String where = PostgresPool.describe(schema, jdbcUrl);
             HikariDataSource pool = null;
             if (jdbcUrl != null) {
-                PostgresPool settings = new PostgresPool("rivetkit-actor-store", jdbcUrl, user, password, poolSize,
-                        connectTimeout, connectTimeout.plus(socketTimeout), socketTimeout, connectionTimeout,
-                        validationTimeout, connectionTimeout, statementTimeout, idleInTransactionTimeout);
+                PostgresPool settings =
+                        new PostgresPool(
+                                "rivetkit-actor-store",
+                                jdbcUrl,
+                                user,
+                                password,
+                                poolSize,
+                                connectTimeout,
+                                connectTimeout.plus(socketTimeout),
+                                socketTimeout,
+                                connectionTimeout,
+                                validationTimeout,
+                                connectionTimeout,
+                                statementTimeout,
+                                idleInTransactionTimeout);
                 try {
                     pool = settings.open();
                 } catch (RuntimeException e) {
                     throw new PostgresActorStoreException(where, "connecting", e);
                 }
             }
-            PostgresActorStore store = new PostgresActorStore(pool != null ? pool : dataSource, pool, schema, where);
+            PostgresActorStore store =
+                    new PostgresActorStore(pool != null ? pool : dataSource, pool, schema, where);
             try {
                 store.prepare(schema);
             } catch (RuntimeException e) {
@@ -244,18 +306,31 @@ public final class PostgresActorStore implements ActorStore {
         private static Duration atLeast(Duration timeout, Duration minimum, String name) {
             Objects.requireNonNull(timeout, name);
             if (timeout.compareTo(minimum) < 0) {
-                throw new IllegalArgumentException(name + " must be at least " + minimum + ", got " + timeout);
+                throw new IllegalArgumentException(
+                        name + " must be at least " + minimum + ", got " + timeout);
             }
             return timeout;
         }
     }
 
     private void prepare(String schema) {
-        transaction("creating the schema", connection -> {
-            PostgresSchema.prepare(connection, "rivetkit-actor-store:" + schema, schema, "actor_store_version",
-                    SCHEMA_VERSION, "PostgreSQL actor store " + where, statement -> {
-                // Ids compare as bytes (collation C), as in the SQLite store, whatever the database's locale.
-                statement.execute("CREATE TABLE IF NOT EXISTS " + actors + """
+        transaction(
+                "creating the schema",
+                connection -> {
+                    PostgresSchema.prepare(
+                            connection,
+                            "rivetkit-actor-store:" + schema,
+                            schema,
+                            "actor_store_version",
+                            SCHEMA_VERSION,
+                            "PostgreSQL actor store " + where,
+                            statement -> {
+                                // Ids compare as bytes (collation C), as in the SQLite store,
+                                // whatever the database's locale.
+                                statement.execute(
+                                        "CREATE TABLE IF NOT EXISTS "
+                                                + actors
+                                                + """
                          (
                             id            TEXT COLLATE "C" NOT NULL PRIMARY KEY,
                             name          TEXT COLLATE "C" NOT NULL,
@@ -267,44 +342,62 @@ public final class PostgresActorStore implements ActorStore {
                             generation    BIGINT  NOT NULL,
                             UNIQUE (name, key)
                         )""");
-                statement.execute("CREATE TABLE IF NOT EXISTS " + schedules + " (\n"
-                        + "    actor_id TEXT COLLATE \"C\" NOT NULL REFERENCES " + actors + " (id) ON DELETE CASCADE,\n"
-                        + """
+                                statement.execute(
+                                        "CREATE TABLE IF NOT EXISTS "
+                                                + schedules
+                                                + " (\n"
+                                                + "    actor_id TEXT COLLATE \"C\" NOT NULL REFERENCES "
+                                                + actors
+                                                + " (id) ON DELETE CASCADE,\n"
+                                                + """
                             id       TEXT COLLATE "C" NOT NULL,
                             fire_at  BIGINT NOT NULL,
                             action   TEXT   NOT NULL,
                             args     BYTEA,
                             PRIMARY KEY (actor_id, id)
                         )""");
-                statement.execute("CREATE INDEX IF NOT EXISTS actor_schedules_fire_at ON " + schedules + " (fire_at)");
-                statement.execute("CREATE TABLE IF NOT EXISTS " + kv + " (\n"
-                        + "    actor_id TEXT COLLATE \"C\" NOT NULL REFERENCES " + actors + " (id) ON DELETE CASCADE,\n"
-                        + """
+                                statement.execute(
+                                        "CREATE INDEX IF NOT EXISTS actor_schedules_fire_at ON "
+                                                + schedules
+                                                + " (fire_at)");
+                                statement.execute(
+                                        "CREATE TABLE IF NOT EXISTS "
+                                                + kv
+                                                + " (\n"
+                                                + "    actor_id TEXT COLLATE \"C\" NOT NULL REFERENCES "
+                                                + actors
+                                                + " (id) ON DELETE CASCADE,\n"
+                                                + """
                             key      BYTEA NOT NULL,
                             value    BYTEA NOT NULL,
                             PRIMARY KEY (actor_id, key)
                         )""");
-            });
-            return null;
-        });
+                            });
+                    return null;
+                });
     }
 
     @Override
     public ActorRecord insertIfAbsent(NewActor actor) {
-        return autocommit("insertIfAbsent", connection -> {
-            // Each statement sees what committed before it: the SELECT finds the row a concurrent INSERT won with.
-            // Between them the winner may be deleted, and then this caller inserts after all.
-            while (true) {
-                Optional<ActorRecord> inserted = tables.insert(connection, actor);
-                if (inserted.isPresent()) {
-                    return inserted.get();
-                }
-                Optional<ActorRecord> existing = tables.findByKey(connection, actor.name(), actor.key());
-                if (existing.isPresent()) {
-                    return existing.get();
-                }
-            }
-        });
+        return autocommit(
+                "insertIfAbsent",
+                connection -> {
+                    // Each statement sees what committed before it: the SELECT finds the row a
+                    // concurrent INSERT won with.
+                    // Between them the winner may be deleted, and then this caller inserts after
+                    // all.
+                    while (true) {
+                        Optional<ActorRecord> inserted = tables.insert(connection, actor);
+                        if (inserted.isPresent()) {
+                            return inserted.get();
+                        }
+                        Optional<ActorRecord> existing =
+                                tables.findByKey(connection, actor.name(), actor.key());
+                        if (existing.isPresent()) {
+                            return existing.get();
+                        }
+                    }
+                });
     }
 
     @Override
@@ -319,12 +412,14 @@ public final class PostgresActorStore implements ActorStore {
 
     @Override
     public List<ActorRecord> list(String name, ActorKey afterKey, int limit) {
-        return read("list", connection -> tables.list(connection, name, afterKey, Math.max(0, limit)));
+        return read(
+                "list", connection -> tables.list(connection, name, afterKey, Math.max(0, limit)));
     }
 
     @Override
     public Optional<ActorRecord> claim(String id) {
-        // One statement: the row lock makes concurrent claims (from any node) take turns, each its own generation.
+        // One statement: the row lock makes concurrent claims (from any node) take turns, each its
+        // own generation.
         return autocommit("claim", connection -> tables.claim(connection, id));
     }
 
@@ -333,7 +428,8 @@ public final class PostgresActorStore implements ActorStore {
         if (writes.isEmpty()) {
             return Set.of();
         }
-        // Rows are locked in id order (a stable sort keeps repeated saves of one actor in order), so two nodes'
+        // Rows are locked in id order (a stable sort keeps repeated saves of one actor in order),
+        // so two nodes'
         // batches over the same actors cannot deadlock.
         List<StateWrite> ordered = new ArrayList<>(writes);
         ordered.sort(Comparator.comparing(StateWrite::actorId));
@@ -342,30 +438,37 @@ public final class PostgresActorStore implements ActorStore {
 
     @Override
     public void delete(String id) {
-        autocommit("delete", connection -> {
-            tables.delete(connection, id);
-            return null;
-        });
+        autocommit(
+                "delete",
+                connection -> {
+                    tables.delete(connection, id);
+                    return null;
+                });
     }
 
     @Override
     public void putSchedule(ScheduledEvent event) {
-        autocommit("putSchedule", connection -> {
-            try {
-                tables.putSchedule(connection, event);
-            } catch (SQLException e) {
-                // The actor was deleted by another session between the guard and the insert: ignored as well.
-                if (!"23503".equals(e.getSQLState())) {
-                    throw e;
-                }
-            }
-            return null;
-        });
+        autocommit(
+                "putSchedule",
+                connection -> {
+                    try {
+                        tables.putSchedule(connection, event);
+                    } catch (SQLException e) {
+                        // The actor was deleted by another session between the guard and the
+                        // insert: ignored as well.
+                        if (!"23503".equals(e.getSQLState())) {
+                            throw e;
+                        }
+                    }
+                    return null;
+                });
     }
 
     @Override
     public boolean deleteSchedule(String actorId, String eventId) {
-        return autocommit("deleteSchedule", connection -> tables.deleteSchedule(connection, actorId, eventId));
+        return autocommit(
+                "deleteSchedule",
+                connection -> tables.deleteSchedule(connection, actorId, eventId));
     }
 
     @Override
@@ -385,18 +488,26 @@ public final class PostgresActorStore implements ActorStore {
 
     @Override
     public List<KvEntry> kvList(String actorId, String prefix, String afterKey, int limit) {
-        return read("kvList", connection -> tables.kvList(connection, actorId, prefix, afterKey, limit));
+        return read(
+                "kvList",
+                connection -> tables.kvList(connection, actorId, prefix, afterKey, limit));
     }
 
     @Override
     public boolean kvWrite(String actorId, long generation, KvBatch batch) {
-        // The fence locks the actor's row until commit (FOR NO KEY UPDATE): a claim waits for this write, and this
-        // write, if it comes after a claim, finds the new generation and writes nothing. Writes to one actor take
+        // The fence locks the actor's row until commit (FOR NO KEY UPDATE): a claim waits for this
+        // write, and this
+        // write, if it comes after a claim, finds the new generation and writes nothing. Writes to
+        // one actor take
         // turns.
-        return transaction("kvWrite", connection -> tables.kvWrite(connection, actorId, generation, batch));
+        return transaction(
+                "kvWrite", connection -> tables.kvWrite(connection, actorId, generation, batch));
     }
 
-    /** Closes the pool the store made (not a data source it was given); later calls fail. Closing twice is harmless. */
+    /**
+     * Closes the pool the store made (not a data source it was given); later calls fail. Closing
+     * twice is harmless.
+     */
     @Override
     public void close() {
         if (ownedPool != null) {
@@ -421,7 +532,8 @@ public final class PostgresActorStore implements ActorStore {
         try {
             return autocommit(operation, work);
         } catch (PostgresActorStoreException e) {
-            if (e.getCause() instanceof SQLException cause && PostgresPool.isStaleConnection(cause)) {
+            if (e.getCause() instanceof SQLException cause
+                    && PostgresPool.isStaleConnection(cause)) {
                 return autocommit(operation, work);
             }
             throw e;
@@ -441,8 +553,9 @@ public final class PostgresActorStore implements ActorStore {
     }
 
     /**
-     * Runs {@code work} in one transaction, again (up to {@value #ATTEMPTS} times) when PostgreSQL aborted it for a
-     * deadlock or a serialization failure, which undo everything and so are safe to retry.
+     * Runs {@code work} in one transaction, again (up to {@value #ATTEMPTS} times) when PostgreSQL
+     * aborted it for a deadlock or a serialization failure, which undo everything and so are safe
+     * to retry.
      */
     private <T> T transaction(String operation, SqlWork<T> work) {
         for (int attempt = 1; ; attempt++) {

@@ -6,7 +6,10 @@ import dev.rivetkitjava.testing.postgres.EmbeddedPostgresFixture;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Tag;
 
-/** The contract every store passes, against a real PostgreSQL server; each test gets a schema of its own. */
+/**
+ * The contract every store passes, against a real PostgreSQL server; each test gets a schema of its
+ * own.
+ */
 @Tag("external")
 class PostgresActorStoreContractTest extends ActorStoreContract {
     private static final AtomicInteger schemas = new AtomicInteger();
@@ -25,7 +28,10 @@ class PostgresActorStoreContractTest extends ActorStoreContract {
     }
 
     private PostgresActorStore open() {
-        return PostgresActorStore.builder().jdbcUrl(EmbeddedPostgresFixture.jdbcUrl()).schema(schema).poolSize(4)
+        return PostgresActorStore.builder()
+                .jdbcUrl(EmbeddedPostgresFixture.jdbcUrl())
+                .schema(schema)
+                .poolSize(4)
                 .build();
     }
 }
