@@ -225,12 +225,12 @@ public final class SqliteFile implements AutoCloseable {
     }
 
     /**
-     * {@code work} as an {@link SqlWork} for {@link #locked} or {@link #transaction}: its result is
-     * null, the only {@link Void}, which nothing reads.
+     * {@code work}, which returns nothing, as an {@link SqlWork} for {@link #locked} or {@link
+     * #transaction}: its result is null, the only {@link Void}, which nothing reads.
      */
     // NullAway (outside its JSpecify mode) cannot be told SqlWork<@Nullable Void>.
     @SuppressWarnings("NullAway")
-    private static SqlWork<Void> statements(Statements work) {
+    public static SqlWork<Void> statements(Statements work) {
         return connection -> {
             work.run(connection);
             return null;
@@ -239,7 +239,7 @@ public final class SqliteFile implements AutoCloseable {
 
     /** Work on the connection that returns nothing. */
     @FunctionalInterface
-    private interface Statements {
+    public interface Statements {
         void run(Connection connection) throws SQLException;
     }
 
