@@ -7,6 +7,7 @@ import dev.rivetkitjava.protocol.ToClient.Event;
 import dev.rivetkitjava.protocol.ToClient.Init;
 import dev.rivetkitjava.protocol.ToServer.ActionRequest;
 import dev.rivetkitjava.protocol.ToServer.SubscriptionRequest;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The client protocol's BARE encoding: a u16-LE version prefix, then the message per the v4 schema,
@@ -158,7 +159,7 @@ final class BareCodec {
 
     /** The fields that Error and HttpResponseError share, in their schema order. */
     private static void writeError(
-            BareWriter w, String group, String code, String message, JsonNode metadata) {
+            BareWriter w, String group, String code, String message, @Nullable JsonNode metadata) {
         w.str(group);
         w.str(code);
         w.str(message);
@@ -167,7 +168,7 @@ final class BareCodec {
         }
     }
 
-    private static void writeActor(BareWriter w, ActorSpecifier actor) {
+    private static void writeActor(BareWriter w, @Nullable ActorSpecifier actor) {
         if (w.optional(actor != null)) {
             w.str(actor.actorId());
             w.uint(actor.generation());
@@ -177,7 +178,7 @@ final class BareCodec {
         }
     }
 
-    private static ActorSpecifier readActor(BareReader r) {
+    private static @Nullable ActorSpecifier readActor(BareReader r) {
         if (!r.optional("actor")) {
             return null;
         }

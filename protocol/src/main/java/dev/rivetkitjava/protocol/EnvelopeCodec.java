@@ -17,6 +17,7 @@ import dev.rivetkitjava.protocol.ToServer.ActionRequest;
 import dev.rivetkitjava.protocol.ToServer.SubscriptionRequest;
 import java.util.ArrayList;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The client protocol's JSON and CBOR encodings, which share one shape: {@code {"body": {"tag": …,
@@ -171,7 +172,7 @@ final class EnvelopeCodec {
                 new Field("body", new Obj(new Field("tag", new Text(tag)), new Field("val", val))));
     }
 
-    private static void addMetadata(List<Field> fields, JsonNode metadata) {
+    private static void addMetadata(List<Field> fields, @Nullable JsonNode metadata) {
         if (metadata != null) {
             fields.add(new Field("metadata", new User(metadata)));
         }
@@ -191,7 +192,7 @@ final class EnvelopeCodec {
         return new Obj(fields);
     }
 
-    private static ActorSpecifier actor(Located actor) {
+    private static @Nullable ActorSpecifier actor(Located actor) {
         if (actor.isNull()) {
             return null;
         }
@@ -202,7 +203,7 @@ final class EnvelopeCodec {
     }
 
     /** Absent is no metadata; an explicit null is kept, as BARE can carry it too. */
-    private static JsonNode metadata(Located metadata) {
+    private static @Nullable JsonNode metadata(Located metadata) {
         return metadata.value() == null ? null : metadata.user();
     }
 }

@@ -3,6 +3,7 @@ package dev.rivetkitjava.protocol;
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Joins the parts java.net.http hands a {@code WebSocket.Listener} ({@code onText} / {@code
@@ -42,7 +43,7 @@ public final class FrameAssembler {
      * @throws ProtocolException when the message grows past the bound (what was gathered is
      *     dropped)
      */
-    public byte[] text(CharSequence part, boolean last) {
+    public byte @Nullable [] text(CharSequence part, boolean last) {
         if (last && text.isEmpty()) {
             return bounded(part.toString().getBytes(StandardCharsets.UTF_8));
         }
@@ -67,7 +68,7 @@ public final class FrameAssembler {
      * @throws ProtocolException when the message grows past the bound (what was gathered is
      *     dropped)
      */
-    public byte[] binary(ByteBuffer part, boolean last) {
+    public byte @Nullable [] binary(ByteBuffer part, boolean last) {
         if ((long) binary.size() + part.remaining() > maxBytes) {
             long length = (long) binary.size() + part.remaining();
             binary.reset();

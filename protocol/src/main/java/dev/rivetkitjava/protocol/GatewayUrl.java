@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The gateway's URLs, as RivetKit 2.3.19's client writes them and the engine's guard reads them:
@@ -58,7 +59,8 @@ public final class GatewayUrl {
     // ---------------------------------------------------------------- writing
 
     /** {@code {endpoint}/gateway/{actorId}[@token]{actorPath}}; {@code token} may be null. */
-    public static String direct(String endpoint, String actorId, String token, String actorPath) {
+    public static String direct(
+            String endpoint, String actorId, @Nullable String token, String actorPath) {
         return endpoint
                 + PATH_PREFIX
                 + UrlText.component(actorId)
@@ -82,12 +84,12 @@ public final class GatewayUrl {
         private final String name;
         private final String actorPath;
         private String namespace = DEFAULT_NAMESPACE;
-        private String method;
-        private String runner;
+        private @Nullable String method;
+        private @Nullable String runner;
         private List<String> key = List.of();
-        private byte[] input;
-        private String crashPolicy;
-        private String token;
+        private byte @Nullable [] input;
+        private @Nullable String crashPolicy;
+        private @Nullable String token;
 
         private Query(String endpoint, String name, String actorPath) {
             this.endpoint = Objects.requireNonNull(endpoint, "endpoint");
@@ -129,13 +131,13 @@ public final class GatewayUrl {
          * The input as {@link ClientProtocol#encodeCborValue} wrote it (getOrCreate only); null for
          * none.
          */
-        public Query input(byte[] cbor) {
+        public Query input(byte @Nullable [] cbor) {
             this.input = cbor;
             return this;
         }
 
         /** {@code rvt-token}; null for none. */
-        public Query token(String token) {
+        public Query token(@Nullable String token) {
             this.token = token;
             return this;
         }
@@ -205,7 +207,12 @@ public final class GatewayUrl {
      *     refuses)
      * @param input {@code rvt-input} as given (base64url CBOR), or null
      */
-    public record ByQuery(String name, String method, List<String> key, String runner, String input)
+    public record ByQuery(
+            String name,
+            String method,
+            List<String> key,
+            @Nullable String runner,
+            @Nullable String input)
             implements Target {}
 
     /**
@@ -219,7 +226,11 @@ public final class GatewayUrl {
      * @param namespace {@code rvt-namespace}, {@value #DEFAULT_NAMESPACE} when absent
      */
     public record Parsed(
-            Target target, String actorPath, String actorQuery, String token, String namespace) {}
+            Target target,
+            String actorPath,
+            String actorQuery,
+            @Nullable String token,
+            String namespace) {}
 
     /**
      * A gateway URL the guard refuses as {@code guard.query_invalid_params}; the message says why.
@@ -238,7 +249,7 @@ public final class GatewayUrl {
      *     rvt-} parameters, bad percent-encoding, {@code rvt-key}/{@code rvt-input} without a
      *     method, an unknown method, and parameters {@code get} does not allow
      */
-    public static Parsed parse(String path, String rawQuery) {
+    public static Parsed parse(String path, @Nullable String rawQuery) {
         if (!path.startsWith(PATH_PREFIX)) {
             throw new IllegalArgumentException("not a gateway path: " + path);
         }

@@ -4,6 +4,7 @@ import java.net.http.WebSocket;
 import java.nio.ByteBuffer;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Supplier;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A java.net.http {@link WebSocket.Listener} that sees whole messages: the parts of {@code onText}
@@ -37,16 +38,19 @@ public abstract class MessageListener implements WebSocket.Listener {
     }
 
     @Override
-    public final CompletionStage<?> onText(WebSocket webSocket, CharSequence data, boolean last) {
+    public final @Nullable CompletionStage<?> onText(
+            WebSocket webSocket, CharSequence data, boolean last) {
         return part(webSocket, () -> frames.text(data, last), true);
     }
 
     @Override
-    public final CompletionStage<?> onBinary(WebSocket webSocket, ByteBuffer data, boolean last) {
+    public final @Nullable CompletionStage<?> onBinary(
+            WebSocket webSocket, ByteBuffer data, boolean last) {
         return part(webSocket, () -> frames.binary(data, last), false);
     }
 
-    private CompletionStage<?> part(WebSocket webSocket, Supplier<byte[]> assemble, boolean text) {
+    private @Nullable CompletionStage<?> part(
+            WebSocket webSocket, Supplier<byte[]> assemble, boolean text) {
         byte[] message;
         try {
             message = assemble.get();

@@ -3,6 +3,7 @@ package dev.rivetkitjava.protocol;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * What a client says when it opens {@code /connect}: everything travels in WebSocket subprotocols,
@@ -38,7 +39,11 @@ public final class Subprotocols {
      * @param token the {@code rivet_token.} value, or null
      * @param actorId the {@code rivet_actor.} id, or null
      */
-    public record Offer(String encodingName, String connParams, String token, String actorId) {}
+    public record Offer(
+            String encodingName,
+            @Nullable String connParams,
+            @Nullable String token,
+            @Nullable String actorId) {}
 
     private Subprotocols() {}
 
@@ -76,7 +81,7 @@ public final class Subprotocols {
      * Whether {@code s} may be sent as a WebSocket subprotocol value (an HTTP token): a token that
      * is not one has to travel in the URL instead.
      */
-    public static boolean isToken(String s) {
+    public static boolean isToken(@Nullable String s) {
         if (s == null || s.isEmpty()) {
             return false;
         }
@@ -94,9 +99,9 @@ public final class Subprotocols {
     /** Builds the offered list in the order RivetKit's client sends it. */
     public static final class Builder {
         private final Encoding encoding;
-        private String connParams;
-        private String token;
-        private String actorId;
+        private @Nullable String connParams;
+        private @Nullable String token;
+        private @Nullable String actorId;
 
         private Builder(Encoding encoding) {
             this.encoding = Objects.requireNonNull(encoding, "encoding");
@@ -106,13 +111,13 @@ public final class Subprotocols {
          * The connection params as JSON text (keep it ASCII: it is URL-encoded here); null for
          * none.
          */
-        public Builder connParams(String json) {
+        public Builder connParams(@Nullable String json) {
             this.connParams = json;
             return this;
         }
 
         /** A token; null for none. It must be {@link #isToken an HTTP token}. */
-        public Builder token(String token) {
+        public Builder token(@Nullable String token) {
             if (token != null && !isToken(token)) {
                 throw new IllegalArgumentException(
                         "a token that is not an HTTP token cannot be a subprotocol");
@@ -125,7 +130,7 @@ public final class Subprotocols {
          * Connects straight to an actor by id ({@code rivet_target.actor} + {@code
          * rivet_actor.{id}}); null for none.
          */
-        public Builder actor(String actorId) {
+        public Builder actor(@Nullable String actorId) {
             this.actorId = actorId;
             return this;
         }

@@ -2,6 +2,7 @@ package dev.rivetkitjava.protocol;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /** A WebSocket {@code /connect} message from the server to the client. */
 public sealed interface ToClient {
@@ -25,9 +26,9 @@ public sealed interface ToClient {
             String group,
             String code,
             String message,
-            JsonNode metadata,
-            Long actionId,
-            ActorSpecifier actor)
+            @Nullable JsonNode metadata,
+            @Nullable Long actionId,
+            @Nullable ActorSpecifier actor)
             implements ToClient {
         public Error {
             Objects.requireNonNull(group, "group");

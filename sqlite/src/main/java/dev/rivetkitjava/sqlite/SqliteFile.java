@@ -86,49 +86,51 @@ public final class SqliteFile implements AutoCloseable {
     private void prepare(int schemaVersion, List<String> schema, List<String> pragmas) {
         locked(
                 "opening",
-                connection -> {
-                    try (Statement statement = connection.createStatement()) {
-                        statement.execute("PRAGMA busy_timeout = " + BUSY_TIMEOUT_MILLIS);
-                        String journalMode = queryString(statement, "PRAGMA journal_mode = WAL");
-                        if (!journalMode.equalsIgnoreCase("wal")) {
-                            log.warn(
-                                    "SQLite {} {} runs in journal mode {}: the file system does not support WAL",
-                                    name,
-                                    path,
-                                    journalMode);
-                        }
-                        statement.execute("PRAGMA synchronous = NORMAL");
-                        for (String pragma : pragmas) {
-                            statement.execute("PRAGMA " + pragma);
-                        }
-                    }
-                    return null;
-                });
+                statements(
+                        connection -> {
+                            try (Statement statement = connection.createStatement()) {
+                                statement.execute("PRAGMA busy_timeout = " + BUSY_TIMEOUT_MILLIS);
+                                String journalMode =
+                                        queryString(statement, "PRAGMA journal_mode = WAL");
+                                if (!journalMode.equalsIgnoreCase("wal")) {
+                                    log.warn(
+                                            "SQLite {} {} runs in journal mode {}: the file system does not support WAL",
+                                            name,
+                                            path,
+                                            journalMode);
+                                }
+                                statement.execute("PRAGMA synchronous = NORMAL");
+                                for (String pragma : pragmas) {
+                                    statement.execute("PRAGMA " + pragma);
+                                }
+                            }
+                        }));
         transaction(
                 "creating the schema",
-                connection -> {
-                    try (Statement statement = connection.createStatement()) {
-                        int version =
-                                Integer.parseInt(queryString(statement, "PRAGMA user_version"));
-                        if (version > schemaVersion) {
-                            throw new IllegalStateException(
-                                    "SQLite "
-                                            + name
-                                            + " "
-                                            + path
-                                            + " has schema version "
-                                            + version
-                                            + ", but this rivetkit-java reads up to version "
-                                            + schemaVersion
-                                            + "; open it with the newer rivetkit-java that wrote it");
-                        }
-                        for (String ddl : schema) {
-                            statement.execute(ddl);
-                        }
-                        statement.execute("PRAGMA user_version = " + schemaVersion);
-                    }
-                    return null;
-                });
+                statements(
+                        connection -> {
+                            try (Statement statement = connection.createStatement()) {
+                                int version =
+                                        Integer.parseInt(
+                                                queryString(statement, "PRAGMA user_version"));
+                                if (version > schemaVersion) {
+                                    throw new IllegalStateException(
+                                            "SQLite "
+                                                    + name
+                                                    + " "
+                                                    + path
+                                                    + " has schema version "
+                                                    + version
+                                                    + ", but this rivetkit-java reads up to version "
+                                                    + schemaVersion
+                                                    + "; open it with the newer rivetkit-java that wrote it");
+                                }
+                                for (String ddl : schema) {
+                                    statement.execute(ddl);
+                                }
+                                statement.execute("PRAGMA user_version = " + schemaVersion);
+                            }
+                        }));
     }
 
     /** The absolute path of the file. */
@@ -202,17 +204,17 @@ public final class SqliteFile implements AutoCloseable {
     public void close() {
         locked(
                 "close",
-                connection -> {
-                    if (!connection.isClosed()) {
-                        for (PreparedStatement statement : prepared.values()) {
-                            statement.close();
-                        }
-                        prepared.clear();
-                        connection.close();
-                        log.info("Closed {} {}", name, path);
-                    }
-                    return null;
-                });
+                statements(
+                        connection -> {
+                            if (!connection.isClosed()) {
+                                for (PreparedStatement statement : prepared.values()) {
+                                    statement.close();
+                                }
+                                prepared.clear();
+                                connection.close();
+                                log.info("Closed {} {}", name, path);
+                            }
+                        }));
     }
 
     private static String queryString(Statement statement, String sql) throws SQLException {
@@ -220,6 +222,25 @@ public final class SqliteFile implements AutoCloseable {
             rows.next();
             return rows.getString(1);
         }
+    }
+
+    /**
+     * {@code work}, which returns nothing, as an {@link SqlWork} for {@link #locked} or {@link
+     * #transaction}: its result is null, the only {@link Void}, which nothing reads.
+     */
+    // NullAway (outside its JSpecify mode) cannot be told SqlWork<@Nullable Void>.
+    @SuppressWarnings("NullAway")
+    public static SqlWork<Void> statements(Statements work) {
+        return connection -> {
+            work.run(connection);
+            return null;
+        };
+    }
+
+    /** Work on the connection that returns nothing. */
+    @FunctionalInterface
+    public interface Statements {
+        void run(Connection connection) throws SQLException;
     }
 
     /** Work on the file's connection, run while holding its lock. */

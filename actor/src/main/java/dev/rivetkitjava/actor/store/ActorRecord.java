@@ -1,6 +1,7 @@
 package dev.rivetkitjava.actor.store;
 
 import dev.rivetkitjava.actor.ActorKey;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One actor as stored.
@@ -17,8 +18,8 @@ public record ActorRecord(
         String name,
         ActorKey key,
         long createdAtMillis,
-        byte[] input,
-        byte[] state,
+        byte @Nullable [] input,
+        byte @Nullable [] state,
         int stateVersion,
         long generation) {
 

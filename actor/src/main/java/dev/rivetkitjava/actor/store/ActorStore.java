@@ -7,6 +7,7 @@ import dev.rivetkitjava.actor.ScheduledEvent;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Where actors live while they sleep: their identity, state, schedules and key-value entries.
@@ -31,7 +32,7 @@ public interface ActorStore extends AutoCloseable {
      * Actors of one type, ordered by the UTF-8 bytes of their serialized key, starting after {@code
      * afterKey} (exclusive, may be null).
      */
-    List<ActorRecord> list(String name, ActorKey afterKey, int limit);
+    List<ActorRecord> list(String name, @Nullable ActorKey afterKey, int limit);
 
     /**
      * Starts a new activation: increments the generation and returns the record with it, or empty
@@ -72,7 +73,7 @@ public interface ActorStore extends AutoCloseable {
      * afterKey} (exclusive, may be null), at most {@code limit}, ordered by the UTF-8 bytes of the
      * key.
      */
-    List<KvEntry> kvList(String actorId, String prefix, String afterKey, int limit);
+    List<KvEntry> kvList(String actorId, String prefix, @Nullable String afterKey, int limit);
 
     /**
      * Applies {@code batch} to the actor's key-value store in one transaction, only while the

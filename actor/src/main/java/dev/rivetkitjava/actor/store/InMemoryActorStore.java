@@ -12,10 +12,12 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.SortedMap;
 import java.util.TreeMap;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A store in the heap, for unit tests and throwaway runs: nothing survives the process. Byte arrays
@@ -34,7 +36,8 @@ public final class InMemoryActorStore implements ActorStore {
         NameKey nameKey = new NameKey(actor.name(), actor.key().serialize());
         String existing = idByKey.get(nameKey);
         if (existing != null) {
-            return detached(byId.get(existing));
+            // idByKey and byId change together: the id is in byId.
+            return detached(Objects.requireNonNull(byId.get(existing)));
         }
         ActorRecord record =
                 new ActorRecord(
@@ -59,11 +62,14 @@ public final class InMemoryActorStore implements ActorStore {
     @Override
     public synchronized Optional<ActorRecord> findByKey(String name, ActorKey key) {
         String id = idByKey.get(new NameKey(name, key.serialize()));
-        return id == null ? Optional.empty() : Optional.of(detached(byId.get(id)));
+        return id == null
+                ? Optional.empty()
+                : Optional.of(detached(Objects.requireNonNull(byId.get(id))));
     }
 
     @Override
-    public synchronized List<ActorRecord> list(String name, ActorKey afterKey, int limit) {
+    public synchronized List<ActorRecord> list(
+            String name, @Nullable ActorKey afterKey, int limit) {
         byte[] after = afterKey == null ? null : utf8(afterKey);
         return byId.values().stream()
                 .filter(r -> r.name().equals(name))
@@ -184,7 +190,7 @@ public final class InMemoryActorStore implements ActorStore {
 
     @Override
     public synchronized List<KvEntry> kvList(
-            String actorId, String prefix, String afterKey, int limit) {
+            String actorId, String prefix, @Nullable String afterKey, int limit) {
         TreeMap<String, byte[]> entries = kvByActor.get(actorId);
         if (entries == null || limit <= 0) {
             return List.of();
@@ -225,7 +231,7 @@ public final class InMemoryActorStore implements ActorStore {
     @Override
     public void close() {}
 
-    private static byte[] copy(byte[] bytes) {
+    private static byte @Nullable [] copy(byte @Nullable [] bytes) {
         return bytes == null ? null : bytes.clone();
     }
 

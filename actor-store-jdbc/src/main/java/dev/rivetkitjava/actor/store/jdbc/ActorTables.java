@@ -22,6 +22,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The actors, schedules and key-value tables as every JDBC actor store reads and writes them: the
@@ -123,7 +124,8 @@ public final class ActorTables {
      * The actors named {@code name} with keys after {@code afterKey} (null: from the first), at
      * most {@code limit}.
      */
-    public List<ActorRecord> list(Connection connection, String name, ActorKey afterKey, int limit)
+    public List<ActorRecord> list(
+            Connection connection, String name, @Nullable ActorKey afterKey, int limit)
             throws SQLException {
         // No serialized key is empty, so "" starts before the first one; both column kinds compare
         // as UTF-8 bytes.
@@ -301,7 +303,11 @@ public final class ActorTables {
     }
 
     public List<KvEntry> kvList(
-            Connection connection, String actorId, String prefix, String afterKey, int limit)
+            Connection connection,
+            String actorId,
+            String prefix,
+            @Nullable String afterKey,
+            int limit)
             throws SQLException {
         byte[] start = utf8(prefix);
         byte[] after = afterKey == null ? null : utf8(afterKey);
@@ -454,7 +460,7 @@ public final class ActorTables {
      * there is none (an empty prefix). UTF-8 never contains 0xFF, so incrementing the last byte
      * never carries.
      */
-    private static byte[] prefixEnd(byte[] prefix) {
+    private static byte @Nullable [] prefixEnd(byte[] prefix) {
         if (prefix.length == 0) {
             return null;
         }

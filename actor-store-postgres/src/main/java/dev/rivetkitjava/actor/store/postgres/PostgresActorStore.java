@@ -24,6 +24,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import javax.sql.DataSource;
+import org.jspecify.annotations.Nullable;
 
 /**
  * An {@link ActorStore} in PostgreSQL, which several nodes (processes, machines) can share: each
@@ -92,7 +93,7 @@ public final class PostgresActorStore implements ActorStore {
     private static final int ATTEMPTS = 3;
 
     private final DataSource dataSource;
-    private final HikariDataSource ownedPool;
+    private final @Nullable HikariDataSource ownedPool;
     private final String where;
     private final String actors;
     private final String schedules;
@@ -100,7 +101,10 @@ public final class PostgresActorStore implements ActorStore {
     private final ActorTables tables;
 
     private PostgresActorStore(
-            DataSource dataSource, HikariDataSource ownedPool, String schema, String where) {
+            DataSource dataSource,
+            @Nullable HikariDataSource ownedPool,
+            String schema,
+            String where) {
         this.dataSource = dataSource;
         this.ownedPool = ownedPool;
         this.where = where;
@@ -139,10 +143,10 @@ public final class PostgresActorStore implements ActorStore {
      * timeouts.
      */
     public static final class Builder {
-        private DataSource dataSource;
-        private String jdbcUrl;
-        private String user;
-        private String password;
+        private @Nullable DataSource dataSource;
+        private @Nullable String jdbcUrl;
+        private @Nullable String user;
+        private @Nullable String password;
         private String schema = "public";
         private int poolSize = 8;
         private Duration connectTimeout = Duration.ofSeconds(5);
@@ -179,7 +183,7 @@ public final class PostgresActorStore implements ActorStore {
         }
 
         /** The user and password of the owned pool, when the URL does not carry them. */
-        public Builder credentials(String user, String password) {
+        public Builder credentials(String user, @Nullable String password) {
             this.user = Objects.requireNonNull(user, "user");
             this.password = password;
             return this;
@@ -293,7 +297,11 @@ public final class PostgresActorStore implements ActorStore {
                 }
             }
             PostgresActorStore store =
-                    new PostgresActorStore(pool != null ? pool : dataSource, pool, schema, where);
+                    new PostgresActorStore(
+                            pool != null ? pool : Objects.requireNonNull(dataSource),
+                            pool,
+                            schema,
+                            where);
             try {
                 store.prepare(schema);
             } catch (RuntimeException e) {
@@ -316,21 +324,23 @@ public final class PostgresActorStore implements ActorStore {
     private void prepare(String schema) {
         transaction(
                 "creating the schema",
-                connection -> {
-                    PostgresSchema.prepare(
-                            connection,
-                            "rivetkit-actor-store:" + schema,
-                            schema,
-                            "actor_store_version",
-                            SCHEMA_VERSION,
-                            "PostgreSQL actor store " + where,
-                            statement -> {
-                                // Ids compare as bytes (collation C), as in the SQLite store,
-                                // whatever the database's locale.
-                                statement.execute(
-                                        "CREATE TABLE IF NOT EXISTS "
-                                                + actors
-                                                + """
+                statements(
+                        connection -> {
+                            PostgresSchema.prepare(
+                                    connection,
+                                    "rivetkit-actor-store:" + schema,
+                                    schema,
+                                    "actor_store_version",
+                                    SCHEMA_VERSION,
+                                    "PostgreSQL actor store " + where,
+                                    statement -> {
+                                        // Ids compare as bytes (collation C), as in the SQLite
+                                        // store,
+                                        // whatever the database's locale.
+                                        statement.execute(
+                                                "CREATE TABLE IF NOT EXISTS "
+                                                        + actors
+                                                        + """
                          (
                             id            TEXT COLLATE "C" NOT NULL PRIMARY KEY,
                             name          TEXT COLLATE "C" NOT NULL,
@@ -342,39 +352,38 @@ public final class PostgresActorStore implements ActorStore {
                             generation    BIGINT  NOT NULL,
                             UNIQUE (name, key)
                         )""");
-                                statement.execute(
-                                        "CREATE TABLE IF NOT EXISTS "
-                                                + schedules
-                                                + " (\n"
-                                                + "    actor_id TEXT COLLATE \"C\" NOT NULL REFERENCES "
-                                                + actors
-                                                + " (id) ON DELETE CASCADE,\n"
-                                                + """
+                                        statement.execute(
+                                                "CREATE TABLE IF NOT EXISTS "
+                                                        + schedules
+                                                        + " (\n"
+                                                        + "    actor_id TEXT COLLATE \"C\" NOT NULL REFERENCES "
+                                                        + actors
+                                                        + " (id) ON DELETE CASCADE,\n"
+                                                        + """
                             id       TEXT COLLATE "C" NOT NULL,
                             fire_at  BIGINT NOT NULL,
                             action   TEXT   NOT NULL,
                             args     BYTEA,
                             PRIMARY KEY (actor_id, id)
                         )""");
-                                statement.execute(
-                                        "CREATE INDEX IF NOT EXISTS actor_schedules_fire_at ON "
-                                                + schedules
-                                                + " (fire_at)");
-                                statement.execute(
-                                        "CREATE TABLE IF NOT EXISTS "
-                                                + kv
-                                                + " (\n"
-                                                + "    actor_id TEXT COLLATE \"C\" NOT NULL REFERENCES "
-                                                + actors
-                                                + " (id) ON DELETE CASCADE,\n"
-                                                + """
+                                        statement.execute(
+                                                "CREATE INDEX IF NOT EXISTS actor_schedules_fire_at ON "
+                                                        + schedules
+                                                        + " (fire_at)");
+                                        statement.execute(
+                                                "CREATE TABLE IF NOT EXISTS "
+                                                        + kv
+                                                        + " (\n"
+                                                        + "    actor_id TEXT COLLATE \"C\" NOT NULL REFERENCES "
+                                                        + actors
+                                                        + " (id) ON DELETE CASCADE,\n"
+                                                        + """
                             key      BYTEA NOT NULL,
                             value    BYTEA NOT NULL,
                             PRIMARY KEY (actor_id, key)
                         )""");
-                            });
-                    return null;
-                });
+                                    });
+                        }));
     }
 
     @Override
@@ -411,7 +420,7 @@ public final class PostgresActorStore implements ActorStore {
     }
 
     @Override
-    public List<ActorRecord> list(String name, ActorKey afterKey, int limit) {
+    public List<ActorRecord> list(String name, @Nullable ActorKey afterKey, int limit) {
         return read(
                 "list", connection -> tables.list(connection, name, afterKey, Math.max(0, limit)));
     }
@@ -440,28 +449,29 @@ public final class PostgresActorStore implements ActorStore {
     public void delete(String id) {
         autocommit(
                 "delete",
-                connection -> {
-                    tables.delete(connection, id);
-                    return null;
-                });
+                statements(
+                        connection -> {
+                            tables.delete(connection, id);
+                        }));
     }
 
     @Override
     public void putSchedule(ScheduledEvent event) {
         autocommit(
                 "putSchedule",
-                connection -> {
-                    try {
-                        tables.putSchedule(connection, event);
-                    } catch (SQLException e) {
-                        // The actor was deleted by another session between the guard and the
-                        // insert: ignored as well.
-                        if (!"23503".equals(e.getSQLState())) {
-                            throw e;
-                        }
-                    }
-                    return null;
-                });
+                statements(
+                        connection -> {
+                            try {
+                                tables.putSchedule(connection, event);
+                            } catch (SQLException e) {
+                                // The actor was deleted by another session between the guard and
+                                // the
+                                // insert: ignored as well.
+                                if (!"23503".equals(e.getSQLState())) {
+                                    throw e;
+                                }
+                            }
+                        }));
     }
 
     @Override
@@ -487,7 +497,8 @@ public final class PostgresActorStore implements ActorStore {
     }
 
     @Override
-    public List<KvEntry> kvList(String actorId, String prefix, String afterKey, int limit) {
+    public List<KvEntry> kvList(
+            String actorId, String prefix, @Nullable String afterKey, int limit) {
         return read(
                 "kvList",
                 connection -> tables.kvList(connection, actorId, prefix, afterKey, limit));
@@ -525,6 +536,25 @@ public final class PostgresActorStore implements ActorStore {
     @FunctionalInterface
     private interface SqlWork<T> {
         T apply(Connection connection) throws SQLException;
+    }
+
+    /**
+     * {@code work} as an {@link SqlWork}: its result is null, the only {@link Void}, which nothing
+     * reads.
+     */
+    // NullAway (outside its JSpecify mode) cannot be told SqlWork<@Nullable Void>.
+    @SuppressWarnings("NullAway")
+    private static SqlWork<Void> statements(Statements work) {
+        return connection -> {
+            work.apply(connection);
+            return null;
+        };
+    }
+
+    /** Work on a connection that returns nothing. */
+    @FunctionalInterface
+    private interface Statements {
+        void apply(Connection connection) throws SQLException;
     }
 
     /** Runs a query once more on another connection when the first one turns out to be gone. */

@@ -18,6 +18,7 @@ import java.sql.Statement;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 
 /**
  * An {@link ActorStore} in one SQLite file, in WAL mode with {@code synchronous=FULL}: every write
@@ -102,19 +103,22 @@ public final class SqliteActorStore implements ActorStore {
      * value, or null: for tests and tools (for example {@code max_page_count}, to make the store
      * answer {@code SQLITE_FULL}).
      */
-    String pragma(String pragma) {
+    @Nullable String pragma(String pragma) {
         return sqlite.locked(
-                "pragma",
-                connection -> {
-                    try (Statement statement = connection.createStatement()) {
-                        if (!statement.execute("PRAGMA " + pragma)) {
-                            return null;
-                        }
-                        try (ResultSet rows = statement.getResultSet()) {
-                            return rows.next() ? rows.getString(1) : null;
-                        }
-                    }
-                });
+                        "pragma",
+                        connection -> {
+                            try (Statement statement = connection.createStatement()) {
+                                if (!statement.execute("PRAGMA " + pragma)) {
+                                    return Optional.<String>empty();
+                                }
+                                try (ResultSet rows = statement.getResultSet()) {
+                                    return rows.next()
+                                            ? Optional.ofNullable(rows.getString(1))
+                                            : Optional.<String>empty();
+                                }
+                            }
+                        })
+                .orElse(null);
     }
 
     @Override
@@ -140,7 +144,7 @@ public final class SqliteActorStore implements ActorStore {
     }
 
     @Override
-    public List<ActorRecord> list(String name, ActorKey afterKey, int limit) {
+    public List<ActorRecord> list(String name, @Nullable ActorKey afterKey, int limit) {
         return sqlite.locked("list", connection -> TABLES.list(connection, name, afterKey, limit));
     }
 
@@ -162,22 +166,14 @@ public final class SqliteActorStore implements ActorStore {
 
     @Override
     public void delete(String id) {
-        sqlite.locked(
-                "delete",
-                connection -> {
-                    TABLES.delete(connection, id);
-                    return null;
-                });
+        sqlite.locked("delete", SqliteFile.statements(connection -> TABLES.delete(connection, id)));
     }
 
     @Override
     public void putSchedule(ScheduledEvent event) {
         sqlite.locked(
                 "putSchedule",
-                connection -> {
-                    TABLES.putSchedule(connection, event);
-                    return null;
-                });
+                SqliteFile.statements(connection -> TABLES.putSchedule(connection, event)));
     }
 
     @Override
@@ -203,7 +199,8 @@ public final class SqliteActorStore implements ActorStore {
     }
 
     @Override
-    public List<KvEntry> kvList(String actorId, String prefix, String afterKey, int limit) {
+    public List<KvEntry> kvList(
+            String actorId, String prefix, @Nullable String afterKey, int limit) {
         // Keys are BLOBs, compared as bytes (memcmp).
         return sqlite.locked(
                 "kvList",
