@@ -42,7 +42,14 @@ class LongHistoryBrowserTest {
                             .getOrCreate(workspaceId)
                             .withParams(Map.of("userId", "filler"));
             long started = System.nanoTime();
-            for (int turn = 1; turn <= TURNS; turn++) {
+            // Turns until the timeline holds 20 000 entries: unpaced, the Sandbox Agent server may
+            // drop stream
+            // messages a busy reader did not take in time (reported as _sdk/events_dropped, checked
+            // below).
+            int turns = 0;
+            JsonNode latest;
+            do {
+                turns++;
                 JsonNode result =
                         workspace
                                 .actionAsync(
@@ -51,20 +58,21 @@ class LongHistoryBrowserTest {
                                         Map.of(
                                                 "text",
                                                 "fill "
-                                                        + turn
+                                                        + turns
                                                         + " of "
                                                         + TURNS
                                                         + " chunks="
                                                         + CHUNKS))
                                 .get(2, TimeUnit.MINUTES);
                 assertThat(result.path("stopReason").asText()).isEqualTo("end_turn");
-            }
-            JsonNode latest = workspace.action("getHistory", JsonNode.class);
-            newestSeq = latest.get(latest.size() - 1).path("seq").asLong();
+                latest = workspace.action("getHistory", JsonNode.class);
+                newestSeq = latest.get(latest.size() - 1).path("seq").asLong();
+            } while (turns < TURNS || (newestSeq < 20_000 && turns < TURNS + 10));
             System.out.printf(
-                    "filled %d timeline entries in %d ms%n",
-                    newestSeq, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
+                    "filled %d timeline entries in %d turns, %d ms%n",
+                    newestSeq, turns, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
             assertThat(newestSeq).isGreaterThanOrEqualTo(20_000);
+            assertChunksArrivedOrTheirDropWasReported(workspace, newestSeq, turns);
             assertThat(latest.size()).as("a page, not the whole timeline").isLessThan(20_000);
 
             done =
@@ -100,5 +108,49 @@ class LongHistoryBrowserTest {
         assertThat(done.get("first").asText()).startsWith("filler").contains("fill 1 of " + TURNS);
         assertThat(done.get("start").asInt()).as("'Beginning of the workspace' shown").isEqualTo(1);
         assertThat(done.get("pageErrors")).isEmpty();
+    }
+
+    /**
+     * Every chunk of every turn is in the timeline, or the timeline says the Sandbox Agent server
+     * dropped stream messages ({@code _sdk/events_dropped}): nothing is missing without a word.
+     */
+    private static void assertChunksArrivedOrTheirDropWasReported(
+            ActorHandle workspace, long newestSeq, int turns) {
+        long chunks = 0;
+        long dropNotices = 0;
+        long beforeSeq = newestSeq + 1;
+        while (beforeSeq > 1) {
+            JsonNode page =
+                    workspace.action(
+                            "getHistory",
+                            JsonNode.class,
+                            Map.of("beforeSeq", beforeSeq, "limit", 500));
+            if (page.isEmpty()) {
+                break;
+            }
+            for (JsonNode entry : page) {
+                JsonNode payload = entry.path("data").path("payload");
+                String text =
+                        payload.path("params")
+                                .path("update")
+                                .path("content")
+                                .path("text")
+                                .asText("");
+                if (text.startsWith("chunk ")) {
+                    chunks++;
+                } else if (payload.path("method").asText("").equals("_sdk/events_dropped")) {
+                    dropNotices++;
+                }
+            }
+            beforeSeq = page.get(0).path("seq").asLong();
+        }
+        System.out.printf("%d chunks in the timeline, %d drop notices%n", chunks, dropNotices);
+        if (chunks < (long) turns * CHUNKS) {
+            assertThat(dropNotices)
+                    .as("chunks missing without an _sdk/events_dropped notice")
+                    .isPositive();
+        } else {
+            assertThat(chunks).isEqualTo((long) turns * CHUNKS);
+        }
     }
 }
