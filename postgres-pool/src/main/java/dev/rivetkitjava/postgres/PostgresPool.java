@@ -6,6 +6,7 @@ import java.sql.SQLException;
 import java.sql.SQLTransientConnectionException;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.function.Supplier;
 import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
 
@@ -132,7 +133,7 @@ public record PostgresPool(
      * read may be tried once more on another: after a restart of the server, each pooled connection
      * fails this way once.
      */
-    public static boolean isStaleConnection(SQLException e) {
+    private static boolean isStaleConnection(SQLException e) {
         String state = e.getSQLState();
         return !(e instanceof SQLTransientConnectionException)
                 && state != null
@@ -140,6 +141,23 @@ public record PostgresPool(
                         || state.equals("57P01")
                         || state.equals("57P02")
                         || state.equals("57P03"));
+    }
+
+    /**
+     * Runs a read, and once more if it failed on a stale pooled connection ({@link
+     * #isStaleConnection}: the {@link SQLException} is the failure's cause); the pool has discarded
+     * that connection, so the second try gets another. Not for writes: a commit whose reply was
+     * lost may have happened.
+     */
+    public static <T> T retryOnStaleConnection(Supplier<T> read) {
+        try {
+            return read.get();
+        } catch (RuntimeException e) {
+            if (e.getCause() instanceof SQLException cause && isStaleConnection(cause)) {
+                return read.get();
+            }
+            throw e;
+        }
     }
 
     /** pgjdbc's timeouts are whole seconds: round up, so a timeout is never shorter than asked. */

@@ -557,17 +557,9 @@ public final class PostgresActorStore implements ActorStore {
         void apply(Connection connection) throws SQLException;
     }
 
-    /** Runs a query once more on another connection when the first one turns out to be gone. */
+    /** A read, tried once more on another connection if the first turned out to be stale. */
     private <T> T read(String operation, SqlWork<T> work) {
-        try {
-            return autocommit(operation, work);
-        } catch (PostgresActorStoreException e) {
-            if (e.getCause() instanceof SQLException cause
-                    && PostgresPool.isStaleConnection(cause)) {
-                return autocommit(operation, work);
-            }
-            throw e;
-        }
+        return PostgresPool.retryOnStaleConnection(() -> autocommit(operation, work));
     }
 
     /** Runs {@code work} on a connection in auto-commit mode: each statement commits on its own. */

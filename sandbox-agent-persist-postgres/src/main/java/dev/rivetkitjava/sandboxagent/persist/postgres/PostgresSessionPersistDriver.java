@@ -372,19 +372,9 @@ public final class PostgresSessionPersistDriver implements SessionPersistDriver,
         }
     }
 
-    /**
-     * Runs {@code work} once more on another connection when the first one turns out to be gone.
-     */
+    /** A read, tried once more on another connection if the first turned out to be stale. */
     private <T> T read(String operation, SqlWork<T> work) {
-        try {
-            return onConnection(operation, work);
-        } catch (PostgresPersistException e) {
-            if (e.getCause() instanceof SQLException cause
-                    && PostgresPool.isStaleConnection(cause)) {
-                return onConnection(operation, work);
-            }
-            throw e;
-        }
+        return PostgresPool.retryOnStaleConnection(() -> onConnection(operation, work));
     }
 
     private <T> T onConnection(String operation, SqlWork<T> work) {
