@@ -29,8 +29,8 @@ final class AgentConnection implements AcpConnection.Inbound, PermissionBroker.R
         /** The session's event pipeline, or null if it has none yet. */
         EventPipeline existingPipeline(String sessionId);
 
-        /** Changes the session's stored record. */
-        void updateRecord(String sessionId, UnaryOperator<SessionRecord> change);
+        /** Changes the session's stored record; the record as changed. */
+        SessionRecord updateRecord(String sessionId, UnaryOperator<SessionRecord> change);
     }
 
     final AcpConnection acp;
