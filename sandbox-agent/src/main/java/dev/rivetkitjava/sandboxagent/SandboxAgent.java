@@ -29,6 +29,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 import java.util.function.UnaryOperator;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -59,7 +60,7 @@ public final class SandboxAgent implements AutoCloseable {
     private final Duration serverSilenceTimeout;
     private final EventPipeline.Options pipelineOptions;
     private final Duration disposeTimeout;
-    private final SandboxAgentServer ownedServer;
+    private final @Nullable SandboxAgentServer ownedServer;
     private final ExecutorService httpExecutor = Executors.newVirtualThreadPerTaskExecutor();
     private final HttpClient httpClient;
     private final ScheduledExecutorService timer =
@@ -84,7 +85,7 @@ public final class SandboxAgent implements AutoCloseable {
                 }
 
                 @Override
-                public EventPipeline existingPipeline(String sessionId) {
+                public @Nullable EventPipeline existingPipeline(String sessionId) {
                     return pipelines.get(sessionId);
                 }
 
@@ -100,7 +101,7 @@ public final class SandboxAgent implements AutoCloseable {
                 }
 
                 @Override
-                public AgentConnection currentConnection(String agent) {
+                public @Nullable AgentConnection currentConnection(String agent) {
                     synchronized (liveByAgent) {
                         return liveByAgent.get(agent);
                     }
@@ -121,7 +122,7 @@ public final class SandboxAgent implements AutoCloseable {
 
     private volatile boolean disposed;
 
-    private SandboxAgent(Builder builder, SandboxAgentServer ownedServer) {
+    private SandboxAgent(Builder builder, @Nullable SandboxAgentServer ownedServer) {
         this.httpClient =
                 HttpClient.newBuilder()
                         .version(HttpClient.Version.HTTP_1_1)
@@ -329,7 +330,7 @@ public final class SandboxAgent implements AutoCloseable {
      * ACP {@code session/new} params: as given, with {@code cwd} (default this process's) and
      * {@code mcpServers}.
      */
-    static ObjectNode sessionInit(JsonNode given, String cwd) {
+    static ObjectNode sessionInit(@Nullable JsonNode given, @Nullable String cwd) {
         ObjectNode init =
                 given instanceof ObjectNode object
                         ? object.deepCopy()
@@ -343,7 +344,7 @@ public final class SandboxAgent implements AutoCloseable {
         return init;
     }
 
-    static String agentSessionId(JsonNode result, String agent) {
+    static String agentSessionId(@Nullable JsonNode result, String agent) {
         JsonNode sessionId = result == null ? null : result.get("sessionId");
         if (sessionId == null || !sessionId.isTextual() || sessionId.asText().isEmpty()) {
             throw new SandboxAgentException(
@@ -861,7 +862,7 @@ public final class SandboxAgent implements AutoCloseable {
      */
     public static final class Builder {
         private final String baseUrl;
-        private String token;
+        private @Nullable String token;
         private SessionPersistDriver persist = new InMemorySessionPersistDriver();
         private Duration requestTimeout = Duration.ofSeconds(30);
         private Duration promptTimeout = Duration.ofMinutes(30);
@@ -893,7 +894,7 @@ public final class SandboxAgent implements AutoCloseable {
          * Sent as {@code Authorization: Bearer <token>}; null for a server started with {@code
          * --no-token}.
          */
-        public Builder token(String token) {
+        public Builder token(@Nullable String token) {
             this.token = token;
             return this;
         }

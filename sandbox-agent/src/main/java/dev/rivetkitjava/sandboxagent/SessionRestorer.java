@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantLock;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -36,7 +37,7 @@ final class SessionRestorer {
         SessionRecord record(String sessionId);
 
         /** The agent's ACP connection, usable or not, or null when it has none. */
-        AgentConnection currentConnection(String agent);
+        @Nullable AgentConnection currentConnection(String agent);
 
         /** The agent's usable ACP connection, started when there is none. */
         AgentConnection connection(String agent);
@@ -75,7 +76,7 @@ final class SessionRestorer {
     }
 
     /** The live binding of a session, or null when it has none on a usable connection. */
-    Binding currentBinding(String id) {
+    @Nullable Binding currentBinding(String id) {
         SessionRecord record = sessions.record(id);
         AgentConnection live = sessions.currentConnection(record.agent());
         if (live == null
