@@ -255,18 +255,14 @@ public final class Main {
                                         stopped.countDown();
                                     },
                                     "rivetkit-shutdown"));
-            // Tests and bin/bench parse "rivetkit-java ready: endpoint URL," and "Sandbox Agent
-            // URL".
             log.info(
-                    "rivetkit-java ready: endpoint {}, workspace page {}/ ({}); store {}, Sandbox Agent {}{}",
-                    server.endpoint(),
-                    server.endpoint(),
-                    server.signInRequired()
-                            ? "sign-in tokens required"
-                            : "open demo mode: names are self-declared; this machine only",
-                    server.store(),
-                    sandboxAgentUrl == null ? server.sandboxAgentUrl() : sandboxAgentUrl,
-                    token == null ? "" : ", admin token required");
+                    "{}",
+                    ReadyLine.format(
+                            server.endpoint(),
+                            server.signInRequired(),
+                            server.store(),
+                            sandboxAgentUrl == null ? server.sandboxAgentUrl() : sandboxAgentUrl,
+                            token != null));
             stopped.await();
             return 0;
         }

@@ -48,7 +48,7 @@ final class TypeScriptWorkspaceStack implements WorkspaceStack {
      * Starts the stack on free ports (the guard's and the next three) and waits until it is ready.
      */
     static TypeScriptWorkspaceStack start(Duration timeout) throws Exception {
-        Path root = ServeProcess.projectRoot();
+        Path root = WorkspaceStack.projectRoot();
         int port = freePorts(4);
         Path log =
                 Files.createTempDirectory("rivetkit-ts-workspace").resolve("start-workspace.log");

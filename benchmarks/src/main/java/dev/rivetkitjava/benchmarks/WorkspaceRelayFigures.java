@@ -390,7 +390,7 @@ public final class WorkspaceRelayFigures {
                             o.sandboxAgentUrl(),
                             o.sandboxAgentToken(),
                             "rivetkit-java")
-                    : ServeProcess.start(
+                    : ForkedServe.start(
                             Files.createTempDirectory("rivetkit-workspace-relay"),
                             AGENT,
                             Duration.ofMinutes(10));

@@ -1,10 +1,12 @@
 package dev.rivetkitjava.benchmarks;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 
 /**
  * A server the workspace relay figures run against: rivetkit-java's {@code serve} ({@link
- * ServeProcess}), the TypeScript original ({@link TypeScriptWorkspaceStack}), or one somebody else
+ * ForkedServe}), the TypeScript original ({@link TypeScriptWorkspaceStack}), or one somebody else
  * started ({@link #given}).
  */
 interface WorkspaceStack extends AutoCloseable {
@@ -73,5 +75,21 @@ interface WorkspaceStack extends AutoCloseable {
             @Override
             public void close() {}
         };
+    }
+
+    /**
+     * The checkout this runs in, whose scripts the forked stacks run: the first folder with {@code
+     * bin/rivetkit-java} from the working directory up.
+     */
+    static Path projectRoot() {
+        for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
+            if (Files.isExecutable(dir.resolve("bin/rivetkit-java"))) {
+                return dir;
+            }
+        }
+        throw new IllegalStateException(
+                "no bin/rivetkit-java above "
+                        + Path.of("").toAbsolutePath()
+                        + ": run from the checkout, or pass --endpoint and --sandbox-agent-url");
     }
 }
