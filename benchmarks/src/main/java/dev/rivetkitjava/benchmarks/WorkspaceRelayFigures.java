@@ -822,7 +822,14 @@ public final class WorkspaceRelayFigures {
                                 + " prompts unanswered two minutes after the turn";
                 firstError = firstError == null ? late : firstError + "; " + late;
             }
-            drain(viewers, drainSeconds);
+            // Until every viewer has the last chunk; what is still missing then counts as lost.
+            Drain.await(
+                    () -> Arrays.stream(viewers).allMatch(viewer -> viewer.current.sawLast()),
+                    () ->
+                            Arrays.stream(viewers)
+                                    .mapToLong(viewer -> viewer.current.received())
+                                    .sum(),
+                    Duration.ofNanos((long) (drainSeconds * 1e9)));
             long[] cpuAfter = stack.cpuNanos();
             return StepResult.of(
                     viewers,
@@ -1310,34 +1317,6 @@ public final class WorkspaceRelayFigures {
     /** CPU time used so far by this JVM (the viewers, the baseline's SDKs), in nanoseconds. */
     private static long toolCpuNanos() {
         return ProcessHandle.current().info().totalCpuDuration().map(Duration::toNanos).orElse(0L);
-    }
-
-    /**
-     * Waits until every viewer has the last chunk, or until none made progress for 5 s, or {@code
-     * seconds} at most; what is still missing then counts as lost.
-     */
-    private static void drain(Viewer[] viewers, double seconds) throws InterruptedException {
-        long progress = -1;
-        long stalledSince = System.nanoTime();
-        long giveUp = System.nanoTime() + (long) (seconds * 1e9);
-        while (System.nanoTime() < giveUp) {
-            long total = 0;
-            boolean done = true;
-            for (Viewer viewer : viewers) {
-                total += viewer.current.received();
-                done &= viewer.current.sawLast();
-            }
-            if (done) {
-                return;
-            }
-            if (total != progress) {
-                progress = total;
-                stalledSince = System.nanoTime();
-            } else if (System.nanoTime() - stalledSince > 5_000_000_000L) {
-                return;
-            }
-            Thread.sleep(5);
-        }
     }
 
     /**
