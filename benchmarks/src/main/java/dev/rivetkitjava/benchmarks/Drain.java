@@ -8,7 +8,7 @@ import java.util.function.LongSupplier;
  * The end of a measured run: waiting for what was sent to arrive, without waiting out the whole
  * timeout when it stopped arriving (what is still missing then counts as lost).
  */
-final class Drain {
+public final class Drain {
     /** How long nothing may arrive before the rest counts as stalled. */
     private static final long STALL_NANOS = Duration.ofSeconds(5).toNanos();
 
@@ -18,7 +18,7 @@ final class Drain {
      * Waits until {@code allArrived}, or until {@code arrivedSoFar} (a figure that grows with every
      * arrival, e.g. the receivers' counts summed) stood still for 5 s, or {@code atMost}.
      */
-    static void await(BooleanSupplier allArrived, LongSupplier arrivedSoFar, Duration atMost)
+    public static void await(BooleanSupplier allArrived, LongSupplier arrivedSoFar, Duration atMost)
             throws InterruptedException {
         long progress = -1;
         long stalledSince = System.nanoTime();

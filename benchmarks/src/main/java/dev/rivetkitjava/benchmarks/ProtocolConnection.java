@@ -30,17 +30,17 @@ import java.util.concurrent.atomic.AtomicLong;
  * SubscriptionRequest}s. Replies carry the time their frame was complete, so a latency does not
  * include the wake-up of whoever waits for it.
  */
-final class ProtocolConnection extends MessageListener {
+public final class ProtocolConnection extends MessageListener {
     /** Receives events on the WebSocket's reading thread, one at a time per connection. */
-    interface EventSink {
+    public interface EventSink {
         void onEvent(ToClient.Event event, long receivedNanos);
     }
 
     /** An action's output and when its reply frame was complete. */
-    record Reply(JsonNode output, long receivedNanos) {}
+    public record Reply(JsonNode output, long receivedNanos) {}
 
     /** An {@code Error} frame answering an action. */
-    static final class RemoteError extends RuntimeException {
+    public static final class RemoteError extends RuntimeException {
         RemoteError(ToClient.Error e) {
             super(e.group() + "." + e.code() + ": " + e.message());
         }
@@ -68,7 +68,7 @@ final class ProtocolConnection extends MessageListener {
      * gateway (getOrCreate), as {@code client.getOrCreate(key).connect()} does. Completes once the
      * socket is open; wait for {@link #init()} before counting it connected.
      */
-    static CompletableFuture<ProtocolConnection> open(
+    public static CompletableFuture<ProtocolConnection> open(
             HttpClient http,
             String endpoint,
             String name,
@@ -83,7 +83,7 @@ final class ProtocolConnection extends MessageListener {
      * params (null for none) sent as the official client sends them: subprotocol {@code
      * rivet_conn_params.<encodeURIComponent(JSON)>}.
      */
-    static CompletableFuture<ProtocolConnection> open(
+    public static CompletableFuture<ProtocolConnection> open(
             HttpClient http,
             String endpoint,
             String name,
@@ -122,11 +122,11 @@ final class ProtocolConnection extends MessageListener {
     }
 
     /** Completes with "code reason" (or "error: …") once the socket has closed. */
-    CompletableFuture<String> closed() {
+    public CompletableFuture<String> closed() {
         return closed;
     }
 
-    boolean isOpen() {
+    public boolean isOpen() {
         return !closed.isDone();
     }
 
@@ -134,7 +134,7 @@ final class ProtocolConnection extends MessageListener {
      * Sends an {@code ActionRequest}; completes with its reply, or fails with a {@link
      * RemoteError}.
      */
-    CompletableFuture<Reply> action(String name, JsonNode... args) {
+    public CompletableFuture<Reply> action(String name, JsonNode... args) {
         ArrayNode array = NODES.arrayNode();
         for (JsonNode arg : args) {
             array.add(arg);
@@ -158,11 +158,11 @@ final class ProtocolConnection extends MessageListener {
         return reply;
     }
 
-    CompletableFuture<Reply> increment(int amount) {
+    public CompletableFuture<Reply> increment(int amount) {
         return action("increment", NODES.numberNode(amount));
     }
 
-    CompletableFuture<?> subscribe(String event) {
+    public CompletableFuture<?> subscribe(String event) {
         return send(ClientProtocol.encode(encoding, new ToServer.SubscriptionRequest(event, true)));
     }
 
@@ -172,7 +172,7 @@ final class ProtocolConnection extends MessageListener {
     }
 
     /** Asks the server to close; the socket is dropped if it has not closed within a second. */
-    CompletableFuture<String> close() {
+    public CompletableFuture<String> close() {
         WebSocket s = socket;
         if (s != null && isOpen()) {
             sender.close(WebSocket.NORMAL_CLOSURE, "done");
@@ -183,7 +183,7 @@ final class ProtocolConnection extends MessageListener {
     }
 
     /** Drops the TCP connection at once. */
-    void abort() {
+    public void abort() {
         WebSocket s = socket;
         if (s != null) {
             s.abort();

@@ -1,5 +1,7 @@
-package dev.rivetkitjava.benchmarks;
+package dev.rivetkitjava.benchmarks.load;
 
+import dev.rivetkitjava.benchmarks.LoadClients;
+import dev.rivetkitjava.benchmarks.ProtocolConnection;
 import java.lang.management.ManagementFactory;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -102,7 +104,7 @@ final class IdleLoad {
     static Result run(LoadTarget target, LoadClients clients, LoadOptions o) throws Exception {
         int n = o.connections();
         int actors = o.actors() > 0 ? Math.min(o.actors(), n) : n;
-        String run = LoadTool.runId();
+        String run = LoadClients.runId();
         String title =
                 String.format(
                         "idle: %,d connections to %,d actors, %s",

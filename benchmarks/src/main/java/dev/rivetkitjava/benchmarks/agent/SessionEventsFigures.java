@@ -1,5 +1,6 @@
-package dev.rivetkitjava.benchmarks;
+package dev.rivetkitjava.benchmarks.agent;
 
+import dev.rivetkitjava.benchmarks.LatencyHistogram;
 import dev.rivetkitjava.sandboxagent.SandboxAgent;
 import dev.rivetkitjava.sandboxagent.SandboxAgentServer;
 import dev.rivetkitjava.sandboxagent.Session;

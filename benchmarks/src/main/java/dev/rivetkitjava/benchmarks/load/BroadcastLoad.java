@@ -1,5 +1,9 @@
-package dev.rivetkitjava.benchmarks;
+package dev.rivetkitjava.benchmarks.load;
 
+import dev.rivetkitjava.benchmarks.Drain;
+import dev.rivetkitjava.benchmarks.LatencyHistogram;
+import dev.rivetkitjava.benchmarks.LoadClients;
+import dev.rivetkitjava.benchmarks.ProtocolConnection;
 import dev.rivetkitjava.protocol.ToClient;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -139,7 +143,7 @@ final class BroadcastLoad {
     static Result run(LoadTarget target, LoadClients clients, LoadOptions o) throws Exception {
         int v = o.viewers();
         double rate = o.broadcastRate();
-        String run = LoadTool.runId();
+        String run = LoadClients.runId();
         String key = "load-" + run + "-broadcast";
         String title =
                 String.format(

@@ -1,5 +1,8 @@
-package dev.rivetkitjava.benchmarks;
+package dev.rivetkitjava.benchmarks.load;
 
+import dev.rivetkitjava.benchmarks.LatencyHistogram;
+import dev.rivetkitjava.benchmarks.LoadClients;
+import dev.rivetkitjava.benchmarks.ProtocolConnection;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -137,7 +140,7 @@ final class ActionsLoad {
 
     static Result run(LoadTarget target, LoadClients clients, LoadOptions o) throws Exception {
         int n = o.connections();
-        String run = LoadTool.runId();
+        String run = LoadClients.runId();
         String title =
                 String.format(
                         "actions: %d connection%s, %s, %s, closed loop, increment(1) on %s (%s)",

@@ -1,4 +1,4 @@
-package dev.rivetkitjava.benchmarks;
+package dev.rivetkitjava.benchmarks.agent;
 
 import dev.rivetkitjava.actor.ActorKey;
 import dev.rivetkitjava.actor.ActorType;

@@ -1,6 +1,7 @@
-package dev.rivetkitjava.benchmarks;
+package dev.rivetkitjava.benchmarks.agent;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.rivetkitjava.benchmarks.LatencyHistogram;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.BitSet;

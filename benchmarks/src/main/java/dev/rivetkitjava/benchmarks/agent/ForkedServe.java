@@ -1,4 +1,4 @@
-package dev.rivetkitjava.benchmarks;
+package dev.rivetkitjava.benchmarks.agent;
 
 import dev.rivetkitjava.app.ServeProcess;
 import java.nio.file.Files;

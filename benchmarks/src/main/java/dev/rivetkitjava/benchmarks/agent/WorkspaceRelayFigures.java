@@ -1,8 +1,13 @@
-package dev.rivetkitjava.benchmarks;
+package dev.rivetkitjava.benchmarks.agent;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.rivetkitjava.benchmarks.Drain;
+import dev.rivetkitjava.benchmarks.LatencyHistogram;
+import dev.rivetkitjava.benchmarks.LoadClients;
+import dev.rivetkitjava.benchmarks.Machine;
+import dev.rivetkitjava.benchmarks.ProtocolConnection;
 import dev.rivetkitjava.protocol.Encoding;
 import dev.rivetkitjava.protocol.ToClient;
 import dev.rivetkitjava.sandboxagent.SandboxAgent;
@@ -44,8 +49,8 @@ import java.util.regex.Pattern;
  * connection opens: only the total compares like with like.
  *
  * <pre>
- * java -cp benchmarks.jar dev.rivetkitjava.benchmarks.WorkspaceRelayFigures --workspaces 10 --viewers 50 --rates 100,1000
- * java -cp benchmarks.jar dev.rivetkitjava.benchmarks.WorkspaceRelayFigures --compare
+ * java -cp benchmarks.jar dev.rivetkitjava.benchmarks.agent.WorkspaceRelayFigures --workspaces 10 --viewers 50 --rates 100,1000
+ * java -cp benchmarks.jar dev.rivetkitjava.benchmarks.agent.WorkspaceRelayFigures --compare
  * </pre>
  *
  * Options: {@link #USAGE}. Run by {@code bin/bench workspace}.
@@ -426,7 +431,7 @@ public final class WorkspaceRelayFigures {
         Creates creates = null;
         List<StepFigures> steps = new ArrayList<>();
         try {
-            String run = LoadTool.runId();
+            String run = LoadClients.runId();
             out.accept(
                     String.format(
                             "workspace relay → %s (%s); %s; JDK %s, %d cores; %s",
@@ -435,7 +440,7 @@ public final class WorkspaceRelayFigures {
                             o.encoding().wireName(),
                             Runtime.version(),
                             Runtime.getRuntime().availableProcessors(),
-                            CpuWindow.loadAverage()));
+                            Machine.loadAverage()));
             try (LoadClients clients =
                     new LoadClients(stack.endpoint(), o.encoding(), 2, "direct")) {
                 clients.metadata();
@@ -1017,7 +1022,7 @@ public final class WorkspaceRelayFigures {
                             cpu,
                             toolCpu / 1e9,
                             toolCpu / 1e7 / s,
-                            CpuWindow.loadAverage()));
+                            Machine.loadAverage()));
             if (deliveries == 0) {
                 return lines;
             }
@@ -1166,7 +1171,7 @@ public final class WorkspaceRelayFigures {
                         ts.description(),
                         Runtime.getRuntime().availableProcessors(),
                         num(o.seconds()),
-                        CpuWindow.loadAverage()));
+                        Machine.loadAverage()));
         out.accept("");
         out.accept("| figure | rivetkit-java | TypeScript | Java's lead |");
         out.accept("|---|---|---|---|");
