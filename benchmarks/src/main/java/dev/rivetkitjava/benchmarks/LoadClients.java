@@ -21,6 +21,7 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.IntFunction;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The benchmarks' side of the wire (the load tool's and the workspace relay figures'): a few {@code
@@ -96,7 +97,7 @@ public final class LoadClients implements AutoCloseable {
     public Opened open(
             int count,
             IntFunction<String> key,
-            IntFunction<ProtocolConnection.EventSink> sinks,
+            @Nullable IntFunction<ProtocolConnection.EventSink> sinks,
             int parallel,
             Duration timeout)
             throws InterruptedException {
@@ -111,7 +112,7 @@ public final class LoadClients implements AutoCloseable {
             String name,
             int count,
             IntFunction<String> key,
-            IntFunction<ProtocolConnection.EventSink> sinks,
+            @Nullable IntFunction<ProtocolConnection.EventSink> sinks,
             int parallel,
             Duration timeout)
             throws InterruptedException {
@@ -123,7 +124,7 @@ public final class LoadClients implements AutoCloseable {
             String name,
             int count,
             IntFunction<String> key,
-            IntFunction<ProtocolConnection.EventSink> sinks,
+            @Nullable IntFunction<ProtocolConnection.EventSink> sinks,
             IntFunction<JsonNode> params,
             int parallel,
             Duration timeout)
@@ -179,8 +180,8 @@ public final class LoadClients implements AutoCloseable {
     private ProtocolConnection openOne(
             String name,
             String key,
-            ProtocolConnection.EventSink sink,
-            JsonNode params,
+            ProtocolConnection.@Nullable EventSink sink,
+            @Nullable JsonNode params,
             Duration timeout)
             throws Exception {
         for (int attempt = 1; ; attempt++) {

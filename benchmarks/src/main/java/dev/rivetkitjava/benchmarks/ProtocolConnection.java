@@ -18,10 +18,12 @@ import java.net.http.WebSocket;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One {@code /connect} WebSocket speaking RivetKit's client protocol through the {@code protocol}
@@ -54,9 +56,9 @@ public final class ProtocolConnection extends MessageListener {
     private final AtomicLong nextId = new AtomicLong();
     private final CompletableFuture<ToClient.Init> init = new CompletableFuture<>();
     private final CompletableFuture<String> closed = new CompletableFuture<>();
-    private volatile WebSocket socket;
-    private volatile OrderedSender sender;
-    private volatile ToClient.Error connectionError;
+    private volatile @Nullable WebSocket socket;
+    private volatile @Nullable OrderedSender sender;
+    private volatile ToClient.@Nullable Error connectionError;
 
     private ProtocolConnection(Encoding encoding, EventSink events) {
         this.encoding = encoding;
@@ -74,7 +76,7 @@ public final class ProtocolConnection extends MessageListener {
             String name,
             String key,
             Encoding encoding,
-            EventSink events) {
+            @Nullable EventSink events) {
         return open(http, endpoint, name, key, encoding, events, null);
     }
 
@@ -89,8 +91,8 @@ public final class ProtocolConnection extends MessageListener {
             String name,
             String key,
             Encoding encoding,
-            EventSink events,
-            JsonNode params) {
+            @Nullable EventSink events,
+            @Nullable JsonNode params) {
         ProtocolConnection connection =
                 new ProtocolConnection(encoding, events == null ? (e, t) -> {} : events);
         URI uri =
@@ -174,8 +176,9 @@ public final class ProtocolConnection extends MessageListener {
     /** Asks the server to close; the socket is dropped if it has not closed within a second. */
     public CompletableFuture<String> close() {
         WebSocket s = socket;
-        if (s != null && isOpen()) {
-            sender.close(WebSocket.NORMAL_CLOSURE, "done");
+        OrderedSender out = sender;
+        if (s != null && out != null && isOpen()) {
+            out.close(WebSocket.NORMAL_CLOSURE, "done");
             closed.completeOnTimeout("timed out", 1, java.util.concurrent.TimeUnit.SECONDS)
                     .whenComplete((r, x) -> s.abort());
         }
@@ -193,7 +196,8 @@ public final class ProtocolConnection extends MessageListener {
 
     /** Frames go out one at a time (java.net.http allows one outstanding send), in call order. */
     private CompletableFuture<?> send(byte[] frame) {
-        return sender.send(frame);
+        // Set once the socket is open, before open(...) completes.
+        return Objects.requireNonNull(sender, "not open yet").send(frame);
     }
 
     /**
@@ -233,7 +237,8 @@ public final class ProtocolConnection extends MessageListener {
     }
 
     @Override
-    public CompletionStage<?> onClose(WebSocket webSocket, int statusCode, String reason) {
+    public @Nullable CompletionStage<?> onClose(
+            WebSocket webSocket, int statusCode, String reason) {
         ToClient.Error error = connectionError;
         String why =
                 statusCode + " " + reason + (error == null ? "" : " (" + error.message() + ")");

@@ -7,6 +7,7 @@ import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * {@code bin/rivetkit-java serve} as a child process (what a user runs: {@code WorkspaceServer}
@@ -64,7 +65,7 @@ final class ForkedServe implements WorkspaceStack {
      * read from the server's command line, as this user may (null when it runs without one).
      */
     @Override
-    public String sandboxAgentToken() {
+    public @Nullable String sandboxAgentToken() {
         return serve.handle()
                 .descendants()
                 .map(p -> p.info().arguments().orElse(new String[0]))

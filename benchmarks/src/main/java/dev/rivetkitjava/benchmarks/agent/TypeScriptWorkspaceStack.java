@@ -14,6 +14,7 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The TypeScript original's workspace, started with {@code compat/start-workspace.sh PORT}: Rivet
@@ -104,7 +105,7 @@ final class TypeScriptWorkspaceStack implements WorkspaceStack {
 
     /** compat/start-workspace.sh runs it with {@code --no-token}. */
     @Override
-    public String sandboxAgentToken() {
+    public @Nullable String sandboxAgentToken() {
         return null;
     }
 

@@ -28,6 +28,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The workspace relay (issue [D]'s performance goal), against rivetkit-java's {@code serve} or the
@@ -122,11 +123,11 @@ public final class WorkspaceRelayFigures {
             double seconds,
             Encoding encoding,
             List<Side> sides,
-            String endpoint,
-            String sandboxAgentUrl,
-            String sandboxAgentToken,
-            String tsEndpoint,
-            String tsSandboxAgentUrl,
+            @Nullable String endpoint,
+            @Nullable String sandboxAgentUrl,
+            @Nullable String sandboxAgentToken,
+            @Nullable String tsEndpoint,
+            @Nullable String tsSandboxAgentUrl,
             int creates,
             double drainSeconds) {
 
@@ -321,7 +322,7 @@ public final class WorkspaceRelayFigures {
             long duplicates,
             long serverDropped,
             int closed,
-            String error) {
+            @Nullable String error) {
 
         static StepFigures failed(Workload workload, String error) {
             return new StepFigures(
@@ -338,7 +339,11 @@ public final class WorkspaceRelayFigures {
 
     /** One server's run. */
     record SideResult(
-            Side side, String description, Creates creates, List<StepFigures> steps, String error) {
+            Side side,
+            String description,
+            @Nullable Creates creates,
+            List<StepFigures> steps,
+            @Nullable String error) {
         boolean ok() {
             if (error != null) {
                 return false;
@@ -355,7 +360,7 @@ public final class WorkspaceRelayFigures {
         try {
             options = Options.parse(args);
         } catch (IllegalArgumentException e) {
-            if (!e.getMessage().isEmpty()) {
+            if (e.getMessage() != null && !e.getMessage().isEmpty()) {
                 System.err.println("workspace: " + e.getMessage());
             }
             System.err.print(USAGE);
@@ -735,7 +740,7 @@ public final class WorkspaceRelayFigures {
          * W SDK sessions on the stack's Sandbox Agent server directly, streaming at once: stamp →
          * listener; null when its URL is unknown.
          */
-        LatencyHistogram baseline(WorkspaceStack stack, int sessions) throws Exception {
+        @Nullable LatencyHistogram baseline(WorkspaceStack stack, int sessions) throws Exception {
             if (stack.sandboxAgentUrl() == null) {
                 return null;
             }
@@ -858,7 +863,7 @@ public final class WorkspaceRelayFigures {
             long reordered,
             long duplicates,
             long stale,
-            String firstError,
+            @Nullable String firstError,
             long[] cpuBefore,
             long[] cpuAfter,
             long toolCpu,
@@ -867,7 +872,7 @@ public final class WorkspaceRelayFigures {
         static StepResult of(
                 Viewer[] viewers,
                 int perWorkspace,
-                String firstError,
+                @Nullable String firstError,
                 int workspaces,
                 long[] cpuBefore,
                 long[] cpuAfter,
@@ -947,7 +952,7 @@ public final class WorkspaceRelayFigures {
                 Step step,
                 int workspaces,
                 int viewers,
-                LatencyHistogram baseline,
+                @Nullable LatencyHistogram baseline,
                 WorkspaceStack stack) {
             List<String> lines = new ArrayList<>();
             double minRate = Arrays.stream(perSession).min().orElse(0);
@@ -1236,18 +1241,18 @@ public final class WorkspaceRelayFigures {
         }
     }
 
-    private static StepFigures find(SideResult r, Workload w) {
+    private static @Nullable StepFigures find(SideResult r, Workload w) {
         return r.steps().stream().filter(s -> s.workload().equals(w)).findFirst().orElse(null);
     }
 
-    private static String rates(StepFigures s) {
+    private static String rates(@Nullable StepFigures s) {
         if (s == null || s.error() != null && s.meanRate() == 0) {
             return failed(s);
         }
         return String.format(Locale.ROOT, "%,.0f, %,.0f", s.meanRate(), s.minRate());
     }
 
-    private static String latencies(StepFigures s) {
+    private static String latencies(@Nullable StepFigures s) {
         if (s == null || s.error() != null && Double.isNaN(s.p50Ms()) && s.meanRate() == 0) {
             return failed(s);
         }
@@ -1257,7 +1262,7 @@ public final class WorkspaceRelayFigures {
         return num(s.p50Ms()) + " / " + num(s.p95Ms()) + " / " + num(s.p99Ms()) + " ms";
     }
 
-    private static String losses(StepFigures s) {
+    private static String losses(@Nullable StepFigures s) {
         if (s == null || s.error() != null && Double.isNaN(s.p50Ms()) && s.lost() == 0) {
             return failed(s);
         }
@@ -1275,8 +1280,9 @@ public final class WorkspaceRelayFigures {
                 s.error() == null ? "" : "; " + shortError(s.error()));
     }
 
-    private static String failed(StepFigures s) {
-        return s == null ? "not run" : "failed: " + shortError(s.error());
+    private static String failed(@Nullable StepFigures s) {
+        String error = s == null ? null : s.error();
+        return error == null ? "not run" : "failed: " + shortError(error);
     }
 
     /** An error for a table cell: without exception class names, ray ids and pipes. */
@@ -1287,7 +1293,7 @@ public final class WorkspaceRelayFigures {
     }
 
     private static String created(
-            Creates c, java.util.function.Function<Creates, double[]> figure) {
+            @Nullable Creates c, java.util.function.Function<Creates, double[]> figure) {
         return c == null ? "not measured" : medianMax(figure.apply(c));
     }
 

@@ -12,6 +12,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Closed-loop actions: each connection sends {@code increment(1)} and, when its reply arrives, the
@@ -35,7 +36,7 @@ final class ActionsLoad {
             LatencyHistogram latency,
             long errors,
             long anomalies,
-            String firstError,
+            @Nullable String firstError,
             double cpuNanosPerAction,
             String cpu)
             implements LoadResult {

@@ -14,6 +14,7 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.LongAdder;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Fan-out: V viewers connected to one counter and subscribed to {@code newCount}; one driver
@@ -41,7 +42,7 @@ final class BroadcastLoad {
             long reordered,
             long duplicates,
             long driverErrors,
-            String firstError,
+            @Nullable String firstError,
             double cpuNanosPerDelivery,
             String cpu)
             implements LoadResult {

@@ -11,6 +11,7 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.LongAdder;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Many idle connections: open N {@code /connect} sockets spread over A counter actors, measure the
@@ -34,7 +35,7 @@ final class IdleLoad {
             int stillOpen,
             int serverConnections,
             int answered,
-            String firstError,
+            @Nullable String firstError,
             double holdSeconds,
             String cpu)
             implements LoadResult {

@@ -34,7 +34,7 @@ public final class LoadTool {
         try {
             options = LoadOptions.parse(args);
         } catch (IllegalArgumentException e) {
-            if (!e.getMessage().isEmpty()) {
+            if (e.getMessage() != null && !e.getMessage().isEmpty()) {
                 System.err.println("load: " + e.getMessage());
             }
             System.err.print(LoadOptions.USAGE);
