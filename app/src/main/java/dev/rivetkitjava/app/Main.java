@@ -14,9 +14,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
@@ -81,20 +83,20 @@ public final class Main {
                                 + "database until cluster mode: another one waking the same actors takes them over. The start fails, "
                                 + "naming the reason, when the database cannot be reached (about 5 s, the pool's connection timeout). "
                                 + "Try it with `rivetkit-java postgres`.")
-        String store;
+        @Nullable String store;
 
         @Option(
                 names = "--token",
                 description =
                         "Require this token on every actor route (the client's `token` option).")
-        String token;
+        @Nullable String token;
 
         @Option(
                 names = "--admin-token",
                 description =
                         "The token of the admin routes (listing actors, deleting one, "
                                 + "/metrics); default: --token. In token mode without either, they are closed.")
-        String adminToken;
+        @Nullable String adminToken;
 
         @Option(
                 names = "--cors-origin",
@@ -108,7 +110,7 @@ public final class Main {
                 description =
                         "The URL browsers reach the server at (e.g. behind a proxy): its "
                                 + "origin and host are allowed as the server's own.")
-        String publicUrl;
+        @Nullable String publicUrl;
 
         @Option(
                 names = "--allowed-host",
@@ -141,12 +143,12 @@ public final class Main {
                 names = "--sandbox-agent-url",
                 description =
                         "Use this Sandbox Agent server instead of starting one with the stand-in agent.")
-        String sandboxAgentUrl;
+        @Nullable String sandboxAgentUrl;
 
         @Option(
                 names = "--sandbox-agent-token",
                 description = "The bearer token of the --sandbox-agent-url server.")
-        String sandboxAgentToken;
+        @Nullable String sandboxAgentToken;
 
         @Option(
                 names = "--auth-secret-file",
@@ -155,7 +157,7 @@ public final class Main {
                         "Token mode: every connection needs a sign-in token signed with the secret in FILE "
                                 + "(create it and issue tokens with `rivetkit-java token`). Without it, open demo mode: names "
                                 + "are self-declared and only this machine is served.")
-        Path authSecretFile;
+        @Nullable Path authSecretFile;
 
         @Option(
                 names = "--permission-policy",
@@ -255,18 +257,17 @@ public final class Main {
                                         stopped.countDown();
                                     },
                                     "rivetkit-shutdown"));
-            // Tests and bin/bench parse "rivetkit-java ready: endpoint URL," and "Sandbox Agent
-            // URL".
             log.info(
-                    "rivetkit-java ready: endpoint {}, workspace page {}/ ({}); store {}, Sandbox Agent {}{}",
-                    server.endpoint(),
-                    server.endpoint(),
-                    server.signInRequired()
-                            ? "sign-in tokens required"
-                            : "open demo mode: names are self-declared; this machine only",
-                    server.store(),
-                    sandboxAgentUrl == null ? server.sandboxAgentUrl() : sandboxAgentUrl,
-                    token == null ? "" : ", admin token required");
+                    "{}",
+                    ReadyLine.format(
+                            server.endpoint(),
+                            server.signInRequired(),
+                            server.store(),
+                            sandboxAgentUrl != null
+                                    ? sandboxAgentUrl
+                                    // Not given one: serve started its own.
+                                    : Objects.requireNonNull(server.sandboxAgentUrl()),
+                            token != null));
             stopped.await();
             return 0;
         }
@@ -297,7 +298,7 @@ public final class Main {
         @Option(
                 names = "--name",
                 description = "The display name others see (default: the user id).")
-        String name;
+        @Nullable String name;
 
         @Option(
                 names = "--workspace",

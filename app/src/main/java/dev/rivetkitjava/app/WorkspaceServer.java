@@ -26,6 +26,7 @@ import java.time.Duration;
 import java.util.HexFormat;
 import java.util.Objects;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -67,19 +68,19 @@ public final class WorkspaceServer implements AutoCloseable {
             String host,
             int port,
             Path dataDir,
-            String storeUrl,
-            String token,
-            String adminToken,
+            @Nullable String storeUrl,
+            @Nullable String token,
+            @Nullable String adminToken,
             Set<String> corsOrigins,
-            String publicUrl,
+            @Nullable String publicUrl,
             Set<String> allowedHosts,
             int maxSubscriptionsPerConnection,
             Duration drainPeriod,
             String agent,
-            String sandboxAgentUrl,
-            String sandboxAgentToken,
-            Path sandboxAgentDir,
-            Path authSecretFile,
+            @Nullable String sandboxAgentUrl,
+            @Nullable String sandboxAgentToken,
+            @Nullable Path sandboxAgentDir,
+            @Nullable Path authSecretFile,
             PermissionPolicy permissionPolicy,
             Duration permissionTimeout,
             WorkspaceLimits limits) {
@@ -109,19 +110,19 @@ public final class WorkspaceServer implements AutoCloseable {
             private String host = "127.0.0.1";
             private int port = 6420;
             private final Path dataDir;
-            private String storeUrl;
-            private String token;
-            private String adminToken;
+            private @Nullable String storeUrl;
+            private @Nullable String token;
+            private @Nullable String adminToken;
             private Set<String> corsOrigins = Set.of();
-            private String publicUrl;
+            private @Nullable String publicUrl;
             private Set<String> allowedHosts = Set.of();
             private int maxSubscriptionsPerConnection = 64;
             private Duration drainPeriod = Duration.ofSeconds(2);
             private String agent = "codex";
-            private String sandboxAgentUrl;
-            private String sandboxAgentToken;
-            private Path sandboxAgentDir;
-            private Path authSecretFile;
+            private @Nullable String sandboxAgentUrl;
+            private @Nullable String sandboxAgentToken;
+            private @Nullable Path sandboxAgentDir;
+            private @Nullable Path authSecretFile;
             private PermissionPolicy permissionPolicy = PermissionPolicy.REJECT;
             private Duration permissionTimeout = Duration.ofMinutes(10);
             private WorkspaceLimits limits = WorkspaceLimits.DEFAULTS;
@@ -144,17 +145,17 @@ public final class WorkspaceServer implements AutoCloseable {
              * The actors in PostgreSQL at this JDBC URL instead of the data dir's SQLite file
              * (null: SQLite).
              */
-            public Builder storeUrl(String jdbcUrl) {
+            public Builder storeUrl(@Nullable String jdbcUrl) {
                 this.storeUrl = jdbcUrl;
                 return this;
             }
 
-            public Builder token(String token) {
+            public Builder token(@Nullable String token) {
                 this.token = token;
                 return this;
             }
 
-            public Builder adminToken(String adminToken) {
+            public Builder adminToken(@Nullable String adminToken) {
                 this.adminToken = adminToken;
                 return this;
             }
@@ -164,7 +165,7 @@ public final class WorkspaceServer implements AutoCloseable {
                 return this;
             }
 
-            public Builder publicUrl(String url) {
+            public Builder publicUrl(@Nullable String url) {
                 this.publicUrl = url;
                 return this;
             }
@@ -190,19 +191,19 @@ public final class WorkspaceServer implements AutoCloseable {
             }
 
             /** A Sandbox Agent server to use (with its token, or null) instead of starting one. */
-            public Builder sandboxAgent(String url, String token) {
+            public Builder sandboxAgent(@Nullable String url, @Nullable String token) {
                 this.sandboxAgentUrl = url;
                 this.sandboxAgentToken = token;
                 return this;
             }
 
-            public Builder sandboxAgentDir(Path dir) {
+            public Builder sandboxAgentDir(@Nullable Path dir) {
                 this.sandboxAgentDir = dir;
                 return this;
             }
 
             /** Token mode: connections need a sign-in token signed with the secret in this file. */
-            public Builder authSecretFile(Path file) {
+            public Builder authSecretFile(@Nullable Path file) {
                 this.authSecretFile = file;
                 return this;
             }
@@ -254,10 +255,10 @@ public final class WorkspaceServer implements AutoCloseable {
     /**
      * What {@link #start} opened so far; {@link #close()} closes what is there. Guarded by this.
      */
-    private SandboxAgentServer sandboxAgent;
+    private @Nullable SandboxAgentServer sandboxAgent;
 
-    private Registry registry;
-    private RivetServer server;
+    private @Nullable Registry registry;
+    private @Nullable RivetServer server;
     private boolean signInRequired;
     private boolean closed;
 
@@ -468,7 +469,8 @@ public final class WorkspaceServer implements AutoCloseable {
     }
 
     public synchronized String endpoint() {
-        return server.endpoint();
+        // Set once start returns: it either opened everything or closed it and threw.
+        return Objects.requireNonNull(server, "not started").endpoint();
     }
 
     /**
@@ -490,7 +492,7 @@ public final class WorkspaceServer implements AutoCloseable {
     }
 
     /** The managed Sandbox Agent server's URL (null when {@code --sandbox-agent-url} was given). */
-    public synchronized String sandboxAgentUrl() {
+    public synchronized @Nullable String sandboxAgentUrl() {
         return sandboxAgent == null ? null : sandboxAgent.baseUrl();
     }
 
