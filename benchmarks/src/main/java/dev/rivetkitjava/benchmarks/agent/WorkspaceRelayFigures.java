@@ -741,7 +741,8 @@ public final class WorkspaceRelayFigures {
          * listener; null when its URL is unknown.
          */
         @Nullable LatencyHistogram baseline(WorkspaceStack stack, int sessions) throws Exception {
-            if (stack.sandboxAgentUrl() == null) {
+            String sandboxAgentUrl = stack.sandboxAgentUrl();
+            if (sandboxAgentUrl == null) {
                 return null;
             }
             LatencyHistogram latency = new LatencyHistogram();
@@ -752,7 +753,7 @@ public final class WorkspaceRelayFigures {
                             threads.submit(
                                     () -> {
                                         SandboxAgent.Builder builder =
-                                                SandboxAgent.builder(stack.sandboxAgentUrl())
+                                                SandboxAgent.builder(sandboxAgentUrl)
                                                         .persist(
                                                                 new InMemorySessionPersistDriver());
                                         String token = stack.sandboxAgentToken();
