@@ -15,7 +15,7 @@ import org.jspecify.annotations.Nullable;
  * goes to {@code serve.log} there; its ready line gives the endpoint and the Sandbox Agent server's
  * URL.
  */
-final class ForkedServe implements WorkspaceStack {
+public final class ForkedServe implements WorkspaceStack {
     private final ServeProcess serve;
     private final String agent;
 
@@ -28,7 +28,7 @@ final class ForkedServe implements WorkspaceStack {
      * Starts {@code serve --agent AGENT} and waits for its ready line (the first run builds it:
      * minutes).
      */
-    static ForkedServe start(Path dataDir, String agent, Duration timeout) throws Exception {
+    public static ForkedServe start(Path dataDir, String agent, Duration timeout) throws Exception {
         Path root = WorkspaceStack.projectRoot();
         Files.createDirectories(dataDir);
         ProcessBuilder command =
@@ -48,6 +48,10 @@ final class ForkedServe implements WorkspaceStack {
                         .redirectErrorStream(true);
         return new ForkedServe(
                 ServeProcess.start(command, dataDir.resolve("serve.log"), timeout), agent);
+    }
+
+    public long pid() {
+        return serve.handle().pid();
     }
 
     @Override

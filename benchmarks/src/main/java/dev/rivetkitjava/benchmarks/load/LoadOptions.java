@@ -11,7 +11,8 @@ import org.jspecify.annotations.Nullable;
  * The load tool's settings, from {@code --name value} arguments (see {@link #USAGE}).
  *
  * @param endpoint a RivetKit endpoint to load, or null to start a server here
- * @param server with no endpoint: {@code inproc} (same JVM) or {@code fork} (a child JVM)
+ * @param server with no endpoint: {@code inproc} (same JVM), {@code fork} (a child JVM) or {@code
+ *     serve} ({@code bin/rivetkit-java serve} as users run it)
  * @param maxActions stop the actions scenario after this many actions in all (0: run for the
  *     duration)
  * @param events broadcast: increments to send (0: rate × duration)
@@ -46,7 +47,9 @@ record LoadOptions(
             """
             LoadTool: RivetKit client-protocol load over WebSocket (loopback only).
               --endpoint URL      load this RivetKit endpoint (e.g. the TypeScript stack); default: start a server
-              --server inproc|fork  with no endpoint: RivetServer in this JVM (default) or in a child JVM
+              --server inproc|fork|serve  with no endpoint: RivetServer in this JVM (default), in a child JVM,
+                      or `bin/rivetkit-java serve` as shipped (workspace, Sandbox Agent server, SQLite;
+                      its counter only: no counter-fast)
               --store sqlite|memory the started server's store (default sqlite, in a temp dir)
               --encoding bare|cbor|json  (default bare, the official client's)
               --scenario actions|broadcast|idle|all  (all: the bin/bench suite)
@@ -120,7 +123,7 @@ record LoadOptions(
                 case "--actions" -> maxActions = positive(name, value);
                 case "--actors" -> actors = positive(name, value);
                 case "--hold" -> hold = duration(value);
-                case "--server" -> server = oneOf(name, value, "inproc", "fork");
+                case "--server" -> server = oneOf(name, value, "inproc", "fork", "serve");
                 case "--store" -> store = oneOf(name, value, "sqlite", "memory");
                 case "--pids" -> {
                     for (String pid : value.split(",")) {
@@ -141,6 +144,10 @@ record LoadOptions(
                         "https?://(127\\.0\\.0\\.1|localhost|\\[::1\\])(:\\d+)?(/.*)?")) {
             throw new IllegalArgumentException(
                     "--endpoint must be a loopback address, not " + endpoint);
+        }
+        if (endpoint == null && server.equals("serve") && actor.equals("counter-fast")) {
+            throw new IllegalArgumentException(
+                    "serve has no counter-fast (--actor counter-fast needs --server inproc or fork)");
         }
         int defaultConnections = scenario.equals("idle") ? 10_000 : 16;
         return new LoadOptions(
@@ -165,6 +172,11 @@ record LoadOptions(
                 clientExecutor,
                 serverJvmArgs,
                 actor);
+    }
+
+    /** Whether the target has {@code counter-fast}: only the servers this tool starts itself. */
+    boolean hasFastCounter() {
+        return endpoint == null && !server.equals("serve");
     }
 
     LoadOptions withActions(int connections, boolean sharedKey) {

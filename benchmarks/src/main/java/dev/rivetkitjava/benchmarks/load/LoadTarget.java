@@ -5,6 +5,7 @@ import dev.rivetkitjava.actor.Registry;
 import dev.rivetkitjava.actor.store.ActorStore;
 import dev.rivetkitjava.actor.store.InMemoryActorStore;
 import dev.rivetkitjava.actor.store.sqlite.SqliteActorStore;
+import dev.rivetkitjava.benchmarks.agent.ForkedServe;
 import dev.rivetkitjava.server.RivetServer;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -100,9 +101,11 @@ abstract sealed class LoadTarget implements AutoCloseable {
         if (options.endpoint() != null) {
             return new External(options.endpoint(), options.pids());
         }
-        return options.server().equals("fork")
-                ? Forked.start(options)
-                : InProcess.start(options.store(), options.jfr());
+        return switch (options.server()) {
+            case "fork" -> Forked.start(options);
+            case "serve" -> Served.start();
+            default -> InProcess.start(options.store(), options.jfr());
+        };
     }
 
     // ---------------------------------------------------------------- in this JVM
@@ -204,11 +207,7 @@ abstract sealed class LoadTarget implements AutoCloseable {
             }
             server.close();
             registry.close();
-            try (Stream<Path> files = Files.walk(dir)) {
-                files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-            } catch (IOException ignored) {
-                // a temp dir; best effort
-            }
+            deleteTree(dir);
         }
 
         /**
@@ -395,6 +394,63 @@ abstract sealed class LoadTarget implements AutoCloseable {
         }
     }
 
+    // ---------------------------------------------------------------- serve, as shipped
+
+    /**
+     * {@code bin/rivetkit-java serve} with its workspace, Sandbox Agent server and SQLite store, in
+     * a data dir of its own: what a user runs, to compare with the bench server above.
+     */
+    static final class Served extends LoadTarget {
+        private final Path dir;
+        private final ForkedServe serve;
+
+        private Served(Path dir, ForkedServe serve) {
+            this.dir = dir;
+            this.serve = serve;
+        }
+
+        static Served start() throws Exception {
+            Path dir = Files.createTempDirectory("rivetkit-load-serve");
+            return new Served(dir, ForkedServe.start(dir, "codex", Duration.ofMinutes(10)));
+        }
+
+        @Override
+        String endpoint() {
+            return serve.endpoint();
+        }
+
+        @Override
+        String description() {
+            return serve.description()
+                    + " (pid "
+                    + serve.pid()
+                    + "; "
+                    + Runtime.getRuntime().availableProcessors()
+                    + " cores shared with the load tool)";
+        }
+
+        @Override
+        long cpuNanos() {
+            return serve.cpuNanos()[0];
+        }
+
+        @Override
+        String cpuScope() {
+            return "serve JVM (its idle Sandbox Agent server not counted)";
+        }
+
+        @Override
+        long rssBytes() {
+            return rss(serve.pid());
+        }
+
+        @Override
+        public void close() {
+            serve.close();
+            deleteTree(dir);
+        }
+    }
+
     // ---------------------------------------------------------------- anything else
 
     static final class External extends LoadTarget {
@@ -454,6 +510,15 @@ abstract sealed class LoadTarget implements AutoCloseable {
     }
 
     // ---------------------------------------------------------------- measurements
+
+    /** Deletes a temp dir and everything in it, as far as it can. */
+    static void deleteTree(Path dir) {
+        try (Stream<Path> files = Files.walk(dir)) {
+            files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException ignored) {
+            // a temp dir; best effort
+        }
+    }
 
     static long ownCpuNanos() {
         if (ManagementFactory.getOperatingSystemMXBean()

@@ -75,7 +75,7 @@ public final class LoadTool {
                                 s.withActions(1, false),
                                 s.withActions(16, false),
                                 s.withActions(16, true)));
-        if (o.endpoint() == null) {
+        if (o.hasFastCounter()) {
             // What durable replies cost: the same counter replying before its save (only our server
             // has it).
             steps.add(s.withActions(1, false).withActor("counter-fast"));
@@ -85,7 +85,7 @@ public final class LoadTool {
         // reply costs each
         // increment of the one driven actor a commit of its own; the actions steps above show that
         // cost).
-        String broadcaster = o.endpoint() == null ? "counter-fast" : "counter";
+        String broadcaster = o.hasFastCounter() ? "counter-fast" : "counter";
         steps.add(s.withBroadcast(100).withActor(broadcaster));
         steps.add(s.withBroadcast(1000).withActor(broadcaster));
         boolean ok = runSteps(o, steps, true, out, results);

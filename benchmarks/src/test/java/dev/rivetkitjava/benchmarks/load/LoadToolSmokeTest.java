@@ -160,5 +160,12 @@ class LoadToolSmokeTest {
         org.assertj.core.api.Assertions.assertThatThrownBy(
                         () -> LoadOptions.parse("--endpoint", "http://example.com"))
                 .isInstanceOf(IllegalArgumentException.class);
+        // serve as shipped has only the durable counter: the suite leaves counter-fast out there.
+        assertThat(LoadOptions.parse("--server", "fork").hasFastCounter()).isTrue();
+        assertThat(LoadOptions.parse("--server", "serve").hasFastCounter()).isFalse();
+        org.assertj.core.api.Assertions.assertThatThrownBy(
+                        () -> LoadOptions.parse("--server", "serve", "--actor", "counter-fast"))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("no counter-fast");
     }
 }
