@@ -1,5 +1,8 @@
 package dev.rivetkitjava.actor;
 
+import dev.rivetkitjava.actor.spi.ActorQuery;
+import dev.rivetkitjava.actor.spi.Placement;
+
 /** Handles to the actors of one type: {@code client.counter} in RivetKit's client. */
 public final class ActorAccessor {
     private final Placement placement;

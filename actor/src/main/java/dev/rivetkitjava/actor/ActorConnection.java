@@ -1,5 +1,10 @@
 package dev.rivetkitjava.actor;
 
+import dev.rivetkitjava.actor.spi.ActorEvent;
+import dev.rivetkitjava.actor.spi.ActorQuery;
+import dev.rivetkitjava.actor.spi.ConnectionSink;
+import dev.rivetkitjava.actor.spi.Placement;
+
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;

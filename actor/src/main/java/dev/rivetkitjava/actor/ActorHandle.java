@@ -1,5 +1,8 @@
 package dev.rivetkitjava.actor;
 
+import dev.rivetkitjava.actor.spi.ActorQuery;
+import dev.rivetkitjava.actor.spi.Placement;
+
 /**
  * A way to reach one actor, wherever it runs: stateless action calls, or {@link #connect} for events.
  * Cheap to make; holds no connection.

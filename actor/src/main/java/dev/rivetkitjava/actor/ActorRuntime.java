@@ -1,5 +1,10 @@
 package dev.rivetkitjava.actor;
 
+import dev.rivetkitjava.actor.spi.ActorQuery;
+import dev.rivetkitjava.actor.spi.ConnectionSink;
+import dev.rivetkitjava.actor.spi.Placement;
+import dev.rivetkitjava.actor.spi.RuntimeStats;
+
 import dev.rivetkitjava.actor.store.ActorAlarm;
 import dev.rivetkitjava.actor.store.ActorRecord;
 import dev.rivetkitjava.actor.store.ActorStore;

@@ -1,5 +1,8 @@
 package dev.rivetkitjava.actor;
 
+import dev.rivetkitjava.actor.spi.Placement;
+import dev.rivetkitjava.actor.spi.RuntimeStats;
+
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.rivetkitjava.actor.store.ActorRecord;
 import dev.rivetkitjava.actor.store.ActorStore;

@@ -1,5 +1,10 @@
 package dev.rivetkitjava.actor;
 
+import dev.rivetkitjava.actor.spi.ActorEvent;
+import dev.rivetkitjava.actor.spi.ActorQuery;
+import dev.rivetkitjava.actor.spi.ConnectionSink;
+import dev.rivetkitjava.actor.spi.Placement;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Duration;

@@ -2,7 +2,7 @@ package dev.rivetkitjava.server;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.rivetkitjava.actor.ActorError;
-import dev.rivetkitjava.actor.ActorQuery;
+import dev.rivetkitjava.actor.spi.ActorQuery;
 import dev.rivetkitjava.protocol.Encoding;
 import dev.rivetkitjava.protocol.ProtocolException;
 import java.net.URLDecoder;

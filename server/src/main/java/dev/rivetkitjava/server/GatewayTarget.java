@@ -3,7 +3,7 @@ package dev.rivetkitjava.server;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.rivetkitjava.actor.ActorError;
 import dev.rivetkitjava.actor.ActorKey;
-import dev.rivetkitjava.actor.ActorQuery;
+import dev.rivetkitjava.actor.spi.ActorQuery;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;

@@ -1,8 +1,8 @@
 package dev.rivetkitjava.server;
 
 import dev.rivetkitjava.actor.ActorError;
-import dev.rivetkitjava.actor.ActorQuery;
-import dev.rivetkitjava.actor.Placement;
+import dev.rivetkitjava.actor.spi.ActorQuery;
+import dev.rivetkitjava.actor.spi.Placement;
 import dev.rivetkitjava.actor.RawWebSocket;
 import java.nio.ByteBuffer;
 import java.util.List;

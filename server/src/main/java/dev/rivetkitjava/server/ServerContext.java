@@ -1,6 +1,6 @@
 package dev.rivetkitjava.server;
 
-import dev.rivetkitjava.actor.Placement;
+import dev.rivetkitjava.actor.spi.Placement;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.eclipse.jetty.server.Handler;

@@ -1,6 +1,6 @@
 package dev.rivetkitjava.server;
 
-import dev.rivetkitjava.actor.Placement;
+import dev.rivetkitjava.actor.spi.Placement;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.FunctionTimer;

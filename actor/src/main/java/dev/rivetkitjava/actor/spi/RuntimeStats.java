@@ -1,4 +1,4 @@
-package dev.rivetkitjava.actor;
+package dev.rivetkitjava.actor.spi;
 
 /**
  * Counters a runtime keeps about itself, for metrics.

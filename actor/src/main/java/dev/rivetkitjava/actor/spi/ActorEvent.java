@@ -1,4 +1,4 @@
-package dev.rivetkitjava.actor;
+package dev.rivetkitjava.actor.spi;
 
 import java.util.Arrays;
 import java.util.Collections;

@@ -1,4 +1,6 @@
-package dev.rivetkitjava.actor;
+package dev.rivetkitjava.actor.spi;
+
+import dev.rivetkitjava.actor.ActorError;
 
 /**
  * Where an actor's events for one connection go: a WebSocket in the server, a listener in process.

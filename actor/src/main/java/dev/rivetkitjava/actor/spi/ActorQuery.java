@@ -1,4 +1,6 @@
-package dev.rivetkitjava.actor;
+package dev.rivetkitjava.actor.spi;
+
+import dev.rivetkitjava.actor.ActorKey;
 
 import java.util.Objects;
 

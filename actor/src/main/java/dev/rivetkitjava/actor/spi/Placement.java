@@ -1,4 +1,11 @@
-package dev.rivetkitjava.actor;
+package dev.rivetkitjava.actor.spi;
+
+import dev.rivetkitjava.actor.ActionCall;
+import dev.rivetkitjava.actor.ActorKey;
+import dev.rivetkitjava.actor.RawRequest;
+import dev.rivetkitjava.actor.RawResponse;
+import dev.rivetkitjava.actor.RawWebSocket;
+import dev.rivetkitjava.actor.RuntimeHealth;
 
 import dev.rivetkitjava.actor.store.ActorRecord;
 import java.util.List;
