@@ -95,6 +95,10 @@ final class ActorCell<S, V> {
     private Runnable sleepTimer;        // turn
     private StopReason requestedStop;   // turn
     private Map<String, CompletableFuture<Object>> recentCalls; // turn, made on first use
+    /** Turn: outcomes of idempotent calls for the next state write (durable idempotency only). */
+    private final Map<String, byte[]> pendingOutcomes = new LinkedHashMap<>();
+    /** Where durable idempotency keeps a call's outcome in the actor's key-value store. */
+    static final String OUTCOME_PREFIX = "~rivetkit/outcome/";
 
     ActorCell(ActorRuntime runtime, ActorType<S, V> type, ActorRecord record) {
         this.runtime = runtime;
@@ -157,6 +161,16 @@ final class ActorCell<S, V> {
         status = Status.AWAKE;
         lastActivityMillis = runtime.clock().nowMillis();
         log.debug("actor {} {} ({} {}) generation {}", isNew ? "created" : "woke", id, type.name(), key, generation);
+    }
+
+    /** A call's result as its durable outcome; a result that cannot be written as JSON is recorded as null. */
+    private byte[] outcomeBytes(Object result) {
+        try {
+            return runtime.json().write(result);
+        } catch (RuntimeException e) {
+            log.warn("actor {}: the result of an idempotent call cannot be written as JSON; a retry gets null", id);
+            return runtime.json().write(null);
+        }
     }
 
     private JsonNode readTree(byte[] bytes) {
@@ -335,6 +349,13 @@ final class ActorCell<S, V> {
                     holding = false;
                     return awaitEarlierCall(earlier, deadline, what);
                 }
+                if (runtime.durableIdempotency()) {
+                    Optional<byte[]> recorded = runtime.store().kvGet(id, OUTCOME_PREFIX + idempotencyKey);
+                    if (recorded.isPresent()) {
+                        // An earlier activation (maybe on another node) ran this call and saved its outcome.
+                        return readTree(recorded.get());
+                    }
+                }
                 outcome = new CompletableFuture<>();
                 recentCalls.put(idempotencyKey, outcome);
             }
@@ -345,7 +366,14 @@ final class ActorCell<S, V> {
                 inCode = true;
                 result = work.run(new ContextImpl(conn, deadline));
                 inCode = false;
-                if (waitsForSave) {
+                if (idempotencyKey != null && runtime.durableIdempotency()) {
+                    // The outcome goes in the same transaction as the state it produced: both or neither.
+                    pendingOutcomes.put(OUTCOME_PREFIX + idempotencyKey, outcomeBytes(result));
+                    CompletableFuture<Void> written = submitLocked();
+                    if (waitsForSave) {
+                        save = written;
+                    }
+                } else if (waitsForSave) {
                     save = durableSaveLocked();
                 }
             } finally {
@@ -742,12 +770,14 @@ final class ActorCell<S, V> {
         }
         dirty = false;
         boolean lastFailed = lastSubmittedDone != null && lastSubmittedDone.isCompletedExceptionally();
-        if (!evenIfUnchanged && !lastFailed && Arrays.equals(bytes, lastSubmitted)) {
+        if (!evenIfUnchanged && !lastFailed && pendingOutcomes.isEmpty() && Arrays.equals(bytes, lastSubmitted)) {
             return null;
         }
         lastSubmitted = bytes;
+        Map<String, byte[]> outcomes = Map.copyOf(pendingOutcomes);
+        pendingOutcomes.clear();
         StateSaver.PendingWrite pending = new StateSaver.PendingWrite(this,
-                new StateWrite(id, generation, bytes, type.stateVersion()),
+                new StateWrite(id, generation, bytes, type.stateVersion(), outcomes),
                 // Every wait for it is bounded by this one timer (cheaper than a timed wait per waiter).
                 new CompletableFuture<Void>().orTimeout(runtime.saveTimeout().toNanos(), TimeUnit.NANOSECONDS), seq);
         lastSubmittedDone = pending.done();

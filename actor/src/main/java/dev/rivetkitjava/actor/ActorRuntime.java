@@ -2,6 +2,7 @@ package dev.rivetkitjava.actor;
 
 import dev.rivetkitjava.actor.spi.ActorQuery;
 import dev.rivetkitjava.actor.spi.ConnectionSink;
+import dev.rivetkitjava.actor.spi.LocalPlacement;
 import dev.rivetkitjava.actor.spi.Placement;
 import dev.rivetkitjava.actor.spi.RuntimeStats;
 
@@ -26,7 +27,7 @@ import org.slf4j.LoggerFactory;
  * The placement that runs every actor in this process: a directory of awake actors by id (and a key → id cache),
  * activation on first call, durable alarms for schedules, and shutdown.
  */
-final class ActorRuntime implements Placement {
+final class ActorRuntime implements LocalPlacement {
     private static final Logger log = LoggerFactory.getLogger(ActorRuntime.class);
     private static final char[] ID_ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz".toCharArray();
     private static final SecureRandom RANDOM = new SecureRandom();
@@ -45,6 +46,11 @@ final class ActorRuntime implements Placement {
     private final Duration stopGracePeriod;
     private final Duration saveTimeout;
     private final boolean exposeInternalErrors;
+    private final boolean durableIdempotency;
+    /** Where due scheduled calls go: this runtime, or the placement that wraps it (to reach the actor's owner). */
+    private volatile Placement scheduleRouter = this;
+    private final java.util.concurrent.CopyOnWriteArrayList<java.util.function.Consumer<String>> stopListeners =
+            new java.util.concurrent.CopyOnWriteArrayList<>();
     private final ConcurrentHashMap<String, ActorCell<?, ?>> cells = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<NameKey, String> idsByKey = new ConcurrentHashMap<>();
     /** Connections that stay open while their actor sleeps, by actor id; they rejoin it when it wakes. */
@@ -65,13 +71,53 @@ final class ActorRuntime implements Placement {
         this.stopGracePeriod = config.stopGracePeriod;
         this.saveTimeout = config.saveTimeout;
         this.exposeInternalErrors = config.exposeInternalErrors;
+        this.durableIdempotency = config.durableIdempotency;
         this.saver = new StateSaver(store, config.saveInterval, config.saveTimeout);
         for (ActorAlarm alarm : store.alarms()) {
             armAlarm(alarm.actorId(), alarm.fireAtMillis());
         }
     }
 
-    ActorStore store() {
+    void routeSchedulesThrough(Placement placement) {
+        this.scheduleRouter = placement;
+    }
+
+    boolean durableIdempotency() {
+        return durableIdempotency;
+    }
+
+    @Override
+    public boolean sleep(String actorId) {
+        ActorCell<?, ?> cell = cells.get(actorId);
+        if (cell == null) {
+            return false;
+        }
+        cell.stop(ActorCell.StopReason.SLEEP);
+        return true;
+    }
+
+    @Override
+    public boolean awake(String actorId) {
+        return cells.containsKey(actorId);
+    }
+
+    @Override
+    public java.util.Set<String> awakeActorIds() {
+        return java.util.Set.copyOf(cells.keySet());
+    }
+
+    @Override
+    public void onActivationStopped(java.util.function.Consumer<String> listener) {
+        stopListeners.add(listener);
+    }
+
+    @Override
+    public com.fasterxml.jackson.databind.ObjectMapper objectMapper() {
+        return json.mapper();
+    }
+
+    @Override
+    public ActorStore store() {
         return store;
     }
 
@@ -292,8 +338,17 @@ final class ActorRuntime implements Placement {
 
     /** A stopped activation leaves the directory so the next call starts a new one. */
     void forget(ActorCell<?, ?> cell) {
-        cells.remove(cell.id, cell);
+        boolean removed = cells.remove(cell.id, cell);
         idsByKey.remove(new NameKey(cell.type.name(), cell.key), cell.id);
+        if (removed) {
+            for (java.util.function.Consumer<String> listener : stopListeners) {
+                try {
+                    listener.accept(cell.id);
+                } catch (RuntimeException e) {
+                    log.warn("a listener of stopped activations failed", e);
+                }
+            }
+        }
     }
 
     // ---------------------------------------------------------------- schedules
@@ -349,7 +404,8 @@ final class ActorRuntime implements Placement {
         String idempotencyKey = "schedule:" + event.id() + (attempt == 0 ? "" : ":" + attempt);
         boolean done;
         try {
-            invoke(new ActorQuery.ById(actorId), new ActionCall(event.action(), readArgs(event), idempotencyKey));
+            scheduleRouter.invoke(new ActorQuery.ById(actorId),
+                    new ActionCall(event.action(), readArgs(event), idempotencyKey));
             done = true;
         } catch (ActorError e) {
             if (e.group().equals("user") || e instanceof ActorErrors.CodeFailed) {

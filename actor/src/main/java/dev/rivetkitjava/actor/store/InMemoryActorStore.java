@@ -88,6 +88,11 @@ public final class InMemoryActorStore implements ActorStore {
             byId.put(write.actorId(), new ActorRecord(current.id(), current.name(), current.key(),
                     current.createdAtMillis(), current.input(), copy(write.state()), write.stateVersion(),
                     current.generation()));
+            if (!write.kvPuts().isEmpty()) {
+                TreeMap<String, byte[]> entries = kvByActor.computeIfAbsent(write.actorId(),
+                        id -> new TreeMap<>(CODE_POINT_ORDER));
+                write.kvPuts().forEach((key, value) -> entries.put(key, value.clone()));
+            }
         }
         return skipped;
     }

@@ -457,9 +457,33 @@ public final class PostgresActorStore implements ActorStore {
                         skipped.add(ordered.get(i).actorId());
                     }
                 }
+                writeKvPuts(connection, ordered, skipped);
                 return skipped;
             }
         });
+    }
+
+    /** The writes' key-value entries, in the saves' transaction, for the writes that were applied. */
+    private void writeKvPuts(Connection connection, List<StateWrite> writes, Set<String> skipped) throws SQLException {
+        if (writes.stream().allMatch(write -> write.kvPuts().isEmpty())) {
+            return;
+        }
+        try (PreparedStatement upsert = connection.prepareStatement("INSERT INTO " + kv
+                + " (actor_id, key, value) VALUES (?, ?, ?) "
+                + "ON CONFLICT (actor_id, key) DO UPDATE SET value = EXCLUDED.value")) {
+            for (StateWrite write : writes) {
+                if (skipped.contains(write.actorId())) {
+                    continue;
+                }
+                for (Map.Entry<String, byte[]> put : write.kvPuts().entrySet()) {
+                    upsert.setString(1, write.actorId());
+                    upsert.setBytes(2, utf8(put.getKey()));
+                    upsert.setBytes(3, put.getValue());
+                    upsert.addBatch();
+                }
+            }
+            upsert.executeBatch();
+        }
     }
 
     @Override

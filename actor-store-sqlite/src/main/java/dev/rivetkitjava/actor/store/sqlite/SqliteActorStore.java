@@ -185,6 +185,25 @@ public final class SqliteActorStore implements ActorStore {
                         skipped.add(writes.get(i).actorId());
                     }
                 }
+                if (writes.stream().anyMatch(write -> !write.kvPuts().isEmpty())) {
+                    // The writes' key-value entries, in the saves' transaction, for the writes that were applied.
+                    try (PreparedStatement upsert = connection.prepareStatement("""
+                            INSERT INTO kv (actor_id, key, value) VALUES (?, ?, ?)
+                            ON CONFLICT (actor_id, key) DO UPDATE SET value = excluded.value""")) {
+                        for (StateWrite write : writes) {
+                            if (skipped.contains(write.actorId())) {
+                                continue;
+                            }
+                            for (Map.Entry<String, byte[]> put : write.kvPuts().entrySet()) {
+                                upsert.setString(1, write.actorId());
+                                upsert.setBytes(2, utf8(put.getKey()));
+                                upsert.setBytes(3, put.getValue());
+                                upsert.addBatch();
+                            }
+                        }
+                        upsert.executeBatch();
+                    }
+                }
                 return skipped;
             }
         });
