@@ -2,22 +2,15 @@
 //   node history.mjs <page url> <screenshot dir>      (WORKSPACE_ID, LAST_TEXT: the newest entry's text)
 // Opens the workspace, times how long the latest page takes to show, then scrolls the timeline to its top until the
 // workspace's first entry is there. Prints one JSON line: {"step":"done", ...}.
-import { mkdirSync, rmSync } from "node:fs";
-import { chromium } from "playwright-core";
+import { launch, newPage, WAIT } from "./lib.mjs";
 
 const [base, shots] = process.argv.slice(2);
 const { WORKSPACE_ID: workspaceId, LAST_TEXT: lastText } = process.env;
-const CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-  "--disable-background-networking", "--disable-component-update", "--disable-sync"];
-const WAIT = { timeout: 30_000 };
 
-rmSync(shots, { recursive: true, force: true });
-mkdirSync(shots, { recursive: true });
-const browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium", args: CHROMIUM_FLAGS });
+const browser = await launch(shots);
 const pageErrors = [];
 try {
-  const context = await browser.newContext({ viewport: { width: 1100, height: 720 } });
-  const page = await context.newPage();
+  const page = await newPage(browser);
   page.on("pageerror", (error) => pageErrors.push(error.stack ?? error.message));
   await page.goto(`${base}/?w=${encodeURIComponent(workspaceId)}`);
   await page.locator("input[name=name]").fill("reader");

@@ -4,55 +4,16 @@
 // SOLO_LINK (alice, to a workspace whose turn ran with nobody listening).
 // Prints one JSON line per step. At {"step":"carol-refused"} and {"step":"forged-user"} it waits for a line "ok" on
 // stdin (the JUnit test calls the actor meanwhile). Exits non-zero when something expected does not appear.
-import { mkdirSync, rmSync } from "node:fs";
-import { createInterface } from "node:readline";
-import { chromium } from "playwright-core";
+import { conversation, launch, people, run, sees, status, timeline, WAIT } from "./lib.mjs";
 
 const [base, shots] = process.argv.slice(2);
 const { ALICE_LINK, CAROL_LINK, EXPIRED_LINK, FORGED_LINK, SOLO_LINK, WORKSPACE_ID: workspaceId } = process.env;
-const CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-  "--disable-background-networking", "--disable-component-update", "--disable-sync"];
-const WAIT = { timeout: 30_000 };
 const EDIT = "Modifying critical configuration file";
 const APPROVED = "Perfect! I've successfully updated the configuration.";
 
-const input = createInterface({ input: process.stdin });
-const stdin = input[Symbol.asyncIterator]();
-const say = (step, detail = {}) => console.log(JSON.stringify({ step, ...detail }));
-async function handOver(step, detail) {
-  say(step, detail);
-  const { value, done } = await stdin.next();
-  if (done || value.trim() !== "ok") throw new Error(`no "ok" after ${step}`);
-}
-
-rmSync(shots, { recursive: true, force: true });
-mkdirSync(shots, { recursive: true });
-const browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium", args: CHROMIUM_FLAGS });
-const pageErrors = [];
-const pages = [];
-const consoleLog = [];
-let shot = 0;
-async function screenshot(name, ...pages) {
-  shot += 1;
-  for (const page of pages) {
-    await page.screenshot({ path: `${shots}/${String(shot).padStart(2, "0")}-${name}-${page.who}.png` });
-  }
-}
-async function person(who) {
-  const context = await browser.newContext({ viewport: { width: 1100, height: 720 } });
-  const page = await context.newPage();
-  page.who = who;
-  page.on("pageerror", (error) => pageErrors.push(`${who}: ${error.stack ?? error.message}`));
-  page.on("console", (message) => consoleLog.push(`${who} ${message.type()}: ${message.text()}`));
-  page.on("websocket", () => { page.sockets = (page.sockets ?? 0) + 1; });
-  pages.push(page);
-  return page;
-}
-const status = (page, state) => page.locator(`[data-testid=connection][data-status=${state}]`);
-const timeline = (page) => page.locator("[data-testid=timeline]");
-async function sees(page, selector, text) {
-  await page.locator(selector, { hasText: text }).first().waitFor(WAIT);
-}
+const { say, handOver, close } = conversation();
+const browser = await launch(shots);
+const { pages, pageErrors, person, screenshot, report } = people(browser, shots);
 async function signsIn(page, link) {
   await page.goto(link);
   await status(page, "connected").waitFor(WAIT);
@@ -84,7 +45,7 @@ async function refusal(page, link) {
     url: page.url() };
 }
 
-try {
+await run(async () => {
   const alice = await person("alice");
   const carol = await person("carol");
   const aliceIn = await signsIn(alice, ALICE_LINK);
@@ -156,11 +117,4 @@ try {
     refused[page.who].socketsSince = (page.sockets ?? 0) - page.socketsAtRefusal;
   }
   say("done", { refused, policy, pageErrors });
-} catch (error) {
-  await screenshot("failure", ...pages).catch(() => {});
-  console.error([...consoleLog.slice(-100), ...pageErrors].join("\n"));
-  throw error;
-} finally {
-  input.close();
-  await browser.close();
-}
+}, { browser, report, close });

@@ -2,53 +2,16 @@
 //   node workspace.mjs <page url> <screenshot dir>
 // Prints one JSON line per step. At {"step":"kill-server"}, {"step":"start-server"} and {"step":"kill-agent"} it waits
 // for a line "ok" on stdin (the JUnit test does it meanwhile). Exits non-zero when something expected does not appear.
-import { mkdirSync, rmSync } from "node:fs";
-import { createInterface } from "node:readline";
-import { chromium } from "playwright-core";
+import { conversation, launch, people, run, sees, status, timeline, WAIT } from "./lib.mjs";
 
 const [base, shots] = process.argv.slice(2);
 const workspaceId = process.env.WORKSPACE_ID ?? `e2e-${Date.now()}`;
-// What works as root on these machines, with no network beyond loopback (machine notes).
-const CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-  "--disable-background-networking", "--disable-component-update", "--disable-sync"];
-const WAIT = { timeout: 30_000 };
 // User text that would run script if it were ever rendered as HTML.
 const PROMPT = 'Add a health check <img src=x onerror="window.__injected=1">';
 
-const input = createInterface({ input: process.stdin });
-const stdin = input[Symbol.asyncIterator]();
-const say = (step, detail = {}) => console.log(JSON.stringify({ step, ...detail }));
-async function handOver(step) {
-  say(step);
-  const { value, done } = await stdin.next();
-  if (done || value.trim() !== "ok") throw new Error(`no "ok" after ${step}`);
-}
-
-rmSync(shots, { recursive: true, force: true });
-mkdirSync(shots, { recursive: true });
-const browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium", args: CHROMIUM_FLAGS });
-const pageErrors = [];
-const pages = [];
-const consoleLog = [];
-let shot = 0;
-async function screenshot(name, ...pages) {
-  shot += 1;
-  for (const page of pages) {
-    await page.screenshot({ path: `${shots}/${String(shot).padStart(2, "0")}-${name}-${page.who}.png` });
-  }
-}
-async function person(who) {
-  const context = await browser.newContext({ viewport: { width: 1100, height: 720 } });
-  const page = await context.newPage();
-  page.who = who;
-  page.on("pageerror", (error) => pageErrors.push(`${who}: ${error.stack ?? error.message}`));
-  page.on("console", (message) => consoleLog.push(`${who} ${message.type()}: ${message.text()}`));
-  page.on("response", (r) => r.status() >= 400 && consoleLog.push(`${who} HTTP ${r.status()} ${r.request().method()} ${r.url()}`));
-  pages.push(page);
-  return page;
-}
-const status = (page, state) => page.locator(`[data-testid=connection][data-status=${state}]`);
-const timeline = (page) => page.locator("[data-testid=timeline]");
+const { say, handOver, close } = conversation();
+const browser = await launch(shots);
+const { pageErrors, person, screenshot, report } = people(browser, shots);
 const participants = (page) => page.locator("[data-testid=participants] li");
 async function join(page, url) {
   await page.goto(url);
@@ -57,9 +20,6 @@ async function join(page, url) {
   await screenshot("join-form", page);
   await page.locator("button[type=submit]").click();
   await status(page, "connected").waitFor(WAIT);
-}
-async function sees(page, selector, text) {
-  await page.locator(selector, { hasText: text }).first().waitFor(WAIT);
 }
 async function participantsOf(page) {
   await page.waitForFunction(() => document.querySelectorAll("[data-testid=participants] li").length === 2, null, WAIT);
@@ -78,7 +38,7 @@ async function prompt(page, text) {
   await page.locator("button[type=submit]").click();
 }
 
-try {
+await run(async () => {
   const alice = await person("alice");
   const bob = await person("bob");
   await join(alice, `${base}/`);                      // creates the workspace from the form
@@ -164,12 +124,4 @@ try {
   for (const page of [alice, bob]) await stopsWith(page, "end_turn", 3);
   await screenshot("final", alice, bob);
   say("done", { alice: await timeline(alice).innerText(), bob: await timeline(bob).innerText(), pageErrors });
-} catch (error) {
-  // What the pages showed and logged when it went wrong, for the test's report.
-  await screenshot("failure", ...pages).catch(() => {});
-  console.error([...consoleLog.slice(-100), ...pageErrors].join("\n"));
-  throw error;
-} finally {
-  input.close(); // else the open stdin keeps node running, and the test waits for its end of output
-  await browser.close();
-}
+}, { browser, report, close });

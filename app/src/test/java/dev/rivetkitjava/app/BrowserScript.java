@@ -10,6 +10,7 @@ import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
@@ -89,5 +90,10 @@ final class BrowserScript {
         }
         assertThat(node.exitValue()).as("web/e2e/" + script + " exit code (its error is in the log above)").isZero();
         return steps;
+    }
+
+    /** The texts of a JSON array's elements. */
+    static List<String> texts(JsonNode array) {
+        return array.valueStream().map(JsonNode::asText).toList();
     }
 }

@@ -1,5 +1,6 @@
 package dev.rivetkitjava.app;
 
+import static dev.rivetkitjava.app.BrowserScript.texts;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -149,9 +150,5 @@ class TeamWorkspaceBrowserTest {
     private static void assertForbidden(Runnable call) {
         assertThatThrownBy(call::run).isInstanceOfSatisfying(RivetError.class,
                 e -> assertThat(e.qualifiedCode()).isEqualTo("auth.forbidden"));
-    }
-
-    private static List<String> texts(JsonNode array) {
-        return array.valueStream().map(JsonNode::asText).toList();
     }
 }

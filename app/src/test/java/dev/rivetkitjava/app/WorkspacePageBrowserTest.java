@@ -1,21 +1,15 @@
 package dev.rivetkitjava.app;
 
+import static dev.rivetkitjava.app.BrowserScript.texts;
 import static dev.rivetkitjava.sandboxagent.SandboxAgentFixture.EXAMPLE_AGENT;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.rivetkitjava.client.RivetClient;
 import dev.rivetkitjava.sandboxagent.SandboxAgentFixture;
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.io.Writer;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -27,69 +21,34 @@ import org.junit.jupiter.api.io.TempDir;
  * a killed agent process lose nothing. Screenshots land in {@code app/target/browser-screenshots/}.
  */
 class WorkspacePageBrowserTest {
-    private static final Path WEB = Path.of("").toAbsolutePath().getParent().resolve("web");
-    private static final Path SCREENSHOTS = BrowserScript.screenshots("workspace");
-    private static final ObjectMapper JSON = new ObjectMapper();
     private static final String PROMPT = "Add a health check <img src=x onerror=\"window.__injected=1\">";
     private static final String FIRST_WORDS = "I'll help you with that.";
     private static final String EDIT = "Modifying critical configuration file";
 
     @BeforeAll
     static void installChromium() throws Exception {
-        Process install = new ProcessBuilder("bash", WEB.resolve("e2e/install-chromium.sh").toString()).inheritIO().start();
-        assertThat(install.waitFor(10, TimeUnit.MINUTES)).as("chromium installed within 10 minutes").isTrue();
-        assertThat(install.exitValue()).as("web/e2e/install-chromium.sh exit code").isZero();
+        BrowserScript.installChromium();
     }
 
     @Test
     void twoPeopleShareTheWorkspaceAcrossAReloadAKilledServerAndAKilledAgent(@TempDir Path dir) throws Exception {
         Path data = dir.resolve("data");
         String workspaceId = "e2e-" + System.nanoTime();
-        ServeProcess serve = ServeProcess.start(data);
-        Map<String, JsonNode> steps = new LinkedHashMap<>();
+        ServeProcess[] serve = {ServeProcess.start(data)};
+        Map<String, JsonNode> steps;
         List<JsonNode> history;
         try {
-            ProcessBuilder driver = new ProcessBuilder("node", WEB.resolve("e2e/workspace.mjs").toString(),
-                    serve.endpoint(), SCREENSHOTS.toString())
-                    .directory(WEB.toFile()).redirectError(ProcessBuilder.Redirect.INHERIT);
-            driver.environment().put("WORKSPACE_ID", workspaceId);
-            Process node = driver.start();
-            // A watchdog instead of a read timeout: a stuck browser ends the read loop below with EOF.
-            Thread.startVirtualThread(() -> {
-                try {
-                    if (!node.waitFor(5, TimeUnit.MINUTES)) {
-                        node.destroyForcibly();
-                    }
-                } catch (InterruptedException ignored) {
-                    node.destroyForcibly();
-                }
-            });
-            try (BufferedReader out = new BufferedReader(new InputStreamReader(node.getInputStream(), StandardCharsets.UTF_8));
-                 Writer in = node.outputWriter(StandardCharsets.UTF_8)) {
-                for (String line; (line = out.readLine()) != null; ) {
-                    JsonNode step = JSON.readTree(line);
-                    String name = step.get("step").asText();
-                    steps.put(name, step);
-                    switch (name) {
-                        case "kill-server" -> serve.kill();
-                        case "start-server" -> serve = ServeProcess.start(data, serve.port());
-                        case "kill-agent" -> assertThat(SandboxAgentFixture.killAgentProcesses(serve.handle(), EXAMPLE_AGENT))
-                                .as("agent processes killed").isPositive();
-                        default -> {
-                            continue;
-                        }
-                    }
-                    in.write("ok\n");
-                    in.flush();
-                }
-            }
-            assertThat(node.waitFor(30, TimeUnit.SECONDS)).isTrue();
-            assertThat(node.exitValue()).as("web/e2e/workspace.mjs exit code (its error is in the log above)").isZero();
-            try (RivetClient client = RivetClient.create(serve.endpoint())) {
+            steps = BrowserScript.run("workspace.mjs", serve[0].endpoint(), "workspace",
+                    Map.of("WORKSPACE_ID", workspaceId), Map.of(
+                            "kill-server", step -> serve[0].kill(),
+                            "start-server", step -> serve[0] = ServeProcess.start(data, serve[0].port()),
+                            "kill-agent", step -> assertThat(SandboxAgentFixture.killAgentProcesses(
+                                    serve[0].handle(), EXAMPLE_AGENT)).as("agent processes killed").isPositive()));
+            try (RivetClient client = RivetClient.create(serve[0].endpoint())) {
                 history = WorkspaceHistory.all(client.actor("workspace").getOrCreate(workspaceId));
             }
         } finally {
-            serve.close();
+            serve[0].close();
         }
 
         assertThat(steps.keySet()).containsExactly("joined", "turn", "reloaded", "kill-server", "start-server",
@@ -137,9 +96,5 @@ class WorkspacePageBrowserTest {
                 .map(e -> e.get("data")).filter(d -> d.path("by").asText().equals("user"))
                 .map(d -> d.path("userId").asText() + " " + d.path("reply").asText()))
                 .containsExactly("bob once", "alice reject", "bob once");
-    }
-
-    private static List<String> texts(JsonNode array) {
-        return array.valueStream().map(JsonNode::asText).toList();
     }
 }

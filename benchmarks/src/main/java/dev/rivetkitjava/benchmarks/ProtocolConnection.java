@@ -7,14 +7,16 @@ import dev.rivetkitjava.protocol.ClientProtocol;
 import dev.rivetkitjava.protocol.Encoding;
 import dev.rivetkitjava.protocol.ToClient;
 import dev.rivetkitjava.protocol.ToServer;
-import java.io.ByteArrayOutputStream;
+import dev.rivetkitjava.protocol.GatewayUrl;
+import dev.rivetkitjava.protocol.MessageListener;
+import dev.rivetkitjava.protocol.OrderedSender;
+import dev.rivetkitjava.protocol.ProtocolException;
+import dev.rivetkitjava.protocol.Subprotocols;
 import java.net.URI;
-import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.WebSocket;
-import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -27,7 +29,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@code ActionRequest}s numbered from 0 and {@code SubscriptionRequest}s. Replies carry the time their frame
  * was complete, so a latency does not include the wake-up of whoever waits for it.
  */
-final class ProtocolConnection implements WebSocket.Listener {
+final class ProtocolConnection extends MessageListener {
     /** Receives events on the WebSocket's reading thread, one at a time per connection. */
     interface EventSink {
         void onEvent(ToClient.Event event, long receivedNanos);
@@ -52,10 +54,8 @@ final class ProtocolConnection implements WebSocket.Listener {
     private final AtomicLong nextId = new AtomicLong();
     private final CompletableFuture<ToClient.Init> init = new CompletableFuture<>();
     private final CompletableFuture<String> closed = new CompletableFuture<>();
-    private final ByteArrayOutputStream partial = new ByteArrayOutputStream();
-    private final StringBuilder partialText = new StringBuilder();
-    private CompletableFuture<?> sendTail = CompletableFuture.completedFuture(null); // guarded by this
     private volatile WebSocket socket;
+    private volatile OrderedSender sender;
     private volatile ToClient.Error connectionError;
 
     private ProtocolConnection(Encoding encoding, EventSink events) {
@@ -71,16 +71,15 @@ final class ProtocolConnection implements WebSocket.Listener {
     static CompletableFuture<ProtocolConnection> open(HttpClient http, String endpoint, String name, String key,
             Encoding encoding, EventSink events) {
         ProtocolConnection connection = new ProtocolConnection(encoding, events == null ? (e, t) -> { } : events);
-        String ws = endpoint.replaceFirst("^http", "ws");
-        URI uri = URI.create(ws + "/gateway/" + URLEncoder.encode(name, StandardCharsets.UTF_8).replace("+", "%20")
-                + "/connect?rvt-namespace=default&rvt-method=getOrCreate&rvt-runner=default&rvt-key="
-                + URLEncoder.encode(key, StandardCharsets.UTF_8) + "&rvt-crash-policy=sleep");
+        URI uri = URI.create(GatewayUrl.query(endpoint.replaceFirst("^http", "ws"), name, "/connect")
+                .getOrCreate("default").key(List.of(key)).build());
+        List<String> protocols = Subprotocols.builder(encoding).build();
         return http.newWebSocketBuilder()
-                .subprotocols("rivet", "rivet_encoding." + encoding.wireName())
+                .subprotocols(protocols.getFirst(), protocols.subList(1, protocols.size()).toArray(String[]::new))
                 .connectTimeout(Duration.ofSeconds(30))
                 .buildAsync(uri, connection)
                 .thenApply(s -> {
-                    connection.socket = s;
+                    connection.opened(s);
                     return connection;
                 });
     }
@@ -139,9 +138,7 @@ final class ProtocolConnection implements WebSocket.Listener {
     CompletableFuture<String> close() {
         WebSocket s = socket;
         if (s != null && isOpen()) {
-            synchronized (this) {
-                sendTail = sendTail.exceptionally(x -> null).thenCompose(x -> s.sendClose(WebSocket.NORMAL_CLOSURE, "done"));
-            }
+            sender.close(WebSocket.NORMAL_CLOSURE, "done");
             closed.completeOnTimeout("timed out", 1, java.util.concurrent.TimeUnit.SECONDS)
                     .whenComplete((r, x) -> s.abort());
         }
@@ -159,12 +156,14 @@ final class ProtocolConnection implements WebSocket.Listener {
 
     /** Frames go out one at a time (java.net.http allows one outstanding send), in call order. */
     private CompletableFuture<?> send(byte[] frame) {
-        WebSocket s = socket;
-        synchronized (this) {
-            sendTail = sendTail.exceptionally(x -> null).thenCompose(x -> encoding.binary()
-                    ? s.sendBinary(ByteBuffer.wrap(frame), true)
-                    : s.sendText(new String(frame, StandardCharsets.UTF_8), true));
-            return sendTail;
+        return sender.send(frame);
+    }
+
+    /** The socket is open (from {@code onOpen}, or once {@code buildAsync} completes: whichever is first). */
+    private synchronized void opened(WebSocket webSocket) {
+        if (sender == null) {
+            socket = webSocket;
+            sender = new OrderedSender(webSocket, encoding);
         }
     }
 
@@ -172,38 +171,25 @@ final class ProtocolConnection implements WebSocket.Listener {
 
     @Override
     public void onOpen(WebSocket webSocket) {
-        socket = webSocket;
+        opened(webSocket);
         webSocket.request(Long.MAX_VALUE); // the tool handles every frame as it comes: no flow control needed
     }
 
     @Override
-    public CompletionStage<?> onBinary(WebSocket webSocket, ByteBuffer data, boolean last) {
-        if (last && partial.size() == 0) {
-            byte[] bytes = new byte[data.remaining()];
-            data.get(bytes);
-            handle(bytes, System.nanoTime());
-            return null;
-        }
-        byte[] chunk = new byte[data.remaining()];
-        data.get(chunk);
-        partial.writeBytes(chunk);
-        if (last) {
-            byte[] bytes = partial.toByteArray();
-            partial.reset();
-            handle(bytes, System.nanoTime());
-        }
-        return null;
+    protected void onMessage(WebSocket webSocket, byte[] message, boolean text) {
+        handle(message, System.nanoTime());
     }
 
+    /** Every frame was asked for at open. */
     @Override
-    public CompletionStage<?> onText(WebSocket webSocket, CharSequence data, boolean last) {
-        partialText.append(data);
-        if (last) {
-            byte[] bytes = partialText.toString().getBytes(StandardCharsets.UTF_8);
-            partialText.setLength(0);
-            handle(bytes, System.nanoTime());
-        }
-        return null;
+    protected void next(WebSocket webSocket) {
+    }
+
+    /** A message over the assembler's bound: the connection is dropped. */
+    @Override
+    protected void onTooLarge(WebSocket webSocket, ProtocolException e) {
+        webSocket.abort();
+        onError(webSocket, e);
     }
 
     @Override

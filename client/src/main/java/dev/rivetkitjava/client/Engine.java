@@ -5,9 +5,11 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.rivetkitjava.protocol.ClientProtocol;
 import dev.rivetkitjava.protocol.Encoding;
+import dev.rivetkitjava.protocol.GatewayUrl;
 import dev.rivetkitjava.protocol.HttpActionRequest;
 import dev.rivetkitjava.protocol.HttpResponseError;
 import dev.rivetkitjava.protocol.ProtocolException;
+import dev.rivetkitjava.protocol.UrlText;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -18,7 +20,6 @@ import java.time.Duration;
 import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.locks.ReentrantLock;
-import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -31,8 +32,6 @@ final class Engine {
     static final String USER_AGENT = "rivetkit-java-client/0.1.0";
     /** RivetKit's {@code maxInputSize}: larger inputs go in a {@code PUT /actors} body instead of the URL. */
     static final int MAX_QUERY_INPUT_BYTES = 4096;
-    private static final Pattern TOKEN_IN_QUERY = Pattern.compile("(rvt-token=)[^&]*");
-    private static final Pattern TOKEN_IN_PATH = Pattern.compile("(/gateway/[^/@?]*@)[^/?]*");
 
     /** Where requests go once the metadata lookup has run (it may move them: {@code clientEndpoint}). */
     record Settings(String endpoint, String namespace, String token) {
@@ -84,7 +83,7 @@ final class Engine {
     }
 
     private Settings lookUpMetadata() {
-        String url = configured.endpoint() + "/metadata?namespace=" + Wire.form(configured.namespace());
+        String url = configured.endpoint() + "/metadata?namespace=" + UrlText.form(configured.namespace());
         HttpRequest.Builder request = HttpRequest.newBuilder(uri(url)).GET();
         bearer(request, configured.token());
         HttpResponse<byte[]> response = send(request, url, "GET");
@@ -136,7 +135,7 @@ final class Engine {
             }
             return actorId(api(s, "PUT", "/actors", body));
         }
-        JsonNode actors = api(s, "GET", "/actors?name=" + Wire.form(target.name()) + "&key=" + Wire.form(serializedKey), null)
+        JsonNode actors = api(s, "GET", "/actors?name=" + UrlText.form(target.name()) + "&key=" + UrlText.form(serializedKey), null)
                 .path("actors");
         if (!actors.isArray() || actors.isEmpty()) {
             throw new RivetError("actor", "not_found", "The actor does not exist or was destroyed.", null, null);
@@ -167,7 +166,7 @@ final class Engine {
                 if (!e.qualifiedCode().equals("actor.destroyed_during_creation") || attempt >= 3) {
                     throw e;
                 }
-                for (JsonNode actor : api(s, "GET", "/actors?name=" + Wire.form(name) + "&key=" + Wire.form(serializedKey), null)
+                for (JsonNode actor : api(s, "GET", "/actors?name=" + UrlText.form(name) + "&key=" + UrlText.form(serializedKey), null)
                         .path("actors")) {
                     if (actor.path("destroy_ts").isNull() || actor.path("destroy_ts").isMissingNode()) {
                         String existing = actor.path("actor_id").asText();
@@ -194,7 +193,7 @@ final class Engine {
 
     private JsonNode api(Settings s, String method, String pathAndQuery, JsonNode body) {
         String url = s.endpoint() + pathAndQuery + (pathAndQuery.contains("?") ? "&" : "?")
-                + "namespace=" + Wire.form(s.namespace());
+                + "namespace=" + UrlText.form(s.namespace());
         HttpRequest.Builder request = HttpRequest.newBuilder(uri(url)).header("content-type", "application/json");
         bearer(request, s.token());
         request.method(method, body == null ? HttpRequest.BodyPublishers.noBody()
@@ -214,7 +213,7 @@ final class Engine {
 
     /** {@code POST …/action/{name}}: one stateless action; its output, or the error it raised. */
     JsonNode action(Settings s, Target route, JsonNode params, String name, ArrayNode args) {
-        String url = gatewayUrl(s, route, "/action/" + Wire.component(name));
+        String url = gatewayUrl(s, route, "/action/" + UrlText.component(name));
         HttpRequest.Builder request = HttpRequest.newBuilder(uri(url))
                 .header("x-rivet-encoding", encoding.wireName())
                 .header("content-type", encoding.contentType())
@@ -242,28 +241,19 @@ final class Engine {
      */
     String gatewayUrl(Settings s, Target route, String actorPath) {
         return switch (route) {
-            case Target.ById id -> s.endpoint() + "/gateway/" + Wire.component(id.actorId())
-                    + (s.token() == null ? "" : "@" + Wire.component(s.token())) + actorPath;
+            case Target.ById id -> GatewayUrl.direct(s.endpoint(), id.actorId(), s.token(), actorPath);
             case Target.ByKey key -> {
-                StringBuilder query = new StringBuilder("rvt-namespace=").append(Wire.form(s.namespace()))
-                        .append("&rvt-method=").append(key.create() ? "getOrCreate" : "get");
+                GatewayUrl.Query url = GatewayUrl.query(s.endpoint(), key.name(), actorPath)
+                        .namespace(s.namespace()).key(key.key()).token(s.token());
                 if (key.create()) {
-                    query.append("&rvt-runner=").append(Wire.form(pool));
+                    url.getOrCreate(pool);
+                    if (key.input() != null) {
+                        url.input(ClientProtocol.encodeCborValue(key.input()));
+                    }
+                } else {
+                    url.get();
                 }
-                if (!key.key().isEmpty()) {
-                    query.append("&rvt-key=").append(Wire.form(String.join(",", key.key())));
-                }
-                if (key.create() && key.input() != null) {
-                    query.append("&rvt-input=").append(Base64.getUrlEncoder().withoutPadding()
-                            .encodeToString(ClientProtocol.encodeCborValue(key.input())));
-                }
-                if (key.create()) {
-                    query.append("&rvt-crash-policy=sleep");
-                }
-                if (s.token() != null) {
-                    query.append("&rvt-token=").append(Wire.form(s.token()));
-                }
-                yield s.endpoint() + "/gateway/" + Wire.component(key.name()) + actorPath + "?" + query;
+                yield url.build();
             }
         };
     }
@@ -340,7 +330,7 @@ final class Engine {
 
     /** A URL fit for a log or an error message: tokens replaced by {@code ***}. */
     static String redact(String url) {
-        return TOKEN_IN_PATH.matcher(TOKEN_IN_QUERY.matcher(url).replaceAll("$1***")).replaceAll("$1***");
+        return GatewayUrl.redact(url);
     }
 
     static String trimSlash(String endpoint) {

@@ -8,11 +8,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.NullNode;
-import java.net.URLEncoder;
-import java.nio.charset.StandardCharsets;
 import java.util.List;
 
-/** Java values ↔ the protocol's JSON trees, and the small text encodings the gateway URLs need. */
+/** Java values ↔ the protocol's JSON trees, and RivetKit's one-string key. */
 final class Wire {
     private final ObjectMapper mapper;
     private final ObjectMapper ascii;
@@ -80,19 +78,6 @@ final class Wire {
         }
     }
 
-    /** As JavaScript's {@code URLSearchParams}: spaces as {@code +}, everything but {@code *-._} and alphanumerics escaped. */
-    static String form(String value) {
-        return URLEncoder.encode(value, StandardCharsets.UTF_8);
-    }
-
-    /**
-     * Percent-encodes all but {@code *-._} and alphanumerics (a space as {@code %20}): what JavaScript's
-     * {@code decodeURIComponent} reverses, and made only of characters a WebSocket subprotocol may hold.
-     */
-    static String component(String value) {
-        return URLEncoder.encode(value, StandardCharsets.UTF_8).replace("+", "%20");
-    }
-
     /** RivetKit's one-string key ({@code serializeActorKey}): {@code /}-joined, {@code \} and {@code /} escaped, empty as {@code \0}. */
     static String serializeKey(List<String> key) {
         if (key.isEmpty()) {
@@ -111,20 +96,5 @@ final class Wire {
             }
         }
         return out.toString();
-    }
-
-    /** Whether {@code s} may be sent as a WebSocket subprotocol (an HTTP token). */
-    static boolean isToken(String s) {
-        if (s.isEmpty()) {
-            return false;
-        }
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            boolean ok = c < 128 && (Character.isLetterOrDigit(c) || "!#$%&'*+-.^_`|~".indexOf(c) >= 0);
-            if (!ok) {
-                return false;
-            }
-        }
-        return true;
     }
 }

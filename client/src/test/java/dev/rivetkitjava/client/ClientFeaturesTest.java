@@ -1,6 +1,6 @@
 package dev.rivetkitjava.client;
 
-import static dev.rivetkitjava.client.JavaServerClientTest.unique;
+import static dev.rivetkitjava.client.ClientScenarios.unique;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;

@@ -14,8 +14,8 @@ class UsageExampleTest {
     @Test
     void theReadmeExampleWorks() {
         List<String> out = new CopyOnWriteArrayList<>();
-        String room1 = JavaServerClientTest.unique("room-1");
-        String room2 = JavaServerClientTest.unique("room-2");
+        String room1 = ClientScenarios.unique("room-1");
+        String room2 = ClientScenarios.unique("room-2");
         try (JavaServer server = JavaServer.start()) {
             // ---- the example
             try (RivetClient client = RivetClient.builder().endpoint(server.endpoint())

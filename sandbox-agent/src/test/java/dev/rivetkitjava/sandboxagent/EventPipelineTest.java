@@ -5,65 +5,21 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.rivetkitjava.sandboxagent.persist.InMemorySessionPersistDriver;
-import dev.rivetkitjava.sandboxagent.persist.ListPage;
 import dev.rivetkitjava.sandboxagent.persist.PageRequest;
 import dev.rivetkitjava.sandboxagent.persist.SessionEvent;
 import dev.rivetkitjava.sandboxagent.persist.SessionPersistDriver;
-import dev.rivetkitjava.sandboxagent.persist.SessionRecord;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.Consumer;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 
 class EventPipelineTest {
-
-    /** The in-memory driver, with hooks around insertEvents and a record of the batch sizes. */
-    private static class HookedDriver implements SessionPersistDriver {
-        final InMemorySessionPersistDriver store = new InMemorySessionPersistDriver();
-        final List<Integer> batches = new CopyOnWriteArrayList<>();
-        volatile Consumer<List<SessionEvent>> beforeInsert = events -> { };
-
-        @Override
-        public Optional<SessionRecord> getSession(String id) {
-            return store.getSession(id);
-        }
-
-        @Override
-        public ListPage<SessionRecord> listSessions(PageRequest request) {
-            return store.listSessions(request);
-        }
-
-        @Override
-        public void updateSession(SessionRecord session) {
-            store.updateSession(session);
-        }
-
-        @Override
-        public ListPage<SessionEvent> listEvents(String sessionId, PageRequest request) {
-            return store.listEvents(sessionId, request);
-        }
-
-        @Override
-        public void insertEvent(String sessionId, SessionEvent event) {
-            store.insertEvent(sessionId, event);
-        }
-
-        @Override
-        public void insertEvents(String sessionId, List<SessionEvent> events) {
-            beforeInsert.accept(events);
-            batches.add(events.size());
-            store.insertEvents(sessionId, events);
-        }
-    }
 
     private static JsonNode payload(int n) {
         return JsonRpcMessage.notification("session/update", Json.MAPPER.createObjectNode().put("n", n));
@@ -75,7 +31,7 @@ class EventPipelineTest {
 
     @Test
     void listenersSeeOnlyPersistedEventsInOrder() {
-        HookedDriver driver = new HookedDriver();
+        HookedPersistDriver driver = new HookedPersistDriver();
         List<String> problems = new CopyOnWriteArrayList<>();
         List<Long> delivered = new CopyOnWriteArrayList<>();
         EventPipeline pipeline = new EventPipeline("s", driver, event -> {
@@ -94,7 +50,7 @@ class EventPipelineTest {
 
     @Test
     void eventsArrivingDuringASlowWriteAreWrittenTogether() throws Exception {
-        HookedDriver driver = new HookedDriver();
+        HookedPersistDriver driver = new HookedPersistDriver();
         CountDownLatch release = new CountDownLatch(1);
         CountDownLatch firstWriteStarted = new CountDownLatch(1);
         driver.beforeInsert = events -> {
@@ -118,7 +74,7 @@ class EventPipelineTest {
 
     @Test
     void indicesContinueAfterWhatIsPersisted() {
-        HookedDriver driver = new HookedDriver();
+        HookedPersistDriver driver = new HookedPersistDriver();
         for (int i = 1; i <= 3; i++) {
             driver.insertEvent("s", new SessionEvent("old-" + i, i, "s", 1, "c", SessionEvent.Sender.CLIENT, payload(i)));
         }
@@ -128,7 +84,7 @@ class EventPipelineTest {
 
     @Test
     void anotherWriterTakingTheIndexMakesItReseedAndLoseNothing() {
-        HookedDriver driver = new HookedDriver();
+        HookedPersistDriver driver = new HookedPersistDriver();
         List<Boolean> raced = new ArrayList<>();
         driver.beforeInsert = events -> {
             if (raced.isEmpty()) {
@@ -159,7 +115,7 @@ class EventPipelineTest {
 
     @Test
     void aWriteThatFailsForAWhileIsRetriedAndLaterEventsWaitBehindIt() {
-        HookedDriver driver = new HookedDriver();
+        HookedPersistDriver driver = new HookedPersistDriver();
         AtomicInteger failures = new AtomicInteger();
         driver.beforeInsert = events -> {
             if (failures.getAndIncrement() < 3) {
@@ -186,7 +142,7 @@ class EventPipelineTest {
 
     @Test
     void aWriteThatKeepsFailingIsGivenUpLoudlyAndTheHistoryRecordsTheGap() {
-        HookedDriver driver = new HookedDriver();
+        HookedPersistDriver driver = new HookedPersistDriver();
         AtomicBoolean storeDown = new AtomicBoolean(true);
         driver.beforeInsert = events -> {
             if (storeDown.get()) {
@@ -235,7 +191,7 @@ class EventPipelineTest {
 
     @Test
     void theStreamWaitsForRoomInTheQueue() throws Exception {
-        HookedDriver driver = new HookedDriver();
+        HookedPersistDriver driver = new HookedPersistDriver();
         CountDownLatch release = new CountDownLatch(1);
         CountDownLatch writing = new CountDownLatch(1);
         driver.beforeInsert = events -> {
@@ -262,7 +218,7 @@ class EventPipelineTest {
 
     @Test
     void aFlushOfAHungDriverGivesUpAndSaysWhatIsPending() throws Exception {
-        HookedDriver driver = new HookedDriver();
+        HookedPersistDriver driver = new HookedPersistDriver();
         CountDownLatch release = new CountDownLatch(1);
         driver.beforeInsert = events -> {
             try {
@@ -290,7 +246,7 @@ class EventPipelineTest {
 
     @Test
     void aThrowingListenerDoesNotStopThePipeline() {
-        HookedDriver driver = new HookedDriver();
+        HookedPersistDriver driver = new HookedPersistDriver();
         List<Integer> delivered = new CopyOnWriteArrayList<>();
         EventPipeline pipeline = new EventPipeline("s", driver, event -> {
             int n = event.payload().path("params").path("n").asInt();

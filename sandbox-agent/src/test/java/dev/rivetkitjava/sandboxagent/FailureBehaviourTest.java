@@ -8,16 +8,12 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import dev.rivetkitjava.sandboxagent.persist.InMemorySessionPersistDriver;
-import dev.rivetkitjava.sandboxagent.persist.ListPage;
-import dev.rivetkitjava.sandboxagent.persist.PageRequest;
 import dev.rivetkitjava.sandboxagent.persist.SessionEvent;
 import dev.rivetkitjava.sandboxagent.persist.SessionPersistDriver;
-import dev.rivetkitjava.sandboxagent.persist.SessionRecord;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -97,13 +93,13 @@ class FailureBehaviourTest {
             stopped = false;
 
             // what was persisted before the stop is intact
-            List<SessionEvent> before = events(persist, "hung");
+            List<SessionEvent> before = SessionEvents.all(persist, "hung");
             assertThat(chunks(before)).contains("echo: 1 blocks: chunks=1 HANG", "chunk 1");
 
             try (SandboxAgent next = SandboxAgent.builder(own.baseUrl()).persist(persist).build()) {
                 Session restored = next.resumeOrCreateSession(SessionCreateRequest.of(FAST_AGENT).withId("hung"));
                 assertThat(restored.prompt("chunks=1").stopReason()).isEqualTo("end_turn");
-                List<SessionEvent> after = events(persist, "hung");
+                List<SessionEvent> after = SessionEvents.all(persist, "hung");
                 assertThat(after.subList(0, before.size())).containsExactlyElementsOf(before);
                 assertThat(kinds(after)).contains("client _sdk/session_restored");
                 assertThat(chunks(after)).last().isEqualTo("chunk 1");
@@ -118,40 +114,10 @@ class FailureBehaviourTest {
         }
     }
 
-    /** The in-memory driver whose event writes fail while {@link #down} is set. */
-    static final class FlakyDriver implements SessionPersistDriver {
-        final InMemorySessionPersistDriver store = new InMemorySessionPersistDriver(16, 100_000);
-        final AtomicBoolean down = new AtomicBoolean();
-        final List<Integer> batches = new CopyOnWriteArrayList<>();
-        volatile long writeMillis;
-
-        @Override
-        public Optional<SessionRecord> getSession(String id) {
-            return store.getSession(id);
-        }
-
-        @Override
-        public ListPage<SessionRecord> listSessions(PageRequest request) {
-            return store.listSessions(request);
-        }
-
-        @Override
-        public void updateSession(SessionRecord session) {
-            store.updateSession(session);
-        }
-
-        @Override
-        public ListPage<SessionEvent> listEvents(String sessionId, PageRequest request) {
-            return store.listEvents(sessionId, request);
-        }
-
-        @Override
-        public void insertEvent(String sessionId, SessionEvent event) {
-            insertEvents(sessionId, List.of(event));
-        }
-
-        @Override
-        public void insertEvents(String sessionId, List<SessionEvent> events) {
+    /** The in-memory driver whose event writes fail while {@code down} is set and take {@code writeMillis}. */
+    private static HookedPersistDriver flakyDriver(AtomicBoolean down, long writeMillis) {
+        HookedPersistDriver driver = new HookedPersistDriver(new InMemorySessionPersistDriver(16, 100_000));
+        driver.beforeInsert = events -> {
             if (down.get()) {
                 throw new IllegalStateException("the store is down");
             }
@@ -162,14 +128,14 @@ class FailureBehaviourTest {
                     Thread.currentThread().interrupt();
                 }
             }
-            batches.add(events.size());
-            store.insertEvents(sessionId, events);
-        }
+        };
+        return driver;
     }
 
     @Test
     void eventsThatCannotBePersistedFailThePromptAreReportedAndLeaveARecordedGap() {
-        FlakyDriver driver = new FlakyDriver();
+        AtomicBoolean down = new AtomicBoolean();
+        HookedPersistDriver driver = flakyDriver(down, 0);
         try (SandboxAgentServer own = SandboxAgentFixture.start();
              SandboxAgent sdk = SandboxAgent.builder(own.baseUrl()).persist(driver)
                      .persistRetryTimeout(Duration.ofMillis(500)).build()) {
@@ -179,9 +145,9 @@ class FailureBehaviourTest {
             session.onEvent(delivered::add);
             session.onError(errors::add);
             assertThat(session.prompt("chunks=2").stopReason()).isEqualTo("end_turn");
-            List<SessionEvent> before = events(driver, "flaky");
+            List<SessionEvent> before = SessionEvents.all(driver, "flaky");
 
-            driver.down.set(true);
+            down.set(true);
             long started = System.nanoTime();
             assertThatThrownBy(() -> session.prompt("chunks=3")).isInstanceOfSatisfying(SessionPersistException.class,
                     e -> {
@@ -194,9 +160,9 @@ class FailureBehaviourTest {
             assertThat(errors).singleElement().isInstanceOf(SessionPersistException.class);
             assertThat(delivered).hasSize(before.size() - 2); // nothing of the failed turn was delivered
 
-            driver.down.set(false);
+            down.set(false);
             assertThat(session.prompt("chunks=1").stopReason()).isEqualTo("end_turn");
-            List<SessionEvent> after = events(driver, "flaky");
+            List<SessionEvent> after = SessionEvents.all(driver, "flaky");
             assertThat(after.subList(0, before.size())).containsExactlyElementsOf(before);
             SessionEvent gap = after.get(before.size());
             assertThat(gap.payload().path("method").asText()).isEqualTo("_sdk/events_not_persisted");
@@ -210,7 +176,8 @@ class FailureBehaviourTest {
 
     @Test
     void aStoreFailingMidTurnFailsThePromptAndCancelsTheTurn() {
-        FlakyDriver driver = new FlakyDriver();
+        AtomicBoolean down = new AtomicBoolean();
+        HookedPersistDriver driver = flakyDriver(down, 0);
         try (SandboxAgentServer own = SandboxAgentFixture.start();
              SandboxAgent sdk = SandboxAgent.builder(own.baseUrl()).persist(driver)
                      .persistRetryTimeout(Duration.ofMillis(500)).build()) {
@@ -220,19 +187,19 @@ class FailureBehaviourTest {
             session.onEvent(e -> seen.addAll(chunks(List.of(e))));
             session.onError(e -> {
                 errors.add(e);
-                driver.down.set(false); // the store comes back as soon as the SDK gave up on it
+                down.set(false); // the store comes back as soon as the SDK gave up on it
             });
             CompletableFuture<PromptResult> turn = CompletableFuture.supplyAsync(() -> session.prompt("chunks=200 delay=20"));
             await().until(() -> seen.contains("chunk 3"));
-            driver.down.set(true);
+            down.set(true);
 
             assertThat(turn).failsWithin(Duration.ofSeconds(10)).withThrowableThat().havingCause()
                     .isInstanceOf(SessionPersistException.class);
             assertThat(errors).hasSize(1);
             // the SDK cancelled the turn it could not record: the agent's answer says so, recorded after the gap
-            await().until(() -> events(driver, "mid-turn").stream().anyMatch(e ->
+            await().until(() -> SessionEvents.all(driver, "mid-turn").stream().anyMatch(e ->
                     "cancelled".equals(e.payload().path("result").path("stopReason").asText())));
-            List<SessionEvent> events = events(driver, "mid-turn");
+            List<SessionEvent> events = SessionEvents.all(driver, "mid-turn");
             assertThat(kinds(events)).containsSubsequence("client _sdk/events_not_persisted", "client session/cancel",
                     "agent response");
             assertThat(chunks(events)).hasSizeLessThan(100);
@@ -243,8 +210,7 @@ class FailureBehaviourTest {
 
     @Test
     void aSlowDriverBackPressuresTheStreamAndNothingIsLostUnreported() {
-        FlakyDriver driver = new FlakyDriver();
-        driver.writeMillis = 5;
+        HookedPersistDriver driver = flakyDriver(new AtomicBoolean(), 5);
         int bound = 16;
         try (SandboxAgentServer own = SandboxAgentFixture.start();
              SandboxAgent sdk = SandboxAgent.builder(own.baseUrl()).persist(driver).maxQueuedEvents(bound).build()) {
@@ -254,7 +220,7 @@ class FailureBehaviourTest {
             // the stream reader waited for room: no write took more than the bound (and the few events of
             // threads that never wait: the caller's request, a response taken from the POST body)
             assertThat(driver.batches).allSatisfy(size -> assertThat(size).isLessThanOrEqualTo(bound + 4));
-            List<SessionEvent> events = events(driver, session.id());
+            List<SessionEvent> events = SessionEvents.all(driver, session.id());
             List<Integer> numbers = new ArrayList<>();
             for (String chunk : chunks(events)) {
                 if (chunk.startsWith("chunk ")) {
@@ -267,19 +233,6 @@ class FailureBehaviourTest {
                             - e.payload().path("params").path("afterEventId").asLong() - 1).sum();
             // every chunk is persisted, or counted in what the server reported dropped
             assertThat(numbers.size() + dropped).isEqualTo(2000);
-        }
-    }
-
-    private static List<SessionEvent> events(SessionPersistDriver driver, String sessionId) {
-        List<SessionEvent> events = new ArrayList<>();
-        PageRequest page = PageRequest.first(PageRequest.MAX_LIMIT);
-        while (true) {
-            ListPage<SessionEvent> result = driver.listEvents(sessionId, page);
-            events.addAll(result.items());
-            if (!result.hasMore()) {
-                return events;
-            }
-            page = page.next(result.nextCursor());
         }
     }
 }

@@ -4,9 +4,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.rivetkitjava.actor.ActorError;
 import dev.rivetkitjava.actor.spi.ActorQuery;
 import dev.rivetkitjava.protocol.Encoding;
+import dev.rivetkitjava.protocol.GatewayUrl;
 import dev.rivetkitjava.protocol.ProtocolException;
-import java.net.URLDecoder;
-import java.nio.charset.StandardCharsets;
+import dev.rivetkitjava.protocol.Subprotocols;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.websocket.server.ServerUpgradeRequest;
@@ -15,8 +15,7 @@ import org.eclipse.jetty.websocket.server.WebSocketCreator;
 
 /**
  * Turns a WebSocket upgrade into a {@link ConnectEndpoint}. Everything the client says travels in
- * subprotocols ({@code rivet}, {@code rivet_encoding.*}, {@code rivet_conn_params.*}, {@code rivet_token.*},
- * {@code rivet_target.actor} + {@code rivet_actor.*}); {@code rivet} must be echoed or the client gives up.
+ * subprotocols (read by {@link Subprotocols#parse}); {@code rivet} must be echoed or the client gives up.
  * A bad request is still upgraded, then closed with the reason, as the engine does.
  */
 final class ConnectUpgrade implements WebSocketCreator {
@@ -28,24 +27,14 @@ final class ConnectUpgrade implements WebSocketCreator {
 
     @Override
     public Object createWebSocket(ServerUpgradeRequest request, ServerUpgradeResponse response, Callback callback) {
-        if (request.hasSubProtocol("rivet")) {
-            response.setAcceptedSubProtocol("rivet");
+        if (request.hasSubProtocol(Subprotocols.RIVET)) {
+            response.setAcceptedSubProtocol(Subprotocols.RIVET);
         }
-        String encodingName = "json";
-        String paramsText = null;
-        String token = null;
-        String targetActor = null;
-        for (String protocol : request.getSubProtocols()) {
-            if (protocol.startsWith("rivet_encoding.")) {
-                encodingName = protocol.substring("rivet_encoding.".length());
-            } else if (protocol.startsWith("rivet_conn_params.")) {
-                paramsText = URLDecoder.decode(protocol.substring("rivet_conn_params.".length()), StandardCharsets.UTF_8);
-            } else if (protocol.startsWith("rivet_token.")) {
-                token = protocol.substring("rivet_token.".length());
-            } else if (protocol.startsWith("rivet_actor.")) {
-                targetActor = protocol.substring("rivet_actor.".length());
-            }
-        }
+        Subprotocols.Offer offer = Subprotocols.parse(request.getSubProtocols());
+        String encodingName = offer.encodingName();
+        String paramsText = offer.connParams();
+        String token = offer.token();
+        String targetActor = offer.actorId();
         Encoding encoding;
         try {
             encoding = Encoding.fromWireName(encodingName);
@@ -59,7 +48,7 @@ final class ConnectUpgrade implements WebSocketCreator {
         try {
             String path = Request.getPathInContext(request);
             ActorQuery query;
-            if (path.startsWith("/gateway/")) {
+            if (path.startsWith(GatewayUrl.PATH_PREFIX)) {
                 GatewayTarget target = GatewayTarget.parse(path, request.getHttpURI().getQuery(), server.values(),
                         server.config().maxQueryInputBytes());
                 Guard.namespace(server.config(), target.namespace());

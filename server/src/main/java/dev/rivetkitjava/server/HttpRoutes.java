@@ -16,6 +16,7 @@ import dev.rivetkitjava.actor.store.ActorRecord;
 import dev.rivetkitjava.protocol.ActorSpecifier;
 import dev.rivetkitjava.protocol.ClientProtocol;
 import dev.rivetkitjava.protocol.Encoding;
+import dev.rivetkitjava.protocol.GatewayUrl;
 import dev.rivetkitjava.protocol.HttpActionRequest;
 import dev.rivetkitjava.protocol.HttpActionResponse;
 import dev.rivetkitjava.protocol.HttpResponseError;
@@ -95,11 +96,11 @@ final class HttpRoutes extends Handler.Abstract {
                 Guard.admin(config, request);
                 write(response, callback, 200, "text/plain; version=0.0.4; charset=utf-8",
                         metrics.scrape().getBytes(StandardCharsets.UTF_8));
-            } else if (path.equals("/actors") || path.startsWith("/actors/") || path.startsWith("/gateway/")) {
+            } else if (path.equals("/actors") || path.startsWith("/actors/") || path.startsWith(GatewayUrl.PATH_PREFIX)) {
                 if (draining.get()) {
                     throw Guard.serviceUnavailable();
                 }
-                if (path.startsWith("/gateway/")) {
+                if (path.startsWith(GatewayUrl.PATH_PREFIX)) {
                     gateway(request, response, callback, path, method);
                 } else {
                     if (isAdminRoute(request, path, method)) {

@@ -4,46 +4,24 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.management.HotSpotDiagnosticMXBean;
-import dev.rivetkitjava.actor.Registry;
+import dev.rivetkitjava.protocol.Encoding;
+import dev.rivetkitjava.protocol.GatewayUrl;
+import dev.rivetkitjava.protocol.Subprotocols;
 import java.lang.management.ManagementFactory;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** What one connection can make the server hold: nothing once refused, and a bounded set of subscriptions. */
-class ConnectionLimitsTest {
-    private static final ObjectMapper JSON = new ObjectMapper();
+class ConnectionLimitsTest extends CounterServerFixture {
     private static final Pattern IGNORED = Pattern.compile("(?m)^rivetkit_connections_frames_ignored_total (\\S+)$");
-
-    private final HttpClient http = HttpClient.newHttpClient();
-    private Registry registry;
-    private RivetServer server;
-
-    @BeforeEach
-    void start() throws Exception {
-        registry = Registry.builder().use(CompatFixtures.counter(Duration.ofSeconds(30))).build();
-        server = RivetServer.builder(registry).port(0).build().start();
-    }
-
-    @AfterEach
-    void stop() {
-        server.close();
-        registry.close();
-    }
 
     private static String subscription(String event, boolean subscribe) {
         return "{\"body\":{\"tag\":\"SubscriptionRequest\",\"val\":{\"eventName\":\"" + event + "\",\"subscribe\":"
@@ -60,8 +38,7 @@ class ConnectionLimitsTest {
     }
 
     private long ignoredFrames() throws Exception {
-        String metrics = http.send(HttpRequest.newBuilder(URI.create(server.endpoint() + "/metrics")).build(),
-                HttpResponse.BodyHandlers.ofString()).body();
+        String metrics = send("GET", "/metrics", null).body();
         Matcher m = IGNORED.matcher(metrics);
         assertThat(m.find()).as("the ignored-frames counter is in /metrics").isTrue();
         return (long) Double.parseDouble(m.group(1));
@@ -90,10 +67,9 @@ class ConnectionLimitsTest {
     @Test
     void aRefusedConnectionReadsNoFurtherFramesAndHoldsNoThread(@TempDir Path dir) throws Exception {
         long before = ignoredFrames();
-        WireClient client = new WireClient();
-        client.socket = http.newWebSocketBuilder().subprotocols("rivet", "rivet_encoding.json")
-                .buildAsync(URI.create(server.endpoint().replace("http", "ws")
-                        + "/gateway/counter/connect?rvt-namespace=nope&rvt-method=get&rvt-key=x"), client).get();
+        WireClient client = WireClient.open(http.newWebSocketBuilder(), WireClient.ws(server)
+                + GatewayUrl.query("", "counter", "/connect").namespace("nope").get().key(List.of("x")).build(),
+                Subprotocols.builder(Encoding.JSON).build());
         // Actions and subscriptions, until 1000 are sent or the server's close (300 ms after its error) stops us.
         int sent = 0;
         try {
@@ -113,14 +89,13 @@ class ConnectionLimitsTest {
         await().untilAsserted(() -> assertThat(threadsInConnectEndpoint(dir)).isZero());
         assertThat(server.connections()).isZero();
         // No action ran: the actor was never created.
-        assertThat(JSON.readTree(http.send(HttpRequest.newBuilder(URI.create(server.endpoint() + "/actors?name=counter"))
-                .build(), HttpResponse.BodyHandlers.ofString()).body()).get("actors")).isEmpty();
+        assertThat(json(send("GET", "/actors?name=counter", null)).get("actors")).isEmpty();
     }
 
     @Test
     void aConnectionSubscribesToAtMost64EventsThenFailsAloneWithANamedError() throws Exception {
-        WireClient client = WireClient.connect(server, "subs", "rivet", "rivet_encoding.json");
-        WireClient bystander = WireClient.connect(server, "subs", "rivet", "rivet_encoding.json");
+        WireClient client = WireClient.connect(server, "subs");
+        WireClient bystander = WireClient.connect(server, "subs");
         await().until(() -> client.frames.size() == 1 && bystander.frames.size() == 1);
 
         // 64 distinct events, newCount among them: all applied, so the increment's event arrives.
@@ -157,7 +132,7 @@ class ConnectionLimitsTest {
         await().until(() -> bystander.frames.size() == 2);
         assertThat(frame(bystander, 1).at("/body/val/output").asInt()).isEqualTo(2);
         assertThat(bystander.closed).isNotDone();
-        WireClient next = WireClient.connect(server, "subs", "rivet", "rivet_encoding.json");
+        WireClient next = WireClient.connect(server, "subs");
         await().until(() -> next.frames.size() == 1);
         assertThat(frame(next, 0).at("/body/tag").asText()).isEqualTo("Init");
     }
@@ -165,7 +140,7 @@ class ConnectionLimitsTest {
     @Test
     void theLimitIsASetting() throws Exception {
         try (RivetServer strict = RivetServer.builder(registry).port(0).maxSubscriptionsPerConnection(1).build().start()) {
-            WireClient client = WireClient.connect(strict, "one", "rivet", "rivet_encoding.json");
+            WireClient client = WireClient.connect(strict, "one");
             await().until(() -> client.frames.size() == 1);
             client.socket.sendText(subscription("a", true), true).get();
             client.socket.sendText(subscription("b", true), true).get();

@@ -5,8 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.rivetkitjava.actor.Registry;
+import dev.rivetkitjava.protocol.Subprotocols;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -14,20 +13,17 @@ import java.io.OutputStream;
 import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.WebSocketHandshakeException;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.function.UnaryOperator;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -36,44 +32,22 @@ import org.junit.jupiter.params.provider.ValueSource;
  * Browsers meet a server that only its own pages (and configured origins) may call, under names it knows (no DNS
  * rebinding), with the admin routes behind a token when asked; clients that send no {@code Origin} are unaffected.
  */
-class OriginAndHostTest {
-    private static final ObjectMapper JSON = new ObjectMapper();
-    private static final String ACTION = "/gateway/counter/action/getCount?rvt-key=o&" + WireClient.GET_OR_CREATE;
-    private static final String CONNECT = "/gateway/counter/connect?rvt-key=o&" + WireClient.GET_OR_CREATE;
-
-    private final HttpClient http = HttpClient.newHttpClient();
-    private Registry registry;
-    private RivetServer server;
-
-    @BeforeEach
-    void start() throws Exception {
-        registry = Registry.builder().use(CompatFixtures.counter(Duration.ofSeconds(30))).build();
-        server = RivetServer.builder(registry).port(0).build().start();
-    }
-
-    @AfterEach
-    void stop() {
-        server.close();
-        registry.close();
-    }
+class OriginAndHostTest extends CounterServerFixture {
+    private static final String ACTION = WireClient.getOrCreate("counter", "o", "/action/getCount");
+    private static final String CONNECT = WireClient.getOrCreate("counter", "o", "/connect");
 
     private RivetServer other(UnaryOperator<RivetServer.Builder> settings) throws Exception {
         return settings.apply(RivetServer.builder(registry).port(0)).build().start();
     }
 
-    private HttpResponse<String> send(RivetServer to, String method, String path, String... headers) throws Exception {
-        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(to.endpoint() + path))
-                .method(method, method.equals("POST") || method.equals("PUT")
-                        ? HttpRequest.BodyPublishers.ofString(method.equals("PUT") ? "{\"name\":\"counter\",\"key\":\"o\"}" : "{\"args\":[]}")
-                        : HttpRequest.BodyPublishers.noBody());
-        if (headers.length > 0) {
-            request.headers(headers);
-        }
-        return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
-    }
-
-    private static JsonNode json(HttpResponse<String> response) throws Exception {
-        return JSON.readTree(response.body());
+    /** {@code method path} to {@code to}: a PUT creates counter "o", a POST calls an action with no arguments. */
+    private HttpResponse<String> call(RivetServer to, String method, String path, String... headers) throws Exception {
+        String body = switch (method) {
+            case "PUT" -> "{\"name\":\"counter\",\"key\":\"o\"}";
+            case "POST" -> "{\"args\":[]}";
+            default -> null;
+        };
+        return send(to, method, path, body, headers);
     }
 
     // ---------------------------------------------------------------- origins (CORS)
@@ -82,7 +56,7 @@ class OriginAndHostTest {
     @ValueSource(strings = {"POST", "GET", "OPTIONS"})
     void aPageOfAForeignOriginIsRefusedWithANamedError(String method) throws Exception {
         String path = method.equals("GET") ? "/metadata" : ACTION;
-        HttpResponse<String> refused = send(server, method, path, "origin", "http://evil.test",
+        HttpResponse<String> refused = call(server, method, path, "origin", "http://evil.test",
                 "access-control-request-method", "POST");
         assertThat(refused.statusCode()).isEqualTo(403);
         assertThat(refused.headers().firstValue("access-control-allow-origin")).isEmpty();
@@ -93,12 +67,12 @@ class OriginAndHostTest {
         assertThat(json(refused).get("message").asText()).isEqualTo(
                 "Origin `http://evil.test` is not allowed; start the server with --cors-origin http://evil.test to allow it");
         // The same request with no Origin (the Node client, curl) is served as before.
-        assertThat(send(server, method, path).statusCode()).isEqualTo(method.equals("OPTIONS") ? 204 : 200);
+        assertThat(call(server, method, path).statusCode()).isEqualTo(method.equals("OPTIONS") ? 204 : 200);
     }
 
     @Test
     void theServersOwnOriginIsAllowedAndEchoed() throws Exception {
-        HttpResponse<String> own = send(server, "POST", ACTION, "origin", server.endpoint());
+        HttpResponse<String> own = call(server, "POST", ACTION, "origin", server.endpoint());
         assertThat(own.statusCode()).isEqualTo(200);
         assertThat(own.headers().firstValue("access-control-allow-origin")).hasValue(server.endpoint());
         assertThat(own.headers().firstValue("access-control-allow-credentials")).hasValue("true");
@@ -109,11 +83,11 @@ class OriginAndHostTest {
         assertThat(viaLocalhost.status()).isEqualTo(200);
         assertThat(viaLocalhost.headers()).containsEntry("access-control-allow-origin", localhost);
         // Only its own Host makes it same-origin: another port, or https, is another origin.
-        assertThat(send(server, "POST", ACTION, "origin", "http://127.0.0.1:" + (server.port() + 1)).statusCode())
+        assertThat(call(server, "POST", ACTION, "origin", "http://127.0.0.1:" + (server.port() + 1)).statusCode())
                 .isEqualTo(403);
-        assertThat(send(server, "POST", ACTION, "origin", "https://127.0.0.1:" + server.port()).statusCode())
+        assertThat(call(server, "POST", ACTION, "origin", "https://127.0.0.1:" + server.port()).statusCode())
                 .isEqualTo(403);
-        assertThat(send(server, "POST", ACTION, "origin", "null").statusCode()).isEqualTo(403);
+        assertThat(call(server, "POST", ACTION, "origin", "null").statusCode()).isEqualTo(403);
     }
 
     @Test
@@ -122,13 +96,13 @@ class OriginAndHostTest {
                 .publicUrl("https://agents.example.com"))) {
             for (String origin : new String[] {"https://app.example.com", "https://APP.example.com:443",
                     "https://agents.example.com", configured.endpoint()}) {
-                HttpResponse<String> allowed = send(configured, "POST", ACTION, "origin", origin);
+                HttpResponse<String> allowed = call(configured, "POST", ACTION, "origin", origin);
                 assertThat(allowed.statusCode()).as(origin).isEqualTo(200);
                 assertThat(allowed.headers().firstValue("access-control-allow-origin")).hasValue(origin);
             }
             for (String origin : new String[] {"http://app.example.com", "https://app.example.com:8443",
                     "https://evil.example.com"}) {
-                HttpResponse<String> refused = send(configured, "POST", ACTION, "origin", origin);
+                HttpResponse<String> refused = call(configured, "POST", ACTION, "origin", origin);
                 assertThat(refused.statusCode()).as(origin).isEqualTo(403);
                 assertThat(refused.headers().firstValue("access-control-allow-origin")).isEmpty();
             }
@@ -138,7 +112,7 @@ class OriginAndHostTest {
     @Test
     void aStarAllowsAnyOrigin() throws Exception {
         try (RivetServer open = other(b -> b.corsOrigins(Set.of("*")))) {
-            HttpResponse<String> any = send(open, "POST", ACTION, "origin", "http://anything.test");
+            HttpResponse<String> any = call(open, "POST", ACTION, "origin", "http://anything.test");
             assertThat(any.statusCode()).isEqualTo(200);
             assertThat(any.headers().firstValue("access-control-allow-origin")).hasValue("http://anything.test");
         }
@@ -146,7 +120,7 @@ class OriginAndHostTest {
 
     @Test
     void thePreflightListsOnlyTheMethodsAndHeadersTheOfficialClientUses() throws Exception {
-        HttpResponse<String> preflight = send(server, "OPTIONS", ACTION, "origin", server.endpoint(),
+        HttpResponse<String> preflight = call(server, "OPTIONS", ACTION, "origin", server.endpoint(),
                 "access-control-request-method", "PATCH",
                 "access-control-request-headers", "x-evil, content-type, x-rivet-encoding");
         assertThat(preflight.statusCode()).isEqualTo(204);
@@ -183,9 +157,8 @@ class OriginAndHostTest {
     void anUpgradeFromTheServersOwnOriginConnects() throws Exception {
         assertThat(raw(server.port(), upgrade(CONNECT, "127.0.0.1:" + server.port(), server.endpoint())).status())
                 .isEqualTo(101);
-        WireClient client = new WireClient();
-        client.socket = http.newWebSocketBuilder().header("Origin", server.endpoint()).subprotocols("rivet")
-                .buildAsync(URI.create(server.endpoint().replace("http", "ws") + CONNECT), client).get();
+        WireClient client = WireClient.open(http.newWebSocketBuilder().header("Origin", server.endpoint()),
+                WireClient.ws(server) + CONNECT, List.of(Subprotocols.RIVET));
         await().until(() -> client.frames.size() == 1);
         assertThat(JSON.readTree((String) client.frames.getFirst()).at("/body/tag").asText()).isEqualTo("Init");
         client.socket.abort();
@@ -251,61 +224,61 @@ class OriginAndHostTest {
 
     @Test
     void adminRoutesAreOpenByDefault() throws Exception {
-        String id = json(send(server, "PUT", "/actors")).get("actor").get("actor_id").asText();
-        assertThat(json(send(server, "GET", "/actors?name=counter")).get("actors")).hasSize(1);
-        assertThat(send(server, "GET", "/metrics").statusCode()).isEqualTo(200);
-        assertThat(send(server, "DELETE", "/actors/" + id).statusCode()).isEqualTo(200);
+        String id = json(call(server, "PUT", "/actors")).get("actor").get("actor_id").asText();
+        assertThat(json(call(server, "GET", "/actors?name=counter")).get("actors")).hasSize(1);
+        assertThat(call(server, "GET", "/metrics").statusCode()).isEqualTo(200);
+        assertThat(call(server, "DELETE", "/actors/" + id).statusCode()).isEqualTo(200);
     }
 
     @Test
     void closedAdminRoutesNeedAToken() throws Exception {
         try (RivetServer closed = other(b -> b.adminRoutesOpen(false))) {
-            String id = json(send(closed, "PUT", "/actors")).get("actor").get("actor_id").asText();
+            String id = json(call(closed, "PUT", "/actors")).get("actor").get("actor_id").asText();
             for (String[] route : new String[][] {{"GET", "/actors?name=counter"}, {"DELETE", "/actors/" + id},
                     {"GET", "/metrics"}}) {
-                HttpResponse<String> refused = send(closed, route[0], route[1]);
+                HttpResponse<String> refused = call(closed, route[0], route[1]);
                 assertThat(refused.statusCode()).as(route[1]).isEqualTo(403);
                 assertThat(json(refused).get("group").asText()).isEqualTo("guard");
                 assertThat(json(refused).get("code").asText()).isEqualTo("admin_token_required");
                 assertThat(json(refused).get("message").asText()).contains("start the server with --token to use this route");
             }
             // The official client's routes stay open: lookups by name and key or by ids, the type names, creation.
-            assertThat(json(send(closed, "GET", "/actors?name=counter&key=o")).get("actors")).hasSize(1);
-            assertThat(json(send(closed, "GET", "/actors?actor_ids=" + id)).get("actors")).hasSize(1);
-            assertThat(json(send(closed, "GET", "/actors/names")).get("names").has("counter")).isTrue();
-            assertThat(send(closed, "POST", ACTION).statusCode()).isEqualTo(200);
+            assertThat(json(call(closed, "GET", "/actors?name=counter&key=o")).get("actors")).hasSize(1);
+            assertThat(json(call(closed, "GET", "/actors?actor_ids=" + id)).get("actors")).hasSize(1);
+            assertThat(json(call(closed, "GET", "/actors/names")).get("names").has("counter")).isTrue();
+            assertThat(call(closed, "POST", ACTION).statusCode()).isEqualTo(200);
             // Nothing was destroyed.
-            assertThat(json(send(closed, "GET", "/actors?actor_ids=" + id)).get("actors")).hasSize(1);
+            assertThat(json(call(closed, "GET", "/actors?actor_ids=" + id)).get("actors")).hasSize(1);
         }
     }
 
     @Test
     void anAdminTokenGuardsTheAdminRoutesAlone() throws Exception {
         try (RivetServer guarded = other(b -> b.token("tok").adminToken("adm"))) {
-            String id = json(send(guarded, "PUT", "/actors", "authorization", "Bearer tok")).get("actor").get("actor_id").asText();
+            String id = json(call(guarded, "PUT", "/actors", "authorization", "Bearer tok")).get("actor").get("actor_id").asText();
             for (String[] credentials : new String[][] {{}, {"authorization", "Bearer tok"}, {"x-rivet-token", "tok"}}) {
-                HttpResponse<String> refused = send(guarded, "GET", "/actors?name=counter", credentials);
+                HttpResponse<String> refused = call(guarded, "GET", "/actors?name=counter", credentials);
                 assertThat(refused.statusCode()).isEqualTo(403);
                 assertThat(refused.headers().firstValue("x-rivet-error")).hasValue("auth.forbidden");
             }
-            assertThat(send(guarded, "GET", "/metrics", "x-rivet-token", "tok").statusCode()).isEqualTo(403);
-            assertThat(json(send(guarded, "GET", "/actors?name=counter", "authorization", "Bearer adm")).get("actors")).hasSize(1);
-            assertThat(send(guarded, "GET", "/metrics", "x-rivet-token", "adm").statusCode()).isEqualTo(200);
+            assertThat(call(guarded, "GET", "/metrics", "x-rivet-token", "tok").statusCode()).isEqualTo(403);
+            assertThat(json(call(guarded, "GET", "/actors?name=counter", "authorization", "Bearer adm")).get("actors")).hasSize(1);
+            assertThat(call(guarded, "GET", "/metrics", "x-rivet-token", "adm").statusCode()).isEqualTo(200);
             // The token keeps its meaning on the other routes.
-            assertThat(send(guarded, "GET", "/actors?name=counter&key=o").statusCode()).isEqualTo(403);
-            assertThat(send(guarded, "GET", "/actors?name=counter&key=o", "x-rivet-token", "tok").statusCode()).isEqualTo(200);
-            assertThat(send(guarded, "DELETE", "/actors/" + id, "authorization", "Bearer tok").statusCode()).isEqualTo(403);
-            assertThat(send(guarded, "DELETE", "/actors/" + id, "authorization", "Bearer adm").statusCode()).isEqualTo(200);
+            assertThat(call(guarded, "GET", "/actors?name=counter&key=o").statusCode()).isEqualTo(403);
+            assertThat(call(guarded, "GET", "/actors?name=counter&key=o", "x-rivet-token", "tok").statusCode()).isEqualTo(200);
+            assertThat(call(guarded, "DELETE", "/actors/" + id, "authorization", "Bearer tok").statusCode()).isEqualTo(403);
+            assertThat(call(guarded, "DELETE", "/actors/" + id, "authorization", "Bearer adm").statusCode()).isEqualTo(200);
         }
     }
 
     @Test
     void withoutAnAdminTokenTheTokenOpensTheAdminRoutes() throws Exception {
         try (RivetServer guarded = other(b -> b.token("tok").adminRoutesOpen(false))) {
-            assertThat(send(guarded, "GET", "/metrics").statusCode()).isEqualTo(403);
-            assertThat(send(guarded, "GET", "/metrics").headers().firstValue("x-rivet-error")).hasValue("auth.forbidden");
-            assertThat(send(guarded, "GET", "/metrics", "authorization", "Bearer tok").statusCode()).isEqualTo(200);
-            assertThat(send(guarded, "GET", "/actors?name=counter", "x-rivet-token", "tok").statusCode()).isEqualTo(200);
+            assertThat(call(guarded, "GET", "/metrics").statusCode()).isEqualTo(403);
+            assertThat(call(guarded, "GET", "/metrics").headers().firstValue("x-rivet-error")).hasValue("auth.forbidden");
+            assertThat(call(guarded, "GET", "/metrics", "authorization", "Bearer tok").statusCode()).isEqualTo(200);
+            assertThat(call(guarded, "GET", "/actors?name=counter", "x-rivet-token", "tok").statusCode()).isEqualTo(200);
         }
     }
 

@@ -92,7 +92,7 @@ class OutboundTest {
         int increments = 3_000; // a multiple of 200
         List<WireClient> viewers = new ArrayList<>();
         for (int i = 0; i < 3; i++) {
-            WireClient viewer = WireClient.connect(server, "burst", "rivet", "rivet_encoding.json");
+            WireClient viewer = WireClient.connect(server, "burst");
             await().until(() -> viewer.frames.size() == 1);
             viewer.socket.sendText(subscribe("newCount"), true).get();
             // Answered only once the subscription sent before it applies.
@@ -100,7 +100,7 @@ class OutboundTest {
             await().until(() -> viewer.frames.size() == 2);
             viewers.add(viewer);
         }
-        WireClient driver = WireClient.connect(server, "burst", "rivet", "rivet_encoding.json");
+        WireClient driver = WireClient.connect(server, "burst");
         await().until(() -> driver.frames.size() == 1);
         // Sent 200 at a time without waiting for replies (under the server's 256 actions in flight per connection),
         // so that events pile up on the viewers' connections.
@@ -128,7 +128,7 @@ class OutboundTest {
     void aDisconnectClosesAfterTheFramesSentBeforeIt() throws Exception {
         // Half the outbound budget, sent at once: a client slow to read (a busy machine) is never a slow consumer.
         int events = 500;
-        WireClient client = WireClient.connectTo(server, "farewell", "leaving", "rivet", "rivet_encoding.json");
+        WireClient client = WireClient.connectTo(server, "farewell", "leaving");
         await().until(() -> client.frames.size() == 1);
         client.socket.sendText(action(0, "sendThenLeave", "[" + events + "]"), true).get();
 
@@ -145,8 +145,8 @@ class OutboundTest {
 
     @Test
     void aClientThatStopsReadingIsClosedAsSlowConsumerAndOthersCarryOn() throws Exception {
-        WireClient slow = WireClient.connectTo(server, "flood", "room", "rivet", "rivet_encoding.json");
-        WireClient bystander = WireClient.connectTo(server, "flood", "room", "rivet", "rivet_encoding.json");
+        WireClient slow = WireClient.connectTo(server, "flood", "room");
+        WireClient bystander = WireClient.connectTo(server, "flood", "room");
         await().until(() -> slow.frames.size() == 1 && bystander.frames.size() == 1);
         slow.pause();
 

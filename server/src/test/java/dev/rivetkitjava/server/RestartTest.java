@@ -32,7 +32,7 @@ class RestartTest {
     void aDrainingServerSaysRetryWhileTheNextOneTakesThePort() throws Exception {
         RivetServer first = RivetServer.builder(registry()).port(0).drainPeriod(Duration.ofSeconds(3)).build().start();
         int port = first.port();
-        WireClient before = WireClient.connect(first, "r", "rivet", "rivet_encoding.json");
+        WireClient before = WireClient.connect(first, "r");
         await().until(() -> before.frames.size() == 1);
         before.socket.sendText(INCREMENT, true).get();
         await().until(() -> before.frames.size() == 2); // Init and the reply: count 1
@@ -42,7 +42,7 @@ class RestartTest {
         assertThat(before.closed.get(10, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo("1011 actor.stopped");
         // While it drains, new work hears "retry" (WebSockets too: OfficialClientRestartTest).
         HttpResponse<String> http = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(first.endpoint()
-                + "/gateway/counter/action/getCount?rvt-key=r&" + WireClient.GET_OR_CREATE)).POST(
+                + WireClient.getOrCreate("counter", "r", "/action/getCount"))).POST(
                 HttpRequest.BodyPublishers.ofString("{}")).build(), HttpResponse.BodyHandlers.ofString());
         assertThat(http.statusCode()).isEqualTo(503);
         assertThat(http.headers().firstValue("x-rivet-error")).hasValue("guard.service_unavailable");
@@ -50,7 +50,7 @@ class RestartTest {
         // The next server binds the same port meanwhile; a client retrying reaches it, and the state is there.
         try (RivetServer next = RivetServer.builder(registry()).port(port).build().start()) {
             await().atMost(Duration.ofSeconds(10)).until(() -> {
-                WireClient retry = WireClient.connect(next, "r", "rivet", "rivet_encoding.json");
+                WireClient retry = WireClient.connect(next, "r");
                 await().until(() -> !retry.frames.isEmpty() || retry.closed.isDone());
                 if (retry.frames.isEmpty() || !(decode(retry.frames.get(0)) instanceof ToClient.Init)) {
                     return false;

@@ -6,12 +6,15 @@ import static org.awaitility.Awaitility.await;
 import dev.rivetkitjava.actor.Registry;
 import dev.rivetkitjava.protocol.ClientProtocol;
 import dev.rivetkitjava.protocol.Encoding;
+import dev.rivetkitjava.protocol.GatewayUrl;
+import dev.rivetkitjava.protocol.Subprotocols;
 import dev.rivetkitjava.protocol.ToClient;
 import dev.rivetkitjava.protocol.ToServer;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.HexFormat;
+import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -53,8 +56,8 @@ class ServerBadInputTest {
     })
     void aMalformedFrameClosesItsConnectionWithInvalidRequest(String encodingName, String hex) throws Exception {
         Encoding encoding = Encoding.fromWireName(encodingName);
-        WireClient bystander = WireClient.connect(server, "shared", "rivet", "rivet_encoding.json");
-        WireClient sender = WireClient.connect(server, "shared", "rivet", "rivet_encoding." + encodingName);
+        WireClient bystander = WireClient.connect(server, "shared");
+        WireClient sender = WireClient.connect(server, "shared", encoding);
         await().until(() -> sender.frames.size() == 1 && bystander.frames.size() == 1);
 
         byte[] bad = HexFormat.of().parseHex(hex);
@@ -78,7 +81,7 @@ class ServerBadInputTest {
 
     @Test
     void anOversizedMessageClosesWithIncomingTooLong() throws Exception {
-        WireClient client = WireClient.connect(server, "big", "rivet", "rivet_encoding.bare");
+        WireClient client = WireClient.connect(server, "big", Encoding.BARE);
         await().until(() -> client.frames.size() == 1);
         byte[] big = ClientProtocol.encode(Encoding.BARE, new ToServer.ActionRequest(1, "increment",
                 new com.fasterxml.jackson.databind.ObjectMapper().createArrayNode().add("x".repeat(2_000))));
@@ -88,39 +91,34 @@ class ServerBadInputTest {
 
     @Test
     void anUnknownEncodingClosesWith1003() throws Exception {
-        WireClient client = WireClient.connect(server, "x", "rivet", "rivet_encoding.msgpack");
+        WireClient client = WireClient.connect(server, "x",
+                List.of(Subprotocols.RIVET, Subprotocols.ENCODING_PREFIX + "msgpack"));
         assertThat(client.closed.get()).isEqualTo("1003 actor.unsupported_websocket_encoding");
     }
 
     @Test
     void oversizedOrMalformedConnParamsAreRejected() throws Exception {
-        WireClient tooBig = WireClient.connect(server, "p", "rivet", "rivet_encoding.json",
-                "rivet_conn_params." + "%22" + "a".repeat(5_000) + "%22");
+        WireClient tooBig = WireClient.connect(server, "p",
+                Subprotocols.builder(Encoding.JSON).connParams("\"" + "a".repeat(5_000) + "\"").build());
         assertThat(tooBig.closed.get()).isEqualTo("1011 actor.invalid_request");
-        WireClient notJson = WireClient.connect(server, "p", "rivet", "rivet_encoding.json", "rivet_conn_params.%7B");
+        WireClient notJson = WireClient.connect(server, "p",
+                Subprotocols.builder(Encoding.JSON).connParams("{").build());
         assertThat(notJson.closed.get()).isEqualTo("1011 actor.invalid_request");
     }
 
     @Test
     void unknownActorsAndRoutesCloseWithNotFound() throws Exception {
-        WireClient client = new WireClient();
-        client.socket = java.net.http.HttpClient.newHttpClient().newWebSocketBuilder().subprotocols("rivet")
-                .buildAsync(java.net.URI.create(server.endpoint().replace("http", "ws")
-                        + "/gateway/counter/connect?rvt-namespace=default&rvt-method=get&rvt-key=nobody"), client).get();
+        WireClient client = WireClient.open(WireClient.ws(server) + WireClient.get("counter", "nobody", "/connect"),
+                List.of(Subprotocols.RIVET));
         assertThat(client.closed.get()).isEqualTo("1011 actor.not_found");
 
-        WireClient unknownType = new WireClient();
-        unknownType.socket = java.net.http.HttpClient.newHttpClient().newWebSocketBuilder().subprotocols("rivet")
-                .buildAsync(java.net.URI.create(server.endpoint().replace("http", "ws")
-                        + "/gateway/nope/connect?" + WireClient.GET_OR_CREATE), unknownType).get();
+        WireClient unknownType = WireClient.open(WireClient.ws(server)
+                + GatewayUrl.query("", "nope", "/connect").getOrCreate("default").build(), List.of(Subprotocols.RIVET));
         assertThat(unknownType.closed.get()).isEqualTo("1011 actor.not_found");
 
         // The reason arrives in the client's own encoding, or a BARE client could not read it.
-        WireClient bare = new WireClient();
-        bare.socket = java.net.http.HttpClient.newHttpClient().newWebSocketBuilder()
-                .subprotocols("rivet", "rivet_encoding.bare")
-                .buildAsync(java.net.URI.create(server.endpoint().replace("http", "ws")
-                        + "/gateway/counter/connect?rvt-namespace=default&rvt-method=get&rvt-key=nobody"), bare).get();
+        WireClient bare = WireClient.open(WireClient.ws(server) + WireClient.get("counter", "nobody", "/connect"),
+                Subprotocols.builder(Encoding.BARE).build());
         assertThat(bare.closed.get()).isEqualTo("1011 actor.not_found");
         assertThat(decoded(Encoding.BARE, bare.frames.getLast())).isInstanceOfSatisfying(ToClient.Error.class,
                 e -> assertThat(e.code()).isEqualTo("not_found"));

@@ -4,54 +4,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.rivetkitjava.actor.Registry;
 import java.net.URI;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.WebSocket;
-import java.time.Duration;
+import java.util.AbstractList;
 import java.util.List;
-import java.util.concurrent.CompletionStage;
-import java.util.concurrent.CopyOnWriteArrayList;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /** The server's routes spoken to directly, in JSON, as the wire transcripts show them. */
-class ServerHttpTest {
-    private static final ObjectMapper JSON = new ObjectMapper();
+class ServerHttpTest extends CounterServerFixture {
     private static final String GOC = "rvt-namespace=default&rvt-method=getOrCreate&rvt-runner=default&rvt-crash-policy=sleep";
-
-    private Registry registry;
-    private RivetServer server;
-    private final HttpClient http = HttpClient.newHttpClient();
-
-    @BeforeEach
-    void start() throws Exception {
-        registry = Registry.builder().use(CompatFixtures.counter(Duration.ofSeconds(30))).build();
-        server = RivetServer.builder(registry).port(0).build().start();
-    }
-
-    @AfterEach
-    void stop() {
-        server.close();
-        registry.close();
-    }
-
-    private HttpResponse<String> send(String method, String path, String body, String... headers) throws Exception {
-        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(server.endpoint() + path))
-                .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
-        if (headers.length > 0) {
-            request.headers(headers);
-        }
-        return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
-    }
-
-    private static JsonNode json(HttpResponse<String> response) throws Exception {
-        return JSON.readTree(response.body());
-    }
 
     @Test
     void metadataAndHealthAnswer() throws Exception {
@@ -149,23 +112,22 @@ class ServerHttpTest {
 
     @Test
     void aSubscriptionAppliesBeforeTheActionSentAfterIt() throws Exception {
-        for (int round = 0; round < 20; round++) {
-            WireClient client = WireClient.connect(server, "order-" + round, "rivet", "rivet_encoding.json");
-            await().until(() -> client.frames.size() == 1);
-            client.socket.sendText("{\"body\":{\"tag\":\"SubscriptionRequest\",\"val\":{\"eventName\":\"newCount\",\"subscribe\":true}}}", true).get();
-            client.socket.sendText("{\"body\":{\"tag\":\"ActionRequest\",\"val\":{\"id\":[\"$BigInt\",\"0\"],\"name\":\"increment\",\"args\":[1]}}}", true).get();
-            await().until(() -> client.frames.size() == 3);
-            assertThat(client.frames).extracting(f -> JSON.readTree((String) f).at("/body/tag").asText())
-                    .containsExactly("Init", "Event", "ActionResponse");
-            client.socket.abort();
-        }
+        subscribeThenIncrement("order-", true);
     }
 
     @Test
     void framesSentBeforeInitAreAnsweredAfterItInOrder() throws Exception {
+        // No wait for Init: the actor is usually still being created when the frames arrive.
+        subscribeThenIncrement("early-", false);
+    }
+
+    /** 20 rounds of a new connection sending a subscription, then an action: the event comes before the response. */
+    private void subscribeThenIncrement(String keyPrefix, boolean awaitInit) throws Exception {
         for (int round = 0; round < 20; round++) {
-            WireClient client = WireClient.connect(server, "early-" + round, "rivet", "rivet_encoding.json");
-            // No wait for Init: the actor is usually still being created when these arrive.
+            WireClient client = WireClient.connect(server, keyPrefix + round);
+            if (awaitInit) {
+                await().until(() -> client.frames.size() == 1);
+            }
             client.socket.sendText("{\"body\":{\"tag\":\"SubscriptionRequest\",\"val\":{\"eventName\":\"newCount\",\"subscribe\":true}}}", true).get();
             client.socket.sendText("{\"body\":{\"tag\":\"ActionRequest\",\"val\":{\"id\":[\"$BigInt\",\"0\"],\"name\":\"increment\",\"args\":[1]}}}", true).get();
             await().until(() -> client.frames.size() == 3);
@@ -218,28 +180,25 @@ class ServerHttpTest {
 
     @Test
     void theConnectProtocolSpeaksJson() throws Exception {
-        List<JsonNode> frames = new CopyOnWriteArrayList<>();
-        WebSocket socket = http.newWebSocketBuilder()
-                .subprotocols("rivet", "rivet_encoding.json", "rivet_conn_params.%7B%22user%22%3A%22alice%22%7D")
-                .buildAsync(URI.create(server.endpoint().replace("http", "ws") + "/gateway/counter/connect?rvt-key=room-9&" + GOC),
-                        new WebSocket.Listener() {
-                            private final StringBuilder text = new StringBuilder();
+        WireClient client = WireClient.open(http.newWebSocketBuilder(),
+                WireClient.ws(server) + "/gateway/counter/connect?rvt-key=room-9&" + GOC,
+                List.of("rivet", "rivet_encoding.json", "rivet_conn_params.%7B%22user%22%3A%22alice%22%7D"));
+        WebSocket socket = client.socket;
+        List<JsonNode> frames = new AbstractList<>() {
+            @Override
+            public JsonNode get(int index) {
+                try {
+                    return JSON.readTree((String) client.frames.get(index));
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            }
 
-                            @Override
-                            public CompletionStage<?> onText(WebSocket webSocket, CharSequence data, boolean last) {
-                                text.append(data);
-                                if (last) {
-                                    try {
-                                        frames.add(JSON.readTree(text.toString()));
-                                    } catch (Exception e) {
-                                        throw new IllegalStateException(e);
-                                    }
-                                    text.setLength(0);
-                                }
-                                webSocket.request(1);
-                                return null;
-                            }
-                        }).get();
+            @Override
+            public int size() {
+                return client.frames.size();
+            }
+        };
         assertThat(socket.getSubprotocol()).isEqualTo("rivet");
         await().until(() -> frames.size() == 1);
         assertThat(frames.get(0).at("/body/tag").asText()).isEqualTo("Init");

@@ -1,9 +1,14 @@
 package dev.rivetkitjava.server;
 
+import dev.rivetkitjava.protocol.Encoding;
+import dev.rivetkitjava.protocol.GatewayUrl;
+import dev.rivetkitjava.protocol.MessageListener;
+import dev.rivetkitjava.protocol.ProtocolException;
+import dev.rivetkitjava.protocol.Subprotocols;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.WebSocket;
-import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -11,60 +16,74 @@ import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * A raw WebSocket to the server for tests: records every frame (text as String, binary as byte[]) and the close.
- * {@link #pause} stops reading (the server's writes then pile up), {@link #resume} reads on.
+ * {@link #pause} stops reading (the server's writes then pile up), {@link #resume} reads on. URLs and
+ * subprotocols come from the protocol module's {@link GatewayUrl} and {@link Subprotocols}.
  */
-final class WireClient implements WebSocket.Listener {
-    static final String GET_OR_CREATE = "rvt-namespace=default&rvt-method=getOrCreate&rvt-runner=default&rvt-crash-policy=sleep";
-
+final class WireClient extends MessageListener {
     final List<Object> frames = new CopyOnWriteArrayList<>();
     final CompletableFuture<String> closed = new CompletableFuture<>();
-    private final StringBuilder text = new StringBuilder();
-    private ByteBuffer binary = ByteBuffer.allocate(0);
     private volatile boolean paused;
     private boolean waiting; // guarded by this: a frame came in while paused and its successor was not requested
     WebSocket socket;
 
-    static WireClient connect(RivetServer server, String key, String... subprotocols) throws Exception {
-        return connectTo(server, "counter", key, subprotocols);
+    /** {@code /connect} to the counter {@code key} (getOrCreate), in JSON. */
+    static WireClient connect(RivetServer server, String key) throws Exception {
+        return connectTo(server, "counter", key);
     }
 
-    static WireClient connectTo(RivetServer server, String actorName, String key, String... subprotocols)
-            throws Exception {
+    static WireClient connect(RivetServer server, String key, Encoding encoding) throws Exception {
+        return connect(server, key, Subprotocols.builder(encoding).build());
+    }
+
+    /** {@code /connect} to the counter {@code key} (getOrCreate), offering exactly {@code subprotocols}. */
+    static WireClient connect(RivetServer server, String key, List<String> subprotocols) throws Exception {
+        return open(ws(server) + getOrCreate("counter", key, "/connect"), subprotocols);
+    }
+
+    /** {@code /connect} to the actor {@code actorName}/{@code key} (getOrCreate), in JSON. */
+    static WireClient connectTo(RivetServer server, String actorName, String key) throws Exception {
+        return open(ws(server) + getOrCreate(actorName, key, "/connect"), Subprotocols.builder(Encoding.JSON).build());
+    }
+
+    /** A WebSocket to {@code url} offering {@code subprotocols} (none when empty). */
+    static WireClient open(String url, List<String> subprotocols) throws Exception {
+        return open(HttpClient.newHttpClient().newWebSocketBuilder(), url, subprotocols);
+    }
+
+    static WireClient open(WebSocket.Builder builder, String url, List<String> subprotocols) throws Exception {
         WireClient client = new WireClient();
-        String url = server.endpoint().replace("http", "ws") + "/gateway/" + actorName + "/connect?rvt-key=" + key + "&"
-                + GET_OR_CREATE;
-        WebSocket.Builder builder = HttpClient.newHttpClient().newWebSocketBuilder();
-        if (subprotocols.length > 0) {
-            builder.subprotocols(subprotocols[0], java.util.Arrays.copyOfRange(subprotocols, 1, subprotocols.length));
+        if (!subprotocols.isEmpty()) {
+            builder.subprotocols(subprotocols.getFirst(),
+                    subprotocols.subList(1, subprotocols.size()).toArray(String[]::new));
         }
         client.socket = builder.buildAsync(URI.create(url), client).get();
         return client;
     }
 
-    @Override
-    public CompletionStage<?> onText(WebSocket webSocket, CharSequence data, boolean last) {
-        text.append(data);
-        if (last) {
-            frames.add(text.toString());
-            text.setLength(0);
-        }
-        next(webSocket);
-        return null;
+    /** The server's endpoint as a WebSocket URL. */
+    static String ws(RivetServer server) {
+        return server.endpoint().replaceFirst("^http", "ws");
+    }
+
+    /** The query gateway's path and query to {@code actorPath} of {@code actorName}/{@code key}, getOrCreate. */
+    static String getOrCreate(String actorName, String key, String actorPath) {
+        return GatewayUrl.query("", actorName, actorPath).getOrCreate("default").key(List.of(key)).build();
+    }
+
+    /** The query gateway's path and query to {@code actorPath} of an existing {@code actorName}/{@code key}. */
+    static String get(String actorName, String key, String actorPath) {
+        return GatewayUrl.query("", actorName, actorPath).get().key(List.of(key)).build();
     }
 
     @Override
-    public CompletionStage<?> onBinary(WebSocket webSocket, ByteBuffer data, boolean last) {
-        ByteBuffer joined = ByteBuffer.allocate(binary.remaining() + data.remaining());
-        joined.put(binary).put(data).flip();
-        binary = joined;
-        if (last) {
-            byte[] bytes = new byte[binary.remaining()];
-            binary.get(bytes);
-            frames.add(bytes);
-            binary = ByteBuffer.allocate(0);
-        }
-        next(webSocket);
-        return null;
+    protected void onMessage(WebSocket webSocket, byte[] message, boolean text) {
+        frames.add(text ? new String(message, StandardCharsets.UTF_8) : message);
+    }
+
+    @Override
+    protected void onTooLarge(WebSocket webSocket, ProtocolException error) {
+        webSocket.abort();
+        closed.complete("error " + error);
     }
 
     void pause() {
@@ -79,7 +98,8 @@ final class WireClient implements WebSocket.Listener {
         }
     }
 
-    private synchronized void next(WebSocket webSocket) {
+    @Override
+    protected synchronized void next(WebSocket webSocket) {
         if (paused) {
             waiting = true;
         } else {

@@ -46,8 +46,7 @@ class WorkspaceAccessTest extends WorkspaceTestSupport {
                 "Viewers cannot prompt; ask for a member link.");
 
         // The userId in the arguments is not the author: outside open mode it is ignored.
-        Future<JsonNode> turn = inBackground(() -> alice.action("prompt", JsonNode.class,
-                new PromptInput("mallory", "PERM")));
+        Future<JsonNode> turn = promptInBackground(alice, "mallory", "PERM");
         await().atMost(TURN).until(() -> !carol.named("permission.requested").isEmpty());
         String id = carol.named("permission.requested").getFirst().path("id").asText();
         assertForbidden(() -> carol.action("respondPermission", JsonNode.class, Map.of("id", id, "reply", "once")),
@@ -109,18 +108,15 @@ class WorkspaceAccessTest extends WorkspaceTestSupport {
         Viewer bob = viewer(room, "bob");
         Viewer carl = viewer(room, "carl");
         Viewer dave = viewer(room, "dave");
-        Future<JsonNode> running = inBackground(() -> alice.action("prompt", JsonNode.class,
-                new PromptInput("alice", "HANG")));
+        Future<JsonNode> running = promptInBackground(alice, "alice", "HANG");
         await().atMost(TURN).until(() -> alice.agentText().contains("echo: 1 blocks: HANG"));
-        Future<JsonNode> bobWaits = inBackground(() -> bob.action("prompt", JsonNode.class,
-                new PromptInput("bob", "bob's first chunks=1")));
-        await().until(() -> room.action("getQueue", JsonNode.class).path("waiting").size() == 1);
+        Future<JsonNode> bobWaits = promptInBackground(bob, "bob", "bob's first chunks=1");
+        awaitWaiting(room, 1);
         assertUserError(() -> bob.action("prompt", JsonNode.class, new PromptInput("bob", "bob's second")),
                 "user_queue_full", "One user may have at most 1 prompts waiting (--max-queued-prompts-per-user);"
                         + " wait until one of yours runs.");
-        Future<JsonNode> carlWaits = inBackground(() -> carl.action("prompt", JsonNode.class,
-                new PromptInput("carl", "carl's chunks=1")));
-        await().until(() -> room.action("getQueue", JsonNode.class).path("waiting").size() == 2);
+        Future<JsonNode> carlWaits = promptInBackground(carl, "carl", "carl's chunks=1");
+        awaitWaiting(room, 2);
         assertUserError(() -> dave.action("prompt", JsonNode.class, new PromptInput("dave", "dave's")),
                 "queue_full", "At most 2 prompts may wait for the agent (--max-queued-prompts); try again when the"
                         + " queue is shorter.");
@@ -146,13 +142,11 @@ class WorkspaceAccessTest extends WorkspaceTestSupport {
         registry(config -> config);
         ActorHandle room = workspace("preview", SandboxAgentFixture.FAST_AGENT);
         Viewer alice = viewer(room, "alice");
-        Future<JsonNode> running = inBackground(() -> alice.action("prompt", JsonNode.class,
-                new PromptInput("alice", "HANG")));
+        Future<JsonNode> running = promptInBackground(alice, "alice", "HANG");
         await().atMost(TURN).until(() -> alice.agentText().contains("echo:"));
         String longPrompt = "x".repeat(199) + "😀" + "y".repeat(100);   // the emoji straddles character 200
-        Future<JsonNode> waiting = inBackground(() -> alice.action("prompt", JsonNode.class,
-                new PromptInput("alice", longPrompt + " chunks=1")));
-        await().until(() -> room.action("getQueue", JsonNode.class).path("waiting").size() == 1);
+        Future<JsonNode> waiting = promptInBackground(alice, "alice", longPrompt + " chunks=1");
+        awaitWaiting(room, 1);
 
         JsonNode entry = room.action("getQueue", JsonNode.class).path("waiting").get(0);
         assertThat(entry.path("text").asText()).isEqualTo("x".repeat(199));

@@ -10,7 +10,6 @@ import dev.rivetkitjava.actor.ActorHandle;
 import dev.rivetkitjava.actor.ActorKey;
 import dev.rivetkitjava.sandboxagent.SandboxAgentFixture;
 import dev.rivetkitjava.sandboxagent.SandboxAgentServer;
-import dev.rivetkitjava.workspace.Workspace.PromptInput;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -41,12 +40,10 @@ class WorkspaceLifecycleTest extends WorkspaceTestSupport {
             ActorHandle room = workspace("doomed", SandboxAgentFixture.FAST_AGENT);
             Viewer alice = viewer(room, "alice");
             Viewer waiting = viewer(room, "bob");
-            Future<JsonNode> turn = inBackground(() -> alice.action("prompt", JsonNode.class,
-                    new PromptInput("alice", "HANG")));
+            Future<JsonNode> turn = promptInBackground(alice, "alice", "HANG");
             await().atMost(TURN).until(() -> alice.agentText().contains("echo:"));
-            Future<JsonNode> queued = inBackground(() -> waiting.action("prompt", JsonNode.class,
-                    new PromptInput("bob", "next")));
-            await().until(() -> room.action("getQueue", JsonNode.class).path("waiting").size() == 1);
+            Future<JsonNode> queued = promptInBackground(waiting, "bob", "next");
+            awaitWaiting(room, 1);
             assertThat(agentProcesses(own)).hasSize(1);
             String actorId = room.resolve();
 

@@ -77,8 +77,7 @@ class WorkspacePermissionTest extends WorkspaceTestSupport {
         ActorHandle room = workspace("listener-leaves", SandboxAgentFixture.FAST_AGENT);
         Viewer watcher = viewer(room, null, NO_PERMISSIONS);
         Viewer bob = viewer(room, "bob");
-        Future<JsonNode> turn = inBackground(() -> watcher.action("prompt", JsonNode.class,
-                new PromptInput("alice", "PERM")));
+        Future<JsonNode> turn = promptInBackground(watcher, "alice", "PERM");
         await().atMost(TURN).until(() -> !bob.named("permission.requested").isEmpty());
         assertThat(room.action("listPendingPermissions", JsonNode.class)).hasSize(1);
 
@@ -98,8 +97,7 @@ class WorkspacePermissionTest extends WorkspaceTestSupport {
         Viewer watcher = viewer(room, null, NO_PERMISSIONS);
         Viewer bob = viewer(room, "bob");
         Viewer carol = viewer(room, "carol");
-        Future<JsonNode> turn = inBackground(() -> watcher.action("prompt", JsonNode.class,
-                new PromptInput("alice", "PERM")));
+        Future<JsonNode> turn = promptInBackground(watcher, "alice", "PERM");
         await().atMost(TURN).until(() -> !bob.named("permission.requested").isEmpty());
 
         bob.stopListening("permission.requested");
@@ -139,8 +137,7 @@ class WorkspacePermissionTest extends WorkspaceTestSupport {
         registry(config -> config);
         ActorHandle room = workspace("bad-reply", SandboxAgentFixture.FAST_AGENT);
         Viewer alice = viewer(room, "alice");
-        Future<JsonNode> turn = inBackground(() -> alice.action("prompt", JsonNode.class,
-                new PromptInput("alice", "PERM")));
+        Future<JsonNode> turn = promptInBackground(alice, "alice", "PERM");
         await().atMost(TURN).until(() -> !alice.named("permission.requested").isEmpty());
         String id = alice.named("permission.requested").getFirst().path("id").asText();
 

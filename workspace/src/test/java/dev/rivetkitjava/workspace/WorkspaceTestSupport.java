@@ -1,5 +1,8 @@
 package dev.rivetkitjava.workspace;
 
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.rivetkitjava.actor.ActorHandle;
 import dev.rivetkitjava.actor.ActorKey;
 import dev.rivetkitjava.actor.Registry;
@@ -7,6 +10,7 @@ import dev.rivetkitjava.actor.store.sqlite.SqliteActorStore;
 import dev.rivetkitjava.sandboxagent.SandboxAgentFixture;
 import dev.rivetkitjava.sandboxagent.SandboxAgentServer;
 import dev.rivetkitjava.workspace.Workspace.CreateInput;
+import dev.rivetkitjava.workspace.Workspace.PromptInput;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -87,6 +91,16 @@ abstract class WorkspaceTestSupport {
 
     static <T> Future<T> inBackground(Callable<T> work) {
         return Executors.newVirtualThreadPerTaskExecutor().submit(work);
+    }
+
+    /** {@code viewer} prompts as {@code userId} on another thread: the turn's result, or what it threw. */
+    static Future<JsonNode> promptInBackground(Viewer viewer, String userId, String text) {
+        return inBackground(() -> viewer.action("prompt", JsonNode.class, new PromptInput(userId, text)));
+    }
+
+    /** Waits until {@code count} prompts wait in the workspace's queue. */
+    static void awaitWaiting(ActorHandle workspace, int count) {
+        await().until(() -> workspace.action("getQueue", JsonNode.class).path("waiting").size() == count);
     }
 
     /** The future's value within a turn's time, or what it threw. */

@@ -5,6 +5,8 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import javax.sql.DataSource;
 
 /**
@@ -60,6 +62,50 @@ public final class EmbeddedPostgresFixture {
             return Long.parseLong(Files.readAllLines(dataDirectory.resolve("postmaster.pid")).getFirst().strip());
         } catch (IOException e) {
             throw new UncheckedIOException("reading postmaster.pid in " + dataDirectory, e);
+        }
+    }
+
+    /**
+     * Freezes the server on {@code dataDirectory} as a paused host would be: SIGSTOP to the postmaster first (so it
+     * forks nothing more), then to its children until no new one appears (a backend forked for a pool just before
+     * would otherwise keep answering). Pass the result to {@link #thaw}, in a {@code finally}.
+     */
+    public static List<Long> freeze(Path dataDirectory) {
+        long postmaster = postmasterPid(dataDirectory);
+        List<Long> frozen = new ArrayList<>(List.of(postmaster));
+        signal("STOP", frozen);
+        while (true) {
+            List<Long> fresh = ProcessHandle.of(postmaster).orElseThrow().descendants().map(ProcessHandle::pid)
+                    .filter(pid -> !frozen.contains(pid)).toList();
+            if (fresh.isEmpty()) {
+                return frozen;
+            }
+            signal("STOP", fresh);
+            frozen.addAll(fresh);
+        }
+    }
+
+    /** SIGCONT to what {@link #freeze} stopped. */
+    public static void thaw(List<Long> frozen) {
+        if (!frozen.isEmpty()) {
+            signal("CONT", frozen);
+        }
+    }
+
+    private static void signal(String signal, List<Long> pids) {
+        List<String> command = new ArrayList<>(List.of("kill", "-" + signal));
+        pids.forEach(pid -> command.add(Long.toString(pid)));
+        try {
+            Process kill = new ProcessBuilder(command).redirectErrorStream(true).start();
+            String output = new String(kill.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            if (kill.waitFor() != 0) {
+                throw new IllegalStateException(String.join(" ", command) + " failed: " + output);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(String.join(" ", command), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(String.join(" ", command) + " interrupted", e);
         }
     }
 

@@ -1,6 +1,5 @@
 package dev.rivetkitjava.actor.store.postgres;
 
-import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.rivetkitjava.actor.ActorKey;
 import dev.rivetkitjava.actor.store.ActorAlarm;
@@ -11,7 +10,9 @@ import dev.rivetkitjava.actor.store.KvEntry;
 import dev.rivetkitjava.actor.store.NewActor;
 import dev.rivetkitjava.actor.store.ScheduledEvent;
 import dev.rivetkitjava.actor.store.StateWrite;
-import java.nio.charset.StandardCharsets;
+import dev.rivetkitjava.actor.store.jdbc.ActorTables;
+import dev.rivetkitjava.actor.store.jdbc.ActorTables.KeyColumn;
+import dev.rivetkitjava.postgres.PostgresPool;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -19,15 +20,11 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Comparator;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
-import java.util.regex.Pattern;
 import javax.sql.DataSource;
 
 /**
@@ -80,8 +77,6 @@ import javax.sql.DataSource;
 public final class PostgresActorStore implements ActorStore {
     /** Stored in {@code actor_store_version}; raise it with every schema change and migrate older schemas. */
     static final int SCHEMA_VERSION = 1;
-    private static final Pattern SCHEMA_NAME = Pattern.compile("^[A-Za-z_][A-Za-z0-9_]{0,62}$");
-    private static final String ACTOR_COLUMNS = "id, name, key, created_at, input, state, state_version, generation";
     private static final int ATTEMPTS = 3;
 
     private final DataSource dataSource;
@@ -90,6 +85,7 @@ public final class PostgresActorStore implements ActorStore {
     private final String actors;
     private final String schedules;
     private final String kv;
+    private final ActorTables tables;
 
     private PostgresActorStore(DataSource dataSource, HikariDataSource ownedPool, String schema, String where) {
         this.dataSource = dataSource;
@@ -99,6 +95,8 @@ public final class PostgresActorStore implements ActorStore {
         this.actors = prefix + "actors";
         this.schedules = prefix + "actor_schedules";
         this.kv = prefix + "actor_kv";
+        // Keys are bytea, so they compare as bytes whatever the collation; the fence locks the actor's row.
+        this.tables = new ActorTables(actors, schedules, kv, KeyColumn.BYTES, " FOR NO KEY UPDATE");
     }
 
     /**
@@ -162,11 +160,7 @@ public final class PostgresActorStore implements ActorStore {
 
         /** The schema holding the tables, created if absent: {@code public} by default. */
         public Builder schema(String schema) {
-            if (schema == null || !SCHEMA_NAME.matcher(schema).matches()) {
-                throw new IllegalArgumentException("invalid schema name: '" + schema + "' (letters, digits and _, "
-                        + "not starting with a digit, at most 63 characters)");
-            }
-            this.schema = schema;
+            this.schema = PostgresPool.requireSchemaName(schema);
             return this;
         }
 
@@ -227,32 +221,14 @@ public final class PostgresActorStore implements ActorStore {
                 throw new IllegalStateException("validationTimeout (" + validationTimeout
                         + ") must be shorter than connectionTimeout (" + connectionTimeout + ")");
             }
-            // The URL's parameters may hold a password: messages name the server and database only.
-            String where = "schema \"" + schema + "\"" + (jdbcUrl == null ? "" : " at " + jdbcUrl.split("\\?", 2)[0]);
+            String where = PostgresPool.describe(schema, jdbcUrl);
             HikariDataSource pool = null;
             if (jdbcUrl != null) {
-                HikariConfig config = new HikariConfig();
-                config.setJdbcUrl(jdbcUrl);
-                if (user != null) {
-                    config.setUsername(user);
-                    config.setPassword(password);
-                }
-                config.setPoolName("rivetkit-actor-store");
-                config.setMaximumPoolSize(poolSize);
-                config.setMinimumIdle(Math.min(2, poolSize));
-                config.setConnectionTimeout(connectionTimeout.toMillis());
-                config.setValidationTimeout(validationTimeout.toMillis());
-                config.setInitializationFailTimeout(connectionTimeout.toMillis());
-                // Driver properties; parameters in the URL win over them.
-                config.addDataSourceProperty("connectTimeout", seconds(connectTimeout));
-                config.addDataSourceProperty("socketTimeout", seconds(socketTimeout));
-                config.addDataSourceProperty("loginTimeout", seconds(connectTimeout.plus(socketTimeout)));
-                config.addDataSourceProperty("tcpKeepAlive", "true");
-                config.addDataSourceProperty("ApplicationName", "rivetkit-actor-store");
-                config.addDataSourceProperty("options", "-c statement_timeout=" + statementTimeout.toMillis()
-                        + " -c idle_in_transaction_session_timeout=" + idleInTransactionTimeout.toMillis());
+                PostgresPool settings = new PostgresPool("rivetkit-actor-store", jdbcUrl, user, password, poolSize,
+                        connectTimeout, connectTimeout.plus(socketTimeout), socketTimeout, connectionTimeout,
+                        validationTimeout, connectionTimeout, statementTimeout, idleInTransactionTimeout);
                 try {
-                    pool = new HikariDataSource(config);
+                    pool = settings.open();
                 } catch (RuntimeException e) {
                     throw new PostgresActorStoreException(where, "connecting", e);
                 }
@@ -273,11 +249,6 @@ public final class PostgresActorStore implements ActorStore {
                 throw new IllegalArgumentException(name + " must be at least " + minimum + ", got " + timeout);
             }
             return timeout;
-        }
-
-        /** pgjdbc's timeouts are whole seconds: round up, so a timeout is never shorter than asked. */
-        private static String seconds(Duration timeout) {
-            return Long.toString(timeout.plusMillis(999).toSeconds());
         }
     }
 
@@ -355,25 +326,15 @@ public final class PostgresActorStore implements ActorStore {
 
     @Override
     public ActorRecord insertIfAbsent(NewActor actor) {
-        byte[] key = utf8(actor.key().serialize());
         return autocommit("insertIfAbsent", connection -> {
             // Each statement sees what committed before it: the SELECT finds the row a concurrent INSERT won with.
             // Between them the winner may be deleted, and then this caller inserts after all.
             while (true) {
-                try (PreparedStatement insert = connection.prepareStatement("INSERT INTO " + actors + " ("
-                        + ACTOR_COLUMNS + ") VALUES (?, ?, ?, ?, ?, NULL, 0, 0) ON CONFLICT (name, key) DO NOTHING "
-                        + "RETURNING " + ACTOR_COLUMNS)) {
-                    insert.setString(1, actor.id());
-                    insert.setString(2, actor.name());
-                    insert.setBytes(3, key);
-                    insert.setLong(4, actor.createdAtMillis());
-                    insert.setBytes(5, actor.input());
-                    Optional<ActorRecord> inserted = single(insert);
-                    if (inserted.isPresent()) {
-                        return inserted.get();
-                    }
+                Optional<ActorRecord> inserted = tables.insert(connection, actor);
+                if (inserted.isPresent()) {
+                    return inserted.get();
                 }
-                Optional<ActorRecord> existing = selectByKey(connection, actor.name(), key);
+                Optional<ActorRecord> existing = tables.findByKey(connection, actor.name(), actor.key());
                 if (existing.isPresent()) {
                     return existing.get();
                 }
@@ -383,52 +344,23 @@ public final class PostgresActorStore implements ActorStore {
 
     @Override
     public Optional<ActorRecord> findById(String id) {
-        return autocommit("findById", connection -> {
-            try (PreparedStatement select = connection.prepareStatement(
-                    "SELECT " + ACTOR_COLUMNS + " FROM " + actors + " WHERE id = ?")) {
-                select.setString(1, id);
-                return single(select);
-            }
-        });
+        return autocommit("findById", connection -> tables.findById(connection, id));
     }
 
     @Override
     public Optional<ActorRecord> findByKey(String name, ActorKey key) {
-        byte[] serialized = utf8(key.serialize());
-        return autocommit("findByKey", connection -> selectByKey(connection, name, serialized));
+        return autocommit("findByKey", connection -> tables.findByKey(connection, name, key));
     }
 
     @Override
     public List<ActorRecord> list(String name, ActorKey afterKey, int limit) {
-        // No serialized key is empty, so the empty byte string starts before the first one; bytea compares as bytes.
-        byte[] after = afterKey == null ? new byte[0] : utf8(afterKey.serialize());
-        return autocommit("list", connection -> {
-            try (PreparedStatement select = connection.prepareStatement("SELECT " + ACTOR_COLUMNS + " FROM " + actors
-                    + " WHERE name = ? AND key > ? ORDER BY key LIMIT ?")) {
-                select.setString(1, name);
-                select.setBytes(2, after);
-                select.setInt(3, Math.max(0, limit));
-                try (ResultSet rows = select.executeQuery()) {
-                    List<ActorRecord> records = new ArrayList<>();
-                    while (rows.next()) {
-                        records.add(actor(rows));
-                    }
-                    return records;
-                }
-            }
-        });
+        return autocommit("list", connection -> tables.list(connection, name, afterKey, Math.max(0, limit)));
     }
 
     @Override
     public Optional<ActorRecord> claim(String id) {
         // One statement: the row lock makes concurrent claims (from any node) take turns, each its own generation.
-        return autocommit("claim", connection -> {
-            try (PreparedStatement update = connection.prepareStatement("UPDATE " + actors
-                    + " SET generation = generation + 1 WHERE id = ? RETURNING " + ACTOR_COLUMNS)) {
-                update.setString(1, id);
-                return single(update);
-            }
-        });
+        return autocommit("claim", connection -> tables.claim(connection, id));
     }
 
     @Override
@@ -440,220 +372,63 @@ public final class PostgresActorStore implements ActorStore {
         // batches over the same actors cannot deadlock.
         List<StateWrite> ordered = new ArrayList<>(writes);
         ordered.sort(Comparator.comparing(StateWrite::actorId));
-        return transaction("saveStates", connection -> {
-            try (PreparedStatement update = connection.prepareStatement("UPDATE " + actors
-                    + " SET state = ?, state_version = ? WHERE id = ? AND generation = ?")) {
-                for (StateWrite write : ordered) {
-                    update.setBytes(1, write.state());
-                    update.setInt(2, write.stateVersion());
-                    update.setString(3, write.actorId());
-                    update.setLong(4, write.generation());
-                    update.addBatch();
-                }
-                int[] counts = update.executeBatch();
-                Set<String> skipped = new HashSet<>();
-                for (int i = 0; i < counts.length; i++) {
-                    if (counts[i] == 0) {
-                        skipped.add(ordered.get(i).actorId());
-                    }
-                }
-                writeKvPuts(connection, ordered, skipped);
-                return skipped;
-            }
-        });
-    }
-
-    /** The writes' key-value entries, in the saves' transaction, for the writes that were applied. */
-    private void writeKvPuts(Connection connection, List<StateWrite> writes, Set<String> skipped) throws SQLException {
-        if (writes.stream().allMatch(write -> write.kvPuts().isEmpty())) {
-            return;
-        }
-        try (PreparedStatement upsert = connection.prepareStatement("INSERT INTO " + kv
-                + " (actor_id, key, value) VALUES (?, ?, ?) "
-                + "ON CONFLICT (actor_id, key) DO UPDATE SET value = EXCLUDED.value")) {
-            for (StateWrite write : writes) {
-                if (skipped.contains(write.actorId())) {
-                    continue;
-                }
-                for (Map.Entry<String, byte[]> put : write.kvPuts().entrySet()) {
-                    upsert.setString(1, write.actorId());
-                    upsert.setBytes(2, utf8(put.getKey()));
-                    upsert.setBytes(3, put.getValue());
-                    upsert.addBatch();
-                }
-            }
-            upsert.executeBatch();
-        }
+        return transaction("saveStates", connection -> tables.saveStates(connection, ordered));
     }
 
     @Override
     public void delete(String id) {
-        // Schedules and kv entries go with the actor through ON DELETE CASCADE.
-        update("delete", "DELETE FROM " + actors + " WHERE id = ?", id);
+        autocommit("delete", connection -> {
+            tables.delete(connection, id);
+            return null;
+        });
     }
 
     @Override
     public void putSchedule(ScheduledEvent event) {
-        // The EXISTS guard ignores events of deleted actors instead of failing on the foreign key.
         autocommit("putSchedule", connection -> {
-            try (PreparedStatement upsert = connection.prepareStatement("INSERT INTO " + schedules
-                    + " (actor_id, id, fire_at, action, args) SELECT ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM "
-                    + actors + " WHERE id = ?) ON CONFLICT (actor_id, id) DO UPDATE "
-                    + "SET fire_at = EXCLUDED.fire_at, action = EXCLUDED.action, args = EXCLUDED.args")) {
-                upsert.setString(1, event.actorId());
-                upsert.setString(2, event.id());
-                upsert.setLong(3, event.fireAtMillis());
-                upsert.setString(4, event.action());
-                upsert.setBytes(5, event.args());
-                upsert.setString(6, event.actorId());
-                return upsert.executeUpdate();
+            try {
+                tables.putSchedule(connection, event);
             } catch (SQLException e) {
                 // The actor was deleted by another session between the guard and the insert: ignored as well.
-                if ("23503".equals(e.getSQLState())) {
-                    return 0;
+                if (!"23503".equals(e.getSQLState())) {
+                    throw e;
                 }
-                throw e;
             }
+            return null;
         });
     }
 
     @Override
     public boolean deleteSchedule(String actorId, String eventId) {
-        return update("deleteSchedule", "DELETE FROM " + schedules + " WHERE actor_id = ? AND id = ?",
-                actorId, eventId) > 0;
+        return autocommit("deleteSchedule", connection -> tables.deleteSchedule(connection, actorId, eventId));
     }
 
     @Override
     public List<ScheduledEvent> schedules(String actorId) {
-        return autocommit("schedules", connection -> {
-            try (PreparedStatement select = connection.prepareStatement("SELECT id, fire_at, action, args FROM "
-                    + schedules + " WHERE actor_id = ? ORDER BY fire_at, id")) {
-                select.setString(1, actorId);
-                try (ResultSet rows = select.executeQuery()) {
-                    List<ScheduledEvent> events = new ArrayList<>();
-                    while (rows.next()) {
-                        events.add(new ScheduledEvent(rows.getString(1), actorId, rows.getLong(2), rows.getString(3),
-                                rows.getBytes(4)));
-                    }
-                    return events;
-                }
-            }
-        });
+        return autocommit("schedules", connection -> tables.schedules(connection, actorId));
     }
 
     @Override
     public List<ActorAlarm> alarms() {
-        return autocommit("alarms", connection -> {
-            try (Statement select = connection.createStatement();
-                 ResultSet rows = select.executeQuery("SELECT actor_id, min(fire_at) AS at FROM " + schedules
-                         + " GROUP BY actor_id ORDER BY at, actor_id")) {
-                List<ActorAlarm> alarms = new ArrayList<>();
-                while (rows.next()) {
-                    alarms.add(new ActorAlarm(rows.getString(1), rows.getLong(2)));
-                }
-                return alarms;
-            }
-        });
+        return autocommit("alarms", tables::alarms);
     }
 
     @Override
     public Optional<byte[]> kvGet(String actorId, String key) {
-        return autocommit("kvGet", connection -> {
-            try (PreparedStatement select = connection.prepareStatement(
-                    "SELECT value FROM " + kv + " WHERE actor_id = ? AND key = ?")) {
-                select.setString(1, actorId);
-                select.setBytes(2, utf8(key));
-                try (ResultSet rows = select.executeQuery()) {
-                    return rows.next() ? Optional.of(rows.getBytes(1)) : Optional.empty();
-                }
-            }
-        });
+        return autocommit("kvGet", connection -> tables.kvGet(connection, actorId, key));
     }
 
     @Override
     public List<KvEntry> kvList(String actorId, String prefix, String afterKey, int limit) {
-        byte[] start = utf8(prefix);
-        byte[] after = afterKey == null ? null : utf8(afterKey);
-        boolean afterWithin = after != null && Arrays.compareUnsigned(after, start) >= 0;
-        byte[] end = prefixEnd(start);
-        return autocommit("kvList", connection -> {
-            // Keys are bytea, compared as bytes: a prefix is the range [prefix, prefixEnd).
-            try (PreparedStatement select = connection.prepareStatement("SELECT key, value FROM " + kv
-                    + " WHERE actor_id = ?" + (afterWithin ? " AND key > ?" : " AND key >= ?")
-                    + (end == null ? "" : " AND key < ?") + " ORDER BY key LIMIT ?")) {
-                int p = 1;
-                select.setString(p++, actorId);
-                select.setBytes(p++, afterWithin ? after : start);
-                if (end != null) {
-                    select.setBytes(p++, end);
-                }
-                select.setInt(p, Math.max(0, limit));
-                try (ResultSet rows = select.executeQuery()) {
-                    List<KvEntry> entries = new ArrayList<>();
-                    while (rows.next()) {
-                        entries.add(new KvEntry(new String(rows.getBytes(1), StandardCharsets.UTF_8),
-                                rows.getBytes(2)));
-                    }
-                    return entries;
-                }
-            }
-        });
+        return autocommit("kvList", connection -> tables.kvList(connection, actorId, prefix, afterKey, limit));
     }
 
     @Override
     public boolean kvWrite(String actorId, long generation, KvBatch batch) {
-        return transaction("kvWrite", connection -> {
-            // The fence locks the actor's row until commit: a claim waits for this write, and this write, if it comes
-            // after a claim, finds the new generation and writes nothing. Writes to one actor take turns.
-            try (PreparedStatement fence = connection.prepareStatement(
-                    "SELECT 1 FROM " + actors + " WHERE id = ? AND generation = ? FOR NO KEY UPDATE")) {
-                fence.setString(1, actorId);
-                fence.setLong(2, generation);
-                try (ResultSet rows = fence.executeQuery()) {
-                    if (!rows.next()) {
-                        return false;
-                    }
-                }
-            }
-            if (!batch.deletes().isEmpty()) {
-                try (PreparedStatement delete = connection.prepareStatement(
-                        "DELETE FROM " + kv + " WHERE actor_id = ? AND key = ?")) {
-                    for (String key : batch.deletes()) {
-                        delete.setString(1, actorId);
-                        delete.setBytes(2, utf8(key));
-                        delete.addBatch();
-                    }
-                    delete.executeBatch();
-                }
-            }
-            for (String prefix : batch.deletePrefixes()) {
-                byte[] start = utf8(prefix);
-                byte[] end = prefixEnd(start);
-                try (PreparedStatement delete = connection.prepareStatement("DELETE FROM " + kv
-                        + " WHERE actor_id = ? AND key >= ?" + (end == null ? "" : " AND key < ?"))) {
-                    delete.setString(1, actorId);
-                    delete.setBytes(2, start);
-                    if (end != null) {
-                        delete.setBytes(3, end);
-                    }
-                    delete.executeUpdate();
-                }
-            }
-            if (!batch.puts().isEmpty()) {
-                try (PreparedStatement upsert = connection.prepareStatement("INSERT INTO " + kv
-                        + " (actor_id, key, value) VALUES (?, ?, ?) "
-                        + "ON CONFLICT (actor_id, key) DO UPDATE SET value = EXCLUDED.value")) {
-                    for (Map.Entry<String, byte[]> put : batch.puts().entrySet()) {
-                        upsert.setString(1, actorId);
-                        upsert.setBytes(2, utf8(put.getKey()));
-                        upsert.setBytes(3, put.getValue());
-                        upsert.addBatch();
-                    }
-                    upsert.executeBatch();
-                }
-            }
-            return true;
-        });
+        // The fence locks the actor's row until commit (FOR NO KEY UPDATE): a claim waits for this write, and this
+        // write, if it comes after a claim, finds the new generation and writes nothing. Writes to one actor take
+        // turns.
+        return transaction("kvWrite", connection -> tables.kvWrite(connection, actorId, generation, batch));
     }
 
     /** Closes the pool the store made (not a data source it was given); later calls fail. Closing twice is harmless. */
@@ -722,54 +497,5 @@ public final class PostgresActorStore implements ActorStore {
                 throw new PostgresActorStoreException(where, operation, e);
             }
         }
-    }
-
-    private int update(String operation, String sql, String... params) {
-        return autocommit(operation, connection -> {
-            try (PreparedStatement statement = connection.prepareStatement(sql)) {
-                for (int i = 0; i < params.length; i++) {
-                    statement.setString(i + 1, params[i]);
-                }
-                return statement.executeUpdate();
-            }
-        });
-    }
-
-    private Optional<ActorRecord> selectByKey(Connection connection, String name, byte[] key) throws SQLException {
-        try (PreparedStatement select = connection.prepareStatement(
-                "SELECT " + ACTOR_COLUMNS + " FROM " + actors + " WHERE name = ? AND key = ?")) {
-            select.setString(1, name);
-            select.setBytes(2, key);
-            return single(select);
-        }
-    }
-
-    private static Optional<ActorRecord> single(PreparedStatement statement) throws SQLException {
-        try (ResultSet rows = statement.executeQuery()) {
-            return rows.next() ? Optional.of(actor(rows)) : Optional.empty();
-        }
-    }
-
-    private static ActorRecord actor(ResultSet row) throws SQLException {
-        return new ActorRecord(row.getString(1), row.getString(2),
-                ActorKey.parse(new String(row.getBytes(3), StandardCharsets.UTF_8)), row.getLong(4),
-                row.getBytes(5), row.getBytes(6), row.getInt(7), row.getLong(8));
-    }
-
-    private static byte[] utf8(String text) {
-        return text.getBytes(StandardCharsets.UTF_8);
-    }
-
-    /**
-     * The smallest byte string above every string that starts with {@code prefix}, or null when there is none (an
-     * empty prefix). UTF-8 never contains 0xFF, so incrementing the last byte never carries.
-     */
-    private static byte[] prefixEnd(byte[] prefix) {
-        if (prefix.length == 0) {
-            return null;
-        }
-        byte[] end = prefix.clone();
-        end[end.length - 1]++;
-        return end;
     }
 }

@@ -15,7 +15,6 @@ import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.AfterEach;
@@ -61,7 +60,7 @@ class PostgresOutageTest {
         long generation = store.claim("a1").orElseThrow().generation();
         store.saveStates(List.of(new StateWrite("a1", generation, bytes("before"), 1)));
 
-        List<Long> frozen = freeze(EmbeddedPostgresFixture.postmasterPid(dataDirectory));
+        List<Long> frozen = EmbeddedPostgresFixture.freeze(dataDirectory);
         try {
             assertThat(frozen).hasSizeGreaterThan(1);
             failsWithinBound("findById", s -> s.findById("a1"));
@@ -71,7 +70,7 @@ class PostgresOutageTest {
                     KvBatch.builder().put("k", bytes("during")).build()));
             failsWithinBound("list", s -> s.list("counter", null, 10));
         } finally {
-            signal("CONT", frozen);
+            EmbeddedPostgresFixture.thaw(frozen);
         }
 
         // A call that timed out may still have been applied: its statement sat in the frozen server's socket.
@@ -120,23 +119,6 @@ class PostgresOutageTest {
         assertThatThrownBy(() -> call.accept(store)).as(operation).isInstanceOf(PostgresActorStoreException.class)
                 .hasMessageContaining(operation);
         assertThat(Duration.ofNanos(System.nanoTime() - started)).as("%s failed after", operation).isLessThan(BOUND);
-    }
-
-    /** Stops the postmaster and every process it started (backends, writers), as a frozen host would. */
-    private static List<Long> freeze(long postmaster) throws Exception {
-        List<Long> pids = new ArrayList<>();
-        pids.add(postmaster);
-        ProcessHandle.of(postmaster).orElseThrow().descendants().map(ProcessHandle::pid).forEach(pids::add);
-        signal("STOP", pids);
-        return pids;
-    }
-
-    private static void signal(String signal, List<Long> pids) throws Exception {
-        List<String> command = new ArrayList<>(List.of("kill", "-" + signal));
-        pids.forEach(pid -> command.add(Long.toString(pid)));
-        Process kill = new ProcessBuilder(command).redirectErrorStream(true).start();
-        String output = new String(kill.getInputStream().readAllBytes(), UTF_8);
-        assertThat(kill.waitFor()).as("kill -%s %s: %s", signal, pids, output).isZero();
     }
 
     private static byte[] bytes(String text) {

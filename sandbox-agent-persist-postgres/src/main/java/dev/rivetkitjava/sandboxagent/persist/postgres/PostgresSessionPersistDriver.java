@@ -3,8 +3,8 @@ package dev.rivetkitjava.sandboxagent.persist.postgres;
 import static dev.rivetkitjava.sandboxagent.persist.jdbc.SessionTables.EVENT_COLUMNS;
 import static dev.rivetkitjava.sandboxagent.persist.jdbc.SessionTables.SESSION_COLUMNS;
 
-import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import dev.rivetkitjava.postgres.PostgresPool;
 import dev.rivetkitjava.sandboxagent.persist.ListPage;
 import dev.rivetkitjava.sandboxagent.persist.PageRequest;
 import dev.rivetkitjava.sandboxagent.persist.SessionEvent;
@@ -19,7 +19,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.regex.Pattern;
 import javax.sql.DataSource;
 
 /**
@@ -43,8 +42,6 @@ public final class PostgresSessionPersistDriver implements SessionPersistDriver,
 
     /** Stored in the schema's {@code session_persist_version} table; raise it with every schema change. */
     static final int SCHEMA_VERSION = 1;
-    private static final Pattern SCHEMA_NAME = Pattern.compile("^[A-Za-z_][A-Za-z0-9_]*$");
-    private static final int MAX_SCHEMA_NAME_LENGTH = 63;
 
     private final DataSource dataSource;
     private final HikariDataSource ownedPool;
@@ -150,10 +147,6 @@ public final class PostgresSessionPersistDriver implements SessionPersistDriver,
             return timeout;
         }
 
-        private static String seconds(Duration timeout) {
-            return Long.toString((timeout.toMillis() + 999) / 1000);
-        }
-
         /** Uses the application's data source (not closed by the driver). */
         public Builder dataSource(DataSource dataSource) {
             this.dataSource = Objects.requireNonNull(dataSource, "dataSource");
@@ -179,11 +172,7 @@ public final class PostgresSessionPersistDriver implements SessionPersistDriver,
 
         /** The schema holding the tables, created if absent: {@code public} by default. */
         public Builder schema(String schema) {
-            if (schema == null || !SCHEMA_NAME.matcher(schema).matches() || schema.length() > MAX_SCHEMA_NAME_LENGTH) {
-                throw new IllegalArgumentException("invalid schema name: '" + schema + "' (letters, digits and _, "
-                        + "not starting with a digit, at most " + MAX_SCHEMA_NAME_LENGTH + " characters)");
-            }
-            this.schema = schema;
+            this.schema = PostgresPool.requireSchemaName(schema);
             return this;
         }
 
@@ -192,27 +181,17 @@ public final class PostgresSessionPersistDriver implements SessionPersistDriver,
             if ((dataSource == null) == (jdbcUrl == null)) {
                 throw new IllegalStateException("set exactly one of dataSource(...) and jdbcUrl(...)");
             }
-            // The URL's parameters may hold a password: messages name the server and database only.
-            String where = "schema \"" + schema + "\""
-                    + (jdbcUrl == null ? "" : " at " + jdbcUrl.split("\\?", 2)[0]);
+            String where = PostgresPool.describe(schema, jdbcUrl);
             HikariDataSource pool = null;
             if (jdbcUrl != null) {
-                HikariConfig config = new HikariConfig();
-                config.setJdbcUrl(jdbcUrl);
-                config.setUsername(user);
-                config.setPassword(password);
-                config.setMaximumPoolSize(poolSize);
-                config.setMinimumIdle(Math.min(2, poolSize));
-                config.setConnectionTimeout(Math.max(250, connectionTimeout.toMillis()));
-                config.setValidationTimeout(Math.max(250, Math.min(validationTimeout.toMillis(),
-                        connectionTimeout.toMillis() - 1)));
-                config.addDataSourceProperty("connectTimeout", seconds(connectTimeout));
-                config.addDataSourceProperty("loginTimeout", seconds(connectTimeout));
-                config.addDataSourceProperty("socketTimeout", seconds(socketTimeout));
-                config.addDataSourceProperty("options", "-c statement_timeout=" + statementTimeout.toMillis());
-                config.setPoolName("sandbox-agent-persist");
+                PostgresPool settings = new PostgresPool("sandbox-agent-persist", jdbcUrl, user, password, poolSize,
+                        connectTimeout, connectTimeout, socketTimeout,
+                        Duration.ofMillis(Math.max(250, connectionTimeout.toMillis())),
+                        Duration.ofMillis(Math.max(250, Math.min(validationTimeout.toMillis(),
+                                connectionTimeout.toMillis() - 1))),
+                        null, statementTimeout, null);
                 try {
-                    pool = new HikariDataSource(config);
+                    pool = settings.open();
                 } catch (RuntimeException e) {
                     throw new PostgresPersistException(where, "connecting", e);
                 }

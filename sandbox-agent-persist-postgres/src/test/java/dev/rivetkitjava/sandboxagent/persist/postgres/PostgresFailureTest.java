@@ -1,5 +1,6 @@
 package dev.rivetkitjava.sandboxagent.persist.postgres;
 
+import static dev.rivetkitjava.sandboxagent.SessionEvents.chunks;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
@@ -11,16 +12,13 @@ import dev.rivetkitjava.sandboxagent.SandboxAgentFixture;
 import dev.rivetkitjava.sandboxagent.SandboxAgentServer;
 import dev.rivetkitjava.sandboxagent.Session;
 import dev.rivetkitjava.sandboxagent.SessionCreateRequest;
+import dev.rivetkitjava.sandboxagent.SessionEvents;
 import dev.rivetkitjava.sandboxagent.SessionPersistException;
-import dev.rivetkitjava.sandboxagent.persist.ListPage;
-import dev.rivetkitjava.sandboxagent.persist.PageRequest;
 import dev.rivetkitjava.sandboxagent.persist.SessionEvent;
+import dev.rivetkitjava.testing.postgres.EmbeddedPostgresFixture;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -51,11 +49,6 @@ class PostgresFailureTest {
         }
     }
 
-    private static EmbeddedPostgres startPostgres(Path dataDir, int port) throws IOException {
-        EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder().setDataDirectory(dataDir).setCleanDataDirectory(false);
-        return (port == 0 ? builder : builder.setPort(port)).start();
-    }
-
     private static PostgresSessionPersistDriver driver(EmbeddedPostgres pg) {
         return PostgresSessionPersistDriver.builder().jdbcUrl(pg.getJdbcUrl("postgres", "postgres"), "postgres", null)
                 .schema("failures").connectTimeout(Duration.ofSeconds(1)).socketTimeout(Duration.ofSeconds(2))
@@ -68,43 +61,6 @@ class PostgresFailureTest {
                 .flushTimeout(Duration.ofSeconds(8)).disposeTimeout(Duration.ofSeconds(3)).build();
     }
 
-    /** The postmaster and its backends; the postmaster first, so it forks no new backend once the rest is listed. */
-    private static List<Long> signalPostgres(Path dataDir, String signal) throws Exception {
-        long postmaster = Long.parseLong(Files.readAllLines(dataDir.resolve("postmaster.pid")).getFirst().strip());
-        List<Long> pids = new ArrayList<>();
-        pids.add(postmaster);
-        kill(signal, postmaster);
-        ProcessHandle.of(postmaster).orElseThrow().descendants().forEach(p -> pids.add(p.pid()));
-        for (long pid : pids.subList(1, pids.size())) {
-            kill(signal, pid);
-        }
-        return pids;
-    }
-
-    private static void kill(String signal, long pid) throws Exception {
-        Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(pid)).inheritIO().start();
-        assertThat(kill.waitFor()).as("kill -%s %d", signal, pid).isZero();
-    }
-
-    private static List<SessionEvent> events(PostgresSessionPersistDriver driver, String sessionId) {
-        List<SessionEvent> events = new ArrayList<>();
-        PageRequest page = PageRequest.first(PageRequest.MAX_LIMIT);
-        while (true) {
-            ListPage<SessionEvent> result = driver.listEvents(sessionId, page);
-            events.addAll(result.items());
-            if (!result.hasMore()) {
-                return events;
-            }
-            page = page.next(result.nextCursor());
-        }
-    }
-
-    private static List<String> chunks(List<SessionEvent> events) {
-        return events.stream()
-                .filter(e -> "agent_message_chunk".equals(e.payload().path("params").path("update").path("sessionUpdate").asText()))
-                .map(e -> e.payload().path("params").path("update").path("content").path("text").asText()).toList();
-    }
-
     private static void assertIndicesIncrease(List<SessionEvent> events) {
         assertThat(events).extracting(SessionEvent::eventIndex).isSorted().doesNotHaveDuplicates();
     }
@@ -113,12 +69,12 @@ class PostgresFailureTest {
     void aDatabaseStoppedMidTurnFailsThePromptInBoundedTimeAndTheSessionCarriesOnAfterSigcont(@TempDir Path dataDir)
             throws Exception {
         List<Long> stopped = List.of();
-        try (EmbeddedPostgres pg = startPostgres(dataDir, 0); PostgresSessionPersistDriver driver = driver(pg)) {
+        try (EmbeddedPostgres pg = EmbeddedPostgresFixture.startDedicated(dataDir, 0); PostgresSessionPersistDriver driver = driver(pg)) {
             try {
                 SandboxAgent sdk = sdk(driver);
                 Session session = sdk.createSession(SessionCreateRequest.of(SandboxAgentFixture.FAST_AGENT).withId("pg"));
                 assertThat(session.prompt("chunks=2").stopReason()).isEqualTo("end_turn");
-                List<SessionEvent> before = events(driver, "pg");
+                List<SessionEvent> before = SessionEvents.all(driver, "pg");
                 List<String> seen = new CopyOnWriteArrayList<>();
                 List<SandboxAgentException> errors = new CopyOnWriteArrayList<>();
                 session.onEvent(e -> seen.addAll(chunks(List.of(e))));
@@ -127,7 +83,7 @@ class PostgresFailureTest {
                 CompletableFuture<PromptResult> turn = CompletableFuture.supplyAsync(
                         () -> session.prompt("chunks=200 delay=50"));
                 await().until(() -> seen.contains("chunk 3"));
-                stopped = signalPostgres(dataDir, "STOP");
+                stopped = EmbeddedPostgresFixture.freeze(dataDir);
                 long sigstop = System.nanoTime();
 
                 assertThat(turn).failsWithin(Duration.ofSeconds(30)).withThrowableThat().havingCause()
@@ -148,19 +104,17 @@ class PostgresFailureTest {
                 sdk.dispose();
                 assertThat(Duration.ofNanos(System.nanoTime() - disposing)).isLessThan(Duration.ofSeconds(5));
             } finally {
-                for (long pid : stopped) {
-                    kill("CONT", pid);
-                }
+                EmbeddedPostgresFixture.thaw(stopped);
             }
 
-            List<SessionEvent> afterFault = events(driver, "pg");
+            List<SessionEvent> afterFault = SessionEvents.all(driver, "pg");
             assertIndicesIncrease(afterFault);
             try (SandboxAgent sdk = sdk(driver)) {
                 Session session = sdk.resumeOrCreateSession(
                         SessionCreateRequest.of(SandboxAgentFixture.FAST_AGENT).withId("pg"));
                 assertThat(session.prompt("chunks=1").stopReason()).isEqualTo("end_turn");
             }
-            List<SessionEvent> after = events(driver, "pg");
+            List<SessionEvent> after = SessionEvents.all(driver, "pg");
             assertThat(after.subList(0, afterFault.size())).containsExactlyElementsOf(afterFault);
             assertIndicesIncrease(after);
             assertThat(chunks(after)).startsWith("echo: 1 blocks: chunks=2", "chunk 1", "chunk 2").last()
@@ -172,12 +126,12 @@ class PostgresFailureTest {
 
     @Test
     void aDatabaseThatShutsDownFailsClearlyAndARestartOnTheSameDataCarriesOn(@TempDir Path dataDir) throws Exception {
-        EmbeddedPostgres pg = startPostgres(dataDir, 0);
+        EmbeddedPostgres pg = EmbeddedPostgresFixture.startDedicated(dataDir, 0);
         int port = pg.getPort();
         try (PostgresSessionPersistDriver driver = driver(pg); SandboxAgent sdk = sdk(driver)) {
             Session session = sdk.createSession(SessionCreateRequest.of(SandboxAgentFixture.FAST_AGENT).withId("down"));
             assertThat(session.prompt("chunks=2").stopReason()).isEqualTo("end_turn");
-            List<SessionEvent> before = events(driver, "down");
+            List<SessionEvent> before = SessionEvents.all(driver, "down");
 
             pg.close();
             long shutdown = System.nanoTime();
@@ -186,9 +140,9 @@ class PostgresFailureTest {
                     .hasMessageContaining("session 'down'");
             assertThat(Duration.ofNanos(System.nanoTime() - shutdown)).isLessThan(Duration.ofSeconds(10));
 
-            pg = startPostgres(dataDir, port);
+            pg = EmbeddedPostgresFixture.startDedicated(dataDir, port);
             assertThat(session.prompt("chunks=1").stopReason()).isEqualTo("end_turn");
-            List<SessionEvent> after = events(driver, "down");
+            List<SessionEvent> after = SessionEvents.all(driver, "down");
             assertThat(after.subList(0, before.size())).containsExactlyElementsOf(before);
             assertIndicesIncrease(after);
             assertThat(chunks(after)).last().isEqualTo("chunk 1");
