@@ -97,6 +97,12 @@ final class ActorCell<S, V> {
     private Map<String, CompletableFuture<Object>> recentCalls; // turn, made on first use
     /** Turn: outcomes of idempotent calls for the next state write (durable idempotency only). */
     private final Map<String, byte[]> pendingOutcomes = new LinkedHashMap<>();
+    /**
+     * Outcomes handed to the saver and not yet known durable: every write carries them again until one that carried
+     * them commits, so a failed write cannot leave the state (written by a later write) without its outcomes. Removed
+     * by the saver thread, hence concurrent.
+     */
+    private final Map<String, byte[]> unconfirmedOutcomes = new java.util.concurrent.ConcurrentHashMap<>();
     /** Where durable idempotency keeps a call's outcome in the actor's key-value store. */
     static final String OUTCOME_PREFIX = "~rivetkit/outcome/";
 
@@ -774,12 +780,17 @@ final class ActorCell<S, V> {
             return null;
         }
         lastSubmitted = bytes;
-        Map<String, byte[]> outcomes = Map.copyOf(pendingOutcomes);
+        unconfirmedOutcomes.putAll(pendingOutcomes);
         pendingOutcomes.clear();
+        Map<String, byte[]> outcomes = Map.copyOf(unconfirmedOutcomes);
         StateSaver.PendingWrite pending = new StateSaver.PendingWrite(this,
                 new StateWrite(id, generation, bytes, type.stateVersion(), outcomes),
                 // Every wait for it is bounded by this one timer (cheaper than a timed wait per waiter).
                 new CompletableFuture<Void>().orTimeout(runtime.saveTimeout().toNanos(), TimeUnit.NANOSECONDS), seq);
+        if (!outcomes.isEmpty()) {
+            // Durable with this write: later writes need not carry them (same arrays: remove(key, value) by identity).
+            pending.done().thenRun(() -> outcomes.forEach(unconfirmedOutcomes::remove));
+        }
         lastSubmittedDone = pending.done();
         return pending;
     }

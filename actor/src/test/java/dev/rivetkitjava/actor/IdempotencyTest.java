@@ -2,6 +2,8 @@ package dev.rivetkitjava.actor;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.rivetkitjava.actor.store.FaultyActorStore;
+import dev.rivetkitjava.actor.store.InMemoryActorStore;
 import org.junit.jupiter.api.Test;
 
 class IdempotencyTest {
@@ -25,6 +27,55 @@ class IdempotencyTest {
             assertThat(actor.call(call, Integer.class)).isEqualTo(1);
             assertThat(actor.call(ActionCall.of("increment").withIdempotencyKey("call-2"), Integer.class)).isEqualTo(2);
             assertThat(actor.action("increment", Integer.class)).isEqualTo(3);
+        }
+    }
+
+    private static ActorType<Count, Void> counter() {
+        return ActorType.builder("counter", Count.class)
+                .createState(c -> new Count(0))
+                .action("increment", c -> {
+                    c.setState(new Count(c.state().count() + 1));
+                    return c.state().count();
+                })
+                .action("count", c -> c.state().count())
+                .build();
+    }
+
+    @Test
+    void withDurableIdempotencyARetryInANewActivationGetsTheFirstOutcome() {
+        InMemoryActorStore store = new InMemoryActorStore();
+        ActionCall call = ActionCall.of("increment").withIdempotencyKey("call-1");
+        try (Registry registry = Registry.builder().use(counter()).store(store).durableIdempotency(true).build()) {
+            assertThat(registry.actor("counter").getOrCreate(ActorKey.of("a")).call(call, Integer.class)).isEqualTo(1);
+        }
+        try (Registry registry = Registry.builder().use(counter()).store(store).durableIdempotency(true).build()) {
+            ActorHandle actor = registry.actor("counter").getOrCreate(ActorKey.of("a"));
+            assertThat(actor.call(call, Integer.class)).isEqualTo(1);
+            assertThat(actor.action("count", Integer.class)).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void anOutcomeWhoseWriteFailedIsWrittenWithTheNextWriteOfTheState() {
+        FaultyActorStore store = new FaultyActorStore();
+        ActionCall call = ActionCall.of("increment").withIdempotencyKey("call-1");
+        try (Registry registry = Registry.builder().use(counter()).store(store).durableIdempotency(true).build()) {
+            ActorHandle actor = registry.actor("counter").getOrCreate(ActorKey.of("a"));
+            String id = actor.resolve();
+            assertThat(actor.action("count", Integer.class)).isZero(); // awake, its first state saved
+            store.failSavesOf(id);
+            try {
+                actor.call(call, Integer.class);
+            } catch (ActorError e) {
+                // actor.state_save_failed: the increment stays in memory and is saved later
+            }
+            store.healSavesOf(id);
+        }
+        try (Registry registry = Registry.builder().use(counter()).store(store).durableIdempotency(true).build()) {
+            ActorHandle actor = registry.actor("counter").getOrCreate(ActorKey.of("a"));
+            assertThat(actor.action("count", Integer.class)).isEqualTo(1);
+            assertThat(actor.call(call, Integer.class)).isEqualTo(1);
+            assertThat(actor.action("count", Integer.class)).isEqualTo(1);
         }
     }
 }

@@ -11,6 +11,7 @@ import java.util.Arrays;
 import java.util.Collections;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -335,6 +336,28 @@ public abstract class ActorStoreContract {
         assertThat(stale.generation()).isEqualTo(2);
         assertThat(store.findById("ghost")).isEmpty();
         assertThat(store.findById("deleted")).isEmpty();
+    }
+
+    @Test
+    void saveWritesItsKeyValueEntriesWithTheStateAndNoneForASkippedWrite() {
+        insert("a1", COUNTER, ActorKey.of("k1"));
+        insert("stale", COUNTER, ActorKey.of("k2"));
+        store.claim("a1");
+        store.claim("stale");
+        store.claim("stale");
+        store.kvWrite("a1", 1, new KvBatch(Map.of("~rivetkit/outcome/old", bytes("before")), List.of(), List.of()));
+
+        var skipped = store.saveStates(List.of(
+                new StateWrite("a1", 1, bytes("s1"), 1,
+                        Map.of("~rivetkit/outcome/call-1", bytes("1"), "~rivetkit/outcome/old", bytes("after"))),
+                new StateWrite("stale", 1, bytes("s2"), 1, Map.of("~rivetkit/outcome/call-2", bytes("2")))));
+
+        assertThat(skipped).containsExactly("stale");
+        assertThat(store.findById("a1").orElseThrow().state()).isEqualTo(bytes("s1"));
+        assertThat(store.kvGet("a1", "~rivetkit/outcome/call-1")).hasValueSatisfying(v -> assertThat(v).isEqualTo(bytes("1")));
+        assertThat(store.kvGet("a1", "~rivetkit/outcome/old")).hasValueSatisfying(v -> assertThat(v).isEqualTo(bytes("after")));
+        assertThat(store.kvGet("stale", "~rivetkit/outcome/call-2")).isEmpty();
+        assertThat(store.findById("stale").orElseThrow().initialized()).isFalse();
     }
 
     @Test
