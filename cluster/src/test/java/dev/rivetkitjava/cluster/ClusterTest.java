@@ -195,7 +195,9 @@ class ClusterTest {
             failed.put(k, new AtomicInteger());
         });
         AtomicBoolean running = new AtomicBoolean(true);
-        long[] killedAt = {0};
+        // Set once kill -9 returned: a call counts as served again only if it started after that (an answer node 3
+        // gave just before it died, read after, is no fail-over).
+        java.util.concurrent.atomic.AtomicLong killedAt = new java.util.concurrent.atomic.AtomicLong();
         Map<String, Long> servedAgainAt = new java.util.concurrent.ConcurrentHashMap<>();
         List<RivetClient> clients = List.of(client(0), client(1));
         try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
@@ -205,10 +207,11 @@ class ClusterTest {
                 RivetClient via = clients.get(w % 2);
                 workers.add(pool.submit(() -> {
                     while (running.get()) {
+                        long killed = killedAt.get();
                         try {
                             via.actor("probe").getOrCreate(key).action("increment", Integer.class, 1);
                             acked.get(key).incrementAndGet();
-                            if (killedAt[0] != 0) {
+                            if (killed != 0) {
                                 servedAgainAt.putIfAbsent(key, System.nanoTime());
                             }
                         } catch (RuntimeException e) {
@@ -221,8 +224,8 @@ class ClusterTest {
             }
             await().atMost(Duration.ofSeconds(20)).until(() -> acked.values().stream().allMatch(a -> a.get() >= 5));
             Process victimProcess = nodes.get(victim).process();
-            killedAt[0] = System.nanoTime();
             new ProcessBuilder("kill", "-9", String.valueOf(victimProcess.pid())).start().waitFor();
+            killedAt.set(System.nanoTime());
             try {
                 await().atMost(Duration.ofSeconds(40)).pollInterval(Duration.ofMillis(50))
                         .until(() -> servedAgainAt.size() == keys.size());
@@ -235,7 +238,7 @@ class ClusterTest {
         } finally {
             clients.forEach(RivetClient::close);
         }
-        long worst = servedAgainAt.values().stream().mapToLong(t -> t - killedAt[0]).max().orElseThrow();
+        long worst = servedAgainAt.values().stream().mapToLong(t -> t - killedAt.get()).max().orElseThrow();
         System.out.printf("kill -9 of %s: every key served again after %d ms (worst key)%n",
                 nodes.get(victim).name(), worst / 1_000_000);
         try (RivetClient c = client(0)) {
@@ -245,7 +248,8 @@ class ClusterTest {
                         .isBetween(acked.get(key).get(), acked.get(key).get() + failed.get(key).get());
             }
         }
-        // Target: under 10 s; measured 9.7 and 10.5 s on 2 cores (kill to first answer, incl. a reconnect): bound 15 s.
+        // Target: under 10 s (kill to the first answer to a call started after it, incl. a reconnect); measured 7.9
+        // and 9.2 s on 2 busy shared cores: too close to 10 s for a stable bound there, hence 15 s.
         assertThat(worst / 1_000_000).as("fail-over time, ms").isLessThan(15_000);
     }
 }
