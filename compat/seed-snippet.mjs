@@ -1,4 +1,4 @@
-// The seed's browser snippet (shared/seed/multiplayer.md, "Client (browser)"), unchanged but for its
+// The seed's browser snippet (https://sandboxagent.dev/docs/multiplayer, "Client (browser)"), unchanged but for its
 // TypeScript-only lines (`import type` and the generic on createClient). Runs until killed, as in a browser.
 import { createClient } from "rivetkit/client";
 

@@ -6,12 +6,14 @@
 #
 # Ports used: <port> (guard = client endpoint), <port>+1 (api-peer), <port>+2 (metrics).
 # State (engine DB, logs, pid file): ${TMPDIR:-/tmp}/rivetkit-compat-ref-<port>/
+# REFERENCE_REGISTRY (default reference-server.mjs) picks the registry script; start-workspace.sh uses it.
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
 PORT="${1:?usage: start-reference.sh <port>}"
 STATE="${TMPDIR:-/tmp}/rivetkit-compat-ref-$PORT"
 ENGINE_BIN="$HERE/node_modules/@rivetkit/engine-cli-linux-x64-musl/rivet-engine"
 ENDPOINT="http://127.0.0.1:$PORT"
+REGISTRY_SCRIPT="$HERE/${REFERENCE_REGISTRY:-reference-server.mjs}"
 
 "$HERE/install.sh"
 if [ -f "$STATE/pids" ]; then
@@ -56,7 +58,7 @@ curl -sf -o /dev/null --max-time 2 "$ENDPOINT/health" || fail "engine not health
 
 env RIVET_ENDPOINT="$ENDPOINT" RIVET_RUN_ENGINE=0 RIVET_RUN_SERVICES=0 \
 	RIVETKIT_STORAGE_PATH="$STATE/rivetkit" NODE_ENV=development \
-	setsid node "$HERE/reference-server.mjs" >"$STATE/registry.log" 2>&1 </dev/null &
+	setsid node "$REGISTRY_SCRIPT" >"$STATE/registry.log" 2>&1 </dev/null &
 REGISTRY_PID=$!
 echo "$REGISTRY_PID" >>"$STATE/pids"
 

@@ -2,7 +2,9 @@ package dev.rivetkitjava.actor;
 
 import java.util.List;
 
-/** An action's arguments as the caller sent them, converted on demand to the types the action reads. */
+/**
+ * An action's arguments as the caller sent them, converted on demand to the types the action reads.
+ */
 public final class ActionArgs {
     private final List<Object> values;
     private final Json json;
@@ -16,7 +18,9 @@ public final class ActionArgs {
         return values.size();
     }
 
-    /** Argument {@code index} as {@code type}; {@code null} when the caller sent fewer arguments. */
+    /**
+     * Argument {@code index} as {@code type}; {@code null} when the caller sent fewer arguments.
+     */
     public <T> T get(int index, Class<T> type) {
         if (index >= values.size()) {
             return null;

@@ -7,8 +7,8 @@ import java.util.List;
 /**
  * One action call as it travels to an actor.
  *
- * @param idempotencyKey when set, a call repeated with the same key (after an unknown outcome, say) gets the first
- *                       call's outcome instead of running again, while the actor stays awake
+ * @param idempotencyKey when set, a call repeated with the same key (after an unknown outcome, say)
+ *     gets the first call's outcome instead of running again, while the actor stays awake
  */
 public record ActionCall(String name, List<Object> args, String idempotencyKey) {
     public ActionCall {

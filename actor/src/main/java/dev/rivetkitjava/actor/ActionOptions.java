@@ -6,9 +6,9 @@ import java.util.Objects;
 /**
  * Per-action settings.
  *
- * @param timeout           the action's timeout; null means the actor type's (or the registry's) default
- * @param repliesBeforeSave whether the reply leaves before the state the action changed is durable (saved within the
- *                          save interval, 100 ms by default); by default a reply waits for that save
+ * @param timeout the action's timeout; null means the actor type's (or the registry's) default
+ * @param repliesBeforeSave whether the reply leaves before the state the action changed is durable
+ *     (saved within the save interval, 100 ms by default); by default a reply waits for that save
  */
 public record ActionOptions(Duration timeout, boolean repliesBeforeSave) {
     /** No limit: for actions that legitimately run for many minutes, such as an agent turn. */
@@ -24,7 +24,8 @@ public record ActionOptions(Duration timeout, boolean repliesBeforeSave) {
         this(Objects.requireNonNull(timeout, "timeout"), false);
     }
 
-    public static ActionOptions timeout(Duration timeout) {
+    /** Options with this timeout; the reply waits for the save as by default. */
+    public static ActionOptions withTimeout(Duration timeout) {
         return new ActionOptions(timeout);
     }
 
@@ -33,8 +34,8 @@ public record ActionOptions(Duration timeout, boolean repliesBeforeSave) {
     }
 
     /**
-     * Replies as soon as the action returns, before what it changed is saved (within the save interval): faster, but
-     * a crash in that window loses a change the caller saw acknowledged.
+     * Replies as soon as the action returns, before what it changed is saved (within the save
+     * interval): faster, but a crash in that window loses a change the caller saw acknowledged.
      */
     public static ActionOptions replyBeforeSave() {
         return new ActionOptions(null, true);

@@ -2,6 +2,7 @@ package dev.rivetkitjava.actor;
 
 import dev.rivetkitjava.actor.spi.ActorQuery;
 import dev.rivetkitjava.actor.spi.Placement;
+import java.util.List;
 
 /** Handles to the actors of one type: {@code client.counter} in RivetKit's client. */
 public final class ActorAccessor {
@@ -20,14 +21,35 @@ public final class ActorAccessor {
         return handle(new ActorQuery.Get(name, key));
     }
 
+    /** As {@link #get(ActorKey)}, the key given by its components, as in the remote client. */
+    public ActorHandle get(String... key) {
+        return get(ActorKey.of(key));
+    }
+
+    public ActorHandle get(List<String> key) {
+        return get(keyOf(key));
+    }
+
     /** The actor with this key, created on first use. */
     public ActorHandle getOrCreate(ActorKey key) {
         return getOrCreate(key, null);
     }
 
+    public ActorHandle getOrCreate(String... key) {
+        return getOrCreate(ActorKey.of(key));
+    }
+
+    public ActorHandle getOrCreate(List<String> key) {
+        return getOrCreate(keyOf(key), null);
+    }
+
     /** The actor with this key, created on first use with {@code input} for {@code createState}. */
     public ActorHandle getOrCreate(ActorKey key, Object input) {
         return handle(new ActorQuery.GetOrCreate(name, key, input));
+    }
+
+    public ActorHandle getOrCreate(List<String> key, Object input) {
+        return getOrCreate(keyOf(key), input);
     }
 
     /** Creates the actor now; {@code actor.duplicate_key} if one with this key exists. */
@@ -36,8 +58,24 @@ public final class ActorAccessor {
         return getForId(id);
     }
 
+    public ActorHandle create(List<String> key) {
+        return create(keyOf(key), null);
+    }
+
+    public ActorHandle create(List<String> key, Object input) {
+        return create(keyOf(key), input);
+    }
+
     public ActorHandle getForId(String actorId) {
         return handle(new ActorQuery.ById(actorId));
+    }
+
+    public String name() {
+        return name;
+    }
+
+    private static ActorKey keyOf(List<String> key) {
+        return ActorKey.of(key.toArray(String[]::new));
     }
 
     private ActorHandle handle(ActorQuery query) {

@@ -1,15 +1,10 @@
 package dev.rivetkitjava.actor;
 
-import dev.rivetkitjava.actor.spi.ActorEvent;
-import dev.rivetkitjava.actor.spi.ConnectionSink;
-import dev.rivetkitjava.actor.spi.Placement;
-
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.NullNode;
+import dev.rivetkitjava.actor.spi.ActorEvent;
+import dev.rivetkitjava.actor.spi.ConnectionSink;
 import dev.rivetkitjava.actor.store.ActorRecord;
-import dev.rivetkitjava.actor.store.KvBatch;
-import dev.rivetkitjava.actor.store.KvEntry;
-import dev.rivetkitjava.actor.store.ScheduledEvent;
 import dev.rivetkitjava.actor.store.StateWrite;
 import java.io.IOException;
 import java.time.Duration;
@@ -17,11 +12,8 @@ import java.util.Arrays;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Optional;
-import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
@@ -39,23 +31,34 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One activation of one actor: its turn lock, state, vars, connections and timers, from wake to sleep.
- * Everything marked "turn" is read and written only while holding {@link #turn}.
+ * One activation of one actor: its turn lock, state, vars, connections and timers, from wake to
+ * sleep. Everything marked "turn" is read and written only while holding {@link #turn}.
  */
 final class ActorCell<S, V> {
     private static final Logger log = LoggerFactory.getLogger(ActorCell.class);
 
     /** {@link #serializeIfDirty} could not take the turn in time; try again next round. */
-    static final StateSaver.PendingWrite BUSY = new StateSaver.PendingWrite(null, null, null, 0);
+    static final StateSaver.PendingWrite BUSY = new StateSaver.PendingWrite(null, null, null, 0, 0);
+
     /** Marks a call that met a stopped activation and must look the actor up again. */
     static final Object RETRY = new Object();
 
     private static final int RECENT_CALLS = 256;
     private static final long NO_DEADLINE = Long.MIN_VALUE;
 
-    enum Status { STARTING, AWAKE, STOPPING, STOPPED }
+    enum Status {
+        STARTING,
+        AWAKE,
+        STOPPING,
+        STOPPED
+    }
 
-    enum StopReason { SLEEP, DESTROY, SHUTDOWN, FENCED }
+    enum StopReason {
+        SLEEP,
+        DESTROY,
+        SHUTDOWN,
+        FENCED
+    }
 
     final ActorRuntime runtime;
     final ActorType<S, V> type;
@@ -64,47 +67,73 @@ final class ActorCell<S, V> {
     final ReentrantLock turn = new ReentrantLock();
     private final Condition idle = turn.newCondition();
     private final CompletableFuture<Void> stopped = new CompletableFuture<>();
+
     /** Completed when the stop begins: {@code c.abortSignal()}. */
     private final CompletableFuture<Void> aborted = new CompletableFuture<>();
-    /** Completes when the current stop attempt ends: stopped, or postponed because the state could not be saved. */
+
+    /**
+     * Completes when the current stop attempt ends: stopped, or postponed because the state could
+     * not be saved.
+     */
     private volatile CompletableFuture<Void> stopAttempt = stopped;
+
     private final ContextImpl hooks = new ContextImpl(null, NO_DEADLINE);
     private final Map<String, ConnImpl> conns = new ConcurrentHashMap<>();
-    private final AtomicInteger keepAwake = new AtomicInteger();
-    private final KvImpl kv = new KvImpl();
-    /** In the saver's queue of dirty cells: it is queued once, however often it turns dirty meanwhile. */
+    final AtomicInteger keepAwake = new AtomicInteger();
+    private final KvImpl kv = new KvImpl(this);
+
+    /**
+     * In the saver's queue of dirty cells: it is queued once, however often it turns dirty
+     * meanwhile.
+     */
     final AtomicBoolean queuedForSave = new AtomicBoolean();
+
     private final Logger actorLog;
 
     private volatile Status status = Status.STARTING;
-    /** Set while a start runs; its hooks may release the turn (c.await), so others wait on this. Turn. */
-    private CompletableFuture<Void> starting;
-    private volatile V vars;
-    private volatile long generation;   // written once, at start
-    private S state;                    // turn
-    private int inflight;               // turn
-    private int wakefulConns;           // turn: connections that keep the actor awake (not hibernatable)
-    /** Turn; volatile so the saver can skip a clean cell without taking its turn (a reply saved it already). */
-    private volatile boolean dirty;
-    private byte[] lastSubmitted;       // turn: the newest bytes handed to the saver
-    private CompletableFuture<Void> lastSubmittedDone; // turn: the write of lastSubmitted (null: read from the store)
-    private long saveSeq;               // turn: numbers serialisations, so the saver knows which write covers which
-    /** Why this actor's saves fail, while they do (its state is kept in memory and retried); null when saving works. */
-    volatile String saveFailure;
-    private long lastActivityMillis;    // turn
-    private Runnable sleepTimer;        // turn
-    private StopReason requestedStop;   // turn
-    private Map<String, CompletableFuture<Object>> recentCalls; // turn, made on first use
-    /** Turn: outcomes of idempotent calls for the next state write (durable idempotency only). */
-    private final Map<String, byte[]> pendingOutcomes = new LinkedHashMap<>();
+
     /**
-     * Outcomes handed to the saver and not yet known durable: every write carries them again until one that carried
-     * them commits, so a failed write cannot leave the state (written by a later write) without its outcomes. Removed
-     * by the saver thread, hence concurrent.
+     * Set while a start runs; its hooks may release the turn (c.await), so others wait on this.
+     * Turn.
      */
-    private final Map<String, byte[]> unconfirmedOutcomes = new java.util.concurrent.ConcurrentHashMap<>();
-    /** Where durable idempotency keeps a call's outcome in the actor's key-value store. */
-    static final String OUTCOME_PREFIX = "~rivetkit/outcome/";
+    private CompletableFuture<Void> starting;
+
+    private volatile V vars;
+    private volatile long generation; // written once, at start
+    private S state; // turn
+    private int inflight; // turn
+    private int wakefulConns; // turn: connections that keep the actor awake (not hibernatable)
+
+    /**
+     * Turn; volatile so the saver can skip a clean cell without taking its turn (a reply saved it
+     * already).
+     */
+    private volatile boolean dirty;
+
+    private byte[] lastSubmitted; // turn: the newest bytes handed to the saver
+    private CompletableFuture<Void>
+            lastSubmittedDone; // turn: the write of lastSubmitted (null: read from the store)
+    private long
+            saveSeq; // turn: numbers serialisations, so the saver knows which write covers which
+
+    /**
+     * Why this actor's saves fail, while they do (its state is kept in memory and retried); null
+     * when saving works.
+     */
+    volatile String saveFailure;
+
+    private long lastActivityMillis; // turn
+    private Runnable sleepTimer; // turn
+    private StopReason requestedStop; // turn
+    private Map<String, CompletableFuture<Object>> recentCalls; // turn, made on first use
+
+    /** The outcomes of keyed calls, with durable idempotency; made on first use (turn). */
+    private DurableOutcomes outcomes;
+
+    /** The generation this activation claimed at start (its writes are fenced by it). */
+    long generation() {
+        return generation;
+    }
 
     ActorCell(ActorRuntime runtime, ActorType<S, V> type, ActorRecord record) {
         this.runtime = runtime;
@@ -123,11 +152,18 @@ final class ActorCell<S, V> {
         boolean isNew = !record.initialized();
         Json json = runtime.json();
         if (!isNew && record.stateVersion() > type.stateVersion()) {
-            throw ActorErrors.stateUnreadable(id, new IllegalStateException("stored state version "
-                    + record.stateVersion() + " is newer than this code's " + type.stateVersion()));
+            throw ActorErrors.stateUnreadable(
+                    id,
+                    new IllegalStateException(
+                            "stored state version "
+                                    + record.stateVersion()
+                                    + " is newer than this code's "
+                                    + type.stateVersion()));
         }
         JsonNode stored = isNew ? null : readTree(record.state());
-        MigrationImpl migration = new MigrationImpl(isNew, isNew ? 0 : record.stateVersion(), type.stateVersion(), stored);
+        MigrationImpl migration =
+                new MigrationImpl(
+                        isNew, isNew ? 0 : record.stateVersion(), type.stateVersion(), stored);
         if (type.onMigrate() != null) {
             type.onMigrate().run(hooks, migration);
         }
@@ -135,7 +171,8 @@ final class ActorCell<S, V> {
             Object input = record.input() == null ? null : readInput(record.input());
             state = type.createState().create(hooks, input);
             if (state == null) {
-                throw new IllegalStateException("createState of `" + type.name() + "` returned null");
+                throw new IllegalStateException(
+                        "createState of `" + type.name() + "` returned null");
             }
             if (type.onCreate() != null) {
                 type.onCreate().run(hooks, input);
@@ -143,12 +180,12 @@ final class ActorCell<S, V> {
             saveNowLocked();
         } else {
             try {
-                state = json.read(migration.state, type.stateType());
+                state = json.read(migration.state(), type.stateType());
             } catch (IOException | IllegalArgumentException e) {
                 throw ActorErrors.stateUnreadable(id, e);
             }
             lastSubmitted = record.state();
-            if (migration.replaced || record.stateVersion() != type.stateVersion()) {
+            if (migration.replaced() || record.stateVersion() != type.stateVersion()) {
                 markDirtyLocked();
             }
         }
@@ -166,17 +203,35 @@ final class ActorCell<S, V> {
         }
         status = Status.AWAKE;
         lastActivityMillis = runtime.clock().nowMillis();
-        log.debug("actor {} {} ({} {}) generation {}", isNew ? "created" : "woke", id, type.name(), key, generation);
+        log.debug(
+                "actor {} {} ({} {}) generation {}",
+                isNew ? "created" : "woke",
+                id,
+                type.name(),
+                key,
+                generation);
     }
 
-    /** A call's result as its durable outcome; a result that cannot be written as JSON is recorded as null. */
+    /**
+     * A call's result as its durable outcome; a result that cannot be written as JSON is recorded
+     * as null.
+     */
     private byte[] outcomeBytes(Object result) {
         try {
             return runtime.json().write(result);
         } catch (RuntimeException e) {
-            log.warn("actor {}: the result of an idempotent call cannot be written as JSON; a retry gets null", id);
+            log.warn(
+                    "actor {}: the result of an idempotent call cannot be written as JSON; a retry gets null",
+                    id);
             return runtime.json().write(null);
         }
+    }
+
+    private DurableOutcomes outcomes() {
+        if (outcomes == null) {
+            outcomes = new DurableOutcomes(runtime, id);
+        }
+        return outcomes;
     }
 
     private JsonNode readTree(byte[] bytes) {
@@ -191,8 +246,10 @@ final class ActorCell<S, V> {
         try {
             return runtime.json().read(runtime.json().readTree(bytes), type.inputType());
         } catch (IOException | IllegalArgumentException e) {
-            throw ActorErrors.invalidRequest("The actor's creation input cannot be read as "
-                    + type.inputType().getSimpleName(), e);
+            throw ActorErrors.invalidRequest(
+                    "The actor's creation input cannot be read as "
+                            + type.inputType().getSimpleName(),
+                    e);
         }
     }
 
@@ -205,14 +262,16 @@ final class ActorCell<S, V> {
         while (true) {
             acquire(deadline, what);
             while (starting != null) {
-                // The start awaits something (c.await in createVars or onWake): wait for it to end, as JS callers do.
+                // The start awaits something (c.await in createVars or onWake): wait for it to end,
+                // as JS callers do.
                 CompletableFuture<Void> started = starting;
                 turn.unlock();
                 try {
                     if (deadline == NO_DEADLINE) {
                         started.get();
                     } else {
-                        started.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+                        started.get(
+                                Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
                     }
                 } catch (ExecutionException ignored) {
                     // the start failed: the status below says so
@@ -253,20 +312,31 @@ final class ActorCell<S, V> {
             if (stopped.isDone()) {
                 return false;
             }
-            // The stop was postponed (the state could not be saved before sleep): the actor is awake again.
+            // The stop was postponed (the state could not be saved before sleep): the actor is
+            // awake again.
         }
     }
 
-    /** Waits for a stop under way to end, within the call's deadline (or the longest a stop can take). */
+    /**
+     * Waits for a stop under way to end, within the call's deadline (or the longest a stop can
+     * take).
+     */
     private void awaitStopAttempt(CompletableFuture<Void> attempt, long deadline, String what) {
-        long waitNanos = deadline != NO_DEADLINE ? Math.max(0, deadline - System.nanoTime())
-                : runtime.stopGracePeriod().plus(runtime.saveTimeout().multipliedBy(2)).plusSeconds(10).toNanos();
+        long waitNanos =
+                deadline != NO_DEADLINE
+                        ? Math.max(0, deadline - System.nanoTime())
+                        : runtime.stopGracePeriod()
+                                .plus(runtime.saveTimeout().multipliedBy(2))
+                                .plusSeconds(10)
+                                .toNanos();
         try {
             attempt.get(waitNanos, TimeUnit.NANOSECONDS);
         } catch (ExecutionException ignored) {
             // a stop attempt only completes normally
         } catch (TimeoutException e) {
-            throw deadline != NO_DEADLINE ? ActorErrors.actionTimedOut(what) : ActorErrors.stopped(id);
+            throw deadline != NO_DEADLINE
+                    ? ActorErrors.actionTimedOut(what)
+                    : ActorErrors.stopped(id);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw ActorErrors.actionTimedOut(what);
@@ -297,9 +367,18 @@ final class ActorCell<S, V> {
             throw ActorErrors.actionNotFound(call.name());
         }
         ActionOptions options = action.options();
-        Duration timeout = options != null && options.timeout() != null ? options.timeout() : defaultActionTimeout();
-        boolean waitsForSave = !type.repliesBeforeSave() && (options == null || !options.repliesBeforeSave());
-        return runTurn(call.name(), deadline(startNanos, timeout), conn, call.idempotencyKey(), waitsForSave,
+        Duration timeout =
+                options != null && options.timeout() != null
+                        ? options.timeout()
+                        : defaultActionTimeout();
+        boolean waitsForSave =
+                !type.repliesBeforeSave() && (options == null || !options.repliesBeforeSave());
+        return runTurn(
+                call.name(),
+                deadline(startNanos, timeout),
+                conn,
+                call.idempotencyKey(),
+                waitsForSave,
                 c -> action.handler().call(c, new ActionArgs(call.args(), runtime.json())));
     }
 
@@ -309,8 +388,13 @@ final class ActorCell<S, V> {
         if (handler == null) {
             throw routeNotFound("/request" + request.path());
         }
-        return runTurn("onRequest", deadline(startNanos, defaultActionTimeout()), null, null,
-                !type.repliesBeforeSave(), c -> handler.handle(c, request));
+        return runTurn(
+                "onRequest",
+                deadline(startNanos, defaultActionTimeout()),
+                null,
+                null,
+                !type.repliesBeforeSave(),
+                c -> handler.handle(c, request));
     }
 
     private Duration defaultActionTimeout() {
@@ -322,8 +406,12 @@ final class ActorCell<S, V> {
     }
 
     static ActorError routeNotFound(String route) {
-        return new ActorError("actor", "not_found", "Actor route '" + route + "' was not found.",
-                Map.of("resource", "route"), null);
+        return new ActorError(
+                "actor",
+                "not_found",
+                "Actor route '" + route + "' was not found.",
+                Map.of("resource", "route"),
+                null);
     }
 
     /** A unit of actor work, run holding the turn. */
@@ -333,12 +421,17 @@ final class ActorCell<S, V> {
     }
 
     /**
-     * Runs {@code work} in a turn of its own, counted as running work; {@link #RETRY} if this activation stopped. With
-     * {@code waitsForSave}, the reply waits (the turn released, so other calls run and join the same transaction)
-     * until the state as the work left it is durable.
+     * Runs {@code work} in a turn of its own, counted as running work; {@link #RETRY} if this
+     * activation stopped. With {@code waitsForSave}, the reply waits (the turn released, so other
+     * calls run and join the same transaction) until the state as the work left it is durable.
      */
-    private Object runTurn(String what, long deadline, ConnImpl conn, String idempotencyKey, boolean waitsForSave,
-                           TurnWork<S, V> work) {
+    private Object runTurn(
+            String what,
+            long deadline,
+            ConnImpl conn,
+            String idempotencyKey,
+            boolean waitsForSave,
+            TurnWork<S, V> work) {
         if (!enter(deadline, what)) {
             return RETRY;
         }
@@ -356,9 +449,10 @@ final class ActorCell<S, V> {
                     return awaitEarlierCall(earlier, deadline, what);
                 }
                 if (runtime.durableIdempotency()) {
-                    Optional<byte[]> recorded = runtime.store().kvGet(id, OUTCOME_PREFIX + idempotencyKey);
+                    Optional<byte[]> recorded = outcomes().recorded(idempotencyKey);
                     if (recorded.isPresent()) {
-                        // An earlier activation (maybe on another node) ran this call and saved its outcome.
+                        // An earlier activation (maybe on another node) ran this call and saved
+                        // its outcome.
                         return readTree(recorded.get());
                     }
                 }
@@ -373,8 +467,9 @@ final class ActorCell<S, V> {
                 result = work.run(new ContextImpl(conn, deadline));
                 inCode = false;
                 if (idempotencyKey != null && runtime.durableIdempotency()) {
-                    // The outcome goes in the same transaction as the state it produced: both or neither.
-                    pendingOutcomes.put(OUTCOME_PREFIX + idempotencyKey, outcomeBytes(result));
+                    // The outcome goes in the same transaction as the state it produced: both or
+                    // neither.
+                    outcomes().record(idempotencyKey, outcomeBytes(result));
                     CompletableFuture<Void> written = submitLocked();
                     if (waitsForSave) {
                         save = written;
@@ -414,8 +509,8 @@ final class ActorCell<S, V> {
     }
 
     /**
-     * Hands a raw WebSocket to {@code onWebSocket}; false if this activation stopped first. The socket keeps the actor
-     * awake until it closes, and its listeners run in turns of their own.
+     * Hands a raw WebSocket to {@code onWebSocket}; false if this activation stopped first. The
+     * socket keeps the actor awake until it closes, and its listeners run in turns of their own.
      */
     boolean webSocket(RawWebSocket transport) {
         ActorType.WebSocketHandler<S, V> handler = type.onWebSocket();
@@ -428,7 +523,7 @@ final class ActorCell<S, V> {
         try {
             keepAwake.incrementAndGet();
             cancelSleepTimerLocked();
-            handler.open(hooks, new TurnTakingSocket(transport));
+            handler.open(hooks, new TurnTakingSocket(this, transport));
             return true;
         } catch (Exception | StackOverflowError e) {
             keepAwake.decrementAndGet();
@@ -438,8 +533,11 @@ final class ActorCell<S, V> {
         }
     }
 
-    /** Runs a raw-socket listener holding the turn; dropped (with a log line) once the actor stopped. */
-    private void inTurn(String what, Runnable listener) {
+    /**
+     * Runs a raw-socket listener holding the turn; dropped (with a log line) once the actor
+     * stopped.
+     */
+    void inTurn(String what, Runnable listener) {
         turn.lock();
         try {
             if (status == Status.AWAKE || status == Status.STOPPING) {
@@ -454,58 +552,12 @@ final class ActorCell<S, V> {
         }
     }
 
-    /** The actor's view of a raw socket: listeners take the turn; closing releases the keep-awake. */
-    private final class TurnTakingSocket implements RawWebSocket {
-        private final RawWebSocket transport;
-
-        TurnTakingSocket(RawWebSocket transport) {
-            this.transport = transport;
-            transport.onClose((code, reason) -> {
-                keepAwake.decrementAndGet();
-                inTurn("raw WebSocket close", () -> { });
-            });
-        }
-
-        @Override
-        public String path() {
-            return transport.path();
-        }
-
-        @Override
-        public void send(String text) {
-            transport.send(text);
-        }
-
-        @Override
-        public void send(byte[] bytes) {
-            transport.send(bytes);
-        }
-
-        @Override
-        public void close(int code, String reason) {
-            transport.close(code, reason);
-        }
-
-        @Override
-        public void onText(java.util.function.Consumer<String> listener) {
-            transport.onText(text -> inTurn("raw WebSocket listener", () -> listener.accept(text)));
-        }
-
-        @Override
-        public void onBinary(java.util.function.Consumer<byte[]> listener) {
-            transport.onBinary(bytes -> inTurn("raw WebSocket listener", () -> listener.accept(bytes)));
-        }
-
-        @Override
-        public void onClose(java.util.function.BiConsumer<Integer, String> listener) {
-            transport.onClose((code, reason) -> inTurn("raw WebSocket close", () -> listener.accept(code, reason)));
-        }
-    }
-
-    private Object awaitEarlierCall(CompletableFuture<Object> earlier, long deadline, String action) throws Exception {
+    private Object awaitEarlierCall(CompletableFuture<Object> earlier, long deadline, String action)
+            throws Exception {
         turn.unlock();
         try {
-            return deadline == NO_DEADLINE ? earlier.get()
+            return deadline == NO_DEADLINE
+                    ? earlier.get()
                     : earlier.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
         } catch (ExecutionException e) {
             throw (Exception) e.getCause();
@@ -516,17 +568,21 @@ final class ActorCell<S, V> {
 
     private Map<String, CompletableFuture<Object>> recentCalls() {
         if (recentCalls == null) {
-            recentCalls = new LinkedHashMap<>() {
-                @Override
-                protected boolean removeEldestEntry(Map.Entry<String, CompletableFuture<Object>> eldest) {
-                    return size() > RECENT_CALLS;
-                }
-            };
+            recentCalls =
+                    new LinkedHashMap<>() {
+                        @Override
+                        protected boolean removeEldestEntry(
+                                Map.Entry<String, CompletableFuture<Object>> eldest) {
+                            return size() > RECENT_CALLS;
+                        }
+                    };
         }
         return recentCalls;
     }
 
-    /** Turn held, after an action, hook or connection change: sleep bookkeeping and deferred stops. */
+    /**
+     * Turn held, after an action, hook or connection change: sleep bookkeeping and deferred stops.
+     */
     private void afterWorkLocked() {
         if (inflight > 0) {
             return;
@@ -546,12 +602,17 @@ final class ActorCell<S, V> {
 
     private void armSleepTimerLocked() {
         if (sleepTimer == null && status == Status.AWAKE && idleLocked()) {
-            sleepTimer = runtime.clock().schedule(lastActivityMillis + sleepTimeoutMillis(), this::sleepTimerFired);
+            sleepTimer =
+                    runtime.clock()
+                            .schedule(
+                                    lastActivityMillis + sleepTimeoutMillis(),
+                                    this::sleepTimerFired);
         }
     }
 
     private long sleepTimeoutMillis() {
-        Duration timeout = type.sleepTimeout() != null ? type.sleepTimeout() : runtime.defaultSleepTimeout();
+        Duration timeout =
+                type.sleepTimeout() != null ? type.sleepTimeout() : runtime.defaultSleepTimeout();
         return timeout.toMillis();
     }
 
@@ -581,7 +642,8 @@ final class ActorCell<S, V> {
             return null;
         }
         try {
-            JsonNode paramsTree = params == null ? NullNode.getInstance() : runtime.json().tree(params);
+            JsonNode paramsTree =
+                    params == null ? NullNode.getInstance() : runtime.json().tree(params);
             if (type.onBeforeConnect() != null) {
                 type.onBeforeConnect().check(hooks, paramsTree);
             }
@@ -626,7 +688,10 @@ final class ActorCell<S, V> {
         return true;
     }
 
-    /** Removes a connection; {@code reason} non-null means the actor closes it and the transport is told. */
+    /**
+     * Removes a connection; {@code reason} non-null means the actor closes it and the transport is
+     * told.
+     */
     void disconnect(ConnImpl conn, String reason) {
         turn.lock();
         try {
@@ -655,7 +720,9 @@ final class ActorCell<S, V> {
     void unsubscribed(ConnImpl conn, String event) {
         turn.lock();
         try {
-            if (status != Status.AWAKE || conns.get(conn.id) != conn || conn.subscriptions.contains(event)) {
+            if (status != Status.AWAKE
+                    || conns.get(conn.id) != conn
+                    || conn.subscriptions.contains(event)) {
                 return;
             }
             try {
@@ -720,7 +787,8 @@ final class ActorCell<S, V> {
     /** Saver thread: serialises the state if it changed, or returns null, or {@link #BUSY}. */
     StateSaver.PendingWrite serializeIfDirty() {
         if (!dirty) {
-            // Written by the reply that changed it (or unchanged): no need to wait for the turn. Should it turn dirty
+            // Written by the reply that changed it (or unchanged): no need to wait for the turn.
+            // Should it turn dirty
             // now, it was queued again when queuedForSave was cleared before this read.
             return null;
         }
@@ -737,7 +805,10 @@ final class ActorCell<S, V> {
         }
     }
 
-    /** Saver thread, for a failing actor: its current state, written even if unchanged; null once stopped. */
+    /**
+     * Saver thread, for a failing actor: its current state, written even if unchanged; null once
+     * stopped.
+     */
     StateSaver.PendingWrite serializeForRetry() {
         if (!tryTurn()) {
             return BUSY;
@@ -762,9 +833,9 @@ final class ActorCell<S, V> {
     }
 
     /**
-     * Turn held: the state as a write for the saver, or null when the newest write handed to the saver has exactly
-     * these bytes (and has not failed). A state that cannot be serialised throws {@link SerializationFailed} and
-     * stays dirty.
+     * Turn held: the state as a write for the saver, or null when the newest write handed to the
+     * saver has exactly these bytes (and has not failed). A state that cannot be serialised throws
+     * {@link SerializationFailed} and stays dirty.
      */
     private StateSaver.PendingWrite serializeLocked(boolean evenIfUnchanged) {
         long seq = ++saveSeq;
@@ -775,27 +846,34 @@ final class ActorCell<S, V> {
             throw new SerializationFailed(seq, ActorErrors.shortReason(e), e);
         }
         dirty = false;
-        boolean lastFailed = lastSubmittedDone != null && lastSubmittedDone.isCompletedExceptionally();
-        if (!evenIfUnchanged && !lastFailed && pendingOutcomes.isEmpty() && Arrays.equals(bytes, lastSubmitted)) {
+        boolean lastFailed =
+                lastSubmittedDone != null && lastSubmittedDone.isCompletedExceptionally();
+        boolean newOutcomes = outcomes != null && outcomes.changed();
+        if (!evenIfUnchanged
+                && !lastFailed
+                && !newOutcomes
+                && Arrays.equals(bytes, lastSubmitted)) {
             return null;
         }
         lastSubmitted = bytes;
-        unconfirmedOutcomes.putAll(pendingOutcomes);
-        pendingOutcomes.clear();
-        Map<String, byte[]> outcomes = Map.copyOf(unconfirmedOutcomes);
-        StateSaver.PendingWrite pending = new StateSaver.PendingWrite(this,
-                new StateWrite(id, generation, bytes, type.stateVersion(), outcomes),
-                // Every wait for it is bounded by this one timer (cheaper than a timed wait per waiter).
-                new CompletableFuture<Void>().orTimeout(runtime.saveTimeout().toNanos(), TimeUnit.NANOSECONDS), seq);
-        if (!outcomes.isEmpty()) {
-            // Durable with this write: later writes need not carry them (same arrays: remove(key, value) by identity).
-            pending.done().thenRun(() -> outcomes.forEach(unconfirmedOutcomes::remove));
+        KvBatch kv = outcomes == null ? StateWrite.NO_KV : outcomes.changes();
+        // Every wait for it is bounded by the saver's watchdog (cheaper than a timer per write or
+        // per waiter).
+        StateSaver.PendingWrite pending =
+                StateSaver.PendingWrite.of(
+                        this, new StateWrite(id, generation, bytes, type.stateVersion(), kv), seq);
+        if (!kv.isEmpty()) {
+            DurableOutcomes carried = outcomes;
+            pending.done().thenRun(() -> carried.confirmed(kv));
         }
         lastSubmittedDone = pending.done();
         return pending;
     }
 
-    /** Turn held: serialises and queues the state; the write that makes it durable, or null if it is already. */
+    /**
+     * Turn held: serialises and queues the state; the write that makes it durable, or null if it is
+     * already.
+     */
     private CompletableFuture<Void> submitLocked() {
         StateSaver.PendingWrite pending;
         try {
@@ -808,10 +886,15 @@ final class ActorCell<S, V> {
             return runtime.saver().submit(pending);
         }
         CompletableFuture<Void> newest = lastSubmittedDone;
-        return newest == null || (newest.isDone() && !newest.isCompletedExceptionally()) ? null : newest;
+        return newest == null || (newest.isDone() && !newest.isCompletedExceptionally())
+                ? null
+                : newest;
     }
 
-    /** Turn held, after an action: the write a durable reply waits for, or null if the action changed nothing. */
+    /**
+     * Turn held, after an action: the write a durable reply waits for, or null if the action
+     * changed nothing.
+     */
     private CompletableFuture<Void> durableSaveLocked() {
         return dirty ? submitLocked() : null;
     }
@@ -828,10 +911,13 @@ final class ActorCell<S, V> {
                 throw error;
             }
             if (e.getCause() instanceof TimeoutException) {
-                throw ActorErrors.stateSaveFailed(id,
-                        "it was not saved within " + runtime.saveTimeout().toMillis() + " ms", null);
+                throw ActorErrors.stateSaveFailed(
+                        id,
+                        "it was not saved within " + runtime.saveTimeout().toMillis() + " ms",
+                        null);
             }
-            throw ActorErrors.stateSaveFailed(id, ActorErrors.shortReason(e.getCause()), e.getCause());
+            throw ActorErrors.stateSaveFailed(
+                    id, ActorErrors.shortReason(e.getCause()), e.getCause());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw ActorErrors.stateSaveFailed(id, "interrupted while waiting for the save", e);
@@ -848,14 +934,20 @@ final class ActorCell<S, V> {
 
     /** Saver thread: the store has a newer generation: another activation owns this actor now. */
     void fenced() {
-        log.error("actor {} ({} {}) was claimed by another activation; stopping this one without saving",
-                id, type.name(), key);
+        log.error(
+                "actor {} ({} {}) was claimed by another activation; stopping this one without saving",
+                id,
+                type.name(),
+                key);
         runtime.executor().execute(() -> stop(StopReason.FENCED));
     }
 
     // ---------------------------------------------------------------- stopping
 
-    /** Stops this activation for {@code reason} (waits for running actions first, up to the grace period). */
+    /**
+     * Stops this activation for {@code reason} (waits for running actions first, up to the grace
+     * period).
+     */
     void stop(StopReason reason) {
         turn.lock();
         try {
@@ -877,13 +969,21 @@ final class ActorCell<S, V> {
         status = Status.STOPPING;
         stopAttempt = new CompletableFuture<>();
         cancelSleepTimerLocked();
-        // Off the turn: listeners may take it (c.withTurn) while the stop waits for running actions.
-        Thread.ofVirtual().name("actor-abort-" + id).start(() -> aborted.complete(null));
+        // A sleep fires the abort signal only once it really stops: a failed save postpones it, the
+        // actor stays awake
+        // and must keep what listeners would close (no action runs, as it sleeps only when idle).
+        boolean abortNow = reason != StopReason.SLEEP;
+        if (abortNow) {
+            fireAbortSignal();
+        }
         long graceEnd = System.nanoTime() + runtime.stopGracePeriod().toNanos();
         while (inflight > 0 && reason != StopReason.FENCED) {
             long left = graceEnd - System.nanoTime();
             if (left <= 0) {
-                log.warn("actor {} stops with {} action(s) still running after the grace period", id, inflight);
+                log.warn(
+                        "actor {} stops with {} action(s) still running after the grace period",
+                        id,
+                        inflight);
                 break;
             }
             try {
@@ -893,16 +993,21 @@ final class ActorCell<S, V> {
                 break;
             }
         }
-        ActorType.Hook<S, V> hook = switch (reason) {
-            case SLEEP, SHUTDOWN -> type.onSleep();
-            case DESTROY -> type.onDestroy();
-            case FENCED -> null;
-        };
+        ActorType.Hook<S, V> hook =
+                switch (reason) {
+                    case SLEEP, SHUTDOWN -> type.onSleep();
+                    case DESTROY -> type.onDestroy();
+                    case FENCED -> null;
+                };
         if (hook != null) {
             try {
                 hook.run(hooks);
             } catch (Exception e) {
-                actorLog.error("{} of actor {} failed", reason == StopReason.DESTROY ? "onDestroy" : "onSleep", id, e);
+                actorLog.error(
+                        "{} of actor {} failed",
+                        reason == StopReason.DESTROY ? "onDestroy" : "onSleep",
+                        id,
+                        e);
             }
         }
         boolean postponed = false;
@@ -916,44 +1021,62 @@ final class ActorCell<S, V> {
                         if (!isSaveFailure(e)) {
                             throw e;
                         }
-                        // Stay awake with the state in memory; onSleep runs again at the next attempt.
+                        // Stay awake with the state in memory; onSleep runs again at the next
+                        // attempt.
                         status = Status.AWAKE;
                         postponed = true;
                         postponeSleepLocked(e.getMessage());
                     }
                 }
                 case SHUTDOWN -> saveBeforeShutdownLocked();
-                case FENCED -> {
-                }
+                case FENCED -> {}
             }
         } catch (RuntimeException e) {
             log.error("actor {} could not save its state while stopping ({})", id, reason, e);
         } finally {
             CompletableFuture<Void> attempt = stopAttempt;
             if (!postponed) {
+                if (!abortNow) {
+                    fireAbortSignal();
+                }
                 finishStopLocked(reason);
             }
             attempt.complete(null);
         }
     }
 
+    /**
+     * Completes {@code c.abortSignal()} off the turn: listeners may take it (c.withTurn) while a
+     * stop waits.
+     */
+    private void fireAbortSignal() {
+        Thread.ofVirtual().name("actor-abort-" + id).start(() -> aborted.complete(null));
+    }
+
     private static boolean isSaveFailure(ActorError error) {
         return error.group().equals("actor") && error.code().equals("state_save_failed");
     }
 
-    /** Turn held: sleep waits until the state is saved; the actor stays awake and tries again later. */
+    /**
+     * Turn held: sleep waits until the state is saved; the actor stays awake and tries again later.
+     */
     private void postponeSleepLocked(String why) {
         if (requestedStop == StopReason.SLEEP) {
             requestedStop = null;
         }
-        log.debug("actor {} ({} {}) does not sleep yet, its state is not saved: {}", id, type.name(), key, why);
+        log.debug(
+                "actor {} ({} {}) does not sleep yet, its state is not saved: {}",
+                id,
+                type.name(),
+                key,
+                why);
         lastActivityMillis = runtime.clock().nowMillis();
         armSleepTimerLocked();
     }
 
     /**
-     * Turn held, at shutdown: saves the state, retrying with back-off while saves fail, for at most the save timeout;
-     * then says plainly what is lost.
+     * Turn held, at shutdown: saves the state, retrying with back-off while saves fail, for at most
+     * the save timeout; then says plainly what is lost.
      */
     private void saveBeforeShutdownLocked() {
         long end = System.nanoTime() + runtime.saveTimeout().toNanos();
@@ -965,8 +1088,13 @@ final class ActorCell<S, V> {
             } catch (ActorError e) {
                 if (!isSaveFailure(e) || System.nanoTime() + delay >= end) {
                     String reason = saveFailure != null ? saveFailure : e.getMessage();
-                    log.error("actor {} ({} {}) stops with its latest state NOT saved ({}); the store keeps the state it "
-                            + "saved last, and the changes since are lost", id, type.name(), key, reason);
+                    log.error(
+                            "actor {} ({} {}) stops with its latest state NOT saved ({}); the store keeps the state it "
+                                    + "saved last, and the changes since are lost",
+                            id,
+                            type.name(),
+                            key,
+                            reason);
                     return;
                 }
             }
@@ -975,12 +1103,17 @@ final class ActorCell<S, V> {
         }
     }
 
-    /** Turn held: the activation is over; connections are closed or hibernated and the directory forgets it. */
+    /**
+     * Turn held: the activation is over; connections are closed or hibernated and the directory
+     * forgets it.
+     */
     private void finishStopLocked(StopReason reason) {
-        // A lifecycle error, which the official client answers by reconnecting (and so waking the actor).
-        ActorError closing = reason == StopReason.DESTROY
-                ? new ActorError("actor", "destroyed", "The actor was destroyed.")
-                : ActorErrors.stopped(id);
+        // A lifecycle error, which the official client answers by reconnecting (and so waking the
+        // actor).
+        ActorError closing =
+                reason == StopReason.DESTROY
+                        ? new ActorError("actor", "destroyed", "The actor was destroyed.")
+                        : ActorErrors.stopped(id);
         for (ConnImpl conn : conns.values()) {
             if (reason == StopReason.SLEEP && conn.hibernatable && !conn.closed) {
                 runtime.hibernate(id, conn);
@@ -1009,7 +1142,9 @@ final class ActorCell<S, V> {
         return true;
     }
 
-    /** Destroys this activation now (from outside, e.g. the actors API); false if it stopped first. */
+    /**
+     * Destroys this activation now (from outside, e.g. the actors API); false if it stopped first.
+     */
     boolean destroyNow() {
         if (!enter(NO_DEADLINE, "destroy")) {
             return false;
@@ -1022,7 +1157,10 @@ final class ActorCell<S, V> {
         }
     }
 
-    /** Asks for a stop once no action runs (from {@code c.sleep()} / {@code c.destroy()}). Turn held. */
+    /**
+     * Asks for a stop once no action runs (from {@code c.sleep()} / {@code c.destroy()}). Turn
+     * held.
+     */
     private void requestStopLocked(StopReason reason) {
         if (requestedStop != StopReason.DESTROY) {
             requestedStop = reason;
@@ -1033,7 +1171,7 @@ final class ActorCell<S, V> {
         }
     }
 
-    private void requireNotStopped() {
+    void requireNotStopped() {
         if (status == Status.STOPPED) {
             throw ActorErrors.stopped(id);
         }
@@ -1041,8 +1179,12 @@ final class ActorCell<S, V> {
 
     private void requireTurn() {
         if (!turn.isHeldByCurrentThread()) {
-            throw new IllegalStateException("the state of actor " + id + " (" + type.name()
-                    + ") is only reachable while holding its turn: read it before or after c.await(...), not inside");
+            throw new IllegalStateException(
+                    "the state of actor "
+                            + id
+                            + " ("
+                            + type.name()
+                            + ") is only reachable while holding its turn: read it before or after c.await(...), not inside");
         }
         requireNotStopped();
     }
@@ -1083,7 +1225,10 @@ final class ActorCell<S, V> {
         public S state() {
             requireTurn();
             if (state == null) {
-                throw new IllegalStateException("the state of actor " + id + " does not exist yet (createState runs after onMigrate)");
+                throw new IllegalStateException(
+                        "the state of actor "
+                                + id
+                                + " does not exist yet (createState runs after onMigrate)");
             }
             markDirtyLocked();
             return state;
@@ -1111,7 +1256,8 @@ final class ActorCell<S, V> {
             if (current == null) {
                 requireNotStopped();
                 if (type.createVars() == null) {
-                    throw new IllegalStateException("actor type `" + type.name() + "` has no createVars");
+                    throw new IllegalStateException(
+                            "actor type `" + type.name() + "` has no createVars");
                 }
             }
             return current;
@@ -1129,7 +1275,7 @@ final class ActorCell<S, V> {
 
         @Override
         public Schedule schedule() {
-            return new ScheduleImpl();
+            return new ScheduleImpl(ActorCell.this);
         }
 
         @Override
@@ -1143,28 +1289,32 @@ final class ActorCell<S, V> {
                 return released(work);
             }
             Future<T> running = runtime.executor().submit(work);
-            return released(() -> {
-                try {
-                    return running.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
-                } catch (TimeoutException e) {
-                    running.cancel(true);
-                    throw ActorErrors.actionTimedOut("await");
-                } catch (ExecutionException e) {
-                    throw e.getCause() instanceof Exception cause ? cause : e;
-                }
-            });
+            return released(
+                    () -> {
+                        try {
+                            return running.get(
+                                    Math.max(0, deadline - System.nanoTime()),
+                                    TimeUnit.NANOSECONDS);
+                        } catch (TimeoutException e) {
+                            running.cancel(true);
+                            throw ActorErrors.actionTimedOut("await");
+                        } catch (ExecutionException e) {
+                            throw e.getCause() instanceof Exception cause ? cause : e;
+                        }
+                    });
         }
 
         @Override
         public <T> T await(CompletionStage<T> stage) throws Exception {
             CompletableFuture<T> future = stage.toCompletableFuture();
-            return await(() -> {
-                try {
-                    return future.get();
-                } catch (ExecutionException e) {
-                    throw e.getCause() instanceof Exception cause ? cause : e;
-                }
-            });
+            return await(
+                    () -> {
+                        try {
+                            return future.get();
+                        } catch (ExecutionException e) {
+                            throw e.getCause() instanceof Exception cause ? cause : e;
+                        }
+                    });
         }
 
         @Override
@@ -1175,8 +1325,10 @@ final class ActorCell<S, V> {
             }
             acquire(deadline(System.nanoTime(), defaultActionTimeout()), "withTurn");
             try {
-                // STOPPING lets work in while the stop waits for running actions: it lands before the final save.
-                // STARTING lets in the actor's own callbacks while its start awaits (an SDK persisting events).
+                // STOPPING lets work in while the stop waits for running actions: it lands before
+                // the final save.
+                // STARTING lets in the actor's own callbacks while its start awaits (an SDK
+                // persisting events).
                 boolean startAwaits = starting != null && state != null;
                 if (status != Status.AWAKE && status != Status.STOPPING && !startAwaits) {
                     throw ActorErrors.stopped(id);
@@ -1222,18 +1374,21 @@ final class ActorCell<S, V> {
         public <T> CompletionStage<T> keepAwake(CompletionStage<T> work) {
             requireNotStopped();
             keepAwake.incrementAndGet();
-            return work.whenComplete((result, error) -> {
-                keepAwake.decrementAndGet();
-                runtime.executor().execute(() -> {
-                    turn.lock();
-                    try {
-                        lastActivityMillis = runtime.clock().nowMillis();
-                        afterWorkLocked();
-                    } finally {
-                        turn.unlock();
-                    }
-                });
-            });
+            return work.whenComplete(
+                    (result, error) -> {
+                        keepAwake.decrementAndGet();
+                        runtime.executor()
+                                .execute(
+                                        () -> {
+                                            turn.lock();
+                                            try {
+                                                lastActivityMillis = runtime.clock().nowMillis();
+                                                afterWorkLocked();
+                                            } finally {
+                                                turn.unlock();
+                                            }
+                                        });
+                    });
         }
 
         @Override
@@ -1261,260 +1416,6 @@ final class ActorCell<S, V> {
         @Override
         public Optional<Conn> conn() {
             return Optional.ofNullable(conn);
-        }
-    }
-
-    /** Straight to the store, without the turn: the store serialises writes and the generation fences them. */
-    final class KvImpl implements ActorKv {
-        @Override
-        public Optional<byte[]> get(String key) {
-            KvBatch.checkKey(key);
-            requireNotStopped();
-            return runtime.store().kvGet(id, key);
-        }
-
-        @Override
-        public void put(String key, byte[] value) {
-            write(KvBatch.builder().put(key, value).build());
-        }
-
-        @Override
-        public void delete(String key) {
-            write(KvBatch.builder().delete(key).build());
-        }
-
-        @Override
-        public void write(KvBatch batch) {
-            Objects.requireNonNull(batch, "batch");
-            requireNotStopped();
-            if (batch.isEmpty()) {
-                return;
-            }
-            if (!runtime.store().kvWrite(id, generation, batch)) {
-                fenced();
-                throw ActorErrors.fenced(id);
-            }
-        }
-
-        @Override
-        public List<KvEntry> list(String prefix, String afterKey, int limit) {
-            Objects.requireNonNull(prefix, "prefix");
-            if (limit < 0) {
-                throw new IllegalArgumentException("limit must not be negative, got " + limit);
-            }
-            requireNotStopped();
-            return runtime.store().kvList(id, prefix, afterKey, limit);
-        }
-    }
-
-    final class ScheduleImpl implements ActorContext.Schedule {
-        @Override
-        public String after(Duration delay, String action, Object... args) {
-            return at(runtime.clock().nowMillis() + delay.toMillis(), action, args);
-        }
-
-        @Override
-        public String at(long epochMillis, String action, Object... args) {
-            requireNotStopped();
-            if (type.action(action) == null) {
-                throw ActorErrors.actionNotFound(action);
-            }
-            String eventId = UUID.randomUUID().toString();
-            runtime.store().putSchedule(new ScheduledEvent(eventId, id, epochMillis, action,
-                    runtime.json().write(Arrays.asList(args))));
-            runtime.armAlarm(id, epochMillis);
-            return eventId;
-        }
-
-        @Override
-        public boolean cancel(String eventId) {
-            return runtime.store().deleteSchedule(id, eventId);
-        }
-
-        @Override
-        public List<ScheduledEvent> list() {
-            return runtime.store().schedules(id);
-        }
-    }
-
-    /** The migration view handed to {@code onMigrate}. */
-    static final class MigrationImpl implements Migration {
-        private final boolean isNew;
-        private final int fromVersion;
-        private final int toVersion;
-        private JsonNode state;
-        private boolean replaced;
-
-        MigrationImpl(boolean isNew, int fromVersion, int toVersion, JsonNode state) {
-            this.isNew = isNew;
-            this.fromVersion = fromVersion;
-            this.toVersion = toVersion;
-            this.state = state;
-        }
-
-        @Override
-        public boolean isNew() {
-            return isNew;
-        }
-
-        @Override
-        public int fromVersion() {
-            return fromVersion;
-        }
-
-        @Override
-        public int toVersion() {
-            return toVersion;
-        }
-
-        @Override
-        public JsonNode state() {
-            return state;
-        }
-
-        @Override
-        public void replaceState(JsonNode upgraded) {
-            if (isNew) {
-                throw new IllegalStateException("a new actor has no stored state to replace; use createState");
-            }
-            this.state = upgraded;
-            this.replaced = true;
-        }
-    }
-
-    /** A connection to this activation; events are handed to the sink in order, off the caller's thread. */
-    static final class ConnImpl implements Conn, Placement.ConnectionHandle {
-        /** The activation it belongs to; a hibernatable connection moves to the next one when the actor wakes. */
-        volatile ActorCell<?, ?> cell;
-        final boolean hibernatable;
-        final String id;
-        final JsonNode params;
-        final ConnectionSink sink;
-        final Set<String> subscriptions = ConcurrentHashMap.newKeySet();
-        volatile Object state;
-        volatile boolean closed;
-
-        ConnImpl(ActorCell<?, ?> cell, String id, JsonNode params, ConnectionSink sink) {
-            this.cell = cell;
-            this.id = id;
-            this.params = params;
-            this.sink = sink;
-            this.hibernatable = sink.hibernatable();
-        }
-
-        void deliver(ActorEvent event) {
-            try {
-                sink.send(event);
-            } catch (RuntimeException e) {
-                log.warn("connection {} of actor {} failed to take an event; closing it", id, cell.id, e);
-                cell.disconnect(this, "connection.failed");
-            }
-        }
-
-        @Override
-        public String id() {
-            return id;
-        }
-
-        @Override
-        public JsonNode params() {
-            return params;
-        }
-
-        @Override
-        public <T> T params(Class<T> type) {
-            return cell.runtime.json().convert(params, type, "connection params");
-        }
-
-        @Override
-        public Object state() {
-            return state;
-        }
-
-        @Override
-        public <T> T state(Class<T> type) {
-            return cell.runtime.json().convert(state, type, "connection state");
-        }
-
-        @Override
-        public void setState(Object state) {
-            this.state = state;
-        }
-
-        @Override
-        public boolean isSubscribed(String event) {
-            return subscriptions.contains(event);
-        }
-
-        @Override
-        public void send(String event, Object... args) {
-            deliver(new ActorEvent(event, Arrays.asList(args)));
-        }
-
-        @Override
-        public void disconnect(String reason) {
-            cell.runtime.executor().execute(() -> cell.disconnect(this, reason == null ? "" : reason));
-        }
-
-        @Override
-        public String actorId() {
-            return cell.id;
-        }
-
-        @Override
-        public String connectionId() {
-            return id;
-        }
-
-        @Override
-        public ActorKey key() {
-            return cell.key;
-        }
-
-        @Override
-        public long generation() {
-            return cell.generation;
-        }
-
-        @Override
-        public Object invoke(ActionCall call) {
-            long start = System.nanoTime();
-            while (true) {
-                ActorCell<?, ?> current = cell;
-                Object result = current.invoke(call, this, start);
-                if (result != RETRY) {
-                    return result;
-                }
-                if (!hibernatable || closed) {
-                    throw ActorErrors.stopped(current.id);
-                }
-                // The actor slept under this connection: wake it, which moves this connection to the new activation.
-                current.runtime.wake(current.id);
-            }
-        }
-
-        @Override
-        public void subscribe(String event) {
-            subscriptions.add(event);
-        }
-
-        @Override
-        public void unsubscribe(String event) {
-            if (subscriptions.remove(event)) {
-                ActorCell<?, ?> current = cell;
-                if (current.type.onUnsubscribe() != null) {
-                    current.runtime.executor().execute(() -> current.unsubscribed(this, event));
-                }
-            }
-        }
-
-        @Override
-        public void close() {
-            ActorCell<?, ?> current = cell;
-            if (!current.runtime.dropHibernated(current.id, this)) {
-                current.disconnect(this, null);
-            }
-            closed = true;
         }
     }
 }

@@ -4,7 +4,6 @@ import dev.rivetkitjava.actor.spi.ActorEvent;
 import dev.rivetkitjava.actor.spi.ActorQuery;
 import dev.rivetkitjava.actor.spi.ConnectionSink;
 import dev.rivetkitjava.actor.spi.Placement;
-
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -16,8 +15,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A connection to one actor, in process: {@code handle.connect()} in RivetKit's client. Listeners run in event
- * order on a virtual thread of this connection, never on the actor's turn, so they may call the actor back.
+ * A connection to one actor, in process: {@code handle.connect()} in RivetKit's client. Listeners
+ * run in event order on a virtual thread of this connection, never on the actor's turn, so they may
+ * call the actor back.
  */
 public final class ActorConnection implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ActorConnection.class);
@@ -32,29 +32,37 @@ public final class ActorConnection implements AutoCloseable {
 
     ActorConnection(Placement placement, Json json, ActorQuery query, Object params) {
         this.json = json;
-        this.handle = placement.connect(query, params, new ConnectionSink() {
-            @Override
-            public void send(ActorEvent event) {
-                enqueue(() -> dispatch(event));
-            }
+        this.handle =
+                placement.connect(
+                        query,
+                        params,
+                        new ConnectionSink() {
+                            @Override
+                            public void send(ActorEvent event) {
+                                enqueue(() -> dispatch(event));
+                            }
 
-            @Override
-            public void close(String reason, ActorError error) {
-                closeReason = error != null ? error.qualifiedCode() : reason;
-                enqueue(() -> closeListeners.forEach(l -> l.accept(closeReason)));
-            }
-        });
+                            @Override
+                            public void close(String reason, ActorError error) {
+                                closeReason = error != null ? error.qualifiedCode() : reason;
+                                enqueue(() -> closeListeners.forEach(l -> l.accept(closeReason)));
+                            }
+                        });
     }
 
-    /** Listens to {@code event}, reading its first argument as {@code type}; close the result to stop. */
-    public <T> AutoCloseable on(String event, Class<T> type, Consumer<T> listener) {
-        Consumer<Object> raw = args -> listener.accept(json.convert(args, type, "event `" + event + "`"));
-        List<Consumer<Object>> forEvent = listeners.computeIfAbsent(event, e -> new CopyOnWriteArrayList<>());
+    /**
+     * Listens to {@code event}, reading its first argument as {@code type}; close the result to
+     * stop.
+     */
+    public <T> Subscription on(String event, Class<T> type, Consumer<? super T> listener) {
+        Consumer<Object> raw =
+                args -> listener.accept(json.convert(args, type, "event `" + event + "`"));
+        List<Consumer<Object>> forEvent =
+                listeners.computeIfAbsent(event, e -> new CopyOnWriteArrayList<>());
         forEvent.add(raw);
         handle.subscribe(event);
         return () -> {
-            forEvent.remove(raw);
-            if (forEvent.isEmpty()) {
+            if (forEvent.remove(raw) && forEvent.isEmpty()) {
                 handle.unsubscribe(event);
             }
         };

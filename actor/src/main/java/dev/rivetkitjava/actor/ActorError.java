@@ -3,11 +3,13 @@ package dev.rivetkitjava.actor;
 import java.util.Map;
 
 /**
- * An error with RivetKit's shape: a {@code group}, a {@code code}, a human message and optional metadata.
+ * An error with RivetKit's shape: a {@code group}, a {@code code}, a human message and optional
+ * metadata.
  *
  * <p>Errors the runtime raises have group {@code actor} (for example {@code actor.not_found},
- * {@code actor.action_not_found}); a {@link UserError} thrown by actor code has group {@code user}; anything else
- * thrown by actor code reaches callers as {@code rivetkit.internal_error} with its detail only in the log.
+ * {@code actor.action_not_found}); a {@link UserError} thrown by actor code has group {@code user};
+ * anything else thrown by actor code reaches callers as {@code rivetkit.internal_error} with its
+ * detail only in the log.
  */
 public class ActorError extends RuntimeException {
     private final String group;
@@ -18,7 +20,12 @@ public class ActorError extends RuntimeException {
         this(group, code, message, Map.of(), null);
     }
 
-    public ActorError(String group, String code, String message, Map<String, Object> metadata, Throwable cause) {
+    public ActorError(
+            String group,
+            String code,
+            String message,
+            Map<String, Object> metadata,
+            Throwable cause) {
         super(message, cause);
         this.group = group;
         this.code = code;
@@ -37,7 +44,10 @@ public class ActorError extends RuntimeException {
         return metadata;
     }
 
-    /** {@code group.code}, the form RivetKit uses in close reasons and the {@code x-rivet-error} header. */
+    /**
+     * {@code group.code}, the form RivetKit uses in close reasons and the {@code x-rivet-error}
+     * header.
+     */
     public String qualifiedCode() {
         return group + "." + code;
     }

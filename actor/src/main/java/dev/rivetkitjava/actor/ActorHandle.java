@@ -4,8 +4,8 @@ import dev.rivetkitjava.actor.spi.ActorQuery;
 import dev.rivetkitjava.actor.spi.Placement;
 
 /**
- * A way to reach one actor, wherever it runs: stateless action calls, or {@link #connect} for events.
- * Cheap to make; holds no connection.
+ * A way to reach one actor, wherever it runs: stateless action calls, or {@link #connect} for
+ * events. Cheap to make; holds no connection.
  */
 public final class ActorHandle {
     private final Placement placement;
@@ -25,7 +25,8 @@ public final class ActorHandle {
 
     /** Calls an action described in full (with an idempotency key, say). */
     public <R> R call(ActionCall call, Class<R> resultType) {
-        return json.convert(placement.invoke(query, call), resultType, "the result of `" + call.name() + "`");
+        return json.convert(
+                placement.invoke(query, call), resultType, "the result of `" + call.name() + "`");
     }
 
     /** Opens a connection with {@code params} (null for none). */

@@ -7,15 +7,18 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * An actor's key: a tuple of strings that names one actor of a type, as in RivetKit ({@code ["workspace-42"]}).
+ * An actor's key: a tuple of strings that names one actor of a type, as in RivetKit ({@code
+ * ["workspace-42"]}).
  *
- * <p>{@link #serialize()} gives RivetKit's one-string form (components joined by {@code /}, with {@code \} and
- * {@code /} escaped and an empty component written {@code \0}); {@link #parse(String)} reverses it.
- * In JSON a key is an array of strings, as {@code c.key} is in RivetKit.
+ * <p>{@link #serialize()} gives RivetKit's one-string form (components joined by {@code /}, with
+ * {@code \} and {@code /} escaped and an empty component written {@code \0}); {@link
+ * #parse(String)} reverses it. In JSON a key is an array of strings, as {@code c.key} is in
+ * RivetKit.
  */
 public record ActorKey(@JsonValue List<String> components) {
     /** RivetKit's client-side limit for one component, in UTF-8 bytes. */
     public static final int MAX_COMPONENT_BYTES = 128;
+
     /** RivetKit's limit for the serialized key, in UTF-8 bytes. */
     public static final int MAX_SERIALIZED_BYTES = 1024;
 
@@ -24,7 +27,8 @@ public record ActorKey(@JsonValue List<String> components) {
         components = List.copyOf(components);
         for (String component : components) {
             if (component.getBytes(StandardCharsets.UTF_8).length > MAX_COMPONENT_BYTES) {
-                throw ActorErrors.invalidKey("a key component is longer than " + MAX_COMPONENT_BYTES + " bytes");
+                throw ActorErrors.invalidKey(
+                        "a key component is longer than " + MAX_COMPONENT_BYTES + " bytes");
             }
         }
     }
@@ -76,12 +80,15 @@ public record ActorKey(@JsonValue List<String> components) {
         }
         String serialized = out.toString();
         if (serialized.getBytes(StandardCharsets.UTF_8).length > MAX_SERIALIZED_BYTES) {
-            throw ActorErrors.invalidKey("the serialized key is longer than " + MAX_SERIALIZED_BYTES + " bytes");
+            throw ActorErrors.invalidKey(
+                    "the serialized key is longer than " + MAX_SERIALIZED_BYTES + " bytes");
         }
         return serialized;
     }
 
-    /** Parses RivetKit's serialized form; a malformed escape is an {@code actor.invalid_key} error. */
+    /**
+     * Parses RivetKit's serialized form; a malformed escape is an {@code actor.invalid_key} error.
+     */
     public static ActorKey parse(String serialized) {
         if (serialized.equals("/")) {
             return empty();
@@ -96,7 +103,9 @@ public record ActorKey(@JsonValue List<String> components) {
                     throw ActorErrors.invalidKey("the key ends with a lone backslash");
                 }
                 char next = serialized.charAt(++i);
-                if (next == '0' && current.isEmpty() && (i + 1 == serialized.length() || serialized.charAt(i + 1) == '/')) {
+                if (next == '0'
+                        && current.isEmpty()
+                        && (i + 1 == serialized.length() || serialized.charAt(i + 1) == '/')) {
                     emptyMarker = true;
                 } else if (next == '\\' || next == '/') {
                     current.append(next);

@@ -1,39 +1,40 @@
 package dev.rivetkitjava.actor;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.rivetkitjava.actor.spi.ActorQuery;
 import dev.rivetkitjava.actor.spi.ConnectionSink;
 import dev.rivetkitjava.actor.spi.LocalPlacement;
 import dev.rivetkitjava.actor.spi.Placement;
 import dev.rivetkitjava.actor.spi.RuntimeStats;
-
 import dev.rivetkitjava.actor.store.ActorAlarm;
 import dev.rivetkitjava.actor.store.ActorRecord;
 import dev.rivetkitjava.actor.store.ActorStore;
 import dev.rivetkitjava.actor.store.NewActor;
-import dev.rivetkitjava.actor.store.ScheduledEvent;
 import java.io.IOException;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The placement that runs every actor in this process: a directory of awake actors by id (and a key → id cache),
- * activation on first call, durable alarms for schedules, and shutdown.
+ * The placement that runs every actor in this process: a directory of awake actors by id (and a key
+ * → id cache), activation on first call, durable alarms for schedules, and shutdown.
  */
 final class ActorRuntime implements LocalPlacement {
     private static final Logger log = LoggerFactory.getLogger(ActorRuntime.class);
     private static final char[] ID_ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz".toCharArray();
     private static final SecureRandom RANDOM = new SecureRandom();
 
-    private record NameKey(String name, ActorKey key) {
-    }
+    private record NameKey(String name, ActorKey key) {}
 
     private final Map<String, ActorType<?, ?>> types;
     private final ActorStore store;
@@ -47,17 +48,29 @@ final class ActorRuntime implements LocalPlacement {
     private final Duration saveTimeout;
     private final boolean exposeInternalErrors;
     private final boolean durableIdempotency;
-    /** Where due scheduled calls go: this runtime, or the placement that wraps it (to reach the actor's owner). */
+
+    /**
+     * Where due scheduled calls go: this runtime, or the placement that wraps it (to reach the
+     * actor's owner).
+     */
     private volatile Placement scheduleRouter = this;
-    private final java.util.concurrent.CopyOnWriteArrayList<java.util.function.Consumer<String>> stopListeners =
-            new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    private final CopyOnWriteArrayList<Consumer<String>> stopListeners =
+            new CopyOnWriteArrayList<>();
     private final ConcurrentHashMap<String, ActorCell<?, ?>> cells = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<NameKey, String> idsByKey = new ConcurrentHashMap<>();
-    /** Connections that stay open while their actor sleeps, by actor id; they rejoin it when it wakes. */
-    private final ConcurrentHashMap<String, List<ActorCell.ConnImpl>> hibernated = new ConcurrentHashMap<>();
+
+    /**
+     * Connections that stay open while their actor sleeps, by actor id; they rejoin it when it
+     * wakes.
+     */
+    private final ConcurrentHashMap<String, List<ConnImpl>> hibernated = new ConcurrentHashMap<>();
+
     private volatile boolean closed;
+
     /** Failed attempts of scheduled events being retried, by event id. */
     private final ConcurrentHashMap<String, Integer> scheduleAttempts = new ConcurrentHashMap<>();
+
     static final long SCHEDULE_FIRST_RETRY_MILLIS = 1_000;
     static final long SCHEDULE_MAX_RETRY_MILLIS = 300_000;
 
@@ -102,17 +115,17 @@ final class ActorRuntime implements LocalPlacement {
     }
 
     @Override
-    public java.util.Set<String> awakeActorIds() {
-        return java.util.Set.copyOf(cells.keySet());
+    public Set<String> awakeActorIds() {
+        return Set.copyOf(cells.keySet());
     }
 
     @Override
-    public void onActivationStopped(java.util.function.Consumer<String> listener) {
+    public void onActivationStopped(Consumer<String> listener) {
         stopListeners.add(listener);
     }
 
     @Override
-    public com.fasterxml.jackson.databind.ObjectMapper objectMapper() {
+    public ObjectMapper objectMapper() {
         return json.mapper();
     }
 
@@ -156,8 +169,14 @@ final class ActorRuntime implements LocalPlacement {
     @Override
     public RuntimeStats stats() {
         int hibernating = hibernated.values().stream().mapToInt(List::size).sum();
-        return new RuntimeStats(cells.size(), hibernating, saver.batches(), saver.writes(), saver.nanos(),
-                saver.failures(), saver.failingActors());
+        return new RuntimeStats(
+                cells.size(),
+                hibernating,
+                saver.batches(),
+                saver.writes(),
+                saver.nanos(),
+                saver.failures(),
+                saver.failingActors());
     }
 
     @Override
@@ -204,7 +223,8 @@ final class ActorRuntime implements LocalPlacement {
             Object result = cellFor(query).request(request, start);
             if (result != ActorCell.RETRY) {
                 if (!(result instanceof RawResponse response)) {
-                    throw new ActorError("rivetkit", "internal_error", "onRequest returned no response");
+                    throw new ActorError(
+                            "rivetkit", "internal_error", "onRequest returned no response");
                 }
                 return response;
             }
@@ -221,7 +241,7 @@ final class ActorRuntime implements LocalPlacement {
     @Override
     public ConnectionHandle connect(ActorQuery query, Object params, ConnectionSink sink) {
         while (true) {
-            ActorCell.ConnImpl conn = cellFor(query).connect(params, sink);
+            ConnImpl conn = cellFor(query).connect(params, sink);
             if (conn != null) {
                 return conn;
             }
@@ -229,7 +249,7 @@ final class ActorRuntime implements LocalPlacement {
     }
 
     @Override
-    public java.util.Set<String> actorNames() {
+    public Set<String> actorNames() {
         return types.keySet();
     }
 
@@ -267,12 +287,16 @@ final class ActorRuntime implements LocalPlacement {
     /** The stored actor the query names, created when the query says so. */
     private ActorRecord recordFor(ActorQuery query) {
         return switch (query) {
-            case ActorQuery.ById q -> store.findById(q.actorId())
-                    .orElseThrow(ActorErrors::notFound);
-            case ActorQuery.Get q -> store.findByKey(q.name(), q.key())
-                    .orElseThrow(ActorErrors::notFound);
-            case ActorQuery.GetOrCreate q -> store.findByKey(q.name(), q.key())
-                    .orElseGet(() -> store.insertIfAbsent(newActor(q.name(), q.key(), q.input())));
+            case ActorQuery.ById q ->
+                    store.findById(q.actorId()).orElseThrow(ActorErrors::notFound);
+            case ActorQuery.Get q ->
+                    store.findByKey(q.name(), q.key()).orElseThrow(ActorErrors::notFound);
+            case ActorQuery.GetOrCreate q ->
+                    store.findByKey(q.name(), q.key())
+                            .orElseGet(
+                                    () ->
+                                            store.insertIfAbsent(
+                                                    newActor(q.name(), q.key(), q.input())));
             case ActorQuery.Create q -> {
                 NewActor fresh = newActor(q.name(), q.key(), q.input());
                 ActorRecord record = store.insertIfAbsent(fresh);
@@ -287,7 +311,8 @@ final class ActorRuntime implements LocalPlacement {
     private NewActor newActor(String name, ActorKey key, Object input) {
         typeNamed(name);
         key.serialize(); // validates the serialized length
-        return new NewActor(newId(), name, key, clock.nowMillis(), input == null ? null : json.write(input));
+        return new NewActor(
+                newId(), name, key, clock.nowMillis(), input == null ? null : json.write(input));
     }
 
     private ActorCell<?, ?> activate(ActorRecord record) {
@@ -309,23 +334,27 @@ final class ActorRuntime implements LocalPlacement {
         return type;
     }
 
-    void hibernate(String actorId, ActorCell.ConnImpl conn) {
-        hibernated.computeIfAbsent(actorId, id -> new java.util.concurrent.CopyOnWriteArrayList<>()).add(conn);
+    void hibernate(String actorId, ConnImpl conn) {
+        hibernated.computeIfAbsent(actorId, id -> new CopyOnWriteArrayList<>()).add(conn);
     }
 
     /** The connections waiting for this actor to wake; they are handed over once. */
-    List<ActorCell.ConnImpl> takeHibernated(String actorId) {
-        List<ActorCell.ConnImpl> conns = hibernated.remove(actorId);
+    List<ConnImpl> takeHibernated(String actorId) {
+        List<ConnImpl> conns = hibernated.remove(actorId);
         return conns == null ? List.of() : conns;
     }
 
-    /** @return whether the connection was hibernating (and no longer is) */
-    boolean dropHibernated(String actorId, ActorCell.ConnImpl conn) {
+    /**
+     * @return whether the connection was hibernating (and no longer is)
+     */
+    boolean dropHibernated(String actorId, ConnImpl conn) {
         boolean[] dropped = {false};
-        hibernated.computeIfPresent(actorId, (id, conns) -> {
-            dropped[0] = conns.remove(conn);
-            return conns.isEmpty() ? null : conns;
-        });
+        hibernated.computeIfPresent(
+                actorId,
+                (id, conns) -> {
+                    dropped[0] = conns.remove(conn);
+                    return conns.isEmpty() ? null : conns;
+                });
         return dropped[0];
     }
 
@@ -341,7 +370,7 @@ final class ActorRuntime implements LocalPlacement {
         boolean removed = cells.remove(cell.id, cell);
         idsByKey.remove(new NameKey(cell.type.name(), cell.key), cell.id);
         if (removed) {
-            for (java.util.function.Consumer<String> listener : stopListeners) {
+            for (Consumer<String> listener : stopListeners) {
                 try {
                     listener.accept(cell.id);
                 } catch (RuntimeException e) {
@@ -358,11 +387,12 @@ final class ActorRuntime implements LocalPlacement {
     }
 
     /**
-     * Runs the actor's due scheduled calls (waking it), at least once each: an event is removed from the store once
-     * its call succeeded or failed in the actor's own code (a {@link UserError} or an exception it threw). A call
-     * that did not get to run or finish (a timeout, a failed wake, a shutdown, a save that failed) fires again with
-     * back-off; an event whose action no longer exists is reported and dropped. A duplicate timer for the same event
-     * finds it gone, or deduplicated by the call's idempotency key while it runs.
+     * Runs the actor's due scheduled calls (waking it), at least once each: an event is removed
+     * from the store once its call succeeded or failed in the actor's own code (a {@link UserError}
+     * or an exception it threw). A call that did not get to run or finish (a timeout, a failed
+     * wake, a shutdown, a save that failed) fires again with back-off; an event whose action no
+     * longer exists is reported and dropped. A duplicate timer for the same event finds it gone, or
+     * deduplicated by the call's idempotency key while it runs.
      */
     private void fireDue(String actorId) {
         if (closed) {
@@ -374,8 +404,11 @@ final class ActorRuntime implements LocalPlacement {
             record = store.findById(actorId).orElse(null);
             events = record == null ? List.of() : store.schedules(actorId);
         } catch (RuntimeException e) {
-            log.error("the scheduled calls of actor {} could not be read; trying again in {} ms", actorId,
-                    SCHEDULE_FIRST_RETRY_MILLIS, e);
+            log.error(
+                    "the scheduled calls of actor {} could not be read; trying again in {} ms",
+                    actorId,
+                    SCHEDULE_FIRST_RETRY_MILLIS,
+                    e);
             armAlarm(actorId, clock.nowMillis() + SCHEDULE_FIRST_RETRY_MILLIS);
             return;
         }
@@ -383,7 +416,10 @@ final class ActorRuntime implements LocalPlacement {
             return;
         }
         if (!types.containsKey(record.name())) {
-            log.warn("actor {} has scheduled events but its type `{}` is not registered here", actorId, record.name());
+            log.warn(
+                    "actor {} has scheduled events but its type `{}` is not registered here",
+                    actorId,
+                    record.name());
             return;
         }
         long now = clock.nowMillis();
@@ -400,20 +436,28 @@ final class ActorRuntime implements LocalPlacement {
     private void fire(ScheduledEvent event) {
         String actorId = event.actorId();
         int attempt = scheduleAttempts.getOrDefault(event.id(), 0);
-        // A new key per attempt: the idempotency cache would answer a retry with the failed first outcome.
+        // A new key per attempt: the idempotency cache would answer a retry with the failed first
+        // outcome.
         String idempotencyKey = "schedule:" + event.id() + (attempt == 0 ? "" : ":" + attempt);
         boolean done;
         try {
-            scheduleRouter.invoke(new ActorQuery.ById(actorId),
+            scheduleRouter.invoke(
+                    new ActorQuery.ById(actorId),
                     new ActionCall(event.action(), readArgs(event), idempotencyKey));
             done = true;
         } catch (ActorError e) {
             if (e.group().equals("user") || e instanceof ActorErrors.CodeFailed) {
-                log.error("scheduled call `{}` of actor {} failed: {}", event.action(), actorId, e.toString());
+                log.error(
+                        "scheduled call `{}` of actor {} failed: {}",
+                        event.action(),
+                        actorId,
+                        e.toString());
                 done = true;
             } else if (e.qualifiedCode().equals("actor.action_not_found")) {
-                log.warn("scheduled call `{}` of actor {} names an action that does not exist (any more); dropped",
-                        event.action(), actorId);
+                log.warn(
+                        "scheduled call `{}` of actor {} names an action that does not exist (any more); dropped",
+                        event.action(),
+                        actorId);
                 done = true;
             } else if (e.qualifiedCode().equals("actor.not_found")) {
                 done = true; // the actor is gone, and its schedules with it
@@ -431,25 +475,44 @@ final class ActorRuntime implements LocalPlacement {
                 store.deleteSchedule(actorId, event.id());
                 scheduleAttempts.remove(event.id());
             } catch (RuntimeException e) {
-                log.error("scheduled call `{}` of actor {} ran, but its event could not be removed; it may run again",
-                        event.action(), actorId, e);
+                log.error(
+                        "scheduled call `{}` of actor {} ran, but its event could not be removed; it may run again",
+                        event.action(),
+                        actorId,
+                        e);
                 retryLater(event, attempt, e.toString());
             }
         }
     }
 
-    /** Fires the event again after a back-off (1 s doubling to 5 min), moved in the store so a restart keeps it. */
+    /**
+     * Fires the event again after a back-off (1 s doubling to 5 min), moved in the store so a
+     * restart keeps it.
+     */
     private void retryLater(ScheduledEvent event, int attempt, String why) {
         scheduleAttempts.put(event.id(), attempt + 1);
-        long delay = Math.min(SCHEDULE_MAX_RETRY_MILLIS, SCHEDULE_FIRST_RETRY_MILLIS << Math.min(attempt, 20));
+        long delay =
+                Math.min(
+                        SCHEDULE_MAX_RETRY_MILLIS,
+                        SCHEDULE_FIRST_RETRY_MILLIS << Math.min(attempt, 20));
         long at = clock.nowMillis() + delay;
-        log.warn("scheduled call `{}` of actor {} did not complete ({}); it fires again in {} ms (attempt {})",
-                event.action(), event.actorId(), why, delay, attempt + 2);
+        log.warn(
+                "scheduled call `{}` of actor {} did not complete ({}); it fires again in {} ms (attempt {})",
+                event.action(),
+                event.actorId(),
+                why,
+                delay,
+                attempt + 2);
         try {
-            store.putSchedule(new ScheduledEvent(event.id(), event.actorId(), at, event.action(), event.args()));
+            store.putSchedule(
+                    new ScheduledEvent(
+                            event.id(), event.actorId(), at, event.action(), event.args()));
         } catch (RuntimeException e) {
-            log.warn("scheduled event {} of actor {} could not be moved to its retry time: {}", event.id(),
-                    event.actorId(), e.toString());
+            log.warn(
+                    "scheduled event {} of actor {} could not be moved to its retry time: {}",
+                    event.id(),
+                    event.actorId(),
+                    e.toString());
         }
         if (!closed) {
             armAlarm(event.actorId(), at);
@@ -458,32 +521,56 @@ final class ActorRuntime implements LocalPlacement {
 
     private List<Object> readArgs(ScheduledEvent event) {
         try {
-            return json.mapper().readValue(event.args(), json.mapper().getTypeFactory()
-                    .constructCollectionType(List.class, Object.class));
+            return json.mapper()
+                    .readValue(
+                            event.args(),
+                            json.mapper()
+                                    .getTypeFactory()
+                                    .constructCollectionType(List.class, Object.class));
         } catch (IOException e) {
-            log.error("scheduled event {} of actor {} has unreadable arguments; calling with none", event.id(),
-                    event.actorId(), e);
+            log.error(
+                    "scheduled event {} of actor {} has unreadable arguments; calling with none",
+                    event.id(),
+                    event.actorId(),
+                    e);
             return List.of();
         }
     }
 
     // ---------------------------------------------------------------- errors
 
-    /** What a caller sees of a failure: framework and user errors as they are, anything else as internal. */
+    /**
+     * What a caller sees of a failure: framework and user errors as they are, anything else as
+     * internal.
+     */
     ActorError toActorError(Throwable error, ActorCell<?, ?> cell, String what) {
         if (error instanceof ActorError actorError) {
             return actorError;
         }
         if (error instanceof StackOverflowError) {
             // Thousands of identical frames would drown the log; the top ones say where.
-            StackTraceElement[] top = java.util.Arrays.copyOf(error.getStackTrace(), Math.min(8, error.getStackTrace().length));
-            log.error("actor {} ({} {}) overflowed its stack in `{}` at {}", cell.id, cell.type.name(), cell.key, what,
+            StackTraceElement[] top =
+                    java.util.Arrays.copyOf(
+                            error.getStackTrace(), Math.min(8, error.getStackTrace().length));
+            log.error(
+                    "actor {} ({} {}) overflowed its stack in `{}` at {}",
+                    cell.id,
+                    cell.type.name(),
+                    cell.key,
+                    what,
                     java.util.Arrays.toString(top));
         } else {
-            log.error("actor {} ({} {}) failed in `{}`", cell.id, cell.type.name(), cell.key, what, error);
+            log.error(
+                    "actor {} ({} {}) failed in `{}`",
+                    cell.id,
+                    cell.type.name(),
+                    cell.key,
+                    what,
+                    error);
         }
         if (exposeInternalErrors) {
-            return new ActorError("rivetkit", "internal_error", String.valueOf(error), Map.of(), error);
+            return new ActorError(
+                    "rivetkit", "internal_error", String.valueOf(error), Map.of(), error);
         }
         return ActorErrors.internal(error);
     }
@@ -512,7 +599,12 @@ final class ActorRuntime implements LocalPlacement {
             stops.forEach(stopping::execute);
         }
         ActorError stopping = new ActorError("actor", "stopped", "The server is shutting down.");
-        hibernated.values().forEach(conns -> conns.forEach(conn -> conn.sink.close(stopping.getMessage(), stopping)));
+        hibernated
+                .values()
+                .forEach(
+                        conns ->
+                                conns.forEach(
+                                        conn -> conn.sink.close(stopping.getMessage(), stopping)));
         hibernated.clear();
         saver.close();
         executor.shutdown();

@@ -7,8 +7,8 @@ import java.util.Map;
 import java.util.Objects;
 
 /**
- * An actor type: its name, how its state and vars are made, its actions and lifecycle hooks.
- * The Java twin of RivetKit's {@code actor({...})}.
+ * An actor type: its name, how its state and vars are made, its actions and lifecycle hooks. The
+ * Java twin of RivetKit's {@code actor({...})}.
  *
  * <pre>{@code
  * static final ActorType<Counter, Void> COUNTER = ActorType.builder("counter", Counter.class)
@@ -26,7 +26,10 @@ import java.util.Objects;
  */
 public final class ActorType<S, V> {
 
-    /** Lifecycle hook: {@code onCreate}-less hooks such as {@code onWake}, {@code onSleep}, {@code onDestroy}. */
+    /**
+     * Lifecycle hook: {@code onCreate}-less hooks such as {@code onWake}, {@code onSleep}, {@code
+     * onDestroy}.
+     */
     @FunctionalInterface
     public interface Hook<S, V> {
         void run(ActorContext<S, V> c) throws Exception;
@@ -69,7 +72,10 @@ public final class ActorType<S, V> {
         void run(ActorContext<S, V> c, Conn conn) throws Exception;
     }
 
-    /** Runs when a connection stops listening to {@code event} (it unsubscribed; a disconnect is {@code onDisconnect}). */
+    /**
+     * Runs when a connection stops listening to {@code event} (it unsubscribed; a disconnect is
+     * {@code onDisconnect}).
+     */
     @FunctionalInterface
     public interface UnsubscribeHook<S, V> {
         void run(ActorContext<S, V> c, Conn conn, String event) throws Exception;
@@ -101,9 +107,10 @@ public final class ActorType<S, V> {
         R call(ActionContext<S, V> c, ActionArgs args) throws Exception;
     }
 
-    /** One action: how to run it with raw arguments, and its options (null: the type's defaults). */
-    record ActionDef<S, V>(ActionN<S, V, ?> handler, ActionOptions options) {
-    }
+    /**
+     * One action: how to run it with raw arguments, and its options (null: the type's defaults).
+     */
+    record ActionDef<S, V>(ActionN<S, V, ?> handler, ActionOptions options) {}
 
     private final String name;
     private final Class<S> stateType;
@@ -134,7 +141,9 @@ public final class ActorType<S, V> {
         this.stateType = b.stateType;
         this.varsType = b.varsType;
         this.inputType = b.inputType;
-        this.createState = Objects.requireNonNull(b.createState, "actor type `" + b.name + "` needs createState");
+        this.createState =
+                Objects.requireNonNull(
+                        b.createState, "actor type `" + b.name + "` needs createState");
         this.createVars = b.createVars;
         this.onMigrate = b.onMigrate;
         this.onCreate = b.onCreate;
@@ -291,7 +300,8 @@ public final class ActorType<S, V> {
 
         private Builder(String name, Class<S> stateType, Class<V> varsType) {
             if (name == null || name.isEmpty() || name.length() > 64) {
-                throw new IllegalArgumentException("an actor type name has 1 to 64 characters: " + name);
+                throw new IllegalArgumentException(
+                        "an actor type name has 1 to 64 characters: " + name);
             }
             this.name = name;
             this.stateType = Objects.requireNonNull(stateType, "stateType");
@@ -319,13 +329,19 @@ public final class ActorType<S, V> {
             return this;
         }
 
-        /** Runs first on every start, to upgrade stored state written by an older {@link #stateVersion}. */
+        /**
+         * Runs first on every start, to upgrade stored state written by an older {@link
+         * #stateVersion}.
+         */
         public Builder<S, V> onMigrate(MigrateHook<S, V> hook) {
             this.onMigrate = hook;
             return this;
         }
 
-        /** Runs once, after {@code createState}, with the creation input read as {@code createState} reads it. */
+        /**
+         * Runs once, after {@code createState}, with the creation input read as {@code createState}
+         * reads it.
+         */
         @SuppressWarnings("unchecked")
         public <I> Builder<S, V> onCreate(InputHook<S, V, I> hook) {
             this.onCreate = (InputHook<S, V, Object>) hook;
@@ -337,7 +353,10 @@ public final class ActorType<S, V> {
             return this;
         }
 
-        /** Runs before the actor sleeps; its state is saved after this returns and before sleep completes. */
+        /**
+         * Runs before the actor sleeps; its state is saved after this returns and before sleep
+         * completes.
+         */
         public Builder<S, V> onSleep(Hook<S, V> hook) {
             this.onSleep = hook;
             return this;
@@ -369,15 +388,19 @@ public final class ActorType<S, V> {
         }
 
         /**
-         * Runs, holding the turn, after a connection unsubscribed from an event (not when it disconnects: that is
-         * {@code onDisconnect}). With {@link Conn#isSubscribed}, lets an actor act when nobody listens any more.
+         * Runs, holding the turn, after a connection unsubscribed from an event (not when it
+         * disconnects: that is {@code onDisconnect}). With {@link Conn#isSubscribed}, lets an actor
+         * act when nobody listens any more.
          */
         public Builder<S, V> onUnsubscribe(UnsubscribeHook<S, V> hook) {
             this.onUnsubscribe = hook;
             return this;
         }
 
-        /** Answers raw HTTP requests under the actor's {@code /request/…} route; bounded by the action timeout. */
+        /**
+         * Answers raw HTTP requests under the actor's {@code /request/…} route; bounded by the
+         * action timeout.
+         */
         public Builder<S, V> onRequest(RequestHandler<S, V> handler) {
             this.onRequest = handler;
             return this;
@@ -393,37 +416,48 @@ public final class ActorType<S, V> {
             return action(action, handler, null);
         }
 
-        public <R> Builder<S, V> action(String action, Action0<S, V, R> handler, ActionOptions options) {
+        public <R> Builder<S, V> action(
+                String action, Action0<S, V, R> handler, ActionOptions options) {
             Objects.requireNonNull(handler, "handler");
             return actionWithArgs(action, (c, args) -> handler.call(c), options);
         }
 
         /** An action with one argument, read as {@code argType}. */
-        public <A, R> Builder<S, V> action(String action, Class<A> argType, Action1<S, V, A, R> handler) {
+        public <A, R> Builder<S, V> action(
+                String action, Class<A> argType, Action1<S, V, A, R> handler) {
             return action(action, argType, handler, null);
         }
 
-        public <A, R> Builder<S, V> action(String action, Class<A> argType, Action1<S, V, A, R> handler,
+        public <A, R> Builder<S, V> action(
+                String action,
+                Class<A> argType,
+                Action1<S, V, A, R> handler,
                 ActionOptions options) {
             Objects.requireNonNull(argType, "argType");
             Objects.requireNonNull(handler, "handler");
-            return actionWithArgs(action, (c, args) -> handler.call(c, args.get(0, argType)), options);
+            return actionWithArgs(
+                    action, (c, args) -> handler.call(c, args.get(0, argType)), options);
         }
 
         public <R> Builder<S, V> actionWithArgs(String action, ActionN<S, V, R> handler) {
             return actionWithArgs(action, handler, null);
         }
 
-        public <R> Builder<S, V> actionWithArgs(String action, ActionN<S, V, R> handler, ActionOptions options) {
+        public <R> Builder<S, V> actionWithArgs(
+                String action, ActionN<S, V, R> handler, ActionOptions options) {
             Objects.requireNonNull(action, "action");
             Objects.requireNonNull(handler, "handler");
             if (actions.putIfAbsent(action, new ActionDef<>(handler, options)) != null) {
-                throw new IllegalArgumentException("action `" + action + "` is defined twice on `" + name + "`");
+                throw new IllegalArgumentException(
+                        "action `" + action + "` is defined twice on `" + name + "`");
             }
             return this;
         }
 
-        /** The version of the state's shape; stored with the state and handed to {@code onMigrate}. Default 1. */
+        /**
+         * The version of the state's shape; stored with the state and handed to {@code onMigrate}.
+         * Default 1.
+         */
         public Builder<S, V> stateVersion(int version) {
             if (version < 1) {
                 throw new IllegalArgumentException("state versions start at 1");
@@ -432,23 +466,27 @@ public final class ActorType<S, V> {
             return this;
         }
 
-        /** Idle time before this type's actors sleep (default: the registry's, 30 s as in RivetKit). */
+        /**
+         * Idle time before this type's actors sleep (default: the registry's, 30 s as in RivetKit).
+         */
         public Builder<S, V> sleepTimeout(Duration timeout) {
             this.sleepTimeout = Objects.requireNonNull(timeout, "timeout");
             return this;
         }
 
-        /** Default timeout of this type's actions (default: the registry's, 60 s as in RivetKit). */
+        /**
+         * Default timeout of this type's actions (default: the registry's, 60 s as in RivetKit).
+         */
         public Builder<S, V> actionTimeout(Duration timeout) {
             this.actionTimeout = new ActionOptions(timeout).timeout();
             return this;
         }
 
         /**
-         * Every action of this type replies as soon as it returns, before what it changed is saved (within the save
-         * interval, 100 ms by default), as {@link ActionOptions#replyBeforeSave()} does for one action. Faster; a crash
-         * in that window loses changes their callers saw acknowledged. By default a reply waits until what the action
-         * changed is durable.
+         * Every action of this type replies as soon as it returns, before what it changed is saved
+         * (within the save interval, 100 ms by default), as {@link ActionOptions#replyBeforeSave()}
+         * does for one action. Faster; a crash in that window loses changes their callers saw
+         * acknowledged. By default a reply waits until what the action changed is durable.
          */
         public Builder<S, V> replyBeforeSave() {
             this.repliesBeforeSave = true;

@@ -20,7 +20,10 @@ public interface Conn {
 
     void setState(Object state);
 
-    /** Whether this connection listens to {@code event} (it subscribed, as {@code conn.on(event)} does). */
+    /**
+     * Whether this connection listens to {@code event} (it subscribed, as {@code conn.on(event)}
+     * does).
+     */
     boolean isSubscribed(String event);
 
     /** Sends an event to this connection only (whether or not it subscribed). */

@@ -6,7 +6,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import java.io.IOException;
 
-/** The registry's one JSON mapper, with the conversions the runtime needs and the errors they raise. */
+/**
+ * The registry's one JSON mapper, with the conversions the runtime needs and the errors they raise.
+ */
 final class Json {
     private final ObjectMapper mapper;
 
@@ -37,8 +39,14 @@ final class Json {
         try {
             return mapper.convertValue(value, type);
         } catch (IllegalArgumentException e) {
-            throw ActorErrors.invalidRequest("Cannot read " + what + " as " + type.getSimpleName() + ": "
-                    + firstLine(e.getMessage()), e);
+            throw ActorErrors.invalidRequest(
+                    "Cannot read "
+                            + what
+                            + " as "
+                            + type.getSimpleName()
+                            + ": "
+                            + firstLine(e.getMessage()),
+                    e);
         }
     }
 
@@ -50,7 +58,8 @@ final class Json {
         try {
             return mapper.writeValueAsBytes(value);
         } catch (IOException e) {
-            throw new IllegalStateException("cannot write JSON for " + value.getClass().getName(), e);
+            throw new IllegalStateException(
+                    "cannot write JSON for " + value.getClass().getName(), e);
         }
     }
 

@@ -4,15 +4,15 @@ import java.time.Duration;
 import java.util.PriorityQueue;
 
 /**
- * A clock that moves only when told to, for tests: {@link #advance} runs every task that falls due, in time order,
- * on the calling thread, so a test can assert right after it.
+ * A clock that moves only when told to, for tests: {@link #advance} runs every task that falls due,
+ * in time order, on the calling thread, so a test can assert right after it.
  */
 public final class ManualClock implements ActorClock {
-    private record Task(long at, long seq, Runnable run) {
-    }
+    private record Task(long at, long seq, Runnable run) {}
 
-    private final PriorityQueue<Task> tasks = new PriorityQueue<>(
-            (a, b) -> a.at != b.at ? Long.compare(a.at, b.at) : Long.compare(a.seq, b.seq));
+    private final PriorityQueue<Task> tasks =
+            new PriorityQueue<>(
+                    (a, b) -> a.at != b.at ? Long.compare(a.at, b.at) : Long.compare(a.seq, b.seq));
     private long now;
     private long seq;
 
@@ -40,7 +40,10 @@ public final class ManualClock implements ActorClock {
         };
     }
 
-    /** Moves time forward by {@code duration}, running due tasks (and tasks they schedule that fall due). */
+    /**
+     * Moves time forward by {@code duration}, running due tasks (and tasks they schedule that fall
+     * due).
+     */
     public void advance(Duration duration) {
         long target;
         synchronized (this) {

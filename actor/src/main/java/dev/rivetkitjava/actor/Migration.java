@@ -3,8 +3,8 @@ package dev.rivetkitjava.actor;
 import com.fasterxml.jackson.databind.JsonNode;
 
 /**
- * What {@code onMigrate} sees: the stored state as JSON and the version that wrote it, before it is read as the
- * state type. Replace the JSON to upgrade old state.
+ * What {@code onMigrate} sees: the stored state as JSON and the version that wrote it, before it is
+ * read as the state type. Replace the JSON to upgrade old state.
  */
 public interface Migration {
 

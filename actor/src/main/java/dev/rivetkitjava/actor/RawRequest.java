@@ -6,10 +6,11 @@ import java.util.Map;
 /**
  * A raw HTTP request for an actor's {@code onRequest} (RivetKit's {@code handle.fetch(path)}).
  *
- * @param path  the path below {@code /request}, starting with {@code /}
+ * @param path the path below {@code /request}, starting with {@code /}
  * @param query the query string without {@code ?}, or ""
  */
-public record RawRequest(String method, String path, String query, Map<String, List<String>> headers, byte[] body) {
+public record RawRequest(
+        String method, String path, String query, Map<String, List<String>> headers, byte[] body) {
 
     /** The first value of a header, by case-insensitive name, or null. */
     public String header(String name) {

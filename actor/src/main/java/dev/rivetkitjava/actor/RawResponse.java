@@ -7,6 +7,7 @@ import java.util.Map;
 public record RawResponse(int status, Map<String, String> headers, byte[] body) {
 
     public static RawResponse of(int status, String contentType, String body) {
-        return new RawResponse(status, Map.of("content-type", contentType), body.getBytes(StandardCharsets.UTF_8));
+        return new RawResponse(
+                status, Map.of("content-type", contentType), body.getBytes(StandardCharsets.UTF_8));
     }
 }

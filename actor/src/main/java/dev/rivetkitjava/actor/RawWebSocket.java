@@ -4,8 +4,9 @@ import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 
 /**
- * A raw WebSocket handed to an actor's {@code onWebSocket} (RivetKit's {@code handle.webSocket(path)}).
- * Listeners run holding the actor's turn, like actions; the socket keeps the actor awake while open.
+ * A raw WebSocket handed to an actor's {@code onWebSocket} (RivetKit's {@code
+ * handle.webSocket(path)}). Listeners run holding the actor's turn, like actions; the socket keeps
+ * the actor awake while open.
  */
 public interface RawWebSocket {
 

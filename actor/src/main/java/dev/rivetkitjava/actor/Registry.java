@@ -1,10 +1,9 @@
 package dev.rivetkitjava.actor;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.rivetkitjava.actor.spi.LocalPlacement;
 import dev.rivetkitjava.actor.spi.Placement;
 import dev.rivetkitjava.actor.spi.RuntimeStats;
-
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.rivetkitjava.actor.store.ActorRecord;
 import dev.rivetkitjava.actor.store.ActorStore;
 import dev.rivetkitjava.actor.store.InMemoryActorStore;
@@ -13,10 +12,11 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.function.Function;
 
 /**
- * The actor types of an application and the place they run: the Java twin of RivetKit's
- * {@code setup({ use: {...} })}.
+ * The actor types of an application and the place they run: the Java twin of RivetKit's {@code
+ * setup({ use: {...} })}.
  *
  * <pre>{@code
  * try (Registry registry = Registry.builder().use(COUNTER).store(SqliteActorStore.open(path)).build()) {
@@ -54,7 +54,9 @@ public final class Registry implements AutoCloseable {
         return placement.list(name, afterKey, limit);
     }
 
-    /** The JSON mapper for state, inputs, arguments and results; a server encodes with the same one. */
+    /**
+     * The JSON mapper for state, inputs, arguments and results; a server encodes with the same one.
+     */
     public ObjectMapper objectMapper() {
         return json.mapper();
     }
@@ -70,8 +72,8 @@ public final class Registry implements AutoCloseable {
     }
 
     /**
-     * Whether state saves work: {@link RuntimeHealth#ok()} unless some actor's saves are failing (its state kept in
-     * memory and retried) or the last store write failed, with the reason.
+     * Whether state saves work: {@link RuntimeHealth#ok()} unless some actor's saves are failing
+     * (its state kept in memory and retried) or the last store write failed, with the reason.
      */
     public RuntimeHealth health() {
         return placement.health();
@@ -95,19 +97,21 @@ public final class Registry implements AutoCloseable {
         Duration saveTimeout = Duration.ofSeconds(30);
         boolean exposeInternalErrors;
         boolean durableIdempotency;
-        java.util.function.Function<LocalPlacement, Placement> placement = local -> local;
+        Function<LocalPlacement, Placement> placement = local -> local;
 
-        private Builder() {
-        }
+        private Builder() {}
 
         public Builder use(ActorType<?, ?> type) {
             if (types.putIfAbsent(type.name(), type) != null) {
-                throw new IllegalArgumentException("two actor types are named `" + type.name() + "`");
+                throw new IllegalArgumentException(
+                        "two actor types are named `" + type.name() + "`");
             }
             return this;
         }
 
-        /** Where actors are kept while asleep. Default: in memory (nothing survives the process). */
+        /**
+         * Where actors are kept while asleep. Default: in memory (nothing survives the process).
+         */
         public Builder store(ActorStore store) {
             this.store = Objects.requireNonNull(store, "store");
             return this;
@@ -143,9 +147,10 @@ public final class Registry implements AutoCloseable {
         }
 
         /**
-         * The longest wait for a state save (default 30 s): a reply waiting for its save, a save before sleep, and at
-         * shutdown the retries of an actor whose saves fail. A wait that passes it is an {@code
-         * actor.state_save_failed} error (the state stays in memory and is retried).
+         * The longest wait for a state save (default 30 s): a reply waiting for its save, a save
+         * before sleep, and at shutdown the retries of an actor whose saves fail. A wait that
+         * passes it is an {@code actor.state_save_failed} error (the state stays in memory and is
+         * retried).
          */
         public Builder saveTimeout(Duration timeout) {
             this.saveTimeout = positive(timeout, "saveTimeout");
@@ -158,17 +163,21 @@ public final class Registry implements AutoCloseable {
             return this;
         }
 
-        /** Shows internal errors' detail to callers instead of "An internal error occurred" (development only). */
+        /**
+         * Shows internal errors' detail to callers instead of "An internal error occurred"
+         * (development only).
+         */
         public Builder exposeInternalErrors(boolean expose) {
             this.exposeInternalErrors = expose;
             return this;
         }
 
         /**
-         * Keeps the outcome of every call with an idempotency key in the actor's key-value store (under {@code
-         * ~rivetkit/outcome/}), written in the same transaction as the state the call produced, so a retry with the
-         * same key gets the first outcome even after the actor moved to another process. Off by default (the
-         * in-memory cache of recent calls covers one activation); a cluster placement turns it on.
+         * Keeps the outcome of every call with an idempotency key in the actor's key-value store
+         * (under {@code ~rivetkit/outcome/}), written in the same transaction as the state the call
+         * produced, so a retry with the same key gets the first outcome even after the actor moved
+         * to another process. Off by default (the in-memory cache of recent calls covers one
+         * activation); a cluster placement turns it on.
          */
         public Builder durableIdempotency(boolean durable) {
             this.durableIdempotency = durable;
@@ -176,10 +185,11 @@ public final class Registry implements AutoCloseable {
         }
 
         /**
-         * Where calls go: {@code wrap} gets this process's runtime and returns the placement the registry uses (a
-         * cluster placement that forwards to other nodes, say). Default: the local runtime itself.
+         * Where calls go: {@code wrap} gets this process's runtime and returns the placement the
+         * registry uses (a cluster placement that forwards to other nodes, say). Default: the local
+         * runtime itself.
          */
-        public Builder placement(java.util.function.Function<LocalPlacement, Placement> wrap) {
+        public Builder placement(Function<LocalPlacement, Placement> wrap) {
             this.placement = Objects.requireNonNull(wrap, "wrap");
             return this;
         }

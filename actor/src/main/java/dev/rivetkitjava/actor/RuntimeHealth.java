@@ -1,8 +1,8 @@
 package dev.rivetkitjava.actor;
 
 /**
- * Whether the runtime can save what it is given: {@code ok} unless some actor's state saves are failing or the last
- * store write failed, with a short reason then.
+ * Whether the runtime can save what it is given: {@code ok} unless some actor's state saves are
+ * failing or the last store write failed, with a short reason then.
  */
 public record RuntimeHealth(boolean ok, String reason) {
     public static final RuntimeHealth OK = new RuntimeHealth(true, "ok");

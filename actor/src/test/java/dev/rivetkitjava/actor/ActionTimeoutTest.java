@@ -11,8 +11,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
 
 class ActionTimeoutTest {
-    record Empty() {
-    }
+    record Empty() {}
 
     private final CountDownLatch neverReleased = new CountDownLatch(1);
     private final AtomicBoolean interrupted = new AtomicBoolean();
@@ -22,15 +21,19 @@ class ActionTimeoutTest {
         return ActorType.builder("slow", Empty.class)
                 .createState(c -> new Empty())
                 .actionTimeout(Duration.ofMillis(200))
-                .action("stuck", c -> c.await(() -> {
-                    try {
-                        neverReleased.await();
-                        return "released";
-                    } catch (InterruptedException e) {
-                        interrupted.set(true);
-                        throw e;
-                    }
-                }))
+                .action(
+                        "stuck",
+                        c ->
+                                c.await(
+                                        () -> {
+                                            try {
+                                                neverReleased.await();
+                                                return "released";
+                                            } catch (InterruptedException e) {
+                                                interrupted.set(true);
+                                                throw e;
+                                            }
+                                        }))
                 .action("agentTurn", c -> c.await(agent), ActionOptions.noTimeout())
                 .action("quick", c -> "ok")
                 .build();
@@ -41,7 +44,9 @@ class ActionTimeoutTest {
         try (Registry registry = Registry.builder().use(type()).build()) {
             ActorHandle actor = registry.actor("slow").getOrCreate(ActorKey.of("a"));
             assertThatThrownBy(() -> actor.action("stuck", String.class))
-                    .isInstanceOfSatisfying(ActorError.class, e -> assertThat(e.qualifiedCode()).isEqualTo("actor.action_timed_out"));
+                    .isInstanceOfSatisfying(
+                            ActorError.class,
+                            e -> assertThat(e.qualifiedCode()).isEqualTo("actor.action_timed_out"));
             org.awaitility.Awaitility.await().untilTrue(interrupted);
             assertThat(actor.action("quick", String.class)).isEqualTo("ok");
         }
@@ -51,10 +56,13 @@ class ActionTimeoutTest {
     void anActionWithoutTimeoutOutlivesTheTypesDefault() throws Exception {
         try (Registry registry = Registry.builder().use(type()).build()) {
             ActorHandle actor = registry.actor("slow").getOrCreate(ActorKey.of("a"));
-            CompletableFuture<String> turn = CompletableFuture.supplyAsync(() -> actor.action("agentTurn", String.class),
-                    Executors.newVirtualThreadPerTaskExecutor());
+            CompletableFuture<String> turn =
+                    CompletableFuture.supplyAsync(
+                            () -> actor.action("agentTurn", String.class),
+                            Executors.newVirtualThreadPerTaskExecutor());
             // Outlast the 200 ms default by waiting on another action that times out meanwhile.
-            assertThatThrownBy(() -> actor.action("stuck", String.class)).isInstanceOf(ActorError.class);
+            assertThatThrownBy(() -> actor.action("stuck", String.class))
+                    .isInstanceOf(ActorError.class);
             assertThat(turn).isNotDone();
             agent.complete("end_turn");
             assertThat(turn.get()).isEqualTo("end_turn");
@@ -63,6 +71,7 @@ class ActionTimeoutTest {
 
     @Test
     void optionsRejectNegativeTimeouts() {
-        assertThatThrownBy(() -> ActionOptions.timeout(Duration.ofSeconds(-1))).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> ActionOptions.withTimeout(Duration.ofSeconds(-1)))
+                .isInstanceOf(IllegalArgumentException.class);
     }
 }

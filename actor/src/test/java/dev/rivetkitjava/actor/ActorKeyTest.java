@@ -13,11 +13,13 @@ import org.junit.jupiter.params.provider.CsvSource;
 class ActorKeyTest {
 
     @ParameterizedTest
-    @CsvSource(delimiter = '|', value = {
-            "room-1|room-1",
-            "a/b|a\\/b",
-            "back\\slash|back\\\\slash",
-    })
+    @CsvSource(
+            delimiter = '|',
+            value = {
+                "room-1|room-1",
+                "a/b|a\\/b",
+                "back\\slash|back\\\\slash",
+            })
     void serializesOneComponentAsRivetKitDoes(String component, String serialized) {
         assertThat(ActorKey.of(component).serialize()).isEqualTo(serialized);
         assertThat(ActorKey.parse(serialized)).isEqualTo(ActorKey.of(component));
@@ -45,12 +47,17 @@ class ActorKeyTest {
                 StringBuilder component = new StringBuilder();
                 int length = random.nextInt(6);
                 for (int j = 0; j < length; j++) {
-                    component.appendCodePoint(alphabet.codePoints().toArray()[random.nextInt(alphabet.codePointCount(0, alphabet.length()))]);
+                    component.appendCodePoint(
+                            alphabet.codePoints()
+                                    .toArray()[
+                                    random.nextInt(alphabet.codePointCount(0, alphabet.length()))]);
                 }
                 components.add(component.toString());
             }
             ActorKey key = new ActorKey(components);
-            assertThat(ActorKey.parse(key.serialize())).as("seed %d, key %s", seed, components).isEqualTo(key);
+            assertThat(ActorKey.parse(key.serialize()))
+                    .as("seed %d, key %s", seed, components)
+                    .isEqualTo(key);
         }
     }
 

@@ -14,11 +14,9 @@ import org.junit.jupiter.api.Test;
 
 /** Every bad input gets a typed error; the actor, its neighbours and its saved state carry on. */
 class BadInputTest {
-    record Count(int count) {
-    }
+    record Count(int count) {}
 
-    record Amount(int amount) {
-    }
+    record Amount(int amount) {}
 
     private final InMemoryActorStore store = new InMemoryActorStore();
     private final AtomicBoolean failWake = new AtomicBoolean();
@@ -26,27 +24,37 @@ class BadInputTest {
     private ActorType<Count, Void> counter() {
         return ActorType.builder("counter", Count.class)
                 .createState(c -> new Count(0))
-                .onWake(c -> {
-                    if (failWake.get()) {
-                        throw new IllegalStateException("wake failed");
-                    }
-                })
-                .action("add", Amount.class, (c, in) -> {
-                    c.setState(new Count(c.state().count() + in.amount()));
-                    return c.state().count();
-                })
+                .onWake(
+                        c -> {
+                            if (failWake.get()) {
+                                throw new IllegalStateException("wake failed");
+                            }
+                        })
+                .action(
+                        "add",
+                        Amount.class,
+                        (c, in) -> {
+                            c.setState(new Count(c.state().count() + in.amount()));
+                            return c.state().count();
+                        })
                 .action("get", c -> c.state().count())
-                .action("crash", c -> {
-                    c.setState(new Count(-1));
-                    throw new IllegalStateException("secret detail");
-                })
-                .action("refuse", c -> {
-                    throw new UserError("not allowed", "forbidden_amount", Map.of("limit", 10));
-                })
+                .action(
+                        "crash",
+                        c -> {
+                            c.setState(new Count(-1));
+                            throw new IllegalStateException("secret detail");
+                        })
+                .action(
+                        "refuse",
+                        c -> {
+                            throw new UserError(
+                                    "not allowed", "forbidden_amount", Map.of("limit", 10));
+                        })
                 .action("recurse", c -> recurse(1))
                 .build();
     }
 
+    @SuppressWarnings("InfiniteRecursion") // on purpose: the action overflows the stack
     private static int recurse(int depth) {
         return recurse(depth + 1) + 1;
     }
@@ -56,21 +64,30 @@ class BadInputTest {
     }
 
     private static void assertCode(ThrowingCallable call, String qualifiedCode) {
-        assertThatThrownBy(call).isInstanceOfSatisfying(ActorError.class,
-                e -> assertThat(e.qualifiedCode()).isEqualTo(qualifiedCode));
+        assertThatThrownBy(call)
+                .isInstanceOfSatisfying(
+                        ActorError.class,
+                        e -> assertThat(e.qualifiedCode()).isEqualTo(qualifiedCode));
     }
 
     @Test
     void unknownActorTypeAndActionAreNotFound() {
         try (Registry registry = registry()) {
-            assertCode(() -> registry.actor("nope").getOrCreate(ActorKey.of("a")).action("get", Integer.class),
+            assertCode(
+                    () ->
+                            registry.actor("nope")
+                                    .getOrCreate(ActorKey.of("a"))
+                                    .action("get", Integer.class),
                     "actor.not_found");
             ActorHandle actor = registry.actor("counter").getOrCreate(ActorKey.of("a"));
             assertThatThrownBy(() -> actor.action("nope", Integer.class))
-                    .isInstanceOfSatisfying(ActorError.class, e -> {
-                        assertThat(e.qualifiedCode()).isEqualTo("actor.action_not_found");
-                        assertThat(e.getMessage()).isEqualTo("Action `nope` was not found.");
-                    });
+                    .isInstanceOfSatisfying(
+                            ActorError.class,
+                            e -> {
+                                assertThat(e.qualifiedCode()).isEqualTo("actor.action_not_found");
+                                assertThat(e.getMessage())
+                                        .isEqualTo("Action `nope` was not found.");
+                            });
             assertThat(actor.action("add", Integer.class, new Amount(2))).isEqualTo(2);
         }
     }
@@ -81,7 +98,11 @@ class BadInputTest {
             assertCode(() -> ActorKey.of("x".repeat(129)), "actor.invalid_key");
             assertCode(() -> ActorKey.of((String) null), "actor.invalid_key");
             ActorKey tooLong = new ActorKey(java.util.Collections.nCopies(20, "y".repeat(100)));
-            assertCode(() -> registry.actor("counter").getOrCreate(tooLong).action("get", Integer.class),
+            assertCode(
+                    () ->
+                            registry.actor("counter")
+                                    .getOrCreate(tooLong)
+                                    .action("get", Integer.class),
                     "actor.invalid_key");
             assertCode(() -> ActorKey.parse("a\\x"), "actor.invalid_key");
             assertThat(registry.list("counter", null, 10)).isEmpty();
@@ -92,7 +113,9 @@ class BadInputTest {
     void argumentsOfTheWrongShapeAreInvalidRequests() {
         try (Registry registry = registry()) {
             ActorHandle actor = registry.actor("counter").getOrCreate(ActorKey.of("a"));
-            assertCode(() -> actor.action("add", Integer.class, Map.of("amount", "lots")), "actor.invalid_request");
+            assertCode(
+                    () -> actor.action("add", Integer.class, Map.of("amount", "lots")),
+                    "actor.invalid_request");
             assertThat(actor.action("add", Integer.class, Map.of("amount", 3))).isEqualTo(3);
         }
     }
@@ -104,18 +127,23 @@ class BadInputTest {
             actor.action("add", Integer.class, new Amount(5));
 
             assertThatThrownBy(() -> actor.action("crash", Integer.class))
-                    .isInstanceOfSatisfying(ActorError.class, e -> {
-                        assertThat(e.qualifiedCode()).isEqualTo("rivetkit.internal_error");
-                        assertThat(e.getMessage()).isEqualTo("An internal error occurred");
-                    });
+                    .isInstanceOfSatisfying(
+                            ActorError.class,
+                            e -> {
+                                assertThat(e.qualifiedCode()).isEqualTo("rivetkit.internal_error");
+                                assertThat(e.getMessage()).isEqualTo("An internal error occurred");
+                            });
             assertCode(() -> actor.action("recurse", Integer.class), "rivetkit.internal_error");
             assertThatThrownBy(() -> actor.action("refuse", Integer.class))
-                    .isInstanceOfSatisfying(ActorError.class, e -> {
-                        assertThat(e.qualifiedCode()).isEqualTo("user.forbidden_amount");
-                        assertThat(e.getMessage()).isEqualTo("not allowed");
-                        assertThat(e.metadata()).containsEntry("limit", 10);
-                    });
-            // The thrown action's state change stays (as in RivetKit: no rollback), and the actor keeps serving.
+                    .isInstanceOfSatisfying(
+                            ActorError.class,
+                            e -> {
+                                assertThat(e.qualifiedCode()).isEqualTo("user.forbidden_amount");
+                                assertThat(e.getMessage()).isEqualTo("not allowed");
+                                assertThat(e.metadata()).containsEntry("limit", 10);
+                            });
+            // The thrown action's state change stays (as in RivetKit: no rollback), and the actor
+            // keeps serving.
             assertThat(actor.action("add", Integer.class, new Amount(1))).isEqualTo(0);
         }
     }
@@ -130,12 +158,15 @@ class BadInputTest {
         }
         failWake.set(true);
         try (Registry registry = registry()) {
-            assertCode(() -> registry.actor("counter").getForId(id).action("get", Integer.class), "rivetkit.internal_error");
+            assertCode(
+                    () -> registry.actor("counter").getForId(id).action("get", Integer.class),
+                    "rivetkit.internal_error");
             ActorHandle other = registry.actor("counter").getOrCreate(ActorKey.of("b"));
             assertCode(() -> other.action("get", Integer.class), "rivetkit.internal_error");
             failWake.set(false);
             assertThat(other.action("add", Integer.class, new Amount(1))).isEqualTo(1);
-            assertThat(registry.actor("counter").getForId(id).action("get", Integer.class)).isEqualTo(7);
+            assertThat(registry.actor("counter").getForId(id).action("get", Integer.class))
+                    .isEqualTo(7);
         }
     }
 
@@ -152,8 +183,13 @@ class BadInputTest {
         assertThat(store.saveStates(List.of(new StateWrite(id, generation, garbage, 1)))).isEmpty();
 
         try (Registry registry = registry()) {
-            assertCode(() -> registry.actor("counter").getForId(id).action("get", Integer.class), "actor.state_unreadable");
-            assertThat(registry.actor("counter").getOrCreate(ActorKey.of("b")).action("add", Integer.class, new Amount(2)))
+            assertCode(
+                    () -> registry.actor("counter").getForId(id).action("get", Integer.class),
+                    "actor.state_unreadable");
+            assertThat(
+                            registry.actor("counter")
+                                    .getOrCreate(ActorKey.of("b"))
+                                    .action("add", Integer.class, new Amount(2)))
                     .isEqualTo(2);
         }
         assertThat(store.findById(id).orElseThrow().state()).isEqualTo(garbage);

@@ -17,7 +17,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
 class ConcurrencyTest {
-    /** A mutable state class: increments read-modify-write it, so interleaving would lose updates. */
+    /**
+     * A mutable state class: increments read-modify-write it, so interleaving would lose updates.
+     */
     static final class Tally {
         public int count;
         public List<String> log = new ArrayList<>();
@@ -28,24 +30,31 @@ class ConcurrencyTest {
 
     private ActorType<Tally, Void> tally() {
         return ActorType.builder("tally", Tally.class)
-                .createState(c -> {
-                    createStateCalls.incrementAndGet();
-                    return new Tally();
-                })
-                .action("increment", c -> {
-                    int before = c.state().count;
-                    Thread.yield(); // invite interleaving: none may happen inside a turn
-                    c.state().count = before + 1;
-                    return c.state().count;
-                })
+                .createState(
+                        c -> {
+                            createStateCalls.incrementAndGet();
+                            return new Tally();
+                        })
+                .action(
+                        "increment",
+                        c -> {
+                            int before = c.state().count;
+                            Thread.yield(); // invite interleaving: none may happen inside a turn
+                            c.state().count = before + 1;
+                            return c.state().count;
+                        })
                 .action("get", c -> c.state().count)
-                .action("longTurn", String.class, (c, label) -> {
-                    c.state().log.add("start " + label);
-                    String reply = c.await(agentTurn);
-                    c.state().log.add("end " + label + " " + reply);
-                    c.broadcast("turnDone", reply);
-                    return reply;
-                }, ActionOptions.noTimeout())
+                .action(
+                        "longTurn",
+                        String.class,
+                        (c, label) -> {
+                            c.state().log.add("start " + label);
+                            String reply = c.await(agentTurn);
+                            c.state().log.add("end " + label + " " + reply);
+                            c.broadcast("turnDone", reply);
+                            return reply;
+                        },
+                        ActionOptions.noTimeout())
                 .action("touchStateWhileWaiting", c -> c.await(() -> c.state().count))
                 .action("log", c -> c.state().log)
                 .build();
@@ -54,14 +63,18 @@ class ConcurrencyTest {
     @Test
     void getOrCreateIsAtomicPerKey() throws Exception {
         try (Registry registry = Registry.builder().use(tally()).build();
-             ExecutorService callers = Executors.newVirtualThreadPerTaskExecutor()) {
+                ExecutorService callers = Executors.newVirtualThreadPerTaskExecutor()) {
             List<Future<String>> ids = new ArrayList<>();
             for (int i = 0; i < 100; i++) {
-                ids.add(callers.submit(() -> {
-                    ActorHandle handle = registry.actor("tally").getOrCreate(ActorKey.of("shared"));
-                    handle.action("increment", Integer.class);
-                    return handle.resolve();
-                }));
+                ids.add(
+                        callers.submit(
+                                () -> {
+                                    ActorHandle handle =
+                                            registry.actor("tally")
+                                                    .getOrCreate(ActorKey.of("shared"));
+                                    handle.action("increment", Integer.class);
+                                    return handle.resolve();
+                                }));
             }
             Set<String> distinct = ConcurrentHashMap.newKeySet();
             for (Future<String> id : ids) {
@@ -70,14 +83,18 @@ class ConcurrencyTest {
             assertThat(distinct).hasSize(1);
             assertThat(createStateCalls).hasValue(1);
             assertThat(registry.list("tally", null, 10)).hasSize(1);
-            assertThat(registry.actor("tally").get(ActorKey.of("shared")).action("get", Integer.class)).isEqualTo(100);
+            assertThat(
+                            registry.actor("tally")
+                                    .get(ActorKey.of("shared"))
+                                    .action("get", Integer.class))
+                    .isEqualTo(100);
         }
     }
 
     @Test
     void concurrentActionsNeverLoseAnUpdate() throws Exception {
         try (Registry registry = Registry.builder().use(tally()).build();
-             ExecutorService callers = Executors.newVirtualThreadPerTaskExecutor()) {
+                ExecutorService callers = Executors.newVirtualThreadPerTaskExecutor()) {
             ActorHandle actor = registry.actor("tally").getOrCreate(ActorKey.of("a"));
             List<Future<?>> calls = new ArrayList<>();
             for (int i = 0; i < 2_000; i++) {
@@ -95,8 +112,10 @@ class ConcurrencyTest {
         try (Registry registry = Registry.builder().use(tally()).build()) {
             ActorHandle actor = registry.actor("tally").getOrCreate(ActorKey.of("a"));
             List<String> done = new CopyOnWriteArrayList<>();
-            CompletableFuture<String> longCall = CompletableFuture.supplyAsync(
-                    () -> actor.action("longTurn", String.class, "first"), Executors.newVirtualThreadPerTaskExecutor());
+            CompletableFuture<String> longCall =
+                    CompletableFuture.supplyAsync(
+                            () -> actor.action("longTurn", String.class, "first"),
+                            Executors.newVirtualThreadPerTaskExecutor());
             await().until(() -> actor.action("log", List.class).contains("start first"));
 
             // While the first turn waits on the agent, the actor serves others.
@@ -111,19 +130,24 @@ class ConcurrencyTest {
                 assertThat(longCall.get()).isEqualTo("end_turn");
                 await().until(() -> done.equals(List.of("end_turn")));
             }
-            assertThat(actor.action("log", List.class)).containsExactly("start first", "end first end_turn");
+            assertThat(actor.action("log", List.class))
+                    .containsExactly("start first", "end first end_turn");
         }
     }
 
     @Test
     void stateIsNotReachableWhileAnActionHasReleasedItsTurn() {
-        try (Registry registry = Registry.builder().use(tally()).exposeInternalErrors(true).build()) {
+        try (Registry registry =
+                Registry.builder().use(tally()).exposeInternalErrors(true).build()) {
             ActorHandle actor = registry.actor("tally").getOrCreate(ActorKey.of("a"));
             assertThatThrownBy(() -> actor.action("touchStateWhileWaiting", Integer.class))
-                    .isInstanceOfSatisfying(ActorError.class, e -> {
-                        assertThat(e.qualifiedCode()).isEqualTo("rivetkit.internal_error");
-                        assertThat(e.getMessage()).contains("only reachable while holding its turn");
-                    });
+                    .isInstanceOfSatisfying(
+                            ActorError.class,
+                            e -> {
+                                assertThat(e.qualifiedCode()).isEqualTo("rivetkit.internal_error");
+                                assertThat(e.getMessage())
+                                        .contains("only reachable while holding its turn");
+                            });
             assertThat(actor.action("increment", Integer.class)).isEqualTo(1);
         }
     }

@@ -10,50 +10,72 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.Test;
 
 class LifecycleTest {
-    record Count(int count) {
-    }
+    record Count(int count) {}
 
-    record Vars(int wakeNumber) {
-    }
+    record Vars(int wakeNumber) {}
 
     private final List<String> hooks = new CopyOnWriteArrayList<>();
 
     private ActorType<Count, Vars> recordingType() {
         return ActorType.builder("lifecycle", Count.class, Vars.class)
                 .onMigrate((c, m) -> hooks.add("onMigrate(isNew=" + m.isNew() + ")"))
-                .createState(String.class, (c, input) -> {
-                    hooks.add("createState(" + input + ")");
-                    return new Count(0);
-                })
-                .onCreate((ActorContext<Count, Vars> c, String input) -> hooks.add("onCreate(" + input + ")"))
-                .createVars(c -> {
-                    hooks.add("createVars");
-                    return new Vars(hooks.size());
-                })
+                .createState(
+                        String.class,
+                        (c, input) -> {
+                            hooks.add("createState(" + input + ")");
+                            return new Count(0);
+                        })
+                .onCreate(
+                        (ActorContext<Count, Vars> c, String input) ->
+                                hooks.add("onCreate(" + input + ")"))
+                .createVars(
+                        c -> {
+                            hooks.add("createVars");
+                            return new Vars(hooks.size());
+                        })
                 .onWake(c -> hooks.add("onWake"))
                 .onSleep(c -> hooks.add("onSleep"))
                 .onDestroy(c -> hooks.add("onDestroy"))
-                .onBeforeConnect((c, params) -> hooks.add("onBeforeConnect(" + params.path("user").asText() + ")"))
-                .createConnState((c, params) -> {
-                    hooks.add("createConnState");
-                    return params.path("user").asText();
-                })
+                .onBeforeConnect(
+                        (c, params) ->
+                                hooks.add("onBeforeConnect(" + params.path("user").asText() + ")"))
+                .createConnState(
+                        (c, params) -> {
+                            hooks.add("createConnState");
+                            return params.path("user").asText();
+                        })
                 .onConnect((c, conn) -> hooks.add("onConnect(" + conn.state() + ")"))
                 .onDisconnect((c, conn) -> hooks.add("onDisconnect(" + conn.state() + ")"))
-                .onUnsubscribe((c, conn, event) -> hooks.add("onUnsubscribe(" + conn.state() + ", " + event
-                        + ", listeners left: " + c.conns().stream().filter(other -> other.isSubscribed(event)).count() + ")"))
-                .action("increment", c -> {
-                    c.setState(new Count(c.state().count() + 1));
-                    return c.state().count();
-                })
-                .action("sleep", c -> {
-                    c.sleep();
-                    return null;
-                })
-                .action("destroy", c -> {
-                    c.destroy();
-                    return null;
-                })
+                .onUnsubscribe(
+                        (c, conn, event) ->
+                                hooks.add(
+                                        "onUnsubscribe("
+                                                + conn.state()
+                                                + ", "
+                                                + event
+                                                + ", listeners left: "
+                                                + c.conns().stream()
+                                                        .filter(other -> other.isSubscribed(event))
+                                                        .count()
+                                                + ")"))
+                .action(
+                        "increment",
+                        c -> {
+                            c.setState(new Count(c.state().count() + 1));
+                            return c.state().count();
+                        })
+                .action(
+                        "sleep",
+                        c -> {
+                            c.sleep();
+                            return null;
+                        })
+                .action(
+                        "destroy",
+                        c -> {
+                            c.destroy();
+                            return null;
+                        })
                 .build();
     }
 
@@ -64,8 +86,13 @@ class LifecycleTest {
             ActorHandle actor = registry.actor("lifecycle").getOrCreate(ActorKey.of("a"), "hello");
 
             assertThat(actor.action("increment", Integer.class)).isEqualTo(1);
-            assertThat(hooks).containsExactly("onMigrate(isNew=true)", "createState(hello)", "onCreate(hello)",
-                    "createVars", "onWake");
+            assertThat(hooks)
+                    .containsExactly(
+                            "onMigrate(isNew=true)",
+                            "createState(hello)",
+                            "onCreate(hello)",
+                            "createVars",
+                            "onWake");
 
             hooks.clear();
             clock.advance(Duration.ofSeconds(30));
@@ -79,13 +106,16 @@ class LifecycleTest {
 
     @Test
     void connectionsRunTheirHooksInOrder() {
-        try (Registry registry = Registry.builder().use(recordingType()).clock(new ManualClock()).build()) {
+        try (Registry registry =
+                Registry.builder().use(recordingType()).clock(new ManualClock()).build()) {
             ActorHandle actor = registry.actor("lifecycle").getOrCreate(ActorKey.of("a"));
             actor.action("increment", Integer.class);
             hooks.clear();
 
             ActorConnection conn = actor.connect(java.util.Map.of("user", "alice"));
-            assertThat(hooks).containsExactly("onBeforeConnect(alice)", "createConnState", "onConnect(alice)");
+            assertThat(hooks)
+                    .containsExactly(
+                            "onBeforeConnect(alice)", "createConnState", "onConnect(alice)");
             conn.close();
             assertThat(hooks).last().isEqualTo("onDisconnect(alice)");
         }
@@ -93,12 +123,13 @@ class LifecycleTest {
 
     @Test
     void anActorSeesWhoListensAndIsToldWhenAListenerUnsubscribes() throws Exception {
-        try (Registry registry = Registry.builder().use(recordingType()).clock(new ManualClock()).build()) {
+        try (Registry registry =
+                Registry.builder().use(recordingType()).clock(new ManualClock()).build()) {
             ActorHandle actor = registry.actor("lifecycle").getOrCreate(ActorKey.of("a"));
             try (ActorConnection alice = actor.connect(java.util.Map.of("user", "alice"));
-                 ActorConnection bob = actor.connect(java.util.Map.of("user", "bob"))) {
-                AutoCloseable aliceListens = alice.on("news", Object.class, news -> { });
-                AutoCloseable bobListens = bob.on("news", Object.class, news -> { });
+                    ActorConnection bob = actor.connect(java.util.Map.of("user", "bob"))) {
+                Subscription aliceListens = alice.on("news", Object.class, news -> {});
+                Subscription bobListens = bob.on("news", Object.class, news -> {});
                 hooks.clear();
 
                 aliceListens.close();
@@ -117,7 +148,8 @@ class LifecycleTest {
 
     @Test
     void sleepRequestedByTheActorHappensAfterTheAction() {
-        try (Registry registry = Registry.builder().use(recordingType()).clock(new ManualClock()).build()) {
+        try (Registry registry =
+                Registry.builder().use(recordingType()).clock(new ManualClock()).build()) {
             ActorHandle actor = registry.actor("lifecycle").getOrCreate(ActorKey.of("a"));
             String id = actor.resolve();
             actor.action("sleep", Object.class);
@@ -132,7 +164,12 @@ class LifecycleTest {
     @Test
     void destroyDeletesTheActorAndFreesItsKey() {
         InMemoryActorStore store = new InMemoryActorStore();
-        try (Registry registry = Registry.builder().use(recordingType()).store(store).clock(new ManualClock()).build()) {
+        try (Registry registry =
+                Registry.builder()
+                        .use(recordingType())
+                        .store(store)
+                        .clock(new ManualClock())
+                        .build()) {
             ActorHandle actor = registry.actor("lifecycle").getOrCreate(ActorKey.of("a"));
             actor.action("increment", Integer.class);
             String id = actor.resolve();
@@ -141,8 +178,14 @@ class LifecycleTest {
             org.awaitility.Awaitility.await().until(() -> hooks.contains("onDestroy"));
 
             assertThat(store.findById(id)).isEmpty();
-            assertThatThrownBy(() -> registry.actor("lifecycle").getForId(id).action("increment", Integer.class))
-                    .isInstanceOfSatisfying(ActorError.class, e -> assertThat(e.qualifiedCode()).isEqualTo("actor.not_found"));
+            assertThatThrownBy(
+                            () ->
+                                    registry.actor("lifecycle")
+                                            .getForId(id)
+                                            .action("increment", Integer.class))
+                    .isInstanceOfSatisfying(
+                            ActorError.class,
+                            e -> assertThat(e.qualifiedCode()).isEqualTo("actor.not_found"));
             ActorHandle again = registry.actor("lifecycle").getOrCreate(ActorKey.of("a"));
             assertThat(again.resolve()).isNotEqualTo(id);
             assertThat(again.action("increment", Integer.class)).isEqualTo(1);
@@ -151,33 +194,47 @@ class LifecycleTest {
 
     @Test
     void aDestroyAbortsAnActionThatAwaitsInsteadOfWaitingOutTheGracePeriod() throws Exception {
-        java.util.concurrent.CompletableFuture<Void> never = new java.util.concurrent.CompletableFuture<>();
+        java.util.concurrent.CompletableFuture<Void> never =
+                new java.util.concurrent.CompletableFuture<>();
         java.util.concurrent.CountDownLatch awaiting = new java.util.concurrent.CountDownLatch(1);
-        ActorType<Count, Void> type = ActorType.builder("waiter", Count.class)
-                .createState(c -> new Count(0))
-                .action("wait", c -> {
-                    // An agent's turn: no timeout, ended early when the actor stops.
-                    c.abortSignal().thenRun(() -> never.completeExceptionally(new IllegalStateException("aborted")));
-                    try {
-                        awaiting.countDown();
-                        c.await(never);
-                        return "done";
-                    } catch (IllegalStateException e) {
-                        return e.getMessage();
-                    }
-                }, ActionOptions.noTimeout())
-                .onDestroy(c -> hooks.add("onDestroy"))
-                .build();
-        try (Registry registry = Registry.builder().use(type).stopGracePeriod(Duration.ofMinutes(5)).build()) {
+        ActorType<Count, Void> type =
+                ActorType.builder("waiter", Count.class)
+                        .createState(c -> new Count(0))
+                        .action(
+                                "wait",
+                                c -> {
+                                    // An agent's turn: no timeout, ended early when the actor
+                                    // stops.
+                                    c.abortSignal()
+                                            .thenRun(
+                                                    () ->
+                                                            never.completeExceptionally(
+                                                                    new IllegalStateException(
+                                                                            "aborted")));
+                                    try {
+                                        awaiting.countDown();
+                                        c.await(never);
+                                        return "done";
+                                    } catch (IllegalStateException e) {
+                                        return e.getMessage();
+                                    }
+                                },
+                                ActionOptions.noTimeout())
+                        .onDestroy(c -> hooks.add("onDestroy"))
+                        .build();
+        try (Registry registry =
+                Registry.builder().use(type).stopGracePeriod(Duration.ofMinutes(5)).build()) {
             ActorHandle actor = registry.actor("waiter").getOrCreate(ActorKey.of("w"));
-            java.util.concurrent.Future<String> waiting = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()
-                    .submit(() -> actor.action("wait", String.class));
+            java.util.concurrent.Future<String> waiting =
+                    java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()
+                            .submit(() -> actor.action("wait", String.class));
             assertThat(awaiting.await(30, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
 
             long start = System.nanoTime();
             registry.placement().destroy(actor.resolve());
 
-            assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(30));
+            assertThat(Duration.ofNanos(System.nanoTime() - start))
+                    .isLessThan(Duration.ofSeconds(30));
             assertThat(waiting.get(30, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo("aborted");
             assertThat(hooks).containsExactly("onDestroy");
         }
@@ -185,20 +242,31 @@ class LifecycleTest {
 
     @Test
     void getCreateAndGetForIdResolveAsRivetKitsHandlesDo() {
-        try (Registry registry = Registry.builder().use(recordingType()).clock(new ManualClock()).build()) {
+        try (Registry registry =
+                Registry.builder().use(recordingType()).clock(new ManualClock()).build()) {
             ActorAccessor actors = registry.actor("lifecycle");
-            assertThatThrownBy(() -> actors.get(ActorKey.of("missing")).action("increment", Integer.class))
-                    .isInstanceOfSatisfying(ActorError.class, e -> assertThat(e.code()).isEqualTo("not_found"));
+            assertThatThrownBy(
+                            () ->
+                                    actors.get(ActorKey.of("missing"))
+                                            .action("increment", Integer.class))
+                    .isInstanceOfSatisfying(
+                            ActorError.class, e -> assertThat(e.code()).isEqualTo("not_found"));
 
             ActorHandle created = actors.create(ActorKey.of("b"), "input");
             assertThatThrownBy(() -> actors.create(ActorKey.of("b"), null))
-                    .isInstanceOfSatisfying(ActorError.class, e -> {
-                        assertThat(e.qualifiedCode()).isEqualTo("actor.duplicate_key");
-                        assertThat(e.metadata()).containsEntry("existing_actor_id", created.resolve());
-                    });
+                    .isInstanceOfSatisfying(
+                            ActorError.class,
+                            e -> {
+                                assertThat(e.qualifiedCode()).isEqualTo("actor.duplicate_key");
+                                assertThat(e.metadata())
+                                        .containsEntry("existing_actor_id", created.resolve());
+                            });
             assertThat(actors.get(ActorKey.of("b")).resolve()).isEqualTo(created.resolve());
-            assertThat(actors.getForId(created.resolve()).action("increment", Integer.class)).isEqualTo(1);
-            assertThat(registry.list("lifecycle", null, 10)).extracting(r -> r.key().serialize()).containsExactly("b");
+            assertThat(actors.getForId(created.resolve()).action("increment", Integer.class))
+                    .isEqualTo(1);
+            assertThat(registry.list("lifecycle", null, 10))
+                    .extracting(r -> r.key().serialize())
+                    .containsExactly("b");
         }
     }
 }

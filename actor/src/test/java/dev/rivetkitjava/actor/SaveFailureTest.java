@@ -21,12 +21,12 @@ import org.junit.jupiter.api.Test;
 import org.slf4j.LoggerFactory;
 
 /**
- * A save failure belongs to its actor alone: the others save and sleep, the failing one keeps its state in memory,
- * refuses to sleep, tells its callers, retries with back-off and recovers by itself. And a reply waits for its save.
+ * A save failure belongs to its actor alone: the others save and sleep, the failing one keeps its
+ * state in memory, refuses to sleep, tells its callers, retries with back-off and recovers by
+ * itself. And a reply waits for its save.
  */
 class SaveFailureTest {
-    record Count(int count) {
-    }
+    record Count(int count) {}
 
     /** A state whose {@code note} cannot be serialised while it is "poison" (its getter throws). */
     record Doc(int count, String note) {
@@ -42,8 +42,10 @@ class SaveFailureTest {
     private final FaultyActorStore store = new FaultyActorStore();
     private final ManualClock clock = new ManualClock();
     private final AtomicInteger sleeps = new AtomicInteger();
+    private final AtomicInteger aborts = new AtomicInteger();
     private final ListAppender<ILoggingEvent> saverLog = new ListAppender<>();
-    private final java.util.concurrent.ExecutorService callers = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor();
+    private final java.util.concurrent.ExecutorService callers =
+            java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor();
 
     @BeforeEach
     void captureSaverLog() {
@@ -62,15 +64,21 @@ class SaveFailureTest {
     private ActorType<Count, Void> counter() {
         return ActorType.builder("counter", Count.class)
                 .createState(c -> new Count(0))
-                .action("increment", c -> {
-                    c.setState(new Count(c.state().count() + 1));
-                    return c.state().count();
-                })
-                .action("fastIncrement", c -> {
-                    c.setState(new Count(c.state().count() + 1));
-                    return c.state().count();
-                }, ActionOptions.replyBeforeSave())
+                .action(
+                        "increment",
+                        c -> {
+                            c.setState(new Count(c.state().count() + 1));
+                            return c.state().count();
+                        })
+                .action(
+                        "fastIncrement",
+                        c -> {
+                            c.setState(new Count(c.state().count() + 1));
+                            return c.state().count();
+                        },
+                        ActionOptions.replyBeforeSave())
                 .action("peek", c -> c.state().count(), ActionOptions.replyBeforeSave())
+                .onWake(c -> c.abortSignal().thenRun(aborts::incrementAndGet))
                 .onSleep(c -> sleeps.incrementAndGet())
                 .sleepTimeout(Duration.ofSeconds(10))
                 .build();
@@ -79,14 +87,18 @@ class SaveFailureTest {
     private ActorType<Doc, Void> doc() {
         return ActorType.builder("doc", Doc.class)
                 .createState(c -> new Doc(0, "fine"))
-                .action("poison", c -> {
-                    c.setState(new Doc(c.state().count() + 1, "poison"));
-                    return c.state().count();
-                })
-                .action("cure", c -> {
-                    c.setState(new Doc(c.state().count() + 1, "fine"));
-                    return c.state().count();
-                })
+                .action(
+                        "poison",
+                        c -> {
+                            c.setState(new Doc(c.state().count() + 1, "poison"));
+                            return c.state().count();
+                        })
+                .action(
+                        "cure",
+                        c -> {
+                            c.setState(new Doc(c.state().count() + 1, "fine"));
+                            return c.state().count();
+                        })
                 .action("count", c -> c.state().count())
                 .action("peek", c -> c.state().count(), ActionOptions.replyBeforeSave())
                 .sleepTimeout(Duration.ofSeconds(10))
@@ -94,7 +106,13 @@ class SaveFailureTest {
     }
 
     private Registry registry(Duration saveTimeout) {
-        return Registry.builder().use(counter()).use(doc()).store(store).clock(clock).saveTimeout(saveTimeout).build();
+        return Registry.builder()
+                .use(counter())
+                .use(doc())
+                .store(store)
+                .clock(clock)
+                .saveTimeout(saveTimeout)
+                .build();
     }
 
     private int storedCount(String id) {
@@ -104,15 +122,21 @@ class SaveFailureTest {
     }
 
     private static void assertSaveFailed(Runnable call, String reason) {
-        assertThatThrownBy(call::run).isInstanceOfSatisfying(ActorError.class, e -> {
-            assertThat(e.qualifiedCode()).isEqualTo("actor.state_save_failed");
-            assertThat(e.getMessage()).startsWith("The actor's state could not be saved: ").contains(reason)
-                    .endsWith("; it is kept in memory and retried.");
-        });
+        assertThatThrownBy(call::run)
+                .isInstanceOfSatisfying(
+                        ActorError.class,
+                        e -> {
+                            assertThat(e.qualifiedCode()).isEqualTo("actor.state_save_failed");
+                            assertThat(e.getMessage())
+                                    .startsWith("The actor's state could not be saved: ")
+                                    .contains(reason)
+                                    .endsWith("; it is kept in memory and retried.");
+                        });
     }
 
     private long logLines(ch.qos.logback.classic.Level level, String text) {
-        return saverLog.list.stream().filter(e -> e.getLevel() == level && e.getFormattedMessage().contains(text))
+        return saverLog.list.stream()
+                .filter(e -> e.getLevel() == level && e.getFormattedMessage().contains(text))
                 .count();
     }
 
@@ -124,7 +148,8 @@ class SaveFailureTest {
             assertThat(actor.action("peek", Integer.class)).isZero(); // awake, its creation saved
 
             store.blockSaves();
-            CompletableFuture<Integer> durable = CompletableFuture.supplyAsync(() -> actor.action("increment", Integer.class));
+            CompletableFuture<Integer> durable =
+                    CompletableFuture.supplyAsync(() -> actor.action("increment", Integer.class));
             assertThat(store.awaitBlockedSave(5_000)).isTrue();
             assertThat(durable).isNotDone(); // its save is held in the store
             store.unblockSaves();
@@ -148,11 +173,15 @@ class SaveFailureTest {
             assertThat(actor.action("peek", Integer.class)).isZero();
             store.blockSaves(); // a store that hangs (locked by another process, a stuck disk)
             long start = System.nanoTime();
-            assertSaveFailed(() -> actor.action("increment", Integer.class), "it was not saved within 300 ms");
-            assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
+            assertSaveFailed(
+                    () -> actor.action("increment", Integer.class),
+                    "it was not saved within 300 ms");
+            assertThat(Duration.ofNanos(System.nanoTime() - start))
+                    .isLessThan(Duration.ofSeconds(5));
             assertThat(actor.action("peek", Integer.class)).isEqualTo(1); // kept in memory
             await().atMost(Duration.ofSeconds(5)).until(() -> !registry.health().ok());
-            assertThat(registry.health().reason()).startsWith("a state save has waited for the store for ");
+            assertThat(registry.health().reason())
+                    .startsWith("a state save has waited for the store for ");
             store.unblockSaves();
             await().atMost(Duration.ofSeconds(5)).until(() -> storedCount(id) == 1);
             assertThat(registry.health()).isEqualTo(RuntimeHealth.OK);
@@ -169,10 +198,14 @@ class SaveFailureTest {
             }
             store.blockSaves();
             List<CompletableFuture<Integer>> calls = new ArrayList<>();
-            calls.add(CompletableFuture.supplyAsync(() -> actors.getFirst().action("increment", Integer.class)));
+            calls.add(
+                    CompletableFuture.supplyAsync(
+                            () -> actors.getFirst().action("increment", Integer.class)));
             assertThat(store.awaitBlockedSave(5_000)).isTrue();
             for (ActorHandle actor : actors.subList(1, 9)) {
-                calls.add(CompletableFuture.supplyAsync(() -> actor.action("increment", Integer.class), callers));
+                calls.add(
+                        CompletableFuture.supplyAsync(
+                                () -> actor.action("increment", Integer.class), callers));
             }
             StateSaver saver = ((ActorRuntime) registry.placement()).saver();
             await().atMost(Duration.ofSeconds(5)).until(() -> saver.waitingWrites() == 8);
@@ -195,12 +228,15 @@ class SaveFailureTest {
             assertThat(healthy.action("increment", Integer.class)).isEqualTo(1);
 
             assertSaveFailed(() -> bad.action("poison", Integer.class), "the note is poisoned");
-            // Reading the state in a durable action needs its save too: the same clear error, again.
+            // Reading the state in a durable action needs its save too: the same clear error,
+            // again.
             assertSaveFailed(() -> bad.action("count", Integer.class), "the note is poisoned");
             // The state is kept in memory.
             assertThat(bad.action("peek", Integer.class)).isEqualTo(1);
             assertThat(registry.health().ok()).isFalse();
-            assertThat(registry.health().reason()).contains("1 actor").contains("the note is poisoned");
+            assertThat(registry.health().reason())
+                    .contains("1 actor")
+                    .contains("the note is poisoned");
             assertThat(registry.stats().stateSaveFailingActors()).isEqualTo(1);
             assertThat(registry.stats().stateSaveFailures()).isGreaterThanOrEqualTo(2);
 
@@ -210,7 +246,8 @@ class SaveFailureTest {
             assertThat(healthy.action("fastIncrement", Integer.class)).isEqualTo(3);
             await().atMost(Duration.ofSeconds(5)).until(() -> storedCount(healthyId) == 3);
 
-            // Idle past the sleep timeout: the healthy one sleeps, the bad one stays awake with its state.
+            // Idle past the sleep timeout: the healthy one sleeps, the bad one stays awake with its
+            // state.
             clock.advance(Duration.ofSeconds(11));
             assertThat(sleeps.get()).isEqualTo(1);
             assertThat(registry.stats().awakeActors()).isEqualTo(1);
@@ -218,20 +255,23 @@ class SaveFailureTest {
             assertThat(bad.action("peek", Integer.class)).isEqualTo(1);
             assertThat(healthy.action("peek", Integer.class)).isEqualTo(3); // woken from the store
 
-            // Once its state can be written again, it is saved, the runtime is healthy and the actor sleeps.
+            // Once its state can be written again, it is saved, the runtime is healthy and the
+            // actor sleeps.
             assertThat(bad.action("cure", Integer.class)).isEqualTo(2);
             assertThat(storedCount(badId)).isEqualTo(2);
             assertThat(registry.health()).isEqualTo(RuntimeHealth.OK);
             assertThat(registry.stats().stateSaveFailingActors()).isZero();
             clock.advance(Duration.ofSeconds(11));
             assertThat(registry.stats().awakeActors()).isZero();
-            assertThat(logLines(ch.qos.logback.classic.Level.ERROR, "cannot be saved")).isEqualTo(1);
+            assertThat(logLines(ch.qos.logback.classic.Level.ERROR, "cannot be saved"))
+                    .isEqualTo(1);
             assertThat(logLines(ch.qos.logback.classic.Level.INFO, "saved again")).isEqualTo(1);
         }
     }
 
     @Test
-    void aStoreFailureOfOneActorLeavesTheOthersCommittingAndItRetriesWithBackOffUntilItRecovers() throws Exception {
+    void aStoreFailureOfOneActorLeavesTheOthersCommittingAndItRetriesWithBackOffUntilItRecovers()
+            throws Exception {
         try (Registry registry = registry(Duration.ofSeconds(5))) {
             List<ActorHandle> healthy = new ArrayList<>();
             for (int i = 0; i < 8; i++) {
@@ -247,10 +287,13 @@ class SaveFailureTest {
             List<CompletableFuture<Integer>> calls = new ArrayList<>();
             for (int round = 0; round < 20; round++) {
                 for (ActorHandle actor : healthy) {
-                    calls.add(CompletableFuture.supplyAsync(() -> actor.action("increment", Integer.class), callers));
+                    calls.add(
+                            CompletableFuture.supplyAsync(
+                                    () -> actor.action("increment", Integer.class), callers));
                 }
             }
-            assertSaveFailed(() -> bad.action("increment", Integer.class), "cannot write actor " + badId);
+            assertSaveFailed(
+                    () -> bad.action("increment", Integer.class), "cannot write actor " + badId);
             for (CompletableFuture<Integer> call : calls) {
                 call.get(10, TimeUnit.SECONDS); // none failed
             }
@@ -260,20 +303,24 @@ class SaveFailureTest {
             assertThat(bad.action("peek", Integer.class)).isEqualTo(1);
             assertThat(registry.health().ok()).isFalse();
 
-            // Nobody calls it now: it is retried by itself, each wait longer than the last (100 ms doubling).
+            // Nobody calls it now: it is retried by itself, each wait longer than the last (100 ms
+            // doubling).
             int before = store.saveAttempts(badId);
-            await().atMost(Duration.ofSeconds(20)).until(() -> store.saveAttempts(badId) >= before + 4);
+            await().atMost(Duration.ofSeconds(20))
+                    .until(() -> store.saveAttempts(badId) >= before + 4);
             List<Long> times = store.saveAttemptTimes(badId);
             List<Long> retries = times.subList(times.size() - 4, times.size());
             for (int i = 1; i < retries.size(); i++) {
                 long gapMillis = TimeUnit.NANOSECONDS.toMillis(retries.get(i) - retries.get(i - 1));
                 assertThat(gapMillis).as("gap before retry %d", i).isGreaterThanOrEqualTo(90L << i);
             }
-            assertThat(logLines(ch.qos.logback.classic.Level.ERROR, "cannot be saved")).isEqualTo(1);
+            assertThat(logLines(ch.qos.logback.classic.Level.ERROR, "cannot be saved"))
+                    .isEqualTo(1);
 
             store.healSavesOf(badId);
             await().atMost(Duration.ofSeconds(10)).until(() -> registry.health().ok());
-            assertThat(storedCount(badId)).isEqualTo(1); // the change its caller was told had failed, saved after all
+            assertThat(storedCount(badId))
+                    .isEqualTo(1); // the change its caller was told had failed, saved after all
             assertThat(logLines(ch.qos.logback.classic.Level.INFO, "saved again")).isEqualTo(1);
             assertThat(bad.action("increment", Integer.class)).isEqualTo(2);
             assertThat(storedCount(badId)).isEqualTo(2);
@@ -289,7 +336,8 @@ class SaveFailureTest {
             store.failAllSaves(true);
             assertThat(actor.action("fastIncrement", Integer.class)).isEqualTo(2);
 
-            clock.advance(Duration.ofSeconds(11)); // past the sleep timeout: the save before sleep fails
+            clock.advance(
+                    Duration.ofSeconds(11)); // past the sleep timeout: the save before sleep fails
             clock.advance(Duration.ofSeconds(11)); // and again, now that it is known to fail
             assertThat(registry.stats().awakeActors()).isEqualTo(1);
             assertThat(actor.action("peek", Integer.class)).isEqualTo(2);
@@ -302,6 +350,29 @@ class SaveFailureTest {
             clock.advance(Duration.ofSeconds(11));
             assertThat(registry.stats().awakeActors()).isZero();
             assertThat(actor.action("peek", Integer.class)).isEqualTo(2);
+        }
+    }
+
+    @Test
+    void aSleepPostponedByAFailedSaveDoesNotFireTheAbortSignal() {
+        try (Registry registry = registry(Duration.ofSeconds(5))) {
+            ActorHandle actor = registry.actor("counter").getOrCreate(ActorKey.of("a"));
+            assertThat(actor.action("increment", Integer.class)).isEqualTo(1);
+            store.failAllSaves(true);
+            assertThat(actor.action("fastIncrement", Integer.class)).isEqualTo(2);
+
+            clock.advance(Duration.ofSeconds(11)); // the save before sleep fails: it stays awake
+            assertThat(registry.stats().awakeActors()).isEqualTo(1);
+            // Listeners run on a thread of their own: give a wrongly fired signal time to show.
+            await().during(Duration.ofMillis(300))
+                    .atMost(Duration.ofSeconds(2))
+                    .until(() -> aborts.get() == 0);
+
+            store.failAllSaves(false);
+            await().atMost(Duration.ofSeconds(10)).until(() -> registry.health().ok());
+            clock.advance(Duration.ofSeconds(11));
+            assertThat(registry.stats().awakeActors()).isZero();
+            await().atMost(Duration.ofSeconds(5)).until(() -> aborts.get() == 1);
         }
     }
 
@@ -320,9 +391,15 @@ class SaveFailureTest {
             assertSaveFailed(() -> actor.action("increment", Integer.class), "cannot write actor");
             long start = System.nanoTime();
             registry.close();
-            assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
-            assertThat(cellLog.list).anySatisfy(e -> assertThat(e.getFormattedMessage())
-                    .contains(id).contains("NOT saved").contains("cannot write actor"));
+            assertThat(Duration.ofNanos(System.nanoTime() - start))
+                    .isLessThan(Duration.ofSeconds(5));
+            assertThat(cellLog.list)
+                    .anySatisfy(
+                            e ->
+                                    assertThat(e.getFormattedMessage())
+                                            .contains(id)
+                                            .contains("NOT saved")
+                                            .contains("cannot write actor"));
         } finally {
             cellLogger.detachAppender(cellLog);
         }

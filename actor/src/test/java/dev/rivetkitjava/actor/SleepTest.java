@@ -12,13 +12,12 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 
 class SleepTest {
-    record Count(int count) {
-    }
+    record Count(int count) {}
 
-    record Vars(String token) {
-    }
+    record Vars(String token) {}
 
-    private final AtomicReference<ActorContext<Count, Vars>> leakedContext = new AtomicReference<>();
+    private final AtomicReference<ActorContext<Count, Vars>> leakedContext =
+            new AtomicReference<>();
     private final AtomicReference<String> storedDuringOnSleep = new AtomicReference<>();
     private final InMemoryActorStore store = new InMemoryActorStore();
     private final ManualClock clock = new ManualClock();
@@ -28,19 +27,24 @@ class SleepTest {
                 .createState(c -> new Count(0))
                 .createVars(c -> new Vars("vars-of-generation-" + c.generation()))
                 .onWake(leakedContext::set)
-                .onSleep(c -> {
-                    c.setState(new Count(c.state().count() + 1000));
-                    storedDuringOnSleep.set(storedState(c.actorId()));
-                })
-                .action("increment", c -> {
-                    c.setState(new Count(c.state().count() + 1));
-                    return c.state().count();
-                })
+                .onSleep(
+                        c -> {
+                            c.setState(new Count(c.state().count() + 1000));
+                            storedDuringOnSleep.set(storedState(c.actorId()));
+                        })
+                .action(
+                        "increment",
+                        c -> {
+                            c.setState(new Count(c.state().count() + 1));
+                            return c.state().count();
+                        })
                 .action("vars", c -> c.vars().token())
-                .action("holdAwake", c -> {
-                    c.keepAwake(new CompletableFuture<>());
-                    return null;
-                })
+                .action(
+                        "holdAwake",
+                        c -> {
+                            c.keepAwake(new CompletableFuture<>());
+                            return null;
+                        })
                 .sleepTimeout(Duration.ofSeconds(10))
                 .build();
     }
@@ -71,8 +75,10 @@ class SleepTest {
             assertThat(storedDuringOnSleep.get()).isNotNull();
             assertThat(storedState(id)).isEqualTo("{\"count\":1002}");
             ActorContext<Count, Vars> slept = leakedContext.get();
-            assertThatThrownBy(slept::vars).isInstanceOfSatisfying(ActorError.class,
-                    e -> assertThat(e.qualifiedCode()).isEqualTo("actor.stopped"));
+            assertThatThrownBy(slept::vars)
+                    .isInstanceOfSatisfying(
+                            ActorError.class,
+                            e -> assertThat(e.qualifiedCode()).isEqualTo("actor.stopped"));
             assertThatThrownBy(() -> slept.broadcast("x")).isInstanceOf(ActorError.class);
 
             assertThat(actor.action("increment", Integer.class)).isEqualTo(1003);
@@ -115,12 +121,15 @@ class SleepTest {
         try (Registry registry = registry()) {
             ActorHandle actor = registry.actor("counter").getOrCreate(ActorKey.of("a"));
             actor.action("increment", Integer.class);
-            CompletableFuture<Void> sleeping = CompletableFuture.runAsync(() -> clock.advance(Duration.ofSeconds(10)));
+            CompletableFuture<Void> sleeping =
+                    CompletableFuture.runAsync(() -> clock.advance(Duration.ofSeconds(10)));
             int count = actor.action("increment", Integer.class);
             sleeping.join();
-            // Either the call ran before sleep (1 → 2, then +1000) or woke the actor after it (1001 → 1002).
+            // Either the call ran before sleep (1 → 2, then +1000) or woke the actor after it (1001
+            // → 1002).
             assertThat(count).isIn(2, 1002);
-            // A call that landed as the clock moved (its activity at the new time) puts the sleep off by a timeout.
+            // A call that landed as the clock moved (its activity at the new time) puts the sleep
+            // off by a timeout.
             clock.advance(Duration.ofSeconds(10));
             await().until(() -> storedDuringOnSleep.get() != null);
         }

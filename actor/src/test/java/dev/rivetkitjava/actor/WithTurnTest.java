@@ -19,8 +19,7 @@ import org.junit.jupiter.api.Test;
 
 /** {@code c.withTurn(...)}: state work from threads that are not running an action. */
 class WithTurnTest {
-    record Count(int count) {
-    }
+    record Count(int count) {}
 
     private final AtomicReference<ActorContext<Count, Void>> context = new AtomicReference<>();
     private final CompletableFuture<Void> gate = new CompletableFuture<>();
@@ -28,6 +27,7 @@ class WithTurnTest {
     private final List<String> order = new CopyOnWriteArrayList<>();
     private final InMemoryActorStore store = new InMemoryActorStore();
     private final ManualClock clock = new ManualClock();
+
     /** Its own threads: the common pool may have a single thread on a small machine. */
     private final ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor();
 
@@ -37,27 +37,42 @@ class WithTurnTest {
     }
 
     private Registry registry() {
-        ActorType<Count, Void> counter = ActorType.builder("counter", Count.class)
-                .createState(c -> new Count(0))
-                .onWake(context::set)
-                .action("awaitGate", c -> {
-                    c.await(gate);
-                    return c.state().count();
-                })
-                .action("holdTurn", c -> {
-                    holding.countDown();
-                    gate.join();
-                    order.add("action");
-                    return null;
-                })
-                .action("reentrant", c -> c.withTurn(() -> {
-                    c.setState(new Count(c.state().count() + 1));
-                    return c.state().count();
-                }))
-                .sleepTimeout(Duration.ofSeconds(10))
+        ActorType<Count, Void> counter =
+                ActorType.builder("counter", Count.class)
+                        .createState(c -> new Count(0))
+                        .onWake(context::set)
+                        .action(
+                                "awaitGate",
+                                c -> {
+                                    c.await(gate);
+                                    return c.state().count();
+                                })
+                        .action(
+                                "holdTurn",
+                                c -> {
+                                    holding.countDown();
+                                    gate.join();
+                                    order.add("action");
+                                    return null;
+                                })
+                        .action(
+                                "reentrant",
+                                c ->
+                                        c.withTurn(
+                                                () -> {
+                                                    c.setState(new Count(c.state().count() + 1));
+                                                    return c.state().count();
+                                                }))
+                        .sleepTimeout(Duration.ofSeconds(10))
+                        .build();
+        // Saves come only from saveState and sleep, so a test sees exactly what withTurn made
+        // durable.
+        return Registry.builder()
+                .use(counter)
+                .store(store)
+                .clock(clock)
+                .saveInterval(Duration.ofHours(1))
                 .build();
-        // Saves come only from saveState and sleep, so a test sees exactly what withTurn made durable.
-        return Registry.builder().use(counter).store(store).clock(clock).saveInterval(Duration.ofHours(1)).build();
     }
 
     private static int increment(ActorContext<Count, Void> c) {
@@ -69,8 +84,9 @@ class WithTurnTest {
     void aForeignThreadChangesStateWhileAnActionAwaits() throws Exception {
         try (Registry registry = registry()) {
             ActorHandle actor = registry.actor("counter").getOrCreate(ActorKey.of("a"));
-            CompletableFuture<Integer> awaiting = CompletableFuture.supplyAsync(
-                    () -> actor.action("awaitGate", Integer.class), threads);
+            CompletableFuture<Integer> awaiting =
+                    CompletableFuture.supplyAsync(
+                            () -> actor.action("awaitGate", Integer.class), threads);
             await().until(() -> context.get() != null);
             ActorContext<Count, Void> c = context.get();
 
@@ -88,16 +104,20 @@ class WithTurnTest {
         try (Registry registry = registry()) {
             ActorHandle actor = registry.actor("counter").getOrCreate(ActorKey.of("a"));
             CompletableFuture<Object> action =
-                    CompletableFuture.supplyAsync(() -> actor.action("holdTurn", Object.class), threads);
+                    CompletableFuture.supplyAsync(
+                            () -> actor.action("holdTurn", Object.class), threads);
             holding.await();
             ActorContext<Count, Void> c = context.get();
-            Thread foreign = Thread.ofVirtual().start(() -> {
-                try {
-                    c.withTurn(() -> order.add("withTurn"));
-                } catch (Exception e) {
-                    order.add("failed: " + e);
-                }
-            });
+            Thread foreign =
+                    Thread.ofVirtual()
+                            .start(
+                                    () -> {
+                                        try {
+                                            c.withTurn(() -> order.add("withTurn"));
+                                        } catch (Exception e) {
+                                            order.add("failed: " + e);
+                                        }
+                                    });
             await().until(() -> foreign.getState() == Thread.State.TIMED_WAITING);
             gate.complete(null);
             action.get();
@@ -122,17 +142,21 @@ class WithTurnTest {
             String id = actor.resolve();
             actor.action("reentrant", Integer.class);
             ActorContext<Count, Void> c = context.get();
-            CompletableFuture.runAsync(() -> {
-                try {
-                    c.withTurn(() -> {
-                        c.setState(new Count(41));
-                        c.saveState();
-                        return null;
-                    });
-                } catch (Exception e) {
-                    throw new IllegalStateException(e);
-                }
-            }, threads).get();
+            CompletableFuture.runAsync(
+                            () -> {
+                                try {
+                                    c.withTurn(
+                                            () -> {
+                                                c.setState(new Count(41));
+                                                c.saveState();
+                                                return null;
+                                            });
+                                } catch (Exception e) {
+                                    throw new IllegalStateException(e);
+                                }
+                            },
+                            threads)
+                    .get();
             assertThat(new String(store.findById(id).orElseThrow().state(), StandardCharsets.UTF_8))
                     .isEqualTo("{\"count\":41}");
         }
@@ -145,13 +169,15 @@ class WithTurnTest {
             actor.action("reentrant", Integer.class);
             ActorContext<Count, Void> c = context.get();
             for (int i = 0; i < 100; i++) {
-                c.withTurn(() -> {
-                    increment(c);
-                    c.saveState();
-                    return null;
-                });
+                c.withTurn(
+                        () -> {
+                            increment(c);
+                            c.saveState();
+                            return null;
+                        });
             }
-            // Each call turned the actor dirty again; queued once per call, the saver would wait for its turn
+            // Each call turned the actor dirty again; queued once per call, the saver would wait
+            // for its turn
             // (held by the caller waiting on that very saver) once per entry.
             assertThat(((ActorRuntime) registry.placement()).saver().queuedCells()).isOne();
         }
@@ -165,8 +191,11 @@ class WithTurnTest {
             ActorContext<Count, Void> slept = context.get();
             clock.advance(Duration.ofSeconds(10));
 
-            assertThatThrownBy(() -> CompletableFuture.supplyAsync(() -> call(slept), threads).join())
-                    .cause().isInstanceOfSatisfying(ActorError.class,
+            assertThatThrownBy(
+                            () -> CompletableFuture.supplyAsync(() -> call(slept), threads).join())
+                    .cause()
+                    .isInstanceOfSatisfying(
+                            ActorError.class,
                             e -> assertThat(e.qualifiedCode()).isEqualTo("actor.stopped"));
             assertThat(actor.action("reentrant", Integer.class)).isEqualTo(2);
         }
@@ -175,25 +204,40 @@ class WithTurnTest {
     @Test
     void aStartThatAwaitsLetsTheActorsOwnCallbacksInWhileCallersWaitForIt() throws Exception {
         CompletableFuture<Void> release = new CompletableFuture<>();
-        ActorType<Count, Void> starter = ActorType.builder("starter", Count.class)
-                .createState(c -> new Count(0))
-                .onWake(c -> {
-                    // An SDK connecting in onWake persists into the state from its own thread while the wake awaits.
-                    int persisted = c.await(() -> CompletableFuture.supplyAsync(() -> call(c), threads).get());
-                    order.add("callback saw " + persisted);
-                    c.await(release);
-                    order.add("woke");
-                })
-                .action("count", c -> {
-                    order.add("action");
-                    return c.state().count();
-                })
-                .build();
-        try (Registry registry = Registry.builder().use(starter).store(store).clock(clock).build()) {
+        ActorType<Count, Void> starter =
+                ActorType.builder("starter", Count.class)
+                        .createState(c -> new Count(0))
+                        .onWake(
+                                c -> {
+                                    // An SDK connecting in onWake persists into the state from its
+                                    // own thread while the wake awaits.
+                                    int persisted =
+                                            c.await(
+                                                    () ->
+                                                            CompletableFuture.supplyAsync(
+                                                                            () -> call(c), threads)
+                                                                    .get());
+                                    order.add("callback saw " + persisted);
+                                    c.await(release);
+                                    order.add("woke");
+                                })
+                        .action(
+                                "count",
+                                c -> {
+                                    order.add("action");
+                                    return c.state().count();
+                                })
+                        .build();
+        try (Registry registry =
+                Registry.builder().use(starter).store(store).clock(clock).build()) {
             ActorHandle actor = registry.actor("starter").getOrCreate(ActorKey.of("a"));
-            CompletableFuture<Integer> first = CompletableFuture.supplyAsync(() -> actor.action("count", Integer.class), threads);
+            CompletableFuture<Integer> first =
+                    CompletableFuture.supplyAsync(
+                            () -> actor.action("count", Integer.class), threads);
             await().until(() -> order.contains("callback saw 1"));
-            CompletableFuture<Integer> second = CompletableFuture.supplyAsync(() -> actor.action("count", Integer.class), threads);
+            CompletableFuture<Integer> second =
+                    CompletableFuture.supplyAsync(
+                            () -> actor.action("count", Integer.class), threads);
 
             await().during(Duration.ofMillis(200)).until(() -> !second.isDone() && !first.isDone());
             release.complete(null);

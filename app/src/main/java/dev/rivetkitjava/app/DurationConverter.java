@@ -7,7 +7,10 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import picocli.CommandLine;
 
-/** A duration as people write it on a command line: {@code 500ms}, {@code 30s}, {@code 10m}, {@code 1h}, {@code 7d} (or ISO-8601, {@code PT10M}). */
+/**
+ * A duration as people write it on a command line: {@code 500ms}, {@code 30s}, {@code 10m}, {@code
+ * 1h}, {@code 7d} (or ISO-8601, {@code PT10M}).
+ */
 final class DurationConverter implements CommandLine.ITypeConverter<Duration> {
     private static final Pattern SHORT = Pattern.compile("(\\d{1,9})\\s*(ms|s|m|h|d)");
 
@@ -36,6 +39,7 @@ final class DurationConverter implements CommandLine.ITypeConverter<Duration> {
                 // reported below
             }
         }
-        throw new CommandLine.TypeConversionException("'" + value + "' is not a duration: write e.g. 30s, 10m, 1h or 7d");
+        throw new CommandLine.TypeConversionException(
+                "'" + value + "' is not a duration: write e.g. 30s, 10m, 1h or 7d");
     }
 }

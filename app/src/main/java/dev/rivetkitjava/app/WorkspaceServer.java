@@ -1,9 +1,13 @@
 package dev.rivetkitjava.app;
 
 import dev.rivetkitjava.actor.Registry;
+import dev.rivetkitjava.actor.store.ActorStore;
+import dev.rivetkitjava.actor.store.postgres.PostgresActorStore;
+import dev.rivetkitjava.actor.store.postgres.PostgresActorStoreException;
 import dev.rivetkitjava.actor.store.sqlite.SqliteActorStore;
-import dev.rivetkitjava.sandboxagent.PinnedSandboxAgent;
+import dev.rivetkitjava.postgres.PostgresPool;
 import dev.rivetkitjava.sandboxagent.SandboxAgentServer;
+import dev.rivetkitjava.sandboxagent.pinned.PinnedSandboxAgent;
 import dev.rivetkitjava.server.RivetServer;
 import dev.rivetkitjava.workspace.PermissionPolicy;
 import dev.rivetkitjava.workspace.WorkspaceAccess;
@@ -14,7 +18,6 @@ import dev.rivetkitjava.workspace.WorkspaceTokens;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -27,35 +30,59 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * What {@code serve} runs: the actors (the workspace and the canonical counter) on the embedded SQLite store, the
- * RivetKit server with the workspace page at {@code /}, and the Sandbox Agent server the workspaces drive — one this
- * process starts itself with the offline stand-in agent, or one the user already runs.
+ * What {@code serve} runs: the actors (the workspace and the canonical counter) on the embedded
+ * SQLite store (or a PostgreSQL database, {@code --store}), the RivetKit server with the workspace
+ * page at {@code /}, and the Sandbox Agent server the workspaces drive — one this process starts
+ * itself with the offline stand-in agent, or one the user already runs.
  */
 public final class WorkspaceServer implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(WorkspaceServer.class);
-    /** The classpath folder the build puts the workspace page in (web/build.sh, run by this module's pom). */
+
+    /**
+     * The classpath folder the build puts the workspace page in (web/build.sh, run by this module's
+     * pom).
+     */
     static final String WEB_PAGE = "web";
+
     private static final SecureRandom RANDOM = new SecureRandom();
 
     /**
      * What {@code serve}'s flags set; {@link #builder(Path)} gives the defaults.
      *
      * @param token the token of every actor route ({@code --token}), or null
-     * @param adminToken the admin routes' token ({@code --admin-token}), or null: {@code token}, and in token mode
-     *     without either they are closed
+     * @param adminToken the admin routes' token ({@code --admin-token}), or null: {@code token},
+     *     and in token mode without either they are closed
      * @param publicUrl the URL browsers reach the server at ({@code --public-url}), or null
      * @param allowedHosts more names for the {@code Host} header ({@code --allowed-host})
+     * @param storeUrl the PostgreSQL actor store's JDBC URL ({@code --store}), or null for the
+     *     SQLite file {@code actors.db} in the data dir
      * @param sandboxAgentUrl a Sandbox Agent server to use, or null to start one
-     * @param sandboxAgentDir {@code sandbox-agent-server/} of this checkout (the pinned binary and the stand-in
-     *     agents), used when {@code sandboxAgentUrl} is null
-     * @param authSecretFile the sign-in tokens' secret ({@code --auth-secret-file}), or null for open demo mode
+     * @param sandboxAgentDir {@code sandbox-agent-server/} of this checkout (the pinned binary and
+     *     the stand-in agents), used when {@code sandboxAgentUrl} is null
+     * @param authSecretFile the sign-in tokens' secret ({@code --auth-secret-file}), or null for
+     *     open demo mode
      */
-    public record Options(String host, int port, Path dataDir, String token, String adminToken,
-                          Set<String> corsOrigins, String publicUrl, Set<String> allowedHosts,
-                          int maxSubscriptionsPerConnection, Duration drainPeriod, String agent, String sandboxAgentUrl, String sandboxAgentToken,
-                          Path sandboxAgentDir, Path authSecretFile, PermissionPolicy permissionPolicy,
-                          Duration permissionTimeout, WorkspaceLimits limits) {
+    public record Options(
+            String host,
+            int port,
+            Path dataDir,
+            String storeUrl,
+            String token,
+            String adminToken,
+            Set<String> corsOrigins,
+            String publicUrl,
+            Set<String> allowedHosts,
+            int maxSubscriptionsPerConnection,
+            Duration drainPeriod,
+            String agent,
+            String sandboxAgentUrl,
+            String sandboxAgentToken,
+            Path sandboxAgentDir,
+            Path authSecretFile,
+            PermissionPolicy permissionPolicy,
+            Duration permissionTimeout,
+            WorkspaceLimits limits) {
 
         public Options {
             Objects.requireNonNull(host, "host");
@@ -69,7 +96,10 @@ public final class WorkspaceServer implements AutoCloseable {
             Objects.requireNonNull(limits, "limits");
         }
 
-        /** Defaults as {@code serve}'s: 127.0.0.1:6420, open demo mode, agent {@code codex}, reject after 10 minutes. */
+        /**
+         * Defaults as {@code serve}'s: 127.0.0.1:6420, open demo mode, agent {@code codex}, reject
+         * after 10 minutes.
+         */
         public static Builder builder(Path dataDir) {
             return new Builder(dataDir);
         }
@@ -79,6 +109,7 @@ public final class WorkspaceServer implements AutoCloseable {
             private String host = "127.0.0.1";
             private int port = 6420;
             private final Path dataDir;
+            private String storeUrl;
             private String token;
             private String adminToken;
             private Set<String> corsOrigins = Set.of();
@@ -106,6 +137,15 @@ public final class WorkspaceServer implements AutoCloseable {
 
             public Builder port(int port) {
                 this.port = port;
+                return this;
+            }
+
+            /**
+             * The actors in PostgreSQL at this JDBC URL instead of the data dir's SQLite file
+             * (null: SQLite).
+             */
+            public Builder storeUrl(String jdbcUrl) {
+                this.storeUrl = jdbcUrl;
                 return this;
             }
 
@@ -183,91 +223,202 @@ public final class WorkspaceServer implements AutoCloseable {
             }
 
             public Options build() {
-                return new Options(host, port, dataDir, token, adminToken, corsOrigins, publicUrl, allowedHosts,
-                        maxSubscriptionsPerConnection, drainPeriod, agent, sandboxAgentUrl,
-                        sandboxAgentToken, sandboxAgentDir, authSecretFile, permissionPolicy, permissionTimeout,
+                return new Options(
+                        host,
+                        port,
+                        dataDir,
+                        storeUrl,
+                        token,
+                        adminToken,
+                        corsOrigins,
+                        publicUrl,
+                        allowedHosts,
+                        maxSubscriptionsPerConnection,
+                        drainPeriod,
+                        agent,
+                        sandboxAgentUrl,
+                        sandboxAgentToken,
+                        sandboxAgentDir,
+                        authSecretFile,
+                        permissionPolicy,
+                        permissionTimeout,
                         limits);
             }
         }
     }
 
-    private final SandboxAgentServer sandboxAgent;
-    private final RivetServer server;
-    private final Path store;
-    private final boolean signInRequired;
+    private final DataDirLock lock;
+    private final String store;
+    private final Thread shutdownHook = new Thread(this::close, "rivetkit-serve-shutdown");
 
-    private WorkspaceServer(SandboxAgentServer sandboxAgent, RivetServer server, Path store, boolean signInRequired) {
-        this.sandboxAgent = sandboxAgent;
-        this.server = server;
+    /**
+     * What {@link #start} opened so far; {@link #close()} closes what is there. Guarded by this.
+     */
+    private SandboxAgentServer sandboxAgent;
+
+    private Registry registry;
+    private RivetServer server;
+    private boolean signInRequired;
+    private boolean closed;
+
+    private WorkspaceServer(DataDirLock lock, String store) {
+        this.lock = lock;
         this.store = store;
-        this.signInRequired = signInRequired;
     }
 
     /**
-     * Starts it all.
+     * Starts it all: takes the data dir's lock (one {@code serve} per data dir), opens the store,
+     * starts the Sandbox Agent server and listens. A start that fails closes whatever it opened,
+     * lock included. A JVM that exits closes the server in {@link #close()}'s order (its own
+     * shutdown hook), not in parallel with it.
      *
-     * @throws IllegalArgumentException when the options cannot serve safely: open mode on an address other machines
-     *     reach, a missing or too short secret file (the message says what to do)
+     * @throws IllegalArgumentException when the options cannot serve safely: open mode on an
+     *     address other machines reach, a missing or too short secret file (the message says what
+     *     to do)
+     * @throws IllegalStateException when another {@code serve} holds the data dir (the message
+     *     names its PID), the PostgreSQL store cannot be reached within its pool's timeouts, or the
+     *     port cannot be bound
      */
     public static WorkspaceServer start(Options options) throws Exception {
         WorkspaceAccess access = access(options);
-        Files.createDirectories(options.dataDir());
-        SandboxAgentServer sandboxAgent = null;
-        String baseUrl = options.sandboxAgentUrl();
-        String sandboxAgentToken = options.sandboxAgentToken();
-        if (baseUrl == null) {
-            // Its own random token, known to this process's workspaces only: no other local process drives its agents.
-            sandboxAgentToken = randomToken();
-            sandboxAgent = startSandboxAgent(options, sandboxAgentToken);
-            baseUrl = sandboxAgent.baseUrl();
-        }
+        DataDirLock lock = DataDirLock.acquire(options.dataDir());
+        WorkspaceServer started =
+                new WorkspaceServer(
+                        lock,
+                        options.storeUrl() == null
+                                ? sqliteFile(options).toString()
+                                // Without the URL's parameters, which may hold a password.
+                                : "PostgreSQL "
+                                        + PostgresPool.describe("public", options.storeUrl()));
         try {
-            WorkspaceConfig workspaces = WorkspaceConfig.builder(baseUrl).token(sandboxAgentToken)
-                    .sandboxId(sandboxAgent == null ? sandboxId(baseUrl) : "local").defaultAgent(options.agent())
-                    .access(access).permissionPolicy(options.permissionPolicy())
-                    .permissionTimeout(options.permissionTimeout()).limits(options.limits()).build();
-            Path store = options.dataDir().resolve("actors.db").toAbsolutePath();
-            Registry registry = Registry.builder()
-                    .use(WorkspaceActor.type(workspaces))
-                    .use(Counter.TYPE)
-                    .store(SqliteActorStore.open(store))
-                    .build();
-            boolean signIn = access != WorkspaceAccess.open();
-            RivetServer server = RivetServer.builder(registry).host(options.host()).port(options.port())
-                    .token(options.token()).adminToken(options.adminToken())
-                    // A team's server does not list its workspaces to whoever asks.
-                    .adminRoutesOpen(!signIn)
-                    .corsOrigins(options.corsOrigins()).publicUrl(options.publicUrl())
-                    .allowedHosts(options.allowedHosts())
-                    .maxSubscriptionsPerConnection(options.maxSubscriptionsPerConnection())
-                    .drainPeriod(options.drainPeriod())
-                    .staticResources(WEB_PAGE).build().start();
-            return new WorkspaceServer(sandboxAgent, server, store, signIn);
-        } catch (Exception e) {
-            if (sandboxAgent != null) {
-                sandboxAgent.stop();
+            Runtime.getRuntime().addShutdownHook(started.shutdownHook);
+            started.open(options, access);
+            return started;
+        } catch (Throwable e) {
+            started.close();
+            throw e;
+        }
+    }
+
+    private synchronized void open(Options options, WorkspaceAccess access) throws Exception {
+        // First, so that an unreachable database fails the start before any process is started.
+        ActorStore actorStore = openStore(options);
+        try {
+            build(options, access, actorStore);
+        } catch (Throwable e) {
+            if (registry == null) {
+                actorStore.close();
             }
             throw e;
         }
     }
 
-    /** Sign-in tokens with {@code --auth-secret-file}; else open demo mode, on a loopback address only. */
+    private void build(Options options, WorkspaceAccess access, ActorStore actorStore)
+            throws Exception {
+        String baseUrl = options.sandboxAgentUrl();
+        String sandboxAgentToken = options.sandboxAgentToken();
+        if (baseUrl == null) {
+            // Its own random token, known to this process's workspaces only: no other local process
+            // drives its agents.
+            sandboxAgentToken = randomToken();
+            sandboxAgent = startSandboxAgent(options, sandboxAgentToken);
+            baseUrl = sandboxAgent.baseUrl();
+        }
+        WorkspaceConfig workspaces =
+                WorkspaceConfig.builder(baseUrl)
+                        .token(sandboxAgentToken)
+                        .sandboxId(sandboxAgent == null ? sandboxId(baseUrl) : "local")
+                        .defaultAgent(options.agent())
+                        .access(access)
+                        .permissionPolicy(options.permissionPolicy())
+                        .permissionTimeout(options.permissionTimeout())
+                        .limits(options.limits())
+                        .build();
+        registry =
+                Registry.builder()
+                        .use(WorkspaceActor.type(workspaces))
+                        .use(Counter.TYPE)
+                        .store(actorStore)
+                        .build();
+        signInRequired = access != WorkspaceAccess.open();
+        RivetServer built =
+                RivetServer.builder(registry)
+                        .host(options.host())
+                        .port(options.port())
+                        .token(options.token())
+                        .adminToken(options.adminToken())
+                        // A team's server does not list its workspaces to whoever asks.
+                        .adminRoutesOpen(!signInRequired)
+                        .corsOrigins(options.corsOrigins())
+                        .publicUrl(options.publicUrl())
+                        .allowedHosts(options.allowedHosts())
+                        .maxSubscriptionsPerConnection(options.maxSubscriptionsPerConnection())
+                        .drainPeriod(options.drainPeriod())
+                        .staticResources(WEB_PAGE)
+                        .build();
+        try {
+            server = built.start();
+        } catch (java.io.IOException e) {
+            built.close();
+            throw new IllegalStateException(
+                    "cannot listen on "
+                            + options.host()
+                            + ":"
+                            + options.port()
+                            + ": "
+                            + e.getMessage(),
+                    e);
+        }
+    }
+
+    private static Path sqliteFile(Options options) {
+        return options.dataDir().resolve("actors.db").toAbsolutePath();
+    }
+
+    /**
+     * PostgreSQL ({@code --store}, schema {@code public}, its default pool and timeouts), else the
+     * SQLite file.
+     */
+    private static ActorStore openStore(Options options) {
+        if (options.storeUrl() == null) {
+            return SqliteActorStore.open(sqliteFile(options));
+        }
+        try {
+            return PostgresActorStore.open(options.storeUrl());
+        } catch (PostgresActorStoreException e) {
+            throw new IllegalStateException(
+                    "cannot open the actor store (--store): " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Sign-in tokens with {@code --auth-secret-file}; else open demo mode, on a loopback address
+     * only.
+     */
     private static WorkspaceAccess access(Options options) throws UnknownHostException {
         if (options.authSecretFile() != null) {
             return WorkspaceTokens.fromSecretFile(options.authSecretFile());
         }
         InetAddress bound = InetAddress.getByName(options.host());
         if (!bound.isLoopbackAddress()) {
-            throw new IllegalArgumentException("open mode serves this machine only; pass --auth-secret-file to serve a "
-                    + "team (--host " + options.host() + " is not a loopback address)");
+            throw new IllegalArgumentException(
+                    "open mode serves this machine only; pass --auth-secret-file to serve a "
+                            + "team (--host "
+                            + options.host()
+                            + " is not a loopback address)");
         }
         return WorkspaceAccess.open();
     }
 
-    /** What {@code getSessionInfo()} tells clients about a Sandbox Agent server given by URL: an id, not the URL. */
+    /**
+     * What {@code getSessionInfo()} tells clients about a Sandbox Agent server given by URL: an id,
+     * not the URL.
+     */
     static String sandboxId(String url) {
         try {
-            byte[] digest = MessageDigest.getInstance("SHA-256").digest(url.getBytes(StandardCharsets.UTF_8));
+            byte[] digest =
+                    MessageDigest.getInstance("SHA-256")
+                            .digest(url.getBytes(StandardCharsets.UTF_8));
             return "sbx_" + HexFormat.of().formatHex(digest).substring(0, 12);
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("no SHA-256", e);
@@ -281,51 +432,113 @@ public final class WorkspaceServer implements AutoCloseable {
         return HexFormat.of().formatHex(bytes);
     }
 
-    /** The pinned Sandbox Agent server, with {@code codex} (and {@code amp}) as offline stand-ins, in the data dir. */
+    /**
+     * The pinned Sandbox Agent server, with {@code codex} (and {@code amp}) as offline stand-ins,
+     * in the data dir.
+     */
     private static SandboxAgentServer startSandboxAgent(Options options, String token) {
         if (options.sandboxAgentDir() == null) {
-            throw new IllegalStateException("no Sandbox Agent server to start: run through bin/rivetkit-java (it "
-                    + "installs sandbox-agent-server/), or pass --sandbox-agent-url");
+            throw new IllegalStateException(
+                    "no Sandbox Agent server to start: run through bin/rivetkit-java (it "
+                            + "installs sandbox-agent-server/), or pass --sandbox-agent-url");
         }
         Path home = options.dataDir().resolve("sandbox-agent").toAbsolutePath();
-        SandboxAgentServer server = PinnedSandboxAgent.at(options.sandboxAgentDir()).server(home).token(token).start();
+        // Stopped by close(), after the workspaces let go of it: not by the JVM's exit at the same
+        // time as they sleep.
+        Path binary = PinnedSandboxAgent.at(options.sandboxAgentDir()).prepare(home);
+        SandboxAgentServer server =
+                SandboxAgentServer.builder()
+                        .binary(binary)
+                        .dataHome(home)
+                        .pidFile(home.resolve("server.pid"))
+                        .token(token)
+                        .stopOnJvmExit(false)
+                        .start();
         if (options.agent().equals("codex") || options.agent().equals("amp")) {
-            log.warn("agent '{}' is a STAND-IN, not the real {}: {} (offline, no credentials). Use --agent for "
+            log.warn(
+                    "agent '{}' is a STAND-IN, not the real {}: {} (offline, no credentials). Use --agent for "
                             + "another agent, or --sandbox-agent-url for a Sandbox Agent server with real agents.",
-                    options.agent(), options.agent(), options.agent().equals("codex")
+                    options.agent(),
+                    options.agent(),
+                    options.agent().equals("codex")
                             ? "the ACP SDK's example agent, which streams text, tool calls and a permission request"
                             : "the project's fast test agent");
         }
         return server;
     }
 
-    public String endpoint() {
+    public synchronized String endpoint() {
         return server.endpoint();
     }
 
-    public Path store() {
+    /**
+     * Where the actors are: the SQLite file, or the PostgreSQL server and database (without the
+     * URL's parameters).
+     */
+    public String store() {
         return store;
     }
 
+    /** The file holding the data dir's lock while this server runs. */
+    public Path lockFile() {
+        return lock.file();
+    }
+
     /** Token mode ({@code --auth-secret-file}): every connection needs a sign-in token. */
-    public boolean signInRequired() {
+    public synchronized boolean signInRequired() {
         return signInRequired;
     }
 
     /** The managed Sandbox Agent server's URL (null when {@code --sandbox-agent-url} was given). */
-    public String sandboxAgentUrl() {
+    public synchronized String sandboxAgentUrl() {
         return sandboxAgent == null ? null : sandboxAgent.baseUrl();
     }
 
-    /** Actors sleep with their state saved (disposing their SDKs), clients are told to reconnect, then the Sandbox Agent server stops. */
+    /**
+     * The one shutdown path (Ctrl-C, SIGTERM, a failed start), in order: new requests are told to
+     * retry; every actor sleeps with its state saved (a workspace disposes its SDK, so its agent
+     * session ends cleanly) and the store closes; then the Sandbox Agent server stops and the data
+     * dir's lock is released (a next {@code serve} may start); the port answers "retry" for the
+     * drain period, then it is released. Idempotent; a second caller (the JVM's hook and {@code
+     * serve}'s) waits until the first is done.
+     */
     @Override
-    public void close() {
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
         try {
-            server.close();
+            if (server != null) {
+                server.close(this::releaseAfterActors);
+            } else {
+                try {
+                    if (registry != null) {
+                        registry.close();
+                    }
+                } finally {
+                    releaseAfterActors();
+                }
+            }
         } finally {
+            if (Thread.currentThread() != shutdownHook) {
+                try {
+                    Runtime.getRuntime().removeShutdownHook(shutdownHook);
+                } catch (IllegalStateException | IllegalArgumentException e) {
+                    // the JVM is exiting (its hook runs, or waits for this call), or it was never
+                    // added
+                }
+            }
+        }
+    }
+
+    private void releaseAfterActors() {
+        try {
             if (sandboxAgent != null) {
                 sandboxAgent.stop();
             }
+        } finally {
+            lock.close();
         }
     }
 }

@@ -16,20 +16,25 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Threads;
 
-/** In-process actions on a warm actor: the runtime's own cost (turn, lookup, dispatch, dirty tracking). */
+/**
+ * In-process actions on a warm actor: the runtime's own cost (turn, lookup, dispatch, dirty
+ * tracking).
+ */
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
 public class ActionBenchmark {
-    public record Count(long count) {
-    }
+    public record Count(long count) {}
 
-    static final ActorType<Count, Void> COUNTER = ActorType.builder("counter", Count.class)
-            .createState(c -> new Count(0))
-            .action("increment", c -> {
-                c.setState(new Count(c.state().count() + 1));
-                return c.state().count();
-            })
-            .build();
+    static final ActorType<Count, Void> COUNTER =
+            ActorType.builder("counter", Count.class)
+                    .createState(c -> new Count(0))
+                    .action(
+                            "increment",
+                            c -> {
+                                c.setState(new Count(c.state().count() + 1));
+                                return c.state().count();
+                            })
+                    .build();
 
     @State(Scope.Benchmark)
     public static class Shared {
@@ -56,7 +61,10 @@ public class ActionBenchmark {
 
         @Setup(Level.Trial)
         public void start(Shared shared) {
-            actor = shared.registry.actor("counter").getOrCreate(ActorKey.of("own", Thread.currentThread().getName()));
+            actor =
+                    shared.registry
+                            .actor("counter")
+                            .getOrCreate(ActorKey.of("own", Thread.currentThread().getName()));
             actor.action("increment", Long.class);
         }
     }

@@ -11,20 +11,31 @@ import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * Closed-loop actions: each connection sends {@code increment(1)} and, when its reply arrives, the next one, on
- * its own counter key (or all on one key). Latency is from just before the request is encoded to the moment its
- * reply frame is complete. The next request is sent from the reply's callback, so the loop costs the load tool
- * no thread hand-off (it shares the cores with the server).
+ * Closed-loop actions: each connection sends {@code increment(1)} and, when its reply arrives, the
+ * next one, on its own counter key (or all on one key). Latency is from just before the request is
+ * encoded to the moment its reply frame is complete. The next request is sent from the reply's
+ * callback, so the loop costs the load tool no thread hand-off (it shares the cores with the
+ * server).
  */
 final class ActionsLoad {
     private static final int MAX_ERRORS = 1_000;
 
     /**
      * @param anomalies replies whose count was not what a lone (or shared) incrementer must see
-     * @param cpuNanosPerAction the server's CPU per action, -1 when not separable from the load tool's
+     * @param cpuNanosPerAction the server's CPU per action, -1 when not separable from the load
+     *     tool's
      */
-    record Result(String title, long actions, double seconds, LatencyHistogram latency, long errors, long anomalies,
-            String firstError, double cpuNanosPerAction, String cpu) implements LoadResult {
+    record Result(
+            String title,
+            long actions,
+            double seconds,
+            LatencyHistogram latency,
+            long errors,
+            long anomalies,
+            String firstError,
+            double cpuNanosPerAction,
+            String cpu)
+            implements LoadResult {
         double perSecond() {
             return seconds <= 0 ? 0 : actions / seconds;
         }
@@ -33,21 +44,44 @@ final class ActionsLoad {
         public List<String> lines() {
             List<String> lines = new ArrayList<>();
             lines.add(title);
-            lines.add(String.format("  %,.0f actions/s (%,d in %.1f s)  latency %s  mean %s", perSecond(), actions,
-                    seconds, latency.summaryMillis(), LatencyHistogram.ms((long) latency.mean())));
-            lines.add("  errors " + errors + ", unexpected counts " + anomalies
-                    + (firstError == null ? "" : " (first error: " + firstError + ")"));
-            lines.add("  " + cpu + (cpuNanosPerAction > 0
-                    ? String.format("; server CPU %.1f µs per action", cpuNanosPerAction / 1e3) : ""));
+            lines.add(
+                    String.format(
+                            "  %,.0f actions/s (%,d in %.1f s)  latency %s  mean %s",
+                            perSecond(),
+                            actions,
+                            seconds,
+                            latency.summaryMillis(),
+                            LatencyHistogram.ms((long) latency.mean())));
+            lines.add(
+                    "  errors "
+                            + errors
+                            + ", unexpected counts "
+                            + anomalies
+                            + (firstError == null ? "" : " (first error: " + firstError + ")"));
+            lines.add(
+                    "  "
+                            + cpu
+                            + (cpuNanosPerAction > 0
+                                    ? String.format(
+                                            "; server CPU %.1f µs per action",
+                                            cpuNanosPerAction / 1e3)
+                                    : ""));
             return lines;
         }
     }
 
     /** What all loops share. */
-    private record Shared(boolean sharedKey, long measureStart, long end, AtomicLong remaining, LatencyHistogram latency,
-            LongAdder measured, LongAdder errors, LongAdder anomalies, AtomicReference<String> firstError,
-            AtomicLong lastFinish) {
-    }
+    private record Shared(
+            boolean sharedKey,
+            long measureStart,
+            long end,
+            AtomicLong remaining,
+            LatencyHistogram latency,
+            LongAdder measured,
+            LongAdder errors,
+            LongAdder anomalies,
+            AtomicReference<String> firstError,
+            AtomicLong lastFinish) {}
 
     /** One connection's closed loop. */
     private static final class Loop {
@@ -63,63 +97,96 @@ final class ActionsLoad {
         }
 
         void next() {
-            if (System.nanoTime() >= shared.end() || shared.remaining().getAndDecrement() <= 0
-                    || shared.errors().sum() >= MAX_ERRORS || !connection.isOpen()) {
+            if (System.nanoTime() >= shared.end()
+                    || shared.remaining().getAndDecrement() <= 0
+                    || shared.errors().sum() >= MAX_ERRORS
+                    || !connection.isOpen()) {
                 shared.lastFinish().accumulateAndGet(System.nanoTime(), Math::max);
                 done.complete(null);
                 return;
             }
             long sent = System.nanoTime();
-            connection.increment(1).whenComplete((reply, failure) -> {
-                if (failure != null) {
-                    shared.firstError().compareAndSet(null, failure.toString());
-                    shared.errors().increment();
-                } else {
-                    if (sent >= shared.measureStart()) {
-                        shared.latency().record(reply.receivedNanos() - sent);
-                        shared.measured().increment();
-                    }
-                    int count = reply.output().asInt();
-                    boolean expected = shared.sharedKey() ? count > previous : previous < 0 || count == previous + 1;
-                    if (!expected) {
-                        shared.anomalies().increment();
-                    }
-                    previous = count;
-                }
-                next();
-            });
+            connection
+                    .increment(1)
+                    .whenComplete(
+                            (reply, failure) -> {
+                                if (failure != null) {
+                                    shared.firstError().compareAndSet(null, failure.toString());
+                                    shared.errors().increment();
+                                } else {
+                                    if (sent >= shared.measureStart()) {
+                                        shared.latency().record(reply.receivedNanos() - sent);
+                                        shared.measured().increment();
+                                    }
+                                    int count = reply.output().asInt();
+                                    boolean expected =
+                                            shared.sharedKey()
+                                                    ? count > previous
+                                                    : previous < 0 || count == previous + 1;
+                                    if (!expected) {
+                                        shared.anomalies().increment();
+                                    }
+                                    previous = count;
+                                }
+                                next();
+                            });
         }
     }
 
-    private ActionsLoad() {
-    }
+    private ActionsLoad() {}
 
     static Result run(LoadTarget target, LoadClients clients, LoadOptions o) throws Exception {
         int n = o.connections();
         String run = LoadTool.runId();
-        String title = String.format("actions: %d connection%s, %s, %s, closed loop, increment(1) on %s (%s)", n,
-                n == 1 ? "" : "s", o.sharedKey() ? "all on one key" : "a key each", o.encoding().wireName(), o.actor(),
-                o.actor().equals("counter-fast") ? "replies before the save" : "replies once durable");
-        LoadClients.Opened opened = clients.open(o.actor(), n,
-                i -> o.sharedKey() ? "load-" + run : "load-" + run + "-" + i, i -> null, 64, Duration.ofSeconds(60));
+        String title =
+                String.format(
+                        "actions: %d connection%s, %s, %s, closed loop, increment(1) on %s (%s)",
+                        n,
+                        n == 1 ? "" : "s",
+                        o.sharedKey() ? "all on one key" : "a key each",
+                        o.encoding().wireName(),
+                        o.actor(),
+                        o.actor().equals("counter-fast")
+                                ? "replies before the save"
+                                : "replies once durable");
+        LoadClients.Opened opened =
+                clients.open(
+                        o.actor(),
+                        n,
+                        i -> o.sharedKey() ? "load-" + run : "load-" + run + "-" + i,
+                        i -> null,
+                        64,
+                        Duration.ofSeconds(60));
         List<ProtocolConnection> connections = opened.open();
         try {
             if (opened.failed() > 0) {
-                throw new IllegalStateException(opened.failed() + " of " + n + " connections failed: " + opened.failures());
+                throw new IllegalStateException(
+                        opened.failed() + " of " + n + " connections failed: " + opened.failures());
             }
             List<Integer> counts = new ArrayList<>();
             for (ProtocolConnection connection : connections) {
-                counts.add(connection.action("getCount").get(60, TimeUnit.SECONDS).output().asInt());
+                counts.add(
+                        connection.action("getCount").get(60, TimeUnit.SECONDS).output().asInt());
             }
             long warmupNanos = o.maxActions() > 0 ? 0 : o.warmup().toNanos();
             long measureStart = System.nanoTime() + warmupNanos;
             long end = measureStart + o.duration().toNanos();
-            Shared shared = new Shared(o.sharedKey(), measureStart, end,
-                    new AtomicLong(o.maxActions() > 0 ? o.maxActions() : Long.MAX_VALUE), new LatencyHistogram(),
-                    new LongAdder(), new LongAdder(), new LongAdder(), new AtomicReference<>(), new AtomicLong());
+            Shared shared =
+                    new Shared(
+                            o.sharedKey(),
+                            measureStart,
+                            end,
+                            new AtomicLong(o.maxActions() > 0 ? o.maxActions() : Long.MAX_VALUE),
+                            new LatencyHistogram(),
+                            new LongAdder(),
+                            new LongAdder(),
+                            new LongAdder(),
+                            new AtomicReference<>(),
+                            new AtomicLong());
             List<CompletableFuture<Void>> loops = new ArrayList<>();
             for (int i = 0; i < connections.size(); i++) {
-                Loop loop = new Loop(connections.get(i), shared, o.sharedKey() ? -1 : counts.get(i));
+                Loop loop =
+                        new Loop(connections.get(i), shared, o.sharedKey() ? -1 : counts.get(i));
                 loops.add(loop.done);
                 loop.next();
             }
@@ -128,18 +195,30 @@ final class ActionsLoad {
             CpuWindow cpu = CpuWindow.start(target);
             try {
                 CompletableFuture.allOf(loops.toArray(CompletableFuture[]::new))
-                        .get(o.duration().toMillis() + warmupNanos / 1_000_000 + 60_000, TimeUnit.MILLISECONDS);
+                        .get(
+                                o.duration().toMillis() + warmupNanos / 1_000_000 + 60_000,
+                                TimeUnit.MILLISECONDS);
             } catch (java.util.concurrent.TimeoutException e) {
                 long stalled = loops.stream().filter(l -> !l.isDone()).count();
                 shared.errors().add(stalled);
-                shared.firstError().compareAndSet(null, stalled + " connections got no reply for over 60 s");
+                shared.firstError()
+                        .compareAndSet(null, stalled + " connections got no reply for over 60 s");
             }
             CpuWindow.Used used = cpu.end();
             double seconds = (Math.min(end, shared.lastFinish().get()) - measureStart) / 1e9;
             long actions = shared.measured().sum();
-            return new Result(title, actions, seconds, shared.latency(), shared.errors().sum(), shared.anomalies().sum(),
+            return new Result(
+                    title,
+                    actions,
+                    seconds,
+                    shared.latency(),
+                    shared.errors().sum(),
+                    shared.anomalies().sum(),
                     shared.firstError().get(),
-                    used.serverNanos() > 0 && actions > 0 ? (double) used.serverNanos() / actions : -1, used.line());
+                    used.serverNanos() > 0 && actions > 0
+                            ? (double) used.serverNanos() / actions
+                            : -1,
+                    used.line());
         } finally {
             LoadClients.closeAll(connections, 64);
         }

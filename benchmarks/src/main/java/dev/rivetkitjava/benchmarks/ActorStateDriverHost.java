@@ -12,43 +12,53 @@ import java.time.Duration;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * A workspace-like actor, awake inside a real Registry on the SQLite actor store, whose actor-state persist driver
- * (made with the driver's public builder only) the benchmarks use from outside, as the SDK does from its threads.
+ * A workspace-like actor, awake inside a real Registry on the SQLite actor store, whose actor-state
+ * persist driver (made with the driver's public builder only) the benchmarks use from outside, as
+ * the SDK does from its threads.
  */
 final class ActorStateDriverHost implements AutoCloseable {
 
-    public record Workspace(PersistedSessions sessions) {
-    }
+    public record Workspace(PersistedSessions sessions) {}
 
-    public record WorkspaceVars(SessionPersistDriver persist) {
-    }
+    public record WorkspaceVars(SessionPersistDriver persist) {}
 
     private final SqliteActorStore store;
     private final Registry registry;
     private final SessionPersistDriver driver;
 
-    private ActorStateDriverHost(SqliteActorStore store, Registry registry, SessionPersistDriver driver) {
+    private ActorStateDriverHost(
+            SqliteActorStore store, Registry registry, SessionPersistDriver driver) {
         this.store = store;
         this.registry = registry;
         this.driver = driver;
     }
 
-    /** Opens the store at {@code db} and wakes the actor, whose driver keeps {@code maxEvents} per session. */
+    /**
+     * Opens the store at {@code db} and wakes the actor, whose driver keeps {@code maxEvents} per
+     * session.
+     */
     static ActorStateDriverHost open(Path db, int maxEvents) throws Exception {
         AtomicReference<SessionPersistDriver> inActor = new AtomicReference<>();
-        ActorType<Workspace, WorkspaceVars> workspace = ActorType.builder("workspace", Workspace.class,
-                        WorkspaceVars.class)
-                .createState(c -> new Workspace(new PersistedSessions()))
-                .createVars(c -> new WorkspaceVars(ActorStatePersistDriver.builder(c, Workspace::sessions)
-                        .maxEventsPerSession(maxEvents).build()))
-                .onWake(c -> inActor.set(c.vars().persist()))
-                .action("wake", c -> null)
-                .sleepTimeout(Duration.ofHours(1)) // the driver belongs to one activation
-                .build();
+        ActorType<Workspace, WorkspaceVars> workspace =
+                ActorType.builder("workspace", Workspace.class, WorkspaceVars.class)
+                        .createState(c -> new Workspace(new PersistedSessions()))
+                        .createVars(
+                                c ->
+                                        new WorkspaceVars(
+                                                ActorStatePersistDriver.builder(
+                                                                c, Workspace::sessions)
+                                                        .maxEventsPerSession(maxEvents)
+                                                        .build()))
+                        .onWake(c -> inActor.set(c.vars().persist()))
+                        .action("wake", c -> null)
+                        .sleepTimeout(Duration.ofHours(1)) // the driver belongs to one activation
+                        .build();
         SqliteActorStore store = SqliteActorStore.open(db);
         Registry registry = Registry.builder().use(workspace).store(store).build();
         try {
-            registry.actor(workspace).getOrCreate(ActorKey.of("bench")).action("wake", Object.class);
+            registry.actor(workspace)
+                    .getOrCreate(ActorKey.of("bench"))
+                    .action("wake", Object.class);
         } catch (Exception e) {
             registry.close();
             store.close();

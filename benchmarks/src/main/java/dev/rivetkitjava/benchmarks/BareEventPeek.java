@@ -5,19 +5,19 @@ import dev.rivetkitjava.protocol.ToClient;
 import java.nio.charset.StandardCharsets;
 
 /**
- * The load tool's shortcut for the frame it receives most: a BARE {@code Event} whose arguments are one unsigned
- * integer below 2^32 ({@code newCount(n)}), read in place. The full decoder runs Jackson's CBOR parser on the
- * arguments, which cost the tool a quarter of its CPU on the 2 cores it shares with the server. Any other frame
- * gives null and is decoded in full.
+ * The load tool's shortcut for the frame it receives most: a BARE {@code Event} whose arguments are
+ * one unsigned integer below 2^32 ({@code newCount(n)}), read in place. The full decoder runs
+ * Jackson's CBOR parser on the arguments, which cost the tool a quarter of its CPU on the 2 cores
+ * it shares with the server. Any other frame gives null and is decoded in full.
  */
 final class BareEventPeek {
     private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
 
-    private BareEventPeek() {
-    }
+    private BareEventPeek() {}
 
     static ToClient.Event event(byte[] frame) {
-        // Version 4 (u16, little-endian), then tag 3 (Event); lengths below 128 are one uvarint byte.
+        // Version 4 (u16, little-endian), then tag 3 (Event); lengths below 128 are one uvarint
+        // byte.
         if (frame.length < 7 || frame[0] != 4 || frame[1] != 0 || frame[2] != 3 || frame[3] < 0) {
             return null;
         }
@@ -32,12 +32,13 @@ final class BareEventPeek {
             return null;
         }
         int head = frame[args + 1] & 0xff;
-        int extra = switch (head) {
-            case 0x18 -> 1;
-            case 0x19 -> 2;
-            case 0x1a -> 4;
-            default -> head < 0x18 ? 0 : -1;
-        };
+        int extra =
+                switch (head) {
+                    case 0x18 -> 1;
+                    case 0x19 -> 2;
+                    case 0x1a -> 4;
+                    default -> head < 0x18 ? 0 : -1;
+                };
         if (extra < 0 || args + 2 + extra != frame.length) {
             return null;
         }

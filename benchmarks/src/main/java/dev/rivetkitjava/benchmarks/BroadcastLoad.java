@@ -12,20 +12,35 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * Fan-out: V viewers connected to one counter and subscribed to {@code newCount}; one driver connection calls
- * {@code increment(1)} at a steady rate without waiting for replies (open loop, at most 200 in flight, under the
- * server's 256 per connection). Every count is unique, so the driver's replies map each count to the time its
- * increment was <em>scheduled</em> to be sent, and a viewer's latency for count n is the time its
- * {@code newCount(n)} frame was complete minus that: it includes the request's trip, and a driver held back by a
- * slow server is not hidden (no coordinated omission). Deliveries/s and latency count the frames received after
- * the warm-up. Each viewer must see every count exactly once, in order.
+ * Fan-out: V viewers connected to one counter and subscribed to {@code newCount}; one driver
+ * connection calls {@code increment(1)} at a steady rate without waiting for replies (open loop, at
+ * most 200 in flight, under the server's 256 per connection). Every count is unique, so the
+ * driver's replies map each count to the time its increment was <em>scheduled</em> to be sent, and
+ * a viewer's latency for count n is the time its {@code newCount(n)} frame was complete minus that:
+ * it includes the request's trip, and a driver held back by a slow server is not hidden (no
+ * coordinated omission). Deliveries/s and latency count the frames received after the warm-up. Each
+ * viewer must see every count exactly once, in order.
  */
 final class BroadcastLoad {
     private static final int MAX_IN_FLIGHT = 200;
 
-    record Result(String title, int viewers, double rate, long produced, long deliveries, double seconds,
-            LatencyHistogram latency, LatencyHistogram actionLatency, long lost, long reordered, long duplicates,
-            long driverErrors, String firstError, double cpuNanosPerDelivery, String cpu) implements LoadResult {
+    record Result(
+            String title,
+            int viewers,
+            double rate,
+            long produced,
+            long deliveries,
+            double seconds,
+            LatencyHistogram latency,
+            LatencyHistogram actionLatency,
+            long lost,
+            long reordered,
+            long duplicates,
+            long driverErrors,
+            String firstError,
+            double cpuNanosPerDelivery,
+            String cpu)
+            implements LoadResult {
         double perSecond() {
             return seconds <= 0 ? 0 : deliveries / seconds;
         }
@@ -34,14 +49,34 @@ final class BroadcastLoad {
         public List<String> lines() {
             List<String> lines = new ArrayList<>();
             lines.add(title);
-            lines.add(String.format("  %,.0f deliveries/s (%,d in %.1f s; offered %,.0f/s)  delivery latency %s",
-                    perSecond(), deliveries, seconds, rate * viewers, latency.summaryMillis()));
-            lines.add(String.format("  driver: %,d increments, reply latency %s, errors %d%s", produced,
-                    actionLatency.summaryMillis(), driverErrors, firstError == null ? "" : " (" + firstError + ")"));
-            lines.add(String.format("  lost %d, reordered %d, duplicated %d (over all %d viewers × %,d events; lost ="
-                    + " not received by the end of the run)", lost, reordered, duplicates, viewers, produced));
-            lines.add("  " + cpu + (cpuNanosPerDelivery > 0
-                    ? String.format("; server CPU %.2f µs per delivery", cpuNanosPerDelivery / 1e3) : ""));
+            lines.add(
+                    String.format(
+                            "  %,.0f deliveries/s (%,d in %.1f s; offered %,.0f/s)  delivery latency %s",
+                            perSecond(),
+                            deliveries,
+                            seconds,
+                            rate * viewers,
+                            latency.summaryMillis()));
+            lines.add(
+                    String.format(
+                            "  driver: %,d increments, reply latency %s, errors %d%s",
+                            produced,
+                            actionLatency.summaryMillis(),
+                            driverErrors,
+                            firstError == null ? "" : " (" + firstError + ")"));
+            lines.add(
+                    String.format(
+                            "  lost %d, reordered %d, duplicated %d (over all %d viewers × %,d events; lost ="
+                                    + " not received by the end of the run)",
+                            lost, reordered, duplicates, viewers, produced));
+            lines.add(
+                    "  "
+                            + cpu
+                            + (cpuNanosPerDelivery > 0
+                                    ? String.format(
+                                            "; server CPU %.2f µs per delivery",
+                                            cpuNanosPerDelivery / 1e3)
+                                    : ""));
             return lines;
         }
     }
@@ -99,32 +134,48 @@ final class BroadcastLoad {
         }
     }
 
-    private BroadcastLoad() {
-    }
+    private BroadcastLoad() {}
 
     static Result run(LoadTarget target, LoadClients clients, LoadOptions o) throws Exception {
         int v = o.viewers();
         double rate = o.broadcastRate();
         String run = LoadTool.runId();
         String key = "load-" + run + "-broadcast";
-        String title = String.format("broadcast: %d viewers of one actor (%s), %s, driver at %,.0f increments/s", v,
-                o.actor(), o.encoding().wireName(), rate);
+        String title =
+                String.format(
+                        "broadcast: %d viewers of one actor (%s), %s, driver at %,.0f increments/s",
+                        v, o.actor(), o.encoding().wireName(), rate);
         Viewer[] viewers = new Viewer[v];
         for (int i = 0; i < v; i++) {
             viewers[i] = new Viewer();
         }
         // The driver first, so the actor exists before the viewers' getOrCreate.
-        LoadClients.Opened first = clients.open(o.actor(), 1, i -> key, i -> null, 1, Duration.ofSeconds(60));
-        LoadClients.Opened rest = first.failed() > 0 ? first
-                : clients.open(o.actor(), v, i -> key, i -> viewers[i], 64, Duration.ofSeconds(60));
+        LoadClients.Opened first =
+                clients.open(o.actor(), 1, i -> key, i -> null, 1, Duration.ofSeconds(60));
+        LoadClients.Opened rest =
+                first.failed() > 0
+                        ? first
+                        : clients.open(
+                                o.actor(),
+                                v,
+                                i -> key,
+                                i -> viewers[i],
+                                64,
+                                Duration.ofSeconds(60));
         List<ProtocolConnection> all = new ArrayList<>(first.connections());
         if (rest != first) {
             all.addAll(rest.connections());
         }
         try {
             if (first.failed() > 0 || rest.failed() > 0) {
-                throw new IllegalStateException((first.failed() + rest.failed()) + " of " + (v + 1)
-                        + " connections failed: " + first.failures() + " " + rest.failures());
+                throw new IllegalStateException(
+                        (first.failed() + rest.failed())
+                                + " of "
+                                + (v + 1)
+                                + " connections failed: "
+                                + first.failures()
+                                + " "
+                                + rest.failures());
             }
             ProtocolConnection driver = all.getFirst();
             for (int i = 1; i <= v; i++) {
@@ -133,8 +184,16 @@ final class BroadcastLoad {
             int base = barrier(driver, viewers);
 
             long warmupNanos = o.events() > 0 ? 0 : o.warmup().toNanos();
-            int events = o.events() > 0 ? o.events()
-                    : (int) Math.max(1, Math.round(rate * (warmupNanos + o.duration().toNanos()) / 1e9));
+            int events =
+                    o.events() > 0
+                            ? o.events()
+                            : (int)
+                                    Math.max(
+                                            1,
+                                            Math.round(
+                                                    rate
+                                                            * (warmupNanos + o.duration().toNanos())
+                                                            / 1e9));
             for (Viewer viewer : viewers) {
                 viewer.startRecording(base, events + 64);
             }
@@ -148,7 +207,8 @@ final class BroadcastLoad {
 
             long start = System.nanoTime() + 50_000_000L;
             long measureStart = start + warmupNanos;
-            // Sending stops 2 s after the schedule ends, however far behind it the driver is (a slow server holds it
+            // Sending stops 2 s after the schedule ends, however far behind it the driver is (a
+            // slow server holds it
             // back through the in-flight limit), so the run is bounded.
             long stopSending = start + (long) (events * 1e9 / rate) + 2_000_000_000L;
             CpuWindow cpu = null;
@@ -159,40 +219,51 @@ final class BroadcastLoad {
                 if (cpu == null && System.nanoTime() >= measureStart) {
                     cpu = CpuWindow.start(target);
                 }
-                if (!inFlight.tryAcquire(Math.max(1, stopSending - System.nanoTime()), TimeUnit.NANOSECONDS)) {
+                if (!inFlight.tryAcquire(
+                        Math.max(1, stopSending - System.nanoTime()), TimeUnit.NANOSECONDS)) {
                     break;
                 }
-                driver.increment(1).whenComplete((reply, failure) -> {
-                    try {
-                        if (failure != null) {
-                            driverErrors.increment();
-                            firstError.compareAndSet(null, failure.toString());
-                            return;
-                        }
-                        if (reply.receivedNanos() >= measureStart) {
-                            actionLatency.record(reply.receivedNanos() - intended);
-                        }
-                        int offset = reply.output().asInt() - base - 1;
-                        if (offset >= 0 && offset < events && intendedByCount[offset] == Long.MIN_VALUE) {
-                            intendedByCount[offset] = intended;
-                        } else {
-                            foreign.increment();
-                        }
-                    } finally {
-                        inFlight.release(); // after the write above: the main thread reads it once all are back
-                    }
-                });
+                driver.increment(1)
+                        .whenComplete(
+                                (reply, failure) -> {
+                                    try {
+                                        if (failure != null) {
+                                            driverErrors.increment();
+                                            firstError.compareAndSet(null, failure.toString());
+                                            return;
+                                        }
+                                        if (reply.receivedNanos() >= measureStart) {
+                                            actionLatency.record(reply.receivedNanos() - intended);
+                                        }
+                                        int offset = reply.output().asInt() - base - 1;
+                                        if (offset >= 0
+                                                && offset < events
+                                                && intendedByCount[offset] == Long.MIN_VALUE) {
+                                            intendedByCount[offset] = intended;
+                                        } else {
+                                            foreign.increment();
+                                        }
+                                    } finally {
+                                        inFlight.release(); // after the write above: the main
+                                        // thread reads it once all are back
+                                    }
+                                });
             }
             if (sent < events) {
-                firstError.compareAndSet(null, String.format("the server took only %,d of %,d increments in the "
-                        + "scheduled time (+2 s), at most %d in flight", sent, events, MAX_IN_FLIGHT));
+                firstError.compareAndSet(
+                        null,
+                        String.format(
+                                "the server took only %,d of %,d increments in the "
+                                        + "scheduled time (+2 s), at most %d in flight",
+                                sent, events, MAX_IN_FLIGHT));
             }
             if (cpu == null) {
                 ActionsLoad.sleepUntil(measureStart);
                 cpu = CpuWindow.start(target);
             }
             if (!inFlight.tryAcquire(MAX_IN_FLIGHT, 30, TimeUnit.SECONDS)) {
-                firstError.compareAndSet(null, "replies still missing 30 s after the last increment");
+                firstError.compareAndSet(
+                        null, "replies still missing 30 s after the last increment");
             }
             // Counts whose increment was answered; one still unanswered is not expected anywhere.
             BitSet answered = new BitSet(events);
@@ -204,11 +275,13 @@ final class BroadcastLoad {
             long produced = answered.cardinality();
             long unanswered = sent - produced - driverErrors.sum();
             if (unanswered > 0) {
-                firstError.compareAndSet(null, unanswered + " increments still unanswered 30 s after the last one");
+                firstError.compareAndSet(
+                        null, unanswered + " increments still unanswered 30 s after the last one");
             }
             int expectedLast = base + answered.length();
             drain(viewers, expectedLast);
-            CpuWindow.Used used = cpu == null ? new CpuWindow.Used(-1, "CPU not measured") : cpu.end();
+            CpuWindow.Used used =
+                    cpu == null ? new CpuWindow.Used(-1, "CPU not measured") : cpu.end();
 
             LatencyHistogram latency = new LatencyHistogram();
             long deliveries = 0;
@@ -233,12 +306,27 @@ final class BroadcastLoad {
                 duplicates += viewer.duplicates;
             }
             if (foreign.sum() > 0) {
-                firstError.compareAndSet(null, foreign.sum() + " replies had counts outside this run's range");
+                firstError.compareAndSet(
+                        null, foreign.sum() + " replies had counts outside this run's range");
             }
             double seconds = (lastDelivery - measureStart) / 1e9;
-            return new Result(title, v, rate, produced, deliveries, seconds, latency, actionLatency, lost, reordered,
-                    duplicates, driverErrors.sum(), firstError.get(),
-                    used.serverNanos() > 0 && deliveries > 0 ? (double) used.serverNanos() / deliveries : -1,
+            return new Result(
+                    title,
+                    v,
+                    rate,
+                    produced,
+                    deliveries,
+                    seconds,
+                    latency,
+                    actionLatency,
+                    lost,
+                    reordered,
+                    duplicates,
+                    driverErrors.sum(),
+                    firstError.get(),
+                    used.serverNanos() > 0 && deliveries > 0
+                            ? (double) used.serverNanos() / deliveries
+                            : -1,
                     used.line());
         } finally {
             LoadClients.closeAll(all, 64);
@@ -246,8 +334,9 @@ final class BroadcastLoad {
     }
 
     /**
-     * Subscriptions take effect asynchronously, so increment until one count reaches every viewer (at most 50
-     * tries, 2 s each); returns that count, after which every increment must reach everyone.
+     * Subscriptions take effect asynchronously, so increment until one count reaches every viewer
+     * (at most 50 tries, 2 s each); returns that count, after which every increment must reach
+     * everyone.
      */
     private static int barrier(ProtocolConnection driver, Viewer[] viewers) throws Exception {
         for (int attempt = 0; attempt < 50; attempt++) {
@@ -264,7 +353,10 @@ final class BroadcastLoad {
         throw new IllegalStateException(missing + " viewers never received a newCount event");
     }
 
-    /** Waits until every viewer has seen {@code lastCount}, or until none made progress for 5 s (30 s at most). */
+    /**
+     * Waits until every viewer has seen {@code lastCount}, or until none made progress for 5 s (30
+     * s at most).
+     */
     private static void drain(Viewer[] viewers, int lastCount) throws InterruptedException {
         long progress = -1;
         long stalledSince = System.nanoTime();

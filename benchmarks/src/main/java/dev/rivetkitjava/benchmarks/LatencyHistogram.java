@@ -5,18 +5,22 @@ import java.util.concurrent.atomic.LongAccumulator;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * A fixed-bucket latency histogram (a small HdrHistogram): values below 256 are counted exactly; above, each
- * power of two is split into 128 buckets, so a reported percentile is at most 1/128 (0.8 %) above the true
- * value. Fixed size (about 57 KB), safe to record into from many threads, no allocation per value.
+ * A fixed-bucket latency histogram (a small HdrHistogram): values below 256 are counted exactly;
+ * above, each power of two is split into 128 buckets, so a reported percentile is at most 1/128
+ * (0.8 %) above the true value. Fixed size (about 57 KB), safe to record into from many threads, no
+ * allocation per value.
  *
- * <p>Values are plain longs; the load tool records nanoseconds. A percentile is reported as the highest value
- * of its bucket, clamped to the largest value recorded, so "p99 ≤ x" is never optimistic.
+ * <p>Values are plain longs; the load tool records nanoseconds. A percentile is reported as the
+ * highest value of its bucket, clamped to the largest value recorded, so "p99 ≤ x" is never
+ * optimistic.
  */
 public final class LatencyHistogram {
     private static final int SUB_BITS = 7;
     private static final int SUB_BUCKETS = 1 << SUB_BITS;
+
     /** Values below this (2 × sub-buckets) get one bucket each. */
     private static final int LINEAR = 2 * SUB_BUCKETS;
+
     private static final int FIRST_EXPONENT = SUB_BITS + 1;
     private static final int BUCKETS = LINEAR + (63 - FIRST_EXPONENT) * SUB_BUCKETS;
 
@@ -72,8 +76,8 @@ public final class LatencyHistogram {
     }
 
     /**
-     * The value at or below which {@code percent} % of the values lie (0 &lt; percent ≤ 100), to within 0.8 %
-     * above; 0 when empty.
+     * The value at or below which {@code percent} % of the values lie (0 &lt; percent ≤ 100), to
+     * within 0.8 % above; 0 when empty.
      */
     public long percentile(double percent) {
         if (!(percent > 0 && percent <= 100)) {
@@ -120,10 +124,11 @@ public final class LatencyHistogram {
         return lowest(index) + (1L << (exponent - SUB_BITS)) - 1;
     }
 
-    /** "p50 0.61 ms  p95 1.20 ms  p99 2.31 ms  max 15.2 ms" for a histogram of nanoseconds. */
+    /** "p50 0.61 ms p95 1.20 ms p99 2.31 ms max 15.2 ms" for a histogram of nanoseconds. */
     public String summaryMillis() {
-        return String.format("p50 %s  p95 %s  p99 %s  max %s", ms(percentile(50)), ms(percentile(95)),
-                ms(percentile(99)), ms(max()));
+        return String.format(
+                "p50 %s  p95 %s  p99 %s  max %s",
+                ms(percentile(50)), ms(percentile(95)), ms(percentile(99)), ms(max()));
     }
 
     static String ms(long nanos) {

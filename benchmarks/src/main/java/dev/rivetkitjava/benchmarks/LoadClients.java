@@ -1,5 +1,6 @@
 package dev.rivetkitjava.benchmarks;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.rivetkitjava.protocol.Encoding;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -21,12 +22,13 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.IntFunction;
 
 /**
- * The load tool's side of the wire: a few {@code java.net.http} clients (each has one selector thread) that
- * connections are spread over, and bounded parallel opening of many connections.
+ * The load tool's side of the wire: a few {@code java.net.http} clients (each has one selector
+ * thread) that connections are spread over, and bounded parallel opening of many connections.
  */
 final class LoadClients implements AutoCloseable {
     /** Connections opened (null where one failed) and why the failed ones failed. */
-    record Opened(List<ProtocolConnection> connections, Map<String, Integer> failures, double seconds) {
+    record Opened(
+            List<ProtocolConnection> connections, Map<String, Integer> failures, double seconds) {
         List<ProtocolConnection> open() {
             return connections.stream().filter(c -> c != null).toList();
         }
@@ -47,7 +49,8 @@ final class LoadClients implements AutoCloseable {
         this.endpoint = endpoint;
         this.encoding = encoding;
         for (int i = 0; i < count; i++) {
-            HttpClient.Builder builder = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(30));
+            HttpClient.Builder builder =
+                    HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(30));
             if (executor.equals("direct")) {
                 builder.executor(Runnable::run);
             } else if (executor.equals("virtual")) {
@@ -63,28 +66,60 @@ final class LoadClients implements AutoCloseable {
 
     /** {@code GET /metadata}, as every official client does first; fails if nothing answers. */
     String metadata() throws Exception {
-        HttpResponse<String> response = clients.getFirst().send(
-                HttpRequest.newBuilder(URI.create(endpoint + "/metadata?namespace=default"))
-                        .timeout(Duration.ofSeconds(30)).header("User-Agent", "rivetkit-java-load").GET().build(),
-                HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> response =
+                clients.getFirst()
+                        .send(
+                                HttpRequest.newBuilder(
+                                                URI.create(
+                                                        endpoint + "/metadata?namespace=default"))
+                                        .timeout(Duration.ofSeconds(30))
+                                        .header("User-Agent", "rivetkit-java-load")
+                                        .GET()
+                                        .build(),
+                                HttpResponse.BodyHandlers.ofString());
         if (response.statusCode() != 200) {
-            throw new IllegalStateException("GET /metadata answered " + response.statusCode() + ": " + response.body());
+            throw new IllegalStateException(
+                    "GET /metadata answered " + response.statusCode() + ": " + response.body());
         }
         return response.body();
     }
 
     /** Opens {@code count} connections to {@code counter}/{@code key(i)} (see the general form). */
-    Opened open(int count, IntFunction<String> key, IntFunction<ProtocolConnection.EventSink> sinks, int parallel,
-            Duration timeout) throws InterruptedException {
+    Opened open(
+            int count,
+            IntFunction<String> key,
+            IntFunction<ProtocolConnection.EventSink> sinks,
+            int parallel,
+            Duration timeout)
+            throws InterruptedException {
         return open("counter", count, key, sinks, parallel, timeout);
     }
 
     /**
-     * Opens {@code count} connections to actor {@code name}/{@code key(i)}, at most {@code parallel} handshakes at a
-     * time, each given {@code timeout} to reach {@code Init}.
+     * Opens {@code count} connections to actor {@code name}/{@code key(i)}, at most {@code
+     * parallel} handshakes at a time, each given {@code timeout} to reach {@code Init}.
      */
-    Opened open(String name, int count, IntFunction<String> key, IntFunction<ProtocolConnection.EventSink> sinks,
-            int parallel, Duration timeout) throws InterruptedException {
+    Opened open(
+            String name,
+            int count,
+            IntFunction<String> key,
+            IntFunction<ProtocolConnection.EventSink> sinks,
+            int parallel,
+            Duration timeout)
+            throws InterruptedException {
+        return open(name, count, key, sinks, i -> null, parallel, timeout);
+    }
+
+    /** As above, each connection with the params {@code params(i)} (null for none). */
+    Opened open(
+            String name,
+            int count,
+            IntFunction<String> key,
+            IntFunction<ProtocolConnection.EventSink> sinks,
+            IntFunction<JsonNode> params,
+            int parallel,
+            Duration timeout)
+            throws InterruptedException {
         ProtocolConnection[] connections = new ProtocolConnection[count];
         Map<String, Integer> failures = new TreeMap<>();
         Semaphore slots = new Semaphore(parallel);
@@ -93,46 +128,74 @@ final class LoadClients implements AutoCloseable {
             for (int i = 0; i < count; i++) {
                 int index = i;
                 slots.acquire();
-                threads.execute(() -> {
-                    try {
-                        connections[index] = openOne(name, key.apply(index), sinks == null ? null : sinks.apply(index),
-                                timeout);
-                    } catch (Exception e) {
-                        Throwable cause = e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
-                        String why = cause.getClass().getSimpleName() + ": " + String.valueOf(cause.getMessage());
-                        why = why.replaceAll("#[0-9a-z]+", "#…"); // ray ids
-                        synchronized (failures) {
-                            failures.merge(why.length() > 160 ? why.substring(0, 160) : why, 1, Integer::sum);
-                        }
-                    } finally {
-                        slots.release();
-                    }
-                });
+                threads.execute(
+                        () -> {
+                            try {
+                                connections[index] =
+                                        openOne(
+                                                name,
+                                                key.apply(index),
+                                                sinks == null ? null : sinks.apply(index),
+                                                params.apply(index),
+                                                timeout);
+                            } catch (Exception e) {
+                                Throwable cause =
+                                        e instanceof ExecutionException && e.getCause() != null
+                                                ? e.getCause()
+                                                : e;
+                                String why =
+                                        cause.getClass().getSimpleName()
+                                                + ": "
+                                                + String.valueOf(cause.getMessage());
+                                why = why.replaceAll("#[0-9a-z]+", "#…"); // ray ids
+                                synchronized (failures) {
+                                    failures.merge(
+                                            why.length() > 160 ? why.substring(0, 160) : why,
+                                            1,
+                                            Integer::sum);
+                                }
+                            } finally {
+                                slots.release();
+                            }
+                        });
             }
         }
         return new Opened(Arrays.asList(connections), failures, (System.nanoTime() - start) / 1e9);
     }
 
     /**
-     * One connection, up to {@link #ATTEMPTS} tries: like the official client, it opens again when the server closes
-     * with a lifecycle signal before {@code Init} (e.g. the engine's {@code actor.destroyed_during_creation} when
-     * many clients getOrCreate one new key at once).
+     * One connection, up to {@link #ATTEMPTS} tries: like the official client, it opens again when
+     * the server closes with a lifecycle signal before {@code Init} (e.g. the engine's {@code
+     * actor.destroyed_during_creation} when many clients getOrCreate one new key at once).
      */
-    private ProtocolConnection openOne(String name, String key, ProtocolConnection.EventSink sink, Duration timeout)
+    private ProtocolConnection openOne(
+            String name,
+            String key,
+            ProtocolConnection.EventSink sink,
+            JsonNode params,
+            Duration timeout)
             throws Exception {
         for (int attempt = 1; ; attempt++) {
             HttpClient http = clients.get(Math.floorMod(next.getAndIncrement(), clients.size()));
-            CompletableFuture<ProtocolConnection> opening = ProtocolConnection.open(http, endpoint, name, key,
-                    encoding, sink);
+            CompletableFuture<ProtocolConnection> opening =
+                    ProtocolConnection.open(http, endpoint, name, key, encoding, sink, params);
             try {
-                ProtocolConnection connection = opening.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+                ProtocolConnection connection =
+                        opening.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
                 connection.init().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
                 return connection;
             } catch (Exception e) {
                 opening.thenAccept(ProtocolConnection::abort);
-                String why = String.valueOf(e.getCause() != null ? e.getCause().getMessage() : e.getMessage());
-                boolean lifecycle = why.contains("1011 actor.") || why.contains("1011 guard.")
-                        || why.contains("ws.going_away");
+                String why =
+                        String.valueOf(
+                                e.getCause() != null ? e.getCause().getMessage() : e.getMessage());
+                // pegboard.route_subscribe_timeout: the engine, too busy, did not route the
+                // connection in time.
+                boolean lifecycle =
+                        why.contains("1011 actor.")
+                                || why.contains("1011 guard.")
+                                || why.contains("1011 pegboard.")
+                                || why.contains("ws.going_away");
                 if (!lifecycle || attempt >= ATTEMPTS) {
                     throw e;
                 }
@@ -141,7 +204,10 @@ final class LoadClients implements AutoCloseable {
         }
     }
 
-    /** Closes every connection (a close frame, dropped after a second), at most {@code parallel} at a time. */
+    /**
+     * Closes every connection (a close frame, dropped after a second), at most {@code parallel} at
+     * a time.
+     */
     static void closeAll(List<ProtocolConnection> connections, int parallel) {
         Semaphore slots = new Semaphore(parallel);
         List<CompletableFuture<String>> closing = new ArrayList<>();
@@ -158,13 +224,15 @@ final class LoadClients implements AutoCloseable {
             closing.add(c.close().whenComplete((r, x) -> slots.release()));
         }
         try {
-            CompletableFuture.allOf(closing.toArray(CompletableFuture[]::new)).get(30, TimeUnit.SECONDS);
+            CompletableFuture.allOf(closing.toArray(CompletableFuture[]::new))
+                    .get(30, TimeUnit.SECONDS);
         } catch (Exception ignored) {
-            connections.forEach(c -> {
-                if (c != null) {
-                    c.abort();
-                }
-            });
+            connections.forEach(
+                    c -> {
+                        if (c != null) {
+                            c.abort();
+                        }
+                    });
         }
     }
 

@@ -9,13 +9,14 @@ import java.util.Locale;
 /**
  * The load tool's settings, from {@code --name value} arguments (see {@link #USAGE}).
  *
- * @param endpoint    a RivetKit endpoint to load, or null to start a server here
- * @param server      with no endpoint: {@code inproc} (same JVM) or {@code fork} (a child JVM)
- * @param maxActions  stop the actions scenario after this many actions in all (0: run for the duration)
- * @param events      broadcast: increments to send (0: rate × duration)
- * @param rate        broadcast: increments per second (0: the goal, 200 000 deliveries/s ÷ viewers)
- * @param actor       actions and broadcast: the actor type, {@code counter} (replies after the save) or
- *                    {@code counter-fast} (replies before it, {@code replyBeforeSave})
+ * @param endpoint a RivetKit endpoint to load, or null to start a server here
+ * @param server with no endpoint: {@code inproc} (same JVM) or {@code fork} (a child JVM)
+ * @param maxActions stop the actions scenario after this many actions in all (0: run for the
+ *     duration)
+ * @param events broadcast: increments to send (0: rate × duration)
+ * @param rate broadcast: increments per second (0: the goal, 200 000 deliveries/s ÷ viewers)
+ * @param actor actions and broadcast: the actor type, {@code counter} (replies after the save) or
+ *     {@code counter-fast} (replies before it, {@code replyBeforeSave})
  */
 record LoadOptions(
         String endpoint,
@@ -40,7 +41,8 @@ record LoadOptions(
         List<String> serverJvmArgs,
         String actor) {
 
-    static final String USAGE = """
+    static final String USAGE =
+            """
             LoadTool: RivetKit client-protocol load over WebSocket (loopback only).
               --endpoint URL      load this RivetKit endpoint (e.g. the TypeScript stack); default: start a server
               --server inproc|fork  with no endpoint: RivetServer in this JVM (default) or in a child JVM
@@ -106,7 +108,8 @@ record LoadOptions(
             switch (name) {
                 case "--endpoint" -> endpoint = value.replaceAll("/+$", "");
                 case "--encoding" -> encoding = Encoding.fromWireName(value);
-                case "--scenario" -> scenario = oneOf(name, value, "actions", "broadcast", "idle", "all");
+                case "--scenario" ->
+                        scenario = oneOf(name, value, "actions", "broadcast", "idle", "all");
                 case "--connections" -> connections = positive(name, value);
                 case "--viewers" -> viewers = positive(name, value);
                 case "--rate" -> rate = Double.parseDouble(value);
@@ -125,50 +128,193 @@ record LoadOptions(
                 }
                 case "--jfr" -> jfr = value;
                 case "--clients" -> clients = positive(name, value);
-                case "--client-executor" -> clientExecutor = oneOf(name, value, "direct", "pool", "virtual");
+                case "--client-executor" ->
+                        clientExecutor = oneOf(name, value, "direct", "pool", "virtual");
                 case "--server-jvm" -> serverJvmArgs = List.of(value.trim().split("\\s+"));
                 case "--actor" -> actor = oneOf(name, value, "counter", "counter-fast");
                 default -> throw new IllegalArgumentException("unknown option " + name);
             }
         }
-        if (endpoint != null && !endpoint.matches("https?://(127\\.0\\.0\\.1|localhost|\\[::1\\])(:\\d+)?(/.*)?")) {
-            throw new IllegalArgumentException("--endpoint must be a loopback address, not " + endpoint);
+        if (endpoint != null
+                && !endpoint.matches(
+                        "https?://(127\\.0\\.0\\.1|localhost|\\[::1\\])(:\\d+)?(/.*)?")) {
+            throw new IllegalArgumentException(
+                    "--endpoint must be a loopback address, not " + endpoint);
         }
         int defaultConnections = scenario.equals("idle") ? 10_000 : 16;
-        return new LoadOptions(endpoint, encoding, scenario, connections == null ? defaultConnections : connections,
-                sharedKey, viewers, rate, events, duration, warmup, maxActions, actors, hold, server, store,
-                List.copyOf(pids), jfr, clients, clientExecutor, serverJvmArgs, actor);
+        return new LoadOptions(
+                endpoint,
+                encoding,
+                scenario,
+                connections == null ? defaultConnections : connections,
+                sharedKey,
+                viewers,
+                rate,
+                events,
+                duration,
+                warmup,
+                maxActions,
+                actors,
+                hold,
+                server,
+                store,
+                List.copyOf(pids),
+                jfr,
+                clients,
+                clientExecutor,
+                serverJvmArgs,
+                actor);
     }
 
     LoadOptions withActions(int connections, boolean sharedKey) {
-        return new LoadOptions(endpoint, encoding, "actions", connections, sharedKey, viewers, rate, events, duration,
-                warmup, maxActions, actors, hold, server, store, pids, jfr, clients, clientExecutor, serverJvmArgs, actor);
+        return new LoadOptions(
+                endpoint,
+                encoding,
+                "actions",
+                connections,
+                sharedKey,
+                viewers,
+                rate,
+                events,
+                duration,
+                warmup,
+                maxActions,
+                actors,
+                hold,
+                server,
+                store,
+                pids,
+                jfr,
+                clients,
+                clientExecutor,
+                serverJvmArgs,
+                actor);
     }
 
     /** The actions scenario on another actor type ({@code counter} or {@code counter-fast}). */
     LoadOptions withActor(String actor) {
-        return new LoadOptions(endpoint, encoding, scenario, connections, sharedKey, viewers, rate, events, duration,
-                warmup, maxActions, actors, hold, server, store, pids, jfr, clients, clientExecutor, serverJvmArgs, actor);
+        return new LoadOptions(
+                endpoint,
+                encoding,
+                scenario,
+                connections,
+                sharedKey,
+                viewers,
+                rate,
+                events,
+                duration,
+                warmup,
+                maxActions,
+                actors,
+                hold,
+                server,
+                store,
+                pids,
+                jfr,
+                clients,
+                clientExecutor,
+                serverJvmArgs,
+                actor);
     }
 
     LoadOptions withBroadcast(int viewers) {
-        return new LoadOptions(endpoint, encoding, "broadcast", connections, sharedKey, viewers, rate, events, duration,
-                warmup, maxActions, actors, hold, server, store, pids, jfr, clients, clientExecutor, serverJvmArgs, actor);
+        return new LoadOptions(
+                endpoint,
+                encoding,
+                "broadcast",
+                connections,
+                sharedKey,
+                viewers,
+                rate,
+                events,
+                duration,
+                warmup,
+                maxActions,
+                actors,
+                hold,
+                server,
+                store,
+                pids,
+                jfr,
+                clients,
+                clientExecutor,
+                serverJvmArgs,
+                actor);
     }
 
     LoadOptions withIdle(int connections) {
-        return new LoadOptions(endpoint, encoding, "idle", connections, sharedKey, viewers, rate, events, duration,
-                warmup, maxActions, actors, hold, server, store, pids, jfr, clients, clientExecutor, serverJvmArgs, actor);
+        return new LoadOptions(
+                endpoint,
+                encoding,
+                "idle",
+                connections,
+                sharedKey,
+                viewers,
+                rate,
+                events,
+                duration,
+                warmup,
+                maxActions,
+                actors,
+                hold,
+                server,
+                store,
+                pids,
+                jfr,
+                clients,
+                clientExecutor,
+                serverJvmArgs,
+                actor);
     }
 
     LoadOptions withWarmup(Duration warmup) {
-        return new LoadOptions(endpoint, encoding, scenario, connections, sharedKey, viewers, rate, events, duration,
-                warmup, maxActions, actors, hold, server, store, pids, jfr, clients, clientExecutor, serverJvmArgs, actor);
+        return new LoadOptions(
+                endpoint,
+                encoding,
+                scenario,
+                connections,
+                sharedKey,
+                viewers,
+                rate,
+                events,
+                duration,
+                warmup,
+                maxActions,
+                actors,
+                hold,
+                server,
+                store,
+                pids,
+                jfr,
+                clients,
+                clientExecutor,
+                serverJvmArgs,
+                actor);
     }
 
     LoadOptions withDuration(Duration duration) {
-        return new LoadOptions(endpoint, encoding, scenario, connections, sharedKey, viewers, rate, events, duration,
-                warmup, maxActions, actors, hold, server, store, pids, jfr, clients, clientExecutor, serverJvmArgs, actor);
+        return new LoadOptions(
+                endpoint,
+                encoding,
+                scenario,
+                connections,
+                sharedKey,
+                viewers,
+                rate,
+                events,
+                duration,
+                warmup,
+                maxActions,
+                actors,
+                hold,
+                server,
+                store,
+                pids,
+                jfr,
+                clients,
+                clientExecutor,
+                serverJvmArgs,
+                actor);
     }
 
     /** Increments per second for the broadcast scenario. */
@@ -183,14 +329,17 @@ record LoadOptions(
                 return Duration.ofMillis(Long.parseLong(t.substring(0, t.length() - 2)));
             }
             if (t.endsWith("s")) {
-                return Duration.ofMillis(Math.round(Double.parseDouble(t.substring(0, t.length() - 1)) * 1000));
+                return Duration.ofMillis(
+                        Math.round(Double.parseDouble(t.substring(0, t.length() - 1)) * 1000));
             }
             if (t.endsWith("m")) {
-                return Duration.ofSeconds(Math.round(Double.parseDouble(t.substring(0, t.length() - 1)) * 60));
+                return Duration.ofSeconds(
+                        Math.round(Double.parseDouble(t.substring(0, t.length() - 1)) * 60));
             }
             return Duration.ofMillis(Math.round(Double.parseDouble(t) * 1000));
         } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("not a duration: " + text + " (e.g. 10s, 500ms, 2m)");
+            throw new IllegalArgumentException(
+                    "not a duration: " + text + " (e.g. 10s, 500ms, 2m)");
         }
     }
 
@@ -208,6 +357,7 @@ record LoadOptions(
                 return value;
             }
         }
-        throw new IllegalArgumentException(name + " must be one of " + String.join(", ", allowed) + ", not " + value);
+        throw new IllegalArgumentException(
+                name + " must be one of " + String.join(", ", allowed) + ", not " + value);
     }
 }

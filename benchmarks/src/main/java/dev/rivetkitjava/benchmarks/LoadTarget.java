@@ -27,30 +27,39 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 /**
- * The server a load run talks to: a RivetServer in this JVM, one in a child JVM, or any endpoint that speaks
- * RivetKit's client protocol (the TypeScript original included). Each reports what it can of the server side:
- * CPU time, heap after GC, RSS and open connections; -1 where it cannot.
+ * The server a load run talks to: a RivetServer in this JVM, one in a child JVM, or any endpoint
+ * that speaks RivetKit's client protocol (the TypeScript original included). Each reports what it
+ * can of the server side: CPU time, heap after GC, RSS and open connections; -1 where it cannot.
  */
 abstract sealed class LoadTarget implements AutoCloseable {
 
-    /** The {@code counter} actor every target must have, as {@code compat/reference-server.mjs} defines it. */
-    record Count(int count) {
-    }
+    /**
+     * The {@code counter} actor every target must have, as {@code compat/reference-server.mjs}
+     * defines it.
+     */
+    record Count(int count) {}
 
     static final ActorType<Count, Void> COUNTER = counter("counter").build();
 
-    /** The same counter replying before its state is saved ({@code replyBeforeSave}), to measure what waiting costs. */
-    static final ActorType<Count, Void> COUNTER_FAST = counter("counter-fast").replyBeforeSave().build();
+    /**
+     * The same counter replying before its state is saved ({@code replyBeforeSave}), to measure
+     * what waiting costs.
+     */
+    static final ActorType<Count, Void> COUNTER_FAST =
+            counter("counter-fast").replyBeforeSave().build();
 
     private static ActorType.Builder<Count, Void> counter(String name) {
         return ActorType.builder(name, Count.class)
                 .createState(c -> new Count(0))
-                .action("increment", Integer.class, (c, amount) -> {
-                    int count = c.state().count() + (amount == null ? 1 : amount);
-                    c.setState(new Count(count));
-                    c.broadcast("newCount", count);
-                    return count;
-                })
+                .action(
+                        "increment",
+                        Integer.class,
+                        (c, amount) -> {
+                            int count = c.state().count() + (amount == null ? 1 : amount);
+                            c.setState(new Count(count));
+                            c.broadcast("newCount", count);
+                            return count;
+                        })
                 .action("getCount", c -> c.state().count());
     }
 
@@ -90,7 +99,9 @@ abstract sealed class LoadTarget implements AutoCloseable {
         if (options.endpoint() != null) {
             return new External(options.endpoint(), options.pids());
         }
-        return options.server().equals("fork") ? Forked.start(options) : InProcess.start(options.store(), options.jfr());
+        return options.server().equals("fork")
+                ? Forked.start(options)
+                : InProcess.start(options.store(), options.jfr());
     }
 
     // ---------------------------------------------------------------- in this JVM
@@ -102,7 +113,12 @@ abstract sealed class LoadTarget implements AutoCloseable {
         private final jdk.jfr.Recording recording;
         private final String jfr;
 
-        private InProcess(Path dir, Registry registry, RivetServer server, jdk.jfr.Recording recording, String jfr) {
+        private InProcess(
+                Path dir,
+                Registry registry,
+                RivetServer server,
+                jdk.jfr.Recording recording,
+                String jfr) {
             this.dir = dir;
             this.registry = registry;
             this.server = server;
@@ -112,13 +128,18 @@ abstract sealed class LoadTarget implements AutoCloseable {
 
         static InProcess start(String store, String jfr) throws Exception {
             Path dir = Files.createTempDirectory("rivetkit-load");
-            ActorStore actorStore = store.equals("sqlite") ? SqliteActorStore.open(dir.resolve("load.db"))
-                    : new InMemoryActorStore();
-            Registry registry = Registry.builder().use(COUNTER).use(COUNTER_FAST).store(actorStore).build();
-            RivetServer server = RivetServer.builder(registry).host("127.0.0.1").port(0).build().start();
+            ActorStore actorStore =
+                    store.equals("sqlite")
+                            ? SqliteActorStore.open(dir.resolve("load.db"))
+                            : new InMemoryActorStore();
+            Registry registry =
+                    Registry.builder().use(COUNTER).use(COUNTER_FAST).store(actorStore).build();
+            RivetServer server =
+                    RivetServer.builder(registry).host("127.0.0.1").port(0).build().start();
             jdk.jfr.Recording recording = null;
             if (jfr != null) {
-                recording = new jdk.jfr.Recording(jdk.jfr.Configuration.getConfiguration("profile"));
+                recording =
+                        new jdk.jfr.Recording(jdk.jfr.Configuration.getConfiguration("profile"));
                 recording.start();
             }
             return new InProcess(dir, registry, server, recording, jfr);
@@ -135,7 +156,9 @@ abstract sealed class LoadTarget implements AutoCloseable {
 
         @Override
         String description() {
-            return "RivetServer in the load tool's JVM (" + Runtime.getRuntime().availableProcessors() + " cores shared)";
+            return "RivetServer in the load tool's JVM ("
+                    + Runtime.getRuntime().availableProcessors()
+                    + " cores shared)";
         }
 
         @Override
@@ -188,18 +211,21 @@ abstract sealed class LoadTarget implements AutoCloseable {
         }
 
         /**
-         * The child side of {@link Forked}: serves, prints {@code ready <endpoint>}, then answers {@code heap} and
-         * {@code connections} on stdin until {@code quit} or end of input.
+         * The child side of {@link Forked}: serves, prints {@code ready <endpoint>}, then answers
+         * {@code heap} and {@code connections} on stdin until {@code quit} or end of input.
          */
         static void serve(String store, PrintStream out) throws Exception {
             try (InProcess target = start(store, null);
-                 BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8))) {
+                    BufferedReader in =
+                            new BufferedReader(
+                                    new InputStreamReader(System.in, StandardCharsets.UTF_8))) {
                 out.println("ready " + target.endpoint());
                 out.flush();
                 for (String line; (line = in.readLine()) != null; ) {
                     switch (line.trim()) {
                         case "heap" -> out.println("heap " + ownHeapAfterGc());
-                        case "connections" -> out.println("connections " + target.serverConnections());
+                        case "connections" ->
+                                out.println("connections " + target.serverConnections());
                         case "quit" -> {
                             return;
                         }
@@ -227,34 +253,60 @@ abstract sealed class LoadTarget implements AutoCloseable {
         }
 
         static Forked start(LoadOptions options) throws Exception {
-            String java = ProcessHandle.current().info().command()
-                    .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-            List<String> command = new ArrayList<>(List.of(java, "-Xmx2g", "--enable-native-access=ALL-UNNAMED"));
+            String java =
+                    ProcessHandle.current()
+                            .info()
+                            .command()
+                            .orElse(
+                                    Path.of(System.getProperty("java.home"), "bin", "java")
+                                            .toString());
+            List<String> command =
+                    new ArrayList<>(List.of(java, "-Xmx2g", "--enable-native-access=ALL-UNNAMED"));
             command.addAll(options.serverJvmArgs());
             if (options.jfr() != null) {
-                command.add("-XX:StartFlightRecording=filename=" + options.jfr() + ",settings=profile,dumponexit=true");
+                command.add(
+                        "-XX:StartFlightRecording=filename="
+                                + options.jfr()
+                                + ",settings=profile,dumponexit=true");
             }
-            command.addAll(List.of("-cp", System.getProperty("java.class.path"), LoadTool.class.getName(),
-                    "--serve", "--store", options.store()));
-            Process process = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+            command.addAll(
+                    List.of(
+                            "-cp",
+                            System.getProperty("java.class.path"),
+                            LoadTool.class.getName(),
+                            "--serve",
+                            "--store",
+                            options.store()));
+            Process process =
+                    new ProcessBuilder(command)
+                            .redirectError(ProcessBuilder.Redirect.INHERIT)
+                            .start();
             CompletableFuture<String> ready = new CompletableFuture<>();
             BlockingQueue<String> answers = new ArrayBlockingQueue<>(16);
-            Thread.ofPlatform().daemon().name("load-server-out").start(() -> {
-                try (BufferedReader out = process.inputReader(StandardCharsets.UTF_8)) {
-                    for (String line; (line = out.readLine()) != null; ) {
-                        if (line.startsWith("ready ")) {
-                            ready.complete(line.substring(6).trim());
-                        } else if (line.startsWith("heap ") || line.startsWith("connections ")) {
-                            answers.offer(line);
-                        } else {
-                            System.err.println("server: " + line);
-                        }
-                    }
-                } catch (IOException ignored) {
-                    // the child went away
-                }
-                ready.completeExceptionally(new IllegalStateException("the server JVM exited before it was ready"));
-            });
+            Thread.ofPlatform()
+                    .daemon()
+                    .name("load-server-out")
+                    .start(
+                            () -> {
+                                try (BufferedReader out =
+                                        process.inputReader(StandardCharsets.UTF_8)) {
+                                    for (String line; (line = out.readLine()) != null; ) {
+                                        if (line.startsWith("ready ")) {
+                                            ready.complete(line.substring(6).trim());
+                                        } else if (line.startsWith("heap ")
+                                                || line.startsWith("connections ")) {
+                                            answers.offer(line);
+                                        } else {
+                                            System.err.println("server: " + line);
+                                        }
+                                    }
+                                } catch (IOException ignored) {
+                                    // the child went away
+                                }
+                                ready.completeExceptionally(
+                                        new IllegalStateException(
+                                                "the server JVM exited before it was ready"));
+                            });
             String endpoint;
             try {
                 endpoint = ready.get(60, TimeUnit.SECONDS);
@@ -271,7 +323,9 @@ abstract sealed class LoadTarget implements AutoCloseable {
                 commands.write(command + "\n");
                 commands.flush();
                 String answer = answers.poll(60, TimeUnit.SECONDS);
-                return answer != null && answer.startsWith(answerPrefix) ? answer.substring(answerPrefix.length()) : null;
+                return answer != null && answer.startsWith(answerPrefix)
+                        ? answer.substring(answerPrefix.length())
+                        : null;
             } catch (IOException | InterruptedException e) {
                 return null;
             }
@@ -284,8 +338,11 @@ abstract sealed class LoadTarget implements AutoCloseable {
 
         @Override
         String description() {
-            return "RivetServer in a child JVM (pid " + process.pid() + ", -Xmx2g; "
-                    + Runtime.getRuntime().availableProcessors() + " cores shared with the load tool)";
+            return "RivetServer in a child JVM (pid "
+                    + process.pid()
+                    + ", -Xmx2g; "
+                    + Runtime.getRuntime().availableProcessors()
+                    + " cores shared with the load tool)";
         }
 
         @Override
@@ -392,14 +449,14 @@ abstract sealed class LoadTarget implements AutoCloseable {
         }
 
         @Override
-        public void close() {
-        }
+        public void close() {}
     }
 
     // ---------------------------------------------------------------- measurements
 
     static long ownCpuNanos() {
-        if (ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os) {
+        if (ManagementFactory.getOperatingSystemMXBean()
+                instanceof com.sun.management.OperatingSystemMXBean os) {
             return os.getProcessCpuTime();
         }
         return -1;

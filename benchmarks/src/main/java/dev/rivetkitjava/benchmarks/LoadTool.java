@@ -7,8 +7,9 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Consumer;
 
 /**
- * Load over RivetKit's client protocol on loopback, against any endpoint that speaks it (so the same workload
- * runs against the TypeScript original), or against a RivetServer it starts with a {@code counter} actor.
+ * Load over RivetKit's client protocol on loopback, against any endpoint that speaks it (so the
+ * same workload runs against the TypeScript original), or against a RivetServer it starts with a
+ * {@code counter} actor.
  *
  * <pre>
  * java -cp benchmarks.jar dev.rivetkitjava.benchmarks.LoadTool --scenario actions --connections 16 --duration 10s
@@ -20,8 +21,7 @@ import java.util.function.Consumer;
  * {@code --scenario all} is the {@code bin/bench load} suite. Options: {@link LoadOptions#USAGE}.
  */
 public final class LoadTool {
-    private LoadTool() {
-    }
+    private LoadTool() {}
 
     public static void main(String[] args) throws Exception {
         if (args.length > 0 && args[0].equals("--serve")) {
@@ -40,34 +40,50 @@ public final class LoadTool {
             System.exit(2);
             return;
         }
-        boolean ok = run(options, line -> {
-            System.out.println(line);
-            System.out.flush();
-        }, new ArrayList<>());
+        boolean ok =
+                run(
+                        options,
+                        line -> {
+                            System.out.println(line);
+                            System.out.flush();
+                        },
+                        new ArrayList<>());
         System.exit(ok ? 0 : 1);
     }
 
     /**
-     * Runs one scenario, or for {@code --scenario all} the bench suite: a JIT warm-up, actions on 1 and 16
-     * connections (a key each, then one key; then, against our own server, 1 and 16 on {@code counter-fast}, which
-     * replies before its save), broadcast to 100 and 1000 viewers, all against one server, then
-     * 10 000 idle connections against a fresh one. Prints as it goes; returns whether every step ran.
+     * Runs one scenario, or for {@code --scenario all} the bench suite: a JIT warm-up, actions on 1
+     * and 16 connections (a key each, then one key; then, against our own server, 1 and 16 on
+     * {@code counter-fast}, which replies before its save), broadcast to 100 and 1000 viewers, all
+     * against one server, then 10 000 idle connections against a fresh one. Prints as it goes;
+     * returns whether every step ran.
      */
-    static boolean run(LoadOptions o, Consumer<String> out, List<LoadResult> results) throws Exception {
+    static boolean run(LoadOptions o, Consumer<String> out, List<LoadResult> results)
+            throws Exception {
         if (!o.scenario().equals("all")) {
             return runSteps(o, List.of(o), false, out, results);
         }
-        Duration stepWarmup = o.warmup().compareTo(Duration.ofSeconds(3)) < 0 ? o.warmup() : Duration.ofSeconds(3);
+        Duration stepWarmup =
+                o.warmup().compareTo(Duration.ofSeconds(3)) < 0
+                        ? o.warmup()
+                        : Duration.ofSeconds(3);
         LoadOptions s = o.withWarmup(stepWarmup);
-        List<LoadOptions> steps = new ArrayList<>(List.of(s.withActions(1, false), s.withActions(16, false),
-                s.withActions(16, true)));
+        List<LoadOptions> steps =
+                new ArrayList<>(
+                        List.of(
+                                s.withActions(1, false),
+                                s.withActions(16, false),
+                                s.withActions(16, true)));
         if (o.endpoint() == null) {
-            // What durable replies cost: the same counter replying before its save (only our server has it).
+            // What durable replies cost: the same counter replying before its save (only our server
+            // has it).
             steps.add(s.withActions(1, false).withActor("counter-fast"));
             steps.add(s.withActions(16, false).withActor("counter-fast"));
         }
-        // Fan-out is measured as before: the driver's increments reply before their save (a durable reply costs each
-        // increment of the one driven actor a commit of its own; the actions steps above show that cost).
+        // Fan-out is measured as before: the driver's increments reply before their save (a durable
+        // reply costs each
+        // increment of the one driven actor a commit of its own; the actions steps above show that
+        // cost).
         String broadcaster = o.endpoint() == null ? "counter-fast" : "counter";
         steps.add(s.withBroadcast(100).withActor(broadcaster));
         steps.add(s.withBroadcast(1000).withActor(broadcaster));
@@ -75,32 +91,54 @@ public final class LoadTool {
         return runSteps(o, List.of(s.withIdle(10_000)), false, out, results) && ok;
     }
 
-    private static boolean runSteps(LoadOptions o, List<LoadOptions> steps, boolean jitWarmup, Consumer<String> out,
-            List<LoadResult> results) throws Exception {
+    private static boolean runSteps(
+            LoadOptions o,
+            List<LoadOptions> steps,
+            boolean jitWarmup,
+            Consumer<String> out,
+            List<LoadResult> results)
+            throws Exception {
         boolean ok = true;
         try (LoadTarget target = LoadTarget.start(o);
-             LoadClients clients = new LoadClients(target.endpoint(), o.encoding(), o.clients(), o.clientExecutor())) {
+                LoadClients clients =
+                        new LoadClients(
+                                target.endpoint(), o.encoding(), o.clients(), o.clientExecutor())) {
             clients.metadata();
             out.accept("");
-            out.accept("load → " + target.description() + "; JDK " + Runtime.version() + ", "
-                    + Runtime.getRuntime().availableProcessors() + " cores; " + CpuWindow.loadAverage());
+            out.accept(
+                    "load → "
+                            + target.description()
+                            + "; JDK "
+                            + Runtime.version()
+                            + ", "
+                            + Runtime.getRuntime().availableProcessors()
+                            + " cores; "
+                            + CpuWindow.loadAverage());
             if (jitWarmup) {
-                // The server's hot paths take C2 10-15 s to compile on 2 busy cores; measure after that.
-                LoadOptions warm = o.withActions(16, false).withWarmup(Duration.ZERO)
-                        .withDuration(o.warmup().plusSeconds(5));
+                // The server's hot paths take C2 10-15 s to compile on 2 busy cores; measure after
+                // that.
+                LoadOptions warm =
+                        o.withActions(16, false)
+                                .withWarmup(Duration.ZERO)
+                                .withDuration(o.warmup().plusSeconds(5));
                 ActionsLoad.Result w = ActionsLoad.run(target, clients, warm);
-                out.accept(String.format("JIT warm-up: %,.0f actions/s over %d s (16 connections), not a figure",
-                        w.perSecond(), warm.duration().toSeconds()));
+                out.accept(
+                        String.format(
+                                "JIT warm-up: %,.0f actions/s over %d s (16 connections), not a figure",
+                                w.perSecond(), warm.duration().toSeconds()));
             }
             for (LoadOptions step : steps) {
                 out.accept("");
                 try {
-                    LoadResult result = switch (step.scenario()) {
-                        case "actions" -> ActionsLoad.run(target, clients, step);
-                        case "broadcast" -> BroadcastLoad.run(target, clients, step);
-                        case "idle" -> IdleLoad.run(target, clients, step);
-                        default -> throw new IllegalArgumentException("unknown scenario " + step.scenario());
-                    };
+                    LoadResult result =
+                            switch (step.scenario()) {
+                                case "actions" -> ActionsLoad.run(target, clients, step);
+                                case "broadcast" -> BroadcastLoad.run(target, clients, step);
+                                case "idle" -> IdleLoad.run(target, clients, step);
+                                default ->
+                                        throw new IllegalArgumentException(
+                                                "unknown scenario " + step.scenario());
+                            };
                     result.lines().forEach(out);
                     results.add(result);
                 } catch (Exception e) {
@@ -114,7 +152,8 @@ public final class LoadTool {
 
     /** A short random tag so repeated runs against a long-lived endpoint use fresh actors. */
     static String runId() {
-        return Long.toString(ThreadLocalRandom.current().nextLong(36L * 36 * 36 * 36 * 36 * 36), 36);
+        return Long.toString(
+                ThreadLocalRandom.current().nextLong(36L * 36 * 36 * 36 * 36 * 36), 36);
     }
 
     /** Runs and returns the results without printing (for tests); fails if a step failed. */

@@ -5,13 +5,13 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import dev.rivetkitjava.protocol.ClientProtocol;
 import dev.rivetkitjava.protocol.Encoding;
-import dev.rivetkitjava.protocol.ToClient;
-import dev.rivetkitjava.protocol.ToServer;
 import dev.rivetkitjava.protocol.GatewayUrl;
 import dev.rivetkitjava.protocol.MessageListener;
 import dev.rivetkitjava.protocol.OrderedSender;
 import dev.rivetkitjava.protocol.ProtocolException;
 import dev.rivetkitjava.protocol.Subprotocols;
+import dev.rivetkitjava.protocol.ToClient;
+import dev.rivetkitjava.protocol.ToServer;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.WebSocket;
@@ -24,10 +24,11 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * One {@code /connect} WebSocket speaking RivetKit's client protocol through the {@code protocol} module, as the
- * official client does it: subprotocols {@code rivet} and {@code rivet_encoding.*}, wait for {@code Init}, then
- * {@code ActionRequest}s numbered from 0 and {@code SubscriptionRequest}s. Replies carry the time their frame
- * was complete, so a latency does not include the wake-up of whoever waits for it.
+ * One {@code /connect} WebSocket speaking RivetKit's client protocol through the {@code protocol}
+ * module, as the official client does it: subprotocols {@code rivet} and {@code rivet_encoding.*},
+ * wait for {@code Init}, then {@code ActionRequest}s numbered from 0 and {@code
+ * SubscriptionRequest}s. Replies carry the time their frame was complete, so a latency does not
+ * include the wake-up of whoever waits for it.
  */
 final class ProtocolConnection extends MessageListener {
     /** Receives events on the WebSocket's reading thread, one at a time per connection. */
@@ -36,8 +37,7 @@ final class ProtocolConnection extends MessageListener {
     }
 
     /** An action's output and when its reply frame was complete. */
-    record Reply(JsonNode output, long receivedNanos) {
-    }
+    record Reply(JsonNode output, long receivedNanos) {}
 
     /** An {@code Error} frame answering an action. */
     static final class RemoteError extends RuntimeException {
@@ -64,24 +64,56 @@ final class ProtocolConnection extends MessageListener {
     }
 
     /**
-     * Opens {@code /connect} to the counter-like actor {@code name}/{@code key} through the query gateway
-     * (getOrCreate), as {@code client.getOrCreate(key).connect()} does. Completes once the socket is open; wait
-     * for {@link #init()} before counting it connected.
+     * Opens {@code /connect} to the counter-like actor {@code name}/{@code key} through the query
+     * gateway (getOrCreate), as {@code client.getOrCreate(key).connect()} does. Completes once the
+     * socket is open; wait for {@link #init()} before counting it connected.
      */
-    static CompletableFuture<ProtocolConnection> open(HttpClient http, String endpoint, String name, String key,
-            Encoding encoding, EventSink events) {
-        ProtocolConnection connection = new ProtocolConnection(encoding, events == null ? (e, t) -> { } : events);
-        URI uri = URI.create(GatewayUrl.query(endpoint.replaceFirst("^http", "ws"), name, "/connect")
-                .getOrCreate("default").key(List.of(key)).build());
-        List<String> protocols = Subprotocols.builder(encoding).build();
+    static CompletableFuture<ProtocolConnection> open(
+            HttpClient http,
+            String endpoint,
+            String name,
+            String key,
+            Encoding encoding,
+            EventSink events) {
+        return open(http, endpoint, name, key, encoding, events, null);
+    }
+
+    /**
+     * As {@link #open(HttpClient, String, String, String, Encoding, EventSink)}, with connection
+     * params (null for none) sent as the official client sends them: subprotocol {@code
+     * rivet_conn_params.<encodeURIComponent(JSON)>}.
+     */
+    static CompletableFuture<ProtocolConnection> open(
+            HttpClient http,
+            String endpoint,
+            String name,
+            String key,
+            Encoding encoding,
+            EventSink events,
+            JsonNode params) {
+        ProtocolConnection connection =
+                new ProtocolConnection(encoding, events == null ? (e, t) -> {} : events);
+        URI uri =
+                URI.create(
+                        GatewayUrl.query(endpoint.replaceFirst("^http", "ws"), name, "/connect")
+                                .getOrCreate("default")
+                                .key(List.of(key))
+                                .build());
+        List<String> protocols =
+                Subprotocols.builder(encoding)
+                        .connParams(params == null ? null : params.toString())
+                        .build();
         return http.newWebSocketBuilder()
-                .subprotocols(protocols.getFirst(), protocols.subList(1, protocols.size()).toArray(String[]::new))
+                .subprotocols(
+                        protocols.getFirst(),
+                        protocols.subList(1, protocols.size()).toArray(String[]::new))
                 .connectTimeout(Duration.ofSeconds(30))
                 .buildAsync(uri, connection)
-                .thenApply(s -> {
-                    connection.opened(s);
-                    return connection;
-                });
+                .thenApply(
+                        s -> {
+                            connection.opened(s);
+                            return connection;
+                        });
     }
 
     /** Completes with the server's {@code Init}, or fails if the connection fails first. */
@@ -98,7 +130,10 @@ final class ProtocolConnection extends MessageListener {
         return !closed.isDone();
     }
 
-    /** Sends an {@code ActionRequest}; completes with its reply, or fails with a {@link RemoteError}. */
+    /**
+     * Sends an {@code ActionRequest}; completes with its reply, or fails with a {@link
+     * RemoteError}.
+     */
     CompletableFuture<Reply> action(String name, JsonNode... args) {
         ArrayNode array = NODES.arrayNode();
         for (JsonNode arg : args) {
@@ -107,14 +142,16 @@ final class ProtocolConnection extends MessageListener {
         long id = nextId.getAndIncrement();
         CompletableFuture<Reply> reply = new CompletableFuture<>();
         pending.put(id, reply);
-        send(ClientProtocol.encode(encoding, new ToServer.ActionRequest(id, name, array))).whenComplete((s, failure) -> {
-            if (failure != null) {
-                CompletableFuture<Reply> p = pending.remove(id);
-                if (p != null) {
-                    p.completeExceptionally(failure);
-                }
-            }
-        });
+        send(ClientProtocol.encode(encoding, new ToServer.ActionRequest(id, name, array)))
+                .whenComplete(
+                        (s, failure) -> {
+                            if (failure != null) {
+                                CompletableFuture<Reply> p = pending.remove(id);
+                                if (p != null) {
+                                    p.completeExceptionally(failure);
+                                }
+                            }
+                        });
         if (!isOpen()) {
             failPending("closed: " + closed.getNow("?"));
         }
@@ -159,7 +196,10 @@ final class ProtocolConnection extends MessageListener {
         return sender.send(frame);
     }
 
-    /** The socket is open (from {@code onOpen}, or once {@code buildAsync} completes: whichever is first). */
+    /**
+     * The socket is open (from {@code onOpen}, or once {@code buildAsync} completes: whichever is
+     * first).
+     */
     private synchronized void opened(WebSocket webSocket) {
         if (sender == null) {
             socket = webSocket;
@@ -172,7 +212,8 @@ final class ProtocolConnection extends MessageListener {
     @Override
     public void onOpen(WebSocket webSocket) {
         opened(webSocket);
-        webSocket.request(Long.MAX_VALUE); // the tool handles every frame as it comes: no flow control needed
+        webSocket.request(
+                Long.MAX_VALUE); // the tool handles every frame as it comes: no flow control needed
     }
 
     @Override
@@ -182,8 +223,7 @@ final class ProtocolConnection extends MessageListener {
 
     /** Every frame was asked for at open. */
     @Override
-    protected void next(WebSocket webSocket) {
-    }
+    protected void next(WebSocket webSocket) {}
 
     /** A message over the assembler's bound: the connection is dropped. */
     @Override
@@ -195,7 +235,8 @@ final class ProtocolConnection extends MessageListener {
     @Override
     public CompletionStage<?> onClose(WebSocket webSocket, int statusCode, String reason) {
         ToClient.Error error = connectionError;
-        String why = statusCode + " " + reason + (error == null ? "" : " (" + error.message() + ")");
+        String why =
+                statusCode + " " + reason + (error == null ? "" : " (" + error.message() + ")");
         closed.complete(why);
         init.completeExceptionally(new IllegalStateException("closed before Init: " + why));
         failPending("closed: " + why);

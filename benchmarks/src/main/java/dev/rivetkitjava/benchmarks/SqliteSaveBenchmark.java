@@ -5,6 +5,7 @@ import dev.rivetkitjava.actor.store.NewActor;
 import dev.rivetkitjava.actor.store.StateWrite;
 import dev.rivetkitjava.actor.store.sqlite.SqliteActorStore;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -22,8 +23,8 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 
 /**
- * Durable state saves on the embedded SQLite store: one transaction per batch, as the runtime's saver writes them.
- * Saves per second = the score (batches/s) × batchSize.
+ * Durable state saves on the embedded SQLite store: one transaction per batch, as the runtime's
+ * saver writes them. Saves per second = the score (batches/s) × batchSize.
  */
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
@@ -44,10 +45,12 @@ public class SqliteSaveBenchmark {
         dir = Files.createTempDirectory("rivetkit-bench");
         store = SqliteActorStore.open(dir.resolve("actors.db"));
         batch = new ArrayList<>();
-        byte[] state = ("{\"v\":\"" + "x".repeat(stateBytes - 8) + "\"}").getBytes();
+        byte[] state =
+                ("{\"v\":\"" + "x".repeat(stateBytes - 8) + "\"}").getBytes(StandardCharsets.UTF_8);
         for (int i = 0; i < batchSize; i++) {
             String id = "actor-" + i;
-            store.insertIfAbsent(new NewActor(id, "counter", ActorKey.of(String.valueOf(i)), 0, null));
+            store.insertIfAbsent(
+                    new NewActor(id, "counter", ActorKey.of(String.valueOf(i)), 0, null));
             long generation = store.claim(id).orElseThrow().generation();
             batch.add(new StateWrite(id, generation, state, 1));
         }

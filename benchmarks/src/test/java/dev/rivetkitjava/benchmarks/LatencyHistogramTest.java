@@ -20,7 +20,8 @@ class LatencyHistogramTest {
         assertThat(h.min()).isEqualTo(1);
         assertThat(h.max()).isEqualTo(10_000);
         assertThat(h.mean()).isCloseTo(5_000.5, within(1e-9));
-        // Reported as the top of the value's bucket: never below the true value, at most 1/128 above it.
+        // Reported as the top of the value's bucket: never below the true value, at most 1/128
+        // above it.
         assertThat(h.percentile(50)).isBetween(5_000L, 5_000L + 5_000 / 128);
         assertThat(h.percentile(95)).isBetween(9_500L, 9_500L + 9_500 / 128);
         assertThat(h.percentile(99)).isBetween(9_900L, 9_900L + 9_900 / 128);
@@ -47,7 +48,10 @@ class LatencyHistogramTest {
         LatencyHistogram h = new LatencyHistogram();
         for (int i = 0; i < samples.length; i++) {
             // mostly ~0.5 ms, a tail up to 2 s, in nanoseconds
-            samples[i] = i % 100 == 0 ? (long) (random.nextDouble() * 2e9) : 400_000 + random.nextInt(200_000);
+            samples[i] =
+                    i % 100 == 0
+                            ? (long) (random.nextDouble() * 2e9)
+                            : 400_000 + random.nextInt(200_000);
             h.record(samples[i]);
         }
         Arrays.sort(samples);
@@ -97,7 +101,8 @@ class LatencyHistogramTest {
         LatencyHistogram h = new LatencyHistogram();
         assertThat(h.percentile(99)).isZero();
         assertThat(h.max()).isZero();
-        assertThat(h.summaryMillis()).isEqualTo("p50 0.00 ms  p95 0.00 ms  p99 0.00 ms  max 0.00 ms");
+        assertThat(h.summaryMillis())
+                .isEqualTo("p50 0.00 ms  p95 0.00 ms  p99 0.00 ms  max 0.00 ms");
         assertThatThrownBy(() -> h.percentile(0)).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> h.percentile(101)).isInstanceOf(IllegalArgumentException.class);
     }

@@ -5,13 +5,24 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** The load tool against an in-process server, small enough to run with the tests; no timing is asserted. */
+/**
+ * The load tool against an in-process server, small enough to run with the tests; no timing is
+ * asserted.
+ */
 class LoadToolSmokeTest {
 
     @Test
     void actionsRunAndEveryReplyCountsUp() throws Exception {
-        List<LoadResult> results = LoadTool.runQuietly("--scenario", "actions", "--connections", "4", "--actions", "300",
-                "--store", "memory");
+        List<LoadResult> results =
+                LoadTool.runQuietly(
+                        "--scenario",
+                        "actions",
+                        "--connections",
+                        "4",
+                        "--actions",
+                        "300",
+                        "--store",
+                        "memory");
         ActionsLoad.Result r = (ActionsLoad.Result) results.getFirst();
         assertThat(r.errors()).isZero();
         assertThat(r.anomalies()).isZero();
@@ -23,8 +34,21 @@ class LoadToolSmokeTest {
     @Test
     void actionsOnOneSharedKeyInEveryEncoding() throws Exception {
         for (String encoding : new String[] {"bare", "cbor", "json"}) {
-            ActionsLoad.Result r = (ActionsLoad.Result) LoadTool.runQuietly("--scenario", "actions", "--connections",
-                    "3", "--shared-key", "--actions", "150", "--encoding", encoding, "--store", "memory").getFirst();
+            ActionsLoad.Result r =
+                    (ActionsLoad.Result)
+                            LoadTool.runQuietly(
+                                            "--scenario",
+                                            "actions",
+                                            "--connections",
+                                            "3",
+                                            "--shared-key",
+                                            "--actions",
+                                            "150",
+                                            "--encoding",
+                                            encoding,
+                                            "--store",
+                                            "memory")
+                                    .getFirst();
             assertThat(r.errors()).as(encoding).isZero();
             assertThat(r.anomalies()).as(encoding).isZero();
             assertThat(r.perSecond()).as(encoding).isPositive();
@@ -34,8 +58,20 @@ class LoadToolSmokeTest {
     @Test
     void actionsOnTheDurableAndTheFastCounterOnSqlite() throws Exception {
         for (String actor : new String[] {"counter", "counter-fast"}) {
-            ActionsLoad.Result r = (ActionsLoad.Result) LoadTool.runQuietly("--scenario", "actions", "--connections",
-                    "4", "--actions", "200", "--actor", actor, "--store", "sqlite").getFirst();
+            ActionsLoad.Result r =
+                    (ActionsLoad.Result)
+                            LoadTool.runQuietly(
+                                            "--scenario",
+                                            "actions",
+                                            "--connections",
+                                            "4",
+                                            "--actions",
+                                            "200",
+                                            "--actor",
+                                            actor,
+                                            "--store",
+                                            "sqlite")
+                                    .getFirst();
             assertThat(r.title()).as(actor).contains("on " + actor + " (");
             assertThat(r.errors()).as(actor).isZero();
             assertThat(r.anomalies()).as(actor).isZero();
@@ -45,8 +81,20 @@ class LoadToolSmokeTest {
 
     @Test
     void broadcastReachesEveryViewerInOrderWithNothingLost() throws Exception {
-        BroadcastLoad.Result r = (BroadcastLoad.Result) LoadTool.runQuietly("--scenario", "broadcast", "--viewers", "20",
-                "--events", "100", "--rate", "500", "--store", "sqlite").getFirst();
+        BroadcastLoad.Result r =
+                (BroadcastLoad.Result)
+                        LoadTool.runQuietly(
+                                        "--scenario",
+                                        "broadcast",
+                                        "--viewers",
+                                        "20",
+                                        "--events",
+                                        "100",
+                                        "--rate",
+                                        "500",
+                                        "--store",
+                                        "sqlite")
+                                .getFirst();
         assertThat(r.driverErrors()).isZero();
         assertThat(r.firstError()).isNull();
         assertThat(r.produced()).isEqualTo(100);
@@ -60,8 +108,20 @@ class LoadToolSmokeTest {
 
     @Test
     void idleConnectionsStayOpenAndAnswer() throws Exception {
-        IdleLoad.Result r = (IdleLoad.Result) LoadTool.runQuietly("--scenario", "idle", "--connections", "60",
-                "--actors", "7", "--hold", "200ms", "--store", "memory").getFirst();
+        IdleLoad.Result r =
+                (IdleLoad.Result)
+                        LoadTool.runQuietly(
+                                        "--scenario",
+                                        "idle",
+                                        "--connections",
+                                        "60",
+                                        "--actors",
+                                        "7",
+                                        "--hold",
+                                        "200ms",
+                                        "--store",
+                                        "memory")
+                                .getFirst();
         assertThat(r.failed()).isZero();
         assertThat(r.opened()).isEqualTo(60);
         assertThat(r.stillOpen()).isEqualTo(60);
@@ -72,8 +132,20 @@ class LoadToolSmokeTest {
 
     @Test
     void optionsParse() {
-        LoadOptions o = LoadOptions.parse("--endpoint", "http://127.0.0.1:6420/", "--encoding", "cbor", "--scenario",
-                "broadcast", "--viewers", "1000", "--duration", "1.5s", "--warmup", "500ms");
+        LoadOptions o =
+                LoadOptions.parse(
+                        "--endpoint",
+                        "http://127.0.0.1:6420/",
+                        "--encoding",
+                        "cbor",
+                        "--scenario",
+                        "broadcast",
+                        "--viewers",
+                        "1000",
+                        "--duration",
+                        "1.5s",
+                        "--warmup",
+                        "500ms");
         assertThat(o.endpoint()).isEqualTo("http://127.0.0.1:6420");
         assertThat(o.viewers()).isEqualTo(1000);
         assertThat(o.broadcastRate()).isEqualTo(200.0);
@@ -82,9 +154,11 @@ class LoadToolSmokeTest {
         assertThat(LoadOptions.parse("--scenario", "idle").connections()).isEqualTo(10_000);
         assertThat(o.actor()).isEqualTo("counter");
         assertThat(LoadOptions.parse("--actor", "counter-fast").actor()).isEqualTo("counter-fast");
-        org.assertj.core.api.Assertions.assertThatThrownBy(() -> LoadOptions.parse("--actor", "other"))
+        org.assertj.core.api.Assertions.assertThatThrownBy(
+                        () -> LoadOptions.parse("--actor", "other"))
                 .isInstanceOf(IllegalArgumentException.class);
-        org.assertj.core.api.Assertions.assertThatThrownBy(() -> LoadOptions.parse("--endpoint", "http://example.com"))
+        org.assertj.core.api.Assertions.assertThatThrownBy(
+                        () -> LoadOptions.parse("--endpoint", "http://example.com"))
                 .isInstanceOf(IllegalArgumentException.class);
     }
 }

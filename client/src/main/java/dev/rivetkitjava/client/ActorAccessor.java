@@ -3,7 +3,10 @@ package dev.rivetkitjava.client;
 import java.util.List;
 import java.util.Objects;
 
-/** The actors of one type: handles by key or id, and creation. Handles are cheap; nothing is sent until used. */
+/**
+ * The actors of one type: handles by key or id, and creation. Handles are cheap; nothing is sent
+ * until used.
+ */
 public final class ActorAccessor {
     private final RivetClient client;
     private final String name;
@@ -31,25 +34,36 @@ public final class ActorAccessor {
         return getOrCreate(key, null);
     }
 
-    /** As {@link #getOrCreate(List)}; {@code input} reaches {@code createState}/{@code onCreate} if this creates it. */
+    /**
+     * As {@link #getOrCreate(List)}; {@code input} reaches {@code createState}/{@code onCreate} if
+     * this creates it.
+     */
     public ActorHandle getOrCreate(List<String> key, Object input) {
-        return new ActorHandle(client, new Target.ByKey(name, key, true, input == null ? null : client.wire().tree(input)), null);
+        return new ActorHandle(
+                client,
+                new Target.ByKey(name, key, true, input == null ? null : client.wire().tree(input)),
+                null);
     }
 
-    /** Creates the actor now ({@code POST /actors}); {@code actor.duplicate_key} if the key is taken. */
+    /**
+     * Creates the actor now ({@code POST /actors}); {@code actor.duplicate_key} if the key is
+     * taken.
+     */
     public ActorHandle create(List<String> key) {
         return create(key, null);
     }
 
     public ActorHandle create(List<String> key, Object input) {
         Objects.requireNonNull(key, "key");
-        String id = client.engine().create(name, key, input == null ? null : client.wire().tree(input));
+        String id =
+                client.engine().create(name, key, input == null ? null : client.wire().tree(input));
         return getForId(id);
     }
 
     /** One actor by id, through the direct gateway. */
     public ActorHandle getForId(String actorId) {
-        return new ActorHandle(client, new Target.ById(name, Objects.requireNonNull(actorId, "actorId")), null);
+        return new ActorHandle(
+                client, new Target.ById(name, Objects.requireNonNull(actorId, "actorId")), null);
     }
 
     public String name() {

@@ -7,8 +7,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One actor, found by key or by id: stateless actions over HTTP, and {@link #connect()} for a realtime connection.
- * Thread-safe; a handle found by key remembers the id once {@link #resolve()}d.
+ * One actor, found by key or by id: stateless actions over HTTP, and {@link #connect()} for a
+ * realtime connection. Thread-safe; a handle found by key remembers the id once {@link
+ * #resolve()}d.
  */
 public final class ActorHandle {
     private static final Logger log = LoggerFactory.getLogger(ActorHandle.class);
@@ -30,9 +31,10 @@ public final class ActorHandle {
     }
 
     /**
-     * Calls an action over HTTP, with no connection (RivetKit's {@code handle.action(...)}); {@code type} may be
-     * {@code JsonNode} for the raw result. Retries while the actor is between lives; throws {@link RivetError} for
-     * what the action or the server raised, {@link ClientError} for a transport failure.
+     * Calls an action over HTTP, with no connection (RivetKit's {@code handle.action(...)}); {@code
+     * type} may be {@code JsonNode} for the raw result. Retries while the actor is between lives;
+     * throws {@link RivetError} for what the action or the server raised, {@link ClientError} for a
+     * transport failure.
      */
     public <R> R action(String name, Class<R> type, Object... args) {
         ArrayNode wireArgs = client.wire().args(args);
@@ -43,8 +45,12 @@ public final class ActorHandle {
     /** {@link #action} on a virtual thread. */
     public <R> CompletableFuture<R> actionAsync(String name, Class<R> type, Object... args) {
         ArrayNode wireArgs = client.wire().args(args);
-        return CompletableFuture.supplyAsync(() -> client.wire().convert(call(name, wireArgs), type,
-                "the result of `" + name + "`"), client.callbacks());
+        return CompletableFuture.supplyAsync(
+                () ->
+                        client.wire()
+                                .convert(
+                                        call(name, wireArgs), type, "the result of `" + name + "`"),
+                client.callbacks());
     }
 
     private JsonNode call(String name, ArrayNode args) {
@@ -56,7 +62,10 @@ public final class ActorHandle {
                 return engine.action(engine.settings(), route, params, name, args);
             } catch (RivetError e) {
                 // An id found by resolving a key may be stale: look the key up again.
-                boolean staleId = byKey && route instanceof Target.ById && e.qualifiedCode().equals("actor.not_found");
+                boolean staleId =
+                        byKey
+                                && route instanceof Target.ById
+                                && e.qualifiedCode().equals("actor.not_found");
                 if (staleId) {
                     resolved = null;
                 }
@@ -69,7 +78,10 @@ public final class ActorHandle {
         }
     }
 
-    /** The actor's id: {@code PUT /actors} (getOrCreate) or {@code GET /actors} (get), then remembered by this handle. */
+    /**
+     * The actor's id: {@code PUT /actors} (getOrCreate) or {@code GET /actors} (get), then
+     * remembered by this handle.
+     */
     public String resolve() {
         String id = resolved;
         if (id == null) {
@@ -80,8 +92,9 @@ public final class ActorHandle {
     }
 
     /**
-     * Resolves a key, trying again while the engine reports the actor between lives: two getOrCreates of a new key
-     * at once may answer {@code actor.destroyed_during_creation} to one of them (seen on Rivet Engine 2.3.19).
+     * Resolves a key, trying again while the engine reports the actor between lives: two
+     * getOrCreates of a new key at once may answer {@code actor.destroyed_during_creation} to one
+     * of them (seen on Rivet Engine 2.3.19).
      */
     private String lookUp(Target.ByKey key) {
         for (int attempt = 1; ; attempt++) {
@@ -97,12 +110,18 @@ public final class ActorHandle {
         }
     }
 
-    /** Opens a realtime connection (events, actions over one WebSocket), reconnecting by itself until closed. */
+    /**
+     * Opens a realtime connection (events, actions over one WebSocket), reconnecting by itself
+     * until closed.
+     */
     public ActorConnection connect() {
         return connect(params);
     }
 
-    /** As {@link #connect()}, with connection params for {@code onBeforeConnect} and {@code createConnState}. */
+    /**
+     * As {@link #connect()}, with connection params for {@code onBeforeConnect} and {@code
+     * createConnState}.
+     */
     public ActorConnection connect(Object params) {
         JsonNode tree = params == null ? null : client.wire().tree(params);
         ActorConnection connection = new ActorConnection(client, this, tree);
@@ -110,16 +129,21 @@ public final class ActorHandle {
         return connection;
     }
 
-    /** This handle with connection params, sent with every stateless action ({@code x-rivet-conn-params}) and connect. */
+    /**
+     * This handle with connection params, sent with every stateless action ({@code
+     * x-rivet-conn-params}) and connect.
+     */
     public ActorHandle withParams(Object params) {
-        ActorHandle copy = new ActorHandle(client, target, params == null ? null : client.wire().tree(params));
+        ActorHandle copy =
+                new ActorHandle(client, target, params == null ? null : client.wire().tree(params));
         copy.resolved = resolved;
         return copy;
     }
 
     /**
-     * Where requests go: the query gateway for a key when it can carry it, else the id (resolved once, or afresh
-     * when {@code fresh}: a connection re-resolves on every attempt so it follows the key to the actor's next life).
+     * Where requests go: the query gateway for a key when it can carry it, else the id (resolved
+     * once, or afresh when {@code fresh}: a connection re-resolves on every attempt so it follows
+     * the key to the actor's next life).
      */
     Target route(boolean fresh) {
         if (target instanceof Target.ByKey key && client.engine().queryable(key)) {
@@ -150,7 +174,13 @@ public final class ActorHandle {
     public String toString() {
         return switch (target) {
             case Target.ById id -> "ActorHandle[" + id.name() + " " + id.actorId() + "]";
-            case Target.ByKey key -> "ActorHandle[" + key.name() + " " + (key.create() ? "getOrCreate " : "get ") + key.key() + "]";
+            case Target.ByKey key ->
+                    "ActorHandle["
+                            + key.name()
+                            + " "
+                            + (key.create() ? "getOrCreate " : "get ")
+                            + key.key()
+                            + "]";
         };
     }
 }

@@ -19,17 +19,20 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
- * One WebSocket of a connection (one attempt): dialled, its messages reassembled ({@link MessageListener}) and
- * handed to its owner whole, frames sent one after another ({@link OrderedSender}), and closed with
- * {@code 1000 Disposed}. How it ended goes to the owner as a {@link ClientError}; the owner ignores callbacks of
- * a socket that is no longer its current one.
+ * One WebSocket of a connection (one attempt): dialled, its messages reassembled ({@link
+ * MessageListener}) and handed to its owner whole, frames sent one after another ({@link
+ * OrderedSender}), and closed with {@code 1000 Disposed}. How it ended goes to the owner as a
+ * {@link ClientError}; the owner ignores callbacks of a socket that is no longer its current one.
  */
 final class ConnectionSocket extends MessageListener {
     private static final Duration CLOSE_WAIT = Duration.ofSeconds(2);
 
     /** What a socket tells the connection it belongs to. */
     interface Owner {
-        /** Whether this is still the socket the connection wants; one that opens too late is closed at once. */
+        /**
+         * Whether this is still the socket the connection wants; one that opens too late is closed
+         * at once.
+         */
         boolean isCurrent(ConnectionSocket socket);
 
         /** A whole message arrived. */
@@ -47,6 +50,7 @@ final class ConnectionSocket extends MessageListener {
     private final CompletableFuture<Void> closed = new CompletableFuture<>();
     private volatile String url = "?";
     private volatile OrderedSender sender;
+
     /** The connection-level error the server sent on this socket, already reported. */
     private volatile RivetError reported;
 
@@ -55,13 +59,19 @@ final class ConnectionSocket extends MessageListener {
         this.encoding = encoding;
     }
 
-    /** Opens the WebSocket to {@code url} (http or https), waiting for the handshake; failures go to the owner. */
-    void dial(HttpClient http, String url, List<String> protocols, Duration connectTimeout) throws InterruptedException {
+    /**
+     * Opens the WebSocket to {@code url} (http or https), waiting for the handshake; failures go to
+     * the owner.
+     */
+    void dial(HttpClient http, String url, List<String> protocols, Duration connectTimeout)
+            throws InterruptedException {
         this.url = Engine.redact(url);
         try {
             http.newWebSocketBuilder()
                     .connectTimeout(connectTimeout)
-                    .subprotocols(protocols.getFirst(), protocols.subList(1, protocols.size()).toArray(String[]::new))
+                    .subprotocols(
+                            protocols.getFirst(),
+                            protocols.subList(1, protocols.size()).toArray(String[]::new))
                     .buildAsync(Engine.uri(url.replaceFirst("^http", "ws")), this)
                     .get();
         } catch (ExecutionException e) {
@@ -77,17 +87,22 @@ final class ConnectionSocket extends MessageListener {
         return reported;
     }
 
-    /** The server sent {@code error} for the whole connection; its close repeats it and is not reported again. */
+    /**
+     * The server sent {@code error} for the whole connection; its close repeats it and is not
+     * reported again.
+     */
     void reported(RivetError error) {
         this.reported = error;
     }
 
     private ClientError openFailure(Throwable cause) {
-        if (cause instanceof WebSocketHandshakeException handshake && handshake.getResponse() != null) {
+        if (cause instanceof WebSocketHandshakeException handshake
+                && handshake.getResponse() != null) {
             int status = handshake.getResponse().statusCode();
             String message = "WebSocket " + url + " was refused with HTTP " + status;
             return status / 100 == 4 && status != 408 && status != 429
-                    ? new Retry.HandshakeRefused(message, cause) : new ClientError(message, cause);
+                    ? new Retry.HandshakeRefused(message, cause)
+                    : new ClientError(message, cause);
         }
         return new ClientError("WebSocket " + url + " failed: " + Engine.describe(cause), cause);
     }
@@ -104,14 +119,18 @@ final class ConnectionSocket extends MessageListener {
         sender.send(bytes);
     }
 
-    /** Sends {@code 1000 Disposed} after what is queued, and waits a moment for the server's close. */
+    /**
+     * Sends {@code 1000 Disposed} after what is queued, and waits a moment for the server's close.
+     */
     void close() {
         OrderedSender out = sender;
         if (out == null) {
             return; // still opening: onOpen closes it
         }
         try {
-            out.close(1000, "Disposed").thenCompose(v -> closed).get(CLOSE_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+            out.close(1000, "Disposed")
+                    .thenCompose(v -> closed)
+                    .get(CLOSE_WAIT.toMillis(), TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             out.socket().abort();
@@ -137,7 +156,9 @@ final class ConnectionSocket extends MessageListener {
         owner.received(this, message);
     }
 
-    /** A message over the assembler's bound: the socket is dropped, and the connection reconnects. */
+    /**
+     * A message over the assembler's bound: the socket is dropped, and the connection reconnects.
+     */
     @Override
     protected void onTooLarge(WebSocket ws, ProtocolException e) {
         ws.abort();
@@ -156,18 +177,30 @@ final class ConnectionSocket extends MessageListener {
     @Override
     public void onError(WebSocket ws, Throwable error) {
         closed.complete(null);
-        owner.ended(this, reported != null ? reported : new ClientError("WebSocket " + url + " failed: " + error, error));
+        owner.ended(
+                this,
+                reported != null
+                        ? reported
+                        : new ClientError("WebSocket " + url + " failed: " + error, error));
     }
 
-    /** As the JS client: a {@code group.code[#rayId]} reason is a structured error; anything else is not. */
+    /**
+     * As the JS client: a {@code group.code[#rayId]} reason is a structured error; anything else is
+     * not.
+     */
     private ClientError closeError(int code, String reason) {
         String text = reason == null ? "" : reason;
         String main = text.contains("#") ? text.substring(0, text.indexOf('#')) : text;
         int dot = main.indexOf('.');
         if (dot > 0 && dot < main.length() - 1 && !main.contains(" ")) {
-            return new RivetError(main.substring(0, dot), main.substring(dot + 1), "Connection closed: " + text,
-                    null, null);
+            return new RivetError(
+                    main.substring(0, dot),
+                    main.substring(dot + 1),
+                    "Connection closed: " + text,
+                    null,
+                    null);
         }
-        return new ClientError("WebSocket " + url + " closed (" + code + (text.isEmpty() ? "" : " " + text) + ")");
+        return new ClientError(
+                "WebSocket " + url + " closed (" + code + (text.isEmpty() ? "" : " " + text) + ")");
     }
 }

@@ -21,12 +21,15 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * The actions of one connection that wait: those queued for the next {@code Init} and those sent and not yet
- * answered, by action id. Each has a timeout; what the connection loses is failed here. Thread-safe; never
- * calls out while holding its own lock.
+ * The actions of one connection that wait: those queued for the next {@code Init} and those sent
+ * and not yet answered, by action id. Each has a timeout; what the connection loses is failed here.
+ * Thread-safe; never calls out while holding its own lock.
  */
 final class PendingActions {
-    /** An action waiting for its connection or its answer; encoded at once, so a bad argument fails the call. */
+    /**
+     * An action waiting for its connection or its answer; encoded at once, so a bad argument fails
+     * the call.
+     */
     static final class Pending {
         final long id;
         final String name;
@@ -41,7 +44,8 @@ final class PendingActions {
             try {
                 this.frame = ClientProtocol.encode(encoding, request);
             } catch (ProtocolException e) {
-                throw new IllegalArgumentException("cannot send the arguments of `" + name + "`: " + e.getMessage(), e);
+                throw new IllegalArgumentException(
+                        "cannot send the arguments of `" + name + "`: " + e.getMessage(), e);
             }
         }
     }
@@ -55,7 +59,9 @@ final class PendingActions {
         this.encoding = encoding;
     }
 
-    /** A new action, numbered from 0 as RivetKit's client numbers them; neither queued nor sent yet. */
+    /**
+     * A new action, numbered from 0 as RivetKit's client numbers them; neither queued nor sent yet.
+     */
     Pending create(String name, ArrayNode args) {
         return new Pending(nextId.getAndIncrement(), name, args, encoding);
     }
@@ -101,7 +107,10 @@ final class PendingActions {
         return all;
     }
 
-    /** The sent action {@code id}, answered and forgotten; null when nobody waits for it (timed out?). */
+    /**
+     * The sent action {@code id}, answered and forgotten; null when nobody waits for it (timed
+     * out?).
+     */
     Pending answered(long id) {
         synchronized (this) {
             return inFlight.remove(id);
@@ -109,19 +118,33 @@ final class PendingActions {
     }
 
     /**
-     * Fails {@code pending} with a {@link TimeoutException} cause after {@code timeout}, naming it as
-     * {@code action `name` on {where}}; false when the timer no longer runs (the client is closed).
+     * Fails {@code pending} with a {@link TimeoutException} cause after {@code timeout}, naming it
+     * as {@code action `name` on {where}}; false when the timer no longer runs (the client is
+     * closed).
      */
-    boolean expireAfter(Pending pending, Duration timeout, ScheduledExecutorService timer, String where) {
+    boolean expireAfter(
+            Pending pending, Duration timeout, ScheduledExecutorService timer, String where) {
         try {
-            ScheduledFuture<?> expiry = timer.schedule(() -> {
-                synchronized (this) {
-                    inFlight.remove(pending.id);
-                    queued.remove(pending.id);
-                }
-                pending.result.completeExceptionally(new ClientError("action `" + pending.name + "` on " + where
-                        + " got no answer within " + timeout.toMillis() + " ms", new TimeoutException()));
-            }, timeout.toNanos(), TimeUnit.NANOSECONDS);
+            ScheduledFuture<?> expiry =
+                    timer.schedule(
+                            () -> {
+                                synchronized (this) {
+                                    inFlight.remove(pending.id);
+                                    queued.remove(pending.id);
+                                }
+                                pending.result.completeExceptionally(
+                                        new ClientError(
+                                                "action `"
+                                                        + pending.name
+                                                        + "` on "
+                                                        + where
+                                                        + " got no answer within "
+                                                        + timeout.toMillis()
+                                                        + " ms",
+                                                new TimeoutException()));
+                            },
+                            timeout.toNanos(),
+                            TimeUnit.NANOSECONDS);
             pending.result.whenComplete((v, e) -> expiry.cancel(false));
             return true;
         } catch (RejectedExecutionException e) {

@@ -23,14 +23,18 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The state machine behind an {@link ActorConnection}: one {@link ConnectionSocket} at a time, the status
- * ({@code CONNECTING → CONNECTED → DISCONNECTED → …}, {@code IDLE} when closed or refused for good), the
- * back-off between attempts, the messages the server sends, the event subscriptions (renewed on every
- * {@code Init}) and where the waiting actions ({@link PendingActions}) go on each change.
+ * The state machine behind an {@link ActorConnection}: one {@link ConnectionSocket} at a time, the
+ * status ({@code CONNECTING → CONNECTED → DISCONNECTED → …}, {@code IDLE} when closed or refused
+ * for good), the back-off between attempts, the messages the server sends, the event subscriptions
+ * (renewed on every {@code Init}) and where the waiting actions ({@link PendingActions}) go on each
+ * change.
  */
 final class Reconnector implements ConnectionSocket.Owner {
     private static final Logger log = LoggerFactory.getLogger(Reconnector.class);
-    /** A connection that lasted this long reconnects at once when dropped; a shorter one backs off. */
+
+    /**
+     * A connection that lasted this long reconnects at once when dropped; a shorter one backs off.
+     */
     private static final Duration STABLE = Duration.ofSeconds(5);
 
     /** Where the machine reports to: the facade's status and error listeners. */
@@ -60,10 +64,16 @@ final class Reconnector implements ConnectionSocket.Owner {
     private ScheduledFuture<?> retry;
     private String actorId;
     private String connectionId;
+
     /** Sees every frame this connection sends (tests only). */
     private volatile Consumer<ToServer> tap;
 
-    Reconnector(RivetClient client, ActorHandle handle, JsonNode params, SerialExecutor callbacks, Listeners out) {
+    Reconnector(
+            RivetClient client,
+            ActorHandle handle,
+            JsonNode params,
+            SerialExecutor callbacks,
+            Listeners out) {
         this.client = client;
         this.handle = handle;
         this.params = params;
@@ -117,7 +127,10 @@ final class Reconnector implements ConnectionSocket.Owner {
         return entry::remove;
     }
 
-    /** Sends the action now, or queues it for the next {@code Init}, or fails it when there is none to wait for. */
+    /**
+     * Sends the action now, or queues it for the next {@code Init}, or fails it when there is none
+     * to wait for.
+     */
     PendingActions.Pending call(String name, ArrayNode args, Duration timeout) {
         Pending action = pending.create(name, args);
         ClientError refused = null;
@@ -125,7 +138,10 @@ final class Reconnector implements ConnectionSocket.Owner {
             if (disposed) {
                 refused = new ClientError("the connection to " + handle + " is closed");
             } else if (status == Status.IDLE) {
-                refused = fatal != null ? fatal : new ClientError("the connection to " + handle + " is not open");
+                refused =
+                        fatal != null
+                                ? fatal
+                                : new ClientError("the connection to " + handle + " is not open");
             } else if (status == Status.CONNECTED && socket != null) {
                 pending.sending(action);
                 socket.send(action.request, action.frame);
@@ -142,8 +158,8 @@ final class Reconnector implements ConnectionSocket.Owner {
     }
 
     /**
-     * Stops reconnecting, runs {@code disposed} (once, when this call closed it), fails what waits, and closes the
-     * socket.
+     * Stops reconnecting, runs {@code disposed} (once, when this call closed it), fails what waits,
+     * and closes the socket.
      */
     void close(Runnable disposed) {
         ConnectionSocket current;
@@ -162,7 +178,8 @@ final class Reconnector implements ConnectionSocket.Owner {
             setStatus(Status.IDLE);
         }
         disposed.run();
-        PendingActions.fail(abandoned, new ClientError("the connection to " + handle + " was closed"));
+        PendingActions.fail(
+                abandoned, new ClientError("the connection to " + handle + " was closed"));
         if (current != null) {
             current.close();
         }
@@ -178,7 +195,10 @@ final class Reconnector implements ConnectionSocket.Owner {
         }
     }
 
-    /** One attempt: resolve where to go, open the WebSocket; the rest happens in the socket's callbacks. */
+    /**
+     * One attempt: resolve where to go, open the WebSocket; the rest happens in the socket's
+     * callbacks.
+     */
     private void attempt() {
         ConnectionSocket attempt;
         synchronized (lock) {
@@ -220,7 +240,10 @@ final class Reconnector implements ConnectionSocket.Owner {
         }
     }
 
-    /** An attempt or an open socket ended (or could not start) with {@code error}: reconnect, retry or give up. */
+    /**
+     * An attempt or an open socket ended (or could not start) with {@code error}: reconnect, retry
+     * or give up.
+     */
     @Override
     public void ended(ConnectionSocket ended, ClientError error) {
         List<Pending> lost;
@@ -231,24 +254,34 @@ final class Reconnector implements ConnectionSocket.Owner {
             }
             socket = null;
             boolean wasConnected = status == Status.CONNECTED;
-            // Sent actions may or may not have run: they fail. Queued ones wait for the next connection.
+            // Sent actions may or may not have run: they fail. Queued ones wait for the next
+            // connection.
             lost = pending.takeInFlight();
             report = error instanceof RivetError && error != ended.reported();
             Target target = handle.target();
             boolean byKey = target instanceof Target.ByKey;
             boolean create = byKey && ((Target.ByKey) target).create();
             if (wasConnected) {
-                // At once after a stable connection (as the JS client); backing off if it keeps dropping.
+                // At once after a stable connection (as the JS client); backing off if it keeps
+                // dropping.
                 boolean stable = System.nanoTime() - connectedAt >= STABLE.toNanos();
                 failures = stable ? 0 : failures + 1;
                 Duration delay = stable ? Duration.ZERO : Retry.reconnectDelay(failures);
-                log.info("connection to {} dropped ({}); reconnecting in {} ms", handle, error.getMessage(), delay.toMillis());
+                log.info(
+                        "connection to {} dropped ({}); reconnecting in {} ms",
+                        handle,
+                        error.getMessage(),
+                        delay.toMillis());
                 setStatus(Status.DISCONNECTED);
                 scheduleAttempt(delay);
             } else if (Retry.connect(error, byKey, create)) {
                 failures++;
                 Duration delay = Retry.reconnectDelay(failures);
-                log.debug("connecting to {} failed ({}); next attempt in {} ms", handle, error.getMessage(), delay.toMillis());
+                log.debug(
+                        "connecting to {} failed ({}); next attempt in {} ms",
+                        handle,
+                        error.getMessage(),
+                        delay.toMillis());
                 setStatus(Status.DISCONNECTED);
                 scheduleAttempt(delay);
             } else {
@@ -271,7 +304,9 @@ final class Reconnector implements ConnectionSocket.Owner {
             return;
         }
         try {
-            retry = client.timer().schedule(this::runAttempt, delay.toMillis(), TimeUnit.MILLISECONDS);
+            retry =
+                    client.timer()
+                            .schedule(this::runAttempt, delay.toMillis(), TimeUnit.MILLISECONDS);
         } catch (RejectedExecutionException e) {
             log.debug("client closed; not reconnecting {}", handle);
         }
@@ -298,11 +333,17 @@ final class Reconnector implements ConnectionSocket.Owner {
         }
         switch (message) {
             case ToClient.Init init -> initialized(from, init);
-            case ToClient.ActionResponse response -> completed(from, response.id(), response.output(), null);
+            case ToClient.ActionResponse response ->
+                    completed(from, response.id(), response.output(), null);
             case ToClient.Event event -> dispatch(from, event);
             case ToClient.Error error -> {
-                RivetError rivet = new RivetError(error.group(), error.code(), error.message(), error.metadata(),
-                        error.actor() != null ? error.actor().actorId() : null);
+                RivetError rivet =
+                        new RivetError(
+                                error.group(),
+                                error.code(),
+                                error.message(),
+                                error.metadata(),
+                                error.actor() != null ? error.actor().actorId() : null);
                 if (error.actionId() != null) {
                     completed(from, error.actionId(), null, rivet);
                 } else {
@@ -322,7 +363,8 @@ final class Reconnector implements ConnectionSocket.Owner {
             connectedAt = System.nanoTime();
             fatal = null;
             setStatus(Status.CONNECTED);
-            // As the JS client: subscriptions for every event with listeners, then the actions that waited.
+            // As the JS client: subscriptions for every event with listeners, then the actions that
+            // waited.
             for (String event : listeners.keySet()) {
                 from.send(new ToServer.SubscriptionRequest(event, true));
             }
@@ -336,7 +378,10 @@ final class Reconnector implements ConnectionSocket.Owner {
     private void completed(ConnectionSocket from, long id, JsonNode output, RivetError error) {
         Pending action = pending.answered(id);
         if (action == null) {
-            log.debug("an answer to action {} from {} that nobody waits for (timed out?)", id, from.url());
+            log.debug(
+                    "an answer to action {} from {} that nobody waits for (timed out?)",
+                    id,
+                    from.url());
         } else if (error != null) {
             action.result.completeExceptionally(error);
         } else {
@@ -370,18 +415,22 @@ final class Reconnector implements ConnectionSocket.Owner {
             }
             targets = List.copyOf(list);
         }
-        ArrayNode args = event.args() instanceof ArrayNode array ? array : client.wire().mapper().createArrayNode();
-        callbacks.execute(() -> {
-            for (Listener listener : targets) {
-                if (listener.active) {
-                    try {
-                        listener.consumer.accept(args);
-                    } catch (RuntimeException e) {
-                        log.warn("a listener of event `{}` threw", event.name(), e);
+        ArrayNode args =
+                event.args() instanceof ArrayNode array
+                        ? array
+                        : client.wire().mapper().createArrayNode();
+        callbacks.execute(
+                () -> {
+                    for (Listener listener : targets) {
+                        if (listener.active) {
+                            try {
+                                listener.consumer.accept(args);
+                            } catch (RuntimeException e) {
+                                log.warn("a listener of event `{}` threw", event.name(), e);
+                            }
+                        }
                     }
-                }
-            }
-        });
+                });
     }
 
     // ---------------------------------------------------------------- plumbing

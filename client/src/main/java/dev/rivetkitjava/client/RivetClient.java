@@ -16,8 +16,8 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * A client for RivetKit actors, speaking RivetKit's client protocol (v4) to a Rivet Engine or to rivetkit-java's
- * server: the Java twin of {@code createClient({ endpoint })}.
+ * A client for RivetKit actors, speaking RivetKit's client protocol (v4) to a Rivet Engine or to
+ * rivetkit-java's server: the Java twin of {@code createClient({ endpoint })}.
  *
  * <pre>{@code
  * try (RivetClient client = RivetClient.create("http://127.0.0.1:6420")) {
@@ -26,16 +26,18 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * }
  * }</pre>
  *
- * One client shares one HTTP client, one metadata lookup and one timer among all its handles and connections;
- * closing it closes every connection it opened. It is safe to use from any number of threads.
+ * One client shares one HTTP client, one metadata lookup and one timer among all its handles and
+ * connections; closing it closes every connection it opened. It is safe to use from any number of
+ * threads.
  */
 public final class RivetClient implements AutoCloseable {
     private final Engine engine;
     private final Wire wire;
     private final Duration actionTimeout;
     private final ExecutorService callbacks = Executors.newVirtualThreadPerTaskExecutor();
-    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(
-            Thread.ofPlatform().daemon().name("rivetkit-client-timer").factory());
+    private final ScheduledExecutorService timer =
+            Executors.newSingleThreadScheduledExecutor(
+                    Thread.ofPlatform().daemon().name("rivetkit-client-timer").factory());
     private final Set<ActorConnection> connections = ConcurrentHashMap.newKeySet();
     private final Duration connectTimeout;
     private final AtomicBoolean closed = new AtomicBoolean();
@@ -44,15 +46,25 @@ public final class RivetClient implements AutoCloseable {
         this.wire = new Wire(b.mapper);
         this.actionTimeout = b.actionTimeout;
         this.connectTimeout = b.connectTimeout;
-        HttpClient http = HttpClient.newBuilder()
-                .version(HttpClient.Version.HTTP_1_1)
-                .connectTimeout(b.connectTimeout)
-                .build();
-        this.engine = new Engine(http, wire, new Engine.Settings(Engine.trimSlash(b.endpoint), b.namespace, b.token),
-                b.poolName, b.encoding, b.actionTimeout);
+        HttpClient http =
+                HttpClient.newBuilder()
+                        .version(HttpClient.Version.HTTP_1_1)
+                        .connectTimeout(b.connectTimeout)
+                        .build();
+        this.engine =
+                new Engine(
+                        http,
+                        wire,
+                        new Engine.Settings(Engine.trimSlash(b.endpoint), b.namespace, b.token),
+                        b.poolName,
+                        b.encoding,
+                        b.actionTimeout);
     }
 
-    /** A client for {@code endpoint} (e.g. {@code http://127.0.0.1:6420}) with the defaults of {@link Builder}. */
+    /**
+     * A client for {@code endpoint} (e.g. {@code http://127.0.0.1:6420}) with the defaults of
+     * {@link Builder}.
+     */
     public static RivetClient create(String endpoint) {
         return builder().endpoint(endpoint).build();
     }
@@ -66,7 +78,10 @@ public final class RivetClient implements AutoCloseable {
         return new ActorAccessor(this, Objects.requireNonNull(name, "name"));
     }
 
-    /** Closes every connection opened through this client, then its HTTP client; handles stop working. */
+    /**
+     * Closes every connection opened through this client, then its HTTP client; handles stop
+     * working.
+     */
     @Override
     public void close() {
         if (!closed.compareAndSet(false, true)) {
@@ -138,10 +153,12 @@ public final class RivetClient implements AutoCloseable {
         private Duration actionTimeout = Duration.ofSeconds(60);
         private Duration connectTimeout = Duration.ofSeconds(10);
 
-        private Builder() {
-        }
+        private Builder() {}
 
-        /** The engine's (or rivetkit-java server's) URL; a path prefix is kept (default {@code http://127.0.0.1:6420}). */
+        /**
+         * The engine's (or rivetkit-java server's) URL; a path prefix is kept (default {@code
+         * http://127.0.0.1:6420}).
+         */
         public Builder endpoint(String endpoint) {
             this.endpoint = Objects.requireNonNull(endpoint, "endpoint");
             return this;
@@ -153,7 +170,10 @@ public final class RivetClient implements AutoCloseable {
             return this;
         }
 
-        /** Sent as {@code Authorization: Bearer} to the actors API, {@code rvt-token} or {@code @token} to the gateway. */
+        /**
+         * Sent as {@code Authorization: Bearer} to the actors API, {@code rvt-token} or
+         * {@code @token} to the gateway.
+         */
         public Builder token(String token) {
             this.token = token;
             return this;
@@ -176,7 +196,10 @@ public final class RivetClient implements AutoCloseable {
             return this;
         }
 
-        /** How long an action (stateless or on a connection) may take before the call fails (default 60 s, RivetKit's). */
+        /**
+         * How long an action (stateless or on a connection) may take before the call fails (default
+         * 60 s, RivetKit's).
+         */
         public Builder actionTimeout(Duration timeout) {
             this.actionTimeout = positive(timeout, "actionTimeout");
             return this;

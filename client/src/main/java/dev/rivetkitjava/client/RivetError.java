@@ -3,9 +3,9 @@ package dev.rivetkitjava.client;
 import com.fasterxml.jackson.databind.JsonNode;
 
 /**
- * A structured error from an actor, the server or the engine, with RivetKit's shape: {@code user.custom_code},
- * {@code rivetkit.internal_error}, {@code actor.action_not_found}, {@code actor.not_found},
- * {@code actor.duplicate_key}, {@code auth.forbidden}, …
+ * A structured error from an actor, the server or the engine, with RivetKit's shape: {@code
+ * user.custom_code}, {@code rivetkit.internal_error}, {@code actor.action_not_found}, {@code
+ * actor.not_found}, {@code actor.duplicate_key}, {@code auth.forbidden}, …
  */
 public class RivetError extends ClientError {
     private static final long serialVersionUID = 1L;
@@ -20,12 +20,14 @@ public class RivetError extends ClientError {
      * @param metadata null for none
      * @param actorId the actor the error came from, or null when the server did not say
      */
-    public RivetError(String group, String code, String message, JsonNode metadata, String actorId) {
+    public RivetError(
+            String group, String code, String message, JsonNode metadata, String actorId) {
         super(message + " (" + group + "." + code + ")");
         this.group = group;
         this.code = code;
         this.rawMessage = message;
-        this.metadata = metadata == null || metadata.isNull() || metadata.isMissingNode() ? null : metadata;
+        this.metadata =
+                metadata == null || metadata.isNull() || metadata.isMissingNode() ? null : metadata;
         this.actorId = actorId;
     }
 
@@ -44,12 +46,16 @@ public class RivetError extends ClientError {
         return group + "." + code;
     }
 
-    /** The message exactly as the server sent it ({@link #getMessage()} adds the qualified code). */
+    /**
+     * The message exactly as the server sent it ({@link #getMessage()} adds the qualified code).
+     */
     public String message() {
         return rawMessage;
     }
 
-    /** The error's metadata, e.g. {@code {"a":1}} from a {@code UserError}; null when it has none. */
+    /**
+     * The error's metadata, e.g. {@code {"a":1}} from a {@code UserError}; null when it has none.
+     */
     public JsonNode metadata() {
         return metadata;
     }

@@ -9,8 +9,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Runs tasks one at a time, in order, on a delegate: user callbacks of one connection (events, status, errors) see
- * them in the order they happened, and a slow callback never stalls the socket's reader.
+ * Runs tasks one at a time, in order, on a delegate: user callbacks of one connection (events,
+ * status, errors) see them in the order they happened, and a slow callback never stalls the
+ * socket's reader.
  */
 final class SerialExecutor implements Executor {
     private static final Logger log = LoggerFactory.getLogger(SerialExecutor.class);

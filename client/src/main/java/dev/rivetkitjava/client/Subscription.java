@@ -1,6 +1,9 @@
 package dev.rivetkitjava.client;
 
-/** Undoes a registration ({@code on}, {@code onStatus}, {@code onError}); closing it twice does nothing. */
+/**
+ * Undoes a registration ({@code on}, {@code onStatus}, {@code onError}); closing it twice does
+ * nothing.
+ */
 @FunctionalInterface
 public interface Subscription extends AutoCloseable {
     @Override

@@ -3,14 +3,18 @@ package dev.rivetkitjava.client;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.List;
 
-/** Which actor a handle means: found by key through the query gateway on every request, or one actor by id. */
+/**
+ * Which actor a handle means: found by key through the query gateway on every request, or one actor
+ * by id.
+ */
 sealed interface Target {
     String name();
 
     /**
      * {@code get} or {@code getOrCreate} by key.
      *
-     * @param input the input for {@code createState}/{@code onCreate} if this creates the actor; null for none
+     * @param input the input for {@code createState}/{@code onCreate} if this creates the actor;
+     *     null for none
      */
     record ByKey(String name, List<String> key, boolean create, JsonNode input) implements Target {
         public ByKey {
@@ -18,6 +22,5 @@ sealed interface Target {
         }
     }
 
-    record ById(String name, String actorId) implements Target {
-    }
+    record ById(String name, String actorId) implements Target {}
 }

@@ -22,7 +22,9 @@ final class Wire {
     }
 
     static ObjectMapper defaultMapper() {
-        return JsonMapper.builder().disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES).build();
+        return JsonMapper.builder()
+                .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+                .build();
     }
 
     ObjectMapper mapper() {
@@ -36,7 +38,9 @@ final class Wire {
         try {
             return mapper.valueToTree(value);
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("cannot write " + value.getClass().getName() + " as JSON: " + e.getMessage(), e);
+            throw new IllegalArgumentException(
+                    "cannot write " + value.getClass().getName() + " as JSON: " + e.getMessage(),
+                    e);
         }
     }
 
@@ -65,20 +69,29 @@ final class Wire {
         try {
             return mapper.treeToValue(node, type);
         } catch (JsonProcessingException | IllegalArgumentException e) {
-            throw new ClientError("cannot read " + what + " as " + type.getSimpleName() + ": " + e.getMessage(), e);
+            throw new ClientError(
+                    "cannot read " + what + " as " + type.getSimpleName() + ": " + e.getMessage(),
+                    e);
         }
     }
 
-    /** Compact JSON, non-ASCII escaped: for {@code x-rivet-conn-params} and the conn-params subprotocol. */
+    /**
+     * Compact JSON, non-ASCII escaped: for {@code x-rivet-conn-params} and the conn-params
+     * subprotocol.
+     */
     String asciiJson(JsonNode node) {
         try {
             return ascii.writeValueAsString(node);
         } catch (JsonProcessingException e) {
-            throw new IllegalArgumentException("cannot write connection params as JSON: " + e.getMessage(), e);
+            throw new IllegalArgumentException(
+                    "cannot write connection params as JSON: " + e.getMessage(), e);
         }
     }
 
-    /** RivetKit's one-string key ({@code serializeActorKey}): {@code /}-joined, {@code \} and {@code /} escaped, empty as {@code \0}. */
+    /**
+     * RivetKit's one-string key ({@code serializeActorKey}): {@code /}-joined, {@code \} and {@code
+     * /} escaped, empty as {@code \0}.
+     */
     static String serializeKey(List<String> key) {
         if (key.isEmpty()) {
             return "/";

@@ -23,8 +23,9 @@ import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * The client's scenarios, in each encoding, against a peer that serves the compat fixture actors
- * ({@code counter}, {@code lifecycle}): rivetkit-java's server ({@link JavaServerClientTest}) and the real
- * RivetKit stack ({@link RealStackClientTest}). A subclass says where the peer is and how long to wait for it.
+ * ({@code counter}, {@code lifecycle}): rivetkit-java's server ({@link JavaServerClientTest}) and
+ * the real RivetKit stack ({@link RealStackClientTest}). A subclass says where the peer is and how
+ * long to wait for it.
  */
 abstract class ClientScenarios {
     /** A client of the peer in {@code encoding}. */
@@ -33,20 +34,29 @@ abstract class ClientScenarios {
     /** How long to wait for what the peer does in the background (a broadcast, a reconnect). */
     abstract Duration patience();
 
-    /** How long to wait for a subscription to take effect (the real engine is slow to place an actor). */
+    /**
+     * How long to wait for a subscription to take effect (the real engine is slow to place an
+     * actor).
+     */
     Duration subscribePatience() {
-        return patience().compareTo(Duration.ofSeconds(60)) < 0 ? Duration.ofSeconds(60) : patience();
+        return patience().compareTo(Duration.ofSeconds(60)) < 0
+                ? Duration.ofSeconds(60)
+                : patience();
     }
 
     /**
-     * The error of an action on an actor id that is not even well-formed ({@code no-such-id}): this server does
-     * not tell it from a missing actor ({@code actor.not_found}); the real engine fails to parse it.
+     * The error of an action on an actor id that is not even well-formed ({@code no-such-id}): this
+     * server does not tell it from a missing actor ({@code actor.not_found}); the real engine fails
+     * to parse it.
      */
     String malformedActorIdError() {
         return "actor.not_found";
     }
 
-    /** Whether the peer starts an actor whose input is too large for the URL (created by {@code PUT /actors}). */
+    /**
+     * Whether the peer starts an actor whose input is too large for the URL (created by {@code PUT
+     * /actors}).
+     */
     boolean startsActorsWithLargeInputs() {
         return true;
     }
@@ -66,15 +76,18 @@ abstract class ClientScenarios {
     }
 
     /**
-     * Waits until the connection's {@code newCount} subscription is in effect: a subscription and an action sent
-     * right after it travel on the same socket but the real engine may apply them out of order (this server applies
-     * them in order). {@code increment(0)} broadcasts without changing the count.
+     * Waits until the connection's {@code newCount} subscription is in effect: a subscription and
+     * an action sent right after it travel on the same socket but the real engine may apply them
+     * out of order (this server applies them in order). {@code increment(0)} broadcasts without
+     * changing the count.
      */
     static void awaitSubscribed(ActorConnection conn, List<Integer> seen, Duration atMost) {
-        await().atMost(atMost).until(() -> {
-            conn.action("increment", Integer.class, 0);
-            return !seen.isEmpty();
-        });
+        await().atMost(atMost)
+                .until(
+                        () -> {
+                            conn.action("increment", Integer.class, 0);
+                            return !seen.isEmpty();
+                        });
     }
 
     private void awaitSubscribed(ActorConnection conn, List<Integer> seen) {
@@ -96,12 +109,14 @@ abstract class ClientScenarios {
             assertThat(counter.action("increment", Integer.class, 2)).isEqualTo(7);
             assertThat(counter.actionAsync("getCount", Integer.class).join()).isEqualTo(7);
 
-            JsonNode whoami = counter.withParams(Map.of("user", "carol")).action("whoami", JsonNode.class);
+            JsonNode whoami =
+                    counter.withParams(Map.of("user", "carol")).action("whoami", JsonNode.class);
             assertThat(texts(whoami.get("key"))).containsExactly(key);
             assertThat(whoami.at("/params/user").asText()).isEqualTo("carol");
             assertThat(whoami.at("/connState/user").asText()).isEqualTo("carol");
             assertThat(whoami.get("actorId").asText()).isEqualTo(counter.resolve());
-            assertThat(client.actor("counter").get(key).action("getCount", Integer.class)).isEqualTo(7);
+            assertThat(client.actor("counter").get(key).action("getCount", Integer.class))
+                    .isEqualTo(7);
         }
     }
 
@@ -125,11 +140,13 @@ abstract class ClientScenarios {
 
             assertThat(conn.status()).isEqualTo(Status.CONNECTED);
             assertThat(conn.actorId()).isEqualTo(counter.resolve());
-            assertThat(conn.action("whoami", JsonNode.class).get("connId").asText()).isEqualTo(conn.connectionId());
+            assertThat(conn.action("whoami", JsonNode.class).get("connId").asText())
+                    .isEqualTo(conn.connectionId());
             conn.close();
             assertThat(conn.status()).isEqualTo(Status.IDLE);
             assertThatThrownBy(() -> conn.action("getCount", Integer.class))
-                    .isInstanceOf(ClientError.class).hasMessageContaining("closed");
+                    .isInstanceOf(ClientError.class)
+                    .hasMessageContaining("closed");
         }
     }
 
@@ -144,14 +161,20 @@ abstract class ClientScenarios {
             awaitSubscribed(conn, seen);
             assertThat(counter.action("increment", Integer.class, 7)).isEqualTo(7);
 
-            // A kick drops the socket; the connection comes back with a new id and its subscriptions.
+            // A kick drops the socket; the connection comes back with a new id and its
+            // subscriptions.
             String before = conn.connectionId();
             assertThat(conn.action("kick", String.class)).isEqualTo("kicking");
-            eventually().until(() -> conn.status() == Status.CONNECTED && !before.equals(conn.connectionId()));
+            eventually()
+                    .until(
+                            () ->
+                                    conn.status() == Status.CONNECTED
+                                            && !before.equals(conn.connectionId()));
             seen.clear();
             awaitSubscribed(conn, seen);
             assertThat(seen).contains(7);
-            assertThat(conn.action("whoami", JsonNode.class).at("/connState/user").asText()).isEqualTo("alice");
+            assertThat(conn.action("whoami", JsonNode.class).at("/connState/user").asText())
+                    .isEqualTo("alice");
         }
     }
 
@@ -187,11 +210,12 @@ abstract class ClientScenarios {
             ActorHandle counter = client.actor("counter").getOrCreate(unique("subscribe"));
             ActorConnection conn = counter.connect();
             List<ToServer.SubscriptionRequest> sent = new CopyOnWriteArrayList<>();
-            conn.tap(m -> {
-                if (m instanceof ToServer.SubscriptionRequest s) {
-                    sent.add(s);
-                }
-            });
+            conn.tap(
+                    m -> {
+                        if (m instanceof ToServer.SubscriptionRequest s) {
+                            sent.add(s);
+                        }
+                    });
             eventually().until(() -> conn.status() == Status.CONNECTED);
 
             List<Integer> first = new CopyOnWriteArrayList<>();
@@ -210,8 +234,10 @@ abstract class ClientScenarios {
             first.clear();
 
             two.close();
-            assertThat(sent).containsExactly(new ToServer.SubscriptionRequest("newCount", true),
-                    new ToServer.SubscriptionRequest("newCount", false));
+            assertThat(sent)
+                    .containsExactly(
+                            new ToServer.SubscriptionRequest("newCount", true),
+                            new ToServer.SubscriptionRequest("newCount", false));
             // Another connection still gets the broadcast; this one's listeners do not.
             ActorConnection other = counter.connect();
             List<Integer> others = new CopyOnWriteArrayList<>();
@@ -229,7 +255,8 @@ abstract class ClientScenarios {
     void connParamsReachTheActorAndOnBeforeConnectCanRefuse(Encoding encoding) {
         try (RivetClient client = client(encoding)) {
             ActorHandle counter = client.actor("counter").getOrCreate(unique("params"));
-            ActorConnection alice = counter.connect(Map.of("user", "alice", "note", "ünïcode & spaces (ok)"));
+            ActorConnection alice =
+                    counter.connect(Map.of("user", "alice", "note", "ünïcode & spaces (ok)"));
             JsonNode me = alice.action("whoami", JsonNode.class);
             assertThat(me.at("/connState/user").asText()).isEqualTo("alice");
             assertThat(me.at("/params/note").asText()).isEqualTo("ünïcode & spaces (ok)");
@@ -240,14 +267,25 @@ abstract class ClientScenarios {
             refused.onError(errors::add);
             CompletableFuture<Integer> waiting = refused.actionAsync("getCount", Integer.class);
             eventually().until(() -> refused.status() == Status.IDLE);
-            assertThatThrownBy(waiting::join).cause().isInstanceOfSatisfying(RivetError.class, e -> {
-                assertThat(e.qualifiedCode()).isEqualTo("user.rejected");
-                assertThat(e.message()).isEqualTo("connection rejected");
-            });
+            assertThatThrownBy(waiting::join)
+                    .cause()
+                    .isInstanceOfSatisfying(
+                            RivetError.class,
+                            e -> {
+                                assertThat(e.qualifiedCode()).isEqualTo("user.rejected");
+                                assertThat(e.message()).isEqualTo("connection rejected");
+                            });
             assertThatThrownBy(() -> refused.action("getCount", Integer.class))
-                    .isInstanceOfSatisfying(RivetError.class, e -> assertThat(e.code()).isEqualTo("rejected"));
-            eventually().untilAsserted(() -> assertThat(errors).singleElement()
-                    .isInstanceOfSatisfying(RivetError.class, e -> assertThat(e.group()).isEqualTo("user")));
+                    .isInstanceOfSatisfying(
+                            RivetError.class, e -> assertThat(e.code()).isEqualTo("rejected"));
+            eventually()
+                    .untilAsserted(
+                            () ->
+                                    assertThat(errors)
+                                            .singleElement()
+                                            .isInstanceOfSatisfying(
+                                                    RivetError.class,
+                                                    e -> assertThat(e.group()).isEqualTo("user")));
             assertThat(alice.action("getCount", Integer.class)).isZero();
         }
     }
@@ -261,25 +299,37 @@ abstract class ClientScenarios {
             String actorId = counter.resolve();
             for (String via : List.of("connection", "stateless")) {
                 Caller call = via.equals("connection") ? conn::action : counter::action;
-                assertThatThrownBy(() -> call.call("fail", Integer.class)).as(via)
-                        .isInstanceOfSatisfying(RivetError.class, e -> {
-                            assertThat(e.qualifiedCode()).isEqualTo("user.custom_code");
-                            assertThat(e.message()).isEqualTo("boom");
-                            assertThat(e.metadata().get("a").asInt()).isEqualTo(1);
-                            assertThat(e.actorId()).isEqualTo(actorId);
-                            assertThat(e.getMessage()).isEqualTo("boom (user.custom_code)");
-                        });
-                assertThatThrownBy(() -> call.call("internalFail", Integer.class)).as(via)
-                        .isInstanceOfSatisfying(RivetError.class, e -> {
-                            assertThat(e.qualifiedCode()).isEqualTo("rivetkit.internal_error");
-                            assertThat(e.message()).isEqualTo("An internal error occurred");
-                            assertThat(e.metadata()).isNull();
-                        });
-                assertThatThrownBy(() -> call.call("nope", Integer.class)).as(via)
-                        .isInstanceOfSatisfying(RivetError.class, e -> {
-                            assertThat(e.qualifiedCode()).isEqualTo("actor.action_not_found");
-                            assertThat(e.message()).isEqualTo("Action `nope` was not found.");
-                        });
+                assertThatThrownBy(() -> call.call("fail", Integer.class))
+                        .as(via)
+                        .isInstanceOfSatisfying(
+                                RivetError.class,
+                                e -> {
+                                    assertThat(e.qualifiedCode()).isEqualTo("user.custom_code");
+                                    assertThat(e.message()).isEqualTo("boom");
+                                    assertThat(e.metadata().get("a").asInt()).isEqualTo(1);
+                                    assertThat(e.actorId()).isEqualTo(actorId);
+                                    assertThat(e.getMessage()).isEqualTo("boom (user.custom_code)");
+                                });
+                assertThatThrownBy(() -> call.call("internalFail", Integer.class))
+                        .as(via)
+                        .isInstanceOfSatisfying(
+                                RivetError.class,
+                                e -> {
+                                    assertThat(e.qualifiedCode())
+                                            .isEqualTo("rivetkit.internal_error");
+                                    assertThat(e.message()).isEqualTo("An internal error occurred");
+                                    assertThat(e.metadata()).isNull();
+                                });
+                assertThatThrownBy(() -> call.call("nope", Integer.class))
+                        .as(via)
+                        .isInstanceOfSatisfying(
+                                RivetError.class,
+                                e -> {
+                                    assertThat(e.qualifiedCode())
+                                            .isEqualTo("actor.action_not_found");
+                                    assertThat(e.message())
+                                            .isEqualTo("Action `nope` was not found.");
+                                });
             }
             assertThat(conn.action("increment", Integer.class, 1)).isEqualTo(1);
             assertThat(conn.status()).isEqualTo(Status.CONNECTED);
@@ -290,7 +340,9 @@ abstract class ClientScenarios {
     @EnumSource(Encoding.class)
     void getOrCreateHandsItsInputToCreateState(Encoding encoding) {
         try (RivetClient client = client(encoding)) {
-            ActorHandle small = client.actor("lifecycle").getOrCreate(List.of(unique("lc")), Map.of("hello", "input"));
+            ActorHandle small =
+                    client.actor("lifecycle")
+                            .getOrCreate(List.of(unique("lc")), Map.of("hello", "input"));
             JsonNode state = small.action("getState", JsonNode.class);
             assertThat(state.get("input").get("hello").asText()).isEqualTo("input");
             assertThat(texts(state.get("log"))).startsWith("createState", "onCreate");
@@ -300,10 +352,14 @@ abstract class ClientScenarios {
             }
             // Too large for the query gateway's rvt-input: it goes through PUT /actors instead.
             String blob = "x".repeat(6000);
-            ActorHandle large = client.actor("lifecycle").getOrCreate(List.of(unique("lc-large")), Map.of("blob", blob));
-            assertThat(large.action("getState", JsonNode.class).at("/input/blob").asText()).isEqualTo(blob);
+            ActorHandle large =
+                    client.actor("lifecycle")
+                            .getOrCreate(List.of(unique("lc-large")), Map.of("blob", blob));
+            assertThat(large.action("getState", JsonNode.class).at("/input/blob").asText())
+                    .isEqualTo(blob);
             ActorConnection conn = large.connect();
-            assertThat(conn.action("getState", JsonNode.class).at("/input/blob").asText()).hasSize(6000);
+            assertThat(conn.action("getState", JsonNode.class).at("/input/blob").asText())
+                    .hasSize(6000);
             assertThat(conn.actorId()).isEqualTo(large.resolve());
         }
     }
@@ -314,17 +370,29 @@ abstract class ClientScenarios {
         try (RivetClient client = client(encoding)) {
             ActorHandle missing = client.actor("counter").get(unique("missing"));
             assertThatThrownBy(() -> missing.action("getCount", Integer.class))
-                    .isInstanceOfSatisfying(RivetError.class, e -> assertThat(e.qualifiedCode()).isEqualTo("actor.not_found"));
+                    .isInstanceOfSatisfying(
+                            RivetError.class,
+                            e -> assertThat(e.qualifiedCode()).isEqualTo("actor.not_found"));
             assertThatThrownBy(missing::resolve)
-                    .isInstanceOfSatisfying(RivetError.class, e -> assertThat(e.qualifiedCode()).isEqualTo("actor.not_found"));
+                    .isInstanceOfSatisfying(
+                            RivetError.class,
+                            e -> assertThat(e.qualifiedCode()).isEqualTo("actor.not_found"));
 
             ActorConnection conn = missing.connect();
             CompletableFuture<Integer> waiting = conn.actionAsync("getCount", Integer.class);
             eventually().until(() -> conn.status() == Status.IDLE);
-            assertThatThrownBy(waiting::join).cause()
-                    .isInstanceOfSatisfying(RivetError.class, e -> assertThat(e.qualifiedCode()).isEqualTo("actor.not_found"));
-            assertThatThrownBy(() -> client.actor("counter").getForId("no-such-id").action("getCount", Integer.class))
-                    .isInstanceOfSatisfying(RivetError.class,
+            assertThatThrownBy(waiting::join)
+                    .cause()
+                    .isInstanceOfSatisfying(
+                            RivetError.class,
+                            e -> assertThat(e.qualifiedCode()).isEqualTo("actor.not_found"));
+            assertThatThrownBy(
+                            () ->
+                                    client.actor("counter")
+                                            .getForId("no-such-id")
+                                            .action("getCount", Integer.class))
+                    .isInstanceOfSatisfying(
+                            RivetError.class,
                             e -> assertThat(e.qualifiedCode()).isEqualTo(malformedActorIdError()));
         }
     }
@@ -334,11 +402,14 @@ abstract class ClientScenarios {
     void createMakesANewActorAndRefusesAnExistingKey(Encoding encoding) {
         try (RivetClient client = client(encoding)) {
             String key = unique("fresh");
-            ActorHandle created = client.actor("counter").create(List.of(key), Map.of("hello", "world"));
+            ActorHandle created =
+                    client.actor("counter").create(List.of(key), Map.of("hello", "world"));
             assertThat(created.action("increment", Integer.class, 2)).isEqualTo(2);
             String id = created.resolve();
-            assertThat(client.actor("counter").getForId(id).action("getCount", Integer.class)).isEqualTo(2);
-            assertThat(client.actor("counter").getOrCreate(key).action("getCount", Integer.class)).isEqualTo(2);
+            assertThat(client.actor("counter").getForId(id).action("getCount", Integer.class))
+                    .isEqualTo(2);
+            assertThat(client.actor("counter").getOrCreate(key).action("getCount", Integer.class))
+                    .isEqualTo(2);
             assertThat(client.actor("counter").getOrCreate(key).resolve()).isEqualTo(id);
             try (ActorConnection byId = client.actor("counter").getForId(id).connect()) {
                 assertThat(byId.action("increment", Integer.class, 1)).isEqualTo(3);
@@ -346,11 +417,14 @@ abstract class ClientScenarios {
             }
 
             assertThatThrownBy(() -> client.actor("counter").create(List.of(key)))
-                    .isInstanceOfSatisfying(RivetError.class, e -> {
-                        assertThat(e.qualifiedCode()).isEqualTo("actor.duplicate_key");
-                        assertThat(e.metadata().get("existing_actor_id").asText()).isEqualTo(id);
-                        assertThat(e.message()).contains(key).contains(id);
-                    });
+                    .isInstanceOfSatisfying(
+                            RivetError.class,
+                            e -> {
+                                assertThat(e.qualifiedCode()).isEqualTo("actor.duplicate_key");
+                                assertThat(e.metadata().get("existing_actor_id").asText())
+                                        .isEqualTo(id);
+                                assertThat(e.message()).contains(key).contains(id);
+                            });
         }
     }
 
@@ -358,25 +432,35 @@ abstract class ClientScenarios {
     @EnumSource(Encoding.class)
     void keysKeepSlashesUnicodeCommasAndEmptyComponents(Encoding encoding) {
         String run = unique("");
-        List<List<String>> keys = List.of(
-                List.of("a/b" + run),
-                List.of("a/b-" + run, "ключ-🎉"),
-                List.of("ключ-日本-🎉" + run),
-                List.of("e" + run, "", "z"),
-                List.of("b\\s" + run),
-                List.of("c,d" + run),
-                List.of("sp ace+plus&amp=eq?" + run, "second"));
+        List<List<String>> keys =
+                List.of(
+                        List.of("a/b" + run),
+                        List.of("a/b-" + run, "ключ-🎉"),
+                        List.of("ключ-日本-🎉" + run),
+                        List.of("e" + run, "", "z"),
+                        List.of("b\\s" + run),
+                        List.of("c,d" + run),
+                        List.of("sp ace+plus&amp=eq?" + run, "second"));
         try (RivetClient client = client(encoding)) {
             for (List<String> key : keys) {
                 ActorHandle handle = client.actor("counter").getOrCreate(key);
                 JsonNode whoami = handle.action("whoami", JsonNode.class);
                 assertThat(texts(whoami.get("key"))).as("key %s", key).isEqualTo(key);
-                assertThat(handle.resolve()).as("key %s", key).isEqualTo(whoami.get("actorId").asText());
+                assertThat(handle.resolve())
+                        .as("key %s", key)
+                        .isEqualTo(whoami.get("actorId").asText());
                 try (ActorConnection conn = handle.connect()) {
-                    assertThat(texts(conn.action("whoami", JsonNode.class).get("key"))).as("key %s", key).isEqualTo(key);
+                    assertThat(texts(conn.action("whoami", JsonNode.class).get("key")))
+                            .as("key %s", key)
+                            .isEqualTo(key);
                     assertThat(conn.actorId()).isEqualTo(handle.resolve());
                 }
-                assertThat(client.actor("counter").get(key).action("whoami", JsonNode.class).get("actorId").asText())
+                assertThat(
+                                client.actor("counter")
+                                        .get(key)
+                                        .action("whoami", JsonNode.class)
+                                        .get("actorId")
+                                        .asText())
                         .isEqualTo(handle.resolve());
             }
         }
@@ -388,13 +472,18 @@ abstract class ClientScenarios {
         try (RivetClient client = client(encoding)) {
             ActorHandle counter = client.actor("counter").getOrCreate(unique("slow"));
             ActorConnection conn = counter.connect();
-            // The first action places the actor (slow on the real engine) before the short timeout is tried.
+            // The first action places the actor (slow on the real engine) before the short timeout
+            // is tried.
             assertThat(conn.action("getCount", Integer.class)).isZero();
-            assertThatThrownBy(() -> conn.action("slow", Duration.ofMillis(200), Integer.class, 1500))
-                    .isInstanceOf(ClientError.class).isNotInstanceOf(RivetError.class)
-                    .hasMessageContaining("slow").hasMessageContaining("200 ms");
+            assertThatThrownBy(
+                            () -> conn.action("slow", Duration.ofMillis(200), Integer.class, 1500))
+                    .isInstanceOf(ClientError.class)
+                    .isNotInstanceOf(RivetError.class)
+                    .hasMessageContaining("slow")
+                    .hasMessageContaining("200 ms");
             assertThat(conn.action("increment", Integer.class, 1)).isEqualTo(1);
-            assertThat(conn.actionAsync("slow", Integer.class, 10).get(30, TimeUnit.SECONDS)).isEqualTo(10);
+            assertThat(conn.actionAsync("slow", Integer.class, 10).get(30, TimeUnit.SECONDS))
+                    .isEqualTo(10);
         }
     }
 }

@@ -11,11 +11,15 @@ import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Duration;
 
-/** rivetkit-java's server with the compat fixture actors ({@code counter}, {@code lifecycle}), on 127.0.0.1. */
+/**
+ * rivetkit-java's server with the compat fixture actors ({@code counter}, {@code lifecycle}), on
+ * 127.0.0.1.
+ */
 final class JavaServer implements AutoCloseable {
     private final Registry registry;
     private final RivetServer server;
-    private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
+    private final java.util.concurrent.atomic.AtomicBoolean closed =
+            new java.util.concurrent.atomic.AtomicBoolean();
 
     private JavaServer(Registry registry, RivetServer server) {
         this.registry = registry;
@@ -33,9 +37,10 @@ final class JavaServer implements AutoCloseable {
      * @param token null for none
      */
     static JavaServer start(Path store, int port, String token) {
-        Registry.Builder registry = Registry.builder()
-                .use(CompatFixtures.counter(Duration.ofSeconds(30)))
-                .use(CompatFixtures.lifecycle(Duration.ofSeconds(30)));
+        Registry.Builder registry =
+                Registry.builder()
+                        .use(CompatFixtures.counter(Duration.ofSeconds(30)))
+                        .use(CompatFixtures.lifecycle(Duration.ofSeconds(30)));
         if (store != null) {
             registry.store(SqliteActorStore.open(store));
         }

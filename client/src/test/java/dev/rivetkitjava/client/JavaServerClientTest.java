@@ -5,7 +5,10 @@ import java.time.Duration;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 
-/** The client against rivetkit-java's server, in each encoding: every scenario of {@link ClientScenarios}. */
+/**
+ * The client against rivetkit-java's server, in each encoding: every scenario of {@link
+ * ClientScenarios}.
+ */
 class JavaServerClientTest extends ClientScenarios {
     private static JavaServer server;
 

@@ -19,21 +19,25 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
-/** A connection survives what happens to the server: kicks, restarts, and a server that is not there yet. */
+/**
+ * A connection survives what happens to the server: kicks, restarts, and a server that is not there
+ * yet.
+ */
 class ReconnectTest {
     private static final Duration RECONNECT = Duration.ofSeconds(30);
 
-    @TempDir
-    Path dir;
+    @TempDir Path dir;
 
     @ParameterizedTest
     @EnumSource(Encoding.class)
-    void aRestartedServerGetsTheConnectionBackWithStateAndSubscriptionsIntact(Encoding encoding) throws Exception {
+    void aRestartedServerGetsTheConnectionBackWithStateAndSubscriptionsIntact(Encoding encoding)
+            throws Exception {
         Path store = dir.resolve("actors.db");
         JavaServer first = JavaServer.start(store, 0, null);
         int port = first.port();
         JavaServer second = null;
-        try (RivetClient client = RivetClient.builder().endpoint(first.endpoint()).encoding(encoding).build()) {
+        try (RivetClient client =
+                RivetClient.builder().endpoint(first.endpoint()).encoding(encoding).build()) {
             ActorHandle counter = client.actor("counter").getOrCreate(unique("restart"));
             ActorConnection conn = counter.connect();
             List<Status> statuses = new CopyOnWriteArrayList<>();
@@ -49,7 +53,8 @@ class ReconnectTest {
             await().atMost(RECONNECT).until(() -> statuses.contains(Status.DISCONNECTED));
             // While the server is down an action waits for the connection instead of failing.
             CompletableFuture<Integer> waiting = conn.actionAsync("increment", Integer.class, 1);
-            await().atMost(RECONNECT).until(() -> Collections.frequency(statuses, Status.DISCONNECTED) >= 2);
+            await().atMost(RECONNECT)
+                    .until(() -> Collections.frequency(statuses, Status.DISCONNECTED) >= 2);
             assertThat(waiting).isNotDone();
 
             second = JavaServer.start(store, port, null);
@@ -57,12 +62,19 @@ class ReconnectTest {
             assertThat(conn.status()).isEqualTo(Status.CONNECTED);
             assertThat(conn.connectionId()).isNotEqualTo(firstConnection);
             assertThat(conn.actorId()).isEqualTo(actorId);
-            // The listener's subscription was sent again after the new Init: increment(0) broadcasts 4.
+            // The listener's subscription was sent again after the new Init: increment(0)
+            // broadcasts 4.
             seen.clear();
             awaitSubscribed(conn, seen, Duration.ofSeconds(60));
             assertThat(seen).contains(4);
-            assertThat(statuses).containsSubsequence(Status.DISCONNECTED, Status.CONNECTING, Status.DISCONNECTED,
-                    Status.CONNECTING, Status.CONNECTED).doesNotContain(Status.IDLE);
+            assertThat(statuses)
+                    .containsSubsequence(
+                            Status.DISCONNECTED,
+                            Status.CONNECTING,
+                            Status.DISCONNECTED,
+                            Status.CONNECTING,
+                            Status.CONNECTED)
+                    .doesNotContain(Status.IDLE);
         } finally {
             if (second != null) {
                 second.close();
@@ -76,12 +88,17 @@ class ReconnectTest {
     void aServerThatIsNotUpYetIsRetriedUntilItIs(Encoding encoding) throws Exception {
         int port = JavaServer.freePort();
         JavaServer server = null;
-        try (RivetClient client = RivetClient.builder().endpoint("http://127.0.0.1:" + port).encoding(encoding).build()) {
+        try (RivetClient client =
+                RivetClient.builder()
+                        .endpoint("http://127.0.0.1:" + port)
+                        .encoding(encoding)
+                        .build()) {
             ActorConnection conn = client.actor("counter").getOrCreate(unique("late")).connect();
             List<Status> statuses = new CopyOnWriteArrayList<>();
             conn.onStatus(statuses::add);
             CompletableFuture<Integer> waiting = conn.actionAsync("increment", Integer.class, 7);
-            await().atMost(RECONNECT).until(() -> Collections.frequency(statuses, Status.CONNECTING) >= 2);
+            await().atMost(RECONNECT)
+                    .until(() -> Collections.frequency(statuses, Status.CONNECTING) >= 2);
             assertThat(conn.status()).isNotEqualTo(Status.IDLE);
             assertThat(waiting).isNotDone();
 
@@ -100,7 +117,11 @@ class ReconnectTest {
     @EnumSource(Encoding.class)
     void aKickedConnectionReconnectsAndSendsItsSubscriptionsAgain(Encoding encoding) {
         try (JavaServer server = JavaServer.start();
-             RivetClient client = RivetClient.builder().endpoint(server.endpoint()).encoding(encoding).build()) {
+                RivetClient client =
+                        RivetClient.builder()
+                                .endpoint(server.endpoint())
+                                .encoding(encoding)
+                                .build()) {
             ActorConnection conn = client.actor("counter").getOrCreate(unique("kick")).connect();
             List<Integer> seen = new CopyOnWriteArrayList<>();
             conn.on("newCount", Integer.class, seen::add);
@@ -110,9 +131,15 @@ class ReconnectTest {
 
             assertThat(conn.action("kick", String.class)).isEqualTo("kicking");
             // An action that was sent on the dropped socket fails: it may or may not have run.
-            assertThatThrownBy(() -> inFlight.get(RECONNECT.toSeconds(), TimeUnit.SECONDS)).cause()
-                    .isInstanceOf(ClientError.class).hasMessageContaining("kicked");
-            await().atMost(RECONNECT).until(() -> conn.status() == Status.CONNECTED && !before.equals(conn.connectionId()));
+            assertThatThrownBy(() -> inFlight.get(RECONNECT.toSeconds(), TimeUnit.SECONDS))
+                    .cause()
+                    .isInstanceOf(ClientError.class)
+                    .hasMessageContaining("kicked");
+            await().atMost(RECONNECT)
+                    .until(
+                            () ->
+                                    conn.status() == Status.CONNECTED
+                                            && !before.equals(conn.connectionId()));
             seen.clear();
             awaitSubscribed(conn, seen, Duration.ofSeconds(60));
             assertThat(conn.action("increment", Integer.class, 2)).isEqualTo(2);
@@ -124,12 +151,14 @@ class ReconnectTest {
     @EnumSource(Encoding.class)
     void closingTheClientClosesItsConnections(Encoding encoding) {
         try (JavaServer server = JavaServer.start()) {
-            RivetClient client = RivetClient.builder().endpoint(server.endpoint()).encoding(encoding).build();
+            RivetClient client =
+                    RivetClient.builder().endpoint(server.endpoint()).encoding(encoding).build();
             ActorConnection conn = client.actor("counter").getOrCreate(unique("close")).connect();
             assertThat(conn.action("increment", Integer.class, 1)).isEqualTo(1);
             client.close();
             assertThat(conn.status()).isEqualTo(Status.IDLE);
-            assertThatThrownBy(() -> conn.action("increment", Integer.class, 1)).isInstanceOf(ClientError.class);
+            assertThatThrownBy(() -> conn.action("increment", Integer.class, 1))
+                    .isInstanceOf(ClientError.class);
         }
     }
 }

@@ -20,22 +20,28 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One node of a rivetkit cluster: a Pekko actor system that joins (or, as the first seed, forms) the cluster, and the
- * registry whose placement is a {@link ClusterPlacement}. Split-brain resolver keep-majority (run at least 3 nodes: a
- * minority side downs itself), {@code sharding.retry-interval = 200ms}, and coordinated shutdown that hands the
- * node's actors over (each put to sleep, state saved) before the registry stops.
+ * One node of a rivetkit cluster: a Pekko actor system that joins (or, as the first seed, forms)
+ * the cluster, and the registry whose placement is a {@link ClusterPlacement}. Split-brain resolver
+ * keep-majority (run at least 3 nodes: a minority side downs itself), {@code
+ * sharding.retry-interval = 200ms}, and coordinated shutdown that hands the node's actors over
+ * (each put to sleep, state saved) before the registry stops.
  */
 public final class ClusterNode implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ClusterNode.class);
 
     /**
-     * @param host          the address other nodes reach this one at (loopback for one machine)
-     * @param port          the cluster port (Artery TCP)
-     * @param seedNodes     {@code host:port} of the seed nodes (may include this node)
-     * @param httpEndpoint  this node's HTTP endpoint, as listed by {@code GET /cluster}
+     * @param host the address other nodes reach this one at (loopback for one machine)
+     * @param port the cluster port (Artery TCP)
+     * @param seedNodes {@code host:port} of the seed nodes (may include this node)
+     * @param httpEndpoint this node's HTTP endpoint, as listed by {@code GET /cluster}
      */
-    public record Settings(String host, int port, List<String> seedNodes, String httpEndpoint, Duration askTimeout,
-                           Duration moveTimeout) {
+    public record Settings(
+            String host,
+            int port,
+            List<String> seedNodes,
+            String httpEndpoint,
+            Duration askTimeout,
+            Duration moveTimeout) {
         public Settings {
             Objects.requireNonNull(host, "host");
             seedNodes = List.copyOf(seedNodes);
@@ -51,20 +57,21 @@ public final class ClusterNode implements AutoCloseable {
     private final ActorSystem<Void> system;
     private final Registry registry;
     private final ClusterPlacement placement;
-    private final Settings settings;
 
-    private ClusterNode(ActorSystem<Void> system, Registry registry, ClusterPlacement placement, Settings settings) {
+    private ClusterNode(ActorSystem<Void> system, Registry registry, ClusterPlacement placement) {
         this.system = system;
         this.registry = registry;
         this.placement = placement;
-        this.settings = settings;
     }
 
     static Config config(Settings settings) {
-        String seeds = settings.seedNodes().stream()
-                .map(s -> "\"pekko://rivetkit@" + s + "\"").collect(Collectors.joining(", "));
+        String seeds =
+                settings.seedNodes().stream()
+                        .map(s -> "\"pekko://rivetkit@" + s + "\"")
+                        .collect(Collectors.joining(", "));
         String endpoint = settings.httpEndpoint() == null ? "" : settings.httpEndpoint();
-        return ConfigFactory.parseString("""
+        return ConfigFactory.parseString(
+                        """
                 pekko {
                   loggers = ["org.apache.pekko.event.slf4j.Slf4jLogger"]
                   logging-filter = "org.apache.pekko.event.slf4j.Slf4jLoggingFilter"
@@ -89,45 +96,76 @@ public final class ClusterNode implements AutoCloseable {
                   coordinated-shutdown.exit-jvm = off
                   coordinated-shutdown.run-by-jvm-shutdown-hook = off
                 }
-                """.formatted(settings.host(), settings.port(), seeds, endpoint))
+                """
+                                .formatted(settings.host(), settings.port(), seeds, endpoint))
                 .withFallback(ConfigFactory.load());
     }
 
     /**
-     * Starts the node: the actor system joins the cluster, then the registry from {@code registry} (its store must be
-     * shared by every node, e.g. PostgreSQL) runs with a cluster placement and durable idempotency. Returns once this
-     * node is a member ({@code Up}).
+     * Starts the node: the actor system joins the cluster, then the registry from {@code registry}
+     * (its store must be shared by every node, e.g. PostgreSQL) runs with a cluster placement and
+     * durable idempotency. Returns once this node is a member ({@code Up}).
      */
-    public static ClusterNode start(Settings settings, Registry.Builder registry, Duration joinTimeout) {
-        ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "rivetkit", config(settings));
+    public static ClusterNode start(
+            Settings settings, Registry.Builder registry, Duration joinTimeout) {
+        ActorSystem<Void> system =
+                ActorSystem.create(Behaviors.empty(), "rivetkit", config(settings));
         Cluster cluster = Cluster.get(system);
         CompletableFuture<Void> up = new CompletableFuture<>();
-        system.systemActorOf(Behaviors.<ClusterEvent.MemberEvent>setup(ctx -> {
-            cluster.subscriptions().tell(Subscribe.create(ctx.getSelf(), ClusterEvent.MemberEvent.class));
-            return Behaviors.receiveMessage(event -> {
-                Member member = event.member();
-                log.info("cluster: {} is {} ({})", member.address(), member.status(),
-                        event.getClass().getSimpleName());
-                if (member.address().equals(cluster.selfMember().address()) && member.status() == MemberStatus.up()) {
-                    up.complete(null);
-                }
-                return Behaviors.same();
-            });
-        }), "membership-log", org.apache.pekko.actor.typed.Props.empty());
+        system.systemActorOf(
+                Behaviors.<ClusterEvent.MemberEvent>setup(
+                        ctx -> {
+                            cluster.subscriptions()
+                                    .tell(
+                                            Subscribe.create(
+                                                    ctx.getSelf(), ClusterEvent.MemberEvent.class));
+                            return Behaviors.receiveMessage(
+                                    event -> {
+                                        Member member = event.member();
+                                        log.info(
+                                                "cluster: {} is {} ({})",
+                                                member.address(),
+                                                member.status(),
+                                                event.getClass().getSimpleName());
+                                        if (member.address().equals(cluster.selfMember().address())
+                                                && member.status() == MemberStatus.up()) {
+                                            up.complete(null);
+                                        }
+                                        return Behaviors.same();
+                                    });
+                        }),
+                "membership-log",
+                org.apache.pekko.actor.typed.Props.empty());
         ClusterPlacement[] placement = new ClusterPlacement[1];
-        Registry built = registry.durableIdempotency(true).placement(local -> {
-            placement[0] = new ClusterPlacement(system, local, settings.askTimeout(), settings.moveTimeout());
-            return placement[0];
-        }).build();
-        ClusterNode node = new ClusterNode(system, built, placement[0], settings);
-        // A node that learns it was downed (a pause, a partition on the minority side) stops serving at once.
-        system.getWhenTerminated().thenRun(() -> log.info("cluster: this node's actor system terminated"));
+        Registry built =
+                registry.durableIdempotency(true)
+                        .placement(
+                                local -> {
+                                    placement[0] =
+                                            new ClusterPlacement(
+                                                    system,
+                                                    local,
+                                                    settings.askTimeout(),
+                                                    settings.moveTimeout());
+                                    return placement[0];
+                                })
+                        .build();
+        ClusterNode node = new ClusterNode(system, built, placement[0]);
+        // A node that learns it was downed (a pause, a partition on the minority side) stops
+        // serving at once.
+        system.getWhenTerminated()
+                .thenRun(() -> log.info("cluster: this node's actor system terminated"));
         try {
             up.get(joinTimeout.toMillis(), TimeUnit.MILLISECONDS);
         } catch (Exception e) {
             node.close();
-            throw new IllegalStateException("did not join the cluster at " + settings.seedNodes() + " within "
-                    + joinTimeout.toSeconds() + " s", e);
+            throw new IllegalStateException(
+                    "did not join the cluster at "
+                            + settings.seedNodes()
+                            + " within "
+                            + joinTimeout.toSeconds()
+                            + " s",
+                    e);
         }
         return node;
     }
@@ -154,25 +192,40 @@ public final class ClusterNode implements AutoCloseable {
         var unreachable = cluster.state().getUnreachable();
         List<java.util.Map<String, Object>> members = new java.util.ArrayList<>();
         for (Member m : cluster.state().getMembers()) {
-            String http = m.getRoles().stream().filter(r -> r.startsWith("http=")).map(r -> r.substring(5))
-                    .findFirst().orElse("");
-            members.add(java.util.Map.of("address", m.address().toString(), "status", m.status().toString(),
-                    "httpEndpoint", http, "reachable", !unreachable.contains(m),
-                    "self", m.address().equals(cluster.selfMember().address())));
+            String http =
+                    m.getRoles().stream()
+                            .filter(r -> r.startsWith("http="))
+                            .map(r -> r.substring(5))
+                            .findFirst()
+                            .orElse("");
+            members.add(
+                    java.util.Map.of(
+                            "address",
+                            m.address().toString(),
+                            "status",
+                            m.status().toString(),
+                            "httpEndpoint",
+                            http,
+                            "reachable",
+                            !unreachable.contains(m),
+                            "self",
+                            m.address().equals(cluster.selfMember().address())));
         }
         return members;
     }
 
     /**
-     * Leaves the cluster: coordinated shutdown hands this node's shards over (each actor put to sleep, state saved,
-     * before another node wakes it), then the registry stops what is left, as for a single node.
+     * Leaves the cluster: coordinated shutdown hands this node's shards over (each actor put to
+     * sleep, state saved, before another node wakes it), then the registry stops what is left, as
+     * for a single node.
      */
     @Override
     public void close() {
         try {
             org.apache.pekko.actor.CoordinatedShutdown.get(system)
                     .runAll(org.apache.pekko.actor.CoordinatedShutdown.clusterLeavingReason())
-                    .toCompletableFuture().get(30, TimeUnit.SECONDS);
+                    .toCompletableFuture()
+                    .get(30, TimeUnit.SECONDS);
         } catch (Exception e) {
             log.warn("leaving the cluster did not complete: {}", e.toString());
         }

@@ -57,17 +57,20 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Actors on many nodes, one owner each: a {@link Placement} on Pekko Cluster Sharding. Each actor is one sharded
- * entity (entity id: the actor's id, which stands for its name and key) hosting its activation in the owner's local
- * runtime; every other node is a gateway that forwards calls and connection frames to the owner and receives the
- * connection's events back. Every call carries an idempotency key (the caller's, or one made here); an ask that
- * times out while the actor moves is sent again with the same key, and the owner keeps outcomes durably in the
- * actor's key-value store, in the transaction of the state they produced, so a retry never applies twice. Every wake
- * claims the actor (generation + 1) and every save and key-value write is fenced by that generation.
+ * Actors on many nodes, one owner each: a {@link Placement} on Pekko Cluster Sharding. Each actor
+ * is one sharded entity (entity id: the actor's id, which stands for its name and key) hosting its
+ * activation in the owner's local runtime; every other node is a gateway that forwards calls and
+ * connection frames to the owner and receives the connection's events back. Every call carries an
+ * idempotency key (the caller's, or one made here); an ask that times out while the actor moves is
+ * sent again with the same key, and the owner keeps outcomes durably in the actor's key-value
+ * store, in the transaction of the state they produced, so a retry never applies twice. Every wake
+ * claims the actor (generation + 1) and every save and key-value write is fenced by that
+ * generation.
  */
 public final class ClusterPlacement implements Placement {
     private static final Logger log = LoggerFactory.getLogger(ClusterPlacement.class);
-    static final EntityTypeKey<EntityCommand> ENTITY = EntityTypeKey.create(EntityCommand.class, "rivetkit-actor");
+    static final EntityTypeKey<EntityCommand> ENTITY =
+            EntityTypeKey.create(EntityCommand.class, "rivetkit-actor");
 
     private final ActorSystem<?> system;
     private final LocalPlacement local;
@@ -76,21 +79,29 @@ public final class ClusterPlacement implements Placement {
     private final Duration askTimeout;
     private final Duration moveTimeout;
     private final String selfAddress;
+
     /** Connections hosted here (this node owns their actor), by connection id. */
     private final Map<String, Placement.ConnectionHandle> hosted = new ConcurrentHashMap<>();
+
     /** How to passivate each entity living here, by actor id. */
     private final Map<String, Runnable> passivators = new ConcurrentHashMap<>();
+
     /** Connections opened here by connect token, so a retried connect gets the same one. */
     private final Map<String, Object> openedByToken = new ConcurrentHashMap<>();
 
     Map<String, Object> openedByToken() {
         return openedByToken;
     }
+
     private final AtomicLong forwardedCalls = new AtomicLong();
     private final AtomicLong retriedCalls = new AtomicLong();
     private final AtomicLong handOvers = new AtomicLong();
 
-    ClusterPlacement(ActorSystem<?> system, LocalPlacement local, Duration askTimeout, Duration moveTimeout) {
+    ClusterPlacement(
+            ActorSystem<?> system,
+            LocalPlacement local,
+            Duration askTimeout,
+            Duration moveTimeout) {
         this.system = system;
         this.local = local;
         this.mapper = local.objectMapper();
@@ -98,15 +109,17 @@ public final class ClusterPlacement implements Placement {
         this.moveTimeout = moveTimeout;
         this.selfAddress = Cluster.get(system).selfMember().address().toString();
         this.sharding = ClusterSharding.get(system);
-        sharding.init(Entity.of(ENTITY, ctx -> ActorEntity.create(this, ctx))
-                .withStopMessage(new ClusterMessage.Sleep()));
+        sharding.init(
+                Entity.of(ENTITY, ctx -> ActorEntity.create(this, ctx))
+                        .withStopMessage(new ClusterMessage.Sleep()));
         // Sleep is passivation: when an activation here stops by itself, its entity stops too.
-        local.onActivationStopped(actorId -> {
-            Runnable passivate = passivators.get(actorId);
-            if (passivate != null) {
-                passivate.run();
-            }
-        });
+        local.onActivationStopped(
+                actorId -> {
+                    Runnable passivate = passivators.get(actorId);
+                    if (passivate != null) {
+                        passivate.run();
+                    }
+                });
     }
 
     // ---------------------------------------------------------------- used by the entity
@@ -152,15 +165,18 @@ public final class ClusterPlacement implements Placement {
     }
 
     Reply failed(ActorError e, ActorRef<EntityCommand> entity) {
-        return new Reply(null, e.group(), e.code(), e.getMessage(), writeJson(e.metadata()), entity);
+        return new Reply(
+                null, e.group(), e.code(), e.getMessage(), writeJson(e.metadata()), entity);
     }
 
     String writeJson(Object value) {
         try {
             return mapper.writeValueAsString(value);
         } catch (JsonProcessingException e) {
-            throw new ActorError("rivetkit", "internal_error", "a value cannot be written as JSON: "
-                    + e.getOriginalMessage());
+            throw new ActorError(
+                    "rivetkit",
+                    "internal_error",
+                    "a value cannot be written as JSON: " + e.getOriginalMessage());
         }
     }
 
@@ -196,24 +212,35 @@ public final class ClusterPlacement implements Placement {
     }
 
     /**
-     * Asks the actor's owner, again with the same message after a timeout (the actor may be moving), until the move
-     * timeout passes; then a retryable {@code actor.moving} error.
+     * Asks the actor's owner, again with the same message after a timeout (the actor may be
+     * moving), until the move timeout passes; then a retryable {@code actor.moving} error.
      */
-    private Reply ask(String actorId, Function<ActorRef<Reply>, EntityCommand> message, boolean retry) {
+    private Reply ask(
+            String actorId, Function<ActorRef<Reply>, EntityCommand> message, boolean retry) {
         forwardedCalls.incrementAndGet();
         long deadline = System.nanoTime() + moveTimeout.toNanos();
         while (true) {
             CompletionStage<Reply> asked = entity(actorId).ask(message::apply, askTimeout);
             try {
-                return asked.toCompletableFuture().get(askTimeout.toMillis() + 1_000, TimeUnit.MILLISECONDS);
+                return asked.toCompletableFuture()
+                        .get(askTimeout.toMillis() + 1_000, TimeUnit.MILLISECONDS);
             } catch (ExecutionException | TimeoutException e) {
-                log.info("actor {}: no answer ({}); {}", actorId, e.toString(), retry ? "asking again" : "giving up");
+                log.info(
+                        "actor {}: no answer ({}); {}",
+                        actorId,
+                        e.toString(),
+                        retry ? "asking again" : "giving up");
                 if (!retry || System.nanoTime() > deadline) {
-                    throw moving("The actor did not answer within " + moveTimeout.toSeconds()
-                            + " s; it may be moving to another node. Try again.");
+                    throw moving(
+                            "The actor did not answer within "
+                                    + moveTimeout.toSeconds()
+                                    + " s; it may be moving to another node. Try again.");
                 }
                 retriedCalls.incrementAndGet();
-                log.debug("actor {}: no answer within {} ms; asking again", actorId, askTimeout.toMillis());
+                log.debug(
+                        "actor {}: no answer within {} ms; asking again",
+                        actorId,
+                        askTimeout.toMillis());
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw moving("interrupted while waiting for the actor's node");
@@ -226,14 +253,22 @@ public final class ClusterPlacement implements Placement {
             Map<String, Object> metadata = Map.of();
             if (reply.metadataJson() != null) {
                 try {
-                    metadata = mapper.readValue(reply.metadataJson(),
-                            mapper.getTypeFactory().constructMapType(Map.class, String.class, Object.class));
+                    metadata =
+                            mapper.readValue(
+                                    reply.metadataJson(),
+                                    mapper.getTypeFactory()
+                                            .constructMapType(
+                                                    Map.class, String.class, Object.class));
                 } catch (JsonProcessingException | RuntimeException e) {
                     metadata = Map.of();
                 }
             }
-            throw new ActorError(reply.errorGroup(), reply.errorCode(), reply.errorMessage(),
-                    metadata == null ? Map.of() : metadata, null);
+            throw new ActorError(
+                    reply.errorGroup(),
+                    reply.errorCode(),
+                    reply.errorMessage(),
+                    metadata == null ? Map.of() : metadata,
+                    null);
         }
         return readValue(reply.resultJson());
     }
@@ -258,42 +293,63 @@ public final class ClusterPlacement implements Placement {
     @Override
     public Object invoke(ActorQuery query, ActionCall call) {
         String actorId = local.resolve(query);
-        String key = call.idempotencyKey() != null ? call.idempotencyKey() : "cluster:" + UUID.randomUUID();
+        String key =
+                call.idempotencyKey() != null
+                        ? call.idempotencyKey()
+                        : "cluster:" + UUID.randomUUID();
         String args = writeJson(call.args());
-        return outcome(ask(actorId, replyTo -> new Invoke(actorId, call.name(), args, key, replyTo), true));
+        return outcome(
+                ask(
+                        actorId,
+                        replyTo -> new Invoke(actorId, call.name(), args, key, replyTo),
+                        true));
     }
 
-    /** Which node hosts the actor's entity (starting it there if none does), and whether the actor is awake. */
+    /**
+     * Which node hosts the actor's entity (starting it there if none does), and whether the actor
+     * is awake.
+     */
     public Map<String, Object> locate(String actorId) {
         @SuppressWarnings("unchecked")
-        Map<String, Object> where = mapper.convertValue(outcome(ask(actorId,
-                replyTo -> new Locate(actorId, replyTo), true)), Map.class);
+        Map<String, Object> where =
+                mapper.convertValue(
+                        outcome(ask(actorId, replyTo -> new Locate(actorId, replyTo), true)),
+                        Map.class);
         return where;
     }
 
     @Override
     public RawResponse request(ActorQuery query, RawRequest request) {
-        throw new ActorError("actor", "unsupported", "Raw HTTP requests (onRequest) are not forwarded across a "
-                + "cluster yet.");
+        throw new ActorError(
+                "actor",
+                "unsupported",
+                "Raw HTTP requests (onRequest) are not forwarded across a " + "cluster yet.");
     }
 
     @Override
     public void webSocket(ActorQuery query, RawWebSocket socket) {
-        throw new ActorError("actor", "unsupported", "Raw WebSockets (onWebSocket) are not forwarded across a "
-                + "cluster yet.");
+        throw new ActorError(
+                "actor",
+                "unsupported",
+                "Raw WebSockets (onWebSocket) are not forwarded across a " + "cluster yet.");
     }
 
     @Override
     public ConnectionHandle connect(ActorQuery query, Object params, ConnectionSink sink) {
         String actorId = local.resolve(query);
         String paramsJson = writeJson(params);
-        ActorRef<GatewayCommand> gateway = system.systemActorOf(gatewaySide(sink), "conn-" + UUID.randomUUID(),
-                Props.empty());
+        ActorRef<GatewayCommand> gateway =
+                system.systemActorOf(gatewaySide(sink), "conn-" + UUID.randomUUID(), Props.empty());
         Reply reply;
         try {
-            // Retried with the same token: the owner answers a repeated connect with the connection it opened.
+            // Retried with the same token: the owner answers a repeated connect with the connection
+            // it opened.
             String token = UUID.randomUUID().toString();
-            reply = ask(actorId, replyTo -> new Connect(actorId, token, paramsJson, gateway, replyTo), true);
+            reply =
+                    ask(
+                            actorId,
+                            replyTo -> new Connect(actorId, token, paramsJson, gateway, replyTo),
+                            true);
         } catch (RuntimeException e) {
             gateway.tell(new Closed("connect failed", null, null, null));
             throw e;
@@ -309,36 +365,49 @@ public final class ClusterPlacement implements Placement {
         String connectionId = opened.path("connectionId").asText();
         long generation = opened.path("generation").asLong();
         ActorKey key = ActorKey.parse(opened.path("key").asText());
-        return new RemoteConnection(actorId, connectionId, key, generation, gateway);
+        return new RemoteConnection(actorId, connectionId, key, generation);
     }
 
-    /** The connection's side on this node: events from the owner to the sink, in order; the owner's loss closes it. */
+    /**
+     * The connection's side on this node: events from the owner to the sink, in order; the owner's
+     * loss closes it.
+     */
     private Behavior<GatewayCommand> gatewaySide(ConnectionSink sink) {
-        return Behaviors.<GatewayCommand>receive((ctx, message) -> switch (message) {
-            case Event e -> {
-                List<Object> args = readArgs(e.argsJson());
-                sink.send(new ActorEvent(e.name(), args));
-                yield Behaviors.same();
-            }
-            case Closed c -> {
-                sink.close(c.reason(), c.errorCode() == null ? null
-                        : new ActorError(c.errorGroup(), c.errorCode(), c.errorMessage()));
-                yield Behaviors.stopped();
-            }
-            case WatchOwner w -> {
-                if (w.entity() != null) {
-                    ctx.watch(w.entity());
-                }
-                yield Behaviors.same();
-            }
-        }, (ctx, signal) -> {
-            if (signal instanceof Terminated) {
-                sink.close("the actor's node stopped hosting it",
-                        moving("The actor moved to another node; reconnect."));
-                return Behaviors.stopped();
-            }
-            return Behaviors.same();
-        });
+        return Behaviors.<GatewayCommand>receive(
+                (ctx, message) ->
+                        switch (message) {
+                            case Event e -> {
+                                List<Object> args = readArgs(e.argsJson());
+                                sink.send(new ActorEvent(e.name(), args));
+                                yield Behaviors.same();
+                            }
+                            case Closed c -> {
+                                sink.close(
+                                        c.reason(),
+                                        c.errorCode() == null
+                                                ? null
+                                                : new ActorError(
+                                                        c.errorGroup(),
+                                                        c.errorCode(),
+                                                        c.errorMessage()));
+                                yield Behaviors.stopped();
+                            }
+                            case WatchOwner w -> {
+                                if (w.entity() != null) {
+                                    ctx.watch(w.entity());
+                                }
+                                yield Behaviors.same();
+                            }
+                        },
+                (ctx, signal) -> {
+                    if (signal instanceof Terminated) {
+                        sink.close(
+                                "the actor's node stopped hosting it",
+                                moving("The actor moved to another node; reconnect."));
+                        return Behaviors.stopped();
+                    }
+                    return Behaviors.same();
+                });
     }
 
     private final class RemoteConnection implements ConnectionHandle {
@@ -346,15 +415,12 @@ public final class ClusterPlacement implements Placement {
         private final String connectionId;
         private final ActorKey key;
         private final long generation;
-        private final ActorRef<GatewayCommand> gateway;
 
-        RemoteConnection(String actorId, String connectionId, ActorKey key, long generation,
-                         ActorRef<GatewayCommand> gateway) {
+        RemoteConnection(String actorId, String connectionId, ActorKey key, long generation) {
             this.actorId = actorId;
             this.connectionId = connectionId;
             this.key = key;
             this.generation = generation;
-            this.gateway = gateway;
         }
 
         @Override
@@ -379,11 +445,23 @@ public final class ClusterPlacement implements Placement {
 
         @Override
         public Object invoke(ActionCall call) {
-            String idempotencyKey = call.idempotencyKey() != null ? call.idempotencyKey()
-                    : "cluster:" + UUID.randomUUID();
+            String idempotencyKey =
+                    call.idempotencyKey() != null
+                            ? call.idempotencyKey()
+                            : "cluster:" + UUID.randomUUID();
             String args = writeJson(call.args());
-            return outcome(ask(actorId, replyTo -> new ConnInvoke(actorId, connectionId, call.name(), args,
-                    idempotencyKey, replyTo), true));
+            return outcome(
+                    ask(
+                            actorId,
+                            replyTo ->
+                                    new ConnInvoke(
+                                            actorId,
+                                            connectionId,
+                                            call.name(),
+                                            args,
+                                            idempotencyKey,
+                                            replyTo),
+                            true));
         }
 
         @Override

@@ -18,8 +18,8 @@ import org.apache.pekko.actor.typed.javadsl.Adapter;
 import org.apache.pekko.serialization.SerializerWithStringManifest;
 
 /**
- * {@link ClusterMessage}s as JSON, actor references in Pekko's serialisation format. Only this package's message
- * classes are ever instantiated from the wire.
+ * {@link ClusterMessage}s as JSON, actor references in Pekko's serialisation format. Only this
+ * package's message classes are ever instantiated from the wire.
  */
 public final class ClusterSerializer extends SerializerWithStringManifest {
     private final ObjectMapper mapper;
@@ -27,20 +27,29 @@ public final class ClusterSerializer extends SerializerWithStringManifest {
     public ClusterSerializer(ExtendedActorSystem system) {
         ActorRefResolver resolver = ActorRefResolver.get(Adapter.toTyped(system));
         SimpleModule refs = new SimpleModule();
-        refs.addSerializer(ActorRef.class, new JsonSerializer<>() {
-            @Override
-            public void serialize(ActorRef value, JsonGenerator gen, SerializerProvider serializers) throws IOException {
-                gen.writeString(resolver.toSerializationFormat(value));
-            }
-        });
-        refs.addDeserializer(ActorRef.class, new JsonDeserializer<>() {
-            @Override
-            public ActorRef<?> deserialize(JsonParser p, DeserializationContext ctxt) throws IOException {
-                return resolver.resolveActorRef(p.getValueAsString());
-            }
-        });
-        this.mapper = new ObjectMapper().registerModule(refs)
-                .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+        refs.addSerializer(
+                ActorRef.class,
+                new JsonSerializer<>() {
+                    @Override
+                    public void serialize(
+                            ActorRef value, JsonGenerator gen, SerializerProvider serializers)
+                            throws IOException {
+                        gen.writeString(resolver.toSerializationFormat(value));
+                    }
+                });
+        refs.addDeserializer(
+                ActorRef.class,
+                new JsonDeserializer<>() {
+                    @Override
+                    public ActorRef<?> deserialize(JsonParser p, DeserializationContext ctxt)
+                            throws IOException {
+                        return resolver.resolveActorRef(p.getValueAsString());
+                    }
+                });
+        this.mapper =
+                new ObjectMapper()
+                        .registerModule(refs)
+                        .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
     }
 
     @Override
@@ -66,7 +75,9 @@ public final class ClusterSerializer extends SerializerWithStringManifest {
     public Object fromBinary(byte[] bytes, String manifest) {
         Class<?> type = null;
         for (Class<?> c : ClusterMessage.class.getDeclaredClasses()) {
-            if (c.getSimpleName().equals(manifest) && ClusterMessage.class.isAssignableFrom(c) && c.isRecord()) {
+            if (c.getSimpleName().equals(manifest)
+                    && ClusterMessage.class.isAssignableFrom(c)
+                    && c.isRecord()) {
                 type = c;
             }
         }

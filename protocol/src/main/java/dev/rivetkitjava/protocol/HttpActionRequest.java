@@ -8,7 +8,7 @@ import com.fasterxml.jackson.databind.JsonNode;
  * @param args the action's arguments, a JSON array
  */
 public record HttpActionRequest(JsonNode args) {
-  public HttpActionRequest {
-    Checks.array(args);
-  }
+    public HttpActionRequest {
+        Checks.array(args);
+    }
 }

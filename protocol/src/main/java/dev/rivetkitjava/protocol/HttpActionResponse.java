@@ -8,7 +8,7 @@ import com.fasterxml.jackson.databind.JsonNode;
  * @param output null is sent as JSON null
  */
 public record HttpActionResponse(JsonNode output) {
-  public HttpActionResponse {
-    output = Checks.value(output);
-  }
+    public HttpActionResponse {
+        output = Checks.value(output);
+    }
 }

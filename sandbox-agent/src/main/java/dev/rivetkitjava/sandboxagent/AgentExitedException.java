@@ -1,16 +1,20 @@
 package dev.rivetkitjava.sandboxagent;
 
 /**
- * The agent process exited (the server's {@code _adapter/agent_exited}) while a request was waiting for it. The
- * session's next call starts a new agent process and restores the session.
+ * The agent process exited (the server's {@code _adapter/agent_exited}) while a request was waiting
+ * for it. The session's next call starts a new agent process and restores the session.
  */
 public final class AgentExitedException extends SandboxAgentException {
 
     private final Integer exitCode;
 
     public AgentExitedException(String agent, Integer exitCode) {
-        super("agent '" + agent + "' exited" + (exitCode == null ? "" : " with code " + exitCode)
-                + " before answering");
+        super(
+                "agent '"
+                        + agent
+                        + "' exited"
+                        + (exitCode == null ? "" : " with code " + exitCode)
+                        + " before answering");
         this.exitCode = exitCode;
     }
 

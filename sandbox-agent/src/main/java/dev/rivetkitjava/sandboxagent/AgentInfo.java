@@ -9,7 +9,8 @@ import com.fasterxml.jackson.databind.JsonNode;
  * @param capabilities what the agent supports ({@code permissions}, {@code toolCalls}, …)
  * @param version with {@code config}: the installed version, else null
  * @param path with {@code config}: where it is installed, else null
- * @param configOptions with {@code config}: its config options (model, mode, thought level), else null
+ * @param configOptions with {@code config}: its config options (model, mode, thought level), else
+ *     null
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 public record AgentInfo(
@@ -19,5 +20,4 @@ public record AgentInfo(
         JsonNode capabilities,
         String version,
         String path,
-        JsonNode configOptions) {
-}
+        JsonNode configOptions) {}

@@ -4,7 +4,8 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 
 /** {@code POST /v1/agents/{agent}/install}; every field is optional. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
-public record AgentInstallRequest(Boolean reinstall, String agentVersion, String agentProcessVersion) {
+public record AgentInstallRequest(
+        Boolean reinstall, String agentVersion, String agentProcessVersion) {
 
     /** Install if missing, the default versions. */
     public static AgentInstallRequest defaults() {

@@ -4,7 +4,10 @@ import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.JsonNode;
 
-/** What an install did; {@code artifacts} lists {@code {kind, path, source, version}} of what it wrote. */
+/**
+ * What an install did; {@code artifacts} lists {@code {kind, path, source, version}} of what it
+ * wrote.
+ */
 @JsonIgnoreProperties(ignoreUnknown = true)
-public record AgentInstallResult(@JsonProperty("already_installed") boolean alreadyInstalled, JsonNode artifacts) {
-}
+public record AgentInstallResult(
+        @JsonProperty("already_installed") boolean alreadyInstalled, JsonNode artifacts) {}

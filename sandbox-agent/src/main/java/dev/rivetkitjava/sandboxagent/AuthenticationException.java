@@ -2,10 +2,14 @@ package dev.rivetkitjava.sandboxagent;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
-/** 401 {@code token_invalid}: the server wants {@code Authorization: Bearer <token>} and the token was missing or wrong. */
+/**
+ * 401 {@code token_invalid}: the server wants {@code Authorization: Bearer <token>} and the token
+ * was missing or wrong.
+ */
 public final class AuthenticationException extends HttpProblemException {
 
-    public AuthenticationException(String message, String type, String title, String detail, JsonNode problem) {
+    public AuthenticationException(
+            String message, String type, String title, String detail, JsonNode problem) {
         super(message, 401, type, title, detail, problem);
     }
 }

@@ -3,7 +3,10 @@ package dev.rivetkitjava.sandboxagent;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.Objects;
 
-/** One ACP content block of a prompt ({@code {"type":"text","text":…}}, an image, a resource link, …). */
+/**
+ * One ACP content block of a prompt ({@code {"type":"text","text":…}}, an image, a resource link,
+ * …).
+ */
 public final class ContentBlock {
 
     private final JsonNode json;
@@ -13,14 +16,16 @@ public final class ContentBlock {
     }
 
     public static ContentBlock text(String text) {
-        return new ContentBlock(Json.MAPPER.createObjectNode().put("type", "text").put("text", text));
+        return new ContentBlock(
+                Json.MAPPER.createObjectNode().put("type", "text").put("text", text));
     }
 
     /** Any block, as ACP defines them; it must be a JSON object with a {@code type}. */
     public static ContentBlock of(JsonNode json) {
         Objects.requireNonNull(json, "json");
         if (!json.isObject() || !json.path("type").isTextual()) {
-            throw new IllegalArgumentException("a content block is a JSON object with a \"type\", got " + json);
+            throw new IllegalArgumentException(
+                    "a content block is a JSON object with a \"type\", got " + json);
         }
         return new ContentBlock(json.deepCopy());
     }

@@ -24,21 +24,24 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One session's events in order: each is persisted through the driver first, then handed to the listeners, so a
- * listener never sees an event the history lacks. Events that queue up while a write is in flight are written
- * together ({@link SessionPersistDriver#insertEvents}, a group commit), so a slow durable driver does not cap the
- * event rate. One virtual thread drains the queue while it is non-empty.
+ * One session's events in order: each is persisted through the driver first, then handed to the
+ * listeners, so a listener never sees an event the history lacks. Events that queue up while a
+ * write is in flight are written together ({@link SessionPersistDriver#insertEvents}, a group
+ * commit), so a slow durable driver does not cap the event rate. One virtual thread drains the
+ * queue while it is non-empty.
  *
- * <p>Failures: a write that fails is retried with back-off (50 ms doubling, up to 1 s apart) for at most
- * {@link Options#retryTimeout}; the events after it wait, so order holds. When it still fails, the batch is given
- * up: its futures fail with a {@link SessionPersistException}, the {@link #failures() failure signal} fires (a
- * running request fails with it), the error callback hears of it once per outage, and the next write that succeeds
- * starts with an {@code _sdk/events_not_persisted} event saying how many events are missing, so the history never
- * has a silent gap.
+ * <p>Failures: a write that fails is retried with back-off (50 ms doubling, up to 1 s apart) for at
+ * most {@link Options#retryTimeout}; the events after it wait, so order holds. When it still fails,
+ * the batch is given up: its futures fail with a {@link SessionPersistException}, the {@link
+ * #failures() failure signal} fires (a running request fails with it), the error callback hears of
+ * it once per outage, and the next write that succeeds starts with an {@code
+ * _sdk/events_not_persisted} event saying how many events are missing, so the history never has a
+ * silent gap.
  *
- * <p>The queue is bounded by {@link Options#maxQueued}: the stream reader {@linkplain #awaitCapacity() waits} for
- * room before it reads on (back-pressure: the server's own buffer and its drop signal then tell the truth), while
- * other submitters (a listener answering a permission, a caller's request) never wait.
+ * <p>The queue is bounded by {@link Options#maxQueued}: the stream reader {@linkplain
+ * #awaitCapacity() waits} for room before it reads on (back-pressure: the server's own buffer and
+ * its drop signal then tell the truth), while other submitters (a listener answering a permission,
+ * a caller's request) never wait.
  */
 final class EventPipeline {
 
@@ -55,7 +58,8 @@ final class EventPipeline {
      * @param flushTimeout how long {@link #flush()} waits
      */
     record Options(Duration retryTimeout, int maxQueued, Duration flushTimeout) {
-        static final Options DEFAULTS = new Options(Duration.ofSeconds(5), 4096, Duration.ofSeconds(10));
+        static final Options DEFAULTS =
+                new Options(Duration.ofSeconds(5), 4096, Duration.ofSeconds(10));
     }
 
     private final String sessionId;
@@ -66,18 +70,23 @@ final class EventPipeline {
 
     private final List<Entry> queue = new ArrayList<>(); // guarded by this
     private boolean draining; // guarded by this
-    private CompletableFuture<SessionEvent> last = CompletableFuture.completedFuture(null); // guarded by this
+    private CompletableFuture<SessionEvent> last =
+            CompletableFuture.completedFuture(null); // guarded by this
     private CompletableFuture<Void> failureSignal = new CompletableFuture<>(); // guarded by this
     private long nextIndex; // only the draining thread touches it; 0 = not seeded yet
     private Gap gap; // only the draining thread: events given up since the last successful write
     private volatile Thread drainer;
-    private volatile long writingSince; // System.nanoTime() when the current write began, 0 while none runs
+    private volatile long
+            writingSince; // System.nanoTime() when the current write began, 0 while none runs
     private volatile int inFlight; // events of the batch being written
 
     /** An event waiting to be written, with what to run once it is persisted and delivered. */
-    private record Entry(SessionEvent.Sender sender, String connectionId, JsonNode payload, Runnable afterDelivery,
-            CompletableFuture<SessionEvent> done) {
-    }
+    private record Entry(
+            SessionEvent.Sender sender,
+            String connectionId,
+            JsonNode payload,
+            Runnable afterDelivery,
+            CompletableFuture<SessionEvent> done) {}
 
     /** Events given up during an outage: recorded by the next successful write. */
     private record Gap(int count, long firstAt, long lastAt, String connectionId, String error) {
@@ -87,11 +96,15 @@ final class EventPipeline {
     }
 
     EventPipeline(String sessionId, SessionPersistDriver driver, Consumer<SessionEvent> deliver) {
-        this(sessionId, driver, deliver, error -> { }, Options.DEFAULTS);
+        this(sessionId, driver, deliver, error -> {}, Options.DEFAULTS);
     }
 
-    EventPipeline(String sessionId, SessionPersistDriver driver, Consumer<SessionEvent> deliver,
-            Consumer<SessionPersistException> onError, Options options) {
+    EventPipeline(
+            String sessionId,
+            SessionPersistDriver driver,
+            Consumer<SessionEvent> deliver,
+            Consumer<SessionPersistException> onError,
+            Options options) {
         this.sessionId = sessionId;
         this.driver = driver;
         this.deliver = deliver;
@@ -100,12 +113,17 @@ final class EventPipeline {
     }
 
     /**
-     * Queues an envelope; {@code afterDelivery} (or null) runs once it is persisted and delivered, and also when it
-     * could not be persisted (then undelivered), so that an agent's request is answered all the same. Never waits.
+     * Queues an envelope; {@code afterDelivery} (or null) runs once it is persisted and delivered,
+     * and also when it could not be persisted (then undelivered), so that an agent's request is
+     * answered all the same. Never waits.
      *
-     * @return completes with the persisted event, or exceptionally with a {@link SessionPersistException}
+     * @return completes with the persisted event, or exceptionally with a {@link
+     *     SessionPersistException}
      */
-    CompletableFuture<SessionEvent> submit(SessionEvent.Sender sender, String connectionId, JsonNode payload,
+    CompletableFuture<SessionEvent> submit(
+            SessionEvent.Sender sender,
+            String connectionId,
+            JsonNode payload,
             Runnable afterDelivery) {
         CompletableFuture<SessionEvent> done = new CompletableFuture<>();
         synchronized (this) {
@@ -120,9 +138,10 @@ final class EventPipeline {
     }
 
     /**
-     * Waits while {@link Options#maxQueued} events are queued: the stream reader calls it before it reads on. Waits
-     * as long as the writes take (each is bounded by the driver's timeouts and the retry timeout), logging when no
-     * write finished for a flush timeout; returns at once on this pipeline's own thread and when interrupted.
+     * Waits while {@link Options#maxQueued} events are queued: the stream reader calls it before it
+     * reads on. Waits as long as the writes take (each is bounded by the driver's timeouts and the
+     * retry timeout), logging when no write finished for a flush timeout; returns at once on this
+     * pipeline's own thread and when interrupted.
      */
     void awaitCapacity() {
         if (Thread.currentThread() == drainer) {
@@ -139,10 +158,15 @@ final class EventPipeline {
                     Thread.currentThread().interrupt();
                     return;
                 }
-                if (queue.size() >= before && System.nanoTime() - waitingSince >= TimeUnit.MILLISECONDS.toNanos(warnAfter)) {
-                    log.warn("session '{}': the stream has waited {} ms for room in the event queue ({} events queued):"
-                            + " the persist driver is slow or stuck", sessionId,
-                            TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - waitingSince), queue.size());
+                if (queue.size() >= before
+                        && System.nanoTime() - waitingSince
+                                >= TimeUnit.MILLISECONDS.toNanos(warnAfter)) {
+                    log.warn(
+                            "session '{}': the stream has waited {} ms for room in the event queue ({} events queued):"
+                                    + " the persist driver is slow or stuck",
+                            sessionId,
+                            TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - waitingSince),
+                            queue.size());
                     waitingSince = System.nanoTime();
                 }
             }
@@ -155,19 +179,21 @@ final class EventPipeline {
     }
 
     /**
-     * Fails (with a {@link SessionPersistException}) at the next batch given up after this call: a request takes it
-     * before submitting its events and fails when the session's events cannot be persisted meanwhile.
+     * Fails (with a {@link SessionPersistException}) at the next batch given up after this call: a
+     * request takes it before submitting its events and fails when the session's events cannot be
+     * persisted meanwhile.
      */
     synchronized CompletableFuture<Void> failures() {
         return failureSignal;
     }
 
     /**
-     * Waits until every event queued so far is persisted and delivered (or given up), at most the flush timeout.
-     * Called from a listener (on this pipeline's own thread) it returns at once, since waiting there would wait for
-     * itself.
+     * Waits until every event queued so far is persisted and delivered (or given up), at most the
+     * flush timeout. Called from a listener (on this pipeline's own thread) it returns at once,
+     * since waiting there would wait for itself.
      *
-     * @throws SandboxAgentTimeoutException naming what is still pending when the flush timeout passes
+     * @throws SandboxAgentTimeoutException naming what is still pending when the flush timeout
+     *     passes
      */
     void flush() {
         if (!awaitFlushed(options.flushTimeout())) {
@@ -175,7 +201,9 @@ final class EventPipeline {
         }
     }
 
-    /** As {@link #flush()}, but returns false instead of throwing when {@code timeout} passes first. */
+    /**
+     * As {@link #flush()}, but returns false instead of throwing when {@code timeout} passes first.
+     */
     boolean awaitFlushed(Duration timeout) {
         if (Thread.currentThread() == drainer) {
             return true;
@@ -185,7 +213,8 @@ final class EventPipeline {
             tail = last;
         }
         try {
-            tail.handle((event, error) -> null).get(Math.max(0, timeout.toNanos()), TimeUnit.NANOSECONDS);
+            tail.handle((event, error) -> null)
+                    .get(Math.max(0, timeout.toNanos()), TimeUnit.NANOSECONDS);
             return true;
         } catch (TimeoutException e) {
             return false;
@@ -193,18 +222,34 @@ final class EventPipeline {
             return true; // handle() does not fail
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new SandboxAgentException("interrupted while waiting for the events of session '" + sessionId
-                    + "' to be persisted", e);
+            throw new SandboxAgentException(
+                    "interrupted while waiting for the events of session '"
+                            + sessionId
+                            + "' to be persisted",
+                    e);
         }
     }
 
     /** What a flush that gave up after {@code waited} was waiting for. */
     String stuck(Duration waited) {
         long since = writingSince;
-        String writing = since == 0 ? "" : "; a write of " + inFlight + " events has been running for "
-                + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - since) + " ms";
-        return "events of session '" + sessionId + "' not persisted within " + waited.toMillis() + " ms: "
-                + queued() + " still queued" + writing + " (the persist driver is slow or hung)";
+        String writing =
+                since == 0
+                        ? ""
+                        : "; a write of "
+                                + inFlight
+                                + " events has been running for "
+                                + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - since)
+                                + " ms";
+        return "events of session '"
+                + sessionId
+                + "' not persisted within "
+                + waited.toMillis()
+                + " ms: "
+                + queued()
+                + " still queued"
+                + writing
+                + " (the persist driver is slow or hung)";
     }
 
     private void drain() {
@@ -236,8 +281,11 @@ final class EventPipeline {
                 continue;
             }
             if (gap != null) {
-                log.warn("session '{}': events persist again; {} events given up before are recorded as {}",
-                        sessionId, gap.count(), NOT_PERSISTED_METHOD);
+                log.warn(
+                        "session '{}': events persist again; {} events given up before are recorded as {}",
+                        sessionId,
+                        gap.count(),
+                        NOT_PERSISTED_METHOD);
                 gap = null;
             }
             for (int i = 0; i < toWrite.size(); i++) {
@@ -249,7 +297,11 @@ final class EventPipeline {
                         entry.afterDelivery().run();
                     }
                 } catch (RuntimeException e) {
-                    log.warn("a listener of session '{}' threw on {}", sessionId, entry.payload(), e);
+                    log.warn(
+                            "a listener of session '{}' threw on {}",
+                            sessionId,
+                            entry.payload(),
+                            e);
                 }
                 entry.done().complete(event);
             }
@@ -257,20 +309,39 @@ final class EventPipeline {
     }
 
     private Entry gapEntry(Gap gap) {
-        ObjectNode params = Json.MAPPER.createObjectNode().put("count", gap.count()).put("firstAt", gap.firstAt())
-                .put("lastAt", gap.lastAt()).put("error", gap.error());
-        return new Entry(SessionEvent.Sender.CLIENT, gap.connectionId(),
-                JsonRpcMessage.notification(NOT_PERSISTED_METHOD, params), null, new CompletableFuture<>());
+        ObjectNode params =
+                Json.MAPPER
+                        .createObjectNode()
+                        .put("count", gap.count())
+                        .put("firstAt", gap.firstAt())
+                        .put("lastAt", gap.lastAt())
+                        .put("error", gap.error());
+        return new Entry(
+                SessionEvent.Sender.CLIENT,
+                gap.connectionId(),
+                JsonRpcMessage.notification(NOT_PERSISTED_METHOD, params),
+                null,
+                new CompletableFuture<>());
     }
 
-    /** The batch could not be written: nothing of it is delivered, and everyone waiting hears why. */
+    /**
+     * The batch could not be written: nothing of it is delivered, and everyone waiting hears why.
+     */
     private void giveUp(List<Entry> batch, SessionPersistException error) {
         long now = System.currentTimeMillis();
         boolean firstOfOutage = gap == null;
-        gap = gap == null ? new Gap(batch.size(), now, now, batch.getFirst().connectionId(), rootMessage(error))
-                : gap.plus(batch.size(), now, rootMessage(error));
+        gap =
+                gap == null
+                        ? new Gap(
+                                batch.size(),
+                                now,
+                                now,
+                                batch.getFirst().connectionId(),
+                                rootMessage(error))
+                        : gap.plus(batch.size(), now, rootMessage(error));
         log.error("{}", error.getMessage(), error.getCause());
-        // the signal and the error listeners first: whoever waits for these events' futures then sees them fired
+        // the signal and the error listeners first: whoever waits for these events' futures then
+        // sees them fired
         CompletableFuture<Void> signal;
         synchronized (this) {
             signal = failureSignal;
@@ -290,7 +361,10 @@ final class EventPipeline {
                     entry.afterDelivery().run();
                 }
             } catch (RuntimeException e) {
-                log.warn("session '{}': running after an event that was not persisted threw", sessionId, e);
+                log.warn(
+                        "session '{}': running after an event that was not persisted threw",
+                        sessionId,
+                        e);
             }
             entry.done().completeExceptionally(error);
         }
@@ -320,22 +394,47 @@ final class EventPipeline {
                     return persist(entries, ids, now, stored);
                 } catch (RuntimeException e) {
                     long elapsed = System.nanoTime() - started;
-                    if (elapsed + TimeUnit.MILLISECONDS.toNanos(backoff) > options.retryTimeout().toNanos()) {
-                        throw new SessionPersistException(sessionId, events, "session '" + sessionId + "': "
-                                + events + " events not persisted after " + attempt + " attempts in "
-                                + TimeUnit.NANOSECONDS.toMillis(elapsed) + " ms (" + e.getMessage() + "); they are"
-                                + " missing from its history, which records the gap as " + NOT_PERSISTED_METHOD, e);
+                    if (elapsed + TimeUnit.MILLISECONDS.toNanos(backoff)
+                            > options.retryTimeout().toNanos()) {
+                        throw new SessionPersistException(
+                                sessionId,
+                                events,
+                                "session '"
+                                        + sessionId
+                                        + "': "
+                                        + events
+                                        + " events not persisted after "
+                                        + attempt
+                                        + " attempts in "
+                                        + TimeUnit.NANOSECONDS.toMillis(elapsed)
+                                        + " ms ("
+                                        + e.getMessage()
+                                        + "); they are"
+                                        + " missing from its history, which records the gap as "
+                                        + NOT_PERSISTED_METHOD,
+                                e);
                     }
                     if (attempt == 1) {
-                        log.warn("session '{}': writing {} events failed ({}); retrying for up to {} ms", sessionId,
-                                events, e.getMessage(), options.retryTimeout().toMillis());
+                        log.warn(
+                                "session '{}': writing {} events failed ({}); retrying for up to {} ms",
+                                sessionId,
+                                events,
+                                e.getMessage(),
+                                options.retryTimeout().toMillis());
                     }
                     try {
                         Thread.sleep(backoff);
                     } catch (InterruptedException interrupted) {
                         Thread.currentThread().interrupt();
-                        throw new SessionPersistException(sessionId, events, "session '" + sessionId
-                                + "': interrupted while retrying a write of " + events + " events", e);
+                        throw new SessionPersistException(
+                                sessionId,
+                                events,
+                                "session '"
+                                        + sessionId
+                                        + "': interrupted while retrying a write of "
+                                        + events
+                                        + " events",
+                                e);
                     }
                     backoff = Math.min(backoff * 2, MAX_RETRY_MILLIS);
                 }
@@ -347,14 +446,15 @@ final class EventPipeline {
     }
 
     /**
-     * Writes the entries not yet in {@code stored} with the next indices. On an index conflict (another writer, or a
-     * seed too low) it keeps what a partial write already stored, re-seeds from the store and retries the rest. The
-     * same ids and timestamp on every attempt keep a retry after an unknown outcome idempotent.
+     * Writes the entries not yet in {@code stored} with the next indices. On an index conflict
+     * (another writer, or a seed too low) it keeps what a partial write already stored, re-seeds
+     * from the store and retries the rest. The same ids and timestamp on every attempt keep a retry
+     * after an unknown outcome idempotent.
      *
      * @return the persisted events in entry order
      */
-    private List<SessionEvent> persist(List<Entry> entries, List<String> ids, long now,
-            Map<String, SessionEvent> stored) {
+    private List<SessionEvent> persist(
+            List<Entry> entries, List<String> ids, long now, Map<String, SessionEvent> stored) {
         for (int attempt = 0; ; attempt++) {
             List<SessionEvent> toWrite = new ArrayList<>();
             try {
@@ -364,8 +464,15 @@ final class EventPipeline {
                 for (int i = 0; i < entries.size(); i++) {
                     if (!stored.containsKey(ids.get(i))) {
                         Entry entry = entries.get(i);
-                        toWrite.add(new SessionEvent(ids.get(i), nextIndex + toWrite.size(), sessionId, now,
-                                entry.connectionId(), entry.sender(), entry.payload()));
+                        toWrite.add(
+                                new SessionEvent(
+                                        ids.get(i),
+                                        nextIndex + toWrite.size(),
+                                        sessionId,
+                                        now,
+                                        entry.connectionId(),
+                                        entry.sender(),
+                                        entry.payload()));
                     }
                 }
                 driver.insertEvents(sessionId, toWrite);
@@ -377,12 +484,15 @@ final class EventPipeline {
                     nextIndex = 0;
                     throw e;
                 }
-                log.debug("session '{}': {}; re-seeding the event index", sessionId, e.getMessage());
+                log.debug(
+                        "session '{}': {}; re-seeding the event index", sessionId, e.getMessage());
                 nextIndex = 0;
                 keepStored(toWrite, stored);
             }
-            // any other failure is an unknown outcome: the retry writes the same events (same ids) at the same
-            // indices, which the driver takes as a no-op where the failed write did land (insertEvent's contract)
+            // any other failure is an unknown outcome: the retry writes the same events (same ids)
+            // at the same
+            // indices, which the driver takes as a no-op where the failed write did land
+            // (insertEvent's contract)
         }
     }
 
@@ -394,7 +504,8 @@ final class EventPipeline {
         Set<String> wanted = new HashSet<>();
         attempted.forEach(event -> wanted.add(event.id()));
         // event cursors are "the index of the last event read" in every driver (Cursors)
-        PageRequest page = new PageRequest(Long.toString(attempted.getFirst().eventIndex() - 1), SCAN_PAGE);
+        PageRequest page =
+                new PageRequest(Long.toString(attempted.getFirst().eventIndex() - 1), SCAN_PAGE);
         while (true) {
             ListPage<SessionEvent> result = driver.listEvents(sessionId, page);
             for (SessionEvent event : result.items()) {

@@ -11,10 +11,11 @@ import java.util.Optional;
 import java.util.function.Supplier;
 
 /**
- * The application's driver as the SDK calls it: a driver's own failure (a {@code PostgresPersistException}, an
- * SQLite error, a timeout) comes out as a {@link SessionPersistException} naming the operation and the session,
- * with the driver's exception as its cause, so callers catch one type whatever the store. Index conflicts pass
- * through (the event pipeline handles them).
+ * The application's driver as the SDK calls it: a driver's own failure (a {@code
+ * PostgresPersistException}, an SQLite error, a timeout) comes out as a {@link
+ * SessionPersistException} naming the operation and the session, with the driver's exception as its
+ * cause, so callers catch one type whatever the store. Index conflicts pass through (the event
+ * pipeline handles them).
  */
 final class GuardedPersistDriver implements SessionPersistDriver {
 
@@ -30,8 +31,15 @@ final class GuardedPersistDriver implements SessionPersistDriver {
         } catch (SandboxAgentException | EventIndexConflictException e) {
             throw e;
         } catch (RuntimeException e) {
-            throw new SessionPersistException(sessionId, 0, "the session store failed on " + operation
-                    + (sessionId == null ? "" : " of session '" + sessionId + "'") + ": " + e.getMessage(), e);
+            throw new SessionPersistException(
+                    sessionId,
+                    0,
+                    "the session store failed on "
+                            + operation
+                            + (sessionId == null ? "" : " of session '" + sessionId + "'")
+                            + ": "
+                            + e.getMessage(),
+                    e);
         }
     }
 
@@ -47,10 +55,13 @@ final class GuardedPersistDriver implements SessionPersistDriver {
 
     @Override
     public void updateSession(SessionRecord session) {
-        guard("updateSession", session.id(), () -> {
-            driver.updateSession(session);
-            return null;
-        });
+        guard(
+                "updateSession",
+                session.id(),
+                () -> {
+                    driver.updateSession(session);
+                    return null;
+                });
     }
 
     @Override
@@ -60,17 +71,23 @@ final class GuardedPersistDriver implements SessionPersistDriver {
 
     @Override
     public void insertEvent(String sessionId, SessionEvent event) {
-        guard("insertEvent", sessionId, () -> {
-            driver.insertEvent(sessionId, event);
-            return null;
-        });
+        guard(
+                "insertEvent",
+                sessionId,
+                () -> {
+                    driver.insertEvent(sessionId, event);
+                    return null;
+                });
     }
 
     @Override
     public void insertEvents(String sessionId, List<SessionEvent> events) {
-        guard("insertEvents", sessionId, () -> {
-            driver.insertEvents(sessionId, events);
-            return null;
-        });
+        guard(
+                "insertEvents",
+                sessionId,
+                () -> {
+                    driver.insertEvents(sessionId, events);
+                    return null;
+                });
     }
 }

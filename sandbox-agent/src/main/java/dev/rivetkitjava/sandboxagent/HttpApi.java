@@ -19,7 +19,10 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
-/** The server's HTTP surface: base URL, bearer token, timeouts, and one way to turn failures into SDK errors. */
+/**
+ * The server's HTTP surface: base URL, bearer token, timeouts, and one way to turn failures into
+ * SDK errors.
+ */
 final class HttpApi {
 
     private final HttpClient client;
@@ -46,10 +49,15 @@ final class HttpApi {
         return client;
     }
 
-    /** A request to {@code baseUrl + path} with the token, {@code Accept: application/json} and the request timeout. */
+    /**
+     * A request to {@code baseUrl + path} with the token, {@code Accept: application/json} and the
+     * request timeout.
+     */
     HttpRequest.Builder request(String path) {
-        HttpRequest.Builder builder = HttpRequest.newBuilder(URI.create(baseUrl + path)).timeout(requestTimeout)
-                .header("Accept", "application/json");
+        HttpRequest.Builder builder =
+                HttpRequest.newBuilder(URI.create(baseUrl + path))
+                        .timeout(requestTimeout)
+                        .header("Accept", "application/json");
         if (token != null) {
             builder.header("Authorization", "Bearer " + token);
         }
@@ -69,13 +77,19 @@ final class HttpApi {
     }
 
     <T> T postJson(String path, Object body, Class<T> type) {
-        return parse(send(request(path).header("Content-Type", "application/json").POST(jsonBody(body)).build()), type);
+        return parse(
+                send(
+                        request(path)
+                                .header("Content-Type", "application/json")
+                                .POST(jsonBody(body))
+                                .build()),
+                type);
     }
 
     /**
-     * Sends and returns any 2xx response; other statuses throw {@link #problem}. Bounded as a whole: the request's
-     * timeout covers only the wait for the response's headers, so a body that stalls after them is given up at
-     * twice that timeout.
+     * Sends and returns any 2xx response; other statuses throw {@link #problem}. Bounded as a
+     * whole: the request's timeout covers only the wait for the response's headers, so a body that
+     * stalls after them is given up at twice that timeout.
      */
     HttpResponse<byte[]> send(HttpRequest request) {
         Duration bound = request.timeout().orElse(requestTimeout).multipliedBy(2);
@@ -90,8 +104,12 @@ final class HttpApi {
             throw failure(e.getCause(), request);
         } catch (TimeoutException e) {
             sending.cancel(true);
-            throw new SandboxAgentTimeoutException(describe(request) + " to sandbox-agent at " + baseUrl
-                    + " got no complete answer within " + bound);
+            throw new SandboxAgentTimeoutException(
+                    describe(request)
+                            + " to sandbox-agent at "
+                            + baseUrl
+                            + " got no complete answer within "
+                            + bound);
         } catch (InterruptedException e) {
             sending.cancel(true);
             Thread.currentThread().interrupt();
@@ -107,12 +125,21 @@ final class HttpApi {
         try {
             return Json.MAPPER.readValue(response.body(), type);
         } catch (IOException e) {
-            throw new SandboxAgentException("sandbox-agent at " + baseUrl + " answered " + response.request().uri()
-                    + " with a body that is not the expected JSON: " + e.getMessage(), e);
+            throw new SandboxAgentException(
+                    "sandbox-agent at "
+                            + baseUrl
+                            + " answered "
+                            + response.request().uri()
+                            + " with a body that is not the expected JSON: "
+                            + e.getMessage(),
+                    e);
         }
     }
 
-    /** The SDK error for a non-2xx answer: problem+json parsed when it is JSON, the text kept when it is not. */
+    /**
+     * The SDK error for a non-2xx answer: problem+json parsed when it is JSON, the text kept when
+     * it is not.
+     */
     HttpProblemException problem(int status, byte[] body) {
         String text = new String(body, StandardCharsets.UTF_8);
         JsonNode json = null;
@@ -128,32 +155,72 @@ final class HttpApi {
         String title = json == null ? null : json.path("title").asText(null);
         String detail = json == null ? text.strip() : json.path("detail").asText(null);
         if (status == 401) {
-            return new AuthenticationException("sandbox-agent at " + baseUrl
-                    + " rejected the request (401 token_invalid): the token is missing or wrong; pass the server's"
-                    + " --token with SandboxAgent.builder(url).token(...)", type, title, detail, json);
+            return new AuthenticationException(
+                    "sandbox-agent at "
+                            + baseUrl
+                            + " rejected the request (401 token_invalid): the token is missing or wrong; pass the server's"
+                            + " --token with SandboxAgent.builder(url).token(...)",
+                    type,
+                    title,
+                    detail,
+                    json);
         }
         String what = title != null ? title : "HTTP " + status;
-        return new HttpProblemException("sandbox-agent at " + baseUrl + ": " + what + " (" + status + ")"
-                + (detail == null || detail.isEmpty() ? "" : ": " + detail), status, type, title, detail, json);
+        return new HttpProblemException(
+                "sandbox-agent at "
+                        + baseUrl
+                        + ": "
+                        + what
+                        + " ("
+                        + status
+                        + ")"
+                        + (detail == null || detail.isEmpty() ? "" : ": " + detail),
+                status,
+                type,
+                title,
+                detail,
+                json);
     }
 
-    /** An I/O failure as an SDK error: a timeout, or an unreachable server (the message names the URL). */
+    /**
+     * An I/O failure as an SDK error: a timeout, or an unreachable server (the message names the
+     * URL).
+     */
     SandboxAgentException failure(Throwable error, HttpRequest request) {
-        Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+        Throwable cause =
+                error instanceof CompletionException && error.getCause() != null
+                        ? error.getCause()
+                        : error;
         if (cause instanceof SandboxAgentException known) {
             return known;
         }
-        if (cause instanceof HttpTimeoutException && !(cause instanceof HttpConnectTimeoutException)) {
-            return new SandboxAgentTimeoutException(describe(request) + " to sandbox-agent at " + baseUrl
-                    + " timed out after " + request.timeout().map(Duration::toString).orElse("its timeout"));
+        if (cause instanceof HttpTimeoutException
+                && !(cause instanceof HttpConnectTimeoutException)) {
+            return new SandboxAgentTimeoutException(
+                    describe(request)
+                            + " to sandbox-agent at "
+                            + baseUrl
+                            + " timed out after "
+                            + request.timeout().map(Duration::toString).orElse("its timeout"));
         }
         if (cause instanceof CancellationException) {
             return new SandboxAgentException(describe(request) + " was cancelled", cause);
         }
-        String reason = cause instanceof ConnectException ? "connection refused"
-                : cause instanceof HttpConnectTimeoutException ? "connect timed out" : String.valueOf(cause.getMessage());
-        return new ServerUnreachableException("cannot reach sandbox-agent at " + baseUrl + " (" + describe(request)
-                + ": " + reason + ")", cause);
+        String reason =
+                cause instanceof ConnectException
+                        ? "connection refused"
+                        : cause instanceof HttpConnectTimeoutException
+                                ? "connect timed out"
+                                : String.valueOf(cause.getMessage());
+        return new ServerUnreachableException(
+                "cannot reach sandbox-agent at "
+                        + baseUrl
+                        + " ("
+                        + describe(request)
+                        + ": "
+                        + reason
+                        + ")",
+                cause);
     }
 
     private static String describe(HttpRequest request) {

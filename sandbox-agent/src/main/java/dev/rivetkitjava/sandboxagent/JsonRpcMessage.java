@@ -8,26 +8,30 @@ sealed interface JsonRpcMessage {
 
     ObjectNode envelope();
 
-    record Request(JsonNode id, String method, JsonNode params, ObjectNode envelope) implements JsonRpcMessage {
-    }
+    record Request(JsonNode id, String method, JsonNode params, ObjectNode envelope)
+            implements JsonRpcMessage {}
 
-    record Notification(String method, JsonNode params, ObjectNode envelope) implements JsonRpcMessage {
-    }
+    record Notification(String method, JsonNode params, ObjectNode envelope)
+            implements JsonRpcMessage {}
 
-    record Response(JsonNode id, JsonNode result, JsonNode error, ObjectNode envelope) implements JsonRpcMessage {
-    }
+    record Response(JsonNode id, JsonNode result, JsonNode error, ObjectNode envelope)
+            implements JsonRpcMessage {}
 
-    /** @throws IllegalArgumentException when the JSON is not one of the three shapes */
+    /**
+     * @throws IllegalArgumentException when the JSON is not one of the three shapes
+     */
     static JsonRpcMessage parse(JsonNode json) {
         if (!(json instanceof ObjectNode envelope)) {
-            throw new IllegalArgumentException("a JSON-RPC message is a JSON object, got " + json.getNodeType());
+            throw new IllegalArgumentException(
+                    "a JSON-RPC message is a JSON object, got " + json.getNodeType());
         }
         JsonNode method = envelope.get("method");
         JsonNode id = envelope.get("id");
         boolean hasId = id != null && !id.isNull() && (id.isTextual() || id.isIntegralNumber());
         if (method != null && method.isTextual()) {
             JsonNode params = envelope.path("params");
-            return hasId ? new Request(id, method.asText(), params, envelope)
+            return hasId
+                    ? new Request(id, method.asText(), params, envelope)
                     : new Notification(method.asText(), params, envelope);
         }
         if (method == null && hasId && (envelope.has("result") || envelope.has("error"))) {
@@ -42,13 +46,19 @@ sealed interface JsonRpcMessage {
     }
 
     static ObjectNode request(long id, String method, JsonNode params) {
-        ObjectNode envelope = Json.MAPPER.createObjectNode().put("jsonrpc", "2.0").put("id", id).put("method", method);
+        ObjectNode envelope =
+                Json.MAPPER
+                        .createObjectNode()
+                        .put("jsonrpc", "2.0")
+                        .put("id", id)
+                        .put("method", method);
         envelope.set("params", params);
         return envelope;
     }
 
     static ObjectNode notification(String method, JsonNode params) {
-        ObjectNode envelope = Json.MAPPER.createObjectNode().put("jsonrpc", "2.0").put("method", method);
+        ObjectNode envelope =
+                Json.MAPPER.createObjectNode().put("jsonrpc", "2.0").put("method", method);
         envelope.set("params", params);
         return envelope;
     }

@@ -1,6 +1,9 @@
 package dev.rivetkitjava.sandboxagent;
 
-/** The permission request is not pending: it was answered already (by this SDK, or cancelled), or never existed. */
+/**
+ * The permission request is not pending: it was answered already (by this SDK, or cancelled), or
+ * never existed.
+ */
 public final class PermissionNotPendingException extends SandboxAgentException {
 
     private final String permissionId;

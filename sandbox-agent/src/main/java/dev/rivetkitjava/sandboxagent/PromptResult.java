@@ -8,5 +8,4 @@ import com.fasterxml.jackson.databind.JsonNode;
  * @param stopReason ACP's stop reason: {@code end_turn}, {@code cancelled}, {@code max_tokens}, …
  * @param raw the whole {@code session/prompt} result
  */
-public record PromptResult(String stopReason, JsonNode raw) {
-}
+public record PromptResult(String stopReason, JsonNode raw) {}

@@ -6,20 +6,25 @@ import dev.rivetkitjava.sandboxagent.persist.SessionEvent;
 import java.util.List;
 
 /**
- * The text a restored session's next prompt starts with, in npm {@code sandbox-agent@0.4.2}'s format: a fixed
- * preamble, then one line {@code {"createdAt":…,"sender":…,"payload":…}} per persisted event, oldest first; when the
- * next line would pass {@code maxChars}, {@code \n[history truncated]} ends it instead.
+ * The text a restored session's next prompt starts with, in npm {@code sandbox-agent@0.4.2}'s
+ * format: a fixed preamble, then one line {@code {"createdAt":…,"sender":…,"payload":…}} per
+ * persisted event, oldest first; when the next line would pass {@code maxChars}, {@code \n[history
+ * truncated]} ends it instead.
  *
  * @param text the block's text
  * @param events how many events it holds
  */
 record ReplayText(String text, int events) {
 
-    static final String PREAMBLE = "Previous session history is replayed below as JSON-RPC envelopes. "
-            + "Use it as context before responding to the latest user prompt.\n";
+    static final String PREAMBLE =
+            "Previous session history is replayed below as JSON-RPC envelopes. "
+                    + "Use it as context before responding to the latest user prompt.\n";
     static final String TRUNCATED = "\n[history truncated]";
 
-    /** The replay of these events, or null when there are none (the session is then reset, not restored). */
+    /**
+     * The replay of these events, or null when there are none (the session is then reset, not
+     * restored).
+     */
     static ReplayText of(List<SessionEvent> events, int maxChars) {
         if (events.isEmpty()) {
             return null;
@@ -39,8 +44,11 @@ record ReplayText(String text, int events) {
     }
 
     private static String line(SessionEvent event) {
-        ObjectNode line = Json.MAPPER.createObjectNode().put("createdAt", event.createdAt())
-                .put("sender", event.sender().wire());
+        ObjectNode line =
+                Json.MAPPER
+                        .createObjectNode()
+                        .put("createdAt", event.createdAt())
+                        .put("sender", event.sender().wire());
         line.set("payload", event.payload());
         try {
             return Json.MAPPER.writeValueAsString(line);

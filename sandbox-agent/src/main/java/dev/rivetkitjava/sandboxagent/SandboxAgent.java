@@ -23,9 +23,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.UUID;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -36,9 +34,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A client of one Sandbox Agent server: the Java twin of npm {@code sandbox-agent@0.4.2}'s {@code SandboxAgent}.
- * Sessions live on the client side, in a {@link SessionPersistDriver}; the SDK runs one ACP server per agent on
- * the server and restores sessions there when it lost them. Thread-safe; {@link #dispose()} when done.
+ * A client of one Sandbox Agent server: the Java twin of npm {@code sandbox-agent@0.4.2}'s {@code
+ * SandboxAgent}. Sessions live on the client side, in a {@link SessionPersistDriver}; the SDK runs
+ * one ACP server per agent on the server and restores sessions there when it lost them.
+ * Thread-safe; {@link #dispose()} when done.
  *
  * <pre>{@code
  * try (SandboxAgent sdk = SandboxAgent.connect("http://127.0.0.1:2468")) {
@@ -67,29 +66,59 @@ public final class SandboxAgent implements AutoCloseable {
     private final SandboxAgentServer ownedServer;
     private final ExecutorService httpExecutor = Executors.newVirtualThreadPerTaskExecutor();
     private final HttpClient httpClient;
-    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(runnable -> {
-        Thread thread = new Thread(runnable, "sandbox-agent-timer");
-        thread.setDaemon(true);
-        return thread;
-    });
+    private final ScheduledExecutorService timer =
+            Executors.newSingleThreadScheduledExecutor(
+                    runnable -> {
+                        Thread thread = new Thread(runnable, "sandbox-agent-timer");
+                        thread.setDaemon(true);
+                        return thread;
+                    });
 
-    private final Map<String, Live> liveByAgent = new HashMap<>(); // guarded by itself
+    private final Map<String, AgentConnection> liveByAgent = new HashMap<>(); // guarded by itself
     private final Map<String, EventPipeline> pipelines = new ConcurrentHashMap<>();
-    private final Map<String, List<Consumer<SessionEvent>>> eventListeners = new ConcurrentHashMap<>();
-    private final Map<String, List<Consumer<PermissionRequest>>> permissionListeners = new ConcurrentHashMap<>();
-    private final Map<String, List<Consumer<SandboxAgentException>>> errorListeners = new ConcurrentHashMap<>();
-    private final Map<String, PendingPermission> pendingPermissions = new ConcurrentHashMap<>();
+    private final SessionListeners<SessionEvent> eventListeners = new SessionListeners<>("event");
+    private final SessionListeners<SandboxAgentException> errorListeners =
+            new SessionListeners<>("error");
+    private final PermissionBroker permissions = new PermissionBroker();
+    private final AgentConnection.Sessions sessions =
+            new AgentConnection.Sessions() {
+                @Override
+                public EventPipeline pipeline(String sessionId) {
+                    return SandboxAgent.this.pipeline(sessionId);
+                }
+
+                @Override
+                public EventPipeline existingPipeline(String sessionId) {
+                    return pipelines.get(sessionId);
+                }
+
+                @Override
+                public void updateRecord(String sessionId, UnaryOperator<SessionRecord> change) {
+                    SandboxAgent.this.updateRecord(sessionId, change);
+                }
+            };
+
     /** Per-session lock held while binding or restoring a session (it may wait for the agent). */
     private final Map<String, ReentrantLock> sessionLocks = new ConcurrentHashMap<>();
-    /** Serialises read-modify-writes of records; never held while waiting, so event listeners may take it. */
+
+    /**
+     * Serialises read-modify-writes of records; never held while waiting, so event listeners may
+     * take it.
+     */
     private final Object recordWrites = new Object();
+
     private volatile boolean disposed;
 
     private SandboxAgent(Builder builder, SandboxAgentServer ownedServer) {
-        this.httpClient = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).executor(httpExecutor)
-                .connectTimeout(builder.requestTimeout.compareTo(Duration.ofSeconds(10)) < 0 ? builder.requestTimeout
-                        : Duration.ofSeconds(10))
-                .build();
+        this.httpClient =
+                HttpClient.newBuilder()
+                        .version(HttpClient.Version.HTTP_1_1)
+                        .executor(httpExecutor)
+                        .connectTimeout(
+                                builder.requestTimeout.compareTo(Duration.ofSeconds(10)) < 0
+                                        ? builder.requestTimeout
+                                        : Duration.ofSeconds(10))
+                        .build();
         this.api = new HttpApi(httpClient, builder.baseUrl, builder.token, builder.requestTimeout);
         this.persist = new GuardedPersistDriver(builder.persist);
         this.promptTimeout = builder.promptTimeout;
@@ -98,8 +127,9 @@ public final class SandboxAgent implements AutoCloseable {
         this.maxMessageBytes = builder.maxMessageBytes;
         this.streamReadTimeout = builder.streamReadTimeout;
         this.serverSilenceTimeout = builder.serverSilenceTimeout;
-        this.pipelineOptions = new EventPipeline.Options(builder.persistRetryTimeout, builder.maxQueuedEvents,
-                builder.flushTimeout);
+        this.pipelineOptions =
+                new EventPipeline.Options(
+                        builder.persistRetryTimeout, builder.maxQueuedEvents, builder.flushTimeout);
         this.disposeTimeout = builder.disposeTimeout;
         this.ownedServer = ownedServer;
     }
@@ -113,13 +143,20 @@ public final class SandboxAgent implements AutoCloseable {
         return new Builder(baseUrl);
     }
 
-    /** Starts a server (see {@link SandboxAgentServer}) and connects to it; disposing the SDK stops the server. */
+    /**
+     * Starts a server (see {@link SandboxAgentServer}) and connects to it; disposing the SDK stops
+     * the server.
+     */
     public static SandboxAgent start(SandboxAgentServer.Builder server) {
         return start(server, UnaryOperator.identity());
     }
 
-    /** As {@link #start(SandboxAgentServer.Builder)}, with SDK options (the URL and token come from the server). */
-    public static SandboxAgent start(SandboxAgentServer.Builder server, UnaryOperator<Builder> options) {
+    /**
+     * As {@link #start(SandboxAgentServer.Builder)}, with SDK options (the URL and token come from
+     * the server).
+     */
+    public static SandboxAgent start(
+            SandboxAgentServer.Builder server, UnaryOperator<Builder> options) {
         SandboxAgentServer started = server.start();
         try {
             Builder builder = options.apply(builder(started.baseUrl()).token(started.token()));
@@ -146,16 +183,17 @@ public final class SandboxAgent implements AutoCloseable {
         return List.of(api.getJson("/v1/agents", AgentList.class).agents());
     }
 
-    private record AgentList(AgentInfo[] agents) {
-    }
+    private record AgentList(AgentInfo[] agents) {}
 
     /** One agent; with {@code config}, its version, path and config options too. */
     public AgentInfo getAgent(String agent, boolean config) {
-        return api.getJson("/v1/agents/" + encode(agent) + (config ? "?config=true" : ""), AgentInfo.class);
+        return api.getJson(
+                "/v1/agents/" + encode(agent) + (config ? "?config=true" : ""), AgentInfo.class);
     }
 
     public AgentInstallResult installAgent(String agent, AgentInstallRequest request) {
-        return api.postJson("/v1/agents/" + encode(agent) + "/install", request, AgentInstallResult.class);
+        return api.postJson(
+                "/v1/agents/" + encode(agent) + "/install", request, AgentInstallResult.class);
     }
 
     private static String encode(String segment) {
@@ -172,7 +210,12 @@ public final class SandboxAgent implements AutoCloseable {
                 if ("ok".equals(health.status())) {
                     return;
                 }
-                last = new SandboxAgentException("sandbox-agent at " + baseUrl() + " reports status " + health.status());
+                last =
+                        new SandboxAgentException(
+                                "sandbox-agent at "
+                                        + baseUrl()
+                                        + " reports status "
+                                        + health.status());
             } catch (AuthenticationException e) {
                 throw e;
             } catch (SandboxAgentException e) {
@@ -186,11 +229,23 @@ public final class SandboxAgent implements AutoCloseable {
         }
         dispose();
         if (last instanceof ServerUnreachableException) {
-            throw new ServerUnreachableException("cannot reach sandbox-agent at " + baseUrl() + ": not healthy within "
-                    + timeout + " (" + last.getMessage() + ")", last);
+            throw new ServerUnreachableException(
+                    "cannot reach sandbox-agent at "
+                            + baseUrl()
+                            + ": not healthy within "
+                            + timeout
+                            + " ("
+                            + last.getMessage()
+                            + ")",
+                    last);
         }
-        throw new SandboxAgentTimeoutException("sandbox-agent at " + baseUrl() + " not healthy within " + timeout + ": "
-                + last.getMessage());
+        throw new SandboxAgentTimeoutException(
+                "sandbox-agent at "
+                        + baseUrl()
+                        + " not healthy within "
+                        + timeout
+                        + ": "
+                        + last.getMessage());
     }
 
     private static void sleep(long millis) {
@@ -205,25 +260,40 @@ public final class SandboxAgent implements AutoCloseable {
     // ---------------------------------------------------------------------------------------------- sessions
 
     /**
-     * Creates a session: an ACP {@code session/new} on the agent's ACP server, then the record persisted.
+     * Creates a session: an ACP {@code session/new} on the agent's ACP server, then the record
+     * persisted.
      *
-     * @throws SandboxAgentException "agent returned no sessionId" for an agent that is not an ACP agent (the
-     *     builtin {@code mock})
+     * @throws SandboxAgentException "agent returned no sessionId" for an agent that is not an ACP
+     *     agent (the builtin {@code mock})
      */
     public Session createSession(SessionCreateRequest request) {
-        String id = request.id() == null || request.id().isBlank() ? UUID.randomUUID().toString() : request.id().trim();
+        String id =
+                request.id() == null || request.id().isBlank()
+                        ? UUID.randomUUID().toString()
+                        : request.id().trim();
         ReentrantLock lock = lock(id);
         try {
             if (persist.getSession(id).isPresent()) {
-                throw new SandboxAgentException("session '" + id + "' already exists: resume it instead");
+                throw new SandboxAgentException(
+                        "session '" + id + "' already exists: resume it instead");
             }
             ObjectNode sessionInit = sessionInit(request.sessionInit(), request.cwd());
-            Live live = live(request.agent());
-            JsonNode result = live.request(id, "session/new", sessionInit.deepCopy(), api.requestTimeout());
+            AgentConnection live = live(request.agent());
+            JsonNode result =
+                    live.request(id, "session/new", sessionInit.deepCopy(), api.requestTimeout());
             String agentSessionId = agentSessionId(result, request.agent());
-            persist.updateSession(new SessionRecord(id, request.agent(), agentSessionId, live.acp.connectionId(),
-                    System.currentTimeMillis(), null, null, sessionInit, result.get("configOptions"),
-                    result.get("modes")));
+            persist.updateSession(
+                    new SessionRecord(
+                            id,
+                            request.agent(),
+                            agentSessionId,
+                            live.acp.connectionId(),
+                            System.currentTimeMillis(),
+                            null,
+                            null,
+                            sessionInit,
+                            result.get("configOptions"),
+                            result.get("modes")));
             live.bind(id, agentSessionId);
         } finally {
             lock.unlock();
@@ -238,9 +308,15 @@ public final class SandboxAgent implements AutoCloseable {
         return session;
     }
 
-    /** ACP {@code session/new} params: as given, with {@code cwd} (default this process's) and {@code mcpServers}. */
+    /**
+     * ACP {@code session/new} params: as given, with {@code cwd} (default this process's) and
+     * {@code mcpServers}.
+     */
     private static ObjectNode sessionInit(JsonNode given, String cwd) {
-        ObjectNode init = given instanceof ObjectNode object ? object.deepCopy() : Json.MAPPER.createObjectNode();
+        ObjectNode init =
+                given instanceof ObjectNode object
+                        ? object.deepCopy()
+                        : Json.MAPPER.createObjectNode();
         if (!init.hasNonNull("cwd")) {
             init.put("cwd", cwd != null ? cwd : Path.of("").toAbsolutePath().toString());
         }
@@ -253,8 +329,12 @@ public final class SandboxAgent implements AutoCloseable {
     private static String agentSessionId(JsonNode result, String agent) {
         JsonNode sessionId = result == null ? null : result.get("sessionId");
         if (sessionId == null || !sessionId.isTextual() || sessionId.asText().isEmpty()) {
-            throw new SandboxAgentException("agent '" + agent + "' returned no sessionId from session/new: it does not"
-                    + " speak ACP sessions (the builtin 'mock' agent only echoes requests); result: " + result);
+            throw new SandboxAgentException(
+                    "agent '"
+                            + agent
+                            + "' returned no sessionId from session/new: it does not"
+                            + " speak ACP sessions (the builtin 'mock' agent only echoes requests); result: "
+                            + result);
         }
         return sessionId.asText();
     }
@@ -274,8 +354,8 @@ public final class SandboxAgent implements AutoCloseable {
     // ---------------------------------------------------------------------------------------------- settings
 
     /**
-     * ACP {@code session/set_mode}, checked against the session's modes; an agent without modes (or without
-     * {@code set_mode}) gets its config option of category {@code mode} instead.
+     * ACP {@code session/set_mode}, checked against the session's modes; an agent without modes (or
+     * without {@code set_mode}) gets its config option of category {@code mode} instead.
      */
     JsonNode setMode(String id, String modeId) {
         JsonNode modes = record(id).modes();
@@ -289,7 +369,8 @@ public final class SandboxAgent implements AutoCloseable {
             throw new UnsupportedSessionSettingException(id, "mode", modeId, ids);
         }
         try {
-            return rawSend(id, "session/set_mode", Json.MAPPER.createObjectNode().put("modeId", modeId));
+            return rawSend(
+                    id, "session/set_mode", Json.MAPPER.createObjectNode().put("modeId", modeId));
         } catch (AcpRpcException e) {
             if (e.code() != -32601) {
                 throw e;
@@ -298,7 +379,9 @@ public final class SandboxAgent implements AutoCloseable {
         }
     }
 
-    /** Sets the config option of this category ({@code model}, {@code thought_level}, {@code mode}). */
+    /**
+     * Sets the config option of this category ({@code model}, {@code thought_level}, {@code mode}).
+     */
     JsonNode setConfigCategory(String id, String category, String value) {
         JsonNode options = configOptions(id);
         List<String> categories = new ArrayList<>();
@@ -332,11 +415,16 @@ public final class SandboxAgent implements AutoCloseable {
                 throw new UnsupportedSessionSettingException(id, configId, value, values);
             }
         }
-        return rawSend(id, "session/set_config_option", Json.MAPPER.createObjectNode().put("configId", configId)
-                .put("value", value));
+        return rawSend(
+                id,
+                "session/set_config_option",
+                Json.MAPPER.createObjectNode().put("configId", configId).put("value", value));
     }
 
-    /** The session's config options as the agent last reported them, else the agent's ({@code ?config=true}). */
+    /**
+     * The session's config options as the agent last reported them, else the agent's ({@code
+     * ?config=true}).
+     */
     private JsonNode configOptions(String id) {
         SessionRecord record = record(id);
         if (record.configOptions() != null && record.configOptions().isArray()) {
@@ -376,13 +464,13 @@ public final class SandboxAgent implements AutoCloseable {
     }
 
     /**
-     * Cancels the session's running turn and pending permission requests and marks it destroyed. The agent's ACP
-     * server stays until {@link #dispose()} (as in the TS SDK); a destroyed session can be resumed.
+     * Cancels the session's running turn and pending permission requests and marks it destroyed.
+     * The agent's ACP server stays until {@link #dispose()} (as in the TS SDK); a destroyed session
+     * can be resumed.
      */
     public Session destroySession(String id) {
         SessionRecord record = record(id);
-        pendingPermissions.values().stream().filter(p -> p.sessionId.equals(id)).toList()
-                .forEach(p -> answerCancelled(p));
+        permissions.cancelSession(id);
         try {
             cancel(id);
         } catch (SandboxAgentException e) {
@@ -409,33 +497,48 @@ public final class SandboxAgent implements AutoCloseable {
 
     PromptResult prompt(String id, List<ContentBlock> blocks) {
         Objects.requireNonNull(blocks, "prompt");
-        JsonNode result = sessionRequest(id, "session/prompt", promptTimeout, (binding, params) -> {
-            ArrayNode prompt = params.putArray("prompt");
-            String replay = binding.live.replay.remove(id);
-            if (replay != null) {
-                prompt.add(ContentBlock.text(replay).json());
-            }
-            blocks.forEach(block -> prompt.add(block.json()));
-        });
+        JsonNode result =
+                sessionRequest(
+                        id,
+                        "session/prompt",
+                        promptTimeout,
+                        (binding, params) -> {
+                            ArrayNode prompt = params.putArray("prompt");
+                            String replay = binding.live.replay.remove(id);
+                            if (replay != null) {
+                                prompt.add(ContentBlock.text(replay).json());
+                            }
+                            blocks.forEach(block -> prompt.add(block.json()));
+                        });
         return new PromptResult(result.path("stopReason").asText(null), result);
     }
 
     JsonNode rawSend(String id, String method, JsonNode params) {
         if ("session/cancel".equals(method)) {
-            throw new IllegalArgumentException("send session/cancel with Session.cancel() (a notification, not a request)");
+            throw new IllegalArgumentException(
+                    "send session/cancel with Session.cancel() (a notification, not a request)");
         }
         if (params != null && !params.isObject() && !params.isNull()) {
-            throw new IllegalArgumentException("params must be a JSON object, got " + params.getNodeType());
+            throw new IllegalArgumentException(
+                    "params must be a JSON object, got " + params.getNodeType());
         }
-        return sessionRequest(id, method, api.requestTimeout(), (binding, out) -> {
-            if (params instanceof ObjectNode given) {
-                given.properties().forEach(field -> {
-                    if (!field.getKey().equals("sessionId")) {
-                        out.set(field.getKey(), field.getValue().deepCopy());
+        return sessionRequest(
+                id,
+                method,
+                api.requestTimeout(),
+                (binding, out) -> {
+                    if (params instanceof ObjectNode given) {
+                        given.properties()
+                                .forEach(
+                                        field -> {
+                                            if (!field.getKey().equals("sessionId")) {
+                                                out.set(
+                                                        field.getKey(),
+                                                        field.getValue().deepCopy());
+                                            }
+                                        });
                     }
                 });
-            }
-        });
     }
 
     private interface ParamsWriter {
@@ -443,13 +546,16 @@ public final class SandboxAgent implements AutoCloseable {
     }
 
     /**
-     * Sends a session request on its current binding (restoring it first when needed). When the request never
-     * reached the agent because the binding was lost (server restarted, agent gone), restores and sends once more.
+     * Sends a session request on its current binding (restoring it first when needed). When the
+     * request never reached the agent because the binding was lost (server restarted, agent gone),
+     * restores and sends once more.
      */
-    private JsonNode sessionRequest(String id, String method, Duration timeout, ParamsWriter writer) {
+    private JsonNode sessionRequest(
+            String id, String method, Duration timeout, ParamsWriter writer) {
         for (int attempt = 0; ; attempt++) {
             Binding binding = bound(id);
-            ObjectNode params = Json.MAPPER.createObjectNode().put("sessionId", binding.agentSessionId);
+            ObjectNode params =
+                    Json.MAPPER.createObjectNode().put("sessionId", binding.agentSessionId);
             writer.write(binding, params);
             try {
                 return binding.live.request(id, method, params, timeout);
@@ -457,27 +563,39 @@ public final class SandboxAgent implements AutoCloseable {
                 if (attempt > 0 || binding.live.acp.lostCause() == null) {
                     throw e;
                 }
-                log.info("session '{}': ACP server {} is gone ({}); restoring the session", id,
-                        binding.live.acp.serverId(), e.getMessage());
+                log.info(
+                        "session '{}': ACP server {} is gone ({}); restoring the session",
+                        id,
+                        binding.live.acp.serverId(),
+                        e.getMessage());
             } catch (SandboxAgentTimeoutException | SessionPersistException e) {
                 if ("session/prompt".equals(method)) {
-                    cancelQuietly(id, binding); // its events could not be recorded, or it ran too long: stop it
+                    cancelQuietly(
+                            id,
+                            binding); // its events could not be recorded, or it ran too long: stop
+                    // it
                 }
                 throw e;
             }
         }
     }
 
-    /** Cancels the turn on the binding it runs on, without reading the store (which may be what failed). */
+    /**
+     * Cancels the turn on the binding it runs on, without reading the store (which may be what
+     * failed).
+     */
     private void cancelQuietly(String id, Binding binding) {
         if (binding.live.acp.lostCause() != null) {
             return; // the connection is gone, and the turn with it
         }
         try {
-            binding.live.notify(id, "session/cancel",
+            binding.live.notify(
+                    id,
+                    "session/cancel",
                     Json.MAPPER.createObjectNode().put("sessionId", binding.agentSessionId));
         } catch (SandboxAgentException e) {
-            log.debug("session '{}': cancelling the failed turn failed too: {}", id, e.getMessage());
+            log.debug(
+                    "session '{}': cancelling the failed turn failed too: {}", id, e.getMessage());
         }
     }
 
@@ -486,15 +604,16 @@ public final class SandboxAgent implements AutoCloseable {
         record(id);
         Binding binding = currentBinding(id);
         if (binding != null) {
-            binding.live.notify(id, "session/cancel",
+            binding.live.notify(
+                    id,
+                    "session/cancel",
                     Json.MAPPER.createObjectNode().put("sessionId", binding.agentSessionId));
         }
     }
 
     // ---------------------------------------------------------------------------------------------- binding
 
-    private record Binding(Live live, String agentSessionId, SessionRecord record) {
-    }
+    private record Binding(AgentConnection live, String agentSessionId, SessionRecord record) {}
 
     private ReentrantLock lock(String id) {
         ReentrantLock lock = sessionLocks.computeIfAbsent(id, key -> new ReentrantLock());
@@ -505,11 +624,13 @@ public final class SandboxAgent implements AutoCloseable {
     /** The live binding of a session, or null when it has none on a usable connection. */
     private Binding currentBinding(String id) {
         SessionRecord record = record(id);
-        Live live;
+        AgentConnection live;
         synchronized (liveByAgent) {
             live = liveByAgent.get(record.agent());
         }
-        if (live == null || live.acp.lostCause() != null || record.agentSessionId() == null
+        if (live == null
+                || live.acp.lostCause() != null
+                || record.agentSessionId() == null
                 || !live.acp.connectionId().equals(record.lastConnectionId())
                 || !record.agentSessionId().equals(live.agentSessionOf(id))) {
             return null;
@@ -530,39 +651,61 @@ public final class SandboxAgent implements AutoCloseable {
     }
 
     /**
-     * The TS SDK's restore: collect the history, a NEW {@code session/new} with the stored init, the record rebound
-     * (new agent session id and connection, destroyedAt cleared, createdAt kept), the history queued as the first
-     * block of the next prompt, and an {@code _sdk/session_restored} event.
+     * The TS SDK's restore: collect the history, a NEW {@code session/new} with the stored init,
+     * the record rebound (new agent session id and connection, destroyedAt cleared, createdAt
+     * kept), the history queued as the first block of the next prompt, and an {@code
+     * _sdk/session_restored} event.
      */
     private Binding restore(SessionRecord record) {
         String id = record.id();
         ReplayText replay = ReplayText.of(replayEvents(id), replayMaxChars);
-        Live live = live(record.agent());
+        AgentConnection live = live(record.agent());
         ObjectNode init = sessionInit(record.sessionInit(), null);
         JsonNode result = live.request(id, "session/new", init, api.requestTimeout());
         String agentSessionId = agentSessionId(result, record.agent());
-        SessionRecord rebound = updateRecord(id, current -> {
-            SessionRecord updated = current.withBinding(agentSessionId, live.acp.connectionId());
-            if (result.has("configOptions")) {
-                updated = updated.withConfigOptions(result.get("configOptions"));
-            }
-            return result.has("modes") ? updated.withModes(result.get("modes")) : updated;
-        });
+        SessionRecord rebound =
+                updateRecord(
+                        id,
+                        current -> {
+                            SessionRecord updated =
+                                    current.withBinding(agentSessionId, live.acp.connectionId());
+                            if (result.has("configOptions")) {
+                                updated = updated.withConfigOptions(result.get("configOptions"));
+                            }
+                            return result.has("modes")
+                                    ? updated.withModes(result.get("modes"))
+                                    : updated;
+                        });
         live.bind(id, agentSessionId);
         if (replay != null) {
             live.replay.put(id, replay.text());
         }
-        ObjectNode restored = Json.MAPPER.createObjectNode().put("contextRestored", replay != null)
-                .put("replayedEvents", replay == null ? 0 : replay.events())
-                .put("previousAgentSessionId", record.agentSessionId()).put("agentSessionId", agentSessionId);
-        pipeline(id).submit(SessionEvent.Sender.CLIENT, live.acp.connectionId(),
-                JsonRpcMessage.notification("_sdk/session_restored", restored), null);
-        log.info("session '{}' restored on agent '{}' as {} ({} events replayed)", id, record.agent(), agentSessionId,
+        ObjectNode restored =
+                Json.MAPPER
+                        .createObjectNode()
+                        .put("contextRestored", replay != null)
+                        .put("replayedEvents", replay == null ? 0 : replay.events())
+                        .put("previousAgentSessionId", record.agentSessionId())
+                        .put("agentSessionId", agentSessionId);
+        pipeline(id)
+                .submit(
+                        SessionEvent.Sender.CLIENT,
+                        live.acp.connectionId(),
+                        JsonRpcMessage.notification("_sdk/session_restored", restored),
+                        null);
+        log.info(
+                "session '{}' restored on agent '{}' as {} ({} events replayed)",
+                id,
+                record.agent(),
+                agentSessionId,
                 replay == null ? 0 : replay.events());
         return new Binding(live, agentSessionId, rebound);
     }
 
-    /** The last {@code replayMaxEvents} persisted events, without the SDK's own {@code _sdk/*} signals. */
+    /**
+     * The last {@code replayMaxEvents} persisted events, without the SDK's own {@code _sdk/*}
+     * signals.
+     */
     private List<SessionEvent> replayEvents(String id) {
         pipeline(id).flush();
         Deque<SessionEvent> last = new ArrayDeque<>(replayMaxEvents + 1);
@@ -584,11 +727,13 @@ public final class SandboxAgent implements AutoCloseable {
         }
     }
 
-    /** The usable ACP connection for an agent, started (and {@code initialize}d) when there is none. */
-    private Live live(String agent) {
+    /**
+     * The usable ACP connection for an agent, started (and {@code initialize}d) when there is none.
+     */
+    private AgentConnection live(String agent) {
         synchronized (liveByAgent) {
             ensureOpen();
-            Live live = liveByAgent.get(agent);
+            AgentConnection live = liveByAgent.get(agent);
             if (live != null && live.acp.lostCause() == null) {
                 return live;
             }
@@ -596,10 +741,27 @@ public final class SandboxAgent implements AutoCloseable {
                 liveByAgent.remove(agent);
                 Thread.ofVirtual().start(live.acp::close);
             }
-            Live fresh = new Live(agent);
-            ObjectNode initialize = Json.MAPPER.createObjectNode().put("protocolVersion", ACP_PROTOCOL_VERSION);
+            AgentConnection fresh =
+                    new AgentConnection(
+                            inbound ->
+                                    new AcpConnection(
+                                            api,
+                                            agent,
+                                            timer,
+                                            maxMessageBytes,
+                                            streamReadTimeout,
+                                            serverSilenceTimeout,
+                                            inbound),
+                            sessions,
+                            permissions,
+                            pipelineOptions.flushTimeout());
+            ObjectNode initialize =
+                    Json.MAPPER.createObjectNode().put("protocolVersion", ACP_PROTOCOL_VERSION);
             initialize.putObject("clientCapabilities");
-            initialize.putObject("clientInfo").put("name", "rivetkit-java-sandbox-agent").put("version", "v1");
+            initialize
+                    .putObject("clientInfo")
+                    .put("name", "rivetkit-java-sandbox-agent")
+                    .put("version", "v1");
             try {
                 fresh.request(null, "initialize", initialize, api.requestTimeout());
             } catch (RuntimeException e) {
@@ -611,18 +773,24 @@ public final class SandboxAgent implements AutoCloseable {
         }
     }
 
-    /** How many times the agent's current ACP connection opened its event stream; 0 without one. For tests. */
+    /**
+     * How many times the agent's current ACP connection opened its event stream; 0 without one. For
+     * tests.
+     */
     long streamsOpened(String agent) {
         synchronized (liveByAgent) {
-            Live live = liveByAgent.get(agent);
+            AgentConnection live = liveByAgent.get(agent);
             return live == null ? 0 : live.acp.streamsOpened();
         }
     }
 
-    /** How many health probes the agent's current ACP connection made on a silent server; 0 without one. For tests. */
+    /**
+     * How many health probes the agent's current ACP connection made on a silent server; 0 without
+     * one. For tests.
+     */
     long silenceProbes(String agent) {
         synchronized (liveByAgent) {
-            Live live = liveByAgent.get(agent);
+            AgentConnection live = liveByAgent.get(agent);
             return live == null ? 0 : live.acp.silenceProbes();
         }
     }
@@ -636,186 +804,104 @@ public final class SandboxAgent implements AutoCloseable {
     // ---------------------------------------------------------------------------------------------- events
 
     private EventPipeline pipeline(String id) {
-        return pipelines.computeIfAbsent(id, key -> new EventPipeline(key, persist, event -> deliver(key, event),
-                error -> reportSessionError(key, error), pipelineOptions));
+        return pipelines.computeIfAbsent(
+                id,
+                key ->
+                        new EventPipeline(
+                                key,
+                                persist,
+                                event -> deliver(key, event),
+                                error -> reportSessionError(key, error),
+                                pipelineOptions));
     }
 
     private void reportSessionError(String id, SandboxAgentException error) {
-        for (Consumer<SandboxAgentException> listener : errorListeners.getOrDefault(id, List.of())) {
-            try {
-                listener.accept(error);
-            } catch (RuntimeException e) {
-                log.warn("an error listener of session '{}' threw", id, e);
-            }
-        }
+        errorListeners.deliver(id, error);
     }
 
     /**
-     * Errors of the session that no call of the caller's reports: today a {@link SessionPersistException} when the
-     * session's events could not be persisted (once per outage of the store; the events are missing from the
-     * history, which records the gap as {@code _sdk/events_not_persisted} once the store takes writes again).
-     * Called on the session's event thread; a workspace turns it into its own error event.
+     * Errors of the session that no call of the caller's reports: today a {@link
+     * SessionPersistException} when the session's events could not be persisted (once per outage of
+     * the store; the events are missing from the history, which records the gap as {@code
+     * _sdk/events_not_persisted} once the store takes writes again). Called on the session's event
+     * thread; a workspace turns it into its own error event.
      */
     public Subscription onSessionError(String sessionId, Consumer<SandboxAgentException> listener) {
-        return subscribe(errorListeners, sessionId, listener);
+        return errorListeners.add(sessionId, listener);
     }
 
     private void deliver(String id, SessionEvent event) {
-        for (Consumer<SessionEvent> listener : eventListeners.getOrDefault(id, List.of())) {
-            try {
-                listener.accept(event);
-            } catch (RuntimeException e) {
-                log.warn("an event listener of session '{}' threw on event {}", id, event.eventIndex(), e);
-            }
-        }
+        eventListeners.deliver(id, event);
     }
 
-    /** Every event of the session from now on, after it is persisted, in order, on the session's event thread. */
+    /**
+     * Every event of the session from now on, after it is persisted, in order, on the session's
+     * event thread.
+     */
     public Subscription onSessionEvent(String sessionId, Consumer<SessionEvent> listener) {
-        return subscribe(eventListeners, sessionId, listener);
+        return eventListeners.add(sessionId, listener);
     }
 
     /**
      * The session's permission requests. While a session has no such listener, the SDK answers them
      * {@code cancelled} at once.
      */
-    public Subscription onPermissionRequest(String sessionId, Consumer<PermissionRequest> listener) {
-        return subscribe(permissionListeners, sessionId, listener);
-    }
-
-    private static <T> Subscription subscribe(Map<String, List<Consumer<T>>> listeners, String sessionId,
-            Consumer<T> listener) {
-        Objects.requireNonNull(listener, "listener");
-        List<Consumer<T>> list = listeners.computeIfAbsent(sessionId, key -> new CopyOnWriteArrayList<>());
-        list.add(listener);
-        return () -> list.remove(listener);
+    public Subscription onPermissionRequest(
+            String sessionId, Consumer<PermissionRequest> listener) {
+        return permissions.onRequest(sessionId, listener);
     }
 
     // ---------------------------------------------------------------------------------------------- permissions
 
-    private record PendingPermission(String sessionId, Live live, JsonNode rpcId, PermissionRequest request) {
-    }
-
     /** Answers a permission request with the agent's option of the reply's kind. */
     public void respondPermission(String permissionId, PermissionReply reply) {
-        Objects.requireNonNull(reply, "reply");
-        PendingPermission pending = pendingPermissions.get(permissionId);
-        if (pending == null) {
-            throw new PermissionNotPendingException(permissionId, "permission '" + permissionId
-                    + "' not found (already answered, or unknown)");
-        }
-        String optionId = optionFor(pending.request.options(), reply);
-        if (optionId == null) {
-            throw new UnsupportedPermissionReplyException(permissionId, reply, pending.request.availableReplies());
-        }
-        ObjectNode result = Json.MAPPER.createObjectNode();
-        result.putObject("outcome").put("outcome", "selected").put("optionId", optionId);
-        answer(pending, result);
+        permissions.respond(permissionId, reply);
     }
 
     /**
-     * Answers a permission request {@code cancelled}, as the SDK does when no listener is registered: the agent's
-     * turn goes on without the tool call (for a request none of the agent's options fits).
+     * Answers a permission request {@code cancelled}, as the SDK does when no listener is
+     * registered: the agent's turn goes on without the tool call (for a request none of the agent's
+     * options fits).
      */
     public void cancelPermission(String permissionId) {
-        PendingPermission pending = pendingPermissions.get(permissionId);
-        if (pending == null) {
-            throw new PermissionNotPendingException(permissionId, "permission '" + permissionId
-                    + "' not found (already answered, or unknown)");
-        }
-        answer(pending, cancelledOutcome());
-    }
-
-    /** Sends an answer once; a send that fails leaves the request pending, so it can be answered again. */
-    private void answer(PendingPermission pending, ObjectNode result) {
-        String permissionId = pending.request.id();
-        if (!pendingPermissions.remove(permissionId, pending)) {
-            throw new PermissionNotPendingException(permissionId, "permission '" + permissionId + "' was already answered");
-        }
-        try {
-            pending.live.respond(pending.sessionId, pending.rpcId, result);
-        } catch (RuntimeException e) {
-            if (!disposed) {
-                pendingPermissions.putIfAbsent(permissionId, pending);
-            }
-            throw e;
-        }
-    }
-
-    private void answerCancelled(PendingPermission pending) {
-        if (pendingPermissions.remove(pending.request.id()) != null) {
-            try {
-                pending.live.respond(pending.sessionId, pending.rpcId, cancelledOutcome());
-            } catch (SandboxAgentException e) {
-                log.debug("could not cancel permission request {}: {}", pending.request.id(), e.getMessage());
-            }
-        }
-    }
-
-    private static ObjectNode cancelledOutcome() {
-        ObjectNode result = Json.MAPPER.createObjectNode();
-        result.putObject("outcome").put("outcome", "cancelled");
-        return result;
-    }
-
-    private static String optionFor(JsonNode options, PermissionReply reply) {
-        List<String> kinds = switch (reply) {
-            case ONCE -> List.of("allow_once");
-            case ALWAYS -> List.of("allow_always", "allow_once");
-            case REJECT -> List.of("reject_once", "reject_always");
-        };
-        for (String kind : kinds) {
-            for (JsonNode option : options) {
-                if (kind.equals(option.path("kind").asText())) {
-                    return option.path("optionId").asText();
-                }
-            }
-        }
-        return null;
-    }
-
-    private static List<PermissionReply> availableReplies(JsonNode options) {
-        List<PermissionReply> replies = new ArrayList<>();
-        for (PermissionReply reply : PermissionReply.values()) {
-            if (optionFor(options, reply) != null) {
-                replies.add(reply);
-            }
-        }
-        return replies;
+        permissions.cancel(permissionId);
     }
 
     // ---------------------------------------------------------------------------------------------- dispose
 
     /**
-     * Answers pending permission requests {@code cancelled}, deletes the SDK's ACP servers (2 s at most each),
-     * waits for queued events to be persisted, and stops a server this SDK started. All of it but the server's stop
-     * (SIGTERM, SIGKILL 5 s later) within {@code disposeTimeout} (5 s by default): what did not finish by then is
-     * given up and named in a warning. Idempotent.
+     * Answers pending permission requests {@code cancelled}, deletes the SDK's ACP servers (2 s at
+     * most each), waits for queued events to be persisted, and stops a server this SDK started. All
+     * of it but the server's stop (SIGTERM, SIGKILL 5 s later) within {@code disposeTimeout} (5 s
+     * by default): what did not finish by then is given up and named in a warning. Idempotent.
      */
     public void dispose() {
         if (disposed) {
             return;
         }
         long deadline = System.nanoTime() + disposeTimeout.toNanos();
-        List<PendingPermission> permissions = List.copyOf(pendingPermissions.values());
         disposed = true;
-        List<Live> lives;
+        List<AgentConnection> lives;
         synchronized (liveByAgent) {
             lives = List.copyOf(liveByAgent.values());
             liveByAgent.clear();
         }
         List<String> gaveUp = new ArrayList<>();
         Map<Thread, String> closing = new HashMap<>();
-        for (Live live : lives) {
-            closing.put(Thread.ofVirtual().start(() -> {
-                permissions.stream().filter(p -> p.live == live).forEach(this::answerCancelled);
-                live.acp.close();
-            }), "deleting ACP server " + live.acp.serverId());
+        for (AgentConnection live : lives) {
+            closing.put(
+                    Thread.ofVirtual()
+                            .start(
+                                    () -> {
+                                        permissions.cancelAllOf(live);
+                                        live.acp.close();
+                                    }),
+                    "deleting ACP server " + live.acp.serverId());
         }
-        permissions.stream().filter(p -> !lives.contains(p.live)).forEach(p -> pendingPermissions.remove(p.request.id()));
         for (Map.Entry<Thread, String> close : closing.entrySet()) {
             try {
-                if (!close.getKey().join(Duration.ofNanos(Math.max(1, deadline - System.nanoTime())))) {
+                if (!close.getKey()
+                        .join(Duration.ofNanos(Math.max(1, deadline - System.nanoTime())))) {
                     gaveUp.add(close.getValue());
                     close.getKey().interrupt();
                 }
@@ -824,14 +910,19 @@ public final class SandboxAgent implements AutoCloseable {
                 gaveUp.add(close.getValue() + " (interrupted)");
             }
         }
-        pipelines.forEach((id, pipeline) -> {
-            Duration left = Duration.ofNanos(Math.max(0, deadline - System.nanoTime()));
-            if (!Thread.currentThread().isInterrupted() && !pipeline.awaitFlushed(left)) {
-                gaveUp.add(pipeline.stuck(disposeTimeout));
-            }
-        });
+        permissions.close();
+        pipelines.forEach(
+                (id, pipeline) -> {
+                    Duration left = Duration.ofNanos(Math.max(0, deadline - System.nanoTime()));
+                    if (!Thread.currentThread().isInterrupted() && !pipeline.awaitFlushed(left)) {
+                        gaveUp.add(pipeline.stuck(disposeTimeout));
+                    }
+                });
         if (!gaveUp.isEmpty()) {
-            log.warn("dispose of the SandboxAgent for {} gave up after {} ms on: {}", baseUrl(), disposeTimeout.toMillis(),
+            log.warn(
+                    "dispose of the SandboxAgent for {} gave up after {} ms on: {}",
+                    baseUrl(),
+                    disposeTimeout.toMillis(),
                     String.join("; ", gaveUp));
         }
         timer.shutdownNow();
@@ -847,217 +938,12 @@ public final class SandboxAgent implements AutoCloseable {
         dispose();
     }
 
-    // ---------------------------------------------------------------------------------------------- live connection
-
-    /** One agent's ACP connection and which local sessions are bound on it. */
-    private final class Live implements AcpConnection.Inbound {
-        final AcpConnection acp;
-        private final Map<String, String> localByAgentSession = new ConcurrentHashMap<>();
-        private final Map<String, String> agentSessionByLocal = new ConcurrentHashMap<>();
-        private final Map<String, String> localByRequest = new ConcurrentHashMap<>();
-        /** Replay text waiting for the session's next prompt. */
-        final Map<String, String> replay = new ConcurrentHashMap<>();
-
-        Live(String agent) {
-            this.acp = new AcpConnection(api, agent, timer, maxMessageBytes, streamReadTimeout, serverSilenceTimeout,
-                    this);
-        }
-
-        void bind(String id, String agentSessionId) {
-            String previous = agentSessionByLocal.put(id, agentSessionId);
-            if (previous != null) {
-                localByAgentSession.remove(previous);
-            }
-            localByAgentSession.put(agentSessionId, id);
-        }
-
-        String agentSessionOf(String id) {
-            return agentSessionByLocal.get(id);
-        }
-
-        /**
-         * Sends a request, persisting it (and its response) as the session's events when {@code id} is not null. It
-         * fails with a {@link SessionPersistException} as soon as the session's events are given up meanwhile, and
-         * returns once the request's events are persisted (and delivered), at most the flush timeout later.
-         */
-        JsonNode request(String id, String method, ObjectNode params, Duration timeout) {
-            ObjectNode envelope = JsonRpcMessage.request(acp.nextRequestId(), method, params);
-            String key = JsonRpcMessage.idKey(envelope.get("id"));
-            EventPipeline pipeline = id == null ? null : pipeline(id);
-            CompletableFuture<Void> persistFailure = pipeline == null ? null : pipeline.failures();
-            if (id != null) {
-                localByRequest.put(key, id);
-                record(id, SessionEvent.Sender.CLIENT, envelope, null);
-            }
-            JsonNode result;
-            try {
-                result = acp.call(envelope, timeout, persistFailure);
-            } catch (RuntimeException e) {
-                if (acp.lostCause() != null) {
-                    localByRequest.remove(key); // else the agent's late answer (a cancelled turn's) is still recorded
-                }
-                if (pipeline != null && !(e instanceof SessionPersistException)
-                        && !pipeline.awaitFlushed(pipelineOptions.flushTimeout())) {
-                    e.addSuppressed(new SandboxAgentTimeoutException(pipeline.stuck(pipelineOptions.flushTimeout())));
-                }
-                throw e;
-            }
-            localByRequest.remove(key);
-            if (pipeline != null) {
-                pipeline.flush(); // the caller sees the request's events persisted (and delivered)
-                if (persistFailure.isCompletedExceptionally()) {
-                    throw (SessionPersistException) persistFailure.exceptionNow();
-                }
-            }
-            return result;
-        }
-
-        @Override
-        public void awaitCapacity() {
-            for (String id : agentSessionByLocal.keySet()) {
-                EventPipeline pipeline = pipelines.get(id);
-                if (pipeline != null) {
-                    pipeline.awaitCapacity();
-                }
-            }
-        }
-
-        void notify(String id, String method, ObjectNode params) {
-            ObjectNode envelope = JsonRpcMessage.notification(method, params);
-            record(id, SessionEvent.Sender.CLIENT, envelope, null);
-            acp.send(envelope);
-        }
-
-        void respond(String id, JsonNode rpcId, JsonNode result) {
-            ObjectNode envelope = JsonRpcMessage.response(rpcId, result);
-            if (id != null) {
-                record(id, SessionEvent.Sender.CLIENT, envelope, null);
-            }
-            acp.send(envelope);
-        }
-
-        private void record(String id, SessionEvent.Sender sender, JsonNode envelope, Runnable afterDelivery) {
-            pipeline(id).submit(sender, acp.connectionId(), envelope, afterDelivery);
-        }
-
-        @Override
-        public void message(AcpConnection connection, JsonRpcMessage message) {
-            switch (message) {
-                case JsonRpcMessage.Response response -> {
-                    String id = localByRequest.remove(JsonRpcMessage.idKey(response.id()));
-                    if (id != null) {
-                        record(id, SessionEvent.Sender.AGENT, response.envelope(), null);
-                    }
-                }
-                case JsonRpcMessage.Notification notification when "_adapter/agent_exited".equals(notification.method()) -> {
-                    log.warn("agent '{}' of ACP server {} exited: {}", acp.agent(), acp.serverId(), notification.params());
-                    agentSessionByLocal.keySet().forEach(id ->
-                            record(id, SessionEvent.Sender.AGENT, notification.envelope(), null));
-                }
-                case JsonRpcMessage.Notification notification -> {
-                    String id = sessionOf(notification.params());
-                    if (id == null) {
-                        log.debug("ignored {} for no local session on {}", notification.method(), acp.serverId());
-                    } else {
-                        record(id, SessionEvent.Sender.AGENT, notification.envelope(),
-                                () -> applyUpdate(id, notification));
-                    }
-                }
-                case JsonRpcMessage.Request request -> onAgentRequest(request);
-            }
-        }
-
-        private String sessionOf(JsonNode params) {
-            JsonNode sessionId = params.get("sessionId");
-            return sessionId != null && sessionId.isTextual() ? localByAgentSession.get(sessionId.asText()) : null;
-        }
-
-        private void onAgentRequest(JsonRpcMessage.Request request) {
-            String id = sessionOf(request.params());
-            if (!"session/request_permission".equals(request.method())) {
-                log.warn("agent '{}' sent unsupported request {}; answering 'method not found'", acp.agent(), request.method());
-                ObjectNode error = JsonRpcMessage.response(request.id(), null);
-                error.remove("result");
-                error.putObject("error").put("code", -32601).put("message", "Method not found: " + request.method());
-                if (id != null) {
-                    record(id, SessionEvent.Sender.AGENT, request.envelope(), () -> sendQuietly(id, error));
-                } else {
-                    Thread.ofVirtual().start(() -> sendQuietly(null, error));
-                }
-                return;
-            }
-            if (id == null) {
-                log.warn("permission request for unknown agent session on {}: answering cancelled", acp.serverId());
-                Thread.ofVirtual().start(() -> sendQuietly(null, JsonRpcMessage.response(request.id(), cancelledOutcome())));
-                return;
-            }
-            record(id, SessionEvent.Sender.AGENT, request.envelope(), () -> offerPermission(id, request));
-        }
-
-        private void sendQuietly(String id, ObjectNode envelope) {
-            try {
-                if (id != null) {
-                    record(id, SessionEvent.Sender.CLIENT, envelope, null);
-                }
-                acp.send(envelope);
-            } catch (SandboxAgentException e) {
-                log.debug("could not answer the agent's request: {}", e.getMessage());
-            }
-        }
-
-        /** Runs once the permission request is persisted: to the listeners, or answered cancelled if there are none. */
-        private void offerPermission(String id, JsonRpcMessage.Request request) {
-            JsonNode params = request.params();
-            JsonNode options = params.path("options");
-            PermissionRequest permission = new PermissionRequest(UUID.randomUUID().toString(),
-                    System.currentTimeMillis(), id, agentSessionOf(id), availableReplies(options), options,
-                    params.get("toolCall"), request.envelope());
-            PendingPermission pending = new PendingPermission(id, this, request.id(), permission);
-            pendingPermissions.put(permission.id(), pending);
-            List<Consumer<PermissionRequest>> listeners = permissionListeners.getOrDefault(id, List.of());
-            if (listeners.isEmpty()) {
-                answerCancelled(pending);
-                return;
-            }
-            for (Consumer<PermissionRequest> listener : listeners) {
-                try {
-                    listener.accept(permission);
-                } catch (RuntimeException e) {
-                    log.warn("a permission listener of session '{}' threw", id, e);
-                }
-            }
-        }
-
-        /** Keeps the record's config options and current mode as the agent reports them. */
-        private void applyUpdate(String id, JsonRpcMessage.Notification notification) {
-            JsonNode update = notification.params().path("update");
-            String kind = update.path("sessionUpdate").asText();
-            if (!kind.equals("config_option_update") && !kind.equals("current_mode_update")) {
-                return;
-            }
-            updateRecord(id, record -> {
-                if (kind.equals("config_option_update")) {
-                    return record.withConfigOptions(update.get("configOptions"));
-                }
-                ObjectNode modes = record.modes() instanceof ObjectNode known ? known.deepCopy()
-                        : Json.MAPPER.createObjectNode();
-                modes.set("currentModeId", update.get("currentModeId"));
-                return record.withModes(modes);
-            });
-        }
-
-        @Override
-        public void eventsDropped(AcpConnection connection, long afterEventId, long firstEventId) {
-            ObjectNode params = Json.MAPPER.createObjectNode().put("afterEventId", afterEventId)
-                    .put("firstEventId", firstEventId);
-            agentSessionByLocal.keySet().forEach(id -> record(id, SessionEvent.Sender.CLIENT,
-                    JsonRpcMessage.notification("_sdk/events_dropped", params), null));
-        }
-    }
-
     // ---------------------------------------------------------------------------------------------- builder
 
-    /** Options of a {@link SandboxAgent}; {@link #build()} connects and waits for the server's health. */
+    /**
+     * Options of a {@link SandboxAgent}; {@link #build()} connects and waits for the server's
+     * health.
+     */
     public static final class Builder {
         private final String baseUrl;
         private String token;
@@ -1082,12 +968,16 @@ public final class SandboxAgent implements AutoCloseable {
                 trimmed = trimmed.substring(0, trimmed.length() - 1);
             }
             if (!trimmed.startsWith("http://") && !trimmed.startsWith("https://")) {
-                throw new IllegalArgumentException("baseUrl must be an http(s) URL, got '" + baseUrl + "'");
+                throw new IllegalArgumentException(
+                        "baseUrl must be an http(s) URL, got '" + baseUrl + "'");
             }
             this.baseUrl = trimmed;
         }
 
-        /** Sent as {@code Authorization: Bearer <token>}; null for a server started with {@code --no-token}. */
+        /**
+         * Sent as {@code Authorization: Bearer <token>}; null for a server started with {@code
+         * --no-token}.
+         */
         public Builder token(String token) {
             this.token = token;
             return this;
@@ -1117,7 +1007,9 @@ public final class SandboxAgent implements AutoCloseable {
             return this;
         }
 
-        /** At most this many persisted events are replayed into a restored session (50 by default). */
+        /**
+         * At most this many persisted events are replayed into a restored session (50 by default).
+         */
         public Builder replayMaxEvents(int events) {
             this.replayMaxEvents = atLeastOne(events);
             return this;
@@ -1135,18 +1027,22 @@ public final class SandboxAgent implements AutoCloseable {
             return this;
         }
 
-        /** A stream silent for this long is reopened (45 s by default, above the server's 15 s heartbeat). */
+        /**
+         * A stream silent for this long is reopened (45 s by default, above the server's 15 s
+         * heartbeat).
+         */
         public Builder streamReadTimeout(Duration timeout) {
             this.streamReadTimeout = positive(timeout);
             return this;
         }
 
         /**
-         * How long a call may hear nothing from the server (no message, no heartbeat: the server sends one every
-         * 15 s on the event stream) before the SDK asks {@code GET /v1/health} whether it is alive; when that gets no
-         * answer either (within this timeout, at most 10 s), the server is hung (stopped, or cut off from us) and
-         * the call fails with a {@link SandboxAgentTimeoutException}. The next call restores the session on a new
-         * ACP server. 30 s by default; a long silent turn on a live server is not affected.
+         * How long a call may hear nothing from the server (no message, no heartbeat: the server
+         * sends one every 15 s on the event stream) before the SDK asks {@code GET /v1/health}
+         * whether it is alive; when that gets no answer either (within this timeout, at most 10 s),
+         * the server is hung (stopped, or cut off from us) and the call fails with a {@link
+         * SandboxAgentTimeoutException}. The next call restores the session on a new ACP server. 30
+         * s by default; a long silent turn on a live server is not affected.
          */
         public Builder serverSilenceTimeout(Duration timeout) {
             this.serverSilenceTimeout = positive(timeout);
@@ -1154,8 +1050,9 @@ public final class SandboxAgent implements AutoCloseable {
         }
 
         /**
-         * How long a failing write of events is retried (back-off from 50 ms, doubling to 1 s) before they are given
-         * up with a {@link SessionPersistException} (5 s by default). Later events wait meanwhile, so order holds.
+         * How long a failing write of events is retried (back-off from 50 ms, doubling to 1 s)
+         * before they are given up with a {@link SessionPersistException} (5 s by default). Later
+         * events wait meanwhile, so order holds.
          */
         public Builder persistRetryTimeout(Duration timeout) {
             this.persistRetryTimeout = positive(timeout);
@@ -1163,9 +1060,10 @@ public final class SandboxAgent implements AutoCloseable {
         }
 
         /**
-         * How many of a session's events may wait to be persisted (4 096 by default); past that the SDK stops
-         * reading the server's event stream until there is room, so the server buffers them (its last 1 024) and,
-         * past its buffer, the SDK reports what it dropped as {@code _sdk/events_dropped}.
+         * How many of a session's events may wait to be persisted (4 096 by default); past that the
+         * SDK stops reading the server's event stream until there is room, so the server buffers
+         * them (its last 1 024) and, past its buffer, the SDK reports what it dropped as {@code
+         * _sdk/events_dropped}.
          */
         public Builder maxQueuedEvents(int events) {
             this.maxQueuedEvents = atLeastOne(events);
@@ -1181,7 +1079,10 @@ public final class SandboxAgent implements AutoCloseable {
             return this;
         }
 
-        /** The most {@link SandboxAgent#dispose()} waits, besides stopping a server it started (5 s by default). */
+        /**
+         * The most {@link SandboxAgent#dispose()} waits, besides stopping a server it started (5 s
+         * by default).
+         */
         public Builder disposeTimeout(Duration timeout) {
             this.disposeTimeout = positive(timeout);
             return this;

@@ -23,23 +23,40 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A {@code sandbox-agent server} child process on 127.0.0.1: spawned by {@link Builder#start()}, healthy when that
- * returns, killed by PID on {@link #stop()} (or when the JVM exits). Its output goes to {@code server.log} in the data
- * home (or is discarded without one).
+ * A {@code sandbox-agent server} child process on 127.0.0.1: spawned by {@link Builder#start()},
+ * healthy when that returns, killed by PID on {@link #stop()} (or when the JVM exits, unless {@link
+ * Builder#stopOnJvmExit} says its owner stops it). Its output goes to {@code server.log} in the
+ * data home (or is discarded without one).
  *
- * <p>With a {@linkplain Builder#pidFile PID file}, a start first kills the server still running under the PID recorded
- * there: one orphaned when its JVM was killed with SIGKILL, which runs no shutdown hook.
+ * <p>With a {@linkplain Builder#pidFile PID file}, a start first kills the server still running
+ * under the PID recorded there: one orphaned when its JVM was killed with SIGKILL, which runs no
+ * shutdown hook. The file is deleted by the process that wrote it only (a later server's file is
+ * left alone).
  */
 public final class SandboxAgentServer implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(SandboxAgentServer.class);
     private static final Duration STOP_GRACE = Duration.ofSeconds(5);
-    /** Servers not yet stopped: a JVM that exits kills them, and their agents, rather than leaving orphans. */
+
+    /**
+     * Servers not yet stopped: a JVM that exits kills them, and their agents, rather than leaving
+     * orphans.
+     */
     private static final Set<SandboxAgentServer> RUNNING = ConcurrentHashMap.newKeySet();
 
     static {
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> RUNNING.forEach(server -> killWithAgents(server.process.toHandle())),
-                "sandbox-agent-server-reaper"));
+        Runtime.getRuntime()
+                .addShutdownHook(
+                        new Thread(
+                                () ->
+                                        RUNNING.forEach(
+                                                server -> {
+                                                    log.info(
+                                                            "killing sandbox-agent server pid {}: the JVM exits",
+                                                            server.pid());
+                                                    killWithAgents(server.process.toHandle());
+                                                }),
+                                "sandbox-agent-server-reaper"));
     }
 
     private final Process process;
@@ -84,16 +101,22 @@ public final class SandboxAgentServer implements AutoCloseable {
         return process.isAlive();
     }
 
-    /** A builder for a server like this one on the same port (for a restart after {@link #stop()}). */
+    /**
+     * A builder for a server like this one on the same port (for a restart after {@link #stop()}).
+     */
     public Builder toBuilder() {
         return builder.copy().port(port);
     }
 
-    /** Kills the server by PID (its agent processes die with it): SIGTERM, then SIGKILL after 5 s. Idempotent. */
+    /**
+     * Kills the server by PID (its agent processes die with it): SIGTERM, then SIGKILL after 5 s.
+     * Idempotent.
+     */
     public void stop() {
         RUNNING.remove(this);
         List<ProcessHandle> agents = process.descendants().toList();
         if (process.isAlive()) {
+            log.info("stopping sandbox-agent server pid {}", process.pid());
             process.destroy();
             try {
                 if (!process.waitFor(STOP_GRACE.toMillis(), TimeUnit.MILLISECONDS)) {
@@ -106,11 +129,22 @@ public final class SandboxAgentServer implements AutoCloseable {
         }
         agents.stream().filter(ProcessHandle::isAlive).forEach(ProcessHandle::destroyForcibly);
         if (builder.pidFile != null) {
-            try {
-                Files.deleteIfExists(builder.pidFile);
-            } catch (IOException e) {
-                log.debug("cannot delete {}: {}", builder.pidFile, e.getMessage());
+            deleteOwnPidFile(builder.pidFile, process.pid());
+        }
+    }
+
+    /**
+     * Deletes the PID file if it still names {@code pid}: a later server's file (another process's)
+     * is left alone.
+     */
+    static void deleteOwnPidFile(Path pidFile, long pid) {
+        try {
+            if (Files.exists(pidFile)
+                    && Files.readString(pidFile).strip().equals(Long.toString(pid))) {
+                Files.deleteIfExists(pidFile);
             }
+        } catch (IOException e) {
+            log.debug("cannot delete {}: {}", pidFile, e.getMessage());
         }
     }
 
@@ -134,9 +168,9 @@ public final class SandboxAgentServer implements AutoCloseable {
         private Map<String, String> env = new LinkedHashMap<>();
         private Duration startTimeout = Duration.ofSeconds(30);
         private Path pidFile;
+        private boolean stopOnJvmExit = true;
 
-        private Builder() {
-        }
+        private Builder() {}
 
         private Builder copy() {
             Builder copy = new Builder();
@@ -147,10 +181,14 @@ public final class SandboxAgentServer implements AutoCloseable {
             copy.env = new LinkedHashMap<>(env);
             copy.startTimeout = startTimeout;
             copy.pidFile = pidFile;
+            copy.stopOnJvmExit = stopOnJvmExit;
             return copy;
         }
 
-        /** The {@code sandbox-agent} binary; default {@code $SANDBOX_AGENT_BIN}, else {@code sandbox-agent} on the PATH. */
+        /**
+         * The {@code sandbox-agent} binary; default {@code $SANDBOX_AGENT_BIN}, else {@code
+         * sandbox-agent} on the PATH.
+         */
         public Builder binary(Path binary) {
             this.binary = binary;
             return this;
@@ -165,22 +203,40 @@ public final class SandboxAgentServer implements AutoCloseable {
             return this;
         }
 
-        /** The server's {@code XDG_DATA_HOME}: where it finds installed agents, {@code <dataHome>/sandbox-agent/bin}. */
+        /**
+         * The server's {@code XDG_DATA_HOME}: where it finds installed agents, {@code
+         * <dataHome>/sandbox-agent/bin}.
+         */
         public Builder dataHome(Path dataHome) {
             this.dataHome = dataHome;
             return this;
         }
 
         /**
-         * Keeps the server's PID in this file while it runs. A start first kills a sandbox-agent server still running
-         * under the PID the file holds (with its agents): one orphaned when the JVM that started it was killed.
+         * Keeps the server's PID in this file while it runs. A start first kills a sandbox-agent
+         * server still running under the PID the file holds (with its agents): one orphaned when
+         * the JVM that started it was killed.
          */
         public Builder pidFile(Path pidFile) {
             this.pidFile = pidFile;
             return this;
         }
 
-        /** Starts the server with {@code --token}; null (the default) starts it with {@code --no-token}. */
+        /**
+         * Whether a JVM that exits kills the server (the default): a shutdown hook of this class
+         * does, at once, in parallel with every other hook. {@code false} when the owner stops it
+         * itself, in order, from its own shutdown hook (after what uses the server has let go of
+         * it, so that the users see no failure).
+         */
+        public Builder stopOnJvmExit(boolean stop) {
+            this.stopOnJvmExit = stop;
+            return this;
+        }
+
+        /**
+         * Starts the server with {@code --token}; null (the default) starts it with {@code
+         * --no-token}.
+         */
         public Builder token(String token) {
             this.token = token;
             return this;
@@ -199,9 +255,11 @@ public final class SandboxAgentServer implements AutoCloseable {
         }
 
         /**
-         * Spawns {@code server --no-telemetry [--no-token|--token T] -H 127.0.0.1 -p PORT} and waits for health.
+         * Spawns {@code server --no-telemetry [--no-token|--token T] -H 127.0.0.1 -p PORT} and
+         * waits for health.
          *
-         * @throws SandboxAgentException when the binary is missing, the child dies first, or it is not healthy in time
+         * @throws SandboxAgentException when the binary is missing, the child dies first, or it is
+         *     not healthy in time
          */
         public SandboxAgentServer start() {
             String executable = resolveBinary();
@@ -217,7 +275,8 @@ public final class SandboxAgentServer implements AutoCloseable {
             spawn.environment().putAll(env);
             if (dataHome != null) {
                 spawn.environment().put("XDG_DATA_HOME", dataHome.toString());
-                spawn.redirectOutput(ProcessBuilder.Redirect.appendTo(dataHome.resolve("server.log").toFile()));
+                spawn.redirectOutput(
+                        ProcessBuilder.Redirect.appendTo(dataHome.resolve("server.log").toFile()));
             } else {
                 spawn.redirectOutput(ProcessBuilder.Redirect.DISCARD);
             }
@@ -234,10 +293,14 @@ public final class SandboxAgentServer implements AutoCloseable {
                     Files.writeString(pidFile, Long.toString(process.pid()));
                 }
             } catch (IOException e) {
-                throw new SandboxAgentException("cannot start " + executable + ": " + e.getMessage(), e);
+                throw new SandboxAgentException(
+                        "cannot start " + executable + ": " + e.getMessage(), e);
             }
-            SandboxAgentServer server = new SandboxAgentServer(process, chosenPort, copy().port(chosenPort));
-            RUNNING.add(server);
+            SandboxAgentServer server =
+                    new SandboxAgentServer(process, chosenPort, copy().port(chosenPort));
+            if (stopOnJvmExit) {
+                RUNNING.add(server);
+            }
             try {
                 awaitHealthy(server);
             } catch (RuntimeException e) {
@@ -251,7 +314,8 @@ public final class SandboxAgentServer implements AutoCloseable {
         private String resolveBinary() {
             if (binary != null) {
                 if (!Files.isExecutable(binary)) {
-                    throw new SandboxAgentException("sandbox-agent binary " + binary + " is missing or not executable");
+                    throw new SandboxAgentException(
+                            "sandbox-agent binary " + binary + " is missing or not executable");
                 }
                 return binary.toString();
             }
@@ -264,20 +328,31 @@ public final class SandboxAgentServer implements AutoCloseable {
 
         private void awaitHealthy(SandboxAgentServer server) {
             long deadline = System.nanoTime() + startTimeout.toNanos();
-            try (HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-                    .connectTimeout(Duration.ofSeconds(1)).build()) {
-                HttpRequest.Builder health = HttpRequest.newBuilder(URI.create(server.baseUrl() + "/v1/health"))
-                        .timeout(Duration.ofSeconds(2));
+            try (HttpClient client =
+                    HttpClient.newBuilder()
+                            .version(HttpClient.Version.HTTP_1_1)
+                            .connectTimeout(Duration.ofSeconds(1))
+                            .build()) {
+                HttpRequest.Builder health =
+                        HttpRequest.newBuilder(URI.create(server.baseUrl() + "/v1/health"))
+                                .timeout(Duration.ofSeconds(2));
                 if (token != null) {
                     health.header("Authorization", "Bearer " + token);
                 }
                 while (System.nanoTime() < deadline) {
                     if (!server.process.isAlive()) {
-                        throw new SandboxAgentException("sandbox-agent exited with code " + server.process.exitValue()
-                                + " before becoming healthy" + (dataHome == null ? "" : " (see " + dataHome.resolve("server.log") + ")"));
+                        throw new SandboxAgentException(
+                                "sandbox-agent exited with code "
+                                        + server.process.exitValue()
+                                        + " before becoming healthy"
+                                        + (dataHome == null
+                                                ? ""
+                                                : " (see " + dataHome.resolve("server.log") + ")"));
                     }
                     try {
-                        if (client.send(health.build(), HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {
+                        if (client.send(health.build(), HttpResponse.BodyHandlers.discarding())
+                                        .statusCode()
+                                == 200) {
                             return;
                         }
                     } catch (IOException e) {
@@ -289,7 +364,8 @@ public final class SandboxAgentServer implements AutoCloseable {
                 Thread.currentThread().interrupt();
                 throw new SandboxAgentException("interrupted while starting sandbox-agent", e);
             }
-            throw new SandboxAgentTimeoutException("sandbox-agent at " + server.baseUrl() + " not healthy within " + startTimeout);
+            throw new SandboxAgentTimeoutException(
+                    "sandbox-agent at " + server.baseUrl() + " not healthy within " + startTimeout);
         }
 
         /** Kills the server the PID file names, with its agents, if it still runs this binary. */
@@ -305,14 +381,27 @@ public final class SandboxAgentServer implements AutoCloseable {
                 orphan = Optional.empty();
             }
             String binaryName = Path.of(executable).getFileName().toString();
-            // A PID is reused once its process is gone: kill it only if it is a sandbox-agent server still.
-            orphan.filter(p -> p.isAlive() && p.info().commandLine().orElse("").contains(binaryName + " server"))
-                    .ifPresent(p -> {
-                        log.warn("stopping sandbox-agent server pid {} left running by a killed process ({})",
-                                p.pid(), pidFile);
-                        killWithAgents(p);
-                        p.onExit().orTimeout(STOP_GRACE.toMillis(), TimeUnit.MILLISECONDS).exceptionally(e -> p).join();
-                    });
+            // A PID is reused once its process is gone: kill it only if it is a sandbox-agent
+            // server still.
+            orphan.filter(
+                            p ->
+                                    p.isAlive()
+                                            && p.info()
+                                                    .commandLine()
+                                                    .orElse("")
+                                                    .contains(binaryName + " server"))
+                    .ifPresent(
+                            p -> {
+                                log.warn(
+                                        "stopping sandbox-agent server pid {} left running by a killed process ({})",
+                                        p.pid(),
+                                        pidFile);
+                                killWithAgents(p);
+                                p.onExit()
+                                        .orTimeout(STOP_GRACE.toMillis(), TimeUnit.MILLISECONDS)
+                                        .exceptionally(e -> p)
+                                        .join();
+                            });
             Files.deleteIfExists(pidFile);
         }
 

@@ -7,9 +7,10 @@ import java.util.List;
 import java.util.function.Consumer;
 
 /**
- * A handle on one persisted session; cheap, and every call reads the current record. Calls on a session whose
- * ACP binding is gone (new SDK instance, server restarted, agent exited) restore it first: a new agent session,
- * with the persisted history replayed as the first block of the next prompt.
+ * A handle on one persisted session; cheap, and every call reads the current record. Calls on a
+ * session whose ACP binding is gone (new SDK instance, server restarted, agent exited) restore it
+ * first: a new agent session, with the persisted history replayed as the first block of the next
+ * prompt.
  */
 public final class Session {
 
@@ -43,12 +44,13 @@ public final class Session {
     }
 
     /**
-     * Runs one turn and waits for its end (at most {@code promptTimeout}); its events are persisted on return.
+     * Runs one turn and waits for its end (at most {@code promptTimeout}); its events are persisted
+     * on return.
      *
-     * @throws SessionPersistException when the session's events could not be persisted meanwhile (the turn is
-     *     cancelled)
-     * @throws SandboxAgentTimeoutException when the turn outlasts {@code promptTimeout}, or the server stops
-     *     answering ({@code serverSilenceTimeout})
+     * @throws SessionPersistException when the session's events could not be persisted meanwhile
+     *     (the turn is cancelled)
+     * @throws SandboxAgentTimeoutException when the turn outlasts {@code promptTimeout}, or the
+     *     server stops answering ({@code serverSilenceTimeout})
      */
     public PromptResult prompt(List<ContentBlock> prompt) {
         return sdk.prompt(id, prompt);
@@ -58,7 +60,10 @@ public final class Session {
         return prompt(List.of(ContentBlock.text(text)));
     }
 
-    /** Cancels the running turn (ACP {@code session/cancel}); the running {@link #prompt} returns {@code cancelled}. */
+    /**
+     * Cancels the running turn (ACP {@code session/cancel}); the running {@link #prompt} returns
+     * {@code cancelled}.
+     */
     public void cancel() {
         sdk.cancel(id);
     }
@@ -68,7 +73,10 @@ public final class Session {
         return sdk.setMode(id, modeId);
     }
 
-    /** Selects a model (the config option of category {@code model}), checked against the agent's choices. */
+    /**
+     * Selects a model (the config option of category {@code model}), checked against the agent's
+     * choices.
+     */
     public JsonNode setModel(String model) {
         return sdk.setConfigCategory(id, "model", model);
     }
@@ -78,12 +86,18 @@ public final class Session {
         return sdk.setConfigCategory(id, "thought_level", level);
     }
 
-    /** Sets any config option ({@code session/set_config_option}), checked against the agent's choices. */
+    /**
+     * Sets any config option ({@code session/set_config_option}), checked against the agent's
+     * choices.
+     */
     public JsonNode setConfigOption(String configId, String value) {
         return sdk.setConfigOption(id, configId, value);
     }
 
-    /** Sends any session method ({@code params.sessionId} set to the agent's) and returns its result. */
+    /**
+     * Sends any session method ({@code params.sessionId} set to the agent's) and returns its
+     * result.
+     */
     public JsonNode rawSend(String method, JsonNode params) {
         return sdk.rawSend(id, method, params);
     }

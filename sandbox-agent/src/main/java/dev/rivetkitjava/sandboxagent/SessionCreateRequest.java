@@ -8,14 +8,23 @@ import java.util.Objects;
  *
  * @param id the local session id, or null for a random UUID
  * @param agent the agent id ({@code codex}, {@code claude}, …)
- * @param cwd the working directory, used when {@code sessionInit} has none (default: this process's directory)
- * @param sessionInit the ACP {@code session/new} params ({@code mcpServers} defaults to {@code []}), or null
+ * @param cwd the working directory, used when {@code sessionInit} has none (default: this process's
+ *     directory)
+ * @param sessionInit the ACP {@code session/new} params ({@code mcpServers} defaults to {@code
+ *     []}), or null
  * @param model a model to select after creation ({@code session/set_config_option model}), or null
  * @param mode a mode to select after creation ({@code session/set_mode}), or null
- * @param thoughtLevel a thought level to select after creation ({@code session/set_config_option thought_level}), or null
+ * @param thoughtLevel a thought level to select after creation ({@code session/set_config_option
+ *     thought_level}), or null
  */
 public record SessionCreateRequest(
-        String id, String agent, String cwd, JsonNode sessionInit, String model, String mode, String thoughtLevel) {
+        String id,
+        String agent,
+        String cwd,
+        JsonNode sessionInit,
+        String model,
+        String mode,
+        String thoughtLevel) {
 
     public SessionCreateRequest {
         Objects.requireNonNull(agent, "agent");

@@ -1,18 +1,20 @@
 package dev.rivetkitjava.sandboxagent;
 
 /**
- * The session persist driver failed and the SDK gave up: a write of a session's events still failed after its
- * retries (they are missing from the history, which records the gap as an {@code _sdk/events_not_persisted} event
- * once the store takes writes again), or a read or record update failed. A running {@code prompt} of the session
- * fails with it (and its turn is cancelled), and the session's {@linkplain SandboxAgent#onSessionError error
- * listeners} receive it. The cause is the driver's exception.
+ * The session persist driver failed and the SDK gave up: a write of a session's events still failed
+ * after its retries (they are missing from the history, which records the gap as an {@code
+ * _sdk/events_not_persisted} event once the store takes writes again), or a read or record update
+ * failed. A running {@code prompt} of the session fails with it (and its turn is cancelled), and
+ * the session's {@linkplain SandboxAgent#onSessionError error listeners} receive it. The cause is
+ * the driver's exception.
  */
 public final class SessionPersistException extends SandboxAgentException {
 
     private final String sessionId;
     private final int lostEvents;
 
-    public SessionPersistException(String sessionId, int lostEvents, String message, Throwable cause) {
+    public SessionPersistException(
+            String sessionId, int lostEvents, String message, Throwable cause) {
         super(message, cause);
         this.sessionId = sessionId;
         this.lostEvents = lostEvents;
@@ -23,7 +25,10 @@ public final class SessionPersistException extends SandboxAgentException {
         return sessionId;
     }
 
-    /** How many events were given up (not persisted, not delivered); 0 when a read or a record update failed. */
+    /**
+     * How many events were given up (not persisted, not delivered); 0 when a read or a record
+     * update failed.
+     */
     public int lostEvents() {
         return lostEvents;
     }

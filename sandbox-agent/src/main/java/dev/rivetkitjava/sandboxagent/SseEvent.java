@@ -9,5 +9,4 @@ package dev.rivetkitjava.sandboxagent;
  * @param retryMillis the {@code retry:} field, or null
  * @param oversized the event was larger than the parser's limit and its data was dropped
  */
-record SseEvent(String type, String id, String data, Long retryMillis, boolean oversized) {
-}
+record SseEvent(String type, String id, String data, Long retryMillis, boolean oversized) {}

@@ -7,10 +7,11 @@ import java.nio.charset.StandardCharsets;
 import java.util.function.Consumer;
 
 /**
- * A WHATWG {@code text/event-stream} parser: lines end with CRLF, LF or CR; {@code :} lines are comments (the
- * server's heartbeat); {@code event}, {@code id}, {@code data} (several lines joined with {@code \n}) and
- * {@code retry} fields; other fields are ignored; a blank line dispatches. An event whose data would exceed
- * {@code maxEventBytes} is reported as oversized without its data, and parsing goes on with the next event.
+ * A WHATWG {@code text/event-stream} parser: lines end with CRLF, LF or CR; {@code :} lines are
+ * comments (the server's heartbeat); {@code event}, {@code id}, {@code data} (several lines joined
+ * with {@code \n}) and {@code retry} fields; other fields are ignored; a blank line dispatches. An
+ * event whose data would exceed {@code maxEventBytes} is reported as oversized without its data,
+ * and parsing goes on with the next event.
  */
 final class SseParser {
 
@@ -32,7 +33,10 @@ final class SseParser {
         this.maxEventBytes = maxEventBytes;
     }
 
-    /** Reads and dispatches events until the stream ends; an unfinished last event is dropped, as WHATWG says. */
+    /**
+     * Reads and dispatches events until the stream ends; an unfinished last event is dropped, as
+     * WHATWG says.
+     */
     void run(Consumer<SseEvent> sink) throws IOException {
         byte[] buffer = new byte[8192];
         int n;
@@ -94,7 +98,9 @@ final class SseParser {
                 hasData = true;
             }
             case "retry" -> {
-                if (!value.isEmpty() && value.chars().allMatch(Character::isDigit) && value.length() < 19) {
+                if (!value.isEmpty()
+                        && value.chars().allMatch(Character::isDigit)
+                        && value.length() < 19) {
                     retry = Long.parseLong(value);
                 }
             }
@@ -107,7 +113,13 @@ final class SseParser {
     private void dispatch(Consumer<SseEvent> sink) {
         if (hasData || oversized) {
             String joined = oversized ? null : data.substring(0, data.length() - 1);
-            sink.accept(new SseEvent(type == null || type.isEmpty() ? "message" : type, id, joined, retry, oversized));
+            sink.accept(
+                    new SseEvent(
+                            type == null || type.isEmpty() ? "message" : type,
+                            id,
+                            joined,
+                            retry,
+                            oversized));
         }
         type = null;
         id = null;

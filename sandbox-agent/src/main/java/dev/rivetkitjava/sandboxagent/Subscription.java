@@ -1,13 +1,11 @@
 package dev.rivetkitjava.sandboxagent;
 
-/** A registered listener; {@link #close()} is {@link #unsubscribe()}. */
+/**
+ * Undoes a listener's registration ({@code onEvent}, {@code onError}, …); closing it twice does
+ * nothing.
+ */
+@FunctionalInterface
 public interface Subscription extends AutoCloseable {
-
-    /** Stops delivery to the listener. Idempotent. */
-    void unsubscribe();
-
     @Override
-    default void close() {
-        unsubscribe();
-    }
+    void close();
 }

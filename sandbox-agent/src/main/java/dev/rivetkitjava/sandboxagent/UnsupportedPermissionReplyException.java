@@ -9,10 +9,18 @@ public final class UnsupportedPermissionReplyException extends SandboxAgentExcep
     private final PermissionReply requestedReply;
     private final List<PermissionReply> availableReplies;
 
-    public UnsupportedPermissionReplyException(String permissionId, PermissionReply requestedReply,
+    public UnsupportedPermissionReplyException(
+            String permissionId,
+            PermissionReply requestedReply,
             List<PermissionReply> availableReplies) {
-        super("permission '" + permissionId + "' offers no option for reply " + requestedReply + " (available: "
-                + availableReplies + ")");
+        super(
+                "permission '"
+                        + permissionId
+                        + "' offers no option for reply "
+                        + requestedReply
+                        + " (available: "
+                        + availableReplies
+                        + ")");
         this.permissionId = permissionId;
         this.requestedReply = requestedReply;
         this.availableReplies = List.copyOf(availableReplies);

@@ -3,8 +3,8 @@ package dev.rivetkitjava.sandboxagent;
 import java.util.List;
 
 /**
- * A mode, model, thought level or config option the session's agent does not offer (checked before anything is
- * sent, against the agent's reported modes and config options).
+ * A mode, model, thought level or config option the session's agent does not offer (checked before
+ * anything is sent, against the agent's reported modes and config options).
  */
 public final class UnsupportedSessionSettingException extends SandboxAgentException {
 
@@ -13,9 +13,18 @@ public final class UnsupportedSessionSettingException extends SandboxAgentExcept
     private final String requested;
     private final List<String> allowed;
 
-    public UnsupportedSessionSettingException(String sessionId, String setting, String requested, List<String> allowed) {
-        super("session '" + sessionId + "': " + setting + " '" + requested + "' is not offered by its agent (offered: "
-                + String.join(", ", allowed) + ")");
+    public UnsupportedSessionSettingException(
+            String sessionId, String setting, String requested, List<String> allowed) {
+        super(
+                "session '"
+                        + sessionId
+                        + "': "
+                        + setting
+                        + " '"
+                        + requested
+                        + "' is not offered by its agent (offered: "
+                        + String.join(", ", allowed)
+                        + ")");
         this.sessionId = sessionId;
         this.setting = setting;
         this.requested = requested;
@@ -26,7 +35,10 @@ public final class UnsupportedSessionSettingException extends SandboxAgentExcept
         return sessionId;
     }
 
-    /** What was set: {@code mode}, a config option category ({@code model}, {@code thought_level}) or id. */
+    /**
+     * What was set: {@code mode}, a config option category ({@code model}, {@code thought_level})
+     * or id.
+     */
     public String setting() {
         return setting;
     }

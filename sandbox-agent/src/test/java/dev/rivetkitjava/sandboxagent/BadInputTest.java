@@ -19,7 +19,10 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/** Input the real server never sends, from a scripted server: skipped with a log line, history intact. */
+/**
+ * Input the real server never sends, from a scripted server: skipped with a log line, history
+ * intact.
+ */
 class BadInputTest {
 
     private ScriptedAcpServer server;
@@ -49,7 +52,8 @@ class BadInputTest {
 
     /** Starts a prompt and returns it with the id of its request, once the server has it. */
     private CompletableFuture<PromptResult> prompt() {
-        CompletableFuture<PromptResult> turn = CompletableFuture.supplyAsync(() -> session.prompt("go"));
+        CompletableFuture<PromptResult> turn =
+                CompletableFuture.supplyAsync(() -> session.prompt("go"));
         await().until(() -> server.lastRequestId("session/prompt") != null);
         return turn;
     }
@@ -67,21 +71,43 @@ class BadInputTest {
         server.message(1, "{not json");
         server.message(2, "[1,2]");
         server.message(3, "{\"jsonrpc\":\"2.0\",\"id\":999,\"result\":{}}");
-        server.message(4, "{\"jsonrpc\":\"2.0\",\"method\":\"session/update\",\"params\":{\"sessionId\":\"someone-else\"}}");
+        server.message(
+                4,
+                "{\"jsonrpc\":\"2.0\",\"method\":\"session/update\",\"params\":{\"sessionId\":\"someone-else\"}}");
         server.message(5, "{\"jsonrpc\":\"2.0\"}");
         server.send("event: ping\nid: 6\ndata: {}\n\n");
-        server.send("id: 7\r\ndata: {\"jsonrpc\":\"2.0\",\"method\":\"session/update\",\r\ndata: \"params\":{\"sessionId\":\""
-                + ScriptedAcpServer.SESSION + "\",\"update\":{\"sessionUpdate\":\"agent_message_chunk\","
-                + "\"content\":{\"type\":\"text\",\"text\":\"ok\"}}}}\r\n\r\n");
-        server.message(8, "{\"jsonrpc\":\"2.0\",\"id\":\"agent-1\",\"method\":\"fs/read_text_file\",\"params\":{\"sessionId\":\""
-                + ScriptedAcpServer.SESSION + "\",\"path\":\"/etc/passwd\"}}");
-        await().until(() -> server.posts().stream().anyMatch(p -> "\"agent-1\"".equals(String.valueOf(p.get("id")))));
+        server.send(
+                "id: 7\r\ndata: {\"jsonrpc\":\"2.0\",\"method\":\"session/update\",\r\ndata: \"params\":{\"sessionId\":\""
+                        + ScriptedAcpServer.SESSION
+                        + "\",\"update\":{\"sessionUpdate\":\"agent_message_chunk\","
+                        + "\"content\":{\"type\":\"text\",\"text\":\"ok\"}}}}\r\n\r\n");
+        server.message(
+                8,
+                "{\"jsonrpc\":\"2.0\",\"id\":\"agent-1\",\"method\":\"fs/read_text_file\",\"params\":{\"sessionId\":\""
+                        + ScriptedAcpServer.SESSION
+                        + "\",\"path\":\"/etc/passwd\"}}");
+        await().until(
+                        () ->
+                                server.posts().stream()
+                                        .anyMatch(
+                                                p ->
+                                                        "\"agent-1\""
+                                                                .equals(
+                                                                        String.valueOf(
+                                                                                p.get("id")))));
         server.message(9, endTurn(promptId));
 
         assertThat(turn.join().stopReason()).isEqualTo("end_turn");
         List<SessionEvent> events = events();
-        assertThat(kinds(events)).containsExactly("client session/new", "agent response", "client session/prompt",
-                "agent update:agent_message_chunk", "agent fs/read_text_file", "client response", "agent response");
+        assertThat(kinds(events))
+                .containsExactly(
+                        "client session/new",
+                        "agent response",
+                        "client session/prompt",
+                        "agent update:agent_message_chunk",
+                        "agent fs/read_text_file",
+                        "client response",
+                        "agent response");
         assertThat(chunks(events)).containsExactly("ok");
         assertThat(events.get(5).payload().path("error").path("code").asInt()).isEqualTo(-32601);
         assertThat(delivered).containsExactlyElementsOf(events.subList(2, events.size()));
@@ -101,8 +127,11 @@ class BadInputTest {
         turn.join();
         List<SessionEvent> events = events();
         assertThat(chunks(events)).containsExactly("a", "b", "c");
-        SessionEvent dropped = events.stream().filter(e -> SessionEvents.kind(e).equals("client _sdk/events_dropped"))
-                .findFirst().orElseThrow();
+        SessionEvent dropped =
+                events.stream()
+                        .filter(e -> SessionEvents.kind(e).equals("client _sdk/events_dropped"))
+                        .findFirst()
+                        .orElseThrow();
         assertThat(dropped.payload().path("params").path("afterEventId").asLong()).isEqualTo(2);
         assertThat(dropped.payload().path("params").path("firstEventId").asLong()).isEqualTo(5);
     }
@@ -144,17 +173,27 @@ class BadInputTest {
         server.streamStatus(404); // as after a restart: the server no longer knows the ACP server
         server.endStream();
         await().until(() -> server.streamsRequested() == 2);
-        await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(3)).until(() -> server.streamsRequested() == 2);
+        await().during(Duration.ofSeconds(1))
+                .atMost(Duration.ofSeconds(3))
+                .until(() -> server.streamsRequested() == 2);
     }
 
     @Test
     void modeAndConfigUpdatesAreKeptInTheRecord() {
         connect(b -> b);
         CompletableFuture<PromptResult> turn = prompt();
-        String update = "{\"jsonrpc\":\"2.0\",\"method\":\"session/update\",\"params\":{\"sessionId\":\""
-                + ScriptedAcpServer.SESSION + "\",\"update\":";
-        server.message(1, update + "{\"sessionUpdate\":\"current_mode_update\",\"currentModeId\":\"plan\"}}}");
-        server.message(2, update + "{\"sessionUpdate\":\"config_option_update\",\"configOptions\":[{\"id\":\"model\"}]}}}");
+        String update =
+                "{\"jsonrpc\":\"2.0\",\"method\":\"session/update\",\"params\":{\"sessionId\":\""
+                        + ScriptedAcpServer.SESSION
+                        + "\",\"update\":";
+        server.message(
+                1,
+                update
+                        + "{\"sessionUpdate\":\"current_mode_update\",\"currentModeId\":\"plan\"}}}");
+        server.message(
+                2,
+                update
+                        + "{\"sessionUpdate\":\"config_option_update\",\"configOptions\":[{\"id\":\"model\"}]}}}");
         server.message(3, endTurn(server.lastRequestId("session/prompt")));
         turn.join();
         assertThat(session.record().modes().path("currentModeId").asText()).isEqualTo("plan");
@@ -167,42 +206,78 @@ class BadInputTest {
         List<PermissionRequest> asked = new CopyOnWriteArrayList<>();
         session.onPermissionRequest(asked::add);
         CompletableFuture<PromptResult> turn = prompt();
-        server.message(1, "{\"jsonrpc\":\"2.0\",\"id\":\"perm-1\",\"method\":\"session/request_permission\",\"params\":"
-                + "{\"sessionId\":\"" + ScriptedAcpServer.SESSION + "\",\"toolCall\":{\"toolCallId\":\"t\"},"
-                + "\"options\":[{\"optionId\":\"yes\",\"name\":\"Yes\",\"kind\":\"allow_once\"}]}}");
+        server.message(
+                1,
+                "{\"jsonrpc\":\"2.0\",\"id\":\"perm-1\",\"method\":\"session/request_permission\",\"params\":"
+                        + "{\"sessionId\":\""
+                        + ScriptedAcpServer.SESSION
+                        + "\",\"toolCall\":{\"toolCallId\":\"t\"},"
+                        + "\"options\":[{\"optionId\":\"yes\",\"name\":\"Yes\",\"kind\":\"allow_once\"}]}}");
         await().until(() -> !asked.isEmpty());
         PermissionRequest request = asked.getFirst();
-        assertThat(request.availableReplies()).containsExactly(PermissionReply.ONCE, PermissionReply.ALWAYS);
+        assertThat(request.availableReplies())
+                .containsExactly(PermissionReply.ONCE, PermissionReply.ALWAYS);
         assertThatThrownBy(() -> session.respondPermission(request.id(), PermissionReply.REJECT))
-                .isInstanceOfSatisfying(UnsupportedPermissionReplyException.class, e -> {
-                    assertThat(e.requestedReply()).isEqualTo(PermissionReply.REJECT);
-                    assertThat(e.availableReplies()).containsExactly(PermissionReply.ONCE, PermissionReply.ALWAYS);
-                });
-        session.respondPermission(request.id(), PermissionReply.ONCE); // still pending after the refused reply
-        await().until(() -> server.posts().stream().anyMatch(p -> "\"perm-1\"".equals(String.valueOf(p.get("id")))));
+                .isInstanceOfSatisfying(
+                        UnsupportedPermissionReplyException.class,
+                        e -> {
+                            assertThat(e.requestedReply()).isEqualTo(PermissionReply.REJECT);
+                            assertThat(e.availableReplies())
+                                    .containsExactly(PermissionReply.ONCE, PermissionReply.ALWAYS);
+                        });
+        session.respondPermission(
+                request.id(), PermissionReply.ONCE); // still pending after the refused reply
+        await().until(
+                        () ->
+                                server.posts().stream()
+                                        .anyMatch(
+                                                p ->
+                                                        "\"perm-1\""
+                                                                .equals(
+                                                                        String.valueOf(
+                                                                                p.get("id")))));
         server.message(2, endTurn(server.lastRequestId("session/prompt")));
         turn.join();
-        assertThat(events().stream().filter(e -> SessionEvents.kind(e).equals("client response")).findFirst().orElseThrow()
-                .payload().path("result").path("outcome").path("optionId").asText()).isEqualTo("yes");
+        assertThat(
+                        events().stream()
+                                .filter(e -> SessionEvents.kind(e).equals("client response"))
+                                .findFirst()
+                                .orElseThrow()
+                                .payload()
+                                .path("result")
+                                .path("outcome")
+                                .path("optionId")
+                                .asText())
+                .isEqualTo("yes");
     }
 
     @Test
     void plainTextErrorBodiesAreKept() {
         sdk = SandboxAgent.connect(server.baseUrl());
-        assertThatThrownBy(() -> sdk.listAgents()).isInstanceOfSatisfying(HttpProblemException.class, e -> {
-            assertThat(e.status()).isEqualTo(400);
-            assertThat(e.problem()).isNull();
-            assertThat(e.detail()).isEqualTo("Failed to deserialize query string: missing field `mcpName`");
-            assertThat(e.getMessage()).contains(server.baseUrl()).contains("missing field");
-        });
+        assertThatThrownBy(() -> sdk.listAgents())
+                .isInstanceOfSatisfying(
+                        HttpProblemException.class,
+                        e -> {
+                            assertThat(e.status()).isEqualTo(400);
+                            assertThat(e.problem()).isNull();
+                            assertThat(e.detail())
+                                    .isEqualTo(
+                                            "Failed to deserialize query string: missing field `mcpName`");
+                            assertThat(e.getMessage())
+                                    .contains(server.baseUrl())
+                                    .contains("missing field");
+                        });
     }
 
     @Test
     void aPromptWithoutAnAnswerTimesOutAndCancels() {
         sdk = SandboxAgent.builder(server.baseUrl()).promptTimeout(Duration.ofMillis(300)).build();
         Session quiet = sdk.createSession(SessionCreateRequest.of("scripted"));
-        assertThatThrownBy(() -> quiet.prompt("anyone?")).isInstanceOf(SandboxAgentTimeoutException.class)
+        assertThatThrownBy(() -> quiet.prompt("anyone?"))
+                .isInstanceOf(SandboxAgentTimeoutException.class)
                 .hasMessageContaining("session/prompt");
-        assertThat(server.posts()).extracting(p -> p.path("method").asText()).contains("session/cancel");
+        assertThat(server.posts())
+                .extracting(p -> p.path("method").asText())
+                .contains("session/cancel");
     }
 }

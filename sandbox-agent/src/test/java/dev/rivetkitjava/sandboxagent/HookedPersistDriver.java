@@ -12,13 +12,13 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
 
 /**
- * An in-memory driver with a hook run before every event write, which may block, slow or fail it (by throwing), and
- * a record of the sizes of the batches written.
+ * An in-memory driver with a hook run before every event write, which may block, slow or fail it
+ * (by throwing), and a record of the sizes of the batches written.
  */
 final class HookedPersistDriver implements SessionPersistDriver {
     final InMemorySessionPersistDriver store;
     final List<Integer> batches = new CopyOnWriteArrayList<>();
-    volatile Consumer<List<SessionEvent>> beforeInsert = events -> { };
+    volatile Consumer<List<SessionEvent>> beforeInsert = events -> {};
 
     HookedPersistDriver() {
         this(new InMemorySessionPersistDriver());

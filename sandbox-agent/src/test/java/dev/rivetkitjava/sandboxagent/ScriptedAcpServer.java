@@ -16,10 +16,10 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * A tiny stand-in for the Sandbox Agent server whose event stream the test writes byte for byte, to feed the SDK
- * input the real server never sends. {@code initialize} and {@code session/new} are answered in the POST body
- * (session id {@code scripted-1}); every other POST is answered 202 and recorded, and the test sends its answer
- * on the stream.
+ * A tiny stand-in for the Sandbox Agent server whose event stream the test writes byte for byte, to
+ * feed the SDK input the real server never sends. {@code initialize} and {@code session/new} are
+ * answered in the POST body (session id {@code scripted-1}); every other POST is answered 202 and
+ * recorded, and the test sends its answer on the stream.
  */
 final class ScriptedAcpServer implements AutoCloseable {
 
@@ -36,9 +36,17 @@ final class ScriptedAcpServer implements AutoCloseable {
     ScriptedAcpServer() throws IOException {
         server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
         server.setExecutor(Executors.newVirtualThreadPerTaskExecutor());
-        server.createContext("/v1/health", exchange -> respond(exchange, 200, "application/json", "{\"status\":\"ok\"}"));
-        server.createContext("/v1/agents", exchange -> respond(exchange, 400, "text/plain; charset=utf-8",
-                "Failed to deserialize query string: missing field `mcpName`"));
+        server.createContext(
+                "/v1/health",
+                exchange -> respond(exchange, 200, "application/json", "{\"status\":\"ok\"}"));
+        server.createContext(
+                "/v1/agents",
+                exchange ->
+                        respond(
+                                exchange,
+                                400,
+                                "text/plain; charset=utf-8",
+                                "Failed to deserialize query string: missing field `mcpName`"));
         server.createContext("/v1/acp/", this::acp);
         server.start();
     }
@@ -81,14 +89,19 @@ final class ScriptedAcpServer implements AutoCloseable {
 
     /** The JSON-RPC id of the last POSTed request with this method, or null. */
     JsonNode lastRequestId(String method) {
-        return posts.stream().filter(p -> method.equals(p.path("method").asText())).reduce((a, b) -> b)
-                .map(p -> p.get("id")).orElse(null);
+        return posts.stream()
+                .filter(p -> method.equals(p.path("method").asText()))
+                .reduce((a, b) -> b)
+                .map(p -> p.get("id"))
+                .orElse(null);
     }
 
     static String chunk(String text) {
-        return "{\"jsonrpc\":\"2.0\",\"method\":\"session/update\",\"params\":{\"sessionId\":\"" + SESSION
+        return "{\"jsonrpc\":\"2.0\",\"method\":\"session/update\",\"params\":{\"sessionId\":\""
+                + SESSION
                 + "\",\"update\":{\"sessionUpdate\":\"agent_message_chunk\",\"content\":{\"type\":\"text\",\"text\":\""
-                + text + "\"}}}}";
+                + text
+                + "\"}}}}";
     }
 
     static String endTurn(JsonNode id) {
@@ -107,10 +120,24 @@ final class ScriptedAcpServer implements AutoCloseable {
         JsonNode message = Json.MAPPER.readTree(exchange.getRequestBody().readAllBytes());
         posts.add(message);
         switch (message.path("method").asText()) {
-            case "initialize" -> respond(exchange, 200, "application/json",
-                    "{\"jsonrpc\":\"2.0\",\"id\":" + message.get("id") + ",\"result\":{\"protocolVersion\":1}}");
-            case "session/new" -> respond(exchange, 200, "application/json",
-                    "{\"jsonrpc\":\"2.0\",\"id\":" + message.get("id") + ",\"result\":{\"sessionId\":\"" + SESSION + "\"}}");
+            case "initialize" ->
+                    respond(
+                            exchange,
+                            200,
+                            "application/json",
+                            "{\"jsonrpc\":\"2.0\",\"id\":"
+                                    + message.get("id")
+                                    + ",\"result\":{\"protocolVersion\":1}}");
+            case "session/new" ->
+                    respond(
+                            exchange,
+                            200,
+                            "application/json",
+                            "{\"jsonrpc\":\"2.0\",\"id\":"
+                                    + message.get("id")
+                                    + ",\"result\":{\"sessionId\":\""
+                                    + SESSION
+                                    + "\"}}");
             default -> respond(exchange, 202, null, "");
         }
     }
@@ -122,14 +149,23 @@ final class ScriptedAcpServer implements AutoCloseable {
             lastEventIds.add(lastEventId);
         }
         if (streamStatus != 200) {
-            respond(exchange, streamStatus, "application/problem+json", "{\"type\":\"urn:sandbox-agent:error:"
-                    + "session_not_found\",\"title\":\"Session Not Found\",\"status\":404,\"detail\":\"session not found\"}");
+            respond(
+                    exchange,
+                    streamStatus,
+                    "application/problem+json",
+                    "{\"type\":\"urn:sandbox-agent:error:"
+                            + "session_not_found\",\"title\":\"Session Not Found\",\"status\":404,\"detail\":\"session not found\"}");
             return;
         }
         exchange.getResponseHeaders().set("Content-Type", "text/event-stream");
         exchange.sendResponseHeaders(200, 0);
         try (OutputStream out = exchange.getResponseBody()) {
-            out.write(": open\n\n".getBytes(StandardCharsets.UTF_8)); // puts the headers on the wire, as the real server does
+            out.write(
+                    ": open\n\n"
+                            .getBytes(
+                                    StandardCharsets
+                                            .UTF_8)); // puts the headers on the wire, as the real
+            // server does
             out.flush();
             while (true) {
                 String frame = frames.take();
@@ -146,7 +182,8 @@ final class ScriptedAcpServer implements AutoCloseable {
         }
     }
 
-    private static void respond(HttpExchange exchange, int status, String type, String body) throws IOException {
+    private static void respond(HttpExchange exchange, int status, String type, String body)
+            throws IOException {
         byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
         if (type != null) {
             exchange.getResponseHeaders().set("Content-Type", type);

@@ -12,8 +12,7 @@ import java.util.function.BiFunction;
 /** Reading a session's persisted events in tests (of this module and of the drivers'). */
 public final class SessionEvents {
 
-    private SessionEvents() {
-    }
+    private SessionEvents() {}
 
     /** All the session's events, through the SDK. */
     public static List<SessionEvent> all(SandboxAgent sdk, String sessionId) {
@@ -25,8 +24,8 @@ public final class SessionEvents {
         return all(sessionId, driver::listEvents);
     }
 
-    private static List<SessionEvent> all(String sessionId,
-            BiFunction<String, PageRequest, ListPage<SessionEvent>> pages) {
+    private static List<SessionEvent> all(
+            String sessionId, BiFunction<String, PageRequest, ListPage<SessionEvent>> pages) {
         List<SessionEvent> events = new ArrayList<>();
         PageRequest page = PageRequest.first(PageRequest.MAX_LIMIT);
         while (true) {
@@ -40,8 +39,9 @@ public final class SessionEvents {
     }
 
     /**
-     * A short name for an event: {@code client session/prompt}, {@code agent update:agent_message_chunk},
-     * {@code agent response}, {@code client response}, {@code agent session/request_permission}, ….
+     * A short name for an event: {@code client session/prompt}, {@code agent
+     * update:agent_message_chunk}, {@code agent response}, {@code client response}, {@code agent
+     * session/request_permission}, ….
      */
     public static String kind(SessionEvent event) {
         JsonNode payload = event.payload();
@@ -63,8 +63,23 @@ public final class SessionEvents {
     /** The texts of the agent_message_chunk updates, in order. */
     public static List<String> chunks(List<SessionEvent> events) {
         return events.stream()
-                .filter(e -> "agent_message_chunk".equals(e.payload().path("params").path("update").path("sessionUpdate").asText()))
-                .map(e -> e.payload().path("params").path("update").path("content").path("text").asText())
+                .filter(
+                        e ->
+                                "agent_message_chunk"
+                                        .equals(
+                                                e.payload()
+                                                        .path("params")
+                                                        .path("update")
+                                                        .path("sessionUpdate")
+                                                        .asText()))
+                .map(
+                        e ->
+                                e.payload()
+                                        .path("params")
+                                        .path("update")
+                                        .path("content")
+                                        .path("text")
+                                        .asText())
                 .toList();
     }
 }

@@ -31,30 +31,37 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One {@code /connect} WebSocket: RivetKit's actor-connect protocol. {@code Init} once the actor accepted the
- * connection; actions run concurrently (replies may come out of order, as in RivetKit); events arrive encoded once
- * per broadcast. Frames go out through an {@link Outbox}, which writes what piles up together; a client that lets
- * more than the outbound budget pile up is closed ({@code ws.slow_consumer}) rather than allowed to grow the heap.
+ * One {@code /connect} WebSocket: RivetKit's actor-connect protocol. {@code Init} once the actor
+ * accepted the connection; actions run concurrently (replies may come out of order, as in
+ * RivetKit); events arrive encoded once per broadcast. Frames go out through an {@link Outbox},
+ * which writes what piles up together; a client that lets more than the outbound budget pile up is
+ * closed ({@code ws.slow_consumer}) rather than allowed to grow the heap.
  *
- * <p>Public only because Jetty calls the listener methods reflectively; it is made by the server alone.
+ * <p>Public only because Jetty calls the listener methods reflectively; it is made by the server
+ * alone.
  */
 public final class ConnectEndpoint implements Session.Listener.AutoDemanding, ConnectionSink {
     private static final Logger log = LoggerFactory.getLogger(ConnectEndpoint.class);
     private static final int MAX_CONCURRENT_ACTIONS = 256;
-    /** Subscription changes that may wait for the actor to accept the connection (each holds a little memory). */
+
+    /**
+     * Subscription changes that may wait for the actor to accept the connection (each holds a
+     * little memory).
+     */
     private static final int MAX_QUEUED_SUBSCRIPTION_CHANGES = 1024;
+
     static final int CLOSE_NORMAL = 1000;
     static final int CLOSE_UNSUPPORTED = 1003;
     static final int CLOSE_ERROR = 1011;
-    private static final Executor CLOSE_LATER = java.util.concurrent.CompletableFuture.delayedExecutor(
-            300, java.util.concurrent.TimeUnit.MILLISECONDS);
+    private static final Executor CLOSE_LATER =
+            java.util.concurrent.CompletableFuture.delayedExecutor(
+                    300, java.util.concurrent.TimeUnit.MILLISECONDS);
 
     /**
-     * Set when the upgrade request itself was bad: the socket opens, says why, and closes (as the engine does); the
-     * frames the client sends meanwhile are dropped unread.
+     * Set when the upgrade request itself was bad: the socket opens, says why, and closes (as the
+     * engine does); the frames the client sends meanwhile are dropped unread.
      */
-    record Rejection(ActorError error, int closeCode) {
-    }
+    record Rejection(ActorError error, int closeCode) {}
 
     private final Placement placement;
     private final WireValues values;
@@ -66,25 +73,46 @@ public final class ConnectEndpoint implements Session.Listener.AutoDemanding, Co
     private final JsonNode params;
     private final Encoding encoding;
     private final Rejection rejection;
-    /** The connection once the actor accepted it; failed if it refused, if the upgrade was refused, or on close. */
-    private final CompletableFuture<Placement.ConnectionHandle> opened = new CompletableFuture<>();
+
     /**
-     * What a received frame's work waits for: {@link #opened}, then every subscription change received before it.
-     * Nothing ever blocks on it (a frame that arrives before the actor accepted the connection is queued behind it);
-     * only the reading thread, one frame at a time, replaces it.
+     * The connection once the actor accepted it; failed if it refused, if the upgrade was refused,
+     * or on close.
+     */
+    private final CompletableFuture<Placement.ConnectionHandle> opened = new CompletableFuture<>();
+
+    /**
+     * What a received frame's work waits for: {@link #opened}, then every subscription change
+     * received before it. Nothing ever blocks on it (a frame that arrives before the actor accepted
+     * the connection is queued behind it); only the reading thread, one frame at a time, replaces
+     * it.
      */
     private volatile CompletableFuture<Placement.ConnectionHandle> ready = opened;
-    /** The events this connection subscribed to, as received (applied in order through {@link #ready}). */
+
+    /**
+     * The events this connection subscribed to, as received (applied in order through {@link
+     * #ready}).
+     */
     private final Set<String> subscriptions = ConcurrentHashMap.newKeySet();
+
     private final AtomicInteger queuedSubscriptionChanges = new AtomicInteger();
     private final Semaphore actionSlots = new Semaphore(MAX_CONCURRENT_ACTIONS);
     private final AtomicBoolean slowConsumer = new AtomicBoolean();
-    /** Set by a connection-level error: the connection is closing, and further frames are dropped unread. */
+
+    /**
+     * Set by a connection-level error: the connection is closing, and further frames are dropped
+     * unread.
+     */
     private final AtomicBoolean failed = new AtomicBoolean();
+
     private volatile Session session;
     private volatile Outbox outbox;
 
-    ConnectEndpoint(ServerContext server, ActorQuery query, JsonNode params, Encoding encoding, Rejection rejection) {
+    ConnectEndpoint(
+            ServerContext server,
+            ActorQuery query,
+            JsonNode params,
+            Encoding encoding,
+            Rejection rejection) {
         this.placement = server.placement();
         this.values = server.values();
         this.config = server.config();
@@ -103,8 +131,12 @@ public final class ConnectEndpoint implements Session.Listener.AutoDemanding, Co
     @Override
     public void onWebSocketOpen(Session session) {
         // Jetty's API session has no batch mode; its core session (the one that writes) has.
-        this.outbox = new Outbox(((WebSocketSession) session).getCoreSession(),
-                encoding.binary() ? OpCode.BINARY : OpCode.TEXT, executor, config.maxPendingOutboundBytes());
+        this.outbox =
+                new Outbox(
+                        ((WebSocketSession) session).getCoreSession(),
+                        encoding.binary() ? OpCode.BINARY : OpCode.TEXT,
+                        executor,
+                        config.maxPendingOutboundBytes());
         this.session = session;
         if (rejection != null) {
             fail(rejection.error(), rejection.closeCode());
@@ -122,7 +154,8 @@ public final class ConnectEndpoint implements Session.Listener.AutoDemanding, Co
     private void open() {
         try {
             Placement.ConnectionHandle handle = placement.connect(query, params, this);
-            // Init first: completing runs the work of the frames that came before it, whose replies follow Init.
+            // Init first: completing runs the work of the frames that came before it, whose replies
+            // follow Init.
             send(new ToClient.Init(handle.actorId(), handle.connectionId()));
             if (!opened.complete(handle)) {
                 handle.close(); // the socket closed while the actor was accepting it
@@ -133,10 +166,13 @@ public final class ConnectEndpoint implements Session.Listener.AutoDemanding, Co
         } catch (RuntimeException e) {
             log.error("opening a connection to {} failed", query, e);
             opened.completeExceptionally(e);
-            fail(new ActorError("rivetkit", "internal_error", "An internal error occurred"), CLOSE_ERROR);
+            fail(
+                    new ActorError("rivetkit", "internal_error", "An internal error occurred"),
+                    CLOSE_ERROR);
         } finally {
             if (!opened.isDone()) {
-                opened.completeExceptionally(new IllegalStateException("opening the connection failed"));
+                opened.completeExceptionally(
+                        new IllegalStateException("opening the connection failed"));
             }
         }
     }
@@ -156,55 +192,75 @@ public final class ConnectEndpoint implements Session.Listener.AutoDemanding, Co
 
     private void receive(byte[] bytes) {
         if (rejection != null || failed.get()) {
-            metrics.frameIgnored(); // nothing was opened, or it is closing: no work, no thread, no waiting
+            metrics.frameIgnored(); // nothing was opened, or it is closing: no work, no thread, no
+            // waiting
             return;
         }
         if (bytes.length > config.maxIncomingMessageBytes()) {
-            fail(new ActorError("message", "incoming_too_long",
-                    "A message is larger than " + config.maxIncomingMessageBytes() + " bytes."), CLOSE_ERROR);
+            fail(
+                    new ActorError(
+                            "message",
+                            "incoming_too_long",
+                            "A message is larger than "
+                                    + config.maxIncomingMessageBytes()
+                                    + " bytes."),
+                    CLOSE_ERROR);
             return;
         }
         ToServer message;
         try {
             message = ClientProtocol.decodeToServer(encoding, bytes);
         } catch (ProtocolException e) {
-            fail(new ActorError("actor", "invalid_request", "Undecodable message: " + e.getMessage()), CLOSE_ERROR);
+            fail(
+                    new ActorError(
+                            "actor", "invalid_request", "Undecodable message: " + e.getMessage()),
+                    CLOSE_ERROR);
             return;
         }
         switch (message) {
             case ToServer.SubscriptionRequest s -> subscription(s);
             case ToServer.ActionRequest a -> {
                 if (!actionSlots.tryAcquire()) {
-                    send(new ToClient.Error("actor", "overloaded", "Too many actions in flight on this connection.",
-                            null, a.id(), null));
+                    send(
+                            new ToClient.Error(
+                                    "actor",
+                                    "overloaded",
+                                    "Too many actions in flight on this connection.",
+                                    null,
+                                    a.id(),
+                                    null));
                     return;
                 }
-                // Once open and after the subscriptions received before it; not at all if the connection failed.
-                ready.whenComplete((handle, failure) -> {
-                    if (failure != null) {
-                        actionSlots.release();
-                        return;
-                    }
-                    try {
-                        executor.execute(() -> {
-                            try {
-                                runAction(handle, a);
-                            } finally {
+                // Once open and after the subscriptions received before it; not at all if the
+                // connection failed.
+                ready.whenComplete(
+                        (handle, failure) -> {
+                            if (failure != null) {
                                 actionSlots.release();
+                                return;
+                            }
+                            try {
+                                executor.execute(
+                                        () -> {
+                                            try {
+                                                runAction(handle, a);
+                                            } finally {
+                                                actionSlots.release();
+                                            }
+                                        });
+                            } catch (RejectedExecutionException e) {
+                                actionSlots.release(); // the server has stopped
                             }
                         });
-                    } catch (RejectedExecutionException e) {
-                        actionSlots.release(); // the server has stopped
-                    }
-                });
             }
         }
     }
 
     /**
-     * Applied in arrival order (at once when the connection is open, the common case), so that an action sent right
-     * after it already sees the subscription. Past {@code maxSubscriptionsPerConnection} distinct events the
-     * connection fails with {@code actor.too_many_subscriptions}; subscribing again to an event costs nothing.
+     * Applied in arrival order (at once when the connection is open, the common case), so that an
+     * action sent right after it already sees the subscription. Past {@code
+     * maxSubscriptionsPerConnection} distinct events the connection fails with {@code
+     * actor.too_many_subscriptions}; subscribing again to an event costs nothing.
      */
     private void subscription(ToServer.SubscriptionRequest request) {
         String name = request.eventName();
@@ -212,8 +268,14 @@ public final class ConnectEndpoint implements Session.Listener.AutoDemanding, Co
         if (subscribe) {
             int max = config.maxSubscriptionsPerConnection();
             if (!subscriptions.contains(name) && subscriptions.size() >= max) {
-                fail(new ActorError("actor", "too_many_subscriptions", "A connection may subscribe to at most " + max
-                        + " events (maxSubscriptionsPerConnection)"), CLOSE_ERROR);
+                fail(
+                        new ActorError(
+                                "actor",
+                                "too_many_subscriptions",
+                                "A connection may subscribe to at most "
+                                        + max
+                                        + " events (maxSubscriptionsPerConnection)"),
+                        CLOSE_ERROR);
                 return;
             }
             subscriptions.add(name);
@@ -221,43 +283,70 @@ public final class ConnectEndpoint implements Session.Listener.AutoDemanding, Co
             subscriptions.remove(name);
         }
         boolean queued = !ready.isDone();
-        if (queued && queuedSubscriptionChanges.incrementAndGet() > MAX_QUEUED_SUBSCRIPTION_CHANGES) {
-            fail(new ActorError("actor", "overloaded",
-                    "Too many subscription changes before the connection was accepted."), CLOSE_ERROR);
+        if (queued
+                && queuedSubscriptionChanges.incrementAndGet() > MAX_QUEUED_SUBSCRIPTION_CHANGES) {
+            fail(
+                    new ActorError(
+                            "actor",
+                            "overloaded",
+                            "Too many subscription changes before the connection was accepted."),
+                    CLOSE_ERROR);
             return;
         }
-        ready = ready.thenApply(handle -> {
-            if (queued) {
-                queuedSubscriptionChanges.decrementAndGet();
-            }
-            try {
-                if (subscribe) {
-                    handle.subscribe(name);
-                } else {
-                    handle.unsubscribe(name);
-                }
-            } catch (RuntimeException e) {
-                log.error("subscribing a connection to {} failed", query, e);
-                fail(new ActorError("rivetkit", "internal_error", "An internal error occurred"), CLOSE_ERROR);
-            }
-            return handle;
-        });
+        ready =
+                ready.thenApply(
+                        handle -> {
+                            if (queued) {
+                                queuedSubscriptionChanges.decrementAndGet();
+                            }
+                            try {
+                                if (subscribe) {
+                                    handle.subscribe(name);
+                                } else {
+                                    handle.unsubscribe(name);
+                                }
+                            } catch (RuntimeException e) {
+                                log.error("subscribing a connection to {} failed", query, e);
+                                fail(
+                                        new ActorError(
+                                                "rivetkit",
+                                                "internal_error",
+                                                "An internal error occurred"),
+                                        CLOSE_ERROR);
+                            }
+                            return handle;
+                        });
     }
 
     private void runAction(Placement.ConnectionHandle handle, ToServer.ActionRequest request) {
         long start = System.nanoTime();
         boolean ok = false;
         try {
-            Object result = handle.invoke(new ActionCall(request.name(), WireValues.arguments(request.args()), null));
+            Object result =
+                    handle.invoke(
+                            new ActionCall(
+                                    request.name(), WireValues.arguments(request.args()), null));
             send(new ToClient.ActionResponse(request.id(), values.tree(result)));
             ok = true;
         } catch (ActorError e) {
-            send(new ToClient.Error(e.group(), e.code(), e.getMessage(),
-                    e.metadata().isEmpty() ? null : values.tree(e.metadata()), request.id(), HttpRoutes.specifier(handle)));
+            send(
+                    new ToClient.Error(
+                            e.group(),
+                            e.code(),
+                            e.getMessage(),
+                            e.metadata().isEmpty() ? null : values.tree(e.metadata()),
+                            request.id(),
+                            HttpRoutes.specifier(handle)));
         } catch (RuntimeException e) {
             log.error("action {} failed outside the actor", request.name(), e);
-            send(new ToClient.Error("rivetkit", "internal_error", "An internal error occurred", null, request.id(),
-                    HttpRoutes.specifier(handle)));
+            send(
+                    new ToClient.Error(
+                            "rivetkit",
+                            "internal_error",
+                            "An internal error occurred",
+                            null,
+                            request.id(),
+                            HttpRoutes.specifier(handle)));
         } finally {
             metrics.action(true, ok, start);
         }
@@ -266,7 +355,8 @@ public final class ConnectEndpoint implements Session.Listener.AutoDemanding, Co
     @Override
     public void onWebSocketClose(int statusCode, String reason) {
         sockets.remove(this);
-        // Work still waiting for the connection to open is dropped; a connection that opens now is closed at once.
+        // Work still waiting for the connection to open is dropped; a connection that opens now is
+        // closed at once.
         opened.completeExceptionally(new CancellationException("the WebSocket closed"));
         opened.thenAccept(Placement.ConnectionHandle::close);
     }
@@ -280,7 +370,10 @@ public final class ConnectEndpoint implements Session.Listener.AutoDemanding, Co
 
     @Override
     public void send(ActorEvent event) {
-        sendFrame(event.encoded(encoding, e -> frame(new ToClient.Event(e.name(), values.array(e.args())))), null,
+        sendFrame(
+                event.encoded(
+                        encoding, e -> frame(new ToClient.Event(e.name(), values.array(e.args())))),
+                null,
                 false);
     }
 
@@ -293,7 +386,9 @@ public final class ConnectEndpoint implements Session.Listener.AutoDemanding, Co
         }
     }
 
-    /** As RivetKit's actor-connect sockets: open across the actor's sleep; the next frame wakes it. */
+    /**
+     * As RivetKit's actor-connect sockets: open across the actor's sleep; the next frame wakes it.
+     */
     @Override
     public boolean hibernatable() {
         return true;
@@ -330,29 +425,48 @@ public final class ConnectEndpoint implements Session.Listener.AutoDemanding, Co
         return ClientProtocol.encode(encoding, message);
     }
 
-    /** Queues a frame (see {@link Outbox#offer}); {@code then} (or null) runs once it is written (or failed). */
+    /**
+     * Queues a frame (see {@link Outbox#offer}); {@code then} (or null) runs once it is written (or
+     * failed).
+     */
     private void sendFrame(byte[] frame, Runnable then, boolean writeHere) {
         Session current = session;
         if (current == null || !current.isOpen()) {
             return;
         }
         if (!outbox.offer(frame, then, writeHere) && slowConsumer.compareAndSet(false, true)) {
-            log.warn("closing a connection to {}: {} bytes wait to be sent", query, outbox.pendingBytes() + frame.length);
+            log.warn(
+                    "closing a connection to {}: {} bytes wait to be sent",
+                    query,
+                    outbox.pendingBytes() + frame.length);
             metrics.slowConsumerClosed();
             current.close(CLOSE_ERROR, "ws.slow_consumer", Callback.NOOP);
         }
     }
 
     /**
-     * A connection-level error: the Error frame, then the close. The official client decodes messages
-     * asynchronously and would handle a close that follows at once before the error; behind the engine the two
-     * arrive apart, so the close waits a moment (long enough for a client on a busy machine).
+     * A connection-level error: the Error frame, then the close. The official client decodes
+     * messages asynchronously and would handle a close that follows at once before the error;
+     * behind the engine the two arrive apart, so the close waits a moment (long enough for a client
+     * on a busy machine).
      */
     private void fail(ActorError error, int closeCode) {
         failed.set(true);
         Session current = session;
-        sendFrame(frame(new ToClient.Error(error.group(), error.code(), error.getMessage(),
-                        error.metadata().isEmpty() ? null : values.tree(error.metadata()), null, null)),
-                () -> CLOSE_LATER.execute(() -> current.close(closeCode, error.qualifiedCode(), Callback.NOOP)), true);
+        sendFrame(
+                frame(
+                        new ToClient.Error(
+                                error.group(),
+                                error.code(),
+                                error.getMessage(),
+                                error.metadata().isEmpty() ? null : values.tree(error.metadata()),
+                                null,
+                                null)),
+                () ->
+                        CLOSE_LATER.execute(
+                                () ->
+                                        current.close(
+                                                closeCode, error.qualifiedCode(), Callback.NOOP)),
+                true);
     }
 }

@@ -8,18 +8,23 @@ import dev.rivetkitjava.protocol.GatewayUrl;
 import dev.rivetkitjava.protocol.UrlText;
 
 /**
- * Where a {@code /gateway/…} request goes, parsed as the engine's guard does it ({@link GatewayUrl#parse}): the
- * query gateway ({@code /gateway/{name}/…?rvt-method=get|getOrCreate&rvt-key=a,b…}) or the direct one
- * ({@code /gateway/{actorId}[@token]/…}), as the actor module's query.
+ * Where a {@code /gateway/…} request goes, parsed as the engine's guard does it ({@link
+ * GatewayUrl#parse}): the query gateway ({@code
+ * /gateway/{name}/…?rvt-method=get|getOrCreate&rvt-key=a,b…}) or the direct one ({@code
+ * /gateway/{actorId}[@token]/…}), as the actor module's query.
  *
- * @param actorPath   the path inside the actor ({@code /action/x}, {@code /connect}, {@code /request/…})
- * @param actorQuery  the query string meant for the actor (the non-{@code rvt-} parameters), or ""
- * @param token       a token carried by the path or {@code rvt-token}, or null
- * @param namespace   {@code rvt-namespace}, {@code default} when absent
+ * @param actorPath the path inside the actor ({@code /action/x}, {@code /connect}, {@code
+ *     /request/…})
+ * @param actorQuery the query string meant for the actor (the non-{@code rvt-} parameters), or ""
+ * @param token a token carried by the path or {@code rvt-token}, or null
+ * @param namespace {@code rvt-namespace}, {@code default} when absent
  */
-record GatewayTarget(ActorQuery query, String actorPath, String actorQuery, String token, String namespace) {
+record GatewayTarget(
+        ActorQuery query, String actorPath, String actorQuery, String token, String namespace) {
 
-    /** Parses {@code path} (starting with {@code /gateway/}) and its raw query string (may be null). */
+    /**
+     * Parses {@code path} (starting with {@code /gateway/}) and its raw query string (may be null).
+     */
     static GatewayTarget parse(String path, String rawQuery, WireValues values, int maxInputBytes) {
         GatewayUrl.Parsed parsed;
         try {
@@ -27,23 +32,30 @@ record GatewayTarget(ActorQuery query, String actorPath, String actorQuery, Stri
         } catch (GatewayUrl.InvalidException e) {
             throw invalid(e.getMessage());
         }
-        ActorQuery query = switch (parsed.target()) {
-            case GatewayUrl.ById id -> new ActorQuery.ById(id.actorId());
-            case GatewayUrl.ByQuery q when q.method().equals(GatewayUrl.GET) ->
-                    new ActorQuery.Get(q.name(), new ActorKey(q.key()));
-            case GatewayUrl.ByQuery q -> {
-                if (q.runner() == null) {
-                    throw new ActorError("guard", "query_missing_pool", "rvt-method=getOrCreate needs rvt-runner.");
-                }
-                String input = q.input();
-                if (input != null && input.length() > maxInputBytes * 4 / 3 + 4) {
-                    throw invalid("rvt-input is larger than " + maxInputBytes + " bytes");
-                }
-                JsonNode inputValue = input == null ? null : values.decodeBase64Cbor(input, true);
-                yield new ActorQuery.GetOrCreate(q.name(), new ActorKey(q.key()), inputValue);
-            }
-        };
-        return new GatewayTarget(query, parsed.actorPath(), parsed.actorQuery(), parsed.token(), parsed.namespace());
+        ActorQuery query =
+                switch (parsed.target()) {
+                    case GatewayUrl.ById id -> new ActorQuery.ById(id.actorId());
+                    case GatewayUrl.ByQuery q when q.method().equals(GatewayUrl.GET) ->
+                            new ActorQuery.Get(q.name(), new ActorKey(q.key()));
+                    case GatewayUrl.ByQuery q -> {
+                        if (q.runner() == null) {
+                            throw new ActorError(
+                                    "guard",
+                                    "query_missing_pool",
+                                    "rvt-method=getOrCreate needs rvt-runner.");
+                        }
+                        String input = q.input();
+                        if (input != null && input.length() > maxInputBytes * 4 / 3 + 4) {
+                            throw invalid("rvt-input is larger than " + maxInputBytes + " bytes");
+                        }
+                        JsonNode inputValue =
+                                input == null ? null : values.decodeBase64Cbor(input, true);
+                        yield new ActorQuery.GetOrCreate(
+                                q.name(), new ActorKey(q.key()), inputValue);
+                    }
+                };
+        return new GatewayTarget(
+                query, parsed.actorPath(), parsed.actorQuery(), parsed.token(), parsed.namespace());
     }
 
     /** A path segment: percent-decoding only ({@code +} stays a plus, unlike in a query). */
@@ -56,6 +68,7 @@ record GatewayTarget(ActorQuery query, String actorPath, String actorQuery, Stri
     }
 
     private static ActorError invalid(String why) {
-        return new ActorError("guard", "query_invalid_params", "Invalid gateway query: " + why + ".");
+        return new ActorError(
+                "guard", "query_invalid_params", "Invalid gateway query: " + why + ".");
     }
 }

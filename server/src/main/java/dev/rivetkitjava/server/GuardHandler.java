@@ -9,10 +9,11 @@ import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.util.Callback;
 
 /**
- * In front of every route, WebSocket upgrades included: a request for a {@code Host} the server does not answer to
- * (DNS rebinding), or from a page of an origin it does not allow, gets a 403 with a RivetKit-shaped error before it
- * reaches anything else; an upgrade is refused then, not upgraded first. Requests without an {@code Origin} (the
- * Node client, curl) only meet the host check.
+ * In front of every route, WebSocket upgrades included: a request for a {@code Host} the server
+ * does not answer to (DNS rebinding), or from a page of an origin it does not allow, gets a 403
+ * with a RivetKit-shaped error before it reaches anything else; an upgrade is refused then, not
+ * upgraded first. Requests without an {@code Origin} (the Node client, curl) only meet the host
+ * check.
  */
 final class GuardHandler extends Handler.Wrapper {
     private final ServerConfig config;

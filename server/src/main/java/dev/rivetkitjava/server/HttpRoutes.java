@@ -5,19 +5,18 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.rivetkitjava.actor.ActionCall;
 import dev.rivetkitjava.actor.ActorError;
-import dev.rivetkitjava.actor.spi.ActorEvent;
 import dev.rivetkitjava.actor.ActorKey;
+import dev.rivetkitjava.actor.RawRequest;
+import dev.rivetkitjava.actor.RawResponse;
+import dev.rivetkitjava.actor.spi.ActorEvent;
 import dev.rivetkitjava.actor.spi.ActorQuery;
 import dev.rivetkitjava.actor.spi.ConnectionSink;
 import dev.rivetkitjava.actor.spi.Placement;
-import dev.rivetkitjava.actor.RawRequest;
-import dev.rivetkitjava.actor.RawResponse;
 import dev.rivetkitjava.actor.store.ActorRecord;
 import dev.rivetkitjava.protocol.ActorSpecifier;
 import dev.rivetkitjava.protocol.ClientProtocol;
 import dev.rivetkitjava.protocol.Encoding;
 import dev.rivetkitjava.protocol.GatewayUrl;
-import dev.rivetkitjava.protocol.HttpActionRequest;
 import dev.rivetkitjava.protocol.HttpActionResponse;
 import dev.rivetkitjava.protocol.HttpResponseError;
 import dev.rivetkitjava.protocol.ProtocolException;
@@ -39,23 +38,23 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Every plain HTTP route: the engine's ({@code /metadata}, {@code /health}, {@code /actors}) and, under the
- * gateway, the actor's ({@code /action/{name}}); any other GET goes to the static files, when there are some.
- * WebSocket routes are {@link ConnectEndpoint}'s.
+ * Every plain HTTP route: the engine's ({@code /metadata}, {@code /health}, {@code /actors}) and,
+ * under the gateway, the actor's ({@code /action/{name}}); any other GET goes to the static files,
+ * when there are some. WebSocket routes are {@link ConnectEndpoint}'s.
  */
 final class HttpRoutes extends Handler.Abstract {
     private static final Logger log = LoggerFactory.getLogger(HttpRoutes.class);
     static final String VERSION = "0.1.0";
-    /** Stateless actions get a connection of their own, as in RivetKit; it takes no events. */
-    private static final ConnectionSink NO_EVENTS = new ConnectionSink() {
-        @Override
-        public void send(ActorEvent event) {
-        }
 
-        @Override
-        public void close(String reason, ActorError error) {
-        }
-    };
+    /** Stateless actions get a connection of their own, as in RivetKit; it takes no events. */
+    private static final ConnectionSink NO_EVENTS =
+            new ConnectionSink() {
+                @Override
+                public void send(ActorEvent event) {}
+
+                @Override
+                public void close(String reason, ActorError error) {}
+            };
 
     private final Placement placement;
     private final WireValues values;
@@ -86,17 +85,34 @@ final class HttpRoutes extends Handler.Abstract {
                 return true;
             }
             if (path.equals("/metadata") && method.equals("GET")) {
-                writeJson(response, callback, 200, values.json().createObjectNode()
-                        .put("runtime", "rivetkit-java").put("version", VERSION));
+                writeJson(
+                        response,
+                        callback,
+                        200,
+                        values.json()
+                                .createObjectNode()
+                                .put("runtime", "rivetkit-java")
+                                .put("version", VERSION));
             } else if (path.equals("/health")) {
-                // 503 while actors' state saves fail (the store is full, read-only, locked...), with the reason.
+                // 503 while actors' state saves fail (the store is full, read-only, locked...),
+                // with the reason.
                 dev.rivetkitjava.actor.RuntimeHealth health = placement.health();
-                writeText(response, callback, health.ok() ? 200 : 503, health.ok() ? "ok" : health.reason());
+                writeText(
+                        response,
+                        callback,
+                        health.ok() ? 200 : 503,
+                        health.ok() ? "ok" : health.reason());
             } else if (path.equals("/metrics") && method.equals("GET")) {
                 Guard.admin(config, request);
-                write(response, callback, 200, "text/plain; version=0.0.4; charset=utf-8",
+                write(
+                        response,
+                        callback,
+                        200,
+                        "text/plain; version=0.0.4; charset=utf-8",
                         metrics.scrape().getBytes(StandardCharsets.UTF_8));
-            } else if (path.equals("/actors") || path.startsWith("/actors/") || path.startsWith(GatewayUrl.PATH_PREFIX)) {
+            } else if (path.equals("/actors")
+                    || path.startsWith("/actors/")
+                    || path.startsWith(GatewayUrl.PATH_PREFIX)) {
                 if (draining.get()) {
                     throw Guard.serviceUnavailable();
                 }
@@ -116,16 +132,29 @@ final class HttpRoutes extends Handler.Abstract {
         } catch (ActorError e) {
             gatewayError(request, response, callback, e);
         } catch (ProtocolException e) {
-            gatewayError(request, response, callback, new ActorError("actor", "invalid_request", e.getMessage()));
+            gatewayError(
+                    request,
+                    response,
+                    callback,
+                    new ActorError("actor", "invalid_request", e.getMessage()));
         } catch (RuntimeException | IOException e) {
             log.error("{} {} failed", method, path, e);
-            gatewayError(request, response, callback, new ActorError("rivetkit", "internal_error", "An internal error occurred"));
+            gatewayError(
+                    request,
+                    response,
+                    callback,
+                    new ActorError("rivetkit", "internal_error", "An internal error occurred"));
         }
         return true;
     }
 
-    /** The page's files (served while draining too: they need no actor). False when there is no such file. */
-    private boolean serveStatic(Request request, Response response, Callback callback, String method) throws IOException {
+    /**
+     * The page's files (served while draining too: they need no actor). False when there is no such
+     * file.
+     */
+    private boolean serveStatic(
+            Request request, Response response, Callback callback, String method)
+            throws IOException {
         if (staticFiles == null || !(method.equals("GET") || method.equals("HEAD"))) {
             return false;
         }
@@ -140,31 +169,51 @@ final class HttpRoutes extends Handler.Abstract {
 
     // ---------------------------------------------------------------- gateway
 
-    private void gateway(Request request, Response response, Callback callback, String path, String method)
+    private void gateway(
+            Request request, Response response, Callback callback, String path, String method)
             throws IOException {
-        GatewayTarget target = GatewayTarget.parse(path, request.getHttpURI().getQuery(), values, config.maxQueryInputBytes());
+        GatewayTarget target =
+                GatewayTarget.parse(
+                        path, request.getHttpURI().getQuery(), values, config.maxQueryInputBytes());
         Guard.namespace(config, target.namespace());
         Guard.token(config, request, target.token());
         String actorPath = target.actorPath();
         if (actorPath.startsWith("/action/")) {
             if (!method.equals("POST")) {
-                throw new ActorError("actor", "method_not_allowed", "Actions are called with POST.");
+                throw new ActorError(
+                        "actor", "method_not_allowed", "Actions are called with POST.");
             }
-            action(request, response, callback, target.query(), GatewayTarget.decodePath(actorPath.substring("/action/".length())));
+            action(
+                    request,
+                    response,
+                    callback,
+                    target.query(),
+                    GatewayTarget.decodePath(actorPath.substring("/action/".length())));
         } else if (actorPath.equals("/request") || actorPath.startsWith("/request/")) {
             raw(request, response, callback, target, actorPath.substring("/request".length()));
         } else {
-            throw new ActorError("actor", "not_found", "Actor route '" + actorPath + "' was not found.",
-                    Map.of("resource", "route"), null);
+            throw new ActorError(
+                    "actor",
+                    "not_found",
+                    "Actor route '" + actorPath + "' was not found.",
+                    Map.of("resource", "route"),
+                    null);
         }
     }
 
-    private void action(Request request, Response response, Callback callback, ActorQuery query, String name)
+    private void action(
+            Request request, Response response, Callback callback, ActorQuery query, String name)
             throws IOException {
         Encoding encoding = Encoding.fromWireName(headerOr(request, "x-rivet-encoding", "json"));
         byte[] body = readBody(request);
-        JsonNode args = body.length == 0 ? null : ClientProtocol.decodeHttpActionRequest(encoding, body).args();
-        JsonNode params = values.params(request.getHeaders().get("x-rivet-conn-params"), config.maxConnParamsBytes());
+        JsonNode args =
+                body.length == 0
+                        ? null
+                        : ClientProtocol.decodeHttpActionRequest(encoding, body).args();
+        JsonNode params =
+                values.params(
+                        request.getHeaders().get("x-rivet-conn-params"),
+                        config.maxConnParamsBytes());
         Placement.ConnectionHandle conn = null;
         long start = System.nanoTime();
         boolean ok = false;
@@ -172,7 +221,11 @@ final class HttpRoutes extends Handler.Abstract {
             conn = placement.connect(query, params, NO_EVENTS);
             Object result = conn.invoke(new ActionCall(name, WireValues.arguments(args), null));
             actorHeaders(response, conn.actorId(), conn.generation(), conn.key());
-            write(response, callback, 200, encoding.contentType(),
+            write(
+                    response,
+                    callback,
+                    200,
+                    encoding.contentType(),
                     ClientProtocol.encode(encoding, new HttpActionResponse(values.tree(result))));
             ok = true;
         } catch (ActorError e) {
@@ -181,8 +234,15 @@ final class HttpRoutes extends Handler.Abstract {
                 actorHeaders(response, conn.actorId(), conn.generation(), conn.key());
             }
             response.getHeaders().put("x-rivet-error", e.qualifiedCode());
-            write(response, callback, ErrorStatus.of(e), encoding.contentType(), ClientProtocol.encode(encoding,
-                    new HttpResponseError(e.group(), e.code(), e.getMessage(), metadata(e), actor)));
+            write(
+                    response,
+                    callback,
+                    ErrorStatus.of(e),
+                    encoding.contentType(),
+                    ClientProtocol.encode(
+                            encoding,
+                            new HttpResponseError(
+                                    e.group(), e.code(), e.getMessage(), metadata(e), actor)));
         } finally {
             metrics.action(false, ok, start);
             if (conn != null) {
@@ -191,22 +251,45 @@ final class HttpRoutes extends Handler.Abstract {
         }
     }
 
-    /** {@code handle.fetch(path)}: the request as it came, minus the gateway, to the actor's {@code onRequest}. */
-    private void raw(Request request, Response response, Callback callback, GatewayTarget target, String path)
+    /**
+     * {@code handle.fetch(path)}: the request as it came, minus the gateway, to the actor's {@code
+     * onRequest}.
+     */
+    private void raw(
+            Request request,
+            Response response,
+            Callback callback,
+            GatewayTarget target,
+            String path)
             throws IOException {
         Map<String, List<String>> headers = new java.util.LinkedHashMap<>();
         for (HttpField field : request.getHeaders()) {
-            headers.computeIfAbsent(field.getName().toLowerCase(java.util.Locale.ROOT), k -> new java.util.ArrayList<>())
+            headers.computeIfAbsent(
+                            field.getName().toLowerCase(java.util.Locale.ROOT),
+                            k -> new java.util.ArrayList<>())
                     .add(field.getValue());
         }
-        RawResponse answer = placement.request(target.query(), new RawRequest(request.getMethod(),
-                path.isEmpty() ? "/" : path, target.actorQuery(), headers, readBody(request)));
+        RawResponse answer =
+                placement.request(
+                        target.query(),
+                        new RawRequest(
+                                request.getMethod(),
+                                path.isEmpty() ? "/" : path,
+                                target.actorQuery(),
+                                headers,
+                                readBody(request)));
         answer.headers().forEach((name, value) -> response.getHeaders().put(name, value));
         response.setStatus(answer.status());
-        response.write(true, ByteBuffer.wrap(answer.body() == null ? new byte[0] : answer.body()), callback);
+        response.write(
+                true,
+                ByteBuffer.wrap(answer.body() == null ? new byte[0] : answer.body()),
+                callback);
     }
 
-    /** For an error the actor raised before a connection existed (a connect hook refused): which actor it was. */
+    /**
+     * For an error the actor raised before a connection existed (a connect hook refused): which
+     * actor it was.
+     */
     private ActorSpecifier actorOf(ActorQuery query, ActorError error) {
         if (!error.group().equals("user") && !error.group().equals("rivetkit")) {
             return null;
@@ -223,7 +306,8 @@ final class HttpRoutes extends Handler.Abstract {
         return error.metadata().isEmpty() ? null : values.tree(error.metadata());
     }
 
-    private static void actorHeaders(Response response, String actorId, long generation, ActorKey key) {
+    private static void actorHeaders(
+            Response response, String actorId, long generation, ActorKey key) {
         response.getHeaders().put("x-rivet-actor", actorId);
         response.getHeaders().put("x-rivet-actor-generation", Long.toString(generation));
         response.getHeaders().put("x-rivet-actor-key", key.serialize());
@@ -232,8 +316,9 @@ final class HttpRoutes extends Handler.Abstract {
     // ---------------------------------------------------------------- actors API
 
     /**
-     * The actors API routes that list or destroy actors: {@code GET /actors} by name alone (the official client's
-     * lookups by name and key, or by ids, are not) and {@code DELETE /actors/{id}}.
+     * The actors API routes that list or destroy actors: {@code GET /actors} by name alone (the
+     * official client's lookups by name and key, or by ids, are not) and {@code DELETE
+     * /actors/{id}}.
      */
     private static boolean isAdminRoute(Request request, String path, String method) {
         if (method.equals("DELETE")) {
@@ -243,16 +328,27 @@ final class HttpRoutes extends Handler.Abstract {
             return false;
         }
         Fields query = Request.extractQueryParameters(request);
-        return query.getValue("name") != null && query.getValue("key") == null && query.getValue("actor_ids") == null;
+        return query.getValue("name") != null
+                && query.getValue("key") == null
+                && query.getValue("actor_ids") == null;
     }
 
-    private void actorsApi(Request request, Response response, Callback callback, String path, String method)
+    private void actorsApi(
+            Request request, Response response, Callback callback, String path, String method)
             throws IOException {
         Fields query = Request.extractQueryParameters(request);
-        Guard.namespace(config, query.getValue("namespace") == null ? "default" : query.getValue("namespace"));
+        Guard.namespace(
+                config,
+                query.getValue("namespace") == null ? "default" : query.getValue("namespace"));
         if (path.equals("/actors/names") && method.equals("GET")) {
-            writeJson(response, callback, 200, values.json().createObjectNode()
-                    .<ObjectNode>set("names", namesJson()).set("pagination", pagination()));
+            writeJson(
+                    response,
+                    callback,
+                    200,
+                    values.json()
+                            .createObjectNode()
+                            .<ObjectNode>set("names", namesJson())
+                            .set("pagination", pagination()));
             return;
         }
         if (path.startsWith("/actors/") && method.equals("DELETE")) {
@@ -272,32 +368,66 @@ final class HttpRoutes extends Handler.Abstract {
                         describe(new ActorQuery.ById(id), actors);
                     }
                 } else if (query.getValue("name") != null && query.getValue("key") != null) {
-                    describe(new ActorQuery.Get(query.getValue("name"), ActorKey.parse(query.getValue("key"))), actors);
+                    describe(
+                            new ActorQuery.Get(
+                                    query.getValue("name"), ActorKey.parse(query.getValue("key"))),
+                            actors);
                 } else if (query.getValue("name") != null) {
-                    placement.list(query.getValue("name"), null, 100).forEach(r -> actors.add(actorJson(r)));
+                    placement
+                            .list(query.getValue("name"), null, 100)
+                            .forEach(r -> actors.add(actorJson(r)));
                 }
-                writeJson(response, callback, 200, values.json().createObjectNode()
-                        .<ObjectNode>set("actors", actors).set("pagination", pagination()));
+                writeJson(
+                        response,
+                        callback,
+                        200,
+                        values.json()
+                                .createObjectNode()
+                                .<ObjectNode>set("actors", actors)
+                                .set("pagination", pagination()));
             }
             case "PUT", "POST" -> {
                 JsonNode body = values.json().readTree(readBody(request));
                 String name = body.path("name").asText(null);
                 if (name == null) {
-                    throw new ActorError("actor", "invalid_request", "The request body needs a `name`.");
+                    throw new ActorError(
+                            "actor", "invalid_request", "The request body needs a `name`.");
                 }
-                ActorKey key = body.hasNonNull("key") ? ActorKey.parse(body.get("key").asText()) : ActorKey.empty();
-                JsonNode input = body.hasNonNull("input") ? values.decodeBase64Cbor(body.get("input").asText(), false) : null;
+                ActorKey key =
+                        body.hasNonNull("key")
+                                ? ActorKey.parse(body.get("key").asText())
+                                : ActorKey.empty();
+                JsonNode input =
+                        body.hasNonNull("input")
+                                ? values.decodeBase64Cbor(body.get("input").asText(), false)
+                                : null;
                 if (method.equals("POST")) {
-                    ActorRecord created = placement.describe(new ActorQuery.Create(name, key, input));
-                    writeJson(response, callback, 200, values.json().createObjectNode().set("actor", actorJson(created)));
+                    ActorRecord created =
+                            placement.describe(new ActorQuery.Create(name, key, input));
+                    writeJson(
+                            response,
+                            callback,
+                            200,
+                            values.json().createObjectNode().set("actor", actorJson(created)));
                 } else {
                     boolean existed = exists(new ActorQuery.Get(name, key));
-                    ActorRecord record = placement.describe(new ActorQuery.GetOrCreate(name, key, input));
-                    writeJson(response, callback, 200, values.json().createObjectNode()
-                            .<ObjectNode>set("actor", actorJson(record)).put("created", !existed));
+                    ActorRecord record =
+                            placement.describe(new ActorQuery.GetOrCreate(name, key, input));
+                    writeJson(
+                            response,
+                            callback,
+                            200,
+                            values.json()
+                                    .createObjectNode()
+                                    .<ObjectNode>set("actor", actorJson(record))
+                                    .put("created", !existed));
                 }
             }
-            default -> throw new ActorError("actor", "method_not_allowed", "`" + method + " /actors` is not a route.");
+            default ->
+                    throw new ActorError(
+                            "actor",
+                            "method_not_allowed",
+                            "`" + method + " /actors` is not a route.");
         }
     }
 
@@ -331,20 +461,26 @@ final class HttpRoutes extends Handler.Abstract {
         return pagination;
     }
 
-    /** The engine's Actor shape; the timestamps the runtime does not track are its creation time or null. */
+    /**
+     * The engine's Actor shape; the timestamps the runtime does not track are its creation time or
+     * null.
+     */
     private ObjectNode actorJson(ActorRecord record) {
-        ObjectNode actor = values.json().createObjectNode()
-                .put("actor_id", record.id())
-                .put("name", record.name())
-                .put("key", record.key().serialize())
-                .put("namespace_id", "default")
-                .put("datacenter", "default")
-                .put("runner_name_selector", "default")
-                .put("crash_policy", "sleep")
-                .put("create_ts", record.createdAtMillis())
-                .put("start_ts", record.createdAtMillis())
-                .put("connectable_ts", record.createdAtMillis());
-        for (String field : List.of("pending_allocation_ts", "sleep_ts", "reschedule_ts", "destroy_ts")) {
+        ObjectNode actor =
+                values.json()
+                        .createObjectNode()
+                        .put("actor_id", record.id())
+                        .put("name", record.name())
+                        .put("key", record.key().serialize())
+                        .put("namespace_id", "default")
+                        .put("datacenter", "default")
+                        .put("runner_name_selector", "default")
+                        .put("crash_policy", "sleep")
+                        .put("create_ts", record.createdAtMillis())
+                        .put("start_ts", record.createdAtMillis())
+                        .put("connectable_ts", record.createdAtMillis());
+        for (String field :
+                List.of("pending_allocation_ts", "sleep_ts", "reschedule_ts", "destroy_ts")) {
             actor.putNull(field);
         }
         return actor;
@@ -356,7 +492,9 @@ final class HttpRoutes extends Handler.Abstract {
         try (InputStream in = Content.Source.asInputStream(request)) {
             byte[] body = in.readNBytes(config.maxHttpBodyBytes() + 1);
             if (body.length > config.maxHttpBodyBytes()) {
-                throw new ActorError("message", "incoming_too_long",
+                throw new ActorError(
+                        "message",
+                        "incoming_too_long",
                         "The request body is larger than " + config.maxHttpBodyBytes() + " bytes.");
             }
             return body;
@@ -369,14 +507,16 @@ final class HttpRoutes extends Handler.Abstract {
     }
 
     /**
-     * Answers with a gateway-level error. Whatever body the request still has is read and dropped first, so the
-     * connection stays usable for the client's next request (keep-alive).
+     * Answers with a gateway-level error. Whatever body the request still has is read and dropped
+     * first, so the connection stays usable for the client's next request (keep-alive).
      */
-    private void gatewayError(Request request, Response response, Callback callback, ActorError error) {
+    private void gatewayError(
+            Request request, Response response, Callback callback, ActorError error) {
         try (InputStream rest = Content.Source.asInputStream(request)) {
             byte[] sink = new byte[8192];
             long left = config.maxHttpBodyBytes();
-            for (int n; left > 0 && (n = rest.read(sink, 0, (int) Math.min(sink.length, left))) > 0; ) {
+            for (int n;
+                    left > 0 && (n = rest.read(sink, 0, (int) Math.min(sink.length, left))) > 0; ) {
                 left -= n; // past the limit Jetty closes the connection instead
             }
         } catch (IOException | RuntimeException e) {
@@ -391,10 +531,16 @@ final class HttpRoutes extends Handler.Abstract {
     }
 
     private static void writeText(Response response, Callback callback, int status, String text) {
-        write(response, callback, status, "text/plain; charset=utf-8", text.getBytes(StandardCharsets.UTF_8));
+        write(
+                response,
+                callback,
+                status,
+                "text/plain; charset=utf-8",
+                text.getBytes(StandardCharsets.UTF_8));
     }
 
-    private static void write(Response response, Callback callback, int status, String contentType, byte[] body) {
+    private static void write(
+            Response response, Callback callback, int status, String contentType, byte[] body) {
         response.setStatus(status);
         response.getHeaders().put(HttpHeader.CONTENT_TYPE, contentType);
         response.write(true, ByteBuffer.wrap(body), callback);

@@ -10,15 +10,17 @@ import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
- * Which browser origins and which {@code Host} names the server answers, so that it is safe to run where a browser
- * can reach it: a page on another site cannot call it (CORS, WebSocket {@code Origin}), and a page on a hostile name
- * that resolves to this machine (DNS rebinding) is refused by its {@code Host}.
+ * Which browser origins and which {@code Host} names the server answers, so that it is safe to run
+ * where a browser can reach it: a page on another site cannot call it (CORS, WebSocket {@code
+ * Origin}), and a page on a hostile name that resolves to this machine (DNS rebinding) is refused
+ * by its {@code Host}.
  *
- * <p>Allowed origins: the request's own ({@code Origin} equal to {@code scheme://Host}: the server's own page), the
- * public URL's, and the configured ones; {@code *} among them allows any. Allowed hosts (the port is not checked, so
- * that proxies may map it): {@code localhost}, the bound host, the public URL's host, the configured ones, and IP
- * literals: any of them when the server is bound to a wildcard address, otherwise only the bound address (and the
- * loopback addresses when it is bound to {@code localhost}).
+ * <p>Allowed origins: the request's own ({@code Origin} equal to {@code scheme://Host}: the
+ * server's own page), the public URL's, and the configured ones; {@code *} among them allows any.
+ * Allowed hosts (the port is not checked, so that proxies may map it): {@code localhost}, the bound
+ * host, the public URL's host, the configured ones, and IP literals: any of them when the server is
+ * bound to a wildcard address, otherwise only the bound address (and the loopback addresses when it
+ * is bound to {@code localhost}).
  */
 final class OriginPolicy {
     private static final Pattern IPV4 = Pattern.compile("\\d{1,3}(\\.\\d{1,3}){3}");
@@ -31,12 +33,14 @@ final class OriginPolicy {
     private final InetAddress boundAddress;
 
     /**
-     * @param boundHost    the address the server binds (a name or an IP literal; a wildcard allows every IP literal)
-     * @param publicUrl    the URL the server is reached at (e.g. behind a proxy), or null
+     * @param boundHost the address the server binds (a name or an IP literal; a wildcard allows
+     *     every IP literal)
+     * @param publicUrl the URL the server is reached at (e.g. behind a proxy), or null
      * @param allowedHosts further host names (or IP literals) the server answers to
-     * @param corsOrigins  further origins whose pages may call the server; {@code *} for any
+     * @param corsOrigins further origins whose pages may call the server; {@code *} for any
      */
-    OriginPolicy(String boundHost, String publicUrl, Set<String> allowedHosts, Set<String> corsOrigins) {
+    OriginPolicy(
+            String boundHost, String publicUrl, Set<String> allowedHosts, Set<String> corsOrigins) {
         hostnames.add("localhost");
         for (String origin : corsOrigins) {
             if (origin.trim().equals("*")) {
@@ -71,7 +75,8 @@ final class OriginPolicy {
             URI uri = new URI(url.trim());
             String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
             if (!(scheme.equals("http") || scheme.equals("https")) || uri.getHost() == null) {
-                throw new IllegalArgumentException("publicUrl: `" + url + "` is not an http(s) URL with a host");
+                throw new IllegalArgumentException(
+                        "publicUrl: `" + url + "` is not an http(s) URL with a host");
             }
             return uri;
         } catch (URISyntaxException e) {
@@ -84,8 +89,8 @@ final class OriginPolicy {
     }
 
     /**
-     * Whether a page of {@code origin} may call the server, on a request that came with {@code hostHeader} over
-     * http ({@code secure} false) or https.
+     * Whether a page of {@code origin} may call the server, on a request that came with {@code
+     * hostHeader} over http ({@code secure} false) or https.
      */
     boolean originAllowed(String origin, boolean secure, String hostHeader) {
         if (anyOrigin) {
@@ -95,10 +100,15 @@ final class OriginPolicy {
         if (origins.contains(normalized)) {
             return true;
         }
-        return hostHeader != null && normalized.equals(normalizeOrigin((secure ? "https://" : "http://") + hostHeader.trim()));
+        return hostHeader != null
+                && normalized.equals(
+                        normalizeOrigin((secure ? "https://" : "http://") + hostHeader.trim()));
     }
 
-    /** Whether a request whose {@code Host} header is {@code hostHeader} (null: none) is one the server answers. */
+    /**
+     * Whether a request whose {@code Host} header is {@code hostHeader} (null: none) is one the
+     * server answers.
+     */
     boolean hostAllowed(String hostHeader) {
         if (hostHeader == null) {
             return false;
@@ -114,7 +124,9 @@ final class OriginPolicy {
         if (address == null) {
             return false;
         }
-        if (anyAddress || address.equals(boundAddress) || (loopbackAddresses && address.isLoopbackAddress())) {
+        if (anyAddress
+                || address.equals(boundAddress)
+                || (loopbackAddresses && address.isLoopbackAddress())) {
             return true;
         }
         for (String allowed : hostnames) {
@@ -125,7 +137,10 @@ final class OriginPolicy {
         return false;
     }
 
-    /** The host name of a {@code Host} header ({@code name}, {@code name:port}, {@code [v6]}, {@code [v6]:port}). */
+    /**
+     * The host name of a {@code Host} header ({@code name}, {@code name:port}, {@code [v6]}, {@code
+     * [v6]:port}).
+     */
     static String hostname(String hostHeader) {
         String value = hostHeader.trim();
         if (value.startsWith("[")) {
@@ -149,7 +164,10 @@ final class OriginPolicy {
         return normalizeHost(value);
     }
 
-    /** Lower case, no brackets around IPv6, no trailing dot ({@code example.com.} is {@code example.com}). */
+    /**
+     * Lower case, no brackets around IPv6, no trailing dot ({@code example.com.} is {@code
+     * example.com}).
+     */
     private static String normalizeHost(String host) {
         String h = host.trim().toLowerCase(Locale.ROOT);
         if (h.startsWith("[") && h.endsWith("]")) {
@@ -165,14 +183,18 @@ final class OriginPolicy {
         return host.contains(":") || IPV4.matcher(host).matches();
     }
 
-    /** The address of an IP literal (no name lookup: only literals get here), or null if it is not a valid one. */
+    /**
+     * The address of an IP literal (no name lookup: only literals get here), or null if it is not a
+     * valid one.
+     */
     private static InetAddress literal(String host) {
         if (!isIpLiteral(host)) {
             return null;
         }
         try {
             if (host.contains(":")) {
-                return InetAddress.getByName("[" + host + "]"); // bracketed: parsed as IPv6, never looked up
+                return InetAddress.getByName(
+                        "[" + host + "]"); // bracketed: parsed as IPv6, never looked up
             }
             String[] parts = host.split("\\.");
             byte[] bytes = new byte[4];
@@ -190,8 +212,8 @@ final class OriginPolicy {
     }
 
     /**
-     * An origin as {@code scheme://host[:port]}, lower case, the default port left out, with no trailing slash; a
-     * value that is no URL (e.g. {@code null}) stays as it is, lower-cased.
+     * An origin as {@code scheme://host[:port]}, lower case, the default port left out, with no
+     * trailing slash; a value that is no URL (e.g. {@code null}) stays as it is, lower-cased.
      */
     static String normalizeOrigin(String origin) {
         String trimmed = origin.endsWith("/") ? origin.substring(0, origin.length() - 1) : origin;
@@ -202,7 +224,10 @@ final class OriginPolicy {
             }
             String scheme = uri.getScheme().toLowerCase(Locale.ROOT);
             int port = uri.getPort();
-            boolean defaultPort = port < 0 || (scheme.equals("http") && port == 80) || (scheme.equals("https") && port == 443);
+            boolean defaultPort =
+                    port < 0
+                            || (scheme.equals("http") && port == 80)
+                            || (scheme.equals("https") && port == 443);
             String host = uri.getHost().toLowerCase(Locale.ROOT);
             return scheme + "://" + host + (defaultPort ? "" : ":" + port);
         } catch (URISyntaxException e) {

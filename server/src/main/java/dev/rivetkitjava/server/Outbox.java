@@ -14,17 +14,20 @@ import org.eclipse.jetty.websocket.core.CoreSession;
 import org.eclipse.jetty.websocket.core.Frame;
 
 /**
- * One connection's outbound frames, in order, written by one writer at a time. The writer hands Jetty every frame
- * queued so far in batch mode (copied into one buffer), then flushes once: frames that pile up while the previous
- * write is under way leave in one write instead of one write each. Nothing waits for more frames to come
- * (TCP_NODELAY stays on), so an idle connection's frame leaves at once. Bytes count from queueing until their
- * flush completes; {@link #offer} refuses past the budget, so a client that does not read costs at most the
- * budget, never an unbounded heap.
+ * One connection's outbound frames, in order, written by one writer at a time. The writer hands
+ * Jetty every frame queued so far in batch mode (copied into one buffer) but the last, which it
+ * sends unbatched: Jetty then writes them all in one flusher cycle, so frames that pile up while
+ * the previous write is under way leave in one write instead of one write each, and a lone frame
+ * costs one cycle, not a batched send plus a flush. Nothing waits for more frames to come
+ * (TCP_NODELAY stays on), so an idle connection's frame leaves at once. Bytes count from queueing
+ * until their flush completes; {@link #offer} refuses past the budget, so a client that does not
+ * read costs at most the budget, never an unbounded heap.
  */
 final class Outbox {
-    /** A frame's payload, or null for an action that must run after every frame queued before it. */
-    private record Entry(byte[] payload, Runnable then) {
-    }
+    /**
+     * A frame's payload, or null for an action that must run after every frame queued before it.
+     */
+    private record Entry(byte[] payload, Runnable then) {}
 
     private final CoreSession session;
     private final byte opCode;
@@ -34,7 +37,10 @@ final class Outbox {
     private final AtomicLong pendingBytes = new AtomicLong();
     private final AtomicBoolean writing = new AtomicBoolean();
 
-    /** {@code opCode}: every data frame of a connection has the same one (text for JSON, binary otherwise). */
+    /**
+     * {@code opCode}: every data frame of a connection has the same one (text for JSON, binary
+     * otherwise).
+     */
     Outbox(CoreSession session, byte opCode, Executor executor, long budget) {
         this.session = session;
         this.opCode = opCode;
@@ -43,12 +49,12 @@ final class Outbox {
     }
 
     /**
-     * Queues a frame; {@code then} (or null) runs once it is written or has failed. Returns false, queueing nothing,
-     * if the frame would take the connection past its budget.
+     * Queues a frame; {@code then} (or null) runs once it is written or has failed. Returns false,
+     * queueing nothing, if the frame would take the connection past its budget.
      *
-     * @param writeHere whether the calling thread may do the write when none is under way (a reply: no hop to
-     *                  another thread); a broadcast passes false, or it would write to its viewers one by one
-     *                  itself, one write each, instead of leaving each viewer's writer to batch them
+     * @param writeHere whether the calling thread may do the write when none is under way (a reply:
+     *     no hop to another thread); a broadcast passes false, or it would write to its viewers one
+     *     by one itself, one write each, instead of leaving each viewer's writer to batch them
      */
     boolean offer(byte[] payload, Runnable then, boolean writeHere) {
         if (pendingBytes.addAndGet(payload.length) > budget) {
@@ -64,7 +70,10 @@ final class Outbox {
         return true;
     }
 
-    /** Runs {@code action} once every frame queued before it has been written (a close that must follow them). */
+    /**
+     * Runs {@code action} once every frame queued before it has been written (a close that must
+     * follow them).
+     */
     void afterQueued(Runnable action) {
         queue.add(new Entry(null, action));
         startWriter();
@@ -88,9 +97,14 @@ final class Outbox {
     private void write() {
         long bytes = 0;
         List<Runnable> after = new ArrayList<>(1);
+        Frame last = null; // held back: it goes unbatched, which makes Jetty write it and the batch
+        // before it
         for (Entry entry; (entry = queue.poll()) != null; ) {
             if (entry.payload() != null) {
-                session.sendFrame(new Frame(opCode, ByteBuffer.wrap(entry.payload())), Callback.NOOP, true);
+                if (last != null) {
+                    session.sendFrame(last, Callback.NOOP, true);
+                }
+                last = new Frame(opCode, ByteBuffer.wrap(entry.payload()));
                 bytes += entry.payload().length;
             }
             if (entry.then() != null) {
@@ -101,7 +115,15 @@ final class Outbox {
             }
         }
         long written = bytes;
-        session.flush(Callback.from(() -> written(written, after), failure -> written(written, after)));
+        Callback done =
+                Callback.from(() -> written(written, after), failure -> written(written, after));
+        // One flusher cycle: a batched frame and a flush would take two (the common case is a
+        // single frame).
+        if (last != null) {
+            session.sendFrame(last, done, false);
+        } else {
+            session.flush(done);
+        }
     }
 
     private void written(long bytes, List<Runnable> after) {

@@ -1,9 +1,9 @@
 package dev.rivetkitjava.server;
 
 import dev.rivetkitjava.actor.ActorError;
+import dev.rivetkitjava.actor.RawWebSocket;
 import dev.rivetkitjava.actor.spi.ActorQuery;
 import dev.rivetkitjava.actor.spi.Placement;
-import dev.rivetkitjava.actor.RawWebSocket;
 import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -16,8 +16,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A raw {@code /websocket/…} socket: frames pass untouched between the client and the actor's {@code onWebSocket}.
- * Public only because Jetty calls the listener methods reflectively; it is made by the server alone.
+ * A raw {@code /websocket/…} socket: frames pass untouched between the client and the actor's
+ * {@code onWebSocket}. Public only because Jetty calls the listener methods reflectively; it is
+ * made by the server alone.
  */
 public final class RawSocketEndpoint implements Session.Listener.AutoDemanding, RawWebSocket {
     private static final Logger log = LoggerFactory.getLogger(RawSocketEndpoint.class);
@@ -41,16 +42,21 @@ public final class RawSocketEndpoint implements Session.Listener.AutoDemanding, 
     @Override
     public void onWebSocketOpen(Session session) {
         this.session = session;
-        executor.execute(() -> {
-            try {
-                placement.webSocket(query, this);
-            } catch (ActorError e) {
-                session.close(ConnectEndpoint.CLOSE_ERROR, e.qualifiedCode(), Callback.NOOP);
-            } catch (RuntimeException e) {
-                log.error("opening a raw WebSocket to {} failed", query, e);
-                session.close(ConnectEndpoint.CLOSE_ERROR, "rivetkit.internal_error", Callback.NOOP);
-            }
-        });
+        executor.execute(
+                () -> {
+                    try {
+                        placement.webSocket(query, this);
+                    } catch (ActorError e) {
+                        session.close(
+                                ConnectEndpoint.CLOSE_ERROR, e.qualifiedCode(), Callback.NOOP);
+                    } catch (RuntimeException e) {
+                        log.error("opening a raw WebSocket to {} failed", query, e);
+                        session.close(
+                                ConnectEndpoint.CLOSE_ERROR,
+                                "rivetkit.internal_error",
+                                Callback.NOOP);
+                    }
+                });
     }
 
     @Override

@@ -22,8 +22,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Serves a {@link Registry} over RivetKit's client protocol, so {@code createClient({ endpoint })} from npm
- * {@code rivetkit} works against it unchanged, with no Rivet Engine. Closing the server closes the registry.
+ * Serves a {@link Registry} over RivetKit's client protocol, so {@code createClient({ endpoint })}
+ * from npm {@code rivetkit} works against it unchanged, with no Rivet Engine. Closing the server
+ * closes the registry.
  *
  * <pre>{@code
  * try (Registry registry = Registry.builder().use(COUNTER).build();
@@ -39,8 +40,9 @@ public final class RivetServer implements AutoCloseable {
     private final ServerConnector connector;
     private final OpenSockets sockets = new OpenSockets();
     private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
-    private final ScheduledExecutorService pinger = Executors.newSingleThreadScheduledExecutor(
-            Thread.ofPlatform().daemon().name("rivetkit-ws-ping").factory());
+    private final ScheduledExecutorService pinger =
+            Executors.newSingleThreadScheduledExecutor(
+                    Thread.ofPlatform().daemon().name("rivetkit-ws-ping").factory());
     private final String host;
     private final Registry registry;
     private final Duration drainPeriod;
@@ -57,40 +59,65 @@ public final class RivetServer implements AutoCloseable {
         connector = new ServerConnector(jetty);
         connector.setHost(b.host);
         connector.setPort(b.port);
-        // A new server may bind the port while this one drains: restarts leave no moment without a listener.
+        // A new server may bind the port while this one drains: restarts leave no moment without a
+        // listener.
         connector.setReusePort(true);
         jetty.addConnector(connector);
-        ServerConfig config = new ServerConfig(b.token, b.adminToken, b.adminRoutesOpen,
-                new OriginPolicy(b.host, b.publicUrl, b.allowedHosts, b.corsOrigins), b.namespaces,
-                b.maxIncomingMessageBytes, b.maxHttpBodyBytes, b.maxConnParamsBytes, b.maxQueryInputBytes,
-                b.maxPendingOutboundBytes, b.maxSubscriptionsPerConnection);
+        ServerConfig config =
+                new ServerConfig(
+                        b.token,
+                        b.adminToken,
+                        b.adminRoutesOpen,
+                        new OriginPolicy(b.host, b.publicUrl, b.allowedHosts, b.corsOrigins),
+                        b.namespaces,
+                        b.maxIncomingMessageBytes,
+                        b.maxHttpBodyBytes,
+                        b.maxConnParamsBytes,
+                        b.maxQueryInputBytes,
+                        b.maxPendingOutboundBytes,
+                        b.maxSubscriptionsPerConnection);
         if (config.origins().anyOrigin()) {
-            log.warn("CORS allows any origin (`*`): any web page a user of this server visits can call its actors");
+            log.warn(
+                    "CORS allows any origin (`*`): any web page a user of this server visits can call its actors");
         }
         WireValues values = new WireValues(b.registry.objectMapper());
         ServerMetrics metrics = new ServerMetrics(b.registry.placement(), sockets);
-        ServerContext context = new ServerContext(b.registry.placement(), values, config, executor, sockets, metrics,
-                draining, b.staticResources == null ? null : staticFiles(jetty, b.staticResources));
+        ServerContext context =
+                new ServerContext(
+                        b.registry.placement(),
+                        values,
+                        config,
+                        executor,
+                        sockets,
+                        metrics,
+                        draining,
+                        b.staticResources == null ? null : staticFiles(jetty, b.staticResources));
         ConnectUpgrade upgrade = new ConnectUpgrade(context);
-        WebSocketUpgradeHandler webSockets = WebSocketUpgradeHandler.from(jetty, container -> {
-            // Jetty's own limit is a backstop; the endpoint enforces RivetKit's with RivetKit's close reason.
-            container.setMaxBinaryMessageSize(4L * b.maxIncomingMessageBytes);
-            container.setMaxTextMessageSize(4L * b.maxIncomingMessageBytes);
-            container.setIdleTimeout(Duration.ofMinutes(2));
-            container.addMapping("/*", upgrade);
-        });
+        WebSocketUpgradeHandler webSockets =
+                WebSocketUpgradeHandler.from(
+                        jetty,
+                        container -> {
+                            // Jetty's own limit is a backstop; the endpoint enforces RivetKit's
+                            // with RivetKit's close reason.
+                            container.setMaxBinaryMessageSize(4L * b.maxIncomingMessageBytes);
+                            container.setMaxTextMessageSize(4L * b.maxIncomingMessageBytes);
+                            container.setIdleTimeout(Duration.ofMinutes(2));
+                            container.addMapping("/*", upgrade);
+                        });
         webSockets.setHandler(new HttpRoutes(context));
         jetty.setHandler(new GuardHandler(context, webSockets));
     }
 
     /**
-     * The files of a classpath folder, served for GET and HEAD below {@code /} (index.html for a folder). No
-     * listings; Jetty resolves every path inside the folder and refuses any that would leave it.
+     * The files of a classpath folder, served for GET and HEAD below {@code /} (index.html for a
+     * folder). No listings; Jetty resolves every path inside the folder and refuses any that would
+     * leave it.
      */
     private static ResourceHandler staticFiles(Server jetty, String classpathFolder) {
         Resource root = ResourceFactory.of(jetty).newClassLoaderResource(classpathFolder);
         if (root == null || !root.isDirectory()) {
-            throw new IllegalArgumentException("staticResources: no folder `" + classpathFolder + "` on the classpath");
+            throw new IllegalArgumentException(
+                    "staticResources: no folder `" + classpathFolder + "` on the classpath");
         }
         ResourceHandler files = new ResourceHandler();
         files.setBaseResource(root);
@@ -111,7 +138,8 @@ public final class RivetServer implements AutoCloseable {
     /** Starts listening; returns this. */
     public RivetServer start() throws Exception {
         jetty.start();
-        // The protocol has no pings of its own; these keep idle viewers' sockets (and proxies) alive.
+        // The protocol has no pings of its own; these keep idle viewers' sockets (and proxies)
+        // alive.
         pinger.scheduleAtFixedRate(sockets::pingAll, 30, 30, TimeUnit.SECONDS);
         return this;
     }
@@ -132,18 +160,32 @@ public final class RivetServer implements AutoCloseable {
     }
 
     /**
-     * Shuts down so that clients find the next server: new requests get the retryable
-     * {@code guard.service_unavailable}; the registry closes (every actor sleeps with its state saved, and its
-     * sockets close with {@code actor.stopped}); the remaining sockets close with {@code ws.going_away}; the port keeps
-     * answering "retry" for the drain period, during which a new server can bind it too; then it is released.
-     * The official client reconnects on those signals and keeps retrying while they last.
+     * Shuts down so that clients find the next server: new requests get the retryable {@code
+     * guard.service_unavailable}; the registry closes (every actor sleeps with its state saved, and
+     * its sockets close with {@code actor.stopped}); the remaining sockets close with {@code
+     * ws.going_away}; the port keeps answering "retry" for the drain period, during which a new
+     * server can bind it too; then it is released. The official client reconnects on those signals
+     * and keeps retrying while they last.
      */
     @Override
     public void close() {
+        close(() -> {});
+    }
+
+    /**
+     * {@link #close()}, running {@code afterActorsStopped} once every actor sleeps (and the
+     * registry, with its store, is closed), before the drain: what the actors used (an agent
+     * server, a lock on their data) is released while the port still answers "retry".
+     */
+    public void close(Runnable afterActorsStopped) {
         if (!draining.compareAndSet(false, true)) {
             return;
         }
-        registry.close();
+        try {
+            registry.close();
+        } finally {
+            afterActorsStopped.run();
+        }
         sockets.goAwayAll();
         if (!drainPeriod.isZero()) {
             log.info("draining for {} ms: clients are told to retry", drainPeriod.toMillis());
@@ -188,9 +230,10 @@ public final class RivetServer implements AutoCloseable {
         }
 
         /**
-         * The address to bind (default 127.0.0.1: reachable from this machine only). It is also a name the server
-         * answers to in {@code Host} (see {@link #allowedHosts}); bound to a wildcard ({@code 0.0.0.0}, {@code ::}),
-         * the server answers any IP address in {@code Host}, but still no other name.
+         * The address to bind (default 127.0.0.1: reachable from this machine only). It is also a
+         * name the server answers to in {@code Host} (see {@link #allowedHosts}); bound to a
+         * wildcard ({@code 0.0.0.0}, {@code ::}), the server answers any IP address in {@code
+         * Host}, but still no other name.
          */
         public Builder host(String host) {
             this.host = Objects.requireNonNull(host, "host");
@@ -204,8 +247,9 @@ public final class RivetServer implements AutoCloseable {
         }
 
         /**
-         * Every actor route and the actors API then require this token, sent the way the official client sends it
-         * ({@code token} option). Without an {@link #adminToken}, the admin routes take this token too.
+         * Every actor route and the actors API then require this token, sent the way the official
+         * client sends it ({@code token} option). Without an {@link #adminToken}, the admin routes
+         * take this token too.
          */
         public Builder token(String token) {
             this.token = token;
@@ -213,11 +257,12 @@ public final class RivetServer implements AutoCloseable {
         }
 
         /**
-         * The token of the admin routes: {@code GET /actors} listing a type's actors by {@code name} alone,
-         * {@code DELETE /actors/{id}} and {@code GET /metrics}, sent as {@code Authorization: Bearer} or
-         * {@code x-rivet-token}. Those routes then take this token only (not {@link #token}); the official
-         * client's own lookups (by name and key, or by ids) are not admin routes. Default: none, and the admin
-         * routes need {@link #token} if there is one, else see {@link #adminRoutesOpen}.
+         * The token of the admin routes: {@code GET /actors} listing a type's actors by {@code
+         * name} alone, {@code DELETE /actors/{id}} and {@code GET /metrics}, sent as {@code
+         * Authorization: Bearer} or {@code x-rivet-token}. Those routes then take this token only
+         * (not {@link #token}); the official client's own lookups (by name and key, or by ids) are
+         * not admin routes. Default: none, and the admin routes need {@link #token} if there is
+         * one, else see {@link #adminRoutesOpen}.
          */
         public Builder adminToken(String adminToken) {
             this.adminToken = adminToken;
@@ -225,9 +270,9 @@ public final class RivetServer implements AutoCloseable {
         }
 
         /**
-         * Whether the admin routes (see {@link #adminToken}) answer when neither an admin token nor a {@link #token}
-         * is set (default true, as the engine in development). False refuses them with 403
-         * {@code guard.admin_token_required}.
+         * Whether the admin routes (see {@link #adminToken}) answer when neither an admin token nor
+         * a {@link #token} is set (default true, as the engine in development). False refuses them
+         * with 403 {@code guard.admin_token_required}.
          */
         public Builder adminRoutesOpen(boolean open) {
             this.adminRoutesOpen = open;
@@ -235,9 +280,10 @@ public final class RivetServer implements AutoCloseable {
         }
 
         /**
-         * The URL browsers reach the server at, e.g. {@code https://agents.example.com} behind a proxy: its origin
-         * is allowed as the server's own (CORS and WebSocket {@code Origin}) and its host name in {@code Host}.
-         * Fails at {@link #build()} if it is not an http(s) URL with a host.
+         * The URL browsers reach the server at, e.g. {@code https://agents.example.com} behind a
+         * proxy: its origin is allowed as the server's own (CORS and WebSocket {@code Origin}) and
+         * its host name in {@code Host}. Fails at {@link #build()} if it is not an http(s) URL with
+         * a host.
          */
         public Builder publicUrl(String url) {
             this.publicUrl = url;
@@ -245,10 +291,11 @@ public final class RivetServer implements AutoCloseable {
         }
 
         /**
-         * Further names (or IP addresses) the server answers to in the {@code Host} header. By default it answers
-         * {@code localhost}, the bound {@link #host} and {@link #publicUrl}'s host only, which refuses pages that
-         * reach it under a hostile name resolving to this machine (DNS rebinding): 403 {@code guard.host_not_allowed}.
-         * The port in {@code Host} is not checked. A request without {@code Host} is refused.
+         * Further names (or IP addresses) the server answers to in the {@code Host} header. By
+         * default it answers {@code localhost}, the bound {@link #host} and {@link #publicUrl}'s
+         * host only, which refuses pages that reach it under a hostile name resolving to this
+         * machine (DNS rebinding): 403 {@code guard.host_not_allowed}. The port in {@code Host} is
+         * not checked. A request without {@code Host} is refused.
          */
         public Builder allowedHosts(Set<String> hosts) {
             this.allowedHosts = Set.copyOf(hosts);
@@ -256,11 +303,12 @@ public final class RivetServer implements AutoCloseable {
         }
 
         /**
-         * Browser origins (e.g. {@code https://app.example.com}) whose pages may call the server, besides its own
-         * (a page it serves itself, or {@link #publicUrl}'s). A request or WebSocket upgrade that carries any other
-         * {@code Origin} is refused with 403 {@code guard.origin_not_allowed}; allowed ones are echoed with
-         * credentials. Requests with no {@code Origin} (the Node client, curl) are not affected. {@code *} allows
-         * every origin, as the engine does: unsafe, since any page a user visits could then call the server.
+         * Browser origins (e.g. {@code https://app.example.com}) whose pages may call the server,
+         * besides its own (a page it serves itself, or {@link #publicUrl}'s). A request or
+         * WebSocket upgrade that carries any other {@code Origin} is refused with 403 {@code
+         * guard.origin_not_allowed}; allowed ones are echoed with credentials. Requests with no
+         * {@code Origin} (the Node client, curl) are not affected. {@code *} allows every origin,
+         * as the engine does: unsafe, since any page a user visits could then call the server.
          */
         public Builder corsOrigins(Set<String> origins) {
             this.corsOrigins = Set.copyOf(origins);
@@ -268,12 +316,14 @@ public final class RivetServer implements AutoCloseable {
         }
 
         /**
-         * How many distinct events one connection may subscribe to at a time (default 64); a subscription past it
-         * closes the connection with {@code actor.too_many_subscriptions}. Unsubscribing frees a slot.
+         * How many distinct events one connection may subscribe to at a time (default 64); a
+         * subscription past it closes the connection with {@code actor.too_many_subscriptions}.
+         * Unsubscribing frees a slot.
          */
         public Builder maxSubscriptionsPerConnection(int max) {
             if (max < 0) {
-                throw new IllegalArgumentException("maxSubscriptionsPerConnection must not be negative");
+                throw new IllegalArgumentException(
+                        "maxSubscriptionsPerConnection must not be negative");
             }
             this.maxSubscriptionsPerConnection = max;
             return this;
@@ -297,21 +347,28 @@ public final class RivetServer implements AutoCloseable {
             return this;
         }
 
-        /** Bytes that may wait to be written to one connection before it is closed as too slow (default 16 MiB). */
+        /**
+         * Bytes that may wait to be written to one connection before it is closed as too slow
+         * (default 16 MiB).
+         */
         public Builder maxPendingOutboundBytes(long bytes) {
             this.maxPendingOutboundBytes = bytes;
             return this;
         }
 
-        /** How long {@link #close()} keeps the port answering "retry" so clients reach the next server (default 0). */
+        /**
+         * How long {@link #close()} keeps the port answering "retry" so clients reach the next
+         * server (default 0).
+         */
         public Builder drainPeriod(Duration period) {
             this.drainPeriod = Objects.requireNonNull(period, "period");
             return this;
         }
 
         /**
-         * Also serves a web page: the files of this classpath folder (e.g. {@code "web"}), at {@code /} and below,
-         * next to the RivetKit routes (which take precedence). Fails at {@link #build()} if the folder is missing.
+         * Also serves a web page: the files of this classpath folder (e.g. {@code "web"}), at
+         * {@code /} and below, next to the RivetKit routes (which take precedence). Fails at {@link
+         * #build()} if the folder is missing.
          */
         public Builder staticResources(String classpathFolder) {
             this.staticResources = Objects.requireNonNull(classpathFolder, "classpathFolder");

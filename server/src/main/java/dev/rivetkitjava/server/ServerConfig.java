@@ -5,10 +5,11 @@ import java.util.Set;
 /**
  * The settings the routes read; RivetServer.Builder fills it.
  *
- * @param token          required on every actor route when not null
- * @param adminToken     required on the admin routes (listing and destroying actors, metrics) when not null
+ * @param token required on every actor route when not null
+ * @param adminToken required on the admin routes (listing and destroying actors, metrics) when not
+ *     null
  * @param adminRoutesOpen whether the admin routes answer with no token at all configured
- * @param origins        the browser origins and {@code Host} names the server answers
+ * @param origins the browser origins and {@code Host} names the server answers
  */
 record ServerConfig(
         String token,
@@ -21,5 +22,4 @@ record ServerConfig(
         int maxConnParamsBytes,
         int maxQueryInputBytes,
         long maxPendingOutboundBytes,
-        int maxSubscriptionsPerConnection) {
-}
+        int maxSubscriptionsPerConnection) {}

@@ -5,7 +5,10 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.eclipse.jetty.server.Handler;
 
-/** What every route and socket of one server shares; {@code staticFiles} is null when the server serves no page. */
+/**
+ * What every route and socket of one server shares; {@code staticFiles} is null when the server
+ * serves no page.
+ */
 record ServerContext(
         Placement placement,
         WireValues values,
@@ -14,5 +17,4 @@ record ServerContext(
         OpenSockets sockets,
         ServerMetrics metrics,
         AtomicBoolean draining,
-        Handler staticFiles) {
-}
+        Handler staticFiles) {}

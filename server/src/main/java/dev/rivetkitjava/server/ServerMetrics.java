@@ -12,7 +12,8 @@ import java.util.concurrent.TimeUnit;
 
 /** What {@code GET /metrics} shows, in Prometheus' text format. */
 final class ServerMetrics {
-    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final PrometheusMeterRegistry registry =
+            new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final Timer wsOk;
     private final Timer wsError;
     private final Timer httpOk;
@@ -22,33 +23,61 @@ final class ServerMetrics {
 
     ServerMetrics(Placement placement, OpenSockets sockets) {
         Gauge.builder("rivetkit.actors.awake", placement, p -> p.stats().awakeActors())
-                .description("Actors in memory (awake or starting)").register(registry);
-        Gauge.builder("rivetkit.connections.hibernated", placement, p -> p.stats().hibernatedConnections())
-                .description("Connections kept open while their actor sleeps").register(registry);
+                .description("Actors in memory (awake or starting)")
+                .register(registry);
+        Gauge.builder(
+                        "rivetkit.connections.hibernated",
+                        placement,
+                        p -> p.stats().hibernatedConnections())
+                .description("Connections kept open while their actor sleeps")
+                .register(registry);
         Gauge.builder("rivetkit.connections", sockets, OpenSockets::count)
-                .description("Open /connect WebSockets").register(registry);
-        FunctionTimer.builder("rivetkit.state.saves", placement, p -> p.stats().stateSaveBatches(),
-                        p -> p.stats().stateSaveNanos(), TimeUnit.NANOSECONDS)
-                .description("Store transactions writing actor state").register(registry);
+                .description("Open /connect WebSockets")
+                .register(registry);
+        FunctionTimer.builder(
+                        "rivetkit.state.saves",
+                        placement,
+                        p -> p.stats().stateSaveBatches(),
+                        p -> p.stats().stateSaveNanos(),
+                        TimeUnit.NANOSECONDS)
+                .description("Store transactions writing actor state")
+                .register(registry);
         FunctionCounter.builder("rivetkit.state.writes", placement, p -> p.stats().stateWrites())
-                .description("Actor states written").register(registry);
-        FunctionCounter.builder("rivetkit.state.save.failures", placement, p -> p.stats().stateSaveFailures())
-                .description("Failed actor state saves: store writes and serialisations (retried)").register(registry);
-        Gauge.builder("rivetkit.state.save.failing.actors", placement, p -> p.stats().stateSaveFailingActors())
-                .description("Actors whose state saves fail (kept awake, retried with back-off)").register(registry);
+                .description("Actor states written")
+                .register(registry);
+        FunctionCounter.builder(
+                        "rivetkit.state.save.failures",
+                        placement,
+                        p -> p.stats().stateSaveFailures())
+                .description("Failed actor state saves: store writes and serialisations (retried)")
+                .register(registry);
+        Gauge.builder(
+                        "rivetkit.state.save.failing.actors",
+                        placement,
+                        p -> p.stats().stateSaveFailingActors())
+                .description("Actors whose state saves fail (kept awake, retried with back-off)")
+                .register(registry);
         wsOk = actionTimer("ws", "ok");
         wsError = actionTimer("ws", "error");
         httpOk = actionTimer("http", "ok");
         httpError = actionTimer("http", "error");
-        slowConsumers = Counter.builder("rivetkit.connections.slow.consumer.closed")
-                .description("Connections closed because their outbound frames piled up").register(registry);
-        ignoredFrames = Counter.builder("rivetkit.connections.frames.ignored")
-                .description("Frames a client sent on a refused or failing connection, dropped unread").register(registry);
+        slowConsumers =
+                Counter.builder("rivetkit.connections.slow.consumer.closed")
+                        .description("Connections closed because their outbound frames piled up")
+                        .register(registry);
+        ignoredFrames =
+                Counter.builder("rivetkit.connections.frames.ignored")
+                        .description(
+                                "Frames a client sent on a refused or failing connection, dropped unread")
+                        .register(registry);
     }
 
     private Timer actionTimer(String transport, String outcome) {
-        return Timer.builder("rivetkit.actions").tag("transport", transport).tag("outcome", outcome)
-                .description("Actions called by clients").register(registry);
+        return Timer.builder("rivetkit.actions")
+                .tag("transport", transport)
+                .tag("outcome", outcome)
+                .description("Actions called by clients")
+                .register(registry);
     }
 
     void action(boolean webSocket, boolean ok, long startNanos) {

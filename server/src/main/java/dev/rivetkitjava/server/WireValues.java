@@ -13,7 +13,10 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 
-/** Java values ↔ the protocol's JSON trees, and the base64 CBOR the gateway and actors API carry inputs in. */
+/**
+ * Java values ↔ the protocol's JSON trees, and the base64 CBOR the gateway and actors API carry
+ * inputs in.
+ */
 final class WireValues {
     private final ObjectMapper json;
     private final CBORMapper cbor = new CBORMapper();
@@ -45,17 +48,26 @@ final class WireValues {
         }
     }
 
-    /** A gateway-level error as RivetKit's JSON body: {@code group}, {@code code}, {@code message}, {@code metadata}. */
+    /**
+     * A gateway-level error as RivetKit's JSON body: {@code group}, {@code code}, {@code message},
+     * {@code metadata}.
+     */
     ObjectNode error(ActorError error) {
-        ObjectNode body = json.createObjectNode()
-                .put("group", error.group()).put("code", error.code()).put("message", error.getMessage());
+        ObjectNode body =
+                json.createObjectNode()
+                        .put("group", error.group())
+                        .put("code", error.code())
+                        .put("message", error.getMessage());
         if (!error.metadata().isEmpty()) {
             body.set("metadata", tree(error.metadata()));
         }
         return body;
     }
 
-    /** Action arguments as the runtime takes them: each element a tree it converts to the action's types. */
+    /**
+     * Action arguments as the runtime takes them: each element a tree it converts to the action's
+     * types.
+     */
     static List<Object> arguments(JsonNode args) {
         List<Object> list = new ArrayList<>();
         if (args == null || args.isNull()) {
@@ -69,28 +81,39 @@ final class WireValues {
         return list;
     }
 
-    /** Decodes {@code rvt-input} (base64url, no padding) or the actors API's {@code input} (standard base64). */
+    /**
+     * Decodes {@code rvt-input} (base64url, no padding) or the actors API's {@code input} (standard
+     * base64).
+     */
     JsonNode decodeBase64Cbor(String encoded, boolean urlSafe) {
         try {
             byte[] bytes = (urlSafe ? Base64.getUrlDecoder() : Base64.getDecoder()).decode(encoded);
             return ClientProtocol.reviveWireValue(cbor.readTree(bytes));
         } catch (IllegalArgumentException | IOException e) {
-            throw new ActorError("actor", "invalid_request", "The actor input is not base64-encoded CBOR.");
+            throw new ActorError(
+                    "actor", "invalid_request", "The actor input is not base64-encoded CBOR.");
         }
     }
 
-    /** Connection params from {@code x-rivet-conn-params} or the {@code rivet_conn_params.} subprotocol. */
+    /**
+     * Connection params from {@code x-rivet-conn-params} or the {@code rivet_conn_params.}
+     * subprotocol.
+     */
     JsonNode params(String text, int maxBytes) {
         if (text == null || text.isEmpty()) {
             return null;
         }
         if (text.length() > maxBytes) {
-            throw new ActorError("actor", "invalid_request", "Connection params are larger than " + maxBytes + " bytes.");
+            throw new ActorError(
+                    "actor",
+                    "invalid_request",
+                    "Connection params are larger than " + maxBytes + " bytes.");
         }
         try {
             return json.readTree(text);
         } catch (IOException e) {
-            throw new ActorError("actor", "invalid_request", "Connection params are not valid JSON.");
+            throw new ActorError(
+                    "actor", "invalid_request", "Connection params are not valid JSON.");
         }
     }
 }

@@ -19,18 +19,30 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** What one connection can make the server hold: nothing once refused, and a bounded set of subscriptions. */
+/**
+ * What one connection can make the server hold: nothing once refused, and a bounded set of
+ * subscriptions.
+ */
 class ConnectionLimitsTest extends CounterServerFixture {
-    private static final Pattern IGNORED = Pattern.compile("(?m)^rivetkit_connections_frames_ignored_total (\\S+)$");
+    private static final Pattern IGNORED =
+            Pattern.compile("(?m)^rivetkit_connections_frames_ignored_total (\\S+)$");
 
     private static String subscription(String event, boolean subscribe) {
-        return "{\"body\":{\"tag\":\"SubscriptionRequest\",\"val\":{\"eventName\":\"" + event + "\",\"subscribe\":"
-                + subscribe + "}}}";
+        return "{\"body\":{\"tag\":\"SubscriptionRequest\",\"val\":{\"eventName\":\""
+                + event
+                + "\",\"subscribe\":"
+                + subscribe
+                + "}}}";
     }
 
     private static String action(long id, String name, String args) {
-        return "{\"body\":{\"tag\":\"ActionRequest\",\"val\":{\"id\":[\"$BigInt\",\"" + id + "\"],\"name\":\"" + name
-                + "\",\"args\":" + args + "}}}";
+        return "{\"body\":{\"tag\":\"ActionRequest\",\"val\":{\"id\":[\"$BigInt\",\""
+                + id
+                + "\"],\"name\":\""
+                + name
+                + "\",\"args\":"
+                + args
+                + "}}}";
     }
 
     private static JsonNode frame(WireClient client, int index) throws Exception {
@@ -44,7 +56,10 @@ class ConnectionLimitsTest extends CounterServerFixture {
         return (long) Double.parseDouble(m.group(1));
     }
 
-    /** Threads (virtual ones included) with a ConnectEndpoint frame on their stack, from a full thread dump. */
+    /**
+     * Threads (virtual ones included) with a ConnectEndpoint frame on their stack, from a full
+     * thread dump.
+     */
     private static int threadsInConnectEndpoint(Path dir) throws Exception {
         Path dump = dir.resolve("threads-" + System.nanoTime() + ".json");
         ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class)
@@ -65,17 +80,31 @@ class ConnectionLimitsTest extends CounterServerFixture {
     }
 
     @Test
-    void aRefusedConnectionReadsNoFurtherFramesAndHoldsNoThread(@TempDir Path dir) throws Exception {
+    void aRefusedConnectionReadsNoFurtherFramesAndHoldsNoThread(@TempDir Path dir)
+            throws Exception {
         long before = ignoredFrames();
-        WireClient client = WireClient.open(http.newWebSocketBuilder(), WireClient.ws(server)
-                + GatewayUrl.query("", "counter", "/connect").namespace("nope").get().key(List.of("x")).build(),
-                Subprotocols.builder(Encoding.JSON).build());
-        // Actions and subscriptions, until 1000 are sent or the server's close (300 ms after its error) stops us.
+        WireClient client =
+                WireClient.open(
+                        http.newWebSocketBuilder(),
+                        WireClient.ws(server)
+                                + GatewayUrl.query("", "counter", "/connect")
+                                        .namespace("nope")
+                                        .get()
+                                        .key(List.of("x"))
+                                        .build(),
+                        Subprotocols.builder(Encoding.JSON).build());
+        // Actions and subscriptions, until 1000 are sent or the server's close (300 ms after its
+        // error) stops us.
         int sent = 0;
         try {
             for (; sent < 1000; sent++) {
-                client.socket.sendText(sent % 2 == 0 ? action(sent, "increment", "[1]") : subscription("e" + sent, true),
-                        true).get(10, TimeUnit.SECONDS);
+                client.socket
+                        .sendText(
+                                sent % 2 == 0
+                                        ? action(sent, "increment", "[1]")
+                                        : subscription("e" + sent, true),
+                                true)
+                        .get(10, TimeUnit.SECONDS);
             }
         } catch (ExecutionException closedMeanwhile) {
             // the output closed: what was sent so far is what the server received
@@ -83,9 +112,12 @@ class ConnectionLimitsTest extends CounterServerFixture {
         assertThat(client.closed.get(10, TimeUnit.SECONDS)).isEqualTo("1011 namespace.not_found");
         assertThat(sent).as("frames sent before the close").isPositive();
         int delivered = sent;
-        // The frames it received were dropped unread (Jetty itself drops those that come after its close, so not
-        // necessarily all that were sent), and none left a thread waiting for a connection that was never opened.
-        await().untilAsserted(() -> assertThat(ignoredFrames() - before).isBetween(1L, (long) delivered));
+        // The frames it received were dropped unread (Jetty itself drops those that come after its
+        // close, so not
+        // necessarily all that were sent), and none left a thread waiting for a connection that was
+        // never opened.
+        await().untilAsserted(
+                        () -> assertThat(ignoredFrames() - before).isBetween(1L, (long) delivered));
         await().untilAsserted(() -> assertThat(threadsInConnectEndpoint(dir)).isZero());
         assertThat(server.connections()).isZero();
         // No action ran: the actor was never created.
@@ -105,7 +137,8 @@ class ConnectionLimitsTest extends CounterServerFixture {
         client.socket.sendText(subscription("newCount", true), true).get();
         client.socket.sendText(action(1, "increment", "[1]"), true).get();
         await().until(() -> client.frames.size() == 3);
-        assertThat(client.frames.subList(1, 3)).extracting(f -> JSON.readTree((String) f).at("/body/tag").asText())
+        assertThat(client.frames.subList(1, 3))
+                .extracting(f -> JSON.readTree((String) f).at("/body/tag").asText())
                 .containsExactly("Event", "ActionResponse");
 
         // Subscribing again is free; an unsubscription frees a slot for another event.
@@ -119,13 +152,16 @@ class ConnectionLimitsTest extends CounterServerFixture {
 
         // The 65th distinct event is refused, and the connection closes with the reason.
         client.socket.sendText(subscription("event-64", true), true).get();
-        assertThat(client.closed.get(10, TimeUnit.SECONDS)).isEqualTo("1011 actor.too_many_subscriptions");
+        assertThat(client.closed.get(10, TimeUnit.SECONDS))
+                .isEqualTo("1011 actor.too_many_subscriptions");
         JsonNode error = frame(client, client.frames.size() - 1).at("/body/val");
-        assertThat(frame(client, client.frames.size() - 1).at("/body/tag").asText()).isEqualTo("Error");
+        assertThat(frame(client, client.frames.size() - 1).at("/body/tag").asText())
+                .isEqualTo("Error");
         assertThat(error.get("group").asText()).isEqualTo("actor");
         assertThat(error.get("code").asText()).isEqualTo("too_many_subscriptions");
         assertThat(error.get("message").asText())
-                .isEqualTo("A connection may subscribe to at most 64 events (maxSubscriptionsPerConnection)");
+                .isEqualTo(
+                        "A connection may subscribe to at most 64 events (maxSubscriptionsPerConnection)");
 
         // The other connection and the server carry on.
         bystander.socket.sendText(action(7, "getCount", "[]"), true).get();
@@ -139,14 +175,21 @@ class ConnectionLimitsTest extends CounterServerFixture {
 
     @Test
     void theLimitIsASetting() throws Exception {
-        try (RivetServer strict = RivetServer.builder(registry).port(0).maxSubscriptionsPerConnection(1).build().start()) {
+        try (RivetServer strict =
+                RivetServer.builder(registry)
+                        .port(0)
+                        .maxSubscriptionsPerConnection(1)
+                        .build()
+                        .start()) {
             WireClient client = WireClient.connect(strict, "one");
             await().until(() -> client.frames.size() == 1);
             client.socket.sendText(subscription("a", true), true).get();
             client.socket.sendText(subscription("b", true), true).get();
-            assertThat(client.closed.get(10, TimeUnit.SECONDS)).isEqualTo("1011 actor.too_many_subscriptions");
+            assertThat(client.closed.get(10, TimeUnit.SECONDS))
+                    .isEqualTo("1011 actor.too_many_subscriptions");
             assertThat(frame(client, client.frames.size() - 1).at("/body/val/message").asText())
-                    .isEqualTo("A connection may subscribe to at most 1 events (maxSubscriptionsPerConnection)");
+                    .isEqualTo(
+                            "A connection may subscribe to at most 1 events (maxSubscriptionsPerConnection)");
         }
     }
 }

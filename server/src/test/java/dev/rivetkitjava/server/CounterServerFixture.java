@@ -12,8 +12,9 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 
 /**
- * Tests against a {@link RivetServer} on a free port over a registry of the compat counter: both started before each
- * test and closed after it, and requests to the server (or to another one on the same registry) in plain HTTP.
+ * Tests against a {@link RivetServer} on a free port over a registry of the compat counter: both
+ * started before each test and closed after it, and requests to the server (or to another one on
+ * the same registry) in plain HTTP.
  */
 abstract class CounterServerFixture {
     static final ObjectMapper JSON = new ObjectMapper();
@@ -34,17 +35,29 @@ abstract class CounterServerFixture {
         registry.close();
     }
 
-    /** {@code method path} to the server, with {@code body} (none when null) and headers (name, value, …). */
-    HttpResponse<String> send(String method, String path, String body, String... headers) throws Exception {
+    /**
+     * {@code method path} to the server, with {@code body} (none when null) and headers (name,
+     * value, …).
+     */
+    HttpResponse<String> send(String method, String path, String body, String... headers)
+            throws Exception {
         return send(server, method, path, body, headers);
     }
 
-    /** {@code method path} to {@code to}, with {@code body} (none when null) and headers (name, value, …). */
-    HttpResponse<String> send(RivetServer to, String method, String path, String body, String... headers)
+    /**
+     * {@code method path} to {@code to}, with {@code body} (none when null) and headers (name,
+     * value, …).
+     */
+    HttpResponse<String> send(
+            RivetServer to, String method, String path, String body, String... headers)
             throws Exception {
-        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(to.endpoint() + path))
-                .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
-                        : HttpRequest.BodyPublishers.ofString(body));
+        HttpRequest.Builder request =
+                HttpRequest.newBuilder(URI.create(to.endpoint() + path))
+                        .method(
+                                method,
+                                body == null
+                                        ? HttpRequest.BodyPublishers.noBody()
+                                        : HttpRequest.BodyPublishers.ofString(body));
         if (headers.length > 0) {
             request.headers(headers);
         }

@@ -22,45 +22,69 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * What leaves the server on a connection: frames that pile up go out coalesced yet complete and in order, and a
- * client that stops reading is closed as a slow consumer once its budget is spent, without disturbing anyone else.
+ * What leaves the server on a connection: frames that pile up go out coalesced yet complete and in
+ * order, and a client that stops reading is closed as a slow consumer once its budget is spent,
+ * without disturbing anyone else.
  */
 class OutboundTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final long BUDGET = 1024 * 1024;
-    /** Sends its caller n events of 1 KB, then disconnects it (the close comes once the action is done). */
-    private static final ActorType<Integer, Void> FAREWELL = ActorType.builder("farewell", Integer.class)
-            .createState(c -> 0)
-            .action("sendThenLeave", Integer.class, (c, n) -> {
-                Conn conn = c.conn().orElseThrow();
-                for (int i = 1; i <= n; i++) {
-                    conn.send("n", i, "x".repeat(1_000));
-                }
-                conn.disconnect("bye");
-                return n;
-            })
-            .build();
+
+    /**
+     * Sends its caller n events of 1 KB, then disconnects it (the close comes once the action is
+     * done).
+     */
+    private static final ActorType<Integer, Void> FAREWELL =
+            ActorType.builder("farewell", Integer.class)
+                    .createState(c -> 0)
+                    .action(
+                            "sendThenLeave",
+                            Integer.class,
+                            (c, n) -> {
+                                Conn conn = c.conn().orElseThrow();
+                                for (int i = 1; i <= n; i++) {
+                                    conn.send("n", i, "x".repeat(1_000));
+                                }
+                                conn.disconnect("bye");
+                                return n;
+                            })
+                    .build();
+
     /** From one small request, sends its caller n events of 64 KB; {@code ping} answers at once. */
-    private static final ActorType<Integer, Void> FLOOD = ActorType.builder("flood", Integer.class)
-            .createState(c -> 0)
-            .action("flood", Integer.class, (c, n) -> {
-                Conn conn = c.conn().orElseThrow();
-                String chunk = "x".repeat(64_000);
-                for (int i = 0; i < n; i++) {
-                    conn.send("chunk", chunk);
-                }
-                return n;
-            })
-            .action("ping", c -> "pong")
-            .build();
+    private static final ActorType<Integer, Void> FLOOD =
+            ActorType.builder("flood", Integer.class)
+                    .createState(c -> 0)
+                    .action(
+                            "flood",
+                            Integer.class,
+                            (c, n) -> {
+                                Conn conn = c.conn().orElseThrow();
+                                String chunk = "x".repeat(64_000);
+                                for (int i = 0; i < n; i++) {
+                                    conn.send("chunk", chunk);
+                                }
+                                return n;
+                            })
+                    .action("ping", c -> "pong")
+                    .build();
 
     private Registry registry;
     private RivetServer server;
 
     @BeforeEach
     void start() throws Exception {
-        registry = Registry.builder().use(CompatFixtures.counter(Duration.ofSeconds(30))).use(FAREWELL).use(FLOOD).build();
-        server = RivetServer.builder(registry).port(0).maxPendingOutboundBytes(BUDGET).build().start();
+        registry =
+                Registry.builder()
+                        .use(CompatFixtures.counter(Duration.ofSeconds(30)))
+                        .use(FAREWELL)
+                        .use(FLOOD)
+                        .build();
+        server =
+                RivetServer.builder(registry)
+                        .port(0)
+                        .maxPendingOutboundBytes(BUDGET)
+                        .build()
+                        .start();
     }
 
     @AfterEach
@@ -70,12 +94,19 @@ class OutboundTest {
     }
 
     private static String action(long id, String name, String argsJson) {
-        return "{\"body\":{\"tag\":\"ActionRequest\",\"val\":{\"id\":[\"$BigInt\",\"" + id + "\"],\"name\":\"" + name
-                + "\",\"args\":" + argsJson + "}}}";
+        return "{\"body\":{\"tag\":\"ActionRequest\",\"val\":{\"id\":[\"$BigInt\",\""
+                + id
+                + "\"],\"name\":\""
+                + name
+                + "\",\"args\":"
+                + argsJson
+                + "}}}";
     }
 
     private static String subscribe(String event) {
-        return "{\"body\":{\"tag\":\"SubscriptionRequest\",\"val\":{\"eventName\":\"" + event + "\",\"subscribe\":true}}}";
+        return "{\"body\":{\"tag\":\"SubscriptionRequest\",\"val\":{\"eventName\":\""
+                + event
+                + "\",\"subscribe\":true}}}";
     }
 
     private static JsonNode body(Object frame) throws Exception {
@@ -83,8 +114,11 @@ class OutboundTest {
     }
 
     private String metrics() throws Exception {
-        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(server.endpoint() + "/metrics")).build(),
-                HttpResponse.BodyHandlers.ofString()).body();
+        return HttpClient.newHttpClient()
+                .send(
+                        HttpRequest.newBuilder(URI.create(server.endpoint() + "/metrics")).build(),
+                        HttpResponse.BodyHandlers.ofString())
+                .body();
     }
 
     @Test
@@ -102,7 +136,8 @@ class OutboundTest {
         }
         WireClient driver = WireClient.connect(server, "burst");
         await().until(() -> driver.frames.size() == 1);
-        // Sent 200 at a time without waiting for replies (under the server's 256 actions in flight per connection),
+        // Sent 200 at a time without waiting for replies (under the server's 256 actions in flight
+        // per connection),
         // so that events pile up on the viewers' connections.
         for (int i = 0; i < increments; i++) {
             driver.socket.sendText(action(i, "increment", "[1]"), true).get();
@@ -113,7 +148,8 @@ class OutboundTest {
         }
 
         for (WireClient viewer : viewers) {
-            await().atMost(Duration.ofSeconds(30)).until(() -> viewer.frames.size() >= 2 + increments);
+            await().atMost(Duration.ofSeconds(30))
+                    .until(() -> viewer.frames.size() >= 2 + increments);
             List<Integer> counts = new ArrayList<>();
             for (Object frame : viewer.frames.subList(2, viewer.frames.size())) {
                 JsonNode event = body(frame);
@@ -126,7 +162,8 @@ class OutboundTest {
 
     @Test
     void aDisconnectClosesAfterTheFramesSentBeforeIt() throws Exception {
-        // Half the outbound budget, sent at once: a client slow to read (a busy machine) is never a slow consumer.
+        // Half the outbound budget, sent at once: a client slow to read (a busy machine) is never a
+        // slow consumer.
         int events = 500;
         WireClient client = WireClient.connectTo(server, "farewell", "leaving");
         await().until(() -> client.frames.size() == 1);
@@ -150,11 +187,17 @@ class OutboundTest {
         await().until(() -> slow.frames.size() == 1 && bystander.frames.size() == 1);
         slow.pause();
 
-        // 25.6 MB for a client that reads nothing: the socket's buffers fill, then the budget. The request is one
-        // small frame, read long before the close: a client still sending when its socket closes gets a reset
+        // 25.6 MB for a client that reads nothing: the socket's buffers fill, then the budget. The
+        // request is one
+        // small frame, read long before the close: a client still sending when its socket closes
+        // gets a reset
         // that would discard the close frame waiting in its buffers.
         slow.socket.sendText(action(1, "flood", "[400]"), true).get();
-        await().until(() -> metrics().contains("rivetkit_connections_slow_consumer_closed_total 1.0"));
+        await().until(
+                        () ->
+                                metrics()
+                                        .contains(
+                                                "rivetkit_connections_slow_consumer_closed_total 1.0"));
 
         slow.resume();
         assertThat(slow.closed.get(30, TimeUnit.SECONDS)).isEqualTo("1011 ws.slow_consumer");

@@ -17,8 +17,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * {@code staticResources}: the page's files next to the RivetKit routes. Requests go over a plain socket so that
- * paths reach the server byte for byte, as an attacker would send them.
+ * {@code staticResources}: the page's files next to the RivetKit routes. Requests go over a plain
+ * socket so that paths reach the server byte for byte, as an attacker would send them.
  */
 class StaticFilesTest {
     private Registry registry;
@@ -27,7 +27,12 @@ class StaticFilesTest {
     @BeforeEach
     void start() throws Exception {
         registry = Registry.builder().use(CompatFixtures.counter(Duration.ofSeconds(30))).build();
-        server = RivetServer.builder(registry).port(0).staticResources("static-site").build().start();
+        server =
+                RivetServer.builder(registry)
+                        .port(0)
+                        .staticResources("static-site")
+                        .build()
+                        .start();
     }
 
     @AfterEach
@@ -38,8 +43,11 @@ class StaticFilesTest {
     /** One HTTP/1.1 exchange: the status line, the headers and the body as text. */
     record Exchange(int status, String head, String body) {
         String header(String name) {
-            return head.lines().filter(l -> l.regionMatches(true, 0, name + ":", 0, name.length() + 1))
-                    .map(l -> l.substring(name.length() + 1).trim()).findFirst().orElse(null);
+            return head.lines()
+                    .filter(l -> l.regionMatches(true, 0, name + ":", 0, name.length() + 1))
+                    .map(l -> l.substring(name.length() + 1).trim())
+                    .findFirst()
+                    .orElse(null);
         }
     }
 
@@ -47,17 +55,25 @@ class StaticFilesTest {
         return send(server, method, rawPath);
     }
 
-    private static Exchange send(RivetServer server, String method, String rawPath) throws IOException {
+    private static Exchange send(RivetServer server, String method, String rawPath)
+            throws IOException {
         try (Socket socket = new Socket("127.0.0.1", server.port())) {
             OutputStream out = socket.getOutputStream();
-            out.write((method + " " + rawPath + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
-                    + (method.equals("POST") ? "Content-Length: 0\r\n" : "") + "\r\n").getBytes(StandardCharsets.US_ASCII));
+            out.write(
+                    (method
+                                    + " "
+                                    + rawPath
+                                    + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+                                    + (method.equals("POST") ? "Content-Length: 0\r\n" : "")
+                                    + "\r\n")
+                            .getBytes(StandardCharsets.US_ASCII));
             out.flush();
             InputStream in = socket.getInputStream();
             String all = new String(in.readAllBytes(), StandardCharsets.UTF_8);
             int split = all.indexOf("\r\n\r\n");
             String head = all.substring(0, split);
-            return new Exchange(Integer.parseInt(head.split(" ", 3)[1]), head, all.substring(split + 4));
+            return new Exchange(
+                    Integer.parseInt(head.split(" ", 3)[1]), head, all.substring(split + 4));
         }
     }
 
@@ -121,20 +137,25 @@ class StaticFilesTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {
-            "/../outside-static-site.txt",
-            "/sub/../../outside-static-site.txt",
-            "/%2e%2e/outside-static-site.txt",
-            "/sub/%2e%2e/%2e%2e/outside-static-site.txt",
-            "/..%2foutside-static-site.txt",
-            "/sub/..%2F..%2Foutside-static-site.txt",
-            "/%2e%2e%5coutside-static-site.txt",
-            "/..;/outside-static-site.txt",
-            "//outside-static-site.txt"})
+    @ValueSource(
+            strings = {
+                "/../outside-static-site.txt",
+                "/sub/../../outside-static-site.txt",
+                "/%2e%2e/outside-static-site.txt",
+                "/sub/%2e%2e/%2e%2e/outside-static-site.txt",
+                "/..%2foutside-static-site.txt",
+                "/sub/..%2F..%2Foutside-static-site.txt",
+                "/%2e%2e%5coutside-static-site.txt",
+                "/..;/outside-static-site.txt",
+                "//outside-static-site.txt"
+            })
     void noPathLeavesTheFolder(String path) throws Exception {
         Exchange attempt = send("GET", path);
         assertThat(attempt.status()).as(path).isIn(400, 404);
-        assertThat(attempt.body()).as(path).doesNotContain("SECRET-OUTSIDE").doesNotContain("static-site index");
+        assertThat(attempt.body())
+                .as(path)
+                .doesNotContain("SECRET-OUTSIDE")
+                .doesNotContain("static-site index");
     }
 
     @Test
@@ -146,15 +167,23 @@ class StaticFilesTest {
 
     @Test
     void aMissingFolderIsAClearErrorAtBuild() {
-        assertThatThrownBy(() -> RivetServer.builder(registry).port(0).staticResources("no-such-folder").build())
+        assertThatThrownBy(
+                        () ->
+                                RivetServer.builder(registry)
+                                        .port(0)
+                                        .staticResources("no-such-folder")
+                                        .build())
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("no-such-folder");
     }
 
     @Test
     void withoutStaticResourcesTheRootIsNotFound() throws Exception {
-        try (Registry other = Registry.builder().use(CompatFixtures.counter(Duration.ofSeconds(30))).build();
-             RivetServer plain = RivetServer.builder(other).port(0).build().start()) {
+        try (Registry other =
+                        Registry.builder()
+                                .use(CompatFixtures.counter(Duration.ofSeconds(30)))
+                                .build();
+                RivetServer plain = RivetServer.builder(other).port(0).build().start()) {
             Exchange root = send(plain, "GET", "/");
             assertThat(root.status()).isEqualTo(404);
             assertThat(root.header("x-rivet-error")).isEqualTo("guard.not_found");

@@ -15,15 +15,18 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
- * A raw WebSocket to the server for tests: records every frame (text as String, binary as byte[]) and the close.
- * {@link #pause} stops reading (the server's writes then pile up), {@link #resume} reads on. URLs and
- * subprotocols come from the protocol module's {@link GatewayUrl} and {@link Subprotocols}.
+ * A raw WebSocket to the server for tests: records every frame (text as String, binary as byte[])
+ * and the close. {@link #pause} stops reading (the server's writes then pile up), {@link #resume}
+ * reads on. URLs and subprotocols come from the protocol module's {@link GatewayUrl} and {@link
+ * Subprotocols}.
  */
 final class WireClient extends MessageListener {
     final List<Object> frames = new CopyOnWriteArrayList<>();
     final CompletableFuture<String> closed = new CompletableFuture<>();
     private volatile boolean paused;
-    private boolean waiting; // guarded by this: a frame came in while paused and its successor was not requested
+    private boolean
+            waiting; // guarded by this: a frame came in while paused and its successor was not
+    // requested
     WebSocket socket;
 
     /** {@code /connect} to the counter {@code key} (getOrCreate), in JSON. */
@@ -35,14 +38,20 @@ final class WireClient extends MessageListener {
         return connect(server, key, Subprotocols.builder(encoding).build());
     }
 
-    /** {@code /connect} to the counter {@code key} (getOrCreate), offering exactly {@code subprotocols}. */
-    static WireClient connect(RivetServer server, String key, List<String> subprotocols) throws Exception {
+    /**
+     * {@code /connect} to the counter {@code key} (getOrCreate), offering exactly {@code
+     * subprotocols}.
+     */
+    static WireClient connect(RivetServer server, String key, List<String> subprotocols)
+            throws Exception {
         return open(ws(server) + getOrCreate("counter", key, "/connect"), subprotocols);
     }
 
     /** {@code /connect} to the actor {@code actorName}/{@code key} (getOrCreate), in JSON. */
     static WireClient connectTo(RivetServer server, String actorName, String key) throws Exception {
-        return open(ws(server) + getOrCreate(actorName, key, "/connect"), Subprotocols.builder(Encoding.JSON).build());
+        return open(
+                ws(server) + getOrCreate(actorName, key, "/connect"),
+                Subprotocols.builder(Encoding.JSON).build());
     }
 
     /** A WebSocket to {@code url} offering {@code subprotocols} (none when empty). */
@@ -50,10 +59,12 @@ final class WireClient extends MessageListener {
         return open(HttpClient.newHttpClient().newWebSocketBuilder(), url, subprotocols);
     }
 
-    static WireClient open(WebSocket.Builder builder, String url, List<String> subprotocols) throws Exception {
+    static WireClient open(WebSocket.Builder builder, String url, List<String> subprotocols)
+            throws Exception {
         WireClient client = new WireClient();
         if (!subprotocols.isEmpty()) {
-            builder.subprotocols(subprotocols.getFirst(),
+            builder.subprotocols(
+                    subprotocols.getFirst(),
                     subprotocols.subList(1, subprotocols.size()).toArray(String[]::new));
         }
         client.socket = builder.buildAsync(URI.create(url), client).get();
@@ -65,12 +76,21 @@ final class WireClient extends MessageListener {
         return server.endpoint().replaceFirst("^http", "ws");
     }
 
-    /** The query gateway's path and query to {@code actorPath} of {@code actorName}/{@code key}, getOrCreate. */
+    /**
+     * The query gateway's path and query to {@code actorPath} of {@code actorName}/{@code key},
+     * getOrCreate.
+     */
     static String getOrCreate(String actorName, String key, String actorPath) {
-        return GatewayUrl.query("", actorName, actorPath).getOrCreate("default").key(List.of(key)).build();
+        return GatewayUrl.query("", actorName, actorPath)
+                .getOrCreate("default")
+                .key(List.of(key))
+                .build();
     }
 
-    /** The query gateway's path and query to {@code actorPath} of an existing {@code actorName}/{@code key}. */
+    /**
+     * The query gateway's path and query to {@code actorPath} of an existing {@code
+     * actorName}/{@code key}.
+     */
     static String get(String actorName, String key, String actorPath) {
         return GatewayUrl.query("", actorName, actorPath).get().key(List.of(key)).build();
     }

@@ -5,8 +5,8 @@ import java.util.Locale;
 import java.util.Objects;
 
 /**
- * Who is behind a connection, as the workspace's {@link WorkspaceAccess} admitted it. Every action takes its caller
- * from here, never from its arguments.
+ * Who is behind a connection, as the workspace's {@link WorkspaceAccess} admitted it. Every action
+ * takes its caller from here, never from its arguments.
  *
  * @param userId the stable user id (a token's {@code sub}, or the self-declared name in open mode)
  * @param name the display name shown to others
@@ -19,9 +19,12 @@ public record Caller(String userId, String name, Role role) {
         Objects.requireNonNull(role, "role");
     }
 
-    /** What a caller may do: members prompt, cancel and answer permissions; viewers read and listen. */
+    /**
+     * What a caller may do: members prompt, cancel and answer permissions; viewers read and listen.
+     */
     public enum Role {
-        MEMBER, VIEWER;
+        MEMBER,
+        VIEWER;
 
         @JsonValue
         public String wireName() {

@@ -7,13 +7,15 @@ final class OpenAccess implements WorkspaceAccess {
     static final OpenAccess INSTANCE = new OpenAccess();
     static final String ANONYMOUS = "anonymous";
 
-    private OpenAccess() {
-    }
+    private OpenAccess() {}
 
     @Override
     public Caller admit(String workspaceId, JsonNode params) {
         JsonNode userId = params == null ? null : params.get("userId");
-        String name = userId == null || !userId.isTextual() || userId.asText().isBlank() ? ANONYMOUS : userId.asText();
+        String name =
+                userId == null || !userId.isTextual() || userId.asText().isBlank()
+                        ? ANONYMOUS
+                        : userId.asText();
         return new Caller(name, name, Caller.Role.MEMBER);
     }
 

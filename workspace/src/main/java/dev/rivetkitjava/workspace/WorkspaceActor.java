@@ -11,6 +11,7 @@ import dev.rivetkitjava.sandboxagent.PermissionNotPendingException;
 import dev.rivetkitjava.sandboxagent.PermissionReply;
 import dev.rivetkitjava.sandboxagent.PermissionRequest;
 import dev.rivetkitjava.sandboxagent.SandboxAgent;
+import dev.rivetkitjava.sandboxagent.SandboxAgentException;
 import dev.rivetkitjava.sandboxagent.Session;
 import dev.rivetkitjava.sandboxagent.SessionCreateRequest;
 import dev.rivetkitjava.sandboxagent.persist.PageRequest;
@@ -47,143 +48,201 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The seed's multiplayer workspace ({@code shared/seed/multiplayer.md}) made real and safe for a team: one actor per
- * workspace (key {@code [workspaceId]}) owns one Sandbox Agent session, persisted in the actor's state, and broadcasts
- * what happens in it to everyone connected. On top of the seed: callers admitted by a {@link WorkspaceAccess}
- * (members prompt, cancel and answer permissions; viewers watch), a FIFO prompt queue with limits, permissions that
- * never hang (answered by a member, else by the {@link PermissionPolicy}), presence, the whole timeline kept durably
- * and served in pages ({@link Timeline}), and agent failures reported to everyone without their detail.
+ * The seed's multiplayer workspace (Sandbox Agent's "Multiplayer" doc,
+ * https://sandboxagent.dev/docs/multiplayer) made real and safe for a team: one actor per workspace
+ * (key {@code [workspaceId]}) owns one Sandbox Agent session, persisted in the actor's state, and
+ * broadcasts what happens in it to everyone connected. On top of the seed: callers admitted by a
+ * {@link WorkspaceAccess} (members prompt, cancel and answer permissions; viewers watch), a FIFO
+ * prompt queue with limits, permissions that never hang (answered by a member, else by the {@link
+ * PermissionPolicy}), presence, the whole timeline kept durably and served in pages ({@link
+ * Timeline}), and agent failures reported to everyone without their detail.
  *
- * <p>The Sandbox Agent connection is made on the first prompt, not in {@code createVars}, so a workspace whose
- * Sandbox Agent is down still answers {@code getHistory()}, and a failed connection is simply made again by the
- * next prompt, which restores the session from its persisted events.
+ * <p>The Sandbox Agent connection is made on the first prompt, not in {@code createVars}, so a
+ * workspace whose Sandbox Agent is down still answers {@code getHistory()}, and a failed connection
+ * is simply made again by the next prompt, which restores the session from its persisted events.
  */
 public final class WorkspaceActor {
 
     public static final String NAME = "workspace";
-    /** The workspace's one Sandbox Agent session (the seed's {@code resumeOrCreateSession({ id: "default" })}). */
+
+    /**
+     * The workspace's one Sandbox Agent session (the seed's {@code resumeOrCreateSession({ id:
+     * "default" })}).
+     */
     static final String SESSION_ID = "default";
+
     /** Characters of a prompt that the queue shows. */
     static final int PREVIEW_CHARS = 200;
+
     /** Who calls without a connection: the server's own code (in-process handles, schedules). */
     static final Caller SYSTEM = new Caller("system", "system", Caller.Role.MEMBER);
+
     static final String PERMISSION_REQUESTED = "permission.requested";
-    /** How long {@code onDestroy} waits for the agent's session to close before it lets it finish alone. */
+
+    /**
+     * How long {@code onDestroy} waits for the agent's session to close before it lets it finish
+     * alone.
+     */
     private static final Duration DESTROY_WAIT = Duration.ofSeconds(5);
+
     private static final ScheduledThreadPoolExecutor TIMERS = timers();
 
-    private WorkspaceActor() {
-    }
+    private WorkspaceActor() {}
 
     public static ActorType<State, WorkspaceVars> type(WorkspaceConfig config) {
         WorkspaceLimits limits = config.limits();
         return ActorType.builder(NAME, State.class, WorkspaceVars.class)
-
-                .createState(CreateInput.class, (c, input) -> new State(
-                        config.sandboxId(),
-                        config.baseUrl(),
-                        input == null || input.agent() == null ? config.defaultAgent() : input.agent(),
-                        new PersistedSessions()))
-
+                .createState(
+                        CreateInput.class,
+                        (c, input) ->
+                                new State(
+                                        config.sandboxId(),
+                                        config.baseUrl(),
+                                        input == null || input.agent() == null
+                                                ? config.defaultAgent()
+                                                : input.agent(),
+                                        new PersistedSessions()))
                 .createVars(c -> wake(c, config))
 
-                // RivetKit's authentication pattern: admit in onBeforeConnect, keep the caller as the conn state.
-                .onBeforeConnect((c, params) -> {
-                    Caller caller = config.access().admit(c.key().get(0), params);
-                    if (caller == null) {
-                        throw new IllegalStateException("WorkspaceAccess.admit returned no caller");
-                    }
-                    if (c.conns().size() >= limits.maxConnections()) {
-                        throw new UserError("A workspace has at most " + limits.maxConnections()
-                                + " open connections (--max-connections-per-workspace); try again later.",
-                                "too_many_connections");
-                    }
-                    c.vars().admittedParams = params;
-                    c.vars().admitted = caller;
-                })
-
-                .createConnState((c, params) -> {
-                    WorkspaceVars vars = c.vars();
-                    Caller caller = vars.admittedParams == params && vars.admitted != null ? vars.admitted
-                            : config.access().admit(c.key().get(0), params);
-                    vars.admittedParams = null;
-                    vars.admitted = null;
-                    return caller;
-                })
-
+                // RivetKit's authentication pattern: admit in onBeforeConnect, keep the caller as
+                // the conn state.
+                .onBeforeConnect(
+                        (c, params) -> {
+                            Caller caller = config.access().admit(c.key().get(0), params);
+                            if (caller == null) {
+                                throw new IllegalStateException(
+                                        "WorkspaceAccess.admit returned no caller");
+                            }
+                            if (c.conns().size() >= limits.maxConnections()) {
+                                throw new UserError(
+                                        "A workspace has at most "
+                                                + limits.maxConnections()
+                                                + " open connections (--max-connections-per-workspace); try again later.",
+                                        "too_many_connections");
+                            }
+                            c.vars().admittedParams = params;
+                            c.vars().admitted = caller;
+                        })
+                .createConnState(
+                        (c, params) -> {
+                            WorkspaceVars vars = c.vars();
+                            Caller caller =
+                                    vars.admittedParams == params && vars.admitted != null
+                                            ? vars.admitted
+                                            : config.access().admit(c.key().get(0), params);
+                            vars.admittedParams = null;
+                            vars.admitted = null;
+                            return caller;
+                        })
                 .action("whoami", WorkspaceActor::caller)
-
-                .action("getSessionInfo", c -> new SessionInfo(c.key().get(0), c.state().sandboxId()))
-
-                .action("prompt", PromptInput.class, (c, input) -> prompt(c, config, input), ActionOptions.noTimeout())
-
+                .action(
+                        "getSessionInfo",
+                        c -> new SessionInfo(c.key().get(0), c.state().sandboxId()))
+                .action(
+                        "prompt",
+                        PromptInput.class,
+                        (c, input) -> prompt(c, config, input),
+                        ActionOptions.noTimeout())
                 .action("cancel", WorkspaceActor::cancel)
-
-                .action("respondPermission", PermissionAnswer.class,
+                .action(
+                        "respondPermission",
+                        PermissionAnswer.class,
                         (c, answer) -> respondPermission(c, config, answer))
-
-                .action("getHistory", HistoryQuery.class, (c, query) -> {
-                    Timeline timeline = c.vars().timeline;
-                    return c.await(() -> timeline.page(query == null ? null : query.beforeSeq(),
-                            query == null ? null : query.limit()));
-                })
-
+                .action(
+                        "getHistory",
+                        HistoryQuery.class,
+                        (c, query) -> {
+                            Timeline timeline = c.vars().timeline;
+                            return c.await(
+                                    () ->
+                                            timeline.page(
+                                                    query == null ? null : query.beforeSeq(),
+                                                    query == null ? null : query.limit()));
+                        })
                 .action("listParticipants", c -> List.copyOf(c.vars().participants.values()))
-
                 .action("getQueue", c -> c.vars().queueState())
-
-                .action("listPendingPermissions", c -> c.vars().pendingPermissions.values().stream()
-                        .map(pending -> pending.requested).toList())
-
-                .onConnect((c, conn) -> {
-                    Caller caller = callerOf(conn);
-                    WorkspaceVars vars = c.vars();
-                    if (vars.participants.containsKey(caller.userId())) {
-                        return;
-                    }
-                    Participant joined = new Participant(caller.userId(), caller.name(), caller.role(), c.nowMillis());
-                    vars.participants.put(caller.userId(), joined);
-                    c.broadcast("presence.join", joined);
-                })
-
-                .onDisconnect((c, conn) -> {
-                    String userId = callerOf(conn).userId();
-                    boolean stillHere = c.conns().stream()
-                            .anyMatch(other -> other != conn && callerOf(other).userId().equals(userId));
-                    if (!stillHere && c.vars().participants.remove(userId) != null) {
-                        c.broadcast("presence.leave", new Left(userId));
-                    }
-                    resolveIfNobodyListens(c, config, c.vars(), "listeners_left");
-                })
-
-                .onUnsubscribe((c, conn, event) -> {
-                    if (PERMISSION_REQUESTED.equals(event)) {
-                        resolveIfNobodyListens(c, config, c.vars(), "listeners_left");
-                    }
-                })
-
+                .action(
+                        "listPendingPermissions",
+                        c ->
+                                c.vars().pendingPermissions.values().stream()
+                                        .map(pending -> pending.requested)
+                                        .toList())
+                .onConnect(
+                        (c, conn) -> {
+                            Caller caller = callerOf(conn);
+                            WorkspaceVars vars = c.vars();
+                            if (vars.participants.containsKey(caller.userId())) {
+                                return;
+                            }
+                            Participant joined =
+                                    new Participant(
+                                            caller.userId(),
+                                            caller.name(),
+                                            caller.role(),
+                                            c.nowMillis());
+                            vars.participants.put(caller.userId(), joined);
+                            c.broadcast("presence.join", joined);
+                        })
+                .onDisconnect(
+                        (c, conn) -> {
+                            String userId = callerOf(conn).userId();
+                            boolean stillHere =
+                                    c.conns().stream()
+                                            .anyMatch(
+                                                    other ->
+                                                            other != conn
+                                                                    && callerOf(other)
+                                                                            .userId()
+                                                                            .equals(userId));
+                            if (!stillHere && c.vars().participants.remove(userId) != null) {
+                                c.broadcast("presence.leave", new Left(userId));
+                            }
+                            resolveIfNobodyListens(c, config, c.vars(), "listeners_left");
+                        })
+                .onUnsubscribe(
+                        (c, conn, event) -> {
+                            if (PERMISSION_REQUESTED.equals(event)) {
+                                resolveIfNobodyListens(c, config, c.vars(), "listeners_left");
+                            }
+                        })
                 .onSleep(c -> closeAgent(c, false))
-
                 .onDestroy(c -> closeAgent(c, true))
                 .build();
     }
 
-    /** {@code createVars}: the server's current Sandbox Agent, the persist driver, the timeline (migrated once). */
-    private static WorkspaceVars wake(ActorContext<State, WorkspaceVars> c, WorkspaceConfig config) {
+    /**
+     * {@code createVars}: the server's current Sandbox Agent, the persist driver, the timeline
+     * (migrated once).
+     */
+    private static WorkspaceVars wake(
+            ActorContext<State, WorkspaceVars> c, WorkspaceConfig config) {
         State state = c.state();
-        if (!config.baseUrl().equals(state.baseUrl()) || !config.sandboxId().equals(state.sandboxId())) {
-            // A managed Sandbox Agent server gets a new port on every start; older states kept its URL as the id.
+        if (!config.baseUrl().equals(state.baseUrl())
+                || !config.sandboxId().equals(state.sandboxId())) {
+            // A managed Sandbox Agent server gets a new port on every start; older states kept its
+            // URL as the id.
             c.setState(state.withServer(config.sandboxId(), config.baseUrl()));
         }
-        var persist = ActorStatePersistDriver.of(c, State::sessions);
-        Timeline timeline = Timeline.open(c.kv(), config.limits().historyMaxEvents(),
-                (event, data) -> c.broadcast(event, data));
+        Timeline timeline =
+                Timeline.open(
+                        c.kv(),
+                        config.limits().historyMaxEvents(),
+                        (event, data) -> c.broadcast(event, data));
+        // The session's events reach the timeline in the driver's own write: one durable write per
+        // batch of events.
+        var persist =
+                ActorStatePersistDriver.builder(c, State::sessions)
+                        .eventWriter(timeline::writeWith)
+                        .build();
         if (!timeline.exists()) {
             List<Timeline.Entry> previous = previousTimeline(c.state().notes(), persist);
             timeline.appendAll(previous);
             if (!previous.isEmpty()) {
-                c.log().info("workspace {}: moved the previous version's timeline ({} entries) to the key-value store",
-                        c.key(), previous.size());
+                c.log()
+                        .info(
+                                "workspace {}: moved the previous version's timeline ({} entries) to the key-value store",
+                                c.key(),
+                                previous.size());
             }
         }
         if (!c.state().notes().isEmpty()) {
@@ -196,7 +255,10 @@ public final class WorkspaceActor {
 
     // ------------------------------------------------------------------------------------------------ callers
 
-    /** The caller of an action: its connection's admitted caller; {@link #SYSTEM} without a connection. */
+    /**
+     * The caller of an action: its connection's admitted caller; {@link #SYSTEM} without a
+     * connection.
+     */
     static Caller caller(ActionContext<?, ?> c) {
         return c.conn().map(WorkspaceActor::callerOf).orElse(SYSTEM);
     }
@@ -209,22 +271,27 @@ public final class WorkspaceActor {
         if (state != null) {
             return conn.state(Caller.class);
         }
-        throw new ActorError("auth", "forbidden", "This connection was not admitted to the workspace.");
+        throw new ActorError(
+                "auth", "forbidden", "This connection was not admitted to the workspace.");
     }
 
     private static void requireMember(Caller caller, String what) {
         if (caller.role() != Caller.Role.MEMBER) {
-            throw new ActorError("auth", "forbidden", "Viewers cannot " + what + "; ask for a member link.");
+            throw new ActorError(
+                    "auth", "forbidden", "Viewers cannot " + what + "; ask for a member link.");
         }
     }
 
     /**
-     * Who wrote a prompt: the caller; in open mode, a caller that declared no name (the seed's client, or server
-     * code) takes the {@code userId} it names in the prompt.
+     * Who wrote a prompt: the caller; in open mode, a caller that declared no name (the seed's
+     * client, or server code) takes the {@code userId} it names in the prompt.
      */
     private static Caller author(WorkspaceConfig config, Caller caller, PromptInput input) {
         boolean nameless = caller == SYSTEM || caller.userId().equals(OpenAccess.ANONYMOUS);
-        if (config.access().selfDeclared() && nameless && input.userId() != null && !input.userId().isBlank()) {
+        if (config.access().selfDeclared()
+                && nameless
+                && input.userId() != null
+                && !input.userId().isBlank()) {
             return new Caller(input.userId(), input.userId(), caller.role());
         }
         return caller;
@@ -232,8 +299,9 @@ public final class WorkspaceActor {
 
     // ------------------------------------------------------------------------------------------------ prompts
 
-    private static PromptResult prompt(ActionContext<State, WorkspaceVars> c, WorkspaceConfig config,
-                                       PromptInput input) throws Exception {
+    private static PromptResult prompt(
+            ActionContext<State, WorkspaceVars> c, WorkspaceConfig config, PromptInput input)
+            throws Exception {
         Caller caller = caller(c);
         requireMember(caller, "prompt");
         if (input == null || input.text() == null || input.text().isBlank()) {
@@ -243,8 +311,13 @@ public final class WorkspaceActor {
         WorkspaceLimits limits = config.limits();
         int bytes = input.text().getBytes(StandardCharsets.UTF_8).length;
         if (bytes > limits.maxPromptBytes()) {
-            throw new UserError("A prompt has at most " + limits.maxPromptBytes()
-                    + " bytes (--max-prompt-bytes); this one has " + bytes + ".", "prompt_too_long");
+            throw new UserError(
+                    "A prompt has at most "
+                            + limits.maxPromptBytes()
+                            + " bytes (--max-prompt-bytes); this one has "
+                            + bytes
+                            + ".",
+                    "prompt_too_long");
         }
         Caller author = author(config, caller, input);
         WorkspaceVars vars = c.vars();
@@ -253,18 +326,24 @@ public final class WorkspaceActor {
         }
         if (vars.running != null) {
             if (vars.waitingCount() >= limits.maxQueuedPrompts()) {
-                throw new UserError("At most " + limits.maxQueuedPrompts()
-                        + " prompts may wait for the agent (--max-queued-prompts); try again when the queue is shorter.",
+                throw new UserError(
+                        "At most "
+                                + limits.maxQueuedPrompts()
+                                + " prompts may wait for the agent (--max-queued-prompts); try again when the queue is shorter.",
                         "queue_full");
             }
             if (vars.waitingCountOf(author.userId()) >= limits.maxQueuedPromptsPerUser()) {
-                throw new UserError("One user may have at most " + limits.maxQueuedPromptsPerUser()
-                        + " prompts waiting (--max-queued-prompts-per-user); wait until one of yours runs.",
+                throw new UserError(
+                        "One user may have at most "
+                                + limits.maxQueuedPromptsPerUser()
+                                + " prompts waiting (--max-queued-prompts-per-user); wait until one of yours runs.",
                         "user_queue_full");
             }
         }
 
-        vars.timeline.append("chat.user", new ChatUser(author.userId(), author.name(), input.text(), c.nowMillis()));
+        vars.timeline.append(
+                "chat.user",
+                new ChatUser(author.userId(), author.name(), input.text(), c.nowMillis()));
         QueuedPrompt ticket = ticket(author, input.text());
         CompletableFuture<Void> turn = vars.enqueue(ticket);
         c.broadcast("queue.updated", vars.queueState());
@@ -284,15 +363,19 @@ public final class WorkspaceActor {
                 throw workspaceStopped();
             }
             if (vars.runningCancelled) {
-                return new PromptResult("cancelled");   // cancelled while the session was being connected
+                return new PromptResult(
+                        "cancelled"); // cancelled while the session was being connected
             }
             vars.runningSent = true;
             Timeline timeline = vars.timeline;
-            String stopReason = c.await(() -> {
-                String reason = session.prompt(input.text()).stopReason();
-                timeline.flush();   // everyone has the turn's events before the queue moves on
-                return reason;
-            });
+            String stopReason =
+                    c.await(
+                            () -> {
+                                String reason = session.prompt(input.text()).stopReason();
+                                timeline.flush(); // everyone has the turn's events before the queue
+                                // moves on
+                                return reason;
+                            });
             if (vars.stopping) {
                 throw workspaceStopped();
             }
@@ -315,26 +398,40 @@ public final class WorkspaceActor {
 
     private static QueuedPrompt ticket(Caller author, String text) {
         boolean truncated = text.length() > PREVIEW_CHARS;
-        int cut = truncated && Character.isHighSurrogate(text.charAt(PREVIEW_CHARS - 1)) ? PREVIEW_CHARS - 1
-                : PREVIEW_CHARS;
-        return new QueuedPrompt(UUID.randomUUID().toString(), author.userId(), author.name(),
-                truncated ? text.substring(0, cut) : text, truncated);
+        int cut =
+                truncated && Character.isHighSurrogate(text.charAt(PREVIEW_CHARS - 1))
+                        ? PREVIEW_CHARS - 1
+                        : PREVIEW_CHARS;
+        return new QueuedPrompt(
+                UUID.randomUUID().toString(),
+                author.userId(),
+                author.name(),
+                truncated ? text.substring(0, cut) : text,
+                truncated);
     }
 
-    /** The live session, connecting (and so restoring the persisted session) when there is none. Turn held. */
-    private static Session session(ActorContext<State, WorkspaceVars> c, WorkspaceConfig config, WorkspaceVars vars)
+    /**
+     * The live session, connecting (and so restoring the persisted session) when there is none.
+     * Turn held.
+     */
+    private static Session session(
+            ActorContext<State, WorkspaceVars> c, WorkspaceConfig config, WorkspaceVars vars)
             throws Exception {
         if (vars.link != null) {
             return vars.link.session();
         }
         String baseUrl = c.state().baseUrl();
         String agent = c.state().agent();
-        AgentLink link = c.await(() -> {
-            SandboxAgent sdk = config.sdk(baseUrl).persist(vars.persist).build();
-            return AgentLink.open(sdk, SessionCreateRequest.of(agent).withId(SESSION_ID),
-                    event -> onSessionEvent(c, vars, event),
-                    request -> onPermissionRequest(c, config, vars, sdk, request));
-        });
+        AgentLink link =
+                c.await(
+                        () -> {
+                            SandboxAgent sdk = config.sdk(baseUrl).persist(vars.persist).build();
+                            return AgentLink.open(
+                                    sdk,
+                                    SessionCreateRequest.of(agent).withId(SESSION_ID),
+                                    request -> onPermissionRequest(c, config, vars, sdk, request),
+                                    error -> onSessionError(c, vars, sdk, error));
+                        });
         vars.link = link;
         return link.session();
     }
@@ -346,51 +443,66 @@ public final class WorkspaceActor {
             return null;
         }
         if (!vars.runningSent) {
-            vars.runningCancelled = true;   // it has not reached the agent yet: it will not be sent
+            vars.runningCancelled = true; // it has not reached the agent yet: it will not be sent
             return null;
         }
         AgentLink link = vars.link;
         if (link != null) {
             try {
-                c.await(() -> {
-                    link.session().cancel();
-                    return null;
-                });
+                c.await(
+                        () -> {
+                            link.session().cancel();
+                            return null;
+                        });
             } catch (RuntimeException e) {
                 if (e instanceof ActorError) {
                     throw e;
                 }
                 String ref = ref();
                 c.log().warn("workspace {}: cancel failed (ref {})", c.key(), ref, e);
-                throw new UserError("The agent could not be told to stop (ref " + ref + ").", "agent_failed");
+                throw new UserError(
+                        "The agent could not be told to stop (ref " + ref + ").", "agent_failed");
             }
         }
         return null;
     }
 
-    /** The activation begins to stop (destroy, sleep, shutdown): waiting prompts fail, the running turn ends. */
+    /**
+     * The activation begins to stop (destroy, sleep, shutdown): waiting prompts fail, the running
+     * turn ends.
+     */
     private static void stopTurns(ActorContext<State, WorkspaceVars> c, WorkspaceVars vars) {
         vars.stopping = true;
         try {
-            c.withTurn(() -> {
-                vars.failWaiting(workspaceStopped());
-                vars.pendingPermissions.values().forEach(Pending::cancelTimer);
-                AgentLink link = vars.link;
-                if (link != null && vars.running != null && vars.runningSent) {
-                    c.await(() -> {
-                        link.session().cancel();
+            c.withTurn(
+                    () -> {
+                        vars.failWaiting(workspaceStopped());
+                        vars.pendingPermissions.values().forEach(Pending::cancelTimer);
+                        AgentLink link = vars.link;
+                        if (link != null && vars.running != null && vars.runningSent) {
+                            c.await(
+                                    () -> {
+                                        link.session().cancel();
+                                        return null;
+                                    });
+                        }
                         return null;
                     });
-                }
-                return null;
-            });
         } catch (Exception e) {
-            c.log().debug("workspace {}: ending its turns while stopping: {}", c.key(), e.toString());
+            c.log()
+                    .debug(
+                            "workspace {}: ending its turns while stopping: {}",
+                            c.key(),
+                            e.toString());
         }
     }
 
-    /** {@code onSleep} / {@code onDestroy}: closes the agent session; a destroy also ends it on the server. */
-    private static void closeAgent(ActorContext<State, WorkspaceVars> c, boolean destroy) throws Exception {
+    /**
+     * {@code onSleep} / {@code onDestroy}: closes the agent session; a destroy also ends it on the
+     * server.
+     */
+    private static void closeAgent(ActorContext<State, WorkspaceVars> c, boolean destroy)
+            throws Exception {
         WorkspaceVars vars = c.vars();
         vars.stopping = true;
         vars.pendingPermissions.values().forEach(Pending::cancelTimer);
@@ -399,24 +511,35 @@ public final class WorkspaceActor {
         if (link == null) {
             return;
         }
-        // Without the turn: the SDK's threads persist into the actor (they take the turn) while it closes.
+        // Without the turn: the SDK's threads persist into the actor (they take the turn) while it
+        // closes.
         Timeline timeline = vars.timeline;
         if (destroy) {
             if (!c.await(() -> link.destroy(DESTROY_WAIT))) {
-                c.log().warn("workspace {}: its agent session is still closing after {}; it goes on in the background",
-                        c.key(), DESTROY_WAIT);
+                c.log()
+                        .warn(
+                                "workspace {}: its agent session is still closing after {}; it goes on in the background",
+                                c.key(),
+                                DESTROY_WAIT);
             }
         } else {
-            c.await(() -> {
-                link.close();
-                timeline.flush();   // the session's last events are in the timeline before the state is saved
-                return null;
-            });
+            c.await(
+                    () -> {
+                        link.close();
+                        timeline.flush(); // the session's last events are in the timeline before
+                        // the state is saved
+                        return null;
+                    });
+            c.log().info("workspace {}: going to sleep, its agent session closed", c.key());
         }
     }
 
-    /** The turn failed: tell everyone (without the detail), and drop the link so the next prompt restores it. */
-    private static void failed(ActorContext<State, WorkspaceVars> c, WorkspaceVars vars, String ref) {
+    /**
+     * The turn failed: tell everyone (without the detail), and drop the link so the next prompt
+     * restores it.
+     */
+    private static void failed(
+            ActorContext<State, WorkspaceVars> c, WorkspaceVars vars, String ref) {
         vars.timeline.append("session.error", new SessionError(agentFailed(ref), c.nowMillis()));
         vars.pendingPermissions.values().forEach(Pending::cancelTimer);
         vars.pendingPermissions.clear();
@@ -432,16 +555,22 @@ public final class WorkspaceActor {
     }
 
     private static UserError workspaceStopped() {
-        return new UserError("The workspace stopped (it was destroyed, or its server shut down) during this prompt;"
-                + " the agent's turn was cancelled.", "workspace_stopped");
+        return new UserError(
+                "The workspace stopped (it was destroyed, or its server shut down) during this prompt;"
+                        + " the agent's turn was cancelled.",
+                "workspace_stopped");
     }
 
-    /** A short random reference that ties a generic error text to the server's log line with the detail. */
+    /**
+     * A short random reference that ties a generic error text to the server's log line with the
+     * detail.
+     */
     static String ref() {
         return String.format("%06x", ThreadLocalRandom.current().nextInt(1 << 24));
     }
 
-    private static void broadcastQuietly(ActorContext<State, WorkspaceVars> c, String event, WorkspaceVars vars) {
+    private static void broadcastQuietly(
+            ActorContext<State, WorkspaceVars> c, String event, WorkspaceVars vars) {
         try {
             c.broadcast(event, vars.queueState());
         } catch (ActorError e) {
@@ -449,39 +578,92 @@ public final class WorkspaceActor {
         }
     }
 
-    /** SDK thread, after the event is persisted: queued for the timeline's writer, which keeps their order. */
-    private static void onSessionEvent(ActorContext<State, WorkspaceVars> c, WorkspaceVars vars, SessionEvent event) {
-        vars.timeline.appendLater("session.event", event).whenComplete((seq, error) -> {
-            if (error != null) {
-                c.log().warn("workspace {}: session event {} was not added to the timeline: {}", c.key(),
-                        event.eventIndex(), error.toString());
-            }
-        });
+    /**
+     * SDK thread: an error of the session that no call reports (the store failed to keep the
+     * session's events). A running turn fails with it and reports it itself ({@code agent_failed});
+     * otherwise it is a {@code session.error} for everyone here, and the link is dropped so that
+     * the next prompt restores the session.
+     */
+    private static void onSessionError(
+            ActorContext<State, WorkspaceVars> c,
+            WorkspaceVars vars,
+            SandboxAgent sdk,
+            SandboxAgentException error) {
+        try {
+            c.withTurn(
+                    () -> {
+                        AgentLink link = vars.link;
+                        if (link == null || link.sdk() != sdk || vars.stopping) {
+                            return null; // already reported and dropped, or the workspace is going
+                            // away
+                        }
+                        if (vars.running != null && vars.runningSent) {
+                            c.log()
+                                    .info(
+                                            "workspace {}: the running turn fails with the session's error: {}",
+                                            c.key(),
+                                            error.toString());
+                            return null;
+                        }
+                        String ref = ref();
+                        c.log()
+                                .warn(
+                                        "workspace {}: the agent session failed (ref {})",
+                                        c.key(),
+                                        ref,
+                                        error);
+                        failed(c, vars, ref);
+                        return null;
+                    });
+        } catch (Exception e) {
+            c.log()
+                    .warn(
+                            "workspace {}: a session error while stopping: {}",
+                            c.key(),
+                            error.toString());
+        }
     }
 
     // ------------------------------------------------------------------------------------------------ permissions
 
     /** SDK thread, after the request is persisted. */
-    private static void onPermissionRequest(ActorContext<State, WorkspaceVars> c, WorkspaceConfig config,
-                                            WorkspaceVars vars, SandboxAgent sdk, PermissionRequest request) {
-        PermissionRequested requested = new PermissionRequested(request.id(), request.createdAt(),
-                request.toolCall(), request.options(),
-                request.availableReplies().stream().map(WorkspaceActor::wire).toList());
+    private static void onPermissionRequest(
+            ActorContext<State, WorkspaceVars> c,
+            WorkspaceConfig config,
+            WorkspaceVars vars,
+            SandboxAgent sdk,
+            PermissionRequest request) {
+        PermissionRequested requested =
+                new PermissionRequested(
+                        request.id(),
+                        request.createdAt(),
+                        request.toolCall(),
+                        request.options(),
+                        request.availableReplies().stream().map(WorkspaceActor::wire).toList());
         try {
-            c.withTurn(() -> {
-                vars.timeline.append(PERMISSION_REQUESTED, requested);
-                Pending pending = new Pending(requested, request, sdk);
-                if (!anyoneListens(c)) {
-                    resolveByPolicy(c, config, vars, pending, "no_listener");
-                    return null;
-                }
-                vars.pendingPermissions.put(request.id(), pending);
-                pending.timer = later(config.permissionTimeout(), () -> timedOut(c, config, vars, request.id()));
-                return null;
-            });
+            c.withTurn(
+                    () -> {
+                        vars.timeline.append(PERMISSION_REQUESTED, requested);
+                        Pending pending = new Pending(requested, request, sdk);
+                        if (!anyoneListens(c)) {
+                            resolveByPolicy(c, config, vars, pending, "no_listener");
+                            return null;
+                        }
+                        vars.pendingPermissions.put(request.id(), pending);
+                        pending.timer =
+                                later(
+                                        config.permissionTimeout(),
+                                        () -> timedOut(c, config, vars, request.id()));
+                        return null;
+                    });
         } catch (Exception e) {
             // The actor is stopping: the SDK answers the agent "cancelled" once it is disposed.
-            c.log().warn("workspace {}: permission request {} dropped: {}", c.key(), request.id(), e.toString());
+            c.log()
+                    .warn(
+                            "workspace {}: permission request {} dropped: {}",
+                            c.key(),
+                            request.id(),
+                            e.toString());
         }
     }
 
@@ -490,78 +672,116 @@ public final class WorkspaceActor {
     }
 
     /** The permission timeout passed. */
-    private static void timedOut(ActorContext<State, WorkspaceVars> c, WorkspaceConfig config, WorkspaceVars vars,
-                                 String id) {
+    private static void timedOut(
+            ActorContext<State, WorkspaceVars> c,
+            WorkspaceConfig config,
+            WorkspaceVars vars,
+            String id) {
         try {
-            c.withTurn(() -> {
-                Pending pending = vars.pendingPermissions.get(id);
-                if (pending != null) {
-                    pending.timedOut = true;
-                    if (!pending.answering) {
-                        resolveByPolicy(c, config, vars, pending, "timeout");
-                    }
-                }
-                return null;
-            });
+            c.withTurn(
+                    () -> {
+                        Pending pending = vars.pendingPermissions.get(id);
+                        if (pending != null) {
+                            pending.timedOut = true;
+                            if (!pending.answering) {
+                                resolveByPolicy(c, config, vars, pending, "timeout");
+                            }
+                        }
+                        return null;
+                    });
         } catch (Exception e) {
-            c.log().debug("workspace {}: permission {} timed out while stopping: {}", c.key(), id, e.toString());
+            c.log()
+                    .debug(
+                            "workspace {}: permission {} timed out while stopping: {}",
+                            c.key(),
+                            id,
+                            e.toString());
         }
     }
 
-    /** Turn held: when no connection listens to permission requests any more, the policy answers them all. */
-    private static void resolveIfNobodyListens(ActorContext<State, WorkspaceVars> c, WorkspaceConfig config,
-                                               WorkspaceVars vars, String reason) throws Exception {
+    /**
+     * Turn held: when no connection listens to permission requests any more, the policy answers
+     * them all.
+     */
+    private static void resolveIfNobodyListens(
+            ActorContext<State, WorkspaceVars> c,
+            WorkspaceConfig config,
+            WorkspaceVars vars,
+            String reason)
+            throws Exception {
         for (Pending pending : List.copyOf(vars.pendingPermissions.values())) {
             if (anyoneListens(c)) {
                 return;
             }
-            if (vars.pendingPermissions.get(pending.requested.id()) == pending && !pending.answering) {
+            if (vars.pendingPermissions.get(pending.requested.id()) == pending
+                    && !pending.answering) {
                 resolveByPolicy(c, config, vars, pending, reason);
             }
         }
     }
 
     /**
-     * Turn held: answers a request with the policy's reply (REJECT → {@code reject}; APPROVE → {@code once}, else
-     * {@code always}), or cancels it when the agent offers no such reply, and notes who resolved it.
+     * Turn held: answers a request with the policy's reply (REJECT → {@code reject}; APPROVE →
+     * {@code once}, else {@code always}), or cancels it when the agent offers no such reply, and
+     * notes who resolved it.
      */
-    private static void resolveByPolicy(ActorContext<State, WorkspaceVars> c, WorkspaceConfig config,
-                                        WorkspaceVars vars, Pending pending, String reason) throws Exception {
+    private static void resolveByPolicy(
+            ActorContext<State, WorkspaceVars> c,
+            WorkspaceConfig config,
+            WorkspaceVars vars,
+            Pending pending,
+            String reason)
+            throws Exception {
         String id = pending.requested.id();
         vars.pendingPermissions.remove(id, pending);
         pending.cancelTimer();
-        PermissionReply reply = policyReply(config.permissionPolicy(), pending.request.availableReplies());
+        PermissionReply reply =
+                policyReply(config.permissionPolicy(), pending.request.availableReplies());
         try {
-            c.await(() -> {
-                if (reply == null) {
-                    pending.sdk.cancelPermission(id);
-                } else {
-                    pending.sdk.respondPermission(id, reply);
-                }
-                return null;
-            });
+            c.await(
+                    () -> {
+                        if (reply == null) {
+                            pending.sdk.cancelPermission(id);
+                        } else {
+                            pending.sdk.respondPermission(id, reply);
+                        }
+                        return null;
+                    });
         } catch (RuntimeException e) {
             if (e instanceof ActorError) {
                 throw e;
             }
             // Its agent is gone (the SDK answers whatever is left "cancelled" when it is disposed).
-            c.log().info("workspace {}: the policy's answer to permission {} did not reach the agent: {}", c.key(),
-                    id, e.toString());
+            c.log()
+                    .info(
+                            "workspace {}: the policy's answer to permission {} did not reach the agent: {}",
+                            c.key(),
+                            id,
+                            e.toString());
         }
-        vars.timeline.append("permission.resolved",
-                new PermissionResolved(id, reply == null ? "cancelled" : wire(reply), null, null, "policy", reason));
+        vars.timeline.append(
+                "permission.resolved",
+                new PermissionResolved(
+                        id,
+                        reply == null ? "cancelled" : wire(reply),
+                        null,
+                        null,
+                        "policy",
+                        reason));
     }
 
     static PermissionReply policyReply(PermissionPolicy policy, List<PermissionReply> offered) {
-        List<PermissionReply> nearest = switch (policy) {
-            case APPROVE -> List.of(PermissionReply.ONCE, PermissionReply.ALWAYS);
-            case REJECT -> List.of(PermissionReply.REJECT);
-        };
+        List<PermissionReply> nearest =
+                switch (policy) {
+                    case APPROVE -> List.of(PermissionReply.ONCE, PermissionReply.ALWAYS);
+                    case REJECT -> List.of(PermissionReply.REJECT);
+                };
         return nearest.stream().filter(offered::contains).findFirst().orElse(null);
     }
 
-    private static Object respondPermission(ActionContext<State, WorkspaceVars> c, WorkspaceConfig config,
-                                            PermissionAnswer answer) throws Exception {
+    private static Object respondPermission(
+            ActionContext<State, WorkspaceVars> c, WorkspaceConfig config, PermissionAnswer answer)
+            throws Exception {
         Caller caller = caller(c);
         requireMember(caller, "answer permissions");
         PermissionReply reply = parseReply(answer == null ? null : answer.reply());
@@ -573,15 +793,21 @@ public final class WorkspaceActor {
         }
         // Validate first: a reply the request does not offer leaves it pending.
         if (!pending.request.availableReplies().contains(reply)) {
-            throw new UserError("This request offers " + String.join(", ", pending.requested.availableReplies())
-                    + "; not " + wire(reply) + ".", "invalid_reply");
+            throw new UserError(
+                    "This request offers "
+                            + String.join(", ", pending.requested.availableReplies())
+                            + "; not "
+                            + wire(reply)
+                            + ".",
+                    "invalid_reply");
         }
         pending.answering = true;
         try {
-            c.await(() -> {
-                pending.sdk.respondPermission(id, reply);
-                return null;
-            });
+            c.await(
+                    () -> {
+                        pending.sdk.respondPermission(id, reply);
+                        return null;
+                    });
         } catch (PermissionNotPendingException e) {
             // Its SDK has no such request any more (disposed, or the agent's session was lost).
             pending.answering = false;
@@ -594,24 +820,35 @@ public final class WorkspaceActor {
                 throw e;
             }
             String ref = ref();
-            c.log().warn("workspace {}: the answer to permission {} did not reach the agent (ref {})", c.key(), id,
-                    ref, e);
+            c.log()
+                    .warn(
+                            "workspace {}: the answer to permission {} did not reach the agent (ref {})",
+                            c.key(),
+                            id,
+                            ref,
+                            e);
             // Still pending and answerable, unless it is nobody's to answer any more.
-            if (vars.pendingPermissions.get(id) == pending && (pending.timedOut || !anyoneListens(c))) {
-                resolveByPolicy(c, config, vars, pending, pending.timedOut ? "timeout" : "listeners_left");
+            if (vars.pendingPermissions.get(id) == pending
+                    && (pending.timedOut || !anyoneListens(c))) {
+                resolveByPolicy(
+                        c, config, vars, pending, pending.timedOut ? "timeout" : "listeners_left");
             }
-            throw new UserError("The answer did not reach the agent (ref " + ref + "); try again.",
+            throw new UserError(
+                    "The answer did not reach the agent (ref " + ref + "); try again.",
                     "answer_not_delivered");
         }
         vars.pendingPermissions.remove(id, pending);
         pending.cancelTimer();
-        vars.timeline.append("permission.resolved",
-                new PermissionResolved(id, wire(reply), caller.userId(), caller.name(), "user", null));
+        vars.timeline.append(
+                "permission.resolved",
+                new PermissionResolved(
+                        id, wire(reply), caller.userId(), caller.name(), "user", null));
         return null;
     }
 
     private static UserError alreadyResolved(String id) {
-        return new UserError("Permission request '" + id + "' was already resolved or does not exist.",
+        return new UserError(
+                "Permission request '" + id + "' was already resolved or does not exist.",
                 "permission_already_resolved");
     }
 
@@ -621,7 +858,8 @@ public final class WorkspaceActor {
                 return candidate;
             }
         }
-        throw new UserError("A reply is once, always or reject; got '" + reply + "'.", "invalid_reply");
+        throw new UserError(
+                "A reply is once, always or reject; got '" + reply + "'.", "invalid_reply");
     }
 
     /** A reply as the page names it: {@code once}, {@code always}, {@code reject}. */
@@ -630,16 +868,21 @@ public final class WorkspaceActor {
     }
 
     private static Future<?> later(Duration delay, Runnable task) {
-        return TIMERS.schedule(() -> Thread.ofVirtual().name("workspace-permission-timeout").start(task),
-                delay.toMillis(), TimeUnit.MILLISECONDS);
+        return TIMERS.schedule(
+                () -> Thread.ofVirtual().name("workspace-permission-timeout").start(task),
+                delay.toMillis(),
+                TimeUnit.MILLISECONDS);
     }
 
     private static ScheduledThreadPoolExecutor timers() {
-        ScheduledThreadPoolExecutor timers = new ScheduledThreadPoolExecutor(1, runnable -> {
-            Thread thread = new Thread(runnable, "workspace-timers");
-            thread.setDaemon(true);
-            return thread;
-        });
+        ScheduledThreadPoolExecutor timers =
+                new ScheduledThreadPoolExecutor(
+                        1,
+                        runnable -> {
+                            Thread thread = new Thread(runnable, "workspace-timers");
+                            thread.setDaemon(true);
+                            return thread;
+                        });
         timers.setRemoveOnCancelPolicy(true);
         return timers;
     }
@@ -647,8 +890,8 @@ public final class WorkspaceActor {
     // ------------------------------------------------------------------------------------------------ migration
 
     /**
-     * The previous version's timeline: the session's persisted events and the workspace's notes, merged in the order
-     * they happened (each note after the session event it followed).
+     * The previous version's timeline: the session's persisted events and the workspace's notes,
+     * merged in the order they happened (each note after the session event it followed).
      */
     static List<Timeline.Entry> previousTimeline(List<Note> notes, SessionPersistDriver persist) {
         List<Timeline.Entry> timeline = new ArrayList<>();
@@ -657,11 +900,12 @@ public final class WorkspaceActor {
         while (page != null) {
             var events = persist.listEvents(SESSION_ID, page);
             for (SessionEvent event : events.items()) {
-                while (next < notes.size() && notes.get(next).afterEventIndex() < event.eventIndex()) {
+                while (next < notes.size()
+                        && notes.get(next).afterEventIndex() < event.eventIndex()) {
                     Note note = notes.get(next++);
                     timeline.add(new Timeline.Entry(0, note.event(), note.data()));
                 }
-                timeline.add(new Timeline.Entry(0, "session.event", event));
+                timeline.add(new Timeline.Entry(0, Timeline.SESSION_EVENT, event));
             }
             page = events.hasMore() ? page.next(events.nextCursor()) : null;
         }

@@ -39,10 +39,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Sign-in tokens: who may connect to which workspaces, as whom and in which role, signed by the server's secret.
- * A token is an HS256 JWT with the claims {@code sub} (the user id), {@code name} (the display name), {@code ws}
- * (the workspace ids it opens, or {@code "*"} for all), {@code role} ({@code member} or {@code viewer}),
- * {@code iat} and {@code exp}. The page passes it as the connection parameter {@code token}.
+ * Sign-in tokens: who may connect to which workspaces, as whom and in which role, signed by the
+ * server's secret. A token is an HS256 JWT with the claims {@code sub} (the user id), {@code name}
+ * (the display name), {@code ws} (the workspace ids it opens, or {@code "*"} for all), {@code role}
+ * ({@code member} or {@code viewer}), {@code iat} and {@code exp}. The page passes it as the
+ * connection parameter {@code token}.
  *
  * <pre>{@code
  * WorkspaceTokens tokens = WorkspaceTokens.fromSecretFile(Path.of("secret"));
@@ -50,17 +51,20 @@ import org.slf4j.LoggerFactory;
  * WorkspaceConfig config = WorkspaceConfig.builder(url).access(tokens).build();
  * }</pre>
  *
- * <p>{@link #admit} refuses with {@code auth.token_required} (no token), {@code auth.token_invalid} (malformed,
- * not signed with this secret, or any algorithm but HS256, {@code none} included), {@code auth.token_expired} and
- * {@code auth.workspace_not_allowed}.
+ * <p>{@link #admit} refuses with {@code auth.token_required} (no token), {@code auth.token_invalid}
+ * (malformed, not signed with this secret, or any algorithm but HS256, {@code none} included),
+ * {@code auth.token_expired} and {@code auth.workspace_not_allowed}.
  */
 public final class WorkspaceTokens implements WorkspaceAccess {
 
     private static final Logger log = LoggerFactory.getLogger(WorkspaceTokens.class);
+
     /** The least secret this accepts: HS256's key is 256 bits. */
     public static final int MIN_SECRET_BYTES = 32;
+
     /** The {@code ws} claim of a token that opens every workspace. */
     public static final String ANY_WORKSPACE = "*";
+
     private static final String NAME = "name";
     private static final String WORKSPACES = "ws";
     private static final String ROLE = "role";
@@ -72,8 +76,11 @@ public final class WorkspaceTokens implements WorkspaceAccess {
 
     private WorkspaceTokens(byte[] secret, Clock clock) {
         if (secret.length < MIN_SECRET_BYTES) {
-            throw new IllegalArgumentException("a token secret has at least " + MIN_SECRET_BYTES + " bytes, this one "
-                    + secret.length);
+            throw new IllegalArgumentException(
+                    "a token secret has at least "
+                            + MIN_SECRET_BYTES
+                            + " bytes, this one "
+                            + secret.length);
         }
         this.secret = secret.clone();
         this.clock = Objects.requireNonNull(clock, "clock");
@@ -94,44 +101,68 @@ public final class WorkspaceTokens implements WorkspaceAccess {
      * Tokens signed with the secret in {@code file}: base64 text of at least 32 random bytes, as
      * {@link #createSecretFile} writes it.
      *
-     * @throws IllegalArgumentException when the file is missing, unreadable or holds too short a secret, with a
-     *     message that says how to create one
+     * @throws IllegalArgumentException when the file is missing, unreadable or holds too short a
+     *     secret, with a message that says how to create one
      */
     public static WorkspaceTokens fromSecretFile(Path file) {
         String text;
         try {
             text = Files.readString(file, StandardCharsets.UTF_8).strip();
         } catch (NoSuchFileException e) {
-            throw new IllegalArgumentException("the secret file " + file + " does not exist. " + howToCreate(file));
+            throw new IllegalArgumentException(
+                    "the secret file " + file + " does not exist. " + howToCreate(file));
         } catch (IOException e) {
-            throw new IllegalArgumentException("cannot read the secret file " + file + ": " + e.getMessage());
+            throw new IllegalArgumentException(
+                    "cannot read the secret file " + file + ": " + e.getMessage());
         }
         byte[] secret;
         try {
             secret = Base64.getDecoder().decode(text.replaceAll("\\s+", ""));
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("the secret file " + file + " is not base64 text. " + howToCreate(file));
+            throw new IllegalArgumentException(
+                    "the secret file " + file + " is not base64 text. " + howToCreate(file));
         }
         if (secret.length < MIN_SECRET_BYTES) {
-            throw new IllegalArgumentException("the secret file " + file + " holds " + secret.length + " bytes, fewer "
-                    + "than the " + MIN_SECRET_BYTES + " needed. " + howToCreate(file));
+            throw new IllegalArgumentException(
+                    "the secret file "
+                            + file
+                            + " holds "
+                            + secret.length
+                            + " bytes, fewer "
+                            + "than the "
+                            + MIN_SECRET_BYTES
+                            + " needed. "
+                            + howToCreate(file));
         }
         warnIfShared(file);
         return new WorkspaceTokens(secret, Clock.systemUTC());
     }
 
     private static String howToCreate(Path file) {
-        return "Create it with `bin/rivetkit-java token --auth-secret-file " + file + " ...` (which writes "
-                + MIN_SECRET_BYTES + " random bytes, readable by you only), or `head -c " + MIN_SECRET_BYTES
-                + " /dev/urandom | base64 > " + file + " && chmod 600 " + file + "`.";
+        return "Create it with `bin/rivetkit-java token --auth-secret-file "
+                + file
+                + " ...` (which writes "
+                + MIN_SECRET_BYTES
+                + " random bytes, readable by you only), or `head -c "
+                + MIN_SECRET_BYTES
+                + " /dev/urandom | base64 > "
+                + file
+                + " && chmod 600 "
+                + file
+                + "`.";
     }
 
     private static void warnIfShared(Path file) {
         try {
             Set<PosixFilePermission> permissions = Files.getPosixFilePermissions(file);
-            if (permissions.stream().anyMatch(p -> p.name().startsWith("GROUP_") || p.name().startsWith("OTHERS_"))) {
-                log.warn("the secret file {} is readable by others ({}): anyone who reads it can sign in as anyone; "
-                        + "chmod 600 it", file, PosixFilePermissions.toString(permissions));
+            if (permissions.stream()
+                    .anyMatch(
+                            p -> p.name().startsWith("GROUP_") || p.name().startsWith("OTHERS_"))) {
+                log.warn(
+                        "the secret file {} is readable by others ({}): anyone who reads it can sign in as anyone; "
+                                + "chmod 600 it",
+                        file,
+                        PosixFilePermissions.toString(permissions));
             }
         } catch (IOException | UnsupportedOperationException e) {
             // not a POSIX file system: nothing to check
@@ -139,8 +170,8 @@ public final class WorkspaceTokens implements WorkspaceAccess {
     }
 
     /**
-     * Creates {@code file} with {@value #MIN_SECRET_BYTES} random bytes (SecureRandom) as base64 text, readable and
-     * writable by its owner only (0600), unless it exists.
+     * Creates {@code file} with {@value #MIN_SECRET_BYTES} random bytes (SecureRandom) as base64
+     * text, readable and writable by its owner only (0600), unless it exists.
      *
      * @return whether it was created (false: it existed and is left as it is)
      */
@@ -152,18 +183,25 @@ public final class WorkspaceTokens implements WorkspaceAccess {
             if (parent != null) {
                 Files.createDirectories(parent);
             }
-            FileAttribute<?>[] ownerOnly = file.getFileSystem().supportedFileAttributeViews().contains("posix")
-                    ? new FileAttribute<?>[] {PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"))}
-                    : new FileAttribute<?>[0];
+            FileAttribute<?>[] ownerOnly =
+                    file.getFileSystem().supportedFileAttributeViews().contains("posix")
+                            ? new FileAttribute<?>[] {
+                                PosixFilePermissions.asFileAttribute(
+                                        PosixFilePermissions.fromString("rw-------"))
+                            }
+                            : new FileAttribute<?>[0];
             Files.createFile(file, ownerOnly);
-            try (Writer out = Files.newBufferedWriter(file, StandardCharsets.UTF_8, StandardOpenOption.TRUNCATE_EXISTING)) {
+            try (Writer out =
+                    Files.newBufferedWriter(
+                            file, StandardCharsets.UTF_8, StandardOpenOption.TRUNCATE_EXISTING)) {
                 out.write(Base64.getEncoder().encodeToString(secret) + "\n");
             }
             return true;
         } catch (FileAlreadyExistsException e) {
             return false;
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot create the secret file " + file + ": " + e.getMessage(), e);
+            throw new UncheckedIOException(
+                    "cannot create the secret file " + file + ": " + e.getMessage(), e);
         } finally {
             Arrays.fill(secret, (byte) 0);
         }
@@ -182,27 +220,39 @@ public final class WorkspaceTokens implements WorkspaceAccess {
      * @param workspaces the workspace ids it opens; {@value #ANY_WORKSPACE} alone for all
      * @param ttl how long it is valid from now
      */
-    public String issue(String userId, String name, Collection<String> workspaces, Caller.Role role, Duration ttl) {
+    public String issue(
+            String userId,
+            String name,
+            Collection<String> workspaces,
+            Caller.Role role,
+            Duration ttl) {
         requireText(userId, "userId");
         requireText(name, "name");
         Objects.requireNonNull(role, "role");
-        if (workspaces == null || workspaces.isEmpty() || workspaces.stream().anyMatch(w -> w == null || w.isBlank())) {
-            throw new IllegalArgumentException("a token names at least one workspace id (or " + ANY_WORKSPACE + ")");
+        if (workspaces == null
+                || workspaces.isEmpty()
+                || workspaces.stream().anyMatch(w -> w == null || w.isBlank())) {
+            throw new IllegalArgumentException(
+                    "a token names at least one workspace id (or " + ANY_WORKSPACE + ")");
         }
         if (ttl == null || ttl.isNegative() || ttl.isZero()) {
             throw new IllegalArgumentException("a token's time to live is positive");
         }
         Instant now = clock.instant().truncatedTo(ChronoUnit.SECONDS);
         Object ws = workspaces.contains(ANY_WORKSPACE) ? ANY_WORKSPACE : List.copyOf(workspaces);
-        JWTClaimsSet claims = new JWTClaimsSet.Builder()
-                .subject(userId)
-                .claim(NAME, name)
-                .claim(WORKSPACES, ws)
-                .claim(ROLE, role.wireName())
-                .issueTime(Date.from(now))
-                .expirationTime(Date.from(now.plus(ttl)))
-                .build();
-        SignedJWT jwt = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.HS256).type(JOSEObjectType.JWT).build(), claims);
+        JWTClaimsSet claims =
+                new JWTClaimsSet.Builder()
+                        .subject(userId)
+                        .claim(NAME, name)
+                        .claim(WORKSPACES, ws)
+                        .claim(ROLE, role.wireName())
+                        .issueTime(Date.from(now))
+                        .expirationTime(Date.from(now.plus(ttl)))
+                        .build();
+        SignedJWT jwt =
+                new SignedJWT(
+                        new JWSHeader.Builder(JWSAlgorithm.HS256).type(JOSEObjectType.JWT).build(),
+                        claims);
         try {
             jwt.sign(signer);
         } catch (JOSEException e) {
@@ -215,7 +265,9 @@ public final class WorkspaceTokens implements WorkspaceAccess {
     public Caller admit(String workspaceId, JsonNode params) {
         JsonNode given = params == null ? null : params.get("token");
         if (given == null || !given.isTextual() || given.asText().isBlank()) {
-            throw refused("token_required", "This workspace needs a sign-in token: open the link you were given.");
+            throw refused(
+                    "token_required",
+                    "This workspace needs a sign-in token: open the link you were given.");
         }
         SignedJWT jwt;
         try {
@@ -245,12 +297,17 @@ public final class WorkspaceTokens implements WorkspaceAccess {
             throw invalid("it has no expiry");
         }
         if (!clock.instant().isBefore(expires.toInstant())) {
-            throw refused("token_expired", "Your link expired at " + expires.toInstant() + "; ask for a new one.");
+            throw refused(
+                    "token_expired",
+                    "Your link expired at " + expires.toInstant() + "; ask for a new one.");
         }
         String userId = claims.getSubject();
         Object name = claims.getClaim(NAME);
         Object role = claims.getClaim(ROLE);
-        if (userId == null || userId.isBlank() || !(name instanceof String displayName) || displayName.isBlank()
+        if (userId == null
+                || userId.isBlank()
+                || !(name instanceof String displayName)
+                || displayName.isBlank()
                 || !(role instanceof String roleName)) {
             throw invalid("it lacks a user, a name or a role");
         }
@@ -261,8 +318,11 @@ public final class WorkspaceTokens implements WorkspaceAccess {
             throw invalid("its role is neither member nor viewer");
         }
         if (!allows(claims.getClaim(WORKSPACES), workspaceId)) {
-            throw refused("workspace_not_allowed", "Your link does not open workspace '" + workspaceId
-                    + "'; ask for a link to it.");
+            throw refused(
+                    "workspace_not_allowed",
+                    "Your link does not open workspace '"
+                            + workspaceId
+                            + "'; ask for a link to it.");
         }
         return new Caller(userId, displayName, callerRole);
     }
@@ -271,12 +331,17 @@ public final class WorkspaceTokens implements WorkspaceAccess {
         if (ANY_WORKSPACE.equals(ws)) {
             return true;
         }
-        return ws instanceof List<?> ids && (ids.contains(ANY_WORKSPACE) || ids.contains(workspaceId));
+        return ws instanceof List<?> ids
+                && (ids.contains(ANY_WORKSPACE) || ids.contains(workspaceId));
     }
 
     private static ActorError invalid(String why) {
-        return refused("token_invalid", "Your sign-in link is not valid (" + why + "): open the link you were "
-                + "given, or ask for a new one.");
+        return refused(
+                "token_invalid",
+                "Your sign-in link is not valid ("
+                        + why
+                        + "): open the link you were "
+                        + "given, or ask for a new one.");
     }
 
     private static ActorError refused(String code, String message) {

@@ -16,42 +16,61 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Future;
 
 /**
- * The workspace's ephemeral vars, rebuilt on every wake. Touched only while holding the actor's turn, except the
- * timeline (its own lock) and {@link #stopping}.
+ * The workspace's ephemeral vars, rebuilt on every wake. Touched only while holding the actor's
+ * turn, except the timeline (its own lock) and {@link #stopping}.
  */
 public final class WorkspaceVars {
 
     final SessionPersistDriver persist;
     final Timeline timeline;
-    /** The Sandbox Agent connection and session; null until the first prompt, or after a failure. */
+
+    /**
+     * The Sandbox Agent connection and session; null until the first prompt, or after a failure.
+     */
     AgentLink link;
+
     /** Set when the activation begins to stop: no turn starts any more. */
     volatile boolean stopping;
+
     final Map<String, Participant> participants = new LinkedHashMap<>();
     final Map<String, Pending> pendingPermissions = new LinkedHashMap<>();
-    /** The caller that {@code onBeforeConnect} admitted, for the {@code createConnState} right after it. */
+
+    /**
+     * The caller that {@code onBeforeConnect} admitted, for the {@code createConnState} right after
+     * it.
+     */
     JsonNode admittedParams;
+
     Caller admitted;
     QueuedPrompt running;
+
     /** The running prompt has been sent to the agent (a cancel must go to the agent too). */
     boolean runningSent;
+
     /** The running prompt was cancelled before it reached the agent: it is not sent. */
     boolean runningCancelled;
+
     private final Deque<Waiting> waiting = new ArrayDeque<>();
 
-    private record Waiting(QueuedPrompt prompt, CompletableFuture<Void> turn) {
-    }
+    private record Waiting(QueuedPrompt prompt, CompletableFuture<Void> turn) {}
 
     /** A permission request no one has resolved yet. */
     static final class Pending {
         final PermissionRequested requested;
         final PermissionRequest request;
+
         /** The SDK that asked, and takes the answer. */
         final SandboxAgent sdk;
+
         /** The permission timeout's timer. */
         Future<?> timer;
-        /** A member's answer is on its way to the agent: the policy leaves the request alone meanwhile. */
+
+        /**
+         * A member's answer is on its way to the agent: the policy leaves the request alone
+         * meanwhile.
+         */
         boolean answering;
+
         /** The permission timeout passed while a member's answer was on its way. */
         boolean timedOut;
 

@@ -11,8 +11,16 @@ import java.util.concurrent.CopyOnWriteArrayList;
 /** A participant's connection that records every workspace event it listens to, in order. */
 final class Viewer implements AutoCloseable {
 
-    static final List<String> EVENTS = List.of("chat.user", "session.event", "session.error", "presence.join",
-            "presence.leave", "queue.updated", "permission.requested", "permission.resolved");
+    static final List<String> EVENTS =
+            List.of(
+                    "chat.user",
+                    "session.event",
+                    "session.error",
+                    "presence.join",
+                    "presence.leave",
+                    "queue.updated",
+                    "permission.requested",
+                    "permission.resolved");
 
     final ActorConnection conn;
     final List<Map.Entry<String, JsonNode>> events = new CopyOnWriteArrayList<>();
@@ -22,7 +30,9 @@ final class Viewer implements AutoCloseable {
     Viewer(ActorHandle workspace, Object params, List<String> eventNames) {
         conn = params == null ? workspace.connect() : workspace.connect(params);
         for (String event : eventNames) {
-            listening.put(event, conn.on(event, JsonNode.class, data -> events.add(Map.entry(event, data))));
+            listening.put(
+                    event,
+                    conn.on(event, JsonNode.class, data -> events.add(Map.entry(event, data))));
         }
     }
 
@@ -32,7 +42,10 @@ final class Viewer implements AutoCloseable {
     }
 
     List<JsonNode> named(String event) {
-        return events.stream().filter(e -> e.getKey().equals(event)).map(Map.Entry::getValue).toList();
+        return events.stream()
+                .filter(e -> e.getKey().equals(event))
+                .map(Map.Entry::getValue)
+                .toList();
     }
 
     /** Stops listening to {@code event} (the connection unsubscribes). */

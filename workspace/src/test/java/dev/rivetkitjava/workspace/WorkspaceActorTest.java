@@ -26,17 +26,20 @@ import java.util.concurrent.Future;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The workspace actor against the real Sandbox Agent server 0.4.2 and the offline stand-in agents. */
+/**
+ * The workspace actor against the real Sandbox Agent server 0.4.2 and the offline stand-in agents.
+ */
+@Tag("external")
 class WorkspaceActorTest {
 
     private static final Duration TURN = Duration.ofSeconds(60);
     private static SandboxAgentServer sandboxAgent;
 
-    @TempDir
-    Path dir;
+    @TempDir Path dir;
     private Registry registry;
     private final List<AutoCloseable> closeables = new ArrayList<>();
 
@@ -61,15 +64,19 @@ class WorkspaceActorTest {
     }
 
     private Registry registry() {
-        registry = Registry.builder()
-                .use(WorkspaceActor.type(WorkspaceConfig.builder(sandboxAgent.baseUrl()).build()))
-                .store(SqliteActorStore.open(dir.resolve("actors.db")))
-                .build();
+        registry =
+                Registry.builder()
+                        .use(
+                                WorkspaceActor.type(
+                                        WorkspaceConfig.builder(sandboxAgent.baseUrl()).build()))
+                        .store(SqliteActorStore.open(dir.resolve("actors.db")))
+                        .build();
         return registry;
     }
 
     private ActorHandle workspace(String id, String agent) {
-        return registry.actor(WorkspaceActor.NAME).getOrCreate(ActorKey.of(id), new CreateInput(agent));
+        return registry.actor(WorkspaceActor.NAME)
+                .getOrCreate(ActorKey.of(id), new CreateInput(agent));
     }
 
     private Viewer viewer(ActorHandle workspace, String userId) {
@@ -89,44 +96,77 @@ class WorkspaceActorTest {
         Viewer alice = viewer(room, "alice");
         Viewer bob = viewer(room, "bob");
 
-        Future<JsonNode> turn = inBackground(() -> alice.conn.action("prompt", JsonNode.class,
-                new PromptInput("alice", "Propose a refactor plan for auth middleware.")));
+        Future<JsonNode> turn =
+                inBackground(
+                        () ->
+                                alice.conn.action(
+                                        "prompt",
+                                        JsonNode.class,
+                                        new PromptInput(
+                                                "alice",
+                                                "Propose a refactor plan for auth middleware.")));
 
         await().atMost(TURN).until(() -> !bob.named("permission.requested").isEmpty());
         JsonNode request = bob.named("permission.requested").getFirst();
-        assertThat(request.path("availableReplies")).extracting(JsonNode::asText)
+        assertThat(request.path("availableReplies"))
+                .extracting(JsonNode::asText)
                 .contains("once", "reject");
-        bob.conn.action("respondPermission", JsonNode.class, new PermissionAnswer(request.path("id").asText(), "once"));
+        bob.conn.action(
+                "respondPermission",
+                JsonNode.class,
+                new PermissionAnswer(request.path("id").asText(), "once"));
 
-        assertThat(turn.get(TURN.toSeconds(), java.util.concurrent.TimeUnit.SECONDS).path("stopReason").asText())
+        assertThat(
+                        turn.get(TURN.toSeconds(), java.util.concurrent.TimeUnit.SECONDS)
+                                .path("stopReason")
+                                .asText())
                 .isEqualTo("end_turn");
         for (Viewer viewer : List.of(alice, bob)) {
-            assertThat(viewer.named("chat.user")).singleElement().satisfies(chat -> {
-                assertThat(chat.path("userId").asText()).isEqualTo("alice");
-                assertThat(chat.path("name").asText()).isEqualTo("alice");
-                assertThat(chat.path("text").asText()).isEqualTo("Propose a refactor plan for auth middleware.");
-            });
+            assertThat(viewer.named("chat.user"))
+                    .singleElement()
+                    .satisfies(
+                            chat -> {
+                                assertThat(chat.path("userId").asText()).isEqualTo("alice");
+                                assertThat(chat.path("name").asText()).isEqualTo("alice");
+                                assertThat(chat.path("text").asText())
+                                        .isEqualTo("Propose a refactor plan for auth middleware.");
+                            });
             await().until(() -> !viewer.named("permission.resolved").isEmpty());
-            assertThat(viewer.named("permission.resolved")).singleElement().satisfies(resolved -> {
-                assertThat(resolved.path("id").asText()).isEqualTo(request.path("id").asText());
-                assertThat(resolved.path("reply").asText()).isEqualTo("once");
-                assertThat(resolved.path("userId").asText()).isEqualTo("bob");
-                assertThat(resolved.path("name").asText()).isEqualTo("bob");
-                assertThat(resolved.path("by").asText()).isEqualTo("user");
-                assertThat(resolved.path("reason").isNull()).isTrue();
-            });
+            assertThat(viewer.named("permission.resolved"))
+                    .singleElement()
+                    .satisfies(
+                            resolved -> {
+                                assertThat(resolved.path("id").asText())
+                                        .isEqualTo(request.path("id").asText());
+                                assertThat(resolved.path("reply").asText()).isEqualTo("once");
+                                assertThat(resolved.path("userId").asText()).isEqualTo("bob");
+                                assertThat(resolved.path("name").asText()).isEqualTo("bob");
+                                assertThat(resolved.path("by").asText()).isEqualTo("user");
+                                assertThat(resolved.path("reason").isNull()).isTrue();
+                            });
             assertThat(viewer.agentText()).isNotEmpty();
-            assertThat(viewer.named("session.event")).anySatisfy(e ->
-                    assertThat(e.at("/payload/params/update/sessionUpdate").asText()).isEqualTo("tool_call"));
+            assertThat(viewer.named("session.event"))
+                    .anySatisfy(
+                            e ->
+                                    assertThat(
+                                                    e.at("/payload/params/update/sessionUpdate")
+                                                            .asText())
+                                            .isEqualTo("tool_call"));
         }
-        assertThat(alice.named("presence.join")).extracting(j -> j.path("userId").asText()).contains("bob");
-        assertThat(room.action("listParticipants", JsonNode.class)).extracting(p -> p.path("userId").asText())
+        assertThat(alice.named("presence.join"))
+                .extracting(j -> j.path("userId").asText())
+                .contains("bob");
+        assertThat(room.action("listParticipants", JsonNode.class))
+                .extracting(p -> p.path("userId").asText())
                 .containsExactlyInAnyOrder("alice", "bob");
-        assertThat(room.action("listParticipants", JsonNode.class)).allSatisfy(p -> {
-            assertThat(p.path("name").asText()).isEqualTo(p.path("userId").asText());
-            assertThat(p.path("role").asText()).isEqualTo("member");
-            assertThat(p.path("joinedAt").asLong()).isPositive();
-        });
+        assertThat(room.action("listParticipants", JsonNode.class))
+                .allSatisfy(
+                        p -> {
+                            assertThat(p.path("name").asText())
+                                    .isEqualTo(p.path("userId").asText());
+                            assertThat(p.path("role").asText()).isEqualTo("member");
+                            assertThat(p.path("joinedAt").asLong()).isPositive();
+                        });
     }
 
     @Test
@@ -138,25 +178,39 @@ class WorkspaceActorTest {
         for (int i = 0; i < 5; i++) {
             String user = "user-" + i;
             Viewer viewer = viewer(room, user);
-            turns.add(inBackground(() -> viewer.conn.action("prompt", JsonNode.class,
-                    new PromptInput(user, "turn " + user + " chunks=3 delay=100"))));
+            turns.add(
+                    inBackground(
+                            () ->
+                                    viewer.conn.action(
+                                            "prompt",
+                                            JsonNode.class,
+                                            new PromptInput(
+                                                    user,
+                                                    "turn " + user + " chunks=3 delay=100"))));
             // Each prompt is queued before the next is sent, so the queue order is known.
             int queued = i + 1;
             await().atMost(TURN).until(() -> watcher.named("chat.user").size() == queued);
         }
         for (Future<JsonNode> turn : turns) {
-            assertThat(turn.get(TURN.toSeconds(), java.util.concurrent.TimeUnit.SECONDS).path("stopReason").asText())
+            assertThat(
+                            turn.get(TURN.toSeconds(), java.util.concurrent.TimeUnit.SECONDS)
+                                    .path("stopReason")
+                                    .asText())
                     .isEqualTo("end_turn");
         }
-        // The agent echoes each prompt first: the echoes show the turns ran one at a time, in order.
-        List<String> echoes = watcher.named("session.event").stream()
-                .map(e -> e.at("/payload/params/update/content/text").asText())
-                .filter(text -> text.startsWith("echo:")).toList();
+        // The agent echoes each prompt first: the echoes show the turns ran one at a time, in
+        // order.
+        List<String> echoes =
+                watcher.named("session.event").stream()
+                        .map(e -> e.at("/payload/params/update/content/text").asText())
+                        .filter(text -> text.startsWith("echo:"))
+                        .toList();
         assertThat(echoes).hasSize(5);
         for (int i = 0; i < 5; i++) {
             assertThat(echoes.get(i)).contains("turn user-" + i);
         }
-        assertThat(watcher.named("queue.updated")).anySatisfy(q -> assertThat(q.path("waiting").size()).isGreaterThan(1));
+        assertThat(watcher.named("queue.updated"))
+                .anySatisfy(q -> assertThat(q.path("waiting").size()).isGreaterThan(1));
         assertThat(room.action("getQueue", JsonNode.class).path("running").isNull()).isTrue();
     }
 
@@ -166,23 +220,33 @@ class WorkspaceActorTest {
         ActorHandle room = workspace("permission-race", SandboxAgentFixture.FAST_AGENT);
         Viewer alice = viewer(room, "alice");
         Viewer bob = viewer(room, "bob");
-        Future<JsonNode> turn = inBackground(() -> alice.conn.action("prompt", JsonNode.class,
-                new PromptInput("alice", "PERM")));
+        Future<JsonNode> turn =
+                inBackground(
+                        () ->
+                                alice.conn.action(
+                                        "prompt",
+                                        JsonNode.class,
+                                        new PromptInput("alice", "PERM")));
         await().atMost(TURN).until(() -> !alice.named("permission.requested").isEmpty());
         String id = alice.named("permission.requested").getFirst().path("id").asText();
 
         CompletableFuture<Void> start = new CompletableFuture<>();
         List<Future<String>> answers = new ArrayList<>();
         for (Viewer viewer : List.of(alice, bob)) {
-            answers.add(inBackground(() -> {
-                start.join();
-                try {
-                    viewer.conn.action("respondPermission", JsonNode.class, new PermissionAnswer(id, "once"));
-                    return "ok";
-                } catch (ActorError e) {
-                    return e.code();
-                }
-            }));
+            answers.add(
+                    inBackground(
+                            () -> {
+                                start.join();
+                                try {
+                                    viewer.conn.action(
+                                            "respondPermission",
+                                            JsonNode.class,
+                                            new PermissionAnswer(id, "once"));
+                                    return "ok";
+                                } catch (ActorError e) {
+                                    return e.code();
+                                }
+                            }));
         }
         start.complete(null);
         List<String> outcomes = new ArrayList<>();
@@ -190,7 +254,10 @@ class WorkspaceActorTest {
             outcomes.add(answer.get());
         }
         assertThat(outcomes).containsExactlyInAnyOrder("ok", "permission_already_resolved");
-        assertThat(turn.get(TURN.toSeconds(), java.util.concurrent.TimeUnit.SECONDS).path("stopReason").asText())
+        assertThat(
+                        turn.get(TURN.toSeconds(), java.util.concurrent.TimeUnit.SECONDS)
+                                .path("stopReason")
+                                .asText())
                 .isEqualTo("end_turn");
         await().until(() -> bob.agentText().contains("permission: allow"));
         assertThat(bob.named("permission.resolved")).hasSize(1);
@@ -207,9 +274,12 @@ class WorkspaceActorTest {
         registry.close();
 
         registry();
-        JsonNode after = workspace("history", SandboxAgentFixture.FAST_AGENT).action("getHistory", JsonNode.class);
+        JsonNode after =
+                workspace("history", SandboxAgentFixture.FAST_AGENT)
+                        .action("getHistory", JsonNode.class);
 
-        assertThat(after.toString()).isEqualTo(before.toString());  // as text: numbers may come back as other node types
+        assertThat(after.toString())
+                .isEqualTo(before.toString()); // as text: numbers may come back as other node types
         for (int i = 0; i < after.size(); i++) {
             assertThat(after.get(i).path("seq").asLong()).isEqualTo(i + 1);
         }
@@ -222,7 +292,8 @@ class WorkspaceActorTest {
                 order.add("end");
             }
         }
-        assertThat(order).containsExactly("chat:first chunks=2", "end", "chat:second chunks=2", "end");
+        assertThat(order)
+                .containsExactly("chat:first chunks=2", "end", "chat:second chunks=2", "end");
     }
 
     @Test
@@ -230,56 +301,88 @@ class WorkspaceActorTest {
         registry();
         ActorHandle room = workspace("cancel", SandboxAgentFixture.FAST_AGENT);
         Viewer alice = viewer(room, "alice");
-        Future<JsonNode> turn = inBackground(() -> alice.conn.action("prompt", JsonNode.class,
-                new PromptInput("alice", "HANG")));
+        Future<JsonNode> turn =
+                inBackground(
+                        () ->
+                                alice.conn.action(
+                                        "prompt",
+                                        JsonNode.class,
+                                        new PromptInput("alice", "HANG")));
         await().atMost(TURN).until(() -> alice.agentText().contains("echo:"));
         room.action("cancel", JsonNode.class);
-        assertThat(turn.get(TURN.toSeconds(), java.util.concurrent.TimeUnit.SECONDS).path("stopReason").asText())
+        assertThat(
+                        turn.get(TURN.toSeconds(), java.util.concurrent.TimeUnit.SECONDS)
+                                .path("stopReason")
+                                .asText())
                 .isEqualTo("cancelled");
     }
 
     @Test
-    void anAgentThatExitsMidTurnIsAnErrorForEveryoneAndTheNextPromptRestoresTheSession() throws Exception {
+    void anAgentThatExitsMidTurnIsAnErrorForEveryoneAndTheNextPromptRestoresTheSession()
+            throws Exception {
         registry();
         ActorHandle room = workspace("agent-exit", SandboxAgentFixture.FAST_AGENT);
         Viewer alice = viewer(room, "alice");
         Viewer bob = viewer(room, "bob");
-        room.action("prompt", JsonNode.class, new PromptInput("alice", "remember the word giraffe"));
+        room.action(
+                "prompt", JsonNode.class, new PromptInput("alice", "remember the word giraffe"));
 
-        assertThatThrownBy(() -> alice.conn.action("prompt", JsonNode.class, new PromptInput("alice", "EXIT")))
-                .isInstanceOfSatisfying(ActorError.class, e -> {
-                    assertThat(e.code()).isEqualTo("agent_failed");
-                    assertThat(e.getMessage()).matches(
-                            "The agent failed \\(ref [0-9a-f]{6}\\); the next prompt restores the session\\.");
-                });
+        assertThatThrownBy(
+                        () ->
+                                alice.conn.action(
+                                        "prompt", JsonNode.class, new PromptInput("alice", "EXIT")))
+                .isInstanceOfSatisfying(
+                        ActorError.class,
+                        e -> {
+                            assertThat(e.code()).isEqualTo("agent_failed");
+                            assertThat(e.getMessage())
+                                    .matches(
+                                            "The agent failed \\(ref [0-9a-f]{6}\\); the next prompt restores the session\\.");
+                        });
         await().until(() -> !bob.named("session.error").isEmpty());
-        // The detail (the agent's exit, the Sandbox Agent's URL) stays in the server log, under the same ref.
+        // The detail (the agent's exit, the Sandbox Agent's URL) stays in the server log, under the
+        // same ref.
         assertThat(bob.named("session.error").getFirst().path("message").asText())
-                .matches("The agent failed \\(ref [0-9a-f]{6}\\); the next prompt restores the session\\.");
+                .matches(
+                        "The agent failed \\(ref [0-9a-f]{6}\\); the next prompt restores the session\\.");
 
-        JsonNode next = room.action("prompt", JsonNode.class, new PromptInput("bob", "still there?"));
+        JsonNode next =
+                room.action("prompt", JsonNode.class, new PromptInput("bob", "still there?"));
         assertThat(next.path("stopReason").asText()).isEqualTo("end_turn");
-        // The restored session got the earlier conversation replayed as context, as the TypeScript SDK does.
-        await().until(() -> bob.named("session.event").stream().anyMatch(
-                e -> e.at("/payload/method").asText().equals("_sdk/session_restored")));
+        // The restored session got the earlier conversation replayed as context, as the TypeScript
+        // SDK does.
+        await().until(
+                        () ->
+                                bob.named("session.event").stream()
+                                        .anyMatch(
+                                                e ->
+                                                        e.at("/payload/method")
+                                                                .asText()
+                                                                .equals("_sdk/session_restored")));
         assertThat(bob.agentText()).contains("Previous session history");
     }
 
     @Test
-    void aRestartedSandboxAgentServerIsReportedAndTheNextPromptRestoresTheSession() throws Exception {
+    void aRestartedSandboxAgentServerIsReportedAndTheNextPromptRestoresTheSession()
+            throws Exception {
         SandboxAgentServer own = SandboxAgentFixture.start();
         try {
-            registry = Registry.builder()
-                    .use(WorkspaceActor.type(WorkspaceConfig.builder(own.baseUrl()).build()))
-                    .store(SqliteActorStore.open(dir.resolve("actors.db")))
-                    .build();
+            registry =
+                    Registry.builder()
+                            .use(
+                                    WorkspaceActor.type(
+                                            WorkspaceConfig.builder(own.baseUrl()).build()))
+                            .store(SqliteActorStore.open(dir.resolve("actors.db")))
+                            .build();
             ActorHandle room = workspace("server-restart", SandboxAgentFixture.FAST_AGENT);
             Viewer alice = viewer(room, "alice");
             room.action("prompt", JsonNode.class, new PromptInput("alice", "before chunks=1"));
 
             own = SandboxAgentFixture.restart(own);
 
-            JsonNode after = room.action("prompt", JsonNode.class, new PromptInput("alice", "after chunks=1"));
+            JsonNode after =
+                    room.action(
+                            "prompt", JsonNode.class, new PromptInput("alice", "after chunks=1"));
             assertThat(after.path("stopReason").asText()).isEqualTo("end_turn");
             assertThat(alice.named("chat.user")).hasSize(2);
         } finally {

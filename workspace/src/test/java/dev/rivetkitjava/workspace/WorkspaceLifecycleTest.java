@@ -14,12 +14,14 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Future;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
- * The sandbox stays behind the actor: an opaque id, and no agent left after a destroy (generic error texts: see
- * {@link WorkspaceActorTest}'s agent that exits mid-turn).
+ * The sandbox stays behind the actor: an opaque id, and no agent left after a destroy (generic
+ * error texts: see {@link WorkspaceActorTest}'s agent that exits mid-turn).
  */
+@Tag("external")
 class WorkspaceLifecycleTest extends WorkspaceTestSupport {
 
     @Test
@@ -29,7 +31,8 @@ class WorkspaceLifecycleTest extends WorkspaceTestSupport {
 
         assertThat(room.action("getSessionInfo", Map.class))
                 .isEqualTo(Map.of("workspaceId", "info", "sandboxId", "sbx-42"));
-        assertThat(room.action("getSessionInfo", JsonNode.class).toString()).doesNotContain("http", "127.0.0.1");
+        assertThat(room.action("getSessionInfo", JsonNode.class).toString())
+                .doesNotContain("http", "127.0.0.1");
     }
 
     @Test
@@ -51,13 +54,19 @@ class WorkspaceLifecycleTest extends WorkspaceTestSupport {
             registry.placement().destroy(actorId);
 
             // Not held up for the registry's grace period (15 s) by a turn that has no timeout.
-            assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(12));
+            assertThat(Duration.ofNanos(System.nanoTime() - start))
+                    .isLessThan(Duration.ofSeconds(12));
             for (Future<JsonNode> prompt : List.of(turn, queued)) {
-                assertThatThrownBy(() -> outcome(prompt)).isInstanceOfSatisfying(ActorError.class,
-                        e -> assertThat(e.qualifiedCode()).isEqualTo("user.workspace_stopped"));
+                assertThatThrownBy(() -> outcome(prompt))
+                        .isInstanceOfSatisfying(
+                                ActorError.class,
+                                e ->
+                                        assertThat(e.qualifiedCode())
+                                                .isEqualTo("user.workspace_stopped"));
             }
             await().atMost(Duration.ofSeconds(10)).until(() -> agentProcesses(own).isEmpty());
-            assertThat(registry.list(WorkspaceActor.NAME, null, 10)).extracting(r -> r.key())
+            assertThat(registry.list(WorkspaceActor.NAME, null, 10))
+                    .extracting(r -> r.key())
                     .doesNotContain(ActorKey.of("doomed"));
         } finally {
             own.stop();
@@ -65,8 +74,15 @@ class WorkspaceLifecycleTest extends WorkspaceTestSupport {
     }
 
     private static List<ProcessHandle> agentProcesses(SandboxAgentServer server) {
-        return server.process().descendants()
-                .filter(p -> p.isAlive() && p.info().commandLine().orElse("").contains("fast-agent.mjs"))
+        return server.process()
+                .descendants()
+                .filter(
+                        p ->
+                                p.isAlive()
+                                        && p.info()
+                                                .commandLine()
+                                                .orElse("")
+                                                .contains("fast-agent.mjs"))
                 .toList();
     }
 }

@@ -25,17 +25,16 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * What the workspace's focused test classes share: one real Sandbox Agent server (0.4.2, the offline stand-in
- * agents) for the whole JVM, started on first use (its reaper stops it at exit), and a registry per test on a SQLite
- * file in the test's directory.
+ * What the workspace's focused test classes share: one real Sandbox Agent server (0.4.2, the
+ * offline stand-in agents) for the whole JVM, started on first use (its reaper stops it at exit),
+ * and a registry per test on a SQLite file in the test's directory.
  */
 abstract class WorkspaceTestSupport {
 
     static final Duration TURN = Duration.ofSeconds(60);
     private static SandboxAgentServer shared;
 
-    @TempDir
-    Path dir;
+    @TempDir Path dir;
     Registry registry;
     final List<AutoCloseable> closeables = new ArrayList<>();
 
@@ -57,21 +56,28 @@ abstract class WorkspaceTestSupport {
         }
     }
 
-    /** A registry (on this test's SQLite file) running workspaces on the shared server, configured by the test. */
+    /**
+     * A registry (on this test's SQLite file) running workspaces on the shared server, configured
+     * by the test.
+     */
     Registry registry(UnaryOperator<WorkspaceConfig.Builder> configure) {
         return registry(sandboxAgent().baseUrl(), configure);
     }
 
     Registry registry(String baseUrl, UnaryOperator<WorkspaceConfig.Builder> configure) {
-        registry = Registry.builder()
-                .use(WorkspaceActor.type(configure.apply(WorkspaceConfig.builder(baseUrl)).build()))
-                .store(SqliteActorStore.open(dir.resolve("actors.db")))
-                .build();
+        registry =
+                Registry.builder()
+                        .use(
+                                WorkspaceActor.type(
+                                        configure.apply(WorkspaceConfig.builder(baseUrl)).build()))
+                        .store(SqliteActorStore.open(dir.resolve("actors.db")))
+                        .build();
         return registry;
     }
 
     ActorHandle workspace(String id, String agent) {
-        return registry.actor(WorkspaceActor.NAME).getOrCreate(ActorKey.of(id), new CreateInput(agent));
+        return registry.actor(WorkspaceActor.NAME)
+                .getOrCreate(ActorKey.of(id), new CreateInput(agent));
     }
 
     /** Connects in open mode as {@code userId}, listening to every event. */
@@ -93,14 +99,21 @@ abstract class WorkspaceTestSupport {
         return Executors.newVirtualThreadPerTaskExecutor().submit(work);
     }
 
-    /** {@code viewer} prompts as {@code userId} on another thread: the turn's result, or what it threw. */
+    /**
+     * {@code viewer} prompts as {@code userId} on another thread: the turn's result, or what it
+     * threw.
+     */
     static Future<JsonNode> promptInBackground(Viewer viewer, String userId, String text) {
-        return inBackground(() -> viewer.action("prompt", JsonNode.class, new PromptInput(userId, text)));
+        return inBackground(
+                () -> viewer.action("prompt", JsonNode.class, new PromptInput(userId, text)));
     }
 
     /** Waits until {@code count} prompts wait in the workspace's queue. */
     static void awaitWaiting(ActorHandle workspace, int count) {
-        await().until(() -> workspace.action("getQueue", JsonNode.class).path("waiting").size() == count);
+        await().until(
+                        () ->
+                                workspace.action("getQueue", JsonNode.class).path("waiting").size()
+                                        == count);
     }
 
     /** The future's value within a turn's time, or what it threw. */

@@ -6,9 +6,9 @@ import java.util.List;
 import java.util.function.Function;
 
 /**
- * An event on its way to connections: a name and its arguments, as RivetKit's {@code Event{name, args}}.
- * A broadcast is one instance shared by every receiver, so a transport encodes it once per wire format
- * through {@link #encoded}.
+ * An event on its way to connections: a name and its arguments, as RivetKit's {@code Event{name,
+ * args}}. A broadcast is one instance shared by every receiver, so a transport encodes it once per
+ * wire format through {@link #encoded}.
  */
 public final class ActorEvent {
     private final String name;
@@ -28,7 +28,10 @@ public final class ActorEvent {
         return args;
     }
 
-    /** This event encoded by {@code encoder} for {@code format} (compared by identity), computed once. */
+    /**
+     * This event encoded by {@code encoder} for {@code format} (compared by identity), computed
+     * once.
+     */
     @SuppressWarnings("unchecked")
     public synchronized <T> T encoded(Object format, Function<ActorEvent, T> encoder) {
         for (int i = 0; i < encodings.length; i += 2) {

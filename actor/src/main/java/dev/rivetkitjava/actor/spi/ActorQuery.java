@@ -1,10 +1,12 @@
 package dev.rivetkitjava.actor.spi;
 
 import dev.rivetkitjava.actor.ActorKey;
-
 import java.util.Objects;
 
-/** How a caller names an actor; a {@link Placement} turns it into a running actor wherever that actor lives. */
+/**
+ * How a caller names an actor; a {@link Placement} turns it into a running actor wherever that
+ * actor lives.
+ */
 public sealed interface ActorQuery {
 
     /** An existing actor by id. */
@@ -30,7 +32,9 @@ public sealed interface ActorQuery {
         }
     }
 
-    /** A new actor; an existing one with this name and key is an {@code actor.duplicate_key} error. */
+    /**
+     * A new actor; an existing one with this name and key is an {@code actor.duplicate_key} error.
+     */
     record Create(String name, ActorKey key, Object input) implements ActorQuery {
         public Create {
             Objects.requireNonNull(name, "name");

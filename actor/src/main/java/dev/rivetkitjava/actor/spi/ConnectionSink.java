@@ -10,13 +10,17 @@ public interface ConnectionSink {
 
     void send(ActorEvent event);
 
-    /** The actor closed the connection: {@code error} is null for a plain disconnect with {@code reason}. */
+    /**
+     * The actor closed the connection: {@code error} is null for a plain disconnect with {@code
+     * reason}.
+     */
     void close(String reason, ActorError error);
 
     /**
-     * Whether this connection outlives the actor's sleep, as RivetKit's actor-connect WebSockets do: it does not keep
-     * the actor awake; when the actor sleeps it stays open (same id, params, state and subscriptions), and its next
-     * call wakes the actor, without the connect hooks running again.
+     * Whether this connection outlives the actor's sleep, as RivetKit's actor-connect WebSockets
+     * do: it does not keep the actor awake; when the actor sleeps it stays open (same id, params,
+     * state and subscriptions), and its next call wakes the actor, without the connect hooks
+     * running again.
      */
     default boolean hibernatable() {
         return false;

@@ -6,14 +6,14 @@ import dev.rivetkitjava.actor.RawRequest;
 import dev.rivetkitjava.actor.RawResponse;
 import dev.rivetkitjava.actor.RawWebSocket;
 import dev.rivetkitjava.actor.RuntimeHealth;
-
 import dev.rivetkitjava.actor.store.ActorRecord;
 import java.util.List;
 
 /**
- * Where actors run. Every call reaches an actor through this one interface, so a multi-node placement
- * (cluster sharding by name and key) can replace the local one without changing actor or caller code.
- * Results are the action's return value in process, or its JSON form when it crossed a network.
+ * Where actors run. Every call reaches an actor through this one interface, so a multi-node
+ * placement (cluster sharding by name and key) can replace the local one without changing actor or
+ * caller code. Results are the action's return value in process, or its JSON form when it crossed a
+ * network.
  */
 public interface Placement extends AutoCloseable {
 
@@ -23,7 +23,9 @@ public interface Placement extends AutoCloseable {
     /** The stored actor the query names (creating it when the query says so). */
     ActorRecord describe(ActorQuery query);
 
-    /** Destroys the actor: {@code onDestroy} runs (waking it if asleep), then its state is deleted. */
+    /**
+     * Destroys the actor: {@code onDestroy} runs (waking it if asleep), then its state is deleted.
+     */
     void destroy(String actorId);
 
     /** Runs one action on the actor the query names, waking or creating it as needed. */
@@ -35,7 +37,10 @@ public interface Placement extends AutoCloseable {
     /** Hands a raw WebSocket to the actor's {@code onWebSocket}. */
     void webSocket(ActorQuery query, RawWebSocket socket);
 
-    /** Opens a connection: {@code onBeforeConnect}, {@code createConnState}, {@code onConnect}, then events flow. */
+    /**
+     * Opens a connection: {@code onBeforeConnect}, {@code createConnState}, {@code onConnect}, then
+     * events flow.
+     */
     ConnectionHandle connect(ActorQuery query, Object params, ConnectionSink sink);
 
     /** The names of the actor types this placement runs. */
@@ -47,7 +52,10 @@ public interface Placement extends AutoCloseable {
     /** Counters about this placement, for metrics. */
     RuntimeStats stats();
 
-    /** Whether state saves work: failing while some actor's saves fail or the last store write failed. */
+    /**
+     * Whether state saves work: failing while some actor's saves fail or the last store write
+     * failed.
+     */
     default RuntimeHealth health() {
         return RuntimeHealth.OK;
     }

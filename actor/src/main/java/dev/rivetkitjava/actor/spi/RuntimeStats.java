@@ -3,12 +3,14 @@ package dev.rivetkitjava.actor.spi;
 /**
  * Counters a runtime keeps about itself, for metrics.
  *
- * @param stateSaveBatches   store transactions the state saver ran (each writes every changed actor it has)
- * @param stateWrites        actor states written
- * @param stateSaveNanos     time spent in those transactions
- * @param stateSaveFailures  actor state saves that failed: a store write or a serialisation (each is retried)
- * @param stateSaveFailingActors actors whose latest state is not saved because their saves fail (kept awake and
- *                           retried with back-off)
+ * @param stateSaveBatches store transactions the state saver ran (each writes every changed actor
+ *     it has)
+ * @param stateWrites actor states written
+ * @param stateSaveNanos time spent in those transactions
+ * @param stateSaveFailures actor state saves that failed: a store write or a serialisation (each is
+ *     retried)
+ * @param stateSaveFailingActors actors whose latest state is not saved because their saves fail
+ *     (kept awake and retried with back-off)
  */
 public record RuntimeStats(
         int awakeActors,
@@ -17,5 +19,4 @@ public record RuntimeStats(
         long stateWrites,
         long stateSaveNanos,
         long stateSaveFailures,
-        int stateSaveFailingActors) {
-}
+        int stateSaveFailingActors) {}

@@ -6,12 +6,14 @@ import static org.assertj.core.api.Assertions.tuple;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.rivetkitjava.actor.ActorKey;
+import dev.rivetkitjava.actor.KvBatch;
+import dev.rivetkitjava.actor.KvEntry;
+import dev.rivetkitjava.actor.ScheduledEvent;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.Comparator;
 import java.util.List;
-import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -24,12 +26,12 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * The behaviour every {@link ActorStore} must have. Extend it, implement {@link #newStore()} and, for a durable store,
- * {@link #reopen(ActorStore)}.
+ * The behaviour every {@link ActorStore} must have. Extend it, implement {@link #newStore()} and,
+ * for a durable store, {@link #reopen(ActorStore)}.
  *
- * <p>{@link ActorStore#list} orders by the UTF-8 bytes of the serialized key (code point order), which is what
- * byte-comparing databases give; it differs from {@link String#compareTo} only between characters U+E000–U+FFFF and
- * characters above U+FFFF.
+ * <p>{@link ActorStore#list} orders by the UTF-8 bytes of the serialized key (code point order),
+ * which is what byte-comparing databases give; it differs from {@link String#compareTo} only
+ * between characters U+E000–U+FFFF and characters above U+FFFF.
  */
 public abstract class ActorStoreContract {
     private static final String COUNTER = "counter";
@@ -40,7 +42,10 @@ public abstract class ActorStoreContract {
     /** A new, empty store. */
     protected abstract ActorStore newStore();
 
-    /** Opens the data of {@code closed} (already closed) again; {@code null} skips the durability tests. */
+    /**
+     * Opens the data of {@code closed} (already closed) again; {@code null} skips the durability
+     * tests.
+     */
     protected ActorStore reopen(ActorStore closed) {
         return null;
     }
@@ -57,7 +62,10 @@ public abstract class ActorStoreContract {
         }
     }
 
-    /** Closes the store and continues with the reopened one; skips the calling test when the store is not durable. */
+    /**
+     * Closes the store and continues with the reopened one; skips the calling test when the store
+     * is not durable.
+     */
     private void closeAndReopen() {
         ActorStore closed = store;
         store = null;
@@ -71,9 +79,12 @@ public abstract class ActorStoreContract {
     @Test
     void insertCreatesAnUninitializedActorAtGenerationZero() {
         ActorRecord inserted =
-                store.insertIfAbsent(new NewActor("a1", COUNTER, ActorKey.of("k"), 1234, bytes("{\"n\":1}")));
+                store.insertIfAbsent(
+                        new NewActor("a1", COUNTER, ActorKey.of("k"), 1234, bytes("{\"n\":1}")));
 
-        ActorRecord expected = new ActorRecord("a1", COUNTER, ActorKey.of("k"), 1234, bytes("{\"n\":1}"), null, 0, 0);
+        ActorRecord expected =
+                new ActorRecord(
+                        "a1", COUNTER, ActorKey.of("k"), 1234, bytes("{\"n\":1}"), null, 0, 0);
         assertThat(inserted).usingRecursiveComparison().isEqualTo(expected);
         assertThat(inserted.initialized()).isFalse();
         assertThat(store.findById("a1")).get().usingRecursiveComparison().isEqualTo(expected);
@@ -81,9 +92,13 @@ public abstract class ActorStoreContract {
 
     @Test
     void insertReturnsTheExistingActorForTheSameNameAndKey() {
-        ActorRecord first = store.insertIfAbsent(new NewActor("a1", COUNTER, ActorKey.of("k"), 1, bytes("first")));
+        ActorRecord first =
+                store.insertIfAbsent(
+                        new NewActor("a1", COUNTER, ActorKey.of("k"), 1, bytes("first")));
 
-        ActorRecord second = store.insertIfAbsent(new NewActor("a2", COUNTER, ActorKey.of("k"), 2, bytes("second")));
+        ActorRecord second =
+                store.insertIfAbsent(
+                        new NewActor("a2", COUNTER, ActorKey.of("k"), 2, bytes("second")));
 
         assertThat(second).usingRecursiveComparison().isEqualTo(first);
         assertThat(store.findById("a2")).isEmpty();
@@ -96,7 +111,8 @@ public abstract class ActorStoreContract {
         store.claim("a1");
         store.saveStates(List.of(new StateWrite("a1", 1, bytes("saved"), 4)));
 
-        ActorRecord again = store.insertIfAbsent(new NewActor("a2", COUNTER, ActorKey.of("k"), 2, null));
+        ActorRecord again =
+                store.insertIfAbsent(new NewActor("a2", COUNTER, ActorKey.of("k"), 2, null));
 
         assertThat(again.id()).isEqualTo("a1");
         assertThat(again.state()).isEqualTo(bytes("saved"));
@@ -111,22 +127,45 @@ public abstract class ActorStoreContract {
 
         assertThat(counter.id()).isEqualTo("a1");
         assertThat(chat.id()).isEqualTo("a2");
-        assertThat(store.findByKey(COUNTER, ActorKey.of("k"))).get().extracting(ActorRecord::id).isEqualTo("a1");
-        assertThat(store.findByKey(CHAT, ActorKey.of("k"))).get().extracting(ActorRecord::id).isEqualTo("a2");
+        assertThat(store.findByKey(COUNTER, ActorKey.of("k")))
+                .get()
+                .extracting(ActorRecord::id)
+                .isEqualTo("a1");
+        assertThat(store.findByKey(CHAT, ActorKey.of("k")))
+                .get()
+                .extracting(ActorRecord::id)
+                .isEqualTo("a2");
     }
 
     @Test
     void concurrentInsertsOfOneKeyAgreeOnOneActor() throws Exception {
         int callers = 100;
-        List<ActorRecord> results = concurrently(callers, i -> () ->
-                store.insertIfAbsent(new NewActor("id-" + i, COUNTER, ActorKey.of("hot"), i, bytes("in-" + i))));
+        List<ActorRecord> results =
+                concurrently(
+                        callers,
+                        i ->
+                                () ->
+                                        store.insertIfAbsent(
+                                                new NewActor(
+                                                        "id-" + i,
+                                                        COUNTER,
+                                                        ActorKey.of("hot"),
+                                                        i,
+                                                        bytes("in-" + i))));
 
         String winner = results.getFirst().id();
         assertThat(winner).startsWith("id-");
         assertThat(results).extracting(ActorRecord::id).containsOnly(winner);
-        assertThat(results).extracting(r -> new String(r.input(), UTF_8)).containsOnly("in-" + winner.substring(3));
-        assertThat(store.list(COUNTER, null, callers * 2)).extracting(ActorRecord::id).containsExactly(winner);
-        assertThat(store.findByKey(COUNTER, ActorKey.of("hot"))).get().extracting(ActorRecord::id).isEqualTo(winner);
+        assertThat(results)
+                .extracting(r -> new String(r.input(), UTF_8))
+                .containsOnly("in-" + winner.substring(3));
+        assertThat(store.list(COUNTER, null, callers * 2))
+                .extracting(ActorRecord::id)
+                .containsExactly(winner);
+        assertThat(store.findByKey(COUNTER, ActorKey.of("hot")))
+                .get()
+                .extracting(ActorRecord::id)
+                .isEqualTo(winner);
     }
 
     @Test
@@ -165,13 +204,20 @@ public abstract class ActorStoreContract {
 
         for (int i = 0; i < keys.size(); i++) {
             ActorKey key = keys.get(i);
-            assertThat(store.findByKey(COUNTER, key)).as("findByKey %s", key).get()
+            assertThat(store.findByKey(COUNTER, key))
+                    .as("findByKey %s", key)
+                    .get()
                     .satisfies(r -> assertThat(r.key()).isEqualTo(key))
-                    .extracting(ActorRecord::id).isEqualTo("t" + i);
-            assertThat(store.findById("t" + i)).as("findById t%d", i).get()
-                    .extracting(ActorRecord::key).isEqualTo(key);
+                    .extracting(ActorRecord::id)
+                    .isEqualTo("t" + i);
+            assertThat(store.findById("t" + i))
+                    .as("findById t%d", i)
+                    .get()
+                    .extracting(ActorRecord::key)
+                    .isEqualTo(key);
         }
-        assertThat(store.list(COUNTER, null, 100)).extracting(ActorRecord::key)
+        assertThat(store.list(COUNTER, null, 100))
+                .extracting(ActorRecord::key)
                 .containsExactlyInAnyOrderElementsOf(keys);
     }
 
@@ -185,10 +231,16 @@ public abstract class ActorStoreContract {
             insert("t" + i, COUNTER, keys.get(i));
         }
 
-        List<ActorKey> expected = keys.stream()
-                .sorted(Comparator.comparing(k -> k.serialize().getBytes(UTF_8), Arrays::compareUnsigned))
-                .toList();
-        assertThat(store.list(COUNTER, null, 100)).extracting(ActorRecord::key).containsExactlyElementsOf(expected);
+        List<ActorKey> expected =
+                keys.stream()
+                        .sorted(
+                                Comparator.comparing(
+                                        k -> k.serialize().getBytes(UTF_8),
+                                        Arrays::compareUnsigned))
+                        .toList();
+        assertThat(store.list(COUNTER, null, 100))
+                .extracting(ActorRecord::key)
+                .containsExactlyElementsOf(expected);
     }
 
     @Test
@@ -197,8 +249,12 @@ public abstract class ActorStoreContract {
         insert("emoji", COUNTER, ActorKey.of("😀"));
         insert("tilde", COUNTER, ActorKey.of("～"));
 
-        assertThat(store.list(COUNTER, null, 10)).extracting(ActorRecord::id).containsExactly("tilde", "emoji");
-        assertThat(store.list(COUNTER, ActorKey.of("～"), 10)).extracting(ActorRecord::id).containsExactly("emoji");
+        assertThat(store.list(COUNTER, null, 10))
+                .extracting(ActorRecord::id)
+                .containsExactly("tilde", "emoji");
+        assertThat(store.list(COUNTER, ActorKey.of("～"), 10))
+                .extracting(ActorRecord::id)
+                .containsExactly("emoji");
     }
 
     @Test
@@ -208,10 +264,12 @@ public abstract class ActorStoreContract {
         }
 
         assertThat(ids(store.list(COUNTER, null, 3))).containsExactly("a0", "a1", "a2");
-        assertThat(ids(store.list(COUNTER, ActorKey.of("k2"), 3))).containsExactly("a3", "a4", "a5");
+        assertThat(ids(store.list(COUNTER, ActorKey.of("k2"), 3)))
+                .containsExactly("a3", "a4", "a5");
         assertThat(ids(store.list(COUNTER, ActorKey.of("k8"), 3))).containsExactly("a9");
         assertThat(store.list(COUNTER, ActorKey.of("k9"), 3)).isEmpty();
-        assertThat(ids(store.list(COUNTER, ActorKey.of("k45"), 2))).as("afterKey need not exist")
+        assertThat(ids(store.list(COUNTER, ActorKey.of("k45"), 2)))
+                .as("afterKey need not exist")
                 .containsExactly("a5", "a6");
         assertThat(store.list(COUNTER, null, 0)).isEmpty();
 
@@ -222,7 +280,8 @@ public abstract class ActorStoreContract {
             paged.addAll(ids(page));
             after = page.getLast().key();
         }
-        assertThat(paged).containsExactly("a0", "a1", "a2", "a3", "a4", "a5", "a6", "a7", "a8", "a9");
+        assertThat(paged)
+                .containsExactly("a0", "a1", "a2", "a3", "a4", "a5", "a6", "a7", "a8", "a9");
     }
 
     @Test
@@ -250,8 +309,18 @@ public abstract class ActorStoreContract {
         ActorRecord third = store.claim("a1").orElseThrow();
 
         assertThat(second.generation()).isEqualTo(2);
-        assertThat(third).usingRecursiveComparison()
-                .isEqualTo(new ActorRecord("a1", COUNTER, ActorKey.of("k"), 1, bytes("input-a1"), bytes("s"), 2, 3));
+        assertThat(third)
+                .usingRecursiveComparison()
+                .isEqualTo(
+                        new ActorRecord(
+                                "a1",
+                                COUNTER,
+                                ActorKey.of("k"),
+                                1,
+                                bytes("input-a1"),
+                                bytes("s"),
+                                2,
+                                3));
         assertThat(store.findById("a1")).get().extracting(ActorRecord::generation).isEqualTo(3L);
     }
 
@@ -269,7 +338,10 @@ public abstract class ActorStoreContract {
 
         List<ActorRecord> claims = concurrently(50, i -> () -> store.claim("a1").orElseThrow());
 
-        assertThat(claims).extracting(ActorRecord::generation).doesNotHaveDuplicates().hasSize(50)
+        assertThat(claims)
+                .extracting(ActorRecord::generation)
+                .doesNotHaveDuplicates()
+                .hasSize(50)
                 .allSatisfy(g -> assertThat(g).isBetween(1L, 50L));
         assertThat(store.findById("a1")).get().extracting(ActorRecord::generation).isEqualTo(50L);
     }
@@ -281,12 +353,24 @@ public abstract class ActorStoreContract {
         insert("a1", COUNTER, ActorKey.of("k"));
         long generation = store.claim("a1").orElseThrow().generation();
 
-        assertThat(store.saveStates(List.of(new StateWrite("a1", generation, bytes("{\"n\":5}"), 3)))).isEmpty();
+        assertThat(
+                        store.saveStates(
+                                List.of(new StateWrite("a1", generation, bytes("{\"n\":5}"), 3))))
+                .isEmpty();
 
         ActorRecord saved = store.findById("a1").orElseThrow();
-        assertThat(saved).usingRecursiveComparison()
-                .isEqualTo(new ActorRecord("a1", COUNTER, ActorKey.of("k"), 1, bytes("input-a1"), bytes("{\"n\":5}"),
-                        3, 1));
+        assertThat(saved)
+                .usingRecursiveComparison()
+                .isEqualTo(
+                        new ActorRecord(
+                                "a1",
+                                COUNTER,
+                                ActorKey.of("k"),
+                                1,
+                                bytes("input-a1"),
+                                bytes("{\"n\":5}"),
+                                3,
+                                1));
         assertThat(saved.initialized()).isTrue();
     }
 
@@ -319,16 +403,20 @@ public abstract class ActorStoreContract {
         store.claim("good2");
         store.claim("good2");
 
-        var skipped = store.saveStates(List.of(
-                new StateWrite("good1", 1, bytes("g1"), 7),
-                new StateWrite("stale", 1, bytes("stale-after"), 7),
-                new StateWrite("ghost", 0, bytes("x"), 7),
-                new StateWrite("deleted", 1, bytes("x"), 7),
-                new StateWrite("good2", 2, bytes("g2"), 8)));
+        var skipped =
+                store.saveStates(
+                        List.of(
+                                new StateWrite("good1", 1, bytes("g1"), 7),
+                                new StateWrite("stale", 1, bytes("stale-after"), 7),
+                                new StateWrite("ghost", 0, bytes("x"), 7),
+                                new StateWrite("deleted", 1, bytes("x"), 7),
+                                new StateWrite("good2", 2, bytes("g2"), 8)));
 
         assertThat(skipped).containsExactlyInAnyOrder("stale", "ghost", "deleted");
         assertThat(store.findById("good1").orElseThrow().state()).isEqualTo(bytes("g1"));
-        assertThat(store.findById("good2").orElseThrow()).extracting(ActorRecord::stateVersion).isEqualTo(8);
+        assertThat(store.findById("good2").orElseThrow())
+                .extracting(ActorRecord::stateVersion)
+                .isEqualTo(8);
         assertThat(store.findById("good2").orElseThrow().state()).isEqualTo(bytes("g2"));
         ActorRecord stale = store.findById("stale").orElseThrow();
         assertThat(stale.state()).isEqualTo(bytes("stale-before"));
@@ -339,23 +427,49 @@ public abstract class ActorStoreContract {
     }
 
     @Test
-    void saveWritesItsKeyValueEntriesWithTheStateAndNoneForASkippedWrite() {
+    void saveWritesItsKeyValueChangesWithTheStateAndNoneForASkippedWrite() {
         insert("a1", COUNTER, ActorKey.of("k1"));
         insert("stale", COUNTER, ActorKey.of("k2"));
         store.claim("a1");
         store.claim("stale");
         store.claim("stale");
-        store.kvWrite("a1", 1, new KvBatch(Map.of("~rivetkit/outcome/old", bytes("before")), List.of(), List.of()));
+        store.kvWrite(
+                "a1",
+                1,
+                KvBatch.builder()
+                        .put("~rivetkit/outcome/old", bytes("before"))
+                        .put("~rivetkit/outcome/pruned", bytes("gone"))
+                        .build());
 
-        var skipped = store.saveStates(List.of(
-                new StateWrite("a1", 1, bytes("s1"), 1,
-                        Map.of("~rivetkit/outcome/call-1", bytes("1"), "~rivetkit/outcome/old", bytes("after"))),
-                new StateWrite("stale", 1, bytes("s2"), 1, Map.of("~rivetkit/outcome/call-2", bytes("2")))));
+        var skipped =
+                store.saveStates(
+                        List.of(
+                                new StateWrite(
+                                        "a1",
+                                        1,
+                                        bytes("s1"),
+                                        1,
+                                        KvBatch.builder()
+                                                .put("~rivetkit/outcome/call-1", bytes("1"))
+                                                .put("~rivetkit/outcome/old", bytes("after"))
+                                                .delete("~rivetkit/outcome/pruned")
+                                                .build()),
+                                new StateWrite(
+                                        "stale",
+                                        1,
+                                        bytes("s2"),
+                                        1,
+                                        KvBatch.builder()
+                                                .put("~rivetkit/outcome/call-2", bytes("2"))
+                                                .build())));
 
         assertThat(skipped).containsExactly("stale");
         assertThat(store.findById("a1").orElseThrow().state()).isEqualTo(bytes("s1"));
-        assertThat(store.kvGet("a1", "~rivetkit/outcome/call-1")).hasValueSatisfying(v -> assertThat(v).isEqualTo(bytes("1")));
-        assertThat(store.kvGet("a1", "~rivetkit/outcome/old")).hasValueSatisfying(v -> assertThat(v).isEqualTo(bytes("after")));
+        assertThat(store.kvGet("a1", "~rivetkit/outcome/call-1"))
+                .hasValueSatisfying(v -> assertThat(v).isEqualTo(bytes("1")));
+        assertThat(store.kvGet("a1", "~rivetkit/outcome/old"))
+                .hasValueSatisfying(v -> assertThat(v).isEqualTo(bytes("after")));
+        assertThat(store.kvGet("a1", "~rivetkit/outcome/pruned")).isEmpty();
         assertThat(store.kvGet("stale", "~rivetkit/outcome/call-2")).isEmpty();
         assertThat(store.findById("stale").orElseThrow().initialized()).isFalse();
     }
@@ -364,7 +478,8 @@ public abstract class ActorStoreContract {
     void saveOfANewerGenerationThanStoredIsSkipped() {
         insert("a1", COUNTER, ActorKey.of("k"));
 
-        assertThat(store.saveStates(List.of(new StateWrite("a1", 1, bytes("s"), 1)))).containsExactly("a1");
+        assertThat(store.saveStates(List.of(new StateWrite("a1", 1, bytes("s"), 1))))
+                .containsExactly("a1");
         assertThat(store.findById("a1").orElseThrow().initialized()).isFalse();
     }
 
@@ -409,7 +524,9 @@ public abstract class ActorStoreContract {
 
     @Test
     void mutatingArraysReturnedDoesNotChangeStoredData() {
-        store.insertIfAbsent(new NewActor("a1", COUNTER, ActorKey.of("k"), 1, bytes("input"))).input()[0] = 'X';
+        store.insertIfAbsent(new NewActor("a1", COUNTER, ActorKey.of("k"), 1, bytes("input")))
+                        .input()[0] =
+                'X';
         store.claim("a1").orElseThrow().input()[1] = 'X';
         store.saveStates(List.of(new StateWrite("a1", 1, bytes("state"), 1)));
         store.findById("a1").orElseThrow().state()[0] = 'X';
@@ -437,10 +554,15 @@ public abstract class ActorStoreContract {
         assertThat(store.findById("a1")).isEmpty();
         assertThat(store.findByKey(COUNTER, ActorKey.of("k"))).isEmpty();
         assertThat(store.list(COUNTER, null, 10)).isEmpty();
-        ActorRecord reborn = store.insertIfAbsent(new NewActor("a2", COUNTER, ActorKey.of("k"), 9, null));
-        assertThat(reborn).usingRecursiveComparison()
+        ActorRecord reborn =
+                store.insertIfAbsent(new NewActor("a2", COUNTER, ActorKey.of("k"), 9, null));
+        assertThat(reborn)
+                .usingRecursiveComparison()
                 .isEqualTo(new ActorRecord("a2", COUNTER, ActorKey.of("k"), 9, null, null, 0, 0));
-        assertThat(store.findByKey(COUNTER, ActorKey.of("k"))).get().extracting(ActorRecord::id).isEqualTo("a2");
+        assertThat(store.findByKey(COUNTER, ActorKey.of("k")))
+                .get()
+                .extracting(ActorRecord::id)
+                .isEqualTo("a2");
     }
 
     @Test
@@ -475,7 +597,9 @@ public abstract class ActorStoreContract {
 
         store.putSchedule(new ScheduledEvent("e1", "a1", 100, "tick", bytes("[1,\"x\"]")));
 
-        assertThat(store.schedules("a1")).singleElement().usingRecursiveComparison()
+        assertThat(store.schedules("a1"))
+                .singleElement()
+                .usingRecursiveComparison()
                 .isEqualTo(new ScheduledEvent("e1", "a1", 100, "tick", bytes("[1,\"x\"]")));
         assertThat(store.schedules("a2")).isEmpty();
     }
@@ -487,7 +611,9 @@ public abstract class ActorStoreContract {
 
         store.putSchedule(new ScheduledEvent("e1", "a1", 50, "tock", bytes("[2]")));
 
-        assertThat(store.schedules("a1")).singleElement().usingRecursiveComparison()
+        assertThat(store.schedules("a1"))
+                .singleElement()
+                .usingRecursiveComparison()
                 .isEqualTo(new ScheduledEvent("e1", "a1", 50, "tock", bytes("[2]")));
         assertThat(store.alarms()).containsExactly(new ActorAlarm("a1", 50));
     }
@@ -539,7 +665,9 @@ public abstract class ActorStoreContract {
         store.putSchedule(new ScheduledEvent("b", "a1", 100, "tick", null));
         store.putSchedule(new ScheduledEvent("early", "a1", -5, "tick", null));
 
-        assertThat(store.schedules("a1")).extracting(ScheduledEvent::id).containsExactly("early", "b", "m", "z", "a");
+        assertThat(store.schedules("a1"))
+                .extracting(ScheduledEvent::id)
+                .containsExactly("early", "b", "m", "z", "a");
         assertThat(store.schedules("a1").getFirst().args()).isNull();
     }
 
@@ -555,13 +683,19 @@ public abstract class ActorStoreContract {
         store.putSchedule(new ScheduledEvent("e", "a2", 200, "tick", null));
         store.putSchedule(new ScheduledEvent("e", "a3", Long.MAX_VALUE, "tick", null));
 
-        assertThat(store.alarms()).containsExactly(
-                new ActorAlarm("a1", 100), new ActorAlarm("a2", 200), new ActorAlarm("a3", Long.MAX_VALUE));
+        assertThat(store.alarms())
+                .containsExactly(
+                        new ActorAlarm("a1", 100),
+                        new ActorAlarm("a2", 200),
+                        new ActorAlarm("a3", Long.MAX_VALUE));
 
         store.deleteSchedule("a1", "soon");
 
-        assertThat(store.alarms()).containsExactly(
-                new ActorAlarm("a2", 200), new ActorAlarm("a1", 300), new ActorAlarm("a3", Long.MAX_VALUE));
+        assertThat(store.alarms())
+                .containsExactly(
+                        new ActorAlarm("a2", 200),
+                        new ActorAlarm("a1", 300),
+                        new ActorAlarm("a3", Long.MAX_VALUE));
     }
 
     // key-value store
@@ -570,11 +704,15 @@ public abstract class ActorStoreContract {
     void kvPutGetOverwriteAndDelete() {
         long generation = claimed("a1");
 
-        assertThat(store.kvWrite("a1", generation, KvBatch.builder().put("k", bytes("one")).build())).isTrue();
+        assertThat(
+                        store.kvWrite(
+                                "a1", generation, KvBatch.builder().put("k", bytes("one")).build()))
+                .isTrue();
         assertThat(store.kvGet("a1", "k")).get().isEqualTo(bytes("one"));
         store.kvWrite("a1", generation, KvBatch.builder().put("k", new byte[0]).build());
         assertThat(store.kvGet("a1", "k")).get().isEqualTo(new byte[0]);
-        store.kvWrite("a1", generation, KvBatch.builder().delete("k").delete("never-there").build());
+        store.kvWrite(
+                "a1", generation, KvBatch.builder().delete("k").delete("never-there").build());
 
         assertThat(store.kvGet("a1", "k")).isEmpty();
         assertThat(store.kvGet("ghost", "k")).isEmpty();
@@ -585,7 +723,10 @@ public abstract class ActorStoreContract {
         long g1 = claimed("a1");
         long g2 = claimed("a2");
         store.kvWrite("a1", g1, KvBatch.builder().put("k", bytes("of a1")).build());
-        store.kvWrite("a2", g2, KvBatch.builder().put("k", bytes("of a2")).put("only-a2", bytes("x")).build());
+        store.kvWrite(
+                "a2",
+                g2,
+                KvBatch.builder().put("k", bytes("of a2")).put("only-a2", bytes("x")).build());
 
         store.kvWrite("a1", g1, KvBatch.builder().deletePrefix("k").deletePrefix("only").build());
 
@@ -597,18 +738,32 @@ public abstract class ActorStoreContract {
     @Test
     void kvBatchIsAtomicAndDeletesBeforeItPuts() {
         long generation = claimed("a1");
-        store.kvWrite("a1", generation, KvBatch.builder()
-                .put("log/1", bytes("1")).put("log/2", bytes("2")).put("log/3", bytes("3")).put("other", bytes("o"))
-                .build());
+        store.kvWrite(
+                "a1",
+                generation,
+                KvBatch.builder()
+                        .put("log/1", bytes("1"))
+                        .put("log/2", bytes("2"))
+                        .put("log/3", bytes("3"))
+                        .put("other", bytes("o"))
+                        .build());
 
-        boolean applied = store.kvWrite("a1", generation, KvBatch.builder()
-                .put("log/3", bytes("3 again")).put("log/4", bytes("4"))
-                .delete("log/1").delete("other").deletePrefix("log/").build());
+        boolean applied =
+                store.kvWrite(
+                        "a1",
+                        generation,
+                        KvBatch.builder()
+                                .put("log/3", bytes("3 again"))
+                                .put("log/4", bytes("4"))
+                                .delete("log/1")
+                                .delete("other")
+                                .deletePrefix("log/")
+                                .build());
 
         assertThat(applied).isTrue();
-        assertThat(store.kvList("a1", "", null, 10)).extracting(KvEntry::key, e -> new String(e.value(), UTF_8))
-                .containsExactly(tuple("log/3", "3 again"),
-                        tuple("log/4", "4"));
+        assertThat(store.kvList("a1", "", null, 10))
+                .extracting(KvEntry::key, e -> new String(e.value(), UTF_8))
+                .containsExactly(tuple("log/3", "3 again"), tuple("log/4", "4"));
     }
 
     @Test
@@ -617,15 +772,30 @@ public abstract class ActorStoreContract {
         store.kvWrite("a1", first, KvBatch.builder().put("k", bytes("first")).build());
         long second = store.claim("a1").orElseThrow().generation();
 
-        assertThat(store.kvWrite("a1", first, KvBatch.builder().put("k", bytes("stale")).put("new", bytes("x"))
-                .delete("k").build())).isFalse();
-        assertThat(store.kvWrite("a1", second + 1, KvBatch.builder().put("k", bytes("future")).build())).isFalse();
-        assertThat(store.kvWrite("ghost", 0, KvBatch.builder().put("k", bytes("x")).build())).isFalse();
+        assertThat(
+                        store.kvWrite(
+                                "a1",
+                                first,
+                                KvBatch.builder()
+                                        .put("k", bytes("stale"))
+                                        .put("new", bytes("x"))
+                                        .delete("k")
+                                        .build()))
+                .isFalse();
+        assertThat(
+                        store.kvWrite(
+                                "a1",
+                                second + 1,
+                                KvBatch.builder().put("k", bytes("future")).build()))
+                .isFalse();
+        assertThat(store.kvWrite("ghost", 0, KvBatch.builder().put("k", bytes("x")).build()))
+                .isFalse();
 
         assertThat(store.kvGet("a1", "k")).get().isEqualTo(bytes("first"));
         assertThat(store.kvGet("a1", "new")).isEmpty();
         assertThat(store.kvGet("ghost", "k")).isEmpty();
-        assertThat(store.kvWrite("a1", second, KvBatch.builder().put("k", bytes("second")).build())).isTrue();
+        assertThat(store.kvWrite("a1", second, KvBatch.builder().put("k", bytes("second")).build()))
+                .isTrue();
         assertThat(store.kvGet("a1", "k")).get().isEqualTo(bytes("second"));
     }
 
@@ -640,7 +810,12 @@ public abstract class ActorStoreContract {
 
         assertThat(store.kvGet("a1", "k")).isEmpty();
         assertThat(store.kvList("a1", "", null, 10)).isEmpty();
-        assertThat(store.kvWrite("a1", generation, KvBatch.builder().put("k", bytes("late")).build())).isFalse();
+        assertThat(
+                        store.kvWrite(
+                                "a1",
+                                generation,
+                                KvBatch.builder().put("k", bytes("late")).build()))
+                .isFalse();
         store.insertIfAbsent(new NewActor("a1", COUNTER, ActorKey.of("k-a1"), 1, null));
         assertThat(store.kvList("a1", "", null, 10)).isEmpty();
         assertThat(store.kvGet("a2", "k")).get().isEqualTo(bytes("kept"));
@@ -649,27 +824,41 @@ public abstract class ActorStoreContract {
     @Test
     void kvListOrdersByUtf8BytesFiltersByPrefixAndPages() {
         long generation = claimed("a1");
-        List<String> keys = new ArrayList<>(List.of("b", "a", "a/1", "a/10", "a/2", "a0", "ab", "～", "😀",
-                "é", "e\u0301", "a/😀", "a/～", "A"));
+        List<String> keys =
+                new ArrayList<>(
+                        List.of(
+                                "b", "a", "a/1", "a/10", "a/2", "a0", "ab", "～", "😀", "é",
+                                "e\u0301", "a/😀", "a/～", "A"));
         Collections.shuffle(keys, new Random(3));
         KvBatch.Builder batch = KvBatch.builder();
         keys.forEach(key -> batch.put(key, bytes("v-" + key)));
         store.kvWrite("a1", generation, batch.build());
 
-        List<String> all = keys.stream()
-                .sorted(Comparator.comparing((String k) -> k.getBytes(UTF_8), Arrays::compareUnsigned)).toList();
-        assertThat(keys(store.kvList("a1", "", null, 100))).containsExactlyElementsOf(all)
+        List<String> all =
+                keys.stream()
+                        .sorted(
+                                Comparator.comparing(
+                                        (String k) -> k.getBytes(UTF_8), Arrays::compareUnsigned))
+                        .toList();
+        assertThat(keys(store.kvList("a1", "", null, 100)))
+                .containsExactlyElementsOf(all)
                 .containsSubsequence("～", "😀");
-        assertThat(keys(store.kvList("a1", "a/", null, 100))).containsExactly("a/1", "a/10", "a/2", "a/～", "a/😀");
+        assertThat(keys(store.kvList("a1", "a/", null, 100)))
+                .containsExactly("a/1", "a/10", "a/2", "a/～", "a/😀");
         assertThat(keys(store.kvList("a1", "a/", "a/10", 2))).containsExactly("a/2", "a/～");
-        assertThat(keys(store.kvList("a1", "a/", "a/11", 100))).as("afterKey need not exist")
+        assertThat(keys(store.kvList("a1", "a/", "a/11", 100)))
+                .as("afterKey need not exist")
                 .containsExactly("a/2", "a/～", "a/😀");
-        assertThat(keys(store.kvList("a1", "a/", "0", 1))).as("afterKey before the prefix").containsExactly("a/1");
+        assertThat(keys(store.kvList("a1", "a/", "0", 1)))
+                .as("afterKey before the prefix")
+                .containsExactly("a/1");
         assertThat(store.kvList("a1", "a/", "b", 10)).as("afterKey past the prefix").isEmpty();
         assertThat(store.kvList("a1", "a/", null, 0)).isEmpty();
         assertThat(store.kvList("a1", "zz", null, 10)).isEmpty();
-        assertThat(store.kvList("a1", "a", null, 100)).extracting(KvEntry::value)
-                .first().isEqualTo(bytes("v-a"));
+        assertThat(store.kvList("a1", "a", null, 100))
+                .extracting(KvEntry::value)
+                .first()
+                .isEqualTo(bytes("v-a"));
 
         List<String> paged = new ArrayList<>();
         String after = null;
@@ -684,13 +873,23 @@ public abstract class ActorStoreContract {
     @Test
     void kvDeletePrefixDeletesExactlyThatRange() {
         long generation = claimed("a1");
-        store.kvWrite("a1", generation, KvBatch.builder().put("ev/1:a/1", bytes("x")).put("ev/1:a/2", bytes("x"))
-                .put("ev/1:a", bytes("x")).put("ev/1:b/1", bytes("x")).put("ev/1:a0", bytes("x"))
-                .put("ev/1:a/😀", bytes("x")).put("ew", bytes("x")).build());
+        store.kvWrite(
+                "a1",
+                generation,
+                KvBatch.builder()
+                        .put("ev/1:a/1", bytes("x"))
+                        .put("ev/1:a/2", bytes("x"))
+                        .put("ev/1:a", bytes("x"))
+                        .put("ev/1:b/1", bytes("x"))
+                        .put("ev/1:a0", bytes("x"))
+                        .put("ev/1:a/😀", bytes("x"))
+                        .put("ew", bytes("x"))
+                        .build());
 
         store.kvWrite("a1", generation, KvBatch.builder().deletePrefix("ev/1:a/").build());
 
-        assertThat(keys(store.kvList("a1", "", null, 10))).containsExactly("ev/1:a", "ev/1:a0", "ev/1:b/1", "ew");
+        assertThat(keys(store.kvList("a1", "", null, 10)))
+                .containsExactly("ev/1:a", "ev/1:a0", "ev/1:b/1", "ew");
     }
 
     @Test
@@ -713,27 +912,52 @@ public abstract class ActorStoreContract {
     void concurrentKvWritesAllLand() throws Exception {
         long generation = claimed("a1");
 
-        concurrently(40, i -> () -> store.kvWrite("a1", generation,
-                KvBatch.builder().put(String.format("k/%02d", i), bytes("v" + i)).build()));
+        concurrently(
+                40,
+                i ->
+                        () ->
+                                store.kvWrite(
+                                        "a1",
+                                        generation,
+                                        KvBatch.builder()
+                                                .put(String.format("k/%02d", i), bytes("v" + i))
+                                                .build()));
 
-        assertThat(store.kvList("a1", "k/", null, 100)).hasSize(40).first()
-                .extracting(KvEntry::key).isEqualTo("k/00");
+        assertThat(store.kvList("a1", "k/", null, 100))
+                .hasSize(40)
+                .first()
+                .extracting(KvEntry::key)
+                .isEqualTo("k/00");
     }
 
     @Test
     void kvEntriesSurviveCloseAndReopenAndStayFenced() {
         long generation = claimed("a1");
-        store.kvWrite("a1", generation, KvBatch.builder().put("a/1", bytes("one")).put("a/2", bytes("two"))
-                .put("b", new byte[0]).build());
+        store.kvWrite(
+                "a1",
+                generation,
+                KvBatch.builder()
+                        .put("a/1", bytes("one"))
+                        .put("a/2", bytes("two"))
+                        .put("b", new byte[0])
+                        .build());
         store.kvWrite("a1", generation, KvBatch.builder().delete("a/2").build());
 
         closeAndReopen();
 
-        assertThat(store.kvList("a1", "", null, 10)).extracting(KvEntry::key).containsExactly("a/1", "b");
+        assertThat(store.kvList("a1", "", null, 10))
+                .extracting(KvEntry::key)
+                .containsExactly("a/1", "b");
         assertThat(store.kvGet("a1", "a/1")).get().isEqualTo(bytes("one"));
         long next = store.claim("a1").orElseThrow().generation();
-        assertThat(store.kvWrite("a1", generation, KvBatch.builder().put("c", bytes("stale")).build())).isFalse();
-        assertThat(store.kvWrite("a1", next, KvBatch.builder().put("c", bytes("fresh")).build())).isTrue();
+        assertThat(
+                        store.kvWrite(
+                                "a1",
+                                generation,
+                                KvBatch.builder().put("c", bytes("stale")).build()))
+                .isFalse();
+        assertThat(store.kvWrite("a1", next, KvBatch.builder().put("c", bytes("fresh")).build()))
+                .isTrue();
     }
 
     // durability
@@ -762,16 +986,20 @@ public abstract class ActorStoreContract {
 
         closeAndReopen();
 
-        assertThat(store.list(COUNTER, null, 10)).usingRecursiveFieldByFieldElementComparator()
+        assertThat(store.list(COUNTER, null, 10))
+                .usingRecursiveFieldByFieldElementComparator()
                 .containsExactlyElementsOf(counters);
-        assertThat(store.list(CHAT, null, 10)).usingRecursiveFieldByFieldElementComparator()
+        assertThat(store.list(CHAT, null, 10))
+                .usingRecursiveFieldByFieldElementComparator()
                 .containsExactlyElementsOf(chats);
         assertThat(store.findById("a1").orElseThrow().state()).isEqualTo(everyByte);
         assertThat(store.findById("a2").orElseThrow().input()).isNull();
-        assertThat(store.schedules("a1")).usingRecursiveFieldByFieldElementComparator()
+        assertThat(store.schedules("a1"))
+                .usingRecursiveFieldByFieldElementComparator()
                 .containsExactlyElementsOf(schedules);
-        assertThat(store.alarms()).containsExactlyElementsOf(alarms).containsExactly(
-                new ActorAlarm("a1", 100), new ActorAlarm("a2", 200));
+        assertThat(store.alarms())
+                .containsExactlyElementsOf(alarms)
+                .containsExactly(new ActorAlarm("a1", 100), new ActorAlarm("a2", 200));
         assertThat(store.findById("gone")).isEmpty();
     }
 
@@ -782,10 +1010,14 @@ public abstract class ActorStoreContract {
 
         closeAndReopen();
 
-        assertThat(store.insertIfAbsent(new NewActor("a2", COUNTER, ActorKey.of("k"), 2, null)).id()).isEqualTo("a1");
+        assertThat(
+                        store.insertIfAbsent(new NewActor("a2", COUNTER, ActorKey.of("k"), 2, null))
+                                .id())
+                .isEqualTo("a1");
         assertThat(store.saveStates(List.of(new StateWrite("a1", 1, bytes("s"), 1)))).isEmpty();
         assertThat(store.claim("a1")).get().extracting(ActorRecord::generation).isEqualTo(2L);
-        assertThat(store.saveStates(List.of(new StateWrite("a1", 1, bytes("stale"), 1)))).containsExactly("a1");
+        assertThat(store.saveStates(List.of(new StateWrite("a1", 1, bytes("stale"), 1))))
+                .containsExactly("a1");
         assertThat(store.findById("a1").orElseThrow().state()).isEqualTo(bytes("s"));
     }
 
@@ -801,7 +1033,8 @@ public abstract class ActorStoreContract {
     }
 
     private ActorRecord insert(String id, String name, ActorKey key) {
-        ActorRecord record = store.insertIfAbsent(new NewActor(id, name, key, 1, bytes("input-" + id)));
+        ActorRecord record =
+                store.insertIfAbsent(new NewActor(id, name, key, 1, bytes("input-" + id)));
         assertThat(record.id()).as("fresh insert of %s", id).isEqualTo(id);
         return record;
     }
@@ -839,16 +1072,19 @@ public abstract class ActorStoreContract {
     }
 
     /** Runs {@code count} calls on virtual threads released together, and returns their results. */
-    protected static <T> List<T> concurrently(int count, IntFunction<Callable<T>> call) throws Exception {
+    protected static <T> List<T> concurrently(int count, IntFunction<Callable<T>> call)
+            throws Exception {
         CountDownLatch start = new CountDownLatch(1);
         try (ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor()) {
             List<Future<T>> futures = new ArrayList<>();
             for (int i = 0; i < count; i++) {
                 Callable<T> task = call.apply(i);
-                futures.add(executor.submit(() -> {
-                    start.await();
-                    return task.call();
-                }));
+                futures.add(
+                        executor.submit(
+                                () -> {
+                                    start.await();
+                                    return task.call();
+                                }));
             }
             start.countDown();
             List<T> results = new ArrayList<>();

@@ -1,6 +1,9 @@
 package dev.rivetkitjava.actor.store;
 
 import dev.rivetkitjava.actor.ActorKey;
+import dev.rivetkitjava.actor.KvBatch;
+import dev.rivetkitjava.actor.KvEntry;
+import dev.rivetkitjava.actor.ScheduledEvent;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -12,8 +15,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * An in-memory store whose state saves can be made to fail (all of them, or any transaction holding one of some
- * actors' writes, as a full disk or a constraint would) or to block, for fault tests. Everything else delegates.
+ * An in-memory store whose state saves can be made to fail (all of them, or any transaction holding
+ * one of some actors' writes, as a full disk or a constraint would) or to block, for fault tests.
+ * Everything else delegates.
  */
 public final class FaultyActorStore implements ActorStore {
     private final InMemoryActorStore delegate = new InMemoryActorStore();
@@ -25,7 +29,10 @@ public final class FaultyActorStore implements ActorStore {
     private final Map<String, AtomicInteger> attempts = new ConcurrentHashMap<>();
     private final List<Integer> committedBatchSizes = new CopyOnWriteArrayList<>();
 
-    /** Every transaction with a write of this actor fails (the whole transaction, as a real store's would). */
+    /**
+     * Every transaction with a write of this actor fails (the whole transaction, as a real store's
+     * would).
+     */
     public void failSavesOf(String actorId) {
         failingActors.add(actorId);
     }
@@ -78,7 +85,9 @@ public final class FaultyActorStore implements ActorStore {
     public Set<String> saveStates(List<StateWrite> writes) {
         for (StateWrite write : writes) {
             attempts.computeIfAbsent(write.actorId(), id -> new AtomicInteger()).incrementAndGet();
-            attemptTimes.computeIfAbsent(write.actorId(), id -> new CopyOnWriteArrayList<>()).add(System.nanoTime());
+            attemptTimes
+                    .computeIfAbsent(write.actorId(), id -> new CopyOnWriteArrayList<>())
+                    .add(System.nanoTime());
         }
         CountDownLatch current = gate;
         if (current != null) {
@@ -97,7 +106,8 @@ public final class FaultyActorStore implements ActorStore {
         }
         for (StateWrite write : writes) {
             if (failingActors.contains(write.actorId())) {
-                throw new IllegalStateException("test store: cannot write actor " + write.actorId());
+                throw new IllegalStateException(
+                        "test store: cannot write actor " + write.actorId());
             }
         }
         Set<String> skipped = delegate.saveStates(writes);

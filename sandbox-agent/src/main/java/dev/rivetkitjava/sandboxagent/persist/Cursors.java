@@ -1,17 +1,16 @@
 package dev.rivetkitjava.sandboxagent.persist;
 
 /**
- * The keyset cursors every driver uses, so a cursor stays valid while old events are trimmed: an event cursor is
- * the index of the last event read; a session cursor is the {@code (createdAt, id)} of the last session read.
+ * The keyset cursors every driver uses, so a cursor stays valid while old events are trimmed: an
+ * event cursor is the index of the last event read; a session cursor is the {@code (createdAt, id)}
+ * of the last session read.
  */
 public final class Cursors {
 
-    private Cursors() {
-    }
+    private Cursors() {}
 
     /** The position after a session, in {@code (createdAt, id)} order. */
-    public record SessionPosition(long createdAt, String id) {
-    }
+    public record SessionPosition(long createdAt, String id) {}
 
     public static String afterEvent(SessionEvent last) {
         return Long.toString(last.eventIndex());
@@ -46,7 +45,8 @@ public final class Cursors {
         int colon = cursor.indexOf(':');
         if (colon > 0) {
             try {
-                return new SessionPosition(Long.parseLong(cursor.substring(0, colon)), cursor.substring(colon + 1));
+                return new SessionPosition(
+                        Long.parseLong(cursor.substring(0, colon)), cursor.substring(colon + 1));
             } catch (NumberFormatException e) {
                 // reported below
             }
@@ -55,6 +55,7 @@ public final class Cursors {
     }
 
     private static IllegalArgumentException invalid(String cursor) {
-        return new IllegalArgumentException("invalid cursor: '" + cursor + "' (pass a nextCursor from a previous page)");
+        return new IllegalArgumentException(
+                "invalid cursor: '" + cursor + "' (pass a nextCursor from a previous page)");
     }
 }

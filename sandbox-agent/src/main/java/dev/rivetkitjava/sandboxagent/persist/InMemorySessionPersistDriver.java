@@ -9,9 +9,10 @@ import java.util.Optional;
 import java.util.TreeMap;
 
 /**
- * Sessions and events in memory, gone with the process: the SDK's default, as in npm {@code sandbox-agent}. Keeps
- * at most {@code maxSessions} sessions (the oldest are evicted with their events) and {@code maxEventsPerSession}
- * events per session (the oldest are trimmed). Records are immutable, so nothing needs copying.
+ * Sessions and events in memory, gone with the process: the SDK's default, as in npm {@code
+ * sandbox-agent}. Keeps at most {@code maxSessions} sessions (the oldest are evicted with their
+ * events) and {@code maxEventsPerSession} events per session (the oldest are trimmed). Records are
+ * immutable, so nothing needs copying.
  */
 public final class InMemorySessionPersistDriver implements SessionPersistDriver {
 
@@ -64,7 +65,8 @@ public final class InMemorySessionPersistDriver implements SessionPersistDriver 
     }
 
     private static SessionRecord position(Cursors.SessionPosition after) {
-        return new SessionRecord(after.id(), "", null, null, after.createdAt(), null, null, null, null, null);
+        return new SessionRecord(
+                after.id(), "", null, null, after.createdAt(), null, null, null, null, null);
     }
 
     @Override

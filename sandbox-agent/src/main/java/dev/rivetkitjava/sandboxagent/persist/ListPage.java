@@ -15,10 +15,11 @@ public record ListPage<T>(List<T> items, String nextCursor) {
     }
 
     /**
-     * The page of a query that read up to {@code limit + 1} rows: one row more than {@code limit} means another
-     * page follows, which starts after the page's last item.
+     * The page of a query that read up to {@code limit + 1} rows: one row more than {@code limit}
+     * means another page follows, which starts after the page's last item.
      */
-    public static <T> ListPage<T> ofLookahead(List<T> rows, int limit, Function<T, String> cursorAfter) {
+    public static <T> ListPage<T> ofLookahead(
+            List<T> rows, int limit, Function<T, String> cursorAfter) {
         if (rows.size() <= limit) {
             return new ListPage<>(rows, null);
         }

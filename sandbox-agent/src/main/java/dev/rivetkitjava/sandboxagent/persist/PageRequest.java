@@ -3,7 +3,8 @@ package dev.rivetkitjava.sandboxagent.persist;
 /**
  * Which page of a list to read.
  *
- * @param cursor the {@link ListPage#nextCursor()} of the previous page, or null for the first page; opaque
+ * @param cursor the {@link ListPage#nextCursor()} of the previous page, or null for the first page;
+ *     opaque
  * @param limit at most this many items (1..1000)
  */
 public record PageRequest(String cursor, int limit) {

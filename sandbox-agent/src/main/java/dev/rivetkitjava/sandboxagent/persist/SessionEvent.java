@@ -7,8 +7,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.util.Objects;
 
 /**
- * One JSON-RPC envelope of a session, in the order the SDK observed it; field names and meaning as npm
- * {@code sandbox-agent@0.4.2}'s {@code SessionEvent}.
+ * One JSON-RPC envelope of a session, in the order the SDK observed it; field names and meaning as
+ * npm {@code sandbox-agent@0.4.2}'s {@code SessionEvent}.
  *
  * @param id a unique id (a UUID)
  * @param eventIndex 1, 2, 3, … per session, strictly increasing
@@ -39,7 +39,8 @@ public record SessionEvent(
 
     /** Who sent the envelope. */
     public enum Sender {
-        CLIENT("client"), AGENT("agent");
+        CLIENT("client"),
+        AGENT("agent");
 
         private final String wire;
 

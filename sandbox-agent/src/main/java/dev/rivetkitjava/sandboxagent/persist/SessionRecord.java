@@ -10,7 +10,8 @@ import java.util.Objects;
  * {@code SessionRecord}.
  *
  * @param id the local session id (stable across restores)
- * @param agentSessionId the agent's session id of the current binding; changes when the session is restored
+ * @param agentSessionId the agent's session id of the current binding; changes when the session is
+ *     restored
  * @param lastConnectionId the SDK connection that last bound the session
  * @param createdAt epoch milliseconds
  * @param destroyedAt epoch milliseconds, or null while the session is alive
@@ -38,22 +39,58 @@ public record SessionRecord(
     }
 
     public SessionRecord withBinding(String agentSessionId, String lastConnectionId) {
-        return new SessionRecord(id, agent, agentSessionId, lastConnectionId, createdAt, null, sandboxId,
-                sessionInit, configOptions, modes);
+        return new SessionRecord(
+                id,
+                agent,
+                agentSessionId,
+                lastConnectionId,
+                createdAt,
+                null,
+                sandboxId,
+                sessionInit,
+                configOptions,
+                modes);
     }
 
     public SessionRecord withDestroyedAt(Long destroyedAt) {
-        return new SessionRecord(id, agent, agentSessionId, lastConnectionId, createdAt, destroyedAt, sandboxId,
-                sessionInit, configOptions, modes);
+        return new SessionRecord(
+                id,
+                agent,
+                agentSessionId,
+                lastConnectionId,
+                createdAt,
+                destroyedAt,
+                sandboxId,
+                sessionInit,
+                configOptions,
+                modes);
     }
 
     public SessionRecord withConfigOptions(JsonNode configOptions) {
-        return new SessionRecord(id, agent, agentSessionId, lastConnectionId, createdAt, destroyedAt, sandboxId,
-                sessionInit, configOptions, modes);
+        return new SessionRecord(
+                id,
+                agent,
+                agentSessionId,
+                lastConnectionId,
+                createdAt,
+                destroyedAt,
+                sandboxId,
+                sessionInit,
+                configOptions,
+                modes);
     }
 
     public SessionRecord withModes(JsonNode modes) {
-        return new SessionRecord(id, agent, agentSessionId, lastConnectionId, createdAt, destroyedAt, sandboxId,
-                sessionInit, configOptions, modes);
+        return new SessionRecord(
+                id,
+                agent,
+                agentSessionId,
+                lastConnectionId,
+                createdAt,
+                destroyedAt,
+                sandboxId,
+                sessionInit,
+                configOptions,
+                modes);
     }
 }

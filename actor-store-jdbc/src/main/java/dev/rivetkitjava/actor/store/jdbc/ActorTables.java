@@ -1,12 +1,12 @@
 package dev.rivetkitjava.actor.store.jdbc;
 
 import dev.rivetkitjava.actor.ActorKey;
+import dev.rivetkitjava.actor.KvBatch;
+import dev.rivetkitjava.actor.KvEntry;
+import dev.rivetkitjava.actor.ScheduledEvent;
 import dev.rivetkitjava.actor.store.ActorAlarm;
 import dev.rivetkitjava.actor.store.ActorRecord;
-import dev.rivetkitjava.actor.store.KvBatch;
-import dev.rivetkitjava.actor.store.KvEntry;
 import dev.rivetkitjava.actor.store.NewActor;
-import dev.rivetkitjava.actor.store.ScheduledEvent;
 import dev.rivetkitjava.actor.store.StateWrite;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
@@ -22,26 +22,31 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 
 /**
- * The actors, schedules and key-value tables as every JDBC actor store reads and writes them: the queries, the
- * row ↔ record mapping, the generation fence of state saves and key-value writes, and key-value prefixes as byte
- * ranges.
+ * The actors, schedules and key-value tables as every JDBC actor store reads and writes them: the
+ * queries, the row ↔ record mapping, the generation fence of state saves and key-value writes, and
+ * key-value prefixes as byte ranges.
  *
- * <p>A store keeps what differs: its connections and transactions, its schema (table names given here), its
- * exception type, and the dialect bits given to the constructor (how the actor key column is typed, how the fence
- * locks the actor's row). Every method runs on the caller's connection, inside the caller's transaction where the
- * caller wants one, and leaves an {@link SQLException} for the caller to wrap. The SQL is what SQLite and PostgreSQL
- * both accept ({@code ON CONFLICT}, {@code RETURNING}).
+ * <p>A store keeps what differs: its connections and transactions, its schema (table names given
+ * here), its exception type, and the dialect bits given to the constructor (how the actor key
+ * column is typed, how the fence locks the actor's row). Every method runs on the caller's
+ * connection, inside the caller's transaction where the caller wants one, and leaves an {@link
+ * SQLException} for the caller to wrap. The SQL is what SQLite and PostgreSQL both accept ({@code
+ * ON CONFLICT}, {@code RETURNING}).
  */
 public final class ActorTables {
-    private static final String ACTOR_COLUMNS = "id, name, key, created_at, input, state, state_version, generation";
+    private static final String ACTOR_COLUMNS =
+            "id, name, key, created_at, input, state, state_version, generation";
 
     /** How the {@code key} column of the actors table holds an actor's serialized key. */
     public enum KeyColumn {
         /** Text, compared as UTF-8 bytes (SQLite's {@code TEXT}). */
         TEXT,
-        /** UTF-8 bytes (PostgreSQL's {@code bytea}), so keys order by bytes whatever the collation. */
+        /**
+         * UTF-8 bytes (PostgreSQL's {@code bytea}), so keys order by bytes whatever the collation.
+         */
         BYTES
     }
 
@@ -56,10 +61,12 @@ public final class ActorTables {
      * @param schedules the schedules table's name
      * @param kv the key-value table's name
      * @param keyColumn how the actors table's {@code key} column is typed
-     * @param fenceLock appended to the fence's {@code SELECT} of a key-value write to lock the actor's row until
-     *     commit ({@code " FOR NO KEY UPDATE"}), or {@code ""} where the transaction itself excludes other writers
+     * @param fenceLock appended to the fence's {@code SELECT} of a key-value write to lock the
+     *     actor's row until commit ({@code " FOR NO KEY UPDATE"}), or {@code ""} where the
+     *     transaction itself excludes other writers
      */
-    public ActorTables(String actors, String schedules, String kv, KeyColumn keyColumn, String fenceLock) {
+    public ActorTables(
+            String actors, String schedules, String kv, KeyColumn keyColumn, String fenceLock) {
         this.actors = Objects.requireNonNull(actors, "actors");
         this.schedules = Objects.requireNonNull(schedules, "schedules");
         this.kv = Objects.requireNonNull(kv, "kv");
@@ -67,11 +74,19 @@ public final class ActorTables {
         this.fenceLock = Objects.requireNonNull(fenceLock, "fenceLock");
     }
 
-    /** Inserts {@code actor} unless its name and key are taken: the inserted row, or empty when they were. */
+    /**
+     * Inserts {@code actor} unless its name and key are taken: the inserted row, or empty when they
+     * were.
+     */
     public Optional<ActorRecord> insert(Connection connection, NewActor actor) throws SQLException {
-        try (PreparedStatement insert = connection.prepareStatement("INSERT INTO " + actors + " (" + ACTOR_COLUMNS
-                + ") VALUES (?, ?, ?, ?, ?, NULL, 0, 0) ON CONFLICT (name, key) DO NOTHING RETURNING "
-                + ACTOR_COLUMNS)) {
+        try (PreparedStatement insert =
+                connection.prepareStatement(
+                        "INSERT INTO "
+                                + actors
+                                + " ("
+                                + ACTOR_COLUMNS
+                                + ") VALUES (?, ?, ?, ?, ?, NULL, 0, 0) ON CONFLICT (name, key) DO NOTHING RETURNING "
+                                + ACTOR_COLUMNS)) {
             insert.setString(1, actor.id());
             insert.setString(2, actor.name());
             bindKey(insert, 3, actor.key().serialize());
@@ -82,29 +97,46 @@ public final class ActorTables {
     }
 
     public Optional<ActorRecord> findById(Connection connection, String id) throws SQLException {
-        try (PreparedStatement select = connection.prepareStatement(
-                "SELECT " + ACTOR_COLUMNS + " FROM " + actors + " WHERE id = ?")) {
+        try (PreparedStatement select =
+                connection.prepareStatement(
+                        "SELECT " + ACTOR_COLUMNS + " FROM " + actors + " WHERE id = ?")) {
             select.setString(1, id);
             return single(select);
         }
     }
 
-    public Optional<ActorRecord> findByKey(Connection connection, String name, ActorKey key) throws SQLException {
-        try (PreparedStatement select = connection.prepareStatement(
-                "SELECT " + ACTOR_COLUMNS + " FROM " + actors + " WHERE name = ? AND key = ?")) {
+    public Optional<ActorRecord> findByKey(Connection connection, String name, ActorKey key)
+            throws SQLException {
+        try (PreparedStatement select =
+                connection.prepareStatement(
+                        "SELECT "
+                                + ACTOR_COLUMNS
+                                + " FROM "
+                                + actors
+                                + " WHERE name = ? AND key = ?")) {
             select.setString(1, name);
             bindKey(select, 2, key.serialize());
             return single(select);
         }
     }
 
-    /** The actors named {@code name} with keys after {@code afterKey} (null: from the first), at most {@code limit}. */
-    public List<ActorRecord> list(Connection connection, String name, ActorKey afterKey, int limit)
+    /**
+     * The actors named {@code name} with keys after {@code afterKey} (null: from the first), at
+     * most {@code limit}.
+     */
+    public List<ActorRecord> list(
+            Connection connection, String name, @Nullable ActorKey afterKey, int limit)
             throws SQLException {
-        // No serialized key is empty, so "" starts before the first one; both column kinds compare as UTF-8 bytes.
+        // No serialized key is empty, so "" starts before the first one; both column kinds compare
+        // as UTF-8 bytes.
         String after = afterKey == null ? "" : afterKey.serialize();
-        try (PreparedStatement select = connection.prepareStatement("SELECT " + ACTOR_COLUMNS + " FROM " + actors
-                + " WHERE name = ? AND key > ? ORDER BY key LIMIT ?")) {
+        try (PreparedStatement select =
+                connection.prepareStatement(
+                        "SELECT "
+                                + ACTOR_COLUMNS
+                                + " FROM "
+                                + actors
+                                + " WHERE name = ? AND key > ? ORDER BY key LIMIT ?")) {
             select.setString(1, name);
             bindKey(select, 2, after);
             select.setInt(3, limit);
@@ -118,65 +150,71 @@ public final class ActorTables {
         }
     }
 
-    /** Raises the actor's generation by one: the claimed row, or empty when there is no such actor. */
+    /**
+     * Raises the actor's generation by one: the claimed row, or empty when there is no such actor.
+     */
     public Optional<ActorRecord> claim(Connection connection, String id) throws SQLException {
-        try (PreparedStatement update = connection.prepareStatement("UPDATE " + actors
-                + " SET generation = generation + 1 WHERE id = ? RETURNING " + ACTOR_COLUMNS)) {
+        try (PreparedStatement update =
+                connection.prepareStatement(
+                        "UPDATE "
+                                + actors
+                                + " SET generation = generation + 1 WHERE id = ? RETURNING "
+                                + ACTOR_COLUMNS)) {
             update.setString(1, id);
             return single(update);
         }
     }
 
     /**
-     * Saves the states as one batch, in their order, each fenced by its generation: the ids of the actors whose
-     * generation had moved on (claimed elsewhere) or that are gone, whose writes wrote nothing.
+     * Saves the states as one batch, in their order, each fenced by its generation: the ids of the
+     * actors whose generation had moved on (claimed elsewhere) or that are gone, whose writes wrote
+     * nothing.
      */
-    public Set<String> saveStates(Connection connection, List<StateWrite> writes) throws SQLException {
-        try (PreparedStatement update = connection.prepareStatement("UPDATE " + actors
-                + " SET state = ?, state_version = ? WHERE id = ? AND generation = ?")) {
-            for (StateWrite write : writes) {
-                update.setBytes(1, write.state());
-                update.setInt(2, write.stateVersion());
-                update.setString(3, write.actorId());
-                update.setLong(4, write.generation());
-                update.addBatch();
-            }
-            int[] counts = update.executeBatch();
-            Set<String> skipped = new HashSet<>();
-            for (int i = 0; i < counts.length; i++) {
-                if (counts[i] == 0) {
-                    skipped.add(writes.get(i).actorId());
-                }
-            }
-            writeKvPuts(connection, writes, skipped);
-            return skipped;
+    public Set<String> saveStates(Connection connection, List<StateWrite> writes)
+            throws SQLException {
+        try (PreparedStatement update = connection.prepareStatement(saveStateSql())) {
+            return saveStates(update, writes);
         }
     }
 
     /**
-     * The writes' key-value entries (the outcomes of calls with idempotency keys), in the saves' transaction, for the
-     * writes that were applied: a fenced-off save writes none of its entries.
+     * The statement {@link #saveStates(PreparedStatement, List)} runs, for a store that prepares it
+     * once.
      */
-    private void writeKvPuts(Connection connection, List<StateWrite> writes, Set<String> skipped) throws SQLException {
-        if (writes.stream().allMatch(write -> write.kvPuts().isEmpty())) {
-            return;
+    public String saveStateSql() {
+        return "UPDATE "
+                + actors
+                + " SET state = ?, state_version = ? WHERE id = ? AND generation = ?";
+    }
+
+    /**
+     * As {@link #saveStates(Connection, List)}, on {@code update} prepared from {@link
+     * #saveStateSql()}.
+     */
+    public Set<String> saveStates(PreparedStatement update, List<StateWrite> writes)
+            throws SQLException {
+        // A kept statement may hold the batch of a transaction that failed: it must not land in
+        // this one.
+        update.clearBatch();
+        for (StateWrite write : writes) {
+            update.setBytes(1, write.state());
+            update.setInt(2, write.stateVersion());
+            update.setString(3, write.actorId());
+            update.setLong(4, write.generation());
+            update.addBatch();
         }
-        try (PreparedStatement upsert = connection.prepareStatement("INSERT INTO " + kv
-                + " (actor_id, key, value) VALUES (?, ?, ?) "
-                + "ON CONFLICT (actor_id, key) DO UPDATE SET value = excluded.value")) {
-            for (StateWrite write : writes) {
-                if (skipped.contains(write.actorId())) {
-                    continue;
-                }
-                for (Map.Entry<String, byte[]> put : write.kvPuts().entrySet()) {
-                    upsert.setString(1, write.actorId());
-                    upsert.setBytes(2, utf8(put.getKey()));
-                    upsert.setBytes(3, put.getValue());
-                    upsert.addBatch();
-                }
+        int[] counts = update.executeBatch();
+        Set<String> skipped = new HashSet<>();
+        for (int i = 0; i < counts.length; i++) {
+            StateWrite write = writes.get(i);
+            if (counts[i] == 0) {
+                skipped.add(write.actorId());
+            } else if (!write.kv().isEmpty()) {
+                // In the state's transaction, and only when the state was written (not fenced off).
+                applyKv(update.getConnection(), write.actorId(), write.kv());
             }
-            upsert.executeBatch();
         }
+        return skipped;
     }
 
     public void delete(Connection connection, String id) throws SQLException {
@@ -187,10 +225,14 @@ public final class ActorTables {
     /** Inserts or replaces the event; nothing for an actor that does not exist. */
     public void putSchedule(Connection connection, ScheduledEvent event) throws SQLException {
         // The EXISTS guard ignores events of deleted actors instead of failing on the foreign key.
-        try (PreparedStatement upsert = connection.prepareStatement("INSERT INTO " + schedules
-                + " (actor_id, id, fire_at, action, args) SELECT ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM "
-                + actors + " WHERE id = ?) ON CONFLICT (actor_id, id) DO UPDATE "
-                + "SET fire_at = excluded.fire_at, action = excluded.action, args = excluded.args")) {
+        try (PreparedStatement upsert =
+                connection.prepareStatement(
+                        "INSERT INTO "
+                                + schedules
+                                + " (actor_id, id, fire_at, action, args) SELECT ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM "
+                                + actors
+                                + " WHERE id = ?) ON CONFLICT (actor_id, id) DO UPDATE "
+                                + "SET fire_at = excluded.fire_at, action = excluded.action, args = excluded.args")) {
             upsert.setString(1, event.actorId());
             upsert.setString(2, event.id());
             upsert.setLong(3, event.fireAtMillis());
@@ -201,20 +243,34 @@ public final class ActorTables {
         }
     }
 
-    public boolean deleteSchedule(Connection connection, String actorId, String eventId) throws SQLException {
-        return update(connection, "DELETE FROM " + schedules + " WHERE actor_id = ? AND id = ?", actorId, eventId)
+    public boolean deleteSchedule(Connection connection, String actorId, String eventId)
+            throws SQLException {
+        return update(
+                        connection,
+                        "DELETE FROM " + schedules + " WHERE actor_id = ? AND id = ?",
+                        actorId,
+                        eventId)
                 > 0;
     }
 
-    public List<ScheduledEvent> schedules(Connection connection, String actorId) throws SQLException {
-        try (PreparedStatement select = connection.prepareStatement("SELECT id, fire_at, action, args FROM "
-                + schedules + " WHERE actor_id = ? ORDER BY fire_at, id")) {
+    public List<ScheduledEvent> schedules(Connection connection, String actorId)
+            throws SQLException {
+        try (PreparedStatement select =
+                connection.prepareStatement(
+                        "SELECT id, fire_at, action, args FROM "
+                                + schedules
+                                + " WHERE actor_id = ? ORDER BY fire_at, id")) {
             select.setString(1, actorId);
             try (ResultSet rows = select.executeQuery()) {
                 List<ScheduledEvent> events = new ArrayList<>();
                 while (rows.next()) {
-                    events.add(new ScheduledEvent(rows.getString(1), actorId, rows.getLong(2), rows.getString(3),
-                            rows.getBytes(4)));
+                    events.add(
+                            new ScheduledEvent(
+                                    rows.getString(1),
+                                    actorId,
+                                    rows.getLong(2),
+                                    rows.getString(3),
+                                    rows.getBytes(4)));
                 }
                 return events;
             }
@@ -224,8 +280,11 @@ public final class ActorTables {
     /** Each actor with schedules and its earliest one's time, earliest first. */
     public List<ActorAlarm> alarms(Connection connection) throws SQLException {
         try (Statement select = connection.createStatement();
-             ResultSet rows = select.executeQuery("SELECT actor_id, min(fire_at) AS at FROM " + schedules
-                     + " GROUP BY actor_id ORDER BY at, actor_id")) {
+                ResultSet rows =
+                        select.executeQuery(
+                                "SELECT actor_id, min(fire_at) AS at FROM "
+                                        + schedules
+                                        + " GROUP BY actor_id ORDER BY at, actor_id")) {
             List<ActorAlarm> alarms = new ArrayList<>();
             while (rows.next()) {
                 alarms.add(new ActorAlarm(rows.getString(1), rows.getLong(2)));
@@ -234,9 +293,11 @@ public final class ActorTables {
         }
     }
 
-    public Optional<byte[]> kvGet(Connection connection, String actorId, String key) throws SQLException {
-        try (PreparedStatement select = connection.prepareStatement(
-                "SELECT value FROM " + kv + " WHERE actor_id = ? AND key = ?")) {
+    public Optional<byte[]> kvGet(Connection connection, String actorId, String key)
+            throws SQLException {
+        try (PreparedStatement select =
+                connection.prepareStatement(
+                        "SELECT value FROM " + kv + " WHERE actor_id = ? AND key = ?")) {
             select.setString(1, actorId);
             select.setBytes(2, utf8(key));
             try (ResultSet rows = select.executeQuery()) {
@@ -245,16 +306,26 @@ public final class ActorTables {
         }
     }
 
-    public List<KvEntry> kvList(Connection connection, String actorId, String prefix, String afterKey, int limit)
+    public List<KvEntry> kvList(
+            Connection connection,
+            String actorId,
+            String prefix,
+            @Nullable String afterKey,
+            int limit)
             throws SQLException {
         byte[] start = utf8(prefix);
         byte[] after = afterKey == null ? null : utf8(afterKey);
         boolean afterWithin = after != null && Arrays.compareUnsigned(after, start) >= 0;
         byte[] end = prefixEnd(start);
         // Keys are bytes, compared as bytes: a prefix is the range [prefix, prefixEnd).
-        try (PreparedStatement select = connection.prepareStatement("SELECT key, value FROM " + kv
-                + " WHERE actor_id = ?" + (afterWithin ? " AND key > ?" : " AND key >= ?")
-                + (end == null ? "" : " AND key < ?") + " ORDER BY key LIMIT ?")) {
+        try (PreparedStatement select =
+                connection.prepareStatement(
+                        "SELECT key, value FROM "
+                                + kv
+                                + " WHERE actor_id = ?"
+                                + (afterWithin ? " AND key > ?" : " AND key >= ?")
+                                + (end == null ? "" : " AND key < ?")
+                                + " ORDER BY key LIMIT ?")) {
             int p = 1;
             select.setString(p++, actorId);
             select.setBytes(p++, afterWithin ? after : start);
@@ -265,7 +336,10 @@ public final class ActorTables {
             try (ResultSet rows = select.executeQuery()) {
                 List<KvEntry> entries = new ArrayList<>();
                 while (rows.next()) {
-                    entries.add(new KvEntry(new String(rows.getBytes(1), StandardCharsets.UTF_8), rows.getBytes(2)));
+                    entries.add(
+                            new KvEntry(
+                                    new String(rows.getBytes(1), StandardCharsets.UTF_8),
+                                    rows.getBytes(2)));
                 }
                 return entries;
             }
@@ -273,13 +347,17 @@ public final class ActorTables {
     }
 
     /**
-     * Writes the batch if the actor's generation is still {@code generation}: false, writing nothing, when it is
-     * not. Run it in one transaction.
+     * Writes the batch if the actor's generation is still {@code generation}: false, writing
+     * nothing, when it is not. Run it in one transaction.
      */
     public boolean kvWrite(Connection connection, String actorId, long generation, KvBatch batch)
             throws SQLException {
-        try (PreparedStatement fence = connection.prepareStatement(
-                "SELECT 1 FROM " + actors + " WHERE id = ? AND generation = ?" + fenceLock)) {
+        try (PreparedStatement fence =
+                connection.prepareStatement(
+                        "SELECT 1 FROM "
+                                + actors
+                                + " WHERE id = ? AND generation = ?"
+                                + fenceLock)) {
             fence.setString(1, actorId);
             fence.setLong(2, generation);
             try (ResultSet rows = fence.executeQuery()) {
@@ -288,9 +366,15 @@ public final class ActorTables {
                 }
             }
         }
+        applyKv(connection, actorId, batch);
+        return true;
+    }
+
+    private void applyKv(Connection connection, String actorId, KvBatch batch) throws SQLException {
         if (!batch.deletes().isEmpty()) {
-            try (PreparedStatement delete = connection.prepareStatement(
-                    "DELETE FROM " + kv + " WHERE actor_id = ? AND key = ?")) {
+            try (PreparedStatement delete =
+                    connection.prepareStatement(
+                            "DELETE FROM " + kv + " WHERE actor_id = ? AND key = ?")) {
                 for (String key : batch.deletes()) {
                     delete.setString(1, actorId);
                     delete.setBytes(2, utf8(key));
@@ -302,8 +386,12 @@ public final class ActorTables {
         for (String prefix : batch.deletePrefixes()) {
             byte[] start = utf8(prefix);
             byte[] end = prefixEnd(start);
-            try (PreparedStatement delete = connection.prepareStatement("DELETE FROM " + kv
-                    + " WHERE actor_id = ? AND key >= ?" + (end == null ? "" : " AND key < ?"))) {
+            try (PreparedStatement delete =
+                    connection.prepareStatement(
+                            "DELETE FROM "
+                                    + kv
+                                    + " WHERE actor_id = ? AND key >= ?"
+                                    + (end == null ? "" : " AND key < ?"))) {
                 delete.setString(1, actorId);
                 delete.setBytes(2, start);
                 if (end != null) {
@@ -313,9 +401,12 @@ public final class ActorTables {
             }
         }
         if (!batch.puts().isEmpty()) {
-            try (PreparedStatement upsert = connection.prepareStatement("INSERT INTO " + kv
-                    + " (actor_id, key, value) VALUES (?, ?, ?) "
-                    + "ON CONFLICT (actor_id, key) DO UPDATE SET value = excluded.value")) {
+            try (PreparedStatement upsert =
+                    connection.prepareStatement(
+                            "INSERT INTO "
+                                    + kv
+                                    + " (actor_id, key, value) VALUES (?, ?, ?) "
+                                    + "ON CONFLICT (actor_id, key) DO UPDATE SET value = excluded.value")) {
                 for (Map.Entry<String, byte[]> put : batch.puts().entrySet()) {
                     upsert.setString(1, actorId);
                     upsert.setBytes(2, utf8(put.getKey()));
@@ -325,10 +416,10 @@ public final class ActorTables {
                 upsert.executeBatch();
             }
         }
-        return true;
     }
 
-    private static int update(Connection connection, String sql, String... params) throws SQLException {
+    private static int update(Connection connection, String sql, String... params)
+            throws SQLException {
         try (PreparedStatement statement = connection.prepareStatement(sql)) {
             for (int i = 0; i < params.length; i++) {
                 statement.setString(i + 1, params[i]);
@@ -337,7 +428,8 @@ public final class ActorTables {
         }
     }
 
-    private void bindKey(PreparedStatement statement, int index, String serializedKey) throws SQLException {
+    private void bindKey(PreparedStatement statement, int index, String serializedKey)
+            throws SQLException {
         switch (keyColumn) {
             case TEXT -> statement.setString(index, serializedKey);
             case BYTES -> statement.setBytes(index, utf8(serializedKey));
@@ -351,12 +443,20 @@ public final class ActorTables {
     }
 
     private ActorRecord actor(ResultSet row) throws SQLException {
-        String key = switch (keyColumn) {
-            case TEXT -> row.getString(3);
-            case BYTES -> new String(row.getBytes(3), StandardCharsets.UTF_8);
-        };
-        return new ActorRecord(row.getString(1), row.getString(2), ActorKey.parse(key), row.getLong(4),
-                row.getBytes(5), row.getBytes(6), row.getInt(7), row.getLong(8));
+        String key =
+                switch (keyColumn) {
+                    case TEXT -> row.getString(3);
+                    case BYTES -> new String(row.getBytes(3), StandardCharsets.UTF_8);
+                };
+        return new ActorRecord(
+                row.getString(1),
+                row.getString(2),
+                ActorKey.parse(key),
+                row.getLong(4),
+                row.getBytes(5),
+                row.getBytes(6),
+                row.getInt(7),
+                row.getLong(8));
     }
 
     private static byte[] utf8(String text) {
@@ -364,10 +464,11 @@ public final class ActorTables {
     }
 
     /**
-     * The smallest byte string above every string that starts with {@code prefix}, or null when there is none (an
-     * empty prefix). UTF-8 never contains 0xFF, so incrementing the last byte never carries.
+     * The smallest byte string above every string that starts with {@code prefix}, or null when
+     * there is none (an empty prefix). UTF-8 never contains 0xFF, so incrementing the last byte
+     * never carries.
      */
-    private static byte[] prefixEnd(byte[] prefix) {
+    private static byte @Nullable [] prefixEnd(byte[] prefix) {
         if (prefix.length == 0) {
             return null;
         }

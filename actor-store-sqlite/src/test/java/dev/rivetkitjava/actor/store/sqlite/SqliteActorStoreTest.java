@@ -5,12 +5,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.rivetkitjava.actor.ActorKey;
+import dev.rivetkitjava.actor.KvBatch;
+import dev.rivetkitjava.actor.ScheduledEvent;
 import dev.rivetkitjava.actor.store.ActorRecord;
 import dev.rivetkitjava.actor.store.ActorStore;
 import dev.rivetkitjava.actor.store.ActorStoreContract;
-import dev.rivetkitjava.actor.store.KvBatch;
 import dev.rivetkitjava.actor.store.NewActor;
-import dev.rivetkitjava.actor.store.ScheduledEvent;
 import dev.rivetkitjava.actor.store.StateWrite;
 import dev.rivetkitjava.sqlite.SqliteFileException;
 import java.nio.file.Files;
@@ -25,8 +25,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class SqliteActorStoreTest extends ActorStoreContract {
-    @TempDir
-    Path dir;
+    @TempDir Path dir;
 
     private Path file() {
         return dir.resolve("data/actors/actors.db");
@@ -46,14 +45,17 @@ class SqliteActorStoreTest extends ActorStoreContract {
     void createsTheFileInMissingDirectoriesInWalModeWithTheSchemaVersion() throws SQLException {
         assertThat(file()).isRegularFile();
         assertThat(pragma(file(), "journal_mode")).isEqualTo("wal");
-        assertThat(pragma(file(), "user_version")).isEqualTo(String.valueOf(SqliteActorStore.SCHEMA_VERSION));
+        assertThat(pragma(file(), "user_version"))
+                .isEqualTo(String.valueOf(SqliteActorStore.SCHEMA_VERSION));
     }
 
     @Test
     void refusesAFileThatIsNotASqliteDatabaseAndLeavesItAlone() throws Exception {
         Path garbage = dir.resolve("garbage.db");
-        byte[] bytes = "this is not a database, just some text that is long enough to have a header".repeat(100)
-                .getBytes(UTF_8);
+        byte[] bytes =
+                "this is not a database, just some text that is long enough to have a header"
+                        .repeat(100)
+                        .getBytes(UTF_8);
         Files.write(garbage, bytes);
 
         assertThatThrownBy(() -> SqliteActorStore.open(garbage))
@@ -67,7 +69,7 @@ class SqliteActorStoreTest extends ActorStoreContract {
     void refusesASchemaVersionNewerThanItReads() throws SQLException {
         Path newer = dir.resolve("newer.db");
         try (Connection connection = DriverManager.getConnection("jdbc:sqlite:" + newer);
-             Statement statement = connection.createStatement()) {
+                Statement statement = connection.createStatement()) {
             statement.execute("PRAGMA user_version = " + (SqliteActorStore.SCHEMA_VERSION + 1));
         }
 
@@ -75,7 +77,8 @@ class SqliteActorStoreTest extends ActorStoreContract {
                 .isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining(newer.toString())
                 .hasMessageContaining("schema version " + (SqliteActorStore.SCHEMA_VERSION + 1));
-        assertThat(pragma(newer, "user_version")).isEqualTo(String.valueOf(SqliteActorStore.SCHEMA_VERSION + 1));
+        assertThat(pragma(newer, "user_version"))
+                .isEqualTo(String.valueOf(SqliteActorStore.SCHEMA_VERSION + 1));
     }
 
     @Test
@@ -83,29 +86,48 @@ class SqliteActorStoreTest extends ActorStoreContract {
         Path old = dir.resolve("v1.db");
         // The schema of version 1 as it shipped, with one actor and one schedule in it.
         try (Connection connection = DriverManager.getConnection("jdbc:sqlite:" + old);
-             Statement statement = connection.createStatement()) {
-            statement.execute("""
+                Statement statement = connection.createStatement()) {
+            statement.execute(
+                    """
                     CREATE TABLE actors (
                         id TEXT NOT NULL PRIMARY KEY, name TEXT NOT NULL, key TEXT NOT NULL,
                         created_at INTEGER NOT NULL, input BLOB, state BLOB, state_version INTEGER NOT NULL,
                         generation INTEGER NOT NULL, UNIQUE (name, key)) STRICT""");
-            statement.execute("""
+            statement.execute(
+                    """
                     CREATE TABLE schedules (
                         id TEXT NOT NULL, actor_id TEXT NOT NULL REFERENCES actors (id) ON DELETE CASCADE,
                         fire_at INTEGER NOT NULL, action TEXT NOT NULL, args BLOB, PRIMARY KEY (actor_id, id)) STRICT""");
             statement.execute("CREATE INDEX schedules_fire_at ON schedules (fire_at)");
-            statement.execute("INSERT INTO actors VALUES ('a1', 'counter', 'k', 1, NULL, X'7B7D', 1, 3)");
+            statement.execute(
+                    "INSERT INTO actors VALUES ('a1', 'counter', 'k', 1, NULL, X'7B7D', 1, 3)");
             statement.execute("INSERT INTO schedules VALUES ('e1', 'a1', 100, 'tick', NULL)");
             statement.execute("PRAGMA user_version = 1");
         }
 
         try (SqliteActorStore store = SqliteActorStore.open(old)) {
-            assertThat(store.findById("a1").orElseThrow()).usingRecursiveComparison()
-                    .isEqualTo(new ActorRecord("a1", "counter", ActorKey.of("k"), 1, null, "{}".getBytes(UTF_8), 1, 3));
+            assertThat(store.findById("a1").orElseThrow())
+                    .usingRecursiveComparison()
+                    .isEqualTo(
+                            new ActorRecord(
+                                    "a1",
+                                    "counter",
+                                    ActorKey.of("k"),
+                                    1,
+                                    null,
+                                    "{}".getBytes(UTF_8),
+                                    1,
+                                    3));
             assertThat(store.schedules("a1")).extracting(ScheduledEvent::id).containsExactly("e1");
-            assertThat(store.kvWrite("a1", 3, KvBatch.builder().put("k", "v".getBytes(UTF_8)).build())).isTrue();
+            assertThat(
+                            store.kvWrite(
+                                    "a1",
+                                    3,
+                                    KvBatch.builder().put("k", "v".getBytes(UTF_8)).build()))
+                    .isTrue();
         }
-        assertThat(pragma(old, "user_version")).isEqualTo(String.valueOf(SqliteActorStore.SCHEMA_VERSION));
+        assertThat(pragma(old, "user_version"))
+                .isEqualTo(String.valueOf(SqliteActorStore.SCHEMA_VERSION));
         try (SqliteActorStore store = SqliteActorStore.open(old)) {
             assertThat(store.kvGet("a1", "k")).get().isEqualTo("v".getBytes(UTF_8));
         }
@@ -145,22 +167,37 @@ class SqliteActorStoreTest extends ActorStoreContract {
     @Test
     void twoStoresOnOneFileAgreeOnConcurrentInserts() throws Exception {
         try (SqliteActorStore first = SqliteActorStore.open(file());
-             SqliteActorStore second = SqliteActorStore.open(file())) {
-            List<ActorRecord> records = concurrently(40, i -> () -> (i % 2 == 0 ? first : second)
-                    .insertIfAbsent(new NewActor("id-" + i, "counter", ActorKey.of("shared"), i, null)));
+                SqliteActorStore second = SqliteActorStore.open(file())) {
+            List<ActorRecord> records =
+                    concurrently(
+                            40,
+                            i ->
+                                    () ->
+                                            (i % 2 == 0 ? first : second)
+                                                    .insertIfAbsent(
+                                                            new NewActor(
+                                                                    "id-" + i,
+                                                                    "counter",
+                                                                    ActorKey.of("shared"),
+                                                                    i,
+                                                                    null)));
 
             String winner = records.getFirst().id();
             assertThat(records).extracting(ActorRecord::id).containsOnly(winner);
-            assertThat(first.list("counter", null, 100)).extracting(ActorRecord::id).containsExactly(winner);
-            assertThat(second.findByKey("counter", ActorKey.of("shared"))).get()
-                    .extracting(ActorRecord::id).isEqualTo(winner);
+            assertThat(first.list("counter", null, 100))
+                    .extracting(ActorRecord::id)
+                    .containsExactly(winner);
+            assertThat(second.findByKey("counter", ActorKey.of("shared")))
+                    .get()
+                    .extracting(ActorRecord::id)
+                    .isEqualTo(winner);
         }
     }
 
     private static String pragma(Path path, String name) throws SQLException {
         try (Connection connection = DriverManager.getConnection("jdbc:sqlite:" + path);
-             Statement statement = connection.createStatement();
-             ResultSet rows = statement.executeQuery("PRAGMA " + name)) {
+                Statement statement = connection.createStatement();
+                ResultSet rows = statement.executeQuery("PRAGMA " + name)) {
             rows.next();
             return rows.getString(1);
         }

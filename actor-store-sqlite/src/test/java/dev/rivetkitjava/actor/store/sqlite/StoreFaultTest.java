@@ -24,50 +24,59 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Faults of a real SQLite store: it fills up ({@code SQLITE_FULL}, through {@code max_page_count}) under actors
- * writing with durable replies, then gets room again.
+ * Faults of a real SQLite store: it fills up ({@code SQLITE_FULL}, through {@code max_page_count})
+ * under actors writing with durable replies, then gets room again.
  */
 class StoreFaultTest {
     /** Fixed size: its saves rewrite its row in place and fit in a full file. */
-    public record Steady(int count, String padding) {
-    }
+    public record Steady(int count, String padding) {}
 
     /** Grows by 2 KB a call: its saves need new pages. */
-    public record Growing(List<String> chunks) {
-    }
+    public record Growing(List<String> chunks) {}
 
-    static final ActorType<Steady, Void> STEADY = ActorType.builder("steady", Steady.class)
-            .createState(c -> new Steady(0, "s".repeat(200)))
-            .action("increment", c -> {
-                c.setState(new Steady(c.state().count() + 1, c.state().padding()));
-                return c.state().count();
-            })
-            .build();
+    static final ActorType<Steady, Void> STEADY =
+            ActorType.builder("steady", Steady.class)
+                    .createState(c -> new Steady(0, "s".repeat(200)))
+                    .action(
+                            "increment",
+                            c -> {
+                                c.setState(new Steady(c.state().count() + 1, c.state().padding()));
+                                return c.state().count();
+                            })
+                    .build();
 
-    static final ActorType<Growing, Void> GROWER = ActorType.builder("grower", Growing.class)
-            .createState(c -> new Growing(List.of()))
-            .action("append", c -> {
-                List<String> chunks = new ArrayList<>(c.state().chunks());
-                chunks.add("g".repeat(2_000));
-                c.setState(new Growing(chunks));
-                return chunks.size();
-            })
-            .build();
+    static final ActorType<Growing, Void> GROWER =
+            ActorType.builder("grower", Growing.class)
+                    .createState(c -> new Growing(List.of()))
+                    .action(
+                            "append",
+                            c -> {
+                                List<String> chunks = new ArrayList<>(c.state().chunks());
+                                chunks.add("g".repeat(2_000));
+                                c.setState(new Growing(chunks));
+                                return chunks.size();
+                            })
+                    .build();
 
-    @TempDir
-    Path dir;
+    @TempDir Path dir;
 
     @Test
-    void aFullStoreLosesNoAcknowledgedWriteStopsOnlyTheActorsThatNeedRoomAndRecoversByItself() throws Exception {
+    void aFullStoreLosesNoAcknowledgedWriteStopsOnlyTheActorsThatNeedRoomAndRecoversByItself()
+            throws Exception {
         Path file = dir.resolve("actors.db");
         SqliteActorStore store = SqliteActorStore.open(file);
         Map<String, Integer> acked = new ConcurrentHashMap<>();
         AtomicInteger steadyErrors = new AtomicInteger();
         AtomicInteger growerErrors = new AtomicInteger();
         List<String> otherErrors = new ArrayList<>();
-        try (Registry registry = Registry.builder().use(STEADY).use(GROWER).store(store)
-                .saveTimeout(Duration.ofSeconds(5)).build();
-             ExecutorService callers = Executors.newVirtualThreadPerTaskExecutor()) {
+        try (Registry registry =
+                        Registry.builder()
+                                .use(STEADY)
+                                .use(GROWER)
+                                .store(store)
+                                .saveTimeout(Duration.ofSeconds(5))
+                                .build();
+                ExecutorService callers = Executors.newVirtualThreadPerTaskExecutor()) {
             List<ActorHandle> steady = new ArrayList<>();
             List<ActorHandle> growers = new ArrayList<>();
             for (int i = 0; i < 3; i++) {
@@ -87,10 +96,24 @@ class StoreFaultTest {
                     String g = "g" + i;
                     ActorHandle st = steady.get(i);
                     ActorHandle gr = growers.get(i);
-                    calls.add(callers.submit(() -> call(() -> st.action("increment", Integer.class), s, acked,
-                            steadyErrors, otherErrors)));
-                    calls.add(callers.submit(() -> call(() -> gr.action("append", Integer.class), g, acked,
-                            growerErrors, otherErrors)));
+                    calls.add(
+                            callers.submit(
+                                    () ->
+                                            call(
+                                                    () -> st.action("increment", Integer.class),
+                                                    s,
+                                                    acked,
+                                                    steadyErrors,
+                                                    otherErrors)));
+                    calls.add(
+                            callers.submit(
+                                    () ->
+                                            call(
+                                                    () -> gr.action("append", Integer.class),
+                                                    g,
+                                                    acked,
+                                                    growerErrors,
+                                                    otherErrors)));
                 }
                 for (Future<?> call : calls) {
                     call.get();
@@ -108,28 +131,44 @@ class StoreFaultTest {
             assertThat(failing.reason()).contains("full");
             assertThat(registry.stats().stateSaveFailingActors()).isGreaterThan(0);
 
-            // Room again: the growers recover by themselves (retried with back-off), nobody calls them.
+            // Room again: the growers recover by themselves (retried with back-off), nobody calls
+            // them.
             store.pragma("max_page_count = 1073741823");
             await().atMost(Duration.ofSeconds(30)).until(() -> registry.health().ok());
             assertThat(registry.stats().stateSaveFailingActors()).isZero();
         }
 
-        // Every acknowledged write is in the file; the growers' unacknowledged appends too (kept in memory).
+        // Every acknowledged write is in the file; the growers' unacknowledged appends too (kept in
+        // memory).
         try (SqliteActorStore reopened = SqliteActorStore.open(file)) {
             ObjectMapper json = new ObjectMapper();
             for (int i = 0; i < 3; i++) {
-                int count = json.readTree(reopened.findByKey("steady", ActorKey.of("s" + i)).orElseThrow().state())
-                        .get("count").asInt();
+                int count =
+                        json.readTree(
+                                        reopened.findByKey("steady", ActorKey.of("s" + i))
+                                                .orElseThrow()
+                                                .state())
+                                .get("count")
+                                .asInt();
                 assertThat(count).isEqualTo(acked.get("s" + i));
-                int chunks = json.readTree(reopened.findByKey("grower", ActorKey.of("g" + i)).orElseThrow().state())
-                        .get("chunks").size();
+                int chunks =
+                        json.readTree(
+                                        reopened.findByKey("grower", ActorKey.of("g" + i))
+                                                .orElseThrow()
+                                                .state())
+                                .get("chunks")
+                                .size();
                 assertThat(chunks).isGreaterThanOrEqualTo(acked.get("g" + i)).isEqualTo(31);
             }
         }
     }
 
-    private static void call(java.util.function.Supplier<Integer> action, String key, Map<String, Integer> acked,
-                             AtomicInteger saveFailures, List<String> otherErrors) {
+    private static void call(
+            java.util.function.Supplier<Integer> action,
+            String key,
+            Map<String, Integer> acked,
+            AtomicInteger saveFailures,
+            List<String> otherErrors) {
         try {
             int value = action.get();
             acked.merge(key, value, Math::max);

@@ -11,17 +11,21 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Sandbox Agent sessions, kept as a field of an actor's state and changed only by an
- * {@link ActorStatePersistDriver}. Its JSON is {@code {"sessions": {id: SessionRecord}}}; the sessions' events live
- * in the actor's key-value store. (Older versions kept the events here too, under {@code "events"}; the driver
- * moves them to the key-value store on first use.)
+ * Sandbox Agent sessions, kept as a field of an actor's state and changed only by an {@link
+ * ActorStatePersistDriver}. Its JSON is {@code {"sessions": {id: SessionRecord}}}; the sessions'
+ * events live in the actor's key-value store. (Older versions kept the events here too, under
+ * {@code "events"}; the driver moves them to the key-value store on first use.)
  *
- * <p>Create an empty one in {@code createState}: {@code new WorkspaceState(…, new PersistedSessions())}.
+ * <p>Create an empty one in {@code createState}: {@code new WorkspaceState(…, new
+ * PersistedSessions())}.
  */
 public final class PersistedSessions {
-    @JsonProperty
-    final Map<String, SessionRecord> sessions;
-    /** Events as older versions stored them, until the driver moves them; written only while not empty. */
+    @JsonProperty final Map<String, SessionRecord> sessions;
+
+    /**
+     * Events as older versions stored them, until the driver moves them; written only while not
+     * empty.
+     */
     @JsonProperty
     @JsonInclude(JsonInclude.Include.NON_EMPTY)
     final Map<String, List<SessionEvent>> events;
@@ -31,7 +35,8 @@ public final class PersistedSessions {
     }
 
     @JsonCreator
-    PersistedSessions(@JsonProperty("sessions") Map<String, SessionRecord> sessions,
+    PersistedSessions(
+            @JsonProperty("sessions") Map<String, SessionRecord> sessions,
             @JsonProperty("events") Map<String, List<SessionEvent>> events) {
         this.sessions = sessions == null ? new LinkedHashMap<>() : new LinkedHashMap<>(sessions);
         this.events = new LinkedHashMap<>();

@@ -20,19 +20,26 @@ import java.util.Objects;
 import java.util.Optional;
 
 /**
- * The {@code sessions} and {@code events} tables as every JDBC driver reads and writes them: the queries, the
- * row ↔ record mapping, JSON columns as text, keyset paging and the idempotent event insert.
+ * The {@code sessions} and {@code events} tables as every JDBC driver reads and writes them: the
+ * queries, the row ↔ record mapping, JSON columns as text, keyset paging and the idempotent event
+ * insert.
  *
- * <p>A driver keeps what differs: its connections and transactions, its schema, its exception type, and the two
- * writes whose SQL is dialect-specific ({@link #SessionTables(String, String, String, String) given here}). Every
- * method runs on the caller's connection, inside the caller's transaction where it writes, and leaves an
- * {@link SQLException} for the caller to wrap.
+ * <p>A driver keeps what differs: its connections and transactions, its schema, its exception type,
+ * and the two writes whose SQL is dialect-specific ({@link #SessionTables(String, String, String,
+ * String) given here}). Every method runs on the caller's connection, inside the caller's
+ * transaction where it writes, and leaves an {@link SQLException} for the caller to wrap.
  */
 public final class SessionTables {
-    /** The columns of {@code sessions}, in the order the upsert given to the constructor binds them. */
-    public static final String SESSION_COLUMNS = "id, agent, agent_session_id, last_connection_id, created_at, "
-            + "destroyed_at, sandbox_id, session_init_json, config_options_json, modes_json";
-    /** The columns of {@code events}, in the order the insert given to the constructor binds them. */
+    /**
+     * The columns of {@code sessions}, in the order the upsert given to the constructor binds them.
+     */
+    public static final String SESSION_COLUMNS =
+            "id, agent, agent_session_id, last_connection_id, created_at, "
+                    + "destroyed_at, sandbox_id, session_init_json, config_options_json, modes_json";
+
+    /**
+     * The columns of {@code events}, in the order the insert given to the constructor binds them.
+     */
     public static final String EVENT_COLUMNS =
             "id, event_index, session_id, created_at, connection_id, sender, payload_json";
 
@@ -47,29 +54,48 @@ public final class SessionTables {
     private final ObjectMapper json = new ObjectMapper();
 
     /**
-     * @param store names the store in error messages, e.g. {@code SQLite session store /data/sessions.db}
+     * @param store names the store in error messages, e.g. {@code SQLite session store
+     *     /data/sessions.db}
      * @param tablePrefix goes before the table names: {@code ""}, or a quoted schema and a dot
-     * @param upsertSession inserts a session or replaces the one with its id; binds {@link #SESSION_COLUMNS}
-     * @param insertEventUnlessTaken inserts an event, or nothing when its {@code (session_id, event_index)} is
-     *     taken; binds {@link #EVENT_COLUMNS}
+     * @param upsertSession inserts a session or replaces the one with its id; binds {@link
+     *     #SESSION_COLUMNS}
+     * @param insertEventUnlessTaken inserts an event, or nothing when its {@code (session_id,
+     *     event_index)} is taken; binds {@link #EVENT_COLUMNS}
      */
-    public SessionTables(String store, String tablePrefix, String upsertSession, String insertEventUnlessTaken) {
+    public SessionTables(
+            String store, String tablePrefix, String upsertSession, String insertEventUnlessTaken) {
         this.store = Objects.requireNonNull(store, "store");
         String sessions = tablePrefix + "sessions";
         String events = tablePrefix + "events";
         this.selectSession = "SELECT " + SESSION_COLUMNS + " FROM " + sessions + " WHERE id = ?";
         // One row more than the page tells whether another page follows.
-        this.selectSessions = "SELECT " + SESSION_COLUMNS + " FROM " + sessions + " ORDER BY created_at, id LIMIT ?";
-        this.selectSessionsAfter = "SELECT " + SESSION_COLUMNS + " FROM " + sessions
-                + " WHERE (created_at, id) > (?, ?) ORDER BY created_at, id LIMIT ?";
-        this.selectEvents = "SELECT " + EVENT_COLUMNS + " FROM " + events
-                + " WHERE session_id = ? AND event_index > ? ORDER BY event_index LIMIT ?";
-        this.selectEventId = "SELECT id FROM " + events + " WHERE session_id = ? AND event_index = ?";
+        this.selectSessions =
+                "SELECT "
+                        + SESSION_COLUMNS
+                        + " FROM "
+                        + sessions
+                        + " ORDER BY created_at, id LIMIT ?";
+        this.selectSessionsAfter =
+                "SELECT "
+                        + SESSION_COLUMNS
+                        + " FROM "
+                        + sessions
+                        + " WHERE (created_at, id) > (?, ?) ORDER BY created_at, id LIMIT ?";
+        this.selectEvents =
+                "SELECT "
+                        + EVENT_COLUMNS
+                        + " FROM "
+                        + events
+                        + " WHERE session_id = ? AND event_index > ? ORDER BY event_index LIMIT ?";
+        this.selectEventId =
+                "SELECT id FROM " + events + " WHERE session_id = ? AND event_index = ?";
         this.upsertSession = Objects.requireNonNull(upsertSession, "upsertSession");
-        this.insertEventUnlessTaken = Objects.requireNonNull(insertEventUnlessTaken, "insertEventUnlessTaken");
+        this.insertEventUnlessTaken =
+                Objects.requireNonNull(insertEventUnlessTaken, "insertEventUnlessTaken");
     }
 
-    public Optional<SessionRecord> getSession(Connection connection, String id) throws SQLException {
+    public Optional<SessionRecord> getSession(Connection connection, String id)
+            throws SQLException {
         try (PreparedStatement select = connection.prepareStatement(selectSession)) {
             select.setString(1, id);
             try (ResultSet rows = select.executeQuery()) {
@@ -78,10 +104,11 @@ public final class SessionTables {
         }
     }
 
-    public ListPage<SessionRecord> listSessions(Connection connection, PageRequest request) throws SQLException {
+    public ListPage<SessionRecord> listSessions(Connection connection, PageRequest request)
+            throws SQLException {
         Cursors.SessionPosition after = Cursors.sessionAfter(request);
-        try (PreparedStatement select = connection.prepareStatement(
-                after == null ? selectSessions : selectSessionsAfter)) {
+        try (PreparedStatement select =
+                connection.prepareStatement(after == null ? selectSessions : selectSessionsAfter)) {
             int next = 1;
             if (after != null) {
                 select.setLong(next++, after.createdAt());
@@ -118,8 +145,8 @@ public final class SessionTables {
         }
     }
 
-    public ListPage<SessionEvent> listEvents(Connection connection, String sessionId, PageRequest request)
-            throws SQLException {
+    public ListPage<SessionEvent> listEvents(
+            Connection connection, String sessionId, PageRequest request) throws SQLException {
         long after = Cursors.eventIndexAfter(request);
         try (PreparedStatement select = connection.prepareStatement(selectEvents)) {
             select.setString(1, sessionId);
@@ -136,9 +163,9 @@ public final class SessionTables {
     }
 
     /**
-     * Adds the events as one batch in the caller's transaction. An index already taken by the very same event (a
-     * retry) is fine; taken by another one it is an {@link EventIndexConflictException}, and the caller's rollback
-     * leaves the whole batch out.
+     * Adds the events as one batch in the caller's transaction. An index already taken by the very
+     * same event (a retry) is fine; taken by another one it is an {@link
+     * EventIndexConflictException}, and the caller's rollback leaves the whole batch out.
      */
     public void insertEvents(Connection connection, String sessionId, List<SessionEvent> events)
             throws SQLException {
@@ -158,15 +185,17 @@ public final class SessionTables {
         }
         try (PreparedStatement select = connection.prepareStatement(selectEventId)) {
             for (int i = 0; i < events.size(); i++) {
-                if (counts[i] != 1) {   // 0: skipped, the index was taken; SUCCESS_NO_INFO: unknown, so check
+                if (counts[i]
+                        != 1) { // 0: skipped, the index was taken; SUCCESS_NO_INFO: unknown, so
+                    // check
                     requireStoredAt(select, sessionId, events.get(i));
                 }
             }
         }
     }
 
-    private static void requireStoredAt(PreparedStatement select, String sessionId, SessionEvent event)
-            throws SQLException {
+    private static void requireStoredAt(
+            PreparedStatement select, String sessionId, SessionEvent event) throws SQLException {
         select.setString(1, sessionId);
         select.setLong(2, event.eventIndex());
         try (ResultSet rows = select.executeQuery()) {
@@ -179,14 +208,28 @@ public final class SessionTables {
     private SessionRecord session(ResultSet row) throws SQLException {
         long destroyedAt = row.getLong(6);
         Long destroyed = row.wasNull() ? null : destroyedAt;
-        return new SessionRecord(row.getString(1), row.getString(2), row.getString(3), row.getString(4),
-                row.getLong(5), destroyed, row.getString(7), tree(row.getString(8)), tree(row.getString(9)),
+        return new SessionRecord(
+                row.getString(1),
+                row.getString(2),
+                row.getString(3),
+                row.getString(4),
+                row.getLong(5),
+                destroyed,
+                row.getString(7),
+                tree(row.getString(8)),
+                tree(row.getString(9)),
                 tree(row.getString(10)));
     }
 
     private SessionEvent event(ResultSet row) throws SQLException {
-        return new SessionEvent(row.getString(1), row.getLong(2), row.getString(3), row.getLong(4), row.getString(5),
-                SessionEvent.Sender.fromWire(row.getString(6)), tree(row.getString(7)));
+        return new SessionEvent(
+                row.getString(1),
+                row.getLong(2),
+                row.getString(3),
+                row.getLong(4),
+                row.getString(5),
+                SessionEvent.Sender.fromWire(row.getString(6)),
+                tree(row.getString(7)));
     }
 
     private String text(JsonNode node) {
@@ -207,7 +250,8 @@ public final class SessionTables {
         try {
             return json.readTree(text);
         } catch (JsonProcessingException e) {
-            throw new IllegalStateException(store + " holds JSON that does not parse: " + e.getOriginalMessage(), e);
+            throw new IllegalStateException(
+                    store + " holds JSON that does not parse: " + e.getOriginalMessage(), e);
         }
     }
 }

@@ -5,6 +5,7 @@ import static dev.rivetkitjava.sandboxagent.persist.jdbc.SessionTables.SESSION_C
 
 import com.zaxxer.hikari.HikariDataSource;
 import dev.rivetkitjava.postgres.PostgresPool;
+import dev.rivetkitjava.postgres.PostgresSchema;
 import dev.rivetkitjava.sandboxagent.persist.ListPage;
 import dev.rivetkitjava.sandboxagent.persist.PageRequest;
 import dev.rivetkitjava.sandboxagent.persist.SessionEvent;
@@ -12,9 +13,7 @@ import dev.rivetkitjava.sandboxagent.persist.SessionPersistDriver;
 import dev.rivetkitjava.sandboxagent.persist.SessionRecord;
 import dev.rivetkitjava.sandboxagent.persist.jdbc.SessionTables;
 import java.sql.Connection;
-import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
@@ -22,25 +21,31 @@ import java.util.Optional;
 import javax.sql.DataSource;
 
 /**
- * Sessions and events in PostgreSQL, in two tables of a configurable schema ({@code public} by default), with
- * JSON as {@code jsonb}. Every call is durable on return (committed). No caps: history is kept until deleted.
+ * Sessions and events in PostgreSQL, in two tables of a configurable schema ({@code public} by
+ * default), with JSON as {@code jsonb}. Every call is durable on return (committed). No caps:
+ * history is kept until deleted.
  *
- * <p>Either on a {@link DataSource} the application owns ({@link #create(DataSource)}), or on a small pool of
- * its own made from a JDBC URL ({@link Builder#jdbcUrl}), which {@link #close()} closes.
+ * <p>Either on a {@link DataSource} the application owns ({@link #create(DataSource)}), or on a
+ * small pool of its own made from a JDBC URL ({@link Builder#jdbcUrl}), which {@link #close()}
+ * closes.
  *
- * <p>Nothing waits unbounded on the database: a pool of its own connects within {@link Builder#connectTimeout} (5 s),
- * waits for a free connection at most {@link Builder#connectionTimeout} (5 s), validates one within
- * {@link Builder#validationTimeout} (2 s), gives up a read from a server that stopped answering after
- * {@link Builder#socketTimeout} (10 s), and has statements cancelled by the server after
- * {@link Builder#statementTimeout} (5 s). On a data source the application owns, the socket timeout is set on each
- * connection the driver borrows (JDBC's network timeout), and the rest is the application's pool configuration.
+ * <p>Nothing waits unbounded on the database: a pool of its own connects within {@link
+ * Builder#connectTimeout} (5 s), waits for a free connection at most {@link
+ * Builder#connectionTimeout} (5 s), validates one within {@link Builder#validationTimeout} (2 s),
+ * gives up a read from a server that stopped answering after {@link Builder#socketTimeout} (10 s),
+ * and has statements cancelled by the server after {@link Builder#statementTimeout} (5 s). On a
+ * data source the application owns, the socket timeout is set on each connection the driver borrows
+ * (JDBC's network timeout), and the rest is the application's pool configuration.
  *
- * <p>PostgreSQL's {@code jsonb} cannot hold the character U+0000: a payload containing it is refused with a
- * {@link PostgresPersistException} and nothing of its batch is written.
+ * <p>PostgreSQL's {@code jsonb} cannot hold the character U+0000: a payload containing it is
+ * refused with a {@link PostgresPersistException} and nothing of its batch is written.
  */
 public final class PostgresSessionPersistDriver implements SessionPersistDriver, AutoCloseable {
 
-    /** Stored in the schema's {@code session_persist_version} table; raise it with every schema change. */
+    /**
+     * Stored in the schema's {@code session_persist_version} table; raise it with every schema
+     * change.
+     */
     static final int SCHEMA_VERSION = 1;
 
     private final DataSource dataSource;
@@ -50,26 +55,44 @@ public final class PostgresSessionPersistDriver implements SessionPersistDriver,
     private final SessionTables tables;
     private final int networkTimeoutMillis;
 
-    private PostgresSessionPersistDriver(DataSource dataSource, HikariDataSource ownedPool, String schema,
-            String where, Duration socketTimeout) {
+    private PostgresSessionPersistDriver(
+            DataSource dataSource,
+            HikariDataSource ownedPool,
+            String schema,
+            String where,
+            Duration socketTimeout) {
         this.dataSource = dataSource;
         this.networkTimeoutMillis = (int) Math.min(Integer.MAX_VALUE, socketTimeout.toMillis());
         this.ownedPool = ownedPool;
         this.schema = "\"" + schema + "\"";
         this.where = where;
-        this.tables = new SessionTables("PostgreSQL session store " + where, this.schema + ".",
-                "INSERT INTO " + this.schema + ".sessions (" + SESSION_COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, "
-                        + "CAST(? AS jsonb), CAST(? AS jsonb), CAST(? AS jsonb)) ON CONFLICT (id) DO UPDATE SET "
-                        + "agent = EXCLUDED.agent, agent_session_id = EXCLUDED.agent_session_id, "
-                        + "last_connection_id = EXCLUDED.last_connection_id, created_at = EXCLUDED.created_at, "
-                        + "destroyed_at = EXCLUDED.destroyed_at, sandbox_id = EXCLUDED.sandbox_id, "
-                        + "session_init_json = EXCLUDED.session_init_json, "
-                        + "config_options_json = EXCLUDED.config_options_json, modes_json = EXCLUDED.modes_json",
-                "INSERT INTO " + this.schema + ".events (" + EVENT_COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, "
-                        + "CAST(? AS jsonb)) ON CONFLICT (session_id, event_index) DO NOTHING");
+        this.tables =
+                new SessionTables(
+                        "PostgreSQL session store " + where,
+                        this.schema + ".",
+                        "INSERT INTO "
+                                + this.schema
+                                + ".sessions ("
+                                + SESSION_COLUMNS
+                                + ") VALUES (?, ?, ?, ?, ?, ?, ?, "
+                                + "CAST(? AS jsonb), CAST(? AS jsonb), CAST(? AS jsonb)) ON CONFLICT (id) DO UPDATE SET "
+                                + "agent = EXCLUDED.agent, agent_session_id = EXCLUDED.agent_session_id, "
+                                + "last_connection_id = EXCLUDED.last_connection_id, created_at = EXCLUDED.created_at, "
+                                + "destroyed_at = EXCLUDED.destroyed_at, sandbox_id = EXCLUDED.sandbox_id, "
+                                + "session_init_json = EXCLUDED.session_init_json, "
+                                + "config_options_json = EXCLUDED.config_options_json, modes_json = EXCLUDED.modes_json",
+                        "INSERT INTO "
+                                + this.schema
+                                + ".events ("
+                                + EVENT_COLUMNS
+                                + ") VALUES (?, ?, ?, ?, ?, ?, "
+                                + "CAST(? AS jsonb)) ON CONFLICT (session_id, event_index) DO NOTHING");
     }
 
-    /** A driver on {@code dataSource}, in schema {@code public}; the caller keeps owning the data source. */
+    /**
+     * A driver on {@code dataSource}, in schema {@code public}; the caller keeps owning the data
+     * source.
+     */
     public static PostgresSessionPersistDriver create(DataSource dataSource) {
         return builder().dataSource(dataSource).build();
     }
@@ -92,8 +115,7 @@ public final class PostgresSessionPersistDriver implements SessionPersistDriver,
         private Duration connectionTimeout = Duration.ofSeconds(5);
         private Duration validationTimeout = Duration.ofSeconds(2);
 
-        private Builder() {
-        }
+        private Builder() {}
 
         /**
          * The owned pool's TCP connect and its login, each (pgjdbc's {@code connectTimeout} and
@@ -105,28 +127,38 @@ public final class PostgresSessionPersistDriver implements SessionPersistDriver,
         }
 
         /**
-         * The longest wait for the server's answer on an open connection (pgjdbc's {@code socketTimeout}, and the
-         * network timeout of every connection the driver borrows): a server that stopped answering fails the call
-         * after this. 10 s by default; keep it above {@link #statementTimeout}.
+         * The longest wait for the server's answer on an open connection (pgjdbc's {@code
+         * socketTimeout}, and the network timeout of every connection the driver borrows): a server
+         * that stopped answering fails the call after this. 10 s by default; keep it above {@link
+         * #statementTimeout}.
          */
         public Builder socketTimeout(Duration timeout) {
             this.socketTimeout = atLeastOneSecond(timeout);
             return this;
         }
 
-        /** The server cancels a statement of the owned pool that runs longer ({@code statement_timeout}): 5 s by default. */
+        /**
+         * The server cancels a statement of the owned pool that runs longer ({@code
+         * statement_timeout}): 5 s by default.
+         */
         public Builder statementTimeout(Duration timeout) {
             this.statementTimeout = positive(timeout);
             return this;
         }
 
-        /** The longest wait for a connection of the owned pool (HikariCP's {@code connectionTimeout}): 5 s by default. */
+        /**
+         * The longest wait for a connection of the owned pool (HikariCP's {@code
+         * connectionTimeout}): 5 s by default.
+         */
         public Builder connectionTimeout(Duration timeout) {
             this.connectionTimeout = positive(timeout);
             return this;
         }
 
-        /** The owned pool's check that a connection is alive (HikariCP's {@code validationTimeout}): 2 s by default. */
+        /**
+         * The owned pool's check that a connection is alive (HikariCP's {@code validationTimeout}):
+         * 2 s by default.
+         */
         public Builder validationTimeout(Duration timeout) {
             this.validationTimeout = positive(timeout);
             return this;
@@ -141,8 +173,9 @@ public final class PostgresSessionPersistDriver implements SessionPersistDriver,
 
         private static Duration atLeastOneSecond(Duration timeout) {
             if (positive(timeout).compareTo(Duration.ofSeconds(1)) < 0) {
-                throw new IllegalArgumentException("pgjdbc counts this timeout in whole seconds: at least 1 s, got "
-                        + timeout);
+                throw new IllegalArgumentException(
+                        "pgjdbc counts this timeout in whole seconds: at least 1 s, got "
+                                + timeout);
             }
             return timeout;
         }
@@ -153,7 +186,10 @@ public final class PostgresSessionPersistDriver implements SessionPersistDriver,
             return this;
         }
 
-        /** Makes a pool of its own for {@code jdbcUrl} ({@code jdbc:postgresql://…}), closed with the driver. */
+        /**
+         * Makes a pool of its own for {@code jdbcUrl} ({@code jdbc:postgresql://…}), closed with
+         * the driver.
+         */
         public Builder jdbcUrl(String jdbcUrl, String user, String password) {
             this.jdbcUrl = Objects.requireNonNull(jdbcUrl, "jdbcUrl");
             this.user = user;
@@ -161,7 +197,10 @@ public final class PostgresSessionPersistDriver implements SessionPersistDriver,
             return this;
         }
 
-        /** Connections of the owned pool: 4 by default; a few suffice, as every call is one short transaction. */
+        /**
+         * Connections of the owned pool: 4 by default; a few suffice, as every call is one short
+         * transaction.
+         */
         public Builder poolSize(int poolSize) {
             if (poolSize < 1 || poolSize > 64) {
                 throw new IllegalArgumentException("poolSize must be 1..64, got " + poolSize);
@@ -179,17 +218,32 @@ public final class PostgresSessionPersistDriver implements SessionPersistDriver,
         /** Connects and creates the schema and tables if needed. */
         public PostgresSessionPersistDriver build() {
             if ((dataSource == null) == (jdbcUrl == null)) {
-                throw new IllegalStateException("set exactly one of dataSource(...) and jdbcUrl(...)");
+                throw new IllegalStateException(
+                        "set exactly one of dataSource(...) and jdbcUrl(...)");
             }
             String where = PostgresPool.describe(schema, jdbcUrl);
             HikariDataSource pool = null;
             if (jdbcUrl != null) {
-                PostgresPool settings = new PostgresPool("sandbox-agent-persist", jdbcUrl, user, password, poolSize,
-                        connectTimeout, connectTimeout, socketTimeout,
-                        Duration.ofMillis(Math.max(250, connectionTimeout.toMillis())),
-                        Duration.ofMillis(Math.max(250, Math.min(validationTimeout.toMillis(),
-                                connectionTimeout.toMillis() - 1))),
-                        null, statementTimeout, null);
+                PostgresPool settings =
+                        new PostgresPool(
+                                "sandbox-agent-persist",
+                                jdbcUrl,
+                                user,
+                                password,
+                                poolSize,
+                                connectTimeout,
+                                connectTimeout,
+                                socketTimeout,
+                                Duration.ofMillis(Math.max(250, connectionTimeout.toMillis())),
+                                Duration.ofMillis(
+                                        Math.max(
+                                                250,
+                                                Math.min(
+                                                        validationTimeout.toMillis(),
+                                                        connectionTimeout.toMillis() - 1))),
+                                null,
+                                statementTimeout,
+                                null);
                 try {
                     pool = settings.open();
                 } catch (RuntimeException e) {
@@ -197,10 +251,10 @@ public final class PostgresSessionPersistDriver implements SessionPersistDriver,
                 }
             }
             PostgresSessionPersistDriver driver =
-                    new PostgresSessionPersistDriver(pool != null ? pool : dataSource, pool, schema, where,
-                            socketTimeout);
+                    new PostgresSessionPersistDriver(
+                            pool != null ? pool : dataSource, pool, schema, where, socketTimeout);
             try {
-                driver.prepare();
+                driver.prepare(schema);
             } catch (RuntimeException e) {
                 driver.close();
                 throw e;
@@ -209,29 +263,28 @@ public final class PostgresSessionPersistDriver implements SessionPersistDriver,
         }
     }
 
-    private void prepare() {
-        transaction("creating the schema", connection -> {
-            try (Statement statement = connection.createStatement()) {
-                // Drivers starting together would race on CREATE ... IF NOT EXISTS; one at a time per schema.
-                statement.execute("SELECT pg_advisory_xact_lock(hashtext('sandbox-agent-persist:" + schema + "'))");
-                statement.execute("CREATE SCHEMA IF NOT EXISTS " + schema);
-                statement.execute("CREATE TABLE IF NOT EXISTS " + schema + ".session_persist_version "
-                        + "(version INTEGER NOT NULL)");
-                int version = 0;
-                try (ResultSet rows = statement.executeQuery(
-                        "SELECT max(version) FROM " + schema + ".session_persist_version")) {
-                    if (rows.next()) {
-                        version = rows.getInt(1);
-                    }
-                }
-                if (version > SCHEMA_VERSION) {
-                    throw new IllegalStateException("PostgreSQL session store " + where + " has schema version "
-                            + version + ", but this rivetkit-java reads up to version " + SCHEMA_VERSION
-                            + "; use the newer rivetkit-java that wrote it");
-                }
-                // Column names follow sandbox-agent's v0.2.1 reference schema, plus the fields 0.4.x added.
-                // Ids compare as bytes (collation C), as in the other drivers, whatever the database's locale.
-                statement.execute("CREATE TABLE IF NOT EXISTS " + schema + """
+    private void prepare(String schemaName) {
+        transaction(
+                "creating the schema",
+                connection -> {
+                    // The lock key names the quoted schema, as earlier versions' does: old and new
+                    // drivers exclude each other.
+                    PostgresSchema.prepare(
+                            connection,
+                            "sandbox-agent-persist:" + schema,
+                            schemaName,
+                            "session_persist_version",
+                            SCHEMA_VERSION,
+                            "PostgreSQL session store " + where,
+                            statement -> {
+                                // Column names follow sandbox-agent's v0.2.1 reference schema, plus
+                                // the fields 0.4.x added.
+                                // Ids compare as bytes (collation C), as in the other drivers,
+                                // whatever the database's locale.
+                                statement.execute(
+                                        "CREATE TABLE IF NOT EXISTS "
+                                                + schema
+                                                + """
                         .sessions (
                             id                  TEXT COLLATE "C" NOT NULL PRIMARY KEY,
                             agent               TEXT   NOT NULL,
@@ -244,9 +297,14 @@ public final class PostgresSessionPersistDriver implements SessionPersistDriver,
                             config_options_json JSONB,
                             modes_json          JSONB
                         )""");
-                statement.execute("CREATE INDEX IF NOT EXISTS sessions_order ON " + schema
-                        + ".sessions (created_at, id)");
-                statement.execute("CREATE TABLE IF NOT EXISTS " + schema + """
+                                statement.execute(
+                                        "CREATE INDEX IF NOT EXISTS sessions_order ON "
+                                                + schema
+                                                + ".sessions (created_at, id)");
+                                statement.execute(
+                                        "CREATE TABLE IF NOT EXISTS "
+                                                + schema
+                                                + """
                         .events (
                             id            TEXT   NOT NULL,
                             event_index   BIGINT NOT NULL,
@@ -257,14 +315,9 @@ public final class PostgresSessionPersistDriver implements SessionPersistDriver,
                             payload_json  JSONB  NOT NULL,
                             UNIQUE (session_id, event_index)
                         )""");
-                if (version < SCHEMA_VERSION) {
-                    statement.execute("DELETE FROM " + schema + ".session_persist_version");
-                    statement.execute("INSERT INTO " + schema + ".session_persist_version VALUES (" + SCHEMA_VERSION
-                            + ")");
-                }
-            }
-            return null;
-        });
+                            });
+                    return null;
+                });
     }
 
     @Override
@@ -279,10 +332,12 @@ public final class PostgresSessionPersistDriver implements SessionPersistDriver,
 
     @Override
     public void updateSession(SessionRecord session) {
-        transaction("updateSession", connection -> {
-            tables.updateSession(connection, session);
-            return null;
-        });
+        transaction(
+                "updateSession",
+                connection -> {
+                    tables.updateSession(connection, session);
+                    return null;
+                });
     }
 
     @Override
@@ -301,10 +356,12 @@ public final class PostgresSessionPersistDriver implements SessionPersistDriver,
         if (events.isEmpty()) {
             return;
         }
-        transaction("insertEvents", connection -> {
-            tables.insertEvents(connection, sessionId, events);
-            return null;
-        });
+        transaction(
+                "insertEvents",
+                connection -> {
+                    tables.insertEvents(connection, sessionId, events);
+                    return null;
+                });
     }
 
     /** Closes the pool the driver made (not a data source it was given); later calls fail. */
@@ -315,10 +372,16 @@ public final class PostgresSessionPersistDriver implements SessionPersistDriver,
         }
     }
 
+    /** A read, tried once more on another connection if the first turned out to be stale. */
     private <T> T read(String operation, SqlWork<T> work) {
+        return PostgresPool.retryOnStaleConnection(() -> onConnection(operation, work));
+    }
+
+    private <T> T onConnection(String operation, SqlWork<T> work) {
         try (Connection connection = dataSource.getConnection()) {
             if (ownedPool == null) {
-                // the application's pool may have no socket timeout: a server that stops answering must not hang us
+                // the application's pool may have no socket timeout: a server that stops answering
+                // must not hang us
                 connection.setNetworkTimeout(Runnable::run, networkTimeoutMillis);
             }
             return work.run(connection);
@@ -327,27 +390,33 @@ public final class PostgresSessionPersistDriver implements SessionPersistDriver,
         }
     }
 
-    /** Runs {@code work} in one transaction, committed before returning, rolled back if it throws. */
+    /**
+     * Runs {@code work} in one transaction, committed before returning, rolled back if it throws.
+     */
     private <T> T transaction(String operation, SqlWork<T> work) {
-        return read(operation, connection -> {
-            connection.setAutoCommit(false);
-            T result;
-            try {
-                result = work.run(connection);
-                connection.commit();
-            } catch (Throwable t) {
-                // on a broken connection these fail too; the first failure is the one to report
-                try {
-                    connection.rollback();
+        // not retried: a commit whose reply was lost may have happened
+        return onConnection(
+                operation,
+                connection -> {
+                    connection.setAutoCommit(false);
+                    T result;
+                    try {
+                        result = work.run(connection);
+                        connection.commit();
+                    } catch (Throwable t) {
+                        // on a broken connection these fail too; the first failure is the one to
+                        // report
+                        try {
+                            connection.rollback();
+                            connection.setAutoCommit(true);
+                        } catch (SQLException cleanupFailure) {
+                            t.addSuppressed(cleanupFailure);
+                        }
+                        throw t;
+                    }
                     connection.setAutoCommit(true);
-                } catch (SQLException cleanupFailure) {
-                    t.addSuppressed(cleanupFailure);
-                }
-                throw t;
-            }
-            connection.setAutoCommit(true);
-            return result;
-        });
+                    return result;
+                });
     }
 
     @FunctionalInterface

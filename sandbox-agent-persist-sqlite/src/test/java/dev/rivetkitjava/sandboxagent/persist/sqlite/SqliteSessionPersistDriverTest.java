@@ -19,8 +19,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 class SqliteSessionPersistDriverTest extends SessionPersistDriverContract {
 
-    @TempDir
-    Path dir;
+    @TempDir Path dir;
 
     private Path file() {
         return dir.resolve("sessions/sessions.db");
@@ -44,14 +43,19 @@ class SqliteSessionPersistDriverTest extends SessionPersistDriverContract {
     void storedJsonThatDoesNotParseIsAClearErrorAndIsLeftAsItIs() throws Exception {
         driver.updateSession(session("s-1", 10));
         try (Connection raw = DriverManager.getConnection("jdbc:sqlite:" + file());
-             Statement statement = raw.createStatement()) {
-            statement.execute("UPDATE sessions SET session_init_json = '{\"cwd\":' WHERE id = 's-1'");
+                Statement statement = raw.createStatement()) {
+            statement.execute(
+                    "UPDATE sessions SET session_init_json = '{\"cwd\":' WHERE id = 's-1'");
         }
-        assertThatThrownBy(() -> driver.getSession("s-1")).isInstanceOf(IllegalStateException.class)
-                .hasMessageContaining(file().toString()).hasMessageContaining("holds JSON that does not parse");
+        assertThatThrownBy(() -> driver.getSession("s-1"))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining(file().toString())
+                .hasMessageContaining("holds JSON that does not parse");
         try (Connection raw = DriverManager.getConnection("jdbc:sqlite:" + file());
-             Statement statement = raw.createStatement();
-             var rows = statement.executeQuery("SELECT session_init_json FROM sessions WHERE id = 's-1'")) {
+                Statement statement = raw.createStatement();
+                var rows =
+                        statement.executeQuery(
+                                "SELECT session_init_json FROM sessions WHERE id = 's-1'")) {
             assertThat(rows.getString(1)).isEqualTo("{\"cwd\":");
         }
     }
@@ -60,15 +64,17 @@ class SqliteSessionPersistDriverTest extends SessionPersistDriverContract {
     void aFileFromANewerVersionIsRefusedAndLeftAlone() throws Exception {
         ((SqliteSessionPersistDriver) driver).close();
         try (Connection raw = DriverManager.getConnection("jdbc:sqlite:" + file());
-             Statement statement = raw.createStatement()) {
-            statement.execute("PRAGMA user_version = " + (SqliteSessionPersistDriver.SCHEMA_VERSION + 1));
+                Statement statement = raw.createStatement()) {
+            statement.execute(
+                    "PRAGMA user_version = " + (SqliteSessionPersistDriver.SCHEMA_VERSION + 1));
         }
         assertThatThrownBy(() -> SqliteSessionPersistDriver.open(file()))
                 .isInstanceOf(IllegalStateException.class)
-                .hasMessageContaining(file().toString()).hasMessageContaining("schema version 2");
+                .hasMessageContaining(file().toString())
+                .hasMessageContaining("schema version 2");
         try (Connection raw = DriverManager.getConnection("jdbc:sqlite:" + file());
-             Statement statement = raw.createStatement();
-             var rows = statement.executeQuery("PRAGMA user_version")) {
+                Statement statement = raw.createStatement();
+                var rows = statement.executeQuery("PRAGMA user_version")) {
             assertThat(rows.getInt(1)).isEqualTo(SqliteSessionPersistDriver.SCHEMA_VERSION + 1);
         }
         driver = SqliteSessionPersistDriver.open(dir.resolve("other.db"));
@@ -77,9 +83,13 @@ class SqliteSessionPersistDriverTest extends SessionPersistDriverContract {
     @Test
     void aFileThatIsNotSqliteIsAClearError() throws Exception {
         Path garbage = dir.resolve("garbage.db");
-        Files.writeString(garbage, "this is not a database, just some text ".repeat(200), StandardCharsets.UTF_8);
+        Files.writeString(
+                garbage,
+                "this is not a database, just some text ".repeat(200),
+                StandardCharsets.UTF_8);
         assertThatThrownBy(() -> SqliteSessionPersistDriver.open(garbage))
-                .isInstanceOf(SqliteFileException.class).hasMessageContaining(garbage.toString());
+                .isInstanceOf(SqliteFileException.class)
+                .hasMessageContaining(garbage.toString());
         assertThat(Files.readString(garbage)).startsWith("this is not a database");
     }
 
@@ -89,6 +99,7 @@ class SqliteSessionPersistDriverTest extends SessionPersistDriverContract {
         sqlite.close();
         sqlite.close();
         assertThatThrownBy(() -> sqlite.getSession("s-1"))
-                .isInstanceOf(SqliteFileException.class).hasMessageContaining("getSession");
+                .isInstanceOf(SqliteFileException.class)
+                .hasMessageContaining("getSession");
     }
 }

@@ -1,5 +1,0 @@
-package dev.rivetkitjava.actor.store;
-
-/** One entry of an actor's key-value store. */
-public record KvEntry(String key, byte[] value) {
-}

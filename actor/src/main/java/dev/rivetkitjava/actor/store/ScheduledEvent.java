@@ -1,5 +1,0 @@
-package dev.rivetkitjava.actor.store;
-
-/** A durable scheduled action call: at {@code fireAtMillis}, call {@code action} with the JSON array {@code args}. */
-public record ScheduledEvent(String id, String actorId, long fireAtMillis, String action, byte[] args) {
-}
