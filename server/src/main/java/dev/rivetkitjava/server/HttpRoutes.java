@@ -219,7 +219,10 @@ final class HttpRoutes extends Handler.Abstract {
         boolean ok = false;
         try {
             conn = placement.connect(query, params, NO_EVENTS);
-            Object result = conn.invoke(new ActionCall(name, WireValues.arguments(args), null));
+            // A retry with the same key (after an unknown outcome) gets the first call's outcome.
+            String idempotencyKey = headerOr(request, "x-rivet-idempotency-key", null);
+            Object result =
+                    conn.invoke(new ActionCall(name, WireValues.arguments(args), idempotencyKey));
             actorHeaders(response, conn.actorId(), conn.generation(), conn.key());
             write(
                     response,
