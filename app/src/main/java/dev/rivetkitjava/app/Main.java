@@ -13,6 +13,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.Callable;
@@ -82,6 +83,24 @@ public final class Main {
                                 + "naming the reason, when the database cannot be reached (about 5 s, the pool's connection timeout). "
                                 + "Try it with `rivetkit-java postgres`.")
         String store;
+
+        @Option(
+                names = "--cluster-port",
+                paramLabel = "PORT",
+                description =
+                        "Cluster mode (needs --store, shared by every node): this node joins the cluster of --seed-nodes "
+                                + "(or forms it) on this port of --host, and each actor runs on one node at a time, reached "
+                                + "through any. Run at least 3 nodes: a minority side of a split stops itself. Default: no "
+                                + "cluster (nothing of it is started).")
+        Integer clusterPort;
+
+        @Option(
+                names = "--seed-nodes",
+                paramLabel = "HOST:PORT,...",
+                split = ",",
+                description =
+                        "The cluster's seed nodes, with --cluster-port (default: this node alone).")
+        List<String> seedNodes = new ArrayList<>();
 
         @Option(
                 names = "--token",
@@ -216,6 +235,7 @@ public final class Main {
                 WorkspaceServer.Options options =
                         WorkspaceServer.Options.builder(dataDir)
                                 .storeUrl(store)
+                                .cluster(clusterPort, seedNodes)
                                 .host(host)
                                 .port(port)
                                 .token(token)
@@ -266,7 +286,10 @@ public final class Main {
                             : "open demo mode: names are self-declared; this machine only",
                     server.store(),
                     sandboxAgentUrl == null ? server.sandboxAgentUrl() : sandboxAgentUrl,
-                    token == null ? "" : ", admin token required");
+                    (token == null ? "" : ", admin token required")
+                            + (server.clusterAddress() == null
+                                    ? ""
+                                    : ", cluster member " + server.clusterAddress()));
             stopped.await();
             return 0;
         }

@@ -5,9 +5,11 @@ import dev.rivetkitjava.actor.store.ActorStore;
 import dev.rivetkitjava.actor.store.postgres.PostgresActorStore;
 import dev.rivetkitjava.actor.store.postgres.PostgresActorStoreException;
 import dev.rivetkitjava.actor.store.sqlite.SqliteActorStore;
+import dev.rivetkitjava.cluster.ClusterNode;
 import dev.rivetkitjava.postgres.PostgresPool;
 import dev.rivetkitjava.sandboxagent.SandboxAgentServer;
 import dev.rivetkitjava.sandboxagent.pinned.PinnedSandboxAgent;
+import dev.rivetkitjava.server.ClusterView;
 import dev.rivetkitjava.server.RivetServer;
 import dev.rivetkitjava.workspace.PermissionPolicy;
 import dev.rivetkitjava.workspace.WorkspaceAccess;
@@ -24,6 +26,8 @@ import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import org.slf4j.Logger;
@@ -46,6 +50,7 @@ public final class WorkspaceServer implements AutoCloseable {
     static final String WEB_PAGE = "web";
 
     private static final SecureRandom RANDOM = new SecureRandom();
+    private static final Duration CLUSTER_JOIN_TIMEOUT = Duration.ofSeconds(60);
 
     /**
      * What {@code serve}'s flags set; {@link #builder(Path)} gives the defaults.
@@ -62,6 +67,8 @@ public final class WorkspaceServer implements AutoCloseable {
      *     the stand-in agents), used when {@code sandboxAgentUrl} is null
      * @param authSecretFile the sign-in tokens' secret ({@code --auth-secret-file}), or null for
      *     open demo mode
+     * @param cluster cluster mode ({@code --cluster-port}, {@code --seed-nodes}), or null for one
+     *     node
      */
     public record Options(
             String host,
@@ -82,7 +89,8 @@ public final class WorkspaceServer implements AutoCloseable {
             Path authSecretFile,
             PermissionPolicy permissionPolicy,
             Duration permissionTimeout,
-            WorkspaceLimits limits) {
+            WorkspaceLimits limits,
+            Cluster cluster) {
 
         public Options {
             Objects.requireNonNull(host, "host");
@@ -94,6 +102,20 @@ public final class WorkspaceServer implements AutoCloseable {
             Objects.requireNonNull(permissionPolicy, "permissionPolicy");
             Objects.requireNonNull(permissionTimeout, "permissionTimeout");
             Objects.requireNonNull(limits, "limits");
+            if (cluster != null && storeUrl == null) {
+                throw new IllegalArgumentException(
+                        "--cluster-port needs --store: every node of a cluster keeps the actors in the same PostgreSQL database");
+            }
+        }
+
+        /**
+         * @param port the cluster port on the server's host
+         * @param seedNodes {@code host:port} of the seed nodes
+         */
+        public record Cluster(int port, List<String> seedNodes) {
+            public Cluster {
+                seedNodes = List.copyOf(seedNodes);
+            }
         }
 
         /**
@@ -110,6 +132,7 @@ public final class WorkspaceServer implements AutoCloseable {
             private int port = 6420;
             private final Path dataDir;
             private String storeUrl;
+            private Cluster cluster;
             private String token;
             private String adminToken;
             private Set<String> corsOrigins = Set.of();
@@ -144,6 +167,22 @@ public final class WorkspaceServer implements AutoCloseable {
              * The actors in PostgreSQL at this JDBC URL instead of the data dir's SQLite file
              * (null: SQLite).
              */
+            /**
+             * Cluster mode on {@code port} (null: one node) with these seed nodes (empty: this node
+             * forms the cluster alone).
+             */
+            public Builder cluster(Integer port, List<String> seedNodes) {
+                this.cluster =
+                        port == null
+                                ? null
+                                : new Cluster(
+                                        port,
+                                        seedNodes.isEmpty()
+                                                ? List.of(host + ":" + port)
+                                                : seedNodes);
+                return this;
+            }
+
             public Builder storeUrl(String jdbcUrl) {
                 this.storeUrl = jdbcUrl;
                 return this;
@@ -242,7 +281,8 @@ public final class WorkspaceServer implements AutoCloseable {
                         authSecretFile,
                         permissionPolicy,
                         permissionTimeout,
-                        limits);
+                        limits,
+                        cluster);
             }
         }
     }
@@ -257,6 +297,7 @@ public final class WorkspaceServer implements AutoCloseable {
     private SandboxAgentServer sandboxAgent;
 
     private Registry registry;
+    private ClusterNode clusterNode;
     private RivetServer server;
     private boolean signInRequired;
     private boolean closed;
@@ -334,14 +375,29 @@ public final class WorkspaceServer implements AutoCloseable {
                         .permissionTimeout(options.permissionTimeout())
                         .limits(options.limits())
                         .build();
-        registry =
+        Registry.Builder actors =
                 Registry.builder()
                         .use(WorkspaceActor.type(workspaces))
                         .use(Counter.TYPE)
-                        .store(actorStore)
-                        .build();
+                        .store(actorStore);
+        if (options.cluster() == null) {
+            registry = actors.build();
+        } else {
+            clusterNode =
+                    ClusterNode.start(
+                            new ClusterNode.Settings(
+                                    options.host(),
+                                    options.cluster().port(),
+                                    options.cluster().seedNodes(),
+                                    options.publicUrl() != null
+                                            ? options.publicUrl()
+                                            : "http://" + options.host() + ":" + options.port()),
+                            actors,
+                            CLUSTER_JOIN_TIMEOUT);
+            registry = clusterNode.registry();
+        }
         signInRequired = access != WorkspaceAccess.open();
-        RivetServer built =
+        RivetServer.Builder builder =
                 RivetServer.builder(registry)
                         .host(options.host())
                         .port(options.port())
@@ -354,8 +410,11 @@ public final class WorkspaceServer implements AutoCloseable {
                         .allowedHosts(options.allowedHosts())
                         .maxSubscriptionsPerConnection(options.maxSubscriptionsPerConnection())
                         .drainPeriod(options.drainPeriod())
-                        .staticResources(WEB_PAGE)
-                        .build();
+                        .staticResources(WEB_PAGE);
+        if (clusterNode != null) {
+            builder.cluster(clusterView(clusterNode));
+        }
+        RivetServer built = builder.build();
         try {
             server = built.start();
         } catch (java.io.IOException e) {
@@ -369,6 +428,20 @@ public final class WorkspaceServer implements AutoCloseable {
                             + e.getMessage(),
                     e);
         }
+    }
+
+    private static ClusterView clusterView(ClusterNode node) {
+        return new ClusterView() {
+            @Override
+            public List<Map<String, Object>> members() {
+                return node.members();
+            }
+
+            @Override
+            public Map<String, Object> owner(String actorId) {
+                return node.placement().locate(actorId);
+            }
+        };
     }
 
     private static Path sqliteFile(Options options) {
@@ -475,6 +548,11 @@ public final class WorkspaceServer implements AutoCloseable {
      * Where the actors are: the SQLite file, or the PostgreSQL server and database (without the
      * URL's parameters).
      */
+    /** This node's cluster address, or null when it runs on no cluster. */
+    public synchronized String clusterAddress() {
+        return clusterNode == null ? null : clusterNode.address();
+    }
+
     public String store() {
         return store;
     }
@@ -509,6 +587,11 @@ public final class WorkspaceServer implements AutoCloseable {
         }
         closed = true;
         try {
+            if (clusterNode != null) {
+                // First the hand-over: the other nodes take this one's actors (each put to sleep
+                // here, state saved) while this server still forwards to them.
+                clusterNode.leave();
+            }
             if (server != null) {
                 server.close(this::releaseAfterActors);
             } else {

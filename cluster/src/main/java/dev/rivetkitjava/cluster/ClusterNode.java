@@ -195,9 +195,13 @@ public final class ClusterNode implements AutoCloseable {
         return Cluster.get(system).selfMember().address().toString();
     }
 
-    /** The members as this node sees them: address, status, HTTP endpoint, reachability. */
+    /**
+     * The members as this node sees them: address, status, HTTP endpoint, reachability, and how
+     * many actors are awake there (absent when that member did not answer in time).
+     */
     public List<java.util.Map<String, Object>> members() {
         Cluster cluster = Cluster.get(system);
+        java.util.Map<String, Integer> awake = placement.awakeActorsByNode(Duration.ofSeconds(2));
         var unreachable = cluster.state().getUnreachable();
         List<java.util.Map<String, Object>> members = new java.util.ArrayList<>();
         for (Member m : cluster.state().getMembers()) {
@@ -207,7 +211,9 @@ public final class ClusterNode implements AutoCloseable {
                             .map(r -> r.substring(5))
                             .findFirst()
                             .orElse("");
-            members.add(
+            java.util.Map<String, Object> member = new java.util.LinkedHashMap<>();
+            members.add(member);
+            member.putAll(
                     java.util.Map.of(
                             "address",
                             m.address().toString(),
@@ -219,17 +225,19 @@ public final class ClusterNode implements AutoCloseable {
                             !unreachable.contains(m),
                             "self",
                             m.address().equals(cluster.selfMember().address())));
+            Integer awakeThere = awake.get(m.address().toString());
+            if (awakeThere != null) {
+                member.put("awakeActors", awakeThere);
+            }
         }
         return members;
     }
 
     /**
      * Leaves the cluster: coordinated shutdown hands this node's shards over (each actor put to
-     * sleep, state saved, before another node wakes it), then the registry stops what is left, as
-     * for a single node.
+     * sleep, state saved, before another node wakes it). Idempotent.
      */
-    @Override
-    public void close() {
+    public void leave() {
         try {
             org.apache.pekko.actor.CoordinatedShutdown.get(system)
                     .runAll(org.apache.pekko.actor.CoordinatedShutdown.clusterLeavingReason())
@@ -238,6 +246,12 @@ public final class ClusterNode implements AutoCloseable {
         } catch (Exception e) {
             log.warn("leaving the cluster did not complete: {}", e.toString());
         }
+    }
+
+    /** {@link #leave}, then the registry stops what is left, as for a single node. */
+    @Override
+    public void close() {
+        leave();
         registry.close();
     }
 }

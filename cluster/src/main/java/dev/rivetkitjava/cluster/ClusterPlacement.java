@@ -31,6 +31,7 @@ import dev.rivetkitjava.cluster.ClusterMessage.Locate;
 import dev.rivetkitjava.cluster.ClusterMessage.Reply;
 import dev.rivetkitjava.cluster.ClusterMessage.WatchOwner;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -47,7 +48,11 @@ import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.Props;
 import org.apache.pekko.actor.typed.Terminated;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.sharding.ShardRegion;
+import org.apache.pekko.cluster.sharding.typed.ClusterShardingQuery;
+import org.apache.pekko.cluster.sharding.typed.GetClusterShardingStats;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
@@ -316,6 +321,40 @@ public final class ClusterPlacement implements Placement {
                         outcome(ask(actorId, replyTo -> new Locate(actorId, replyTo), true)),
                         Map.class);
         return where;
+    }
+
+    /**
+     * How many actor entities (awake actors) each member's shard region hosts, by member address; a
+     * member that did not answer within {@code timeout} is left out.
+     */
+    public Map<String, Integer> awakeActorsByNode(Duration timeout) {
+        ShardRegion.ClusterShardingStats stats;
+        try {
+            stats =
+                    AskPattern.<ClusterShardingQuery, ShardRegion.ClusterShardingStats>ask(
+                                    sharding.shardState(),
+                                    replyTo ->
+                                            new GetClusterShardingStats(ENTITY, timeout, replyTo),
+                                    timeout.plusSeconds(1),
+                                    system.scheduler())
+                            .toCompletableFuture()
+                            .get(timeout.toMillis() + 2_000, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw moving("interrupted while asking the members for their actors");
+        } catch (ExecutionException | TimeoutException e) {
+            throw moving("the members did not tell their actors in time: " + e);
+        }
+        Map<String, Integer> byNode = new HashMap<>();
+        stats.getRegions()
+                .forEach(
+                        (address, region) ->
+                                byNode.put(
+                                        address.toString(),
+                                        region.getStats().values().stream()
+                                                .mapToInt(n -> ((Number) n).intValue())
+                                                .sum()));
+        return byNode;
     }
 
     @Override
