@@ -131,7 +131,7 @@ class IdempotencyTest {
             }
 
             assertThat(outcomeKeys(store, id))
-                    .hasSize(DurableOutcomes.MAX_OUTCOMES)
+                    .hasSize(256)
                     .contains(DurableOutcomes.PREFIX + "k10000")
                     .doesNotContain(DurableOutcomes.PREFIX + "k1");
             assertThat(actor.call(keyed("k9999"), Integer.class)).isEqualTo(9999);
