@@ -298,6 +298,10 @@ public final class WorkspaceServer implements AutoCloseable {
 
     private Registry registry;
     private ClusterNode clusterNode;
+
+    /** Set once this node leaves the cluster on purpose (its actor system then terminates). */
+    private volatile boolean leaving;
+
     private RivetServer server;
     private boolean signInRequired;
     private boolean closed;
@@ -395,6 +399,19 @@ public final class WorkspaceServer implements AutoCloseable {
                             actors,
                             CLUSTER_JOIN_TIMEOUT);
             registry = clusterNode.registry();
+            clusterNode
+                    .system()
+                    .getWhenTerminated()
+                    .thenRun(
+                            () -> {
+                                if (!leaving) {
+                                    // Downed (the minority side of a partition, a long pause): its
+                                    // actors now run elsewhere, so this serve stops (exit 3) to be
+                                    // restarted rather than answer errors.
+                                    log.error("this node was removed from the cluster; stopping");
+                                    Thread.ofPlatform().start(() -> System.exit(3));
+                                }
+                            });
         }
         signInRequired = access != WorkspaceAccess.open();
         RivetServer.Builder builder =
@@ -588,6 +605,7 @@ public final class WorkspaceServer implements AutoCloseable {
         closed = true;
         try {
             if (clusterNode != null) {
+                leaving = true;
                 // First the hand-over: the other nodes take this one's actors (each put to sleep
                 // here, state saved) while this server still forwards to them.
                 clusterNode.leave();

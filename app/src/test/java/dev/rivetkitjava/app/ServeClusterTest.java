@@ -19,6 +19,7 @@ import java.sql.Connection;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -46,7 +47,10 @@ class ServeClusterTest {
             statement.execute("CREATE DATABASE " + database);
         }
         String url = EmbeddedPostgresFixture.server().getJdbcUrl("postgres", database);
+        // The first node's address the lower: with two nodes, the split-brain resolver keeps the
+        // side of the lowest address.
         int[] clusterPorts = {freePort(), freePort()};
+        Arrays.sort(clusterPorts);
         String seeds = "127.0.0.1:" + clusterPorts[0] + ",127.0.0.1:" + clusterPorts[1];
 
         try (ServeProcess first = serve("first", clusterPorts[0], url, seeds);
@@ -84,6 +88,19 @@ class ServeClusterTest {
             assertThat(members.stream().mapToInt(m -> m.get("awakeActors").asInt()).sum())
                     .as("awake actors over the members")
                     .isEqualTo(ids.size());
+
+            // Paused past the failure detector, the second node is downed; resumed, it stops.
+            signal("STOP", second);
+            await().atMost(Duration.ofSeconds(30))
+                    .untilAsserted(() -> assertThat(members(first)).hasSize(1));
+            for (String id : ids) {
+                assertThat(owner(first, id))
+                        .isEqualTo("pekko://rivetkit@127.0.0.1:" + clusterPorts[0]);
+            }
+            signal("CONT", second);
+            await().atMost(Duration.ofSeconds(60)).until(() -> !second.handle().isAlive());
+            assertThat(ServeProcess.readFrom(dir.resolve("second").resolve("serve.log"), 0))
+                    .contains("this node was removed from the cluster; stopping");
         }
     }
 
@@ -101,6 +118,15 @@ class ServeClusterTest {
                 String.valueOf(clusterPort),
                 "--seed-nodes",
                 seeds);
+    }
+
+    private static void signal(String signal, ServeProcess serve) throws Exception {
+        assertThat(
+                        new ProcessBuilder(
+                                        "kill", "-" + signal, String.valueOf(serve.handle().pid()))
+                                .start()
+                                .waitFor())
+                .isZero();
     }
 
     private List<JsonNode> members(ServeProcess serve) throws Exception {
