@@ -934,6 +934,7 @@ final class ActorCell<S, V> {
 
     /** Saver thread: the store has a newer generation: another activation owns this actor now. */
     void fenced() {
+        runtime.fencedWrite();
         log.error(
                 "actor {} ({} {}) was claimed by another activation; stopping this one without saving",
                 id,

@@ -21,6 +21,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -58,6 +59,7 @@ final class ActorRuntime implements LocalPlacement {
     private final CopyOnWriteArrayList<Consumer<String>> stopListeners =
             new CopyOnWriteArrayList<>();
     private final ConcurrentHashMap<String, ActorCell<?, ?>> cells = new ConcurrentHashMap<>();
+    private final LongAdder fencedWrites = new LongAdder();
     private final ConcurrentHashMap<NameKey, String> idsByKey = new ConcurrentHashMap<>();
 
     /**
@@ -89,6 +91,11 @@ final class ActorRuntime implements LocalPlacement {
         for (ActorAlarm alarm : store.alarms()) {
             armAlarm(alarm.actorId(), alarm.fireAtMillis());
         }
+    }
+
+    /** A write of an activation was refused: another one had claimed its actor since. */
+    void fencedWrite() {
+        fencedWrites.increment();
     }
 
     void routeSchedulesThrough(Placement placement) {
@@ -176,7 +183,8 @@ final class ActorRuntime implements LocalPlacement {
                 saver.writes(),
                 saver.nanos(),
                 saver.failures(),
-                saver.failingActors());
+                saver.failingActors(),
+                fencedWrites.sum());
     }
 
     @Override

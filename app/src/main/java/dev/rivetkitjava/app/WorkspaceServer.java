@@ -6,6 +6,7 @@ import dev.rivetkitjava.actor.store.postgres.PostgresActorStore;
 import dev.rivetkitjava.actor.store.postgres.PostgresActorStoreException;
 import dev.rivetkitjava.actor.store.sqlite.SqliteActorStore;
 import dev.rivetkitjava.cluster.ClusterNode;
+import dev.rivetkitjava.cluster.ClusterPlacement;
 import dev.rivetkitjava.postgres.PostgresPool;
 import dev.rivetkitjava.sandboxagent.SandboxAgentServer;
 import dev.rivetkitjava.sandboxagent.pinned.PinnedSandboxAgent;
@@ -457,6 +458,15 @@ public final class WorkspaceServer implements AutoCloseable {
             @Override
             public Map<String, Object> owner(String actorId) {
                 return node.placement().locate(actorId);
+            }
+
+            @Override
+            public Counters counters() {
+                ClusterPlacement placement = node.placement();
+                return new Counters(
+                        placement.forwardedCalls(),
+                        placement.retriedCalls(),
+                        placement.handOvers());
             }
         };
     }

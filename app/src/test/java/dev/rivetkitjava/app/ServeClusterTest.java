@@ -89,6 +89,12 @@ class ServeClusterTest {
                     .as("awake actors over the members")
                     .isEqualTo(ids.size());
 
+            HttpResponse<String> metrics = get(first, "/metrics", TOKEN);
+            assertThat(metrics.body())
+                    .containsPattern("rivetkit_cluster_forwarded_calls_total [1-9]")
+                    .contains("rivetkit_cluster_handovers_total 0.0")
+                    .contains("rivetkit_state_fenced_writes_total 0.0");
+
             // Paused past the failure detector, the second node is downed; resumed, it stops.
             signal("STOP", second);
             await().atMost(Duration.ofSeconds(30))

@@ -14,4 +14,14 @@ public interface ClusterView {
 
     /** The node that owns the actor. */
     Map<String, Object> owner(String actorId);
+
+    /** This node's counters, for {@code /metrics}. */
+    Counters counters();
+
+    /**
+     * @param forwardedCalls calls and connection frames this node sent to an actor's owner
+     * @param retriedCalls of those, the ones asked again after no answer (the owner moving)
+     * @param handOvers actors this node put to sleep because the cluster moved them elsewhere
+     */
+    record Counters(long forwardedCalls, long retriedCalls, long handOvers) {}
 }

@@ -81,7 +81,7 @@ public final class RivetServer implements AutoCloseable {
                     "CORS allows any origin (`*`): any web page a user of this server visits can call its actors");
         }
         WireValues values = new WireValues(b.registry.objectMapper());
-        ServerMetrics metrics = new ServerMetrics(b.registry.placement(), sockets);
+        ServerMetrics metrics = new ServerMetrics(b.registry.placement(), sockets, b.cluster);
         ServerContext context =
                 new ServerContext(
                         b.registry.placement(),
