@@ -15,9 +15,11 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
@@ -82,7 +84,7 @@ public final class Main {
                                 + "database until cluster mode: another one waking the same actors takes them over. The start fails, "
                                 + "naming the reason, when the database cannot be reached (about 5 s, the pool's connection timeout). "
                                 + "Try it with `rivetkit-java postgres`.")
-        String store;
+        @Nullable String store;
 
         @Option(
                 names = "--cluster-port",
@@ -92,7 +94,7 @@ public final class Main {
                                 + "(or forms it) on this port of --host, and each actor runs on one node at a time, reached "
                                 + "through any. Run at least 3 nodes: a minority side of a split stops itself. Default: no "
                                 + "cluster (nothing of it is started).")
-        Integer clusterPort;
+        @Nullable Integer clusterPort;
 
         @Option(
                 names = "--seed-nodes",
@@ -106,14 +108,14 @@ public final class Main {
                 names = "--token",
                 description =
                         "Require this token on every actor route (the client's `token` option).")
-        String token;
+        @Nullable String token;
 
         @Option(
                 names = "--admin-token",
                 description =
                         "The token of the admin routes (listing actors, deleting one, "
                                 + "/metrics); default: --token. In token mode without either, they are closed.")
-        String adminToken;
+        @Nullable String adminToken;
 
         @Option(
                 names = "--cors-origin",
@@ -127,7 +129,7 @@ public final class Main {
                 description =
                         "The URL browsers reach the server at (e.g. behind a proxy): its "
                                 + "origin and host are allowed as the server's own.")
-        String publicUrl;
+        @Nullable String publicUrl;
 
         @Option(
                 names = "--allowed-host",
@@ -160,12 +162,12 @@ public final class Main {
                 names = "--sandbox-agent-url",
                 description =
                         "Use this Sandbox Agent server instead of starting one with the stand-in agent.")
-        String sandboxAgentUrl;
+        @Nullable String sandboxAgentUrl;
 
         @Option(
                 names = "--sandbox-agent-token",
                 description = "The bearer token of the --sandbox-agent-url server.")
-        String sandboxAgentToken;
+        @Nullable String sandboxAgentToken;
 
         @Option(
                 names = "--auth-secret-file",
@@ -174,7 +176,7 @@ public final class Main {
                         "Token mode: every connection needs a sign-in token signed with the secret in FILE "
                                 + "(create it and issue tokens with `rivetkit-java token`). Without it, open demo mode: names "
                                 + "are self-declared and only this machine is served.")
-        Path authSecretFile;
+        @Nullable Path authSecretFile;
 
         @Option(
                 names = "--permission-policy",
@@ -275,21 +277,18 @@ public final class Main {
                                         stopped.countDown();
                                     },
                                     "rivetkit-shutdown"));
-            // Tests and bin/bench parse "rivetkit-java ready: endpoint URL," and "Sandbox Agent
-            // URL".
             log.info(
-                    "rivetkit-java ready: endpoint {}, workspace page {}/ ({}); store {}, Sandbox Agent {}{}",
-                    server.endpoint(),
-                    server.endpoint(),
-                    server.signInRequired()
-                            ? "sign-in tokens required"
-                            : "open demo mode: names are self-declared; this machine only",
-                    server.store(),
-                    sandboxAgentUrl == null ? server.sandboxAgentUrl() : sandboxAgentUrl,
-                    (token == null ? "" : ", admin token required")
-                            + (server.clusterAddress() == null
-                                    ? ""
-                                    : ", cluster member " + server.clusterAddress()));
+                    "{}",
+                    ReadyLine.format(
+                            server.endpoint(),
+                            server.signInRequired(),
+                            server.store(),
+                            sandboxAgentUrl != null
+                                    ? sandboxAgentUrl
+                                    // Not given one: serve started its own.
+                                    : Objects.requireNonNull(server.sandboxAgentUrl()),
+                            token != null,
+                            server.clusterAddress()));
             stopped.await();
             return 0;
         }
@@ -320,7 +319,7 @@ public final class Main {
         @Option(
                 names = "--name",
                 description = "The display name others see (default: the user id).")
-        String name;
+        @Nullable String name;
 
         @Option(
                 names = "--workspace",

@@ -31,6 +31,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -75,23 +76,23 @@ public final class WorkspaceServer implements AutoCloseable {
             String host,
             int port,
             Path dataDir,
-            String storeUrl,
-            String token,
-            String adminToken,
+            @Nullable String storeUrl,
+            @Nullable String token,
+            @Nullable String adminToken,
             Set<String> corsOrigins,
-            String publicUrl,
+            @Nullable String publicUrl,
             Set<String> allowedHosts,
             int maxSubscriptionsPerConnection,
             Duration drainPeriod,
             String agent,
-            String sandboxAgentUrl,
-            String sandboxAgentToken,
-            Path sandboxAgentDir,
-            Path authSecretFile,
+            @Nullable String sandboxAgentUrl,
+            @Nullable String sandboxAgentToken,
+            @Nullable Path sandboxAgentDir,
+            @Nullable Path authSecretFile,
             PermissionPolicy permissionPolicy,
             Duration permissionTimeout,
             WorkspaceLimits limits,
-            Cluster cluster) {
+            @Nullable Cluster cluster) {
 
         public Options {
             Objects.requireNonNull(host, "host");
@@ -132,20 +133,20 @@ public final class WorkspaceServer implements AutoCloseable {
             private String host = "127.0.0.1";
             private int port = 6420;
             private final Path dataDir;
-            private String storeUrl;
-            private Cluster cluster;
-            private String token;
-            private String adminToken;
+            private @Nullable String storeUrl;
+            private @Nullable Cluster cluster;
+            private @Nullable String token;
+            private @Nullable String adminToken;
             private Set<String> corsOrigins = Set.of();
-            private String publicUrl;
+            private @Nullable String publicUrl;
             private Set<String> allowedHosts = Set.of();
             private int maxSubscriptionsPerConnection = 64;
             private Duration drainPeriod = Duration.ofSeconds(2);
             private String agent = "codex";
-            private String sandboxAgentUrl;
-            private String sandboxAgentToken;
-            private Path sandboxAgentDir;
-            private Path authSecretFile;
+            private @Nullable String sandboxAgentUrl;
+            private @Nullable String sandboxAgentToken;
+            private @Nullable Path sandboxAgentDir;
+            private @Nullable Path authSecretFile;
             private PermissionPolicy permissionPolicy = PermissionPolicy.REJECT;
             private Duration permissionTimeout = Duration.ofMinutes(10);
             private WorkspaceLimits limits = WorkspaceLimits.DEFAULTS;
@@ -172,7 +173,7 @@ public final class WorkspaceServer implements AutoCloseable {
              * Cluster mode on {@code port} (null: one node) with these seed nodes (empty: this node
              * forms the cluster alone).
              */
-            public Builder cluster(Integer port, List<String> seedNodes) {
+            public Builder cluster(@Nullable Integer port, List<String> seedNodes) {
                 this.cluster =
                         port == null
                                 ? null
@@ -184,17 +185,17 @@ public final class WorkspaceServer implements AutoCloseable {
                 return this;
             }
 
-            public Builder storeUrl(String jdbcUrl) {
+            public Builder storeUrl(@Nullable String jdbcUrl) {
                 this.storeUrl = jdbcUrl;
                 return this;
             }
 
-            public Builder token(String token) {
+            public Builder token(@Nullable String token) {
                 this.token = token;
                 return this;
             }
 
-            public Builder adminToken(String adminToken) {
+            public Builder adminToken(@Nullable String adminToken) {
                 this.adminToken = adminToken;
                 return this;
             }
@@ -204,7 +205,7 @@ public final class WorkspaceServer implements AutoCloseable {
                 return this;
             }
 
-            public Builder publicUrl(String url) {
+            public Builder publicUrl(@Nullable String url) {
                 this.publicUrl = url;
                 return this;
             }
@@ -230,19 +231,19 @@ public final class WorkspaceServer implements AutoCloseable {
             }
 
             /** A Sandbox Agent server to use (with its token, or null) instead of starting one. */
-            public Builder sandboxAgent(String url, String token) {
+            public Builder sandboxAgent(@Nullable String url, @Nullable String token) {
                 this.sandboxAgentUrl = url;
                 this.sandboxAgentToken = token;
                 return this;
             }
 
-            public Builder sandboxAgentDir(Path dir) {
+            public Builder sandboxAgentDir(@Nullable Path dir) {
                 this.sandboxAgentDir = dir;
                 return this;
             }
 
             /** Token mode: connections need a sign-in token signed with the secret in this file. */
-            public Builder authSecretFile(Path file) {
+            public Builder authSecretFile(@Nullable Path file) {
                 this.authSecretFile = file;
                 return this;
             }
@@ -295,15 +296,15 @@ public final class WorkspaceServer implements AutoCloseable {
     /**
      * What {@link #start} opened so far; {@link #close()} closes what is there. Guarded by this.
      */
-    private SandboxAgentServer sandboxAgent;
+    private @Nullable SandboxAgentServer sandboxAgent;
 
-    private Registry registry;
-    private ClusterNode clusterNode;
+    private @Nullable Registry registry;
+    private @Nullable ClusterNode clusterNode;
 
     /** Set once this node leaves the cluster on purpose (its actor system then terminates). */
     private volatile boolean leaving;
 
-    private RivetServer server;
+    private @Nullable RivetServer server;
     private boolean signInRequired;
     private boolean closed;
 
@@ -568,7 +569,8 @@ public final class WorkspaceServer implements AutoCloseable {
     }
 
     public synchronized String endpoint() {
-        return server.endpoint();
+        // Set once start returns: it either opened everything or closed it and threw.
+        return Objects.requireNonNull(server, "not started").endpoint();
     }
 
     /**
@@ -576,7 +578,7 @@ public final class WorkspaceServer implements AutoCloseable {
      * URL's parameters).
      */
     /** This node's cluster address, or null when it runs on no cluster. */
-    public synchronized String clusterAddress() {
+    public synchronized @Nullable String clusterAddress() {
         return clusterNode == null ? null : clusterNode.address();
     }
 
@@ -595,7 +597,7 @@ public final class WorkspaceServer implements AutoCloseable {
     }
 
     /** The managed Sandbox Agent server's URL (null when {@code --sandbox-agent-url} was given). */
-    public synchronized String sandboxAgentUrl() {
+    public synchronized @Nullable String sandboxAgentUrl() {
         return sandboxAgent == null ? null : sandboxAgent.baseUrl();
     }
 

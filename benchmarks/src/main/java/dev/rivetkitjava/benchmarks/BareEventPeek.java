@@ -3,6 +3,7 @@ package dev.rivetkitjava.benchmarks;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import dev.rivetkitjava.protocol.ToClient;
 import java.nio.charset.StandardCharsets;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The load tool's shortcut for the frame it receives most: a BARE {@code Event} whose arguments are
@@ -15,7 +16,7 @@ final class BareEventPeek {
 
     private BareEventPeek() {}
 
-    static ToClient.Event event(byte[] frame) {
+    static ToClient.@Nullable Event event(byte[] frame) {
         // Version 4 (u16, little-endian), then tag 3 (Event); lengths below 128 are one uvarint
         // byte.
         if (frame.length < 7 || frame[0] != 4 || frame[1] != 0 || frame[2] != 3 || frame[3] < 0) {

@@ -131,7 +131,7 @@ public final class LatencyHistogram {
                 ms(percentile(50)), ms(percentile(95)), ms(percentile(99)), ms(max()));
     }
 
-    static String ms(long nanos) {
+    public static String ms(long nanos) {
         double ms = nanos / 1e6;
         if (ms >= 100) {
             return String.format("%.0f ms", ms);

@@ -17,35 +17,44 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.IntFunction;
+import org.jspecify.annotations.Nullable;
 
 /**
- * The load tool's side of the wire: a few {@code java.net.http} clients (each has one selector
- * thread) that connections are spread over, and bounded parallel opening of many connections.
+ * The benchmarks' side of the wire (the load tool's and the workspace relay figures'): a few {@code
+ * java.net.http} clients (each has one selector thread) that connections are spread over, and
+ * bounded parallel opening of many connections.
  */
-final class LoadClients implements AutoCloseable {
+public final class LoadClients implements AutoCloseable {
     /** Connections opened (null where one failed) and why the failed ones failed. */
-    record Opened(
+    public record Opened(
             List<ProtocolConnection> connections, Map<String, Integer> failures, double seconds) {
-        List<ProtocolConnection> open() {
+        public List<ProtocolConnection> open() {
             return connections.stream().filter(c -> c != null).toList();
         }
 
-        int failed() {
+        public int failed() {
             return failures.values().stream().mapToInt(Integer::intValue).sum();
         }
     }
 
     private static final int ATTEMPTS = 5;
 
+    /** A short random tag so repeated runs against a long-lived endpoint use fresh actors. */
+    public static String runId() {
+        return Long.toString(
+                ThreadLocalRandom.current().nextLong(36L * 36 * 36 * 36 * 36 * 36), 36);
+    }
+
     private final List<HttpClient> clients = new ArrayList<>();
     private final AtomicInteger next = new AtomicInteger();
     private final String endpoint;
     private final Encoding encoding;
 
-    LoadClients(String endpoint, Encoding encoding, int count, String executor) {
+    public LoadClients(String endpoint, Encoding encoding, int count, String executor) {
         this.endpoint = endpoint;
         this.encoding = encoding;
         for (int i = 0; i < count; i++) {
@@ -60,12 +69,12 @@ final class LoadClients implements AutoCloseable {
         }
     }
 
-    String endpoint() {
+    public String endpoint() {
         return endpoint;
     }
 
     /** {@code GET /metadata}, as every official client does first; fails if nothing answers. */
-    String metadata() throws Exception {
+    public String metadata() throws Exception {
         HttpResponse<String> response =
                 clients.getFirst()
                         .send(
@@ -85,10 +94,10 @@ final class LoadClients implements AutoCloseable {
     }
 
     /** Opens {@code count} connections to {@code counter}/{@code key(i)} (see the general form). */
-    Opened open(
+    public Opened open(
             int count,
             IntFunction<String> key,
-            IntFunction<ProtocolConnection.EventSink> sinks,
+            @Nullable IntFunction<ProtocolConnection.EventSink> sinks,
             int parallel,
             Duration timeout)
             throws InterruptedException {
@@ -99,11 +108,11 @@ final class LoadClients implements AutoCloseable {
      * Opens {@code count} connections to actor {@code name}/{@code key(i)}, at most {@code
      * parallel} handshakes at a time, each given {@code timeout} to reach {@code Init}.
      */
-    Opened open(
+    public Opened open(
             String name,
             int count,
             IntFunction<String> key,
-            IntFunction<ProtocolConnection.EventSink> sinks,
+            @Nullable IntFunction<ProtocolConnection.EventSink> sinks,
             int parallel,
             Duration timeout)
             throws InterruptedException {
@@ -111,11 +120,11 @@ final class LoadClients implements AutoCloseable {
     }
 
     /** As above, each connection with the params {@code params(i)} (null for none). */
-    Opened open(
+    public Opened open(
             String name,
             int count,
             IntFunction<String> key,
-            IntFunction<ProtocolConnection.EventSink> sinks,
+            @Nullable IntFunction<ProtocolConnection.EventSink> sinks,
             IntFunction<JsonNode> params,
             int parallel,
             Duration timeout)
@@ -171,8 +180,8 @@ final class LoadClients implements AutoCloseable {
     private ProtocolConnection openOne(
             String name,
             String key,
-            ProtocolConnection.EventSink sink,
-            JsonNode params,
+            ProtocolConnection.@Nullable EventSink sink,
+            @Nullable JsonNode params,
             Duration timeout)
             throws Exception {
         for (int attempt = 1; ; attempt++) {
@@ -208,7 +217,7 @@ final class LoadClients implements AutoCloseable {
      * Closes every connection (a close frame, dropped after a second), at most {@code parallel} at
      * a time.
      */
-    static void closeAll(List<ProtocolConnection> connections, int parallel) {
+    public static void closeAll(List<ProtocolConnection> connections, int parallel) {
         Semaphore slots = new Semaphore(parallel);
         List<CompletableFuture<String>> closing = new ArrayList<>();
         for (ProtocolConnection c : connections) {

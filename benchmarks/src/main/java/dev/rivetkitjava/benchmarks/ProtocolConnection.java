@@ -18,10 +18,12 @@ import java.net.http.WebSocket;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One {@code /connect} WebSocket speaking RivetKit's client protocol through the {@code protocol}
@@ -30,17 +32,17 @@ import java.util.concurrent.atomic.AtomicLong;
  * SubscriptionRequest}s. Replies carry the time their frame was complete, so a latency does not
  * include the wake-up of whoever waits for it.
  */
-final class ProtocolConnection extends MessageListener {
+public final class ProtocolConnection extends MessageListener {
     /** Receives events on the WebSocket's reading thread, one at a time per connection. */
-    interface EventSink {
+    public interface EventSink {
         void onEvent(ToClient.Event event, long receivedNanos);
     }
 
     /** An action's output and when its reply frame was complete. */
-    record Reply(JsonNode output, long receivedNanos) {}
+    public record Reply(JsonNode output, long receivedNanos) {}
 
     /** An {@code Error} frame answering an action. */
-    static final class RemoteError extends RuntimeException {
+    public static final class RemoteError extends RuntimeException {
         RemoteError(ToClient.Error e) {
             super(e.group() + "." + e.code() + ": " + e.message());
         }
@@ -54,9 +56,9 @@ final class ProtocolConnection extends MessageListener {
     private final AtomicLong nextId = new AtomicLong();
     private final CompletableFuture<ToClient.Init> init = new CompletableFuture<>();
     private final CompletableFuture<String> closed = new CompletableFuture<>();
-    private volatile WebSocket socket;
-    private volatile OrderedSender sender;
-    private volatile ToClient.Error connectionError;
+    private volatile @Nullable WebSocket socket;
+    private volatile @Nullable OrderedSender sender;
+    private volatile ToClient.@Nullable Error connectionError;
 
     private ProtocolConnection(Encoding encoding, EventSink events) {
         this.encoding = encoding;
@@ -68,13 +70,13 @@ final class ProtocolConnection extends MessageListener {
      * gateway (getOrCreate), as {@code client.getOrCreate(key).connect()} does. Completes once the
      * socket is open; wait for {@link #init()} before counting it connected.
      */
-    static CompletableFuture<ProtocolConnection> open(
+    public static CompletableFuture<ProtocolConnection> open(
             HttpClient http,
             String endpoint,
             String name,
             String key,
             Encoding encoding,
-            EventSink events) {
+            @Nullable EventSink events) {
         return open(http, endpoint, name, key, encoding, events, null);
     }
 
@@ -83,14 +85,14 @@ final class ProtocolConnection extends MessageListener {
      * params (null for none) sent as the official client sends them: subprotocol {@code
      * rivet_conn_params.<encodeURIComponent(JSON)>}.
      */
-    static CompletableFuture<ProtocolConnection> open(
+    public static CompletableFuture<ProtocolConnection> open(
             HttpClient http,
             String endpoint,
             String name,
             String key,
             Encoding encoding,
-            EventSink events,
-            JsonNode params) {
+            @Nullable EventSink events,
+            @Nullable JsonNode params) {
         ProtocolConnection connection =
                 new ProtocolConnection(encoding, events == null ? (e, t) -> {} : events);
         URI uri =
@@ -122,11 +124,11 @@ final class ProtocolConnection extends MessageListener {
     }
 
     /** Completes with "code reason" (or "error: …") once the socket has closed. */
-    CompletableFuture<String> closed() {
+    public CompletableFuture<String> closed() {
         return closed;
     }
 
-    boolean isOpen() {
+    public boolean isOpen() {
         return !closed.isDone();
     }
 
@@ -134,7 +136,7 @@ final class ProtocolConnection extends MessageListener {
      * Sends an {@code ActionRequest}; completes with its reply, or fails with a {@link
      * RemoteError}.
      */
-    CompletableFuture<Reply> action(String name, JsonNode... args) {
+    public CompletableFuture<Reply> action(String name, JsonNode... args) {
         ArrayNode array = NODES.arrayNode();
         for (JsonNode arg : args) {
             array.add(arg);
@@ -158,11 +160,11 @@ final class ProtocolConnection extends MessageListener {
         return reply;
     }
 
-    CompletableFuture<Reply> increment(int amount) {
+    public CompletableFuture<Reply> increment(int amount) {
         return action("increment", NODES.numberNode(amount));
     }
 
-    CompletableFuture<?> subscribe(String event) {
+    public CompletableFuture<?> subscribe(String event) {
         return send(ClientProtocol.encode(encoding, new ToServer.SubscriptionRequest(event, true)));
     }
 
@@ -172,10 +174,11 @@ final class ProtocolConnection extends MessageListener {
     }
 
     /** Asks the server to close; the socket is dropped if it has not closed within a second. */
-    CompletableFuture<String> close() {
+    public CompletableFuture<String> close() {
         WebSocket s = socket;
-        if (s != null && isOpen()) {
-            sender.close(WebSocket.NORMAL_CLOSURE, "done");
+        OrderedSender out = sender;
+        if (s != null && out != null && isOpen()) {
+            out.close(WebSocket.NORMAL_CLOSURE, "done");
             closed.completeOnTimeout("timed out", 1, java.util.concurrent.TimeUnit.SECONDS)
                     .whenComplete((r, x) -> s.abort());
         }
@@ -183,7 +186,7 @@ final class ProtocolConnection extends MessageListener {
     }
 
     /** Drops the TCP connection at once. */
-    void abort() {
+    public void abort() {
         WebSocket s = socket;
         if (s != null) {
             s.abort();
@@ -193,7 +196,8 @@ final class ProtocolConnection extends MessageListener {
 
     /** Frames go out one at a time (java.net.http allows one outstanding send), in call order. */
     private CompletableFuture<?> send(byte[] frame) {
-        return sender.send(frame);
+        // Set once the socket is open, before open(...) completes.
+        return Objects.requireNonNull(sender, "not open yet").send(frame);
     }
 
     /**
@@ -233,7 +237,8 @@ final class ProtocolConnection extends MessageListener {
     }
 
     @Override
-    public CompletionStage<?> onClose(WebSocket webSocket, int statusCode, String reason) {
+    public @Nullable CompletionStage<?> onClose(
+            WebSocket webSocket, int statusCode, String reason) {
         ToClient.Error error = connectionError;
         String why =
                 statusCode + " " + reason + (error == null ? "" : " (" + error.message() + ")");

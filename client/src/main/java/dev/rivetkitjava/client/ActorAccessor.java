@@ -2,6 +2,7 @@ package dev.rivetkitjava.client;
 
 import java.util.List;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The actors of one type: handles by key or id, and creation. Handles are cheap; nothing is sent
@@ -38,7 +39,7 @@ public final class ActorAccessor {
      * As {@link #getOrCreate(List)}; {@code input} reaches {@code createState}/{@code onCreate} if
      * this creates it.
      */
-    public ActorHandle getOrCreate(List<String> key, Object input) {
+    public ActorHandle getOrCreate(List<String> key, @Nullable Object input) {
         return new ActorHandle(
                 client,
                 new Target.ByKey(name, key, true, input == null ? null : client.wire().tree(input)),
@@ -53,7 +54,7 @@ public final class ActorAccessor {
         return create(key, null);
     }
 
-    public ActorHandle create(List<String> key, Object input) {
+    public ActorHandle create(List<String> key, @Nullable Object input) {
         Objects.requireNonNull(key, "key");
         String id =
                 client.engine().create(name, key, input == null ? null : client.wire().tree(input));

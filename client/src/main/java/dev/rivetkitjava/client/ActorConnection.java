@@ -10,6 +10,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A realtime connection to one actor over WebSocket ({@code /connect}): events, actions, and
@@ -46,7 +47,7 @@ public final class ActorConnection implements AutoCloseable {
     private final List<Consumer<ClientError>> errorListeners = new CopyOnWriteArrayList<>();
     private final Reconnector connection;
 
-    ActorConnection(RivetClient client, ActorHandle handle, JsonNode params) {
+    ActorConnection(RivetClient client, ActorHandle handle, @Nullable JsonNode params) {
         this.client = client;
         this.handle = handle;
         this.callbacks = new SerialExecutor(client.callbacks());
@@ -173,12 +174,12 @@ public final class ActorConnection implements AutoCloseable {
      * The server's id of the current connection (new after every reconnect), or null before the
      * first {@code Init}.
      */
-    public String connectionId() {
+    public @Nullable String connectionId() {
         return connection.connectionId();
     }
 
     /** The actor's id, from the last {@code Init}; null before the first. */
-    public String actorId() {
+    public @Nullable String actorId() {
         return connection.actorId();
     }
 

@@ -3,6 +3,7 @@ package dev.rivetkitjava.client;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import java.util.concurrent.CompletableFuture;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -18,10 +19,10 @@ public final class ActorHandle {
 
     private final RivetClient client;
     private final Target target;
-    private final JsonNode params;
-    private volatile String resolved;
+    private final @Nullable JsonNode params;
+    private volatile @Nullable String resolved;
 
-    ActorHandle(RivetClient client, Target target, JsonNode params) {
+    ActorHandle(RivetClient client, Target target, @Nullable JsonNode params) {
         this.client = client;
         this.target = target;
         this.params = params;
@@ -36,7 +37,7 @@ public final class ActorHandle {
      * throws {@link RivetError} for what the action or the server raised, {@link ClientError} for a
      * transport failure.
      */
-    public <R> R action(String name, Class<R> type, Object... args) {
+    public <R> @Nullable R action(String name, Class<R> type, Object... args) {
         ArrayNode wireArgs = client.wire().args(args);
         JsonNode output = call(name, wireArgs);
         return client.wire().convert(output, type, "the result of `" + name + "`");
@@ -122,7 +123,7 @@ public final class ActorHandle {
      * As {@link #connect()}, with connection params for {@code onBeforeConnect} and {@code
      * createConnState}.
      */
-    public ActorConnection connect(Object params) {
+    public ActorConnection connect(@Nullable Object params) {
         JsonNode tree = params == null ? null : client.wire().tree(params);
         ActorConnection connection = new ActorConnection(client, this, tree);
         connection.start();
@@ -133,7 +134,7 @@ public final class ActorHandle {
      * This handle with connection params, sent with every stateless action ({@code
      * x-rivet-conn-params}) and connect.
      */
-    public ActorHandle withParams(Object params) {
+    public ActorHandle withParams(@Nullable Object params) {
         ActorHandle copy =
                 new ActorHandle(client, target, params == null ? null : client.wire().tree(params));
         copy.resolved = resolved;

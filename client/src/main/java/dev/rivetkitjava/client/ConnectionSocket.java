@@ -11,12 +11,14 @@ import java.net.http.WebSocket;
 import java.net.http.WebSocketHandshakeException;
 import java.time.Duration;
 import java.util.List;
+import java.util.Objects;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One WebSocket of a connection (one attempt): dialled, its messages reassembled ({@link
@@ -49,10 +51,10 @@ final class ConnectionSocket extends MessageListener {
     private final Encoding encoding;
     private final CompletableFuture<Void> closed = new CompletableFuture<>();
     private volatile String url = "?";
-    private volatile OrderedSender sender;
+    private volatile @Nullable OrderedSender sender;
 
     /** The connection-level error the server sent on this socket, already reported. */
-    private volatile RivetError reported;
+    private volatile @Nullable RivetError reported;
 
     ConnectionSocket(Owner owner, Encoding encoding) {
         this.owner = owner;
@@ -75,7 +77,8 @@ final class ConnectionSocket extends MessageListener {
                     .buildAsync(Engine.uri(url.replaceFirst("^http", "ws")), this)
                     .get();
         } catch (ExecutionException e) {
-            owner.ended(this, openFailure(e.getCause()));
+            // the ExecutionException of a failed CompletableFuture always carries its cause
+            owner.ended(this, openFailure(Objects.requireNonNull(e.getCause())));
         }
     }
 
@@ -83,7 +86,7 @@ final class ConnectionSocket extends MessageListener {
         return url;
     }
 
-    RivetError reported() {
+    @Nullable RivetError reported() {
         return reported;
     }
 
@@ -116,7 +119,8 @@ final class ConnectionSocket extends MessageListener {
 
     void send(ToServer message, byte[] bytes) {
         owner.sending(message);
-        sender.send(bytes);
+        // the owner sends only once connected, which is after onOpen set the sender
+        Objects.requireNonNull(sender).send(bytes);
     }
 
     /**
@@ -167,7 +171,7 @@ final class ConnectionSocket extends MessageListener {
     }
 
     @Override
-    public CompletionStage<?> onClose(WebSocket ws, int code, String reason) {
+    public @Nullable CompletionStage<?> onClose(WebSocket ws, int code, String reason) {
         closed.complete(null);
         // After a connection-level Error frame, the close only repeats its group and code.
         owner.ended(this, reported != null ? reported : closeError(code, reason));

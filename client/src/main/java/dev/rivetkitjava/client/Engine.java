@@ -20,6 +20,7 @@ import java.time.Duration;
 import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.locks.ReentrantLock;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -42,7 +43,7 @@ final class Engine {
      * Where requests go once the metadata lookup has run (it may move them: {@code
      * clientEndpoint}).
      */
-    record Settings(String endpoint, String namespace, String token) {}
+    record Settings(String endpoint, String namespace, @Nullable String token) {}
 
     private final HttpClient http;
     private final Wire wire;
@@ -51,7 +52,7 @@ final class Engine {
     private final Encoding encoding;
     private final Duration timeout;
     private final ReentrantLock metadataLock = new ReentrantLock();
-    private volatile Settings settings;
+    private volatile @Nullable Settings settings;
 
     Engine(
             HttpClient http,
@@ -198,7 +199,7 @@ final class Engine {
      * actor loses the race for the key and is destroyed): then the key is looked up, and a live
      * actor holding it is reported as the duplicate it is.
      */
-    String create(String name, List<String> key, JsonNode input) {
+    String create(String name, List<String> key, @Nullable JsonNode input) {
         Settings s = settings();
         String serializedKey = Wire.serializeKey(key);
         ObjectNode body =
@@ -268,7 +269,7 @@ final class Engine {
         return id.asText();
     }
 
-    private JsonNode api(Settings s, String method, String pathAndQuery, JsonNode body) {
+    private JsonNode api(Settings s, String method, String pathAndQuery, @Nullable JsonNode body) {
         String url =
                 s.endpoint()
                         + pathAndQuery
@@ -299,7 +300,8 @@ final class Engine {
     // ---------------------------------------------------------------- gateway
 
     /** {@code POST …/action/{name}}: one stateless action; its output, or the error it raised. */
-    JsonNode action(Settings s, Target route, JsonNode params, String name, ArrayNode args) {
+    JsonNode action(
+            Settings s, Target route, @Nullable JsonNode params, String name, ArrayNode args) {
         String url = gatewayUrl(s, route, "/action/" + UrlText.component(name));
         HttpRequest.Builder request =
                 HttpRequest.newBuilder(uri(url))
@@ -441,7 +443,7 @@ final class Engine {
         }
     }
 
-    private static void bearer(HttpRequest.Builder request, String token) {
+    private static void bearer(HttpRequest.Builder request, @Nullable String token) {
         if (token != null) {
             request.header("authorization", "Bearer " + token);
         }

@@ -19,6 +19,7 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The actions of one connection that wait: those queued for the next {@code Init} and those sent
@@ -111,7 +112,7 @@ final class PendingActions {
      * The sent action {@code id}, answered and forgotten; null when nobody waits for it (timed
      * out?).
      */
-    Pending answered(long id) {
+    @Nullable Pending answered(long id) {
         synchronized (this) {
             return inFlight.remove(id);
         }

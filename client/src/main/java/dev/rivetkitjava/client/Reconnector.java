@@ -19,6 +19,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -46,7 +47,7 @@ final class Reconnector implements ConnectionSocket.Owner {
 
     private final RivetClient client;
     private final ActorHandle handle;
-    private final JsonNode params;
+    private final @Nullable JsonNode params;
     private final Encoding encoding;
     private final SerialExecutor callbacks;
     private final Listeners out;
@@ -57,21 +58,21 @@ final class Reconnector implements ConnectionSocket.Owner {
     private final Map<String, List<Listener>> listeners = new LinkedHashMap<>();
     private Status status = Status.IDLE;
     private boolean disposed;
-    private ClientError fatal;
-    private ConnectionSocket socket;
+    private @Nullable ClientError fatal;
+    private @Nullable ConnectionSocket socket;
     private int failures;
     private long connectedAt;
-    private ScheduledFuture<?> retry;
-    private String actorId;
-    private String connectionId;
+    private @Nullable ScheduledFuture<?> retry;
+    private @Nullable String actorId;
+    private @Nullable String connectionId;
 
     /** Sees every frame this connection sends (tests only). */
-    private volatile Consumer<ToServer> tap;
+    private volatile @Nullable Consumer<ToServer> tap;
 
     Reconnector(
             RivetClient client,
             ActorHandle handle,
-            JsonNode params,
+            @Nullable JsonNode params,
             SerialExecutor callbacks,
             Listeners out) {
         this.client = client;
@@ -98,13 +99,13 @@ final class Reconnector implements ConnectionSocket.Owner {
         }
     }
 
-    String connectionId() {
+    @Nullable String connectionId() {
         synchronized (lock) {
             return connectionId;
         }
     }
 
-    String actorId() {
+    @Nullable String actorId() {
         synchronized (lock) {
             return actorId;
         }
@@ -375,7 +376,8 @@ final class Reconnector implements ConnectionSocket.Owner {
         log.debug("connected to {} as {}", init.actorId(), init.connectionId());
     }
 
-    private void completed(ConnectionSocket from, long id, JsonNode output, RivetError error) {
+    private void completed(
+            ConnectionSocket from, long id, @Nullable JsonNode output, @Nullable RivetError error) {
         Pending action = pending.answered(id);
         if (action == null) {
             log.debug(

@@ -14,6 +14,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.atomic.AtomicBoolean;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A client for RivetKit actors, speaking RivetKit's client protocol (v4) to a Rivet Engine or to
@@ -146,7 +147,7 @@ public final class RivetClient implements AutoCloseable {
     public static final class Builder {
         private String endpoint = "http://127.0.0.1:6420";
         private Encoding encoding = Encoding.BARE;
-        private String token;
+        private @Nullable String token;
         private String namespace = "default";
         private String poolName = "default";
         private ObjectMapper mapper = Wire.defaultMapper();
@@ -174,7 +175,7 @@ public final class RivetClient implements AutoCloseable {
          * Sent as {@code Authorization: Bearer} to the actors API, {@code rvt-token} or
          * {@code @token} to the gateway.
          */
-        public Builder token(String token) {
+        public Builder token(@Nullable String token) {
             this.token = token;
             return this;
         }

@@ -1,6 +1,7 @@
 package dev.rivetkitjava.client;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A structured error from an actor, the server or the engine, with RivetKit's shape: {@code
@@ -13,15 +14,19 @@ public class RivetError extends ClientError {
     private final String group;
     private final String code;
     private final String rawMessage;
-    private final transient JsonNode metadata;
-    private final String actorId;
+    private final transient @Nullable JsonNode metadata;
+    private final @Nullable String actorId;
 
     /**
      * @param metadata null for none
      * @param actorId the actor the error came from, or null when the server did not say
      */
     public RivetError(
-            String group, String code, String message, JsonNode metadata, String actorId) {
+            String group,
+            String code,
+            String message,
+            @Nullable JsonNode metadata,
+            @Nullable String actorId) {
         super(message + " (" + group + "." + code + ")");
         this.group = group;
         this.code = code;
@@ -56,12 +61,12 @@ public class RivetError extends ClientError {
     /**
      * The error's metadata, e.g. {@code {"a":1}} from a {@code UserError}; null when it has none.
      */
-    public JsonNode metadata() {
+    public @Nullable JsonNode metadata() {
         return metadata;
     }
 
     /** The actor the error came from, or null when the server did not say (gateway errors). */
-    public String actorId() {
+    public @Nullable String actorId() {
         return actorId;
     }
 }

@@ -2,6 +2,7 @@ package dev.rivetkitjava.client;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Which actor a handle means: found by key through the query gateway on every request, or one actor
@@ -16,7 +17,8 @@ sealed interface Target {
      * @param input the input for {@code createState}/{@code onCreate} if this creates the actor;
      *     null for none
      */
-    record ByKey(String name, List<String> key, boolean create, JsonNode input) implements Target {
+    record ByKey(String name, List<String> key, boolean create, @Nullable JsonNode input)
+            implements Target {
         public ByKey {
             key = List.copyOf(key);
         }

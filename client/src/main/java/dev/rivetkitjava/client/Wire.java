@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.NullNode;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /** Java values ↔ the protocol's JSON trees, and RivetKit's one-string key. */
 final class Wire {
@@ -56,7 +57,7 @@ final class Wire {
 
     /** A result or event argument as {@code type}; JSON null (or nothing) is null. */
     @SuppressWarnings("unchecked")
-    <T> T convert(JsonNode node, Class<T> type, String what) {
+    <T> @Nullable T convert(@Nullable JsonNode node, Class<T> type, String what) {
         if (type == Void.class || type == void.class) {
             return null;
         }

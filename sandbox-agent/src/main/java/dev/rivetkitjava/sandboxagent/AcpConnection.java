@@ -24,6 +24,7 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -112,9 +113,9 @@ final class AcpConnection {
     private final AtomicLong streamsOpened = new AtomicLong();
     private volatile boolean posted;
     private volatile boolean closed;
-    private volatile SandboxAgentException lost;
+    private volatile @Nullable SandboxAgentException lost;
     private volatile boolean streamOpen;
-    private volatile InputStream stream;
+    private volatile @Nullable InputStream stream;
     private volatile long lastReadNanos;
     private volatile long lastMessageNanos;
 
@@ -125,9 +126,9 @@ final class AcpConnection {
     private volatile long lastHeardNanos = System.nanoTime();
 
     private final AtomicLong silenceProbes = new AtomicLong();
-    private volatile Thread streamThread;
+    private volatile @Nullable Thread streamThread;
     private volatile boolean awaitingCapacity;
-    private ScheduledFuture<?> watchdog;
+    private @Nullable ScheduledFuture<?> watchdog;
 
     AcpConnection(
             HttpApi api,
@@ -177,7 +178,7 @@ final class AcpConnection {
     }
 
     /** Why this connection can no longer be used, or null while it can. */
-    SandboxAgentException lostCause() {
+    @Nullable SandboxAgentException lostCause() {
         return closed ? new SandboxAgentException("the SDK was disposed") : lost;
     }
 
@@ -192,7 +193,7 @@ final class AcpConnection {
      *     does not answer a health probe (the connection is then lost, and the SDK's next call
      *     starts a new one)
      */
-    JsonNode call(ObjectNode request, Duration timeout, CompletableFuture<?> abort) {
+    JsonNode call(ObjectNode request, Duration timeout, @Nullable CompletableFuture<?> abort) {
         failIfLost();
         String method = request.path("method").asText();
         String key = JsonRpcMessage.idKey(request.get("id"));
@@ -576,7 +577,8 @@ final class AcpConnection {
                 }
                 lastEventId = id;
             }
-            if (event.oversized()) {
+            String data = event.data();
+            if (event.oversized() || data == null) { // an oversized event's data is dropped
                 log.warn(
                         "skipped stream event {} of {}: larger than {} bytes",
                         event.id(),
@@ -590,14 +592,14 @@ final class AcpConnection {
             }
             JsonRpcMessage message;
             try {
-                message = JsonRpcMessage.parse(Json.MAPPER.readTree(event.data()));
+                message = JsonRpcMessage.parse(Json.MAPPER.readTree(data));
             } catch (IOException | IllegalArgumentException e) {
                 log.warn(
                         "skipped stream event {} of {}: not a JSON-RPC message ({}): {}",
                         event.id(),
                         serverId,
                         e.getMessage(),
-                        abbreviate(event.data()));
+                        abbreviate(data));
                 return;
             }
             switch (message) {

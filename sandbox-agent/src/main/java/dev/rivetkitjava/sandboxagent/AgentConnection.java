@@ -10,6 +10,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 import java.util.function.UnaryOperator;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -27,10 +28,10 @@ final class AgentConnection implements AcpConnection.Inbound, PermissionBroker.R
         EventPipeline pipeline(String sessionId);
 
         /** The session's event pipeline, or null if it has none yet. */
-        EventPipeline existingPipeline(String sessionId);
+        @Nullable EventPipeline existingPipeline(String sessionId);
 
-        /** Changes the session's stored record. */
-        void updateRecord(String sessionId, UnaryOperator<SessionRecord> change);
+        /** Changes the session's stored record; the record as changed. */
+        SessionRecord updateRecord(String sessionId, UnaryOperator<SessionRecord> change);
     }
 
     final AcpConnection acp;
@@ -63,7 +64,7 @@ final class AgentConnection implements AcpConnection.Inbound, PermissionBroker.R
         localByAgentSession.put(agentSessionId, id);
     }
 
-    String agentSessionOf(String id) {
+    @Nullable String agentSessionOf(String id) {
         return agentSessionByLocal.get(id);
     }
 
@@ -73,7 +74,7 @@ final class AgentConnection implements AcpConnection.Inbound, PermissionBroker.R
      * given up meanwhile, and returns once the request's events are persisted (and delivered), at
      * most the flush timeout later.
      */
-    JsonNode request(String id, String method, ObjectNode params, Duration timeout) {
+    JsonNode request(@Nullable String id, String method, ObjectNode params, Duration timeout) {
         ObjectNode envelope = JsonRpcMessage.request(acp.nextRequestId(), method, params);
         String key = JsonRpcMessage.idKey(envelope.get("id"));
         EventPipeline pipeline = id == null ? null : sessions.pipeline(id);
@@ -100,7 +101,7 @@ final class AgentConnection implements AcpConnection.Inbound, PermissionBroker.R
         localByRequest.remove(key);
         if (pipeline != null) {
             pipeline.flush(); // the caller sees the request's events persisted (and delivered)
-            if (persistFailure.isCompletedExceptionally()) {
+            if (persistFailure != null && persistFailure.isCompletedExceptionally()) {
                 throw (SessionPersistException) persistFailure.exceptionNow();
             }
         }
@@ -124,7 +125,7 @@ final class AgentConnection implements AcpConnection.Inbound, PermissionBroker.R
     }
 
     @Override
-    public void respond(String id, JsonNode rpcId, JsonNode result) {
+    public void respond(@Nullable String id, JsonNode rpcId, JsonNode result) {
         ObjectNode envelope = JsonRpcMessage.response(rpcId, result);
         if (id != null) {
             record(id, SessionEvent.Sender.CLIENT, envelope, null);
@@ -133,7 +134,10 @@ final class AgentConnection implements AcpConnection.Inbound, PermissionBroker.R
     }
 
     private void record(
-            String id, SessionEvent.Sender sender, JsonNode envelope, Runnable afterDelivery) {
+            String id,
+            SessionEvent.Sender sender,
+            JsonNode envelope,
+            @Nullable Runnable afterDelivery) {
         sessions.pipeline(id).submit(sender, acp.connectionId(), envelope, afterDelivery);
     }
 
@@ -182,7 +186,7 @@ final class AgentConnection implements AcpConnection.Inbound, PermissionBroker.R
         }
     }
 
-    private String sessionOf(JsonNode params) {
+    private @Nullable String sessionOf(JsonNode params) {
         JsonNode sessionId = params.get("sessionId");
         return sessionId != null && sessionId.isTextual()
                 ? localByAgentSession.get(sessionId.asText())
@@ -233,7 +237,7 @@ final class AgentConnection implements AcpConnection.Inbound, PermissionBroker.R
                 () -> permissions.offer(this, id, agentSessionOf(id), request));
     }
 
-    private void sendQuietly(String id, ObjectNode envelope) {
+    private void sendQuietly(@Nullable String id, ObjectNode envelope) {
         try {
             if (id != null) {
                 record(id, SessionEvent.Sender.CLIENT, envelope, null);

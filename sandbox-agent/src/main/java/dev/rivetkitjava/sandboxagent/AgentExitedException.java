@@ -1,14 +1,16 @@
 package dev.rivetkitjava.sandboxagent;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * The agent process exited (the server's {@code _adapter/agent_exited}) while a request was waiting
  * for it. The session's next call starts a new agent process and restores the session.
  */
 public final class AgentExitedException extends SandboxAgentException {
 
-    private final Integer exitCode;
+    private final @Nullable Integer exitCode;
 
-    public AgentExitedException(String agent, Integer exitCode) {
+    public AgentExitedException(String agent, @Nullable Integer exitCode) {
         super(
                 "agent '"
                         + agent
@@ -19,7 +21,7 @@ public final class AgentExitedException extends SandboxAgentException {
     }
 
     /** The exit code, or null when the server did not report one. */
-    public Integer exitCode() {
+    public @Nullable Integer exitCode() {
         return exitCode;
     }
 }

@@ -1,11 +1,14 @@
 package dev.rivetkitjava.sandboxagent;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
+import org.jspecify.annotations.Nullable;
 
 /** {@code POST /v1/agents/{agent}/install}; every field is optional. */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record AgentInstallRequest(
-        Boolean reinstall, String agentVersion, String agentProcessVersion) {
+        @Nullable Boolean reinstall,
+        @Nullable String agentVersion,
+        @Nullable String agentProcessVersion) {
 
     /** Install if missing, the default versions. */
     public static AgentInstallRequest defaults() {

@@ -20,6 +20,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -74,8 +75,11 @@ final class EventPipeline {
             CompletableFuture.completedFuture(null); // guarded by this
     private CompletableFuture<Void> failureSignal = new CompletableFuture<>(); // guarded by this
     private long nextIndex; // only the draining thread touches it; 0 = not seeded yet
-    private Gap gap; // only the draining thread: events given up since the last successful write
-    private volatile Thread drainer;
+
+    /** Only the draining thread: events given up since the last successful write. */
+    private @Nullable Gap gap;
+
+    private volatile @Nullable Thread drainer;
     private volatile long
             writingSince; // System.nanoTime() when the current write began, 0 while none runs
     private volatile int inFlight; // events of the batch being written
@@ -85,7 +89,7 @@ final class EventPipeline {
             SessionEvent.Sender sender,
             String connectionId,
             JsonNode payload,
-            Runnable afterDelivery,
+            @Nullable Runnable afterDelivery,
             CompletableFuture<SessionEvent> done) {}
 
     /** Events given up during an outage: recorded by the next successful write. */
@@ -124,7 +128,7 @@ final class EventPipeline {
             SessionEvent.Sender sender,
             String connectionId,
             JsonNode payload,
-            Runnable afterDelivery) {
+            @Nullable Runnable afterDelivery) {
         CompletableFuture<SessionEvent> done = new CompletableFuture<>();
         synchronized (this) {
             queue.add(new Entry(sender, connectionId, payload, afterDelivery, done));

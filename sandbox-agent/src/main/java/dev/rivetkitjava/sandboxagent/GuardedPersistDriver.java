@@ -9,6 +9,7 @@ import dev.rivetkitjava.sandboxagent.persist.SessionRecord;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Supplier;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The application's driver as the SDK calls it: a driver's own failure (a {@code
@@ -25,7 +26,7 @@ final class GuardedPersistDriver implements SessionPersistDriver {
         this.driver = driver;
     }
 
-    private static <T> T guard(String operation, String sessionId, Supplier<T> call) {
+    private static <T> T guard(String operation, @Nullable String sessionId, Supplier<T> call) {
         try {
             return call.get();
         } catch (SandboxAgentException | EventIndexConflictException e) {

@@ -12,12 +12,14 @@ import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Objects;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The server's HTTP surface: base URL, bearer token, timeouts, and one way to turn failures into
@@ -27,10 +29,10 @@ final class HttpApi {
 
     private final HttpClient client;
     private final String baseUrl;
-    private final String token;
+    private final @Nullable String token;
     private final Duration requestTimeout;
 
-    HttpApi(HttpClient client, String baseUrl, String token, Duration requestTimeout) {
+    HttpApi(HttpClient client, String baseUrl, @Nullable String token, Duration requestTimeout) {
         this.client = client;
         this.baseUrl = baseUrl;
         this.token = token;
@@ -101,7 +103,8 @@ final class HttpApi {
             }
             return response;
         } catch (ExecutionException e) {
-            throw failure(e.getCause(), request);
+            // the ExecutionException of a failed CompletableFuture always carries its cause
+            throw failure(Objects.requireNonNull(e.getCause()), request);
         } catch (TimeoutException e) {
             sending.cancel(true);
             throw new SandboxAgentTimeoutException(

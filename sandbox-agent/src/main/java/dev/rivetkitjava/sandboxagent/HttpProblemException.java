@@ -1,6 +1,7 @@
 package dev.rivetkitjava.sandboxagent;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The server answered with an error status. Its body is usually RFC 7807 {@code
@@ -15,18 +16,18 @@ public class HttpProblemException extends SandboxAgentException {
     private static final String TYPE_PREFIX = "urn:sandbox-agent:error:";
 
     private final int status;
-    private final String type;
-    private final String title;
-    private final String detail;
-    private final JsonNode problem;
+    private final @Nullable String type;
+    private final @Nullable String title;
+    private final @Nullable String detail;
+    private final @Nullable JsonNode problem;
 
     public HttpProblemException(
             String message,
             int status,
-            String type,
-            String title,
-            String detail,
-            JsonNode problem) {
+            @Nullable String type,
+            @Nullable String title,
+            @Nullable String detail,
+            @Nullable JsonNode problem) {
         super(message);
         this.status = status;
         this.type = type;
@@ -43,28 +44,28 @@ public class HttpProblemException extends SandboxAgentException {
      * The problem type, e.g. {@code urn:sandbox-agent:error:session_not_found}, or null for a
      * non-JSON body.
      */
-    public String type() {
+    public @Nullable String type() {
         return type;
     }
 
     /** The type's last part, e.g. {@code session_not_found}, or null. */
-    public String code() {
+    public @Nullable String code() {
         return type != null && type.startsWith(TYPE_PREFIX)
                 ? type.substring(TYPE_PREFIX.length())
                 : type;
     }
 
-    public String title() {
+    public @Nullable String title() {
         return title;
     }
 
-    /** The problem's detail, or the plain-text body. */
-    public String detail() {
+    /** The problem's detail, or the plain-text body; null when a JSON body has none. */
+    public @Nullable String detail() {
         return detail;
     }
 
     /** The parsed problem+json body, or null when the body was not JSON. */
-    public JsonNode problem() {
+    public @Nullable JsonNode problem() {
         return problem;
     }
 }

@@ -2,6 +2,7 @@ package dev.rivetkitjava.sandboxagent;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.jspecify.annotations.Nullable;
 
 /** A JSON-RPC 2.0 envelope as ACP uses it, keeping the raw object (it is what gets persisted). */
 sealed interface JsonRpcMessage {
@@ -63,7 +64,7 @@ sealed interface JsonRpcMessage {
         return envelope;
     }
 
-    static ObjectNode response(JsonNode id, JsonNode result) {
+    static ObjectNode response(JsonNode id, @Nullable JsonNode result) {
         ObjectNode envelope = Json.MAPPER.createObjectNode().put("jsonrpc", "2.0");
         envelope.set("id", id);
         envelope.set("result", result);

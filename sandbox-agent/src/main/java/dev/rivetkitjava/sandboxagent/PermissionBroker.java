@@ -9,6 +9,7 @@ import java.util.Objects;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -48,7 +49,7 @@ final class PermissionBroker {
     void offer(
             Responder responder,
             String sessionId,
-            String agentSessionId,
+            @Nullable String agentSessionId,
             JsonRpcMessage.Request request) {
         JsonNode params = request.params();
         JsonNode options = params.path("options");
@@ -160,7 +161,7 @@ final class PermissionBroker {
         }
     }
 
-    private static String optionFor(JsonNode options, PermissionReply reply) {
+    private static @Nullable String optionFor(JsonNode options, PermissionReply reply) {
         List<String> kinds =
                 switch (reply) {
                     case ONCE -> List.of("allow_once");

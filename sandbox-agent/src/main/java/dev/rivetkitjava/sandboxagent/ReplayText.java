@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.rivetkitjava.sandboxagent.persist.SessionEvent;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The text a restored session's next prompt starts with, in npm {@code sandbox-agent@0.4.2}'s
@@ -25,7 +26,7 @@ record ReplayText(String text, int events) {
      * The replay of these events, or null when there are none (the session is then reset, not
      * restored).
      */
-    static ReplayText of(List<SessionEvent> events, int maxChars) {
+    static @Nullable ReplayText of(List<SessionEvent> events, int maxChars) {
         if (events.isEmpty()) {
             return null;
         }

@@ -3,6 +3,7 @@ package dev.rivetkitjava.sandboxagent;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.rivetkitjava.sandboxagent.SessionRestorer.Binding;
 import dev.rivetkitjava.sandboxagent.persist.InMemorySessionPersistDriver;
 import dev.rivetkitjava.sandboxagent.persist.ListPage;
 import dev.rivetkitjava.sandboxagent.persist.PageRequest;
@@ -14,9 +15,7 @@ import java.net.http.HttpClient;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Deque;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -30,6 +29,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 import java.util.function.UnaryOperator;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -51,19 +51,16 @@ public final class SandboxAgent implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(SandboxAgent.class);
     private static final int ACP_PROTOCOL_VERSION = 1;
-    private static final int SCAN_PAGE = 500;
 
     private final HttpApi api;
     private final SessionPersistDriver persist;
     private final Duration promptTimeout;
-    private final int replayMaxEvents;
-    private final int replayMaxChars;
     private final int maxMessageBytes;
     private final Duration streamReadTimeout;
     private final Duration serverSilenceTimeout;
     private final EventPipeline.Options pipelineOptions;
     private final Duration disposeTimeout;
-    private final SandboxAgentServer ownedServer;
+    private final @Nullable SandboxAgentServer ownedServer;
     private final ExecutorService httpExecutor = Executors.newVirtualThreadPerTaskExecutor();
     private final HttpClient httpClient;
     private final ScheduledExecutorService timer =
@@ -80,26 +77,42 @@ public final class SandboxAgent implements AutoCloseable {
     private final SessionListeners<SandboxAgentException> errorListeners =
             new SessionListeners<>("error");
     private final PermissionBroker permissions = new PermissionBroker();
-    private final AgentConnection.Sessions sessions =
-            new AgentConnection.Sessions() {
+    private final SessionRestorer.Sessions sessions =
+            new SessionRestorer.Sessions() {
                 @Override
                 public EventPipeline pipeline(String sessionId) {
                     return SandboxAgent.this.pipeline(sessionId);
                 }
 
                 @Override
-                public EventPipeline existingPipeline(String sessionId) {
+                public @Nullable EventPipeline existingPipeline(String sessionId) {
                     return pipelines.get(sessionId);
                 }
 
                 @Override
-                public void updateRecord(String sessionId, UnaryOperator<SessionRecord> change) {
-                    SandboxAgent.this.updateRecord(sessionId, change);
+                public SessionRecord updateRecord(
+                        String sessionId, UnaryOperator<SessionRecord> change) {
+                    return SandboxAgent.this.updateRecord(sessionId, change);
+                }
+
+                @Override
+                public SessionRecord record(String sessionId) {
+                    return SandboxAgent.this.record(sessionId);
+                }
+
+                @Override
+                public @Nullable AgentConnection currentConnection(String agent) {
+                    synchronized (liveByAgent) {
+                        return liveByAgent.get(agent);
+                    }
+                }
+
+                @Override
+                public AgentConnection connection(String agent) {
+                    return live(agent);
                 }
             };
-
-    /** Per-session lock held while binding or restoring a session (it may wait for the agent). */
-    private final Map<String, ReentrantLock> sessionLocks = new ConcurrentHashMap<>();
+    private final SessionRestorer restorer;
 
     /**
      * Serialises read-modify-writes of records; never held while waiting, so event listeners may
@@ -109,7 +122,7 @@ public final class SandboxAgent implements AutoCloseable {
 
     private volatile boolean disposed;
 
-    private SandboxAgent(Builder builder, SandboxAgentServer ownedServer) {
+    private SandboxAgent(Builder builder, @Nullable SandboxAgentServer ownedServer) {
         this.httpClient =
                 HttpClient.newBuilder()
                         .version(HttpClient.Version.HTTP_1_1)
@@ -122,8 +135,6 @@ public final class SandboxAgent implements AutoCloseable {
         this.api = new HttpApi(httpClient, builder.baseUrl, builder.token, builder.requestTimeout);
         this.persist = new GuardedPersistDriver(builder.persist);
         this.promptTimeout = builder.promptTimeout;
-        this.replayMaxEvents = builder.replayMaxEvents;
-        this.replayMaxChars = builder.replayMaxChars;
         this.maxMessageBytes = builder.maxMessageBytes;
         this.streamReadTimeout = builder.streamReadTimeout;
         this.serverSilenceTimeout = builder.serverSilenceTimeout;
@@ -132,6 +143,13 @@ public final class SandboxAgent implements AutoCloseable {
                         builder.persistRetryTimeout, builder.maxQueuedEvents, builder.flushTimeout);
         this.disposeTimeout = builder.disposeTimeout;
         this.ownedServer = ownedServer;
+        this.restorer =
+                new SessionRestorer(
+                        sessions,
+                        persist,
+                        builder.requestTimeout,
+                        builder.replayMaxEvents,
+                        builder.replayMaxChars);
     }
 
     /** Connects with the defaults and waits (at most 30 s) until the server is healthy. */
@@ -271,7 +289,7 @@ public final class SandboxAgent implements AutoCloseable {
                 request.id() == null || request.id().isBlank()
                         ? UUID.randomUUID().toString()
                         : request.id().trim();
-        ReentrantLock lock = lock(id);
+        ReentrantLock lock = restorer.lock(id);
         try {
             if (persist.getSession(id).isPresent()) {
                 throw new SandboxAgentException(
@@ -312,7 +330,7 @@ public final class SandboxAgent implements AutoCloseable {
      * ACP {@code session/new} params: as given, with {@code cwd} (default this process's) and
      * {@code mcpServers}.
      */
-    private static ObjectNode sessionInit(JsonNode given, String cwd) {
+    static ObjectNode sessionInit(@Nullable JsonNode given, @Nullable String cwd) {
         ObjectNode init =
                 given instanceof ObjectNode object
                         ? object.deepCopy()
@@ -326,7 +344,7 @@ public final class SandboxAgent implements AutoCloseable {
         return init;
     }
 
-    private static String agentSessionId(JsonNode result, String agent) {
+    static String agentSessionId(@Nullable JsonNode result, String agent) {
         JsonNode sessionId = result == null ? null : result.get("sessionId");
         if (sessionId == null || !sessionId.isTextual() || sessionId.asText().isEmpty()) {
             throw new SandboxAgentException(
@@ -436,7 +454,7 @@ public final class SandboxAgent implements AutoCloseable {
 
     /** A handle on a persisted session, bound (restored if needed) on the agent now. */
     public Session resumeSession(String id) {
-        SessionRecord record = bound(id).record;
+        SessionRecord record = bound(id).record();
         return new Session(this, id, record.agent());
     }
 
@@ -504,7 +522,7 @@ public final class SandboxAgent implements AutoCloseable {
                         promptTimeout,
                         (binding, params) -> {
                             ArrayNode prompt = params.putArray("prompt");
-                            String replay = binding.live.replay.remove(id);
+                            String replay = binding.live().replay.remove(id);
                             if (replay != null) {
                                 prompt.add(ContentBlock.text(replay).json());
                             }
@@ -555,18 +573,18 @@ public final class SandboxAgent implements AutoCloseable {
         for (int attempt = 0; ; attempt++) {
             Binding binding = bound(id);
             ObjectNode params =
-                    Json.MAPPER.createObjectNode().put("sessionId", binding.agentSessionId);
+                    Json.MAPPER.createObjectNode().put("sessionId", binding.agentSessionId());
             writer.write(binding, params);
             try {
-                return binding.live.request(id, method, params, timeout);
+                return binding.live().request(id, method, params, timeout);
             } catch (HttpProblemException e) {
-                if (attempt > 0 || binding.live.acp.lostCause() == null) {
+                if (attempt > 0 || binding.live().acp.lostCause() == null) {
                     throw e;
                 }
                 log.info(
                         "session '{}': ACP server {} is gone ({}); restoring the session",
                         id,
-                        binding.live.acp.serverId(),
+                        binding.live().acp.serverId(),
                         e.getMessage());
             } catch (SandboxAgentTimeoutException | SessionPersistException e) {
                 if ("session/prompt".equals(method)) {
@@ -585,14 +603,17 @@ public final class SandboxAgent implements AutoCloseable {
      * failed).
      */
     private void cancelQuietly(String id, Binding binding) {
-        if (binding.live.acp.lostCause() != null) {
+        if (binding.live().acp.lostCause() != null) {
             return; // the connection is gone, and the turn with it
         }
         try {
-            binding.live.notify(
-                    id,
-                    "session/cancel",
-                    Json.MAPPER.createObjectNode().put("sessionId", binding.agentSessionId));
+            binding.live()
+                    .notify(
+                            id,
+                            "session/cancel",
+                            Json.MAPPER
+                                    .createObjectNode()
+                                    .put("sessionId", binding.agentSessionId()));
         } catch (SandboxAgentException e) {
             log.debug(
                     "session '{}': cancelling the failed turn failed too: {}", id, e.getMessage());
@@ -602,129 +623,24 @@ public final class SandboxAgent implements AutoCloseable {
     /** Cancels the running turn; a no-op when the session is not bound (nothing can be running). */
     void cancel(String id) {
         record(id);
-        Binding binding = currentBinding(id);
+        Binding binding = restorer.currentBinding(id);
         if (binding != null) {
-            binding.live.notify(
-                    id,
-                    "session/cancel",
-                    Json.MAPPER.createObjectNode().put("sessionId", binding.agentSessionId));
+            binding.live()
+                    .notify(
+                            id,
+                            "session/cancel",
+                            Json.MAPPER
+                                    .createObjectNode()
+                                    .put("sessionId", binding.agentSessionId()));
         }
     }
 
     // ---------------------------------------------------------------------------------------------- binding
 
-    private record Binding(AgentConnection live, String agentSessionId, SessionRecord record) {}
-
-    private ReentrantLock lock(String id) {
-        ReentrantLock lock = sessionLocks.computeIfAbsent(id, key -> new ReentrantLock());
-        lock.lock();
-        return lock;
-    }
-
-    /** The live binding of a session, or null when it has none on a usable connection. */
-    private Binding currentBinding(String id) {
-        SessionRecord record = record(id);
-        AgentConnection live;
-        synchronized (liveByAgent) {
-            live = liveByAgent.get(record.agent());
-        }
-        if (live == null
-                || live.acp.lostCause() != null
-                || record.agentSessionId() == null
-                || !live.acp.connectionId().equals(record.lastConnectionId())
-                || !record.agentSessionId().equals(live.agentSessionOf(id))) {
-            return null;
-        }
-        return new Binding(live, record.agentSessionId(), record);
-    }
-
     /** The session's binding, restoring the session when the live connection does not hold it. */
     private Binding bound(String id) {
         ensureOpen();
-        ReentrantLock lock = lock(id);
-        try {
-            Binding binding = currentBinding(id);
-            return binding != null ? binding : restore(record(id));
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    /**
-     * The TS SDK's restore: collect the history, a NEW {@code session/new} with the stored init,
-     * the record rebound (new agent session id and connection, destroyedAt cleared, createdAt
-     * kept), the history queued as the first block of the next prompt, and an {@code
-     * _sdk/session_restored} event.
-     */
-    private Binding restore(SessionRecord record) {
-        String id = record.id();
-        ReplayText replay = ReplayText.of(replayEvents(id), replayMaxChars);
-        AgentConnection live = live(record.agent());
-        ObjectNode init = sessionInit(record.sessionInit(), null);
-        JsonNode result = live.request(id, "session/new", init, api.requestTimeout());
-        String agentSessionId = agentSessionId(result, record.agent());
-        SessionRecord rebound =
-                updateRecord(
-                        id,
-                        current -> {
-                            SessionRecord updated =
-                                    current.withBinding(agentSessionId, live.acp.connectionId());
-                            if (result.has("configOptions")) {
-                                updated = updated.withConfigOptions(result.get("configOptions"));
-                            }
-                            return result.has("modes")
-                                    ? updated.withModes(result.get("modes"))
-                                    : updated;
-                        });
-        live.bind(id, agentSessionId);
-        if (replay != null) {
-            live.replay.put(id, replay.text());
-        }
-        ObjectNode restored =
-                Json.MAPPER
-                        .createObjectNode()
-                        .put("contextRestored", replay != null)
-                        .put("replayedEvents", replay == null ? 0 : replay.events())
-                        .put("previousAgentSessionId", record.agentSessionId())
-                        .put("agentSessionId", agentSessionId);
-        pipeline(id)
-                .submit(
-                        SessionEvent.Sender.CLIENT,
-                        live.acp.connectionId(),
-                        JsonRpcMessage.notification("_sdk/session_restored", restored),
-                        null);
-        log.info(
-                "session '{}' restored on agent '{}' as {} ({} events replayed)",
-                id,
-                record.agent(),
-                agentSessionId,
-                replay == null ? 0 : replay.events());
-        return new Binding(live, agentSessionId, rebound);
-    }
-
-    /**
-     * The last {@code replayMaxEvents} persisted events, without the SDK's own {@code _sdk/*}
-     * signals.
-     */
-    private List<SessionEvent> replayEvents(String id) {
-        pipeline(id).flush();
-        Deque<SessionEvent> last = new ArrayDeque<>(replayMaxEvents + 1);
-        PageRequest page = PageRequest.first(SCAN_PAGE);
-        while (true) {
-            ListPage<SessionEvent> result = persist.listEvents(id, page);
-            for (SessionEvent event : result.items()) {
-                if (!event.payload().path("method").asText("").startsWith("_sdk/")) {
-                    last.addLast(event);
-                    if (last.size() > replayMaxEvents) {
-                        last.removeFirst();
-                    }
-                }
-            }
-            if (!result.hasMore()) {
-                return new ArrayList<>(last);
-            }
-            page = page.next(result.nextCursor());
-        }
+        return restorer.bound(id);
     }
 
     /**
@@ -946,7 +862,7 @@ public final class SandboxAgent implements AutoCloseable {
      */
     public static final class Builder {
         private final String baseUrl;
-        private String token;
+        private @Nullable String token;
         private SessionPersistDriver persist = new InMemorySessionPersistDriver();
         private Duration requestTimeout = Duration.ofSeconds(30);
         private Duration promptTimeout = Duration.ofMinutes(30);
@@ -978,7 +894,7 @@ public final class SandboxAgent implements AutoCloseable {
          * Sent as {@code Authorization: Bearer <token>}; null for a server started with {@code
          * --no-token}.
          */
-        public Builder token(String token) {
+        public Builder token(@Nullable String token) {
             this.token = token;
             return this;
         }

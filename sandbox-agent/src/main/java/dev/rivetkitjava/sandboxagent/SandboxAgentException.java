@@ -1,5 +1,7 @@
 package dev.rivetkitjava.sandboxagent;
 
+import org.jspecify.annotations.Nullable;
+
 /** Anything the Sandbox Agent SDK reports: the base of every error it throws. Unchecked. */
 public class SandboxAgentException extends RuntimeException {
 
@@ -7,7 +9,7 @@ public class SandboxAgentException extends RuntimeException {
         super(message);
     }
 
-    public SandboxAgentException(String message, Throwable cause) {
+    public SandboxAgentException(String message, @Nullable Throwable cause) {
         super(message, cause);
     }
 }

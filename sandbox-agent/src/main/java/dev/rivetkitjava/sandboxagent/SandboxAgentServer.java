@@ -19,6 +19,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -61,7 +62,7 @@ public final class SandboxAgentServer implements AutoCloseable {
 
     private final Process process;
     private final int port;
-    private final String token;
+    private final @Nullable String token;
     private final Builder builder;
 
     private SandboxAgentServer(Process process, int port, Builder builder) {
@@ -85,7 +86,7 @@ public final class SandboxAgentServer implements AutoCloseable {
     }
 
     /** The token clients must send, or null for a server without one. */
-    public String token() {
+    public @Nullable String token() {
         return token;
     }
 
@@ -161,13 +162,13 @@ public final class SandboxAgentServer implements AutoCloseable {
 
     /** Options of a server; {@link #start()} spawns it. */
     public static final class Builder {
-        private Path binary;
+        private @Nullable Path binary;
         private int port;
-        private Path dataHome;
-        private String token;
+        private @Nullable Path dataHome;
+        private @Nullable String token;
         private Map<String, String> env = new LinkedHashMap<>();
         private Duration startTimeout = Duration.ofSeconds(30);
-        private Path pidFile;
+        private @Nullable Path pidFile;
         private boolean stopOnJvmExit = true;
 
         private Builder() {}
@@ -237,7 +238,7 @@ public final class SandboxAgentServer implements AutoCloseable {
          * Starts the server with {@code --token}; null (the default) starts it with {@code
          * --no-token}.
          */
-        public Builder token(String token) {
+        public Builder token(@Nullable String token) {
             this.token = token;
             return this;
         }

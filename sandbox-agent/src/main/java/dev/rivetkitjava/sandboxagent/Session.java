@@ -5,6 +5,7 @@ import dev.rivetkitjava.sandboxagent.persist.SessionEvent;
 import dev.rivetkitjava.sandboxagent.persist.SessionRecord;
 import java.util.List;
 import java.util.function.Consumer;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A handle on one persisted session; cheap, and every call reads the current record. Calls on a
@@ -33,8 +34,11 @@ public final class Session {
         return agent;
     }
 
-    /** The agent's session id of the current binding (changes when the session is restored). */
-    public String agentSessionId() {
+    /**
+     * The agent's session id of the current binding (changes when the session is restored), or null
+     * when the record holds none.
+     */
+    public @Nullable String agentSessionId() {
         return record().agentSessionId();
     }
 

@@ -2,6 +2,7 @@ package dev.rivetkitjava.sandboxagent;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * What {@link SandboxAgent#createSession} creates.
@@ -18,13 +19,13 @@ import java.util.Objects;
  *     thought_level}), or null
  */
 public record SessionCreateRequest(
-        String id,
+        @Nullable String id,
         String agent,
-        String cwd,
-        JsonNode sessionInit,
-        String model,
-        String mode,
-        String thoughtLevel) {
+        @Nullable String cwd,
+        @Nullable JsonNode sessionInit,
+        @Nullable String model,
+        @Nullable String mode,
+        @Nullable String thoughtLevel) {
 
     public SessionCreateRequest {
         Objects.requireNonNull(agent, "agent");
@@ -37,27 +38,27 @@ public record SessionCreateRequest(
         return new SessionCreateRequest(null, agent, null, null, null, null, null);
     }
 
-    public SessionCreateRequest withId(String id) {
+    public SessionCreateRequest withId(@Nullable String id) {
         return new SessionCreateRequest(id, agent, cwd, sessionInit, model, mode, thoughtLevel);
     }
 
-    public SessionCreateRequest withCwd(String cwd) {
+    public SessionCreateRequest withCwd(@Nullable String cwd) {
         return new SessionCreateRequest(id, agent, cwd, sessionInit, model, mode, thoughtLevel);
     }
 
-    public SessionCreateRequest withSessionInit(JsonNode sessionInit) {
+    public SessionCreateRequest withSessionInit(@Nullable JsonNode sessionInit) {
         return new SessionCreateRequest(id, agent, cwd, sessionInit, model, mode, thoughtLevel);
     }
 
-    public SessionCreateRequest withModel(String model) {
+    public SessionCreateRequest withModel(@Nullable String model) {
         return new SessionCreateRequest(id, agent, cwd, sessionInit, model, mode, thoughtLevel);
     }
 
-    public SessionCreateRequest withMode(String mode) {
+    public SessionCreateRequest withMode(@Nullable String mode) {
         return new SessionCreateRequest(id, agent, cwd, sessionInit, model, mode, thoughtLevel);
     }
 
-    public SessionCreateRequest withThoughtLevel(String thoughtLevel) {
+    public SessionCreateRequest withThoughtLevel(@Nullable String thoughtLevel) {
         return new SessionCreateRequest(id, agent, cwd, sessionInit, model, mode, thoughtLevel);
     }
 }

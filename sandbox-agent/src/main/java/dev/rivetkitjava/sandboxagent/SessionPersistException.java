@@ -1,5 +1,7 @@
 package dev.rivetkitjava.sandboxagent;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * The session persist driver failed and the SDK gave up: a write of a session's events still failed
  * after its retries (they are missing from the history, which records the gap as an {@code
@@ -10,18 +12,18 @@ package dev.rivetkitjava.sandboxagent;
  */
 public final class SessionPersistException extends SandboxAgentException {
 
-    private final String sessionId;
+    private final @Nullable String sessionId;
     private final int lostEvents;
 
     public SessionPersistException(
-            String sessionId, int lostEvents, String message, Throwable cause) {
+            @Nullable String sessionId, int lostEvents, String message, Throwable cause) {
         super(message, cause);
         this.sessionId = sessionId;
         this.lostEvents = lostEvents;
     }
 
     /** The local session id, or null when the failed call concerned no one session. */
-    public String sessionId() {
+    public @Nullable String sessionId() {
         return sessionId;
     }
 

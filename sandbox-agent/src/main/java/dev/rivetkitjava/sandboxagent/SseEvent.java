@@ -1,5 +1,7 @@
 package dev.rivetkitjava.sandboxagent;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * One server-sent event.
  *
@@ -9,4 +11,9 @@ package dev.rivetkitjava.sandboxagent;
  * @param retryMillis the {@code retry:} field, or null
  * @param oversized the event was larger than the parser's limit and its data was dropped
  */
-record SseEvent(String type, String id, String data, Long retryMillis, boolean oversized) {}
+record SseEvent(
+        String type,
+        @Nullable String id,
+        @Nullable String data,
+        @Nullable Long retryMillis,
+        boolean oversized) {}

@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.function.Consumer;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A WHATWG {@code text/event-stream} parser: lines end with CRLF, LF or CR; {@code :} lines are
@@ -21,11 +22,11 @@ final class SseParser {
     private boolean lineTooLong;
     private boolean lastWasCr;
 
-    private String type;
-    private String id;
+    private @Nullable String type;
+    private @Nullable String id;
     private final StringBuilder data = new StringBuilder();
     private boolean hasData;
-    private Long retry;
+    private @Nullable Long retry;
     private boolean oversized;
 
     SseParser(InputStream in, int maxEventBytes) {
@@ -60,16 +61,16 @@ final class SseParser {
     }
 
     private void endLine(Consumer<SseEvent> sink) {
-        boolean tooLong = lineTooLong;
-        String text = tooLong ? null : line.toString(StandardCharsets.UTF_8);
-        line.reset();
-        lineTooLong = false;
-        if (!tooLong && text.isEmpty()) {
-            dispatch(sink);
+        if (lineTooLong) {
+            line.reset();
+            lineTooLong = false;
+            oversized = true;
             return;
         }
-        if (tooLong) {
-            oversized = true;
+        String text = line.toString(StandardCharsets.UTF_8);
+        line.reset();
+        if (text.isEmpty()) {
+            dispatch(sink);
             return;
         }
         if (text.charAt(0) == ':') {

@@ -8,6 +8,7 @@ import dev.rivetkitjava.sandboxagent.SessionCreateRequest;
 import dev.rivetkitjava.sandboxagent.Subscription;
 import java.time.Duration;
 import java.util.List;
+import java.util.Objects;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -30,10 +31,11 @@ record AgentLink(SandboxAgent sdk, Session session, List<Subscription> subscript
             SessionCreateRequest request,
             Consumer<PermissionRequest> permissions,
             Consumer<SandboxAgentException> errors) {
+        String sessionId = Objects.requireNonNull(request.id(), "the session's id");
         List<Subscription> subscriptions =
                 List.of(
-                        sdk.onPermissionRequest(request.id(), permissions),
-                        sdk.onSessionError(request.id(), errors));
+                        sdk.onPermissionRequest(sessionId, permissions),
+                        sdk.onSessionError(sessionId, errors));
         try {
             return new AgentLink(sdk, sdk.resumeOrCreateSession(request), subscriptions);
         } catch (RuntimeException e) {

@@ -21,6 +21,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.BiConsumer;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A workspace's whole timeline, durably, in the actor's key-value store: one entry per {@code
@@ -85,7 +86,7 @@ final class Timeline {
      * An entry waiting for the writer; {@code dataJson}: its data already written as JSON, or null.
      */
     private record Queued(
-            String event, Object data, byte[] dataJson, CompletableFuture<Long> done) {}
+            String event, Object data, byte @Nullable [] dataJson, CompletableFuture<Long> done) {}
 
     /** The stored meta: the first seq kept and the next seq to give (first == next: empty). */
     record Meta(long first, long next) {}
@@ -252,7 +253,7 @@ final class Timeline {
      * meta; then the broadcasts. Returns the write's failure (every entry's future has it), or
      * null.
      */
-    private RuntimeException writeBatch(List<Queued> batch, KvBatch.Builder changes) {
+    private @Nullable RuntimeException writeBatch(List<Queued> batch, KvBatch.Builder changes) {
         Meta current = meta;
         long seq = current.next();
         long next = seq + batch.size();
@@ -337,7 +338,7 @@ final class Timeline {
      * JSON array would pass {@value #MAX_PAGE_BYTES} bytes (at least one entry). Empty when there
      * is none. Any thread.
      */
-    List<JsonNode> page(Long beforeSeq, Integer limit) {
+    List<JsonNode> page(@Nullable Long beforeSeq, @Nullable Integer limit) {
         Meta current = meta;
         int size = limit == null ? DEFAULT_PAGE : Math.max(1, Math.min(MAX_PAGE, limit));
         long before = beforeSeq == null ? current.next() : Math.min(beforeSeq, current.next());

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.rivetkitjava.sandboxagent.persist.actor.PersistedSessions;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The workspace actor's data: its durable state, the arguments and results of its actions and the
@@ -68,7 +69,7 @@ public final class Workspace {
      * at most {@code limit}.
      */
     @JsonIgnoreProperties(ignoreUnknown = true)
-    public record HistoryQuery(Long beforeSeq, Integer limit) {}
+    public record HistoryQuery(@Nullable Long beforeSeq, @Nullable Integer limit) {}
 
     /**
      * {@code getSessionInfo()}: {@code sandboxId} is an opaque id, never the Sandbox Agent's URL.
@@ -109,13 +110,13 @@ public final class Workspace {
             String promptId, String userId, String name, String text, boolean truncated) {}
 
     /** {@code queue.updated} and {@code getQueue()}. */
-    public record QueueState(QueuedPrompt running, List<QueuedPrompt> waiting) {}
+    public record QueueState(@Nullable QueuedPrompt running, List<QueuedPrompt> waiting) {}
 
     /** {@code permission.requested}. */
     public record PermissionRequested(
             String id,
             long createdAt,
-            JsonNode toolCall,
+            @Nullable JsonNode toolCall,
             JsonNode options,
             List<String> availableReplies) {}
 
@@ -124,7 +125,7 @@ public final class Workspace {
      * any other field is ignored.
      */
     @JsonIgnoreProperties(ignoreUnknown = true)
-    public record PermissionAnswer(String id, String reply) {}
+    public record PermissionAnswer(@Nullable String id, @Nullable String reply) {}
 
     /**
      * {@code permission.resolved}.
@@ -137,7 +138,12 @@ public final class Workspace {
      *     timeout}; else null
      */
     public record PermissionResolved(
-            String id, String reply, String userId, String name, String by, String reason) {}
+            String id,
+            String reply,
+            @Nullable String userId,
+            @Nullable String name,
+            String by,
+            @Nullable String reason) {}
 
     /** Connection parameters in open mode ({@link WorkspaceAccess#open()}). */
     public record Params(String userId) {}

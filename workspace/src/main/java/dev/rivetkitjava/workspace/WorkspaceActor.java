@@ -46,6 +46,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The seed's multiplayer workspace (Sandbox Agent's "Multiplayer" doc,
@@ -436,7 +437,7 @@ public final class WorkspaceActor {
         return link.session();
     }
 
-    private static Object cancel(ActionContext<State, WorkspaceVars> c) throws Exception {
+    private static @Nullable Object cancel(ActionContext<State, WorkspaceVars> c) throws Exception {
         requireMember(caller(c), "cancel");
         WorkspaceVars vars = c.vars();
         if (vars.running == null) {
@@ -770,7 +771,8 @@ public final class WorkspaceActor {
                         reason));
     }
 
-    static PermissionReply policyReply(PermissionPolicy policy, List<PermissionReply> offered) {
+    static @Nullable PermissionReply policyReply(
+            PermissionPolicy policy, List<PermissionReply> offered) {
         List<PermissionReply> nearest =
                 switch (policy) {
                     case APPROVE -> List.of(PermissionReply.ONCE, PermissionReply.ALWAYS);
@@ -779,16 +781,21 @@ public final class WorkspaceActor {
         return nearest.stream().filter(offered::contains).findFirst().orElse(null);
     }
 
-    private static Object respondPermission(
-            ActionContext<State, WorkspaceVars> c, WorkspaceConfig config, PermissionAnswer answer)
+    private static @Nullable Object respondPermission(
+            ActionContext<State, WorkspaceVars> c,
+            WorkspaceConfig config,
+            @Nullable PermissionAnswer answer)
             throws Exception {
         Caller caller = caller(c);
         requireMember(caller, "answer permissions");
-        PermissionReply reply = parseReply(answer == null ? null : answer.reply());
+        if (answer == null) {
+            throw invalidReply(null);
+        }
+        PermissionReply reply = parseReply(answer.reply());
         String id = answer.id();
         WorkspaceVars vars = c.vars();
         Pending pending = id == null ? null : vars.pendingPermissions.get(id);
-        if (pending == null || pending.answering) {
+        if (id == null || pending == null || pending.answering) {
             throw alreadyResolved(id);
         }
         // Validate first: a reply the request does not offer leaves it pending.
@@ -846,19 +853,23 @@ public final class WorkspaceActor {
         return null;
     }
 
-    private static UserError alreadyResolved(String id) {
+    private static UserError alreadyResolved(@Nullable String id) {
         return new UserError(
                 "Permission request '" + id + "' was already resolved or does not exist.",
                 "permission_already_resolved");
     }
 
-    private static PermissionReply parseReply(String reply) {
+    private static PermissionReply parseReply(@Nullable String reply) {
         for (PermissionReply candidate : PermissionReply.values()) {
             if (wire(candidate).equals(reply)) {
                 return candidate;
             }
         }
-        throw new UserError(
+        throw invalidReply(reply);
+    }
+
+    private static UserError invalidReply(@Nullable String reply) {
+        return new UserError(
                 "A reply is once, always or reject; got '" + reply + "'.", "invalid_reply");
     }
 

@@ -4,6 +4,7 @@ import dev.rivetkitjava.sandboxagent.SandboxAgent;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.function.UnaryOperator;
+import org.jspecify.annotations.Nullable;
 
 /**
  * How workspaces run: where they find their Sandbox Agent server, which agent they run by default,
@@ -30,7 +31,7 @@ import java.util.function.UnaryOperator;
  */
 public record WorkspaceConfig(
         String baseUrl,
-        String token,
+        @Nullable String token,
         String sandboxId,
         String defaultAgent,
         WorkspaceAccess access,
@@ -69,7 +70,7 @@ public record WorkspaceConfig(
      */
     public static final class Builder {
         private final String baseUrl;
-        private String token;
+        private @Nullable String token;
         private String sandboxId = "local";
         private String defaultAgent = "codex";
         private WorkspaceAccess access = WorkspaceAccess.open();
@@ -82,7 +83,7 @@ public record WorkspaceConfig(
             this.baseUrl = Objects.requireNonNull(baseUrl, "baseUrl");
         }
 
-        public Builder token(String token) {
+        public Builder token(@Nullable String token) {
             this.token = token;
             return this;
         }

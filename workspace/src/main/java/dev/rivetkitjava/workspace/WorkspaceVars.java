@@ -14,6 +14,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Future;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The workspace's ephemeral vars, rebuilt on every wake. Touched only while holding the actor's
@@ -27,7 +28,7 @@ public final class WorkspaceVars {
     /**
      * The Sandbox Agent connection and session; null until the first prompt, or after a failure.
      */
-    AgentLink link;
+    @Nullable AgentLink link;
 
     /** Set when the activation begins to stop: no turn starts any more. */
     volatile boolean stopping;
@@ -39,10 +40,10 @@ public final class WorkspaceVars {
      * The caller that {@code onBeforeConnect} admitted, for the {@code createConnState} right after
      * it.
      */
-    JsonNode admittedParams;
+    @Nullable JsonNode admittedParams;
 
-    Caller admitted;
-    QueuedPrompt running;
+    @Nullable Caller admitted;
+    @Nullable QueuedPrompt running;
 
     /** The running prompt has been sent to the agent (a cancel must go to the agent too). */
     boolean runningSent;
@@ -63,7 +64,7 @@ public final class WorkspaceVars {
         final SandboxAgent sdk;
 
         /** The permission timeout's timer. */
-        Future<?> timer;
+        @Nullable Future<?> timer;
 
         /**
          * A member's answer is on its way to the agent: the policy leaves the request alone

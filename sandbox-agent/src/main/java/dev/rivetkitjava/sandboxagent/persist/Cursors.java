@@ -1,5 +1,7 @@
 package dev.rivetkitjava.sandboxagent.persist;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * The keyset cursors every driver uses, so a cursor stays valid while old events are trimmed: an
  * event cursor is the index of the last event read; a session cursor is the {@code (createdAt, id)}
@@ -37,7 +39,7 @@ public final class Cursors {
     }
 
     /** The session position a page starts after, or null for the first page. */
-    public static SessionPosition sessionAfter(PageRequest request) {
+    public static @Nullable SessionPosition sessionAfter(PageRequest request) {
         String cursor = request.cursor();
         if (cursor == null) {
             return null;

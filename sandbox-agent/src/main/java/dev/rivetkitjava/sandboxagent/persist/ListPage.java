@@ -2,13 +2,14 @@ package dev.rivetkitjava.sandboxagent.persist;
 
 import java.util.List;
 import java.util.function.Function;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One page of a list.
  *
  * @param nextCursor where the next page starts, or null on the last page
  */
-public record ListPage<T>(List<T> items, String nextCursor) {
+public record ListPage<T>(List<T> items, @Nullable String nextCursor) {
 
     public ListPage {
         items = List.copyOf(items);

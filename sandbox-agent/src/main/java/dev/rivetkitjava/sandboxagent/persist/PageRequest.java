@@ -1,5 +1,7 @@
 package dev.rivetkitjava.sandboxagent.persist;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * Which page of a list to read.
  *
@@ -7,7 +9,7 @@ package dev.rivetkitjava.sandboxagent.persist;
  *     opaque
  * @param limit at most this many items (1..1000)
  */
-public record PageRequest(String cursor, int limit) {
+public record PageRequest(@Nullable String cursor, int limit) {
 
     public static final int DEFAULT_LIMIT = 100;
     public static final int MAX_LIMIT = 1000;
@@ -27,7 +29,7 @@ public record PageRequest(String cursor, int limit) {
         return new PageRequest(null, limit);
     }
 
-    public PageRequest next(String cursor) {
+    public PageRequest next(@Nullable String cursor) {
         return new PageRequest(cursor, limit);
     }
 }

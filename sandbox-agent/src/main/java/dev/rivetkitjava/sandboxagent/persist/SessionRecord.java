@@ -4,6 +4,7 @@ import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A session as the SDK persists it; field names and meaning as npm {@code sandbox-agent@0.4.2}'s
@@ -24,14 +25,14 @@ import java.util.Objects;
 public record SessionRecord(
         String id,
         String agent,
-        String agentSessionId,
-        String lastConnectionId,
+        @Nullable String agentSessionId,
+        @Nullable String lastConnectionId,
         long createdAt,
-        Long destroyedAt,
-        String sandboxId,
-        JsonNode sessionInit,
-        JsonNode configOptions,
-        JsonNode modes) {
+        @Nullable Long destroyedAt,
+        @Nullable String sandboxId,
+        @Nullable JsonNode sessionInit,
+        @Nullable JsonNode configOptions,
+        @Nullable JsonNode modes) {
 
     public SessionRecord {
         Objects.requireNonNull(id, "id");
@@ -52,7 +53,7 @@ public record SessionRecord(
                 modes);
     }
 
-    public SessionRecord withDestroyedAt(Long destroyedAt) {
+    public SessionRecord withDestroyedAt(@Nullable Long destroyedAt) {
         return new SessionRecord(
                 id,
                 agent,
@@ -66,7 +67,7 @@ public record SessionRecord(
                 modes);
     }
 
-    public SessionRecord withConfigOptions(JsonNode configOptions) {
+    public SessionRecord withConfigOptions(@Nullable JsonNode configOptions) {
         return new SessionRecord(
                 id,
                 agent,
@@ -80,7 +81,7 @@ public record SessionRecord(
                 modes);
     }
 
-    public SessionRecord withModes(JsonNode modes) {
+    public SessionRecord withModes(@Nullable JsonNode modes) {
         return new SessionRecord(
                 id,
                 agent,

@@ -30,6 +30,7 @@ import java.util.TreeMap;
 import java.util.concurrent.Callable;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Function;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Sandbox Agent sessions and events kept by an actor: the Java twin of
@@ -157,7 +158,7 @@ public final class ActorStatePersistDriver implements SessionPersistDriver {
         private int maxSessions = InMemorySessionPersistDriver.DEFAULT_MAX_SESSIONS;
         private int maxEventsPerSession =
                 InMemorySessionPersistDriver.DEFAULT_MAX_EVENTS_PER_SESSION;
-        private EventWriter eventWriter;
+        private @Nullable EventWriter eventWriter;
 
         private Builder(
                 ActorContext<S, ?> context, Function<? super S, PersistedSessions> sessions) {
@@ -327,7 +328,10 @@ public final class ActorStatePersistDriver implements SessionPersistDriver {
                                             event ->
                                                     new AddedEvent(
                                                             event,
-                                                            serialized.get(event.eventIndex())))
+                                                            // every event was serialised above
+                                                            Objects.requireNonNull(
+                                                                    serialized.get(
+                                                                            event.eventIndex()))))
                                     .toList();
                     KvBatch.Builder batch = KvBatch.builder();
                     while (ids.size() > maxEventsPerSession) {

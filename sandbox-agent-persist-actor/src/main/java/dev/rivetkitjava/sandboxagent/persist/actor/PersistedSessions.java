@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Sandbox Agent sessions, kept as a field of an actor's state and changed only by an {@link
@@ -36,8 +37,8 @@ public final class PersistedSessions {
 
     @JsonCreator
     PersistedSessions(
-            @JsonProperty("sessions") Map<String, SessionRecord> sessions,
-            @JsonProperty("events") Map<String, List<SessionEvent>> events) {
+            @JsonProperty("sessions") @Nullable Map<String, SessionRecord> sessions,
+            @JsonProperty("events") @Nullable Map<String, List<SessionEvent>> events) {
         this.sessions = sessions == null ? new LinkedHashMap<>() : new LinkedHashMap<>(sessions);
         this.events = new LinkedHashMap<>();
         if (events != null) {

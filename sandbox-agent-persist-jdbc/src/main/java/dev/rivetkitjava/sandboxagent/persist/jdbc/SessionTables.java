@@ -18,6 +18,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The {@code sessions} and {@code events} tables as every JDBC driver reads and writes them: the
@@ -216,9 +217,9 @@ public final class SessionTables {
                 row.getLong(5),
                 destroyed,
                 row.getString(7),
-                tree(row.getString(8)),
-                tree(row.getString(9)),
-                tree(row.getString(10)));
+                treeOrNull(row.getString(8)),
+                treeOrNull(row.getString(9)),
+                treeOrNull(row.getString(10)));
     }
 
     private SessionEvent event(ResultSet row) throws SQLException {
@@ -232,7 +233,7 @@ public final class SessionTables {
                 tree(row.getString(7)));
     }
 
-    private String text(JsonNode node) {
+    private @Nullable String text(@Nullable JsonNode node) {
         if (node == null) {
             return null;
         }
@@ -243,10 +244,12 @@ public final class SessionTables {
         }
     }
 
+    /** A nullable column's JSON; null stays null. */
+    private @Nullable JsonNode treeOrNull(@Nullable String text) {
+        return text == null ? null : tree(text);
+    }
+
     private JsonNode tree(String text) {
-        if (text == null) {
-            return null;
-        }
         try {
             return json.readTree(text);
         } catch (JsonProcessingException e) {

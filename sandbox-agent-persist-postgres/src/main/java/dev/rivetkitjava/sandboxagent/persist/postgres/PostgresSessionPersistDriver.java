@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import javax.sql.DataSource;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Sessions and events in PostgreSQL, in two tables of a configurable schema ({@code public} by
@@ -49,7 +50,7 @@ public final class PostgresSessionPersistDriver implements SessionPersistDriver,
     static final int SCHEMA_VERSION = 1;
 
     private final DataSource dataSource;
-    private final HikariDataSource ownedPool;
+    private final @Nullable HikariDataSource ownedPool;
     private final String schema;
     private final String where;
     private final SessionTables tables;
@@ -57,7 +58,7 @@ public final class PostgresSessionPersistDriver implements SessionPersistDriver,
 
     private PostgresSessionPersistDriver(
             DataSource dataSource,
-            HikariDataSource ownedPool,
+            @Nullable HikariDataSource ownedPool,
             String schema,
             String where,
             Duration socketTimeout) {
@@ -103,10 +104,10 @@ public final class PostgresSessionPersistDriver implements SessionPersistDriver,
 
     /** Configures a driver: a data source or a JDBC URL, and the schema. */
     public static final class Builder {
-        private DataSource dataSource;
-        private String jdbcUrl;
-        private String user;
-        private String password;
+        private @Nullable DataSource dataSource;
+        private @Nullable String jdbcUrl;
+        private @Nullable String user;
+        private @Nullable String password;
         private int poolSize = 4;
         private String schema = "public";
         private Duration connectTimeout = Duration.ofSeconds(5);
@@ -190,7 +191,7 @@ public final class PostgresSessionPersistDriver implements SessionPersistDriver,
          * Makes a pool of its own for {@code jdbcUrl} ({@code jdbc:postgresql://…}), closed with
          * the driver.
          */
-        public Builder jdbcUrl(String jdbcUrl, String user, String password) {
+        public Builder jdbcUrl(String jdbcUrl, @Nullable String user, @Nullable String password) {
             this.jdbcUrl = Objects.requireNonNull(jdbcUrl, "jdbcUrl");
             this.user = user;
             this.password = password;
@@ -252,7 +253,11 @@ public final class PostgresSessionPersistDriver implements SessionPersistDriver,
             }
             PostgresSessionPersistDriver driver =
                     new PostgresSessionPersistDriver(
-                            pool != null ? pool : dataSource, pool, schema, where, socketTimeout);
+                            pool != null ? pool : Objects.requireNonNull(dataSource),
+                            pool,
+                            schema,
+                            where,
+                            socketTimeout);
             try {
                 driver.prepare(schema);
             } catch (RuntimeException e) {
@@ -316,7 +321,6 @@ public final class PostgresSessionPersistDriver implements SessionPersistDriver,
                             UNIQUE (session_id, event_index)
                         )""");
                             });
-                    return null;
                 });
     }
 
@@ -332,12 +336,7 @@ public final class PostgresSessionPersistDriver implements SessionPersistDriver,
 
     @Override
     public void updateSession(SessionRecord session) {
-        transaction(
-                "updateSession",
-                connection -> {
-                    tables.updateSession(connection, session);
-                    return null;
-                });
+        transaction("updateSession", connection -> tables.updateSession(connection, session));
     }
 
     @Override
@@ -357,11 +356,7 @@ public final class PostgresSessionPersistDriver implements SessionPersistDriver,
             return;
         }
         transaction(
-                "insertEvents",
-                connection -> {
-                    tables.insertEvents(connection, sessionId, events);
-                    return null;
-                });
+                "insertEvents", connection -> tables.insertEvents(connection, sessionId, events));
     }
 
     /** Closes the pool the driver made (not a data source it was given); later calls fail. */
@@ -393,34 +388,52 @@ public final class PostgresSessionPersistDriver implements SessionPersistDriver,
     /**
      * Runs {@code work} in one transaction, committed before returning, rolled back if it throws.
      */
-    private <T> T transaction(String operation, SqlWork<T> work) {
+    private void transaction(String operation, Statements work) {
         // not retried: a commit whose reply was lost may have happened
-        return onConnection(
+        onConnection(
                 operation,
-                connection -> {
-                    connection.setAutoCommit(false);
-                    T result;
-                    try {
-                        result = work.run(connection);
-                        connection.commit();
-                    } catch (Throwable t) {
-                        // on a broken connection these fail too; the first failure is the one to
-                        // report
-                        try {
-                            connection.rollback();
+                statements(
+                        connection -> {
+                            connection.setAutoCommit(false);
+                            try {
+                                work.run(connection);
+                                connection.commit();
+                            } catch (Throwable t) {
+                                // on a broken connection these fail too; the first failure is
+                                // the one to report
+                                try {
+                                    connection.rollback();
+                                    connection.setAutoCommit(true);
+                                } catch (SQLException cleanupFailure) {
+                                    t.addSuppressed(cleanupFailure);
+                                }
+                                throw t;
+                            }
                             connection.setAutoCommit(true);
-                        } catch (SQLException cleanupFailure) {
-                            t.addSuppressed(cleanupFailure);
-                        }
-                        throw t;
-                    }
-                    connection.setAutoCommit(true);
-                    return result;
-                });
+                        }));
     }
 
     @FunctionalInterface
     private interface SqlWork<T> {
         T run(Connection connection) throws SQLException;
+    }
+
+    /**
+     * {@code work} as an {@link SqlWork}: its result is null, the only {@link Void}, which nothing
+     * reads.
+     */
+    // NullAway (outside its JSpecify mode) cannot be told SqlWork<@Nullable Void>.
+    @SuppressWarnings("NullAway")
+    private static SqlWork<Void> statements(Statements work) {
+        return connection -> {
+            work.run(connection);
+            return null;
+        };
+    }
+
+    /** Work on a connection that returns nothing. */
+    @FunctionalInterface
+    private interface Statements {
+        void run(Connection connection) throws SQLException;
     }
 }

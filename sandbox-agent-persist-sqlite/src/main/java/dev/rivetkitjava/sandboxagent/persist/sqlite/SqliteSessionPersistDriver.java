@@ -100,10 +100,7 @@ public final class SqliteSessionPersistDriver implements SessionPersistDriver, A
     public void updateSession(SessionRecord session) {
         sqlite.transaction(
                 "updateSession",
-                connection -> {
-                    tables.updateSession(connection, session);
-                    return null;
-                });
+                SqliteFile.statements(connection -> tables.updateSession(connection, session)));
     }
 
     @Override
@@ -122,10 +119,8 @@ public final class SqliteSessionPersistDriver implements SessionPersistDriver, A
     public void insertEvents(String sessionId, List<SessionEvent> events) {
         sqlite.transaction(
                 "insertEvents",
-                connection -> {
-                    tables.insertEvents(connection, sessionId, events);
-                    return null;
-                });
+                SqliteFile.statements(
+                        connection -> tables.insertEvents(connection, sessionId, events)));
     }
 
     /**

@@ -1,11 +1,13 @@
-package dev.rivetkitjava.benchmarks;
+package dev.rivetkitjava.benchmarks.agent;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.rivetkitjava.benchmarks.LatencyHistogram;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.BitSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
 
 /**
  * What one listener saw of one fast-agent turn ({@code sandbox-agent-server/fast-agent.mjs} with
@@ -63,7 +65,7 @@ final class ChunkStream {
      * The stamped chunk a session event carries: {@code payload} is the event's JSON-RPC envelope
      * (a {@code session/update} with an {@code agent_message_chunk}); null for any other event.
      */
-    static Chunk parse(JsonNode payload) {
+    static @Nullable Chunk parse(JsonNode payload) {
         JsonNode update = payload.path("params").path("update");
         if (!update.path("sessionUpdate").asText().equals("agent_message_chunk")) {
             return null;

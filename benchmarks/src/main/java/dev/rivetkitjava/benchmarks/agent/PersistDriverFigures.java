@@ -1,8 +1,9 @@
-package dev.rivetkitjava.benchmarks;
+package dev.rivetkitjava.benchmarks.agent;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.rivetkitjava.benchmarks.LatencyHistogram;
 import dev.rivetkitjava.sandboxagent.persist.InMemorySessionPersistDriver;
 import dev.rivetkitjava.sandboxagent.persist.SessionEvent;
 import dev.rivetkitjava.sandboxagent.persist.SessionPersistDriver;

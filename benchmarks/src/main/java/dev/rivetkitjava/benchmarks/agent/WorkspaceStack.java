@@ -1,10 +1,13 @@
-package dev.rivetkitjava.benchmarks;
+package dev.rivetkitjava.benchmarks.agent;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A server the workspace relay figures run against: rivetkit-java's {@code serve} ({@link
- * ServeProcess}), the TypeScript original ({@link TypeScriptWorkspaceStack}), or one somebody else
+ * ForkedServe}), the TypeScript original ({@link TypeScriptWorkspaceStack}), or one somebody else
  * started ({@link #given}).
  */
 interface WorkspaceStack extends AutoCloseable {
@@ -13,13 +16,13 @@ interface WorkspaceStack extends AutoCloseable {
     String endpoint();
 
     /** Its Sandbox Agent server, for the baseline; null when unknown (no baseline then). */
-    String sandboxAgentUrl();
+    @Nullable String sandboxAgentUrl();
 
     /**
      * That server's token (serve gives its managed server a random one); null when it has none or
      * it is unknown.
      */
-    String sandboxAgentToken();
+    @Nullable String sandboxAgentToken();
 
     /** What it is, for the figures' headers: e.g. "rivetkit-java serve --agent amp, forked". */
     String description();
@@ -38,7 +41,10 @@ interface WorkspaceStack extends AutoCloseable {
 
     /** A stack started elsewhere: nothing to stop, no CPU figures. */
     static WorkspaceStack given(
-            String endpoint, String sandboxAgentUrl, String sandboxAgentToken, String kind) {
+            String endpoint,
+            @Nullable String sandboxAgentUrl,
+            @Nullable String sandboxAgentToken,
+            String kind) {
         return new WorkspaceStack() {
             @Override
             public String endpoint() {
@@ -46,12 +52,12 @@ interface WorkspaceStack extends AutoCloseable {
             }
 
             @Override
-            public String sandboxAgentUrl() {
+            public @Nullable String sandboxAgentUrl() {
                 return sandboxAgentUrl;
             }
 
             @Override
-            public String sandboxAgentToken() {
+            public @Nullable String sandboxAgentToken() {
                 return sandboxAgentToken;
             }
 
@@ -73,5 +79,21 @@ interface WorkspaceStack extends AutoCloseable {
             @Override
             public void close() {}
         };
+    }
+
+    /**
+     * The checkout this runs in, whose scripts the forked stacks run: the first folder with {@code
+     * bin/rivetkit-java} from the working directory up.
+     */
+    static Path projectRoot() {
+        for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
+            if (Files.isExecutable(dir.resolve("bin/rivetkit-java"))) {
+                return dir;
+            }
+        }
+        throw new IllegalStateException(
+                "no bin/rivetkit-java above "
+                        + Path.of("").toAbsolutePath()
+                        + ": run from the checkout, or pass --endpoint and --sandbox-agent-url");
     }
 }

@@ -1,9 +1,10 @@
-package dev.rivetkitjava.benchmarks;
+package dev.rivetkitjava.benchmarks.load;
 
+import dev.rivetkitjava.benchmarks.LoadClients;
+import dev.rivetkitjava.benchmarks.Machine;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Consumer;
 
 /**
@@ -12,10 +13,10 @@ import java.util.function.Consumer;
  * {@code counter} actor.
  *
  * <pre>
- * java -cp benchmarks.jar dev.rivetkitjava.benchmarks.LoadTool --scenario actions --connections 16 --duration 10s
- * java -cp benchmarks.jar dev.rivetkitjava.benchmarks.LoadTool --scenario broadcast --viewers 1000
- * java -cp benchmarks.jar dev.rivetkitjava.benchmarks.LoadTool --scenario idle --connections 10000 --server fork
- * java -cp benchmarks.jar dev.rivetkitjava.benchmarks.LoadTool --endpoint http://127.0.0.1:6420 --scenario actions
+ * java -cp benchmarks.jar dev.rivetkitjava.benchmarks.load.LoadTool --scenario actions --connections 16 --duration 10s
+ * java -cp benchmarks.jar dev.rivetkitjava.benchmarks.load.LoadTool --scenario broadcast --viewers 1000
+ * java -cp benchmarks.jar dev.rivetkitjava.benchmarks.load.LoadTool --scenario idle --connections 10000 --server fork
+ * java -cp benchmarks.jar dev.rivetkitjava.benchmarks.load.LoadTool --endpoint http://127.0.0.1:6420 --scenario actions
  * </pre>
  *
  * {@code --scenario all} is the {@code bin/bench load} suite. Options: {@link LoadOptions#USAGE}.
@@ -33,7 +34,7 @@ public final class LoadTool {
         try {
             options = LoadOptions.parse(args);
         } catch (IllegalArgumentException e) {
-            if (!e.getMessage().isEmpty()) {
+            if (e.getMessage() != null && !e.getMessage().isEmpty()) {
                 System.err.println("load: " + e.getMessage());
             }
             System.err.print(LoadOptions.USAGE);
@@ -113,7 +114,7 @@ public final class LoadTool {
                             + ", "
                             + Runtime.getRuntime().availableProcessors()
                             + " cores; "
-                            + CpuWindow.loadAverage());
+                            + Machine.loadAverage());
             if (jitWarmup) {
                 // The server's hot paths take C2 10-15 s to compile on 2 busy cores; measure after
                 // that.
@@ -148,12 +149,6 @@ public final class LoadTool {
             }
         }
         return ok;
-    }
-
-    /** A short random tag so repeated runs against a long-lived endpoint use fresh actors. */
-    static String runId() {
-        return Long.toString(
-                ThreadLocalRandom.current().nextLong(36L * 36 * 36 * 36 * 36 * 36), 36);
     }
 
     /** Runs and returns the results without printing (for tests); fails if a step failed. */

@@ -1,5 +1,6 @@
-package dev.rivetkitjava.benchmarks;
+package dev.rivetkitjava.benchmarks.agent;
 
+import dev.rivetkitjava.benchmarks.LatencyHistogram;
 import dev.rivetkitjava.sandboxagent.SandboxAgent;
 import dev.rivetkitjava.sandboxagent.SandboxAgentServer;
 import dev.rivetkitjava.sandboxagent.Session;
@@ -16,6 +17,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Objects;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
@@ -130,7 +132,11 @@ public final class SessionEventsFigures {
 
         private static AtomicReference<ChunkStream> listen(Session session) {
             AtomicReference<ChunkStream> current = new AtomicReference<>(new ChunkStream(0));
-            session.onEvent(event -> current.get().onPayload(event.payload(), System.nanoTime()));
+            // Never null: set to the next turn's stream, never cleared.
+            session.onEvent(
+                    event ->
+                            Objects.requireNonNull(current.get())
+                                    .onPayload(event.payload(), System.nanoTime()));
             return current;
         }
 

@@ -1,5 +1,8 @@
-package dev.rivetkitjava.benchmarks;
+package dev.rivetkitjava.benchmarks.load;
 
+import dev.rivetkitjava.benchmarks.LatencyHistogram;
+import dev.rivetkitjava.benchmarks.LoadClients;
+import dev.rivetkitjava.benchmarks.ProtocolConnection;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -9,6 +12,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Closed-loop actions: each connection sends {@code increment(1)} and, when its reply arrives, the
@@ -32,7 +36,7 @@ final class ActionsLoad {
             LatencyHistogram latency,
             long errors,
             long anomalies,
-            String firstError,
+            @Nullable String firstError,
             double cpuNanosPerAction,
             String cpu)
             implements LoadResult {
@@ -137,7 +141,7 @@ final class ActionsLoad {
 
     static Result run(LoadTarget target, LoadClients clients, LoadOptions o) throws Exception {
         int n = o.connections();
-        String run = LoadTool.runId();
+        String run = LoadClients.runId();
         String title =
                 String.format(
                         "actions: %d connection%s, %s, %s, closed loop, increment(1) on %s (%s)",

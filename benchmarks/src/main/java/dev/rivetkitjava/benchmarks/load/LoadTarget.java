@@ -1,4 +1,4 @@
-package dev.rivetkitjava.benchmarks;
+package dev.rivetkitjava.benchmarks.load;
 
 import dev.rivetkitjava.actor.ActorType;
 import dev.rivetkitjava.actor.Registry;
@@ -25,6 +25,7 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The server a load run talks to: a RivetServer in this JVM, one in a child JVM, or any endpoint
@@ -110,15 +111,15 @@ abstract sealed class LoadTarget implements AutoCloseable {
         private final Path dir;
         private final Registry registry;
         private final RivetServer server;
-        private final jdk.jfr.Recording recording;
-        private final String jfr;
+        private final jdk.jfr.@Nullable Recording recording;
+        private final @Nullable String jfr;
 
         private InProcess(
                 Path dir,
                 Registry registry,
                 RivetServer server,
-                jdk.jfr.Recording recording,
-                String jfr) {
+                jdk.jfr.@Nullable Recording recording,
+                @Nullable String jfr) {
             this.dir = dir;
             this.registry = registry;
             this.server = server;
@@ -126,7 +127,7 @@ abstract sealed class LoadTarget implements AutoCloseable {
             this.jfr = jfr;
         }
 
-        static InProcess start(String store, String jfr) throws Exception {
+        static InProcess start(String store, @Nullable String jfr) throws Exception {
             Path dir = Files.createTempDirectory("rivetkit-load");
             ActorStore actorStore =
                     store.equals("sqlite")
@@ -136,7 +137,7 @@ abstract sealed class LoadTarget implements AutoCloseable {
                     Registry.builder().use(COUNTER).use(COUNTER_FAST).store(actorStore).build();
             RivetServer server =
                     RivetServer.builder(registry).host("127.0.0.1").port(0).build().start();
-            jdk.jfr.Recording recording = null;
+            jdk.jfr.@Nullable Recording recording = null;
             if (jfr != null) {
                 recording =
                         new jdk.jfr.Recording(jdk.jfr.Configuration.getConfiguration("profile"));
@@ -317,7 +318,7 @@ abstract sealed class LoadTarget implements AutoCloseable {
             return new Forked(process, endpoint, answers);
         }
 
-        private synchronized String ask(String command, String answerPrefix) {
+        private synchronized @Nullable String ask(String command, String answerPrefix) {
             try {
                 answers.clear();
                 commands.write(command + "\n");

@@ -1,4 +1,4 @@
-package dev.rivetkitjava.benchmarks;
+package dev.rivetkitjava.benchmarks.agent;
 
 import java.io.IOException;
 import java.net.InetAddress;
@@ -14,6 +14,7 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The TypeScript original's workspace, started with {@code compat/start-workspace.sh PORT}: Rivet
@@ -48,7 +49,7 @@ final class TypeScriptWorkspaceStack implements WorkspaceStack {
      * Starts the stack on free ports (the guard's and the next three) and waits until it is ready.
      */
     static TypeScriptWorkspaceStack start(Duration timeout) throws Exception {
-        Path root = ServeProcess.projectRoot();
+        Path root = WorkspaceStack.projectRoot();
         int port = freePorts(4);
         Path log =
                 Files.createTempDirectory("rivetkit-ts-workspace").resolve("start-workspace.log");
@@ -104,7 +105,7 @@ final class TypeScriptWorkspaceStack implements WorkspaceStack {
 
     /** compat/start-workspace.sh runs it with {@code --no-token}. */
     @Override
-    public String sandboxAgentToken() {
+    public @Nullable String sandboxAgentToken() {
         return null;
     }
 

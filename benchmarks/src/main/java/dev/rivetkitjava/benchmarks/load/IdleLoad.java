@@ -1,5 +1,7 @@
-package dev.rivetkitjava.benchmarks;
+package dev.rivetkitjava.benchmarks.load;
 
+import dev.rivetkitjava.benchmarks.LoadClients;
+import dev.rivetkitjava.benchmarks.ProtocolConnection;
 import java.lang.management.ManagementFactory;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -9,6 +11,7 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.LongAdder;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Many idle connections: open N {@code /connect} sockets spread over A counter actors, measure the
@@ -32,7 +35,7 @@ final class IdleLoad {
             int stillOpen,
             int serverConnections,
             int answered,
-            String firstError,
+            @Nullable String firstError,
             double holdSeconds,
             String cpu)
             implements LoadResult {
@@ -102,7 +105,7 @@ final class IdleLoad {
     static Result run(LoadTarget target, LoadClients clients, LoadOptions o) throws Exception {
         int n = o.connections();
         int actors = o.actors() > 0 ? Math.min(o.actors(), n) : n;
-        String run = LoadTool.runId();
+        String run = LoadClients.runId();
         String title =
                 String.format(
                         "idle: %,d connections to %,d actors, %s",

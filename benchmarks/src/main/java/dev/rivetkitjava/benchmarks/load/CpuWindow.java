@@ -1,15 +1,12 @@
-package dev.rivetkitjava.benchmarks;
+package dev.rivetkitjava.benchmarks.load;
 
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
+import dev.rivetkitjava.benchmarks.Machine;
 
 /**
  * Where CPU went during a measured window: the server side, the load tool, and the rest of the
  * machine (other engineers' builds share these cores, so their share is printed with every figure).
  */
 final class CpuWindow {
-    private static final long NANOS_PER_TICK = 10_000_000L; // USER_HZ = 100 on Linux
 
     private final LoadTarget target;
     private final boolean separateServer;
@@ -24,7 +21,7 @@ final class CpuWindow {
         this.wallStart = System.nanoTime();
         this.serverStart = target.cpuNanos();
         this.ownStart = LoadTarget.ownCpuNanos();
-        this.machineStart = machineBusyNanos();
+        this.machineStart = Machine.busyCpuNanos();
     }
 
     static CpuWindow start(LoadTarget target) {
@@ -43,7 +40,7 @@ final class CpuWindow {
         double wall = System.nanoTime() - wallStart;
         long server = target.cpuNanos();
         long own = LoadTarget.ownCpuNanos();
-        long machine = machineBusyNanos();
+        long machine = Machine.busyCpuNanos();
         int cores = Runtime.getRuntime().availableProcessors();
         StringBuilder line = new StringBuilder("CPU in cores of " + cores + ": ");
         double serverCores = server < 0 || serverStart < 0 ? -1 : (server - serverStart) / wall;
@@ -67,31 +64,5 @@ final class CpuWindow {
         }
         return new Used(
                 separateServer && serverCores >= 0 ? server - serverStart : -1, line.toString());
-    }
-
-    /** Busy CPU time of the whole machine from /proc/stat; -1 off Linux. */
-    static long machineBusyNanos() {
-        try {
-            String[] f = Files.readAllLines(Path.of("/proc/stat")).getFirst().trim().split("\\s+");
-            long busy = 0;
-            for (int i = 1; i < f.length && i <= 8; i++) {
-                if (i != 4 && i != 5) { // idle, iowait
-                    busy += Long.parseLong(f[i]);
-                }
-            }
-            return busy * NANOS_PER_TICK;
-        } catch (IOException | RuntimeException e) {
-            return -1;
-        }
-    }
-
-    /** "load average 1.62 1.81 1.64" from /proc/loadavg, or "". */
-    static String loadAverage() {
-        try {
-            String[] f = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
-            return "load average " + f[0] + " " + f[1] + " " + f[2];
-        } catch (IOException | RuntimeException e) {
-            return "";
-        }
     }
 }

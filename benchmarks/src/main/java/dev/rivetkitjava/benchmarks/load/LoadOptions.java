@@ -1,10 +1,11 @@
-package dev.rivetkitjava.benchmarks;
+package dev.rivetkitjava.benchmarks.load;
 
 import dev.rivetkitjava.protocol.Encoding;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The load tool's settings, from {@code --name value} arguments (see {@link #USAGE}).
@@ -19,7 +20,7 @@ import java.util.Locale;
  *     {@code counter-fast} (replies before it, {@code replyBeforeSave})
  */
 record LoadOptions(
-        String endpoint,
+        @Nullable String endpoint,
         Encoding encoding,
         String scenario,
         int connections,
@@ -35,7 +36,7 @@ record LoadOptions(
         String server,
         String store,
         List<Long> pids,
-        String jfr,
+        @Nullable String jfr,
         int clients,
         String clientExecutor,
         List<String> serverJvmArgs,

@@ -1,8 +1,13 @@
-package dev.rivetkitjava.benchmarks;
+package dev.rivetkitjava.benchmarks.agent;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.rivetkitjava.benchmarks.Drain;
+import dev.rivetkitjava.benchmarks.LatencyHistogram;
+import dev.rivetkitjava.benchmarks.LoadClients;
+import dev.rivetkitjava.benchmarks.Machine;
+import dev.rivetkitjava.benchmarks.ProtocolConnection;
 import dev.rivetkitjava.protocol.Encoding;
 import dev.rivetkitjava.protocol.ToClient;
 import dev.rivetkitjava.sandboxagent.SandboxAgent;
@@ -23,6 +28,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The workspace relay (issue [D]'s performance goal), against rivetkit-java's {@code serve} or the
@@ -44,8 +50,8 @@ import java.util.regex.Pattern;
  * connection opens: only the total compares like with like.
  *
  * <pre>
- * java -cp benchmarks.jar dev.rivetkitjava.benchmarks.WorkspaceRelayFigures --workspaces 10 --viewers 50 --rates 100,1000
- * java -cp benchmarks.jar dev.rivetkitjava.benchmarks.WorkspaceRelayFigures --compare
+ * java -cp benchmarks.jar dev.rivetkitjava.benchmarks.agent.WorkspaceRelayFigures --workspaces 10 --viewers 50 --rates 100,1000
+ * java -cp benchmarks.jar dev.rivetkitjava.benchmarks.agent.WorkspaceRelayFigures --compare
  * </pre>
  *
  * Options: {@link #USAGE}. Run by {@code bin/bench workspace}.
@@ -117,11 +123,11 @@ public final class WorkspaceRelayFigures {
             double seconds,
             Encoding encoding,
             List<Side> sides,
-            String endpoint,
-            String sandboxAgentUrl,
-            String sandboxAgentToken,
-            String tsEndpoint,
-            String tsSandboxAgentUrl,
+            @Nullable String endpoint,
+            @Nullable String sandboxAgentUrl,
+            @Nullable String sandboxAgentToken,
+            @Nullable String tsEndpoint,
+            @Nullable String tsSandboxAgentUrl,
             int creates,
             double drainSeconds) {
 
@@ -316,7 +322,7 @@ public final class WorkspaceRelayFigures {
             long duplicates,
             long serverDropped,
             int closed,
-            String error) {
+            @Nullable String error) {
 
         static StepFigures failed(Workload workload, String error) {
             return new StepFigures(
@@ -333,7 +339,11 @@ public final class WorkspaceRelayFigures {
 
     /** One server's run. */
     record SideResult(
-            Side side, String description, Creates creates, List<StepFigures> steps, String error) {
+            Side side,
+            String description,
+            @Nullable Creates creates,
+            List<StepFigures> steps,
+            @Nullable String error) {
         boolean ok() {
             if (error != null) {
                 return false;
@@ -350,7 +360,7 @@ public final class WorkspaceRelayFigures {
         try {
             options = Options.parse(args);
         } catch (IllegalArgumentException e) {
-            if (!e.getMessage().isEmpty()) {
+            if (e.getMessage() != null && !e.getMessage().isEmpty()) {
                 System.err.println("workspace: " + e.getMessage());
             }
             System.err.print(USAGE);
@@ -390,7 +400,7 @@ public final class WorkspaceRelayFigures {
                             o.sandboxAgentUrl(),
                             o.sandboxAgentToken(),
                             "rivetkit-java")
-                    : ServeProcess.start(
+                    : ForkedServe.start(
                             Files.createTempDirectory("rivetkit-workspace-relay"),
                             AGENT,
                             Duration.ofMinutes(10));
@@ -426,7 +436,7 @@ public final class WorkspaceRelayFigures {
         Creates creates = null;
         List<StepFigures> steps = new ArrayList<>();
         try {
-            String run = LoadTool.runId();
+            String run = LoadClients.runId();
             out.accept(
                     String.format(
                             "workspace relay → %s (%s); %s; JDK %s, %d cores; %s",
@@ -435,7 +445,7 @@ public final class WorkspaceRelayFigures {
                             o.encoding().wireName(),
                             Runtime.version(),
                             Runtime.getRuntime().availableProcessors(),
-                            CpuWindow.loadAverage()));
+                            Machine.loadAverage()));
             try (LoadClients clients =
                     new LoadClients(stack.endpoint(), o.encoding(), 2, "direct")) {
                 clients.metadata();
@@ -730,8 +740,9 @@ public final class WorkspaceRelayFigures {
          * W SDK sessions on the stack's Sandbox Agent server directly, streaming at once: stamp →
          * listener; null when its URL is unknown.
          */
-        LatencyHistogram baseline(WorkspaceStack stack, int sessions) throws Exception {
-            if (stack.sandboxAgentUrl() == null) {
+        @Nullable LatencyHistogram baseline(WorkspaceStack stack, int sessions) throws Exception {
+            String sandboxAgentUrl = stack.sandboxAgentUrl();
+            if (sandboxAgentUrl == null) {
                 return null;
             }
             LatencyHistogram latency = new LatencyHistogram();
@@ -742,7 +753,7 @@ public final class WorkspaceRelayFigures {
                             threads.submit(
                                     () -> {
                                         SandboxAgent.Builder builder =
-                                                SandboxAgent.builder(stack.sandboxAgentUrl())
+                                                SandboxAgent.builder(sandboxAgentUrl)
                                                         .persist(
                                                                 new InMemorySessionPersistDriver());
                                         String token = stack.sandboxAgentToken();
@@ -822,7 +833,14 @@ public final class WorkspaceRelayFigures {
                                 + " prompts unanswered two minutes after the turn";
                 firstError = firstError == null ? late : firstError + "; " + late;
             }
-            drain(viewers, drainSeconds);
+            // Until every viewer has the last chunk; what is still missing then counts as lost.
+            Drain.await(
+                    () -> Arrays.stream(viewers).allMatch(viewer -> viewer.current.sawLast()),
+                    () ->
+                            Arrays.stream(viewers)
+                                    .mapToLong(viewer -> viewer.current.received())
+                                    .sum(),
+                    Duration.ofNanos((long) (drainSeconds * 1e9)));
             long[] cpuAfter = stack.cpuNanos();
             return StepResult.of(
                     viewers,
@@ -846,7 +864,7 @@ public final class WorkspaceRelayFigures {
             long reordered,
             long duplicates,
             long stale,
-            String firstError,
+            @Nullable String firstError,
             long[] cpuBefore,
             long[] cpuAfter,
             long toolCpu,
@@ -855,7 +873,7 @@ public final class WorkspaceRelayFigures {
         static StepResult of(
                 Viewer[] viewers,
                 int perWorkspace,
-                String firstError,
+                @Nullable String firstError,
                 int workspaces,
                 long[] cpuBefore,
                 long[] cpuAfter,
@@ -935,7 +953,7 @@ public final class WorkspaceRelayFigures {
                 Step step,
                 int workspaces,
                 int viewers,
-                LatencyHistogram baseline,
+                @Nullable LatencyHistogram baseline,
                 WorkspaceStack stack) {
             List<String> lines = new ArrayList<>();
             double minRate = Arrays.stream(perSession).min().orElse(0);
@@ -1010,7 +1028,7 @@ public final class WorkspaceRelayFigures {
                             cpu,
                             toolCpu / 1e9,
                             toolCpu / 1e7 / s,
-                            CpuWindow.loadAverage()));
+                            Machine.loadAverage()));
             if (deliveries == 0) {
                 return lines;
             }
@@ -1159,7 +1177,7 @@ public final class WorkspaceRelayFigures {
                         ts.description(),
                         Runtime.getRuntime().availableProcessors(),
                         num(o.seconds()),
-                        CpuWindow.loadAverage()));
+                        Machine.loadAverage()));
         out.accept("");
         out.accept("| figure | rivetkit-java | TypeScript | Java's lead |");
         out.accept("|---|---|---|---|");
@@ -1224,18 +1242,18 @@ public final class WorkspaceRelayFigures {
         }
     }
 
-    private static StepFigures find(SideResult r, Workload w) {
+    private static @Nullable StepFigures find(SideResult r, Workload w) {
         return r.steps().stream().filter(s -> s.workload().equals(w)).findFirst().orElse(null);
     }
 
-    private static String rates(StepFigures s) {
+    private static String rates(@Nullable StepFigures s) {
         if (s == null || s.error() != null && s.meanRate() == 0) {
             return failed(s);
         }
         return String.format(Locale.ROOT, "%,.0f, %,.0f", s.meanRate(), s.minRate());
     }
 
-    private static String latencies(StepFigures s) {
+    private static String latencies(@Nullable StepFigures s) {
         if (s == null || s.error() != null && Double.isNaN(s.p50Ms()) && s.meanRate() == 0) {
             return failed(s);
         }
@@ -1245,7 +1263,7 @@ public final class WorkspaceRelayFigures {
         return num(s.p50Ms()) + " / " + num(s.p95Ms()) + " / " + num(s.p99Ms()) + " ms";
     }
 
-    private static String losses(StepFigures s) {
+    private static String losses(@Nullable StepFigures s) {
         if (s == null || s.error() != null && Double.isNaN(s.p50Ms()) && s.lost() == 0) {
             return failed(s);
         }
@@ -1263,8 +1281,9 @@ public final class WorkspaceRelayFigures {
                 s.error() == null ? "" : "; " + shortError(s.error()));
     }
 
-    private static String failed(StepFigures s) {
-        return s == null ? "not run" : "failed: " + shortError(s.error());
+    private static String failed(@Nullable StepFigures s) {
+        String error = s == null ? null : s.error();
+        return error == null ? "not run" : "failed: " + shortError(error);
     }
 
     /** An error for a table cell: without exception class names, ray ids and pipes. */
@@ -1275,7 +1294,7 @@ public final class WorkspaceRelayFigures {
     }
 
     private static String created(
-            Creates c, java.util.function.Function<Creates, double[]> figure) {
+            @Nullable Creates c, java.util.function.Function<Creates, double[]> figure) {
         return c == null ? "not measured" : medianMax(figure.apply(c));
     }
 
@@ -1310,34 +1329,6 @@ public final class WorkspaceRelayFigures {
     /** CPU time used so far by this JVM (the viewers, the baseline's SDKs), in nanoseconds. */
     private static long toolCpuNanos() {
         return ProcessHandle.current().info().totalCpuDuration().map(Duration::toNanos).orElse(0L);
-    }
-
-    /**
-     * Waits until every viewer has the last chunk, or until none made progress for 5 s, or {@code
-     * seconds} at most; what is still missing then counts as lost.
-     */
-    private static void drain(Viewer[] viewers, double seconds) throws InterruptedException {
-        long progress = -1;
-        long stalledSince = System.nanoTime();
-        long giveUp = System.nanoTime() + (long) (seconds * 1e9);
-        while (System.nanoTime() < giveUp) {
-            long total = 0;
-            boolean done = true;
-            for (Viewer viewer : viewers) {
-                total += viewer.current.received();
-                done &= viewer.current.sawLast();
-            }
-            if (done) {
-                return;
-            }
-            if (total != progress) {
-                progress = total;
-                stalledSince = System.nanoTime();
-            } else if (System.nanoTime() - stalledSince > 5_000_000_000L) {
-                return;
-            }
-            Thread.sleep(5);
-        }
     }
 
     /**

@@ -1,5 +1,9 @@
-package dev.rivetkitjava.benchmarks;
+package dev.rivetkitjava.benchmarks.load;
 
+import dev.rivetkitjava.benchmarks.Drain;
+import dev.rivetkitjava.benchmarks.LatencyHistogram;
+import dev.rivetkitjava.benchmarks.LoadClients;
+import dev.rivetkitjava.benchmarks.ProtocolConnection;
 import dev.rivetkitjava.protocol.ToClient;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -10,6 +14,7 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.LongAdder;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Fan-out: V viewers connected to one counter and subscribed to {@code newCount}; one driver
@@ -37,7 +42,7 @@ final class BroadcastLoad {
             long reordered,
             long duplicates,
             long driverErrors,
-            String firstError,
+            @Nullable String firstError,
             double cpuNanosPerDelivery,
             String cpu)
             implements LoadResult {
@@ -139,7 +144,7 @@ final class BroadcastLoad {
     static Result run(LoadTarget target, LoadClients clients, LoadOptions o) throws Exception {
         int v = o.viewers();
         double rate = o.broadcastRate();
-        String run = LoadTool.runId();
+        String run = LoadClients.runId();
         String key = "load-" + run + "-broadcast";
         String title =
                 String.format(
@@ -279,7 +284,11 @@ final class BroadcastLoad {
                         null, unanswered + " increments still unanswered 30 s after the last one");
             }
             int expectedLast = base + answered.length();
-            drain(viewers, expectedLast);
+            // Until every viewer has seen the last count.
+            Drain.await(
+                    () -> Arrays.stream(viewers).allMatch(viewer -> viewer.last >= expectedLast),
+                    () -> Arrays.stream(viewers).mapToLong(viewer -> viewer.last).sum(),
+                    Duration.ofSeconds(30));
             CpuWindow.Used used =
                     cpu == null ? new CpuWindow.Used(-1, "CPU not measured") : cpu.end();
 
@@ -351,33 +360,5 @@ final class BroadcastLoad {
         }
         long missing = Arrays.stream(viewers).filter(v -> v.last == Integer.MIN_VALUE).count();
         throw new IllegalStateException(missing + " viewers never received a newCount event");
-    }
-
-    /**
-     * Waits until every viewer has seen {@code lastCount}, or until none made progress for 5 s (30
-     * s at most).
-     */
-    private static void drain(Viewer[] viewers, int lastCount) throws InterruptedException {
-        long progress = -1;
-        long stalledSince = System.nanoTime();
-        long giveUp = System.nanoTime() + 30_000_000_000L;
-        while (System.nanoTime() < giveUp) {
-            long total = 0;
-            boolean done = true;
-            for (Viewer viewer : viewers) {
-                total += viewer.last;
-                done &= viewer.last >= lastCount;
-            }
-            if (done) {
-                return;
-            }
-            if (total != progress) {
-                progress = total;
-                stalledSince = System.nanoTime();
-            } else if (System.nanoTime() - stalledSince > 5_000_000_000L) {
-                return;
-            }
-            Thread.sleep(5);
-        }
     }
 }

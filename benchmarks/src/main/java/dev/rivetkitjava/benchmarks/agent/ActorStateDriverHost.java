@@ -1,4 +1,4 @@
-package dev.rivetkitjava.benchmarks;
+package dev.rivetkitjava.benchmarks.agent;
 
 import dev.rivetkitjava.actor.ActorKey;
 import dev.rivetkitjava.actor.ActorType;
@@ -9,6 +9,7 @@ import dev.rivetkitjava.sandboxagent.persist.actor.ActorStatePersistDriver;
 import dev.rivetkitjava.sandboxagent.persist.actor.PersistedSessions;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Objects;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
@@ -64,7 +65,8 @@ final class ActorStateDriverHost implements AutoCloseable {
             store.close();
             throw e;
         }
-        return new ActorStateDriverHost(store, registry, inActor.get());
+        // The wake action has set it.
+        return new ActorStateDriverHost(store, registry, Objects.requireNonNull(inActor.get()));
     }
 
     SessionPersistDriver driver() {

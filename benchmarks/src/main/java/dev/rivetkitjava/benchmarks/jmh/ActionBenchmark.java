@@ -1,4 +1,4 @@
-package dev.rivetkitjava.benchmarks;
+package dev.rivetkitjava.benchmarks.jmh;
 
 import dev.rivetkitjava.actor.ActorHandle;
 import dev.rivetkitjava.actor.ActorKey;

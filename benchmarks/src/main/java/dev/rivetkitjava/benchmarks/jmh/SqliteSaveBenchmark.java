@@ -1,4 +1,4 @@
-package dev.rivetkitjava.benchmarks;
+package dev.rivetkitjava.benchmarks.jmh;
 
 import dev.rivetkitjava.actor.ActorKey;
 import dev.rivetkitjava.actor.store.NewActor;

@@ -1,80 +1,108 @@
 package dev.rivetkitjava.app;
 
-import static org.awaitility.Awaitility.await;
-
 import dev.rivetkitjava.sandboxagent.pinned.PinnedSandboxAgent;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
- * {@code serve} in a JVM of its own, as {@code bin/rivetkit-java serve} runs it (this module's
- * classes, the pinned Sandbox Agent server with the stand-in {@code codex}), so that a test can
- * kill it with SIGKILL and start the next one on the same port and data dir. Its log goes to {@code
- * serve.log} beside the data dir.
+ * {@code serve} in a process of its own, started and awaited until it logs its {@link ReadyLine}:
+ * for the tests, which kill it with SIGKILL and start the next one on the same port and data dir,
+ * and for {@code bin/bench}, which measures it as a user runs it ({@code bin/rivetkit-java serve}).
  */
-final class ServeProcess implements AutoCloseable {
-    private static final Duration READY_TIMEOUT = Duration.ofSeconds(90);
-    private static final Pattern READY =
-            Pattern.compile("rivetkit-java ready: endpoint http://127\\.0\\.0\\.1:(\\d+)[^\\n]*");
+public final class ServeProcess implements AutoCloseable {
+    private static final Duration TEST_READY_TIMEOUT = Duration.ofSeconds(90);
 
     private final Process process;
-    private final int port;
-    private final String readyLine;
+    private final ReadyLine ready;
 
-    private ServeProcess(Process process, int port, String readyLine) {
+    private ServeProcess(Process process, ReadyLine ready) {
         this.process = process;
-        this.port = port;
-        this.readyLine = readyLine;
+        this.ready = ready;
     }
 
-    /** Starts {@code serve} on a port it picks. */
+    /**
+     * Starts {@code command} (a {@code serve}, its output merged), appends its output to {@code
+     * log}, and returns once it logged that it is ready.
+     *
+     * @throws IllegalStateException when it exits first or is not ready within {@code timeout}
+     *     (then it is killed)
+     */
+    public static ServeProcess start(ProcessBuilder command, Path log, Duration timeout) {
+        Process process;
+        long logged;
+        try {
+            logged = Files.exists(log) ? Files.size(log) : 0;
+            process =
+                    command.redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        try {
+            return new ServeProcess(process, awaitReady(process, log, logged, timeout));
+        } catch (RuntimeException e) {
+            process.descendants().forEach(ProcessHandle::destroyForcibly);
+            process.destroyForcibly();
+            throw e;
+        }
+    }
+
+    private static ReadyLine awaitReady(Process process, Path log, long offset, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        try {
+            while (true) {
+                Optional<ReadyLine> ready = ReadyLine.find(readFrom(log, offset));
+                if (ready.isPresent()) {
+                    return ready.get();
+                }
+                if (!process.isAlive()) {
+                    throw new IllegalStateException("serve exited before it was ready; see " + log);
+                }
+                if (System.nanoTime() > deadline) {
+                    throw new IllegalStateException(
+                            "serve not ready after " + timeout + "; see " + log);
+                }
+                Thread.sleep(100);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting for serve", e);
+        }
+    }
+
+    /**
+     * Starts {@code serve} from this JVM's classpath on a port it picks, its log in {@code
+     * serve.log} beside the data dir.
+     */
     static ServeProcess start(Path dataDir) {
         return start(dataDir, 0);
     }
 
     /**
-     * Starts {@code serve} on {@code port} (0: any free one) with {@code options} besides the port,
-     * data dir and drain period, and returns once it logged that it is ready.
+     * Starts {@code serve} from this JVM's classpath on {@code port} (0: any free one) with {@code
+     * options} besides the port, data dir and drain period, its log in {@code serve.log} beside the
+     * data dir, and returns once it is ready.
      */
     static ServeProcess start(Path dataDir, int port, String... options) {
-        Path log = dataDir.resolveSibling("serve.log");
-        ProcessBuilder spawn =
-                command(dataDir, port, options)
-                        .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
-        long logged;
-        Process process;
-        try {
-            logged = Files.exists(log) ? Files.size(log) : 0;
-            process = spawn.start();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        Matcher ready;
-        try {
-            ready =
-                    await("serve ready (see " + log + ")")
-                            .atMost(READY_TIMEOUT)
-                            .pollInterval(Duration.ofMillis(100))
-                            .failFast("serve exited (see " + log + ")", () -> !process.isAlive())
-                            .until(() -> READY.matcher(readFrom(log, logged)), Matcher::find);
-        } catch (RuntimeException e) {
-            process.destroyForcibly();
-            throw e;
-        }
-        return new ServeProcess(process, Integer.parseInt(ready.group(1)), ready.group());
+        return start(
+                command(dataDir, port, options),
+                dataDir.resolveSibling("serve.log"),
+                TEST_READY_TIMEOUT);
     }
 
     /**
-     * The command of {@code serve} in a JVM of its own, its output merged (the caller redirects
+     * The command of {@code serve} in a JVM of its own from this JVM's classpath, with the pinned
+     * Sandbox Agent server and its stand-in {@code codex}, its output merged (the caller redirects
      * it).
      */
     static ProcessBuilder command(Path dataDir, int port, String... options) {
@@ -96,8 +124,8 @@ final class ServeProcess implements AutoCloseable {
     }
 
     /**
-     * {@code rivetkit-java ARGUMENTS} in a JVM of its own, as bin/rivetkit-java runs it, its output
-     * merged.
+     * {@code rivetkit-java ARGUMENTS} in a JVM of its own from this JVM's classpath, as
+     * bin/rivetkit-java runs it, its output merged.
      */
     static ProcessBuilder mainCommand(List<String> arguments) {
         List<String> command =
@@ -153,20 +181,27 @@ final class ServeProcess implements AutoCloseable {
         return -1;
     }
 
-    String endpoint() {
-        return "http://127.0.0.1:" + port;
+    /** The RivetKit endpoint it logged, e.g. {@code http://127.0.0.1:6420}. */
+    public String endpoint() {
+        return ready.endpoint();
     }
 
     int port() {
-        return port;
+        return URI.create(ready.endpoint()).getPort();
+    }
+
+    /** The URL of the Sandbox Agent server it uses (the one it manages, unless told another). */
+    public String sandboxAgentUrl() {
+        return ready.sandboxAgentUrl();
     }
 
     /** The log line saying it is ready, from {@code rivetkit-java ready:} on. */
     String readyLine() {
-        return readyLine;
+        return ready.text();
     }
 
-    ProcessHandle handle() {
+    /** The process started (with {@code bin/rivetkit-java}, the JVM it execs). */
+    public ProcessHandle handle() {
         return process.toHandle();
     }
 
@@ -176,7 +211,10 @@ final class ServeProcess implements AutoCloseable {
         waitForExit();
     }
 
-    /** SIGTERM: the graceful stop, then the Sandbox Agent server it started stops too. */
+    /**
+     * SIGTERM, as Ctrl-C: actors sleep with their state saved, then the Sandbox Agent server it
+     * started stops too; SIGKILL when that takes over 30 s.
+     */
     @Override
     public void close() {
         process.destroy();
