@@ -127,6 +127,9 @@ final class ActorCell<S, V> {
     private StopReason requestedStop; // turn
     private Map<String, CompletableFuture<Object>> recentCalls; // turn, made on first use
 
+    /** The outcomes of keyed calls, with durable idempotency; made on first use (turn). */
+    private DurableOutcomes outcomes;
+
     /** The generation this activation claimed at start (its writes are fenced by it). */
     long generation() {
         return generation;
@@ -207,6 +210,28 @@ final class ActorCell<S, V> {
                 type.name(),
                 key,
                 generation);
+    }
+
+    /**
+     * A call's result as its durable outcome; a result that cannot be written as JSON is recorded
+     * as null.
+     */
+    private byte[] outcomeBytes(Object result) {
+        try {
+            return runtime.json().write(result);
+        } catch (RuntimeException e) {
+            log.warn(
+                    "actor {}: the result of an idempotent call cannot be written as JSON; a retry gets null",
+                    id);
+            return runtime.json().write(null);
+        }
+    }
+
+    private DurableOutcomes outcomes() {
+        if (outcomes == null) {
+            outcomes = new DurableOutcomes(runtime, id);
+        }
+        return outcomes;
     }
 
     private JsonNode readTree(byte[] bytes) {
@@ -423,6 +448,14 @@ final class ActorCell<S, V> {
                     holding = false;
                     return awaitEarlierCall(earlier, deadline, what);
                 }
+                if (runtime.durableIdempotency()) {
+                    Optional<byte[]> recorded = outcomes().recorded(idempotencyKey);
+                    if (recorded.isPresent()) {
+                        // An earlier activation (maybe on another node) ran this call and saved
+                        // its outcome.
+                        return readTree(recorded.get());
+                    }
+                }
                 outcome = new CompletableFuture<>();
                 recentCalls.put(idempotencyKey, outcome);
             }
@@ -433,7 +466,15 @@ final class ActorCell<S, V> {
                 inCode = true;
                 result = work.run(new ContextImpl(conn, deadline));
                 inCode = false;
-                if (waitsForSave) {
+                if (idempotencyKey != null && runtime.durableIdempotency()) {
+                    // The outcome goes in the same transaction as the state it produced: both or
+                    // neither.
+                    outcomes().record(idempotencyKey, outcomeBytes(result));
+                    CompletableFuture<Void> written = submitLocked();
+                    if (waitsForSave) {
+                        save = written;
+                    }
+                } else if (waitsForSave) {
                     save = durableSaveLocked();
                 }
             } finally {
@@ -807,15 +848,24 @@ final class ActorCell<S, V> {
         dirty = false;
         boolean lastFailed =
                 lastSubmittedDone != null && lastSubmittedDone.isCompletedExceptionally();
-        if (!evenIfUnchanged && !lastFailed && Arrays.equals(bytes, lastSubmitted)) {
+        boolean newOutcomes = outcomes != null && outcomes.changed();
+        if (!evenIfUnchanged
+                && !lastFailed
+                && !newOutcomes
+                && Arrays.equals(bytes, lastSubmitted)) {
             return null;
         }
         lastSubmitted = bytes;
+        KvBatch kv = outcomes == null ? StateWrite.NO_KV : outcomes.changes();
         // Every wait for it is bounded by the saver's watchdog (cheaper than a timer per write or
         // per waiter).
         StateSaver.PendingWrite pending =
                 StateSaver.PendingWrite.of(
-                        this, new StateWrite(id, generation, bytes, type.stateVersion()), seq);
+                        this, new StateWrite(id, generation, bytes, type.stateVersion(), kv), seq);
+        if (!kv.isEmpty()) {
+            DurableOutcomes carried = outcomes;
+            pending.done().thenRun(() -> carried.confirmed(kv));
+        }
         lastSubmittedDone = pending.done();
         return pending;
     }
@@ -884,6 +934,7 @@ final class ActorCell<S, V> {
 
     /** Saver thread: the store has a newer generation: another activation owns this actor now. */
     void fenced() {
+        runtime.fencedWrite();
         log.error(
                 "actor {} ({} {}) was claimed by another activation; stopping this one without saving",
                 id,

@@ -1,7 +1,9 @@
 package dev.rivetkitjava.actor;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.rivetkitjava.actor.spi.ActorQuery;
 import dev.rivetkitjava.actor.spi.ConnectionSink;
+import dev.rivetkitjava.actor.spi.LocalPlacement;
 import dev.rivetkitjava.actor.spi.Placement;
 import dev.rivetkitjava.actor.spi.RuntimeStats;
 import dev.rivetkitjava.actor.store.ActorAlarm;
@@ -14,9 +16,13 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -24,7 +30,7 @@ import org.slf4j.LoggerFactory;
  * The placement that runs every actor in this process: a directory of awake actors by id (and a key
  * → id cache), activation on first call, durable alarms for schedules, and shutdown.
  */
-final class ActorRuntime implements Placement {
+final class ActorRuntime implements LocalPlacement {
     private static final Logger log = LoggerFactory.getLogger(ActorRuntime.class);
     private static final char[] ID_ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz".toCharArray();
     private static final SecureRandom RANDOM = new SecureRandom();
@@ -42,7 +48,18 @@ final class ActorRuntime implements Placement {
     private final Duration stopGracePeriod;
     private final Duration saveTimeout;
     private final boolean exposeInternalErrors;
+    private final boolean durableIdempotency;
+
+    /**
+     * Where due scheduled calls go: this runtime, or the placement that wraps it (to reach the
+     * actor's owner).
+     */
+    private volatile Placement scheduleRouter = this;
+
+    private final CopyOnWriteArrayList<Consumer<String>> stopListeners =
+            new CopyOnWriteArrayList<>();
     private final ConcurrentHashMap<String, ActorCell<?, ?>> cells = new ConcurrentHashMap<>();
+    private final LongAdder fencedWrites = new LongAdder();
     private final ConcurrentHashMap<NameKey, String> idsByKey = new ConcurrentHashMap<>();
 
     /**
@@ -69,13 +86,58 @@ final class ActorRuntime implements Placement {
         this.stopGracePeriod = config.stopGracePeriod;
         this.saveTimeout = config.saveTimeout;
         this.exposeInternalErrors = config.exposeInternalErrors;
+        this.durableIdempotency = config.durableIdempotency;
         this.saver = new StateSaver(store, config.saveInterval, config.saveTimeout);
         for (ActorAlarm alarm : store.alarms()) {
             armAlarm(alarm.actorId(), alarm.fireAtMillis());
         }
     }
 
-    ActorStore store() {
+    /** A write of an activation was refused: another one had claimed its actor since. */
+    void fencedWrite() {
+        fencedWrites.increment();
+    }
+
+    void routeSchedulesThrough(Placement placement) {
+        this.scheduleRouter = placement;
+    }
+
+    boolean durableIdempotency() {
+        return durableIdempotency;
+    }
+
+    @Override
+    public boolean sleep(String actorId) {
+        ActorCell<?, ?> cell = cells.get(actorId);
+        if (cell == null) {
+            return false;
+        }
+        cell.stop(ActorCell.StopReason.SLEEP);
+        return true;
+    }
+
+    @Override
+    public boolean awake(String actorId) {
+        return cells.containsKey(actorId);
+    }
+
+    @Override
+    public Set<String> awakeActorIds() {
+        return Set.copyOf(cells.keySet());
+    }
+
+    @Override
+    public void onActivationStopped(Consumer<String> listener) {
+        stopListeners.add(listener);
+    }
+
+    @Override
+    public ObjectMapper objectMapper() {
+        return json.mapper();
+    }
+
+    @Override
+    public ActorStore store() {
         return store;
     }
 
@@ -121,7 +183,8 @@ final class ActorRuntime implements Placement {
                 saver.writes(),
                 saver.nanos(),
                 saver.failures(),
-                saver.failingActors());
+                saver.failingActors(),
+                fencedWrites.sum());
     }
 
     @Override
@@ -194,7 +257,7 @@ final class ActorRuntime implements Placement {
     }
 
     @Override
-    public java.util.Set<String> actorNames() {
+    public Set<String> actorNames() {
         return types.keySet();
     }
 
@@ -280,9 +343,7 @@ final class ActorRuntime implements Placement {
     }
 
     void hibernate(String actorId, ConnImpl conn) {
-        hibernated
-                .computeIfAbsent(actorId, id -> new java.util.concurrent.CopyOnWriteArrayList<>())
-                .add(conn);
+        hibernated.computeIfAbsent(actorId, id -> new CopyOnWriteArrayList<>()).add(conn);
     }
 
     /** The connections waiting for this actor to wake; they are handed over once. */
@@ -314,8 +375,17 @@ final class ActorRuntime implements Placement {
 
     /** A stopped activation leaves the directory so the next call starts a new one. */
     void forget(ActorCell<?, ?> cell) {
-        cells.remove(cell.id, cell);
+        boolean removed = cells.remove(cell.id, cell);
         idsByKey.remove(new NameKey(cell.type.name(), cell.key), cell.id);
+        if (removed) {
+            for (Consumer<String> listener : stopListeners) {
+                try {
+                    listener.accept(cell.id);
+                } catch (RuntimeException e) {
+                    log.warn("a listener of stopped activations failed", e);
+                }
+            }
+        }
     }
 
     // ---------------------------------------------------------------- schedules
@@ -379,7 +449,7 @@ final class ActorRuntime implements Placement {
         String idempotencyKey = "schedule:" + event.id() + (attempt == 0 ? "" : ":" + attempt);
         boolean done;
         try {
-            invoke(
+            scheduleRouter.invoke(
                     new ActorQuery.ById(actorId),
                     new ActionCall(event.action(), readArgs(event), idempotencyKey));
             done = true;

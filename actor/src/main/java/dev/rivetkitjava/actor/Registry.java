@@ -1,6 +1,7 @@
 package dev.rivetkitjava.actor;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.rivetkitjava.actor.spi.LocalPlacement;
 import dev.rivetkitjava.actor.spi.Placement;
 import dev.rivetkitjava.actor.spi.RuntimeStats;
 import dev.rivetkitjava.actor.store.ActorRecord;
@@ -11,6 +12,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.function.Function;
 
 /**
  * The actor types of an application and the place they run: the Java twin of RivetKit's {@code
@@ -94,6 +96,8 @@ public final class Registry implements AutoCloseable {
         Duration stopGracePeriod = Duration.ofSeconds(15);
         Duration saveTimeout = Duration.ofSeconds(30);
         boolean exposeInternalErrors;
+        boolean durableIdempotency;
+        Function<LocalPlacement, Placement> placement = local -> local;
 
         private Builder() {}
 
@@ -168,12 +172,36 @@ public final class Registry implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Keeps the outcome of every call with an idempotency key in the actor's key-value store
+         * (under {@code ~rivetkit/outcome/}), written in the same transaction as the state the call
+         * produced, so a retry with the same key gets the first outcome even after the actor moved
+         * to another process. Off by default (the in-memory cache of recent calls covers one
+         * activation); a cluster placement turns it on.
+         */
+        public Builder durableIdempotency(boolean durable) {
+            this.durableIdempotency = durable;
+            return this;
+        }
+
+        /**
+         * Where calls go: {@code wrap} gets this process's runtime and returns the placement the
+         * registry uses (a cluster placement that forwards to other nodes, say). Default: the local
+         * runtime itself.
+         */
+        public Builder placement(Function<LocalPlacement, Placement> wrap) {
+            this.placement = Objects.requireNonNull(wrap, "wrap");
+            return this;
+        }
+
         public Registry build() {
             if (store == null) {
                 store = new InMemoryActorStore();
             }
             ActorRuntime runtime = new ActorRuntime(this);
-            return new Registry(runtime, runtime.json());
+            Placement outer = placement.apply(runtime);
+            runtime.routeSchedulesThrough(outer);
+            return new Registry(outer, runtime.json());
         }
 
         private static Duration positive(Duration duration, String what) {

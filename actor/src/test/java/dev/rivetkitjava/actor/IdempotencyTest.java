@@ -1,7 +1,13 @@
 package dev.rivetkitjava.actor;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
+import dev.rivetkitjava.actor.store.FaultyActorStore;
+import dev.rivetkitjava.actor.store.InMemoryActorStore;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
 class IdempotencyTest {
@@ -32,5 +38,125 @@ class IdempotencyTest {
                     .isEqualTo(2);
             assertThat(actor.action("increment", Integer.class)).isEqualTo(3);
         }
+    }
+
+    private static ActorType<Count, Void> counter() {
+        return ActorType.builder("counter", Count.class)
+                .createState(c -> new Count(0))
+                .action(
+                        "increment",
+                        c -> {
+                            c.setState(new Count(c.state().count() + 1));
+                            return c.state().count();
+                        })
+                .action("count", c -> c.state().count())
+                .build();
+    }
+
+    @Test
+    void withDurableIdempotencyARetryInANewActivationGetsTheFirstOutcome() {
+        InMemoryActorStore store = new InMemoryActorStore();
+        ActionCall call = ActionCall.of("increment").withIdempotencyKey("call-1");
+        try (Registry registry =
+                Registry.builder().use(counter()).store(store).durableIdempotency(true).build()) {
+            assertThat(
+                            registry.actor("counter")
+                                    .getOrCreate(ActorKey.of("a"))
+                                    .call(call, Integer.class))
+                    .isEqualTo(1);
+        }
+        try (Registry registry =
+                Registry.builder().use(counter()).store(store).durableIdempotency(true).build()) {
+            ActorHandle actor = registry.actor("counter").getOrCreate(ActorKey.of("a"));
+            assertThat(actor.call(call, Integer.class)).isEqualTo(1);
+            assertThat(actor.action("count", Integer.class)).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void anOutcomeWhoseWriteFailedIsWrittenWithTheNextWriteOfTheState() {
+        FaultyActorStore store = new FaultyActorStore();
+        ActionCall call = ActionCall.of("increment").withIdempotencyKey("call-1");
+        try (Registry registry =
+                Registry.builder().use(counter()).store(store).durableIdempotency(true).build()) {
+            ActorHandle actor = registry.actor("counter").getOrCreate(ActorKey.of("a"));
+            String id = actor.resolve();
+            assertThat(actor.action("count", Integer.class))
+                    .isZero(); // awake, its first state saved
+            store.failSavesOf(id);
+            try {
+                actor.call(call, Integer.class);
+            } catch (ActorError e) {
+                // actor.state_save_failed: the increment stays in memory and is saved later
+            }
+            store.healSavesOf(id);
+        }
+        try (Registry registry =
+                Registry.builder().use(counter()).store(store).durableIdempotency(true).build()) {
+            ActorHandle actor = registry.actor("counter").getOrCreate(ActorKey.of("a"));
+            assertThat(actor.action("count", Integer.class)).isEqualTo(1);
+            assertThat(actor.call(call, Integer.class)).isEqualTo(1);
+            assertThat(actor.action("count", Integer.class)).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void durableOutcomesAreBoundedAndARecentOneAnswersARetryAlsoAfterTheActorSleptAndWoke() {
+        ManualClock clock = new ManualClock();
+        InMemoryActorStore store = new InMemoryActorStore();
+        AtomicInteger wakes = new AtomicInteger();
+        ActorType<Count, Void> counter =
+                ActorType.builder("counter", Count.class)
+                        .createState(c -> new Count(0))
+                        .action(
+                                "increment",
+                                c -> {
+                                    c.setState(new Count(c.state().count() + 1));
+                                    return c.state().count();
+                                })
+                        .action("count", c -> c.state().count())
+                        .onWake(c -> wakes.incrementAndGet())
+                        .build();
+        try (Registry registry =
+                Registry.builder()
+                        .use(counter)
+                        .store(store)
+                        .clock(clock)
+                        .durableIdempotency(true)
+                        .build()) {
+            ActorHandle actor = registry.actor("counter").getOrCreate(ActorKey.of("a"));
+            String id = actor.resolve();
+            for (int i = 1; i <= 10_000; i++) {
+                assertThat(actor.call(keyed("k" + i), Integer.class)).isEqualTo(i);
+            }
+
+            assertThat(outcomeKeys(store, id))
+                    .hasSize(256)
+                    .contains(DurableOutcomes.PREFIX + "k10000")
+                    .doesNotContain(DurableOutcomes.PREFIX + "k1");
+            assertThat(actor.call(keyed("k9999"), Integer.class)).isEqualTo(9999);
+            assertThat(actor.action("count", Integer.class)).isEqualTo(10_000);
+
+            clock.advance(Duration.ofMinutes(1)); // idle: it sleeps
+            await().until(() -> registry.stats().awakeActors() == 0);
+            assertThat(actor.call(keyed("k9990"), Integer.class)).isEqualTo(9990);
+            assertThat(wakes).hasValue(2);
+            assertThat(actor.action("count", Integer.class)).isEqualTo(10_000);
+
+            clock.advance(Duration.ofHours(25)); // every outcome expires; it sleeps again
+            await().until(() -> registry.stats().awakeActors() == 0);
+            assertThat(actor.call(keyed("k10000"), Integer.class)).isEqualTo(10_001);
+            assertThat(outcomeKeys(store, id)).containsExactly(DurableOutcomes.PREFIX + "k10000");
+        }
+    }
+
+    private static ActionCall keyed(String idempotencyKey) {
+        return ActionCall.of("increment").withIdempotencyKey(idempotencyKey);
+    }
+
+    private static List<String> outcomeKeys(InMemoryActorStore store, String actorId) {
+        return store.kvList(actorId, DurableOutcomes.PREFIX, null, 100_000).stream()
+                .map(KvEntry::key)
+                .toList();
     }
 }

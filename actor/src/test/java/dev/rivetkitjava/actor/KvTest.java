@@ -141,6 +141,7 @@ class KvTest {
                                 ActorError.class,
                                 e -> assertThat(e.qualifiedCode()).isEqualTo("actor.fenced"));
                 assertThat(store.kvGet(id, "k")).get().isEqualTo(bytes("second"));
+                assertThat(first.stats().fencedWrites()).isEqualTo(1);
                 await().untilAsserted(
                                 () ->
                                         assertThatThrownBy(() -> stale.kv().get("k"))

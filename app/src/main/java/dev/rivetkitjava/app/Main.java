@@ -13,6 +13,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
@@ -84,6 +85,24 @@ public final class Main {
                                 + "naming the reason, when the database cannot be reached (about 5 s, the pool's connection timeout). "
                                 + "Try it with `rivetkit-java postgres`.")
         @Nullable String store;
+
+        @Option(
+                names = "--cluster-port",
+                paramLabel = "PORT",
+                description =
+                        "Cluster mode (needs --store, shared by every node): this node joins the cluster of --seed-nodes "
+                                + "(or forms it) on this port of --host, and each actor runs on one node at a time, reached "
+                                + "through any. Run at least 3 nodes: a minority side of a split stops itself. Default: no "
+                                + "cluster (nothing of it is started).")
+        @Nullable Integer clusterPort;
+
+        @Option(
+                names = "--seed-nodes",
+                paramLabel = "HOST:PORT,...",
+                split = ",",
+                description =
+                        "The cluster's seed nodes, with --cluster-port (default: this node alone).")
+        List<String> seedNodes = new ArrayList<>();
 
         @Option(
                 names = "--token",
@@ -218,6 +237,7 @@ public final class Main {
                 WorkspaceServer.Options options =
                         WorkspaceServer.Options.builder(dataDir)
                                 .storeUrl(store)
+                                .cluster(clusterPort, seedNodes)
                                 .host(host)
                                 .port(port)
                                 .token(token)
@@ -267,7 +287,8 @@ public final class Main {
                                     ? sandboxAgentUrl
                                     // Not given one: serve started its own.
                                     : Objects.requireNonNull(server.sandboxAgentUrl()),
-                            token != null));
+                            token != null,
+                            server.clusterAddress()));
             stopped.await();
             return 0;
         }

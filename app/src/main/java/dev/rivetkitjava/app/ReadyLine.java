@@ -3,11 +3,13 @@ package dev.rivetkitjava.app;
 import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The line {@code serve} logs once it is ready, which tests and {@code bin/bench} wait for: {@code
  * rivetkit-java ready: endpoint URL, workspace page URL/ (MODE); store STORE, Sandbox Agent URL},
- * then {@code , admin token required} with {@code --token}.
+ * then {@code , admin token required} with {@code --token} and {@code , cluster member ADDRESS} on
+ * a cluster.
  *
  * @param text the line from {@code rivetkit-java ready:} on
  * @param endpoint the RivetKit endpoint, e.g. {@code http://127.0.0.1:6420}
@@ -23,7 +25,8 @@ record ReadyLine(String text, String endpoint, String sandboxAgentUrl) {
             boolean signInRequired,
             String store,
             String sandboxAgentUrl,
-            boolean adminTokenRequired) {
+            boolean adminTokenRequired,
+            @Nullable String clusterAddress) {
         return "rivetkit-java ready: endpoint "
                 + endpoint
                 + ", workspace page "
@@ -36,7 +39,8 @@ record ReadyLine(String text, String endpoint, String sandboxAgentUrl) {
                 + store
                 + ", Sandbox Agent "
                 + sandboxAgentUrl
-                + (adminTokenRequired ? ", admin token required" : "");
+                + (adminTokenRequired ? ", admin token required" : "")
+                + (clusterAddress == null ? "" : ", cluster member " + clusterAddress);
     }
 
     /** The first ready line in {@code output} (a log), if there is one. */

@@ -5,9 +5,12 @@ import dev.rivetkitjava.actor.store.ActorStore;
 import dev.rivetkitjava.actor.store.postgres.PostgresActorStore;
 import dev.rivetkitjava.actor.store.postgres.PostgresActorStoreException;
 import dev.rivetkitjava.actor.store.sqlite.SqliteActorStore;
+import dev.rivetkitjava.cluster.ClusterNode;
+import dev.rivetkitjava.cluster.ClusterPlacement;
 import dev.rivetkitjava.postgres.PostgresPool;
 import dev.rivetkitjava.sandboxagent.SandboxAgentServer;
 import dev.rivetkitjava.sandboxagent.pinned.PinnedSandboxAgent;
+import dev.rivetkitjava.server.ClusterView;
 import dev.rivetkitjava.server.RivetServer;
 import dev.rivetkitjava.workspace.PermissionPolicy;
 import dev.rivetkitjava.workspace.WorkspaceAccess;
@@ -24,6 +27,8 @@ import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import org.jspecify.annotations.Nullable;
@@ -47,6 +52,7 @@ public final class WorkspaceServer implements AutoCloseable {
     static final String WEB_PAGE = "web";
 
     private static final SecureRandom RANDOM = new SecureRandom();
+    private static final Duration CLUSTER_JOIN_TIMEOUT = Duration.ofSeconds(60);
 
     /**
      * What {@code serve}'s flags set; {@link #builder(Path)} gives the defaults.
@@ -63,6 +69,8 @@ public final class WorkspaceServer implements AutoCloseable {
      *     the stand-in agents), used when {@code sandboxAgentUrl} is null
      * @param authSecretFile the sign-in tokens' secret ({@code --auth-secret-file}), or null for
      *     open demo mode
+     * @param cluster cluster mode ({@code --cluster-port}, {@code --seed-nodes}), or null for one
+     *     node
      */
     public record Options(
             String host,
@@ -83,7 +91,8 @@ public final class WorkspaceServer implements AutoCloseable {
             @Nullable Path authSecretFile,
             PermissionPolicy permissionPolicy,
             Duration permissionTimeout,
-            WorkspaceLimits limits) {
+            WorkspaceLimits limits,
+            @Nullable Cluster cluster) {
 
         public Options {
             Objects.requireNonNull(host, "host");
@@ -95,6 +104,20 @@ public final class WorkspaceServer implements AutoCloseable {
             Objects.requireNonNull(permissionPolicy, "permissionPolicy");
             Objects.requireNonNull(permissionTimeout, "permissionTimeout");
             Objects.requireNonNull(limits, "limits");
+            if (cluster != null && storeUrl == null) {
+                throw new IllegalArgumentException(
+                        "--cluster-port needs --store: every node of a cluster keeps the actors in the same PostgreSQL database");
+            }
+        }
+
+        /**
+         * @param port the cluster port on the server's host
+         * @param seedNodes {@code host:port} of the seed nodes
+         */
+        public record Cluster(int port, List<String> seedNodes) {
+            public Cluster {
+                seedNodes = List.copyOf(seedNodes);
+            }
         }
 
         /**
@@ -111,6 +134,7 @@ public final class WorkspaceServer implements AutoCloseable {
             private int port = 6420;
             private final Path dataDir;
             private @Nullable String storeUrl;
+            private @Nullable Cluster cluster;
             private @Nullable String token;
             private @Nullable String adminToken;
             private Set<String> corsOrigins = Set.of();
@@ -145,6 +169,22 @@ public final class WorkspaceServer implements AutoCloseable {
              * The actors in PostgreSQL at this JDBC URL instead of the data dir's SQLite file
              * (null: SQLite).
              */
+            /**
+             * Cluster mode on {@code port} (null: one node) with these seed nodes (empty: this node
+             * forms the cluster alone).
+             */
+            public Builder cluster(@Nullable Integer port, List<String> seedNodes) {
+                this.cluster =
+                        port == null
+                                ? null
+                                : new Cluster(
+                                        port,
+                                        seedNodes.isEmpty()
+                                                ? List.of(host + ":" + port)
+                                                : seedNodes);
+                return this;
+            }
+
             public Builder storeUrl(@Nullable String jdbcUrl) {
                 this.storeUrl = jdbcUrl;
                 return this;
@@ -243,7 +283,8 @@ public final class WorkspaceServer implements AutoCloseable {
                         authSecretFile,
                         permissionPolicy,
                         permissionTimeout,
-                        limits);
+                        limits,
+                        cluster);
             }
         }
     }
@@ -258,6 +299,11 @@ public final class WorkspaceServer implements AutoCloseable {
     private @Nullable SandboxAgentServer sandboxAgent;
 
     private @Nullable Registry registry;
+    private @Nullable ClusterNode clusterNode;
+
+    /** Set once this node leaves the cluster on purpose (its actor system then terminates). */
+    private volatile boolean leaving;
+
     private @Nullable RivetServer server;
     private boolean signInRequired;
     private boolean closed;
@@ -335,14 +381,42 @@ public final class WorkspaceServer implements AutoCloseable {
                         .permissionTimeout(options.permissionTimeout())
                         .limits(options.limits())
                         .build();
-        registry =
+        Registry.Builder actors =
                 Registry.builder()
                         .use(WorkspaceActor.type(workspaces))
                         .use(Counter.TYPE)
-                        .store(actorStore)
-                        .build();
+                        .store(actorStore);
+        if (options.cluster() == null) {
+            registry = actors.build();
+        } else {
+            clusterNode =
+                    ClusterNode.start(
+                            new ClusterNode.Settings(
+                                    options.host(),
+                                    options.cluster().port(),
+                                    options.cluster().seedNodes(),
+                                    options.publicUrl() != null
+                                            ? options.publicUrl()
+                                            : "http://" + options.host() + ":" + options.port()),
+                            actors,
+                            CLUSTER_JOIN_TIMEOUT);
+            registry = clusterNode.registry();
+            clusterNode
+                    .system()
+                    .getWhenTerminated()
+                    .thenRun(
+                            () -> {
+                                if (!leaving) {
+                                    // Downed (the minority side of a partition, a long pause): its
+                                    // actors now run elsewhere, so this serve stops (exit 3) to be
+                                    // restarted rather than answer errors.
+                                    log.error("this node was removed from the cluster; stopping");
+                                    Thread.ofPlatform().start(() -> System.exit(3));
+                                }
+                            });
+        }
         signInRequired = access != WorkspaceAccess.open();
-        RivetServer built =
+        RivetServer.Builder builder =
                 RivetServer.builder(registry)
                         .host(options.host())
                         .port(options.port())
@@ -355,8 +429,11 @@ public final class WorkspaceServer implements AutoCloseable {
                         .allowedHosts(options.allowedHosts())
                         .maxSubscriptionsPerConnection(options.maxSubscriptionsPerConnection())
                         .drainPeriod(options.drainPeriod())
-                        .staticResources(WEB_PAGE)
-                        .build();
+                        .staticResources(WEB_PAGE);
+        if (clusterNode != null) {
+            builder.cluster(clusterView(clusterNode));
+        }
+        RivetServer built = builder.build();
         try {
             server = built.start();
         } catch (java.io.IOException e) {
@@ -370,6 +447,29 @@ public final class WorkspaceServer implements AutoCloseable {
                             + e.getMessage(),
                     e);
         }
+    }
+
+    private static ClusterView clusterView(ClusterNode node) {
+        return new ClusterView() {
+            @Override
+            public List<Map<String, Object>> members() {
+                return node.members();
+            }
+
+            @Override
+            public Map<String, Object> owner(String actorId) {
+                return node.placement().locate(actorId);
+            }
+
+            @Override
+            public Counters counters() {
+                ClusterPlacement placement = node.placement();
+                return new Counters(
+                        placement.forwardedCalls(),
+                        placement.retriedCalls(),
+                        placement.handOvers());
+            }
+        };
     }
 
     private static Path sqliteFile(Options options) {
@@ -477,6 +577,11 @@ public final class WorkspaceServer implements AutoCloseable {
      * Where the actors are: the SQLite file, or the PostgreSQL server and database (without the
      * URL's parameters).
      */
+    /** This node's cluster address, or null when it runs on no cluster. */
+    public synchronized @Nullable String clusterAddress() {
+        return clusterNode == null ? null : clusterNode.address();
+    }
+
     public String store() {
         return store;
     }
@@ -511,6 +616,12 @@ public final class WorkspaceServer implements AutoCloseable {
         }
         closed = true;
         try {
+            if (clusterNode != null) {
+                leaving = true;
+                // First the hand-over: the other nodes take this one's actors (each put to sleep
+                // here, state saved) while this server still forwards to them.
+                clusterNode.leave();
+            }
             if (server != null) {
                 server.close(this::releaseAfterActors);
             } else {

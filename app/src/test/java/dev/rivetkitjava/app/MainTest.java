@@ -297,6 +297,23 @@ class MainTest {
     }
 
     @Test
+    void clusterModeWithoutAStoreIsRefusedAndStartsNothing() {
+        Path data = dir.resolve("data");
+        Run run =
+                run(
+                        "serve",
+                        "--port",
+                        "0",
+                        "--data-dir",
+                        data.toString(),
+                        "--cluster-port",
+                        "2552");
+        assertThat(run.exitCode()).isEqualTo(2);
+        assertThat(run.err()).contains("rivetkit-java serve: --cluster-port needs --store");
+        assertThat(data.resolve("actors.db")).doesNotExist();
+    }
+
+    @Test
     void theHelpDescribesTheStoreAndThePostgresCommand() {
         Run serve = run("serve", "--help");
         assertThat(serve.exitCode()).isZero();

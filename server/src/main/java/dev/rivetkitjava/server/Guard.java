@@ -30,6 +30,7 @@ final class Guard {
                             "authorization",
                             "x-rivet-encoding",
                             "x-rivet-conn-params",
+                            "x-rivet-idempotency-key",
                             "x-rivet-token",
                             "x-rivet-target",
                             "x-rivet-actor",

@@ -44,6 +44,7 @@ import org.slf4j.LoggerFactory;
  */
 final class HttpRoutes extends Handler.Abstract {
     private static final Logger log = LoggerFactory.getLogger(HttpRoutes.class);
+    private static final String CLUSTER_ACTORS = "/cluster/actors/";
     static final String VERSION = "0.1.0";
 
     /** Stateless actions get a connection of their own, as in RivetKit; it takes no events. */
@@ -62,6 +63,7 @@ final class HttpRoutes extends Handler.Abstract {
     private final ServerMetrics metrics;
     private final java.util.concurrent.atomic.AtomicBoolean draining;
     private final Handler staticFiles;
+    private final ClusterView cluster;
 
     HttpRoutes(ServerContext server) {
         this.placement = server.placement();
@@ -70,6 +72,7 @@ final class HttpRoutes extends Handler.Abstract {
         this.metrics = server.metrics();
         this.draining = server.draining();
         this.staticFiles = server.staticFiles();
+        this.cluster = server.cluster();
     }
 
     @Override
@@ -110,6 +113,17 @@ final class HttpRoutes extends Handler.Abstract {
                         200,
                         "text/plain; version=0.0.4; charset=utf-8",
                         metrics.scrape().getBytes(StandardCharsets.UTF_8));
+            } else if (cluster != null
+                    && method.equals("GET")
+                    && (path.equals("/cluster") || path.startsWith(CLUSTER_ACTORS))) {
+                Guard.token(config, request, null);
+                Object body =
+                        path.equals("/cluster")
+                                ? Map.of("members", cluster.members())
+                                : cluster.owner(
+                                        GatewayTarget.decodePath(
+                                                path.substring(CLUSTER_ACTORS.length())));
+                writeJson(response, callback, 200, values.tree(body));
             } else if (path.equals("/actors")
                     || path.startsWith("/actors/")
                     || path.startsWith(GatewayUrl.PATH_PREFIX)) {
@@ -219,7 +233,10 @@ final class HttpRoutes extends Handler.Abstract {
         boolean ok = false;
         try {
             conn = placement.connect(query, params, NO_EVENTS);
-            Object result = conn.invoke(new ActionCall(name, WireValues.arguments(args), null));
+            // A retry with the same key (after an unknown outcome) gets the first call's outcome.
+            String idempotencyKey = headerOr(request, "x-rivet-idempotency-key", null);
+            Object result =
+                    conn.invoke(new ActionCall(name, WireValues.arguments(args), idempotencyKey));
             actorHeaders(response, conn.actorId(), conn.generation(), conn.key());
             write(
                     response,

@@ -81,7 +81,7 @@ public final class RivetServer implements AutoCloseable {
                     "CORS allows any origin (`*`): any web page a user of this server visits can call its actors");
         }
         WireValues values = new WireValues(b.registry.objectMapper());
-        ServerMetrics metrics = new ServerMetrics(b.registry.placement(), sockets);
+        ServerMetrics metrics = new ServerMetrics(b.registry.placement(), sockets, b.cluster);
         ServerContext context =
                 new ServerContext(
                         b.registry.placement(),
@@ -91,7 +91,8 @@ public final class RivetServer implements AutoCloseable {
                         sockets,
                         metrics,
                         draining,
-                        b.staticResources == null ? null : staticFiles(jetty, b.staticResources));
+                        b.staticResources == null ? null : staticFiles(jetty, b.staticResources),
+                        b.cluster);
         ConnectUpgrade upgrade = new ConnectUpgrade(context);
         WebSocketUpgradeHandler webSockets =
                 WebSocketUpgradeHandler.from(
@@ -224,6 +225,7 @@ public final class RivetServer implements AutoCloseable {
         private long maxPendingOutboundBytes = 16L * 1024 * 1024;
         private Duration drainPeriod = Duration.ZERO;
         private String staticResources;
+        private ClusterView cluster;
 
         private Builder(Registry registry) {
             this.registry = Objects.requireNonNull(registry, "registry");
@@ -372,6 +374,15 @@ public final class RivetServer implements AutoCloseable {
          */
         public Builder staticResources(String classpathFolder) {
             this.staticResources = Objects.requireNonNull(classpathFolder, "classpathFolder");
+            return this;
+        }
+
+        /**
+         * The cluster this server's node belongs to, for {@code GET /cluster} (its members) and
+         * {@code GET /cluster/actors/{actorId}} (an actor's owner). Default: none (both 404).
+         */
+        public Builder cluster(ClusterView cluster) {
+            this.cluster = Objects.requireNonNull(cluster, "cluster");
             return this;
         }
 

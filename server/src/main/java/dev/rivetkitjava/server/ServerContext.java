@@ -7,7 +7,7 @@ import org.eclipse.jetty.server.Handler;
 
 /**
  * What every route and socket of one server shares; {@code staticFiles} is null when the server
- * serves no page.
+ * serves no page, {@code cluster} when it runs on no cluster.
  */
 record ServerContext(
         Placement placement,
@@ -17,4 +17,5 @@ record ServerContext(
         OpenSockets sockets,
         ServerMetrics metrics,
         AtomicBoolean draining,
-        Handler staticFiles) {}
+        Handler staticFiles,
+        ClusterView cluster) {}

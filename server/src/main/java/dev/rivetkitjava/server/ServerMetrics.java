@@ -21,7 +21,10 @@ final class ServerMetrics {
     private final Counter slowConsumers;
     private final Counter ignoredFrames;
 
-    ServerMetrics(Placement placement, OpenSockets sockets) {
+    /**
+     * @param cluster the cluster this node belongs to, or null
+     */
+    ServerMetrics(Placement placement, OpenSockets sockets, ClusterView cluster) {
         Gauge.builder("rivetkit.actors.awake", placement, p -> p.stats().awakeActors())
                 .description("Actors in memory (awake or starting)")
                 .register(registry);
@@ -57,6 +60,29 @@ final class ServerMetrics {
                         p -> p.stats().stateSaveFailingActors())
                 .description("Actors whose state saves fail (kept awake, retried with back-off)")
                 .register(registry);
+        FunctionCounter.builder(
+                        "rivetkit.state.fenced.writes", placement, p -> p.stats().fencedWrites())
+                .description(
+                        "Writes refused because another activation had claimed the actor since")
+                .register(registry);
+        if (cluster != null) {
+            FunctionCounter.builder(
+                            "rivetkit.cluster.forwarded.calls",
+                            cluster,
+                            c -> c.counters().forwardedCalls())
+                    .description("Calls and connection frames sent to an actor's owner")
+                    .register(registry);
+            FunctionCounter.builder(
+                            "rivetkit.cluster.retried.calls",
+                            cluster,
+                            c -> c.counters().retriedCalls())
+                    .description("Forwarded calls asked again after no answer (the owner moving)")
+                    .register(registry);
+            FunctionCounter.builder(
+                            "rivetkit.cluster.handovers", cluster, c -> c.counters().handOvers())
+                    .description("Actors put to sleep here because the cluster moved them")
+                    .register(registry);
+        }
         wsOk = actionTimer("ws", "ok");
         wsError = actionTimer("ws", "error");
         httpOk = actionTimer("http", "ok");

@@ -187,6 +187,7 @@ class OriginAndHostTest extends CounterServerFixture {
                         "authorization",
                         "x-rivet-encoding",
                         "x-rivet-conn-params",
+                        "x-rivet-idempotency-key",
                         "x-rivet-token",
                         "x-rivet-target",
                         "x-rivet-actor",

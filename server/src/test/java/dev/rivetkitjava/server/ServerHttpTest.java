@@ -95,6 +95,17 @@ class ServerHttpTest extends CounterServerFixture {
     }
 
     @Test
+    void anActionRepeatedWithTheSameIdempotencyKeyRunsOnce() throws Exception {
+        String path = "/gateway/counter/action/increment?rvt-key=idem&" + GOC;
+        String[] key = {"x-rivet-idempotency-key", "retry-1"};
+        assertThat(json(send("POST", path, "{\"args\":[2]}", key)).get("output").asInt())
+                .isEqualTo(2);
+        assertThat(json(send("POST", path, "{\"args\":[2]}", key)).get("output").asInt())
+                .isEqualTo(2);
+        assertThat(json(send("POST", path, "{\"args\":[2]}")).get("output").asInt()).isEqualTo(4);
+    }
+
+    @Test
     void badGatewayQueriesAndBodiesAreStructuredErrors() throws Exception {
         HttpResponse<String> unknown =
                 send("POST", "/gateway/counter/action/getCount?rvt-foo=1&" + GOC, "{}");

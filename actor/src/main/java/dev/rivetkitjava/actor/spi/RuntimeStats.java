@@ -11,6 +11,8 @@ package dev.rivetkitjava.actor.spi;
  *     retried)
  * @param stateSaveFailingActors actors whose latest state is not saved because their saves fail
  *     (kept awake and retried with back-off)
+ * @param fencedWrites state and key-value writes refused because another activation (on another
+ *     node, say) had claimed the actor since
  */
 public record RuntimeStats(
         int awakeActors,
@@ -19,4 +21,5 @@ public record RuntimeStats(
         long stateWrites,
         long stateSaveNanos,
         long stateSaveFailures,
-        int stateSaveFailingActors) {}
+        int stateSaveFailingActors,
+        long fencedWrites) {}

@@ -120,6 +120,9 @@ public final class InMemoryActorStore implements ActorStore {
                             copy(write.state()),
                             write.stateVersion(),
                             current.generation()));
+            if (!write.kv().isEmpty()) {
+                applyKv(write.actorId(), write.kv());
+            }
         }
         return skipped;
     }
@@ -215,6 +218,11 @@ public final class InMemoryActorStore implements ActorStore {
         if (actor == null || actor.generation() != generation) {
             return false;
         }
+        applyKv(actorId, batch);
+        return true;
+    }
+
+    private void applyKv(String actorId, KvBatch batch) {
         TreeMap<String, byte[]> entries =
                 kvByActor.computeIfAbsent(actorId, id -> new TreeMap<>(CODE_POINT_ORDER));
         batch.deletes().forEach(entries::remove);
@@ -225,7 +233,6 @@ public final class InMemoryActorStore implements ActorStore {
         if (entries.isEmpty()) {
             kvByActor.remove(actorId);
         }
-        return true;
     }
 
     @Override

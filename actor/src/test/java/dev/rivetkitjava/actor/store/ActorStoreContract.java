@@ -427,6 +427,54 @@ public abstract class ActorStoreContract {
     }
 
     @Test
+    void saveWritesItsKeyValueChangesWithTheStateAndNoneForASkippedWrite() {
+        insert("a1", COUNTER, ActorKey.of("k1"));
+        insert("stale", COUNTER, ActorKey.of("k2"));
+        store.claim("a1");
+        store.claim("stale");
+        store.claim("stale");
+        store.kvWrite(
+                "a1",
+                1,
+                KvBatch.builder()
+                        .put("~rivetkit/outcome/old", bytes("before"))
+                        .put("~rivetkit/outcome/pruned", bytes("gone"))
+                        .build());
+
+        var skipped =
+                store.saveStates(
+                        List.of(
+                                new StateWrite(
+                                        "a1",
+                                        1,
+                                        bytes("s1"),
+                                        1,
+                                        KvBatch.builder()
+                                                .put("~rivetkit/outcome/call-1", bytes("1"))
+                                                .put("~rivetkit/outcome/old", bytes("after"))
+                                                .delete("~rivetkit/outcome/pruned")
+                                                .build()),
+                                new StateWrite(
+                                        "stale",
+                                        1,
+                                        bytes("s2"),
+                                        1,
+                                        KvBatch.builder()
+                                                .put("~rivetkit/outcome/call-2", bytes("2"))
+                                                .build())));
+
+        assertThat(skipped).containsExactly("stale");
+        assertThat(store.findById("a1").orElseThrow().state()).isEqualTo(bytes("s1"));
+        assertThat(store.kvGet("a1", "~rivetkit/outcome/call-1"))
+                .hasValueSatisfying(v -> assertThat(v).isEqualTo(bytes("1")));
+        assertThat(store.kvGet("a1", "~rivetkit/outcome/old"))
+                .hasValueSatisfying(v -> assertThat(v).isEqualTo(bytes("after")));
+        assertThat(store.kvGet("a1", "~rivetkit/outcome/pruned")).isEmpty();
+        assertThat(store.kvGet("stale", "~rivetkit/outcome/call-2")).isEmpty();
+        assertThat(store.findById("stale").orElseThrow().initialized()).isFalse();
+    }
+
+    @Test
     void saveOfANewerGenerationThanStoredIsSkipped() {
         insert("a1", COUNTER, ActorKey.of("k"));
 

@@ -206,8 +206,12 @@ public final class ActorTables {
         int[] counts = update.executeBatch();
         Set<String> skipped = new HashSet<>();
         for (int i = 0; i < counts.length; i++) {
+            StateWrite write = writes.get(i);
             if (counts[i] == 0) {
-                skipped.add(writes.get(i).actorId());
+                skipped.add(write.actorId());
+            } else if (!write.kv().isEmpty()) {
+                // In the state's transaction, and only when the state was written (not fenced off).
+                applyKv(update.getConnection(), write.actorId(), write.kv());
             }
         }
         return skipped;
@@ -362,6 +366,11 @@ public final class ActorTables {
                 }
             }
         }
+        applyKv(connection, actorId, batch);
+        return true;
+    }
+
+    private void applyKv(Connection connection, String actorId, KvBatch batch) throws SQLException {
         if (!batch.deletes().isEmpty()) {
             try (PreparedStatement delete =
                     connection.prepareStatement(
@@ -407,7 +416,6 @@ public final class ActorTables {
                 upsert.executeBatch();
             }
         }
-        return true;
     }
 
     private static int update(Connection connection, String sql, String... params)

@@ -1,0 +1,166 @@
+package dev.rivetkitjava.app;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.rivetkitjava.client.RivetClient;
+import dev.rivetkitjava.testing.postgres.EmbeddedPostgresFixture;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Two {@code serve --store JDBC_URL --cluster-port …} processes on one PostgreSQL database form one
+ * cluster: both list its members, and each actor has one owner, named alike by both.
+ */
+@Tag("external")
+class ServeClusterTest {
+    private static final String TOKEN = "cluster-test-token";
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private final HttpClient http = HttpClient.newHttpClient();
+
+    @TempDir Path dir;
+
+    @Test
+    void twoServesOnOneDatabaseFormOneClusterAndNameEachActorsOwner() throws Exception {
+        String database = "serve_cluster";
+        try (Connection connection = EmbeddedPostgresFixture.dataSource().getConnection();
+                Statement statement = connection.createStatement()) {
+            statement.execute("CREATE DATABASE " + database);
+        }
+        String url = EmbeddedPostgresFixture.server().getJdbcUrl("postgres", database);
+        // The first node's address the lower: with two nodes, the split-brain resolver keeps the
+        // side of the lowest address.
+        int[] clusterPorts = {freePort(), freePort()};
+        Arrays.sort(clusterPorts);
+        String seeds = "127.0.0.1:" + clusterPorts[0] + ",127.0.0.1:" + clusterPorts[1];
+
+        try (ServeProcess first = serve("first", clusterPorts[0], url, seeds);
+                ServeProcess second = serve("second", clusterPorts[1], url, seeds);
+                RivetClient client =
+                        RivetClient.builder().endpoint(first.endpoint()).token(TOKEN).build()) {
+            assertThat(first.readyLine())
+                    .contains("cluster member pekko://rivetkit@127.0.0.1:" + clusterPorts[0]);
+            assertThat(get(first, "/cluster", null).statusCode()).isIn(401, 403);
+            await().atMost(Duration.ofSeconds(30))
+                    .untilAsserted(
+                            () ->
+                                    assertThat(members(second))
+                                            .extracting(m -> m.get("httpEndpoint").asText())
+                                            .containsExactlyInAnyOrder(
+                                                    first.endpoint(), second.endpoint()));
+
+            List<String> ids = new ArrayList<>();
+            for (int i = 0; i < 12; i++) {
+                var counter = client.actor("counter").getOrCreate("c" + i);
+                assertThat(counter.action("increment", Integer.class, 1)).isEqualTo(1);
+                ids.add(counter.resolve());
+            }
+            Set<String> owners = new HashSet<>();
+            for (String id : ids) {
+                String owner = owner(first, id);
+                assertThat(owner(second, id)).as("owner of %s", id).isEqualTo(owner);
+                owners.add(owner);
+            }
+            assertThat(owners)
+                    .allMatch(owner -> owner.startsWith("pekko://rivetkit@127.0.0.1:"))
+                    .hasSizeBetween(1, 2);
+            List<JsonNode> members = members(first);
+            assertThat(members).allMatch(m -> m.get("status").asText().equals("Up"));
+            assertThat(members.stream().mapToInt(m -> m.get("awakeActors").asInt()).sum())
+                    .as("awake actors over the members")
+                    .isEqualTo(ids.size());
+
+            HttpResponse<String> metrics = get(first, "/metrics", TOKEN);
+            assertThat(metrics.body())
+                    .containsPattern("rivetkit_cluster_forwarded_calls_total [1-9]")
+                    .contains("rivetkit_cluster_handovers_total 0.0")
+                    .contains("rivetkit_state_fenced_writes_total 0.0");
+
+            // Paused past the failure detector, the second node is downed; resumed, it stops.
+            signal("STOP", second);
+            await().atMost(Duration.ofSeconds(30))
+                    .untilAsserted(() -> assertThat(members(first)).hasSize(1));
+            for (String id : ids) {
+                assertThat(owner(first, id))
+                        .isEqualTo("pekko://rivetkit@127.0.0.1:" + clusterPorts[0]);
+            }
+            signal("CONT", second);
+            await().atMost(Duration.ofSeconds(60)).until(() -> !second.handle().isAlive());
+            assertThat(ServeProcess.readFrom(dir.resolve("second").resolve("serve.log"), 0))
+                    .contains("this node was removed from the cluster; stopping");
+        }
+    }
+
+    private ServeProcess serve(String name, int clusterPort, String url, String seeds)
+            throws IOException {
+        // A folder each: a serve's log is a sibling of its data dir.
+        return ServeProcess.start(
+                Files.createDirectories(dir.resolve(name)).resolve("data"),
+                freePort(),
+                "--store",
+                url,
+                "--token",
+                TOKEN,
+                "--cluster-port",
+                String.valueOf(clusterPort),
+                "--seed-nodes",
+                seeds);
+    }
+
+    private static void signal(String signal, ServeProcess serve) throws Exception {
+        assertThat(
+                        new ProcessBuilder(
+                                        "kill", "-" + signal, String.valueOf(serve.handle().pid()))
+                                .start()
+                                .waitFor())
+                .isZero();
+    }
+
+    private List<JsonNode> members(ServeProcess serve) throws Exception {
+        HttpResponse<String> response = get(serve, "/cluster", TOKEN);
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+        List<JsonNode> members = new ArrayList<>();
+        JSON.readTree(response.body()).get("members").forEach(members::add);
+        return members;
+    }
+
+    private String owner(ServeProcess serve, String actorId) throws Exception {
+        HttpResponse<String> response = get(serve, "/cluster/actors/" + actorId, TOKEN);
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+        return JSON.readTree(response.body()).get("node").asText();
+    }
+
+    private HttpResponse<String> get(ServeProcess serve, String path, String token)
+            throws Exception {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(serve.endpoint() + path));
+        if (token != null) {
+            request.header("x-rivet-token", token);
+        }
+        return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        }
+    }
+}

@@ -1,0 +1,270 @@
+package dev.rivetkitjava.cluster;
+
+import dev.rivetkitjava.actor.ActionCall;
+import dev.rivetkitjava.actor.ActorError;
+import dev.rivetkitjava.actor.spi.ActorEvent;
+import dev.rivetkitjava.actor.spi.ActorQuery;
+import dev.rivetkitjava.actor.spi.ConnectionSink;
+import dev.rivetkitjava.actor.spi.Placement;
+import dev.rivetkitjava.cluster.ClusterMessage.Closed;
+import dev.rivetkitjava.cluster.ClusterMessage.ConnClose;
+import dev.rivetkitjava.cluster.ClusterMessage.ConnInvoke;
+import dev.rivetkitjava.cluster.ClusterMessage.ConnSubscribe;
+import dev.rivetkitjava.cluster.ClusterMessage.Connect;
+import dev.rivetkitjava.cluster.ClusterMessage.Destroy;
+import dev.rivetkitjava.cluster.ClusterMessage.EntityCommand;
+import dev.rivetkitjava.cluster.ClusterMessage.Event;
+import dev.rivetkitjava.cluster.ClusterMessage.GatewayCommand;
+import dev.rivetkitjava.cluster.ClusterMessage.Invoke;
+import dev.rivetkitjava.cluster.ClusterMessage.Locate;
+import dev.rivetkitjava.cluster.ClusterMessage.Reply;
+import dev.rivetkitjava.cluster.ClusterMessage.Sleep;
+import dev.rivetkitjava.cluster.ClusterMessage.SleptInternal;
+import java.util.Map;
+import java.util.function.Supplier;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityContext;
+
+/**
+ * One actor's sharded entity on the node that owns it: it hosts the actor's activation in this
+ * node's runtime. Calls run on virtual threads (the activation serialises them itself); a {@link
+ * Sleep} (hand-over or passivation) puts the activation to sleep, state saved, before the entity
+ * stops.
+ */
+final class ActorEntity {
+    private ActorEntity() {}
+
+    static Behavior<EntityCommand> create(
+            ClusterPlacement cluster, EntityContext<EntityCommand> context) {
+        String actorId = context.getEntityId();
+        return Behaviors.setup(
+                ctx -> {
+                    ActorRef<EntityCommand> self = ctx.getSelf();
+                    cluster.entityStarted(
+                            actorId,
+                            () -> context.getShard().tell(new ClusterSharding.Passivate<>(self)));
+                    return Behaviors.receive(EntityCommand.class)
+                            .onMessage(
+                                    Invoke.class,
+                                    m -> {
+                                        run(
+                                                cluster,
+                                                m.replyTo(),
+                                                self,
+                                                () ->
+                                                        cluster.local()
+                                                                .invoke(
+                                                                        new ActorQuery.ById(
+                                                                                actorId),
+                                                                        new ActionCall(
+                                                                                m.action(),
+                                                                                cluster.readArgs(
+                                                                                        m
+                                                                                                .argsJson()),
+                                                                                m
+                                                                                        .idempotencyKey())));
+                                        return Behaviors.same();
+                                    })
+                            .onMessage(
+                                    Connect.class,
+                                    m -> {
+                                        run(
+                                                cluster,
+                                                m.replyTo(),
+                                                self,
+                                                () ->
+                                                        cluster.openedByToken()
+                                                                .computeIfAbsent(
+                                                                        m.token(),
+                                                                        t -> {
+                                                                            Placement
+                                                                                            .ConnectionHandle
+                                                                                    handle =
+                                                                                            cluster.local()
+                                                                                                    .connect(
+                                                                                                            new ActorQuery
+                                                                                                                    .ById(
+                                                                                                                    actorId),
+                                                                                                            cluster
+                                                                                                                    .readValue(
+                                                                                                                            m
+                                                                                                                                    .paramsJson()),
+                                                                                                            new RemoteSink(
+                                                                                                                    cluster,
+                                                                                                                    m
+                                                                                                                            .sink()));
+                                                                            cluster.hosted()
+                                                                                    .put(
+                                                                                            handle
+                                                                                                    .connectionId(),
+                                                                                            handle);
+                                                                            return Map.of(
+                                                                                    "connectionId",
+                                                                                    handle
+                                                                                            .connectionId(),
+                                                                                    "generation",
+                                                                                    handle
+                                                                                            .generation(),
+                                                                                    "key",
+                                                                                    handle.key()
+                                                                                            .serialize());
+                                                                        }));
+                                        return Behaviors.same();
+                                    })
+                            .onMessage(
+                                    ConnInvoke.class,
+                                    m -> {
+                                        run(
+                                                cluster,
+                                                m.replyTo(),
+                                                self,
+                                                () ->
+                                                        hosted(cluster, m.connectionId())
+                                                                .invoke(
+                                                                        new ActionCall(
+                                                                                m.action(),
+                                                                                cluster.readArgs(
+                                                                                        m
+                                                                                                .argsJson()),
+                                                                                m
+                                                                                        .idempotencyKey())));
+                                        return Behaviors.same();
+                                    })
+                            .onMessage(
+                                    ConnSubscribe.class,
+                                    m -> {
+                                        Placement.ConnectionHandle handle =
+                                                cluster.hosted().get(m.connectionId());
+                                        if (handle != null) {
+                                            Thread.startVirtualThread(
+                                                    () -> {
+                                                        if (m.subscribe()) {
+                                                            handle.subscribe(m.event());
+                                                        } else {
+                                                            handle.unsubscribe(m.event());
+                                                        }
+                                                    });
+                                        }
+                                        return Behaviors.same();
+                                    })
+                            .onMessage(
+                                    ConnClose.class,
+                                    m -> {
+                                        Placement.ConnectionHandle handle =
+                                                cluster.hosted().remove(m.connectionId());
+                                        if (handle != null) {
+                                            Thread.startVirtualThread(handle::close);
+                                        }
+                                        return Behaviors.same();
+                                    })
+                            .onMessage(
+                                    Destroy.class,
+                                    m -> {
+                                        run(
+                                                cluster,
+                                                m.replyTo(),
+                                                self,
+                                                () -> {
+                                                    cluster.local().destroy(actorId);
+                                                    return null;
+                                                });
+                                        return Behaviors.same();
+                                    })
+                            .onMessage(
+                                    Locate.class,
+                                    m -> {
+                                        m.replyTo()
+                                                .tell(
+                                                        cluster.ok(
+                                                                Map.of(
+                                                                        "node",
+                                                                        cluster.selfAddress(),
+                                                                        "awake",
+                                                                        cluster.local()
+                                                                                .awake(actorId)),
+                                                                self));
+                                        return Behaviors.same();
+                                    })
+                            .onMessage(
+                                    Sleep.class,
+                                    m -> {
+                                        Thread.startVirtualThread(
+                                                () -> {
+                                                    try {
+                                                        if (cluster.local().sleep(actorId)) {
+                                                            cluster.handedOver();
+                                                        }
+                                                    } finally {
+                                                        self.tell(new SleptInternal());
+                                                    }
+                                                });
+                                        return Behaviors.same();
+                                    })
+                            .onMessage(
+                                    SleptInternal.class,
+                                    m -> {
+                                        cluster.entityStopped(actorId);
+                                        return Behaviors.stopped();
+                                    })
+                            .build();
+                });
+    }
+
+    private static Placement.ConnectionHandle hosted(
+            ClusterPlacement cluster, String connectionId) {
+        Placement.ConnectionHandle handle = cluster.hosted().get(connectionId);
+        if (handle == null) {
+            throw ClusterPlacement.moving(
+                    "The connection was lost while its actor moved; reconnect.");
+        }
+        return handle;
+    }
+
+    private static void run(
+            ClusterPlacement cluster,
+            ActorRef<Reply> replyTo,
+            ActorRef<EntityCommand> self,
+            Supplier<Object> work) {
+        Thread.startVirtualThread(
+                () -> {
+                    Reply reply;
+                    try {
+                        reply = cluster.ok(work.get(), self);
+                    } catch (ActorError e) {
+                        reply = cluster.failed(e, self);
+                    } catch (RuntimeException e) {
+                        reply =
+                                cluster.failed(
+                                        new ActorError(
+                                                "rivetkit",
+                                                "internal_error",
+                                                "An internal error occurred"),
+                                        self);
+                    }
+                    replyTo.tell(reply);
+                });
+    }
+
+    /**
+     * Events of a connection hosted here, sent to its gateway side on the node the client is
+     * connected to.
+     */
+    private record RemoteSink(ClusterPlacement cluster, ActorRef<GatewayCommand> gateway)
+            implements ConnectionSink {
+        @Override
+        public void send(ActorEvent event) {
+            gateway.tell(new Event(event.name(), cluster.writeJson(event.args())));
+        }
+
+        @Override
+        public void close(String reason, ActorError error) {
+            gateway.tell(
+                    error == null
+                            ? new Closed(reason, null, null, null)
+                            : new Closed(reason, error.group(), error.code(), error.getMessage()));
+        }
+    }
+}

@@ -1,0 +1,89 @@
+package dev.rivetkitjava.cluster;
+
+import org.apache.pekko.actor.typed.ActorRef;
+
+/**
+ * Everything one node sends another, serialised as JSON by {@link ClusterSerializer} (arguments,
+ * results and events travel as JSON text written by the registry's mapper).
+ */
+public sealed interface ClusterMessage {
+
+    /** What an actor's sharded entity handles. */
+    sealed interface EntityCommand extends ClusterMessage {}
+
+    record Invoke(
+            String actorId,
+            String action,
+            String argsJson,
+            String idempotencyKey,
+            ActorRef<Reply> replyTo)
+            implements EntityCommand {}
+
+    record Connect(
+            String actorId,
+            String token,
+            String paramsJson,
+            ActorRef<GatewayCommand> sink,
+            ActorRef<Reply> replyTo)
+            implements EntityCommand {}
+
+    record ConnInvoke(
+            String actorId,
+            String connectionId,
+            String action,
+            String argsJson,
+            String idempotencyKey,
+            ActorRef<Reply> replyTo)
+            implements EntityCommand {}
+
+    record ConnSubscribe(String actorId, String connectionId, String event, boolean subscribe)
+            implements EntityCommand {}
+
+    record ConnClose(String actorId, String connectionId) implements EntityCommand {}
+
+    record Destroy(String actorId, ActorRef<Reply> replyTo) implements EntityCommand {}
+
+    /** Which node hosts the entity; answered with {@code {"node": address, "awake": bool}}. */
+    record Locate(String actorId, ActorRef<Reply> replyTo) implements EntityCommand {}
+
+    /**
+     * Hand-over or passivation: put the activation to sleep (state saved), then stop the entity.
+     */
+    record Sleep() implements EntityCommand {}
+
+    /** The entity's own: the activation stopped, the entity stops. */
+    record SleptInternal() implements EntityCommand {}
+
+    /**
+     * An outcome: {@code resultJson} when it succeeded, else the error. {@code entity} is the
+     * replying entity (watched by a connection's gateway side).
+     */
+    record Reply(
+            String resultJson,
+            String errorGroup,
+            String errorCode,
+            String errorMessage,
+            String metadataJson,
+            ActorRef<EntityCommand> entity)
+            implements ClusterMessage {}
+
+    /**
+     * What a connection's gateway side (on the node the client is connected to) receives from the
+     * owner.
+     */
+    sealed interface GatewayCommand extends ClusterMessage {}
+
+    record Event(String name, String argsJson) implements GatewayCommand {}
+
+    record Closed(String reason, String errorGroup, String errorCode, String errorMessage)
+            implements GatewayCommand {}
+
+    /** The gateway side's own: start watching the owner entity. */
+    record WatchOwner(ActorRef<EntityCommand> entity) implements GatewayCommand {}
+
+    /** Node information, asked of every member for {@code GET /cluster}. */
+    record NodeInfoRequest(ActorRef<NodeInfo> replyTo) implements ClusterMessage {}
+
+    record NodeInfo(String address, String httpEndpoint, int awakeActors)
+            implements ClusterMessage {}
+}

@@ -1,0 +1,546 @@
+package dev.rivetkitjava.cluster;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.rivetkitjava.actor.ActionCall;
+import dev.rivetkitjava.actor.ActorError;
+import dev.rivetkitjava.actor.ActorKey;
+import dev.rivetkitjava.actor.RawRequest;
+import dev.rivetkitjava.actor.RawResponse;
+import dev.rivetkitjava.actor.RawWebSocket;
+import dev.rivetkitjava.actor.RuntimeHealth;
+import dev.rivetkitjava.actor.spi.ActorEvent;
+import dev.rivetkitjava.actor.spi.ActorQuery;
+import dev.rivetkitjava.actor.spi.ConnectionSink;
+import dev.rivetkitjava.actor.spi.LocalPlacement;
+import dev.rivetkitjava.actor.spi.Placement;
+import dev.rivetkitjava.actor.spi.RuntimeStats;
+import dev.rivetkitjava.actor.store.ActorRecord;
+import dev.rivetkitjava.cluster.ClusterMessage.Closed;
+import dev.rivetkitjava.cluster.ClusterMessage.ConnClose;
+import dev.rivetkitjava.cluster.ClusterMessage.ConnInvoke;
+import dev.rivetkitjava.cluster.ClusterMessage.ConnSubscribe;
+import dev.rivetkitjava.cluster.ClusterMessage.Connect;
+import dev.rivetkitjava.cluster.ClusterMessage.Destroy;
+import dev.rivetkitjava.cluster.ClusterMessage.EntityCommand;
+import dev.rivetkitjava.cluster.ClusterMessage.Event;
+import dev.rivetkitjava.cluster.ClusterMessage.GatewayCommand;
+import dev.rivetkitjava.cluster.ClusterMessage.Invoke;
+import dev.rivetkitjava.cluster.ClusterMessage.Locate;
+import dev.rivetkitjava.cluster.ClusterMessage.Reply;
+import dev.rivetkitjava.cluster.ClusterMessage.WatchOwner;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.Props;
+import org.apache.pekko.actor.typed.Terminated;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.sharding.ShardRegion;
+import org.apache.pekko.cluster.sharding.typed.ClusterShardingQuery;
+import org.apache.pekko.cluster.sharding.typed.GetClusterShardingStats;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Actors on many nodes, one owner each: a {@link Placement} on Pekko Cluster Sharding. Each actor
+ * is one sharded entity (entity id: the actor's id, which stands for its name and key) hosting its
+ * activation in the owner's local runtime; every other node is a gateway that forwards calls and
+ * connection frames to the owner and receives the connection's events back. Every call carries an
+ * idempotency key (the caller's, or one made here); an ask that times out while the actor moves is
+ * sent again with the same key, and the owner keeps outcomes durably in the actor's key-value
+ * store, in the transaction of the state they produced, so a retry never applies twice. Every wake
+ * claims the actor (generation + 1) and every save and key-value write is fenced by that
+ * generation.
+ */
+public final class ClusterPlacement implements Placement {
+    private static final Logger log = LoggerFactory.getLogger(ClusterPlacement.class);
+    static final EntityTypeKey<EntityCommand> ENTITY =
+            EntityTypeKey.create(EntityCommand.class, "rivetkit-actor");
+
+    private final ActorSystem<?> system;
+    private final LocalPlacement local;
+    private final ObjectMapper mapper;
+    private final ClusterSharding sharding;
+    private final Duration askTimeout;
+    private final Duration moveTimeout;
+    private final String selfAddress;
+
+    /** Connections hosted here (this node owns their actor), by connection id. */
+    private final Map<String, Placement.ConnectionHandle> hosted = new ConcurrentHashMap<>();
+
+    /** How to passivate each entity living here, by actor id. */
+    private final Map<String, Runnable> passivators = new ConcurrentHashMap<>();
+
+    /** Connections opened here by connect token, so a retried connect gets the same one. */
+    private final Map<String, Object> openedByToken = new ConcurrentHashMap<>();
+
+    Map<String, Object> openedByToken() {
+        return openedByToken;
+    }
+
+    private final AtomicLong forwardedCalls = new AtomicLong();
+    private final AtomicLong retriedCalls = new AtomicLong();
+    private final AtomicLong handOvers = new AtomicLong();
+
+    ClusterPlacement(
+            ActorSystem<?> system,
+            LocalPlacement local,
+            Duration askTimeout,
+            Duration moveTimeout) {
+        this.system = system;
+        this.local = local;
+        this.mapper = local.objectMapper();
+        this.askTimeout = askTimeout;
+        this.moveTimeout = moveTimeout;
+        this.selfAddress = Cluster.get(system).selfMember().address().toString();
+        this.sharding = ClusterSharding.get(system);
+        sharding.init(
+                Entity.of(ENTITY, ctx -> ActorEntity.create(this, ctx))
+                        .withStopMessage(new ClusterMessage.Sleep()));
+        // Sleep is passivation: when an activation here stops by itself, its entity stops too.
+        local.onActivationStopped(
+                actorId -> {
+                    Runnable passivate = passivators.get(actorId);
+                    if (passivate != null) {
+                        passivate.run();
+                    }
+                });
+    }
+
+    // ---------------------------------------------------------------- used by the entity
+
+    LocalPlacement local() {
+        return local;
+    }
+
+    Map<String, Placement.ConnectionHandle> hosted() {
+        return hosted;
+    }
+
+    String selfAddress() {
+        return selfAddress;
+    }
+
+    void entityStarted(String actorId, Runnable passivate) {
+        passivators.put(actorId, passivate);
+    }
+
+    void entityStopped(String actorId) {
+        passivators.remove(actorId);
+    }
+
+    void handedOver() {
+        handOvers.incrementAndGet();
+    }
+
+    public long forwardedCalls() {
+        return forwardedCalls.get();
+    }
+
+    public long retriedCalls() {
+        return retriedCalls.get();
+    }
+
+    public long handOvers() {
+        return handOvers.get();
+    }
+
+    Reply ok(Object result, ActorRef<EntityCommand> entity) {
+        return new Reply(writeJson(result), null, null, null, null, entity);
+    }
+
+    Reply failed(ActorError e, ActorRef<EntityCommand> entity) {
+        return new Reply(
+                null, e.group(), e.code(), e.getMessage(), writeJson(e.metadata()), entity);
+    }
+
+    String writeJson(Object value) {
+        try {
+            return mapper.writeValueAsString(value);
+        } catch (JsonProcessingException e) {
+            throw new ActorError(
+                    "rivetkit",
+                    "internal_error",
+                    "a value cannot be written as JSON: " + e.getOriginalMessage());
+        }
+    }
+
+    Object readValue(String json) {
+        if (json == null) {
+            return null;
+        }
+        try {
+            return mapper.readTree(json);
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException(e);
+        }
+    }
+
+    List<Object> readArgs(String json) {
+        JsonNode node = (JsonNode) readValue(json);
+        if (node == null || !node.isArray()) {
+            return List.of();
+        }
+        List<Object> args = new java.util.ArrayList<>(node.size());
+        node.forEach(args::add);
+        return args;
+    }
+
+    static ActorError moving(String message) {
+        return new ActorError("actor", "moving", message, Map.of("retryable", true), null);
+    }
+
+    // ---------------------------------------------------------------- asking the owner
+
+    private EntityRef<EntityCommand> entity(String actorId) {
+        return sharding.entityRefFor(ENTITY, actorId);
+    }
+
+    /**
+     * Asks the actor's owner, again with the same message after a timeout (the actor may be
+     * moving), until the move timeout passes; then a retryable {@code actor.moving} error.
+     */
+    private Reply ask(
+            String actorId, Function<ActorRef<Reply>, EntityCommand> message, boolean retry) {
+        forwardedCalls.incrementAndGet();
+        long deadline = System.nanoTime() + moveTimeout.toNanos();
+        while (true) {
+            CompletionStage<Reply> asked = entity(actorId).ask(message::apply, askTimeout);
+            try {
+                return asked.toCompletableFuture()
+                        .get(askTimeout.toMillis() + 1_000, TimeUnit.MILLISECONDS);
+            } catch (ExecutionException | TimeoutException e) {
+                log.info(
+                        "actor {}: no answer ({}); {}",
+                        actorId,
+                        e.toString(),
+                        retry ? "asking again" : "giving up");
+                if (!retry || System.nanoTime() > deadline) {
+                    throw moving(
+                            "The actor did not answer within "
+                                    + moveTimeout.toSeconds()
+                                    + " s; it may be moving to another node. Try again.");
+                }
+                retriedCalls.incrementAndGet();
+                log.debug(
+                        "actor {}: no answer within {} ms; asking again",
+                        actorId,
+                        askTimeout.toMillis());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw moving("interrupted while waiting for the actor's node");
+            }
+        }
+    }
+
+    private Object outcome(Reply reply) {
+        if (reply.errorCode() != null) {
+            Map<String, Object> metadata = Map.of();
+            if (reply.metadataJson() != null) {
+                try {
+                    metadata =
+                            mapper.readValue(
+                                    reply.metadataJson(),
+                                    mapper.getTypeFactory()
+                                            .constructMapType(
+                                                    Map.class, String.class, Object.class));
+                } catch (JsonProcessingException | RuntimeException e) {
+                    metadata = Map.of();
+                }
+            }
+            throw new ActorError(
+                    reply.errorGroup(),
+                    reply.errorCode(),
+                    reply.errorMessage(),
+                    metadata == null ? Map.of() : metadata,
+                    null);
+        }
+        return readValue(reply.resultJson());
+    }
+
+    // ---------------------------------------------------------------- Placement
+
+    @Override
+    public String resolve(ActorQuery query) {
+        return local.resolve(query);
+    }
+
+    @Override
+    public ActorRecord describe(ActorQuery query) {
+        return local.describe(query);
+    }
+
+    @Override
+    public void destroy(String actorId) {
+        outcome(ask(actorId, replyTo -> new Destroy(actorId, replyTo), true));
+    }
+
+    @Override
+    public Object invoke(ActorQuery query, ActionCall call) {
+        String actorId = local.resolve(query);
+        String key =
+                call.idempotencyKey() != null
+                        ? call.idempotencyKey()
+                        : "cluster:" + UUID.randomUUID();
+        String args = writeJson(call.args());
+        return outcome(
+                ask(
+                        actorId,
+                        replyTo -> new Invoke(actorId, call.name(), args, key, replyTo),
+                        true));
+    }
+
+    /**
+     * Which node hosts the actor's entity (starting it there if none does), and whether the actor
+     * is awake.
+     */
+    public Map<String, Object> locate(String actorId) {
+        @SuppressWarnings("unchecked")
+        Map<String, Object> where =
+                mapper.convertValue(
+                        outcome(ask(actorId, replyTo -> new Locate(actorId, replyTo), true)),
+                        Map.class);
+        return where;
+    }
+
+    /**
+     * How many actor entities (awake actors) each member's shard region hosts, by member address; a
+     * member that did not answer within {@code timeout} is left out.
+     */
+    public Map<String, Integer> awakeActorsByNode(Duration timeout) {
+        ShardRegion.ClusterShardingStats stats;
+        try {
+            stats =
+                    AskPattern.<ClusterShardingQuery, ShardRegion.ClusterShardingStats>ask(
+                                    sharding.shardState(),
+                                    replyTo ->
+                                            new GetClusterShardingStats(ENTITY, timeout, replyTo),
+                                    timeout.plusSeconds(1),
+                                    system.scheduler())
+                            .toCompletableFuture()
+                            .get(timeout.toMillis() + 2_000, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw moving("interrupted while asking the members for their actors");
+        } catch (ExecutionException | TimeoutException e) {
+            throw moving("the members did not tell their actors in time: " + e);
+        }
+        Map<String, Integer> byNode = new HashMap<>();
+        stats.getRegions()
+                .forEach(
+                        (address, region) ->
+                                byNode.put(
+                                        address.toString(),
+                                        region.getStats().values().stream()
+                                                .mapToInt(n -> ((Number) n).intValue())
+                                                .sum()));
+        return byNode;
+    }
+
+    @Override
+    public RawResponse request(ActorQuery query, RawRequest request) {
+        throw new ActorError(
+                "actor",
+                "unsupported",
+                "Raw HTTP requests (onRequest) are not forwarded across a " + "cluster yet.");
+    }
+
+    @Override
+    public void webSocket(ActorQuery query, RawWebSocket socket) {
+        throw new ActorError(
+                "actor",
+                "unsupported",
+                "Raw WebSockets (onWebSocket) are not forwarded across a " + "cluster yet.");
+    }
+
+    @Override
+    public ConnectionHandle connect(ActorQuery query, Object params, ConnectionSink sink) {
+        String actorId = local.resolve(query);
+        String paramsJson = writeJson(params);
+        ActorRef<GatewayCommand> gateway =
+                system.systemActorOf(gatewaySide(sink), "conn-" + UUID.randomUUID(), Props.empty());
+        Reply reply;
+        try {
+            // Retried with the same token: the owner answers a repeated connect with the connection
+            // it opened.
+            String token = UUID.randomUUID().toString();
+            reply =
+                    ask(
+                            actorId,
+                            replyTo -> new Connect(actorId, token, paramsJson, gateway, replyTo),
+                            true);
+        } catch (RuntimeException e) {
+            gateway.tell(new Closed("connect failed", null, null, null));
+            throw e;
+        }
+        JsonNode opened;
+        try {
+            opened = (JsonNode) outcome(reply);
+        } catch (RuntimeException e) {
+            gateway.tell(new Closed("connect failed", null, null, null));
+            throw e;
+        }
+        gateway.tell(new WatchOwner(reply.entity()));
+        String connectionId = opened.path("connectionId").asText();
+        long generation = opened.path("generation").asLong();
+        ActorKey key = ActorKey.parse(opened.path("key").asText());
+        return new RemoteConnection(actorId, connectionId, key, generation);
+    }
+
+    /**
+     * The connection's side on this node: events from the owner to the sink, in order; the owner's
+     * loss closes it.
+     */
+    private Behavior<GatewayCommand> gatewaySide(ConnectionSink sink) {
+        return Behaviors.<GatewayCommand>receive(
+                (ctx, message) ->
+                        switch (message) {
+                            case Event e -> {
+                                List<Object> args = readArgs(e.argsJson());
+                                sink.send(new ActorEvent(e.name(), args));
+                                yield Behaviors.same();
+                            }
+                            case Closed c -> {
+                                sink.close(
+                                        c.reason(),
+                                        c.errorCode() == null
+                                                ? null
+                                                : new ActorError(
+                                                        c.errorGroup(),
+                                                        c.errorCode(),
+                                                        c.errorMessage()));
+                                yield Behaviors.stopped();
+                            }
+                            case WatchOwner w -> {
+                                if (w.entity() != null) {
+                                    ctx.watch(w.entity());
+                                }
+                                yield Behaviors.same();
+                            }
+                        },
+                (ctx, signal) -> {
+                    if (signal instanceof Terminated) {
+                        sink.close(
+                                "the actor's node stopped hosting it",
+                                moving("The actor moved to another node; reconnect."));
+                        return Behaviors.stopped();
+                    }
+                    return Behaviors.same();
+                });
+    }
+
+    private final class RemoteConnection implements ConnectionHandle {
+        private final String actorId;
+        private final String connectionId;
+        private final ActorKey key;
+        private final long generation;
+
+        RemoteConnection(String actorId, String connectionId, ActorKey key, long generation) {
+            this.actorId = actorId;
+            this.connectionId = connectionId;
+            this.key = key;
+            this.generation = generation;
+        }
+
+        @Override
+        public String actorId() {
+            return actorId;
+        }
+
+        @Override
+        public String connectionId() {
+            return connectionId;
+        }
+
+        @Override
+        public ActorKey key() {
+            return key;
+        }
+
+        @Override
+        public long generation() {
+            return generation;
+        }
+
+        @Override
+        public Object invoke(ActionCall call) {
+            String idempotencyKey =
+                    call.idempotencyKey() != null
+                            ? call.idempotencyKey()
+                            : "cluster:" + UUID.randomUUID();
+            String args = writeJson(call.args());
+            return outcome(
+                    ask(
+                            actorId,
+                            replyTo ->
+                                    new ConnInvoke(
+                                            actorId,
+                                            connectionId,
+                                            call.name(),
+                                            args,
+                                            idempotencyKey,
+                                            replyTo),
+                            true));
+        }
+
+        @Override
+        public void subscribe(String event) {
+            entity(actorId).tell(new ConnSubscribe(actorId, connectionId, event, true));
+        }
+
+        @Override
+        public void unsubscribe(String event) {
+            entity(actorId).tell(new ConnSubscribe(actorId, connectionId, event, false));
+        }
+
+        @Override
+        public void close() {
+            entity(actorId).tell(new ConnClose(actorId, connectionId));
+        }
+    }
+
+    @Override
+    public Set<String> actorNames() {
+        return local.actorNames();
+    }
+
+    @Override
+    public List<ActorRecord> list(String name, ActorKey afterKey, int limit) {
+        return local.list(name, afterKey, limit);
+    }
+
+    @Override
+    public RuntimeStats stats() {
+        return local.stats();
+    }
+
+    @Override
+    public RuntimeHealth health() {
+        return local.health();
+    }
+
+    @Override
+    public void close() {
+        local.close();
+    }
+}

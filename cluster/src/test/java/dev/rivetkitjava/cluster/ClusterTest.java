@@ -1,0 +1,345 @@
+package dev.rivetkitjava.cluster;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.rivetkitjava.client.ActorConnection;
+import dev.rivetkitjava.client.RivetClient;
+import dev.rivetkitjava.testing.postgres.EmbeddedPostgresFixture;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * Three node JVMs on loopback, state in one embedded PostgreSQL, started once for every test here
+ * (ordered: the last one kills a node).
+ */
+@Tag("external")
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+@Timeout(value = 4, unit = java.util.concurrent.TimeUnit.MINUTES)
+class ClusterTest {
+    static final int NODES = 3;
+    static final ObjectMapper JSON = new ObjectMapper();
+    static String jdbcUrl;
+    static final List<Node> nodes = new ArrayList<>();
+    static String seeds;
+
+    record Node(String name, Process process, String endpoint, Path log) {}
+
+    @BeforeAll
+    static void startCluster() throws Exception {
+        jdbcUrl = EmbeddedPostgresFixture.jdbcUrl();
+        int[] clusterPorts = new int[NODES];
+        int[] httpPorts = new int[NODES];
+        for (int i = 0; i < NODES; i++) {
+            clusterPorts[i] = freePort();
+            httpPorts[i] = freePort();
+        }
+        seeds = "127.0.0.1:" + clusterPorts[0] + ",127.0.0.1:" + clusterPorts[1];
+        List<Process> started = new ArrayList<>();
+        List<Path> logs = new ArrayList<>();
+        for (int i = 0; i < NODES; i++) {
+            Path log = Files.createTempFile("cluster-node" + (i + 1), ".log");
+            logs.add(log);
+            started.add(
+                    new ProcessBuilder(
+                                    Path.of(System.getProperty("java.home"), "bin", "java")
+                                            .toString(),
+                                    "-Xmx256m",
+                                    "-XX:TieredStopAtLevel=1",
+                                    "-cp",
+                                    System.getProperty("java.class.path"),
+                                    TestNodeMain.class.getName(),
+                                    "node" + (i + 1),
+                                    String.valueOf(clusterPorts[i]),
+                                    String.valueOf(httpPorts[i]),
+                                    seeds,
+                                    jdbcUrl)
+                            .redirectErrorStream(true)
+                            .redirectOutput(log.toFile())
+                            .start());
+        }
+        for (int i = 0; i < NODES; i++) {
+            Path log = logs.get(i);
+            Process p = started.get(i);
+            String[] endpoint = new String[1];
+            await().atMost(Duration.ofSeconds(90))
+                    .pollInterval(Duration.ofMillis(200))
+                    .until(
+                            () -> {
+                                assertThat(p.isAlive())
+                                        .as("node %d alive; its log: %s", 0, log)
+                                        .isTrue();
+                                for (String line : Files.readAllLines(log)) {
+                                    if (line.startsWith("READY ")) {
+                                        endpoint[0] = line.substring(6).strip();
+                                        return true;
+                                    }
+                                }
+                                return false;
+                            });
+            nodes.add(new Node("node" + (i + 1), p, endpoint[0], log));
+        }
+    }
+
+    @AfterAll
+    static void stopCluster() {
+        for (Node node : nodes) {
+            ProcessHandle.of(node.process().pid())
+                    .ifPresent(
+                            h -> {
+                                h.destroyForcibly();
+                            });
+        }
+    }
+
+    static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        }
+    }
+
+    static RivetClient client(int node) {
+        return RivetClient.builder()
+                .endpoint(nodes.get(node).endpoint())
+                .actionTimeout(Duration.ofSeconds(60))
+                .build();
+    }
+
+    @Test
+    @Order(1)
+    void threeHundredKeysSpreadOverThreeNodesEachWithOneOwner() throws Exception {
+        Map<String, String> owners = new HashMap<>();
+        List<RivetClient> clients = List.of(client(0), client(1), client(2));
+        try (ExecutorService pool = Executors.newFixedThreadPool(16)) {
+            List<Future<String[]>> answers = new ArrayList<>();
+            for (int round = 0; round < 2; round++) {
+                for (int k = 0; k < 300; k++) {
+                    String key = "k" + k;
+                    RivetClient via = clients.get((k + round) % 3);
+                    answers.add(pool.submit(() -> new String[] {key, whoami(via, key)}));
+                }
+            }
+            for (Future<String[]> answer : answers) {
+                String[] a = answer.get();
+                String before = owners.putIfAbsent(a[0], a[1]);
+                assertThat(before).as("owner of %s", a[0]).isIn(null, a[1]);
+            }
+        } finally {
+            clients.forEach(RivetClient::close);
+        }
+        Map<String, Integer> perNode = new HashMap<>();
+        owners.values().forEach(n -> perNode.merge(n, 1, Integer::sum));
+        System.out.println("keys per node: " + perNode);
+        assertThat(owners).hasSize(300);
+        assertThat(perNode).containsOnlyKeys("node1", "node2", "node3");
+        assertThat(perNode.values()).allMatch(n -> n >= 30);
+    }
+
+    /**
+     * Asks which node answers for the key, again after a retryable {@code actor.moving} (shards
+     * move at start).
+     */
+    static String whoami(RivetClient via, String key) {
+        for (int attempt = 0; ; attempt++) {
+            try {
+                return via.actor("probe").getOrCreate(key).action("whoami", String.class);
+            } catch (dev.rivetkitjava.client.RivetError e) {
+                if (!e.getMessage().contains("actor.moving") || attempt >= 3) {
+                    throw e;
+                }
+                System.out.println("retrying whoami of " + key + " after " + e.getMessage());
+            }
+        }
+    }
+
+    /** A key owned by {@code node} (0-based), found by asking. */
+    static String keyOwnedBy(int node, String prefix) {
+        try (RivetClient c = client(0)) {
+            for (int k = 0; ; k++) {
+                String key = prefix + k;
+                if (whoami(c, key).equals(nodes.get(node).name())) {
+                    return key;
+                }
+            }
+        }
+    }
+
+    @Test
+    @Order(2)
+    void aClientOnNodeOneSubscribesToAnActorOwnedByNodeThreeAndGetsItsBroadcastsInOrder() {
+        String key = keyOwnedBy(2, "sub");
+        List<Integer> received = new CopyOnWriteArrayList<>();
+        try (RivetClient c1 = client(0);
+                RivetClient c2 = client(1);
+                ActorConnection conn = c1.actor("probe").getOrCreate(key).connect()) {
+            conn.on("count", Integer.class, received::add);
+            int first = conn.action("increment", Integer.class, 1);
+            List<Integer> expected = new ArrayList<>(List.of(first));
+            for (int i = 0; i < 50; i++) {
+                // Calls through node 2 and through the connection (node 1); node 3 broadcasts each.
+                RivetClient via = i % 2 == 0 ? c2 : null;
+                int count =
+                        via != null
+                                ? via.actor("probe")
+                                        .getOrCreate(key)
+                                        .action("increment", Integer.class, 1)
+                                : conn.action("increment", Integer.class, 1);
+                expected.add(count);
+            }
+            await().atMost(Duration.ofSeconds(10)).until(() -> received.size() >= expected.size());
+            assertThat(received).isEqualTo(expected);
+        }
+    }
+
+    @Test
+    @Order(3)
+    void killingAnOwnerLosesNoAcknowledgedIncrementAndAppliesNoneTwice() throws Exception {
+        int victim = 2;
+        List<String> ids = new ArrayList<>();
+        try (RivetClient c = client(0)) {
+            for (int i = 0; ids.size() < 8; i++) {
+                ids.add(
+                        c.actor("probe")
+                                .getOrCreate(keyOwnedBy(victim, "kill" + i + "-"))
+                                .resolve());
+            }
+        }
+        Map<String, AtomicInteger> acked = new ConcurrentHashMap<>();
+        ids.forEach(id -> acked.put(id, new AtomicInteger()));
+        AtomicBoolean running = new AtomicBoolean(true);
+        // Set once kill -9 returned: a call counts as served again only if it started after that
+        // (an answer node 3 gave just before it died, read after, is no fail-over).
+        AtomicLong killedAt = new AtomicLong();
+        Map<String, Long> servedAgainAt = new ConcurrentHashMap<>();
+        HttpClient http = HttpClient.newHttpClient();
+        try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
+            List<Future<?>> workers = new ArrayList<>();
+            for (int w = 0; w < ids.size(); w++) {
+                String id = ids.get(w);
+                String via = nodes.get(w % 2).endpoint();
+                workers.add(
+                        pool.submit(
+                                () -> {
+                                    for (int n = 1; running.get(); n++) {
+                                        long killed = killedAt.get();
+                                        // Retried with the same key until acknowledged: an
+                                        // unknown outcome (the owner died) must not apply twice.
+                                        int count =
+                                                incrementUntilAcked(http, via, id, id + "-" + n);
+                                        assertThat(count)
+                                                .as("%s, increment %d", id, n)
+                                                .isEqualTo(n);
+                                        acked.get(id).incrementAndGet();
+                                        if (killed != 0) {
+                                            servedAgainAt.putIfAbsent(id, System.nanoTime());
+                                        }
+                                    }
+                                    return null;
+                                }));
+            }
+            await().atMost(Duration.ofSeconds(20))
+                    .until(() -> acked.values().stream().allMatch(a -> a.get() >= 5));
+            Process victimProcess = nodes.get(victim).process();
+            new ProcessBuilder("kill", "-9", String.valueOf(victimProcess.pid())).start().waitFor();
+            killedAt.set(System.nanoTime());
+            try {
+                await().atMost(Duration.ofSeconds(40))
+                        .pollInterval(Duration.ofMillis(50))
+                        .until(() -> servedAgainAt.size() == ids.size());
+            } finally {
+                running.set(false);
+            }
+            for (Future<?> w : workers) {
+                w.get();
+            }
+        }
+        long worst =
+                servedAgainAt.values().stream()
+                        .mapToLong(t -> t - killedAt.get())
+                        .max()
+                        .orElseThrow();
+        System.out.printf(
+                "kill -9 of %s: every key served again after %d ms (worst key)%n",
+                nodes.get(victim).name(), worst / 1_000_000);
+        try (RivetClient c = client(0)) {
+            for (String id : ids) {
+                assertThat(c.actor("probe").getForId(id).action("get", Integer.class))
+                        .as("%s: acknowledged increments", id)
+                        .isEqualTo(acked.get(id).get());
+            }
+        }
+        // Kill to the first answer to a call started after it, incl. a reconnect.
+        assertThat(worst / 1_000_000).as("fail-over time, ms").isLessThan(10_000);
+    }
+
+    /**
+     * {@code POST /gateway/{id}/action/increment} with an idempotency key, repeated (every 50 ms)
+     * until it is answered; the count it answers.
+     */
+    static int incrementUntilAcked(HttpClient http, String endpoint, String id, String key) {
+        HttpRequest request =
+                HttpRequest.newBuilder(
+                                URI.create(endpoint + "/gateway/" + id + "/action/increment"))
+                        .header("content-type", "application/json")
+                        .header("x-rivet-encoding", "json")
+                        .header("x-rivet-idempotency-key", key)
+                        .timeout(Duration.ofSeconds(30))
+                        .POST(HttpRequest.BodyPublishers.ofString("{\"args\":[1]}"))
+                        .build();
+        AtomicInteger count = new AtomicInteger(-1);
+        await().pollInSameThread()
+                .pollDelay(Duration.ZERO)
+                .pollInterval(Duration.ofMillis(50))
+                .atMost(Duration.ofSeconds(60))
+                .until(
+                        () -> {
+                            try {
+                                HttpResponse<String> response =
+                                        http.send(request, HttpResponse.BodyHandlers.ofString());
+                                if (response.statusCode() == 200) {
+                                    count.set(JSON.readTree(response.body()).get("output").asInt());
+                                    return true;
+                                }
+                                System.out.println(
+                                        "increment "
+                                                + key
+                                                + ": "
+                                                + response.statusCode()
+                                                + " "
+                                                + response.body());
+                            } catch (IOException e) {
+                                System.out.println("increment " + key + ": " + e);
+                            }
+                            return false;
+                        });
+        return count.get();
+    }
+}

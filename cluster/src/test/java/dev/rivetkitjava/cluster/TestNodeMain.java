@@ -1,0 +1,73 @@
+package dev.rivetkitjava.cluster;
+
+import dev.rivetkitjava.actor.ActorType;
+import dev.rivetkitjava.actor.Registry;
+import dev.rivetkitjava.actor.store.postgres.PostgresActorStore;
+import dev.rivetkitjava.server.RivetServer;
+import java.time.Duration;
+import java.util.Arrays;
+
+/**
+ * A cluster node for {@link ClusterTest}, run as a child process: {@code name clusterPort httpPort
+ * seeds jdbcUrl}. Prints {@code READY <endpoint>} once it is a member and serves HTTP.
+ */
+public final class TestNodeMain {
+    public record Count(int count) {}
+
+    static ActorType<Count, Void> probe(String node) {
+        return ActorType.builder("probe", Count.class)
+                .createState(c -> new Count(0))
+                .action("whoami", c -> node)
+                .action(
+                        "increment",
+                        Integer.class,
+                        (c, amount) -> {
+                            c.setState(new Count(c.state().count() + amount));
+                            c.broadcast("count", c.state().count());
+                            return c.state().count();
+                        })
+                .action("get", c -> c.state().count())
+                .build();
+    }
+
+    public static void main(String[] args) throws Exception {
+        String name = args[0];
+        int clusterPort = Integer.parseInt(args[1]);
+        int httpPort = Integer.parseInt(args[2]);
+        var seeds = Arrays.asList(args[3].split(","));
+        String jdbcUrl = args[4];
+        ClusterNode node =
+                ClusterNode.start(
+                        new ClusterNode.Settings(
+                                "127.0.0.1",
+                                clusterPort,
+                                seeds,
+                                "http://127.0.0.1:" + httpPort,
+                                Duration.ofSeconds(1),
+                                Duration.ofSeconds(30)),
+                        Registry.builder().use(probe(name)).store(PostgresActorStore.open(jdbcUrl)),
+                        Duration.ofSeconds(60));
+        RivetServer server =
+                RivetServer.builder(node.registry())
+                        .host("127.0.0.1")
+                        .port(httpPort)
+                        .build()
+                        .start();
+        Runtime.getRuntime()
+                .addShutdownHook(
+                        new Thread(
+                                () -> {
+                                    node.close();
+                                    server.close();
+                                }));
+        node.system()
+                .getWhenTerminated()
+                .thenRun(
+                        () -> {
+                            System.out.println("TERMINATED " + name);
+                            System.exit(3);
+                        });
+        System.out.println("READY " + server.endpoint());
+        System.out.flush();
+    }
+}
