@@ -1,6 +1,7 @@
 package dev.rivetkitjava.actor;
 
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /**
  * An action's arguments as the caller sent them, converted on demand to the types the action reads.
@@ -21,7 +22,7 @@ public final class ActionArgs {
     /**
      * Argument {@code index} as {@code type}; {@code null} when the caller sent fewer arguments.
      */
-    public <T> T get(int index, Class<T> type) {
+    public <T> @Nullable T get(int index, Class<T> type) {
         if (index >= values.size()) {
             return null;
         }

@@ -2,6 +2,7 @@ package dev.rivetkitjava.actor;
 
 import java.time.Duration;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Per-action settings.
@@ -10,7 +11,7 @@ import java.util.Objects;
  * @param repliesBeforeSave whether the reply leaves before the state the action changed is durable
  *     (saved within the save interval, 100 ms by default); by default a reply waits for that save
  */
-public record ActionOptions(Duration timeout, boolean repliesBeforeSave) {
+public record ActionOptions(@Nullable Duration timeout, boolean repliesBeforeSave) {
     /** No limit: for actions that legitimately run for many minutes, such as an agent turn. */
     public static final Duration NO_TIMEOUT = Duration.ZERO;
 

@@ -3,6 +3,7 @@ package dev.rivetkitjava.actor;
 import dev.rivetkitjava.actor.spi.ActorQuery;
 import dev.rivetkitjava.actor.spi.Placement;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /** Handles to the actors of one type: {@code client.counter} in RivetKit's client. */
 public final class ActorAccessor {
@@ -44,16 +45,16 @@ public final class ActorAccessor {
     }
 
     /** The actor with this key, created on first use with {@code input} for {@code createState}. */
-    public ActorHandle getOrCreate(ActorKey key, Object input) {
+    public ActorHandle getOrCreate(ActorKey key, @Nullable Object input) {
         return handle(new ActorQuery.GetOrCreate(name, key, input));
     }
 
-    public ActorHandle getOrCreate(List<String> key, Object input) {
+    public ActorHandle getOrCreate(List<String> key, @Nullable Object input) {
         return getOrCreate(keyOf(key), input);
     }
 
     /** Creates the actor now; {@code actor.duplicate_key} if one with this key exists. */
-    public ActorHandle create(ActorKey key, Object input) {
+    public ActorHandle create(ActorKey key, @Nullable Object input) {
         String id = placement.resolve(new ActorQuery.Create(name, key, input));
         return getForId(id);
     }
@@ -62,7 +63,7 @@ public final class ActorAccessor {
         return create(keyOf(key), null);
     }
 
-    public ActorHandle create(List<String> key, Object input) {
+    public ActorHandle create(List<String> key, @Nullable Object input) {
         return create(keyOf(key), input);
     }
 

@@ -27,6 +27,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -96,7 +97,7 @@ final class ActorCell<S, V> {
      * Set while a start runs; its hooks may release the turn (c.await), so others wait on this.
      * Turn.
      */
-    private CompletableFuture<Void> starting;
+    private @Nullable CompletableFuture<Void> starting;
 
     private volatile V vars;
     private volatile long generation; // written once, at start
@@ -110,8 +111,8 @@ final class ActorCell<S, V> {
      */
     private volatile boolean dirty;
 
-    private byte[] lastSubmitted; // turn: the newest bytes handed to the saver
-    private CompletableFuture<Void>
+    private byte @Nullable [] lastSubmitted; // turn: the newest bytes handed to the saver
+    private @Nullable CompletableFuture<Void>
             lastSubmittedDone; // turn: the write of lastSubmitted (null: read from the store)
     private long
             saveSeq; // turn: numbers serialisations, so the saver knows which write covers which
@@ -120,15 +121,15 @@ final class ActorCell<S, V> {
      * Why this actor's saves fail, while they do (its state is kept in memory and retried); null
      * when saving works.
      */
-    volatile String saveFailure;
+    volatile @Nullable String saveFailure;
 
     private long lastActivityMillis; // turn
-    private Runnable sleepTimer; // turn
-    private StopReason requestedStop; // turn
-    private Map<String, CompletableFuture<Object>> recentCalls; // turn, made on first use
+    private @Nullable Runnable sleepTimer; // turn
+    private @Nullable StopReason requestedStop; // turn
+    private @Nullable Map<String, CompletableFuture<Object>> recentCalls; // turn, made on first use
 
     /** The outcomes of keyed calls, with durable idempotency; made on first use (turn). */
-    private DurableOutcomes outcomes;
+    private @Nullable DurableOutcomes outcomes;
 
     /** The generation this activation claimed at start (its writes are fenced by it). */
     long generation() {
@@ -361,7 +362,7 @@ final class ActorCell<S, V> {
     // ---------------------------------------------------------------- actions
 
     /** Runs an action, or returns {@link #RETRY} if this activation stopped first. */
-    Object invoke(ActionCall call, ConnImpl conn, long startNanos) {
+    Object invoke(ActionCall call, @Nullable ConnImpl conn, long startNanos) {
         ActorType.ActionDef<S, V> action = type.action(call.name());
         if (action == null) {
             throw ActorErrors.actionNotFound(call.name());
@@ -428,8 +429,8 @@ final class ActorCell<S, V> {
     private Object runTurn(
             String what,
             long deadline,
-            ConnImpl conn,
-            String idempotencyKey,
+            @Nullable ConnImpl conn,
+            @Nullable String idempotencyKey,
             boolean waitsForSave,
             TurnWork<S, V> work) {
         if (!enter(deadline, what)) {
@@ -692,7 +693,7 @@ final class ActorCell<S, V> {
      * Removes a connection; {@code reason} non-null means the actor closes it and the transport is
      * told.
      */
-    void disconnect(ConnImpl conn, String reason) {
+    void disconnect(ConnImpl conn, @Nullable String reason) {
         turn.lock();
         try {
             if (!removeConnLocked(conn)) {
@@ -1194,10 +1195,10 @@ final class ActorCell<S, V> {
 
     /** {@code c} for hooks (no connection, no deadline) and for each action call. */
     final class ContextImpl implements ActionContext<S, V> {
-        private final ConnImpl conn;
+        private final @Nullable ConnImpl conn;
         private final long deadline;
 
-        ContextImpl(ConnImpl conn, long deadline) {
+        ContextImpl(@Nullable ConnImpl conn, long deadline) {
             this.conn = conn;
             this.deadline = deadline;
         }

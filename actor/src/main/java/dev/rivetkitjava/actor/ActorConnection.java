@@ -11,6 +11,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -28,9 +29,9 @@ public final class ActorConnection implements AutoCloseable {
     private final AtomicBoolean draining = new AtomicBoolean();
     private final List<Consumer<String>> closeListeners = new CopyOnWriteArrayList<>();
     private final Placement.ConnectionHandle handle;
-    private volatile String closeReason;
+    private volatile @Nullable String closeReason;
 
-    ActorConnection(Placement placement, Json json, ActorQuery query, Object params) {
+    ActorConnection(Placement placement, Json json, ActorQuery query, @Nullable Object params) {
         this.json = json;
         this.handle =
                 placement.connect(
@@ -43,7 +44,7 @@ public final class ActorConnection implements AutoCloseable {
                             }
 
                             @Override
-                            public void close(String reason, ActorError error) {
+                            public void close(String reason, @Nullable ActorError error) {
                                 closeReason = error != null ? error.qualifiedCode() : reason;
                                 enqueue(() -> closeListeners.forEach(l -> l.accept(closeReason)));
                             }
@@ -90,7 +91,7 @@ public final class ActorConnection implements AutoCloseable {
     }
 
     /** Why the actor closed this connection, or null while open. */
-    public String closeReason() {
+    public @Nullable String closeReason() {
         return closeReason;
     }
 

@@ -1,6 +1,7 @@
 package dev.rivetkitjava.actor;
 
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 
 /**
  * An error with RivetKit's shape: a {@code group}, a {@code code}, a human message and optional
@@ -14,6 +15,7 @@ import java.util.Map;
 public class ActorError extends RuntimeException {
     private final String group;
     private final String code;
+    private final String message;
     private final Map<String, Object> metadata;
 
     public ActorError(String group, String code, String message) {
@@ -24,12 +26,20 @@ public class ActorError extends RuntimeException {
             String group,
             String code,
             String message,
-            Map<String, Object> metadata,
-            Throwable cause) {
+            @Nullable Map<String, Object> metadata,
+            @Nullable Throwable cause) {
         super(message, cause);
         this.group = group;
         this.code = code;
+        this.message = message;
         this.metadata = metadata == null ? Map.of() : Map.copyOf(metadata);
+    }
+
+    /**
+     * The human message, as {@link #getMessage()} but typed non-null: every constructor takes one.
+     */
+    public String message() {
+        return message;
     }
 
     public String group() {

@@ -1,6 +1,7 @@
 package dev.rivetkitjava.actor;
 
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 
 /** The runtime's own errors, with RivetKit's codes where RivetKit has one. */
 final class ActorErrors {
@@ -55,7 +56,7 @@ final class ActorErrors {
     }
 
     /** A durable reply could not be given: the state is kept in memory and its save retried. */
-    static ActorError stateSaveFailed(String actorId, String reason, Throwable cause) {
+    static ActorError stateSaveFailed(String actorId, String reason, @Nullable Throwable cause) {
         return new ActorError(
                 "actor",
                 "state_save_failed",
@@ -109,12 +110,7 @@ final class ActorErrors {
      */
     static final class CodeFailed extends ActorError {
         CodeFailed(ActorError error) {
-            super(
-                    error.group(),
-                    error.code(),
-                    error.getMessage(),
-                    error.metadata(),
-                    error.getCause());
+            super(error.group(), error.code(), error.message(), error.metadata(), error.getCause());
         }
     }
 

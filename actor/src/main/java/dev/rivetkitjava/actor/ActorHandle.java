@@ -2,6 +2,7 @@ package dev.rivetkitjava.actor;
 
 import dev.rivetkitjava.actor.spi.ActorQuery;
 import dev.rivetkitjava.actor.spi.Placement;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A way to reach one actor, wherever it runs: stateless action calls, or {@link #connect} for
@@ -30,7 +31,7 @@ public final class ActorHandle {
     }
 
     /** Opens a connection with {@code params} (null for none). */
-    public ActorConnection connect(Object params) {
+    public ActorConnection connect(@Nullable Object params) {
         return new ActorConnection(placement, json, query, params);
     }
 

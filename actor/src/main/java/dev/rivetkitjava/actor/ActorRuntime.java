@@ -16,6 +16,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -23,6 +24,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Consumer;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -78,7 +80,8 @@ final class ActorRuntime implements LocalPlacement {
 
     ActorRuntime(Registry.Builder config) {
         this.types = Map.copyOf(config.types);
-        this.store = config.store;
+        // Registry.Builder.build() sets the in-memory store when none was given.
+        this.store = Objects.requireNonNull(config.store, "store");
         this.clock = config.clock;
         this.json = new Json(config.mapper);
         this.defaultSleepTimeout = config.sleepTimeout;
@@ -214,7 +217,7 @@ final class ActorRuntime implements LocalPlacement {
     }
 
     @Override
-    public Object invoke(ActorQuery query, ActionCall call) {
+    public @Nullable Object invoke(ActorQuery query, ActionCall call) {
         long start = System.nanoTime();
         while (true) {
             Object result = cellFor(query).invoke(call, null, start);
@@ -247,7 +250,8 @@ final class ActorRuntime implements LocalPlacement {
     }
 
     @Override
-    public ConnectionHandle connect(ActorQuery query, Object params, ConnectionSink sink) {
+    public ConnectionHandle connect(
+            ActorQuery query, @Nullable Object params, ConnectionSink sink) {
         while (true) {
             ConnImpl conn = cellFor(query).connect(params, sink);
             if (conn != null) {
@@ -262,7 +266,7 @@ final class ActorRuntime implements LocalPlacement {
     }
 
     @Override
-    public List<ActorRecord> list(String name, ActorKey afterKey, int limit) {
+    public List<ActorRecord> list(String name, @Nullable ActorKey afterKey, int limit) {
         typeNamed(name);
         return store.list(name, afterKey, limit);
     }
@@ -274,7 +278,7 @@ final class ActorRuntime implements LocalPlacement {
     }
 
     /** The awake activation the query names, if any: a map lookup, no store access. */
-    private ActorCell<?, ?> cachedCell(ActorQuery query) {
+    private @Nullable ActorCell<?, ?> cachedCell(ActorQuery query) {
         if (closed) {
             throw new ActorError("actor", "stopped", "The registry is shutting down.");
         }
@@ -286,7 +290,7 @@ final class ActorRuntime implements LocalPlacement {
         };
     }
 
-    private ActorCell<?, ?> cachedCell(String name, ActorKey key) {
+    private @Nullable ActorCell<?, ?> cachedCell(String name, ActorKey key) {
         typeNamed(name);
         String id = idsByKey.get(new NameKey(name, key));
         return id == null ? null : cells.get(id);
@@ -316,7 +320,7 @@ final class ActorRuntime implements LocalPlacement {
         };
     }
 
-    private NewActor newActor(String name, ActorKey key, Object input) {
+    private NewActor newActor(String name, ActorKey key, @Nullable Object input) {
         typeNamed(name);
         key.serialize(); // validates the serialized length
         return new NewActor(
@@ -612,7 +616,7 @@ final class ActorRuntime implements LocalPlacement {
                 .forEach(
                         conns ->
                                 conns.forEach(
-                                        conn -> conn.sink.close(stopping.getMessage(), stopping)));
+                                        conn -> conn.sink.close(stopping.message(), stopping)));
         hibernated.clear();
         saver.close();
         executor.shutdown();

@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * An actor type: its name, how its state and vars are made, its actions and lifecycle hooks. The
@@ -110,30 +111,30 @@ public final class ActorType<S, V> {
     /**
      * One action: how to run it with raw arguments, and its options (null: the type's defaults).
      */
-    record ActionDef<S, V>(ActionN<S, V, ?> handler, ActionOptions options) {}
+    record ActionDef<S, V>(ActionN<S, V, ?> handler, @Nullable ActionOptions options) {}
 
     private final String name;
     private final Class<S> stateType;
     private final Class<V> varsType;
     private final Class<?> inputType;
     private final StateFactory<S, V, Object> createState;
-    private final ContextFunction<S, V, V> createVars;
-    private final MigrateHook<S, V> onMigrate;
-    private final InputHook<S, V, Object> onCreate;
-    private final Hook<S, V> onWake;
-    private final Hook<S, V> onSleep;
-    private final Hook<S, V> onDestroy;
-    private final BeforeConnectHook<S, V> onBeforeConnect;
-    private final ConnStateFactory<S, V> createConnState;
-    private final ConnHook<S, V> onConnect;
-    private final ConnHook<S, V> onDisconnect;
-    private final UnsubscribeHook<S, V> onUnsubscribe;
-    private final RequestHandler<S, V> onRequest;
-    private final WebSocketHandler<S, V> onWebSocket;
+    private final @Nullable ContextFunction<S, V, V> createVars;
+    private final @Nullable MigrateHook<S, V> onMigrate;
+    private final @Nullable InputHook<S, V, Object> onCreate;
+    private final @Nullable Hook<S, V> onWake;
+    private final @Nullable Hook<S, V> onSleep;
+    private final @Nullable Hook<S, V> onDestroy;
+    private final @Nullable BeforeConnectHook<S, V> onBeforeConnect;
+    private final @Nullable ConnStateFactory<S, V> createConnState;
+    private final @Nullable ConnHook<S, V> onConnect;
+    private final @Nullable ConnHook<S, V> onDisconnect;
+    private final @Nullable UnsubscribeHook<S, V> onUnsubscribe;
+    private final @Nullable RequestHandler<S, V> onRequest;
+    private final @Nullable WebSocketHandler<S, V> onWebSocket;
     private final Map<String, ActionDef<S, V>> actions;
     private final int stateVersion;
-    private final Duration sleepTimeout;
-    private final Duration actionTimeout;
+    private final @Nullable Duration sleepTimeout;
+    private final @Nullable Duration actionTimeout;
     private final boolean repliesBeforeSave;
 
     private ActorType(Builder<S, V> b) {
@@ -193,59 +194,59 @@ public final class ActorType<S, V> {
         return createState;
     }
 
-    ContextFunction<S, V, V> createVars() {
+    @Nullable ContextFunction<S, V, V> createVars() {
         return createVars;
     }
 
-    MigrateHook<S, V> onMigrate() {
+    @Nullable MigrateHook<S, V> onMigrate() {
         return onMigrate;
     }
 
-    InputHook<S, V, Object> onCreate() {
+    @Nullable InputHook<S, V, Object> onCreate() {
         return onCreate;
     }
 
-    Hook<S, V> onWake() {
+    @Nullable Hook<S, V> onWake() {
         return onWake;
     }
 
-    Hook<S, V> onSleep() {
+    @Nullable Hook<S, V> onSleep() {
         return onSleep;
     }
 
-    Hook<S, V> onDestroy() {
+    @Nullable Hook<S, V> onDestroy() {
         return onDestroy;
     }
 
-    BeforeConnectHook<S, V> onBeforeConnect() {
+    @Nullable BeforeConnectHook<S, V> onBeforeConnect() {
         return onBeforeConnect;
     }
 
-    ConnStateFactory<S, V> createConnState() {
+    @Nullable ConnStateFactory<S, V> createConnState() {
         return createConnState;
     }
 
-    ConnHook<S, V> onConnect() {
+    @Nullable ConnHook<S, V> onConnect() {
         return onConnect;
     }
 
-    ConnHook<S, V> onDisconnect() {
+    @Nullable ConnHook<S, V> onDisconnect() {
         return onDisconnect;
     }
 
-    UnsubscribeHook<S, V> onUnsubscribe() {
+    @Nullable UnsubscribeHook<S, V> onUnsubscribe() {
         return onUnsubscribe;
     }
 
-    RequestHandler<S, V> onRequest() {
+    @Nullable RequestHandler<S, V> onRequest() {
         return onRequest;
     }
 
-    WebSocketHandler<S, V> onWebSocket() {
+    @Nullable WebSocketHandler<S, V> onWebSocket() {
         return onWebSocket;
     }
 
-    ActionDef<S, V> action(String action) {
+    @Nullable ActionDef<S, V> action(String action) {
         return actions.get(action);
     }
 
@@ -259,11 +260,11 @@ public final class ActorType<S, V> {
     }
 
     /** Idle time before the actor sleeps; null means the registry's default. */
-    Duration sleepTimeout() {
+    @Nullable Duration sleepTimeout() {
         return sleepTimeout;
     }
 
-    Duration actionTimeout() {
+    @Nullable Duration actionTimeout() {
         return actionTimeout;
     }
 
@@ -278,24 +279,24 @@ public final class ActorType<S, V> {
         private final Class<S> stateType;
         private final Class<V> varsType;
         private Class<?> inputType = Object.class;
-        private StateFactory<S, V, Object> createState;
-        private ContextFunction<S, V, V> createVars;
-        private MigrateHook<S, V> onMigrate;
-        private InputHook<S, V, Object> onCreate;
-        private Hook<S, V> onWake;
-        private Hook<S, V> onSleep;
-        private Hook<S, V> onDestroy;
-        private BeforeConnectHook<S, V> onBeforeConnect;
-        private ConnStateFactory<S, V> createConnState;
-        private ConnHook<S, V> onConnect;
-        private ConnHook<S, V> onDisconnect;
-        private UnsubscribeHook<S, V> onUnsubscribe;
-        private RequestHandler<S, V> onRequest;
-        private WebSocketHandler<S, V> onWebSocket;
+        private @Nullable StateFactory<S, V, Object> createState;
+        private @Nullable ContextFunction<S, V, V> createVars;
+        private @Nullable MigrateHook<S, V> onMigrate;
+        private @Nullable InputHook<S, V, Object> onCreate;
+        private @Nullable Hook<S, V> onWake;
+        private @Nullable Hook<S, V> onSleep;
+        private @Nullable Hook<S, V> onDestroy;
+        private @Nullable BeforeConnectHook<S, V> onBeforeConnect;
+        private @Nullable ConnStateFactory<S, V> createConnState;
+        private @Nullable ConnHook<S, V> onConnect;
+        private @Nullable ConnHook<S, V> onDisconnect;
+        private @Nullable UnsubscribeHook<S, V> onUnsubscribe;
+        private @Nullable RequestHandler<S, V> onRequest;
+        private @Nullable WebSocketHandler<S, V> onWebSocket;
         private final Map<String, ActionDef<S, V>> actions = new HashMap<>();
         private int stateVersion = 1;
-        private Duration sleepTimeout;
-        private Duration actionTimeout;
+        private @Nullable Duration sleepTimeout;
+        private @Nullable Duration actionTimeout;
         private boolean repliesBeforeSave;
 
         private Builder(String name, Class<S> stateType, Class<V> varsType) {
@@ -417,7 +418,7 @@ public final class ActorType<S, V> {
         }
 
         public <R> Builder<S, V> action(
-                String action, Action0<S, V, R> handler, ActionOptions options) {
+                String action, Action0<S, V, R> handler, @Nullable ActionOptions options) {
             Objects.requireNonNull(handler, "handler");
             return actionWithArgs(action, (c, args) -> handler.call(c), options);
         }
@@ -432,7 +433,7 @@ public final class ActorType<S, V> {
                 String action,
                 Class<A> argType,
                 Action1<S, V, A, R> handler,
-                ActionOptions options) {
+                @Nullable ActionOptions options) {
             Objects.requireNonNull(argType, "argType");
             Objects.requireNonNull(handler, "handler");
             return actionWithArgs(
@@ -444,7 +445,7 @@ public final class ActorType<S, V> {
         }
 
         public <R> Builder<S, V> actionWithArgs(
-                String action, ActionN<S, V, R> handler, ActionOptions options) {
+                String action, ActionN<S, V, R> handler, @Nullable ActionOptions options) {
             Objects.requireNonNull(action, "action");
             Objects.requireNonNull(handler, "handler");
             if (actions.putIfAbsent(action, new ActionDef<>(handler, options)) != null) {

@@ -1,6 +1,7 @@
 package dev.rivetkitjava.actor;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import org.jspecify.annotations.Nullable;
 
 /** One client connection to an actor. */
 public interface Conn {
@@ -11,12 +12,12 @@ public interface Conn {
     JsonNode params();
 
     /** The parameters converted to {@code type}. */
-    <T> T params(Class<T> type);
+    <T> @Nullable T params(Class<T> type);
 
     /** The per-connection state made by {@code createConnState}, or {@code null}. */
-    Object state();
+    @Nullable Object state();
 
-    <T> T state(Class<T> type);
+    <T> @Nullable T state(Class<T> type);
 
     void setState(Object state);
 

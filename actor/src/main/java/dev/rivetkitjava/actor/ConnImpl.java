@@ -7,6 +7,7 @@ import dev.rivetkitjava.actor.spi.Placement;
 import java.util.Arrays;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -27,7 +28,7 @@ final class ConnImpl implements Conn, Placement.ConnectionHandle {
     final JsonNode params;
     final ConnectionSink sink;
     final Set<String> subscriptions = ConcurrentHashMap.newKeySet();
-    volatile Object state;
+    volatile @Nullable Object state;
     volatile boolean closed;
 
     ConnImpl(ActorCell<?, ?> cell, String id, JsonNode params, ConnectionSink sink) {
@@ -62,17 +63,17 @@ final class ConnImpl implements Conn, Placement.ConnectionHandle {
     }
 
     @Override
-    public <T> T params(Class<T> type) {
+    public <T> @Nullable T params(Class<T> type) {
         return cell.runtime.json().convert(params, type, "connection params");
     }
 
     @Override
-    public Object state() {
+    public @Nullable Object state() {
         return state;
     }
 
     @Override
-    public <T> T state(Class<T> type) {
+    public <T> @Nullable T state(Class<T> type) {
         return cell.runtime.json().convert(state, type, "connection state");
     }
 

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import java.io.IOException;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The registry's one JSON mapper, with the conversions the runtime needs and the errors they raise.
@@ -29,7 +30,7 @@ final class Json {
     }
 
     /** {@code value} as {@code type}: as is when it already is one, else through JSON. */
-    <T> T convert(Object value, Class<T> type, String what) {
+    <T> @Nullable T convert(@Nullable Object value, Class<T> type, String what) {
         if (value == null) {
             return null;
         }
@@ -71,7 +72,7 @@ final class Json {
         return mapper.treeToValue(node, type);
     }
 
-    private static String firstLine(String message) {
+    private static String firstLine(@Nullable String message) {
         if (message == null) {
             return "";
         }

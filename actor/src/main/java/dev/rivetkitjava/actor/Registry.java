@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.function.Function;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The actor types of an application and the place they run: the Java twin of RivetKit's {@code
@@ -87,7 +88,7 @@ public final class Registry implements AutoCloseable {
     /** Registry settings; defaults are RivetKit's where RivetKit has one. */
     public static final class Builder {
         final Map<String, ActorType<?, ?>> types = new HashMap<>();
-        ActorStore store;
+        @Nullable ActorStore store;
         ActorClock clock = ActorClock.system();
         ObjectMapper mapper = Json.defaultMapper();
         Duration sleepTimeout = Duration.ofSeconds(30);

@@ -9,6 +9,7 @@ import java.util.IdentityHashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -18,6 +19,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -80,7 +82,7 @@ final class StateSaver implements AutoCloseable {
         long nextAtNanos;
         long since = System.nanoTime();
         int attempts;
-        String reason;
+        @Nullable String reason;
     }
 
     private final ActorStore store;
@@ -116,7 +118,7 @@ final class StateSaver implements AutoCloseable {
     private final Set<ActorCell<?, ?>> failing = ConcurrentHashMap.newKeySet();
 
     /** Why the last store transaction failed; null once one succeeds. */
-    private volatile String lastStoreFailure;
+    private volatile @Nullable String lastStoreFailure;
 
     /**
      * When the transaction under way started ({@link System#nanoTime()}), or 0 between
@@ -387,7 +389,7 @@ final class StateSaver implements AutoCloseable {
     }
 
     /** One transaction; on success every write's future completes. Returns the failure, or null. */
-    private RuntimeException tryCommit(List<PendingWrite> batch) {
+    private @Nullable RuntimeException tryCommit(List<PendingWrite> batch) {
         Set<String> skipped;
         long start = System.nanoTime();
         commitStarted = start;
@@ -499,7 +501,8 @@ final class StateSaver implements AutoCloseable {
                 continue;
             }
             if (pending == ActorCell.BUSY) {
-                retrying.get(cell).nextAtNanos =
+                // due was taken from retrying above, and nothing in this loop removes a cell first
+                Objects.requireNonNull(retrying.get(cell), "retry").nextAtNanos =
                         System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(10);
             } else if (pending == null) {
                 retrying.remove(cell);

@@ -27,6 +27,7 @@ import org.eclipse.jetty.websocket.api.Callback;
 import org.eclipse.jetty.websocket.api.Session;
 import org.eclipse.jetty.websocket.common.WebSocketSession;
 import org.eclipse.jetty.websocket.core.OpCode;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -69,10 +70,13 @@ public final class ConnectEndpoint implements Session.Listener.AutoDemanding, Co
     private final Executor executor;
     private final OpenSockets sockets;
     private final ServerMetrics metrics;
-    private final ActorQuery query;
-    private final JsonNode params;
+
+    /** Null when the connection is rejected (see {@link #rejection}). */
+    private final @Nullable ActorQuery query;
+
+    private final @Nullable JsonNode params;
     private final Encoding encoding;
-    private final Rejection rejection;
+    private final @Nullable Rejection rejection;
 
     /**
      * The connection once the actor accepted it; failed if it refused, if the upgrade was refused,
@@ -104,15 +108,15 @@ public final class ConnectEndpoint implements Session.Listener.AutoDemanding, Co
      */
     private final AtomicBoolean failed = new AtomicBoolean();
 
-    private volatile Session session;
-    private volatile Outbox outbox;
+    private volatile @Nullable Session session;
+    private volatile @Nullable Outbox outbox;
 
     ConnectEndpoint(
             ServerContext server,
-            ActorQuery query,
-            JsonNode params,
-            Encoding encoding,
-            Rejection rejection) {
+            @Nullable ActorQuery query,
+            @Nullable JsonNode params,
+            @Nullable Encoding encoding,
+            @Nullable Rejection rejection) {
         this.placement = server.placement();
         this.values = server.values();
         this.config = server.config();
@@ -333,7 +337,7 @@ public final class ConnectEndpoint implements Session.Listener.AutoDemanding, Co
                     new ToClient.Error(
                             e.group(),
                             e.code(),
-                            e.getMessage(),
+                            e.message(),
                             e.metadata().isEmpty() ? null : values.tree(e.metadata()),
                             request.id(),
                             HttpRoutes.specifier(handle)));
@@ -378,7 +382,7 @@ public final class ConnectEndpoint implements Session.Listener.AutoDemanding, Co
     }
 
     @Override
-    public void close(String reason, ActorError error) {
+    public void close(String reason, @Nullable ActorError error) {
         if (error == null) {
             closeAfterQueued(CLOSE_NORMAL, reason);
         } else {
@@ -402,8 +406,9 @@ public final class ConnectEndpoint implements Session.Listener.AutoDemanding, Co
     /** Closes once the frames sent before are written, so that none is lost to the close. */
     private void closeAfterQueued(int code, String reason) {
         Session current = session;
-        if (current != null) {
-            outbox.afterQueued(() -> current.close(code, reason, Callback.NOOP));
+        Outbox queue = outbox;
+        if (current != null && queue != null) { // both are set together when the socket opens
+            queue.afterQueued(() -> current.close(code, reason, Callback.NOOP));
         }
     }
 
@@ -429,16 +434,17 @@ public final class ConnectEndpoint implements Session.Listener.AutoDemanding, Co
      * Queues a frame (see {@link Outbox#offer}); {@code then} (or null) runs once it is written (or
      * failed).
      */
-    private void sendFrame(byte[] frame, Runnable then, boolean writeHere) {
+    private void sendFrame(byte[] frame, @Nullable Runnable then, boolean writeHere) {
         Session current = session;
-        if (current == null || !current.isOpen()) {
+        Outbox queue = outbox;
+        if (current == null || queue == null || !current.isOpen()) {
             return;
         }
-        if (!outbox.offer(frame, then, writeHere) && slowConsumer.compareAndSet(false, true)) {
+        if (!queue.offer(frame, then, writeHere) && slowConsumer.compareAndSet(false, true)) {
             log.warn(
                     "closing a connection to {}: {} bytes wait to be sent",
                     query,
-                    outbox.pendingBytes() + frame.length);
+                    queue.pendingBytes() + frame.length);
             metrics.slowConsumerClosed();
             current.close(CLOSE_ERROR, "ws.slow_consumer", Callback.NOOP);
         }
@@ -453,12 +459,15 @@ public final class ConnectEndpoint implements Session.Listener.AutoDemanding, Co
     private void fail(ActorError error, int closeCode) {
         failed.set(true);
         Session current = session;
+        if (current == null) {
+            return; // nothing to send on, nor to close
+        }
         sendFrame(
                 frame(
                         new ToClient.Error(
                                 error.group(),
                                 error.code(),
-                                error.getMessage(),
+                                error.message(),
                                 error.metadata().isEmpty() ? null : values.tree(error.metadata()),
                                 null,
                                 null)),

@@ -6,6 +6,7 @@ import dev.rivetkitjava.actor.ActorKey;
 import dev.rivetkitjava.actor.spi.ActorQuery;
 import dev.rivetkitjava.protocol.GatewayUrl;
 import dev.rivetkitjava.protocol.UrlText;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Where a {@code /gateway/…} request goes, parsed as the engine's guard does it ({@link
@@ -20,12 +21,17 @@ import dev.rivetkitjava.protocol.UrlText;
  * @param namespace {@code rvt-namespace}, {@code default} when absent
  */
 record GatewayTarget(
-        ActorQuery query, String actorPath, String actorQuery, String token, String namespace) {
+        ActorQuery query,
+        String actorPath,
+        String actorQuery,
+        @Nullable String token,
+        String namespace) {
 
     /**
      * Parses {@code path} (starting with {@code /gateway/}) and its raw query string (may be null).
      */
-    static GatewayTarget parse(String path, String rawQuery, WireValues values, int maxInputBytes) {
+    static GatewayTarget parse(
+            String path, @Nullable String rawQuery, WireValues values, int maxInputBytes) {
         GatewayUrl.Parsed parsed;
         try {
             parsed = GatewayUrl.parse(path, rawQuery);
@@ -67,7 +73,7 @@ record GatewayTarget(
         }
     }
 
-    private static ActorError invalid(String why) {
+    private static ActorError invalid(@Nullable String why) {
         return new ActorError(
                 "guard", "query_invalid_params", "Invalid gateway query: " + why + ".");
     }

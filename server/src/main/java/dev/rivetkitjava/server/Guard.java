@@ -7,6 +7,7 @@ import java.util.List;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
+import org.jspecify.annotations.Nullable;
 
 /**
  * What the engine's guard checks before a request reaches an actor: host, origin, CORS, tokens, the
@@ -128,7 +129,7 @@ final class Guard {
      * subprotocol (also {@code fromTarget}), {@code Authorization: Bearer}, or {@code
      * x-rivet-token}.
      */
-    static void token(ServerConfig config, Request request, String fromTarget) {
+    static void token(ServerConfig config, Request request, @Nullable String fromTarget) {
         if (config.token() == null || offers(request, fromTarget, config.token())) {
             return;
         }
@@ -164,7 +165,7 @@ final class Guard {
         }
     }
 
-    private static boolean offers(Request request, String fromTarget, String expected) {
+    private static boolean offers(Request request, @Nullable String fromTarget, String expected) {
         String authorization = request.getHeaders().get(HttpHeader.AUTHORIZATION);
         String bearer =
                 authorization != null && authorization.startsWith("Bearer ")

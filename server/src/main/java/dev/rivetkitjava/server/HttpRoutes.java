@@ -26,6 +26,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import org.eclipse.jetty.http.HttpField;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.io.Content;
@@ -34,6 +35,7 @@ import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.util.Fields;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -54,7 +56,7 @@ final class HttpRoutes extends Handler.Abstract {
                 public void send(ActorEvent event) {}
 
                 @Override
-                public void close(String reason, ActorError error) {}
+                public void close(String reason, @Nullable ActorError error) {}
             };
 
     private final Placement placement;
@@ -62,8 +64,8 @@ final class HttpRoutes extends Handler.Abstract {
     private final ServerConfig config;
     private final ServerMetrics metrics;
     private final java.util.concurrent.atomic.AtomicBoolean draining;
-    private final Handler staticFiles;
-    private final ClusterView cluster;
+    private final @Nullable Handler staticFiles;
+    private final @Nullable ClusterView cluster;
 
     HttpRoutes(ServerContext server) {
         this.placement = server.placement();
@@ -150,7 +152,11 @@ final class HttpRoutes extends Handler.Abstract {
                     request,
                     response,
                     callback,
-                    new ActorError("actor", "invalid_request", e.getMessage()));
+                    new ActorError(
+                            "actor",
+                            "invalid_request",
+                            // every ProtocolException is thrown with a message
+                            Objects.requireNonNull(e.getMessage(), "message")));
         } catch (RuntimeException | IOException e) {
             log.error("{} {} failed", method, path, e);
             gatewayError(
@@ -234,7 +240,7 @@ final class HttpRoutes extends Handler.Abstract {
         try {
             conn = placement.connect(query, params, NO_EVENTS);
             // A retry with the same key (after an unknown outcome) gets the first call's outcome.
-            String idempotencyKey = headerOr(request, "x-rivet-idempotency-key", null);
+            String idempotencyKey = request.getHeaders().get("x-rivet-idempotency-key");
             Object result =
                     conn.invoke(new ActionCall(name, WireValues.arguments(args), idempotencyKey));
             actorHeaders(response, conn.actorId(), conn.generation(), conn.key());
@@ -259,7 +265,7 @@ final class HttpRoutes extends Handler.Abstract {
                     ClientProtocol.encode(
                             encoding,
                             new HttpResponseError(
-                                    e.group(), e.code(), e.getMessage(), metadata(e), actor)));
+                                    e.group(), e.code(), e.message(), metadata(e), actor)));
         } finally {
             metrics.action(false, ok, start);
             if (conn != null) {
@@ -307,7 +313,7 @@ final class HttpRoutes extends Handler.Abstract {
      * For an error the actor raised before a connection existed (a connect hook refused): which
      * actor it was.
      */
-    private ActorSpecifier actorOf(ActorQuery query, ActorError error) {
+    private @Nullable ActorSpecifier actorOf(ActorQuery query, ActorError error) {
         if (!error.group().equals("user") && !error.group().equals("rivetkit")) {
             return null;
         }
@@ -319,7 +325,7 @@ final class HttpRoutes extends Handler.Abstract {
         return new ActorSpecifier(conn.actorId(), conn.generation(), conn.key().serialize());
     }
 
-    JsonNode metadata(ActorError error) {
+    @Nullable JsonNode metadata(ActorError error) {
         return error.metadata().isEmpty() ? null : values.tree(error.metadata());
     }
 

@@ -8,6 +8,7 @@ import java.util.HashSet;
 import java.util.Locale;
 import java.util.Set;
 import java.util.regex.Pattern;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Which browser origins and which {@code Host} names the server answers, so that it is safe to run
@@ -30,7 +31,7 @@ final class OriginPolicy {
     private final Set<String> hostnames = new HashSet<>();
     private final boolean anyAddress;
     private final boolean loopbackAddresses;
-    private final InetAddress boundAddress;
+    private final @Nullable InetAddress boundAddress;
 
     /**
      * @param boundHost the address the server binds (a name or an IP literal; a wildcard allows
@@ -40,7 +41,10 @@ final class OriginPolicy {
      * @param corsOrigins further origins whose pages may call the server; {@code *} for any
      */
     OriginPolicy(
-            String boundHost, String publicUrl, Set<String> allowedHosts, Set<String> corsOrigins) {
+            String boundHost,
+            @Nullable String publicUrl,
+            Set<String> allowedHosts,
+            Set<String> corsOrigins) {
         hostnames.add("localhost");
         for (String origin : corsOrigins) {
             if (origin.trim().equals("*")) {
@@ -141,7 +145,7 @@ final class OriginPolicy {
      * The host name of a {@code Host} header ({@code name}, {@code name:port}, {@code [v6]}, {@code
      * [v6]:port}).
      */
-    static String hostname(String hostHeader) {
+    static @Nullable String hostname(String hostHeader) {
         String value = hostHeader.trim();
         if (value.startsWith("[")) {
             int end = value.indexOf(']');
@@ -187,7 +191,7 @@ final class OriginPolicy {
      * The address of an IP literal (no name lookup: only literals get here), or null if it is not a
      * valid one.
      */
-    private static InetAddress literal(String host) {
+    private static @Nullable InetAddress literal(String host) {
         if (!isIpLiteral(host)) {
             return null;
         }

@@ -12,6 +12,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.websocket.core.CoreSession;
 import org.eclipse.jetty.websocket.core.Frame;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One connection's outbound frames, in order, written by one writer at a time. The writer hands
@@ -27,7 +28,7 @@ final class Outbox {
     /**
      * A frame's payload, or null for an action that must run after every frame queued before it.
      */
-    private record Entry(byte[] payload, Runnable then) {}
+    private record Entry(byte @Nullable [] payload, @Nullable Runnable then) {}
 
     private final CoreSession session;
     private final byte opCode;
@@ -56,7 +57,7 @@ final class Outbox {
      *     no hop to another thread); a broadcast passes false, or it would write to its viewers one
      *     by one itself, one write each, instead of leaving each viewer's writer to batch them
      */
-    boolean offer(byte[] payload, Runnable then, boolean writeHere) {
+    boolean offer(byte[] payload, @Nullable Runnable then, boolean writeHere) {
         if (pendingBytes.addAndGet(payload.length) > budget) {
             pendingBytes.addAndGet(-payload.length);
             return false;

@@ -6,12 +6,14 @@ import dev.rivetkitjava.actor.spi.ActorQuery;
 import dev.rivetkitjava.actor.spi.Placement;
 import java.nio.ByteBuffer;
 import java.util.List;
+import java.util.Objects;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executor;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 import org.eclipse.jetty.websocket.api.Callback;
 import org.eclipse.jetty.websocket.api.Session;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -30,7 +32,7 @@ public final class RawSocketEndpoint implements Session.Listener.AutoDemanding, 
     private final List<Consumer<String>> textListeners = new CopyOnWriteArrayList<>();
     private final List<Consumer<byte[]>> binaryListeners = new CopyOnWriteArrayList<>();
     private final List<BiConsumer<Integer, String>> closeListeners = new CopyOnWriteArrayList<>();
-    private volatile Session session;
+    private volatile @Nullable Session session;
 
     RawSocketEndpoint(Placement placement, Executor executor, ActorQuery query, String path) {
         this.placement = placement;
@@ -84,17 +86,22 @@ public final class RawSocketEndpoint implements Session.Listener.AutoDemanding, 
 
     @Override
     public void send(String text) {
-        session.sendText(text, Callback.NOOP);
+        openSession().sendText(text, Callback.NOOP);
     }
 
     @Override
     public void send(byte[] bytes) {
-        session.sendBinary(ByteBuffer.wrap(bytes), Callback.NOOP);
+        openSession().sendBinary(ByteBuffer.wrap(bytes), Callback.NOOP);
     }
 
     @Override
     public void close(int code, String reason) {
-        session.close(code, reason, Callback.NOOP);
+        openSession().close(code, reason, Callback.NOOP);
+    }
+
+    /** The actor gets this socket only from {@link #onWebSocketOpen}, which sets the session. */
+    private Session openSession() {
+        return Objects.requireNonNull(session, "session");
     }
 
     @Override

@@ -18,6 +18,7 @@ import org.eclipse.jetty.util.resource.ResourceFactory;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.eclipse.jetty.util.thread.VirtualThreadPool;
 import org.eclipse.jetty.websocket.server.WebSocketUpgradeHandler;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -210,10 +211,10 @@ public final class RivetServer implements AutoCloseable {
         private final Registry registry;
         private String host = "127.0.0.1";
         private int port = 6420;
-        private String token;
-        private String adminToken;
+        private @Nullable String token;
+        private @Nullable String adminToken;
         private boolean adminRoutesOpen = true;
-        private String publicUrl;
+        private @Nullable String publicUrl;
         private Set<String> allowedHosts = Set.of();
         private Set<String> corsOrigins = Set.of();
         private int maxSubscriptionsPerConnection = 64;
@@ -224,8 +225,8 @@ public final class RivetServer implements AutoCloseable {
         private int maxQueryInputBytes = 4 * 1024;
         private long maxPendingOutboundBytes = 16L * 1024 * 1024;
         private Duration drainPeriod = Duration.ZERO;
-        private String staticResources;
-        private ClusterView cluster;
+        private @Nullable String staticResources;
+        private @Nullable ClusterView cluster;
 
         private Builder(Registry registry) {
             this.registry = Objects.requireNonNull(registry, "registry");
@@ -253,7 +254,7 @@ public final class RivetServer implements AutoCloseable {
          * client sends it ({@code token} option). Without an {@link #adminToken}, the admin routes
          * take this token too.
          */
-        public Builder token(String token) {
+        public Builder token(@Nullable String token) {
             this.token = token;
             return this;
         }
@@ -266,7 +267,7 @@ public final class RivetServer implements AutoCloseable {
          * not admin routes. Default: none, and the admin routes need {@link #token} if there is
          * one, else see {@link #adminRoutesOpen}.
          */
-        public Builder adminToken(String adminToken) {
+        public Builder adminToken(@Nullable String adminToken) {
             this.adminToken = adminToken;
             return this;
         }
@@ -287,7 +288,7 @@ public final class RivetServer implements AutoCloseable {
          * its host name in {@code Host}. Fails at {@link #build()} if it is not an http(s) URL with
          * a host.
          */
-        public Builder publicUrl(String url) {
+        public Builder publicUrl(@Nullable String url) {
             this.publicUrl = url;
             return this;
         }

@@ -1,6 +1,7 @@
 package dev.rivetkitjava.server;
 
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The settings the routes read; RivetServer.Builder fills it.
@@ -12,8 +13,8 @@ import java.util.Set;
  * @param origins the browser origins and {@code Host} names the server answers
  */
 record ServerConfig(
-        String token,
-        String adminToken,
+        @Nullable String token,
+        @Nullable String adminToken,
         boolean adminRoutesOpen,
         OriginPolicy origins,
         Set<String> namespaces,

@@ -4,6 +4,7 @@ import dev.rivetkitjava.actor.spi.Placement;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.eclipse.jetty.server.Handler;
+import org.jspecify.annotations.Nullable;
 
 /**
  * What every route and socket of one server shares; {@code staticFiles} is null when the server
@@ -17,5 +18,5 @@ record ServerContext(
         OpenSockets sockets,
         ServerMetrics metrics,
         AtomicBoolean draining,
-        Handler staticFiles,
-        ClusterView cluster) {}
+        @Nullable Handler staticFiles,
+        @Nullable ClusterView cluster) {}

@@ -9,6 +9,7 @@ import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
 
 /** What {@code GET /metrics} shows, in Prometheus' text format. */
 final class ServerMetrics {
@@ -24,7 +25,7 @@ final class ServerMetrics {
     /**
      * @param cluster the cluster this node belongs to, or null
      */
-    ServerMetrics(Placement placement, OpenSockets sockets, ClusterView cluster) {
+    ServerMetrics(Placement placement, OpenSockets sockets, @Nullable ClusterView cluster) {
         Gauge.builder("rivetkit.actors.awake", placement, p -> p.stats().awakeActors())
                 .description("Actors in memory (awake or starting)")
                 .register(registry);

@@ -12,6 +12,7 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Java values ↔ the protocol's JSON trees, and the base64 CBOR the gateway and actors API carry
@@ -68,7 +69,7 @@ final class WireValues {
      * Action arguments as the runtime takes them: each element a tree it converts to the action's
      * types.
      */
-    static List<Object> arguments(JsonNode args) {
+    static List<Object> arguments(@Nullable JsonNode args) {
         List<Object> list = new ArrayList<>();
         if (args == null || args.isNull()) {
             return list;
@@ -99,7 +100,7 @@ final class WireValues {
      * Connection params from {@code x-rivet-conn-params} or the {@code rivet_conn_params.}
      * subprotocol.
      */
-    JsonNode params(String text, int maxBytes) {
+    @Nullable JsonNode params(@Nullable String text, int maxBytes) {
         if (text == null || text.isEmpty()) {
             return null;
         }

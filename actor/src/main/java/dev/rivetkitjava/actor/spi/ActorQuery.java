@@ -2,6 +2,7 @@ package dev.rivetkitjava.actor.spi;
 
 import dev.rivetkitjava.actor.ActorKey;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * How a caller names an actor; a {@link Placement} turns it into a running actor wherever that
@@ -25,7 +26,7 @@ public sealed interface ActorQuery {
     }
 
     /** The actor with this name and key, created with {@code input} if it does not exist. */
-    record GetOrCreate(String name, ActorKey key, Object input) implements ActorQuery {
+    record GetOrCreate(String name, ActorKey key, @Nullable Object input) implements ActorQuery {
         public GetOrCreate {
             Objects.requireNonNull(name, "name");
             Objects.requireNonNull(key, "key");
@@ -35,7 +36,7 @@ public sealed interface ActorQuery {
     /**
      * A new actor; an existing one with this name and key is an {@code actor.duplicate_key} error.
      */
-    record Create(String name, ActorKey key, Object input) implements ActorQuery {
+    record Create(String name, ActorKey key, @Nullable Object input) implements ActorQuery {
         public Create {
             Objects.requireNonNull(name, "name");
             Objects.requireNonNull(key, "key");

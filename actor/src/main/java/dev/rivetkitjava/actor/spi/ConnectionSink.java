@@ -1,6 +1,7 @@
 package dev.rivetkitjava.actor.spi;
 
 import dev.rivetkitjava.actor.ActorError;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Where an actor's events for one connection go: a WebSocket in the server, a listener in process.
@@ -14,7 +15,7 @@ public interface ConnectionSink {
      * The actor closed the connection: {@code error} is null for a plain disconnect with {@code
      * reason}.
      */
-    void close(String reason, ActorError error);
+    void close(String reason, @Nullable ActorError error);
 
     /**
      * Whether this connection outlives the actor's sleep, as RivetKit's actor-connect WebSockets

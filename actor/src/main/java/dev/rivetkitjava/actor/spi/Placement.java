@@ -8,6 +8,7 @@ import dev.rivetkitjava.actor.RawWebSocket;
 import dev.rivetkitjava.actor.RuntimeHealth;
 import dev.rivetkitjava.actor.store.ActorRecord;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Where actors run. Every call reaches an actor through this one interface, so a multi-node
@@ -29,7 +30,7 @@ public interface Placement extends AutoCloseable {
     void destroy(String actorId);
 
     /** Runs one action on the actor the query names, waking or creating it as needed. */
-    Object invoke(ActorQuery query, ActionCall call);
+    @Nullable Object invoke(ActorQuery query, ActionCall call);
 
     /** Answers a raw HTTP request with the actor's {@code onRequest}. */
     RawResponse request(ActorQuery query, RawRequest request);
@@ -41,13 +42,13 @@ public interface Placement extends AutoCloseable {
      * Opens a connection: {@code onBeforeConnect}, {@code createConnState}, {@code onConnect}, then
      * events flow.
      */
-    ConnectionHandle connect(ActorQuery query, Object params, ConnectionSink sink);
+    ConnectionHandle connect(ActorQuery query, @Nullable Object params, ConnectionSink sink);
 
     /** The names of the actor types this placement runs. */
     java.util.Set<String> actorNames();
 
     /** Actors of one type, ordered by key, after {@code afterKey} (null for the first page). */
-    List<ActorRecord> list(String name, ActorKey afterKey, int limit);
+    List<ActorRecord> list(String name, @Nullable ActorKey afterKey, int limit);
 
     /** Counters about this placement, for metrics. */
     RuntimeStats stats();
@@ -75,7 +76,7 @@ public interface Placement extends AutoCloseable {
         /** The generation of the activation this connection belongs to. */
         long generation();
 
-        Object invoke(ActionCall call);
+        @Nullable Object invoke(ActionCall call);
 
         void subscribe(String event);
 
