@@ -3,9 +3,11 @@ package dev.rivetkitjava.cluster;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.rivetkitjava.client.ActorConnection;
 import dev.rivetkitjava.client.RivetClient;
+import dev.rivetkitjava.server.CompatibilityTest;
 import dev.rivetkitjava.testing.postgres.EmbeddedPostgresFixture;
 import java.io.IOException;
 import java.net.ServerSocket;
@@ -28,6 +30,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -36,6 +39,8 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Three node JVMs on loopback, state in one embedded PostgreSQL, started once for every test here
@@ -246,8 +251,62 @@ class ClusterTest {
         static final Duration PAUSE_LENGTH = Duration.ofSeconds(20);
     }
 
-    @Test
+    /**
+     * The official rivetkit JS client (npm 2.3.19, {@code compat/cluster-broadcast.mjs}): a caller
+     * connected to node 1 increments an actor owned by node 3 and subscribes to it, beside viewers
+     * connected to each node.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"json", "cbor", "bare"})
     @Order(3)
+    void theOfficialClientOnNodeOneReachesAnActorOnNodeThreeAndEveryViewerGetsEachBroadcastOnce(
+            String encoding) throws Exception {
+        CompatibilityTest.installNodePackages();
+        String key = keyOwnedBy(2, "js-" + encoding + "-");
+        List<String> command =
+                new ArrayList<>(
+                        List.of(
+                                "node",
+                                CompatibilityTest.COMPAT
+                                        .resolve("cluster-broadcast.mjs")
+                                        .toString(),
+                                encoding,
+                                key,
+                                "30"));
+        nodes.forEach(node -> command.add(node.endpoint()));
+        JsonNode result = JSON.readTree(CompatibilityTest.run(command, Duration.ofSeconds(90)));
+        List<Integer> acked = new ArrayList<>();
+        result.get("acked").forEach(count -> acked.add(count.asInt()));
+        assertThat(acked)
+                .as("counts answered to the caller, a fresh key")
+                .hasSizeGreaterThan(30)
+                .isEqualTo(IntStream.rangeClosed(1, acked.size()).boxed().toList());
+        List<String> listeners = new ArrayList<>();
+        for (JsonNode listener : result.get("received")) {
+            String endpoint = listener.get("endpoint").asText();
+            listeners.add(endpoint);
+            List<Integer> counts = new ArrayList<>();
+            listener.get("counts").forEach(count -> counts.add(count.asInt()));
+            assertThat(counts).as("counts received through %s", endpoint).isNotEmpty();
+            // From its first count on, every later acknowledged one, once and in order.
+            assertThat(counts)
+                    .as("counts received through %s", endpoint)
+                    .isEqualTo(acked.subList(acked.indexOf(counts.get(0)), acked.size()));
+        }
+        assertThat(listeners)
+                .as("the caller, then a viewer on each node")
+                .containsExactly(
+                        nodes.get(0).endpoint(),
+                        nodes.get(0).endpoint(),
+                        nodes.get(1).endpoint(),
+                        nodes.get(2).endpoint());
+        try (RivetClient c = client(0)) {
+            assertThat(whoami(c, key)).as("owner of %s after", key).isEqualTo("node3");
+        }
+    }
+
+    @Test
+    @Order(4)
     void pausingAnOwnerPastFailOverRejectsItsStaleWritesAndLosesNothing() throws Exception {
         int victim = 2;
         incrementsThroughFailOver(victim, Disruption.PAUSE);
@@ -257,7 +316,7 @@ class ClusterTest {
     }
 
     @Test
-    @Order(4)
+    @Order(5)
     void killingAnOwnerLosesNoAcknowledgedIncrementAndAppliesNoneTwice() throws Exception {
         int victim = 2;
         incrementsThroughFailOver(victim, Disruption.KILL);
