@@ -3,9 +3,11 @@ package dev.rivetkitjava.cluster;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.rivetkitjava.client.ActorConnection;
 import dev.rivetkitjava.client.RivetClient;
+import dev.rivetkitjava.server.CompatibilityTest;
 import dev.rivetkitjava.testing.postgres.EmbeddedPostgresFixture;
 import java.io.IOException;
 import java.net.ServerSocket;
@@ -28,6 +30,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -36,10 +39,12 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Three node JVMs on loopback, state in one embedded PostgreSQL, started once for every test here
- * (ordered: the last one kills a node).
+ * (ordered: the last ones pause or kill a node, and start it again for the next).
  */
 @Tag("external")
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -49,6 +54,8 @@ class ClusterTest {
     static final ObjectMapper JSON = new ObjectMapper();
     static String jdbcUrl;
     static final List<Node> nodes = new ArrayList<>();
+    static final int[] clusterPorts = new int[NODES];
+    static final int[] httpPorts = new int[NODES];
     static String seeds;
 
     record Node(String name, Process process, String endpoint, Path log) {}
@@ -56,8 +63,6 @@ class ClusterTest {
     @BeforeAll
     static void startCluster() throws Exception {
         jdbcUrl = EmbeddedPostgresFixture.jdbcUrl();
-        int[] clusterPorts = new int[NODES];
-        int[] httpPorts = new int[NODES];
         for (int i = 0; i < NODES; i++) {
             clusterPorts[i] = freePort();
             httpPorts[i] = freePort();
@@ -68,45 +73,59 @@ class ClusterTest {
         for (int i = 0; i < NODES; i++) {
             Path log = Files.createTempFile("cluster-node" + (i + 1), ".log");
             logs.add(log);
-            started.add(
-                    new ProcessBuilder(
-                                    Path.of(System.getProperty("java.home"), "bin", "java")
-                                            .toString(),
-                                    "-Xmx256m",
-                                    "-XX:TieredStopAtLevel=1",
-                                    "-cp",
-                                    System.getProperty("java.class.path"),
-                                    TestNodeMain.class.getName(),
-                                    "node" + (i + 1),
-                                    String.valueOf(clusterPorts[i]),
-                                    String.valueOf(httpPorts[i]),
-                                    seeds,
-                                    jdbcUrl)
-                            .redirectErrorStream(true)
-                            .redirectOutput(log.toFile())
-                            .start());
+            started.add(launch(i, log));
         }
         for (int i = 0; i < NODES; i++) {
-            Path log = logs.get(i);
-            Process p = started.get(i);
-            String[] endpoint = new String[1];
-            await().atMost(Duration.ofSeconds(90))
-                    .pollInterval(Duration.ofMillis(200))
-                    .until(
-                            () -> {
-                                assertThat(p.isAlive())
-                                        .as("node %d alive; its log: %s", 0, log)
-                                        .isTrue();
-                                for (String line : Files.readAllLines(log)) {
-                                    if (line.startsWith("READY ")) {
-                                        endpoint[0] = line.substring(6).strip();
-                                        return true;
-                                    }
-                                }
-                                return false;
-                            });
-            nodes.add(new Node("node" + (i + 1), p, endpoint[0], log));
+            nodes.add(awaitReady(i, started.get(i), logs.get(i)));
         }
+    }
+
+    /** Starts node {@code i} (0-based) again on its ports, after it was killed or downed. */
+    static void restart(int i) throws Exception {
+        assertThat(nodes.get(i).process().isAlive())
+                .as("%s still runs", nodes.get(i).name())
+                .isFalse();
+        Path log = Files.createTempFile("cluster-node" + (i + 1) + "-restarted", ".log");
+        nodes.set(i, awaitReady(i, launch(i, log), log));
+    }
+
+    static Process launch(int i, Path log) throws IOException {
+        return new ProcessBuilder(
+                        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                        "-Xmx256m",
+                        "-XX:TieredStopAtLevel=1",
+                        "-cp",
+                        System.getProperty("java.class.path"),
+                        TestNodeMain.class.getName(),
+                        "node" + (i + 1),
+                        String.valueOf(clusterPorts[i]),
+                        String.valueOf(httpPorts[i]),
+                        seeds,
+                        jdbcUrl)
+                .redirectErrorStream(true)
+                .redirectOutput(log.toFile())
+                .start();
+    }
+
+    /** The node once it printed {@code READY <endpoint>}: a member that serves HTTP. */
+    static Node awaitReady(int i, Process p, Path log) {
+        String[] endpoint = new String[1];
+        await().atMost(Duration.ofSeconds(90))
+                .pollInterval(Duration.ofMillis(200))
+                .until(
+                        () -> {
+                            assertThat(p.isAlive())
+                                    .as("node %d alive; its log: %s", i + 1, log)
+                                    .isTrue();
+                            for (String line : Files.readAllLines(log)) {
+                                if (line.startsWith("READY ")) {
+                                    endpoint[0] = line.substring(6).strip();
+                                    return true;
+                                }
+                            }
+                            return false;
+                        });
+        return new Node("node" + (i + 1), p, endpoint[0], log);
     }
 
     @AfterAll
@@ -219,37 +238,128 @@ class ClusterTest {
         }
     }
 
-    @Test
+    /** How a node is taken away while increments run. */
+    enum Disruption {
+        /** {@code kill -9}. */
+        KILL,
+        /**
+         * {@code SIGSTOP} for {@link #PAUSE_LENGTH}, longer than fail-over (like a long GC), then
+         * {@code SIGCONT}: the node wakes up believing it still owns its actors.
+         */
+        PAUSE;
+
+        static final Duration PAUSE_LENGTH = Duration.ofSeconds(20);
+    }
+
+    /**
+     * The official rivetkit JS client (npm 2.3.19, {@code compat/cluster-broadcast.mjs}): a caller
+     * connected to node 1 increments an actor owned by node 3 and subscribes to it, beside viewers
+     * connected to each node.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"json", "cbor", "bare"})
     @Order(3)
+    void theOfficialClientOnNodeOneReachesAnActorOnNodeThreeAndEveryViewerGetsEachBroadcastOnce(
+            String encoding) throws Exception {
+        CompatibilityTest.installNodePackages();
+        String key = keyOwnedBy(2, "js-" + encoding + "-");
+        List<String> command =
+                new ArrayList<>(
+                        List.of(
+                                "node",
+                                CompatibilityTest.COMPAT
+                                        .resolve("cluster-broadcast.mjs")
+                                        .toString(),
+                                encoding,
+                                key,
+                                "30"));
+        nodes.forEach(node -> command.add(node.endpoint()));
+        JsonNode result = JSON.readTree(CompatibilityTest.run(command, Duration.ofSeconds(90)));
+        List<Integer> acked = new ArrayList<>();
+        result.get("acked").forEach(count -> acked.add(count.asInt()));
+        assertThat(acked)
+                .as("counts answered to the caller, a fresh key")
+                .hasSizeGreaterThan(30)
+                .isEqualTo(IntStream.rangeClosed(1, acked.size()).boxed().toList());
+        List<String> listeners = new ArrayList<>();
+        for (JsonNode listener : result.get("received")) {
+            String endpoint = listener.get("endpoint").asText();
+            listeners.add(endpoint);
+            List<Integer> counts = new ArrayList<>();
+            listener.get("counts").forEach(count -> counts.add(count.asInt()));
+            assertThat(counts).as("counts received through %s", endpoint).isNotEmpty();
+            // From its first count on, every later acknowledged one, once and in order.
+            assertThat(counts)
+                    .as("counts received through %s", endpoint)
+                    .isEqualTo(acked.subList(acked.indexOf(counts.get(0)), acked.size()));
+        }
+        assertThat(listeners)
+                .as("the caller, then a viewer on each node")
+                .containsExactly(
+                        nodes.get(0).endpoint(),
+                        nodes.get(0).endpoint(),
+                        nodes.get(1).endpoint(),
+                        nodes.get(2).endpoint());
+        try (RivetClient c = client(0)) {
+            assertThat(whoami(c, key)).as("owner of %s after", key).isEqualTo("node3");
+        }
+    }
+
+    @Test
+    @Order(4)
+    void pausingAnOwnerPastFailOverRejectsItsStaleWritesAndLosesNothing() throws Exception {
+        int victim = 2;
+        incrementsThroughFailOver(victim, Disruption.PAUSE);
+        // Resumed, it learns it was downed and stops (TestNodeMain exits 3); the state read
+        // above, after it stopped, is the new owner's: none of its stale writes landed.
+        restart(victim);
+    }
+
+    @Test
+    @Order(5)
     void killingAnOwnerLosesNoAcknowledgedIncrementAndAppliesNoneTwice() throws Exception {
         int victim = 2;
+        incrementsThroughFailOver(victim, Disruption.KILL);
+    }
+
+    /**
+     * Increments 8 keys owned by {@code victim} through the other two nodes, with idempotency keys,
+     * takes the victim away, and checks every key is served again within 10 s, with every
+     * acknowledged increment applied exactly once.
+     */
+    static void incrementsThroughFailOver(int victim, Disruption disruption) throws Exception {
+        List<Integer> survivors = new ArrayList<>();
+        for (int i = 0; i < NODES; i++) {
+            if (i != victim) {
+                survivors.add(i);
+            }
+        }
         List<String> ids = new ArrayList<>();
-        try (RivetClient c = client(0)) {
+        try (RivetClient c = client(survivors.get(0))) {
             for (int i = 0; ids.size() < 8; i++) {
-                ids.add(
-                        c.actor("probe")
-                                .getOrCreate(keyOwnedBy(victim, "kill" + i + "-"))
-                                .resolve());
+                String key = keyOwnedBy(victim, disruption + "-" + victim + "-" + i + "-");
+                ids.add(c.actor("probe").getOrCreate(key).resolve());
             }
         }
         Map<String, AtomicInteger> acked = new ConcurrentHashMap<>();
         ids.forEach(id -> acked.put(id, new AtomicInteger()));
         AtomicBoolean running = new AtomicBoolean(true);
-        // Set once kill -9 returned: a call counts as served again only if it started after that
-        // (an answer node 3 gave just before it died, read after, is no fail-over).
-        AtomicLong killedAt = new AtomicLong();
+        // Set once the signal was sent: a call counts as served again only if it started after
+        // that (an answer the victim gave just before, read after, is no fail-over).
+        AtomicLong disruptedAt = new AtomicLong();
         Map<String, Long> servedAgainAt = new ConcurrentHashMap<>();
         HttpClient http = HttpClient.newHttpClient();
+        Process victimProcess = nodes.get(victim).process();
         try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
             List<Future<?>> workers = new ArrayList<>();
             for (int w = 0; w < ids.size(); w++) {
                 String id = ids.get(w);
-                String via = nodes.get(w % 2).endpoint();
+                String via = nodes.get(survivors.get(w % 2)).endpoint();
                 workers.add(
                         pool.submit(
                                 () -> {
                                     for (int n = 1; running.get(); n++) {
-                                        long killed = killedAt.get();
+                                        long disrupted = disruptedAt.get();
                                         // Retried with the same key until acknowledged: an
                                         // unknown outcome (the owner died) must not apply twice.
                                         int count =
@@ -258,7 +368,7 @@ class ClusterTest {
                                                 .as("%s, increment %d", id, n)
                                                 .isEqualTo(n);
                                         acked.get(id).incrementAndGet();
-                                        if (killed != 0) {
+                                        if (disrupted != 0) {
                                             servedAgainAt.putIfAbsent(id, System.nanoTime());
                                         }
                                     }
@@ -267,13 +377,43 @@ class ClusterTest {
             }
             await().atMost(Duration.ofSeconds(20))
                     .until(() -> acked.values().stream().allMatch(a -> a.get() >= 5));
-            Process victimProcess = nodes.get(victim).process();
-            new ProcessBuilder("kill", "-9", String.valueOf(victimProcess.pid())).start().waitFor();
-            killedAt.set(System.nanoTime());
+            signal(disruption == Disruption.KILL ? "KILL" : "STOP", victimProcess);
+            disruptedAt.set(System.nanoTime());
             try {
                 await().atMost(Duration.ofSeconds(40))
                         .pollInterval(Duration.ofMillis(50))
                         .until(() -> servedAgainAt.size() == ids.size());
+                if (disruption == Disruption.PAUSE) {
+                    long pausedNanos = System.nanoTime() - disruptedAt.get();
+                    // The one deliberate sleep: the pause outlasts fail-over, increments go on.
+                    Thread.sleep(Disruption.PAUSE_LENGTH.minusNanos(pausedNanos).toMillis());
+                    Map<String, Integer> beforeResume = new HashMap<>();
+                    acked.forEach((id, a) -> beforeResume.put(id, a.get()));
+                    signal("CONT", victimProcess);
+                    // Increments go on while the resumed node still thinks it owns the keys.
+                    await().atMost(Duration.ofSeconds(30))
+                            .until(
+                                    () ->
+                                            acked.entrySet().stream()
+                                                    .allMatch(
+                                                            e ->
+                                                                    e.getValue().get()
+                                                                            >= beforeResume.get(
+                                                                                            e
+                                                                                                    .getKey())
+                                                                                    + 5));
+                    await().atMost(Duration.ofSeconds(30)).until(() -> !victimProcess.isAlive());
+                    assertThat(victimProcess.exitValue())
+                            .as("%s exits as downed", nodes.get(victim).name())
+                            .isEqualTo(3);
+                    try (var lines = Files.lines(nodes.get(victim).log())) {
+                        System.out.printf(
+                                "%s resumed: %d stale activations refused their save%n",
+                                nodes.get(victim).name(),
+                                lines.filter(l -> l.contains("was claimed by another activation"))
+                                        .count());
+                    }
+                }
             } finally {
                 running.set(false);
             }
@@ -283,21 +423,35 @@ class ClusterTest {
         }
         long worst =
                 servedAgainAt.values().stream()
-                        .mapToLong(t -> t - killedAt.get())
+                        .mapToLong(t -> t - disruptedAt.get())
                         .max()
                         .orElseThrow();
         System.out.printf(
-                "kill -9 of %s: every key served again after %d ms (worst key)%n",
-                nodes.get(victim).name(), worst / 1_000_000);
-        try (RivetClient c = client(0)) {
+                "%s of %s: every key served again after %d ms (worst key)%n",
+                disruption == Disruption.KILL ? "kill -9" : "SIGSTOP",
+                nodes.get(victim).name(),
+                worst / 1_000_000);
+        try (RivetClient c = client(survivors.get(0))) {
             for (String id : ids) {
                 assertThat(c.actor("probe").getForId(id).action("get", Integer.class))
                         .as("%s: acknowledged increments", id)
                         .isEqualTo(acked.get(id).get());
             }
         }
-        // Kill to the first answer to a call started after it, incl. a reconnect.
+        // Signal to the first answer to a call started after it, incl. a reconnect.
         assertThat(worst / 1_000_000).as("fail-over time, ms").isLessThan(10_000);
+        if (disruption == Disruption.KILL) {
+            victimProcess.waitFor();
+        }
+    }
+
+    static void signal(String name, Process process) throws Exception {
+        assertThat(
+                        new ProcessBuilder("kill", "-" + name, String.valueOf(process.pid()))
+                                .start()
+                                .waitFor())
+                .as("kill -%s", name)
+                .isZero();
     }
 
     /**

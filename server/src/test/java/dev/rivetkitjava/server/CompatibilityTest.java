@@ -96,7 +96,8 @@ public class CompatibilityTest {
                 .collect(java.util.stream.Collectors.joining("\n", "", "\n"));
     }
 
-    static String run(List<String> command, Duration timeout) throws Exception {
+    /** Runs {@code command} in {@code compat/}; its standard output, once it exited 0. */
+    public static String run(List<String> command, Duration timeout) throws Exception {
         Process process =
                 new ProcessBuilder(command)
                         .directory(COMPAT.toFile())
