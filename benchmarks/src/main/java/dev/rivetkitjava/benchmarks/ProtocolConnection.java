@@ -123,6 +123,11 @@ public final class ProtocolConnection extends MessageListener {
         return init;
     }
 
+    /** The actor's id from the server's {@code Init} (the connection is open, so it came). */
+    public String actorId() {
+        return init.join().actorId();
+    }
+
     /** Completes with "code reason" (or "error: …") once the socket has closed. */
     public CompletableFuture<String> closed() {
         return closed;

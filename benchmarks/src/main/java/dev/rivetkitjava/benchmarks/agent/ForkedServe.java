@@ -4,6 +4,7 @@ import dev.rivetkitjava.app.ServeProcess;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
@@ -25,27 +26,29 @@ public final class ForkedServe implements WorkspaceStack {
     }
 
     /**
-     * Starts {@code serve --agent AGENT} and waits for its ready line (the first run builds it:
-     * minutes).
+     * Starts {@code serve --agent AGENT OPTIONS…} and waits for its ready line (the first run
+     * builds it: minutes).
      */
-    public static ForkedServe start(Path dataDir, String agent, Duration timeout) throws Exception {
+    public static ForkedServe start(Path dataDir, String agent, Duration timeout, String... options)
+            throws Exception {
         Path root = WorkspaceStack.projectRoot();
         Files.createDirectories(dataDir);
+        List<String> arguments =
+                new ArrayList<>(
+                        List.of(
+                                root.resolve("bin/rivetkit-java").toString(),
+                                "serve",
+                                "--agent",
+                                agent,
+                                "--port",
+                                "0",
+                                "--data-dir",
+                                dataDir.toString(),
+                                "--drain-ms",
+                                "0"));
+        arguments.addAll(List.of(options));
         ProcessBuilder command =
-                new ProcessBuilder(
-                                List.of(
-                                        root.resolve("bin/rivetkit-java").toString(),
-                                        "serve",
-                                        "--agent",
-                                        agent,
-                                        "--port",
-                                        "0",
-                                        "--data-dir",
-                                        dataDir.toString(),
-                                        "--drain-ms",
-                                        "0"))
-                        .directory(root.toFile())
-                        .redirectErrorStream(true);
+                new ProcessBuilder(arguments).directory(root.toFile()).redirectErrorStream(true);
         return new ForkedServe(
                 ServeProcess.start(command, dataDir.resolve("serve.log"), timeout), agent);
     }
@@ -106,6 +109,17 @@ public final class ForkedServe implements WorkspaceStack {
 
     private static long cpu(ProcessHandle p) {
         return p.info().totalCpuDuration().map(Duration::toNanos).orElse(0L);
+    }
+
+    /**
+     * SIGKILL of the serve JVM, as a node dies; then of the Sandbox Agent server it leaves
+     * orphaned, so that a run leaves nothing behind.
+     */
+    public void kill() {
+        List<ProcessHandle> children = serve.handle().descendants().toList();
+        serve.handle().destroyForcibly();
+        serve.handle().onExit().join();
+        children.forEach(ProcessHandle::destroyForcibly);
     }
 
     /**

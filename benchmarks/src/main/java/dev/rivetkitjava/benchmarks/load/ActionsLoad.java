@@ -38,7 +38,8 @@ final class ActionsLoad {
             long anomalies,
             @Nullable String firstError,
             double cpuNanosPerAction,
-            String cpu)
+            String cpu,
+            List<Double> nodeCpuNanosPerAction)
             implements LoadResult {
         double perSecond() {
             return seconds <= 0 ? 0 : actions / seconds;
@@ -70,6 +71,15 @@ final class ActionsLoad {
                                             "; server CPU %.1f µs per action",
                                             cpuNanosPerAction / 1e3)
                                     : ""));
+            if (!nodeCpuNanosPerAction.isEmpty()) {
+                StringBuilder nodes = new StringBuilder("  server CPU per action per node:");
+                for (int i = 0; i < nodeCpuNanosPerAction.size(); i++) {
+                    nodes.append(
+                            String.format(
+                                    " node %d %.1f µs", i + 1, nodeCpuNanosPerAction.get(i) / 1e3));
+                }
+                lines.add(nodes.toString());
+            }
             return lines;
         }
     }
@@ -139,33 +149,71 @@ final class ActionsLoad {
 
     private ActionsLoad() {}
 
+    /** Where one connection goes: through which node's clients, to which key. */
+    record Route(LoadClients clients, String key) {}
+
     static Result run(LoadTarget target, LoadClients clients, LoadOptions o) throws Exception {
-        int n = o.connections();
         String run = LoadClients.runId();
-        String title =
-                String.format(
-                        "actions: %d connection%s, %s, %s, closed loop, increment(1) on %s (%s)",
-                        n,
-                        n == 1 ? "" : "s",
-                        o.sharedKey() ? "all on one key" : "a key each",
-                        o.encoding().wireName(),
-                        o.actor(),
-                        o.actor().equals("counter-fast")
-                                ? "replies before the save"
-                                : "replies once durable");
-        LoadClients.Opened opened =
-                clients.open(
-                        o.actor(),
-                        n,
-                        i -> o.sharedKey() ? "load-" + run : "load-" + run + "-" + i,
-                        i -> null,
-                        64,
-                        Duration.ofSeconds(60));
-        List<ProtocolConnection> connections = opened.open();
+        List<Route> routes = new ArrayList<>();
+        for (int i = 0; i < o.connections(); i++) {
+            routes.add(new Route(clients, o.sharedKey() ? "load-" + run : "load-" + run + "-" + i));
+        }
+        return run(title(o, ""), target, List.of(), routes, o);
+    }
+
+    static String title(LoadOptions o, String through) {
+        int n = o.connections();
+        return String.format(
+                "actions: %d connection%s%s, %s, %s, closed loop, increment(1) on %s (%s)",
+                n,
+                n == 1 ? "" : "s",
+                through,
+                o.sharedKey() ? "all on one key" : "a key each",
+                o.encoding().wireName(),
+                o.actor(),
+                o.actor().equals("counter-fast")
+                        ? "replies before the save"
+                        : "replies once durable");
+    }
+
+    /**
+     * Runs {@code o}'s closed loop with a connection per route ({@code o.connections()} is not
+     * used), the server side's CPU from {@code target} and, on a cluster, each node's from {@code
+     * nodes}.
+     */
+    static Result run(
+            String title,
+            LoadTarget target,
+            List<LoadTarget> nodes,
+            List<Route> routes,
+            LoadOptions o)
+            throws Exception {
+        int n = routes.size();
+        List<ProtocolConnection> connections = new ArrayList<>();
         try {
-            if (opened.failed() > 0) {
-                throw new IllegalStateException(
-                        opened.failed() + " of " + n + " connections failed: " + opened.failures());
+            for (LoadClients clients : routes.stream().map(Route::clients).distinct().toList()) {
+                List<String> keys =
+                        routes.stream()
+                                .filter(r -> r.clients() == clients)
+                                .map(Route::key)
+                                .toList();
+                LoadClients.Opened opened =
+                        clients.open(
+                                o.actor(),
+                                keys.size(),
+                                keys::get,
+                                i -> null,
+                                64,
+                                Duration.ofSeconds(60));
+                connections.addAll(opened.open());
+                if (opened.failed() > 0) {
+                    throw new IllegalStateException(
+                            opened.failed()
+                                    + " of "
+                                    + n
+                                    + " connections failed: "
+                                    + opened.failures());
+                }
             }
             List<Integer> counts = new ArrayList<>();
             for (ProtocolConnection connection : connections) {
@@ -197,6 +245,7 @@ final class ActionsLoad {
             // Measure the server's CPU over the measured window only.
             sleepUntil(measureStart);
             CpuWindow cpu = CpuWindow.start(target);
+            long[] nodesStart = nodes.stream().mapToLong(LoadTarget::cpuNanos).toArray();
             try {
                 CompletableFuture.allOf(loops.toArray(CompletableFuture[]::new))
                         .get(
@@ -209,6 +258,7 @@ final class ActionsLoad {
                         .compareAndSet(null, stalled + " connections got no reply for over 60 s");
             }
             CpuWindow.Used used = cpu.end();
+            long[] nodesEnd = nodes.stream().mapToLong(LoadTarget::cpuNanos).toArray();
             double seconds = (Math.min(end, shared.lastFinish().get()) - measureStart) / 1e9;
             long actions = shared.measured().sum();
             return new Result(
@@ -222,10 +272,19 @@ final class ActionsLoad {
                     used.serverNanos() > 0 && actions > 0
                             ? (double) used.serverNanos() / actions
                             : -1,
-                    used.line());
+                    used.line(),
+                    perAction(nodesStart, nodesEnd, actions));
         } finally {
             LoadClients.closeAll(connections, 64);
         }
+    }
+
+    private static List<Double> perAction(long[] start, long[] end, long actions) {
+        List<Double> perAction = new ArrayList<>();
+        for (int i = 0; i < start.length; i++) {
+            perAction.add(actions > 0 ? (double) (end[i] - start[i]) / actions : -1);
+        }
+        return perAction;
     }
 
     static void sleepUntil(long nanoTime) {
