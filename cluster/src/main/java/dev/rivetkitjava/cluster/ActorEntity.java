@@ -1,6 +1,5 @@
 package dev.rivetkitjava.cluster;
 
-import dev.rivetkitjava.actor.ActionCall;
 import dev.rivetkitjava.actor.ActorError;
 import dev.rivetkitjava.actor.spi.ActorEvent;
 import dev.rivetkitjava.actor.spi.ActorQuery;
@@ -59,11 +58,9 @@ final class ActorEntity {
                                                                 .invoke(
                                                                         new ActorQuery.ById(
                                                                                 actorId),
-                                                                        new ActionCall(
+                                                                        cluster.actionCall(
                                                                                 m.action(),
-                                                                                cluster.readArgs(
-                                                                                        m
-                                                                                                .argsJson()),
+                                                                                m.argsJson(),
                                                                                 m
                                                                                         .idempotencyKey())));
                                         return Behaviors.same();
@@ -124,11 +121,9 @@ final class ActorEntity {
                                                 () ->
                                                         hosted(cluster, m.connectionId())
                                                                 .invoke(
-                                                                        new ActionCall(
+                                                                        cluster.actionCall(
                                                                                 m.action(),
-                                                                                cluster.readArgs(
-                                                                                        m
-                                                                                                .argsJson()),
+                                                                                m.argsJson(),
                                                                                 m
                                                                                         .idempotencyKey())));
                                         return Behaviors.same();

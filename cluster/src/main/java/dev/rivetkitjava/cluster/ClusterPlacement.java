@@ -196,6 +196,11 @@ public final class ClusterPlacement implements Placement {
         }
     }
 
+    /** A forwarded call as the owner's runtime takes it. */
+    ActionCall actionCall(String action, String argsJson, String idempotencyKey) {
+        return new ActionCall(action, readArgs(argsJson), idempotencyKey);
+    }
+
     List<Object> readArgs(String json) {
         JsonNode node = (JsonNode) readValue(json);
         if (node == null || !node.isArray()) {
@@ -362,7 +367,7 @@ public final class ClusterPlacement implements Placement {
         throw new ActorError(
                 "actor",
                 "unsupported",
-                "Raw HTTP requests (onRequest) are not forwarded across a " + "cluster yet.");
+                "Raw HTTP requests (onRequest) are not forwarded across a cluster yet.");
     }
 
     @Override
@@ -370,7 +375,7 @@ public final class ClusterPlacement implements Placement {
         throw new ActorError(
                 "actor",
                 "unsupported",
-                "Raw WebSockets (onWebSocket) are not forwarded across a " + "cluster yet.");
+                "Raw WebSockets (onWebSocket) are not forwarded across a cluster yet.");
     }
 
     @Override

@@ -263,9 +263,10 @@ public final class ClusterFigures {
     }
 
     /**
-     * {@code kills} times: kill -9 of a node (node 1, 2, 3 in turn; node 1 forms the cluster), then
-     * the time until every key it owned answers an increment through the next node, then the killed
-     * node started again.
+     * {@code kills} times: kill -9 of a node (node 2, 3, … in turn: node 1, the first seed, started
+     * alone again would form a cluster of its own), then the time until every key it owned answers
+     * an increment through another node, then the killed node started again. A kill is left out
+     * when the victim owns none of the probe keys (nothing to time).
      */
     private void failOver(int kills) throws Exception {
         out.accept("");
@@ -277,7 +278,7 @@ public final class ClusterFigures {
                         + "; time until every key it owned answers again through another node");
         List<Double> seconds = new ArrayList<>();
         for (int k = 0; k < kills; k++) {
-            int victim = k % nodes.size();
+            int victim = 1 + k % (nodes.size() - 1);
             Node probe = nodes.get((victim + 1) % nodes.size());
             String run = LoadClients.runId();
             List<String> owned = new ArrayList<>();
@@ -302,6 +303,13 @@ public final class ClusterFigures {
             } finally {
                 LoadClients.closeAll(opened.open(), 64);
             }
+            if (owned.isEmpty()) {
+                out.accept(
+                        String.format(
+                                "  kill %d: node %d owns none of the %d probe keys; left out",
+                                k + 1, victim + 1, FAIL_OVER_CANDIDATES));
+                continue;
+            }
             nodes.get(victim).clients().close();
             nodes.get(victim).serve().kill();
             long killed = System.nanoTime();
@@ -323,6 +331,10 @@ public final class ClusterFigures {
             awaitMembers(nodes.size());
         }
         List<Double> sorted = seconds.stream().sorted().toList();
+        if (sorted.isEmpty()) {
+            out.accept("fail-over: no kill found keys on its victim to time");
+            return;
+        }
         out.accept(
                 String.format(
                         "fail-over over %d kills: min %.2f s, median %.2f s, max %.2f s"
