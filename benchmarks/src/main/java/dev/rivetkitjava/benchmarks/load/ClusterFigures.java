@@ -20,7 +20,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -185,32 +187,13 @@ public final class ClusterFigures {
      */
     private void forwarded() throws Exception {
         Node through = nodes.getFirst();
-        String run = LoadClients.runId();
         List<String> local = new ArrayList<>();
         List<String> remote = new ArrayList<>();
-        LoadClients.Opened opened =
-                through.clients()
-                        .open(
-                                "counter",
-                                FORWARD_CANDIDATES,
-                                i -> "forward-" + run + "-" + i,
-                                i -> null,
-                                64,
-                                Duration.ofSeconds(60));
-        try {
-            for (int i = 0; i < FORWARD_CANDIDATES; i++) {
-                ProtocolConnection c = opened.connections().get(i);
-                if (c != null) {
-                    String key = "forward-" + run + "-" + i;
-                    (owner(through, c.actorId()).equals(through.address(clusterPorts))
-                                    ? local
-                                    : remote)
-                            .add(key);
-                }
-            }
-        } finally {
-            LoadClients.closeAll(opened.open(), 64);
-        }
+        ownersOf(through, "forward", FORWARD_CANDIDATES)
+                .forEach(
+                        (key, owner) ->
+                                (owner.equals(through.address(clusterPorts)) ? local : remote)
+                                        .add(key));
         int connections = Math.min(options.connections(), Math.min(local.size(), remote.size()));
         if (connections == 0) {
             out.accept(
@@ -280,29 +263,15 @@ public final class ClusterFigures {
         for (int k = 0; k < kills; k++) {
             int victim = 1 + k % (nodes.size() - 1);
             Node probe = nodes.get((victim + 1) % nodes.size());
-            String run = LoadClients.runId();
+            String victimAddress = nodes.get(victim).address(clusterPorts);
             List<String> owned = new ArrayList<>();
-            LoadClients.Opened opened =
-                    probe.clients()
-                            .open(
-                                    "counter",
-                                    FAIL_OVER_CANDIDATES,
-                                    i -> "failover-" + run + "-" + i,
-                                    i -> null,
-                                    64,
-                                    Duration.ofSeconds(60));
-            try {
-                for (int i = 0; i < FAIL_OVER_CANDIDATES; i++) {
-                    ProtocolConnection c = opened.connections().get(i);
-                    if (c != null
-                            && owner(probe, c.actorId())
-                                    .equals(nodes.get(victim).address(clusterPorts))) {
-                        owned.add("failover-" + run + "-" + i);
-                    }
-                }
-            } finally {
-                LoadClients.closeAll(opened.open(), 64);
-            }
+            ownersOf(probe, "failover", FAIL_OVER_CANDIDATES)
+                    .forEach(
+                            (key, owner) -> {
+                                if (owner.equals(victimAddress)) {
+                                    owned.add(key);
+                                }
+                            });
             if (owned.isEmpty()) {
                 out.accept(
                         String.format(
@@ -438,6 +407,36 @@ public final class ClusterFigures {
             }
             Thread.sleep(200);
         }
+    }
+
+    /**
+     * Opens {@code candidates} fresh keys named {@code prefix-RUN-i} through {@code through} and
+     * returns each opened key's owner node (cluster address), in key order.
+     */
+    private Map<String, String> ownersOf(Node through, String prefix, int candidates)
+            throws Exception {
+        String run = LoadClients.runId();
+        Map<String, String> owners = new LinkedHashMap<>();
+        LoadClients.Opened opened =
+                through.clients()
+                        .open(
+                                "counter",
+                                candidates,
+                                i -> prefix + "-" + run + "-" + i,
+                                i -> null,
+                                64,
+                                Duration.ofSeconds(60));
+        try {
+            for (int i = 0; i < candidates; i++) {
+                ProtocolConnection c = opened.connections().get(i);
+                if (c != null) {
+                    owners.put(prefix + "-" + run + "-" + i, owner(through, c.actorId()));
+                }
+            }
+        } finally {
+            LoadClients.closeAll(opened.open(), 64);
+        }
+        return owners;
     }
 
     private String owner(Node asked, String actorId) throws Exception {
