@@ -159,6 +159,59 @@ class ServeFaultsTest {
     }
 
     @Test
+    void killMinus9MidTurnReportsTheLostTurnAfterTheRestartAndTheNextPromptRestoresTheSession()
+            throws Exception {
+        Path dataDir = dir.resolve("data");
+        int port;
+        try (ServeProcess serve = ServeProcess.start(dataDir, 0, "--agent", "amp");
+                RivetClient client = RivetClient.create(serve.endpoint())) {
+            port = serve.port();
+            ActorHandle workspace = client.actor("workspace").getOrCreate("cut-off");
+            var turn =
+                    workspace.actionAsync(
+                            "prompt",
+                            JsonNode.class,
+                            Map.of("userId", "alice", "text", "chunks=1 HANG"));
+            await().atMost(Duration.ofSeconds(60))
+                    .until(() -> WorkspaceHistory.all(workspace).toString().contains("chunk 1"));
+            assertThat(turn).isNotDone();
+            serve.handle().destroyForcibly();
+            await().atMost(Duration.ofSeconds(30)).until(() -> !serve.handle().isAlive());
+        }
+
+        // The restart stops the killed one's Sandbox Agent server (its orphan) and starts its own.
+        try (ServeProcess again = ServeProcess.start(dataDir, port, "--agent", "amp");
+                RivetClient client = RivetClient.create(again.endpoint())) {
+            ActorHandle workspace = client.actor("workspace").getOrCreate("cut-off");
+            List<JsonNode> history = WorkspaceHistory.all(workspace);
+            assertThat(history)
+                    .extracting(e -> e.path("event").asText())
+                    .startsWith("chat.user", "session.event")
+                    .endsWith("session.error");
+            assertThat(history.getLast().path("data").path("message").asText())
+                    .contains("stopped during alice's prompt")
+                    .contains("The next prompt restores the session");
+
+            JsonNode next =
+                    workspace.action(
+                            "prompt",
+                            JsonNode.class,
+                            Map.of("userId", "alice", "text", "chunks=1"));
+            assertThat(next.path("stopReason").asText()).isEqualTo("end_turn");
+            List<JsonNode> after = WorkspaceHistory.all(workspace);
+            assertThat(after.subList(0, history.size())).isEqualTo(history);
+            // The restored session: the persisted history went to the agent with the prompt, as a
+            // block of its own.
+            assertThat(after.subList(history.size(), after.size()).toString())
+                    .contains("echo: 2 blocks");
+            assertThat(after)
+                    .filteredOn(e -> e.path("event").asText().equals("session.error"))
+                    .hasSize(1);
+        }
+        assertNoneLeft(dataDir);
+    }
+
+    @Test
     void aStartThatFailsAfterOpeningTheStoreLeavesNoLockAndNoSandboxAgentServer() throws Exception {
         Path dataDir = dir.resolve("data");
         Path out = dir.resolve("failed.log");

@@ -398,7 +398,7 @@ final class Timeline {
         return entry;
     }
 
-    private static byte[] write(Object value) {
+    static byte[] write(Object value) {
         try {
             return JSON.writeValueAsBytes(value);
         } catch (JsonProcessingException e) {
@@ -406,7 +406,7 @@ final class Timeline {
         }
     }
 
-    private static <T> T read(byte[] bytes, Class<T> type, String key) {
+    static <T> T read(byte[] bytes, Class<T> type, String key) {
         try {
             return JSON.readValue(bytes, type);
         } catch (IOException e) {

@@ -40,6 +40,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Future;
@@ -79,6 +80,16 @@ public final class WorkspaceActor {
     static final Caller SYSTEM = new Caller("system", "system", Caller.Role.MEMBER);
 
     static final String PERMISSION_REQUESTED = "permission.requested";
+
+    /**
+     * Key-value key of the turn the agent is running, written durably before the prompt goes to the
+     * agent and deleted when the turn ends in this activation: found on wake, it tells that the
+     * previous activation died mid-turn (kill -9, a cluster node lost).
+     */
+    static final String RUNNING_TURN = "turn-running";
+
+    /** What {@link #RUNNING_TURN} holds: whose prompt, since when. */
+    record RunningTurn(String userId, String name, long startedAt) {}
 
     /**
      * How long {@code onDestroy} waits for the agent's session to close before it lets it finish
@@ -249,9 +260,38 @@ public final class WorkspaceActor {
         if (!c.state().notes().isEmpty()) {
             c.setState(c.state().withoutNotes());
         }
+        reportInterruptedTurn(c, timeline);
         WorkspaceVars vars = new WorkspaceVars(persist, timeline);
         c.abortSignal().thenRun(() -> stopTurns(c, vars));
         return vars;
+    }
+
+    /**
+     * On wake: a turn marked running was cut off with its activation (its node died). Everyone
+     * learns it from the timeline (a page reloads it when it reconnects); the next prompt restores
+     * the session from the persisted events.
+     */
+    private static void reportInterruptedTurn(
+            ActorContext<State, WorkspaceVars> c, Timeline timeline) {
+        Optional<byte[]> marked = c.kv().get(RUNNING_TURN);
+        if (marked.isEmpty()) {
+            return;
+        }
+        RunningTurn turn = Timeline.read(marked.get(), RunningTurn.class, RUNNING_TURN);
+        c.log()
+                .warn(
+                        "workspace {}: its previous activation stopped during {}'s turn; the next prompt restores the session",
+                        c.key(),
+                        turn.userId());
+        timeline.append(
+                "session.error",
+                new SessionError(
+                        "The server running this workspace stopped during "
+                                + turn.name()
+                                + "'s prompt; that turn was lost. The next prompt restores the session.",
+                        c.nowMillis()));
+        timeline.flush(); // the notice is durable before the marker goes
+        c.kv().delete(RUNNING_TURN);
     }
 
     // ------------------------------------------------------------------------------------------------ callers
@@ -355,6 +395,7 @@ public final class WorkspaceActor {
             broadcastQuietly(c, "queue.updated", vars);
             throw e;
         }
+        boolean marked = false;
         try {
             if (vars.stopping) {
                 throw workspaceStopped();
@@ -367,6 +408,12 @@ public final class WorkspaceActor {
                 return new PromptResult(
                         "cancelled"); // cancelled while the session was being connected
             }
+            c.kv().put(
+                            RUNNING_TURN,
+                            Timeline.write(
+                                    new RunningTurn(
+                                            author.userId(), author.name(), c.nowMillis())));
+            marked = true;
             vars.runningSent = true;
             Timeline timeline = vars.timeline;
             String stopReason =
@@ -392,8 +439,25 @@ public final class WorkspaceActor {
             failed(c, vars, ref);
             throw new UserError(agentFailed(ref), "agent_failed");
         } finally {
+            if (marked) {
+                unmarkRunningTurn(c);
+            }
             vars.finishRunning();
             broadcastQuietly(c, "queue.updated", vars);
+        }
+    }
+
+    /** The turn ended in this activation, however it ended. */
+    private static void unmarkRunningTurn(ActorContext<State, WorkspaceVars> c) {
+        try {
+            c.kv().delete(RUNNING_TURN);
+        } catch (RuntimeException e) {
+            // The next wake then reports the turn as cut off: a false alarm, never a silent loss.
+            c.log()
+                    .warn(
+                            "workspace {}: could not clear its running-turn marker: {}",
+                            c.key(),
+                            e.toString());
         }
     }
 
