@@ -49,8 +49,8 @@ final class ActorEntity {
                             .onMessage(
                                     Invoke.class,
                                     m -> {
-                                        run(
-                                                cluster,
+                                        cluster.runOnce(
+                                                m.idempotencyKey(),
                                                 m.replyTo(),
                                                 self,
                                                 () ->
@@ -114,8 +114,8 @@ final class ActorEntity {
                             .onMessage(
                                     ConnInvoke.class,
                                     m -> {
-                                        run(
-                                                cluster,
+                                        cluster.runOnce(
+                                                m.idempotencyKey(),
                                                 m.replyTo(),
                                                 self,
                                                 () ->
@@ -223,24 +223,7 @@ final class ActorEntity {
             ActorRef<Reply> replyTo,
             ActorRef<EntityCommand> self,
             Supplier<Object> work) {
-        Thread.startVirtualThread(
-                () -> {
-                    Reply reply;
-                    try {
-                        reply = cluster.ok(work.get(), self);
-                    } catch (ActorError e) {
-                        reply = cluster.failed(e, self);
-                    } catch (RuntimeException e) {
-                        reply =
-                                cluster.failed(
-                                        new ActorError(
-                                                "rivetkit",
-                                                "internal_error",
-                                                "An internal error occurred"),
-                                        self);
-                    }
-                    replyTo.tell(reply);
-                });
+        Thread.startVirtualThread(() -> replyTo.tell(cluster.reply(work, self)));
     }
 
     /**

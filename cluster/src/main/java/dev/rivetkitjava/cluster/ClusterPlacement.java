@@ -36,6 +36,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
@@ -43,6 +44,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
@@ -90,6 +92,12 @@ public final class ClusterPlacement implements Placement {
 
     /** How to passivate each entity living here, by actor id. */
     private final Map<String, Runnable> passivators = new ConcurrentHashMap<>();
+
+    /**
+     * Forwarded calls running here, by idempotency key: an ask repeated while the call runs waits
+     * for that run instead of starting another.
+     */
+    private final Map<String, CompletableFuture<Reply>> running = new ConcurrentHashMap<>();
 
     /** Connections opened here by connect token, so a retried connect gets the same one. */
     private final Map<String, Object> openedByToken = new ConcurrentHashMap<>();
@@ -165,6 +173,52 @@ public final class ClusterPlacement implements Placement {
         return handOvers.get();
     }
 
+    /**
+     * The owner's side of a forwarded call: runs {@code work} once per key, and answers each ask
+     * with the outcome, or with {@code actor.in_progress} after half the ask timeout if the call
+     * still runs. The gateway then asks again at once (a long poll): a call may run far longer than
+     * an ask (an agent's turn), and an owner that answers is alive, so only silence counts towards
+     * the move timeout.
+     */
+    void runOnce(
+            String idempotencyKey,
+            ActorRef<Reply> replyTo,
+            ActorRef<EntityCommand> entity,
+            Supplier<Object> work) {
+        CompletableFuture<Reply> mine = new CompletableFuture<>();
+        CompletableFuture<Reply> earlier = running.putIfAbsent(idempotencyKey, mine);
+        if (earlier == null) {
+            Thread.startVirtualThread(
+                    () -> {
+                        mine.complete(reply(work, entity));
+                        // A later repeat runs the call again, which the actor answers from the
+                        // outcome it kept.
+                        running.remove(idempotencyKey, mine);
+                    });
+        }
+        (earlier == null ? mine : earlier)
+                .copy()
+                .completeOnTimeout(
+                        failed(IN_PROGRESS, entity),
+                        askTimeout.toMillis() / 2,
+                        TimeUnit.MILLISECONDS)
+                .thenAccept(replyTo::tell);
+    }
+
+    /** {@code work}'s outcome as a reply; an unexpected failure is not described to the caller. */
+    Reply reply(Supplier<Object> work, ActorRef<EntityCommand> entity) {
+        try {
+            return ok(work.get(), entity);
+        } catch (ActorError e) {
+            return failed(e, entity);
+        } catch (RuntimeException e) {
+            log.error("a forwarded call failed outside the actor", e);
+            return failed(
+                    new ActorError("rivetkit", "internal_error", "An internal error occurred"),
+                    entity);
+        }
+    }
+
     Reply ok(Object result, ActorRef<EntityCommand> entity) {
         return new Reply(writeJson(result), null, null, null, null, entity);
     }
@@ -211,6 +265,12 @@ public final class ClusterPlacement implements Placement {
         return args;
     }
 
+    /**
+     * The owner's answer to an ask of a call that still runs: ask again. Never reaches a client.
+     */
+    private static final ActorError IN_PROGRESS =
+            new ActorError("actor", "in_progress", "The call still runs; ask again.");
+
     static ActorError moving(String message) {
         return new ActorError("actor", "moving", message, Map.of("retryable", true), null);
     }
@@ -232,8 +292,16 @@ public final class ClusterPlacement implements Placement {
         while (true) {
             CompletionStage<Reply> asked = entity(actorId).ask(message::apply, askTimeout);
             try {
-                return asked.toCompletableFuture()
-                        .get(askTimeout.toMillis() + 1_000, TimeUnit.MILLISECONDS);
+                Reply reply =
+                        asked.toCompletableFuture()
+                                .get(askTimeout.toMillis() + 1_000, TimeUnit.MILLISECONDS);
+                if (isInProgress(reply)) {
+                    // The owner answered: it is alive and the call runs; only silence moves the
+                    // deadline closer.
+                    deadline = System.nanoTime() + moveTimeout.toNanos();
+                    continue;
+                }
+                return reply;
             } catch (ExecutionException | TimeoutException e) {
                 log.info(
                         "actor {}: no answer ({}); {}",
@@ -256,6 +324,11 @@ public final class ClusterPlacement implements Placement {
                 throw moving("interrupted while waiting for the actor's node");
             }
         }
+    }
+
+    private static boolean isInProgress(Reply reply) {
+        return IN_PROGRESS.code().equals(reply.errorCode())
+                && IN_PROGRESS.group().equals(reply.errorGroup());
     }
 
     private Object outcome(Reply reply) {
