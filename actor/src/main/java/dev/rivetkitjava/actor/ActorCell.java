@@ -379,6 +379,7 @@ final class ActorCell<S, V> {
                 deadline(startNanos, timeout),
                 conn,
                 call.idempotencyKey(),
+                call.repeatOfLostRun(),
                 waitsForSave,
                 c -> action.handler().call(c, new ActionArgs(call.args(), runtime.json())));
     }
@@ -394,6 +395,7 @@ final class ActorCell<S, V> {
                 deadline(startNanos, defaultActionTimeout()),
                 null,
                 null,
+                false,
                 !type.repliesBeforeSave(),
                 c -> handler.handle(c, request));
     }
@@ -431,6 +433,7 @@ final class ActorCell<S, V> {
             long deadline,
             @Nullable ConnImpl conn,
             @Nullable String idempotencyKey,
+            boolean repeatOfLostRun,
             boolean waitsForSave,
             TurnWork<S, V> work) {
         if (!enter(deadline, what)) {
@@ -456,6 +459,9 @@ final class ActorCell<S, V> {
                         // its outcome.
                         return readTree(recorded.get());
                     }
+                }
+                if (repeatOfLostRun) {
+                    throw ActorErrors.callInterrupted(what);
                 }
                 outcome = new CompletableFuture<>();
                 recentCalls.put(idempotencyKey, outcome);

@@ -38,6 +38,19 @@ final class ActorErrors {
         return new ActorError("actor", "action_timed_out", "Action `" + action + "` timed out.");
     }
 
+    /**
+     * A repeat of a call whose run was lost with its node (see {@link ActionCall#repeatOfLostRun}).
+     */
+    static ActorError callInterrupted(String action) {
+        return new ActorError(
+                "actor",
+                "call_interrupted",
+                "Action `"
+                        + action
+                        + "` was running on a node that stopped, and it left no outcome; it was not"
+                        + " run again, since part of it may have happened.");
+    }
+
     static ActorError invalidKey(String why) {
         return new ActorError("actor", "invalid_key", "Invalid actor key: " + why + ".");
     }

@@ -1,6 +1,7 @@
 package dev.rivetkitjava.actor;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import dev.rivetkitjava.actor.store.FaultyActorStore;
@@ -69,6 +70,40 @@ class IdempotencyTest {
                 Registry.builder().use(counter()).store(store).durableIdempotency(true).build()) {
             ActorHandle actor = registry.actor("counter").getOrCreate(ActorKey.of("a"));
             assertThat(actor.call(call, Integer.class)).isEqualTo(1);
+            assertThat(actor.action("count", Integer.class)).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void aRepeatOfALostRunGetsTheOutcomeTheCallLeftOrIsRefusedNotRunAgain() {
+        InMemoryActorStore store = new InMemoryActorStore();
+        try (Registry registry =
+                Registry.builder().use(counter()).store(store).durableIdempotency(true).build()) {
+            ActorHandle actor = registry.actor("counter").getOrCreate(ActorKey.of("a"));
+            assertThat(
+                            actor.call(
+                                    ActionCall.of("increment").withIdempotencyKey("ran"),
+                                    Integer.class))
+                    .isEqualTo(1);
+        }
+        try (Registry registry =
+                Registry.builder().use(counter()).store(store).durableIdempotency(true).build()) {
+            ActorHandle actor = registry.actor("counter").getOrCreate(ActorKey.of("a"));
+            // Its run finished (the outcome is kept) before its activation was lost.
+            assertThat(
+                            actor.call(
+                                    new ActionCall("increment", List.of(), "ran", true),
+                                    Integer.class))
+                    .isEqualTo(1);
+            // Its run was lost midway: nothing says how far it got.
+            assertThatThrownBy(
+                            () ->
+                                    actor.call(
+                                            new ActionCall("increment", List.of(), "lost", true),
+                                            Integer.class))
+                    .isInstanceOfSatisfying(
+                            ActorError.class,
+                            e -> assertThat(e.qualifiedCode()).isEqualTo("actor.call_interrupted"));
             assertThat(actor.action("count", Integer.class)).isEqualTo(1);
         }
     }

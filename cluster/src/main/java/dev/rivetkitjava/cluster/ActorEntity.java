@@ -61,8 +61,9 @@ final class ActorEntity {
                                                                         cluster.actionCall(
                                                                                 m.action(),
                                                                                 m.argsJson(),
+                                                                                m.idempotencyKey(),
                                                                                 m
-                                                                                        .idempotencyKey())));
+                                                                                        .repeatOfLostRun())));
                                         return Behaviors.same();
                                     })
                             .onMessage(
@@ -124,8 +125,9 @@ final class ActorEntity {
                                                                         cluster.actionCall(
                                                                                 m.action(),
                                                                                 m.argsJson(),
+                                                                                m.idempotencyKey(),
                                                                                 m
-                                                                                        .idempotencyKey())));
+                                                                                        .repeatOfLostRun())));
                                         return Behaviors.same();
                                     })
                             .onMessage(

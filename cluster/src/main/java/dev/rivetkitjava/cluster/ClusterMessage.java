@@ -16,6 +16,7 @@ public sealed interface ClusterMessage {
             String action,
             String argsJson,
             String idempotencyKey,
+            boolean repeatOfLostRun,
             ActorRef<Reply> replyTo)
             implements EntityCommand {}
 
@@ -33,6 +34,7 @@ public sealed interface ClusterMessage {
             String action,
             String argsJson,
             String idempotencyKey,
+            boolean repeatOfLostRun,
             ActorRef<Reply> replyTo)
             implements EntityCommand {}
 

@@ -43,7 +43,6 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.Function;
 import java.util.function.Supplier;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -251,8 +250,9 @@ public final class ClusterPlacement implements Placement {
     }
 
     /** A forwarded call as the owner's runtime takes it. */
-    ActionCall actionCall(String action, String argsJson, String idempotencyKey) {
-        return new ActionCall(action, readArgs(argsJson), idempotencyKey);
+    ActionCall actionCall(
+            String action, String argsJson, String idempotencyKey, boolean repeatOfLostRun) {
+        return new ActionCall(action, readArgs(argsJson), idempotencyKey, repeatOfLostRun);
     }
 
     List<Object> readArgs(String json) {
@@ -281,16 +281,30 @@ public final class ClusterPlacement implements Placement {
         return sharding.entityRefFor(ENTITY, actorId);
     }
 
+    /** An ask's message, made anew for every attempt. */
+    @FunctionalInterface
+    private interface Question {
+        /**
+         * @param repeatOfLostRun an owner answered that the call runs, then fell silent: its node
+         *     may have stopped mid-run (see {@link ActionCall#repeatOfLostRun})
+         */
+        EntityCommand ask(ActorRef<Reply> replyTo, boolean repeatOfLostRun);
+    }
+
     /**
-     * Asks the actor's owner, again with the same message after a timeout (the actor may be
-     * moving), until the move timeout passes; then a retryable {@code actor.moving} error.
+     * Asks the actor's owner, again after a timeout (the actor may be moving), until it has been
+     * silent for the move timeout; then a retryable {@code actor.moving} error.
      */
-    private Reply ask(
-            String actorId, Function<ActorRef<Reply>, EntityCommand> message, boolean retry) {
+    private Reply ask(String actorId, Question question) {
         forwardedCalls.incrementAndGet();
         long deadline = System.nanoTime() + moveTimeout.toNanos();
+        boolean running = false;
+        boolean lostRun = false;
         while (true) {
-            CompletionStage<Reply> asked = entity(actorId).ask(message::apply, askTimeout);
+            boolean repeatOfLostRun = lostRun;
+            CompletionStage<Reply> asked =
+                    entity(actorId)
+                            .ask(replyTo -> question.ask(replyTo, repeatOfLostRun), askTimeout);
             try {
                 Reply reply =
                         asked.toCompletableFuture()
@@ -298,27 +312,21 @@ public final class ClusterPlacement implements Placement {
                 if (isInProgress(reply)) {
                     // The owner answered: it is alive and the call runs; only silence moves the
                     // deadline closer.
+                    running = true;
                     deadline = System.nanoTime() + moveTimeout.toNanos();
                     continue;
                 }
                 return reply;
             } catch (ExecutionException | TimeoutException e) {
-                log.info(
-                        "actor {}: no answer ({}); {}",
-                        actorId,
-                        e.toString(),
-                        retry ? "asking again" : "giving up");
-                if (!retry || System.nanoTime() > deadline) {
+                log.info("actor {}: no answer ({}); asking again", actorId, e.toString());
+                if (System.nanoTime() > deadline) {
                     throw moving(
                             "The actor did not answer within "
                                     + moveTimeout.toSeconds()
                                     + " s; it may be moving to another node. Try again.");
                 }
+                lostRun = running;
                 retriedCalls.incrementAndGet();
-                log.debug(
-                        "actor {}: no answer within {} ms; asking again",
-                        actorId,
-                        askTimeout.toMillis());
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw moving("interrupted while waiting for the actor's node");
@@ -370,7 +378,7 @@ public final class ClusterPlacement implements Placement {
 
     @Override
     public void destroy(String actorId) {
-        outcome(ask(actorId, replyTo -> new Destroy(actorId, replyTo), true));
+        outcome(ask(actorId, (replyTo, lostRun) -> new Destroy(actorId, replyTo)));
     }
 
     @Override
@@ -384,8 +392,8 @@ public final class ClusterPlacement implements Placement {
         return outcome(
                 ask(
                         actorId,
-                        replyTo -> new Invoke(actorId, call.name(), args, key, replyTo),
-                        true));
+                        (replyTo, lostRun) ->
+                                new Invoke(actorId, call.name(), args, key, lostRun, replyTo)));
     }
 
     /**
@@ -396,7 +404,7 @@ public final class ClusterPlacement implements Placement {
         @SuppressWarnings("unchecked")
         Map<String, Object> where =
                 mapper.convertValue(
-                        outcome(ask(actorId, replyTo -> new Locate(actorId, replyTo), true)),
+                        outcome(ask(actorId, (replyTo, lostRun) -> new Locate(actorId, replyTo))),
                         Map.class);
         return where;
     }
@@ -465,8 +473,8 @@ public final class ClusterPlacement implements Placement {
             reply =
                     ask(
                             actorId,
-                            replyTo -> new Connect(actorId, token, paramsJson, gateway, replyTo),
-                            true);
+                            (replyTo, lostRun) ->
+                                    new Connect(actorId, token, paramsJson, gateway, replyTo));
         } catch (RuntimeException e) {
             gateway.tell(new Closed("connect failed", null, null, null));
             throw e;
@@ -570,15 +578,15 @@ public final class ClusterPlacement implements Placement {
             return outcome(
                     ask(
                             actorId,
-                            replyTo ->
+                            (replyTo, lostRun) ->
                                     new ConnInvoke(
                                             actorId,
                                             connectionId,
                                             call.name(),
                                             args,
                                             idempotencyKey,
-                                            replyTo),
-                            true));
+                                            lostRun,
+                                            replyTo)));
         }
 
         @Override
