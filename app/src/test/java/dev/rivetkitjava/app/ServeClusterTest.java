@@ -5,6 +5,8 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.rivetkitjava.client.ActorConnection;
+import dev.rivetkitjava.client.ActorHandle;
 import dev.rivetkitjava.client.RivetClient;
 import dev.rivetkitjava.testing.postgres.EmbeddedPostgresFixture;
 import java.io.IOException;
@@ -22,7 +24,9 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -41,16 +45,8 @@ class ServeClusterTest {
 
     @Test
     void twoServesOnOneDatabaseFormOneClusterAndNameEachActorsOwner() throws Exception {
-        String database = "serve_cluster";
-        try (Connection connection = EmbeddedPostgresFixture.dataSource().getConnection();
-                Statement statement = connection.createStatement()) {
-            statement.execute("CREATE DATABASE " + database);
-        }
-        String url = EmbeddedPostgresFixture.server().getJdbcUrl("postgres", database);
-        // The first node's address the lower: with two nodes, the split-brain resolver keeps the
-        // side of the lowest address.
-        int[] clusterPorts = {freePort(), freePort()};
-        Arrays.sort(clusterPorts);
+        String url = database("serve_cluster");
+        int[] clusterPorts = clusterPorts();
         String seeds = "127.0.0.1:" + clusterPorts[0] + ",127.0.0.1:" + clusterPorts[1];
 
         try (ServeProcess first = serve("first", clusterPorts[0], url, seeds);
@@ -110,20 +106,134 @@ class ServeClusterTest {
         }
     }
 
-    private ServeProcess serve(String name, int clusterPort, String url, String seeds)
+    /**
+     * The workspace on a cluster: its owner dies with a turn running; the viewers, connected
+     * through the other node, reconnect to the workspace's new owner there and find the lost turn
+     * reported, and the next prompt restores the agent session on that node.
+     */
+    @Test
+    void aWorkspaceWhoseOwnerIsKilledMidTurnIsReportedAndRestoredOnTheOtherNode() throws Exception {
+        String url = database("serve_cluster_workspace");
+        int[] clusterPorts = clusterPorts();
+        String seeds = "127.0.0.1:" + clusterPorts[0] + ",127.0.0.1:" + clusterPorts[1];
+        String firstAddress = "pekko://rivetkit@127.0.0.1:" + clusterPorts[0];
+        String secondAddress = "pekko://rivetkit@127.0.0.1:" + clusterPorts[1];
+        List<ProcessHandle> orphans = new ArrayList<>();
+        // The fast stand-in agent: "HANG" keeps a turn running until it is cancelled.
+        try (ServeProcess first = serve("first", clusterPorts[0], url, seeds, "--agent", "amp");
+                ServeProcess second =
+                        serve("second", clusterPorts[1], url, seeds, "--agent", "amp");
+                RivetClient client =
+                        RivetClient.builder().endpoint(first.endpoint()).token(TOKEN).build()) {
+            await().atMost(Duration.ofSeconds(30)).until(() -> members(first).size() == 2);
+            ActorHandle workspace = null;
+            for (int i = 0; i < 50 && workspace == null; i++) {
+                ActorHandle candidate = client.actor("workspace").getOrCreate("team-" + i);
+                if (owner(first, candidate.resolve()).equals(secondAddress)) {
+                    workspace = candidate;
+                }
+            }
+            assertThat(workspace).as("a workspace owned by the second node").isNotNull();
+            // Killed, the second serve leaves its Sandbox Agent server and agent behind.
+            orphans.addAll(second.handle().descendants().toList());
+
+            try (ActorConnection alice = workspace.connect(Map.of("userId", "alice"));
+                    ActorConnection bob = workspace.connect(Map.of("userId", "bob"))) {
+                CompletableFuture<JsonNode> turn =
+                        alice.actionAsync(
+                                "prompt",
+                                JsonNode.class,
+                                Map.of("userId", "alice", "text", "chunks=1 HANG"));
+                await().atMost(Duration.ofSeconds(60))
+                        .until(() -> history(bob).toString().contains("chunk 1"));
+                assertThat(turn).isNotDone();
+
+                second.handle().destroyForcibly();
+
+                // Alice's prompt fails, and is not run again on the new owner.
+                assertThat(turn).failsWithin(Duration.ofSeconds(90));
+                await().atMost(Duration.ofSeconds(90))
+                        .ignoreExceptions()
+                        .until(() -> history(bob).toString().contains("session.error"));
+                assertThat(owner(first, workspace.resolve())).isEqualTo(firstAddress);
+                List<JsonNode> history = WorkspaceHistory.all(workspace);
+                assertThat(history)
+                        .extracting(e -> e.path("event").asText())
+                        .startsWith("chat.user", "session.event")
+                        .endsWith("session.error")
+                        .containsOnlyOnce("chat.user");
+                assertThat(history.getLast().path("data").path("message").asText())
+                        .contains("stopped during alice's prompt");
+
+                JsonNode next =
+                        await().atMost(Duration.ofSeconds(60))
+                                .ignoreExceptions()
+                                .until(
+                                        () ->
+                                                alice.action(
+                                                        "prompt",
+                                                        JsonNode.class,
+                                                        Map.of(
+                                                                "userId",
+                                                                "alice",
+                                                                "text",
+                                                                "chunks=1")),
+                                        result -> result != null);
+                assertThat(next.path("stopReason").asText()).isEqualTo("end_turn");
+                List<JsonNode> after = WorkspaceHistory.all(workspace);
+                assertThat(after.subList(0, history.size())).isEqualTo(history);
+                // Restored on this node: the persisted history went to its agent with the prompt.
+                assertThat(after.subList(history.size(), after.size()).toString())
+                        .contains("echo: 2 blocks");
+            }
+        } finally {
+            orphans.forEach(ProcessHandle::destroyForcibly);
+        }
+    }
+
+    private static JsonNode history(ActorConnection workspace) {
+        return workspace.action("getHistory", JsonNode.class);
+    }
+
+    private ServeProcess serve(
+            String name, int clusterPort, String url, String seeds, String... options)
             throws IOException {
+        List<String> arguments =
+                new ArrayList<>(
+                        List.of(
+                                "--store",
+                                url,
+                                "--token",
+                                TOKEN,
+                                "--cluster-port",
+                                String.valueOf(clusterPort),
+                                "--seed-nodes",
+                                seeds));
+        arguments.addAll(List.of(options));
         // A folder each: a serve's log is a sibling of its data dir.
         return ServeProcess.start(
                 Files.createDirectories(dir.resolve(name)).resolve("data"),
                 freePort(),
-                "--store",
-                url,
-                "--token",
-                TOKEN,
-                "--cluster-port",
-                String.valueOf(clusterPort),
-                "--seed-nodes",
-                seeds);
+                arguments.toArray(String[]::new));
+    }
+
+    /** A database of its own for a test, on the shared embedded PostgreSQL; its JDBC URL. */
+    private static String database(String name) throws Exception {
+        try (Connection connection = EmbeddedPostgresFixture.dataSource().getConnection();
+                Statement statement = connection.createStatement()) {
+            statement.execute("CREATE DATABASE " + name);
+        }
+        return EmbeddedPostgresFixture.server().getJdbcUrl("postgres", name);
+    }
+
+    /**
+     * Two free cluster ports, the first one's the lower: with two nodes, the split-brain resolver
+     * keeps the side of the lowest address, so the first node survives the second's loss.
+     */
+    private static int[] clusterPorts() throws IOException {
+        int[] ports = {freePort(), freePort()};
+        Arrays.sort(ports);
+        return ports;
     }
 
     private static void signal(String signal, ServeProcess serve) throws Exception {
