@@ -135,15 +135,14 @@ final class ActorEntity {
                                     m -> {
                                         Placement.ConnectionHandle handle =
                                                 cluster.hosted().get(m.connectionId());
-                                        if (handle != null) {
-                                            Thread.startVirtualThread(
-                                                    () -> {
-                                                        if (m.subscribe()) {
-                                                            handle.subscribe(m.event());
-                                                        } else {
-                                                            handle.unsubscribe(m.event());
-                                                        }
-                                                    });
+                                        // Here, in arrival order: a page that unsubscribes and
+                                        // subscribes again (as React re-renders do) must end up
+                                        // subscribed. Neither call blocks (onUnsubscribe runs on
+                                        // the runtime's executor).
+                                        if (handle != null && m.subscribe()) {
+                                            handle.subscribe(m.event());
+                                        } else if (handle != null) {
+                                            handle.unsubscribe(m.event());
                                         }
                                         return Behaviors.same();
                                     })

@@ -1,31 +1,44 @@
 package dev.rivetkitjava.cluster;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
+import dev.rivetkitjava.actor.ActionCall;
 import dev.rivetkitjava.actor.ActionOptions;
+import dev.rivetkitjava.actor.ActorError;
 import dev.rivetkitjava.actor.ActorHandle;
 import dev.rivetkitjava.actor.ActorKey;
 import dev.rivetkitjava.actor.ActorType;
 import dev.rivetkitjava.actor.Registry;
+import dev.rivetkitjava.actor.spi.ActorEvent;
+import dev.rivetkitjava.actor.spi.ActorQuery;
+import dev.rivetkitjava.actor.spi.ConnectionSink;
+import dev.rivetkitjava.actor.spi.Placement;
 import java.net.ServerSocket;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import org.jspecify.annotations.Nullable;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * A one-node cluster in this JVM (the in-memory store): how a call reaches its owner through
- * Cluster Sharding, without the processes of {@link ClusterTest}.
+ * A one-node cluster in this JVM (the in-memory store): how calls and connection frames reach an
+ * actor's owner through Cluster Sharding, without the processes of {@link ClusterTest}. Every call
+ * and frame takes the path it takes across nodes (the entity's messages), only the hop is local.
  */
 class ClusterPlacementTest {
+    private static ClusterNode node;
 
-    @Test
-    void aCallRunningLongerThanTheMoveTimeoutIsAnsweredNotGivenUp() throws Exception {
+    @BeforeAll
+    static void startNode() throws Exception {
         int port;
         try (ServerSocket socket = new ServerSocket(0)) {
             port = socket.getLocalPort();
         }
-        ActorType<Integer, Void> slow =
-                ActorType.builder("slow", Integer.class)
+        ActorType<Integer, Void> probe =
+                ActorType.builder("probe", Integer.class)
                         .createState(c -> 0)
                         .action(
                                 "sleep",
@@ -35,10 +48,17 @@ class ClusterPlacementTest {
                                     return millis;
                                 },
                                 ActionOptions.noTimeout())
+                        .action(
+                                "ping",
+                                Integer.class,
+                                (c, n) -> {
+                                    c.broadcast("pong", n);
+                                    return n;
+                                })
                         .build();
         // Asks time out after 400 ms and the owner counts as gone after 1 s of silence: an agent's
         // turn through another node runs for minutes against the defaults' 2 s and 30 s.
-        ClusterNode node =
+        node =
                 ClusterNode.start(
                         new ClusterNode.Settings(
                                 "127.0.0.1",
@@ -47,17 +67,62 @@ class ClusterPlacementTest {
                                 "http://127.0.0.1:0",
                                 Duration.ofMillis(400),
                                 Duration.ofSeconds(1)),
-                        Registry.builder().use(slow),
+                        Registry.builder().use(probe),
                         Duration.ofSeconds(60));
-        try {
-            ActorHandle handle = node.registry().actor("slow").getOrCreate(ActorKey.of("turn"));
+    }
 
-            assertThat(handle.action("sleep", Integer.class, 2_500)).isEqualTo(2_500);
-            // The owner answered every ask (the call still runs), so none was asked again as if
-            // it were lost.
-            assertThat(node.placement().retriedCalls()).isZero();
+    @AfterAll
+    static void stopNode() {
+        node.close();
+    }
+
+    @Test
+    void aCallRunningLongerThanTheMoveTimeoutIsAnsweredNotGivenUp() {
+        ActorHandle handle = node.registry().actor("probe").getOrCreate(ActorKey.of("turn"));
+        long retriedBefore = node.placement().retriedCalls();
+
+        assertThat(handle.action("sleep", Integer.class, 2_500)).isEqualTo(2_500);
+        // The owner answered every ask (the call still runs), so none was asked again as if it
+        // were lost.
+        assertThat(node.placement().retriedCalls()).isEqualTo(retriedBefore);
+    }
+
+    @Test
+    void subscriptionChangesApplyInTheOrderTheyWereSent() {
+        ConcurrentLinkedQueue<Object> pongs = new ConcurrentLinkedQueue<>();
+        ConnectionSink sink =
+                new ConnectionSink() {
+                    @Override
+                    public void send(ActorEvent event) {
+                        pongs.add(event.args().getFirst());
+                    }
+
+                    @Override
+                    public void close(String reason, @Nullable ActorError error) {}
+                };
+        Placement.ConnectionHandle connection =
+                node.placement()
+                        .connect(
+                                new ActorQuery.GetOrCreate(
+                                        "probe", ActorKey.of("subscriber"), null),
+                                null,
+                                sink);
+        try {
+            // As a React page does on every render: unsubscribe, subscribe again, at once.
+            for (int i = 0; i < 50; i++) {
+                connection.unsubscribe("pong");
+                connection.subscribe("pong");
+                connection.invoke(ActionCall.of("ping", i));
+                int sent = i;
+                await().atMost(Duration.ofSeconds(5))
+                        .untilAsserted(
+                                () ->
+                                        assertThat(pongs)
+                                                .as("pongs after round %d", sent)
+                                                .hasSize(sent + 1));
+            }
         } finally {
-            node.close();
+            connection.close();
         }
     }
 }
