@@ -49,8 +49,9 @@ class ServeClusterTest {
         int[] clusterPorts = clusterPorts();
         String seeds = "127.0.0.1:" + clusterPorts[0] + ",127.0.0.1:" + clusterPorts[1];
 
-        try (ServeProcess first = serve("first", clusterPorts[0], url, seeds);
-                ServeProcess second = serve("second", clusterPorts[1], url, seeds);
+        try (ServeProcess first = serve("first", clusterPorts[0], url, seeds, "--token", TOKEN);
+                ServeProcess second =
+                        serve("second", clusterPorts[1], url, seeds, "--token", TOKEN);
                 RivetClient client =
                         RivetClient.builder().endpoint(first.endpoint()).token(TOKEN).build()) {
             assertThat(first.readyLine())
@@ -120,9 +121,26 @@ class ServeClusterTest {
         String secondAddress = "pekko://rivetkit@127.0.0.1:" + clusterPorts[1];
         List<ProcessHandle> orphans = new ArrayList<>();
         // The fast stand-in agent: "HANG" keeps a turn running until it is cancelled.
-        try (ServeProcess first = serve("first", clusterPorts[0], url, seeds, "--agent", "amp");
+        try (ServeProcess first =
+                        serve(
+                                "first",
+                                clusterPorts[0],
+                                url,
+                                seeds,
+                                "--token",
+                                TOKEN,
+                                "--agent",
+                                "amp");
                 ServeProcess second =
-                        serve("second", clusterPorts[1], url, seeds, "--agent", "amp");
+                        serve(
+                                "second",
+                                clusterPorts[1],
+                                url,
+                                seeds,
+                                "--token",
+                                TOKEN,
+                                "--agent",
+                                "amp");
                 RivetClient client =
                         RivetClient.builder().endpoint(first.endpoint()).token(TOKEN).build()) {
             await().atMost(Duration.ofSeconds(30)).until(() -> members(first).size() == 2);
@@ -191,6 +209,60 @@ class ServeClusterTest {
         }
     }
 
+    /**
+     * Two people's pages, each served by another node, share one workspace (Chromium, as {@link
+     * WorkspacePageBrowserTest}); then the workspace's node dies mid-turn, and the page on the
+     * other node reconnects to its new owner, shows the lost turn and goes on there.
+     */
+    @Test
+    void twoPagesOnTwoNodesShareOneWorkspaceAndOneGoesOnWhenTheOwnersNodeDies() throws Exception {
+        BrowserScript.installChromium();
+        String url = database("serve_cluster_pages");
+        int[] clusterPorts = clusterPorts();
+        String seeds = "127.0.0.1:" + clusterPorts[0] + ",127.0.0.1:" + clusterPorts[1];
+        String secondAddress = "pekko://rivetkit@127.0.0.1:" + clusterPorts[1];
+        List<ProcessHandle> orphans = new ArrayList<>();
+        try (ServeProcess first = serve("first", clusterPorts[0], url, seeds);
+                ServeProcess second = serve("second", clusterPorts[1], url, seeds);
+                RivetClient client = RivetClient.create(first.endpoint())) {
+            await().atMost(Duration.ofSeconds(30)).until(() -> members(first).size() == 2);
+            String workspaceId = null;
+            for (int i = 0; i < 50 && workspaceId == null; i++) {
+                String id = client.actor("workspace").getOrCreate("pages-" + i).resolve();
+                if (owner(first, id).equals(secondAddress)) {
+                    workspaceId = "pages-" + i;
+                }
+            }
+            assertThat(workspaceId).as("a workspace owned by the second node").isNotNull();
+            orphans.addAll(second.handle().descendants().toList());
+
+            Map<String, JsonNode> steps =
+                    BrowserScript.run(
+                            "cluster.mjs",
+                            first.endpoint(),
+                            "cluster",
+                            Map.of("SECOND_URL", second.endpoint(), "WORKSPACE_ID", workspaceId),
+                            Map.of("kill-owner", step -> second.handle().destroyForcibly()));
+
+            assertThat(steps.keySet()).containsExactly("joined", "turn", "kill-owner", "done");
+            JsonNode turn = steps.get("turn");
+            assertThat(turn.get("alice").asText())
+                    .contains("Approved by bob", "turn ended: end_turn");
+            assertThat(turn.get("bob").asText())
+                    .as("bob, on the other node, sees what alice sees")
+                    .isEqualTo(turn.get("alice").asText());
+            assertThat(steps.get("done").get("alice").asText())
+                    .containsSubsequence(
+                            "Try something risky",
+                            "stopped during alice's prompt",
+                            "Once more, carefully",
+                            "turn ended: end_turn");
+            assertThat(steps.get("done").get("pageErrors")).isEmpty();
+        } finally {
+            orphans.forEach(ProcessHandle::destroyForcibly);
+        }
+    }
+
     private static JsonNode history(ActorConnection workspace) {
         return workspace.action("getHistory", JsonNode.class);
     }
@@ -203,8 +275,6 @@ class ServeClusterTest {
                         List.of(
                                 "--store",
                                 url,
-                                "--token",
-                                TOKEN,
                                 "--cluster-port",
                                 String.valueOf(clusterPort),
                                 "--seed-nodes",
