@@ -233,9 +233,19 @@ final class ActorEntity {
      */
     private record RemoteSink(ClusterPlacement cluster, ActorRef<GatewayCommand> gateway)
             implements ConnectionSink {
+        /**
+         * The {@link ActorEvent#encoded} key of an event's arguments as cluster messages carry
+         * them.
+         */
+        private static final Object WIRE_JSON = new Object();
+
         @Override
         public void send(ActorEvent event) {
-            gateway.tell(new Event(event.name(), cluster.writeJson(event.args())));
+            // Written once per broadcast, however many of its receivers are on other nodes.
+            gateway.tell(
+                    new Event(
+                            event.name(),
+                            event.encoded(WIRE_JSON, e -> cluster.writeJson(e.args()))));
         }
 
         @Override
