@@ -17,6 +17,7 @@ import dev.rivetkitjava.cluster.ClusterMessage.GatewayCommand;
 import dev.rivetkitjava.cluster.ClusterMessage.Invoke;
 import dev.rivetkitjava.cluster.ClusterMessage.Locate;
 import dev.rivetkitjava.cluster.ClusterMessage.Reply;
+import dev.rivetkitjava.cluster.ClusterMessage.Request;
 import dev.rivetkitjava.cluster.ClusterMessage.Sleep;
 import dev.rivetkitjava.cluster.ClusterMessage.SleptInternal;
 import java.util.Map;
@@ -64,6 +65,26 @@ final class ActorEntity {
                                                                                 m.idempotencyKey(),
                                                                                 m
                                                                                         .repeatOfLostRun())));
+                                        return Behaviors.same();
+                                    })
+                            .onMessage(
+                                    Request.class,
+                                    m -> {
+                                        cluster.runOnce(
+                                                m.key(),
+                                                m.replyTo(),
+                                                self,
+                                                () -> {
+                                                    // Its first run was cut off with its node:
+                                                    // part of it may have happened.
+                                                    if (m.repeatOfLostRun()) {
+                                                        throw ClusterPlacement.requestInterrupted();
+                                                    }
+                                                    return cluster.local()
+                                                            .request(
+                                                                    new ActorQuery.ById(actorId),
+                                                                    m.request());
+                                                });
                                         return Behaviors.same();
                                     })
                             .onMessage(

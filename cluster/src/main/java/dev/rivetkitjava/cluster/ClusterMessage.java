@@ -1,5 +1,6 @@
 package dev.rivetkitjava.cluster;
 
+import dev.rivetkitjava.actor.RawRequest;
 import org.apache.pekko.actor.typed.ActorRef;
 
 /**
@@ -16,6 +17,15 @@ public sealed interface ClusterMessage {
             String action,
             String argsJson,
             String idempotencyKey,
+            boolean repeatOfLostRun,
+            ActorRef<Reply> replyTo)
+            implements EntityCommand {}
+
+    /** A raw HTTP request for the actor's {@code onRequest}; answered with its response. */
+    record Request(
+            String actorId,
+            RawRequest request,
+            String key,
             boolean repeatOfLostRun,
             ActorRef<Reply> replyTo)
             implements EntityCommand {}

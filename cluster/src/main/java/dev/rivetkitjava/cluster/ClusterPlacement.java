@@ -29,6 +29,7 @@ import dev.rivetkitjava.cluster.ClusterMessage.GatewayCommand;
 import dev.rivetkitjava.cluster.ClusterMessage.Invoke;
 import dev.rivetkitjava.cluster.ClusterMessage.Locate;
 import dev.rivetkitjava.cluster.ClusterMessage.Reply;
+import dev.rivetkitjava.cluster.ClusterMessage.Request;
 import dev.rivetkitjava.cluster.ClusterMessage.WatchOwner;
 import java.time.Duration;
 import java.util.HashMap;
@@ -42,6 +43,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -96,7 +98,7 @@ public final class ClusterPlacement implements Placement {
      * Forwarded calls running here, by idempotency key: an ask repeated while the call runs waits
      * for that run instead of starting another.
      */
-    private final Map<String, CompletableFuture<Reply>> running = new ConcurrentHashMap<>();
+    private final Map<String, Run> running = new ConcurrentHashMap<>();
 
     /** Connections opened here by connect token, so a retried connect gets the same one. */
     private final Map<String, Object> openedByToken = new ConcurrentHashMap<>();
@@ -177,31 +179,56 @@ public final class ClusterPlacement implements Placement {
      * with the outcome, or with {@code actor.in_progress} after half the ask timeout if the call
      * still runs. The gateway then asks again at once (a long poll): a call may run far longer than
      * an ask (an agent's turn), and an owner that answers is alive, so only silence counts towards
-     * the move timeout.
+     * the move timeout. An ask that finds the call running here (or lately ended) joins that run.
      */
     void runOnce(
-            String idempotencyKey,
+            String key,
             ActorRef<Reply> replyTo,
             ActorRef<EntityCommand> entity,
             Supplier<Object> work) {
-        CompletableFuture<Reply> mine = new CompletableFuture<>();
-        CompletableFuture<Reply> earlier = running.putIfAbsent(idempotencyKey, mine);
+        Run mine = new Run();
+        Run earlier = running.putIfAbsent(key, mine);
+        Run run = earlier == null ? mine : earlier;
         if (earlier == null) {
             Thread.startVirtualThread(
                     () -> {
-                        mine.complete(reply(work, entity));
-                        // A later repeat runs the call again, which the actor answers from the
-                        // outcome it kept.
-                        running.remove(idempotencyKey, mine);
+                        mine.outcome.complete(reply(work, entity));
+                        if (mine.reportedRunning) {
+                            // Its gateway may ask again after a lost answer: kept for as long as
+                            // it keeps asking.
+                            CompletableFuture.delayedExecutor(
+                                            moveTimeout.toMillis(), TimeUnit.MILLISECONDS)
+                                    .execute(() -> running.remove(key, mine));
+                        } else {
+                            // A later repeat runs it again, which an action answers from the
+                            // outcome its actor kept.
+                            running.remove(key, mine);
+                        }
                     });
         }
-        (earlier == null ? mine : earlier)
-                .copy()
-                .completeOnTimeout(
-                        failed(IN_PROGRESS, entity),
-                        askTimeout.toMillis() / 2,
-                        TimeUnit.MILLISECONDS)
-                .thenAccept(replyTo::tell);
+        AtomicBoolean answered = new AtomicBoolean();
+        run.outcome.thenAccept(
+                reply -> {
+                    if (answered.compareAndSet(false, true)) {
+                        replyTo.tell(reply);
+                    }
+                });
+        CompletableFuture.delayedExecutor(askTimeout.toMillis() / 2, TimeUnit.MILLISECONDS)
+                .execute(
+                        () -> {
+                            if (answered.compareAndSet(false, true)) {
+                                // Before the outcome is read: a run that ends now sees the flag.
+                                run.reportedRunning = true;
+                                Reply done = run.outcome.getNow(null);
+                                replyTo.tell(done != null ? done : failed(IN_PROGRESS, entity));
+                            }
+                        });
+    }
+
+    /** A forwarded call running here (or lately ended, when its gateway was told it ran). */
+    private static final class Run {
+        final CompletableFuture<Reply> outcome = new CompletableFuture<>();
+        volatile boolean reportedRunning;
     }
 
     /** {@code work}'s outcome as a reply; an unexpected failure is not described to the caller. */
@@ -443,12 +470,30 @@ public final class ClusterPlacement implements Placement {
         return byNode;
     }
 
+    /**
+     * Forwarded to the owner like an action: long-polled, and after a lost owner not sent again
+     * once it was reported running ({@code actor.call_interrupted}); a request whose owner died
+     * before it reported anything may reach the new owner once more, as a client's own retry would.
+     */
     @Override
     public RawResponse request(ActorQuery query, RawRequest request) {
-        throw new ActorError(
+        String actorId = local.resolve(query);
+        String key = "request:" + UUID.randomUUID();
+        Object response =
+                outcome(
+                        ask(
+                                actorId,
+                                (replyTo, lostRun) ->
+                                        new Request(actorId, request, key, lostRun, replyTo)));
+        return mapper.convertValue(response, RawResponse.class);
+    }
+
+    /** The owner's answer to a request whose run was lost with its node. */
+    static ActorError requestInterrupted() {
+        return new ActorError(
                 "actor",
-                "unsupported",
-                "Raw HTTP requests (onRequest) are not forwarded across a cluster yet.");
+                "call_interrupted",
+                "The actor's node stopped while it answered this request; it was not sent again.");
     }
 
     @Override

@@ -9,14 +9,18 @@ import dev.rivetkitjava.actor.ActorError;
 import dev.rivetkitjava.actor.ActorHandle;
 import dev.rivetkitjava.actor.ActorKey;
 import dev.rivetkitjava.actor.ActorType;
+import dev.rivetkitjava.actor.RawRequest;
+import dev.rivetkitjava.actor.RawResponse;
 import dev.rivetkitjava.actor.Registry;
 import dev.rivetkitjava.actor.spi.ActorEvent;
 import dev.rivetkitjava.actor.spi.ActorQuery;
 import dev.rivetkitjava.actor.spi.ConnectionSink;
 import dev.rivetkitjava.actor.spi.Placement;
 import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterAll;
@@ -55,6 +59,21 @@ class ClusterPlacementTest {
                                     c.broadcast("pong", n);
                                     return n;
                                 })
+                        .onRequest(
+                                (c, request) ->
+                                        new RawResponse(
+                                                201,
+                                                Map.of("x-echo", request.header("x-name")),
+                                                (request.method()
+                                                                + " "
+                                                                + request.path()
+                                                                + "?"
+                                                                + request.query()
+                                                                + " "
+                                                                + new String(
+                                                                        request.body(),
+                                                                        StandardCharsets.UTF_8))
+                                                        .getBytes(StandardCharsets.UTF_8)))
                         .build();
         // Asks time out after 400 ms and the owner counts as gone after 1 s of silence: an agent's
         // turn through another node runs for minutes against the defaults' 2 s and 30 s.
@@ -85,6 +104,28 @@ class ClusterPlacementTest {
         // The owner answered every ask (the call still runs), so none was asked again as if it
         // were lost.
         assertThat(node.placement().retriedCalls()).isEqualTo(retriedBefore);
+    }
+
+    @Test
+    void aRawRequestReachesTheOwnersOnRequestAndItsResponseComesBackWhole() {
+        byte[] body = {'h', 'i', 0, (byte) 0xff};
+        RawResponse response =
+                node.placement()
+                        .request(
+                                new ActorQuery.GetOrCreate("probe", ActorKey.of("raw"), null),
+                                new RawRequest(
+                                        "POST",
+                                        "/echo",
+                                        "a=1",
+                                        Map.of("X-Name", List.of("alice")),
+                                        body));
+
+        assertThat(response.status()).isEqualTo(201);
+        assertThat(response.headers()).containsEntry("x-echo", "alice");
+        byte[] expected =
+                ("POST /echo?a=1 " + new String(body, StandardCharsets.UTF_8))
+                        .getBytes(StandardCharsets.UTF_8);
+        assertThat(response.body()).isEqualTo(expected);
     }
 
     @Test
