@@ -12,7 +12,6 @@ import dev.rivetkitjava.cluster.ClusterMessage.ConnSubscribe;
 import dev.rivetkitjava.cluster.ClusterMessage.Connect;
 import dev.rivetkitjava.cluster.ClusterMessage.Destroy;
 import dev.rivetkitjava.cluster.ClusterMessage.EntityCommand;
-import dev.rivetkitjava.cluster.ClusterMessage.Event;
 import dev.rivetkitjava.cluster.ClusterMessage.GatewayCommand;
 import dev.rivetkitjava.cluster.ClusterMessage.Invoke;
 import dev.rivetkitjava.cluster.ClusterMessage.Locate;
@@ -254,27 +253,23 @@ final class ActorEntity {
      */
     private record RemoteSink(ClusterPlacement cluster, ActorRef<GatewayCommand> gateway)
             implements ConnectionSink {
-        /**
-         * The {@link ActorEvent#encoded} key of an event's arguments as cluster messages carry
-         * them.
-         */
-        private static final Object WIRE_JSON = new Object();
-
         @Override
         public void send(ActorEvent event) {
-            // Written once per broadcast, however many of its receivers are on other nodes.
-            gateway.tell(
-                    new Event(
-                            event.name(),
-                            event.encoded(WIRE_JSON, e -> cluster.writeJson(e.args()))));
+            cluster.fanOut().deliver(gateway, event);
         }
 
         @Override
         public void close(String reason, ActorError error) {
-            gateway.tell(
-                    error == null
-                            ? new Closed(reason, null, null, null)
-                            : new Closed(reason, error.group(), error.code(), error.getMessage()));
+            cluster.fanOut()
+                    .close(
+                            gateway,
+                            error == null
+                                    ? new Closed(reason, null, null, null)
+                                    : new Closed(
+                                            reason,
+                                            error.group(),
+                                            error.code(),
+                                            error.getMessage()));
         }
     }
 }

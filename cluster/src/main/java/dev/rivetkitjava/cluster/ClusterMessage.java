@@ -1,6 +1,8 @@
 package dev.rivetkitjava.cluster;
 
 import dev.rivetkitjava.actor.RawRequest;
+import dev.rivetkitjava.actor.spi.ActorEvent;
+import java.util.List;
 import org.apache.pekko.actor.typed.ActorRef;
 
 /**
@@ -85,13 +87,24 @@ public sealed interface ClusterMessage {
      */
     sealed interface GatewayCommand extends ClusterMessage {}
 
-    record Event(String name, String argsJson) implements GatewayCommand {}
+    /** An event, decoded once on this node for all its receivers here (never crosses nodes). */
+    record Delivered(ActorEvent event) implements GatewayCommand {}
 
     record Closed(String reason, String errorGroup, String errorCode, String errorMessage)
             implements GatewayCommand {}
 
     /** The gateway side's own: start watching the owner entity. */
     record WatchOwner(ActorRef<EntityCommand> entity) implements GatewayCommand {}
+
+    /** What a node's fan-out actor receives from the actors' owners (see {@link FanOut}). */
+    sealed interface FanOutCommand extends ClusterMessage {}
+
+    /** One event for several connections whose gateway side is on the receiving node. */
+    record Deliver(String name, String argsJson, List<ActorRef<GatewayCommand>> gateways)
+            implements FanOutCommand {}
+
+    /** A connection closed by its actor, after the events before it. */
+    record Close(ActorRef<GatewayCommand> gateway, Closed closed) implements FanOutCommand {}
 
     /** Node information, asked of every member for {@code GET /cluster}. */
     record NodeInfoRequest(ActorRef<NodeInfo> replyTo) implements ClusterMessage {}

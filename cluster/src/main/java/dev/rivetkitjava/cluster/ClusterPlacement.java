@@ -10,7 +10,6 @@ import dev.rivetkitjava.actor.RawRequest;
 import dev.rivetkitjava.actor.RawResponse;
 import dev.rivetkitjava.actor.RawWebSocket;
 import dev.rivetkitjava.actor.RuntimeHealth;
-import dev.rivetkitjava.actor.spi.ActorEvent;
 import dev.rivetkitjava.actor.spi.ActorQuery;
 import dev.rivetkitjava.actor.spi.ConnectionSink;
 import dev.rivetkitjava.actor.spi.LocalPlacement;
@@ -22,9 +21,9 @@ import dev.rivetkitjava.cluster.ClusterMessage.ConnClose;
 import dev.rivetkitjava.cluster.ClusterMessage.ConnInvoke;
 import dev.rivetkitjava.cluster.ClusterMessage.ConnSubscribe;
 import dev.rivetkitjava.cluster.ClusterMessage.Connect;
+import dev.rivetkitjava.cluster.ClusterMessage.Delivered;
 import dev.rivetkitjava.cluster.ClusterMessage.Destroy;
 import dev.rivetkitjava.cluster.ClusterMessage.EntityCommand;
-import dev.rivetkitjava.cluster.ClusterMessage.Event;
 import dev.rivetkitjava.cluster.ClusterMessage.GatewayCommand;
 import dev.rivetkitjava.cluster.ClusterMessage.Invoke;
 import dev.rivetkitjava.cluster.ClusterMessage.Locate;
@@ -100,6 +99,8 @@ public final class ClusterPlacement implements Placement {
      */
     private final Map<String, Run> running = new ConcurrentHashMap<>();
 
+    private final FanOut fanOut;
+
     /** Connections opened here by connect token, so a retried connect gets the same one. */
     private final Map<String, Object> openedByToken = new ConcurrentHashMap<>();
 
@@ -123,6 +124,8 @@ public final class ClusterPlacement implements Placement {
         this.moveTimeout = moveTimeout;
         this.selfAddress = Cluster.get(system).selfMember().address().toString();
         this.sharding = ClusterSharding.get(system);
+        this.fanOut = new FanOut(system, this::writeJson);
+        system.systemActorOf(FanOut.receiver(this::readArgs), FanOut.NAME, Props.empty());
         sharding.init(
                 Entity.of(ENTITY, ctx -> ActorEntity.create(this, ctx))
                         .withStopMessage(new ClusterMessage.Sleep()));
@@ -140,6 +143,10 @@ public final class ClusterPlacement implements Placement {
 
     LocalPlacement local() {
         return local;
+    }
+
+    FanOut fanOut() {
+        return fanOut;
     }
 
     Map<String, Placement.ConnectionHandle> hosted() {
@@ -546,9 +553,8 @@ public final class ClusterPlacement implements Placement {
         return Behaviors.<GatewayCommand>receive(
                 (ctx, message) ->
                         switch (message) {
-                            case Event e -> {
-                                List<Object> args = readArgs(e.argsJson());
-                                sink.send(new ActorEvent(e.name(), args));
+                            case Delivered d -> {
+                                sink.send(d.event());
                                 yield Behaviors.same();
                             }
                             case Closed c -> {

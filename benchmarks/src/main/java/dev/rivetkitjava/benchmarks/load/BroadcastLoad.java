@@ -142,45 +142,62 @@ final class BroadcastLoad {
     private BroadcastLoad() {}
 
     static Result run(LoadTarget target, LoadClients clients, LoadOptions o) throws Exception {
+        return run("", target, clients, List.of(clients), o);
+    }
+
+    /**
+     * As above, the driver connected through {@code driverClients} and viewer i through {@code
+     * viewerClients.get(i % size)} (on a cluster: a node each); {@code through} goes in the title.
+     */
+    static Result run(
+            String through,
+            LoadTarget target,
+            LoadClients driverClients,
+            List<LoadClients> viewerClients,
+            LoadOptions o)
+            throws Exception {
         int v = o.viewers();
         double rate = o.broadcastRate();
         String run = LoadClients.runId();
         String key = "load-" + run + "-broadcast";
         String title =
                 String.format(
-                        "broadcast: %d viewers of one actor (%s), %s, driver at %,.0f increments/s",
-                        v, o.actor(), o.encoding().wireName(), rate);
+                        "broadcast: %d viewers of one actor (%s)%s, %s, driver at %,.0f increments/s",
+                        v, o.actor(), through, o.encoding().wireName(), rate);
         Viewer[] viewers = new Viewer[v];
         for (int i = 0; i < v; i++) {
             viewers[i] = new Viewer();
         }
         // The driver first, so the actor exists before the viewers' getOrCreate.
         LoadClients.Opened first =
-                clients.open(o.actor(), 1, i -> key, i -> null, 1, Duration.ofSeconds(60));
-        LoadClients.Opened rest =
-                first.failed() > 0
-                        ? first
-                        : clients.open(
-                                o.actor(),
-                                v,
-                                i -> key,
-                                i -> viewers[i],
-                                64,
-                                Duration.ofSeconds(60));
+                driverClients.open(o.actor(), 1, i -> key, i -> null, 1, Duration.ofSeconds(60));
         List<ProtocolConnection> all = new ArrayList<>(first.connections());
-        if (rest != first) {
-            all.addAll(rest.connections());
+        List<String> failures = new ArrayList<>();
+        if (first.failed() > 0) {
+            failures.add("the driver: " + first.failures());
+        }
+        int n = viewerClients.size();
+        for (int j = 0; j < n && failures.isEmpty(); j++) {
+            int node = j;
+            LoadClients.Opened opened =
+                    viewerClients
+                            .get(j)
+                            .open(
+                                    o.actor(),
+                                    (v - j + n - 1) / n,
+                                    i -> key,
+                                    i -> viewers[i * n + node],
+                                    64,
+                                    Duration.ofSeconds(60));
+            all.addAll(opened.connections());
+            if (opened.failed() > 0) {
+                failures.add(opened.failed() + " viewers: " + opened.failures());
+            }
         }
         try {
-            if (first.failed() > 0 || rest.failed() > 0) {
+            if (!failures.isEmpty()) {
                 throw new IllegalStateException(
-                        (first.failed() + rest.failed())
-                                + " of "
-                                + (v + 1)
-                                + " connections failed: "
-                                + first.failures()
-                                + " "
-                                + rest.failures());
+                        "connections of " + (v + 1) + " failed: " + failures);
             }
             ProtocolConnection driver = all.getFirst();
             for (int i = 1; i <= v; i++) {

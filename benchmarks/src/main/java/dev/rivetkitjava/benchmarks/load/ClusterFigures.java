@@ -34,10 +34,11 @@ import java.util.stream.IntStream;
 /**
  * {@code bin/bench cluster}: the same {@code counter} actors on 1, 2 and 3 cluster nodes ({@code
  * bin/rivetkit-java serve --store JDBC_URL --cluster-port … --seed-nodes …} on loopback, one
- * embedded PostgreSQL). Prints actions through each cluster size, the cost of an action forwarded
- * to its owner on another node beside a local one, and fail-over after {@code kill -9} of an owner.
- * All nodes share the machine's cores with the load tool, so the figures are CPU per action and the
- * hop's cost, not scaling. It drives {@link ActionsLoad}, hence lives beside it.
+ * embedded PostgreSQL). Prints actions and a broadcast's fan-out (viewers spread over the nodes)
+ * through each cluster size, the cost of an action forwarded to its owner on another node beside a
+ * local one, and fail-over after {@code kill -9} of an owner. All nodes share the machine's cores
+ * with the load tool, so the figures are CPU per action or delivery and the hop's cost, not
+ * scaling. It drives {@link ActionsLoad} and {@link BroadcastLoad}, hence lives beside them.
  *
  * <pre>
  * java -cp benchmarks.jar dev.rivetkitjava.benchmarks.load.ClusterFigures [--kills 10] [--nodes 3] [LoadTool options, e.g. --duration 10s --warmup 5s]
@@ -157,6 +158,7 @@ public final class ClusterFigures {
             out.accept(n + " node" + (n == 1 ? "" : "s") + "; " + Machine.loadAverage());
             actions(false);
             actions(true);
+            broadcast();
             if (n == 2) {
                 forwarded();
             }
@@ -179,6 +181,23 @@ public final class ClusterFigures {
         }
         String through = ", spread over " + nodes.size() + " node" + (nodes.size() == 1 ? "" : "s");
         print(ActionsLoad.run(ActionsLoad.title(o, through), all(), targets(), routes, o));
+    }
+
+    /**
+     * {@code --viewers} (default 100) viewers of one counter spread over the nodes, the driver
+     * through node 1: each broadcast leaves the owner once per viewer on another node.
+     */
+    private void broadcast() throws Exception {
+        LoadOptions o = options.withBroadcast(options.viewers());
+        String through =
+                nodes.size() == 1 ? "" : ", viewers spread over " + nodes.size() + " nodes";
+        print(
+                BroadcastLoad.run(
+                        through,
+                        all(),
+                        nodes.getFirst().clients(),
+                        nodes.stream().map(Node::clients).toList(),
+                        o));
     }
 
     /**
@@ -466,7 +485,7 @@ public final class ClusterFigures {
         return nodes.stream().map(Node::target).toList();
     }
 
-    private void print(ActionsLoad.Result result) {
+    private void print(LoadResult result) {
         out.accept("");
         result.lines().forEach(out);
     }

@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Test;
 class ClusterFiguresSmokeTest {
 
     @Test
-    void actionsAndTheForwardedComparisonRunOnTwoNodes() throws Exception {
+    void actionsBroadcastAndTheForwardedComparisonRunOnTwoNodes() throws Exception {
         List<String> lines = new ArrayList<>();
         ClusterFigures.run(
                 2, 0, LoadOptions.parse("--duration", "500ms", "--warmup", "0s"), lines::add);
@@ -33,5 +33,17 @@ class ClusterFiguresSmokeTest {
                 .as(all)
                 .hasSize(8);
         assertThat(all).contains("forwarded vs local: p50 ");
+        assertThat(lines)
+                .filteredOn(l -> l.startsWith("broadcast: 100 viewers"))
+                .as(all)
+                .hasSize(2)
+                .last()
+                .asString()
+                .contains("viewers spread over 2 nodes");
+        assertThat(lines)
+                .filteredOn(l -> l.trim().startsWith("lost "))
+                .as(all)
+                .hasSize(2)
+                .allMatch(l -> l.trim().startsWith("lost 0, reordered 0, duplicated 0 "));
     }
 }
