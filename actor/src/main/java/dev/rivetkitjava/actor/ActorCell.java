@@ -13,6 +13,7 @@ import java.util.Collection;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.Callable;
@@ -39,6 +40,7 @@ final class ActorCell<S, V> {
     private static final Logger log = LoggerFactory.getLogger(ActorCell.class);
 
     /** {@link #serializeIfDirty} could not take the turn in time; try again next round. */
+    @SuppressWarnings("NullAway") // a marker compared by identity: its components are never read
     static final StateSaver.PendingWrite BUSY = new StateSaver.PendingWrite(null, null, null, 0, 0);
 
     /** Marks a call that met a stopped activation and must look the actor up again. */
@@ -99,9 +101,9 @@ final class ActorCell<S, V> {
      */
     private @Nullable CompletableFuture<Void> starting;
 
-    private volatile V vars;
+    private volatile @Nullable V vars; // null before createVars, without it, and once stopped
     private volatile long generation; // written once, at start
-    private S state; // turn
+    private @Nullable S state; // turn; null until started and once stopped
     private int inflight; // turn
     private int wakefulConns; // turn: connections that keep the actor awake (not hibernatable)
 
@@ -161,7 +163,12 @@ final class ActorCell<S, V> {
                                     + " is newer than this code's "
                                     + type.stateVersion()));
         }
-        JsonNode stored = isNew ? null : readTree(record.state());
+        byte[] storedBytes = record.state();
+        if (!isNew && storedBytes == null) {
+            throw ActorErrors.stateUnreadable(
+                    id, new IllegalStateException("an initialised actor without a stored state"));
+        }
+        JsonNode stored = storedBytes == null || isNew ? null : readTree(storedBytes);
         MigrationImpl migration =
                 new MigrationImpl(
                         isNew, isNew ? 0 : record.stateVersion(), type.stateVersion(), stored);
@@ -181,7 +188,11 @@ final class ActorCell<S, V> {
             saveNowLocked();
         } else {
             try {
-                state = json.read(migration.state(), type.stateType());
+                state =
+                        json.read(
+                                Objects.requireNonNull(
+                                        migration.state(), "a stored actor's migrated state"),
+                                type.stateType());
             } catch (IOException | IllegalArgumentException e) {
                 throw ActorErrors.stateUnreadable(id, e);
             }
@@ -217,7 +228,7 @@ final class ActorCell<S, V> {
      * A call's result as its durable outcome; a result that cannot be written as JSON is recorded
      * as null.
      */
-    private byte[] outcomeBytes(Object result) {
+    private byte[] outcomeBytes(@Nullable Object result) {
         try {
             return runtime.json().write(result);
         } catch (RuntimeException e) {
@@ -362,7 +373,7 @@ final class ActorCell<S, V> {
     // ---------------------------------------------------------------- actions
 
     /** Runs an action, or returns {@link #RETRY} if this activation stopped first. */
-    Object invoke(ActionCall call, @Nullable ConnImpl conn, long startNanos) {
+    @Nullable Object invoke(ActionCall call, @Nullable ConnImpl conn, long startNanos) {
         ActorType.ActionDef<S, V> action = type.action(call.name());
         if (action == null) {
             throw ActorErrors.actionNotFound(call.name());
@@ -385,7 +396,7 @@ final class ActorCell<S, V> {
     }
 
     /** Answers a raw HTTP request with {@code onRequest}, or returns {@link #RETRY}. */
-    Object request(RawRequest request, long startNanos) {
+    @Nullable Object request(RawRequest request, long startNanos) {
         ActorType.RequestHandler<S, V> handler = type.onRequest();
         if (handler == null) {
             throw routeNotFound("/request" + request.path());
@@ -420,7 +431,7 @@ final class ActorCell<S, V> {
     /** A unit of actor work, run holding the turn. */
     @FunctionalInterface
     private interface TurnWork<S, V> {
-        Object run(ActionContext<S, V> c) throws Exception;
+        @Nullable Object run(ActionContext<S, V> c) throws Exception;
     }
 
     /**
@@ -428,7 +439,7 @@ final class ActorCell<S, V> {
      * activation stopped. With {@code waitsForSave}, the reply waits (the turn released, so other
      * calls run and join the same transaction) until the state as the work left it is durable.
      */
-    private Object runTurn(
+    private @Nullable Object runTurn(
             String what,
             long deadline,
             @Nullable ConnImpl conn,
@@ -464,7 +475,7 @@ final class ActorCell<S, V> {
                     throw ActorErrors.callInterrupted(what);
                 }
                 outcome = new CompletableFuture<>();
-                recentCalls.put(idempotencyKey, outcome);
+                recentCalls().put(idempotencyKey, outcome);
             }
             Object result;
             CompletableFuture<Void> save = null;
@@ -644,7 +655,7 @@ final class ActorCell<S, V> {
     // ---------------------------------------------------------------- connections
 
     /** Opens a connection, or returns null if this activation stopped first. */
-    ConnImpl connect(Object params, ConnectionSink sink) {
+    @Nullable ConnImpl connect(@Nullable Object params, ConnectionSink sink) {
         if (!enter(NO_DEADLINE, "connect")) {
             return null;
         }
@@ -732,8 +743,12 @@ final class ActorCell<S, V> {
                     || conn.subscriptions.contains(event)) {
                 return;
             }
+            ActorType.UnsubscribeHook<S, V> hook = type.onUnsubscribe();
+            if (hook == null) {
+                return;
+            }
             try {
-                type.onUnsubscribe().run(hooks, conn, event);
+                hook.run(hooks, conn, event);
             } catch (Exception e) {
                 actorLog.error("onUnsubscribe of actor {} failed", id, e);
             }
@@ -792,7 +807,7 @@ final class ActorCell<S, V> {
     }
 
     /** Saver thread: serialises the state if it changed, or returns null, or {@link #BUSY}. */
-    StateSaver.PendingWrite serializeIfDirty() {
+    StateSaver.@Nullable PendingWrite serializeIfDirty() {
         if (!dirty) {
             // Written by the reply that changed it (or unchanged): no need to wait for the turn.
             // Should it turn dirty
@@ -816,7 +831,7 @@ final class ActorCell<S, V> {
      * Saver thread, for a failing actor: its current state, written even if unchanged; null once
      * stopped.
      */
-    StateSaver.PendingWrite serializeForRetry() {
+    StateSaver.@Nullable PendingWrite serializeForRetry() {
         if (!tryTurn()) {
             return BUSY;
         }
@@ -844,7 +859,7 @@ final class ActorCell<S, V> {
      * saver has exactly these bytes (and has not failed). A state that cannot be serialised throws
      * {@link SerializationFailed} and stays dirty.
      */
-    private StateSaver.PendingWrite serializeLocked(boolean evenIfUnchanged) {
+    private StateSaver.@Nullable PendingWrite serializeLocked(boolean evenIfUnchanged) {
         long seq = ++saveSeq;
         byte[] bytes;
         try {
@@ -863,14 +878,14 @@ final class ActorCell<S, V> {
             return null;
         }
         lastSubmitted = bytes;
-        KvBatch kv = outcomes == null ? StateWrite.NO_KV : outcomes.changes();
+        DurableOutcomes carried = outcomes;
+        KvBatch kv = carried == null ? StateWrite.NO_KV : carried.changes();
         // Every wait for it is bounded by the saver's watchdog (cheaper than a timer per write or
         // per waiter).
         StateSaver.PendingWrite pending =
                 StateSaver.PendingWrite.of(
                         this, new StateWrite(id, generation, bytes, type.stateVersion(), kv), seq);
-        if (!kv.isEmpty()) {
-            DurableOutcomes carried = outcomes;
+        if (carried != null && !kv.isEmpty()) {
             pending.done().thenRun(() -> carried.confirmed(kv));
         }
         lastSubmittedDone = pending.done();
@@ -881,7 +896,7 @@ final class ActorCell<S, V> {
      * Turn held: serialises and queues the state; the write that makes it durable, or null if it is
      * already.
      */
-    private CompletableFuture<Void> submitLocked() {
+    private @Nullable CompletableFuture<Void> submitLocked() {
         StateSaver.PendingWrite pending;
         try {
             pending = serializeLocked(false);
@@ -902,7 +917,7 @@ final class ActorCell<S, V> {
      * Turn held, after an action: the write a durable reply waits for, or null if the action
      * changed nothing.
      */
-    private CompletableFuture<Void> durableSaveLocked() {
+    private @Nullable CompletableFuture<Void> durableSaveLocked() {
         return dirty ? submitLocked() : null;
     }
 
@@ -923,8 +938,8 @@ final class ActorCell<S, V> {
                         "it was not saved within " + runtime.saveTimeout().toMillis() + " ms",
                         null);
             }
-            throw ActorErrors.stateSaveFailed(
-                    id, ActorErrors.shortReason(e.getCause()), e.getCause());
+            Throwable cause = e.getCause() == null ? e : e.getCause();
+            throw ActorErrors.stateSaveFailed(id, ActorErrors.shortReason(cause), cause);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw ActorErrors.stateSaveFailed(id, "interrupted while waiting for the save", e);
@@ -1033,7 +1048,7 @@ final class ActorCell<S, V> {
                         // attempt.
                         status = Status.AWAKE;
                         postponed = true;
-                        postponeSleepLocked(e.getMessage());
+                        postponeSleepLocked(e.message());
                     }
                 }
                 case SHUTDOWN -> saveBeforeShutdownLocked();
@@ -1127,7 +1142,7 @@ final class ActorCell<S, V> {
                 runtime.hibernate(id, conn);
             } else {
                 conn.closed = true;
-                conn.sink.close(closing.getMessage(), closing);
+                conn.sink.close(closing.message(), closing);
             }
         }
         conns.clear();
@@ -1267,6 +1282,10 @@ final class ActorCell<S, V> {
                     throw new IllegalStateException(
                             "actor type `" + type.name() + "` has no createVars");
                 }
+                throw new IllegalStateException(
+                        "the vars of actor type `"
+                                + type.name()
+                                + "` are made by createVars, after createState and onMigrate");
             }
             return current;
         }

@@ -74,11 +74,11 @@ public final class ActorConnection implements AutoCloseable {
         closeListeners.add(listener);
     }
 
-    public <R> R action(String name, Class<R> resultType, Object... args) {
+    public <R> @Nullable R action(String name, Class<R> resultType, Object... args) {
         return call(ActionCall.of(name, args), resultType);
     }
 
-    public <R> R call(ActionCall call, Class<R> resultType) {
+    public <R> @Nullable R call(ActionCall call, Class<R> resultType) {
         return json.convert(handle.invoke(call), resultType, "the result of `" + call.name() + "`");
     }
 

@@ -55,7 +55,7 @@ final class ActorErrors {
         return new ActorError("actor", "invalid_key", "Invalid actor key: " + why + ".");
     }
 
-    static ActorError invalidRequest(String why, Throwable cause) {
+    static ActorError invalidRequest(String why, @Nullable Throwable cause) {
         return new ActorError("actor", "invalid_request", why, Map.of(), cause);
     }
 

@@ -20,12 +20,12 @@ public final class ActorHandle {
     }
 
     /** Calls an action and reads its result as {@code resultType}. */
-    public <R> R action(String name, Class<R> resultType, Object... args) {
+    public <R> @Nullable R action(String name, Class<R> resultType, Object... args) {
         return call(ActionCall.of(name, args), resultType);
     }
 
     /** Calls an action described in full (with an idempotency key, say). */
-    public <R> R call(ActionCall call, Class<R> resultType) {
+    public <R> @Nullable R call(ActionCall call, Class<R> resultType) {
         return json.convert(
                 placement.invoke(query, call), resultType, "the result of `" + call.name() + "`");
     }

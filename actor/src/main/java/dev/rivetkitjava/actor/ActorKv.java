@@ -2,6 +2,7 @@ package dev.rivetkitjava.actor;
 
 import java.util.List;
 import java.util.Optional;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The actor's durable key-value store, RivetKit's {@code c.kv}: for data too large or too often
@@ -35,5 +36,5 @@ public interface ActorKv {
      * sorts after {@code afterKey} (exclusive; null: from the first), in key order. Page on with
      * the last key read.
      */
-    List<KvEntry> list(String prefix, String afterKey, int limit);
+    List<KvEntry> list(String prefix, @Nullable String afterKey, int limit);
 }

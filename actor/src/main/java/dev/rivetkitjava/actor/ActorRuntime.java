@@ -532,10 +532,14 @@ final class ActorRuntime implements LocalPlacement {
     }
 
     private List<Object> readArgs(ScheduledEvent event) {
+        byte[] args = event.args();
+        if (args == null) {
+            return List.of();
+        }
         try {
             return json.mapper()
                     .readValue(
-                            event.args(),
+                            args,
                             json.mapper()
                                     .getTypeFactory()
                                     .constructCollectionType(List.class, Object.class));

@@ -38,12 +38,12 @@ public final class ActorType<S, V> {
 
     @FunctionalInterface
     public interface InputHook<S, V, I> {
-        void run(ActorContext<S, V> c, I input) throws Exception;
+        void run(ActorContext<S, V> c, @Nullable I input) throws Exception;
     }
 
     @FunctionalInterface
     public interface StateFactory<S, V, I> {
-        S create(ActorContext<S, V> c, I input) throws Exception;
+        S create(ActorContext<S, V> c, @Nullable I input) throws Exception;
     }
 
     /** Makes a value from the actor's context: the initial state (without input) or the vars. */
@@ -94,18 +94,18 @@ public final class ActorType<S, V> {
 
     @FunctionalInterface
     public interface Action0<S, V, R> {
-        R call(ActionContext<S, V> c) throws Exception;
+        @Nullable R call(ActionContext<S, V> c) throws Exception;
     }
 
     @FunctionalInterface
     public interface Action1<S, V, A, R> {
-        R call(ActionContext<S, V> c, A arg) throws Exception;
+        @Nullable R call(ActionContext<S, V> c, @Nullable A arg) throws Exception;
     }
 
     /** An action with any number of arguments, read from {@link ActionArgs}. */
     @FunctionalInterface
     public interface ActionN<S, V, R> {
-        R call(ActionContext<S, V> c, ActionArgs args) throws Exception;
+        @Nullable R call(ActionContext<S, V> c, ActionArgs args) throws Exception;
     }
 
     /**

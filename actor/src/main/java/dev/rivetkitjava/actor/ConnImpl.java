@@ -118,7 +118,7 @@ final class ConnImpl implements Conn, Placement.ConnectionHandle {
     }
 
     @Override
-    public Object invoke(ActionCall call) {
+    public @Nullable Object invoke(ActionCall call) {
         long start = System.nanoTime();
         while (true) {
             ActorCell<?, ?> current = cell;

@@ -55,12 +55,14 @@ final class Json {
         return value instanceof JsonNode node ? node : mapper.valueToTree(value);
     }
 
-    byte[] write(Object value) {
+    byte[] write(@Nullable Object value) {
         try {
             return mapper.writeValueAsBytes(value);
         } catch (IOException e) {
             throw new IllegalStateException(
-                    "cannot write JSON for " + value.getClass().getName(), e);
+                    "cannot write JSON for "
+                            + (value == null ? "null" : value.getClass().getName()),
+                    e);
         }
     }
 

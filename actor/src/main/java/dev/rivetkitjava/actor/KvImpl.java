@@ -3,6 +3,7 @@ package dev.rivetkitjava.actor;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Straight to the store, without the turn: the store serialises writes and the generation fences
@@ -46,7 +47,7 @@ final class KvImpl implements ActorKv {
     }
 
     @Override
-    public List<KvEntry> list(String prefix, String afterKey, int limit) {
+    public List<KvEntry> list(String prefix, @Nullable String afterKey, int limit) {
         Objects.requireNonNull(prefix, "prefix");
         if (limit < 0) {
             throw new IllegalArgumentException("limit must not be negative, got " + limit);

@@ -1,6 +1,7 @@
 package dev.rivetkitjava.actor;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import org.jspecify.annotations.Nullable;
 
 /**
  * What {@code onMigrate} sees: the stored state as JSON and the version that wrote it, before it is
@@ -18,7 +19,7 @@ public interface Migration {
     int toVersion();
 
     /** The stored state; {@code null} when new. */
-    JsonNode state();
+    @Nullable JsonNode state();
 
     void replaceState(JsonNode upgraded);
 }

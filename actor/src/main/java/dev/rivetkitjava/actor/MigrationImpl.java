@@ -1,16 +1,17 @@
 package dev.rivetkitjava.actor;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import org.jspecify.annotations.Nullable;
 
 /** The migration view handed to {@code onMigrate}. */
 final class MigrationImpl implements Migration {
     private final boolean isNew;
     private final int fromVersion;
     private final int toVersion;
-    private JsonNode state;
+    private @Nullable JsonNode state;
     private boolean replaced;
 
-    MigrationImpl(boolean isNew, int fromVersion, int toVersion, JsonNode state) {
+    MigrationImpl(boolean isNew, int fromVersion, int toVersion, @Nullable JsonNode state) {
         this.isNew = isNew;
         this.fromVersion = fromVersion;
         this.toVersion = toVersion;
@@ -33,7 +34,7 @@ final class MigrationImpl implements Migration {
     }
 
     @Override
-    public JsonNode state() {
+    public @Nullable JsonNode state() {
         return state;
     }
 

@@ -137,7 +137,8 @@ public final class Registry implements AutoCloseable {
 
         /** Default action timeout (default 60 s); {@link ActionOptions#NO_TIMEOUT} disables it. */
         public Builder actionTimeout(Duration timeout) {
-            this.actionTimeout = new ActionOptions(timeout).timeout();
+            // Checked as an action's own timeout is.
+            this.actionTimeout = Objects.requireNonNull(new ActionOptions(timeout).timeout());
             return this;
         }
 

@@ -26,6 +26,7 @@ import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityContext;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One actor's sharded entity on the node that owns it: it hosts the actor's activation in this
@@ -259,17 +260,14 @@ final class ActorEntity {
         }
 
         @Override
-        public void close(String reason, ActorError error) {
+        public void close(String reason, @Nullable ActorError error) {
             cluster.fanOut()
                     .close(
                             gateway,
                             error == null
                                     ? new Closed(reason, null, null, null)
                                     : new Closed(
-                                            reason,
-                                            error.group(),
-                                            error.code(),
-                                            error.getMessage()));
+                                            reason, error.group(), error.code(), error.message()));
         }
     }
 }

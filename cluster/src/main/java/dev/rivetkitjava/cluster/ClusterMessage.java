@@ -4,6 +4,7 @@ import dev.rivetkitjava.actor.RawRequest;
 import dev.rivetkitjava.actor.spi.ActorEvent;
 import java.util.List;
 import org.apache.pekko.actor.typed.ActorRef;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Everything one node sends another, serialised as JSON by {@link ClusterSerializer} (arguments,
@@ -73,11 +74,11 @@ public sealed interface ClusterMessage {
      * replying entity (watched by a connection's gateway side).
      */
     record Reply(
-            String resultJson,
-            String errorGroup,
-            String errorCode,
-            String errorMessage,
-            String metadataJson,
+            @Nullable String resultJson,
+            @Nullable String errorGroup,
+            @Nullable String errorCode,
+            @Nullable String errorMessage,
+            @Nullable String metadataJson,
             ActorRef<EntityCommand> entity)
             implements ClusterMessage {}
 
@@ -90,7 +91,11 @@ public sealed interface ClusterMessage {
     /** An event, decoded once on this node for all its receivers here (never crosses nodes). */
     record Delivered(ActorEvent event) implements GatewayCommand {}
 
-    record Closed(String reason, String errorGroup, String errorCode, String errorMessage)
+    record Closed(
+            String reason,
+            @Nullable String errorGroup,
+            @Nullable String errorCode,
+            @Nullable String errorMessage)
             implements GatewayCommand {}
 
     /** The gateway side's own: start watching the owner entity. */

@@ -45,12 +45,19 @@ public final class ClusterNode implements AutoCloseable {
         public Settings {
             Objects.requireNonNull(host, "host");
             seedNodes = List.copyOf(seedNodes);
-            askTimeout = askTimeout == null ? Duration.ofSeconds(2) : askTimeout;
-            moveTimeout = moveTimeout == null ? Duration.ofSeconds(30) : moveTimeout;
+            Objects.requireNonNull(askTimeout, "askTimeout");
+            Objects.requireNonNull(moveTimeout, "moveTimeout");
         }
 
+        /** With the default timeouts: an ask 2 s, a move (an owner silent) 30 s. */
         public Settings(String host, int port, List<String> seedNodes, String httpEndpoint) {
-            this(host, port, seedNodes, httpEndpoint, null, null);
+            this(
+                    host,
+                    port,
+                    seedNodes,
+                    httpEndpoint,
+                    Duration.ofSeconds(2),
+                    Duration.ofSeconds(30));
         }
     }
 

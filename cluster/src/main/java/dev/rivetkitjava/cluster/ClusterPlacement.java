@@ -34,6 +34,7 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
@@ -60,6 +61,7 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 import org.apache.pekko.cluster.typed.Cluster;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -257,11 +259,10 @@ public final class ClusterPlacement implements Placement {
     }
 
     Reply failed(ActorError e, ActorRef<EntityCommand> entity) {
-        return new Reply(
-                null, e.group(), e.code(), e.getMessage(), writeJson(e.metadata()), entity);
+        return new Reply(null, e.group(), e.code(), e.message(), writeJson(e.metadata()), entity);
     }
 
-    String writeJson(Object value) {
+    String writeJson(@Nullable Object value) {
         try {
             return mapper.writeValueAsString(value);
         } catch (JsonProcessingException e) {
@@ -272,7 +273,7 @@ public final class ClusterPlacement implements Placement {
         }
     }
 
-    Object readValue(String json) {
+    @Nullable Object readValue(@Nullable String json) {
         if (json == null) {
             return null;
         }
@@ -289,7 +290,7 @@ public final class ClusterPlacement implements Placement {
         return new ActionCall(action, readArgs(argsJson), idempotencyKey, repeatOfLostRun);
     }
 
-    List<Object> readArgs(String json) {
+    List<Object> readArgs(@Nullable String json) {
         JsonNode node = (JsonNode) readValue(json);
         if (node == null || !node.isArray()) {
             return List.of();
@@ -373,8 +374,9 @@ public final class ClusterPlacement implements Placement {
                 && IN_PROGRESS.group().equals(reply.errorGroup());
     }
 
-    private Object outcome(Reply reply) {
-        if (reply.errorCode() != null) {
+    private @Nullable Object outcome(Reply reply) {
+        String code = reply.errorCode();
+        if (code != null) {
             Map<String, Object> metadata = Map.of();
             if (reply.metadataJson() != null) {
                 try {
@@ -388,11 +390,12 @@ public final class ClusterPlacement implements Placement {
                     metadata = Map.of();
                 }
             }
+            // failed() sets all three together.
             throw new ActorError(
-                    reply.errorGroup(),
-                    reply.errorCode(),
-                    reply.errorMessage(),
-                    metadata == null ? Map.of() : metadata,
+                    Objects.requireNonNullElse(reply.errorGroup(), "rivetkit"),
+                    code,
+                    Objects.requireNonNullElse(reply.errorMessage(), code),
+                    metadata,
                     null);
         }
         return readValue(reply.resultJson());
@@ -416,7 +419,7 @@ public final class ClusterPlacement implements Placement {
     }
 
     @Override
-    public Object invoke(ActorQuery query, ActionCall call) {
+    public @Nullable Object invoke(ActorQuery query, ActionCall call) {
         String actorId = local.resolve(query);
         String key =
                 call.idempotencyKey() != null
@@ -512,7 +515,8 @@ public final class ClusterPlacement implements Placement {
     }
 
     @Override
-    public ConnectionHandle connect(ActorQuery query, Object params, ConnectionSink sink) {
+    public ConnectionHandle connect(
+            ActorQuery query, @Nullable Object params, ConnectionSink sink) {
         String actorId = local.resolve(query);
         String paramsJson = writeJson(params);
         ActorRef<GatewayCommand> gateway =
@@ -533,7 +537,7 @@ public final class ClusterPlacement implements Placement {
         }
         JsonNode opened;
         try {
-            opened = (JsonNode) outcome(reply);
+            opened = (JsonNode) Objects.requireNonNull(outcome(reply), "a connect's outcome");
         } catch (RuntimeException e) {
             gateway.tell(new Closed("connect failed", null, null, null));
             throw e;
@@ -558,14 +562,17 @@ public final class ClusterPlacement implements Placement {
                                 yield Behaviors.same();
                             }
                             case Closed c -> {
+                                String code = c.errorCode();
                                 sink.close(
                                         c.reason(),
-                                        c.errorCode() == null
+                                        code == null
                                                 ? null
                                                 : new ActorError(
-                                                        c.errorGroup(),
-                                                        c.errorCode(),
-                                                        c.errorMessage()));
+                                                        Objects.requireNonNullElse(
+                                                                c.errorGroup(), "rivetkit"),
+                                                        code,
+                                                        Objects.requireNonNullElse(
+                                                                c.errorMessage(), code)));
                                 yield Behaviors.stopped();
                             }
                             case WatchOwner w -> {
@@ -620,7 +627,7 @@ public final class ClusterPlacement implements Placement {
         }
 
         @Override
-        public Object invoke(ActionCall call) {
+        public @Nullable Object invoke(ActionCall call) {
             String idempotencyKey =
                     call.idempotencyKey() != null
                             ? call.idempotencyKey()
@@ -662,7 +669,7 @@ public final class ClusterPlacement implements Placement {
     }
 
     @Override
-    public List<ActorRecord> list(String name, ActorKey afterKey, int limit) {
+    public List<ActorRecord> list(String name, @Nullable ActorKey afterKey, int limit) {
         return local.list(name, afterKey, limit);
     }
 

@@ -19,6 +19,7 @@ import org.apache.pekko.actor.typed.ActorRefResolver;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Events from actors on this node to connections whose gateway side is on some node: one link per
@@ -84,7 +85,9 @@ final class FanOut {
 
     /** One delivery or close waiting to leave; a delivery gathers the gateways of its event. */
     private record Pending(
-            ActorEvent event, Closed closed, List<ActorRef<GatewayCommand>> gateways) {}
+            @Nullable ActorEvent event,
+            @Nullable Closed closed,
+            List<ActorRef<GatewayCommand>> gateways) {}
 
     /**
      * One node's queue. A virtual thread drains it when it becomes non-empty, so the deliveries of
@@ -100,7 +103,10 @@ final class FanOut {
         }
 
         /** An event's delivery ({@code closed} null) or a close ({@code event} null). */
-        synchronized void add(ActorRef<GatewayCommand> gateway, ActorEvent event, Closed closed) {
+        synchronized void add(
+                ActorRef<GatewayCommand> gateway,
+                @Nullable ActorEvent event,
+                @Nullable Closed closed) {
             Pending last = queue.peekLast();
             if (event != null && last != null && last.event() == event) {
                 last.gateways().add(gateway);
@@ -125,15 +131,16 @@ final class FanOut {
                         return;
                     }
                 }
-                if (next.event() != null) {
-                    ActorEvent event = next.event();
+                ActorEvent event = next.event();
+                Closed closed = next.closed();
+                if (event != null) {
                     to.tell(
                             new Deliver(
                                     event.name(),
                                     event.encoded(WIRE_JSON, e -> writeArgs.apply(e.args())),
                                     List.copyOf(next.gateways())));
-                } else {
-                    to.tell(new Close(next.gateways().getFirst(), next.closed()));
+                } else if (closed != null) {
+                    to.tell(new Close(next.gateways().getFirst(), closed));
                 }
             }
         }

@@ -14,6 +14,7 @@ import dev.rivetkitjava.protocol.ToClient;
 import dev.rivetkitjava.protocol.ToServer;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
@@ -157,7 +158,9 @@ public final class ConnectEndpoint implements Session.Listener.AutoDemanding, Co
 
     private void open() {
         try {
-            Placement.ConnectionHandle handle = placement.connect(query, params, this);
+            // Only an accepted socket opens, and an accepted one has its query.
+            Placement.ConnectionHandle handle =
+                    placement.connect(Objects.requireNonNull(query), params, this);
             // Init first: completing runs the work of the frames that came before it, whose replies
             // follow Init.
             send(new ToClient.Init(handle.actorId(), handle.connectionId()));

@@ -31,7 +31,7 @@ final class WireValues {
     }
 
     /** An action's result or an event argument as a tree the codecs write. */
-    JsonNode tree(Object value) {
+    JsonNode tree(@Nullable Object value) {
         return value == null ? NullNode.getInstance() : json.valueToTree(value);
     }
 

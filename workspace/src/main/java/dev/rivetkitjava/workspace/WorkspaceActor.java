@@ -40,6 +40,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
@@ -310,7 +311,7 @@ public final class WorkspaceActor {
             return caller;
         }
         if (state != null) {
-            return conn.state(Caller.class);
+            return Objects.requireNonNull(conn.state(Caller.class)); // converted from a non-null
         }
         throw new ActorError(
                 "auth", "forbidden", "This connection was not admitted to the workspace.");
@@ -341,7 +342,9 @@ public final class WorkspaceActor {
     // ------------------------------------------------------------------------------------------------ prompts
 
     private static PromptResult prompt(
-            ActionContext<State, WorkspaceVars> c, WorkspaceConfig config, PromptInput input)
+            ActionContext<State, WorkspaceVars> c,
+            WorkspaceConfig config,
+            @Nullable PromptInput input)
             throws Exception {
         Caller caller = caller(c);
         requireMember(caller, "prompt");

@@ -5,6 +5,7 @@ import dev.rivetkitjava.actor.ActorKey;
 import dev.rivetkitjava.actor.ActorType;
 import dev.rivetkitjava.actor.Registry;
 import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Level;
@@ -81,25 +82,25 @@ public class ActionBenchmark {
 
     @Benchmark
     @Threads(1)
-    public Long oneCallerOneActor(Shared shared) {
+    public @Nullable Long oneCallerOneActor(Shared shared) {
         return shared.actor.action("increment", Long.class);
     }
 
     @Benchmark
     @Threads(2)
-    public Long twoCallersOneActor(Shared shared) {
+    public @Nullable Long twoCallersOneActor(Shared shared) {
         return shared.actor.action("increment", Long.class);
     }
 
     @Benchmark
     @Threads(2)
-    public Long twoCallersTwoActors(Own own) {
+    public @Nullable Long twoCallersTwoActors(Own own) {
         return own.actor.action("increment", Long.class);
     }
 
     @Benchmark
     @Threads(1)
-    public Long oneCallerDurableReply(Shared shared) {
+    public @Nullable Long oneCallerDurableReply(Shared shared) {
         return shared.durableActor.action("increment", Long.class);
     }
 }

@@ -58,10 +58,12 @@ public final class RuntimeFigures {
             long baseline = usedHeap();
             parallel(
                     actors,
-                    i ->
-                            registry.actor(SMALL)
-                                    .getOrCreate(ActorKey.of("a" + i))
-                                    .action("get", Integer.class));
+                    i -> {
+                        registry.actor(SMALL)
+                                .getOrCreate(ActorKey.of("a" + i))
+                                .action("get", Integer.class);
+                        return i;
+                    });
             long awake = usedHeap();
             clock.advance(Duration.ofMinutes(1));
             long asleep = usedHeap();
@@ -84,7 +86,10 @@ public final class RuntimeFigures {
                             i -> registry.actor(BIG).getOrCreate(ActorKey.of("b" + i)).resolve());
             parallel(
                     actors,
-                    i -> registry.actor(BIG).getForId(ids.get(i)).action("size", Integer.class));
+                    i -> {
+                        registry.actor(BIG).getForId(ids.get(i)).action("size", Integer.class);
+                        return i;
+                    });
         }
         // A fresh registry: every actor is asleep in SQLite; each call below wakes one (read,
         // claim, deserialise).

@@ -340,12 +340,13 @@ public final class ActorStatePersistDriver implements SessionPersistDriver {
                             batch.delete(prefix + indexKeyPart(oldest));
                         }
                     }
+                    // Those that fell out of the retention above at once are not written.
                     added.keySet()
                             .forEach(
                                     index ->
                                             batch.put(
                                                     prefix + indexKeyPart(index),
-                                                    serialized.get(index)));
+                                                    Objects.requireNonNull(serialized.get(index))));
                     eventWriter.write(sessionId, addedEvents, batch);
                 }
             } catch (RuntimeException | Error e) {
