@@ -4,7 +4,7 @@
 // with SECOND_URL (the second node's page url) and WORKSPACE_ID (owned by the second node) in the environment.
 // Prints one JSON line per step. At {"step":"kill-owner"} it waits for a line "ok" on stdin (the JUnit test kills the
 // second node meanwhile). Exits non-zero when something expected does not appear.
-import { conversation, launch, people, run, sees, status, timeline, WAIT } from "./lib.mjs";
+import { conversation, launch, people, prompt, run, sees, status, stopsWith, timeline, WAIT } from "./lib.mjs";
 
 const [base, shots] = process.argv.slice(2);
 const { SECOND_URL: secondBase, WORKSPACE_ID: workspaceId } = process.env;
@@ -22,12 +22,6 @@ async function join(page, url) {
   await page.locator("button[type=submit]").click();
   await status(page, "connected").waitFor(WAIT);
 }
-async function prompt(page, text) {
-  await page.locator("textarea[name=prompt]").fill(text);
-  await page.locator("button[type=submit]").click();
-}
-const stopsWith = (page, reason, count) => page.waitForFunction(([reason, count]) => [...document.querySelectorAll(".stop")]
-  .filter((e) => e.textContent === `turn ended: ${reason}`).length === count, [reason, count], WAIT);
 
 await run(async () => {
   const alice = await person("alice");

@@ -97,3 +97,11 @@ export const timeline = (page) => page.locator("[data-testid=timeline]");
 export async function sees(page, selector, text) {
   await page.locator(selector, { hasText: text }).first().waitFor(WAIT);
 }
+/** Sends a prompt from the page's composer. */
+export async function prompt(page, text) {
+  await page.locator("textarea[name=prompt]").fill(text);
+  await page.locator("button[type=submit]").click();
+}
+/** Waits until `count` turns on the page ended with `reason` ("end_turn", "cancelled", …). */
+export const stopsWith = (page, reason, count) => page.waitForFunction(([reason, count]) => [...document.querySelectorAll(".stop")]
+  .filter((e) => e.textContent === `turn ended: ${reason}`).length === count, [reason, count], WAIT);

@@ -2,7 +2,7 @@
 //   node workspace.mjs <page url> <screenshot dir>
 // Prints one JSON line per step. At {"step":"kill-server"}, {"step":"start-server"} and {"step":"kill-agent"} it waits
 // for a line "ok" on stdin (the JUnit test does it meanwhile). Exits non-zero when something expected does not appear.
-import { conversation, launch, people, run, sees, status, timeline, WAIT } from "./lib.mjs";
+import { conversation, launch, people, prompt, run, sees, status, stopsWith, timeline, WAIT } from "./lib.mjs";
 
 const [base, shots] = process.argv.slice(2);
 const workspaceId = process.env.WORKSPACE_ID ?? `e2e-${Date.now()}`;
@@ -31,12 +31,6 @@ const FIRST_WORDS = "I'll help you with that.";
 const EDIT = "Modifying critical configuration file";
 const APPROVED = "Perfect! I've successfully updated the configuration.";
 const DENIED = "I understand you prefer not to make that change.";
-const stopsWith = (page, reason, count) => page.waitForFunction(([reason, count]) => [...document.querySelectorAll(".stop")]
-  .filter((e) => e.textContent === `turn ended: ${reason}`).length === count, [reason, count], WAIT);
-async function prompt(page, text) {
-  await page.locator("textarea[name=prompt]").fill(text);
-  await page.locator("button[type=submit]").click();
-}
 
 await run(async () => {
   const alice = await person("alice");

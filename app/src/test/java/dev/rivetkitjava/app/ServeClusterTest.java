@@ -121,26 +121,9 @@ class ServeClusterTest {
         String secondAddress = "pekko://rivetkit@127.0.0.1:" + clusterPorts[1];
         List<ProcessHandle> orphans = new ArrayList<>();
         // The fast stand-in agent: "HANG" keeps a turn running until it is cancelled.
-        try (ServeProcess first =
-                        serve(
-                                "first",
-                                clusterPorts[0],
-                                url,
-                                seeds,
-                                "--token",
-                                TOKEN,
-                                "--agent",
-                                "amp");
-                ServeProcess second =
-                        serve(
-                                "second",
-                                clusterPorts[1],
-                                url,
-                                seeds,
-                                "--token",
-                                TOKEN,
-                                "--agent",
-                                "amp");
+        String[] options = {"--token", TOKEN, "--agent", "amp"};
+        try (ServeProcess first = serve("first", clusterPorts[0], url, seeds, options);
+                ServeProcess second = serve("second", clusterPorts[1], url, seeds, options);
                 RivetClient client =
                         RivetClient.builder().endpoint(first.endpoint()).token(TOKEN).build()) {
             await().atMost(Duration.ofSeconds(30)).until(() -> members(first).size() == 2);
