@@ -22,11 +22,13 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -320,6 +322,109 @@ class ClusterTest {
     void killingAnOwnerLosesNoAcknowledgedIncrementAndAppliesNoneTwice() throws Exception {
         int victim = 2;
         incrementsThroughFailOver(victim, Disruption.KILL);
+        restart(victim);
+    }
+
+    /**
+     * SIGTERM each node in turn and start it again, while keyed increments run through every node
+     * on keys every node owns: a stopping node hands its actors over, so clients see only errors
+     * they retry (a node that is down, an actor that moves), and every acknowledged increment is
+     * applied once.
+     */
+    @Test
+    @Order(6)
+    void aRollingRestartOfEveryNodeLosesNothingAndShowsOnlyRetryableErrors() throws Exception {
+        List<String> ids = new ArrayList<>();
+        try (RivetClient c = client(0)) {
+            for (int node = 0; node < NODES; node++) {
+                for (int k = 0; k < 2; k++) {
+                    String key = keyOwnedBy(node, "rolling-" + node + "-" + k + "-");
+                    ids.add(c.actor("probe").getOrCreate(key).resolve());
+                }
+            }
+        }
+        Map<String, AtomicInteger> acked = new ConcurrentHashMap<>();
+        ids.forEach(id -> acked.put(id, new AtomicInteger()));
+        List<String> errors = new CopyOnWriteArrayList<>();
+        AtomicBoolean running = new AtomicBoolean(true);
+        HttpClient http = HttpClient.newHttpClient();
+        try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
+            List<Future<?>> workers = new ArrayList<>();
+            for (int w = 0; w < ids.size(); w++) {
+                String id = ids.get(w);
+                int through = w % NODES;
+                workers.add(
+                        pool.submit(
+                                () -> {
+                                    for (int n = 1; running.get(); n++) {
+                                        int count =
+                                                incrementUntilAcked(
+                                                        http,
+                                                        nodes.get(through).endpoint(),
+                                                        id,
+                                                        id + "-" + n,
+                                                        errors::add);
+                                        assertThat(count)
+                                                .as("%s, increment %d", id, n)
+                                                .isEqualTo(n);
+                                        acked.get(id).incrementAndGet();
+                                    }
+                                    return null;
+                                }));
+            }
+            try {
+                for (int i = 0; i < NODES; i++) {
+                    awaitProgress(acked);
+                    long start = System.nanoTime();
+                    Process stopping = nodes.get(i).process();
+                    signal("TERM", stopping);
+                    assertThat(stopping.waitFor(60, TimeUnit.SECONDS))
+                            .as("%s stops on SIGTERM", nodes.get(i).name())
+                            .isTrue();
+                    restart(i);
+                    System.out.printf(
+                            "rolling restart: %s stopped and up again after %d ms%n",
+                            nodes.get(i).name(), (System.nanoTime() - start) / 1_000_000);
+                }
+                awaitProgress(acked);
+            } finally {
+                running.set(false);
+            }
+            for (Future<?> w : workers) {
+                w.get();
+            }
+        }
+        try (RivetClient c = client(0)) {
+            for (String id : ids) {
+                assertThat(c.actor("probe").getForId(id).action("get", Integer.class))
+                        .as("%s: acknowledged increments", id)
+                        .isEqualTo(acked.get(id).get());
+            }
+        }
+        System.out.println("rolling restart: errors clients saw: " + new TreeSet<>(errors));
+        // A node that is down or stopping (I/O), or an actor on its way to another node.
+        assertThat(errors)
+                .allMatch(
+                        e ->
+                                e.startsWith("java.io.")
+                                        || e.startsWith("java.net.")
+                                        || (e.startsWith("503 ")
+                                                && e.contains("\"retryable\":true")),
+                        "a retryable error");
+    }
+
+    /** Until every key took 3 more acknowledged increments. */
+    private static void awaitProgress(Map<String, AtomicInteger> acked) {
+        Map<String, Integer> before = new HashMap<>();
+        acked.forEach((id, a) -> before.put(id, a.get()));
+        await().atMost(Duration.ofSeconds(90))
+                .until(
+                        () ->
+                                acked.entrySet().stream()
+                                        .allMatch(
+                                                e ->
+                                                        e.getValue().get()
+                                                                >= before.get(e.getKey()) + 3));
     }
 
     /**
@@ -459,6 +564,21 @@ class ClusterTest {
      * until it is answered; the count it answers.
      */
     static int incrementUntilAcked(HttpClient http, String endpoint, String id, String key) {
+        return incrementUntilAcked(
+                http,
+                endpoint,
+                id,
+                key,
+                error -> System.out.println("increment " + key + ": " + error));
+    }
+
+    /** As above, each failed attempt ({@code status body}, or the I/O error) to {@code errors}. */
+    static int incrementUntilAcked(
+            HttpClient http,
+            String endpoint,
+            String id,
+            String key,
+            java.util.function.Consumer<String> errors) {
         HttpRequest request =
                 HttpRequest.newBuilder(
                                 URI.create(endpoint + "/gateway/" + id + "/action/increment"))
@@ -482,15 +602,9 @@ class ClusterTest {
                                     count.set(JSON.readTree(response.body()).get("output").asInt());
                                     return true;
                                 }
-                                System.out.println(
-                                        "increment "
-                                                + key
-                                                + ": "
-                                                + response.statusCode()
-                                                + " "
-                                                + response.body());
+                                errors.accept(response.statusCode() + " " + response.body());
                             } catch (IOException e) {
-                                System.out.println("increment " + key + ": " + e);
+                                errors.accept(e.toString());
                             }
                             return false;
                         });

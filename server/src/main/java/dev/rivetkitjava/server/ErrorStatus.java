@@ -26,7 +26,8 @@ final class ErrorStatus {
                     "guard.query_missing_pool",
                     "namespace.not_found" ->
                     400;
-            case "actor.stopped", "guard.service_unavailable" -> 503;
+            // Retryable: the actor is moving to another node (a cluster), or a node is stopping.
+            case "actor.stopped", "actor.moving", "guard.service_unavailable" -> 503;
             default -> error.group().equals("message") || error.group().equals("queue") ? 400 : 500;
         };
     }
