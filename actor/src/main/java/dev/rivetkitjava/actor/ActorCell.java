@@ -152,7 +152,8 @@ final class ActorCell<S, V> {
     private void startLocked() throws Exception {
         ActorRecord record = runtime.store().claim(id).orElseThrow(ActorErrors::notFound);
         generation = record.generation();
-        boolean isNew = !record.initialized();
+        byte[] storedBytes = record.state();
+        boolean isNew = storedBytes == null; // not initialised yet
         Json json = runtime.json();
         if (!isNew && record.stateVersion() > type.stateVersion()) {
             throw ActorErrors.stateUnreadable(
@@ -163,12 +164,7 @@ final class ActorCell<S, V> {
                                     + " is newer than this code's "
                                     + type.stateVersion()));
         }
-        byte[] storedBytes = record.state();
-        if (!isNew && storedBytes == null) {
-            throw ActorErrors.stateUnreadable(
-                    id, new IllegalStateException("an initialised actor without a stored state"));
-        }
-        JsonNode stored = storedBytes == null || isNew ? null : readTree(storedBytes);
+        JsonNode stored = storedBytes == null ? null : readTree(storedBytes);
         MigrationImpl migration =
                 new MigrationImpl(
                         isNew, isNew ? 0 : record.stateVersion(), type.stateVersion(), stored);
