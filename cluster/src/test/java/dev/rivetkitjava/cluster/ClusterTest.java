@@ -374,7 +374,7 @@ class ClusterTest {
             }
             try {
                 for (int i = 0; i < NODES; i++) {
-                    awaitProgress(acked);
+                    awaitProgress(acked, snapshot(acked), 3, Duration.ofSeconds(90));
                     long start = System.nanoTime();
                     Process stopping = nodes.get(i).process();
                     signal("TERM", stopping);
@@ -386,7 +386,7 @@ class ClusterTest {
                             "rolling restart: %s stopped and up again after %d ms%n",
                             nodes.get(i).name(), (System.nanoTime() - start) / 1_000_000);
                 }
-                awaitProgress(acked);
+                awaitProgress(acked, snapshot(acked), 3, Duration.ofSeconds(90));
             } finally {
                 running.set(false);
             }
@@ -413,18 +413,26 @@ class ClusterTest {
                         "a retryable error");
     }
 
-    /** Until every key took 3 more acknowledged increments. */
-    private static void awaitProgress(Map<String, AtomicInteger> acked) {
-        Map<String, Integer> before = new HashMap<>();
-        acked.forEach((id, a) -> before.put(id, a.get()));
-        await().atMost(Duration.ofSeconds(90))
+    private static Map<String, Integer> snapshot(Map<String, AtomicInteger> acked) {
+        Map<String, Integer> counts = new HashMap<>();
+        acked.forEach((id, a) -> counts.put(id, a.get()));
+        return counts;
+    }
+
+    /** Until every key took {@code more} acknowledged increments since {@code since}. */
+    private static void awaitProgress(
+            Map<String, AtomicInteger> acked,
+            Map<String, Integer> since,
+            int more,
+            Duration within) {
+        await().atMost(within)
                 .until(
                         () ->
                                 acked.entrySet().stream()
                                         .allMatch(
                                                 e ->
                                                         e.getValue().get()
-                                                                >= before.get(e.getKey()) + 3));
+                                                                >= since.get(e.getKey()) + more));
     }
 
     /**
@@ -492,21 +500,10 @@ class ClusterTest {
                     long pausedNanos = System.nanoTime() - disruptedAt.get();
                     // The one deliberate sleep: the pause outlasts fail-over, increments go on.
                     Thread.sleep(Disruption.PAUSE_LENGTH.minusNanos(pausedNanos).toMillis());
-                    Map<String, Integer> beforeResume = new HashMap<>();
-                    acked.forEach((id, a) -> beforeResume.put(id, a.get()));
+                    Map<String, Integer> beforeResume = snapshot(acked);
                     signal("CONT", victimProcess);
                     // Increments go on while the resumed node still thinks it owns the keys.
-                    await().atMost(Duration.ofSeconds(30))
-                            .until(
-                                    () ->
-                                            acked.entrySet().stream()
-                                                    .allMatch(
-                                                            e ->
-                                                                    e.getValue().get()
-                                                                            >= beforeResume.get(
-                                                                                            e
-                                                                                                    .getKey())
-                                                                                    + 5));
+                    awaitProgress(acked, beforeResume, 5, Duration.ofSeconds(30));
                     await().atMost(Duration.ofSeconds(30)).until(() -> !victimProcess.isAlive());
                     assertThat(victimProcess.exitValue())
                             .as("%s exits as downed", nodes.get(victim).name())
