@@ -326,6 +326,17 @@ class ClusterTest {
     }
 
     /**
+     * The oldest member hosts the shard coordinator (a cluster singleton), which must move too:
+     * node 1, which formed the cluster and was the first the rolling restart started again.
+     */
+    @Test
+    @Order(7)
+    void killingTheShardCoordinatorsNodeLosesNoAcknowledgedIncrementAndAppliesNoneTwice()
+            throws Exception {
+        incrementsThroughFailOver(0, Disruption.KILL);
+    }
+
+    /**
      * SIGTERM each node in turn and start it again, while keyed increments run through every node
      * on keys every node owns: a stopping node hands its actors over, so clients see only errors
      * they retry (a node that is down, an actor that moves), and every acknowledged increment is
