@@ -347,14 +347,14 @@ final class StateSaver implements AutoCloseable {
         return dirtyCells.size();
     }
 
-    /** Writes the batch: healthy actors in one transaction, failing ones alone. */
+    /** Writes the batch: healthy actors in one transaction, failing ones alone, each actor once. */
     private void write(List<PendingWrite> batch) {
         if (batch.isEmpty()) {
             return;
         }
         List<PendingWrite> together = new ArrayList<>(batch.size());
         List<PendingWrite> alone = new ArrayList<>();
-        for (PendingWrite pending : batch) {
+        for (PendingWrite pending : newestPerActor(batch)) {
             (retrying.containsKey(pending.cell()) ? alone : together).add(pending);
         }
         if (together.size() > 1) {
@@ -367,6 +367,41 @@ final class StateSaver implements AutoCloseable {
             commitAlone(together.getFirst());
         }
         alone.forEach(this::commitAlone);
+    }
+
+    /**
+     * The newest write of each actor in {@code batch}; the older ones end as it ends. The newest
+     * holds the actor's newest state and every outcome no committed write carried yet (see {@link
+     * DurableOutcomes#changes()}), so writing the older ones too adds nothing but work: for a busy
+     * actor with keyed calls on a cluster, each of its writes in a transaction carried every
+     * outcome of the others again (185 000 outcome rows for 1 560 calls).
+     */
+    private static List<PendingWrite> newestPerActor(List<PendingWrite> batch) {
+        Map<ActorCell<?, ?>, PendingWrite> newest = new IdentityHashMap<>();
+        for (PendingWrite pending : batch) {
+            newest.merge(pending.cell(), pending, (a, b) -> a.seq() >= b.seq() ? a : b);
+        }
+        if (newest.size() == batch.size()) {
+            return batch;
+        }
+        List<PendingWrite> written = new ArrayList<>(newest.size());
+        for (PendingWrite pending : batch) {
+            PendingWrite carrier = Objects.requireNonNull(newest.get(pending.cell()));
+            if (carrier == pending) {
+                written.add(pending);
+            } else {
+                carrier.done()
+                        .whenComplete(
+                                (ok, failure) -> {
+                                    if (failure == null) {
+                                        pending.done().complete(null);
+                                    } else {
+                                        pending.done().completeExceptionally(failure);
+                                    }
+                                });
+            }
+        }
+        return written;
     }
 
     private void commitAlone(PendingWrite pending) {

@@ -7,7 +7,14 @@ import static org.awaitility.Awaitility.await;
 import dev.rivetkitjava.actor.store.FaultyActorStore;
 import dev.rivetkitjava.actor.store.InMemoryActorStore;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
@@ -132,6 +139,63 @@ class IdempotencyTest {
             assertThat(actor.action("count", Integer.class)).isEqualTo(1);
             assertThat(actor.call(call, Integer.class)).isEqualTo(1);
             assertThat(actor.action("count", Integer.class)).isEqualTo(1);
+        }
+    }
+
+    /**
+     * Keyed calls that wait for one actor's save while a transaction is under way go in the next
+     * one as a single write of that actor, whose outcomes are all of theirs: each write used to
+     * carry every outcome not yet committed again, so a busy actor's transaction grew with the
+     * square of its callers.
+     */
+    @Test
+    void keyedCallsWaitingForOneActorsSaveWriteItOnceWithEveryOutcome() throws Exception {
+        FaultyActorStore store = new FaultyActorStore();
+        int waiting = 8;
+        try (Registry registry =
+                        Registry.builder()
+                                .use(counter())
+                                .store(store)
+                                .durableIdempotency(true)
+                                .build();
+                ExecutorService callers = Executors.newVirtualThreadPerTaskExecutor()) {
+            ActorHandle actor = registry.actor("counter").getOrCreate(ActorKey.of("busy"));
+            String id = actor.resolve();
+            assertThat(actor.action("count", Integer.class)).isZero();
+            store.blockSaves();
+            List<Future<Integer>> calls = new ArrayList<>();
+            for (int i = 0; i <= waiting; i++) {
+                ActionCall call = ActionCall.of("increment").withIdempotencyKey("call-" + i);
+                calls.add(callers.submit(() -> actor.call(call, Integer.class)));
+                if (i == 0) {
+                    assertThat(store.awaitBlockedSave(5_000)).isTrue();
+                }
+            }
+            StateSaver saver = ((ActorRuntime) registry.placement()).saver();
+            await().atMost(Duration.ofSeconds(5)).until(() -> saver.waitingWrites() == waiting);
+            int attemptsBefore = store.saveAttempts(id);
+            store.unblockSaves();
+            Set<Integer> answers = new HashSet<>();
+            for (Future<Integer> call : calls) {
+                answers.add(call.get(5, TimeUnit.SECONDS));
+            }
+            assertThat(answers).hasSize(waiting + 1);
+            assertThat(store.saveAttempts(id) - attemptsBefore)
+                    .as("writes of the actor after the blocked one")
+                    .isEqualTo(1);
+        }
+        try (Registry registry =
+                Registry.builder().use(counter()).store(store).durableIdempotency(true).build()) {
+            ActorHandle actor = registry.actor("counter").getOrCreate(ActorKey.of("busy"));
+            Set<Integer> repeated = new HashSet<>();
+            for (int i = 0; i <= waiting; i++) {
+                repeated.add(
+                        actor.call(
+                                ActionCall.of("increment").withIdempotencyKey("call-" + i),
+                                Integer.class));
+            }
+            assertThat(repeated).hasSize(waiting + 1);
+            assertThat(actor.action("count", Integer.class)).isEqualTo(waiting + 1);
         }
     }
 

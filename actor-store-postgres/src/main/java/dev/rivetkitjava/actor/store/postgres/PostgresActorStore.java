@@ -437,9 +437,8 @@ public final class PostgresActorStore implements ActorStore {
         if (writes.isEmpty()) {
             return Set.of();
         }
-        // Rows are locked in id order (a stable sort keeps repeated saves of one actor in order),
-        // so two nodes'
-        // batches over the same actors cannot deadlock.
+        // Rows are locked in id order, so two nodes' batches over the same actors cannot deadlock
+        // (the sort is stable: a batch with two saves of one actor keeps them in order).
         List<StateWrite> ordered = new ArrayList<>(writes);
         ordered.sort(Comparator.comparing(StateWrite::actorId));
         return transaction("saveStates", connection -> tables.saveStates(connection, ordered));
@@ -464,9 +463,8 @@ public final class PostgresActorStore implements ActorStore {
                             try {
                                 tables.putSchedule(connection, event);
                             } catch (SQLException e) {
-                                // The actor was deleted by another session between the guard and
-                                // the
-                                // insert: ignored as well.
+                                // The actor was deleted by another session between the guard
+                                // and the insert: ignored as well.
                                 if (!"23503".equals(e.getSQLState())) {
                                     throw e;
                                 }
@@ -507,10 +505,8 @@ public final class PostgresActorStore implements ActorStore {
     @Override
     public boolean kvWrite(String actorId, long generation, KvBatch batch) {
         // The fence locks the actor's row until commit (FOR NO KEY UPDATE): a claim waits for this
-        // write, and this
-        // write, if it comes after a claim, finds the new generation and writes nothing. Writes to
-        // one actor take
-        // turns.
+        // write, and this write, if it comes after a claim, finds the new generation and writes
+        // nothing. Writes to one actor take turns.
         return transaction(
                 "kvWrite", connection -> tables.kvWrite(connection, actorId, generation, batch));
     }
