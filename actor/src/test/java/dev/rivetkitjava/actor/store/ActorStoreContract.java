@@ -474,6 +474,56 @@ public abstract class ActorStoreContract {
         assertThat(store.findById("stale").orElseThrow().initialized()).isFalse();
     }
 
+    /**
+     * Each write's changes apply in the batch's order: a later write of one actor that puts a key
+     * its earlier write deleted (or the reverse) leaves what the later one says, beside another
+     * actor's changes in the same batch.
+     */
+    @Test
+    void saveAppliesTheKeyValueChangesOfSeveralWritesInTheirOrder() {
+        insert("a1", COUNTER, ActorKey.of("k1"));
+        insert("a2", COUNTER, ActorKey.of("k2"));
+        store.claim("a1");
+        store.claim("a2");
+        store.kvWrite("a1", 1, KvBatch.builder().put("back", bytes("old")).build());
+
+        var skipped =
+                store.saveStates(
+                        List.of(
+                                new StateWrite(
+                                        "a1",
+                                        1,
+                                        bytes("s1"),
+                                        1,
+                                        KvBatch.builder()
+                                                .delete("back")
+                                                .put("gone-again", bytes("x"))
+                                                .build()),
+                                new StateWrite(
+                                        "a2",
+                                        1,
+                                        bytes("s2"),
+                                        1,
+                                        KvBatch.builder().put("back", bytes("of a2")).build()),
+                                new StateWrite(
+                                        "a1",
+                                        1,
+                                        bytes("s1 newer"),
+                                        1,
+                                        KvBatch.builder()
+                                                .put("back", bytes("new"))
+                                                .delete("gone-again")
+                                                .build())));
+
+        assertThat(skipped).isEmpty();
+        assertThat(store.findById("a1").orElseThrow().state()).isEqualTo(bytes("s1 newer"));
+        assertThat(store.kvGet("a1", "back"))
+                .hasValueSatisfying(v -> assertThat(v).isEqualTo(bytes("new")));
+        assertThat(store.kvGet("a1", "gone-again")).isEmpty();
+        assertThat(store.kvGet("a2", "back"))
+                .hasValueSatisfying(v -> assertThat(v).isEqualTo(bytes("of a2")));
+    }
+
     @Test
     void saveOfANewerGenerationThanStoredIsSkipped() {
         insert("a1", COUNTER, ActorKey.of("k"));

@@ -17,6 +17,7 @@ import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -205,15 +206,23 @@ public final class ActorTables {
         }
         int[] counts = update.executeBatch();
         Set<String> skipped = new HashSet<>();
+        // In the state's transaction, and only when the state was written (not fenced off); the
+        // batches of different actors together, a round trip per kind of statement.
+        Map<String, KvBatch> kvOfActors = new LinkedHashMap<>();
         for (int i = 0; i < counts.length; i++) {
             StateWrite write = writes.get(i);
             if (counts[i] == 0) {
                 skipped.add(write.actorId());
             } else if (!write.kv().isEmpty()) {
-                // In the state's transaction, and only when the state was written (not fenced off).
-                applyKv(update.getConnection(), write.actorId(), write.kv());
+                if (kvOfActors.containsKey(write.actorId())) {
+                    // A second write of an actor applies after its first.
+                    applyKv(update.getConnection(), kvOfActors);
+                    kvOfActors.clear();
+                }
+                kvOfActors.put(write.actorId(), write.kv());
             }
         }
+        applyKv(update.getConnection(), kvOfActors);
         return skipped;
     }
 
@@ -366,52 +375,62 @@ public final class ActorTables {
                 }
             }
         }
-        applyKv(connection, actorId, batch);
+        applyKv(connection, Map.of(actorId, batch));
         return true;
     }
 
-    private void applyKv(Connection connection, String actorId, KvBatch batch) throws SQLException {
-        if (!batch.deletes().isEmpty()) {
+    /**
+     * Applies each actor's batch: every actor's deletes before its puts, the deletes of all of them
+     * in one statement batch and the puts in another.
+     */
+    private void applyKv(Connection connection, Map<String, KvBatch> batches) throws SQLException {
+        if (batches.values().stream().anyMatch(batch -> !batch.deletes().isEmpty())) {
             try (PreparedStatement delete =
                     connection.prepareStatement(
                             "DELETE FROM " + kv + " WHERE actor_id = ? AND key = ?")) {
-                for (String key : batch.deletes()) {
-                    delete.setString(1, actorId);
-                    delete.setBytes(2, utf8(key));
-                    delete.addBatch();
+                for (Map.Entry<String, KvBatch> actor : batches.entrySet()) {
+                    for (String key : actor.getValue().deletes()) {
+                        delete.setString(1, actor.getKey());
+                        delete.setBytes(2, utf8(key));
+                        delete.addBatch();
+                    }
                 }
                 delete.executeBatch();
             }
         }
-        for (String prefix : batch.deletePrefixes()) {
-            byte[] start = utf8(prefix);
-            byte[] end = prefixEnd(start);
-            try (PreparedStatement delete =
-                    connection.prepareStatement(
-                            "DELETE FROM "
-                                    + kv
-                                    + " WHERE actor_id = ? AND key >= ?"
-                                    + (end == null ? "" : " AND key < ?"))) {
-                delete.setString(1, actorId);
-                delete.setBytes(2, start);
-                if (end != null) {
-                    delete.setBytes(3, end);
+        for (Map.Entry<String, KvBatch> actor : batches.entrySet()) {
+            for (String prefix : actor.getValue().deletePrefixes()) {
+                byte[] start = utf8(prefix);
+                byte[] end = prefixEnd(start);
+                try (PreparedStatement delete =
+                        connection.prepareStatement(
+                                "DELETE FROM "
+                                        + kv
+                                        + " WHERE actor_id = ? AND key >= ?"
+                                        + (end == null ? "" : " AND key < ?"))) {
+                    delete.setString(1, actor.getKey());
+                    delete.setBytes(2, start);
+                    if (end != null) {
+                        delete.setBytes(3, end);
+                    }
+                    delete.executeUpdate();
                 }
-                delete.executeUpdate();
             }
         }
-        if (!batch.puts().isEmpty()) {
+        if (batches.values().stream().anyMatch(batch -> !batch.puts().isEmpty())) {
             try (PreparedStatement upsert =
                     connection.prepareStatement(
                             "INSERT INTO "
                                     + kv
                                     + " (actor_id, key, value) VALUES (?, ?, ?) "
                                     + "ON CONFLICT (actor_id, key) DO UPDATE SET value = excluded.value")) {
-                for (Map.Entry<String, byte[]> put : batch.puts().entrySet()) {
-                    upsert.setString(1, actorId);
-                    upsert.setBytes(2, utf8(put.getKey()));
-                    upsert.setBytes(3, put.getValue());
-                    upsert.addBatch();
+                for (Map.Entry<String, KvBatch> actor : batches.entrySet()) {
+                    for (Map.Entry<String, byte[]> put : actor.getValue().puts().entrySet()) {
+                        upsert.setString(1, actor.getKey());
+                        upsert.setBytes(2, utf8(put.getKey()));
+                        upsert.setBytes(3, put.getValue());
+                        upsert.addBatch();
+                    }
                 }
                 upsert.executeBatch();
             }
