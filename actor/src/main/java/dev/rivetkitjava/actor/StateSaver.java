@@ -307,8 +307,8 @@ final class StateSaver implements AutoCloseable {
         for (ActorCell<?, ?> cell; (cell = dirtyCells.poll()) != null; ) {
             cell.queuedForSave.set(false);
             if (retrying.containsKey(cell)) {
-                continue; // its retry writes its current state, with back-off; recovery queues it
-                // again
+                // Its retry writes its current state, with back-off; recovery queues it again.
+                continue;
             }
             if (urgentCells.contains(cell)) {
                 later.add(cell);

@@ -638,8 +638,8 @@ public final class WorkspaceServer implements AutoCloseable {
                 try {
                     Runtime.getRuntime().removeShutdownHook(shutdownHook);
                 } catch (IllegalStateException | IllegalArgumentException e) {
-                    // the JVM is exiting (its hook runs, or waits for this call), or it was never
-                    // added
+                    // The JVM is exiting (its hook runs, or waits for this call), or the hook was
+                    // never added.
                 }
             }
         }

@@ -492,9 +492,8 @@ final class AcpConnection {
                     if (response.statusCode() == 200) {
                         stream = body;
                         lastReadNanos = System.nanoTime();
-                        lastMessageNanos =
-                                lastReadNanos; // a reopened stream is about to replay what was
-                        // missed
+                        // A reopened stream is about to replay what was missed.
+                        lastMessageNanos = lastReadNanos;
                         streamOpen = true;
                         streamsOpened.incrementAndGet();
                         backoff = FIRST_BACKOFF_MILLIS;
@@ -670,8 +669,8 @@ final class AcpConnection {
         try {
             api.send(api.request(path()).timeout(DELETE_TIMEOUT).DELETE().build());
         } catch (SandboxAgentTimeoutException | ServerUnreachableException e) {
-            // expected: the DELETE is not answered although the server removes the ACP server at
-            // once
+            // Expected: the DELETE is not answered, although the server removes the ACP server
+            // at once.
         } catch (HttpProblemException e) {
             if (e.status() != 404) {
                 log.debug("DELETE of ACP server {}: {}", serverId, e.getMessage());

@@ -588,10 +588,8 @@ public final class SandboxAgent implements AutoCloseable {
                         e.getMessage());
             } catch (SandboxAgentTimeoutException | SessionPersistException e) {
                 if ("session/prompt".equals(method)) {
-                    cancelQuietly(
-                            id,
-                            binding); // its events could not be recorded, or it ran too long: stop
-                    // it
+                    // Its events could not be recorded, or it ran too long: stop it.
+                    cancelQuietly(id, binding);
                 }
                 throw e;
             }

@@ -199,8 +199,8 @@ public final class ConnectEndpoint implements Session.Listener.AutoDemanding, Co
 
     private void receive(byte[] bytes) {
         if (rejection != null || failed.get()) {
-            metrics.frameIgnored(); // nothing was opened, or it is closing: no work, no thread, no
-            // waiting
+            // Nothing was opened, or it is closing: no work, no thread, no waiting.
+            metrics.frameIgnored();
             return;
         }
         if (bytes.length > config.maxIncomingMessageBytes()) {

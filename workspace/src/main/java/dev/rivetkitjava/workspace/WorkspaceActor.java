@@ -662,8 +662,8 @@ public final class WorkspaceActor {
                     () -> {
                         AgentLink link = vars.link;
                         if (link == null || link.sdk() != sdk || vars.stopping) {
-                            return null; // already reported and dropped, or the workspace is going
-                            // away
+                            // Already reported and dropped, or the workspace is going away.
+                            return null;
                         }
                         if (vars.running != null && vars.runningSent) {
                             c.log()

@@ -123,8 +123,8 @@ public final class PinnedSandboxAgent {
                                     try (InputStream in = process.getInputStream()) {
                                         in.transferTo(output);
                                     } catch (IOException e) {
-                                        // the process was killed: what was read so far is the
-                                        // output
+                                        // The process was killed: what was read so far is
+                                        // the output.
                                     }
                                 });
         try {

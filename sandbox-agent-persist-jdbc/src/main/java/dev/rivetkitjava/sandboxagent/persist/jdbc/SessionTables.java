@@ -186,9 +186,8 @@ public final class SessionTables {
         }
         try (PreparedStatement select = connection.prepareStatement(selectEventId)) {
             for (int i = 0; i < events.size(); i++) {
-                if (counts[i]
-                        != 1) { // 0: skipped, the index was taken; SUCCESS_NO_INFO: unknown, so
-                    // check
+                // 0: skipped, the index was taken; SUCCESS_NO_INFO: unknown, so check.
+                if (counts[i] != 1) {
                     requireStoredAt(select, sessionId, events.get(i));
                 }
             }
