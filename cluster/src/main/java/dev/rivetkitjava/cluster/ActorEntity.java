@@ -15,6 +15,9 @@ import dev.rivetkitjava.cluster.ClusterMessage.EntityCommand;
 import dev.rivetkitjava.cluster.ClusterMessage.GatewayCommand;
 import dev.rivetkitjava.cluster.ClusterMessage.Invoke;
 import dev.rivetkitjava.cluster.ClusterMessage.Locate;
+import dev.rivetkitjava.cluster.ClusterMessage.RawClosed;
+import dev.rivetkitjava.cluster.ClusterMessage.RawFrame;
+import dev.rivetkitjava.cluster.ClusterMessage.RawOpen;
 import dev.rivetkitjava.cluster.ClusterMessage.Reply;
 import dev.rivetkitjava.cluster.ClusterMessage.Request;
 import dev.rivetkitjava.cluster.ClusterMessage.Sleep;
@@ -98,39 +101,11 @@ final class ActorEntity {
                                                         cluster.openedByToken()
                                                                 .computeIfAbsent(
                                                                         m.token(),
-                                                                        t -> {
-                                                                            Placement
-                                                                                            .ConnectionHandle
-                                                                                    handle =
-                                                                                            cluster.local()
-                                                                                                    .connect(
-                                                                                                            new ActorQuery
-                                                                                                                    .ById(
-                                                                                                                    actorId),
-                                                                                                            cluster
-                                                                                                                    .readValue(
-                                                                                                                            m
-                                                                                                                                    .paramsJson()),
-                                                                                                            new RemoteSink(
-                                                                                                                    cluster,
-                                                                                                                    m
-                                                                                                                            .sink()));
-                                                                            cluster.hosted()
-                                                                                    .put(
-                                                                                            handle
-                                                                                                    .connectionId(),
-                                                                                            handle);
-                                                                            return Map.of(
-                                                                                    "connectionId",
-                                                                                    handle
-                                                                                            .connectionId(),
-                                                                                    "generation",
-                                                                                    handle
-                                                                                            .generation(),
-                                                                                    "key",
-                                                                                    handle.key()
-                                                                                            .serialize());
-                                                                        }));
+                                                                        token ->
+                                                                                connect(
+                                                                                        cluster,
+                                                                                        actorId,
+                                                                                        m)));
                                         return Behaviors.same();
                                     })
                             .onMessage(
@@ -174,6 +149,57 @@ final class ActorEntity {
                                                 cluster.hosted().remove(m.connectionId());
                                         if (handle != null) {
                                             Thread.startVirtualThread(handle::close);
+                                        }
+                                        return Behaviors.same();
+                                    })
+                            .onMessage(
+                                    RawOpen.class,
+                                    m -> {
+                                        RemoteRawSocket socket =
+                                                new RemoteRawSocket(actorId, m.path(), m.gateway());
+                                        RemoteRawSocket earlier =
+                                                cluster.rawSockets()
+                                                        .putIfAbsent(m.socketId(), socket);
+                                        if (earlier == null) {
+                                            // Lost with the client's node: closed as by a client
+                                            // gone without a close frame.
+                                            ctx.watchWith(
+                                                    m.gateway(),
+                                                    new RawClosed(
+                                                            actorId,
+                                                            m.socketId(),
+                                                            1006,
+                                                            "the client's node stopped"));
+                                        }
+                                        RemoteRawSocket opened = earlier == null ? socket : earlier;
+                                        cluster.runOnce(
+                                                m.socketId(),
+                                                m.replyTo(),
+                                                self,
+                                                () -> {
+                                                    cluster.openRaw(m.socketId(), opened);
+                                                    return null;
+                                                });
+                                        return Behaviors.same();
+                                    })
+                            .onMessage(
+                                    RawFrame.class,
+                                    m -> {
+                                        RemoteRawSocket socket =
+                                                cluster.rawSockets().get(m.socketId());
+                                        if (socket != null) {
+                                            socket.received(m.text(), m.bytes());
+                                        }
+                                        return Behaviors.same();
+                                    })
+                            .onMessage(
+                                    RawClosed.class,
+                                    m -> {
+                                        RemoteRawSocket socket =
+                                                cluster.rawSockets().remove(m.socketId());
+                                        if (socket != null) {
+                                            ctx.unwatch(socket.gateway());
+                                            socket.closedByClient(m.code(), m.reason());
                                         }
                                         return Behaviors.same();
                                     })
@@ -223,11 +249,38 @@ final class ActorEntity {
                             .onMessage(
                                     SleptInternal.class,
                                     m -> {
+                                        // Their activation is gone; their gateway sides close
+                                        // their clients' sockets when this entity stops.
+                                        cluster.rawSockets()
+                                                .values()
+                                                .removeIf(s -> s.actorId().equals(actorId));
                                         cluster.entityStopped(actorId);
                                         return Behaviors.stopped();
                                     })
                             .build();
                 });
+    }
+
+    /**
+     * Opens a connection to the actor here for a client on some node; once per connect token, so a
+     * retried connect gets the same one.
+     */
+    private static Map<String, Object> connect(
+            ClusterPlacement cluster, String actorId, Connect m) {
+        Placement.ConnectionHandle handle =
+                cluster.local()
+                        .connect(
+                                new ActorQuery.ById(actorId),
+                                cluster.readValue(m.paramsJson()),
+                                new RemoteSink(cluster, m.sink()));
+        cluster.hosted().put(handle.connectionId(), handle);
+        return Map.of(
+                "connectionId",
+                handle.connectionId(),
+                "generation",
+                handle.generation(),
+                "key",
+                handle.key().serialize());
     }
 
     private static Placement.ConnectionHandle hosted(

@@ -56,6 +56,26 @@ public sealed interface ClusterMessage {
 
     record ConnClose(String actorId, String connectionId) implements EntityCommand {}
 
+    /**
+     * A raw WebSocket opened on another node, for the actor's {@code onWebSocket}; {@code gateway}
+     * writes to the client.
+     */
+    record RawOpen(
+            String actorId,
+            String socketId,
+            String path,
+            ActorRef<RawGatewayCommand> gateway,
+            ActorRef<Reply> replyTo)
+            implements EntityCommand {}
+
+    /** A frame from a raw WebSocket's client: {@code text} or {@code bytes}. */
+    record RawFrame(String actorId, String socketId, @Nullable String text, byte @Nullable [] bytes)
+            implements EntityCommand {}
+
+    /** A raw WebSocket closed by its client, or lost with the client's node (code 1006). */
+    record RawClosed(String actorId, String socketId, int code, String reason)
+            implements EntityCommand {}
+
     record Destroy(String actorId, ActorRef<Reply> replyTo) implements EntityCommand {}
 
     /** Which node hosts the entity; answered with {@code {"node": address, "awake": bool}}. */
@@ -91,15 +111,37 @@ public sealed interface ClusterMessage {
     /** An event, decoded once on this node for all its receivers here (never crosses nodes). */
     record Delivered(ActorEvent event) implements GatewayCommand {}
 
+    /** The gateway side is done (for a raw WebSocket: its client's socket closed). */
     record Closed(
             String reason,
             @Nullable String errorGroup,
             @Nullable String errorCode,
             @Nullable String errorMessage)
-            implements GatewayCommand {}
+            implements GatewayCommand, RawGatewayCommand {}
 
-    /** The gateway side's own: start watching the owner entity. */
-    record WatchOwner(ActorRef<EntityCommand> entity) implements GatewayCommand {}
+    /** The gateway side's own: start watching the owner entity (the open succeeded). */
+    record WatchOwner(ActorRef<EntityCommand> entity)
+            implements GatewayCommand, RawGatewayCommand {}
+
+    /**
+     * What a raw WebSocket's gateway side (on the node the client is connected to) receives: the
+     * actor's frames and close from the owner, and its own client's frames and close, which it
+     * passes to the owner in order once the actor has opened the socket.
+     */
+    sealed interface RawGatewayCommand extends ClusterMessage {}
+
+    /** A frame from the actor to the client: {@code text} or {@code bytes}. */
+    record RawSend(@Nullable String text, byte @Nullable [] bytes) implements RawGatewayCommand {}
+
+    /** The actor closes the socket. */
+    record RawClose(int code, String reason) implements RawGatewayCommand {}
+
+    /** The gateway side's own: a frame from its client. */
+    record ClientFrame(@Nullable String text, byte @Nullable [] bytes)
+            implements RawGatewayCommand {}
+
+    /** The gateway side's own: its client closed the socket. */
+    record ClientClosed(int code, String reason) implements RawGatewayCommand {}
 
     /** What a node's fan-out actor receives from the actors' owners (see {@link FanOut}). */
     sealed interface FanOutCommand extends ClusterMessage {}

@@ -16,6 +16,8 @@ import dev.rivetkitjava.actor.spi.LocalPlacement;
 import dev.rivetkitjava.actor.spi.Placement;
 import dev.rivetkitjava.actor.spi.RuntimeStats;
 import dev.rivetkitjava.actor.store.ActorRecord;
+import dev.rivetkitjava.cluster.ClusterMessage.ClientClosed;
+import dev.rivetkitjava.cluster.ClusterMessage.ClientFrame;
 import dev.rivetkitjava.cluster.ClusterMessage.Closed;
 import dev.rivetkitjava.cluster.ClusterMessage.ConnClose;
 import dev.rivetkitjava.cluster.ClusterMessage.ConnInvoke;
@@ -27,25 +29,36 @@ import dev.rivetkitjava.cluster.ClusterMessage.EntityCommand;
 import dev.rivetkitjava.cluster.ClusterMessage.GatewayCommand;
 import dev.rivetkitjava.cluster.ClusterMessage.Invoke;
 import dev.rivetkitjava.cluster.ClusterMessage.Locate;
+import dev.rivetkitjava.cluster.ClusterMessage.RawClose;
+import dev.rivetkitjava.cluster.ClusterMessage.RawClosed;
+import dev.rivetkitjava.cluster.ClusterMessage.RawFrame;
+import dev.rivetkitjava.cluster.ClusterMessage.RawGatewayCommand;
+import dev.rivetkitjava.cluster.ClusterMessage.RawOpen;
+import dev.rivetkitjava.cluster.ClusterMessage.RawSend;
 import dev.rivetkitjava.cluster.ClusterMessage.Reply;
 import dev.rivetkitjava.cluster.ClusterMessage.Request;
 import dev.rivetkitjava.cluster.ClusterMessage.WatchOwner;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Queue;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
+import org.apache.pekko.actor.Cancellable;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
@@ -103,6 +116,15 @@ public final class ClusterPlacement implements Placement {
 
     private final FanOut fanOut;
 
+    /** Raw WebSockets hosted here whose clients are connected to some node, by socket id. */
+    private final Map<String, RemoteRawSocket> rawSockets = new ConcurrentHashMap<>();
+
+    /** The close code of a raw WebSocket whose actor moved: 1012, "service restart". */
+    static final int MOVED_CLOSE_CODE = 1012;
+
+    /** Runs {@link #sweepRuns} while this placement is open. */
+    private final Cancellable sweeper;
+
     /** Connections opened here by connect token, so a retried connect gets the same one. */
     private final Map<String, Object> openedByToken = new ConcurrentHashMap<>();
 
@@ -127,6 +149,11 @@ public final class ClusterPlacement implements Placement {
         this.selfAddress = Cluster.get(system).selfMember().address().toString();
         this.sharding = ClusterSharding.get(system);
         this.fanOut = new FanOut(system, this::writeJson);
+        Duration sweepEvery = askTimeout.dividedBy(4);
+        this.sweeper =
+                system.scheduler()
+                        .scheduleAtFixedRate(
+                                sweepEvery, sweepEvery, this::sweepRuns, system.executionContext());
         system.systemActorOf(FanOut.receiver(this::readArgs), FanOut.NAME, Props.empty());
         sharding.init(
                 Entity.of(ENTITY, ctx -> ActorEntity.create(this, ctx))
@@ -185,10 +212,11 @@ public final class ClusterPlacement implements Placement {
 
     /**
      * The owner's side of a forwarded call: runs {@code work} once per key, and answers each ask
-     * with the outcome, or with {@code actor.in_progress} after half the ask timeout if the call
-     * still runs. The gateway then asks again at once (a long poll): a call may run far longer than
-     * an ask (an agent's turn), and an owner that answers is alive, so only silence counts towards
-     * the move timeout. An ask that finds the call running here (or lately ended) joins that run.
+     * with the outcome, or with {@code actor.in_progress} once the ask has waited half the ask
+     * timeout while the call still runs ({@link #sweepRuns}). The gateway then asks again at once
+     * (a long poll): a call may run far longer than an ask (an agent's turn), and an owner that
+     * answers is alive, so only silence counts towards the move timeout. An ask that finds the call
+     * running here (or lately ended) joins that run.
      */
     void runOnce(
             String key,
@@ -204,10 +232,8 @@ public final class ClusterPlacement implements Placement {
                         mine.outcome.complete(reply(work, entity));
                         if (mine.reportedRunning) {
                             // Its gateway may ask again after a lost answer: kept for as long as
-                            // it keeps asking.
-                            CompletableFuture.delayedExecutor(
-                                            moveTimeout.toMillis(), TimeUnit.MILLISECONDS)
-                                    .execute(() -> running.remove(key, mine));
+                            // it keeps asking; the sweep removes it after the move timeout.
+                            mine.endedNanos = System.nanoTime();
                         } else {
                             // A later repeat runs it again, which an action answers from the
                             // outcome its actor kept.
@@ -215,29 +241,71 @@ public final class ClusterPlacement implements Placement {
                         }
                     });
         }
-        AtomicBoolean answered = new AtomicBoolean();
-        run.outcome.thenAccept(
-                reply -> {
-                    if (answered.compareAndSet(false, true)) {
-                        replyTo.tell(reply);
+        Ask ask = new Ask(replyTo, entity, System.nanoTime());
+        run.asks.add(ask);
+        run.outcome.thenAccept(ask::answer);
+    }
+
+    /**
+     * Answers the asks that have waited half the ask timeout for a run that goes on, and forgets
+     * the ended runs kept past the move timeout. One sweep per quarter of the ask timeout, for all
+     * runs, instead of a timer per call: each timer woke a thread.
+     */
+    private void sweepRuns() {
+        long now = System.nanoTime();
+        long answerRunningAfter = askTimeout.toNanos() / 2;
+        running.forEach(
+                (key, run) -> {
+                    for (Iterator<Ask> asks = run.asks.iterator(); asks.hasNext(); ) {
+                        Ask ask = asks.next();
+                        if (ask.answered.get()) {
+                            asks.remove();
+                        } else if (now - ask.sinceNanos >= answerRunningAfter) {
+                            // Before the outcome is read: a run that ends now sees the flag.
+                            run.reportedRunning = true;
+                            Reply done = run.outcome.getNow(null);
+                            ask.answer(done != null ? done : failed(IN_PROGRESS, ask.entity));
+                            asks.remove();
+                        }
+                    }
+                    long ended = run.endedNanos;
+                    if (ended != 0 && now - ended > moveTimeout.toNanos()) {
+                        running.remove(key, run);
                     }
                 });
-        CompletableFuture.delayedExecutor(askTimeout.toMillis() / 2, TimeUnit.MILLISECONDS)
-                .execute(
-                        () -> {
-                            if (answered.compareAndSet(false, true)) {
-                                // Before the outcome is read: a run that ends now sees the flag.
-                                run.reportedRunning = true;
-                                Reply done = run.outcome.getNow(null);
-                                replyTo.tell(done != null ? done : failed(IN_PROGRESS, entity));
-                            }
-                        });
     }
 
     /** A forwarded call running here (or lately ended, when its gateway was told it ran). */
     private static final class Run {
         final CompletableFuture<Reply> outcome = new CompletableFuture<>();
+
+        /** The asks waiting for it, until answered. */
+        final Queue<Ask> asks = new ConcurrentLinkedQueue<>();
+
         volatile boolean reportedRunning;
+
+        /** When it ended, if it is kept after ending; 0 otherwise. */
+        volatile long endedNanos;
+    }
+
+    /** An ask for a run's outcome; answered once, with the outcome or with "still running". */
+    private static final class Ask {
+        final ActorRef<Reply> replyTo;
+        final ActorRef<EntityCommand> entity;
+        final long sinceNanos;
+        final AtomicBoolean answered = new AtomicBoolean();
+
+        Ask(ActorRef<Reply> replyTo, ActorRef<EntityCommand> entity, long sinceNanos) {
+            this.replyTo = replyTo;
+            this.entity = entity;
+            this.sinceNanos = sinceNanos;
+        }
+
+        void answer(Reply reply) {
+            if (answered.compareAndSet(false, true)) {
+                replyTo.tell(reply);
+            }
+        }
     }
 
     /** {@code work}'s outcome as a reply; an unexpected failure is not described to the caller. */
@@ -506,12 +574,116 @@ public final class ClusterPlacement implements Placement {
                 "The actor's node stopped while it answered this request; it was not sent again.");
     }
 
+    /**
+     * Opens the socket on the actor's owner, then passes frames both ways: the client's through
+     * this node's gateway side, which holds them until the actor has opened the socket and then
+     * sends them in order; the actor's straight to the gateway side. The owner's loss closes the
+     * client's socket with {@code actor.moving}; the client's node's loss closes the actor's side.
+     */
     @Override
     public void webSocket(ActorQuery query, RawWebSocket socket) {
-        throw new ActorError(
-                "actor",
-                "unsupported",
-                "Raw WebSockets (onWebSocket) are not forwarded across a cluster yet.");
+        String actorId = local.resolve(query);
+        String socketId = UUID.randomUUID().toString();
+        ActorRef<RawGatewayCommand> gateway =
+                system.systemActorOf(
+                        rawGatewaySide(socket, actorId, socketId),
+                        "raw-" + socketId,
+                        Props.empty());
+        // Before the open: the official client sends as soon as its socket is open.
+        socket.onText(text -> gateway.tell(new ClientFrame(text, null)));
+        socket.onBinary(bytes -> gateway.tell(new ClientFrame(null, bytes)));
+        socket.onClose((code, reason) -> gateway.tell(new ClientClosed(code, reason)));
+        Reply reply;
+        try {
+            reply =
+                    ask(
+                            actorId,
+                            (replyTo, lostRun) ->
+                                    new RawOpen(
+                                            actorId, socketId, socket.path(), gateway, replyTo));
+            outcome(reply);
+        } catch (RuntimeException e) {
+            gateway.tell(new Closed("open failed", null, null, null));
+            throw e;
+        }
+        gateway.tell(new WatchOwner(reply.entity()));
+    }
+
+    /** The owner's side of {@link #webSocket}: hands the socket to the actor, once. */
+    void openRaw(String socketId, RemoteRawSocket socket) {
+        if (!socket.claimOpen()) {
+            return;
+        }
+        try {
+            local.webSocket(new ActorQuery.ById(socket.actorId()), socket);
+        } catch (RuntimeException e) {
+            rawSockets.remove(socketId, socket);
+            throw e;
+        }
+        socket.start();
+    }
+
+    Map<String, RemoteRawSocket> rawSockets() {
+        return rawSockets;
+    }
+
+    /** A raw WebSocket's side on the node its client is connected to (see {@link #webSocket}). */
+    private static Behavior<RawGatewayCommand> rawGatewaySide(
+            RawWebSocket socket, String actorId, String socketId) {
+        List<EntityCommand> early = new ArrayList<>();
+        @SuppressWarnings("unchecked")
+        ActorRef<EntityCommand>[] owner = new ActorRef[1];
+        return Behaviors.<RawGatewayCommand>receive(
+                (ctx, message) -> {
+                    switch (message) {
+                        case ClientFrame f -> {
+                            EntityCommand frame =
+                                    new RawFrame(actorId, socketId, f.text(), f.bytes());
+                            if (owner[0] == null) {
+                                early.add(frame);
+                            } else {
+                                owner[0].tell(frame);
+                            }
+                        }
+                        case ClientClosed c -> {
+                            EntityCommand closed =
+                                    new RawClosed(actorId, socketId, c.code(), c.reason());
+                            if (owner[0] == null) {
+                                early.add(closed);
+                            } else {
+                                // The owner answers with Closed, which stops this side.
+                                owner[0].tell(closed);
+                            }
+                        }
+                        case WatchOwner w -> {
+                            owner[0] = w.entity();
+                            ctx.watch(w.entity());
+                            early.forEach(w.entity()::tell);
+                            early.clear();
+                        }
+                        case RawSend s -> {
+                            if (s.text() != null) {
+                                socket.send(s.text());
+                            } else if (s.bytes() != null) {
+                                socket.send(s.bytes());
+                            }
+                        }
+                        case RawClose c -> socket.close(c.code(), c.reason());
+                        case Closed c -> {
+                            return Behaviors.stopped();
+                        }
+                    }
+                    return Behaviors.same();
+                },
+                (ctx, signal) -> {
+                    if (signal instanceof Terminated) {
+                        socket.close(
+                                MOVED_CLOSE_CODE,
+                                "actor.moving: the actor's node stopped hosting it; reconnect.");
+                        return Behaviors.stopped();
+                    }
+                    return Behaviors.same();
+                });
     }
 
     @Override
@@ -685,6 +857,7 @@ public final class ClusterPlacement implements Placement {
 
     @Override
     public void close() {
+        sweeper.cancel();
         local.close();
     }
 }

@@ -15,14 +15,19 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.net.http.WebSocket;
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
@@ -304,6 +309,93 @@ class ClusterTest {
                         nodes.get(2).endpoint());
         try (RivetClient c = client(0)) {
             assertThat(whoami(c, key)).as("owner of %s after", key).isEqualTo("node3");
+        }
+    }
+
+    /**
+     * A raw WebSocket opened through node 1 to an actor node 3 owns: frames both ways in order
+     * (those the client sends at once included), binary as well, and a close either way reaches the
+     * other side.
+     */
+    @Test
+    @Order(3)
+    void aRawWebSocketThroughNodeOneReachesAnActorOnNodeThreeBothWays() throws Exception {
+        String actorId;
+        try (RivetClient c = client(0)) {
+            actorId = c.actor("probe").getOrCreate(keyOwnedBy(2, "raw-")).resolve();
+        }
+        RawClient raw = RawClient.open(nodes.get(0).endpoint(), actorId, "/echo?x=1");
+        raw.socket().sendText("a", true).join();
+        raw.socket().sendText("b", true).join();
+        raw.socket().sendBinary(ByteBuffer.wrap(new byte[] {1, 2, 3}), true).join();
+        raw.socket().sendText("c", true).join();
+        await().atMost(Duration.ofSeconds(10)).until(() -> raw.received().size() == 4);
+        assertThat(raw.received())
+                .containsExactly(
+                        "node3 /echo?x=1 a",
+                        "node3 /echo?x=1 b",
+                        "bytes [1, 2, 3]",
+                        "node3 /echo?x=1 c");
+
+        raw.socket().sendClose(1000, "bye").join();
+        try (RivetClient c = client(0)) {
+            await().atMost(Duration.ofSeconds(10))
+                    .until(
+                            () ->
+                                    c.actor("probe")
+                                            .getForId(actorId)
+                                            .action("lastRawClose", String.class)
+                                            .equals("1000 bye"));
+        }
+
+        RawClient closedByActor = RawClient.open(nodes.get(0).endpoint(), actorId, "/");
+        closedByActor.socket().sendText("close", true).join();
+        assertThat(closedByActor.closed().get(10, TimeUnit.SECONDS)).isEqualTo("4000 asked to");
+    }
+
+    /** A raw WebSocket client recording what it receives, as text. */
+    record RawClient(WebSocket socket, List<String> received, CompletableFuture<String> closed) {
+        static RawClient open(String endpoint, String actorId, String path) {
+            List<String> received = new CopyOnWriteArrayList<>();
+            CompletableFuture<String> closed = new CompletableFuture<>();
+            WebSocket socket =
+                    HttpClient.newHttpClient()
+                            .newWebSocketBuilder()
+                            .buildAsync(
+                                    URI.create(
+                                            endpoint.replaceFirst("^http", "ws")
+                                                    + "/gateway/"
+                                                    + actorId
+                                                    + "/websocket"
+                                                    + path),
+                                    new WebSocket.Listener() {
+                                        @Override
+                                        public CompletionStage<?> onText(
+                                                WebSocket ws, CharSequence data, boolean last) {
+                                            received.add(data.toString());
+                                            ws.request(1);
+                                            return null;
+                                        }
+
+                                        @Override
+                                        public CompletionStage<?> onBinary(
+                                                WebSocket ws, ByteBuffer data, boolean last) {
+                                            byte[] bytes = new byte[data.remaining()];
+                                            data.get(bytes);
+                                            received.add("bytes " + Arrays.toString(bytes));
+                                            ws.request(1);
+                                            return null;
+                                        }
+
+                                        @Override
+                                        public CompletionStage<?> onClose(
+                                                WebSocket ws, int code, String reason) {
+                                            closed.complete(code + " " + reason);
+                                            return null;
+                                        }
+                                    })
+                            .join();
+            return new RawClient(socket, received, closed);
         }
     }
 

@@ -6,6 +6,7 @@ import dev.rivetkitjava.actor.store.postgres.PostgresActorStore;
 import dev.rivetkitjava.server.RivetServer;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * A cluster node for {@link ClusterTest}, run as a child process: {@code name clusterPort httpPort
@@ -14,10 +15,28 @@ import java.util.Arrays;
 public final class TestNodeMain {
     public record Count(int count) {}
 
+    /** How the last raw WebSocket of any probe here was closed: "code reason". */
+    private static final AtomicReference<String> lastRawClose = new AtomicReference<>("");
+
     static ActorType<Count, Void> probe(String node) {
         return ActorType.builder("probe", Count.class)
                 .createState(c -> new Count(0))
                 .action("whoami", c -> node)
+                .action("lastRawClose", c -> lastRawClose.get())
+                // Echoes with its node's name and path; "close" asks it to close the socket.
+                .onWebSocket(
+                        (c, socket) -> {
+                            socket.onText(
+                                    text -> {
+                                        if (text.equals("close")) {
+                                            socket.close(4000, "asked to");
+                                        } else {
+                                            socket.send(node + " " + socket.path() + " " + text);
+                                        }
+                                    });
+                            socket.onBinary(socket::send);
+                            socket.onClose((code, reason) -> lastRawClose.set(code + " " + reason));
+                        })
                 .action(
                         "increment",
                         Integer.class,

@@ -5,6 +5,7 @@ import dev.rivetkitjava.actor.RawWebSocket;
 import dev.rivetkitjava.actor.spi.ActorQuery;
 import dev.rivetkitjava.actor.spi.Placement;
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -41,6 +42,46 @@ public final class RawSocketEndpoint implements Session.Listener.AutoDemanding, 
         this.path = path;
     }
 
+    /**
+     * What the client sent before the actor had its listeners on the socket (the official client
+     * sends as soon as the socket opens, and on a cluster the actor is a round trip away), given to
+     * them in order once it has; null from then on. Guarded by {@link #deliveries}; listeners never
+     * run holding it (they wait for the actor's turn).
+     */
+    private @Nullable List<Runnable> early = new ArrayList<>();
+
+    private final Object deliveries = new Object();
+
+    private void deliver(Runnable delivery) {
+        synchronized (deliveries) {
+            List<Runnable> waiting = early;
+            if (waiting != null) {
+                waiting.add(delivery);
+                return;
+            }
+        }
+        delivery.run();
+    }
+
+    /**
+     * Gives the listeners what came early, and what comes meanwhile, until nothing waits; from then
+     * on frames go to them as they come.
+     */
+    private void deliverEarly() {
+        while (true) {
+            List<Runnable> waiting;
+            synchronized (deliveries) {
+                waiting = Objects.requireNonNull(early, "early");
+                if (waiting.isEmpty()) {
+                    early = null;
+                    return;
+                }
+                early = new ArrayList<>();
+            }
+            waiting.forEach(Runnable::run);
+        }
+    }
+
     @Override
     public void onWebSocketOpen(Session session) {
         this.session = session;
@@ -48,6 +89,7 @@ public final class RawSocketEndpoint implements Session.Listener.AutoDemanding, 
                 () -> {
                     try {
                         placement.webSocket(query, this);
+                        deliverEarly();
                     } catch (ActorError e) {
                         session.close(
                                 ConnectEndpoint.CLOSE_ERROR, e.qualifiedCode(), Callback.NOOP);
@@ -63,7 +105,7 @@ public final class RawSocketEndpoint implements Session.Listener.AutoDemanding, 
 
     @Override
     public void onWebSocketText(String message) {
-        textListeners.forEach(l -> l.accept(message));
+        deliver(() -> textListeners.forEach(l -> l.accept(message)));
     }
 
     @Override
@@ -71,12 +113,12 @@ public final class RawSocketEndpoint implements Session.Listener.AutoDemanding, 
         byte[] bytes = new byte[payload.remaining()];
         payload.get(bytes);
         callback.succeed();
-        binaryListeners.forEach(l -> l.accept(bytes));
+        deliver(() -> binaryListeners.forEach(l -> l.accept(bytes)));
     }
 
     @Override
     public void onWebSocketClose(int statusCode, String reason) {
-        closeListeners.forEach(l -> l.accept(statusCode, reason));
+        deliver(() -> closeListeners.forEach(l -> l.accept(statusCode, reason)));
     }
 
     @Override

@@ -1,0 +1,129 @@
+package dev.rivetkitjava.cluster;
+
+import dev.rivetkitjava.actor.RawWebSocket;
+import dev.rivetkitjava.cluster.ClusterMessage.Closed;
+import dev.rivetkitjava.cluster.ClusterMessage.RawClose;
+import dev.rivetkitjava.cluster.ClusterMessage.RawGatewayCommand;
+import dev.rivetkitjava.cluster.ClusterMessage.RawSend;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.BiConsumer;
+import java.util.function.Consumer;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The owner's side of a raw WebSocket whose client is connected to another node: what the actor
+ * sends goes to the gateway side there, and the client's frames are handed to the actor's listeners
+ * in order, on a thread of the socket's own (listeners take the actor's turn, which the entity's
+ * thread must never wait for).
+ */
+final class RemoteRawSocket implements RawWebSocket {
+    private final String actorId;
+    private final String path;
+    private final ActorRef<RawGatewayCommand> gateway;
+    private final List<Consumer<String>> textListeners = new CopyOnWriteArrayList<>();
+    private final List<Consumer<byte[]>> binaryListeners = new CopyOnWriteArrayList<>();
+    private final List<BiConsumer<Integer, String>> closeListeners = new CopyOnWriteArrayList<>();
+
+    /** The client's frames and its close, in arrival order, until the close. */
+    private final BlockingQueue<Runnable> inbox = new LinkedBlockingQueue<>();
+
+    private volatile boolean closed;
+
+    private final AtomicBoolean opening = new AtomicBoolean();
+
+    RemoteRawSocket(String actorId, String path, ActorRef<RawGatewayCommand> gateway) {
+        this.actorId = actorId;
+        this.path = path;
+        this.gateway = gateway;
+    }
+
+    String actorId() {
+        return actorId;
+    }
+
+    ActorRef<RawGatewayCommand> gateway() {
+        return gateway;
+    }
+
+    /** True the first time only: a repeated open (an ask sent again) opens nothing. */
+    boolean claimOpen() {
+        return opening.compareAndSet(false, true);
+    }
+
+    /** The actor has opened it: its listeners get the client's frames from now on. */
+    void start() {
+        Thread.startVirtualThread(
+                () -> {
+                    while (!closed) {
+                        try {
+                            inbox.take().run();
+                        } catch (InterruptedException e) {
+                            return;
+                        }
+                    }
+                });
+    }
+
+    void received(@Nullable String text, byte @Nullable [] bytes) {
+        inbox.add(
+                () -> {
+                    if (text != null) {
+                        textListeners.forEach(l -> l.accept(text));
+                    } else if (bytes != null) {
+                        binaryListeners.forEach(l -> l.accept(bytes));
+                    }
+                });
+    }
+
+    /** The client closed it (or its node was lost): the last thing the listeners get. */
+    void closedByClient(int code, String reason) {
+        inbox.add(
+                () -> {
+                    closed = true;
+                    closeListeners.forEach(l -> l.accept(code, reason));
+                });
+        // The gateway side is done: the client's socket is closed.
+        gateway.tell(new Closed(reason, null, null, null));
+    }
+
+    @Override
+    public String path() {
+        return path;
+    }
+
+    @Override
+    public void send(String text) {
+        gateway.tell(new RawSend(text, null));
+    }
+
+    @Override
+    public void send(byte[] bytes) {
+        gateway.tell(new RawSend(null, bytes));
+    }
+
+    @Override
+    public void close(int code, String reason) {
+        // The client's close comes back as closedByClient, as it does on the node itself.
+        gateway.tell(new RawClose(code, reason));
+    }
+
+    @Override
+    public void onText(Consumer<String> listener) {
+        textListeners.add(listener);
+    }
+
+    @Override
+    public void onBinary(Consumer<byte[]> listener) {
+        binaryListeners.add(listener);
+    }
+
+    @Override
+    public void onClose(BiConsumer<Integer, String> listener) {
+        closeListeners.add(listener);
+    }
+}
