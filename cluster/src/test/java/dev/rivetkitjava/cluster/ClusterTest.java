@@ -354,7 +354,11 @@ class ClusterTest {
     }
 
     /** A raw WebSocket client recording what it receives, as text. */
-    record RawClient(WebSocket socket, List<String> received, CompletableFuture<String> closed) {
+    record RawClient(
+            String actorId,
+            WebSocket socket,
+            List<String> received,
+            CompletableFuture<String> closed) {
         static RawClient open(String endpoint, String actorId, String path) {
             List<String> received = new CopyOnWriteArrayList<>();
             CompletableFuture<String> closed = new CompletableFuture<>();
@@ -395,7 +399,7 @@ class ClusterTest {
                                         }
                                     })
                             .join();
-            return new RawClient(socket, received, closed);
+            return new RawClient(actorId, socket, received, closed);
         }
     }
 
@@ -413,7 +417,10 @@ class ClusterTest {
     @Order(5)
     void killingAnOwnerLosesNoAcknowledgedIncrementAndAppliesNoneTwice() throws Exception {
         int victim = 2;
+        RawClient raw = rawSocketTo(victim, 0, "raw-owner-killed-");
         incrementsThroughFailOver(victim, Disruption.KILL);
+        // Its client is told to come back, as a connection's is.
+        assertThat(raw.closed().get(30, TimeUnit.SECONDS)).startsWith("1012 actor.moving");
         restart(victim);
     }
 
@@ -425,7 +432,30 @@ class ClusterTest {
     @Order(7)
     void killingTheShardCoordinatorsNodeLosesNoAcknowledgedIncrementAndAppliesNoneTwice()
             throws Exception {
+        // A raw WebSocket from a client on the victim to an actor node 2 owns.
+        RawClient raw = rawSocketTo(1, 0, "raw-client-node-killed-");
         incrementsThroughFailOver(0, Disruption.KILL);
+        try (RivetClient c = client(1)) {
+            await().atMost(Duration.ofSeconds(30))
+                    .until(
+                            () ->
+                                    c.actor("probe")
+                                            .getForId(raw.actorId())
+                                            .action("lastRawClose", String.class)
+                                            .equals("1006 the client's node stopped"));
+        }
+    }
+
+    /** An open raw WebSocket through node {@code via} to an actor node {@code owner} owns. */
+    static RawClient rawSocketTo(int owner, int via, String keyPrefix) {
+        String actorId;
+        try (RivetClient c = client(via)) {
+            actorId = c.actor("probe").getOrCreate(keyOwnedBy(owner, keyPrefix)).resolve();
+        }
+        RawClient raw = RawClient.open(nodes.get(via).endpoint(), actorId, "/");
+        raw.socket().sendText("hello", true).join();
+        await().atMost(Duration.ofSeconds(10)).until(() -> raw.received().size() == 1);
+        return raw;
     }
 
     /**
