@@ -1,13 +1,12 @@
 package dev.rivetkitjava.cluster;
 
 import dev.rivetkitjava.actor.RawWebSocket;
+import dev.rivetkitjava.actor.spi.RawSocketListeners;
 import dev.rivetkitjava.cluster.ClusterMessage.Closed;
 import dev.rivetkitjava.cluster.ClusterMessage.RawClose;
 import dev.rivetkitjava.cluster.ClusterMessage.RawGatewayCommand;
 import dev.rivetkitjava.cluster.ClusterMessage.RawSend;
-import java.util.List;
 import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BiConsumer;
@@ -25,9 +24,7 @@ final class RemoteRawSocket implements RawWebSocket {
     private final String actorId;
     private final String path;
     private final ActorRef<RawGatewayCommand> gateway;
-    private final List<Consumer<String>> textListeners = new CopyOnWriteArrayList<>();
-    private final List<Consumer<byte[]>> binaryListeners = new CopyOnWriteArrayList<>();
-    private final List<BiConsumer<Integer, String>> closeListeners = new CopyOnWriteArrayList<>();
+    private final RawSocketListeners listeners = new RawSocketListeners();
 
     /** The client's frames and its close, in arrival order, until the close. */
     private final BlockingQueue<Runnable> inbox = new LinkedBlockingQueue<>();
@@ -73,9 +70,9 @@ final class RemoteRawSocket implements RawWebSocket {
         inbox.add(
                 () -> {
                     if (text != null) {
-                        textListeners.forEach(l -> l.accept(text));
+                        listeners.text(text);
                     } else if (bytes != null) {
-                        binaryListeners.forEach(l -> l.accept(bytes));
+                        listeners.binary(bytes);
                     }
                 });
     }
@@ -85,7 +82,7 @@ final class RemoteRawSocket implements RawWebSocket {
         inbox.add(
                 () -> {
                     closed = true;
-                    closeListeners.forEach(l -> l.accept(code, reason));
+                    listeners.closed(code, reason);
                 });
         // The gateway side is done: the client's socket is closed.
         gateway.tell(new Closed(reason, null, null, null));
@@ -114,16 +111,16 @@ final class RemoteRawSocket implements RawWebSocket {
 
     @Override
     public void onText(Consumer<String> listener) {
-        textListeners.add(listener);
+        listeners.onText(listener);
     }
 
     @Override
     public void onBinary(Consumer<byte[]> listener) {
-        binaryListeners.add(listener);
+        listeners.onBinary(listener);
     }
 
     @Override
     public void onClose(BiConsumer<Integer, String> listener) {
-        closeListeners.add(listener);
+        listeners.onClose(listener);
     }
 }

@@ -4,11 +4,11 @@ import dev.rivetkitjava.actor.ActorError;
 import dev.rivetkitjava.actor.RawWebSocket;
 import dev.rivetkitjava.actor.spi.ActorQuery;
 import dev.rivetkitjava.actor.spi.Placement;
+import dev.rivetkitjava.actor.spi.RawSocketListeners;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executor;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
@@ -30,9 +30,7 @@ public final class RawSocketEndpoint implements Session.Listener.AutoDemanding, 
     private final Executor executor;
     private final ActorQuery query;
     private final String path;
-    private final List<Consumer<String>> textListeners = new CopyOnWriteArrayList<>();
-    private final List<Consumer<byte[]>> binaryListeners = new CopyOnWriteArrayList<>();
-    private final List<BiConsumer<Integer, String>> closeListeners = new CopyOnWriteArrayList<>();
+    private final RawSocketListeners listeners = new RawSocketListeners();
     private volatile @Nullable Session session;
 
     RawSocketEndpoint(Placement placement, Executor executor, ActorQuery query, String path) {
@@ -105,7 +103,7 @@ public final class RawSocketEndpoint implements Session.Listener.AutoDemanding, 
 
     @Override
     public void onWebSocketText(String message) {
-        deliver(() -> textListeners.forEach(l -> l.accept(message)));
+        deliver(() -> listeners.text(message));
     }
 
     @Override
@@ -113,12 +111,12 @@ public final class RawSocketEndpoint implements Session.Listener.AutoDemanding, 
         byte[] bytes = new byte[payload.remaining()];
         payload.get(bytes);
         callback.succeed();
-        deliver(() -> binaryListeners.forEach(l -> l.accept(bytes)));
+        deliver(() -> listeners.binary(bytes));
     }
 
     @Override
     public void onWebSocketClose(int statusCode, String reason) {
-        deliver(() -> closeListeners.forEach(l -> l.accept(statusCode, reason)));
+        deliver(() -> listeners.closed(statusCode, reason));
     }
 
     @Override
@@ -148,16 +146,16 @@ public final class RawSocketEndpoint implements Session.Listener.AutoDemanding, 
 
     @Override
     public void onText(Consumer<String> listener) {
-        textListeners.add(listener);
+        listeners.onText(listener);
     }
 
     @Override
     public void onBinary(Consumer<byte[]> listener) {
-        binaryListeners.add(listener);
+        listeners.onBinary(listener);
     }
 
     @Override
     public void onClose(BiConsumer<Integer, String> listener) {
-        closeListeners.add(listener);
+        listeners.onClose(listener);
     }
 }
