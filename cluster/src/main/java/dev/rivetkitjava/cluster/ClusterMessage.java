@@ -124,9 +124,8 @@ public sealed interface ClusterMessage {
             implements GatewayCommand, RawGatewayCommand {}
 
     /**
-     * What a raw WebSocket's gateway side (on the node the client is connected to) receives: the
-     * actor's frames and close from the owner, and its own client's frames and close, which it
-     * passes to the owner in order once the actor has opened the socket.
+     * What a raw WebSocket's gateway side (on the node the client is connected to) receives from
+     * the owner: the actor's frames and close.
      */
     sealed interface RawGatewayCommand extends ClusterMessage {}
 
@@ -135,13 +134,6 @@ public sealed interface ClusterMessage {
 
     /** The actor closes the socket. */
     record RawClose(int code, String reason) implements RawGatewayCommand {}
-
-    /** The gateway side's own: a frame from its client. */
-    record ClientFrame(@Nullable String text, byte @Nullable [] bytes)
-            implements RawGatewayCommand {}
-
-    /** The gateway side's own: its client closed the socket. */
-    record ClientClosed(int code, String reason) implements RawGatewayCommand {}
 
     /** What a node's fan-out actor receives from the actors' owners (see {@link FanOut}). */
     sealed interface FanOutCommand extends ClusterMessage {}

@@ -16,8 +16,6 @@ import dev.rivetkitjava.actor.spi.LocalPlacement;
 import dev.rivetkitjava.actor.spi.Placement;
 import dev.rivetkitjava.actor.spi.RuntimeStats;
 import dev.rivetkitjava.actor.store.ActorRecord;
-import dev.rivetkitjava.cluster.ClusterMessage.ClientClosed;
-import dev.rivetkitjava.cluster.ClusterMessage.ClientFrame;
 import dev.rivetkitjava.cluster.ClusterMessage.Closed;
 import dev.rivetkitjava.cluster.ClusterMessage.ConnClose;
 import dev.rivetkitjava.cluster.ClusterMessage.ConnInvoke;
@@ -363,7 +361,7 @@ public final class ClusterPlacement implements Placement {
         if (node == null || !node.isArray()) {
             return List.of();
         }
-        List<Object> args = new java.util.ArrayList<>(node.size());
+        List<Object> args = new ArrayList<>(node.size());
         node.forEach(args::add);
         return args;
     }
@@ -575,9 +573,9 @@ public final class ClusterPlacement implements Placement {
     }
 
     /**
-     * Opens the socket on the actor's owner, then passes frames both ways: the client's through
-     * this node's gateway side, which holds them until the actor has opened the socket and then
-     * sends them in order; the actor's straight to the gateway side. The owner's loss closes the
+     * Opens the socket on the actor's owner, then passes frames both ways: the client's straight to
+     * the owner's entity (its server holds those that come before this returns, see {@link
+     * Placement#webSocket}), the actor's to this node's gateway side. The owner's loss closes the
      * client's socket with {@code actor.moving}; the client's node's loss closes the actor's side.
      */
     @Override
@@ -585,14 +583,7 @@ public final class ClusterPlacement implements Placement {
         String actorId = local.resolve(query);
         String socketId = UUID.randomUUID().toString();
         ActorRef<RawGatewayCommand> gateway =
-                system.systemActorOf(
-                        rawGatewaySide(socket, actorId, socketId),
-                        "raw-" + socketId,
-                        Props.empty());
-        // Before the open: the official client sends as soon as its socket is open.
-        socket.onText(text -> gateway.tell(new ClientFrame(text, null)));
-        socket.onBinary(bytes -> gateway.tell(new ClientFrame(null, bytes)));
-        socket.onClose((code, reason) -> gateway.tell(new ClientClosed(code, reason)));
+                system.systemActorOf(rawGatewaySide(socket), "raw-" + socketId, Props.empty());
         Reply reply;
         try {
             reply =
@@ -606,7 +597,13 @@ public final class ClusterPlacement implements Placement {
             gateway.tell(new Closed("open failed", null, null, null));
             throw e;
         }
-        gateway.tell(new WatchOwner(reply.entity()));
+        ActorRef<EntityCommand> owner = reply.entity();
+        gateway.tell(new WatchOwner(owner));
+        socket.onText(text -> owner.tell(new RawFrame(actorId, socketId, text, null)));
+        socket.onBinary(bytes -> owner.tell(new RawFrame(actorId, socketId, null, bytes)));
+        // The owner answers with Closed, which stops the gateway side.
+        socket.onClose(
+                (code, reason) -> owner.tell(new RawClosed(actorId, socketId, code, reason)));
     }
 
     /** The owner's side of {@link #webSocket}: hands the socket to the actor, once. */
@@ -628,39 +625,11 @@ public final class ClusterPlacement implements Placement {
     }
 
     /** A raw WebSocket's side on the node its client is connected to (see {@link #webSocket}). */
-    private static Behavior<RawGatewayCommand> rawGatewaySide(
-            RawWebSocket socket, String actorId, String socketId) {
-        List<EntityCommand> early = new ArrayList<>();
-        @SuppressWarnings("unchecked")
-        ActorRef<EntityCommand>[] owner = new ActorRef[1];
+    private static Behavior<RawGatewayCommand> rawGatewaySide(RawWebSocket socket) {
         return Behaviors.<RawGatewayCommand>receive(
                 (ctx, message) -> {
                     switch (message) {
-                        case ClientFrame f -> {
-                            EntityCommand frame =
-                                    new RawFrame(actorId, socketId, f.text(), f.bytes());
-                            if (owner[0] == null) {
-                                early.add(frame);
-                            } else {
-                                owner[0].tell(frame);
-                            }
-                        }
-                        case ClientClosed c -> {
-                            EntityCommand closed =
-                                    new RawClosed(actorId, socketId, c.code(), c.reason());
-                            if (owner[0] == null) {
-                                early.add(closed);
-                            } else {
-                                // The owner answers with Closed, which stops this side.
-                                owner[0].tell(closed);
-                            }
-                        }
-                        case WatchOwner w -> {
-                            owner[0] = w.entity();
-                            ctx.watch(w.entity());
-                            early.forEach(w.entity()::tell);
-                            early.clear();
-                        }
+                        case WatchOwner w -> ctx.watch(w.entity());
                         case RawSend s -> {
                             if (s.text() != null) {
                                 socket.send(s.text());

@@ -35,7 +35,11 @@ public interface Placement extends AutoCloseable {
     /** Answers a raw HTTP request with the actor's {@code onRequest}. */
     RawResponse request(ActorQuery query, RawRequest request);
 
-    /** Hands a raw WebSocket to the actor's {@code onWebSocket}. */
+    /**
+     * Hands a raw WebSocket to the actor's {@code onWebSocket}. The caller gives the socket's
+     * listeners no frame before this returns: it holds those that come earlier (a client may send
+     * at once) and hands them over in order.
+     */
     void webSocket(ActorQuery query, RawWebSocket socket);
 
     /**
