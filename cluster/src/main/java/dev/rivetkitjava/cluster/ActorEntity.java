@@ -8,6 +8,7 @@ import dev.rivetkitjava.actor.spi.Placement;
 import dev.rivetkitjava.cluster.ClusterMessage.Closed;
 import dev.rivetkitjava.cluster.ClusterMessage.ConnClose;
 import dev.rivetkitjava.cluster.ClusterMessage.ConnInvoke;
+import dev.rivetkitjava.cluster.ClusterMessage.ConnOpenedInternal;
 import dev.rivetkitjava.cluster.ClusterMessage.ConnSubscribe;
 import dev.rivetkitjava.cluster.ClusterMessage.Connect;
 import dev.rivetkitjava.cluster.ClusterMessage.Destroy;
@@ -22,6 +23,7 @@ import dev.rivetkitjava.cluster.ClusterMessage.Reply;
 import dev.rivetkitjava.cluster.ClusterMessage.Request;
 import dev.rivetkitjava.cluster.ClusterMessage.Sleep;
 import dev.rivetkitjava.cluster.ClusterMessage.SleptInternal;
+import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -105,7 +107,16 @@ final class ActorEntity {
                                                                                 connect(
                                                                                         cluster,
                                                                                         actorId,
-                                                                                        m)));
+                                                                                        self, m)));
+                                        return Behaviors.same();
+                                    })
+                            .onMessage(
+                                    ConnOpenedInternal.class,
+                                    m -> {
+                                        // Lost with the client's node: closed as by its client.
+                                        ctx.watchWith(
+                                                m.gateway(),
+                                                new ConnClose(actorId, m.connectionId()));
                                         return Behaviors.same();
                                     })
                             .onMessage(
@@ -148,7 +159,11 @@ final class ActorEntity {
                                         Placement.ConnectionHandle handle =
                                                 cluster.hosted().remove(m.connectionId());
                                         if (handle != null) {
-                                            Thread.startVirtualThread(handle::close);
+                                            Thread.startVirtualThread(
+                                                    () -> {
+                                                        handle.close();
+                                                        cluster.sleptUnder(actorId);
+                                                    });
                                         }
                                         return Behaviors.same();
                                     })
@@ -254,6 +269,18 @@ final class ActorEntity {
                                         cluster.rawSockets()
                                                 .values()
                                                 .removeIf(s -> s.actorId().equals(actorId));
+                                        // Hibernated here by the sleep that handed the actor over:
+                                        // dropped (no hook runs); their clients are told it moved.
+                                        List<Placement.ConnectionHandle> hibernated =
+                                                cluster.hostedOf(actorId);
+                                        hibernated.forEach(
+                                                handle ->
+                                                        cluster.hosted()
+                                                                .remove(handle.connectionId()));
+                                        Thread.startVirtualThread(
+                                                () ->
+                                                        hibernated.forEach(
+                                                                Placement.ConnectionHandle::close));
                                         cluster.entityStopped(actorId);
                                         return Behaviors.stopped();
                                     })
@@ -266,7 +293,7 @@ final class ActorEntity {
      * retried connect gets the same one.
      */
     private static Map<String, Object> connect(
-            ClusterPlacement cluster, String actorId, Connect m) {
+            ClusterPlacement cluster, String actorId, ActorRef<EntityCommand> self, Connect m) {
         Placement.ConnectionHandle handle =
                 cluster.local()
                         .connect(
@@ -274,6 +301,7 @@ final class ActorEntity {
                                 cluster.readValue(m.paramsJson()),
                                 new RemoteSink(cluster, m.sink()));
         cluster.hosted().put(handle.connectionId(), handle);
+        self.tell(new ConnOpenedInternal(m.sink(), handle.connectionId()));
         return Map.of(
                 "connectionId",
                 handle.connectionId(),
@@ -307,6 +335,16 @@ final class ActorEntity {
      */
     private record RemoteSink(ClusterPlacement cluster, ActorRef<GatewayCommand> gateway)
             implements ConnectionSink {
+        /**
+         * As a WebSocket connected to this node: the actor sleeps under it and the next call wakes
+         * it here (its entity stays while such connections remain, see {@link
+         * ClusterPlacement#sleptUnder}).
+         */
+        @Override
+        public boolean hibernatable() {
+            return true;
+        }
+
         @Override
         public void send(ActorEvent event) {
             cluster.fanOut().deliver(gateway, event);

@@ -86,6 +86,10 @@ public sealed interface ClusterMessage {
      */
     record Sleep() implements EntityCommand {}
 
+    /** The entity's own: a connection opened for a client on the node of {@code gateway}. */
+    record ConnOpenedInternal(ActorRef<GatewayCommand> gateway, String connectionId)
+            implements EntityCommand {}
+
     /** The entity's own: the activation stopped, the entity stops. */
     record SleptInternal() implements EntityCommand {}
 

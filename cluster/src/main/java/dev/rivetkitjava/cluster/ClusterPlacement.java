@@ -157,13 +157,7 @@ public final class ClusterPlacement implements Placement {
                 Entity.of(ENTITY, ctx -> ActorEntity.create(this, ctx))
                         .withStopMessage(new ClusterMessage.Sleep()));
         // Sleep is passivation: when an activation here stops by itself, its entity stops too.
-        local.onActivationStopped(
-                actorId -> {
-                    Runnable passivate = passivators.get(actorId);
-                    if (passivate != null) {
-                        passivate.run();
-                    }
-                });
+        local.onActivationStopped(this::sleptUnder);
     }
 
     // ---------------------------------------------------------------- used by the entity
@@ -182,6 +176,23 @@ public final class ClusterPlacement implements Placement {
 
     String selfAddress() {
         return selfAddress;
+    }
+
+    /**
+     * The actor's activation here stopped by itself (it slept), or one of its connections closed:
+     * its entity stops, unless connections from other nodes remain hibernated under it. Those keep
+     * the entity, so that their next call reaches this node and wakes the actor with them.
+     */
+    void sleptUnder(String actorId) {
+        Runnable passivate = passivators.get(actorId);
+        if (passivate != null && !local.awake(actorId) && hostedOf(actorId).isEmpty()) {
+            passivate.run();
+        }
+    }
+
+    /** The connections hosted here to the actor. */
+    List<Placement.ConnectionHandle> hostedOf(String actorId) {
+        return hosted.values().stream().filter(h -> h.actorId().equals(actorId)).toList();
     }
 
     void entityStarted(String actorId, Runnable passivate) {

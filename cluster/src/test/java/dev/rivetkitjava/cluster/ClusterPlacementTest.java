@@ -15,6 +15,7 @@ import dev.rivetkitjava.actor.Registry;
 import dev.rivetkitjava.actor.spi.ActorEvent;
 import dev.rivetkitjava.actor.spi.ActorQuery;
 import dev.rivetkitjava.actor.spi.ConnectionSink;
+import dev.rivetkitjava.actor.spi.LocalPlacement;
 import dev.rivetkitjava.actor.spi.Placement;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
@@ -22,6 +23,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -75,6 +77,17 @@ class ClusterPlacementTest {
                                                                         StandardCharsets.UTF_8))
                                                         .getBytes(StandardCharsets.UTF_8)))
                         .build();
+        ActorType<Integer, Void> napper =
+                ActorType.builder("napper", Integer.class)
+                        .createState(c -> 0)
+                        .sleepTimeout(Duration.ofMillis(300))
+                        .action(
+                                "increment",
+                                c -> {
+                                    c.setState(c.state() + 1);
+                                    return c.state();
+                                })
+                        .build();
         // Asks time out after 400 ms and the owner counts as gone after 1 s of silence: an agent's
         // turn through another node runs for minutes against the defaults' 2 s and 30 s.
         node =
@@ -86,7 +99,7 @@ class ClusterPlacementTest {
                                 "http://127.0.0.1:0",
                                 Duration.ofMillis(400),
                                 Duration.ofSeconds(1)),
-                        Registry.builder().use(probe),
+                        Registry.builder().use(probe).use(napper),
                         Duration.ofSeconds(60));
     }
 
@@ -126,6 +139,44 @@ class ClusterPlacementTest {
                 ("POST /echo?a=1 " + new String(body, StandardCharsets.UTF_8))
                         .getBytes(StandardCharsets.UTF_8);
         assertThat(response.body()).isEqualTo(expected);
+    }
+
+    /**
+     * A connection through the cluster hibernates as a WebSocket to the node does: the actor sleeps
+     * under it (before, such a connection kept it awake for good) and its next call wakes the
+     * actor, with its state, on the same connection.
+     */
+    @Test
+    void theActorSleepsUnderAConnectionAndItsNextCallWakesIt() {
+        AtomicBoolean closed = new AtomicBoolean();
+        ConnectionSink sink =
+                new ConnectionSink() {
+                    @Override
+                    public void send(ActorEvent event) {}
+
+                    @Override
+                    public void close(String reason, @Nullable ActorError error) {
+                        closed.set(true);
+                    }
+                };
+        Placement.ConnectionHandle connection =
+                node.placement()
+                        .connect(
+                                new ActorQuery.GetOrCreate("napper", ActorKey.of("n"), null),
+                                null,
+                                sink);
+        try {
+            // Results come back as JSON trees.
+            assertThat(connection.invoke(ActionCall.of("increment"))).hasToString("1");
+            LocalPlacement local = ((ClusterPlacement) node.placement()).local();
+            await().atMost(Duration.ofSeconds(10)).until(() -> !local.awake(connection.actorId()));
+
+            assertThat(connection.invoke(ActionCall.of("increment"))).hasToString("2");
+            assertThat(local.awake(connection.actorId())).isTrue();
+            assertThat(closed).isFalse();
+        } finally {
+            connection.close();
+        }
     }
 
     @Test

@@ -432,17 +432,36 @@ class ClusterTest {
     @Order(7)
     void killingTheShardCoordinatorsNodeLosesNoAcknowledgedIncrementAndAppliesNoneTwice()
             throws Exception {
-        // A raw WebSocket from a client on the victim to an actor node 2 owns.
+        // A raw WebSocket and a connection from clients on the victim to an actor node 2 owns:
+        // the victim's loss closes both there.
         RawClient raw = rawSocketTo(1, 0, "raw-client-node-killed-");
-        incrementsThroughFailOver(0, Disruption.KILL);
-        try (RivetClient c = client(1)) {
-            await().atMost(Duration.ofSeconds(30))
-                    .until(
-                            () ->
-                                    c.actor("probe")
-                                            .getForId(raw.actorId())
-                                            .action("lastRawClose", String.class)
-                                            .equals("1006 the client's node stopped"));
+        try (RivetClient onVictim = client(0)) {
+            ActorConnection conn =
+                    onVictim.actor("probe")
+                            .getForId(raw.actorId())
+                            .connect(Map.of("counted", true));
+            conn.action("get", Integer.class);
+            int disconnectsBefore;
+            try (RivetClient c = client(1)) {
+                disconnectsBefore =
+                        c.actor("probe")
+                                .getForId(raw.actorId())
+                                .action("disconnects", Integer.class);
+            }
+            incrementsThroughFailOver(0, Disruption.KILL);
+            try (RivetClient c = client(1)) {
+                var owned = c.actor("probe").getForId(raw.actorId());
+                await().atMost(Duration.ofSeconds(30))
+                        .until(
+                                () ->
+                                        owned.action("lastRawClose", String.class)
+                                                .equals("1006 the client's node stopped"));
+                await().atMost(Duration.ofSeconds(30))
+                        .until(
+                                () ->
+                                        owned.action("disconnects", Integer.class)
+                                                > disconnectsBefore);
+            }
         }
     }
 

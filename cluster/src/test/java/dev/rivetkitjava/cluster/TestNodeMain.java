@@ -6,6 +6,7 @@ import dev.rivetkitjava.actor.store.postgres.PostgresActorStore;
 import dev.rivetkitjava.server.RivetServer;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
@@ -18,11 +19,22 @@ public final class TestNodeMain {
     /** How the last raw WebSocket of any probe here was closed: "code reason". */
     private static final AtomicReference<String> lastRawClose = new AtomicReference<>("");
 
+    /** Connections with the param {@code {"counted": true}} to any probe here that closed. */
+    private static final AtomicInteger disconnects = new AtomicInteger();
+
     static ActorType<Count, Void> probe(String node) {
         return ActorType.builder("probe", Count.class)
                 .createState(c -> new Count(0))
                 .action("whoami", c -> node)
                 .action("lastRawClose", c -> lastRawClose.get())
+                .action("disconnects", c -> disconnects.get())
+                .onDisconnect(
+                        (c, conn) -> {
+                            // Not the connection each HTTP action has for its duration.
+                            if (conn.params().path("counted").asBoolean()) {
+                                disconnects.incrementAndGet();
+                            }
+                        })
                 // Echoes with its node's name and path; "close" asks it to close the socket.
                 .onWebSocket(
                         (c, socket) -> {
