@@ -1,7 +1,6 @@
 package dev.rivetkitjava.cluster;
 
-import dev.rivetkitjava.actor.RawWebSocket;
-import dev.rivetkitjava.actor.spi.RawSocketListeners;
+import dev.rivetkitjava.actor.spi.RawWebSocketTransport;
 import dev.rivetkitjava.cluster.ClusterMessage.Closed;
 import dev.rivetkitjava.cluster.ClusterMessage.RawClose;
 import dev.rivetkitjava.cluster.ClusterMessage.RawGatewayCommand;
@@ -9,8 +8,6 @@ import dev.rivetkitjava.cluster.ClusterMessage.RawSend;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.function.BiConsumer;
-import java.util.function.Consumer;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.jspecify.annotations.Nullable;
 
@@ -20,11 +17,10 @@ import org.jspecify.annotations.Nullable;
  * in order, on a thread of the socket's own (listeners take the actor's turn, which the entity's
  * thread must never wait for).
  */
-final class RemoteRawSocket implements RawWebSocket {
+final class RemoteRawSocket extends RawWebSocketTransport {
     private final String actorId;
     private final String path;
     private final ActorRef<RawGatewayCommand> gateway;
-    private final RawSocketListeners listeners = new RawSocketListeners();
 
     /** The client's frames and its close, in arrival order, until the close. */
     private final BlockingQueue<Runnable> inbox = new LinkedBlockingQueue<>();
@@ -70,9 +66,9 @@ final class RemoteRawSocket implements RawWebSocket {
         inbox.add(
                 () -> {
                     if (text != null) {
-                        listeners.text(text);
+                        receivedText(text);
                     } else if (bytes != null) {
-                        listeners.binary(bytes);
+                        receivedBinary(bytes);
                     }
                 });
     }
@@ -82,7 +78,7 @@ final class RemoteRawSocket implements RawWebSocket {
         inbox.add(
                 () -> {
                     closed = true;
-                    listeners.closed(code, reason);
+                    closed(code, reason);
                 });
         // The gateway side is done: the client's socket is closed.
         gateway.tell(new Closed(reason, null, null, null));
@@ -107,20 +103,5 @@ final class RemoteRawSocket implements RawWebSocket {
     public void close(int code, String reason) {
         // The client's close comes back as closedByClient, as it does on the node itself.
         gateway.tell(new RawClose(code, reason));
-    }
-
-    @Override
-    public void onText(Consumer<String> listener) {
-        listeners.onText(listener);
-    }
-
-    @Override
-    public void onBinary(Consumer<byte[]> listener) {
-        listeners.onBinary(listener);
-    }
-
-    @Override
-    public void onClose(BiConsumer<Integer, String> listener) {
-        listeners.onClose(listener);
     }
 }

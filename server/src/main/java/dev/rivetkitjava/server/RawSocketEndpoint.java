@@ -1,17 +1,14 @@
 package dev.rivetkitjava.server;
 
 import dev.rivetkitjava.actor.ActorError;
-import dev.rivetkitjava.actor.RawWebSocket;
 import dev.rivetkitjava.actor.spi.ActorQuery;
 import dev.rivetkitjava.actor.spi.Placement;
-import dev.rivetkitjava.actor.spi.RawSocketListeners;
+import dev.rivetkitjava.actor.spi.RawWebSocketTransport;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.Executor;
-import java.util.function.BiConsumer;
-import java.util.function.Consumer;
 import org.eclipse.jetty.websocket.api.Callback;
 import org.eclipse.jetty.websocket.api.Session;
 import org.jspecify.annotations.Nullable;
@@ -23,14 +20,14 @@ import org.slf4j.LoggerFactory;
  * {@code onWebSocket}. Public only because Jetty calls the listener methods reflectively; it is
  * made by the server alone.
  */
-public final class RawSocketEndpoint implements Session.Listener.AutoDemanding, RawWebSocket {
+public final class RawSocketEndpoint extends RawWebSocketTransport
+        implements Session.Listener.AutoDemanding {
     private static final Logger log = LoggerFactory.getLogger(RawSocketEndpoint.class);
 
     private final Placement placement;
     private final Executor executor;
     private final ActorQuery query;
     private final String path;
-    private final RawSocketListeners listeners = new RawSocketListeners();
     private volatile @Nullable Session session;
 
     RawSocketEndpoint(Placement placement, Executor executor, ActorQuery query, String path) {
@@ -103,7 +100,7 @@ public final class RawSocketEndpoint implements Session.Listener.AutoDemanding, 
 
     @Override
     public void onWebSocketText(String message) {
-        deliver(() -> listeners.text(message));
+        deliver(() -> receivedText(message));
     }
 
     @Override
@@ -111,12 +108,12 @@ public final class RawSocketEndpoint implements Session.Listener.AutoDemanding, 
         byte[] bytes = new byte[payload.remaining()];
         payload.get(bytes);
         callback.succeed();
-        deliver(() -> listeners.binary(bytes));
+        deliver(() -> receivedBinary(bytes));
     }
 
     @Override
     public void onWebSocketClose(int statusCode, String reason) {
-        deliver(() -> listeners.closed(statusCode, reason));
+        deliver(() -> closed(statusCode, reason));
     }
 
     @Override
@@ -142,20 +139,5 @@ public final class RawSocketEndpoint implements Session.Listener.AutoDemanding, 
     /** The actor gets this socket only from {@link #onWebSocketOpen}, which sets the session. */
     private Session openSession() {
         return Objects.requireNonNull(session, "session");
-    }
-
-    @Override
-    public void onText(Consumer<String> listener) {
-        listeners.onText(listener);
-    }
-
-    @Override
-    public void onBinary(Consumer<byte[]> listener) {
-        listeners.onBinary(listener);
-    }
-
-    @Override
-    public void onClose(BiConsumer<Integer, String> listener) {
-        listeners.onClose(listener);
     }
 }
