@@ -23,6 +23,7 @@ import dev.rivetkitjava.cluster.ClusterMessage.Reply;
 import dev.rivetkitjava.cluster.ClusterMessage.Request;
 import dev.rivetkitjava.cluster.ClusterMessage.Sleep;
 import dev.rivetkitjava.cluster.ClusterMessage.SleptInternal;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
@@ -266,9 +267,15 @@ final class ActorEntity {
                                     m -> {
                                         // Their activation is gone; their gateway sides close
                                         // their clients' sockets when this entity stops.
-                                        cluster.rawSockets()
-                                                .values()
-                                                .removeIf(s -> s.actorId().equals(actorId));
+                                        for (Iterator<RemoteRawSocket> sockets =
+                                                        cluster.rawSockets().values().iterator();
+                                                sockets.hasNext(); ) {
+                                            RemoteRawSocket socket = sockets.next();
+                                            if (socket.actorId().equals(actorId)) {
+                                                sockets.remove();
+                                                socket.abandon();
+                                            }
+                                        }
                                         // Hibernated here by the sleep that handed the actor over:
                                         // dropped (no hook runs); their clients are told it moved.
                                         List<Placement.ConnectionHandle> hibernated =

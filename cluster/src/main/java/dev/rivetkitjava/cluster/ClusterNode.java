@@ -4,7 +4,10 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import dev.rivetkitjava.actor.Registry;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -213,11 +216,11 @@ public final class ClusterNode implements AutoCloseable {
      * The members as this node sees them: address, status, HTTP endpoint, reachability, and how
      * many actors are awake there (absent when that member did not answer in time).
      */
-    public List<java.util.Map<String, Object>> members() {
+    public List<Map<String, Object>> members() {
         Cluster cluster = Cluster.get(system);
-        java.util.Map<String, Integer> awake = placement.awakeActorsByNode(Duration.ofSeconds(2));
+        Map<String, Integer> awake = placement.awakeActorsByNode(Duration.ofSeconds(2));
         var unreachable = cluster.state().getUnreachable();
-        List<java.util.Map<String, Object>> members = new java.util.ArrayList<>();
+        List<Map<String, Object>> members = new ArrayList<>();
         for (Member m : cluster.state().getMembers()) {
             String http =
                     m.getRoles().stream()
@@ -225,10 +228,10 @@ public final class ClusterNode implements AutoCloseable {
                             .map(r -> r.substring(5))
                             .findFirst()
                             .orElse("");
-            java.util.Map<String, Object> member = new java.util.LinkedHashMap<>();
+            Map<String, Object> member = new LinkedHashMap<>();
             members.add(member);
             member.putAll(
-                    java.util.Map.of(
+                    Map.of(
                             "address",
                             m.address().toString(),
                             "status",

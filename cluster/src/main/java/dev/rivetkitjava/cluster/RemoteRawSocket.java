@@ -62,6 +62,14 @@ final class RemoteRawSocket extends RawWebSocketTransport {
                 });
     }
 
+    /**
+     * Its actor's activation is gone with its entity (a hand-over): the delivery thread ends. The
+     * gateway side closes the client once it sees the entity stop.
+     */
+    void abandon() {
+        inbox.add(() -> closed = true);
+    }
+
     void received(@Nullable String text, byte @Nullable [] bytes) {
         inbox.add(
                 () -> {
