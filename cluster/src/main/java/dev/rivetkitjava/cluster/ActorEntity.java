@@ -163,7 +163,7 @@ final class ActorEntity {
                                             Thread.startVirtualThread(
                                                     () -> {
                                                         handle.close();
-                                                        cluster.sleptUnder(actorId);
+                                                        cluster.passivateIfIdle(actorId);
                                                     });
                                         }
                                         return Behaviors.same();
@@ -345,7 +345,7 @@ final class ActorEntity {
         /**
          * As a WebSocket connected to this node: the actor sleeps under it and the next call wakes
          * it here (its entity stays while such connections remain, see {@link
-         * ClusterPlacement#sleptUnder}).
+         * ClusterPlacement#passivateIfIdle}).
          */
         @Override
         public boolean hibernatable() {

@@ -157,7 +157,7 @@ public final class ClusterPlacement implements Placement {
                 Entity.of(ENTITY, ctx -> ActorEntity.create(this, ctx))
                         .withStopMessage(new ClusterMessage.Sleep()));
         // Sleep is passivation: when an activation here stops by itself, its entity stops too.
-        local.onActivationStopped(this::sleptUnder);
+        local.onActivationStopped(this::passivateIfIdle);
     }
 
     // ---------------------------------------------------------------- used by the entity
@@ -183,7 +183,7 @@ public final class ClusterPlacement implements Placement {
      * its entity stops, unless connections from other nodes remain hibernated under it. Those keep
      * the entity, so that their next call reaches this node and wakes the actor with them.
      */
-    void sleptUnder(String actorId) {
+    void passivateIfIdle(String actorId) {
         Runnable passivate = passivators.get(actorId);
         if (passivate != null && !local.awake(actorId) && hostedOf(actorId).isEmpty()) {
             passivate.run();
