@@ -1,12 +1,13 @@
 // The official rivetkit client across a cluster: a caller connected to the first endpoint
 // increments the "probe" actor of one key and listens to its "count" broadcasts, and one viewer
-// per endpoint listens too.
+// per endpoint listens too. Then a raw WebSocket through the first endpoint (handle.webSocket) to
+// the same actor: two frames sent at once, both echoed.
 //
 // usage: node cluster-broadcast.mjs <bare|json|cbor> <key> <increments> <endpoint>...
 //
 // Prints one JSON line: {"acked":[counts the increments answered],
-// "received":[{"endpoint":…,"counts":[every count event, in arrival order]}, …]}, the caller's
-// list first. Exit 0 once every listener received the last acknowledged count.
+// "received":[{"endpoint":…,"counts":[every count event, in arrival order]}, …], "raw":[the echoes,
+// in arrival order]}, the caller's list first. Exit 0 once every listener received the last acknowledged count.
 import WS from "ws";
 
 const [encoding, key, increments, ...endpoints] = process.argv.slice(2);
@@ -52,5 +53,16 @@ for (;;) {
 for (let i = 0; i < Number(increments); i++) acked.push(await caller.conn.increment(1));
 await until(() => everyoneHas(acked[acked.length - 1]), "the last count on every listener");
 await Promise.all(listeners.map((l) => l.conn.dispose()));
-console.log(JSON.stringify({ acked, received: listeners.map(({ endpoint, counts }) => ({ endpoint, counts })) }));
+
+const raw = [];
+const ws = await createClient({ endpoint: endpoints[0], encoding }).probe.getOrCreate([key]).webSocket("/echo");
+await new Promise((resolve, reject) => {
+	const onOpen = () => { ws.send("ping"); ws.send("pong"); };
+	if (ws.readyState === 1) onOpen();
+	else ws.addEventListener("open", onOpen);
+	ws.addEventListener("message", (ev) => { raw.push(String(ev.data)); if (raw.length === 2) resolve(); });
+	ws.addEventListener("error", () => reject(new Error("raw WebSocket error")));
+});
+ws.close();
+console.log(JSON.stringify({ acked, received: listeners.map(({ endpoint, counts }) => ({ endpoint, counts })), raw }));
 clearTimeout(watchdog);

@@ -261,7 +261,8 @@ class ClusterTest {
     /**
      * The official rivetkit JS client (npm 2.3.19, {@code compat/cluster-broadcast.mjs}): a caller
      * connected to node 1 increments an actor owned by node 3 and subscribes to it, beside viewers
-     * connected to each node.
+     * connected to each node; then its {@code handle.webSocket} through node 1 reaches the actor's
+     * {@code onWebSocket} on node 3.
      */
     @ParameterizedTest
     @ValueSource(strings = {"json", "cbor", "bare"})
@@ -307,6 +308,11 @@ class ClusterTest {
                         nodes.get(0).endpoint(),
                         nodes.get(1).endpoint(),
                         nodes.get(2).endpoint());
+        List<String> raw = new ArrayList<>();
+        result.get("raw").forEach(frame -> raw.add(frame.asText()));
+        assertThat(raw)
+                .as("raw WebSocket echoes, both frames sent at once")
+                .containsExactly("node3 /echo ping", "node3 /echo pong");
         try (RivetClient c = client(0)) {
             assertThat(whoami(c, key)).as("owner of %s after", key).isEqualTo("node3");
         }
