@@ -3,6 +3,7 @@ package dev.rivetkitjava.actor;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.NullNode;
 import dev.rivetkitjava.actor.spi.ActorEvent;
+import dev.rivetkitjava.actor.spi.ConnectionRestorer;
 import dev.rivetkitjava.actor.spi.ConnectionSink;
 import dev.rivetkitjava.actor.store.ActorRecord;
 import dev.rivetkitjava.actor.store.StateWrite;
@@ -133,6 +134,12 @@ final class ActorCell<S, V> {
     /** The outcomes of keyed calls, with durable idempotency; made on first use (turn). */
     private @Nullable DurableOutcomes outcomes;
 
+    /**
+     * The records of connections kept in storage; made (holding the turn) before the first such
+     * connection joins.
+     */
+    private volatile @Nullable ConnRecords connRecords;
+
     /** The generation this activation claimed at start (its writes are fenced by it). */
     long generation() {
         return generation;
@@ -197,19 +204,18 @@ final class ActorCell<S, V> {
                 markDirtyLocked();
             }
         }
+        rejoinConnectionsLocked();
         if (type.createVars() != null) {
             vars = type.createVars().apply(hooks);
         }
         if (type.onWake() != null) {
             type.onWake().run(hooks);
         }
-        for (ConnImpl conn : runtime.takeHibernated(id)) {
-            if (!conn.closed) {
-                conn.cell = this;
-                conns.put(conn.id, conn);
-            }
-        }
         status = Status.AWAKE;
+        if (connRecordsChanged()) {
+            // Changed while starting, which the saver skips.
+            queueForSave();
+        }
         lastActivityMillis = runtime.clock().nowMillis();
         log.debug(
                 "actor {} {} ({} {}) generation {}",
@@ -218,6 +224,68 @@ final class ActorCell<S, V> {
                 type.name(),
                 key,
                 generation);
+    }
+
+    /**
+     * Turn, at start: the connections that hibernated here rejoin, and those kept in storage are
+     * restored (after a move), before {@code createVars} and {@code onWake}, so what those
+     * broadcast reaches them.
+     */
+    private void rejoinConnectionsLocked() {
+        for (ConnImpl conn : runtime.takeHibernated(id)) {
+            if (conn.closed) {
+                continue;
+            }
+            if (conn.address != null) {
+                connRecordsLocked();
+            }
+            conn.cell = this;
+            conns.put(conn.id, conn);
+            if (conn.recordStale) {
+                // Changed while it hibernated, with no activation to write its record.
+                connChanged(conn);
+            }
+        }
+        ConnectionRestorer restorer = runtime.connectionRestorer();
+        if (restorer == null) {
+            return;
+        }
+        for (ConnImpl conn : connRecordsLocked().restore(this, restorer, conns)) {
+            conns.put(conn.id, conn);
+            restorer.restored(conn);
+        }
+    }
+
+    /** Turn: the records of kept connections, made on first use. */
+    private ConnRecords connRecordsLocked() {
+        ConnRecords records = connRecords;
+        if (records == null) {
+            records = new ConnRecords(runtime, id);
+            connRecords = records;
+        }
+        return records;
+    }
+
+    /**
+     * A kept connection opened, changed or closed: its record goes with the next state write. Any
+     * thread. @return false if this activation stopped (the next one writes it)
+     */
+    boolean connChanged(ConnImpl conn) {
+        ConnRecords records = connRecords;
+        if (conn.address == null || records == null || status == Status.STOPPED) {
+            return false;
+        }
+        conn.recordStale = false;
+        records.changed(conn.id);
+        queueForSave();
+        return true;
+    }
+
+    /** For the saver's next periodic transaction, once. Any thread. */
+    private void queueForSave() {
+        if (queuedForSave.compareAndSet(false, true)) {
+            runtime.saver().markDirty(this);
+        }
     }
 
     /**
@@ -301,6 +369,9 @@ final class ActorCell<S, V> {
                 } catch (Throwable e) {
                     starting = null;
                     started.completeExceptionally(e);
+                    // They rejoined before the failure: they wait for the next activation.
+                    conns.values().forEach(conn -> runtime.hibernate(id, conn));
+                    conns.clear();
                     status = Status.STOPPED;
                     vars = null;
                     state = null;
@@ -665,6 +736,9 @@ final class ActorCell<S, V> {
             if (type.createConnState() != null) {
                 conn.state = type.createConnState().create(hooks, paramsTree);
             }
+            if (conn.address != null) {
+                connRecordsLocked();
+            }
             addConnLocked(conn);
             if (type.onConnect() != null) {
                 try {
@@ -686,6 +760,7 @@ final class ActorCell<S, V> {
 
     private void addConnLocked(ConnImpl conn) {
         conns.put(conn.id, conn);
+        connChanged(conn);
         if (!conn.hibernatable) {
             wakefulConns++;
             cancelSleepTimerLocked();
@@ -696,6 +771,7 @@ final class ActorCell<S, V> {
         if (conns.remove(conn.id) == null) {
             return false;
         }
+        connChanged(conn);
         if (!conn.hibernatable) {
             wakefulConns--;
         }
@@ -780,9 +856,7 @@ final class ActorCell<S, V> {
     private void markDirtyLocked() {
         if (!dirty) {
             dirty = true;
-            if (queuedForSave.compareAndSet(false, true)) {
-                runtime.saver().markDirty(this);
-            }
+            queueForSave();
         }
     }
 
@@ -798,13 +872,18 @@ final class ActorCell<S, V> {
         }
     }
 
+    private boolean connRecordsChanged() {
+        ConnRecords records = connRecords;
+        return records != null && records.changed();
+    }
+
     boolean isStopped() {
         return status == Status.STOPPED;
     }
 
     /** Saver thread: serialises the state if it changed, or returns null, or {@link #BUSY}. */
     StateSaver.@Nullable PendingWrite serializeIfDirty() {
-        if (!dirty) {
+        if (!dirty && !connRecordsChanged()) {
             // Written by the reply that changed it (or unchanged): no need to wait for the turn.
             // Should it turn dirty
             // now, it was queued again when queuedForSave was cleared before this read.
@@ -814,7 +893,9 @@ final class ActorCell<S, V> {
             return BUSY;
         }
         try {
-            if (!dirty || status == Status.STOPPED || status == Status.STARTING) {
+            if ((!dirty && !connRecordsChanged())
+                    || status == Status.STOPPED
+                    || status == Status.STARTING) {
                 return null;
             }
             return serializeLocked(false);
@@ -870,19 +951,34 @@ final class ActorCell<S, V> {
         if (!evenIfUnchanged
                 && !lastFailed
                 && !newOutcomes
+                && !connRecordsChanged()
                 && Arrays.equals(bytes, lastSubmitted)) {
             return null;
         }
         lastSubmitted = bytes;
         DurableOutcomes carried = outcomes;
         KvBatch kv = carried == null ? StateWrite.NO_KV : carried.changes();
+        ConnRecords records = connRecords;
+        Map<String, Long> carriedRecords = Map.of();
+        if (records != null && records.changed()) {
+            KvBatch.Builder withRecords = KvBatch.builder();
+            kv.deletes().forEach(withRecords::delete);
+            kv.puts().forEach(withRecords::put);
+            carriedRecords = records.addTo(withRecords, conns);
+            kv = withRecords.build();
+        }
         // Every wait for it is bounded by the saver's watchdog (cheaper than a timer per write or
         // per waiter).
         StateSaver.PendingWrite pending =
                 StateSaver.PendingWrite.of(
                         this, new StateWrite(id, generation, bytes, type.stateVersion(), kv), seq);
         if (carried != null && !kv.isEmpty()) {
-            pending.done().thenRun(() -> carried.confirmed(kv));
+            KvBatch written = kv;
+            pending.done().thenRun(() -> carried.confirmed(written));
+        }
+        if (records != null && !carriedRecords.isEmpty()) {
+            Map<String, Long> written = carriedRecords;
+            pending.done().thenRun(() -> records.confirmed(written));
         }
         lastSubmittedDone = pending.done();
         return pending;

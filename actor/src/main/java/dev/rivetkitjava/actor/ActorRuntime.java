@@ -2,6 +2,7 @@ package dev.rivetkitjava.actor;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.rivetkitjava.actor.spi.ActorQuery;
+import dev.rivetkitjava.actor.spi.ConnectionRestorer;
 import dev.rivetkitjava.actor.spi.ConnectionSink;
 import dev.rivetkitjava.actor.spi.LocalPlacement;
 import dev.rivetkitjava.actor.spi.Placement;
@@ -72,6 +73,9 @@ final class ActorRuntime implements LocalPlacement {
 
     private volatile boolean closed;
 
+    /** Restores the connections an actor keeps in its storage when it starts here, if set. */
+    private volatile @Nullable ConnectionRestorer connectionRestorer;
+
     /** Failed attempts of scheduled events being retried, by event id. */
     private final ConcurrentHashMap<String, Integer> scheduleAttempts = new ConcurrentHashMap<>();
 
@@ -127,6 +131,15 @@ final class ActorRuntime implements LocalPlacement {
     @Override
     public Set<String> awakeActorIds() {
         return Set.copyOf(cells.keySet());
+    }
+
+    @Override
+    public void restoreConnectionsWith(ConnectionRestorer restorer) {
+        this.connectionRestorer = restorer;
+    }
+
+    @Nullable ConnectionRestorer connectionRestorer() {
+        return connectionRestorer;
     }
 
     @Override
@@ -371,7 +384,8 @@ final class ActorRuntime implements LocalPlacement {
     }
 
     /** Wakes the actor (a hibernated connection's next call). */
-    void wake(String actorId) {
+    @Override
+    public void wake(String actorId) {
         while (!cellFor(new ActorQuery.ById(actorId)).wake()) {
             // The activation stopped meanwhile: look the actor up again.
         }

@@ -24,6 +24,18 @@ final class ConnImpl implements Conn, Placement.ConnectionHandle {
     volatile ActorCell<?, ?> cell;
 
     final boolean hibernatable;
+
+    /**
+     * Where its sink can be reached from another process, for a hibernatable connection kept in the
+     * actor's storage ({@link ConnRecords}); null for the others.
+     */
+    final @Nullable String address;
+
+    /**
+     * Changed while no activation could write its record (it hibernated): the next one writes it.
+     */
+    volatile boolean recordStale;
+
     final String id;
     final JsonNode params;
     final ConnectionSink sink;
@@ -37,6 +49,15 @@ final class ConnImpl implements Conn, Placement.ConnectionHandle {
         this.params = params;
         this.sink = sink;
         this.hibernatable = sink.hibernatable();
+        this.address = hibernatable ? sink.address() : null;
+    }
+
+    /** Its record is to be written again, if it has one. */
+    private void changed() {
+        if (address != null) {
+            recordStale = true;
+            cell.connChanged(this);
+        }
     }
 
     void deliver(ActorEvent event) {
@@ -80,6 +101,7 @@ final class ConnImpl implements Conn, Placement.ConnectionHandle {
     @Override
     public void setState(Object state) {
         this.state = state;
+        changed();
     }
 
     @Override
@@ -137,12 +159,15 @@ final class ConnImpl implements Conn, Placement.ConnectionHandle {
 
     @Override
     public void subscribe(String event) {
-        subscriptions.add(event);
+        if (subscriptions.add(event)) {
+            changed();
+        }
     }
 
     @Override
     public void unsubscribe(String event) {
         if (subscriptions.remove(event)) {
+            changed();
             ActorCell<?, ?> current = cell;
             if (current.type.onUnsubscribe() != null) {
                 current.runtime.executor().execute(() -> current.unsubscribed(this, event));

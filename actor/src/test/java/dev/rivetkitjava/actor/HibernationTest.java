@@ -4,8 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.rivetkitjava.actor.spi.ActorEvent;
 import dev.rivetkitjava.actor.spi.ActorQuery;
+import dev.rivetkitjava.actor.spi.ConnectionRestorer;
 import dev.rivetkitjava.actor.spi.ConnectionSink;
 import dev.rivetkitjava.actor.spi.Placement;
+import dev.rivetkitjava.actor.store.InMemoryActorStore;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -25,6 +27,10 @@ class HibernationTest {
     private final AtomicInteger sleeps = new AtomicInteger();
 
     private ActorType<Count, Void> counter() {
+        return counterBuilder().build();
+    }
+
+    private ActorType.Builder<Count, Void> counterBuilder() {
         return ActorType.builder("counter", Count.class)
                 .createState(c -> new Count())
                 .createConnState((c, params) -> params.path("user").asText())
@@ -45,12 +51,11 @@ class HibernationTest {
                                         + c.conn().orElseThrow().state()
                                         + " gen "
                                         + c.generation())
-                .sleepTimeout(Duration.ofSeconds(10))
-                .build();
+                .sleepTimeout(Duration.ofSeconds(10));
     }
 
     /** A transport that stays open while the actor sleeps. */
-    static final class Socket implements ConnectionSink {
+    static class Socket implements ConnectionSink {
         final List<String> events = new CopyOnWriteArrayList<>();
         final List<String> closes = new CopyOnWriteArrayList<>();
 
@@ -108,5 +113,97 @@ class HibernationTest {
                     .isEqualTo(3);
             assertThat(socket.events).hasSize(2);
         }
+    }
+
+    /** A socket whose far side another runtime can reach, as a cluster's gateway is. */
+    static final class AddressedSocket extends Socket {
+        @Override
+        public String address() {
+            return "gateway-1";
+        }
+    }
+
+    @Test
+    void aConnectionWithAnAddressIsRestoredByTheActorsNextActivationInAnotherRuntime() {
+        InMemoryActorStore store = new InMemoryActorStore();
+        AtomicInteger wakes = new AtomicInteger();
+        ActorType<Count, Void> counter =
+                counterBuilder()
+                        .onWake(c -> c.broadcast("woke", wakes.incrementAndGet()))
+                        .action(
+                                "rename",
+                                String.class,
+                                (c, name) -> {
+                                    c.conn().orElseThrow().setState(name);
+                                    return null;
+                                })
+                        .build();
+        String actorId;
+        String connectionId;
+        try (Registry first = Registry.builder().use(counter).store(store).build()) {
+            Placement.ConnectionHandle conn =
+                    first.placement()
+                            .connect(
+                                    new ActorQuery.GetOrCreate("counter", ActorKey.of("a"), null),
+                                    java.util.Map.of("user", "erin"),
+                                    new AddressedSocket());
+            conn.subscribe("newCount");
+            conn.subscribe("woke");
+            conn.invoke(ActionCall.of("rename", "erin2"));
+            assertThat(conn.invoke(ActionCall.of("increment"))).isEqualTo(1);
+            // Closed by its client: not kept.
+            first.placement()
+                    .connect(
+                            new ActorQuery.ById(conn.actorId()),
+                            java.util.Map.of("user", "gone"),
+                            new AddressedSocket())
+                    .close();
+            actorId = conn.actorId();
+            connectionId = conn.connectionId();
+        }
+        // Another node: the socket's far side is reached anew.
+        Socket there = new AddressedSocket();
+        List<Placement.ConnectionHandle> restored = new CopyOnWriteArrayList<>();
+        ConnectionRestorer restorer =
+                new ConnectionRestorer() {
+                    @Override
+                    public ConnectionSink sinkAt(String address) {
+                        assertThat(address).isEqualTo("gateway-1");
+                        return there;
+                    }
+
+                    @Override
+                    public void restored(Placement.ConnectionHandle connection) {
+                        restored.add(connection);
+                    }
+                };
+        try (Registry second =
+                Registry.builder()
+                        .use(counter)
+                        .store(store)
+                        .placement(
+                                local -> {
+                                    local.restoreConnectionsWith(restorer);
+                                    return local;
+                                })
+                        .build()) {
+            assertThat(
+                            second.actor("counter")
+                                    .get(ActorKey.of("a"))
+                                    .action("increment", Integer.class))
+                    .isEqualTo(2);
+            assertThat(restored).hasSize(1);
+            Placement.ConnectionHandle conn = restored.getFirst();
+            assertThat(conn.connectionId()).isEqualTo(connectionId);
+            // What onWake broadcast reached it, then the action's broadcast.
+            assertThat(there.events).containsExactly("woke [2]", "newCount [2]");
+            assertThat(conn.invoke(ActionCall.of("whoami")))
+                    .isEqualTo(connectionId + " erin2 gen 2");
+            assertThat(connectHooks).hasValue(2);
+
+            conn.close();
+        }
+        // Closed there: its record went with the state saved at shutdown.
+        assertThat(store.kvList(actorId, ConnRecords.PREFIX, null, 10)).isEmpty();
     }
 }

@@ -26,4 +26,14 @@ public interface ConnectionSink {
     default boolean hibernatable() {
         return false;
     }
+
+    /**
+     * Where this sink can be reached from another process (on a cluster: its gateway side's
+     * address), or null. A hibernatable connection whose sink has an address is kept in its actor's
+     * storage (id, params, state, subscriptions and this address) and restored by the actor's next
+     * activation on any node (see {@link ConnectionRestorer}), so it survives its actor moving.
+     */
+    default @Nullable String address() {
+        return null;
+    }
 }

@@ -18,6 +18,15 @@ public interface LocalPlacement extends Placement {
      */
     boolean sleep(String actorId);
 
+    /** Wakes the actor here if it is asleep. */
+    void wake(String actorId);
+
+    /**
+     * Restores the connections actors keep in their storage, with {@code restorer}, whenever one
+     * starts here; set before any actor starts. Without one, kept connections are not restored.
+     */
+    void restoreConnectionsWith(ConnectionRestorer restorer);
+
     /** Whether the actor has an activation in this process. */
     boolean awake(String actorId);
 
