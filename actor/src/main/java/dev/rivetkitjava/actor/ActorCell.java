@@ -252,7 +252,7 @@ final class ActorCell<S, V> {
         }
         for (ConnImpl conn : connRecordsLocked().restore(this, restorer, conns)) {
             conns.put(conn.id, conn);
-            restorer.restored(conn);
+            restorer.restored(conn, conn.sink);
         }
     }
 

@@ -173,7 +173,9 @@ class HibernationTest {
                     }
 
                     @Override
-                    public void restored(Placement.ConnectionHandle connection) {
+                    public void restored(
+                            Placement.ConnectionHandle connection, ConnectionSink sink) {
+                        assertThat(sink).isSameAs(there);
                         restored.add(connection);
                     }
                 };

@@ -19,6 +19,7 @@ import dev.rivetkitjava.cluster.ClusterMessage.Locate;
 import dev.rivetkitjava.cluster.ClusterMessage.RawClosed;
 import dev.rivetkitjava.cluster.ClusterMessage.RawFrame;
 import dev.rivetkitjava.cluster.ClusterMessage.RawOpen;
+import dev.rivetkitjava.cluster.ClusterMessage.Reattach;
 import dev.rivetkitjava.cluster.ClusterMessage.Reply;
 import dev.rivetkitjava.cluster.ClusterMessage.Request;
 import dev.rivetkitjava.cluster.ClusterMessage.Sleep;
@@ -128,7 +129,8 @@ final class ActorEntity {
                                                 m.replyTo(),
                                                 self,
                                                 () ->
-                                                        hosted(cluster, m.connectionId())
+                                                        cluster.hostedConnection(
+                                                                        actorId, m.connectionId())
                                                                 .invoke(
                                                                         cluster.actionCall(
                                                                                 m.action(),
@@ -166,6 +168,20 @@ final class ActorEntity {
                                                         cluster.passivateIfIdle(actorId);
                                                     });
                                         }
+                                        return Behaviors.same();
+                                    })
+                            .onMessage(
+                                    Reattach.class,
+                                    m -> {
+                                        run(
+                                                cluster,
+                                                m.replyTo(),
+                                                self,
+                                                () -> {
+                                                    cluster.hostedConnection(
+                                                            actorId, m.connectionId());
+                                                    return null;
+                                                });
                                         return Behaviors.same();
                                     })
                             .onMessage(
@@ -277,7 +293,8 @@ final class ActorEntity {
                                             }
                                         }
                                         // Hibernated here by the sleep that handed the actor over:
-                                        // dropped (no hook runs); their clients are told it moved.
+                                        // dropped here (no hook runs), kept in the actor's storage;
+                                        // their gateway sides reattach them at the new owner.
                                         List<Placement.ConnectionHandle> hibernated =
                                                 cluster.hostedOf(actorId);
                                         hibernated.forEach(
@@ -306,7 +323,7 @@ final class ActorEntity {
                         .connect(
                                 new ActorQuery.ById(actorId),
                                 cluster.readValue(m.paramsJson()),
-                                new RemoteSink(cluster, m.sink()));
+                                new RemoteSink(cluster, m.hibernatable(), m.sink()));
         cluster.hosted().put(handle.connectionId(), handle);
         self.tell(new ConnOpenedInternal(m.sink(), handle.connectionId()));
         return Map.of(
@@ -316,16 +333,6 @@ final class ActorEntity {
                 handle.generation(),
                 "key",
                 handle.key().serialize());
-    }
-
-    private static Placement.ConnectionHandle hosted(
-            ClusterPlacement cluster, String connectionId) {
-        Placement.ConnectionHandle handle = cluster.hosted().get(connectionId);
-        if (handle == null) {
-            throw ClusterPlacement.moving(
-                    "The connection was lost while its actor moved; reconnect.");
-        }
-        return handle;
     }
 
     private static void run(
@@ -339,17 +346,18 @@ final class ActorEntity {
     /**
      * Events of a connection hosted here, sent to its gateway side on the node the client is
      * connected to.
+     *
+     * @param hibernatable as the client's side: a WebSocket's connection lets the actor sleep under
+     *     it, and its next call wakes the actor here (the entity stays while such connections
+     *     remain, see {@link ClusterPlacement#passivateIfIdle}); the actor keeps it, so it follows
+     *     the actor to another node
      */
-    private record RemoteSink(ClusterPlacement cluster, ActorRef<GatewayCommand> gateway)
+    record RemoteSink(
+            ClusterPlacement cluster, boolean hibernatable, ActorRef<GatewayCommand> gateway)
             implements ConnectionSink {
-        /**
-         * As a WebSocket connected to this node: the actor sleeps under it and the next call wakes
-         * it here (its entity stays while such connections remain, see {@link
-         * ClusterPlacement#passivateIfIdle}).
-         */
         @Override
-        public boolean hibernatable() {
-            return true;
+        public String address() {
+            return cluster.addressOf(gateway);
         }
 
         @Override

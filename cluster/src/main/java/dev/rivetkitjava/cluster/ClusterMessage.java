@@ -33,10 +33,12 @@ public sealed interface ClusterMessage {
             ActorRef<Reply> replyTo)
             implements EntityCommand {}
 
+    /** {@code hibernatable}: whether the client's side outlives the actor's sleep (a WebSocket). */
     record Connect(
             String actorId,
             String token,
             String paramsJson,
+            boolean hibernatable,
             ActorRef<GatewayCommand> sink,
             ActorRef<Reply> replyTo)
             implements EntityCommand {}
@@ -55,6 +57,14 @@ public sealed interface ClusterMessage {
             implements EntityCommand {}
 
     record ConnClose(String actorId, String connectionId) implements EntityCommand {}
+
+    /**
+     * The owner a connection's gateway side watched stopped: the new owner wakes the actor, which
+     * restores the connections it keeps (see {@code ConnectionSink#address}), and answers whether
+     * this one is among them.
+     */
+    record Reattach(String actorId, String connectionId, ActorRef<Reply> replyTo)
+            implements EntityCommand {}
 
     /**
      * A raw WebSocket opened on another node, for the actor's {@code onWebSocket}; {@code gateway}
@@ -126,6 +136,12 @@ public sealed interface ClusterMessage {
     /** The gateway side's own: start watching the owner entity (the open succeeded). */
     record WatchOwner(ActorRef<EntityCommand> entity)
             implements GatewayCommand, RawGatewayCommand {}
+
+    /** The gateway side's own: the connection is open as {@code connectionId}. */
+    record Opened(String connectionId) implements GatewayCommand {}
+
+    /** The gateway side's own: its client closed the connection; it stops. */
+    record ClientClosed() implements GatewayCommand {}
 
     /**
      * What a raw WebSocket's gateway side (on the node the client is connected to) receives from

@@ -11,14 +11,17 @@ import dev.rivetkitjava.actor.RawResponse;
 import dev.rivetkitjava.actor.RawWebSocket;
 import dev.rivetkitjava.actor.RuntimeHealth;
 import dev.rivetkitjava.actor.spi.ActorQuery;
+import dev.rivetkitjava.actor.spi.ConnectionRestorer;
 import dev.rivetkitjava.actor.spi.ConnectionSink;
 import dev.rivetkitjava.actor.spi.LocalPlacement;
 import dev.rivetkitjava.actor.spi.Placement;
 import dev.rivetkitjava.actor.spi.RuntimeStats;
 import dev.rivetkitjava.actor.store.ActorRecord;
+import dev.rivetkitjava.cluster.ClusterMessage.ClientClosed;
 import dev.rivetkitjava.cluster.ClusterMessage.Closed;
 import dev.rivetkitjava.cluster.ClusterMessage.ConnClose;
 import dev.rivetkitjava.cluster.ClusterMessage.ConnInvoke;
+import dev.rivetkitjava.cluster.ClusterMessage.ConnOpenedInternal;
 import dev.rivetkitjava.cluster.ClusterMessage.ConnSubscribe;
 import dev.rivetkitjava.cluster.ClusterMessage.Connect;
 import dev.rivetkitjava.cluster.ClusterMessage.Delivered;
@@ -27,12 +30,14 @@ import dev.rivetkitjava.cluster.ClusterMessage.EntityCommand;
 import dev.rivetkitjava.cluster.ClusterMessage.GatewayCommand;
 import dev.rivetkitjava.cluster.ClusterMessage.Invoke;
 import dev.rivetkitjava.cluster.ClusterMessage.Locate;
+import dev.rivetkitjava.cluster.ClusterMessage.Opened;
 import dev.rivetkitjava.cluster.ClusterMessage.RawClose;
 import dev.rivetkitjava.cluster.ClusterMessage.RawClosed;
 import dev.rivetkitjava.cluster.ClusterMessage.RawFrame;
 import dev.rivetkitjava.cluster.ClusterMessage.RawGatewayCommand;
 import dev.rivetkitjava.cluster.ClusterMessage.RawOpen;
 import dev.rivetkitjava.cluster.ClusterMessage.RawSend;
+import dev.rivetkitjava.cluster.ClusterMessage.Reattach;
 import dev.rivetkitjava.cluster.ClusterMessage.Reply;
 import dev.rivetkitjava.cluster.ClusterMessage.Request;
 import dev.rivetkitjava.cluster.ClusterMessage.WatchOwner;
@@ -58,6 +63,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 import org.apache.pekko.actor.Cancellable;
 import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorRefResolver;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.Props;
@@ -133,6 +139,7 @@ public final class ClusterPlacement implements Placement {
     private final AtomicLong forwardedCalls = new AtomicLong();
     private final AtomicLong retriedCalls = new AtomicLong();
     private final AtomicLong handOvers = new AtomicLong();
+    private final AtomicLong reattached = new AtomicLong();
 
     ClusterPlacement(
             ActorSystem<?> system,
@@ -158,6 +165,7 @@ public final class ClusterPlacement implements Placement {
                         .withStopMessage(new ClusterMessage.Sleep()));
         // Sleep is passivation: when an activation here stops by itself, its entity stops too.
         local.onActivationStopped(this::passivateIfIdle);
+        local.restoreConnectionsWith(new Restorer());
     }
 
     // ---------------------------------------------------------------- used by the entity
@@ -217,6 +225,11 @@ public final class ClusterPlacement implements Placement {
 
     public long handOvers() {
         return handOvers.get();
+    }
+
+    /** Connections through this node that followed their actor to a new owner. */
+    public long reattachedConnections() {
+        return reattached.get();
     }
 
     /**
@@ -672,7 +685,8 @@ public final class ClusterPlacement implements Placement {
         String actorId = local.resolve(query);
         String paramsJson = writeJson(params);
         ActorRef<GatewayCommand> gateway =
-                system.systemActorOf(gatewaySide(sink), "conn-" + UUID.randomUUID(), Props.empty());
+                system.systemActorOf(
+                        gatewaySide(sink, actorId), "conn-" + UUID.randomUUID(), Props.empty());
         Reply reply;
         try {
             // Retried with the same token: the owner answers a repeated connect with the connection
@@ -682,7 +696,13 @@ public final class ClusterPlacement implements Placement {
                     ask(
                             actorId,
                             (replyTo, lostRun) ->
-                                    new Connect(actorId, token, paramsJson, gateway, replyTo));
+                                    new Connect(
+                                            actorId,
+                                            token,
+                                            paramsJson,
+                                            sink.hibernatable(),
+                                            gateway,
+                                            replyTo));
         } catch (RuntimeException e) {
             gateway.tell(new Closed("connect failed", null, null, null));
             throw e;
@@ -694,55 +714,143 @@ public final class ClusterPlacement implements Placement {
             gateway.tell(new Closed("connect failed", null, null, null));
             throw e;
         }
-        gateway.tell(new WatchOwner(reply.entity()));
         String connectionId = opened.path("connectionId").asText();
+        gateway.tell(new Opened(connectionId));
+        gateway.tell(new WatchOwner(reply.entity()));
         long generation = opened.path("generation").asLong();
         ActorKey key = ActorKey.parse(opened.path("key").asText());
-        return new RemoteConnection(actorId, connectionId, key, generation);
+        return new RemoteConnection(actorId, connectionId, key, generation, gateway);
     }
 
     /**
-     * The connection's side on this node: events from the owner to the sink, in order; the owner's
-     * loss closes it.
+     * The connection's side on this node: events from the owner to the sink, in order. When the
+     * owner stops (its node died or handed the actor over), it asks the actor's new owner to take
+     * the connection back ({@link Reattach}): the actor keeps it in its storage, so the client's
+     * socket stays open. Only a connection the new owner does not know (opened just before the
+     * loss, before it was saved) is closed with {@code actor.moving}, and its client reconnects.
      */
-    private Behavior<GatewayCommand> gatewaySide(ConnectionSink sink) {
-        return Behaviors.<GatewayCommand>receive(
-                (ctx, message) ->
-                        switch (message) {
-                            case Delivered d -> {
-                                sink.send(d.event());
-                                yield Behaviors.same();
-                            }
-                            case Closed c -> {
-                                String code = c.errorCode();
-                                sink.close(
-                                        c.reason(),
-                                        code == null
-                                                ? null
-                                                : new ActorError(
-                                                        Objects.requireNonNullElse(
-                                                                c.errorGroup(), "rivetkit"),
-                                                        code,
-                                                        Objects.requireNonNullElse(
-                                                                c.errorMessage(), code)));
-                                yield Behaviors.stopped();
-                            }
-                            case WatchOwner w -> {
-                                if (w.entity() != null) {
-                                    ctx.watch(w.entity());
+    private Behavior<GatewayCommand> gatewaySide(ConnectionSink sink, String actorId) {
+        return Behaviors.setup(
+                ctx -> {
+                    String[] connectionId = {null}; // known once open
+                    return Behaviors.<GatewayCommand>receive(
+                            (c, message) ->
+                                    switch (message) {
+                                        case Delivered d -> {
+                                            sink.send(d.event());
+                                            yield Behaviors.same();
+                                        }
+                                        case Closed closed -> {
+                                            sink.close(closed.reason(), errorOf(closed));
+                                            yield Behaviors.stopped();
+                                        }
+                                        case WatchOwner w -> {
+                                            c.watch(w.entity());
+                                            yield Behaviors.same();
+                                        }
+                                        case Opened o -> {
+                                            connectionId[0] = o.connectionId();
+                                            yield Behaviors.same();
+                                        }
+                                        case ClientClosed closed -> Behaviors.stopped();
+                                    },
+                            (c, signal) -> {
+                                if (signal instanceof Terminated) {
+                                    String id = connectionId[0];
+                                    if (id == null) {
+                                        sink.close(
+                                                "the actor's node stopped hosting it",
+                                                moving(
+                                                        "The actor moved to another node; reconnect."));
+                                        return Behaviors.stopped();
+                                    }
+                                    ActorRef<GatewayCommand> self = c.getSelf();
+                                    Thread.startVirtualThread(() -> reattach(actorId, id, self));
                                 }
-                                yield Behaviors.same();
-                            }
-                        },
-                (ctx, signal) -> {
-                    if (signal instanceof Terminated) {
-                        sink.close(
-                                "the actor's node stopped hosting it",
-                                moving("The actor moved to another node; reconnect."));
-                        return Behaviors.stopped();
-                    }
-                    return Behaviors.same();
+                                return Behaviors.same();
+                            });
                 });
+    }
+
+    /** Asks the actor's new owner for the connection; the gateway side watches it, or closes. */
+    private void reattach(String actorId, String connectionId, ActorRef<GatewayCommand> gateway) {
+        try {
+            Reply reply =
+                    ask(
+                            actorId,
+                            (replyTo, lostRun) -> new Reattach(actorId, connectionId, replyTo));
+            outcome(reply);
+            reattached.incrementAndGet();
+            gateway.tell(new WatchOwner(reply.entity()));
+        } catch (ActorError e) {
+            log.info(
+                    "actor {}: connection {} could not follow it to its new node ({}); its client reconnects",
+                    actorId,
+                    connectionId,
+                    e.getMessage());
+            gateway.tell(
+                    new Closed(
+                            "the actor's node stopped hosting it",
+                            e.group(),
+                            e.code(),
+                            e.message()));
+        }
+    }
+
+    private static @Nullable ActorError errorOf(Closed closed) {
+        String code = closed.errorCode();
+        return code == null
+                ? null
+                : new ActorError(
+                        Objects.requireNonNullElse(closed.errorGroup(), "rivetkit"),
+                        code,
+                        Objects.requireNonNullElse(closed.errorMessage(), code));
+    }
+
+    /**
+     * A connection to the actor hosted here, after waking the actor if it is not (which restores
+     * the connections it keeps: it may just have moved here); {@code actor.moving} if the actor
+     * does not have it.
+     */
+    Placement.ConnectionHandle hostedConnection(String actorId, String connectionId) {
+        Placement.ConnectionHandle handle = hosted.get(connectionId);
+        if (handle == null) {
+            local.wake(actorId);
+            handle = hosted.get(connectionId);
+        }
+        if (handle == null) {
+            throw moving("The connection was lost while its actor moved; reconnect.");
+        }
+        return handle;
+    }
+
+    /**
+     * Brings back the connections from clients on other nodes that an actor keeps, when it starts
+     * here: their sinks write to the gateway sides at the kept addresses, and this entity watches
+     * them (a gateway side that is gone closes its connection, as its client would have).
+     */
+    private final class Restorer implements ConnectionRestorer {
+        @Override
+        public ConnectionSink sinkAt(String address) {
+            return new ActorEntity.RemoteSink(
+                    ClusterPlacement.this,
+                    true,
+                    ActorRefResolver.get(system).<GatewayCommand>resolveActorRef(address));
+        }
+
+        @Override
+        public void restored(ConnectionHandle connection, ConnectionSink sink) {
+            hosted.put(connection.connectionId(), connection);
+            if (sink instanceof ActorEntity.RemoteSink remote) {
+                entity(connection.actorId())
+                        .tell(new ConnOpenedInternal(remote.gateway(), connection.connectionId()));
+            }
+        }
+    }
+
+    /** Where {@code gateway} can be reached from any node: what a connection keeps. */
+    String addressOf(ActorRef<GatewayCommand> gateway) {
+        return ActorRefResolver.get(system).toSerializationFormat(gateway);
     }
 
     private final class RemoteConnection implements ConnectionHandle {
@@ -750,12 +858,19 @@ public final class ClusterPlacement implements Placement {
         private final String connectionId;
         private final ActorKey key;
         private final long generation;
+        private final ActorRef<GatewayCommand> gateway;
 
-        RemoteConnection(String actorId, String connectionId, ActorKey key, long generation) {
+        RemoteConnection(
+                String actorId,
+                String connectionId,
+                ActorKey key,
+                long generation,
+                ActorRef<GatewayCommand> gateway) {
             this.actorId = actorId;
             this.connectionId = connectionId;
             this.key = key;
             this.generation = generation;
+            this.gateway = gateway;
         }
 
         @Override
@@ -812,6 +927,7 @@ public final class ClusterPlacement implements Placement {
         @Override
         public void close() {
             entity(actorId).tell(new ConnClose(actorId, connectionId));
+            gateway.tell(new ClientClosed());
         }
     }
 

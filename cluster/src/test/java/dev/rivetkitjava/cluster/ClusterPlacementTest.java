@@ -9,6 +9,7 @@ import dev.rivetkitjava.actor.ActorError;
 import dev.rivetkitjava.actor.ActorHandle;
 import dev.rivetkitjava.actor.ActorKey;
 import dev.rivetkitjava.actor.ActorType;
+import dev.rivetkitjava.actor.KvEntry;
 import dev.rivetkitjava.actor.RawRequest;
 import dev.rivetkitjava.actor.RawResponse;
 import dev.rivetkitjava.actor.Registry;
@@ -24,6 +25,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -158,6 +160,11 @@ class ClusterPlacementTest {
                     public void close(String reason, @Nullable ActorError error) {
                         closed.set(true);
                     }
+
+                    @Override
+                    public boolean hibernatable() {
+                        return true; // as a WebSocket's
+                    }
                 };
         Placement.ConnectionHandle connection =
                 node.placement()
@@ -216,5 +223,86 @@ class ClusterPlacementTest {
         } finally {
             connection.close();
         }
+    }
+
+    /**
+     * A hand-over stops the actor's entity: the connection's gateway side asks the next owner (here
+     * the same node, the path is the same) for it, which restores it from the actor's storage, and
+     * the client sees nothing: same connection, subscriptions, events.
+     */
+    @Test
+    void aConnectionFollowsItsActorThroughAHandOverWithoutItsClientNoticing() {
+        ConcurrentLinkedQueue<Object> pongs = new ConcurrentLinkedQueue<>();
+        AtomicBoolean closed = new AtomicBoolean();
+        ConnectionSink sink =
+                new ConnectionSink() {
+                    @Override
+                    public void send(ActorEvent event) {
+                        pongs.add(event.args().getFirst());
+                    }
+
+                    @Override
+                    public void close(String reason, @Nullable ActorError error) {
+                        closed.set(true);
+                    }
+
+                    @Override
+                    public boolean hibernatable() {
+                        return true; // as a WebSocket's
+                    }
+                };
+        ClusterPlacement placement = (ClusterPlacement) node.placement();
+        Placement.ConnectionHandle connection =
+                placement.connect(
+                        new ActorQuery.GetOrCreate("probe", ActorKey.of("mover"), null),
+                        null,
+                        sink);
+        // As an HTTP action's: not kept, it does not outlive the call.
+        Placement.ConnectionHandle transientConnection =
+                placement.connect(new ActorQuery.ById(connection.actorId()), null, sink(false));
+        try {
+            connection.subscribe("pong");
+            assertThat(connection.invoke(ActionCall.of("ping", 1))).hasToString("1");
+            // Written with the state the reply waited for.
+            assertThat(
+                            placement
+                                    .local()
+                                    .store()
+                                    .kvList(connection.actorId(), "~rivetkit/conn/", null, 10))
+                    .extracting(KvEntry::key)
+                    .containsExactly("~rivetkit/conn/" + connection.connectionId());
+            transientConnection.close();
+            long reattachedBefore = placement.reattachedConnections();
+            long handOversBefore = placement.handOvers();
+
+            ClusterSharding.get(node.system())
+                    .entityRefFor(ClusterPlacement.ENTITY, connection.actorId())
+                    .tell(new ClusterMessage.Sleep());
+            await().atMost(Duration.ofSeconds(10))
+                    .until(() -> placement.reattachedConnections() > reattachedBefore);
+
+            assertThat(placement.handOvers()).isGreaterThan(handOversBefore);
+            assertThat(connection.invoke(ActionCall.of("ping", 2))).hasToString("2");
+            await().atMost(Duration.ofSeconds(5)).until(() -> pongs.size() == 2);
+            assertThat(pongs).extracting(Object::toString).containsExactly("1", "2");
+            assertThat(closed).isFalse();
+        } finally {
+            connection.close();
+        }
+    }
+
+    private static ConnectionSink sink(boolean hibernatable) {
+        return new ConnectionSink() {
+            @Override
+            public void send(ActorEvent event) {}
+
+            @Override
+            public void close(String reason, @Nullable ActorError error) {}
+
+            @Override
+            public boolean hibernatable() {
+                return hibernatable;
+            }
+        };
     }
 }

@@ -424,8 +424,27 @@ class ClusterTest {
     void killingAnOwnerLosesNoAcknowledgedIncrementAndAppliesNoneTwice() throws Exception {
         int victim = 2;
         RawClient raw = rawSocketTo(victim, 0, "raw-owner-killed-");
-        incrementsThroughFailOver(victim, Disruption.KILL);
-        // Its client is told to come back, as a connection's is.
+        String key = keyOwnedBy(victim, "conn-owner-killed-");
+        List<Integer> counts = new CopyOnWriteArrayList<>();
+        List<ActorConnection.Status> statuses = new CopyOnWriteArrayList<>();
+        try (RivetClient viaSurvivor = client(0);
+                ActorConnection conn = viaSurvivor.actor("probe").getOrCreate(key).connect()) {
+            conn.on("count", Integer.class, counts::add);
+            assertThat(conn.action("increment", Integer.class, 1)).isEqualTo(1);
+            String connectionId = conn.connectionId();
+            conn.onStatus(statuses::add);
+
+            incrementsThroughFailOver(victim, Disruption.KILL);
+
+            // The connection followed its actor to the new owner: same connection, still
+            // subscribed, never dropped.
+            assertThat(conn.action("increment", Integer.class, 1)).isEqualTo(2);
+            await().atMost(Duration.ofSeconds(10)).until(() -> counts.size() == 2);
+            assertThat(counts).containsExactly(1, 2);
+            assertThat(conn.connectionId()).isEqualTo(connectionId);
+            assertThat(statuses).doesNotContain(ActorConnection.Status.DISCONNECTED);
+        }
+        // A raw WebSocket's client is told to come back (a raw socket keeps no record).
         assertThat(raw.closed().get(30, TimeUnit.SECONDS)).startsWith("1012 actor.moving");
         restart(victim);
     }

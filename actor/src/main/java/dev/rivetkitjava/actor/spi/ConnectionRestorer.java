@@ -16,7 +16,8 @@ public interface ConnectionRestorer {
     ConnectionSink sinkAt(String address);
 
     /**
-     * The connection rejoined an activation here; called holding the actor's turn, must not block.
+     * The connection rejoined an activation here with {@code sink} (from {@link #sinkAt}); called
+     * holding the actor's turn, must not block.
      */
-    void restored(Placement.ConnectionHandle connection);
+    void restored(Placement.ConnectionHandle connection, ConnectionSink sink);
 }
