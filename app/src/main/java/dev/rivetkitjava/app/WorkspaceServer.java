@@ -467,7 +467,8 @@ public final class WorkspaceServer implements AutoCloseable {
                 return new Counters(
                         placement.forwardedCalls(),
                         placement.retriedCalls(),
-                        placement.handOvers());
+                        placement.handOvers(),
+                        placement.reattachedConnections());
             }
         };
     }

@@ -136,8 +136,11 @@ final class ActorEntity {
                                                                                 m.action(),
                                                                                 m.argsJson(),
                                                                                 m.idempotencyKey(),
-                                                                                m
-                                                                                        .repeatOfLostRun())));
+                                                                                m.repeatOfLostRun()
+                                                                                        || m
+                                                                                                        .startedOn()
+                                                                                                != self.path()
+                                                                                                        .uid())));
                                         return Behaviors.same();
                                     })
                             .onMessage(

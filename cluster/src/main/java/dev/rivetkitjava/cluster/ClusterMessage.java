@@ -1,5 +1,6 @@
 package dev.rivetkitjava.cluster;
 
+import dev.rivetkitjava.actor.ActionCall;
 import dev.rivetkitjava.actor.RawRequest;
 import dev.rivetkitjava.actor.spi.ActorEvent;
 import java.util.List;
@@ -43,6 +44,11 @@ public sealed interface ClusterMessage {
             ActorRef<Reply> replyTo)
             implements EntityCommand {}
 
+    /**
+     * {@code startedOn}: the path uid of the owner entity the connection was attached to when the
+     * call started. Another entity answering means the call crossed an owner change, during which
+     * it may have run; it is then not run again (see {@link ActionCall#repeatOfLostRun}).
+     */
     record ConnInvoke(
             String actorId,
             String connectionId,
@@ -50,6 +56,7 @@ public sealed interface ClusterMessage {
             String argsJson,
             String idempotencyKey,
             boolean repeatOfLostRun,
+            int startedOn,
             ActorRef<Reply> replyTo)
             implements EntityCommand {}
 
@@ -133,12 +140,15 @@ public sealed interface ClusterMessage {
             @Nullable String errorMessage)
             implements GatewayCommand, RawGatewayCommand {}
 
-    /** The gateway side's own: start watching the owner entity (the open succeeded). */
-    record WatchOwner(ActorRef<EntityCommand> entity)
-            implements GatewayCommand, RawGatewayCommand {}
+    /** The raw gateway side's own: start watching the owner entity (the open succeeded). */
+    record WatchOwner(ActorRef<EntityCommand> entity) implements RawGatewayCommand {}
 
-    /** The gateway side's own: the connection is open as {@code connectionId}. */
-    record Opened(String connectionId) implements GatewayCommand {}
+    /**
+     * The gateway side's own: the connection {@code connectionId} is open on {@code entity} (opened
+     * there, or reattached after its actor moved); it watches that entity.
+     */
+    record Attached(ActorRef<EntityCommand> entity, String connectionId)
+            implements GatewayCommand {}
 
     /** The gateway side's own: its client closed the connection; it stops. */
     record ClientClosed() implements GatewayCommand {}

@@ -17,6 +17,7 @@ import dev.rivetkitjava.actor.spi.LocalPlacement;
 import dev.rivetkitjava.actor.spi.Placement;
 import dev.rivetkitjava.actor.spi.RuntimeStats;
 import dev.rivetkitjava.actor.store.ActorRecord;
+import dev.rivetkitjava.cluster.ClusterMessage.Attached;
 import dev.rivetkitjava.cluster.ClusterMessage.ClientClosed;
 import dev.rivetkitjava.cluster.ClusterMessage.Closed;
 import dev.rivetkitjava.cluster.ClusterMessage.ConnClose;
@@ -30,7 +31,6 @@ import dev.rivetkitjava.cluster.ClusterMessage.EntityCommand;
 import dev.rivetkitjava.cluster.ClusterMessage.GatewayCommand;
 import dev.rivetkitjava.cluster.ClusterMessage.Invoke;
 import dev.rivetkitjava.cluster.ClusterMessage.Locate;
-import dev.rivetkitjava.cluster.ClusterMessage.Opened;
 import dev.rivetkitjava.cluster.ClusterMessage.RawClose;
 import dev.rivetkitjava.cluster.ClusterMessage.RawClosed;
 import dev.rivetkitjava.cluster.ClusterMessage.RawFrame;
@@ -59,6 +59,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 import org.apache.pekko.actor.Cancellable;
@@ -684,9 +685,12 @@ public final class ClusterPlacement implements Placement {
             ActorQuery query, @Nullable Object params, ConnectionSink sink) {
         String actorId = local.resolve(query);
         String paramsJson = writeJson(params);
+        AtomicInteger owner = new AtomicInteger();
         ActorRef<GatewayCommand> gateway =
                 system.systemActorOf(
-                        gatewaySide(sink, actorId), "conn-" + UUID.randomUUID(), Props.empty());
+                        gatewaySide(sink, actorId, owner, null),
+                        "conn-" + UUID.randomUUID(),
+                        Props.empty());
         Reply reply;
         try {
             // Retried with the same token: the owner answers a repeated connect with the connection
@@ -715,11 +719,11 @@ public final class ClusterPlacement implements Placement {
             throw e;
         }
         String connectionId = opened.path("connectionId").asText();
-        gateway.tell(new Opened(connectionId));
-        gateway.tell(new WatchOwner(reply.entity()));
+        owner.set(reply.entity().path().uid());
+        gateway.tell(new Attached(reply.entity(), connectionId));
         long generation = opened.path("generation").asLong();
         ActorKey key = ActorKey.parse(opened.path("key").asText());
-        return new RemoteConnection(actorId, connectionId, key, generation, gateway);
+        return new RemoteConnection(actorId, connectionId, key, generation, gateway, owner);
     }
 
     /**
@@ -729,59 +733,62 @@ public final class ClusterPlacement implements Placement {
      * socket stays open. Only a connection the new owner does not know (opened just before the
      * loss, before it was saved) is closed with {@code actor.moving}, and its client reconnects.
      */
-    private Behavior<GatewayCommand> gatewaySide(ConnectionSink sink, String actorId) {
-        return Behaviors.setup(
-                ctx -> {
-                    String[] connectionId = {null}; // known once open
-                    return Behaviors.<GatewayCommand>receive(
-                            (c, message) ->
-                                    switch (message) {
-                                        case Delivered d -> {
-                                            sink.send(d.event());
-                                            yield Behaviors.same();
-                                        }
-                                        case Closed closed -> {
-                                            sink.close(closed.reason(), errorOf(closed));
-                                            yield Behaviors.stopped();
-                                        }
-                                        case WatchOwner w -> {
-                                            c.watch(w.entity());
-                                            yield Behaviors.same();
-                                        }
-                                        case Opened o -> {
-                                            connectionId[0] = o.connectionId();
-                                            yield Behaviors.same();
-                                        }
-                                        case ClientClosed closed -> Behaviors.stopped();
-                                    },
-                            (c, signal) -> {
-                                if (signal instanceof Terminated) {
-                                    String id = connectionId[0];
-                                    if (id == null) {
-                                        sink.close(
-                                                "the actor's node stopped hosting it",
-                                                moving(
-                                                        "The actor moved to another node; reconnect."));
-                                        return Behaviors.stopped();
-                                    }
-                                    ActorRef<GatewayCommand> self = c.getSelf();
-                                    Thread.startVirtualThread(() -> reattach(actorId, id, self));
-                                }
-                                return Behaviors.same();
-                            });
+    private Behavior<GatewayCommand> gatewaySide(
+            ConnectionSink sink,
+            String actorId,
+            AtomicInteger owner,
+            @Nullable String connectionId) {
+        return Behaviors.<GatewayCommand>receive(
+                (ctx, message) ->
+                        switch (message) {
+                            case Delivered d -> {
+                                sink.send(d.event());
+                                yield Behaviors.same();
+                            }
+                            case Closed closed -> {
+                                sink.close(closed.reason(), errorOf(closed));
+                                yield Behaviors.stopped();
+                            }
+                            case Attached a -> {
+                                owner.set(a.entity().path().uid());
+                                ctx.watch(a.entity());
+                                yield gatewaySide(sink, actorId, owner, a.connectionId());
+                            }
+                            case ClientClosed closed -> Behaviors.stopped();
+                        },
+                (ctx, signal) -> {
+                    if (!(signal instanceof Terminated)) {
+                        return Behaviors.same();
+                    }
+                    if (connectionId == null || !sink.hibernatable()) {
+                        // Not kept by the actor (an HTTP action's): nothing to follow it with.
+                        sink.close(
+                                "the actor's node stopped hosting it",
+                                moving("The actor moved to another node; reconnect."));
+                        return Behaviors.stopped();
+                    }
+                    ActorRef<GatewayCommand> self = ctx.getSelf();
+                    Thread.startVirtualThread(() -> reattach(actorId, connectionId, self, owner));
+                    return Behaviors.same();
                 });
     }
 
     /** Asks the actor's new owner for the connection; the gateway side watches it, or closes. */
-    private void reattach(String actorId, String connectionId, ActorRef<GatewayCommand> gateway) {
+    private void reattach(
+            String actorId,
+            String connectionId,
+            ActorRef<GatewayCommand> gateway,
+            AtomicInteger owner) {
         try {
             Reply reply =
                     ask(
                             actorId,
                             (replyTo, lostRun) -> new Reattach(actorId, connectionId, replyTo));
             outcome(reply);
+            // Before anyone learns it is back: calls started from now on are not repeats.
+            owner.set(reply.entity().path().uid());
+            gateway.tell(new Attached(reply.entity(), connectionId));
             reattached.incrementAndGet();
-            gateway.tell(new WatchOwner(reply.entity()));
         } catch (ActorError e) {
             log.info(
                     "actor {}: connection {} could not follow it to its new node ({}); its client reconnects",
@@ -860,17 +867,22 @@ public final class ClusterPlacement implements Placement {
         private final long generation;
         private final ActorRef<GatewayCommand> gateway;
 
+        /** The path uid of the owner entity the connection is attached to. */
+        private final AtomicInteger owner;
+
         RemoteConnection(
                 String actorId,
                 String connectionId,
                 ActorKey key,
                 long generation,
-                ActorRef<GatewayCommand> gateway) {
+                ActorRef<GatewayCommand> gateway,
+                AtomicInteger owner) {
             this.actorId = actorId;
             this.connectionId = connectionId;
             this.key = key;
             this.generation = generation;
             this.gateway = gateway;
+            this.owner = owner;
         }
 
         @Override
@@ -900,6 +912,7 @@ public final class ClusterPlacement implements Placement {
                             ? call.idempotencyKey()
                             : "cluster:" + UUID.randomUUID();
             String args = writeJson(call.args());
+            int startedOn = owner.get();
             return outcome(
                     ask(
                             actorId,
@@ -911,6 +924,7 @@ public final class ClusterPlacement implements Placement {
                                             args,
                                             idempotencyKey,
                                             lostRun,
+                                            startedOn,
                                             replyTo)));
         }
 

@@ -437,8 +437,10 @@ class ClusterTest {
             incrementsThroughFailOver(victim, Disruption.KILL);
 
             // The connection followed its actor to the new owner: same connection, still
-            // subscribed, never dropped.
-            assertThat(conn.action("increment", Integer.class, 1)).isEqualTo(2);
+            // subscribed, never dropped. A call made before it was back is refused, not run.
+            await().atMost(Duration.ofSeconds(30))
+                    .ignoreExceptions()
+                    .until(() -> conn.action("increment", Integer.class, 1) == 2);
             await().atMost(Duration.ofSeconds(10)).until(() -> counts.size() == 2);
             assertThat(counts).containsExactly(1, 2);
             assertThat(conn.connectionId()).isEqualTo(connectionId);

@@ -23,5 +23,6 @@ public interface ClusterView {
      * @param retriedCalls of those, the ones asked again after no answer (the owner moving)
      * @param handOvers actors this node put to sleep because the cluster moved them elsewhere
      */
-    record Counters(long forwardedCalls, long retriedCalls, long handOvers) {}
+    record Counters(
+            long forwardedCalls, long retriedCalls, long handOvers, long reattachedConnections) {}
 }

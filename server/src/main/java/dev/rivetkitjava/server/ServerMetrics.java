@@ -83,6 +83,13 @@ final class ServerMetrics {
                             "rivetkit.cluster.handovers", cluster, c -> c.counters().handOvers())
                     .description("Actors put to sleep here because the cluster moved them")
                     .register(registry);
+            FunctionCounter.builder(
+                            "rivetkit.cluster.reattached.connections",
+                            cluster,
+                            c -> c.counters().reattachedConnections())
+                    .description(
+                            "Connections through this node that followed their actor to a new owner")
+                    .register(registry);
         }
         wsOk = actionTimer("ws", "ok");
         wsError = actionTimer("ws", "error");
