@@ -45,7 +45,7 @@ await run(async () => {
   await screenshot("shared-turn", alice, bob);
   say("turn", { alice: await timeline(alice).innerText(), bob: await timeline(bob).innerText() });
 
-  // The owner's node dies mid-turn: alice's page reconnects through its node to the workspace's new owner.
+  // The owner's node dies mid-turn: alice's connection, through her node, follows the workspace to its new owner.
   await prompt(alice, "Try something risky");
   await alice.locator(".item-turn").nth(1).locator(".agent-text", { hasText: FIRST_WORDS }).waitFor(WAIT);
   await handOver("kill-owner");

@@ -109,8 +109,9 @@ class ServeClusterTest {
 
     /**
      * The workspace on a cluster: its owner dies with a turn running; the viewers, connected
-     * through the other node, reconnect to the workspace's new owner there and find the lost turn
-     * reported, and the next prompt restores the agent session on that node.
+     * through the other node, keep their connections, which follow the workspace to its new owner
+     * there, and find the lost turn reported; the prompt that was running is not run again, and the
+     * next prompt restores the agent session on that node.
      */
     @Test
     void aWorkspaceWhoseOwnerIsKilledMidTurnIsReportedAndRestoredOnTheOtherNode() throws Exception {
@@ -195,7 +196,8 @@ class ServeClusterTest {
     /**
      * Two people's pages, each served by another node, share one workspace (Chromium, as {@link
      * WorkspacePageBrowserTest}); then the workspace's node dies mid-turn, and the page on the
-     * other node reconnects to its new owner, shows the lost turn and goes on there.
+     * other node, whose connection follows the workspace to its new owner, shows the lost turn and
+     * goes on there.
      */
     @Test
     void twoPagesOnTwoNodesShareOneWorkspaceAndOneGoesOnWhenTheOwnersNodeDies() throws Exception {

@@ -52,6 +52,7 @@ final class ActorEntity {
                     ActorRef<EntityCommand> self = ctx.getSelf();
                     cluster.entityStarted(
                             actorId,
+                            self,
                             () -> context.getShard().tell(new ClusterSharding.Passivate<>(self)));
                     return Behaviors.receive(EntityCommand.class)
                             .onMessage(

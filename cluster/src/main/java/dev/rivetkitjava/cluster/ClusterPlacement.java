@@ -110,8 +110,11 @@ public final class ClusterPlacement implements Placement {
     /** Connections hosted here (this node owns their actor), by connection id. */
     private final Map<String, Placement.ConnectionHandle> hosted = new ConcurrentHashMap<>();
 
-    /** How to passivate each entity living here, by actor id. */
-    private final Map<String, Runnable> passivators = new ConcurrentHashMap<>();
+    /** An entity living here, and how to passivate it. */
+    private record LiveEntity(ActorRef<EntityCommand> self, Runnable passivate) {}
+
+    /** The entities living here, by actor id. */
+    private final Map<String, LiveEntity> entities = new ConcurrentHashMap<>();
 
     /**
      * Forwarded calls running here, by idempotency key: an ask repeated while the call runs waits
@@ -193,9 +196,9 @@ public final class ClusterPlacement implements Placement {
      * the entity, so that their next call reaches this node and wakes the actor with them.
      */
     void passivateIfIdle(String actorId) {
-        Runnable passivate = passivators.get(actorId);
-        if (passivate != null && !local.awake(actorId) && hostedOf(actorId).isEmpty()) {
-            passivate.run();
+        LiveEntity entity = entities.get(actorId);
+        if (entity != null && !local.awake(actorId) && hostedOf(actorId).isEmpty()) {
+            entity.passivate().run();
         }
     }
 
@@ -204,12 +207,12 @@ public final class ClusterPlacement implements Placement {
         return hosted.values().stream().filter(h -> h.actorId().equals(actorId)).toList();
     }
 
-    void entityStarted(String actorId, Runnable passivate) {
-        passivators.put(actorId, passivate);
+    void entityStarted(String actorId, ActorRef<EntityCommand> self, Runnable passivate) {
+        entities.put(actorId, new LiveEntity(self, passivate));
     }
 
     void entityStopped(String actorId) {
-        passivators.remove(actorId);
+        entities.remove(actorId);
     }
 
     void handedOver() {
@@ -848,9 +851,13 @@ public final class ClusterPlacement implements Placement {
         @Override
         public void restored(ConnectionHandle connection, ConnectionSink sink) {
             hosted.put(connection.connectionId(), connection);
-            if (sink instanceof ActorEntity.RemoteSink remote) {
-                entity(connection.actorId())
-                        .tell(new ConnOpenedInternal(remote.gateway(), connection.connectionId()));
+            LiveEntity entity = entities.get(connection.actorId());
+            if (sink instanceof ActorEntity.RemoteSink remote && entity != null) {
+                String id = connection.connectionId();
+                entity.self().tell(new ConnOpenedInternal(remote.gateway(), id));
+                // Before any event the activation sends it (createVars and onWake run next), so a
+                // call its client makes upon one is known to start here.
+                remote.gateway().tell(new Attached(entity.self(), id));
             }
         }
     }
