@@ -11,6 +11,8 @@ import com.fasterxml.jackson.databind.SerializerProvider;
 import com.fasterxml.jackson.databind.module.SimpleModule;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.util.HashMap;
+import java.util.Map;
 import org.apache.pekko.actor.ExtendedActorSystem;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorRefResolver;
@@ -22,6 +24,19 @@ import org.apache.pekko.serialization.SerializerWithStringManifest;
  * package's message classes are ever instantiated from the wire.
  */
 public final class ClusterSerializer extends SerializerWithStringManifest {
+    /** The message records by manifest (looked up for every message received). */
+    private static final Map<String, Class<?>> MESSAGES = messagesByManifest();
+
+    private static Map<String, Class<?>> messagesByManifest() {
+        Map<String, Class<?>> byName = new HashMap<>();
+        for (Class<?> c : ClusterMessage.class.getDeclaredClasses()) {
+            if (ClusterMessage.class.isAssignableFrom(c) && c.isRecord()) {
+                byName.put(c.getSimpleName(), c);
+            }
+        }
+        return Map.copyOf(byName);
+    }
+
     private final ObjectMapper mapper;
 
     public ClusterSerializer(ExtendedActorSystem system) {
@@ -73,14 +88,7 @@ public final class ClusterSerializer extends SerializerWithStringManifest {
 
     @Override
     public Object fromBinary(byte[] bytes, String manifest) {
-        Class<?> type = null;
-        for (Class<?> c : ClusterMessage.class.getDeclaredClasses()) {
-            if (c.getSimpleName().equals(manifest)
-                    && ClusterMessage.class.isAssignableFrom(c)
-                    && c.isRecord()) {
-                type = c;
-            }
-        }
+        Class<?> type = MESSAGES.get(manifest);
         if (type == null) {
             throw new IllegalArgumentException("not a cluster message: " + manifest);
         }
