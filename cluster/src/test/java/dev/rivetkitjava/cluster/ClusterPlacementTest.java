@@ -150,22 +150,7 @@ class ClusterPlacementTest {
      */
     @Test
     void theActorSleepsUnderAConnectionAndItsNextCallWakesIt() {
-        AtomicBoolean closed = new AtomicBoolean();
-        ConnectionSink sink =
-                new ConnectionSink() {
-                    @Override
-                    public void send(ActorEvent event) {}
-
-                    @Override
-                    public void close(String reason, @Nullable ActorError error) {
-                        closed.set(true);
-                    }
-
-                    @Override
-                    public boolean hibernatable() {
-                        return true; // as a WebSocket's
-                    }
-                };
+        RecordingSink sink = new RecordingSink(true);
         Placement.ConnectionHandle connection =
                 node.placement()
                         .connect(
@@ -180,7 +165,7 @@ class ClusterPlacementTest {
 
             assertThat(connection.invoke(ActionCall.of("increment"))).hasToString("2");
             assertThat(local.awake(connection.actorId())).isTrue();
-            assertThat(closed).isFalse();
+            assertThat(sink.closed).isFalse();
         } finally {
             connection.close();
         }
@@ -188,17 +173,8 @@ class ClusterPlacementTest {
 
     @Test
     void subscriptionChangesApplyInTheOrderTheyWereSent() {
-        ConcurrentLinkedQueue<Object> pongs = new ConcurrentLinkedQueue<>();
-        ConnectionSink sink =
-                new ConnectionSink() {
-                    @Override
-                    public void send(ActorEvent event) {
-                        pongs.add(event.args().getFirst());
-                    }
-
-                    @Override
-                    public void close(String reason, @Nullable ActorError error) {}
-                };
+        RecordingSink sink = new RecordingSink(false);
+        ConcurrentLinkedQueue<Object> pongs = sink.events;
         Placement.ConnectionHandle connection =
                 node.placement()
                         .connect(
@@ -232,25 +208,8 @@ class ClusterPlacementTest {
      */
     @Test
     void aConnectionFollowsItsActorThroughAHandOverWithoutItsClientNoticing() {
-        ConcurrentLinkedQueue<Object> pongs = new ConcurrentLinkedQueue<>();
-        AtomicBoolean closed = new AtomicBoolean();
-        ConnectionSink sink =
-                new ConnectionSink() {
-                    @Override
-                    public void send(ActorEvent event) {
-                        pongs.add(event.args().getFirst());
-                    }
-
-                    @Override
-                    public void close(String reason, @Nullable ActorError error) {
-                        closed.set(true);
-                    }
-
-                    @Override
-                    public boolean hibernatable() {
-                        return true; // as a WebSocket's
-                    }
-                };
+        RecordingSink sink = new RecordingSink(true);
+        ConcurrentLinkedQueue<Object> pongs = sink.events;
         ClusterPlacement placement = (ClusterPlacement) node.placement();
         Placement.ConnectionHandle connection =
                 placement.connect(
@@ -259,7 +218,8 @@ class ClusterPlacementTest {
                         sink);
         // As an HTTP action's: not kept, it does not outlive the call.
         Placement.ConnectionHandle transientConnection =
-                placement.connect(new ActorQuery.ById(connection.actorId()), null, sink(false));
+                placement.connect(
+                        new ActorQuery.ById(connection.actorId()), null, new RecordingSink(false));
         try {
             connection.subscribe("pong");
             assertThat(connection.invoke(ActionCall.of("ping", 1))).hasToString("1");
@@ -285,24 +245,35 @@ class ClusterPlacementTest {
             assertThat(connection.invoke(ActionCall.of("ping", 2))).hasToString("2");
             await().atMost(Duration.ofSeconds(5)).until(() -> pongs.size() == 2);
             assertThat(pongs).extracting(Object::toString).containsExactly("1", "2");
-            assertThat(closed).isFalse();
+            assertThat(sink.closed).isFalse();
         } finally {
             connection.close();
         }
     }
 
-    private static ConnectionSink sink(boolean hibernatable) {
-        return new ConnectionSink() {
-            @Override
-            public void send(ActorEvent event) {}
+    /** Keeps each event's first argument; {@code hibernatable} as a WebSocket's sink is. */
+    private static final class RecordingSink implements ConnectionSink {
+        final ConcurrentLinkedQueue<Object> events = new ConcurrentLinkedQueue<>();
+        final AtomicBoolean closed = new AtomicBoolean();
+        private final boolean hibernatable;
 
-            @Override
-            public void close(String reason, @Nullable ActorError error) {}
+        RecordingSink(boolean hibernatable) {
+            this.hibernatable = hibernatable;
+        }
 
-            @Override
-            public boolean hibernatable() {
-                return hibernatable;
-            }
-        };
+        @Override
+        public void send(ActorEvent event) {
+            events.add(event.args().getFirst());
+        }
+
+        @Override
+        public void close(String reason, @Nullable ActorError error) {
+            closed.set(true);
+        }
+
+        @Override
+        public boolean hibernatable() {
+            return hibernatable;
+        }
     }
 }
