@@ -92,7 +92,8 @@ import org.slf4j.LoggerFactory;
  * sent again with the same key, and the owner keeps outcomes durably in the actor's key-value
  * store, in the transaction of the state they produced, so a retry never applies twice. Every wake
  * claims the actor (generation + 1) and every save and key-value write is fenced by that
- * generation.
+ * generation. A WebSocket connection through another node is kept in its actor's storage and
+ * follows the actor when its owner changes ({@link #gatewaySide}): its client's socket stays open.
  */
 public final class ClusterPlacement implements Placement {
     private static final Logger log = LoggerFactory.getLogger(ClusterPlacement.class);
