@@ -427,12 +427,39 @@ class ClusterTest {
         String key = keyOwnedBy(victim, "conn-owner-killed-");
         List<Integer> counts = new CopyOnWriteArrayList<>();
         List<ActorConnection.Status> statuses = new CopyOnWriteArrayList<>();
+        // The official client too, incrementing through node 1 all along.
+        CompatibilityTest.installNodePackages();
+        String jsKey = keyOwnedBy(victim, "js-conn-owner-killed-");
+        CompletableFuture<String> official =
+                CompletableFuture.supplyAsync(
+                        () -> {
+                            try {
+                                return CompatibilityTest.run(
+                                        List.of(
+                                                "node",
+                                                CompatibilityTest.COMPAT
+                                                        .resolve("cluster-follow.mjs")
+                                                        .toString(),
+                                                "bare",
+                                                jsKey,
+                                                "30",
+                                                nodes.get(0).endpoint()),
+                                        Duration.ofSeconds(90));
+                            } catch (Exception e) {
+                                throw new IllegalStateException(e);
+                            }
+                        },
+                        Thread::startVirtualThread);
         try (RivetClient viaSurvivor = client(0);
                 ActorConnection conn = viaSurvivor.actor("probe").getOrCreate(key).connect()) {
             conn.on("count", Integer.class, counts::add);
             assertThat(conn.action("increment", Integer.class, 1)).isEqualTo(1);
             String connectionId = conn.connectionId();
             conn.onStatus(statuses::add);
+            // The official client is connected and incrementing before the kill.
+            var jsActor = viaSurvivor.actor("probe").getOrCreate(jsKey);
+            await().atMost(Duration.ofSeconds(30))
+                    .until(() -> jsActor.action("get", Integer.class) > 0);
 
             incrementsThroughFailOver(victim, Disruption.KILL);
 
@@ -445,6 +472,22 @@ class ClusterTest {
             assertThat(counts).containsExactly(1, 2);
             assertThat(conn.connectionId()).isEqualTo(connectionId);
             assertThat(statuses).doesNotContain(ActorConnection.Status.DISCONNECTED);
+        }
+        JsonNode js = JSON.readTree(official.get(90, TimeUnit.SECONDS));
+        System.out.println("the official client across the owner's kill: " + js);
+        assertThat(js.get("connIdAtEnd")).as("same connection").isEqualTo(js.get("connIdAtStart"));
+        assertThat(js.get("statuses").toString()).doesNotContain("disconnected");
+        List<Integer> acked = new ArrayList<>();
+        js.get("acked").forEach(n -> acked.add(n.asInt()));
+        List<Integer> events = new ArrayList<>();
+        js.get("counts").forEach(n -> events.add(n.asInt()));
+        // None applied twice; an increment refused across the move (it may have run) can skip one.
+        assertThat(acked).isSorted().doesNotHaveDuplicates().hasSizeGreaterThan(10);
+        assertThat(events).isSorted().doesNotHaveDuplicates().contains(acked.getLast());
+        js.get("errors").forEach(e -> assertThat(e.asText()).isEqualTo("actor.call_interrupted"));
+        try (RivetClient c = client(0)) {
+            assertThat(c.actor("probe").getOrCreate(jsKey).action("get", Integer.class))
+                    .isEqualTo(acked.getLast());
         }
         // A raw WebSocket's client is told to come back (a raw socket keeps no record).
         assertThat(raw.closed().get(30, TimeUnit.SECONDS)).startsWith("1012 actor.moving");
