@@ -1,6 +1,7 @@
 package dev.rivetkitjava.actor;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.rivetkitjava.actor.spi.ActorEvent;
 import dev.rivetkitjava.actor.spi.ActorQuery;
@@ -112,6 +113,42 @@ class HibernationTest {
                                     .action("increment", Integer.class))
                     .isEqualTo(3);
             assertThat(socket.events).hasSize(2);
+        }
+    }
+
+    @Test
+    void aWakeThatFailsLeavesTheHibernatedConnectionWaitingForTheNextOne() {
+        ManualClock clock = new ManualClock();
+        AtomicInteger failWakes = new AtomicInteger();
+        ActorType<Count, Void> counter =
+                counterBuilder()
+                        .onWake(
+                                c -> {
+                                    if (failWakes.getAndDecrement() > 0) {
+                                        throw new IllegalStateException("not today");
+                                    }
+                                    c.broadcast("woke");
+                                })
+                        .build();
+        try (Registry registry = Registry.builder().use(counter).clock(clock).build()) {
+            Socket socket = new Socket();
+            Placement.ConnectionHandle conn =
+                    registry.placement()
+                            .connect(
+                                    new ActorQuery.GetOrCreate("counter", ActorKey.of("a"), null),
+                                    java.util.Map.of("user", "erin"),
+                                    socket);
+            conn.subscribe("woke");
+            clock.advance(Duration.ofSeconds(10));
+            assertThat(sleeps).hasValue(1);
+
+            failWakes.set(1);
+            assertThatThrownBy(() -> conn.invoke(ActionCall.of("increment")))
+                    .isInstanceOf(ActorError.class);
+            // It rejoined that activation before onWake failed, and waits for the next one.
+            assertThat(conn.invoke(ActionCall.of("increment"))).isEqualTo(1);
+            assertThat(socket.events).containsExactly("woke []");
+            assertThat(socket.closes).isEmpty();
         }
     }
 
