@@ -125,6 +125,8 @@ final class ActorEntity {
                             .onMessage(
                                     ConnInvoke.class,
                                     m -> {
+                                        boolean repeat =
+                                                m.repeatOfLostRun() || crossedAMove(m, self);
                                         cluster.runOnce(
                                                 m.idempotencyKey(),
                                                 m.replyTo(),
@@ -137,11 +139,7 @@ final class ActorEntity {
                                                                                 m.action(),
                                                                                 m.argsJson(),
                                                                                 m.idempotencyKey(),
-                                                                                m.repeatOfLostRun()
-                                                                                        || m
-                                                                                                        .startedOn()
-                                                                                                != self.path()
-                                                                                                        .uid())));
+                                                                                repeat)));
                                         return Behaviors.same();
                                     })
                             .onMessage(
@@ -337,6 +335,14 @@ final class ActorEntity {
                 handle.generation(),
                 "key",
                 handle.key().serialize());
+    }
+
+    /**
+     * The call started while the connection was attached to another entity of this actor: it
+     * crossed an owner change, during which it may have run there.
+     */
+    private static boolean crossedAMove(ConnInvoke call, ActorRef<EntityCommand> self) {
+        return call.startedOn() != self.path().uid();
     }
 
     private static void run(
