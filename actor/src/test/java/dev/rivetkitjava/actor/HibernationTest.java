@@ -81,12 +81,7 @@ class HibernationTest {
         ManualClock clock = new ManualClock();
         try (Registry registry = Registry.builder().use(counter()).clock(clock).build()) {
             Socket socket = new Socket();
-            Placement.ConnectionHandle conn =
-                    registry.placement()
-                            .connect(
-                                    new ActorQuery.GetOrCreate("counter", ActorKey.of("a"), null),
-                                    java.util.Map.of("user", "erin"),
-                                    socket);
+            Placement.ConnectionHandle conn = erinsConnection(registry, socket);
             conn.subscribe("newCount");
             assertThat(conn.invoke(ActionCall.of("increment"))).isEqualTo(1);
             String before = (String) conn.invoke(ActionCall.of("whoami"));
@@ -132,12 +127,7 @@ class HibernationTest {
                         .build();
         try (Registry registry = Registry.builder().use(counter).clock(clock).build()) {
             Socket socket = new Socket();
-            Placement.ConnectionHandle conn =
-                    registry.placement()
-                            .connect(
-                                    new ActorQuery.GetOrCreate("counter", ActorKey.of("a"), null),
-                                    java.util.Map.of("user", "erin"),
-                                    socket);
+            Placement.ConnectionHandle conn = erinsConnection(registry, socket);
             conn.subscribe("woke");
             clock.advance(Duration.ofSeconds(10));
             assertThat(sleeps).hasValue(1);
@@ -244,5 +234,15 @@ class HibernationTest {
         }
         // Closed there: its record went with the state saved at shutdown.
         assertThat(store.kvList(actorId, ConnRecords.PREFIX, null, 10)).isEmpty();
+    }
+
+    /** Erin's connection to counter "a" (created if need be) through {@code socket}. */
+    private static Placement.ConnectionHandle erinsConnection(
+            Registry registry, ConnectionSink socket) {
+        return registry.placement()
+                .connect(
+                        new ActorQuery.GetOrCreate("counter", ActorKey.of("a"), null),
+                        java.util.Map.of("user", "erin"),
+                        socket);
     }
 }
