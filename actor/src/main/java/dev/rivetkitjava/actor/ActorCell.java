@@ -243,7 +243,7 @@ final class ActorCell<S, V> {
             conns.put(conn.id, conn);
             if (conn.recordStale) {
                 // Changed while it hibernated, with no activation to write its record.
-                connChanged(conn);
+                conn.recordStale = !connChanged(conn);
             }
         }
         ConnectionRestorer restorer = runtime.connectionRestorer();
@@ -275,7 +275,6 @@ final class ActorCell<S, V> {
         if (conn.address == null || records == null || status == Status.STOPPED) {
             return false;
         }
-        conn.recordStale = false;
         records.changed(conn.id);
         queueForSave();
         return true;

@@ -157,6 +157,21 @@ final class ActorRuntime implements LocalPlacement {
         return store;
     }
 
+    /** Every key-value entry of the actor under {@code prefix}, in key order, read page by page. */
+    void forEachKv(String actorId, String prefix, Consumer<KvEntry> action) {
+        String after = null;
+        while (true) {
+            List<KvEntry> page = store.kvList(actorId, prefix, after, KV_PAGE);
+            page.forEach(action);
+            if (page.size() < KV_PAGE) {
+                return;
+            }
+            after = page.getLast().key();
+        }
+    }
+
+    private static final int KV_PAGE = 1000;
+
     ActorClock clock() {
         return clock;
     }

@@ -55,8 +55,7 @@ final class ConnImpl implements Conn, Placement.ConnectionHandle {
     /** Its record is to be written again, if it has one. */
     private void changed() {
         if (address != null) {
-            recordStale = true;
-            cell.connChanged(this);
+            recordStale = !cell.connChanged(this);
         }
     }
 

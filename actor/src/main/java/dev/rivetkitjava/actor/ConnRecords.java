@@ -100,32 +100,33 @@ final class ConnRecords {
     List<ConnImpl> restore(
             ActorCell<?, ?> cell, ConnectionRestorer restorer, Map<String, ConnImpl> present) {
         List<ConnImpl> restored = new ArrayList<>();
-        String after = null;
-        while (true) {
-            List<KvEntry> page = runtime.store().kvList(actorId, PREFIX, after, 1000);
-            for (KvEntry entry : page) {
-                String id = entry.key().substring(PREFIX.length());
-                if (present.containsKey(id)) {
-                    continue;
-                }
-                Kept kept;
-                try {
-                    kept = runtime.json().read(runtime.json().readTree(entry.value()), Kept.class);
-                } catch (IOException | RuntimeException e) {
-                    log.warn("actor {}: connection record {} is unreadable; deleted", actorId, id);
-                    changed(id);
-                    continue;
-                }
-                ConnImpl conn =
-                        new ConnImpl(cell, id, kept.params(), restorer.sinkAt(kept.address()));
-                conn.state = kept.state();
-                conn.subscriptions.addAll(kept.subscriptions());
-                restored.add(conn);
-            }
-            if (page.size() < 1000) {
-                return restored;
-            }
-            after = page.getLast().key();
-        }
+        runtime.forEachKv(
+                actorId,
+                PREFIX,
+                entry -> {
+                    String id = entry.key().substring(PREFIX.length());
+                    if (present.containsKey(id)) {
+                        return;
+                    }
+                    Kept kept;
+                    try {
+                        kept =
+                                runtime.json()
+                                        .read(runtime.json().readTree(entry.value()), Kept.class);
+                    } catch (IOException | RuntimeException e) {
+                        log.warn(
+                                "actor {}: connection record {} is unreadable; deleted",
+                                actorId,
+                                id);
+                        changed(id);
+                        return;
+                    }
+                    ConnImpl conn =
+                            new ConnImpl(cell, id, kept.params(), restorer.sinkAt(kept.address()));
+                    conn.state = kept.state();
+                    conn.subscriptions.addAll(kept.subscriptions());
+                    restored.add(conn);
+                });
+        return restored;
     }
 }

@@ -126,17 +126,12 @@ final class DurableOutcomes {
 
     private void load() {
         List<Map.Entry<String, Long>> entries = new ArrayList<>();
-        String after = null;
-        while (true) {
-            List<KvEntry> page = runtime.store().kvList(actorId, PREFIX, after, 1000);
-            for (KvEntry entry : page) {
-                entries.add(Map.entry(entry.key(), ByteBuffer.wrap(entry.value()).getLong()));
-            }
-            if (page.size() < 1000) {
-                break;
-            }
-            after = page.getLast().key();
-        }
+        runtime.forEachKv(
+                actorId,
+                PREFIX,
+                entry ->
+                        entries.add(
+                                Map.entry(entry.key(), ByteBuffer.wrap(entry.value()).getLong())));
         entries.sort(Map.Entry.comparingByValue(Comparator.naturalOrder()));
         entries.forEach(entry -> savedAt.put(entry.getKey(), entry.getValue()));
         prune(runtime.clock().nowMillis());
