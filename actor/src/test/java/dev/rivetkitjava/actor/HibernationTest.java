@@ -9,6 +9,7 @@ import dev.rivetkitjava.actor.spi.ConnectionRestorer;
 import dev.rivetkitjava.actor.spi.ConnectionSink;
 import dev.rivetkitjava.actor.spi.Placement;
 import dev.rivetkitjava.actor.store.InMemoryActorStore;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -188,6 +189,17 @@ class HibernationTest {
             actorId = conn.actorId();
             connectionId = conn.connectionId();
         }
+        // A record that is not one: skipped, deleted, and the actor wakes all the same.
+        assertThat(
+                        store.kvWrite(
+                                actorId,
+                                store.findById(actorId).orElseThrow().generation(),
+                                KvBatch.builder()
+                                        .put(
+                                                ConnRecords.PREFIX + "garbled",
+                                                "{not json".getBytes(StandardCharsets.UTF_8))
+                                        .build()))
+                .isTrue();
         // Another node: the socket's far side is reached anew.
         Socket there = new AddressedSocket();
         List<Placement.ConnectionHandle> restored = new CopyOnWriteArrayList<>();
@@ -232,7 +244,7 @@ class HibernationTest {
 
             conn.close();
         }
-        // Closed there: its record went with the state saved at shutdown.
+        // Closed there: its record went with the state saved at shutdown, as did the garbled one.
         assertThat(store.kvList(actorId, ConnRecords.PREFIX, null, 10)).isEmpty();
     }
 
