@@ -79,6 +79,9 @@ public final class WorkspaceRelayFigures {
               --creates N           session-create timings, fresh workspaces one at a time (default 3; 0: none)
               --drain-seconds S     how long viewers may still receive after a turn's reply before what is missing
                                     counts as lost (default 60; 5 s without any delivery also ends the wait)
+              --warmup-seconds S    the warm-up turn before each shape's figures, at its rate (default 20: the
+                                    JIT of serve and of this tool is still busy for 10–20 s on 2 cores; the
+                                    TypeScript side's stays within 20 000 deliveries per workspace, its ceiling)
             """;
 
     /** Issue [D]'s goals. */
@@ -129,7 +132,8 @@ public final class WorkspaceRelayFigures {
             @Nullable String tsEndpoint,
             @Nullable String tsSandboxAgentUrl,
             int creates,
-            double drainSeconds) {
+            double drainSeconds,
+            double warmupSeconds) {
 
         static Options parse(String... args) {
             int workspaces = 10;
@@ -147,6 +151,7 @@ public final class WorkspaceRelayFigures {
             String tsSandboxAgentUrl = null;
             int creates = 3;
             double drainSeconds = 60;
+            double warmupSeconds = 20;
             boolean shapeGiven = false;
             for (int i = 0; i < args.length; i++) {
                 if (args[i].equals("--help") || args[i].equals("-h")) {
@@ -197,6 +202,8 @@ public final class WorkspaceRelayFigures {
                     case "--creates" -> creates = nonNegative("--creates", value);
                     case "--drain-seconds" ->
                             drainSeconds = positiveSeconds("--drain-seconds", value);
+                    case "--warmup-seconds" ->
+                            warmupSeconds = positiveSeconds("--warmup-seconds", value);
                     default -> throw new IllegalArgumentException("unknown option " + args[i - 1]);
                 }
             }
@@ -246,7 +253,8 @@ public final class WorkspaceRelayFigures {
                     tsEndpoint,
                     tsSandboxAgentUrl,
                     creates,
-                    drainSeconds);
+                    drainSeconds,
+                    warmupSeconds);
         }
 
         private static Workload workload(String text) {
@@ -458,7 +466,7 @@ public final class WorkspaceRelayFigures {
                 for (int g = 0; g < groups.size(); g++) {
                     List<Workload> group = groups.get(g);
                     try {
-                        steps.addAll(runGroup(clients, stack, run + "-" + g, group, o, out));
+                        steps.addAll(runGroup(clients, stack, side, run + "-" + g, group, o, out));
                     } catch (Exception e) {
                         String why = e.toString();
                         out.accept("");
@@ -649,6 +657,7 @@ public final class WorkspaceRelayFigures {
     private static List<StepFigures> runGroup(
             LoadClients clients,
             WorkspaceStack stack,
+            Side side,
             String run,
             List<Workload> group,
             Options o,
@@ -662,17 +671,18 @@ public final class WorkspaceRelayFigures {
         Connections connections = new Connections(clients, run, w, v, viewers);
         try {
             connections.open();
-            // Warm-up (not a figure): starts the JIT, and shows whether every viewer's subscription
-            // is in effect
-            // (viewers that got none of the warm-up turn are reported; their losses then show in
-            // the figures). Two seconds at the group's last rate,
-            // 200 to 2 000 chunks, at most 20 000 deliveries per workspace: a server far slower
-            // than the offered
-            // load (the original past its ceiling) would otherwise still be delivering it during
-            // the figures.
+            // Warm-up (not a figure): lets the JIT finish, and shows whether every viewer's
+            // subscription is in effect (viewers that got none of the warm-up turn are reported;
+            // their losses then show in the figures). --warmup-seconds at the group's last rate,
+            // at least 100 chunks. The original's stays within 20 000 deliveries per workspace:
+            // far slower than the offered load, it would otherwise still be delivering the warm-up
+            // during the figures.
             int warmRate = group.getLast().rate();
-            long warmChunks = Math.max(200, Math.min(2_000, warmRate * 2L));
-            Step warm = new Step(warmRate, (int) Math.max(100, Math.min(warmChunks, 20_000 / v)));
+            long warmChunks = Math.max(100, Math.round(warmRate * o.warmupSeconds()));
+            if (side == Side.TS) {
+                warmChunks = Math.max(100, Math.min(warmChunks, 20_000 / v));
+            }
+            Step warm = new Step(warmRate, (int) Math.min(warmChunks, Integer.MAX_VALUE));
             warm.baseline(stack, w);
             StepResult warmed =
                     warm.relay(connections.drivers(), viewers, v, stack, o.drainSeconds());
