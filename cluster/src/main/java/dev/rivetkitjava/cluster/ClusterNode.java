@@ -92,6 +92,10 @@ public final class ClusterNode implements AutoCloseable {
                   actor.serialization-bindings { "dev.rivetkitjava.cluster.ClusterMessage" = rivetkit }
                   remote.artery.canonical.hostname = "%s"
                   remote.artery.canonical.port = %d
+                  # 5 MiB, not 256 KiB: a workspace's history page or an agent's tool output
+                  # crosses nodes whole (ClusterPlacement.MAX_MESSAGE_JSON_BYTES: 4 MiB of JSON,
+                  # larger ones fail clearly). Buffers of this size are pooled and made as needed.
+                  remote.artery.advanced.maximum-frame-size = 5 MiB
                   cluster {
                     seed-nodes = [%s]
                     roles = ["http=%s"]

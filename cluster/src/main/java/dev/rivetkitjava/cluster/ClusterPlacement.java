@@ -349,8 +349,57 @@ public final class ClusterPlacement implements Placement {
         }
     }
 
+    /**
+     * The most JSON one cluster message carries (an action's arguments or result, an event's
+     * arguments, a raw request's body): Artery's frame ({@link ClusterNode}) holds 1 MiB more, for
+     * the rest of the message. Artery drops a larger message and only logs it, so its caller would
+     * wait for an answer that never comes: such a message fails here instead, on every node alike.
+     */
+    static final int MAX_MESSAGE_JSON_BYTES = 4 << 20;
+
+    /** {@code message.cluster_too_long} for {@code what} of {@code bytes} bytes. */
+    static ActorError tooLong(String what, long bytes) {
+        return new ActorError(
+                "message",
+                "cluster_too_long",
+                what
+                        + " is "
+                        + bytes
+                        + " bytes of JSON; a message between cluster nodes carries at most "
+                        + MAX_MESSAGE_JSON_BYTES
+                        + ".");
+    }
+
+    /** The UTF-8 size of {@code json} if it is too long for a cluster message, else -1. */
+    static long excessLength(String json) {
+        if ((long) json.length() * 3 <= MAX_MESSAGE_JSON_BYTES) {
+            return -1; // the common case, without counting
+        }
+        long bytes = 0;
+        for (int i = 0; i < json.length(); i++) {
+            char c = json.charAt(i);
+            bytes += c < 0x80 ? 1 : c < 0x800 || Character.isSurrogate(c) ? 2 : 3;
+        }
+        return bytes > MAX_MESSAGE_JSON_BYTES ? bytes : -1;
+    }
+
+    /**
+     * {@code json} for a cluster message, or {@code message.cluster_too_long} about {@code what}.
+     */
+    static String fitting(String what, String json) {
+        long bytes = excessLength(json);
+        if (bytes >= 0) {
+            throw tooLong(what, bytes);
+        }
+        return json;
+    }
+
     Reply ok(Object result, ActorRef<EntityCommand> entity) {
-        return new Reply(writeJson(result), null, null, null, null, entity);
+        String json = writeJson(result);
+        long bytes = excessLength(json);
+        return bytes < 0
+                ? new Reply(json, null, null, null, null, entity)
+                : failed(tooLong("The result", bytes), entity);
     }
 
     Reply failed(ActorError e, ActorRef<EntityCommand> entity) {
@@ -520,7 +569,7 @@ public final class ClusterPlacement implements Placement {
                 call.idempotencyKey() != null
                         ? call.idempotencyKey()
                         : "cluster:" + UUID.randomUUID();
-        String args = writeJson(call.args());
+        String args = fitting("The arguments of " + call.name(), writeJson(call.args()));
         return outcome(
                 ask(
                         actorId,
@@ -584,6 +633,11 @@ public final class ClusterPlacement implements Placement {
     public RawResponse request(ActorQuery query, RawRequest request) {
         String actorId = local.resolve(query);
         String key = "request:" + UUID.randomUUID();
+        // Its body travels as base64: four characters for every three bytes.
+        long bodyJson = (request.body().length + 2L) / 3 * 4;
+        if (bodyJson > MAX_MESSAGE_JSON_BYTES) {
+            throw tooLong("The request body", bodyJson);
+        }
         Object response =
                 outcome(
                         ask(
@@ -919,7 +973,7 @@ public final class ClusterPlacement implements Placement {
                     call.idempotencyKey() != null
                             ? call.idempotencyKey()
                             : "cluster:" + UUID.randomUUID();
-            String args = writeJson(call.args());
+            String args = fitting("The arguments of " + call.name(), writeJson(call.args()));
             int startedOn = owner.get();
             return outcome(
                     ask(

@@ -1,5 +1,6 @@
 package dev.rivetkitjava.cluster;
 
+import dev.rivetkitjava.actor.ActorError;
 import dev.rivetkitjava.actor.spi.ActorEvent;
 import dev.rivetkitjava.cluster.ClusterMessage.Close;
 import dev.rivetkitjava.cluster.ClusterMessage.Closed;
@@ -20,6 +21,8 @@ import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Events from actors on this node to connections whose gateway side is on some node: one link per
@@ -31,6 +34,8 @@ import org.jspecify.annotations.Nullable;
  * per receiver reached that at a few thousand events per second.
  */
 final class FanOut {
+    private static final Logger log = LoggerFactory.getLogger(FanOut.class);
+
     /** The fan-out actor's name under {@code /system} on every node. */
     static final String NAME = "rivetkit-fanout";
 
@@ -81,6 +86,18 @@ final class FanOut {
                 gateway.path().address(),
                 address ->
                         new Link(resolver.resolveActorRef(address.toString() + "/system/" + NAME)));
+    }
+
+    /**
+     * An event too large for a cluster message cannot reach these connections: they are closed with
+     * the reason (their clients reconnect and catch up, as after any lost connection), so no event
+     * goes missing without the client knowing.
+     */
+    private void tooLong(String name, long bytes, List<ActorRef<GatewayCommand>> gateways) {
+        ActorError error = ClusterPlacement.tooLong("The event " + name, bytes);
+        log.warn("{}; closing the {} connection(s) it was for", error.message(), gateways.size());
+        Closed closed = new Closed("event too long", error.group(), error.code(), error.message());
+        gateways.forEach(gateway -> link(gateway).add(gateway, null, closed));
     }
 
     /** One delivery or close waiting to leave; a delivery gathers the gateways of its event. */
@@ -134,11 +151,13 @@ final class FanOut {
                 ActorEvent event = next.event();
                 Closed closed = next.closed();
                 if (event != null) {
-                    to.tell(
-                            new Deliver(
-                                    event.name(),
-                                    event.encoded(WIRE_JSON, e -> writeArgs.apply(e.args())),
-                                    List.copyOf(next.gateways())));
+                    String args = event.encoded(WIRE_JSON, e -> writeArgs.apply(e.args()));
+                    long bytes = ClusterPlacement.excessLength(args);
+                    if (bytes < 0) {
+                        to.tell(new Deliver(event.name(), args, List.copyOf(next.gateways())));
+                    } else {
+                        tooLong(event.name(), bytes, next.gateways());
+                    }
                 } else if (closed != null) {
                     to.tell(new Close(next.gateways().getFirst(), closed));
                 }

@@ -1,6 +1,7 @@
 package dev.rivetkitjava.cluster;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import dev.rivetkitjava.actor.ActionCall;
@@ -25,6 +26,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterAll;
@@ -62,6 +64,15 @@ class ClusterPlacementTest {
                                 (c, n) -> {
                                     c.broadcast("pong", n);
                                     return n;
+                                })
+                        .action("echo", String.class, (c, text) -> text)
+                        .action(
+                                "blob",
+                                Integer.class,
+                                (c, length) -> {
+                                    String blob = "x".repeat(length);
+                                    c.broadcast("blob", blob);
+                                    return blob;
                                 })
                         .onRequest(
                                 (c, request) ->
@@ -251,10 +262,56 @@ class ClusterPlacementTest {
         }
     }
 
+    /**
+     * Artery drops a message larger than its frame and only logs it: the caller would wait for
+     * nothing. Arguments, results and events too long for a cluster message fail with the reason
+     * instead, on every node alike (this one-node cluster does not serialise its messages; {@code
+     * ClusterTest} sends 1 MiB across real nodes).
+     */
+    @Test
+    void aMessageTooLongForTheClusterFailsWithTheReasonAndItsConnectionIsClosedSayingWhy() {
+        int tooLong = ClusterPlacement.MAX_MESSAGE_JSON_BYTES;
+        ActorHandle handle = node.registry().actor("probe").getOrCreate(ActorKey.of("large"));
+        String mebibyte = "é".repeat(512 * 1024);
+        assertThat(handle.action("echo", String.class, mebibyte)).isEqualTo(mebibyte);
+        assertThatThrownBy(() -> handle.action("echo", String.class, "x".repeat(tooLong)))
+                .isInstanceOfSatisfying(ActorError.class, ClusterPlacementTest::isTooLong)
+                .hasMessageContaining("The arguments of echo");
+
+        RecordingSink sink = new RecordingSink(false);
+        Placement.ConnectionHandle connection =
+                node.placement()
+                        .connect(
+                                new ActorQuery.GetOrCreate("probe", ActorKey.of("large"), null),
+                                null,
+                                sink);
+        try {
+            connection.subscribe("blob");
+            assertThat(connection.invoke(ActionCall.of("blob", 1000)))
+                    .hasToString("\"" + "x".repeat(1000) + "\"");
+            await().atMost(Duration.ofSeconds(5)).until(() -> sink.events.size() == 1);
+
+            assertThatThrownBy(() -> connection.invoke(ActionCall.of("blob", tooLong)))
+                    .isInstanceOfSatisfying(ActorError.class, ClusterPlacementTest::isTooLong)
+                    .hasMessageContaining("The result");
+            await().atMost(Duration.ofSeconds(5)).until(() -> sink.closedWith.get() != null);
+            isTooLong(sink.closedWith.get());
+            assertThat(sink.closedWith.get().message()).contains("The event blob");
+            assertThat(sink.events).hasSize(1);
+        } finally {
+            connection.close();
+        }
+    }
+
+    private static void isTooLong(ActorError e) {
+        assertThat(e.group() + "." + e.code()).isEqualTo("message.cluster_too_long");
+    }
+
     /** Keeps each event's first argument; {@code hibernatable} as a WebSocket's sink is. */
     private static final class RecordingSink implements ConnectionSink {
         final ConcurrentLinkedQueue<Object> events = new ConcurrentLinkedQueue<>();
         final AtomicBoolean closed = new AtomicBoolean();
+        final AtomicReference<@Nullable ActorError> closedWith = new AtomicReference<>();
         private final boolean hibernatable;
 
         RecordingSink(boolean hibernatable) {
@@ -268,6 +325,7 @@ class ClusterPlacementTest {
 
         @Override
         public void close(String reason, @Nullable ActorError error) {
+            closedWith.set(error);
             closed.set(true);
         }
 

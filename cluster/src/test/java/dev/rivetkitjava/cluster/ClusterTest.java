@@ -1,6 +1,7 @@
 package dev.rivetkitjava.cluster;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -215,6 +216,34 @@ class ClusterTest {
                     return key;
                 }
             }
+        }
+    }
+
+    /**
+     * Artery's default frame (256 KiB) dropped larger messages with only a log line, and the caller
+     * waited for its timeout: 1 MiB now crosses both ways, and what no cluster message can carry
+     * fails at once with the reason.
+     */
+    @Test
+    @Order(2)
+    void aMebibyteCrossesNodesBothWaysAndWhatIsTooLongFailsAtOnceWithTheReason() {
+        String key = keyOwnedBy(2, "large");
+        String mebibyte = "é".repeat(512 * 1024);
+        // A dropped message would end in this client's timeout instead of the reason.
+        try (RivetClient c1 =
+                RivetClient.builder()
+                        .endpoint(nodes.get(0).endpoint())
+                        .actionTimeout(Duration.ofSeconds(10))
+                        .build()) {
+            assertThat(c1.actor("probe").getOrCreate(key).action("echo", String.class, mebibyte))
+                    .isEqualTo(mebibyte);
+            String tooLong = "x".repeat(ClusterPlacement.MAX_MESSAGE_JSON_BYTES);
+            assertThatThrownBy(
+                            () ->
+                                    c1.actor("probe")
+                                            .getOrCreate(key)
+                                            .action("echo", String.class, tooLong))
+                    .hasMessageContaining("message.cluster_too_long");
         }
     }
 

@@ -58,6 +58,7 @@ public final class TestNodeMain {
                             return c.state().count();
                         })
                 .action("get", c -> c.state().count())
+                .action("echo", String.class, (c, text) -> text)
                 .build();
     }
 
