@@ -99,12 +99,29 @@ final class RemoteRawSocket extends RawWebSocketTransport {
 
     @Override
     public void send(String text) {
-        gateway.tell(new RawSend(text, null));
+        if (ClusterPlacement.excessLength(text) >= 0) {
+            tooLong();
+        } else {
+            gateway.tell(new RawSend(text, null));
+        }
     }
 
     @Override
     public void send(byte[] bytes) {
-        gateway.tell(new RawSend(null, bytes));
+        // Bytes travel as base64: four characters for every three bytes.
+        if ((bytes.length + 2L) / 3 * 4 > ClusterPlacement.MAX_MESSAGE_JSON_BYTES) {
+            tooLong();
+        } else {
+            gateway.tell(new RawSend(null, bytes));
+        }
+    }
+
+    /**
+     * A frame too long for a cluster message cannot reach the client: its socket is closed with
+     * 1009 (message too big) rather than missing a frame unknowingly.
+     */
+    private void tooLong() {
+        close(1009, "message.cluster_too_long");
     }
 
     @Override

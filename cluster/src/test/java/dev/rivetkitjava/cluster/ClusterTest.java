@@ -222,11 +222,11 @@ class ClusterTest {
     /**
      * Artery's default frame (256 KiB) dropped larger messages with only a log line, and the caller
      * waited for its timeout: 1 MiB now crosses both ways, and what no cluster message can carry
-     * fails at once with the reason.
+     * fails at once with the reason (a raw WebSocket's frame: its socket is closed with 1009).
      */
     @Test
     @Order(2)
-    void aMebibyteCrossesNodesBothWaysAndWhatIsTooLongFailsAtOnceWithTheReason() {
+    void aMebibyteCrossesNodesBothWaysAndWhatIsTooLongFailsAtOnceWithTheReason() throws Exception {
         String key = keyOwnedBy(2, "large");
         String mebibyte = "é".repeat(512 * 1024);
         // A dropped message would end in this client's timeout instead of the reason.
@@ -245,6 +245,10 @@ class ClusterTest {
                                             .action("echo", String.class, tooLong))
                     .hasMessageContaining("message.cluster_too_long");
         }
+        RawClient raw = rawSocketTo(2, 0, "raw-long-");
+        raw.socket().sendText("long " + (ClusterPlacement.MAX_MESSAGE_JSON_BYTES + 1), true).join();
+        assertThat(raw.closed().get(10, TimeUnit.SECONDS))
+                .isEqualTo("1009 message.cluster_too_long");
     }
 
     @Test

@@ -35,13 +35,21 @@ public final class TestNodeMain {
                                 disconnects.incrementAndGet();
                             }
                         })
-                // Echoes with its node's name and path; "close" asks it to close the socket.
+                // Echoes with its node's name and path; "close" asks it to close the socket, "long
+                // N"
+                // to send N characters.
                 .onWebSocket(
                         (c, socket) -> {
                             socket.onText(
                                     text -> {
                                         if (text.equals("close")) {
                                             socket.close(4000, "asked to");
+                                        } else if (text.startsWith("long ")) {
+                                            socket.send(
+                                                    "x"
+                                                            .repeat(
+                                                                    Integer.parseInt(
+                                                                            text.substring(5))));
                                         } else {
                                             socket.send(node + " " + socket.path() + " " + text);
                                         }
