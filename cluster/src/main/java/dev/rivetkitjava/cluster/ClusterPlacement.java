@@ -383,6 +383,11 @@ public final class ClusterPlacement implements Placement {
         return bytes > MAX_MESSAGE_JSON_BYTES ? bytes : -1;
     }
 
+    /** The JSON size of {@code bytes}, which cluster messages carry as base64. */
+    static long base64Length(byte[] bytes) {
+        return (bytes.length + 2L) / 3 * 4;
+    }
+
     /**
      * {@code json} for a cluster message, or {@code message.cluster_too_long} about {@code what}.
      */
@@ -633,8 +638,7 @@ public final class ClusterPlacement implements Placement {
     public RawResponse request(ActorQuery query, RawRequest request) {
         String actorId = local.resolve(query);
         String key = "request:" + UUID.randomUUID();
-        // Its body travels as base64: four characters for every three bytes.
-        long bodyJson = (request.body().length + 2L) / 3 * 4;
+        long bodyJson = base64Length(request.body());
         if (bodyJson > MAX_MESSAGE_JSON_BYTES) {
             throw tooLong("The request body", bodyJson);
         }

@@ -88,18 +88,6 @@ final class FanOut {
                         new Link(resolver.resolveActorRef(address.toString() + "/system/" + NAME)));
     }
 
-    /**
-     * An event too large for a cluster message cannot reach these connections: they are closed with
-     * the reason (their clients reconnect and catch up, as after any lost connection), so no event
-     * goes missing without the client knowing.
-     */
-    private void tooLong(String name, long bytes, List<ActorRef<GatewayCommand>> gateways) {
-        ActorError error = ClusterPlacement.tooLong("The event " + name, bytes);
-        log.warn("{}; closing the {} connection(s) it was for", error.message(), gateways.size());
-        Closed closed = new Closed("event too long", error.group(), error.code(), error.message());
-        gateways.forEach(gateway -> link(gateway).add(gateway, null, closed));
-    }
-
     /** One delivery or close waiting to leave; a delivery gathers the gateways of its event. */
     private record Pending(
             @Nullable ActorEvent event,
@@ -138,6 +126,24 @@ final class FanOut {
             }
         }
 
+        /**
+         * An event too long for a cluster message cannot reach these connections: they are closed
+         * with the reason, in its place in the queue, before any later event (their clients
+         * reconnect and catch up, as after any lost connection), so no event goes missing without
+         * the client knowing.
+         */
+        private void closeTooLong(
+                String name, long bytes, List<ActorRef<GatewayCommand>> gateways) {
+            ActorError error = ClusterPlacement.tooLong("The event " + name, bytes);
+            log.warn(
+                    "{}; closing the {} connection(s) it was for",
+                    error.message(),
+                    gateways.size());
+            Closed closed =
+                    new Closed("event too long", error.group(), error.code(), error.message());
+            gateways.forEach(gateway -> to.tell(new Close(gateway, closed)));
+        }
+
         private void drain() {
             while (true) {
                 Pending next;
@@ -156,7 +162,7 @@ final class FanOut {
                     if (bytes < 0) {
                         to.tell(new Deliver(event.name(), args, List.copyOf(next.gateways())));
                     } else {
-                        tooLong(event.name(), bytes, next.gateways());
+                        closeTooLong(event.name(), bytes, next.gateways());
                     }
                 } else if (closed != null) {
                     to.tell(new Close(next.gateways().getFirst(), closed));

@@ -108,8 +108,7 @@ final class RemoteRawSocket extends RawWebSocketTransport {
 
     @Override
     public void send(byte[] bytes) {
-        // Bytes travel as base64: four characters for every three bytes.
-        if ((bytes.length + 2L) / 3 * 4 > ClusterPlacement.MAX_MESSAGE_JSON_BYTES) {
+        if (ClusterPlacement.base64Length(bytes) > ClusterPlacement.MAX_MESSAGE_JSON_BYTES) {
             tooLong();
         } else {
             gateway.tell(new RawSend(null, bytes));
