@@ -50,6 +50,10 @@ final class ActorEntity {
         return Behaviors.setup(
                 ctx -> {
                     ActorRef<EntityCommand> self = ctx.getSelf();
+                    // Told to sleep: new work would wake the actor here again, beside its next
+                    // owner, so it is refused and asked again there (see
+                    // ClusterPlacement.STOPPING).
+                    boolean[] stopping = {false};
                     cluster.entityStarted(
                             actorId,
                             self,
@@ -58,6 +62,13 @@ final class ActorEntity {
                             .onMessage(
                                     Invoke.class,
                                     m -> {
+                                        if (refused(
+                                                stopping[0] && !cluster.runs(m.idempotencyKey()),
+                                                cluster,
+                                                m.replyTo(),
+                                                self)) {
+                                            return Behaviors.same();
+                                        }
                                         cluster.runOnce(
                                                 m.idempotencyKey(),
                                                 m.replyTo(),
@@ -78,6 +89,13 @@ final class ActorEntity {
                             .onMessage(
                                     Request.class,
                                     m -> {
+                                        if (refused(
+                                                stopping[0] && !cluster.runs(m.key()),
+                                                cluster,
+                                                m.replyTo(),
+                                                self)) {
+                                            return Behaviors.same();
+                                        }
                                         cluster.runOnce(
                                                 m.key(),
                                                 m.replyTo(),
@@ -98,6 +116,15 @@ final class ActorEntity {
                             .onMessage(
                                     Connect.class,
                                     m -> {
+                                        if (refused(
+                                                stopping[0]
+                                                        && !cluster.openedByToken()
+                                                                .containsKey(m.token()),
+                                                cluster,
+                                                m.replyTo(),
+                                                self)) {
+                                            return Behaviors.same();
+                                        }
                                         run(
                                                 cluster,
                                                 m.replyTo(),
@@ -125,6 +152,13 @@ final class ActorEntity {
                             .onMessage(
                                     ConnInvoke.class,
                                     m -> {
+                                        if (refused(
+                                                stopping[0] && !cluster.runs(m.idempotencyKey()),
+                                                cluster,
+                                                m.replyTo(),
+                                                self)) {
+                                            return Behaviors.same();
+                                        }
                                         boolean repeat =
                                                 m.repeatOfLostRun() || crossedAMove(m, self);
                                         cluster.runOnce(
@@ -175,6 +209,9 @@ final class ActorEntity {
                             .onMessage(
                                     Reattach.class,
                                     m -> {
+                                        if (refused(stopping[0], cluster, m.replyTo(), self)) {
+                                            return Behaviors.same();
+                                        }
                                         run(
                                                 cluster,
                                                 m.replyTo(),
@@ -189,6 +226,13 @@ final class ActorEntity {
                             .onMessage(
                                     RawOpen.class,
                                     m -> {
+                                        if (refused(
+                                                stopping[0] && !cluster.runs(m.socketId()),
+                                                cluster,
+                                                m.replyTo(),
+                                                self)) {
+                                            return Behaviors.same();
+                                        }
                                         RemoteRawSocket socket =
                                                 new RemoteRawSocket(actorId, m.path(), m.gateway());
                                         RemoteRawSocket earlier =
@@ -240,6 +284,9 @@ final class ActorEntity {
                             .onMessage(
                                     Destroy.class,
                                     m -> {
+                                        if (refused(stopping[0], cluster, m.replyTo(), self)) {
+                                            return Behaviors.same();
+                                        }
                                         run(
                                                 cluster,
                                                 m.replyTo(),
@@ -268,6 +315,10 @@ final class ActorEntity {
                             .onMessage(
                                     Sleep.class,
                                     m -> {
+                                        if (stopping[0]) {
+                                            return Behaviors.same(); // already going to sleep
+                                        }
+                                        stopping[0] = true;
                                         Thread.startVirtualThread(
                                                 () -> {
                                                     try {
@@ -343,6 +394,21 @@ final class ActorEntity {
      */
     private static boolean crossedAMove(ConnInvoke call, ActorRef<EntityCommand> self) {
         return call.startedOn() != self.path().uid();
+    }
+
+    /**
+     * If {@code refuse}, answers the ask with {@link ClusterPlacement#STOPPING} (its gateway asks
+     * again) and returns true.
+     */
+    private static boolean refused(
+            boolean refuse,
+            ClusterPlacement cluster,
+            ActorRef<Reply> replyTo,
+            ActorRef<EntityCommand> self) {
+        if (refuse) {
+            replyTo.tell(cluster.failed(ClusterPlacement.STOPPING, self));
+        }
+        return refuse;
     }
 
     private static void run(

@@ -61,6 +61,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.Supplier;
 import org.apache.pekko.actor.Cancellable;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -214,6 +215,12 @@ public final class ClusterPlacement implements Placement {
 
     void entityStopped(String actorId) {
         entities.remove(actorId);
+    }
+
+    /** The actor's entity on this node, or null. */
+    @Nullable ActorRef<EntityCommand> entityOf(String actorId) {
+        LiveEntity entity = entities.get(actorId);
+        return entity == null ? null : entity.self();
     }
 
     void handedOver() {
@@ -455,6 +462,21 @@ public final class ClusterPlacement implements Placement {
     private static final ActorError IN_PROGRESS =
             new ActorError("actor", "in_progress", "The call still runs; ask again.");
 
+    /**
+     * A stopping entity's answer to new work (its actor is going to sleep for a hand-over or
+     * passivation): ask again, which reaches the next entity. Never reaches a client.
+     */
+    static final ActorError STOPPING =
+            new ActorError("actor", "stopping", "The owner hands the actor over; ask again.");
+
+    /** How long an ask waits before it asks again after a stopping entity's answer. */
+    private static final long STOPPING_PAUSE_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
+
+    /** Whether a forwarded call with this key runs here (or lately ended), so an ask joins it. */
+    boolean runs(String key) {
+        return running.containsKey(key);
+    }
+
     static ActorError moving(String message) {
         return new ActorError("actor", "moving", message, Map.of("retryable", true), null);
     }
@@ -500,6 +522,15 @@ public final class ClusterPlacement implements Placement {
                     deadline = System.nanoTime() + moveTimeout.toNanos();
                     continue;
                 }
+                if (is(STOPPING, reply)) {
+                    // Sharding holds the next ask until the actor's next entity runs.
+                    if (System.nanoTime() > deadline) {
+                        throw moving("The actor is moving to another node. Try again.");
+                    }
+                    lostRun = running;
+                    LockSupport.parkNanos(STOPPING_PAUSE_NANOS);
+                    continue;
+                }
                 return reply;
             } catch (ExecutionException | TimeoutException e) {
                 log.info("actor {}: no answer ({}); asking again", actorId, e.toString());
@@ -519,8 +550,11 @@ public final class ClusterPlacement implements Placement {
     }
 
     private static boolean isInProgress(Reply reply) {
-        return IN_PROGRESS.code().equals(reply.errorCode())
-                && IN_PROGRESS.group().equals(reply.errorGroup());
+        return is(IN_PROGRESS, reply);
+    }
+
+    private static boolean is(ActorError error, Reply reply) {
+        return error.code().equals(reply.errorCode()) && error.group().equals(reply.errorGroup());
     }
 
     private @Nullable Object outcome(Reply reply) {

@@ -263,6 +263,35 @@ class ClusterPlacementTest {
     }
 
     /**
+     * An entity told to sleep (a hand-over, a passivation) refuses new work until it has stopped,
+     * and the gateway asks again, which reaches the next entity. Run by the stopping entity, a call
+     * woke the actor again after its sleep: an activation no entity hosts, which on a cluster ran
+     * beside the actor's next owner.
+     */
+    @Test
+    void aCallReachingAnEntityGoingToSleepRunsOnTheNextEntityNotBesideIt() {
+        ClusterPlacement placement = (ClusterPlacement) node.placement();
+        ActorHandle handle = node.registry().actor("probe").getOrCreate(ActorKey.of("stopping"));
+        assertThat(handle.action("ping", Integer.class, 0)).isZero();
+        String actorId = handle.resolve();
+        for (int round = 1; round <= 3; round++) {
+            var stopped = placement.entityOf(actorId);
+            assertThat(stopped).isNotNull();
+            ClusterSharding.get(node.system())
+                    .entityRefFor(ClusterPlacement.ENTITY, actorId)
+                    .tell(new ClusterMessage.Sleep());
+            assertThat(handle.action("ping", Integer.class, round)).isEqualTo(round);
+
+            await().atMost(Duration.ofSeconds(10))
+                    .until(() -> !stopped.equals(placement.entityOf(actorId)));
+            assertThat(placement.local().awake(actorId))
+                    .as("round %d: the actor is awake, and an entity hosts it", round)
+                    .isTrue();
+            assertThat(placement.entityOf(actorId)).as("round %d: its entity", round).isNotNull();
+        }
+    }
+
+    /**
      * Artery drops a message larger than its frame and only logs it: the caller would wait for
      * nothing. Arguments, results and events too long for a cluster message fail with the reason
      * instead, on every node alike (this one-node cluster does not serialise its messages; {@code
