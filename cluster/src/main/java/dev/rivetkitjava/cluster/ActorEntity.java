@@ -24,6 +24,7 @@ import dev.rivetkitjava.cluster.ClusterMessage.Reply;
 import dev.rivetkitjava.cluster.ClusterMessage.Request;
 import dev.rivetkitjava.cluster.ClusterMessage.Sleep;
 import dev.rivetkitjava.cluster.ClusterMessage.SleptInternal;
+import dev.rivetkitjava.cluster.ClusterMessage.Work;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
@@ -60,15 +61,18 @@ final class ActorEntity {
                             () -> context.getShard().tell(new ClusterSharding.Passivate<>(self)));
                     return Behaviors.receive(EntityCommand.class)
                             .onMessage(
+                                    Work.class,
+                                    m -> stopping[0] && !joinsWorkHere(cluster, m),
+                                    m -> {
+                                        m.replyTo()
+                                                .tell(
+                                                        cluster.failed(
+                                                                ClusterPlacement.STOPPING, self));
+                                        return Behaviors.same();
+                                    })
+                            .onMessage(
                                     Invoke.class,
                                     m -> {
-                                        if (refused(
-                                                stopping[0] && !cluster.runs(m.idempotencyKey()),
-                                                cluster,
-                                                m.replyTo(),
-                                                self)) {
-                                            return Behaviors.same();
-                                        }
                                         cluster.runOnce(
                                                 m.idempotencyKey(),
                                                 m.replyTo(),
@@ -89,13 +93,6 @@ final class ActorEntity {
                             .onMessage(
                                     Request.class,
                                     m -> {
-                                        if (refused(
-                                                stopping[0] && !cluster.runs(m.key()),
-                                                cluster,
-                                                m.replyTo(),
-                                                self)) {
-                                            return Behaviors.same();
-                                        }
                                         cluster.runOnce(
                                                 m.key(),
                                                 m.replyTo(),
@@ -116,15 +113,6 @@ final class ActorEntity {
                             .onMessage(
                                     Connect.class,
                                     m -> {
-                                        if (refused(
-                                                stopping[0]
-                                                        && !cluster.openedByToken()
-                                                                .containsKey(m.token()),
-                                                cluster,
-                                                m.replyTo(),
-                                                self)) {
-                                            return Behaviors.same();
-                                        }
                                         run(
                                                 cluster,
                                                 m.replyTo(),
@@ -152,13 +140,6 @@ final class ActorEntity {
                             .onMessage(
                                     ConnInvoke.class,
                                     m -> {
-                                        if (refused(
-                                                stopping[0] && !cluster.runs(m.idempotencyKey()),
-                                                cluster,
-                                                m.replyTo(),
-                                                self)) {
-                                            return Behaviors.same();
-                                        }
                                         boolean repeat =
                                                 m.repeatOfLostRun() || crossedAMove(m, self);
                                         cluster.runOnce(
@@ -209,9 +190,6 @@ final class ActorEntity {
                             .onMessage(
                                     Reattach.class,
                                     m -> {
-                                        if (refused(stopping[0], cluster, m.replyTo(), self)) {
-                                            return Behaviors.same();
-                                        }
                                         run(
                                                 cluster,
                                                 m.replyTo(),
@@ -226,13 +204,6 @@ final class ActorEntity {
                             .onMessage(
                                     RawOpen.class,
                                     m -> {
-                                        if (refused(
-                                                stopping[0] && !cluster.runs(m.socketId()),
-                                                cluster,
-                                                m.replyTo(),
-                                                self)) {
-                                            return Behaviors.same();
-                                        }
                                         RemoteRawSocket socket =
                                                 new RemoteRawSocket(actorId, m.path(), m.gateway());
                                         RemoteRawSocket earlier =
@@ -284,9 +255,6 @@ final class ActorEntity {
                             .onMessage(
                                     Destroy.class,
                                     m -> {
-                                        if (refused(stopping[0], cluster, m.replyTo(), self)) {
-                                            return Behaviors.same();
-                                        }
                                         run(
                                                 cluster,
                                                 m.replyTo(),
@@ -397,18 +365,14 @@ final class ActorEntity {
     }
 
     /**
-     * If {@code refuse}, answers the ask with {@link ClusterPlacement#STOPPING} (its gateway asks
-     * again) and returns true.
+     * Whether {@code work} joins work already here (a run, an opened connection): it wakes nothing.
      */
-    private static boolean refused(
-            boolean refuse,
-            ClusterPlacement cluster,
-            ActorRef<Reply> replyTo,
-            ActorRef<EntityCommand> self) {
-        if (refuse) {
-            replyTo.tell(cluster.failed(ClusterPlacement.STOPPING, self));
+    private static boolean joinsWorkHere(ClusterPlacement cluster, Work work) {
+        if (work instanceof Connect connect) {
+            return cluster.openedByToken().containsKey(connect.token());
         }
-        return refuse;
+        String key = work.joinKey();
+        return key != null && cluster.runs(key);
     }
 
     private static void run(

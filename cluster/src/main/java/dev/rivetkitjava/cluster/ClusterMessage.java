@@ -16,6 +16,19 @@ public sealed interface ClusterMessage {
     /** What an actor's sharded entity handles. */
     sealed interface EntityCommand extends ClusterMessage {}
 
+    /**
+     * An ask for work that may wake the actor: a stopping entity refuses it unless it joins work
+     * already here ({@code joinKey}: the run it joins), see {@code ClusterPlacement.STOPPING}.
+     */
+    sealed interface Work extends EntityCommand {
+        ActorRef<Reply> replyTo();
+
+        /** The key of a run here this ask would join, if any. */
+        default @Nullable String joinKey() {
+            return null;
+        }
+    }
+
     record Invoke(
             String actorId,
             String action,
@@ -23,7 +36,12 @@ public sealed interface ClusterMessage {
             String idempotencyKey,
             boolean repeatOfLostRun,
             ActorRef<Reply> replyTo)
-            implements EntityCommand {}
+            implements Work {
+        @Override
+        public String joinKey() {
+            return idempotencyKey;
+        }
+    }
 
     /** A raw HTTP request for the actor's {@code onRequest}; answered with its response. */
     record Request(
@@ -32,7 +50,12 @@ public sealed interface ClusterMessage {
             String key,
             boolean repeatOfLostRun,
             ActorRef<Reply> replyTo)
-            implements EntityCommand {}
+            implements Work {
+        @Override
+        public String joinKey() {
+            return key;
+        }
+    }
 
     /** {@code hibernatable}: whether the client's side outlives the actor's sleep (a WebSocket). */
     record Connect(
@@ -42,7 +65,7 @@ public sealed interface ClusterMessage {
             boolean hibernatable,
             ActorRef<GatewayCommand> sink,
             ActorRef<Reply> replyTo)
-            implements EntityCommand {}
+            implements Work {}
 
     /**
      * {@code startedOn}: the path uid of the owner entity the connection was attached to when the
@@ -58,7 +81,12 @@ public sealed interface ClusterMessage {
             boolean repeatOfLostRun,
             int startedOn,
             ActorRef<Reply> replyTo)
-            implements EntityCommand {}
+            implements Work {
+        @Override
+        public String joinKey() {
+            return idempotencyKey;
+        }
+    }
 
     record ConnSubscribe(String actorId, String connectionId, String event, boolean subscribe)
             implements EntityCommand {}
@@ -70,8 +98,7 @@ public sealed interface ClusterMessage {
      * restores the connections it keeps (see {@code ConnectionSink#address}), and answers whether
      * this one is among them.
      */
-    record Reattach(String actorId, String connectionId, ActorRef<Reply> replyTo)
-            implements EntityCommand {}
+    record Reattach(String actorId, String connectionId, ActorRef<Reply> replyTo) implements Work {}
 
     /**
      * A raw WebSocket opened on another node, for the actor's {@code onWebSocket}; {@code gateway}
@@ -83,7 +110,12 @@ public sealed interface ClusterMessage {
             String path,
             ActorRef<RawGatewayCommand> gateway,
             ActorRef<Reply> replyTo)
-            implements EntityCommand {}
+            implements Work {
+        @Override
+        public String joinKey() {
+            return socketId;
+        }
+    }
 
     /** A frame from a raw WebSocket's client: {@code text} or {@code bytes}. */
     record RawFrame(String actorId, String socketId, @Nullable String text, byte @Nullable [] bytes)
@@ -93,7 +125,7 @@ public sealed interface ClusterMessage {
     record RawClosed(String actorId, String socketId, int code, String reason)
             implements EntityCommand {}
 
-    record Destroy(String actorId, ActorRef<Reply> replyTo) implements EntityCommand {}
+    record Destroy(String actorId, ActorRef<Reply> replyTo) implements Work {}
 
     /** Which node hosts the entity; answered with {@code {"node": address, "awake": bool}}. */
     record Locate(String actorId, ActorRef<Reply> replyTo) implements EntityCommand {}
