@@ -160,17 +160,25 @@ final class ActorEntity {
                             .onMessage(
                                     ConnSubscribe.class,
                                     m -> {
-                                        Placement.ConnectionHandle handle =
-                                                cluster.hosted().get(m.connectionId());
-                                        // Here, in arrival order: a page that unsubscribes and
-                                        // subscribes again (as React re-renders do) must end up
-                                        // subscribed. Neither call blocks (onUnsubscribe runs on
-                                        // the runtime's executor).
-                                        if (handle != null && m.subscribe()) {
-                                            handle.subscribe(m.event());
-                                        } else if (handle != null) {
-                                            handle.unsubscribe(m.event());
-                                        }
+                                        // The gateway side sends a connection's next change once
+                                        // this one is answered, so they apply in the order sent:
+                                        // a page that unsubscribes and subscribes again (as React
+                                        // re-renders do) ends up subscribed.
+                                        run(
+                                                cluster,
+                                                m.replyTo(),
+                                                self,
+                                                () -> {
+                                                    Placement.ConnectionHandle handle =
+                                                            cluster.hostedConnection(
+                                                                    actorId, m.connectionId());
+                                                    if (m.subscribe()) {
+                                                        handle.subscribe(m.event());
+                                                    } else {
+                                                        handle.unsubscribe(m.event());
+                                                    }
+                                                    return true;
+                                                });
                                         return Behaviors.same();
                                     })
                             .onMessage(

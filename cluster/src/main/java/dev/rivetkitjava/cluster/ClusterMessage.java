@@ -88,8 +88,17 @@ public sealed interface ClusterMessage {
         }
     }
 
-    record ConnSubscribe(String actorId, String connectionId, String event, boolean subscribe)
-            implements EntityCommand {}
+    /**
+     * Answered once applied, so the gateway side sends a connection's next frame's work after it,
+     * and a stopping entity's refusal sends it on to the next entity.
+     */
+    record ConnSubscribe(
+            String actorId,
+            String connectionId,
+            String event,
+            boolean subscribe,
+            ActorRef<Reply> replyTo)
+            implements Work {}
 
     record ConnClose(String actorId, String connectionId) implements EntityCommand {}
 

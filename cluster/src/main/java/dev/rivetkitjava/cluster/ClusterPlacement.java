@@ -1030,12 +1030,25 @@ public final class ClusterPlacement implements Placement {
 
         @Override
         public void subscribe(String event) {
-            entity(actorId).tell(new ConnSubscribe(actorId, connectionId, event, true));
+            change(event, true);
         }
 
         @Override
         public void unsubscribe(String event) {
-            entity(actorId).tell(new ConnSubscribe(actorId, connectionId, event, false));
+            change(event, false);
+        }
+
+        /**
+         * Waits for the owner to apply it: told and not answered, a change that reached an entity
+         * going to sleep was lost with it.
+         */
+        private void change(String event, boolean subscribe) {
+            outcome(
+                    ask(
+                            actorId,
+                            (replyTo, lostRun) ->
+                                    new ConnSubscribe(
+                                            actorId, connectionId, event, subscribe, replyTo)));
         }
 
         @Override

@@ -292,6 +292,47 @@ class ClusterPlacementTest {
     }
 
     /**
+     * A subscription change is work like a call: one that reaches an entity going to sleep is
+     * refused and asked again at the next entity, which holds the connection the actor kept.
+     * Applied by the stopping activation after it had written its connections, it was lost: the
+     * client believed itself subscribed and received nothing.
+     */
+    @Test
+    void aSubscriptionReachingAnEntityGoingToSleepHoldsOnTheNextEntity() {
+        RecordingSink sink = new RecordingSink(true);
+        ClusterPlacement placement = (ClusterPlacement) node.placement();
+        Placement.ConnectionHandle connection =
+                placement.connect(
+                        new ActorQuery.GetOrCreate("probe", ActorKey.of("resubscriber"), null),
+                        null,
+                        sink);
+        try {
+            for (int round = 1; round <= 3; round++) {
+                connection.unsubscribe("pong");
+                assertThat(connection.invoke(ActionCall.of("ping", -round))).isNotNull();
+                var stopped = placement.entityOf(connection.actorId());
+                assertThat(stopped).isNotNull();
+                ClusterSharding.get(node.system())
+                        .entityRefFor(ClusterPlacement.ENTITY, connection.actorId())
+                        .tell(new ClusterMessage.Sleep());
+                connection.subscribe("pong");
+                await().atMost(Duration.ofSeconds(10))
+                        .until(() -> !stopped.equals(placement.entityOf(connection.actorId())));
+
+                assertThat(connection.invoke(ActionCall.of("ping", round))).hasToString("" + round);
+                String sent = "" + round;
+                await().atMost(Duration.ofSeconds(5))
+                        .alias("round " + round + ": the pong of a subscribed connection")
+                        .until(() -> sink.events.stream().anyMatch(e -> e.toString().equals(sent)));
+            }
+            assertThat(sink.events).extracting(Object::toString).containsExactly("1", "2", "3");
+            assertThat(sink.closed).isFalse();
+        } finally {
+            connection.close();
+        }
+    }
+
+    /**
      * Artery drops a message larger than its frame and only logs it: the caller would wait for
      * nothing. Arguments, results and events too long for a cluster message fail with the reason
      * instead, on every node alike (this one-node cluster does not serialise its messages; {@code

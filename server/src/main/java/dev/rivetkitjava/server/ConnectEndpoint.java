@@ -88,8 +88,9 @@ public final class ConnectEndpoint implements Session.Listener.AutoDemanding, Co
     /**
      * What a received frame's work waits for: {@link #opened}, then every subscription change
      * received before it. Nothing ever blocks on it (a frame that arrives before the actor accepted
-     * the connection is queued behind it); only the reading thread, one frame at a time, replaces
-     * it.
+     * the connection is queued behind it; a change for an actor on another node of a cluster holds
+     * the reading thread until its owner applied it); only the reading thread, one frame at a time,
+     * replaces it.
      */
     private volatile CompletableFuture<Placement.ConnectionHandle> ready = opened;
 
@@ -312,6 +313,10 @@ public final class ConnectEndpoint implements Session.Listener.AutoDemanding, Co
                                 } else {
                                     handle.unsubscribe(name);
                                 }
+                            } catch (ActorError e) {
+                                // On a cluster, the actor's owner could not be reached
+                                // (actor.moving): its client reconnects and subscribes again.
+                                fail(e, CLOSE_ERROR);
                             } catch (RuntimeException e) {
                                 log.error("subscribing a connection to {} failed", query, e);
                                 fail(

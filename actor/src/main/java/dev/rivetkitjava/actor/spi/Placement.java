@@ -82,8 +82,14 @@ public interface Placement extends AutoCloseable {
 
         @Nullable Object invoke(ActionCall call);
 
+        /**
+         * Returns once the actor applied it (on a cluster, a round trip to its owner), so changes
+         * made one after the other apply in that order; an {@link
+         * dev.rivetkitjava.actor.ActorError} if the owner could not be reached.
+         */
         void subscribe(String event);
 
+        /** As {@link #subscribe}. */
         void unsubscribe(String event);
 
         /** Closes from the client side: {@code onDisconnect} runs. */
