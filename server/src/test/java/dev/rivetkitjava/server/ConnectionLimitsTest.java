@@ -5,12 +5,21 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.sun.management.HotSpotDiagnosticMXBean;
+import dev.rivetkitjava.actor.ActorError;
+import dev.rivetkitjava.actor.Registry;
+import dev.rivetkitjava.actor.spi.ActorQuery;
+import dev.rivetkitjava.actor.spi.ConnectionSink;
+import dev.rivetkitjava.actor.spi.Placement;
 import dev.rivetkitjava.protocol.Encoding;
 import dev.rivetkitjava.protocol.GatewayUrl;
 import dev.rivetkitjava.protocol.Subprotocols;
 import java.lang.management.ManagementFactory;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
+import java.lang.reflect.Proxy;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -21,7 +30,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * What one connection can make the server hold: nothing once refused, and a bounded set of
- * subscriptions.
+ * subscriptions; a subscription change that fails closes its connection with the reason.
  */
 class ConnectionLimitsTest extends CounterServerFixture {
     private static final Pattern IGNORED =
@@ -171,6 +180,82 @@ class ConnectionLimitsTest extends CounterServerFixture {
         WireClient next = WireClient.connect(server, "subs");
         await().until(() -> next.frames.size() == 1);
         assertThat(frame(next, 0).at("/body/tag").asText()).isEqualTo("Init");
+    }
+
+    /**
+     * On a cluster a subscription change is a round trip to the actor's owner, which can fail
+     * ({@code actor.moving} once the owner stayed out of reach): the connection closes with that
+     * error, so its client reconnects and subscribes again, rather than believe itself subscribed.
+     * Here a placement stands in for the unreachable owner.
+     */
+    @Test
+    void aSubscriptionItsOwnerCannotTakeClosesTheConnectionWithTheReason() throws Exception {
+        ActorError moving =
+                new ActorError("actor", "moving", "The actor did not answer within 30 s.");
+        try (Registry unreachable =
+                        Registry.builder()
+                                .use(CompatFixtures.counter(Duration.ofSeconds(30)))
+                                .placement(local -> refusingSubscriptions(local, moving))
+                                .build();
+                RivetServer cluster = RivetServer.builder(unreachable).port(0).build().start()) {
+            WireClient client = WireClient.connect(cluster, "far");
+            await().until(() -> client.frames.size() == 1);
+            client.socket.sendText(subscription("newCount", true), true).get();
+
+            assertThat(client.closed.get(10, TimeUnit.SECONDS)).isEqualTo("1011 actor.moving");
+            JsonNode error = frame(client, client.frames.size() - 1).at("/body/val");
+            assertThat(error.get("message").asText())
+                    .isEqualTo("The actor did not answer within 30 s.");
+        }
+    }
+
+    /** {@code placement}, whose connections' subscription changes fail with {@code error}. */
+    private static Placement refusingSubscriptions(Placement placement, ActorError error) {
+        return proxy(
+                Placement.class,
+                placement,
+                (method, args) ->
+                        method.getName().equals("connect")
+                                ? proxy(
+                                        Placement.ConnectionHandle.class,
+                                        placement.connect(
+                                                (ActorQuery) args[0],
+                                                args[1],
+                                                (ConnectionSink) args[2]),
+                                        (handleMethod, handleArgs) -> {
+                                            if (handleMethod.getName().endsWith("subscribe")) {
+                                                throw error;
+                                            }
+                                            return null;
+                                        })
+                                : null);
+    }
+
+    /**
+     * {@code target} as a {@code type} whose calls go to {@code override} first: what it returns,
+     * unless null, else {@code target}'s answer.
+     */
+    private static <T> T proxy(Class<T> type, T target, Replacement override) {
+        return type.cast(
+                Proxy.newProxyInstance(
+                        type.getClassLoader(),
+                        new Class<?>[] {type},
+                        (self, method, args) -> {
+                            Object replaced = override.call(method, args);
+                            if (replaced != null) {
+                                return replaced;
+                            }
+                            try {
+                                return method.invoke(target, args);
+                            } catch (InvocationTargetException e) {
+                                throw e.getCause();
+                            }
+                        }));
+    }
+
+    @FunctionalInterface
+    private interface Replacement {
+        Object call(Method method, Object[] args) throws Throwable;
     }
 
     @Test
