@@ -365,11 +365,13 @@ final class ActorEntity {
     }
 
     /**
-     * The call started while the connection was attached to another entity of this actor: it
-     * crossed an owner change, during which it may have run there.
+     * An earlier ask of the call went unanswered, and it started while the connection was attached
+     * to another entity of this actor: it crossed an owner change, during which it may have run
+     * there.
      */
     private static boolean crossedAMove(ConnInvoke call, ActorRef<EntityCommand> self) {
-        return call.startedOn() != self.path().uid();
+        return call.startedOn() != ConnInvoke.NOT_SENT_BEFORE
+                && call.startedOn() != self.path().uid();
     }
 
     /**

@@ -69,8 +69,10 @@ public sealed interface ClusterMessage {
 
     /**
      * {@code startedOn}: the path uid of the owner entity the connection was attached to when the
-     * call started. Another entity answering means the call crossed an owner change, during which
-     * it may have run; it is then not run again (see {@link ActionCall#repeatOfLostRun}).
+     * call started, once an ask of it went unanswered. Another entity answering then means the call
+     * crossed an owner change, during which it may have run; it is not run again (see {@link
+     * ActionCall#repeatOfLostRun}). {@link #NOT_SENT_BEFORE} while every ask was answered: the call
+     * ran nowhere, and runs wherever it arrives.
      */
     record ConnInvoke(
             String actorId,
@@ -82,6 +84,9 @@ public sealed interface ClusterMessage {
             int startedOn,
             ActorRef<Reply> replyTo)
             implements Work {
+        /** Pekko never gives an actor this path uid. */
+        static final int NOT_SENT_BEFORE = 0;
+
         @Override
         public String joinKey() {
             return idempotencyKey;

@@ -487,14 +487,20 @@ public final class ClusterPlacement implements Placement {
         return sharding.entityRefFor(ENTITY, actorId);
     }
 
+    /**
+     * What the earlier asks of a question told, for the next.
+     *
+     * @param repeatOfLostRun an owner answered that the call runs, then fell silent: its node may
+     *     have stopped mid-run (see {@link ActionCall#repeatOfLostRun})
+     * @param unanswered an earlier ask got no answer: the entity it reached may have run it (asks
+     *     that were answered, even with a refusal, tell that it did not)
+     */
+    private record Attempt(boolean repeatOfLostRun, boolean unanswered) {}
+
     /** An ask's message, made anew for every attempt. */
     @FunctionalInterface
     private interface Question {
-        /**
-         * @param repeatOfLostRun an owner answered that the call runs, then fell silent: its node
-         *     may have stopped mid-run (see {@link ActionCall#repeatOfLostRun})
-         */
-        EntityCommand ask(ActorRef<Reply> replyTo, boolean repeatOfLostRun);
+        EntityCommand ask(ActorRef<Reply> replyTo, Attempt attempt);
     }
 
     /**
@@ -506,11 +512,11 @@ public final class ClusterPlacement implements Placement {
         long deadline = System.nanoTime() + moveTimeout.toNanos();
         boolean running = false;
         boolean lostRun = false;
+        boolean unanswered = false;
         while (true) {
-            boolean repeatOfLostRun = lostRun;
+            Attempt attempt = new Attempt(lostRun, unanswered);
             CompletionStage<Reply> asked =
-                    entity(actorId)
-                            .ask(replyTo -> question.ask(replyTo, repeatOfLostRun), askTimeout);
+                    entity(actorId).ask(replyTo -> question.ask(replyTo, attempt), askTimeout);
             try {
                 Reply reply =
                         asked.toCompletableFuture()
@@ -541,6 +547,7 @@ public final class ClusterPlacement implements Placement {
                                     + " s; it may be moving to another node. Try again.");
                 }
                 lostRun = running;
+                unanswered = true;
                 retriedCalls.incrementAndGet();
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
@@ -598,7 +605,7 @@ public final class ClusterPlacement implements Placement {
 
     @Override
     public void destroy(String actorId) {
-        outcome(ask(actorId, (replyTo, lostRun) -> new Destroy(actorId, replyTo)));
+        outcome(ask(actorId, (replyTo, attempt) -> new Destroy(actorId, replyTo)));
     }
 
     @Override
@@ -612,8 +619,14 @@ public final class ClusterPlacement implements Placement {
         return outcome(
                 ask(
                         actorId,
-                        (replyTo, lostRun) ->
-                                new Invoke(actorId, call.name(), args, key, lostRun, replyTo)));
+                        (replyTo, attempt) ->
+                                new Invoke(
+                                        actorId,
+                                        call.name(),
+                                        args,
+                                        key,
+                                        attempt.repeatOfLostRun(),
+                                        replyTo)));
     }
 
     /**
@@ -624,7 +637,7 @@ public final class ClusterPlacement implements Placement {
         @SuppressWarnings("unchecked")
         Map<String, Object> where =
                 mapper.convertValue(
-                        outcome(ask(actorId, (replyTo, lostRun) -> new Locate(actorId, replyTo))),
+                        outcome(ask(actorId, (replyTo, attempt) -> new Locate(actorId, replyTo))),
                         Map.class);
         return where;
     }
@@ -680,8 +693,13 @@ public final class ClusterPlacement implements Placement {
                 outcome(
                         ask(
                                 actorId,
-                                (replyTo, lostRun) ->
-                                        new Request(actorId, request, key, lostRun, replyTo)));
+                                (replyTo, attempt) ->
+                                        new Request(
+                                                actorId,
+                                                request,
+                                                key,
+                                                attempt.repeatOfLostRun(),
+                                                replyTo)));
         return mapper.convertValue(response, RawResponse.class);
     }
 
@@ -710,7 +728,7 @@ public final class ClusterPlacement implements Placement {
             reply =
                     ask(
                             actorId,
-                            (replyTo, lostRun) ->
+                            (replyTo, attempt) ->
                                     new RawOpen(
                                             actorId, socketId, socket.path(), gateway, replyTo));
             outcome(reply);
@@ -795,7 +813,7 @@ public final class ClusterPlacement implements Placement {
             reply =
                     ask(
                             actorId,
-                            (replyTo, lostRun) ->
+                            (replyTo, attempt) ->
                                     new Connect(
                                             actorId,
                                             token,
@@ -879,7 +897,7 @@ public final class ClusterPlacement implements Placement {
             Reply reply =
                     ask(
                             actorId,
-                            (replyTo, lostRun) -> new Reattach(actorId, connectionId, replyTo));
+                            (replyTo, attempt) -> new Reattach(actorId, connectionId, replyTo));
             outcome(reply);
             // Before anyone learns it is back: calls started from now on are not repeats.
             owner.set(reply.entity().path().uid());
@@ -1016,15 +1034,18 @@ public final class ClusterPlacement implements Placement {
             return outcome(
                     ask(
                             actorId,
-                            (replyTo, lostRun) ->
+                            (replyTo, attempt) ->
                                     new ConnInvoke(
                                             actorId,
                                             connectionId,
                                             call.name(),
                                             args,
                                             idempotencyKey,
-                                            lostRun,
-                                            startedOn,
+                                            attempt.repeatOfLostRun(),
+                                            // Only an unanswered ask may have run it elsewhere.
+                                            attempt.unanswered()
+                                                    ? startedOn
+                                                    : ConnInvoke.NOT_SENT_BEFORE,
                                             replyTo)));
         }
 
@@ -1046,7 +1067,7 @@ public final class ClusterPlacement implements Placement {
             outcome(
                     ask(
                             actorId,
-                            (replyTo, lostRun) ->
+                            (replyTo, attempt) ->
                                     new ConnSubscribe(
                                             actorId, connectionId, event, subscribe, replyTo)));
         }
