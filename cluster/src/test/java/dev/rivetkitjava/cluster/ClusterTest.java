@@ -497,7 +497,8 @@ class ClusterTest {
             incrementsThroughFailOver(victim, Disruption.KILL);
 
             // The connection followed its actor to the new owner: same connection, still
-            // subscribed, never dropped. A call made before it was back is refused, not run.
+            // subscribed, never dropped. A call made before it was back is refused if an ask of it
+            // went unanswered (it may have run on the dead owner), never run twice.
             await().atMost(Duration.ofSeconds(30))
                     .ignoreExceptions()
                     .until(() -> conn.action("increment", Integer.class, 1) == 2);
