@@ -222,11 +222,7 @@ class ClusterPlacementTest {
         RecordingSink sink = new RecordingSink(true);
         ConcurrentLinkedQueue<Object> pongs = sink.events;
         ClusterPlacement placement = (ClusterPlacement) node.placement();
-        Placement.ConnectionHandle connection =
-                placement.connect(
-                        new ActorQuery.GetOrCreate("probe", ActorKey.of("mover"), null),
-                        null,
-                        sink);
+        Placement.ConnectionHandle connection = connectToProbe(placement, "mover", sink);
         // As an HTTP action's: not kept, it does not outlive the call.
         Placement.ConnectionHandle transientConnection =
                 placement.connect(
@@ -246,9 +242,7 @@ class ClusterPlacementTest {
             long reattachedBefore = placement.reattachedConnections();
             long handOversBefore = placement.handOvers();
 
-            ClusterSharding.get(node.system())
-                    .entityRefFor(ClusterPlacement.ENTITY, connection.actorId())
-                    .tell(new ClusterMessage.Sleep());
+            tellToSleep(connection.actorId());
             await().atMost(Duration.ofSeconds(10))
                     .until(() -> placement.reattachedConnections() > reattachedBefore);
 
@@ -277,9 +271,7 @@ class ClusterPlacementTest {
         for (int round = 1; round <= 3; round++) {
             var stopped = placement.entityOf(actorId);
             assertThat(stopped).isNotNull();
-            ClusterSharding.get(node.system())
-                    .entityRefFor(ClusterPlacement.ENTITY, actorId)
-                    .tell(new ClusterMessage.Sleep());
+            tellToSleep(actorId);
             assertThat(handle.action("ping", Integer.class, round)).isEqualTo(round);
 
             await().atMost(Duration.ofSeconds(10))
@@ -301,11 +293,7 @@ class ClusterPlacementTest {
     void aConnectionsCallReachingAnEntityGoingToSleepRunsOnTheNextEntity() {
         RecordingSink sink = new RecordingSink(true);
         ClusterPlacement placement = (ClusterPlacement) node.placement();
-        Placement.ConnectionHandle connection =
-                placement.connect(
-                        new ActorQuery.GetOrCreate("probe", ActorKey.of("caller"), null),
-                        null,
-                        sink);
+        Placement.ConnectionHandle connection = connectToProbe(placement, "caller", sink);
         try {
             assertThat(connection.invoke(ActionCall.of("ping", 0))).hasToString("0");
             int answered = 0;
@@ -313,9 +301,7 @@ class ClusterPlacementTest {
                 var stopped = placement.entityOf(connection.actorId());
                 assertThat(stopped).isNotNull();
                 long unansweredBefore = placement.retriedCalls();
-                ClusterSharding.get(node.system())
-                        .entityRefFor(ClusterPlacement.ENTITY, connection.actorId())
-                        .tell(new ClusterMessage.Sleep());
+                tellToSleep(connection.actorId());
 
                 try {
                     assertThat(connection.invoke(ActionCall.of("ping", round)))
@@ -350,20 +336,14 @@ class ClusterPlacementTest {
     void aSubscriptionReachingAnEntityGoingToSleepHoldsOnTheNextEntity() {
         RecordingSink sink = new RecordingSink(true);
         ClusterPlacement placement = (ClusterPlacement) node.placement();
-        Placement.ConnectionHandle connection =
-                placement.connect(
-                        new ActorQuery.GetOrCreate("probe", ActorKey.of("resubscriber"), null),
-                        null,
-                        sink);
+        Placement.ConnectionHandle connection = connectToProbe(placement, "resubscriber", sink);
         try {
             for (int round = 1; round <= 3; round++) {
                 connection.unsubscribe("pong");
                 assertThat(connection.invoke(ActionCall.of("ping", -round))).isNotNull();
                 var stopped = placement.entityOf(connection.actorId());
                 assertThat(stopped).isNotNull();
-                ClusterSharding.get(node.system())
-                        .entityRefFor(ClusterPlacement.ENTITY, connection.actorId())
-                        .tell(new ClusterMessage.Sleep());
+                tellToSleep(connection.actorId());
                 connection.subscribe("pong");
                 await().atMost(Duration.ofSeconds(10))
                         .until(() -> !stopped.equals(placement.entityOf(connection.actorId())));
@@ -420,6 +400,20 @@ class ClusterPlacementTest {
         } finally {
             connection.close();
         }
+    }
+
+    /** A connection to the {@code probe} actor with this key. */
+    private static Placement.ConnectionHandle connectToProbe(
+            Placement placement, String key, ConnectionSink sink) {
+        return placement.connect(
+                new ActorQuery.GetOrCreate("probe", ActorKey.of(key), null), null, sink);
+    }
+
+    /** Tells the actor's entity to sleep, as a hand-over or a passivation does. */
+    private static void tellToSleep(String actorId) {
+        ClusterSharding.get(node.system())
+                .entityRefFor(ClusterPlacement.ENTITY, actorId)
+                .tell(new ClusterMessage.Sleep());
     }
 
     private static void isTooLong(ActorError e) {
