@@ -5,8 +5,11 @@ import dev.rivetkitjava.benchmarks.LoadClients;
 import dev.rivetkitjava.benchmarks.ProtocolConnection;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.BitSet;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
@@ -15,25 +18,35 @@ import java.util.concurrent.locks.LockSupport;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Closed-loop actions: each connection sends {@code increment(1)} and, when its reply arrives, the
- * next one, on its own counter key (or all on one key). Latency is from just before the request is
- * encoded to the moment its reply frame is complete. The next request is sent from the reply's
- * callback, so the loop costs the load tool no thread hand-off (it shares the cores with the
- * server).
+ * Actions: {@code increment(1)} on each connection's own counter key (or all on one key), in one of
+ * two loops. Closed: each connection sends the next request when its reply arrives, so throughput
+ * is the connections over the latency; latency is from just before the request is encoded to the
+ * moment its reply frame is complete, and the next request is sent from the reply's callback (no
+ * thread hand-off for a tool that shares the cores with the server). Open ({@code --rate}): one
+ * thread offers the rate, round robin over the connections, without waiting for replies (at most
+ * {@value #MAX_IN_FLIGHT} in flight per connection); latency is from the time a request was
+ * <em>scheduled</em>, so a server that falls behind shows it (no coordinated omission). This is how
+ * a goal of "so many actions per second at a p99 under so much" is measured.
  */
 final class ActionsLoad {
     private static final int MAX_ERRORS = 1_000;
+
+    /** Open loop: requests in flight per connection, under the server's 256. */
+    private static final int MAX_IN_FLIGHT = 64;
 
     /**
      * @param anomalies replies whose count was not what a lone (or shared) incrementer must see
      * @param cpuNanosPerAction the server's CPU per action, -1 when not separable from the load
      *     tool's
+     * @param sendLag open loop: how late after its scheduled time each measured request left (the
+     *     tool's own delay, which the latency includes); null for a closed loop
      */
     record Result(
             String title,
             long actions,
             double seconds,
             LatencyHistogram latency,
+            @Nullable LatencyHistogram sendLag,
             long errors,
             long anomalies,
             @Nullable String firstError,
@@ -57,6 +70,9 @@ final class ActionsLoad {
                             seconds,
                             latency.summaryMillis(),
                             LatencyHistogram.ms((long) latency.mean())));
+            if (sendLag != null) {
+                lines.add("  requests left the tool late by " + sendLag.summaryMillis());
+            }
             lines.add(
                     "  errors "
                             + errors
@@ -164,12 +180,15 @@ final class ActionsLoad {
     static String title(LoadOptions o, String through) {
         int n = o.connections();
         return String.format(
-                "actions: %d connection%s%s, %s, %s, closed loop, increment(1) on %s (%s)",
+                "actions: %d connection%s%s, %s, %s, %s, increment(1) on %s (%s)",
                 n,
                 n == 1 ? "" : "s",
                 through,
                 o.sharedKey() ? "all on one key" : "a key each",
                 o.encoding().wireName(),
+                o.rate() > 0
+                        ? String.format("open loop offering %,.0f/s", o.rate())
+                        : "closed loop",
                 o.actor(),
                 o.actor().equals("counter-fast")
                         ? "replies before the save"
@@ -220,6 +239,9 @@ final class ActionsLoad {
                 counts.add(
                         connection.action("getCount").get(60, TimeUnit.SECONDS).output().asInt());
             }
+            if (o.rate() > 0) {
+                return openLoop(title, target, nodes, connections, counts, o);
+            }
             long warmupNanos = o.maxActions() > 0 ? 0 : o.warmup().toNanos();
             long measureStart = System.nanoTime() + warmupNanos;
             long end = measureStart + o.duration().toNanos();
@@ -266,6 +288,7 @@ final class ActionsLoad {
                     actions,
                     seconds,
                     shared.latency(),
+                    null,
                     shared.errors().sum(),
                     shared.anomalies().sum(),
                     shared.firstError().get(),
@@ -277,6 +300,153 @@ final class ActionsLoad {
         } finally {
             LoadClients.closeAll(connections, 64);
         }
+    }
+
+    /**
+     * The counts one counter key answered in an open loop, whose replies may come out of order:
+     * each count must come once, and none may be skipped once every request was answered.
+     */
+    private static final class Counts {
+        private final int base;
+        private final BitSet seen = new BitSet();
+        private long unexpected;
+
+        Counts(int base) {
+            this.base = base;
+        }
+
+        synchronized void add(int count) {
+            int offset = count - base - 1;
+            if (offset < 0 || seen.get(offset)) {
+                unexpected++;
+            } else {
+                seen.set(offset);
+            }
+        }
+
+        /** Counts seen twice or out of range, and, if every request was answered, skipped ones. */
+        synchronized long anomalies(boolean everyRequestAnswered) {
+            return unexpected + (everyRequestAnswered ? seen.length() - seen.cardinality() : 0);
+        }
+    }
+
+    /** {@code o.rate()} requests a second, round robin over {@code connections} (see the class). */
+    private static Result openLoop(
+            String title,
+            LoadTarget target,
+            List<LoadTarget> nodes,
+            List<ProtocolConnection> connections,
+            List<Integer> counts,
+            LoadOptions o)
+            throws Exception {
+        int n = connections.size();
+        Counts[] countsOf = new Counts[n];
+        Semaphore[] inFlight = new Semaphore[n];
+        for (int i = 0; i < n; i++) {
+            countsOf[i] =
+                    o.sharedKey() && i > 0 ? countsOf[0] : new Counts(counts.get(i)); // one key
+            inFlight[i] = new Semaphore(MAX_IN_FLIGHT);
+        }
+        double interval = 1e9 / o.rate();
+        long warmupNanos = o.maxActions() > 0 ? 0 : o.warmup().toNanos();
+        long toSend =
+                o.maxActions() > 0
+                        ? o.maxActions()
+                        : (long) Math.ceil((warmupNanos + o.duration().toNanos()) / interval);
+        long start = System.nanoTime() + 50_000_000L;
+        long measureStart = start + warmupNanos;
+        long end = start + (long) (toSend * interval);
+        // Sending stops 2 s after the schedule ends, however far behind it a slow server holds the
+        // tool through the in-flight limit, so the run is bounded.
+        long stopSending = end + 2_000_000_000L;
+        LatencyHistogram latency = new LatencyHistogram();
+        LatencyHistogram sendLag = new LatencyHistogram();
+        LongAdder measured = new LongAdder();
+        LongAdder errors = new LongAdder();
+        AtomicReference<String> firstError = new AtomicReference<>();
+        AtomicLong lastReply = new AtomicLong(measureStart);
+        CpuWindow cpu = null;
+        long[] nodesStart = new long[0];
+        long sent = 0;
+        for (; sent < toSend && errors.sum() < MAX_ERRORS; sent++) {
+            long intended = start + (long) (sent * interval);
+            sleepUntil(intended);
+            if (cpu == null && System.nanoTime() >= measureStart) {
+                cpu = CpuWindow.start(target);
+                nodesStart = nodes.stream().mapToLong(LoadTarget::cpuNanos).toArray();
+            }
+            int c = (int) (sent % n);
+            Semaphore slots = inFlight[c];
+            if (!slots.tryAcquire(
+                    Math.max(1, stopSending - System.nanoTime()), TimeUnit.NANOSECONDS)) {
+                break;
+            }
+            if (intended >= measureStart) {
+                sendLag.record(System.nanoTime() - intended);
+            }
+            Counts answered = countsOf[c];
+            connections
+                    .get(c)
+                    .increment(1)
+                    .whenComplete(
+                            (reply, failure) -> {
+                                try {
+                                    if (failure != null) {
+                                        firstError.compareAndSet(null, failure.toString());
+                                        errors.increment();
+                                        return;
+                                    }
+                                    answered.add(reply.output().asInt());
+                                    if (intended >= measureStart) {
+                                        latency.record(reply.receivedNanos() - intended);
+                                        measured.increment();
+                                        lastReply.accumulateAndGet(
+                                                reply.receivedNanos(), Math::max);
+                                    }
+                                } finally {
+                                    slots.release(); // after the writes above: read once all are
+                                    // back
+                                }
+                            });
+        }
+        if (sent < toSend) {
+            firstError.compareAndSet(
+                    null,
+                    String.format(
+                            "the server took only %,d of %,d requests in the scheduled time (+2 s),"
+                                    + " at most %d in flight per connection",
+                            sent, toSend, MAX_IN_FLIGHT));
+        }
+        if (cpu == null) {
+            sleepUntil(measureStart);
+            cpu = CpuWindow.start(target);
+            nodesStart = nodes.stream().mapToLong(LoadTarget::cpuNanos).toArray();
+        }
+        boolean everyRequestAnswered = sent == toSend;
+        for (Semaphore slots : inFlight) {
+            if (!slots.tryAcquire(MAX_IN_FLIGHT, 30, TimeUnit.SECONDS)) {
+                everyRequestAnswered = false;
+                firstError.compareAndSet(null, "replies still missing 30 s after the last request");
+            }
+        }
+        CpuWindow.Used used = cpu.end();
+        long[] nodesEnd = nodes.stream().mapToLong(LoadTarget::cpuNanos).toArray();
+        boolean noneFailed = everyRequestAnswered && errors.sum() == 0;
+        long anomalies =
+                Arrays.stream(countsOf).distinct().mapToLong(k -> k.anomalies(noneFailed)).sum();
+        long actions = measured.sum();
+        return new Result(
+                title,
+                actions,
+                (Math.max(end, lastReply.get()) - measureStart) / 1e9,
+                latency,
+                sendLag,
+                errors.sum(),
+                anomalies,
+                firstError.get(),
+                used.serverNanos() > 0 && actions > 0 ? (double) used.serverNanos() / actions : -1,
+                used.line(),
+                perAction(nodesStart, nodesEnd, actions));
     }
 
     private static List<Double> perAction(long[] start, long[] end, long actions) {

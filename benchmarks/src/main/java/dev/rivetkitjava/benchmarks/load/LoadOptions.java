@@ -16,7 +16,8 @@ import org.jspecify.annotations.Nullable;
  * @param maxActions stop the actions scenario after this many actions in all (0: run for the
  *     duration)
  * @param events broadcast: increments to send (0: rate × duration)
- * @param rate broadcast: increments per second (0: the goal, 200 000 deliveries/s ÷ viewers)
+ * @param rate broadcast: increments per second (0: the goal, 200 000 deliveries/s ÷ viewers);
+ *     actions: the rate an open loop offers (0: a closed loop)
  * @param actor actions and broadcast: the actor type, {@code counter} (replies after the save) or
  *     {@code counter-fast} (replies before it, {@code replyBeforeSave})
  */
@@ -58,7 +59,9 @@ record LoadOptions(
               --actor counter|counter-fast  actions, broadcast: the actor type (default counter, whose replies wait for the
                                   durable save; counter-fast replies before it, as replyBeforeSave does)
               --viewers V         broadcast: subscribed viewers (default 100)
-              --rate R            broadcast: increments/s (default 200000 / viewers, the goal)
+              --rate R            broadcast: increments/s (default 200000 / viewers, the goal); actions: an open
+                                  loop offering R actions/s in all, latency from each request's scheduled time
+                                  (default: a closed loop, each connection's next request once its reply is in)
               --events N          broadcast: increments in all (default rate × (warmup + duration))
               --duration 10s      measured time
               --warmup 10s        unmeasured time before it (the JIT needs ~10-15 s on 2 busy cores); with
@@ -180,154 +183,127 @@ record LoadOptions(
     }
 
     LoadOptions withActions(int connections, boolean sharedKey) {
-        return new LoadOptions(
-                endpoint,
-                encoding,
-                "actions",
-                connections,
-                sharedKey,
-                viewers,
-                rate,
-                events,
-                duration,
-                warmup,
-                maxActions,
-                actors,
-                hold,
-                server,
-                store,
-                pids,
-                jfr,
-                clients,
-                clientExecutor,
-                serverJvmArgs,
-                actor);
+        return edit(
+                f -> {
+                    f.scenario = "actions";
+                    f.connections = connections;
+                    f.sharedKey = sharedKey;
+                });
     }
 
     /** The actions scenario on another actor type ({@code counter} or {@code counter-fast}). */
     LoadOptions withActor(String actor) {
-        return new LoadOptions(
-                endpoint,
-                encoding,
-                scenario,
-                connections,
-                sharedKey,
-                viewers,
-                rate,
-                events,
-                duration,
-                warmup,
-                maxActions,
-                actors,
-                hold,
-                server,
-                store,
-                pids,
-                jfr,
-                clients,
-                clientExecutor,
-                serverJvmArgs,
-                actor);
+        return edit(f -> f.actor = actor);
+    }
+
+    /** Actions: an open loop offering {@code rate} actions/s (0: a closed loop). */
+    LoadOptions withRate(double rate) {
+        return edit(f -> f.rate = rate);
     }
 
     LoadOptions withBroadcast(int viewers) {
-        return new LoadOptions(
-                endpoint,
-                encoding,
-                "broadcast",
-                connections,
-                sharedKey,
-                viewers,
-                rate,
-                events,
-                duration,
-                warmup,
-                maxActions,
-                actors,
-                hold,
-                server,
-                store,
-                pids,
-                jfr,
-                clients,
-                clientExecutor,
-                serverJvmArgs,
-                actor);
+        return edit(
+                f -> {
+                    f.scenario = "broadcast";
+                    f.viewers = viewers;
+                });
     }
 
     LoadOptions withIdle(int connections) {
-        return new LoadOptions(
-                endpoint,
-                encoding,
-                "idle",
-                connections,
-                sharedKey,
-                viewers,
-                rate,
-                events,
-                duration,
-                warmup,
-                maxActions,
-                actors,
-                hold,
-                server,
-                store,
-                pids,
-                jfr,
-                clients,
-                clientExecutor,
-                serverJvmArgs,
-                actor);
+        return edit(
+                f -> {
+                    f.scenario = "idle";
+                    f.connections = connections;
+                });
     }
 
     LoadOptions withWarmup(Duration warmup) {
-        return new LoadOptions(
-                endpoint,
-                encoding,
-                scenario,
-                connections,
-                sharedKey,
-                viewers,
-                rate,
-                events,
-                duration,
-                warmup,
-                maxActions,
-                actors,
-                hold,
-                server,
-                store,
-                pids,
-                jfr,
-                clients,
-                clientExecutor,
-                serverJvmArgs,
-                actor);
+        return edit(f -> f.warmup = warmup);
     }
 
     LoadOptions withDuration(Duration duration) {
-        return new LoadOptions(
-                endpoint,
-                encoding,
-                scenario,
-                connections,
-                sharedKey,
-                viewers,
-                rate,
-                events,
-                duration,
-                warmup,
-                maxActions,
-                actors,
-                hold,
-                server,
-                store,
-                pids,
-                jfr,
-                clients,
-                clientExecutor,
-                serverJvmArgs,
-                actor);
+        return edit(f -> f.duration = duration);
+    }
+
+    /** A copy with what {@code change} sets. */
+    private LoadOptions edit(java.util.function.Consumer<Fields> change) {
+        Fields f = new Fields(this);
+        change.accept(f);
+        return f.options();
+    }
+
+    /** The settings as fields to change one by one (the record's components, in order). */
+    private static final class Fields {
+        @Nullable String endpoint;
+        Encoding encoding;
+        String scenario;
+        int connections;
+        boolean sharedKey;
+        int viewers;
+        double rate;
+        int events;
+        Duration duration;
+        Duration warmup;
+        int maxActions;
+        int actors;
+        Duration hold;
+        String server;
+        String store;
+        List<Long> pids;
+        @Nullable String jfr;
+        int clients;
+        String clientExecutor;
+        List<String> serverJvmArgs;
+        String actor;
+
+        Fields(LoadOptions o) {
+            endpoint = o.endpoint;
+            encoding = o.encoding;
+            scenario = o.scenario;
+            connections = o.connections;
+            sharedKey = o.sharedKey;
+            viewers = o.viewers;
+            rate = o.rate;
+            events = o.events;
+            duration = o.duration;
+            warmup = o.warmup;
+            maxActions = o.maxActions;
+            actors = o.actors;
+            hold = o.hold;
+            server = o.server;
+            store = o.store;
+            pids = o.pids;
+            jfr = o.jfr;
+            clients = o.clients;
+            clientExecutor = o.clientExecutor;
+            serverJvmArgs = o.serverJvmArgs;
+            actor = o.actor;
+        }
+
+        LoadOptions options() {
+            return new LoadOptions(
+                    endpoint,
+                    encoding,
+                    scenario,
+                    connections,
+                    sharedKey,
+                    viewers,
+                    rate,
+                    events,
+                    duration,
+                    warmup,
+                    maxActions,
+                    actors,
+                    hold,
+                    server,
+                    store,
+                    pids,
+                    jfr,
+                    clients,
+                    clientExecutor,
+                    serverJvmArgs,
+                    actor);
+        }
     }
 
     /** Increments per second for the broadcast scenario. */

@@ -32,6 +32,42 @@ class LoadToolSmokeTest {
     }
 
     @Test
+    void anOpenLoopSendsEveryRequestOnScheduleAndEachCountComesOnce() throws Exception {
+        for (boolean sharedKey : new boolean[] {false, true}) {
+            List<String> args =
+                    new java.util.ArrayList<>(
+                            List.of(
+                                    "--scenario",
+                                    "actions",
+                                    "--connections",
+                                    "4",
+                                    "--rate",
+                                    "2000",
+                                    "--actions",
+                                    "300",
+                                    "--store",
+                                    "sqlite"));
+            if (sharedKey) {
+                args.add("--shared-key");
+            }
+            ActionsLoad.Result r =
+                    (ActionsLoad.Result)
+                            LoadTool.runQuietly(args.toArray(String[]::new)).getFirst();
+            String as = sharedKey ? "one key" : "a key each";
+            assertThat(r.title()).as(as).contains("open loop offering 2,000/s");
+            assertThat(r.firstError()).as(as).isNull();
+            assertThat(r.errors()).as(as).isZero();
+            assertThat(r.anomalies()).as(as).isZero();
+            // With --actions there is no warm-up: every request is measured, and its send lag too.
+            assertThat(r.actions()).as(as).isEqualTo(300);
+            assertThat(r.latency().count()).as(as).isEqualTo(300);
+            assertThat(r.sendLag()).as(as).isNotNull();
+            assertThat(r.sendLag().count()).as(as).isEqualTo(300);
+            assertThat(r.lines()).as(as).anyMatch(l -> l.contains("left the tool late by"));
+        }
+    }
+
+    @Test
     void actionsOnOneSharedKeyInEveryEncoding() throws Exception {
         for (String encoding : new String[] {"bare", "cbor", "json"}) {
             ActionsLoad.Result r =
@@ -153,6 +189,13 @@ class LoadToolSmokeTest {
         assertThat(o.warmup().toMillis()).isEqualTo(500);
         assertThat(LoadOptions.parse("--scenario", "idle").connections()).isEqualTo(10_000);
         assertThat(o.actor()).isEqualTo("counter");
+        // Actions are a closed loop unless --rate offers a rate; withRate(0) makes one closed
+        // again.
+        assertThat(LoadOptions.parse().rate()).isZero();
+        LoadOptions open = LoadOptions.parse("--rate", "20000", "--connections", "8");
+        assertThat(open.rate()).isEqualTo(20_000);
+        assertThat(open.withRate(0).rate()).isZero();
+        assertThat(open.withRate(0).connections()).isEqualTo(8);
         assertThat(LoadOptions.parse("--actor", "counter-fast").actor()).isEqualTo("counter-fast");
         org.assertj.core.api.Assertions.assertThatThrownBy(
                         () -> LoadOptions.parse("--actor", "other"))
