@@ -404,8 +404,8 @@ final class ActionsLoad {
                                                 reply.receivedNanos(), Math::max);
                                     }
                                 } finally {
-                                    slots.release(); // after the writes above: read once all are
-                                    // back
+                                    // After the writes above: they are read once all are back.
+                                    slots.release();
                                 }
                             });
         }

@@ -78,31 +78,13 @@ record LoadOptions(
             """;
 
     static LoadOptions parse(String... args) {
-        String endpoint = null;
-        Encoding encoding = Encoding.BARE;
-        String scenario = "actions";
-        Integer connections = null;
-        boolean sharedKey = false;
-        int viewers = 100;
-        double rate = 0;
-        int events = 0;
-        Duration duration = Duration.ofSeconds(10);
-        Duration warmup = Duration.ofSeconds(10);
-        int maxActions = 0;
-        int actors = 0;
-        Duration hold = Duration.ofSeconds(10);
-        String server = "inproc";
-        String store = "sqlite";
+        Fields f = new Fields();
+        Integer connections = null; // its default depends on the scenario
         List<Long> pids = new ArrayList<>();
-        String jfr = null;
-        int clients = 2;
-        String clientExecutor = "direct";
-        List<String> serverJvmArgs = List.of();
-        String actor = "counter";
         for (int i = 0; i < args.length; i++) {
             String name = args[i];
             if (name.equals("--shared-key")) {
-                sharedKey = true;
+                f.sharedKey = true;
                 continue;
             }
             if (name.equals("--help") || name.equals("-h")) {
@@ -113,68 +95,49 @@ record LoadOptions(
             }
             String value = args[++i];
             switch (name) {
-                case "--endpoint" -> endpoint = value.replaceAll("/+$", "");
-                case "--encoding" -> encoding = Encoding.fromWireName(value);
+                case "--endpoint" -> f.endpoint = value.replaceAll("/+$", "");
+                case "--encoding" -> f.encoding = Encoding.fromWireName(value);
                 case "--scenario" ->
-                        scenario = oneOf(name, value, "actions", "broadcast", "idle", "all");
+                        f.scenario = oneOf(name, value, "actions", "broadcast", "idle", "all");
                 case "--connections" -> connections = positive(name, value);
-                case "--viewers" -> viewers = positive(name, value);
-                case "--rate" -> rate = Double.parseDouble(value);
-                case "--events" -> events = positive(name, value);
-                case "--duration" -> duration = duration(value);
-                case "--warmup" -> warmup = duration(value);
-                case "--actions" -> maxActions = positive(name, value);
-                case "--actors" -> actors = positive(name, value);
-                case "--hold" -> hold = duration(value);
-                case "--server" -> server = oneOf(name, value, "inproc", "fork", "serve");
-                case "--store" -> store = oneOf(name, value, "sqlite", "memory");
+                case "--viewers" -> f.viewers = positive(name, value);
+                case "--rate" -> f.rate = Double.parseDouble(value);
+                case "--events" -> f.events = positive(name, value);
+                case "--duration" -> f.duration = duration(value);
+                case "--warmup" -> f.warmup = duration(value);
+                case "--actions" -> f.maxActions = positive(name, value);
+                case "--actors" -> f.actors = positive(name, value);
+                case "--hold" -> f.hold = duration(value);
+                case "--server" -> f.server = oneOf(name, value, "inproc", "fork", "serve");
+                case "--store" -> f.store = oneOf(name, value, "sqlite", "memory");
                 case "--pids" -> {
                     for (String pid : value.split(",")) {
                         pids.add(Long.parseLong(pid.trim()));
                     }
                 }
-                case "--jfr" -> jfr = value;
-                case "--clients" -> clients = positive(name, value);
+                case "--jfr" -> f.jfr = value;
+                case "--clients" -> f.clients = positive(name, value);
                 case "--client-executor" ->
-                        clientExecutor = oneOf(name, value, "direct", "pool", "virtual");
-                case "--server-jvm" -> serverJvmArgs = List.of(value.trim().split("\\s+"));
-                case "--actor" -> actor = oneOf(name, value, "counter", "counter-fast");
+                        f.clientExecutor = oneOf(name, value, "direct", "pool", "virtual");
+                case "--server-jvm" -> f.serverJvmArgs = List.of(value.trim().split("\\s+"));
+                case "--actor" -> f.actor = oneOf(name, value, "counter", "counter-fast");
                 default -> throw new IllegalArgumentException("unknown option " + name);
             }
         }
-        if (endpoint != null
-                && !endpoint.matches(
+        if (f.endpoint != null
+                && !f.endpoint.matches(
                         "https?://(127\\.0\\.0\\.1|localhost|\\[::1\\])(:\\d+)?(/.*)?")) {
             throw new IllegalArgumentException(
-                    "--endpoint must be a loopback address, not " + endpoint);
+                    "--endpoint must be a loopback address, not " + f.endpoint);
         }
-        if (endpoint == null && server.equals("serve") && actor.equals("counter-fast")) {
+        if (f.endpoint == null && f.server.equals("serve") && f.actor.equals("counter-fast")) {
             throw new IllegalArgumentException(
                     "serve has no counter-fast (--actor counter-fast needs --server inproc or fork)");
         }
-        int defaultConnections = scenario.equals("idle") ? 10_000 : 16;
-        return new LoadOptions(
-                endpoint,
-                encoding,
-                scenario,
-                connections == null ? defaultConnections : connections,
-                sharedKey,
-                viewers,
-                rate,
-                events,
-                duration,
-                warmup,
-                maxActions,
-                actors,
-                hold,
-                server,
-                store,
-                List.copyOf(pids),
-                jfr,
-                clients,
-                clientExecutor,
-                serverJvmArgs,
-                actor);
+        int defaultConnections = f.scenario.equals("idle") ? 10_000 : 16;
+        f.connections = connections == null ? defaultConnections : connections;
+        f.pids = List.copyOf(pids);
+        return f.options();
     }
 
     /** Whether the target has {@code counter-fast}: only the servers this tool starts itself. */
@@ -255,6 +218,23 @@ record LoadOptions(
         String clientExecutor;
         List<String> serverJvmArgs;
         String actor;
+
+        /** The defaults of {@link #parse}. */
+        Fields() {
+            encoding = Encoding.BARE;
+            scenario = "actions";
+            viewers = 100;
+            duration = Duration.ofSeconds(10);
+            warmup = Duration.ofSeconds(10);
+            hold = Duration.ofSeconds(10);
+            server = "inproc";
+            store = "sqlite";
+            pids = List.of();
+            clients = 2;
+            clientExecutor = "direct";
+            serverJvmArgs = List.of();
+            actor = "counter";
+        }
 
         Fields(LoadOptions o) {
             endpoint = o.endpoint;
