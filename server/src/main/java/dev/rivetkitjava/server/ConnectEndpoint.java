@@ -39,6 +39,9 @@ import org.slf4j.LoggerFactory;
  * which writes what piles up together; a client that lets more than the outbound budget pile up is
  * closed ({@code ws.slow_consumer}) rather than allowed to grow the heap.
  *
+ * <p>Frames are read on Jetty's selector thread ({@link SelectorReads}), so what runs for a
+ * received frame never blocks: it decodes and hands the work to a virtual thread.
+ *
  * <p>Public only because Jetty calls the listener methods reflectively; it is made by the server
  * alone.
  */
@@ -47,8 +50,8 @@ public final class ConnectEndpoint implements Session.Listener.AutoDemanding, Co
     private static final int MAX_CONCURRENT_ACTIONS = 256;
 
     /**
-     * Subscription changes that may wait for the actor to accept the connection (each holds a
-     * little memory).
+     * Subscription changes that may wait to be applied: for the actor to accept the connection, or
+     * for those before them (each holds a little memory).
      */
     private static final int MAX_QUEUED_SUBSCRIPTION_CHANGES = 1024;
 
@@ -88,8 +91,8 @@ public final class ConnectEndpoint implements Session.Listener.AutoDemanding, Co
     /**
      * What a received frame's work waits for: {@link #opened}, then every subscription change
      * received before it. Nothing ever blocks on it (a frame that arrives before the actor accepted
-     * the connection is queued behind it; a change for an actor on another node of a cluster holds
-     * the reading thread until its owner applied it); only the reading thread, one frame at a time,
+     * the connection is queued behind it; a change is applied on a virtual thread, since on a
+     * cluster it waits for the actor's owner); only the reading thread, one frame at a time,
      * replaces it.
      */
     private volatile CompletableFuture<Placement.ConnectionHandle> ready = opened;
@@ -144,6 +147,7 @@ public final class ConnectEndpoint implements Session.Listener.AutoDemanding, Co
                         executor,
                         config.maxPendingOutboundBytes());
         this.session = session;
+        SelectorReads.apply(session);
         if (rejection != null) {
             fail(rejection.error(), rejection.closeCode());
             return;
@@ -265,8 +269,8 @@ public final class ConnectEndpoint implements Session.Listener.AutoDemanding, Co
     }
 
     /**
-     * Applied in arrival order (at once when the connection is open, the common case), so that an
-     * action sent right after it already sees the subscription. Past {@code
+     * Applied in arrival order, on a virtual thread (never on the selector that reads the frames),
+     * so that an action sent right after it already sees the subscription. Past {@code
      * maxSubscriptionsPerConnection} distinct events the connection fails with {@code
      * actor.too_many_subscriptions}; subscribing again to an event costs nothing.
      */
@@ -290,23 +294,19 @@ public final class ConnectEndpoint implements Session.Listener.AutoDemanding, Co
         } else {
             subscriptions.remove(name);
         }
-        boolean queued = !ready.isDone();
-        if (queued
-                && queuedSubscriptionChanges.incrementAndGet() > MAX_QUEUED_SUBSCRIPTION_CHANGES) {
+        if (queuedSubscriptionChanges.incrementAndGet() > MAX_QUEUED_SUBSCRIPTION_CHANGES) {
             fail(
                     new ActorError(
                             "actor",
                             "overloaded",
-                            "Too many subscription changes before the connection was accepted."),
+                            "Too many subscription changes waiting to be applied."),
                     CLOSE_ERROR);
             return;
         }
         ready =
-                ready.thenApply(
+                ready.thenApplyAsync(
                         handle -> {
-                            if (queued) {
-                                queuedSubscriptionChanges.decrementAndGet();
-                            }
+                            queuedSubscriptionChanges.decrementAndGet();
                             try {
                                 if (subscribe) {
                                     handle.subscribe(name);
@@ -327,7 +327,8 @@ public final class ConnectEndpoint implements Session.Listener.AutoDemanding, Co
                                         CLOSE_ERROR);
                             }
                             return handle;
-                        });
+                        },
+                        this::offSelector);
     }
 
     private void runAction(Placement.ConnectionHandle handle, ToServer.ActionRequest request) {
@@ -370,12 +371,25 @@ public final class ConnectEndpoint implements Session.Listener.AutoDemanding, Co
         // Work still waiting for the connection to open is dropped; a connection that opens now is
         // closed at once.
         opened.completeExceptionally(new CancellationException("the WebSocket closed"));
-        opened.thenAccept(Placement.ConnectionHandle::close);
+        // Closing runs the actor's onDisconnect: not on the selector thread that read the close.
+        opened.thenAccept(handle -> offSelector(handle::close));
     }
 
     @Override
     public void onWebSocketError(Throwable cause) {
         log.debug("connection to {} failed", query, cause);
+    }
+
+    /**
+     * Runs {@code work} on a virtual thread, or here once the server has stopped taking work (it is
+     * closing its sockets: nothing else waits for this selector).
+     */
+    private void offSelector(Runnable work) {
+        try {
+            executor.execute(work);
+        } catch (RejectedExecutionException e) {
+            work.run();
+        }
     }
 
     // ---------------------------------------------------------------- ConnectionSink

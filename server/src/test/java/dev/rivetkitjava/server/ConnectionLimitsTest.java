@@ -21,6 +21,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -209,8 +210,73 @@ class ConnectionLimitsTest extends CounterServerFixture {
         }
     }
 
+    /**
+     * Frames are read on Jetty's selector thread ({@link SelectorReads}), which other connections
+     * share; a subscription change waits for the actor's owner on a cluster, so it is applied
+     * elsewhere: while one connection's change hangs, another connection's action is answered, and
+     * the hung connection's own action waits behind its change. Here a placement's subscribe hangs
+     * until released.
+     */
+    @Test
+    void aSubscriptionThatHangsHoldsNoOtherConnectionsFrames() throws Exception {
+        assertThat(SelectorReads.available())
+                .as("this Jetty lets reads run on its selector")
+                .isTrue();
+        CountDownLatch release = new CountDownLatch(1);
+        try (Registry hanging =
+                        Registry.builder()
+                                .use(CompatFixtures.counter(Duration.ofSeconds(30)))
+                                .placement(
+                                        local ->
+                                                withSubscriptions(
+                                                        local,
+                                                        () -> {
+                                                            release.await();
+                                                            return null;
+                                                        }))
+                                .build();
+                RivetServer slow = RivetServer.builder(hanging).port(0).build().start()) {
+            try {
+                hangingSubscription(slow, release);
+            } finally {
+                release.countDown(); // else a selector held by the change would hang the close
+            }
+        }
+    }
+
+    /**
+     * One connection's subscription change hangs until {@code release}; another's action goes on.
+     */
+    private static void hangingSubscription(RivetServer slow, CountDownLatch release)
+            throws Exception {
+        WireClient stuck = WireClient.connect(slow, "stuck");
+        WireClient other = WireClient.connect(slow, "other");
+        await().until(() -> stuck.frames.size() == 1 && other.frames.size() == 1);
+        // An event the increment does not send, so that its reply is the next frame.
+        stuck.socket.sendText(subscription("elsewhere", true), true).get();
+        stuck.socket.sendText(action(0, "increment", "[1]"), true).get();
+        other.socket.sendText(action(0, "increment", "[5]"), true).get();
+
+        await().atMost(Duration.ofSeconds(10)).until(() -> other.frames.size() == 2);
+        assertThat(frame(other, 1).at("/body/val/output").asInt()).isEqualTo(5);
+        assertThat(stuck.frames).as("its action waits for its subscription").hasSize(1);
+        release.countDown();
+        await().atMost(Duration.ofSeconds(10)).until(() -> stuck.frames.size() == 2);
+        assertThat(frame(stuck, 1).at("/body/val/output").asInt()).isEqualTo(1);
+    }
+
     /** {@code placement}, whose connections' subscription changes fail with {@code error}. */
     private static Placement refusingSubscriptions(Placement placement, ActorError error) {
+        return withSubscriptions(
+                placement,
+                () -> {
+                    throw error;
+                });
+    }
+
+    /** {@code placement}, whose connections' subscription changes run {@code change} instead. */
+    private static Placement withSubscriptions(
+            Placement placement, java.util.concurrent.Callable<Void> change) {
         return proxy(
                 Placement.class,
                 placement,
@@ -222,12 +288,10 @@ class ConnectionLimitsTest extends CounterServerFixture {
                                                 (ActorQuery) args[0],
                                                 args[1],
                                                 (ConnectionSink) args[2]),
-                                        (handleMethod, handleArgs) -> {
-                                            if (handleMethod.getName().endsWith("subscribe")) {
-                                                throw error;
-                                            }
-                                            return null;
-                                        })
+                                        (handleMethod, handleArgs) ->
+                                                handleMethod.getName().endsWith("subscribe")
+                                                        ? change.call()
+                                                        : null)
                                 : null);
     }
 
