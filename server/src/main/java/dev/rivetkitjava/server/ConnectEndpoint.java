@@ -39,9 +39,6 @@ import org.slf4j.LoggerFactory;
  * which writes what piles up together; a client that lets more than the outbound budget pile up is
  * closed ({@code ws.slow_consumer}) rather than allowed to grow the heap.
  *
- * <p>Frames are read on Jetty's selector thread ({@link SelectorReads}), so what runs for a
- * received frame never blocks: it decodes and hands the work to a virtual thread.
- *
  * <p>Public only because Jetty calls the listener methods reflectively; it is made by the server
  * alone.
  */
@@ -50,8 +47,8 @@ public final class ConnectEndpoint implements Session.Listener.AutoDemanding, Co
     private static final int MAX_CONCURRENT_ACTIONS = 256;
 
     /**
-     * Subscription changes that may wait to be applied: for the actor to accept the connection, or
-     * for those before them (each holds a little memory).
+     * Subscription changes that may wait for the actor to accept the connection (each holds a
+     * little memory).
      */
     private static final int MAX_QUEUED_SUBSCRIPTION_CHANGES = 1024;
 
@@ -91,8 +88,8 @@ public final class ConnectEndpoint implements Session.Listener.AutoDemanding, Co
     /**
      * What a received frame's work waits for: {@link #opened}, then every subscription change
      * received before it. Nothing ever blocks on it (a frame that arrives before the actor accepted
-     * the connection is queued behind it; a change is applied on a virtual thread, since on a
-     * cluster it waits for the actor's owner); only the reading thread, one frame at a time,
+     * the connection is queued behind it; a change for an actor on another node of a cluster holds
+     * the reading thread until its owner applied it); only the reading thread, one frame at a time,
      * replaces it.
      */
     private volatile CompletableFuture<Placement.ConnectionHandle> ready = opened;
@@ -147,7 +144,6 @@ public final class ConnectEndpoint implements Session.Listener.AutoDemanding, Co
                         executor,
                         config.maxPendingOutboundBytes());
         this.session = session;
-        SelectorReads.apply(session);
         if (rejection != null) {
             fail(rejection.error(), rejection.closeCode());
             return;
@@ -269,8 +265,8 @@ public final class ConnectEndpoint implements Session.Listener.AutoDemanding, Co
     }
 
     /**
-     * Applied in arrival order, on a virtual thread (never on the selector that reads the frames),
-     * so that an action sent right after it already sees the subscription. Past {@code
+     * Applied in arrival order (at once when the connection is open, the common case), so that an
+     * action sent right after it already sees the subscription. Past {@code
      * maxSubscriptionsPerConnection} distinct events the connection fails with {@code
      * actor.too_many_subscriptions}; subscribing again to an event costs nothing.
      */
@@ -294,19 +290,23 @@ public final class ConnectEndpoint implements Session.Listener.AutoDemanding, Co
         } else {
             subscriptions.remove(name);
         }
-        if (queuedSubscriptionChanges.incrementAndGet() > MAX_QUEUED_SUBSCRIPTION_CHANGES) {
+        boolean queued = !ready.isDone();
+        if (queued
+                && queuedSubscriptionChanges.incrementAndGet() > MAX_QUEUED_SUBSCRIPTION_CHANGES) {
             fail(
                     new ActorError(
                             "actor",
                             "overloaded",
-                            "Too many subscription changes waiting to be applied."),
+                            "Too many subscription changes before the connection was accepted."),
                     CLOSE_ERROR);
             return;
         }
         ready =
-                ready.thenApplyAsync(
+                ready.thenApply(
                         handle -> {
-                            queuedSubscriptionChanges.decrementAndGet();
+                            if (queued) {
+                                queuedSubscriptionChanges.decrementAndGet();
+                            }
                             try {
                                 if (subscribe) {
                                     handle.subscribe(name);
@@ -327,8 +327,7 @@ public final class ConnectEndpoint implements Session.Listener.AutoDemanding, Co
                                         CLOSE_ERROR);
                             }
                             return handle;
-                        },
-                        this::offSelector);
+                        });
     }
 
     private void runAction(Placement.ConnectionHandle handle, ToServer.ActionRequest request) {
@@ -371,25 +370,12 @@ public final class ConnectEndpoint implements Session.Listener.AutoDemanding, Co
         // Work still waiting for the connection to open is dropped; a connection that opens now is
         // closed at once.
         opened.completeExceptionally(new CancellationException("the WebSocket closed"));
-        // Closing runs the actor's onDisconnect: not on the selector thread that read the close.
-        opened.thenAccept(handle -> offSelector(handle::close));
+        opened.thenAccept(Placement.ConnectionHandle::close);
     }
 
     @Override
     public void onWebSocketError(Throwable cause) {
         log.debug("connection to {} failed", query, cause);
-    }
-
-    /**
-     * Runs {@code work} on a virtual thread, or here once the server has stopped taking work (it is
-     * closing its sockets: nothing else waits for this selector).
-     */
-    private void offSelector(Runnable work) {
-        try {
-            executor.execute(work);
-        } catch (RejectedExecutionException e) {
-            work.run();
-        }
     }
 
     // ---------------------------------------------------------------- ConnectionSink
