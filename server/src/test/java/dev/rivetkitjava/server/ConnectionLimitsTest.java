@@ -235,8 +235,8 @@ class ConnectionLimitsTest extends CounterServerFixture {
             try {
                 hangingSubscription(slow, release);
             } finally {
-                release.countDown(); // else a reading thread held by the change would hang the
-                // close
+                // Else a reading thread held by the change would hang the server's close.
+                release.countDown();
             }
         }
     }
@@ -271,7 +271,10 @@ class ConnectionLimitsTest extends CounterServerFixture {
                 });
     }
 
-    /** {@code placement}, whose connections' subscription changes run {@code change} instead. */
+    /**
+     * {@code placement}, whose connections' subscription changes run {@code change} first: if it
+     * returns, the change itself follows.
+     */
     private static Placement withSubscriptions(
             Placement placement, java.util.concurrent.Callable<Void> change) {
         return proxy(

@@ -267,7 +267,7 @@ final class ActionsLoad {
             // Measure the server's CPU over the measured window only.
             sleepUntil(measureStart);
             CpuWindow cpu = CpuWindow.start(target);
-            long[] nodesStart = nodes.stream().mapToLong(LoadTarget::cpuNanos).toArray();
+            long[] nodesStart = cpuNanos(nodes);
             try {
                 CompletableFuture.allOf(loops.toArray(CompletableFuture[]::new))
                         .get(
@@ -280,7 +280,7 @@ final class ActionsLoad {
                         .compareAndSet(null, stalled + " connections got no reply for over 60 s");
             }
             CpuWindow.Used used = cpu.end();
-            long[] nodesEnd = nodes.stream().mapToLong(LoadTarget::cpuNanos).toArray();
+            long[] nodesEnd = cpuNanos(nodes);
             double seconds = (Math.min(end, shared.lastFinish().get()) - measureStart) / 1e9;
             long actions = shared.measured().sum();
             return new Result(
@@ -373,7 +373,7 @@ final class ActionsLoad {
             sleepUntil(intended);
             if (cpu == null && System.nanoTime() >= measureStart) {
                 cpu = CpuWindow.start(target);
-                nodesStart = nodes.stream().mapToLong(LoadTarget::cpuNanos).toArray();
+                nodesStart = cpuNanos(nodes);
             }
             int c = (int) (sent % n);
             Semaphore slots = inFlight[c];
@@ -420,7 +420,7 @@ final class ActionsLoad {
         if (cpu == null) {
             sleepUntil(measureStart);
             cpu = CpuWindow.start(target);
-            nodesStart = nodes.stream().mapToLong(LoadTarget::cpuNanos).toArray();
+            nodesStart = cpuNanos(nodes);
         }
         boolean everyRequestAnswered = sent == toSend;
         for (Semaphore slots : inFlight) {
@@ -430,7 +430,7 @@ final class ActionsLoad {
             }
         }
         CpuWindow.Used used = cpu.end();
-        long[] nodesEnd = nodes.stream().mapToLong(LoadTarget::cpuNanos).toArray();
+        long[] nodesEnd = cpuNanos(nodes);
         boolean noneFailed = everyRequestAnswered && errors.sum() == 0;
         long anomalies =
                 Arrays.stream(countsOf).distinct().mapToLong(k -> k.anomalies(noneFailed)).sum();
@@ -447,6 +447,11 @@ final class ActionsLoad {
                 used.serverNanos() > 0 && actions > 0 ? (double) used.serverNanos() / actions : -1,
                 used.line(),
                 perAction(nodesStart, nodesEnd, actions));
+    }
+
+    /** Each node's CPU time so far. */
+    private static long[] cpuNanos(List<LoadTarget> nodes) {
+        return nodes.stream().mapToLong(LoadTarget::cpuNanos).toArray();
     }
 
     private static List<Double> perAction(long[] start, long[] end, long actions) {

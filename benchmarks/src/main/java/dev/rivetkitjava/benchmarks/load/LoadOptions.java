@@ -101,7 +101,7 @@ record LoadOptions(
                         f.scenario = oneOf(name, value, "actions", "broadcast", "idle", "all");
                 case "--connections" -> connections = positive(name, value);
                 case "--viewers" -> f.viewers = positive(name, value);
-                case "--rate" -> f.rate = Double.parseDouble(value);
+                case "--rate" -> f.rate = positiveRate(name, value);
                 case "--events" -> f.events = positive(name, value);
                 case "--duration" -> f.duration = duration(value);
                 case "--warmup" -> f.warmup = duration(value);
@@ -310,6 +310,23 @@ record LoadOptions(
             throw new IllegalArgumentException(
                     "not a duration: " + text + " (e.g. 10s, 500ms, 2m)");
         }
+    }
+
+    /**
+     * A finite rate above 0 (0 or less would silently mean a broadcast's default or a closed loop).
+     */
+    private static double positiveRate(String name, String value) {
+        double rate;
+        try {
+            rate = Double.parseDouble(value.replace("_", "").replace(",", ""));
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(name + " must be a number, not " + value);
+        }
+        if (!(rate > 0) || Double.isInfinite(rate)) {
+            throw new IllegalArgumentException(
+                    name + " must be a finite rate above 0, not " + value);
+        }
+        return rate;
     }
 
     private static int positive(String name, String value) {

@@ -79,8 +79,7 @@ public final class LoadTool {
                         List.of(
                                 closed.withActions(1, false),
                                 closed.withActions(16, false),
-                                // The durable goal as a service level: this rate offered, p99 < 20
-                                // ms.
+                                // The durable goal as a service level, at its rate.
                                 s.withActions(16, false).withRate(DURABLE_GOAL_RATE),
                                 closed.withActions(16, true)));
         if (o.hasFastCounter()) {

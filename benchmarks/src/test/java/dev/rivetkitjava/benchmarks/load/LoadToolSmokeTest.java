@@ -196,6 +196,14 @@ class LoadToolSmokeTest {
         assertThat(open.rate()).isEqualTo(20_000);
         assertThat(open.withRate(0).rate()).isZero();
         assertThat(open.withRate(0).connections()).isEqualTo(8);
+        assertThat(LoadOptions.parse("--rate", "20_000").rate()).isEqualTo(20_000);
+        for (String bad : new String[] {"0", "-5", "NaN", "Infinity", "fast"}) {
+            org.assertj.core.api.Assertions.assertThatThrownBy(
+                            () -> LoadOptions.parse("--rate", bad))
+                    .as(bad)
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("--rate must be");
+        }
         assertThat(LoadOptions.parse("--actor", "counter-fast").actor()).isEqualTo("counter-fast");
         org.assertj.core.api.Assertions.assertThatThrownBy(
                         () -> LoadOptions.parse("--actor", "other"))
