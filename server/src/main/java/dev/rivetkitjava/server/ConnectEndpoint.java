@@ -103,6 +103,7 @@ public final class ConnectEndpoint implements Session.Listener.AutoDemanding, Co
     private final AtomicInteger queuedSubscriptionChanges = new AtomicInteger();
     private final Semaphore actionSlots = new Semaphore(MAX_CONCURRENT_ACTIONS);
     private final AtomicBoolean slowConsumer = new AtomicBoolean();
+    private final FairReads fairReads = new FairReads();
 
     /**
      * Set by a connection-level error: the connection is closing, and further frames are dropped
@@ -199,6 +200,7 @@ public final class ConnectEndpoint implements Session.Listener.AutoDemanding, Co
     }
 
     private void receive(byte[] bytes) {
+        fairReads.frameRead();
         if (rejection != null || failed.get()) {
             // Nothing was opened, or it is closing: no work, no thread, no waiting.
             metrics.frameIgnored();

@@ -73,7 +73,8 @@ final class ConnectUpgrade implements WebSocketCreator {
                             (rawPath.isEmpty() ? "/" : rawPath)
                                     + (target.actorQuery().isEmpty()
                                             ? ""
-                                            : "?" + target.actorQuery()));
+                                            : "?" + target.actorQuery()),
+                            server.config().maxPendingOutboundBytes());
                 }
                 if (!actorPath.equals("/connect")) {
                     throw new ActorError(

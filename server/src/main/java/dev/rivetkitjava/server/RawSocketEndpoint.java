@@ -29,12 +29,19 @@ public final class RawSocketEndpoint extends RawWebSocketTransport
     private final ActorQuery query;
     private final String path;
     private volatile @Nullable Session session;
+    private final FairReads fairReads = new FairReads();
 
-    RawSocketEndpoint(Placement placement, Executor executor, ActorQuery query, String path) {
+    RawSocketEndpoint(
+            Placement placement,
+            Executor executor,
+            ActorQuery query,
+            String path,
+            long maxEarlyBytes) {
         this.placement = placement;
         this.executor = executor;
         this.query = query;
         this.path = path;
+        this.maxEarlyBytes = maxEarlyBytes;
     }
 
     /**
@@ -45,7 +52,45 @@ public final class RawSocketEndpoint extends RawWebSocketTransport
      */
     private @Nullable List<Runnable> early = new ArrayList<>();
 
+    /** The bytes of the frames {@link #early} took (guarded by {@link #deliveries}). */
+    private long earlyBytes;
+
+    /**
+     * What {@link #early} may hold: past this many frames, or past {@code maxEarlyBytes} (the
+     * server's {@code maxPendingOutboundBytes}), the socket closes with {@code actor.overloaded}
+     * rather than grow the heap while the actor starts.
+     */
+    static final int MAX_EARLY_FRAMES = 1024;
+
+    private final long maxEarlyBytes;
+
     private final Object deliveries = new Object();
+
+    /** Set once {@link #early} overflowed: the socket is closing, its frames are dropped. */
+    private boolean overloaded;
+
+    /**
+     * A frame of {@code bytes}, for the listeners (or for {@link #early}, while it may hold it).
+     */
+    private void deliverFrame(Runnable delivery, int bytes) {
+        synchronized (deliveries) {
+            List<Runnable> waiting = early;
+            if (waiting != null) {
+                if (overloaded) {
+                    return;
+                }
+                earlyBytes += bytes;
+                if (waiting.size() >= MAX_EARLY_FRAMES || earlyBytes > maxEarlyBytes) {
+                    overloaded = true;
+                    waiting.clear(); // its frames are dropped; its close still goes to the actor
+                    openSession()
+                            .close(ConnectEndpoint.CLOSE_ERROR, "actor.overloaded", Callback.NOOP);
+                    return;
+                }
+            }
+        }
+        deliver(delivery);
+    }
 
     private void deliver(Runnable delivery) {
         synchronized (deliveries) {
@@ -100,7 +145,8 @@ public final class RawSocketEndpoint extends RawWebSocketTransport
 
     @Override
     public void onWebSocketText(String message) {
-        deliver(() -> receivedText(message));
+        fairReads.frameRead();
+        deliverFrame(() -> receivedText(message), message.length());
     }
 
     @Override
@@ -108,12 +154,20 @@ public final class RawSocketEndpoint extends RawWebSocketTransport
         byte[] bytes = new byte[payload.remaining()];
         payload.get(bytes);
         callback.succeed();
-        deliver(() -> receivedBinary(bytes));
+        fairReads.frameRead();
+        deliverFrame(() -> receivedBinary(bytes), bytes.length);
     }
 
     @Override
     public void onWebSocketClose(int statusCode, String reason) {
         deliver(() -> closed(statusCode, reason));
+    }
+
+    @Override
+    public void onWebSocketError(Throwable cause) {
+        // A client gone mid-frame, or a socket closed under a send: the client's doing, not a
+        // fault.
+        log.debug("raw WebSocket to {} failed", query, cause);
     }
 
     @Override

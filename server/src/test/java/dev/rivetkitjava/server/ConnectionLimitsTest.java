@@ -20,6 +20,7 @@ import java.lang.reflect.Proxy;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
@@ -238,6 +239,98 @@ class ConnectionLimitsTest extends CounterServerFixture {
                 // Else a reading thread held by the change would hang the server's close.
                 release.countDown();
             }
+        }
+    }
+
+    /**
+     * Clients that send without pause, one per carrier thread of the virtual threads: another
+     * client still connects and each of its actions is answered, and they are still read. Virtual
+     * threads are not preempted, so without {@link FairReads} each flood's reading thread keeps its
+     * carrier and nothing else runs (the other client's upgrade went unanswered for a minute).
+     */
+    @Test
+    void clientsThatSendWithoutPauseLeaveOtherConnectionsTheirTurn() throws Exception {
+        int carriers = Runtime.getRuntime().availableProcessors(); // the scheduler's default
+        List<FloodingSocket> floods = new ArrayList<>();
+        try {
+            for (int i = 0; i < carriers; i++) {
+                floods.add(
+                        FloodingSocket.open(
+                                WireClient.ws(server)
+                                        + WireClient.getOrCreate("counter", "flood", "/connect"),
+                                Subprotocols.builder(Encoding.JSON).build(),
+                                subscription("newCount", true)));
+            }
+            // Busy: each has sent more than the sockets' buffers hold, so the server reads on.
+            await().until(() -> floods.stream().allMatch(f -> f.sentBytes() > (8 << 20)));
+            long[] before = floods.stream().mapToLong(FloodingSocket::sentBytes).toArray();
+
+            WireClient other = WireClient.connect(server, "other");
+            await().until(() -> other.frames.size() == 1);
+            for (int i = 1; i <= 20; i++) {
+                other.socket
+                        .sendText(action(i, "increment", "[1]"), true)
+                        .get(10, TimeUnit.SECONDS);
+                int answered = i + 1;
+                await().until(() -> other.frames.size() == answered);
+                assertThat(frame(other, i).at("/body/val/output").asInt()).isEqualTo(i);
+            }
+
+            for (int i = 0; i < carriers; i++) {
+                int index = i;
+                FloodingSocket flood = floods.get(i);
+                long sentBefore = before[i];
+                assertThat(flood.sending()).as("flood %d is still connected", i).isTrue();
+                await().untilAsserted(
+                                () ->
+                                        assertThat(flood.sentBytes())
+                                                .as("flood %d is still read", index)
+                                                .isGreaterThan(sentBefore));
+            }
+        } finally {
+            for (FloodingSocket flood : floods) {
+                flood.close();
+            }
+        }
+    }
+
+    /**
+     * A raw WebSocket keeps what its client sends before the actor has taken the socket (the
+     * actor's start may take a while); a client that sends on and on meanwhile is closed with
+     * {@code actor.overloaded} once that passes 1024 frames, instead of the server holding all of
+     * it. Here a placement holds the socket from the actor until released; the next socket works.
+     */
+    @Test
+    void aRawSocketSendingWhileItsActorStartsIsClosedOnceItHasSentTooMuch() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        try (Registry slowStart =
+                        Registry.builder()
+                                .use(CompatFixtures.counter(Duration.ofSeconds(30)))
+                                .placement(
+                                        local ->
+                                                proxy(
+                                                        Placement.class,
+                                                        local,
+                                                        (method, args) -> {
+                                                            if (method.getName()
+                                                                    .equals("webSocket")) {
+                                                                release.await();
+                                                            }
+                                                            return null;
+                                                        }))
+                                .build();
+                RivetServer slow = RivetServer.builder(slowStart).port(0).build().start()) {
+            String url =
+                    WireClient.ws(slow) + WireClient.getOrCreate("counter", "raw", "/websocket/");
+            try (FloodingSocket flood = FloodingSocket.openRaw(url, "early")) {
+                await().until(() -> !flood.sending());
+                assertThat(flood.received()).contains("actor.overloaded");
+            } finally {
+                release.countDown();
+            }
+            WireClient next = WireClient.open(url, List.of());
+            next.socket.sendText("hello", true).get(10, TimeUnit.SECONDS);
+            await().until(() -> next.frames.contains("echo:hello"));
         }
     }
 
