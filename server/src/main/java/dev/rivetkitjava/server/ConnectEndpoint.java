@@ -367,6 +367,19 @@ public final class ConnectEndpoint implements Session.Listener.AutoDemanding, Co
     }
 
     @Override
+    public void onWebSocketPing(ByteBuffer payload) {
+        Session current = session;
+        if (current != null) {
+            fairReads.pingRead(current, payload);
+        }
+    }
+
+    @Override
+    public void onWebSocketPong(ByteBuffer payload) {
+        fairReads.frameRead();
+    }
+
+    @Override
     public void onWebSocketClose(int statusCode, String reason) {
         sockets.remove(this);
         // Work still waiting for the connection to open is dropped; a connection that opens now is

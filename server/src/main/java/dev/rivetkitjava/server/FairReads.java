@@ -1,17 +1,24 @@
 package dev.rivetkitjava.server;
 
+import java.nio.ByteBuffer;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.LockSupport;
+import org.eclipse.jetty.websocket.api.Callback;
+import org.eclipse.jetty.websocket.api.Session;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Makes a socket's reading thread give way to the others now and then. Jetty reads a socket's
- * frames on a virtual thread, on and on while more arrive, and virtual threads are not preempted: a
- * client that sends without pause keeps its reading thread on a carrier thread, and as many such
- * clients as carriers (two on a two-core machine) leave every other connection unread. So after
- * {@value #FRAMES_PER_TURN} frames read by one thread, it steps off its carrier for a moment.
+ * Keeps what one socket's client sends from holding the server. Jetty reads a socket's frames on a
+ * virtual thread, on and on while more arrive, and virtual threads are not preempted: a client that
+ * sends without pause (data, pings or pongs) keeps its reading thread on a carrier thread, and as
+ * many such clients as carriers (two on a two-core machine) leave every other connection unread. So
+ * after {@value #FRAMES_PER_TURN} frames read by one thread, it steps off its carrier for a moment.
+ * It parks (for a nanosecond) rather than {@link Thread#yield()}: a yielding virtual thread is
+ * queued where its carrier looks first for its next task, and the others still waited (tried).
  *
- * <p>It parks (for a nanosecond) rather than {@link Thread#yield()}: a yielding virtual thread goes
- * back into a queue that its carrier, and only it, takes from next, so the others still waited.
+ * <p>Pings are answered one pong at a time: a client that pings without reading would otherwise
+ * queue pongs without bound (RFC 6455 lets a peer answer only the latest ping while a pong is
+ * pending).
  *
  * <p>One per socket; Jetty delivers a socket's frames one at a time.
  */
@@ -22,6 +29,7 @@ final class FairReads {
     private @Nullable Thread reader;
 
     private int frames;
+    private final AtomicBoolean pongPending = new AtomicBoolean();
 
     /** Called for each frame read, before it is handled. */
     void frameRead() {
@@ -35,6 +43,16 @@ final class FairReads {
             if (current.isVirtual()) {
                 LockSupport.parkNanos(this, 1);
             }
+        }
+    }
+
+    /** A ping read: answered with a pong of its payload (Jetty's copy) unless one is pending. */
+    void pingRead(Session session, ByteBuffer payload) {
+        frameRead();
+        if (pongPending.compareAndSet(false, true)) {
+            session.sendPong(
+                    payload,
+                    Callback.from(() -> pongPending.set(false), failed -> pongPending.set(false)));
         }
     }
 }

@@ -159,6 +159,19 @@ public final class RawSocketEndpoint extends RawWebSocketTransport
     }
 
     @Override
+    public void onWebSocketPing(ByteBuffer payload) {
+        Session current = session;
+        if (current != null) {
+            fairReads.pingRead(current, payload);
+        }
+    }
+
+    @Override
+    public void onWebSocketPong(ByteBuffer payload) {
+        fairReads.frameRead();
+    }
+
+    @Override
     public void onWebSocketClose(int statusCode, String reason) {
         deliver(() -> closed(statusCode, reason));
     }

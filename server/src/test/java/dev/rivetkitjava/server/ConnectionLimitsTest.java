@@ -29,6 +29,8 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * What one connection can make the server hold: nothing once refused, and a bounded set of
@@ -243,23 +245,26 @@ class ConnectionLimitsTest extends CounterServerFixture {
     }
 
     /**
-     * Clients that send without pause, one per carrier thread of the virtual threads: another
-     * client still connects and each of its actions is answered, and they are still read. Virtual
-     * threads are not preempted, so without {@link FairReads} each flood's reading thread keeps its
-     * carrier and nothing else runs (the other client's upgrade went unanswered for a minute).
+     * Clients that send without pause (frames of the protocol, or pings), one per carrier thread of
+     * the virtual threads: another client still connects and each of its actions is answered, and
+     * they are still read. Virtual threads are not preempted, so without {@link FairReads} each
+     * flood's reading thread keeps its carrier and nothing else runs (the other client's upgrade
+     * went unanswered for a minute).
      */
-    @Test
-    void clientsThatSendWithoutPauseLeaveOtherConnectionsTheirTurn() throws Exception {
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void clientsThatSendWithoutPauseLeaveOtherConnectionsTheirTurn(boolean pings) throws Exception {
         int carriers = Runtime.getRuntime().availableProcessors(); // the scheduler's default
+        String url = WireClient.ws(server) + WireClient.getOrCreate("counter", "flood", "/connect");
+        List<String> subprotocols = Subprotocols.builder(Encoding.JSON).build();
         List<FloodingSocket> floods = new ArrayList<>();
         try {
             for (int i = 0; i < carriers; i++) {
                 floods.add(
-                        FloodingSocket.open(
-                                WireClient.ws(server)
-                                        + WireClient.getOrCreate("counter", "flood", "/connect"),
-                                Subprotocols.builder(Encoding.JSON).build(),
-                                subscription("newCount", true)));
+                        pings
+                                ? FloodingSocket.openPinging(url, subprotocols, "are you there")
+                                : FloodingSocket.open(
+                                        url, subprotocols, subscription("newCount", true)));
             }
             // Busy: each has sent more than the sockets' buffers hold, so the server reads on.
             await().until(() -> floods.stream().allMatch(f -> f.sentBytes() > (8 << 20)));
@@ -281,6 +286,11 @@ class ConnectionLimitsTest extends CounterServerFixture {
                 FloodingSocket flood = floods.get(i);
                 long sentBefore = before[i];
                 assertThat(flood.sending()).as("flood %d is still connected", i).isTrue();
+                if (pings) {
+                    assertThat(flood.received())
+                            .as("flood %d's pings are answered", i)
+                            .contains("\u008a\rare you there"); // a pong of the ping's 13 bytes
+                }
                 await().untilAsserted(
                                 () ->
                                         assertThat(flood.sentBytes())

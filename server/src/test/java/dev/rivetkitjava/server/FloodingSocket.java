@@ -13,15 +13,17 @@ import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * A hostile WebSocket client: it sends one text frame over and over, without pause, and discards
- * whatever comes back. {@code java.net.http}'s WebSocket waits for each send to finish, so this one
- * writes ready-made frames straight to a socket.
+ * A hostile WebSocket client: it sends one frame (a text or a ping) over and over, without pause,
+ * and reads whatever comes back. {@code java.net.http}'s WebSocket waits for each send to finish,
+ * so this one writes ready-made frames straight to a socket.
  */
 final class FloodingSocket implements AutoCloseable {
     private static final int FRAMES_PER_WRITE = 1000;
 
     private final Socket socket;
     private static final int KEPT_BYTES = 64 * 1024;
+    private static final int TEXT = 0x1;
+    private static final int PING = 0x9;
 
     private final AtomicLong sentBytes = new AtomicLong();
     private final ByteArrayOutputStream received = new ByteArrayOutputStream();
@@ -38,7 +40,13 @@ final class FloodingSocket implements AutoCloseable {
      */
     static FloodingSocket open(String url, List<String> subprotocols, String text)
             throws IOException {
-        return open(url, subprotocols, text, true);
+        return open(url, subprotocols, TEXT, text, true);
+    }
+
+    /** As {@link #open}, sending pings with {@code payload} instead of text frames. */
+    static FloodingSocket openPinging(String url, List<String> subprotocols, String payload)
+            throws IOException {
+        return open(url, subprotocols, PING, payload, true);
     }
 
     /**
@@ -46,11 +54,15 @@ final class FloodingSocket implements AutoCloseable {
      * before the actor has taken the socket.
      */
     static FloodingSocket openRaw(String url, String text) throws IOException {
-        return open(url, List.of(), text, false);
+        return open(url, List.of(), TEXT, text, false);
     }
 
     private static FloodingSocket open(
-            String url, List<String> subprotocols, String text, boolean awaitFirstFrame)
+            String url,
+            List<String> subprotocols,
+            int opcode,
+            String payload,
+            boolean awaitFirstFrame)
             throws IOException {
         URI uri = URI.create(url);
         Socket socket = new Socket(uri.getHost(), uri.getPort());
@@ -92,7 +104,7 @@ final class FloodingSocket implements AutoCloseable {
 
         FloodingSocket flood = new FloodingSocket(socket);
         Thread.ofPlatform().daemon().name("flood-discard").start(flood::discard);
-        byte[] frame = maskedText(text);
+        byte[] frame = masked(opcode, payload);
         byte[] frames = new byte[frame.length * FRAMES_PER_WRITE];
         for (int i = 0; i < FRAMES_PER_WRITE; i++) {
             System.arraycopy(frame, 0, frames, i * frame.length, frame.length);
@@ -101,14 +113,14 @@ final class FloodingSocket implements AutoCloseable {
         return flood;
     }
 
-    /** A client's text frame: masked, as clients must, with a mask of zeros (so it reads as is). */
-    private static byte[] maskedText(String text) {
+    /** A client's frame: masked, as clients must, with a mask of zeros (so it reads as is). */
+    private static byte[] masked(int opcode, String text) {
         byte[] payload = text.getBytes(StandardCharsets.UTF_8);
         if (payload.length > 125) {
             throw new IllegalArgumentException("a short frame only");
         }
         byte[] frame = new byte[2 + 4 + payload.length];
-        frame[0] = (byte) 0x81;
+        frame[0] = (byte) (0x80 | opcode);
         frame[1] = (byte) (0x80 | payload.length);
         System.arraycopy(payload, 0, frame, 6, payload.length);
         return frame;
