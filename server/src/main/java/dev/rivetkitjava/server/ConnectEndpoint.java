@@ -368,10 +368,7 @@ public final class ConnectEndpoint implements Session.Listener.AutoDemanding, Co
 
     @Override
     public void onWebSocketPing(ByteBuffer payload) {
-        Session current = session;
-        if (current != null) {
-            fairReads.pingRead(current, payload);
-        }
+        fairReads.pingRead(session, payload);
     }
 
     @Override

@@ -46,10 +46,13 @@ final class FairReads {
         }
     }
 
-    /** A ping read: answered with a pong of its payload (Jetty's copy) unless one is pending. */
-    void pingRead(Session session, ByteBuffer payload) {
+    /**
+     * A ping read on {@code session} (null before it opened): answered with a pong of its payload
+     * (Jetty's copy) unless one is pending.
+     */
+    void pingRead(@Nullable Session session, ByteBuffer payload) {
         frameRead();
-        if (pongPending.compareAndSet(false, true)) {
+        if (session != null && pongPending.compareAndSet(false, true)) {
             session.sendPong(
                     payload,
                     Callback.from(() -> pongPending.set(false), failed -> pongPending.set(false)));

@@ -160,10 +160,7 @@ public final class RawSocketEndpoint extends RawWebSocketTransport
 
     @Override
     public void onWebSocketPing(ByteBuffer payload) {
-        Session current = session;
-        if (current != null) {
-            fairReads.pingRead(current, payload);
-        }
+        fairReads.pingRead(session, payload);
     }
 
     @Override

@@ -9,6 +9,7 @@ import dev.rivetkitjava.actor.ActorError;
 import dev.rivetkitjava.actor.Registry;
 import dev.rivetkitjava.actor.spi.ActorQuery;
 import dev.rivetkitjava.actor.spi.ConnectionSink;
+import dev.rivetkitjava.actor.spi.LocalPlacement;
 import dev.rivetkitjava.actor.spi.Placement;
 import dev.rivetkitjava.protocol.Encoding;
 import dev.rivetkitjava.protocol.GatewayUrl;
@@ -25,6 +26,7 @@ import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -196,11 +198,7 @@ class ConnectionLimitsTest extends CounterServerFixture {
     void aSubscriptionItsOwnerCannotTakeClosesTheConnectionWithTheReason() throws Exception {
         ActorError moving =
                 new ActorError("actor", "moving", "The actor did not answer within 30 s.");
-        try (Registry unreachable =
-                        Registry.builder()
-                                .use(CompatFixtures.counter(Duration.ofSeconds(30)))
-                                .placement(local -> refusingSubscriptions(local, moving))
-                                .build();
+        try (Registry unreachable = counterRegistry(local -> refusingSubscriptions(local, moving));
                 RivetServer cluster = RivetServer.builder(unreachable).port(0).build().start()) {
             WireClient client = WireClient.connect(cluster, "far");
             await().until(() -> client.frames.size() == 1);
@@ -223,17 +221,14 @@ class ConnectionLimitsTest extends CounterServerFixture {
     void aSubscriptionThatHangsHoldsNoOtherConnectionsFrames() throws Exception {
         CountDownLatch release = new CountDownLatch(1);
         try (Registry hanging =
-                        Registry.builder()
-                                .use(CompatFixtures.counter(Duration.ofSeconds(30)))
-                                .placement(
-                                        local ->
-                                                withSubscriptions(
-                                                        local,
-                                                        () -> {
-                                                            release.await();
-                                                            return null;
-                                                        }))
-                                .build();
+                        counterRegistry(
+                                local ->
+                                        withSubscriptions(
+                                                local,
+                                                () -> {
+                                                    release.await();
+                                                    return null;
+                                                }));
                 RivetServer slow = RivetServer.builder(hanging).port(0).build().start()) {
             try {
                 hangingSubscription(slow, release);
@@ -314,21 +309,17 @@ class ConnectionLimitsTest extends CounterServerFixture {
     void aRawSocketSendingWhileItsActorStartsIsClosedOnceItHasSentTooMuch() throws Exception {
         CountDownLatch release = new CountDownLatch(1);
         try (Registry slowStart =
-                        Registry.builder()
-                                .use(CompatFixtures.counter(Duration.ofSeconds(30)))
-                                .placement(
-                                        local ->
-                                                proxy(
-                                                        Placement.class,
-                                                        local,
-                                                        (method, args) -> {
-                                                            if (method.getName()
-                                                                    .equals("webSocket")) {
-                                                                release.await();
-                                                            }
-                                                            return null;
-                                                        }))
-                                .build();
+                        counterRegistry(
+                                local ->
+                                        proxy(
+                                                Placement.class,
+                                                local,
+                                                (method, args) -> {
+                                                    if (method.getName().equals("webSocket")) {
+                                                        release.await();
+                                                    }
+                                                    return null;
+                                                }));
                 RivetServer slow = RivetServer.builder(slowStart).port(0).build().start()) {
             String url =
                     WireClient.ws(slow) + WireClient.getOrCreate("counter", "raw", "/websocket/");
@@ -363,6 +354,14 @@ class ConnectionLimitsTest extends CounterServerFixture {
         release.countDown();
         await().atMost(Duration.ofSeconds(10)).until(() -> stuck.frames.size() == 2);
         assertThat(frame(stuck, 1).at("/body/val/output").asInt()).isEqualTo(1);
+    }
+
+    /** A registry of the counter whose placement is {@code wrap} of the local one. */
+    private static Registry counterRegistry(Function<LocalPlacement, Placement> wrap) {
+        return Registry.builder()
+                .use(CompatFixtures.counter(Duration.ofSeconds(30)))
+                .placement(wrap)
+                .build();
     }
 
     /** {@code placement}, whose connections' subscription changes fail with {@code error}. */
