@@ -145,6 +145,13 @@ public final class Main {
         int maxSubscriptionsPerConnection;
 
         @Option(
+                names = "--max-connections",
+                defaultValue = "10000",
+                description =
+                        "Network connections the server holds open at a time; past it, new ones wait to be accepted (default: ${DEFAULT-VALUE}).")
+        int maxConnections;
+
+        @Option(
                 names = "--drain-ms",
                 defaultValue = "2000",
                 description =
@@ -246,6 +253,7 @@ public final class Main {
                                 .publicUrl(publicUrl)
                                 .allowedHosts(Set.copyOf(allowedHosts))
                                 .maxSubscriptionsPerConnection(maxSubscriptionsPerConnection)
+                                .maxConnections(maxConnections)
                                 .drainPeriod(Duration.ofMillis(drainMillis))
                                 .agent(agent)
                                 .sandboxAgent(sandboxAgentUrl, sandboxAgentToken)

@@ -83,6 +83,7 @@ public final class WorkspaceServer implements AutoCloseable {
             @Nullable String publicUrl,
             Set<String> allowedHosts,
             int maxSubscriptionsPerConnection,
+            int maxConnections,
             Duration drainPeriod,
             String agent,
             @Nullable String sandboxAgentUrl,
@@ -141,6 +142,7 @@ public final class WorkspaceServer implements AutoCloseable {
             private @Nullable String publicUrl;
             private Set<String> allowedHosts = Set.of();
             private int maxSubscriptionsPerConnection = 64;
+            private int maxConnections = 10_000;
             private Duration drainPeriod = Duration.ofSeconds(2);
             private String agent = "codex";
             private @Nullable String sandboxAgentUrl;
@@ -220,6 +222,11 @@ public final class WorkspaceServer implements AutoCloseable {
                 return this;
             }
 
+            public Builder maxConnections(int max) {
+                this.maxConnections = max;
+                return this;
+            }
+
             public Builder drainPeriod(Duration period) {
                 this.drainPeriod = period;
                 return this;
@@ -275,6 +282,7 @@ public final class WorkspaceServer implements AutoCloseable {
                         publicUrl,
                         allowedHosts,
                         maxSubscriptionsPerConnection,
+                        maxConnections,
                         drainPeriod,
                         agent,
                         sandboxAgentUrl,
@@ -428,6 +436,7 @@ public final class WorkspaceServer implements AutoCloseable {
                         .publicUrl(options.publicUrl())
                         .allowedHosts(options.allowedHosts())
                         .maxSubscriptionsPerConnection(options.maxSubscriptionsPerConnection())
+                        .maxConnections(options.maxConnections())
                         .drainPeriod(options.drainPeriod())
                         .staticResources(WEB_PAGE);
         if (clusterNode != null) {

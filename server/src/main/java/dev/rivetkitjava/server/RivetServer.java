@@ -9,6 +9,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import org.eclipse.jetty.server.NetworkConnectionLimit;
 import org.eclipse.jetty.server.ResourceService;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
@@ -64,6 +65,9 @@ public final class RivetServer implements AutoCloseable {
         // listener.
         connector.setReusePort(true);
         jetty.addConnector(connector);
+        // Past the limit the server stops accepting (new connections wait in the kernel's backlog)
+        // rather than run out of file descriptors and memory.
+        jetty.addBean(new NetworkConnectionLimit(b.maxConnections, connector));
         ServerConfig config =
                 new ServerConfig(
                         b.token,
@@ -218,6 +222,7 @@ public final class RivetServer implements AutoCloseable {
         private Set<String> allowedHosts = Set.of();
         private Set<String> corsOrigins = Set.of();
         private int maxSubscriptionsPerConnection = 64;
+        private int maxConnections = 10_000;
         private Set<String> namespaces = Set.of("default");
         private int maxIncomingMessageBytes = 64 * 1024;
         private int maxHttpBodyBytes = 20 * 1024 * 1024;
@@ -315,6 +320,19 @@ public final class RivetServer implements AutoCloseable {
          */
         public Builder corsOrigins(Set<String> origins) {
             this.corsOrigins = Set.copyOf(origins);
+            return this;
+        }
+
+        /**
+         * How many network connections (HTTP and WebSocket) the server holds open at a time
+         * (default 10 000). At the limit it accepts no more until one closes: the next ones wait in
+         * the kernel's accept queue instead of being refused.
+         */
+        public Builder maxConnections(int max) {
+            if (max < 1) {
+                throw new IllegalArgumentException("maxConnections must be at least 1");
+            }
+            this.maxConnections = max;
             return this;
         }
 

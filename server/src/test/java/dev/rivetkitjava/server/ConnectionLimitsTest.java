@@ -1,6 +1,7 @@
 package dev.rivetkitjava.server;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -23,6 +24,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -422,6 +425,39 @@ class ConnectionLimitsTest extends CounterServerFixture {
     @FunctionalInterface
     private interface Replacement {
         Object call(Method method, Object[] args) throws Throwable;
+    }
+
+    /**
+     * Past {@code maxConnections} the server accepts no more until one closes: the next connection
+     * waits in the kernel's accept queue, and is served once another has closed.
+     */
+    @Test
+    void pastMaxConnectionsTheNextWaitsUntilOneCloses() throws Exception {
+        try (RivetServer small =
+                RivetServer.builder(registry).port(0).maxConnections(2).build().start()) {
+            WireClient first = WireClient.connect(small, "a");
+            WireClient second = WireClient.connect(small, "b");
+            await().until(() -> first.frames.size() == 1 && second.frames.size() == 1);
+            CompletableFuture<WireClient> third =
+                    CompletableFuture.supplyAsync(
+                            () -> {
+                                try {
+                                    return WireClient.connect(small, "c");
+                                } catch (Exception e) {
+                                    throw new CompletionException(e);
+                                }
+                            });
+            await().during(Duration.ofMillis(500))
+                    .atMost(Duration.ofSeconds(5))
+                    .until(() -> !third.isDone());
+
+            first.socket.sendClose(1000, "done").get(10, TimeUnit.SECONDS);
+            WireClient served = third.get(10, TimeUnit.SECONDS);
+            await().until(() -> served.frames.size() == 1);
+            assertThat(frame(served, 0).at("/body/tag").asText()).isEqualTo("Init");
+            assertThatThrownBy(() -> RivetServer.builder(registry).maxConnections(0))
+                    .hasMessage("maxConnections must be at least 1");
+        }
     }
 
     @Test
