@@ -74,11 +74,11 @@ public final class RawSocketEndpoint extends RawWebSocketTransport
      */
     private void deliverFrame(Runnable delivery, int bytes) {
         synchronized (deliveries) {
+            if (overloaded) {
+                return;
+            }
             List<Runnable> waiting = early;
             if (waiting != null) {
-                if (overloaded) {
-                    return;
-                }
                 earlyBytes += bytes;
                 if (waiting.size() >= MAX_EARLY_FRAMES || earlyBytes > maxEarlyBytes) {
                     overloaded = true;
