@@ -30,9 +30,11 @@ final class FairReads {
 
     private int frames;
     private final AtomicBoolean pongPending = new AtomicBoolean();
+    private volatile long lastReadNanos = System.nanoTime();
 
     /** Called for each frame read, before it is handled. */
     void frameRead() {
+        lastReadNanos = System.nanoTime();
         Thread current = Thread.currentThread();
         if (current != reader) {
             reader = current;
@@ -44,6 +46,11 @@ final class FairReads {
                 LockSupport.parkNanos(this, 1);
             }
         }
+    }
+
+    /** When the last frame was read ({@link System#nanoTime()}), or the socket opened. */
+    long lastReadNanos() {
+        return lastReadNanos;
     }
 
     /**

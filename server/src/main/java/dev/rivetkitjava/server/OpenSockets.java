@@ -3,7 +3,10 @@ package dev.rivetkitjava.server;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
-/** The open {@code /connect} sockets, for keep-alive pings and for closing them all on shutdown. */
+/**
+ * The open {@code /connect} sockets, for keep-alive pings (and dropping those whose clients went
+ * silent) and for closing them all on shutdown.
+ */
 final class OpenSockets {
     private final Set<ConnectEndpoint> open = ConcurrentHashMap.newKeySet();
 
@@ -19,8 +22,9 @@ final class OpenSockets {
         return open.size();
     }
 
-    void pingAll() {
-        open.forEach(ConnectEndpoint::ping);
+    /** Pings every socket; drops those from which nothing came for {@code silenceNanos}. */
+    void pingAll(long silenceNanos) {
+        open.forEach(socket -> socket.ping(silenceNanos));
     }
 
     void goAwayAll() {

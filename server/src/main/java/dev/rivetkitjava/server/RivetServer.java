@@ -48,12 +48,14 @@ public final class RivetServer implements AutoCloseable {
     private final String host;
     private final Registry registry;
     private final Duration drainPeriod;
+    private final Duration pingInterval;
     private final AtomicBoolean draining = new AtomicBoolean();
 
     private RivetServer(Builder b) {
         this.host = b.host;
         this.registry = b.registry;
         this.drainPeriod = b.drainPeriod;
+        this.pingInterval = b.pingInterval;
         QueuedThreadPool threads = new QueuedThreadPool();
         threads.setName("rivetkit-http");
         threads.setVirtualThreadsExecutor(new VirtualThreadPool());
@@ -145,8 +147,10 @@ public final class RivetServer implements AutoCloseable {
     public RivetServer start() throws Exception {
         jetty.start();
         // The protocol has no pings of its own; these keep idle viewers' sockets (and proxies)
-        // alive.
-        pinger.scheduleAtFixedRate(sockets::pingAll, 30, 30, TimeUnit.SECONDS);
+        // alive, and find the clients that are gone: two pings unanswered and half a period more.
+        long every = pingInterval.toNanos();
+        pinger.scheduleAtFixedRate(
+                () -> sockets.pingAll(every * 5 / 2), every, every, TimeUnit.NANOSECONDS);
         return this;
     }
 
@@ -230,6 +234,7 @@ public final class RivetServer implements AutoCloseable {
         private int maxQueryInputBytes = 4 * 1024;
         private long maxPendingOutboundBytes = 16L * 1024 * 1024;
         private Duration drainPeriod = Duration.ZERO;
+        private Duration pingInterval = Duration.ofSeconds(30);
         private @Nullable String staticResources;
         private @Nullable ClusterView cluster;
 
@@ -374,6 +379,19 @@ public final class RivetServer implements AutoCloseable {
          */
         public Builder maxPendingOutboundBytes(long bytes) {
             this.maxPendingOutboundBytes = bytes;
+            return this;
+        }
+
+        /**
+         * How often {@code /connect} sockets are pinged (default 30 s). A socket from whose client
+         * nothing came, not even a pong, for two and a half of these is dropped: its client is
+         * gone.
+         */
+        public Builder pingInterval(Duration interval) {
+            if (interval.isNegative() || interval.isZero()) {
+                throw new IllegalArgumentException("pingInterval must be positive");
+            }
+            this.pingInterval = interval;
             return this;
         }
 

@@ -20,6 +20,7 @@ final class ServerMetrics {
     private final Timer httpOk;
     private final Timer httpError;
     private final Counter slowConsumers;
+    private final Counter silentClients;
     private final Counter ignoredFrames;
 
     /**
@@ -99,6 +100,11 @@ final class ServerMetrics {
                 Counter.builder("rivetkit.connections.slow.consumer.closed")
                         .description("Connections closed because their outbound frames piled up")
                         .register(registry);
+        silentClients =
+                Counter.builder("rivetkit.connections.silent.dropped")
+                        .description(
+                                "Connections dropped because nothing, not even a pong, came from their client")
+                        .register(registry);
         ignoredFrames =
                 Counter.builder("rivetkit.connections.frames.ignored")
                         .description(
@@ -121,6 +127,10 @@ final class ServerMetrics {
 
     void slowConsumerClosed() {
         slowConsumers.increment();
+    }
+
+    void silentClientDropped() {
+        silentClients.increment();
     }
 
     void frameIgnored() {

@@ -460,6 +460,42 @@ class ConnectionLimitsTest extends CounterServerFixture {
         }
     }
 
+    /**
+     * A client that answers nothing, not even the server's pings, is dropped after two and a half
+     * ping intervals (its actor no longer counts it connected); one whose WebSocket answers pings
+     * (java.net.http's, as browsers' and Node's do by themselves) stays.
+     */
+    @Test
+    void aClientThatAnswersNoPingIsDroppedOneThatDoesStays() throws Exception {
+        try (RivetServer pinging =
+                RivetServer.builder(registry)
+                        .port(0)
+                        .pingInterval(Duration.ofMillis(200))
+                        .build()
+                        .start()) {
+            WireClient answering = WireClient.connect(pinging, "pinged");
+            await().until(() -> answering.frames.size() == 1);
+            try (FloodingSocket silent =
+                    FloodingSocket.openSilent(
+                            WireClient.ws(pinging)
+                                    + WireClient.getOrCreate("counter", "pinged", "/connect"),
+                            Subprotocols.builder(Encoding.JSON).build())) {
+                await().until(() -> pinging.connections() == 2);
+                await().until(silent::ended);
+                assertThat(silent.received()).contains("\u0089\u0000"); // pinged before
+                await().until(() -> pinging.connections() == 1);
+                await().during(Duration.ofSeconds(1))
+                        .atMost(Duration.ofSeconds(3))
+                        .until(() -> !answering.closed.isDone());
+                answering.socket.sendText(action(1, "increment", "[1]"), true).get();
+                await().until(() -> answering.frames.size() == 2);
+                assertThat(frame(answering, 1).at("/body/val/output").asInt()).isEqualTo(1);
+                assertThat(send(pinging, "GET", "/metrics", null).body())
+                        .contains("rivetkit_connections_silent_dropped_total 1.0");
+            }
+        }
+    }
+
     @Test
     void theLimitIsASetting() throws Exception {
         try (RivetServer strict =

@@ -11,11 +11,13 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A hostile WebSocket client: it sends one frame (a text or a ping) over and over, without pause,
- * and reads whatever comes back. {@code java.net.http}'s WebSocket waits for each send to finish,
- * so this one writes ready-made frames straight to a socket.
+ * and reads whatever comes back; or, silent, it sends nothing at all, not even a pong. {@code
+ * java.net.http}'s WebSocket waits for each send to finish, so this one writes ready-made frames
+ * straight to a socket.
  */
 final class FloodingSocket implements AutoCloseable {
     private static final int FRAMES_PER_WRITE = 1000;
@@ -28,6 +30,7 @@ final class FloodingSocket implements AutoCloseable {
     private final AtomicLong sentBytes = new AtomicLong();
     private final ByteArrayOutputStream received = new ByteArrayOutputStream();
     private volatile boolean stopped;
+    private volatile boolean ended;
 
     private FloodingSocket(Socket socket) {
         this.socket = socket;
@@ -41,6 +44,14 @@ final class FloodingSocket implements AutoCloseable {
     static FloodingSocket open(String url, List<String> subprotocols, String text)
             throws IOException {
         return open(url, subprotocols, TEXT, text, true);
+    }
+
+    /**
+     * Opens a WebSocket as {@link #open} does, then sends nothing, not even pongs to the server's
+     * pings, and reads on until the server closes it ({@link #ended}).
+     */
+    static FloodingSocket openSilent(String url, List<String> subprotocols) throws IOException {
+        return open(url, subprotocols, TEXT, null, true);
     }
 
     /** As {@link #open}, sending pings with {@code payload} instead of text frames. */
@@ -61,7 +72,7 @@ final class FloodingSocket implements AutoCloseable {
             String url,
             List<String> subprotocols,
             int opcode,
-            String payload,
+            @Nullable String payload,
             boolean awaitFirstFrame)
             throws IOException {
         URI uri = URI.create(url);
@@ -104,6 +115,10 @@ final class FloodingSocket implements AutoCloseable {
 
         FloodingSocket flood = new FloodingSocket(socket);
         Thread.ofPlatform().daemon().name("flood-discard").start(flood::discard);
+        if (payload == null) {
+            flood.stopped = true;
+            return flood;
+        }
         byte[] frame = masked(opcode, payload);
         byte[] frames = new byte[frame.length * FRAMES_PER_WRITE];
         for (int i = 0; i < FRAMES_PER_WRITE; i++) {
@@ -151,6 +166,12 @@ final class FloodingSocket implements AutoCloseable {
         } catch (IOException closed) {
             // closed, by us or by the server
         }
+        ended = true;
+    }
+
+    /** Whether the socket has ended: closed by the server (or by {@link #close}). */
+    boolean ended() {
+        return ended;
     }
 
     /**
