@@ -21,12 +21,11 @@ import org.jspecify.annotations.Nullable;
  */
 final class FloodingSocket implements AutoCloseable {
     private static final int FRAMES_PER_WRITE = 1000;
-
-    private final Socket socket;
     private static final int KEPT_BYTES = 64 * 1024;
     private static final int TEXT = 0x1;
     private static final int PING = 0x9;
 
+    private final Socket socket;
     private final AtomicLong sentBytes = new AtomicLong();
     private final ByteArrayOutputStream received = new ByteArrayOutputStream();
     private volatile boolean stopped;
@@ -78,21 +77,12 @@ final class FloodingSocket implements AutoCloseable {
         URI uri = URI.create(url);
         Socket socket = new Socket(uri.getHost(), uri.getPort());
         String upgrade =
-                "GET "
-                        + uri.getRawPath()
-                        + (uri.getRawQuery() == null ? "" : "?" + uri.getRawQuery())
-                        + " HTTP/1.1\r\nHost: "
-                        + uri.getHost()
-                        + ":"
-                        + uri.getPort()
-                        + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                        + "Sec-WebSocket-Key: AAAAAAAAAAAAAAAAAAAAAA==\r\nSec-WebSocket-Version: 13\r\n"
-                        + (subprotocols.isEmpty()
-                                ? ""
-                                : "Sec-WebSocket-Protocol: "
-                                        + String.join(", ", subprotocols)
-                                        + "\r\n")
-                        + "\r\n";
+                WireClient.upgradeRequest(
+                        uri.getRawPath()
+                                + (uri.getRawQuery() == null ? "" : "?" + uri.getRawQuery()),
+                        uri.getHost() + ":" + uri.getPort(),
+                        subprotocols,
+                        null);
         socket.getOutputStream().write(upgrade.getBytes(StandardCharsets.US_ASCII));
         InputStream in = socket.getInputStream();
         StringBuilder head = new StringBuilder();
@@ -114,7 +104,7 @@ final class FloodingSocket implements AutoCloseable {
         }
 
         FloodingSocket flood = new FloodingSocket(socket);
-        Thread.ofPlatform().daemon().name("flood-discard").start(flood::discard);
+        Thread.ofPlatform().daemon().name("flood-read").start(flood::read);
         if (payload == null) {
             flood.stopped = true;
             return flood;
@@ -154,7 +144,7 @@ final class FloodingSocket implements AutoCloseable {
     }
 
     /** Reads what the server sends, keeping its first {@value #KEPT_BYTES} bytes. */
-    private void discard() {
+    private void read() {
         byte[] buffer = new byte[8192];
         try {
             InputStream in = socket.getInputStream();

@@ -23,6 +23,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.function.UnaryOperator;
+import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -485,16 +486,9 @@ class OriginAndHostTest extends CounterServerFixture {
                 + "Connection: close\r\n\r\n";
     }
 
-    private static String upgrade(String path, String host, String origin) {
-        return "GET "
-                + path
-                + " HTTP/1.1\r\nHost: "
-                + host
-                + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
-                + "Sec-WebSocket-Protocol: rivet, rivet_encoding.json\r\n"
-                + (origin == null ? "" : "Origin: " + origin + "\r\n")
-                + "\r\n";
+    private static String upgrade(String path, String host, @Nullable String origin) {
+        return WireClient.upgradeRequest(
+                path, host, List.of("rivet", "rivet_encoding.json"), origin);
     }
 
     /**

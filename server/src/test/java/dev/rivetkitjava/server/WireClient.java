@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CopyOnWriteArrayList;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A raw WebSocket to the server for tests: records every frame (text as String, binary as byte[])
@@ -69,6 +70,26 @@ final class WireClient extends MessageListener {
         }
         client.socket = builder.buildAsync(URI.create(url), client).get();
         return client;
+    }
+
+    /**
+     * A WebSocket upgrade request to write by hand (java.net.http sets its own {@code Host} and
+     * waits for each send): {@code target} (path and query) at {@code host}, offering {@code
+     * subprotocols} (none when empty), with an {@code Origin} unless it is null.
+     */
+    static String upgradeRequest(
+            String target, String host, List<String> subprotocols, @Nullable String origin) {
+        return "GET "
+                + target
+                + " HTTP/1.1\r\nHost: "
+                + host
+                + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+                + (subprotocols.isEmpty()
+                        ? ""
+                        : "Sec-WebSocket-Protocol: " + String.join(", ", subprotocols) + "\r\n")
+                + (origin == null ? "" : "Origin: " + origin + "\r\n")
+                + "\r\n";
     }
 
     /** The server's endpoint as a WebSocket URL. */
