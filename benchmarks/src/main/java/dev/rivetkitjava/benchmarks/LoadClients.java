@@ -41,7 +41,7 @@ public final class LoadClients implements AutoCloseable {
         }
     }
 
-    private static final int ATTEMPTS = 5;
+    static final int ATTEMPTS = 5;
 
     /** A short random tag so repeated runs against a long-lived endpoint use fresh actors. */
     public static String runId() {
@@ -71,6 +71,10 @@ public final class LoadClients implements AutoCloseable {
 
     public String endpoint() {
         return endpoint;
+    }
+
+    public Encoding encoding() {
+        return encoding;
     }
 
     /** {@code GET /metadata}, as every official client does first; fails if nothing answers. */
@@ -198,19 +202,24 @@ public final class LoadClients implements AutoCloseable {
                 String why =
                         String.valueOf(
                                 e.getCause() != null ? e.getCause().getMessage() : e.getMessage());
-                // pegboard.route_subscribe_timeout: the engine, too busy, did not route the
-                // connection in time.
-                boolean lifecycle =
-                        why.contains("1011 actor.")
-                                || why.contains("1011 guard.")
-                                || why.contains("1011 pegboard.")
-                                || why.contains("ws.going_away");
-                if (!lifecycle || attempt >= ATTEMPTS) {
+                if (!isLifecycleFailure(why) || attempt >= ATTEMPTS) {
                     throw e;
                 }
                 Thread.sleep(250L * attempt);
             }
         }
+    }
+
+    /**
+     * Whether a connection that failed before {@code Init} for {@code why} is worth opening again:
+     * the server closed it with a lifecycle signal (e.g. the engine's {@code
+     * pegboard.route_subscribe_timeout}: too busy, it did not route the connection in time).
+     */
+    static boolean isLifecycleFailure(String why) {
+        return why.contains("1011 actor.")
+                || why.contains("1011 guard.")
+                || why.contains("1011 pegboard.")
+                || why.contains("ws.going_away");
     }
 
     /**
