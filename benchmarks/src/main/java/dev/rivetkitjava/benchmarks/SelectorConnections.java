@@ -75,17 +75,23 @@ public final class SelectorConnections implements AutoCloseable {
     public static SelectorConnections open(
             List<Target> targets, Encoding encoding, Duration timeout) throws Exception {
         SelectorConnections opened = new SelectorConnections(encoding);
+        List<Future<Connection>> opening = new ArrayList<>();
         try (ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor()) {
-            List<Future<Connection>> opening = new ArrayList<>();
             for (Target target : targets) {
                 opening.add(threads.submit(() -> opened.openOne(target, timeout)));
             }
-            for (Future<Connection> connection : opening) {
-                opened.connections.add(connection.get());
+        } // waits for every one, opened or failed
+        Throwable failure = null;
+        for (Future<Connection> connection : opening) {
+            if (connection.state() == Future.State.SUCCESS) {
+                opened.connections.add(connection.resultNow());
+            } else if (failure == null) {
+                failure = connection.exceptionNow();
             }
-        } catch (Exception e) {
+        }
+        if (failure != null) {
             opened.close();
-            throw e;
+            throw failure instanceof Exception e ? e : new IllegalStateException(failure);
         }
         for (Connection connection : opened.connections) {
             connection.channel.configureBlocking(false);

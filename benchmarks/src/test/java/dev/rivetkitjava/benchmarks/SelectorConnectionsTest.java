@@ -1,6 +1,7 @@
 package dev.rivetkitjava.benchmarks;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.node.IntNode;
@@ -102,6 +103,24 @@ class SelectorConnectionsTest {
             assertThat(gone.increment(1)).failsWithin(Duration.ofSeconds(5));
         } finally {
             server.close();
+        }
+    }
+
+    @Test
+    void aConnectionRefusedBeforeInitFailsTheOpeningAndClosesTheOthers() throws Exception {
+        try (RivetServer server = server(Duration.ofSeconds(30))) {
+            List<SelectorConnections.Target> targets =
+                    List.of(
+                            new SelectorConnections.Target(server.endpoint(), "counter", "fine"),
+                            new SelectorConnections.Target(
+                                    server.endpoint(), "no-such-actor", "k"));
+            assertThatThrownBy(
+                            () ->
+                                    SelectorConnections.open(
+                                            targets, Encoding.BARE, Duration.ofSeconds(10)))
+                    .isInstanceOf(java.io.IOException.class)
+                    .hasMessageContaining("no-such-actor");
+            await().atMost(Duration.ofSeconds(10)).until(() -> server.connections() == 0);
         }
     }
 }
