@@ -22,7 +22,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.Semaphore;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.eclipse.jetty.websocket.api.Callback;
@@ -433,28 +432,9 @@ public final class ConnectEndpoint implements Session.Listener.AutoDemanding, Co
         }
     }
 
-    /**
-     * Pings the client, or drops the connection if nothing came from it, not even a pong, for
-     * {@code silenceNanos}. Browsers and WebSocket libraries answer pings by themselves, so such a
-     * client is gone (a laptop closed, a network dropped); TCP alone notices only once its
-     * retransmissions give up, some 15 minutes during which its actor would count it connected.
-     */
+    /** See {@link FairReads#pingOrDrop}. */
     void ping(long silenceNanos) {
-        Session current = session;
-        if (current == null || !current.isOpen()) {
-            return;
-        }
-        long silent = System.nanoTime() - fairReads.lastReadNanos();
-        if (silent > silenceNanos) {
-            log.debug(
-                    "dropping a connection to {}: nothing from its client for {} ms",
-                    query,
-                    TimeUnit.NANOSECONDS.toMillis(silent));
-            metrics.silentClientDropped();
-            current.disconnect();
-            return;
-        }
-        current.sendPing(ByteBuffer.allocate(0), Callback.NOOP);
+        fairReads.pingOrDrop(session, silenceNanos, metrics, query);
     }
 
     // ---------------------------------------------------------------- frames

@@ -67,14 +67,12 @@ final class ConnectUpgrade implements WebSocketCreator {
                 if (actorPath.equals("/websocket") || actorPath.startsWith("/websocket/")) {
                     String rawPath = actorPath.substring("/websocket".length());
                     return new RawSocketEndpoint(
-                            server.placement(),
-                            server.executor(),
+                            server,
                             target.query(),
                             (rawPath.isEmpty() ? "/" : rawPath)
                                     + (target.actorQuery().isEmpty()
                                             ? ""
-                                            : "?" + target.actorQuery()),
-                            server.config().maxPendingOutboundBytes());
+                                            : "?" + target.actorQuery()));
                 }
                 if (!actorPath.equals("/connect")) {
                     throw new ActorError(

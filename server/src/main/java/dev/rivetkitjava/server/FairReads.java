@@ -1,11 +1,14 @@
 package dev.rivetkitjava.server;
 
 import java.nio.ByteBuffer;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.LockSupport;
 import org.eclipse.jetty.websocket.api.Callback;
 import org.eclipse.jetty.websocket.api.Session;
 import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Keeps what one socket's client sends from holding the server. Jetty reads a socket's frames on a
@@ -20,9 +23,14 @@ import org.jspecify.annotations.Nullable;
  * queue pongs without bound (RFC 6455 lets a peer answer only the latest ping while a pong is
  * pending).
  *
+ * <p>It also tells a client that is gone from a quiet one: the server pings every socket, and one
+ * from which nothing came, not even a pong, for a while is dropped ({@link #pingOrDrop}).
+ *
  * <p>One per socket; Jetty delivers a socket's frames one at a time.
  */
 final class FairReads {
+    private static final Logger log = LoggerFactory.getLogger(FairReads.class);
+
     static final int FRAMES_PER_TURN = 64;
 
     /** The thread that read the last frame: Jetty starts a new one for each run of reads. */
@@ -48,9 +56,34 @@ final class FairReads {
         }
     }
 
-    /** When the last frame was read ({@link System#nanoTime()}), or the socket opened. */
-    long lastReadNanos() {
-        return lastReadNanos;
+    /**
+     * Pings the client on {@code session} (null before it opened), or drops the connection if
+     * nothing came from it, not even a pong, for {@code silenceNanos}. Browsers and WebSocket
+     * libraries answer pings by themselves, so such a client is gone (a laptop closed, a network
+     * dropped); TCP alone notices only once its retransmissions give up, some 15 minutes during
+     * which its actor would count it connected.
+     *
+     * @param peer what the socket goes to, for the log
+     */
+    void pingOrDrop(
+            @Nullable Session session,
+            long silenceNanos,
+            ServerMetrics metrics,
+            @Nullable Object peer) {
+        if (session == null || !session.isOpen()) {
+            return;
+        }
+        long silent = System.nanoTime() - lastReadNanos;
+        if (silent > silenceNanos) {
+            log.debug(
+                    "dropping a connection to {}: nothing from its client for {} ms",
+                    peer,
+                    TimeUnit.NANOSECONDS.toMillis(silent));
+            metrics.silentClientDropped();
+            session.disconnect();
+            return;
+        }
+        session.sendPing(ByteBuffer.allocate(0), Callback.NOOP);
     }
 
     /**

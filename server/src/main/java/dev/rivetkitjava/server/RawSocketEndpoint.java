@@ -26,22 +26,21 @@ public final class RawSocketEndpoint extends RawWebSocketTransport
 
     private final Placement placement;
     private final Executor executor;
+    private final OpenSockets sockets;
+    private final ServerMetrics metrics;
     private final ActorQuery query;
     private final String path;
     private volatile @Nullable Session session;
     private final FairReads fairReads = new FairReads();
 
-    RawSocketEndpoint(
-            Placement placement,
-            Executor executor,
-            ActorQuery query,
-            String path,
-            long maxEarlyBytes) {
-        this.placement = placement;
-        this.executor = executor;
+    RawSocketEndpoint(ServerContext server, ActorQuery query, String path) {
+        this.placement = server.placement();
+        this.executor = server.executor();
+        this.sockets = server.sockets();
+        this.metrics = server.metrics();
         this.query = query;
         this.path = path;
-        this.maxEarlyBytes = maxEarlyBytes;
+        this.maxEarlyBytes = server.config().maxPendingOutboundBytes();
     }
 
     /**
@@ -125,6 +124,7 @@ public final class RawSocketEndpoint extends RawWebSocketTransport
     @Override
     public void onWebSocketOpen(Session session) {
         this.session = session;
+        sockets.add(this);
         executor.execute(
                 () -> {
                     try {
@@ -170,6 +170,7 @@ public final class RawSocketEndpoint extends RawWebSocketTransport
 
     @Override
     public void onWebSocketClose(int statusCode, String reason) {
+        sockets.remove(this);
         deliver(() -> closed(statusCode, reason));
     }
 
@@ -178,6 +179,14 @@ public final class RawSocketEndpoint extends RawWebSocketTransport
         // A client gone mid-frame, or a socket closed under a send: the client's doing, not a
         // fault.
         log.debug("raw WebSocket to {} failed", query, cause);
+    }
+
+    /**
+     * See {@link FairReads#pingOrDrop}: pings are the WebSocket's own control frames, answered by
+     * the client's WebSocket itself, so they never reach the actor's protocol on this socket.
+     */
+    void ping(long silenceNanos) {
+        fairReads.pingOrDrop(session, silenceNanos, metrics, query);
     }
 
     @Override

@@ -7,6 +7,7 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.sun.management.HotSpotDiagnosticMXBean;
 import dev.rivetkitjava.actor.ActorError;
+import dev.rivetkitjava.actor.ActorType;
 import dev.rivetkitjava.actor.Registry;
 import dev.rivetkitjava.actor.spi.ActorQuery;
 import dev.rivetkitjava.actor.spi.ConnectionSink;
@@ -24,10 +25,12 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.regex.Matcher;
@@ -490,6 +493,51 @@ class ConnectionLimitsTest extends CounterServerFixture {
                 answering.socket.sendText(action(1, "increment", "[1]"), true).get();
                 await().until(() -> answering.frames.size() == 2);
                 assertThat(frame(answering, 1).at("/body/val/output").asInt()).isEqualTo(1);
+                assertThat(send(pinging, "GET", "/metrics", null).body())
+                        .contains("rivetkit_connections_silent_dropped_total 1.0");
+            }
+        }
+    }
+
+    /**
+     * A raw WebSocket is pinged too (pings are the WebSocket's own, not the actor's protocol): one
+     * whose client answers nothing is dropped and its actor hears the close, while one whose
+     * client's WebSocket answers stays.
+     */
+    @Test
+    void aRawSocketWhoseClientAnswersNoPingIsDroppedAndItsActorHearsOfIt() throws Exception {
+        BlockingQueue<Integer> closes = new LinkedBlockingQueue<>();
+        ActorType<Integer, Void> room =
+                ActorType.builder("room", Integer.class)
+                        .createState(c -> 0)
+                        .onWebSocket(
+                                (c, socket) -> {
+                                    socket.onText(socket::send);
+                                    socket.onClose((code, reason) -> closes.add(code));
+                                })
+                        .build();
+        try (Registry rooms = Registry.builder().use(room).build();
+                RivetServer pinging =
+                        RivetServer.builder(rooms)
+                                .port(0)
+                                .pingInterval(Duration.ofMillis(200))
+                                .build()
+                                .start()) {
+            String url =
+                    WireClient.ws(pinging) + WireClient.getOrCreate("room", "r", "/websocket/");
+            WireClient answering = WireClient.open(url, List.of());
+            try (FloodingSocket silent = FloodingSocket.openRawSilent(url)) {
+                await().until(silent::ended);
+                assertThat(silent.received()).contains("\u0089\u0000"); // pinged before
+                assertThat(closes.poll(10, TimeUnit.SECONDS))
+                        .as("the actor hears the close")
+                        .isNotNull();
+                await().during(Duration.ofSeconds(1))
+                        .atMost(Duration.ofSeconds(3))
+                        .until(() -> !answering.closed.isDone());
+                answering.socket.sendText("still here", true).get(10, TimeUnit.SECONDS);
+                await().until(() -> answering.frames.contains("still here"));
+                assertThat(closes).isEmpty();
                 assertThat(send(pinging, "GET", "/metrics", null).body())
                         .contains("rivetkit_connections_silent_dropped_total 1.0");
             }

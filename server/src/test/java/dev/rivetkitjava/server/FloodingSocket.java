@@ -60,6 +60,14 @@ final class FloodingSocket implements AutoCloseable {
     }
 
     /**
+     * Opens a raw WebSocket to {@code url}, then sends nothing, not even pongs to the server's
+     * pings, and reads on until the server closes it ({@link #ended}).
+     */
+    static FloodingSocket openRawSilent(String url) throws IOException {
+        return open(url, List.of(), TEXT, null, false);
+    }
+
+    /**
      * Opens a raw WebSocket to {@code url} and sends {@code text} without pause from the start,
      * before the actor has taken the socket.
      */

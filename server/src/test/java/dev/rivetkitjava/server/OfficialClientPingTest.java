@@ -14,9 +14,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /**
- * The server drops a {@code /connect} client that answers nothing, not even its pings: the official
- * client answers them by itself, so its connection, quiet for many ping intervals, is never
- * dropped.
+ * The server drops a {@code /connect} client (or a raw WebSocket's) that answers nothing, not even
+ * its pings: the official client answers them by itself, so its connection and its raw WebSocket,
+ * quiet for many ping intervals, are never dropped.
  */
 @Tag("external")
 class OfficialClientPingTest {
@@ -48,7 +48,9 @@ class OfficialClientPingTest {
                                     "1500"),
                             Duration.ofSeconds(90));
             assertThat(output.lines())
-                    .containsExactly("{\"before\":1,\"after\":2,\"opens\":1,\"closes\":0}");
+                    .containsExactly(
+                            "{\"before\":1,\"after\":2,\"opens\":1,\"closes\":0,"
+                                    + "\"rawCloses\":0,\"rawMessages\":[\"echo:still here\"]}");
             String metrics =
                     HttpClient.newHttpClient()
                             .send(
