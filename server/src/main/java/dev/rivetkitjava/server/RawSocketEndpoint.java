@@ -51,7 +51,7 @@ public final class RawSocketEndpoint extends RawWebSocketTransport
      */
     private @Nullable List<Runnable> early = new ArrayList<>();
 
-    /** The bytes of the frames {@link #early} took (guarded by {@link #deliveries}). */
+    /** The bytes of the frames {@link #early} holds (guarded by {@link #deliveries}). */
     private long earlyBytes;
 
     /**
@@ -116,6 +116,7 @@ public final class RawSocketEndpoint extends RawWebSocketTransport
                     return;
                 }
                 early = new ArrayList<>();
+                earlyBytes = 0;
             }
             waiting.forEach(Runnable::run);
         }
