@@ -71,9 +71,10 @@ record LoadOptions(
               --hold 10s          idle: time the connections stay idle before they are checked
               --pids p1,p2        external server processes whose CPU and RSS to report
               --jfr FILE          record a JFR profile of the server side (inproc: the whole JVM)
-              --clients K         java.net.http clients (selector threads) to spread connections over (default 2)
-              --client-executor direct|pool|virtual  where java.net.http runs listeners (default direct: on
-                                  its selector thread, the cheapest on 2 shared cores)
+              --clients K         broadcast, idle: java.net.http clients (selector threads) to spread connections
+                                  over (default 2); actions run on one selector thread of the tool's own
+              --client-executor direct|pool|virtual  broadcast, idle: where java.net.http runs listeners (default
+                                  direct: on its selector thread, the cheapest on 2 shared cores)
               --server-jvm "ARGS" extra JVM options for --server fork (e.g. profiling flags)
             """;
 
